@@ -1,0 +1,84 @@
+/* trace-format.c — the kind table, status names and CRC-32.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "trace-format.h"
+
+/* Per-kind field lists, generated from the one table. */
+#define FIELD(type, member, name) { TRACE_FIELD_##type, (uint16_t)offsetof(trace_event, member), name },
+#define FIELDS_OF(sym, id, name, fields) \
+    static const trace_field_info fields_##sym[] = { fields { TRACE_FIELD_NONE, 0, NULL } };
+TRACE_EVENT_KINDS(FIELDS_OF, FIELD)
+#undef FIELDS_OF
+
+#define COUNT_FIELD(type, member, name) +1
+#define KIND_INFO(sym, id, name, fields) \
+    [id] = { name, fields_##sym, (uint8_t)(0 fields) },
+#define DICT_INFO(sym, id, name) [id] = { name, NULL, 0 },
+static const trace_kind_info kind_table[TRACE_KIND_MAX] = {
+#undef FIELD
+#define FIELD COUNT_FIELD
+    TRACE_EVENT_KINDS(KIND_INFO, FIELD)
+    TRACE_DICT_KINDS(DICT_INFO)
+};
+#undef FIELD
+#undef KIND_INFO
+#undef DICT_INFO
+#undef COUNT_FIELD
+
+const trace_kind_info *trace_kind_get(uint32_t kind)
+{
+    if (kind >= TRACE_KIND_MAX || kind_table[kind].name == NULL)
+        return NULL;
+    return &kind_table[kind];
+}
+
+const char *trace_kind_name(uint32_t kind)
+{
+    const trace_kind_info *k = trace_kind_get(kind);
+    return k ? k->name : "?";
+}
+
+const char *trace_field_type_name(trace_field_type t)
+{
+    static const char *const names[] = {
+        [TRACE_FIELD_NONE] = "none",
+#define TRACE_F_NAME(sym, name) [TRACE_FIELD_##sym] = name,
+        TRACE_FIELD_TYPES(TRACE_F_NAME)
+#undef TRACE_F_NAME
+    };
+    return (unsigned)t < TRACE_FIELD_COUNT ? names[t] : "?";
+}
+
+const char *trace_strerror(trace_status st)
+{
+    static const char *const texts[] = {
+#define TRACE_S_TEXT(sym, text) [TRACE_##sym] = text,
+        TRACE_STATUS_LIST(TRACE_S_TEXT)
+#undef TRACE_S_TEXT
+    };
+    return (unsigned)st < TRACE_STATUS_COUNT ? texts[st] : "unknown status";
+}
+
+static uint32_t crc_table[256];
+
+/* Filled before main() (and before any recorder thread exists), so readers of
+ * the table never race with its initialisation. */
+__attribute__((constructor)) static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+uint32_t trace_crc32(uint32_t crc, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    crc = ~crc;
+    while (len--)
+        crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}

@@ -1,0 +1,197 @@
+/* trace-format.h — the .trace file format: constants, the one table of record
+ * kinds, status codes and the decoded event structure.
+ *
+ * The byte-level specification is format/FORMAT.md; this header is its
+ * machine-readable half. Everything here is shared by the writer (linked into
+ * the recorder, so: no GLib, no allocation at include time) and the reader.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_TRACE_FORMAT_H
+#define LEAKSCOPE_TRACE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- File layout constants (see FORMAT.md §2, §3) ---------------------- */
+
+/* Every header in a .trace file is an LZ4 "skippable frame" so that
+ * `lz4 -dc file.trace` prints the decompressed payloads and skips the rest. */
+#define TRACE_MAGIC_FILE_HEADER  0x184D2A5Au  /* skippable frame: file header */
+#define TRACE_MAGIC_CHUNK_HEADER 0x184D2A5Bu  /* skippable frame: chunk header */
+#define TRACE_FILE_MAGIC         "LKSTRACE"   /* 8 bytes at file offset 8 */
+#define TRACE_VERSION_MAJOR      1
+#define TRACE_VERSION_MINOR      0
+
+#define TRACE_FILE_HEADER_FIXED  56u          /* bytes before the program name */
+#define TRACE_FILE_HEADER_MAX    65536u
+#define TRACE_PROGRAM_MAX        4096u
+#define TRACE_CHUNK_HEADER_SIZE  48u
+
+/* Limits a reader enforces before it allocates anything. */
+#define TRACE_CHUNK_RAW_MAX      (64u * 1024u * 1024u)
+#define TRACE_STACK_DEPTH_MAX    1024u
+#define TRACE_STRING_MAX         65536u
+#define TRACE_BUILD_ID_MAX       64u
+
+enum trace_chunk_kind {
+    TRACE_CHUNK_EVENTS = 1,   /* one thread's events, columnar */
+    TRACE_CHUNK_DICT   = 2,   /* dictionary records: strings, stacks, modules */
+    TRACE_CHUNK_END    = 3,   /* clean end of recording */
+};
+
+enum trace_clock {
+    TRACE_CLOCK_MONOTONIC = 1,
+};
+
+/* ---- Fields ------------------------------------------------------------ */
+
+/* Each field type is one column of an event chunk (FORMAT.md §4), in this order. */
+#define TRACE_FIELD_TYPES(F) \
+    F(ADDR,  "addr")  /* addresses: zigzag delta to the previous address in the column */ \
+    F(SIZE,  "size")  /* byte counts: plain varint */ \
+    F(STACK, "stack") /* stack dictionary id, 0 = none */ \
+    F(STR,   "str")   /* string dictionary id, 0 = none */ \
+    F(U64,   "u64")   /* any other unsigned value: plain varint */
+
+typedef enum trace_field_type {
+    TRACE_FIELD_NONE = 0,
+#define TRACE_F_ENUM(sym, name) TRACE_FIELD_##sym,
+    TRACE_FIELD_TYPES(TRACE_F_ENUM)
+#undef TRACE_F_ENUM
+    TRACE_FIELD_COUNT
+} trace_field_type;
+
+#define TRACE_COLUMN_COUNT (TRACE_FIELD_COUNT - 1)
+
+/* ---- The one table of record kinds ---------------------------------------
+ *
+ * X(SYMBOL, id, "name", FIELDS) where FIELDS is a sequence of
+ * F(TYPE, member, "field name"): the event's fields in encoding order, each
+ * stored in `member` of trace_event. Event kinds (ids 1..31) live in event
+ * chunks; dictionary kinds (ids 32..63) live in dictionary chunks and are
+ * listed in TRACE_DICT_KINDS with their own row encoding (FORMAT.md §5).
+ */
+#define TRACE_EVENT_KINDS(X, F) \
+    X(ALLOC,       1, "alloc",       F(ADDR, addr, "ptr") F(SIZE, size, "size") F(STACK, stack, "stack")) \
+    X(FREE,        2, "free",        F(ADDR, addr, "ptr")) \
+    X(REALLOC,     3, "realloc",     F(ADDR, addr, "old") F(ADDR, addr2, "new") F(SIZE, size, "size") F(STACK, stack, "stack")) \
+    X(RES_OPEN,    4, "res_open",    F(STR, str, "kind") F(U64, value, "handle") F(SIZE, size, "size") F(STACK, stack, "stack")) \
+    X(RES_CLOSE,   5, "res_close",   F(STR, str, "kind") F(U64, value, "handle")) \
+    X(GC_BEGIN,    6, "gc_begin",    F(STR, str, "reason")) \
+    X(GC_END,      7, "gc_end",      F(SIZE, size, "heap_after")) \
+    X(MARK,        8, "mark",        F(STR, str, "label")) \
+    X(SPAN_BEGIN,  9, "span_begin",  F(STR, str, "label")) \
+    X(SPAN_END,   10, "span_end",    F(STR, str, "label")) \
+    X(THREAD_NAME,11, "thread_name", F(STR, str, "name")) \
+    X(LOST,       12, "lost",        F(U64, value, "count"))
+
+#define TRACE_DICT_KINDS(X) \
+    X(STRING_DEF, 32, "string") \
+    X(STACK_DEF,  33, "stack")  \
+    X(MODULE_DEF, 34, "module")
+
+typedef enum trace_kind {
+    TRACE_KIND_NONE = 0,
+#define TRACE_K_ENUM(sym, id, name, ...) TRACE_##sym = id,
+#define TRACE_K_NOFIELD(...)
+    TRACE_EVENT_KINDS(TRACE_K_ENUM, TRACE_K_NOFIELD)
+    TRACE_DICT_KINDS(TRACE_K_ENUM)
+#undef TRACE_K_ENUM
+#undef TRACE_K_NOFIELD
+    TRACE_KIND_MAX = 64
+} trace_kind;
+
+#define TRACE_EVENT_KIND_LIMIT 32   /* event kinds are 1..31 */
+
+/* A decoded record. Which members are meaningful depends on the kind (see the
+ * table above and FORMAT.md); the rest are zero. Pointers point into the
+ * reader's buffers and stay valid until the next call on the same chunk. */
+typedef struct trace_event {
+    uint32_t kind;     /* trace_kind */
+    uint32_t thread;   /* OS thread id of the chunk */
+    uint64_t ts;       /* nanoseconds on the file's clock */
+    uint64_t addr;     /* ALLOC/FREE ptr, REALLOC old; MODULE_DEF bias */
+    uint64_t addr2;    /* REALLOC new; MODULE_DEF start */
+    uint64_t size;     /* sizes; GC_END heap after; MODULE_DEF end */
+    uint64_t value;    /* resource handle, LOST count; dictionary definitions: the id */
+    uint64_t stack;    /* stack id, 0 = none */
+    uint64_t str;      /* string id, 0 = none */
+    const void *data;  /* STRING_DEF bytes, MODULE_DEF path (not NUL-terminated) */
+    uint32_t data_len;
+    uint32_t depth;    /* STACK_DEF: number of frames */
+    const void *data2; /* MODULE_DEF build id */
+    uint32_t data2_len;
+    const uint64_t *frames; /* STACK_DEF: return addresses, innermost first */
+} trace_event;
+
+typedef struct trace_field_info {
+    trace_field_type type;
+    uint16_t offset;   /* offsetof(trace_event, member) */
+    const char *name;
+} trace_field_info;
+
+typedef struct trace_kind_info {
+    const char *name;               /* NULL for unused ids */
+    const trace_field_info *fields; /* terminated by type NONE; NULL for dict kinds */
+    uint8_t nfields;
+} trace_kind_info;
+
+/* Table lookup; NULL for ids that are not defined. */
+const trace_kind_info *trace_kind_get(uint32_t kind);
+const char *trace_kind_name(uint32_t kind);   /* "?" for unknown kinds */
+const char *trace_field_type_name(trace_field_type t);
+
+/* ---- Status codes -------------------------------------------------------- */
+
+#define TRACE_STATUS_LIST(S) \
+    S(OK,              "ok") \
+    S(END,             "end of data") \
+    S(ERR_IO,          "I/O error") \
+    S(ERR_NOMEM,       "out of memory") \
+    S(ERR_NOT_TRACE,   "not a Leakscope trace (bad magic)") \
+    S(ERR_VERSION,     "unsupported format version") \
+    S(ERR_TRUNCATED,   "truncated") \
+    S(ERR_CHECKSUM,    "checksum mismatch") \
+    S(ERR_CORRUPT,     "corrupt data") \
+    S(ERR_LIMIT,       "declared size exceeds limits") \
+    S(ERR_UNKNOWN_KIND,"unknown record kind") \
+    S(ERR_DECOMPRESS,  "lz4 decompression failed") \
+    S(ERR_ARGS,        "invalid argument")
+
+typedef enum trace_status {
+#define TRACE_S_ENUM(sym, text) TRACE_##sym,
+    TRACE_STATUS_LIST(TRACE_S_ENUM)
+#undef TRACE_S_ENUM
+    TRACE_STATUS_COUNT
+} trace_status;
+
+/* A human-readable, static description of a status code. Never NULL. */
+const char *trace_strerror(trace_status st);
+
+/* ---- File header ----------------------------------------------------------- */
+
+typedef struct trace_file_info {
+    uint16_t version_major, version_minor;
+    uint32_t flags;
+    uint32_t pid;
+    uint32_t time_unit_ns;   /* timestamps in the file count in these units; 1 for now */
+    uint64_t start_ts;       /* monotonic clock at trace_begin, in ns */
+    uint64_t start_realtime_ns; /* CLOCK_REALTIME at trace_begin */
+    uint32_t clock_id;       /* enum trace_clock */
+    uint32_t pointer_size;
+    uint32_t stack_depth;    /* configured maximum frames per stack, 0 = stacks off */
+    char program[TRACE_PROGRAM_MAX + 1]; /* NUL-terminated */
+} trace_file_info;
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32) continuing from `crc`; start with 0. */
+uint32_t trace_crc32(uint32_t crc, const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

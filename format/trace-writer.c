@@ -1,0 +1,447 @@
+/* trace-writer.c — encodes events column by column, compresses each chunk as
+ * one LZ4 frame and appends it behind a skippable-frame chunk header.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include "trace-writer.h"
+#include "trace-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lz4frame.h>
+#include <stdlib.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+typedef struct bytebuf {
+    uint8_t *data;
+    size_t len, cap;
+} bytebuf;
+
+static bool buf_reserve(bytebuf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len < extra)
+        cap *= 2;
+    uint8_t *d = realloc(b->data, cap);
+    if (!d)
+        return false;
+    b->data = d;
+    b->cap = cap;
+    return true;
+}
+
+/* Callers reserve first; these only append. */
+static inline void buf_varint(bytebuf *b, uint64_t v) { b->len += trace_put_varint(b->data + b->len, v); }
+static inline void buf_bytes(bytebuf *b, const void *p, size_t n)
+{
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+struct trace_writer {
+    int fd;
+    trace_status status;   /* first error; once set, nothing more is written */
+    int err;
+    uint32_t seq;
+    uint64_t bytes, events;
+    uint32_t time_unit_ns;
+
+    /* open event chunk */
+    bool open;
+    uint32_t thread, count;
+    uint64_t first_ts, prev_ts;
+    uint64_t max_ts;       /* over all chunks, for the END chunk */
+    uint64_t prev_addr;
+    bytebuf kinds, ts;
+    bytebuf col[TRACE_COLUMN_COUNT];
+
+    /* buffered dictionary records */
+    bytebuf dict;
+    uint32_t dict_count;
+    uint64_t next_string, next_stack;
+
+    bytebuf raw, comp;
+    LZ4F_cctx *cctx;
+};
+
+static trace_status fail(trace_writer *w, trace_status st, int err)
+{
+    if (w->status == TRACE_OK) {
+        w->status = st;
+        w->err = err;
+    }
+    return w->status;
+}
+
+static trace_status write_all(trace_writer *w, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t r = writev(w->fd, iov, n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return fail(w, TRACE_ERR_IO, errno);
+        }
+        if (r == 0)
+            return fail(w, TRACE_ERR_IO, ENOSPC);
+        w->bytes += (uint64_t)r;
+        while (n > 0 && (size_t)r >= iov->iov_len) {
+            r -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + r;
+            iov->iov_len -= (size_t)r;
+        }
+    }
+    return TRACE_OK;
+}
+
+/* Compresses w->raw and writes one chunk. */
+static trace_status write_chunk(trace_writer *w, uint32_t kind, uint32_t thread, uint64_t first_ts,
+                                uint64_t last_ts, uint32_t count)
+{
+    if (w->status != TRACE_OK)
+        return w->status;
+    LZ4F_preferences_t prefs;
+    memset(&prefs, 0, sizeof prefs);
+    prefs.frameInfo.contentSize = w->raw.len;
+    prefs.frameInfo.blockSizeID = LZ4F_max256KB;
+    size_t bound = LZ4F_compressFrameBound(w->raw.len, &prefs);
+    w->comp.len = 0;
+    if (!buf_reserve(&w->comp, bound))
+        return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    size_t n = LZ4F_compressBegin(w->cctx, w->comp.data, bound, &prefs);
+    if (LZ4F_isError(n))
+        return fail(w, TRACE_ERR_ARGS, EINVAL);
+    size_t m = LZ4F_compressUpdate(w->cctx, w->comp.data + n, bound - n, w->raw.data, w->raw.len, NULL);
+    if (LZ4F_isError(m))
+        return fail(w, TRACE_ERR_ARGS, EINVAL);
+    n += m;
+    m = LZ4F_compressEnd(w->cctx, w->comp.data + n, bound - n, NULL);
+    if (LZ4F_isError(m))
+        return fail(w, TRACE_ERR_ARGS, EINVAL);
+    n += m;
+
+    uint8_t hdr[8 + TRACE_CHUNK_HEADER_SIZE];
+    memset(hdr, 0, sizeof hdr);
+    trace_put_u32(hdr, TRACE_MAGIC_CHUNK_HEADER);
+    trace_put_u32(hdr + 4, TRACE_CHUNK_HEADER_SIZE);
+    uint8_t *h = hdr + 8;
+    trace_put_u32(h + 0, kind);
+    trace_put_u32(h + 4, thread);
+    trace_put_u64(h + 8, first_ts / w->time_unit_ns);
+    trace_put_u64(h + 16, last_ts / w->time_unit_ns);
+    trace_put_u32(h + 24, count);
+    trace_put_u32(h + 28, (uint32_t)w->raw.len);
+    trace_put_u32(h + 32, (uint32_t)n);
+    trace_put_u32(h + 36, w->seq++);
+    uint32_t crc = trace_crc32(0, h, TRACE_CHUNK_HEADER_SIZE);
+    crc = trace_crc32(crc, w->comp.data, n);
+    trace_put_u32(h + 40, crc);
+
+    /* One writev per chunk: a crash leaves at most one partial chunk at the end. */
+    struct iovec iov[2] = { { hdr, sizeof hdr }, { w->comp.data, n } };
+    return write_all(w, iov, 2);
+}
+
+static trace_status flush_dict(trace_writer *w)
+{
+    if (w->dict_count == 0)
+        return w->status;
+    w->raw.len = 0;
+    if (!buf_reserve(&w->raw, w->dict.len))
+        return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    buf_bytes(&w->raw, w->dict.data, w->dict.len);
+    trace_status st = write_chunk(w, TRACE_CHUNK_DICT, 0, 0, 0, w->dict_count);
+    w->dict.len = 0;
+    w->dict_count = 0;
+    return st;
+}
+
+static trace_status flush_events(trace_writer *w)
+{
+    if (!w->open)
+        return w->status;
+    size_t need = TRACE_VARINT_MAX + w->kinds.len + w->ts.len + TRACE_VARINT_MAX;
+    for (int c = 0; c < TRACE_COLUMN_COUNT; c++)
+        need += TRACE_VARINT_MAX + w->col[c].len;
+    w->raw.len = 0;
+    if (!buf_reserve(&w->raw, need))
+        return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    buf_varint(&w->raw, w->count);
+    buf_bytes(&w->raw, w->kinds.data, w->kinds.len);
+    buf_varint(&w->raw, w->ts.len);
+    buf_bytes(&w->raw, w->ts.data, w->ts.len);
+    for (int c = 0; c < TRACE_COLUMN_COUNT; c++) {
+        buf_varint(&w->raw, w->col[c].len);
+        buf_bytes(&w->raw, w->col[c].data, w->col[c].len);
+    }
+    trace_status st = write_chunk(w, TRACE_CHUNK_EVENTS, w->thread, w->first_ts, w->prev_ts, w->count);
+    if (st == TRACE_OK)
+        w->events += w->count;
+    if (w->prev_ts > w->max_ts)
+        w->max_ts = w->prev_ts;
+    w->open = false;
+    w->count = 0;
+    w->kinds.len = w->ts.len = 0;
+    for (int c = 0; c < TRACE_COLUMN_COUNT; c++)
+        w->col[c].len = 0;
+    return st;
+}
+
+trace_status trace_writer_flush(trace_writer *w)
+{
+    if (!w)
+        return TRACE_ERR_ARGS;
+    /* Dictionary first: every id an event chunk uses is defined before it. */
+    flush_dict(w);
+    flush_events(w);
+    return w->status;
+}
+
+static trace_status write_file_header(trace_writer *w, const trace_file_info *info)
+{
+    size_t plen = strnlen(info->program, TRACE_PROGRAM_MAX);
+    size_t size = TRACE_FILE_HEADER_FIXED + plen + 4;
+    uint8_t buf[8 + TRACE_FILE_HEADER_FIXED + TRACE_PROGRAM_MAX + 4];
+    memset(buf, 0, sizeof buf);
+    trace_put_u32(buf, TRACE_MAGIC_FILE_HEADER);
+    trace_put_u32(buf + 4, (uint32_t)size);
+    uint8_t *h = buf + 8;
+    memcpy(h, TRACE_FILE_MAGIC, 8);
+    trace_put_u16(h + 8, TRACE_VERSION_MAJOR);
+    trace_put_u16(h + 10, TRACE_VERSION_MINOR);
+    trace_put_u32(h + 12, info->flags);
+    trace_put_u32(h + 16, info->pid);
+    trace_put_u32(h + 20, w->time_unit_ns);
+    trace_put_u64(h + 24, info->start_ts / w->time_unit_ns);
+    trace_put_u64(h + 32, info->start_realtime_ns);
+    trace_put_u32(h + 40, info->clock_id ? info->clock_id : TRACE_CLOCK_MONOTONIC);
+    trace_put_u32(h + 44, info->pointer_size ? info->pointer_size : (uint32_t)sizeof(void *));
+    trace_put_u32(h + 48, info->stack_depth);
+    trace_put_u32(h + 52, (uint32_t)plen);
+    memcpy(h + TRACE_FILE_HEADER_FIXED, info->program, plen);
+    trace_put_u32(h + size - 4, trace_crc32(0, h, size - 4));
+    struct iovec iov = { buf, 8 + size };
+    return write_all(w, &iov, 1);
+}
+
+trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writer **out)
+{
+    *out = NULL;
+    if (fd < 0 || !info) {
+        if (fd >= 0)
+            close(fd);
+        errno = EINVAL;
+        return TRACE_ERR_ARGS;
+    }
+    trace_writer *w = calloc(1, sizeof *w);
+    if (!w || LZ4F_isError(LZ4F_createCompressionContext(&w->cctx, LZ4F_VERSION))) {
+        free(w);
+        close(fd);
+        errno = ENOMEM;
+        return TRACE_ERR_NOMEM;
+    }
+    w->fd = fd;
+    w->time_unit_ns = info->time_unit_ns ? info->time_unit_ns : 1;
+    w->next_string = w->next_stack = 1;
+    trace_status st = write_file_header(w, info);
+    if (st != TRACE_OK) {
+        int e = w->err;
+        trace_writer_abandon(w);
+        errno = e;
+        return st;
+    }
+    *out = w;
+    return TRACE_OK;
+}
+
+trace_status trace_writer_create(const char *path, const trace_file_info *info, trace_writer **out)
+{
+    *out = NULL;
+    if (!path || !info) {
+        errno = EINVAL;
+        return TRACE_ERR_ARGS;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return TRACE_ERR_IO;
+    return trace_writer_fdopen(fd, info, out);
+}
+
+static bool dict_reserve(trace_writer *w, size_t n)
+{
+    if (buf_reserve(&w->dict, n))
+        return true;
+    fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    return false;
+}
+
+trace_status trace_writer_add_string(trace_writer *w, uint64_t id, const void *s, size_t len)
+{
+    if (!w || id != w->next_string || (!s && len))
+        return TRACE_ERR_ARGS;
+    if (len > TRACE_STRING_MAX)
+        len = TRACE_STRING_MAX;
+    if (!dict_reserve(w, 1 + 2 * TRACE_VARINT_MAX + len))
+        return w->status;
+    w->dict.data[w->dict.len++] = TRACE_STRING_DEF;
+    buf_varint(&w->dict, id);
+    buf_varint(&w->dict, len);
+    buf_bytes(&w->dict, s, len);
+    w->dict_count++;
+    w->next_string++;
+    return w->status;
+}
+
+trace_status trace_writer_add_stack(trace_writer *w, uint64_t id, const uint64_t *frames, uint32_t depth)
+{
+    if (!w || id != w->next_stack || (!frames && depth))
+        return TRACE_ERR_ARGS;
+    if (depth > TRACE_STACK_DEPTH_MAX)
+        depth = TRACE_STACK_DEPTH_MAX;
+    if (!dict_reserve(w, 1 + (2 + (size_t)depth) * TRACE_VARINT_MAX))
+        return w->status;
+    w->dict.data[w->dict.len++] = TRACE_STACK_DEF;
+    buf_varint(&w->dict, id);
+    buf_varint(&w->dict, depth);
+    uint64_t prev = 0;
+    for (uint32_t i = 0; i < depth; i++) {
+        buf_varint(&w->dict, trace_zigzag((int64_t)(frames[i] - prev)));
+        prev = frames[i];
+    }
+    w->dict_count++;
+    w->next_stack++;
+    return w->status;
+}
+
+trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias, uint64_t start,
+                                     uint64_t end, const char *path, size_t path_len,
+                                     const uint8_t *build_id, size_t build_id_len)
+{
+    if (!w || (!path && path_len) || (!build_id && build_id_len) || end < start)
+        return TRACE_ERR_ARGS;
+    if (path_len > TRACE_STRING_MAX)
+        path_len = TRACE_STRING_MAX;
+    if (build_id_len > TRACE_BUILD_ID_MAX)
+        build_id_len = TRACE_BUILD_ID_MAX;
+    if (!dict_reserve(w, 1 + 6 * TRACE_VARINT_MAX + path_len + build_id_len))
+        return w->status;
+    w->dict.data[w->dict.len++] = TRACE_MODULE_DEF;
+    buf_varint(&w->dict, ts / w->time_unit_ns);
+    buf_varint(&w->dict, bias);
+    buf_varint(&w->dict, start);
+    buf_varint(&w->dict, end - start);
+    buf_varint(&w->dict, path_len);
+    buf_bytes(&w->dict, path, path_len);
+    buf_varint(&w->dict, build_id_len);
+    buf_bytes(&w->dict, build_id, build_id_len);
+    w->dict_count++;
+    return w->status;
+}
+
+trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trace_event *ev)
+{
+    if (!w || !ev)
+        return TRACE_ERR_ARGS;
+    const trace_kind_info *k = trace_kind_get(ev->kind);
+    if (!k || !k->fields)
+        return TRACE_ERR_ARGS;
+    if (ev->stack >= w->next_stack || ev->str >= w->next_string)
+        return TRACE_ERR_ARGS;
+    if (w->open && (w->thread != thread || w->count >= TRACE_WRITER_CHUNK_EVENTS))
+        trace_writer_flush(w);
+    if (w->status != TRACE_OK)
+        return w->status;
+
+    uint64_t ts = ev->ts / w->time_unit_ns * w->time_unit_ns;
+    if (!w->open) {
+        w->open = true;
+        w->thread = thread;
+        w->first_ts = w->prev_ts = ts;
+        w->prev_addr = 0;
+    }
+    if (ts < w->prev_ts)
+        ts = w->prev_ts;
+
+    if (!buf_reserve(&w->kinds, 1) || !buf_reserve(&w->ts, TRACE_VARINT_MAX))
+        return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    w->kinds.data[w->kinds.len++] = (uint8_t)ev->kind;
+    buf_varint(&w->ts, (ts - w->prev_ts) / w->time_unit_ns);
+    w->prev_ts = ts;
+
+    for (const trace_field_info *f = k->fields; f->type != TRACE_FIELD_NONE; f++) {
+        bytebuf *col = &w->col[f->type - 1];
+        uint64_t v;
+        memcpy(&v, (const uint8_t *)ev + f->offset, sizeof v);
+        if (!buf_reserve(col, TRACE_VARINT_MAX))
+            return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+        if (f->type == TRACE_FIELD_ADDR) {
+            buf_varint(col, trace_zigzag((int64_t)(v - w->prev_addr)));
+            w->prev_addr = v;
+        } else {
+            buf_varint(col, v);
+        }
+    }
+    w->count++;
+    return TRACE_OK;
+}
+
+static void writer_free(trace_writer *w)
+{
+    free(w->kinds.data);
+    free(w->ts.data);
+    for (int c = 0; c < TRACE_COLUMN_COUNT; c++)
+        free(w->col[c].data);
+    free(w->dict.data);
+    free(w->raw.data);
+    free(w->comp.data);
+    LZ4F_freeCompressionContext(w->cctx);
+    free(w);
+}
+
+void trace_writer_abandon(trace_writer *w)
+{
+    if (!w)
+        return;
+    close(w->fd);
+    writer_free(w);
+}
+
+trace_status trace_writer_close(trace_writer *w, uint64_t lost_events)
+{
+    if (!w)
+        return TRACE_OK;
+    trace_writer_flush(w);
+    if (w->status == TRACE_OK) {
+        w->raw.len = 0;
+        if (buf_reserve(&w->raw, 2 * TRACE_VARINT_MAX)) {
+            buf_varint(&w->raw, w->events);
+            buf_varint(&w->raw, lost_events);
+            write_chunk(w, TRACE_CHUNK_END, 0, w->max_ts, w->max_ts, 0);
+        } else {
+            fail(w, TRACE_ERR_NOMEM, ENOMEM);
+        }
+    }
+    trace_status st = w->status;
+    int err = w->err;
+    if (close(w->fd) != 0 && st == TRACE_OK) {
+        st = TRACE_ERR_IO;
+        err = errno;
+    }
+    writer_free(w);
+    if (st != TRACE_OK)
+        errno = err;
+    return st;
+}
+
+int trace_writer_errno(const trace_writer *w) { return w ? w->err : EINVAL; }
+uint64_t trace_writer_bytes(const trace_writer *w) { return w ? w->bytes : 0; }
+uint64_t trace_writer_events(const trace_writer *w) { return w ? w->events : 0; }

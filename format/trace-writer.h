@@ -1,0 +1,70 @@
+/* trace-writer.h — writes .trace files (format/FORMAT.md).
+ *
+ * Not thread-safe: one thread owns a writer. The recorder's background thread
+ * is that owner; tests and generators use it directly.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_TRACE_WRITER_H
+#define LEAKSCOPE_TRACE_WRITER_H
+
+#include "trace-format.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct trace_writer trace_writer;
+
+/* Events per chunk before the writer ends the chunk by itself. */
+#define TRACE_WRITER_CHUNK_EVENTS 65536u
+
+/* Creates `path` (mode 0600, never following a symlink, truncating an existing
+ * regular file) and writes the file header from `info` (version fields are
+ * ignored: the writer writes its own). On failure returns an error status,
+ * leaves errno set and *out NULL. */
+trace_status trace_writer_create(const char *path, const trace_file_info *info, trace_writer **out);
+
+/* Same on an open, writable file descriptor, which the writer owns from then
+ * on (trace_writer_close closes it, also on failure here). */
+trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writer **out);
+
+/* Dictionary definitions. Ids start at 1 and must be defined in order, each
+ * once (ERR_ARGS otherwise). Definitions are buffered and always reach the file
+ * before any event chunk written after the call. `len`, `depth`, `path_len`
+ * and `build_id_len` are clamped to the format's limits. */
+trace_status trace_writer_add_string(trace_writer *w, uint64_t id, const void *s, size_t len);
+trace_status trace_writer_add_stack(trace_writer *w, uint64_t id, const uint64_t *frames, uint32_t depth);
+trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias, uint64_t start,
+                                     uint64_t end, const char *path, size_t path_len,
+                                     const uint8_t *build_id, size_t build_id_len);
+
+/* Appends one event (kind, ts and the kind's fields are used) to the open
+ * chunk of `thread`. A different thread than the open chunk's, or a full
+ * chunk, ends the open chunk first. Timestamps are forced monotonic within a
+ * thread's chunk. String and stack ids must already be defined. */
+trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trace_event *ev);
+
+/* Writes buffered dictionary records, then the open event chunk, if any. */
+trace_status trace_writer_flush(trace_writer *w);
+
+/* Flushes, writes the END chunk (total events and `lost_events`), closes the
+ * descriptor and frees the writer. Returns the first error seen over the
+ * writer's life, if any. NULL is ok. */
+trace_status trace_writer_close(trace_writer *w, uint64_t lost_events);
+
+/* Frees the writer and closes its descriptor without writing anything more:
+ * the file ends at the last chunk written, as after a crash. */
+void trace_writer_abandon(trace_writer *w);
+
+/* The errno of the first I/O failure, 0 if none. */
+int trace_writer_errno(const trace_writer *w);
+
+/* Bytes written to the file so far, and events written in chunks. */
+uint64_t trace_writer_bytes(const trace_writer *w);
+uint64_t trace_writer_events(const trace_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,740 @@
+/* recorder.c — the trace_* API: per-thread buffers, the writer thread,
+ * trace_begin / trace_end.
+ *
+ * The hot path (emit) takes no lock and makes no system call but the clock:
+ * it stores a fixed-size record in the calling thread's buffer and publishes
+ * the new count with a release store. The writer thread reads published
+ * records (of full buffers handed over through a queue, and of the buffers
+ * still being filled, every flush interval), encodes and writes them. Buffers
+ * are recycled only by the writer thread, and no buffer or thread state is
+ * unmapped while its thread can still touch it.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#define LEAKSCOPE_COMPILATION
+#include "leakscope/trace.h"
+#include "recorder-private.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define BUF_RECS 8192u
+#define LS_DEPTH_MAX 256u
+
+enum { ST_IDLE, ST_ACTIVE, ST_STOPPING, ST_FAILED };
+
+typedef struct buffer {
+    struct buffer *next;   /* queue or free list; G.lock */
+    uint32_t tid;
+    uint32_t n;            /* records published (owner: release store) */
+    uint32_t flushed;      /* records already written (writer thread only) */
+    uint32_t pad;
+    ls_rec recs[BUF_RECS];
+} buffer;
+
+typedef struct thread_state {
+    struct thread_state *next; /* G.threads; G.lock */
+    buffer *cur;           /* written by the owner under G.lock, read by the writer under G.lock */
+    uint32_t gen;          /* recording this state is attached to */
+    uint32_t tid;
+    int guard;             /* re-entry guard: set while the recorder runs on this thread */
+    bool listed;
+    bool writer;           /* the writer thread's own state: never records */
+    ls_intern_cache cache;
+} thread_state;
+
+static __thread thread_state *tls_state __attribute__((tls_model("initial-exec")));
+
+static struct {
+    int state;             /* ST_*, atomic */
+    uint32_t gen;          /* atomic; bumped by each trace_begin */
+    pthread_mutex_t lock;
+    pthread_cond_t wake, space, flushed;
+    pthread_key_t key;
+    bool key_ready;
+
+    pthread_t writer_thread;
+    trace_writer *w;
+    char path[PATH_MAX];
+
+    uint32_t depth, flush_ms;
+    size_t spare_buffers;  /* buffers allowed beyond one per thread */
+    bool drop;
+
+    thread_state *threads;
+    uint32_t attached;
+    buffer *q_head, *q_tail, *free_list;
+    size_t buffers;
+    uint64_t lost;         /* atomic */
+    uint64_t flush_req, flush_done;
+    bool stop_req;
+    bool accepting;        /* the writer thread will still process the queue */
+} G = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .wake = PTHREAD_COND_INITIALIZER,
+    .space = PTHREAD_COND_INITIALIZER,
+    .flushed = PTHREAD_COND_INITIALIZER,
+};
+
+/* ---- small helpers ---- */
+
+void *ls_map(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void ls_unmap(void *p, size_t bytes)
+{
+    if (p)
+        munmap(p, bytes);
+}
+
+void ls_warn(const char *a, const char *b, const char *c)
+{
+    const char *parts[] = { "leakscope: ", a, b, c, "\n" };
+    int saved = errno;
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        if (!parts[i])
+            continue;
+        size_t len = strlen(parts[i]);
+        while (len) {
+            ssize_t k = write(2, parts[i], len);
+            if (k <= 0)
+                break;
+            len -= (size_t)k;
+            parts[i] += k;
+        }
+    }
+    errno = saved;
+}
+
+static uint64_t env_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return def;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) {
+        ls_warn("ignoring ", name, ": not a number in range");
+        return def;
+    }
+    return v;
+}
+
+/* ---- buffers (G.lock held) ---- */
+
+static buffer *take_buffer_locked(void)
+{
+    buffer *b = G.free_list;
+    if (b) {
+        G.free_list = b->next;
+    } else if (G.buffers < G.attached + G.spare_buffers) {
+        b = ls_map(sizeof *b);
+        if (!b)
+            return NULL;
+        G.buffers++;
+    } else {
+        return NULL;
+    }
+    b->next = NULL;
+    b->n = 0;
+    b->flushed = 0;
+    return b;
+}
+
+static void enqueue_locked(buffer *b)
+{
+    b->next = NULL;
+    if (G.q_tail)
+        G.q_tail->next = b;
+    else
+        G.q_head = b;
+    G.q_tail = b;
+    pthread_cond_signal(&G.wake);
+}
+
+/* ---- thread attachment ---- */
+
+static void thread_exit(void *arg);
+
+static void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b, uint64_t c, uint32_t stack);
+
+/* Joins the calling thread to the running recording. Returns the state with
+ * its guard set, or NULL. */
+static thread_state *attach(void)
+{
+    thread_state *ts = tls_state;
+    if (!ts) {
+        ts = ls_map(sizeof *ts);
+        if (!ts)
+            return NULL;
+        ts->tid = (uint32_t)gettid();
+        tls_state = ts;
+    }
+    ts->guard = 1; /* pthread_setspecific may allocate */
+    if (G.key_ready)
+        pthread_setspecific(G.key, ts);
+    pthread_mutex_lock(&G.lock);
+    if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE) {
+        pthread_mutex_unlock(&G.lock);
+        ts->guard = 0;
+        return NULL;
+    }
+    if (!ts->listed) {
+        ts->next = G.threads;
+        G.threads = ts;
+        ts->listed = true;
+        G.attached++;
+    }
+    if (!ts->cur)
+        ts->cur = take_buffer_locked(); /* within the allowance: one buffer per attached thread */
+    if (!ts->cur) {
+        pthread_mutex_unlock(&G.lock);
+        ts->guard = 0;
+        return NULL;
+    }
+    ts->cur->n = 0;
+    ts->cur->flushed = 0;
+    ts->cur->tid = ts->tid;
+    ts->gen = G.gen;
+    pthread_mutex_unlock(&G.lock);
+
+    char name[32];
+    if (pthread_getname_np(pthread_self(), name, sizeof name) == 0 && name[0])
+        emit(ts, TRACE_THREAD_NAME, ls_intern_string(&ts->cache, name), 0, 0, 0);
+    return ts;
+}
+
+/* Thread exit (pthread key destructor): hands the buffer to the writer and
+ * forgets the state. Other destructors may record afterwards: they attach a
+ * fresh state, and glibc runs this destructor again for it. */
+static void thread_exit(void *arg)
+{
+    thread_state *ts = arg;
+    if (!ts || ts->writer)
+        return;
+    int saved = errno;
+    tls_state = NULL;
+    pthread_mutex_lock(&G.lock);
+    if (ts->listed) {
+        for (thread_state **p = &G.threads; *p; p = &(*p)->next) {
+            if (*p == ts) {
+                *p = ts->next;
+                break;
+            }
+        }
+        G.attached--;
+    }
+    if (ts->cur) {
+        if (ts->gen == G.gen && G.accepting) {
+            enqueue_locked(ts->cur);
+        } else {
+            ts->cur->next = G.free_list;
+            G.free_list = ts->cur;
+        }
+    }
+    pthread_mutex_unlock(&G.lock);
+    ls_unmap(ts, sizeof *ts);
+    errno = saved;
+}
+
+/* Entry of every API call: the calling thread's state with the guard set, or
+ * NULL when nothing is to be recorded (not recording, or re-entered). */
+static inline thread_state *enter(void)
+{
+    if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE)
+        return NULL;
+    thread_state *ts = tls_state;
+    if (LS_UNLIKELY(!ts || ts->guard || ts->gen != __atomic_load_n(&G.gen, __ATOMIC_RELAXED))) {
+        if (ts && ts->guard)
+            return NULL;
+        return attach();
+    }
+    ts->guard = 1;
+    return ts;
+}
+
+static inline void leave(thread_state *ts) { ts->guard = 0; }
+
+/* Gives the full buffer to the writer and takes an empty one. NULL: the event
+ * cannot be stored (drop mode with no buffer free, or recording stopped). */
+static buffer *swap_buffer(thread_state *ts)
+{
+    pthread_mutex_lock(&G.lock);
+    buffer *nb;
+    for (;;) {
+        if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE || ts->gen != G.gen || !G.accepting) {
+            nb = NULL;
+            break;
+        }
+        nb = take_buffer_locked();
+        if (nb || G.drop)
+            break;
+        pthread_cond_signal(&G.wake);
+        pthread_cond_wait(&G.space, &G.lock);
+    }
+    if (nb) {
+        enqueue_locked(ts->cur);
+        nb->tid = ts->tid;
+        ts->cur = nb;
+    }
+    pthread_mutex_unlock(&G.lock);
+    return nb;
+}
+
+static void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b, uint64_t c, uint32_t stack)
+{
+    static __thread uint64_t dropped __attribute__((tls_model("initial-exec")));
+    buffer *buf = ts->cur;
+    uint32_t n = buf->n;
+    if (LS_UNLIKELY(n >= BUF_RECS)) {
+        buf = swap_buffer(ts);
+        if (!buf) {
+            if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE) {
+                dropped++;
+                __atomic_fetch_add(&G.lost, 1, __ATOMIC_RELAXED);
+            }
+            return;
+        }
+        n = 0;
+        if (dropped) {
+            buf->recs[0] = (ls_rec){ .ts = ls_now(), .a = dropped, .kind = TRACE_LOST };
+            dropped = 0;
+            n = 1;
+        }
+    }
+    ls_rec *r = &buf->recs[n];
+    r->ts = ls_now();
+    r->a = a;
+    r->b = b;
+    r->c = c;
+    r->stack = stack;
+    r->kind = kind;
+    __atomic_store_n(&buf->n, n + 1, __ATOMIC_RELEASE);
+}
+
+static uint32_t capture(thread_state *ts)
+{
+    uint32_t depth = G.depth;
+    if (!depth)
+        return 0;
+    uint64_t frames[LS_DEPTH_MAX];
+    uint32_t n = ls_unwind(frames, depth);
+    return n ? ls_intern_stack(&ts->cache, frames, n) : 0;
+}
+
+/* ---- the public API ---- */
+
+#define API_ENTER(ts)              \
+    int saved_errno_ = errno;      \
+    thread_state *ts = enter();    \
+    if (!ts) {                     \
+        errno = saved_errno_;      \
+        return;                    \
+    }
+#define API_LEAVE(ts)         \
+    leave(ts);                \
+    errno = saved_errno_;
+
+LEAKSCOPE_API void trace_alloc(const void *ptr, size_t size)
+{
+    if (!ptr)
+        return;
+    API_ENTER(ts);
+    uint32_t stack = capture(ts);
+    emit(ts, TRACE_ALLOC, (uintptr_t)ptr, size, 0, stack);
+    API_LEAVE(ts);
+}
+
+LEAKSCOPE_API void trace_free(const void *ptr)
+{
+    if (!ptr)
+        return;
+    API_ENTER(ts);
+    emit(ts, TRACE_FREE, (uintptr_t)ptr, 0, 0, 0);
+    API_LEAVE(ts);
+}
+
+LEAKSCOPE_API void trace_realloc(const void *old_ptr, const void *new_ptr, size_t new_size)
+{
+    if (!old_ptr) {
+        trace_alloc(new_ptr, new_size);
+        return;
+    }
+    if (!new_ptr) {
+        /* realloc(p, 0) freed p; a failed realloc (new_size > 0) left p alone. */
+        if (new_size == 0)
+            trace_free(old_ptr);
+        return;
+    }
+    API_ENTER(ts);
+    uint32_t stack = capture(ts);
+    emit(ts, TRACE_REALLOC, (uintptr_t)old_ptr, (uintptr_t)new_ptr, new_size, stack);
+    API_LEAVE(ts);
+}
+
+LEAKSCOPE_API void trace_resource_open(const char *kind, uint64_t handle)
+{
+    API_ENTER(ts);
+    uint32_t k = ls_intern_string(&ts->cache, kind ? kind : "resource");
+    uint32_t stack = capture(ts);
+    emit(ts, TRACE_RES_OPEN, k, handle, 0, stack);
+    API_LEAVE(ts);
+}
+
+LEAKSCOPE_API void trace_resource_close(const char *kind, uint64_t handle)
+{
+    API_ENTER(ts);
+    uint32_t k = ls_intern_string(&ts->cache, kind ? kind : "resource");
+    emit(ts, TRACE_RES_CLOSE, k, handle, 0, 0);
+    API_LEAVE(ts);
+}
+
+static void emit_string_event(uint32_t kind, const char *s)
+{
+    API_ENTER(ts);
+    emit(ts, kind, ls_intern_string(&ts->cache, s), 0, 0, 0);
+    API_LEAVE(ts);
+}
+
+LEAKSCOPE_API void trace_gc_begin(const char *reason) { emit_string_event(TRACE_GC_BEGIN, reason); }
+LEAKSCOPE_API void trace_mark(const char *label) { emit_string_event(TRACE_MARK, label); }
+LEAKSCOPE_API void trace_span_begin(const char *label) { emit_string_event(TRACE_SPAN_BEGIN, label); }
+LEAKSCOPE_API void trace_span_end(const char *label) { emit_string_event(TRACE_SPAN_END, label); }
+LEAKSCOPE_API void trace_thread_name(const char *name) { emit_string_event(TRACE_THREAD_NAME, name); }
+
+LEAKSCOPE_API void trace_gc_end(size_t heap_bytes_after)
+{
+    API_ENTER(ts);
+    emit(ts, TRACE_GC_END, heap_bytes_after, 0, 0, 0);
+    API_LEAVE(ts);
+}
+
+/* ---- the writer thread ---- */
+
+static void to_event(const ls_rec *r, trace_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->kind = r->kind;
+    ev->ts = r->ts;
+    ev->stack = r->stack;
+    switch (r->kind) {
+    case TRACE_ALLOC:   ev->addr = r->a; ev->size = r->b; break;
+    case TRACE_FREE:    ev->addr = r->a; break;
+    case TRACE_REALLOC: ev->addr = r->a; ev->addr2 = r->b; ev->size = r->c; break;
+    case TRACE_RES_OPEN: ev->str = r->a; ev->value = r->b; ev->size = r->c; break;
+    case TRACE_RES_CLOSE: ev->str = r->a; ev->value = r->b; break;
+    case TRACE_GC_END:  ev->size = r->a; break;
+    case TRACE_LOST:    ev->value = r->a; break;
+    default:            ev->str = r->a; break; /* GC_BEGIN, MARK, SPAN_*, THREAD_NAME */
+    }
+}
+
+/* Writes records [b->flushed, upto) of b as one chunk (or more). */
+static void write_records(buffer *b, uint32_t upto)
+{
+    if (b->flushed >= upto)
+        return;
+    /* Every id these records use was interned before they were published. */
+    ls_intern_drain(G.w);
+    trace_event ev;
+    for (uint32_t i = b->flushed; i < upto; i++) {
+        to_event(&b->recs[i], &ev);
+        trace_writer_add_event(G.w, b->tid, &ev);
+    }
+    trace_writer_flush(G.w);
+    b->flushed = upto;
+}
+
+static void check_writer(void)
+{
+    trace_writer *w = G.w;
+    if (trace_writer_errno(w) == 0 && trace_writer_flush(w) == TRACE_OK)
+        return;
+    int expect = ST_ACTIVE;
+    if (__atomic_compare_exchange_n(&G.state, &expect, ST_FAILED, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        int e = trace_writer_errno(w);
+        ls_warn("cannot write ", G.path, e ? ": recording stopped" : ": out of memory, recording stopped");
+        if (e)
+            ls_warn(G.path, ": ", strerror(e));
+        pthread_mutex_lock(&G.lock);
+        pthread_cond_broadcast(&G.space);
+        pthread_mutex_unlock(&G.lock);
+    }
+}
+
+static void process_queue(buffer *list)
+{
+    while (list) {
+        buffer *b = list;
+        list = b->next;
+        write_records(b, __atomic_load_n(&b->n, __ATOMIC_ACQUIRE));
+        pthread_mutex_lock(&G.lock);
+        b->next = G.free_list;
+        G.free_list = b;
+        pthread_cond_broadcast(&G.space);
+        pthread_mutex_unlock(&G.lock);
+    }
+}
+
+typedef struct snap {
+    buffer *b;
+    uint32_t n;
+} snap;
+
+/* Writes what every attached thread has published in its current buffer. */
+static void flush_current(snap **arr, size_t *cap)
+{
+    size_t count = 0;
+    pthread_mutex_lock(&G.lock);
+    for (thread_state *ts = G.threads; ts; ts = ts->next) {
+        if (ts->gen != G.gen || !ts->cur)
+            continue;
+        if (count == *cap) {
+            size_t nc = *cap ? *cap * 2 : 64;
+            snap *na = realloc(*arr, nc * sizeof *na);
+            if (!na)
+                break;
+            *arr = na;
+            *cap = nc;
+        }
+        (*arr)[count].b = ts->cur;
+        (*arr)[count].n = __atomic_load_n(&ts->cur->n, __ATOMIC_ACQUIRE);
+        count++;
+    }
+    pthread_mutex_unlock(&G.lock);
+    /* A buffer handed to the queue meanwhile is not recycled before this
+     * thread processes the queue again, and then resumes at b->flushed. */
+    for (size_t i = 0; i < count; i++)
+        write_records((*arr)[i].b, (*arr)[i].n);
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    thread_state *self = ls_map(sizeof *self);
+    if (self) {
+        self->guard = 1;
+        self->writer = true;
+        tls_state = self;
+    }
+    snap *snaps = NULL;
+    size_t snap_cap = 0;
+    ls_modules_scan(G.w, true);
+    uint64_t last_flush = ls_now();
+    for (;;) {
+        pthread_mutex_lock(&G.lock);
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        uint64_t due = last_flush + (uint64_t)G.flush_ms * 1000000u;
+        uint64_t now = (uint64_t)deadline.tv_sec * 1000000000u + (uint64_t)deadline.tv_nsec;
+        if (due > now) {
+            uint64_t wait = due - now;
+            deadline.tv_sec += (time_t)(wait / 1000000000u);
+            deadline.tv_nsec += (long)(wait % 1000000000u);
+            if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+            }
+            while (!G.q_head && !G.stop_req && G.flush_req == G.flush_done &&
+                   pthread_cond_timedwait(&G.wake, &G.lock, &deadline) == 0)
+                ;
+        }
+        buffer *list = G.q_head;
+        G.q_head = G.q_tail = NULL;
+        bool stop = G.stop_req;
+        uint64_t freq = G.flush_req;
+        pthread_mutex_unlock(&G.lock);
+
+        process_queue(list);
+        now = ls_now();
+        if (stop || freq != G.flush_done || now >= due) {
+            ls_modules_scan(G.w, false);
+            flush_current(&snaps, &snap_cap);
+            ls_intern_drain(G.w);
+            last_flush = now;
+        }
+        check_writer();
+        if (freq != G.flush_done) {
+            pthread_mutex_lock(&G.lock);
+            G.flush_done = freq;
+            pthread_cond_broadcast(&G.flushed);
+            pthread_mutex_unlock(&G.lock);
+        }
+        if (stop)
+            break;
+    }
+    free(snaps);
+    pthread_mutex_lock(&G.lock);
+    buffer *list = G.q_head; /* buffers of threads that exited during the final flush */
+    G.q_head = G.q_tail = NULL;
+    G.accepting = false;
+    pthread_mutex_unlock(&G.lock);
+    process_queue(list);
+    trace_status st = trace_writer_close(G.w, __atomic_load_n(&G.lost, __ATOMIC_RELAXED));
+    if (st != TRACE_OK && __atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_FAILED)
+        ls_warn("cannot write ", G.path, ": the end of the trace is missing");
+    G.w = NULL;
+    tls_state = NULL;
+    ls_unmap(self, sizeof *self);
+    return NULL;
+}
+
+/* ---- begin / end ---- */
+
+static void default_path(char *out, size_t n)
+{
+    const char *env = getenv("LEAKSCOPE_OUTPUT");
+    if (env && *env) {
+        snprintf(out, n, "%s", env);
+        return;
+    }
+    const char *prog = program_invocation_short_name;
+    snprintf(out, n, "%s.%ld.trace", prog && *prog ? prog : "program", (long)getpid());
+}
+
+LEAKSCOPE_API int trace_begin(const char *path)
+{
+    int expect = ST_IDLE;
+    if (!__atomic_compare_exchange_n(&G.state, &expect, ST_STOPPING, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        errno = EBUSY;
+        return -1;
+    }
+    /* ST_STOPPING keeps other threads out while we set up. */
+    thread_state *self = tls_state;
+    if (self)
+        self->guard++;
+    if (path)
+        snprintf(G.path, sizeof G.path, "%s", path);
+    else
+        default_path(G.path, sizeof G.path);
+
+    G.depth = (uint32_t)env_u64("LEAKSCOPE_STACK_DEPTH", 64, 0, LS_DEPTH_MAX);
+    G.flush_ms = (uint32_t)env_u64("LEAKSCOPE_FLUSH_MS", 100, 1, 60000);
+    uint64_t mb = env_u64("LEAKSCOPE_BUFFER_MB", 256, 1, 1u << 20);
+    G.spare_buffers = (size_t)(mb * 1024 * 1024 / sizeof(buffer));
+    if (G.spare_buffers < 2)
+        G.spare_buffers = 2;
+    G.drop = env_u64("LEAKSCOPE_DROP", 0, 0, 1) != 0;
+    uint64_t dict_mb = env_u64("LEAKSCOPE_DICT_MB", 256, 1, 1u << 20);
+
+    trace_file_info info;
+    memset(&info, 0, sizeof info);
+    info.pid = (uint32_t)getpid();
+    info.time_unit_ns = 1;
+    info.start_ts = ls_now();
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    info.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+    info.clock_id = TRACE_CLOCK_MONOTONIC;
+    info.pointer_size = sizeof(void *);
+    info.stack_depth = G.depth;
+    ssize_t len = readlink("/proc/self/exe", info.program, TRACE_PROGRAM_MAX);
+    info.program[len > 0 ? len : 0] = '\0';
+
+    int err = 0;
+    if (!G.key_ready) {
+        if (pthread_key_create(&G.key, thread_exit) == 0)
+            G.key_ready = true;
+    }
+    trace_writer *w = NULL;
+    if (trace_writer_create(G.path, &info, &w) != TRACE_OK)
+        err = errno ? errno : EIO;
+    if (!err) {
+        ls_unwind_init();
+        ls_modules_reset();
+        pthread_mutex_lock(&G.lock);
+        G.w = w;
+        G.lost = 0;
+        G.stop_req = false;
+        G.accepting = true;
+        G.flush_req = G.flush_done = 0;
+        uint32_t gen = G.gen + 1;
+        if (gen == 0)
+            gen = 1;
+        ls_intern_reset(gen, (size_t)dict_mb * 1024 * 1024);
+        __atomic_store_n(&G.gen, gen, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&G.lock);
+
+        /* The writer must not take the program's signals. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        err = pthread_create(&G.writer_thread, NULL, writer_main, NULL);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (err) {
+            G.accepting = false;
+            trace_writer_abandon(w);
+            G.w = NULL;
+            unlink(G.path);
+        } else {
+            pthread_setname_np(G.writer_thread, "leakscope-wr");
+        }
+    }
+    if (self)
+        self->guard--;
+    __atomic_store_n(&G.state, err ? ST_IDLE : ST_ACTIVE, __ATOMIC_SEQ_CST);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+LEAKSCOPE_API void trace_end(void)
+{
+    int saved = errno;
+    int st = __atomic_load_n(&G.state, __ATOMIC_SEQ_CST);
+    if ((st != ST_ACTIVE && st != ST_FAILED) ||
+        !__atomic_compare_exchange_n(&G.state, &st, ST_STOPPING, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        errno = saved;
+        return;
+    }
+    thread_state *self = tls_state;
+    if (self)
+        self->guard++;
+    pthread_mutex_lock(&G.lock);
+    G.stop_req = true;
+    pthread_cond_signal(&G.wake);
+    pthread_cond_broadcast(&G.space);
+    pthread_mutex_unlock(&G.lock);
+    pthread_join(G.writer_thread, NULL);
+    pthread_mutex_lock(&G.lock);
+    pthread_cond_broadcast(&G.flushed);
+    pthread_mutex_unlock(&G.lock);
+    if (self)
+        self->guard--;
+    __atomic_store_n(&G.state, ST_IDLE, __ATOMIC_SEQ_CST);
+    errno = saved;
+}
+
+LEAKSCOPE_API void trace_flush(void)
+{
+    int saved = errno;
+    if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE)
+        return;
+    pthread_mutex_lock(&G.lock);
+    uint64_t req = ++G.flush_req;
+    pthread_cond_signal(&G.wake);
+    while (G.flush_done < req && !G.stop_req && __atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE)
+        pthread_cond_wait(&G.flushed, &G.lock);
+    pthread_mutex_unlock(&G.lock);
+    errno = saved;
+}
+
+/* A program that never calls trace_end still gets a complete file. */
+__attribute__((destructor)) static void recorder_at_exit(void)
+{
+    trace_end();
+}

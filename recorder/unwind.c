@@ -1,0 +1,61 @@
+/* unwind.c — call stacks of the recorded program.
+ *
+ * libunwind's unw_backtrace walks the stack with DWARF CFI (Debian's libc has
+ * no frame pointers) and caches what it learns per address. The recorder's own
+ * frames are dropped by address range, so stacks start at the caller of the
+ * trace_* function whatever the inlining.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include "recorder-private.h"
+
+#include <link.h>
+#include <libunwind.h>
+
+static uintptr_t self_lo, self_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    uintptr_t probe = (uintptr_t)data;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + ph->p_memsz > hi)
+            hi = a + ph->p_memsz;
+    }
+    if (probe >= lo && probe < hi) {
+        self_lo = lo;
+        self_hi = hi;
+        return 1;
+    }
+    return 0;
+}
+
+void ls_unwind_init(void)
+{
+    if (!self_hi)
+        dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_init);
+}
+
+uint32_t ls_unwind(uint64_t *frames, uint32_t max)
+{
+    void *buf[TRACE_STACK_DEPTH_MAX + 16];
+    if (max > TRACE_STACK_DEPTH_MAX)
+        max = TRACE_STACK_DEPTH_MAX;
+    int n = unw_backtrace(buf, (int)max + 16);
+    int i = 0;
+    while (i < n && (uintptr_t)buf[i] >= self_lo && (uintptr_t)buf[i] < self_hi)
+        i++;
+    uint32_t out = 0;
+    for (; i < n && out < max; i++)
+        frames[out++] = (uint64_t)(uintptr_t)buf[i];
+    return out;
+}

@@ -1,0 +1,119 @@
+/* cli-common.c — helpers shared by the subcommands.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("leakscope: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+ls_analysis *cli_load(const char *path)
+{
+    ls_analysis *a = NULL;
+    trace_error err;
+    if (ls_analysis_load(path, &a, &err) != TRACE_OK) {
+        cli_error("%s: %s", path, err.message);
+        return NULL;
+    }
+    return a;
+}
+
+const char *cli_bytes(uint64_t n, char *buf, size_t len)
+{
+    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    if (n < 1024) {
+        snprintf(buf, len, "%llu B", (unsigned long long)n);
+        return buf;
+    }
+    double v = (double)n / 1024;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(buf, len, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    return buf;
+}
+
+const char *cli_duration(uint64_t ns, char *buf, size_t len)
+{
+    if (ns < 1000)
+        snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+    else if (ns < 1000000)
+        snprintf(buf, len, "%.2f µs", ns / 1e3);
+    else if (ns < 1000000000)
+        snprintf(buf, len, "%.2f ms", ns / 1e6);
+    else if (ns < 120ull * 1000000000)
+        snprintf(buf, len, "%.2f s", ns / 1e9);
+    else
+        snprintf(buf, len, "%llu min %.1f s", (unsigned long long)(ns / 60000000000ull),
+                 (double)(ns % 60000000000ull) / 1e9);
+    return buf;
+}
+
+void cli_json_string(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                fprintf(f, "\\u%04x", c);
+            } else if (c >= 0x80) {
+                /* Pass valid UTF-8 through; replace anything else. */
+                size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+                bool ok = n && i + n <= len;
+                for (size_t k = 1; ok && k < n; k++)
+                    ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
+                if (ok) {
+                    fwrite(s + i, 1, n, f);
+                    i += n - 1;
+                } else {
+                    fputs("\\ufffd", f);
+                }
+            } else {
+                fputc(c, f);
+            }
+        }
+    }
+    fputc('"', f);
+}
+
+void cli_text_string(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
+}
+
+sym_table *cli_symbols(const ls_analysis *a)
+{
+    sym_table *t = sym_table_new();
+    if (!t)
+        return NULL;
+    for (uint32_t i = 0; i < a->nmodules; i++) {
+        const ls_module *m = &a->modules[i];
+        sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len);
+    }
+    return t;
+}

@@ -1,0 +1,131 @@
+/* cli-dump.c — `leakscope dump FILE`: every chunk and record in file order,
+ * one per line, driven by the format's kind table. Stable output for golden
+ * tests; untrusted strings are escaped.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+#include "trace-reader.h"
+
+#include <string.h>
+
+static const char *chunk_kind_name(uint32_t k)
+{
+    switch (k) {
+    case TRACE_CHUNK_EVENTS: return "events";
+    case TRACE_CHUNK_DICT: return "dict";
+    case TRACE_CHUNK_END: return "end";
+    }
+    return "unknown";
+}
+
+static void dump_bytes_escaped(const void *p, uint32_t len)
+{
+    const unsigned char *s = p;
+    putchar('"');
+    for (uint32_t i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] >= 0x7f || s[i] == '"' || s[i] == '\\')
+            printf("\\x%02x", s[i]);
+        else
+            putchar(s[i]);
+    }
+    putchar('"');
+}
+
+static void dump_record(const trace_event *ev)
+{
+    switch (ev->kind) {
+    case TRACE_STRING_DEF:
+        printf("  string %llu ", (unsigned long long)ev->value);
+        dump_bytes_escaped(ev->data, ev->data_len);
+        putchar('\n');
+        return;
+    case TRACE_STACK_DEF:
+        printf("  stack %llu [", (unsigned long long)ev->value);
+        for (uint32_t i = 0; i < ev->depth; i++)
+            printf("%s0x%llx", i ? " " : "", (unsigned long long)ev->frames[i]);
+        puts("]");
+        return;
+    case TRACE_MODULE_DEF:
+        printf("  module ts=%llu bias=0x%llx range=0x%llx-0x%llx path=", (unsigned long long)ev->ts,
+               (unsigned long long)ev->addr, (unsigned long long)ev->addr2, (unsigned long long)ev->size);
+        dump_bytes_escaped(ev->data, ev->data_len);
+        printf(" build_id=");
+        for (uint32_t i = 0; i < ev->data2_len; i++)
+            printf("%02x", ((const unsigned char *)ev->data2)[i]);
+        putchar('\n');
+        return;
+    }
+    const trace_kind_info *k = trace_kind_get(ev->kind);
+    printf("  %llu %s", (unsigned long long)ev->ts, k ? k->name : "?");
+    for (const trace_field_info *f = k ? k->fields : NULL; f && f->type != TRACE_FIELD_NONE; f++) {
+        uint64_t v;
+        memcpy(&v, (const unsigned char *)ev + f->offset, sizeof v);
+        if (f->type == TRACE_FIELD_ADDR)
+            printf(" %s=0x%llx", f->name, (unsigned long long)v);
+        else
+            printf(" %s=%llu", f->name, (unsigned long long)v);
+    }
+    putchar('\n');
+}
+
+int cli_dump(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            puts("usage: leakscope dump FILE");
+            return CLI_OK;
+        }
+        cli_error("dump: expected one trace file (usage: leakscope dump FILE)");
+        return CLI_BAD_INPUT;
+    }
+    const char *path = argv[1];
+    trace_reader *r;
+    trace_error err;
+    if (trace_reader_open(path, &r, &err) != TRACE_OK) {
+        cli_error("%s: %s", path, err.message);
+        return CLI_BAD_INPUT;
+    }
+    const trace_file_info *fi = trace_reader_info(r);
+    printf("header version=%u.%u pid=%u clock=%u unit_ns=%u start_ts=%llu stack_depth=%u program=", fi->version_major,
+           fi->version_minor, fi->pid, fi->clock_id, fi->time_unit_ns, (unsigned long long)fi->start_ts,
+           fi->stack_depth);
+    dump_bytes_escaped(fi->program, (uint32_t)strlen(fi->program));
+    putchar('\n');
+    trace_chunk *c = trace_chunk_new();
+    int rc = CLI_OK;
+    trace_chunk_info ci;
+    trace_status st;
+    while (c && (st = trace_reader_next_chunk(r, &ci)) == TRACE_OK) {
+        printf("chunk offset=%llu kind=%s thread=%u first_ts=%llu last_ts=%llu count=%u raw=%u comp=%u seq=%u\n",
+               (unsigned long long)ci.offset, chunk_kind_name(ci.kind), ci.thread, (unsigned long long)ci.first_ts,
+               (unsigned long long)ci.last_ts, ci.count, ci.raw_size, ci.comp_size, ci.seq);
+        if (ci.kind == TRACE_CHUNK_END)
+            continue;
+        trace_event ev;
+        st = trace_chunk_load(c, r, &ci);
+        while (st == TRACE_OK && (st = trace_chunk_next(c, &ev)) == TRACE_OK)
+            dump_record(&ev);
+        if (st != TRACE_END)
+            break;
+    }
+    if (!c) {
+        cli_error("%s: out of memory", path);
+        rc = CLI_FAIL;
+    } else if (st == TRACE_ERR_TRUNCATED) {
+        printf("truncated at byte offset %llu\n", (unsigned long long)trace_reader_error(r)->offset);
+    } else if (st != TRACE_END) {
+        fflush(stdout);
+        cli_error("%s: %s", path, trace_reader_error(r)->message);
+        rc = CLI_BAD_INPUT;
+    } else {
+        uint64_t events, lost;
+        if (trace_reader_complete(r, &events, &lost))
+            printf("end events=%llu lost=%llu\n", (unsigned long long)events, (unsigned long long)lost);
+        else
+            printf("no end marker\n");
+    }
+    trace_chunk_free(c);
+    trace_reader_close(r);
+    return rc;
+}

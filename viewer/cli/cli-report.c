@@ -1,0 +1,367 @@
+/* cli-report.c — `leakscope report [--json] [--top N] [--frames N] FILE`.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_INLINE 16
+
+typedef struct report {
+    const ls_analysis *a;
+    sym_table *syms;
+    FILE *out;
+    unsigned top, frames;
+} report;
+
+static uint64_t rel(const ls_analysis *a, uint64_t ts) { return ts > a->info.start_ts ? ts - a->info.start_ts : 0; }
+
+static uint64_t duration(const ls_analysis *a)
+{
+    return a->events ? rel(a, a->last_ts) : 0;
+}
+
+/* ---- text ---- */
+
+static void text_stack(report *R, uint32_t stack_id, const char *indent)
+{
+    ls_stack st = ls_analysis_stack(R->a, stack_id);
+    if (!st.depth) {
+        fprintf(R->out, "%s(no call stack recorded)\n", indent);
+        return;
+    }
+    unsigned shown = 0;
+    for (uint32_t i = 0; i < st.depth && shown < R->frames; i++) {
+        sym_frame fr[MAX_INLINE];
+        int n = R->syms ? sym_table_resolve(R->syms, st.frames[i], true, fr, MAX_INLINE) : 0;
+        if (n <= 0) {
+            fprintf(R->out, "%s0x%llx\n", indent, (unsigned long long)st.frames[i]);
+            shown++;
+            continue;
+        }
+        for (int k = 0; k < n && shown < R->frames; k++, shown++) {
+            fputs(indent, R->out);
+            cli_text_string(R->out, fr[k].function);
+            if (fr[k].file) {
+                const char *base = strrchr(fr[k].file, '/');
+                fputs("  ", R->out);
+                cli_text_string(R->out, base ? base + 1 : fr[k].file);
+                if (fr[k].line)
+                    fprintf(R->out, ":%d", fr[k].line);
+            }
+            const char *mod = strrchr(fr[k].module, '/');
+            fputs("  (", R->out);
+            cli_text_string(R->out, mod ? mod + 1 : fr[k].module);
+            fputs(fr[k].inlined ? ", inlined)\n" : ")\n", R->out);
+        }
+    }
+    if (shown >= R->frames && st.depth > 1)
+        fprintf(R->out, "%s...\n", indent);
+}
+
+static void report_text(report *R)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    char b1[64], b2[64], b3[64];
+
+    fputs("Leakscope report: ", o);
+    cli_text_string(o, a->path);
+    fputc('\n', o);
+    fputs("program      ", o);
+    cli_text_string(o, a->info.program[0] ? a->info.program : "(unknown)");
+    fprintf(o, " (pid %u)\n", a->info.pid);
+    time_t t = (time_t)(a->info.start_realtime_ns / 1000000000u);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) && strftime(b1, sizeof b1, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        fprintf(o, "recorded     %s\n", b1);
+    fprintf(o, "duration     %s, %u threads, %llu events\n", cli_duration(duration(a), b1, sizeof b1),
+            a->nthreads, (unsigned long long)a->events);
+    if (a->truncated)
+        fprintf(o, "TRUNCATED    the file stops inside a chunk at byte offset %llu: everything before it was read\n",
+                (unsigned long long)a->truncated_at);
+    else if (!a->complete)
+        fprintf(o, "INCOMPLETE   the recording did not end cleanly (no end marker): data up to the last flush\n");
+    if (a->lost_events)
+        fprintf(o, "LOST EVENTS  %llu events were dropped by the recorder\n", (unsigned long long)a->lost_events);
+
+    fprintf(o, "\nHEAP\n");
+    fprintf(o, "  allocations  %llu (%s), %llu of them reallocs\n", (unsigned long long)a->allocations,
+            cli_bytes(a->allocated_bytes, b1, sizeof b1), (unsigned long long)a->reallocs);
+    fprintf(o, "  frees        %llu (%s)\n", (unsigned long long)a->frees, cli_bytes(a->freed_bytes, b1, sizeof b1));
+    fprintf(o, "  peak heap    %s at %s\n", cli_bytes(a->peak_heap_bytes, b1, sizeof b1),
+            cli_duration(rel(a, a->peak_heap_ts), b2, sizeof b2));
+    fprintf(o, "  leaked       %s in %llu blocks from %u call sites\n", cli_bytes(a->leaked_bytes, b1, sizeof b1),
+            (unsigned long long)a->leaked_blocks, a->nleaks);
+
+    if (a->nleaks) {
+        fprintf(o, "\nLEAKS (largest first)\n");
+        for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
+            const ls_leak *l = &a->leaks[i];
+            fprintf(o, "  %s in %llu blocks\n", cli_bytes(l->bytes, b1, sizeof b1), (unsigned long long)l->blocks);
+            text_stack(R, l->stack, "      ");
+        }
+        if (a->nleaks > R->top)
+            fprintf(o, "  ... and %u more call sites (--top N)\n", a->nleaks - R->top);
+    }
+
+    fprintf(o, "\nRESOURCES\n");
+    if (!a->nres_kinds) {
+        fprintf(o, "  none recorded\n");
+    } else {
+        fprintf(o, "  %-16s %10s %10s %12s\n", "kind", "opened", "closed", "open at end");
+        for (uint32_t i = 0; i < a->nres_kinds; i++) {
+            const ls_resource_kind *k = &a->res_kinds[i];
+            fputs("  ", o);
+            const char *name = ls_analysis_string(a, k->kind);
+            cli_text_string(o, name);
+            int pad = 16 - (int)strlen(name);
+            fprintf(o, "%*s %10llu %10llu %12llu\n", pad > 0 ? pad : 0, "", (unsigned long long)k->opened,
+                    (unsigned long long)k->closed, (unsigned long long)k->open_at_end);
+        }
+        for (uint32_t i = 0; i < a->nopen_res && i < R->top; i++) {
+            const ls_open_resource *r = &a->open_res[i];
+            fprintf(o, "  %llu x ", (unsigned long long)r->count);
+            cli_text_string(o, ls_analysis_string(a, r->kind));
+            fputs(" left open, opened at\n", o);
+            text_stack(R, r->stack, "      ");
+        }
+    }
+
+    fprintf(o, "\nGC\n");
+    if (!a->gc_stats.pauses) {
+        fprintf(o, "  no pauses recorded\n");
+    } else {
+        char b4[64];
+        fprintf(o, "  %llu pauses, total %s, max %s, p50 %s, p99 %s\n", (unsigned long long)a->gc_stats.pauses,
+                cli_duration(a->gc_stats.total_ns, b1, sizeof b1), cli_duration(a->gc_stats.max_ns, b2, sizeof b2),
+                cli_duration(a->gc_stats.p50_ns, b3, sizeof b3), cli_duration(a->gc_stats.p99_ns, b4, sizeof b4));
+    }
+
+    if (a->nmarks || a->nspan_stats) {
+        fprintf(o, "\nMARKS AND SPANS\n");
+        for (uint32_t i = 0; i < a->nmarks && i < R->top * 2; i++) {
+            fprintf(o, "  %12s  mark  ", cli_duration(rel(a, a->marks[i].ts), b1, sizeof b1));
+            cli_text_string(o, ls_analysis_string(a, a->marks[i].label));
+            fputc('\n', o);
+        }
+        if (a->nmarks > R->top * 2)
+            fprintf(o, "  ... and %u more marks\n", a->nmarks - R->top * 2);
+        if (a->nspan_stats)
+            fprintf(o, "  %-24s %10s %12s %12s %12s\n", "span", "count", "total", "mean", "max");
+        for (uint32_t i = 0; i < a->nspan_stats && i < R->top; i++) {
+            const ls_span_stat *s = &a->span_stats[i];
+            char b4[64];
+            const char *label = ls_analysis_string(a, s->label);
+            fputs("  ", o);
+            cli_text_string(o, label);
+            int pad = 24 - (int)strlen(label);
+            fprintf(o, "%*s %10llu %12s %12s %12s", pad > 0 ? pad : 0, "", (unsigned long long)s->count,
+                    cli_duration(s->total_ns, b1, sizeof b1),
+                    cli_duration(s->count ? s->total_ns / s->count : 0, b2, sizeof b2),
+                    cli_duration(s->max_ns, b4, sizeof b4));
+            if (s->open)
+                fprintf(o, "  (%llu never ended)", (unsigned long long)s->open);
+            fputc('\n', o);
+        }
+        if (a->nspan_stats > R->top)
+            fprintf(o, "  ... and %u more span labels\n", a->nspan_stats - R->top);
+    }
+
+    fprintf(o, "\nTHREADS\n");
+    for (uint32_t i = 0; i < a->nthreads; i++) {
+        const ls_thread *th = &a->threads[i];
+        fprintf(o, "  %-8u ", th->tid);
+        cli_text_string(o, ls_analysis_string(a, th->name));
+        fprintf(o, "  %llu events\n", (unsigned long long)th->events);
+    }
+    fprintf(o, "\nlost events %llu, truncated %s\n", (unsigned long long)a->lost_events, a->truncated ? "yes" : "no");
+}
+
+/* ---- JSON ---- */
+
+static void json_str(report *R, const char *s) { cli_json_string(R->out, s, strlen(s)); }
+
+static void json_stack(report *R, uint32_t stack_id)
+{
+    FILE *o = R->out;
+    ls_stack st = ls_analysis_stack(R->a, stack_id);
+    fputc('[', o);
+    bool first = true;
+    for (uint32_t i = 0; i < st.depth; i++) {
+        sym_frame fr[MAX_INLINE];
+        int n = R->syms ? sym_table_resolve(R->syms, st.frames[i], true, fr, MAX_INLINE) : 0;
+        if (n <= 0) {
+            fr[0] = (sym_frame){ "??", NULL, 0, "??", st.frames[i], false };
+            n = 1;
+        }
+        for (int k = 0; k < n; k++) {
+            fputs(first ? "{" : ",{", o);
+            first = false;
+            fputs("\"function\":", o);
+            json_str(R, fr[k].function);
+            fputs(",\"file\":", o);
+            if (fr[k].file)
+                json_str(R, fr[k].file);
+            else
+                fputs("null", o);
+            fprintf(o, ",\"line\":%d,\"module\":", fr[k].line);
+            json_str(R, fr[k].module);
+            fprintf(o, ",\"address\":\"0x%llx\",\"inlined\":%s}", (unsigned long long)st.frames[i],
+                    fr[k].inlined ? "true" : "false");
+        }
+    }
+    fputc(']', o);
+}
+
+static void report_json(report *R)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    fputs("{\"file\":", o);
+    json_str(R, a->path);
+    fputs(",\"program\":", o);
+    json_str(R, a->info.program);
+    fprintf(o, ",\"pid\":%u,\"start_realtime_ns\":%llu,\"duration_ns\":%llu,\"threads\":%u,\"events\":%llu",
+            a->info.pid, (unsigned long long)a->info.start_realtime_ns, (unsigned long long)duration(a), a->nthreads,
+            (unsigned long long)a->events);
+    fprintf(o, ",\"allocations\":%llu,\"reallocs\":%llu,\"frees\":%llu,\"allocated_bytes\":%llu,\"freed_bytes\":%llu",
+            (unsigned long long)a->allocations, (unsigned long long)a->reallocs, (unsigned long long)a->frees,
+            (unsigned long long)a->allocated_bytes, (unsigned long long)a->freed_bytes);
+    fprintf(o, ",\"peak_heap_bytes\":%llu,\"peak_heap_ns\":%llu,\"leaked_bytes\":%llu,\"leaked_blocks\":%llu",
+            (unsigned long long)a->peak_heap_bytes, (unsigned long long)rel(a, a->peak_heap_ts),
+            (unsigned long long)a->leaked_bytes, (unsigned long long)a->leaked_blocks);
+    fputs(",\"leaks\":[", o);
+    for (uint32_t i = 0; i < a->nleaks; i++) {
+        fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"stack\":", i ? "," : "", (unsigned long long)a->leaks[i].bytes,
+                (unsigned long long)a->leaks[i].blocks);
+        json_stack(R, a->leaks[i].stack);
+        fputc('}', o);
+    }
+    fputs("],\"open_resources\":[", o);
+    for (uint32_t i = 0; i < a->nopen_res; i++) {
+        fputs(i ? ",{\"kind\":" : "{\"kind\":", o);
+        json_str(R, ls_analysis_string(a, a->open_res[i].kind));
+        fprintf(o, ",\"count\":%llu,\"stack\":", (unsigned long long)a->open_res[i].count);
+        json_stack(R, a->open_res[i].stack);
+        fputc('}', o);
+    }
+    fprintf(o, "],\"resources\":{\"opened\":%llu,\"closed\":%llu,\"open_at_end\":%llu,\"kinds\":[",
+            (unsigned long long)a->resources_opened, (unsigned long long)a->resources_closed,
+            (unsigned long long)a->resources_open_at_end);
+    for (uint32_t i = 0; i < a->nres_kinds; i++) {
+        const ls_resource_kind *k = &a->res_kinds[i];
+        fputs(i ? ",{\"kind\":" : "{\"kind\":", o);
+        json_str(R, ls_analysis_string(a, k->kind));
+        fprintf(o, ",\"opened\":%llu,\"closed\":%llu,\"open_at_end\":%llu}", (unsigned long long)k->opened,
+                (unsigned long long)k->closed, (unsigned long long)k->open_at_end);
+    }
+    fprintf(o, "]},\"gc\":{\"pauses\":%llu,\"total_ns\":%llu,\"max_ns\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu}",
+            (unsigned long long)a->gc_stats.pauses, (unsigned long long)a->gc_stats.total_ns,
+            (unsigned long long)a->gc_stats.max_ns, (unsigned long long)a->gc_stats.p50_ns,
+            (unsigned long long)a->gc_stats.p99_ns);
+    fputs(",\"marks\":[", o);
+    for (uint32_t i = 0; i < a->nmarks; i++) {
+        fprintf(o, "%s{\"time_ns\":%llu,\"thread\":%u,\"label\":", i ? "," : "",
+                (unsigned long long)rel(a, a->marks[i].ts), a->marks[i].thread);
+        json_str(R, ls_analysis_string(a, a->marks[i].label));
+        fputc('}', o);
+    }
+    fputs("],\"spans\":[", o);
+    for (uint32_t i = 0; i < a->nspan_stats; i++) {
+        const ls_span_stat *s = &a->span_stats[i];
+        fputs(i ? ",{\"label\":" : "{\"label\":", o);
+        json_str(R, ls_analysis_string(a, s->label));
+        fprintf(o, ",\"count\":%llu,\"open\":%llu,\"total_ns\":%llu,\"max_ns\":%llu}", (unsigned long long)s->count,
+                (unsigned long long)s->open, (unsigned long long)s->total_ns, (unsigned long long)s->max_ns);
+    }
+    fputs("],\"thread_list\":[", o);
+    for (uint32_t i = 0; i < a->nthreads; i++) {
+        fprintf(o, "%s{\"tid\":%u,\"name\":", i ? "," : "", a->threads[i].tid);
+        json_str(R, ls_analysis_string(a, a->threads[i].name));
+        fprintf(o, ",\"events\":%llu}", (unsigned long long)a->threads[i].events);
+    }
+    fprintf(o, "],\"truncated\":%s,\"complete\":%s,\"lost_events\":%llu,\"unmatched_frees\":%llu}\n",
+            a->truncated ? "true" : "false", a->complete ? "true" : "false", (unsigned long long)a->lost_events,
+            (unsigned long long)a->unmatched_frees);
+}
+
+static void report_usage(FILE *f)
+{
+    fputs("usage: leakscope report [--json] [--top N] [--frames N] FILE\n"
+          "  --json      machine-readable output (keys: see README)\n"
+          "  --top N     call sites listed per section in the text report (default 10)\n"
+          "  --frames N  frames shown per call stack in the text report (default 16)\n",
+          f);
+}
+
+static bool parse_count(const char *s, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || v == 0 || v > 1000000)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+int cli_report(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "top", required_argument, NULL, 't' },
+        { "frames", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool json = false;
+    report R = { .out = stdout, .top = 10, .frames = 16 };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = true; break;
+        case 't':
+            if (!parse_count(optarg, &R.top)) {
+                cli_error("report: --top needs a positive number, not '%s'", optarg);
+                return CLI_BAD_INPUT;
+            }
+            break;
+        case 'f':
+            if (!parse_count(optarg, &R.frames)) {
+                cli_error("report: --frames needs a positive number, not '%s'", optarg);
+                return CLI_BAD_INPUT;
+            }
+            break;
+        case 'h': report_usage(stdout); return CLI_OK;
+        default:
+            cli_error("report: unknown option '%s' (see leakscope report --help)", argv[optind - 1]);
+            return CLI_BAD_INPUT;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error("report: expected one trace file (see leakscope report --help)");
+        return CLI_BAD_INPUT;
+    }
+    ls_analysis *a = cli_load(argv[optind]);
+    if (!a)
+        return CLI_BAD_INPUT;
+    R.a = a;
+    R.syms = cli_symbols(a);
+    if (json)
+        report_json(&R);
+    else
+        report_text(&R);
+    sym_table_free(R.syms);
+    ls_analysis_free(a);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("report: cannot write the output");
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}

@@ -1,0 +1,39 @@
+/* main.c — the `leakscope` command: dispatches to subcommands.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fputs("usage: leakscope COMMAND [ARGS...]\n"
+          "\n"
+          "commands:\n"
+          "  report [--json] FILE   summary: heap, leaks by call stack, resources, GC pauses\n"
+          "  dump FILE              every chunk and record of a trace, in file order\n"
+          "  help                   this text\n"
+          "\n"
+          "Exit status: 0 success, 1 failure, 2 bad input (unreadable or corrupt trace, wrong usage).\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_BAD_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "report"))
+        return cli_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "dump"))
+        return cli_dump(argc - 1, argv + 1);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    cli_error("unknown command '%s' (see leakscope help)", cmd);
+    return CLI_BAD_INPUT;
+}

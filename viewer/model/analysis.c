@@ -1,0 +1,783 @@
+/* analysis.c — reads a .trace in global time order and builds ls_analysis.
+ *
+ * Pass 1 walks the chunk headers in file order, decoding dictionary chunks
+ * (they precede the event chunks that use them) and indexing event chunks.
+ * Pass 2 merges the threads' event chunks by timestamp: chunks are opened in
+ * order of their first timestamp, and only while one could hold the next
+ * event, so memory stays proportional to the chunks that overlap in time. At
+ * equal timestamps frees sort before allocations (the recorder stamps a free
+ * before the real free and an allocation after the real allocation).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include "analysis.h"
+#include "kmap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GROW(arr, n, cap)                                                    \
+    ((n) < (cap) || grow_array((void **)&(arr), &(cap), sizeof *(arr), (n) + 1))
+
+static bool grow_array(void **arr, uint32_t *cap, size_t elem, size_t need)
+{
+    size_t nc = *cap ? (size_t)*cap * 2 : 16;
+    while (nc < need)
+        nc *= 2;
+    if (nc > UINT32_MAX)
+        return false;
+    void *p = realloc(*arr, nc * elem);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = (uint32_t)nc;
+    return true;
+}
+
+typedef struct thread_work {
+    uint32_t *open_spans;     /* indices into a->spans */
+    uint32_t nopen, cap;
+    bool gc_open;
+    uint64_t gc_begin;
+    uint32_t gc_reason;
+} thread_work;
+
+typedef struct cursor {
+    trace_chunk *chunk;
+    trace_event ev;
+    uint32_t order;
+} cursor;
+
+typedef struct loader {
+    ls_analysis *a;
+    trace_reader *r;
+    trace_error *err;
+    uint32_t strings_cap, stacks_cap, modules_cap, threads_cap, leaks_cap;
+    uint32_t res_cap, open_cap, gc_cap, marks_cap, spans_cap;
+    uint64_t *frame_pool;
+    size_t frame_len, frame_cap;
+    uint64_t *stack_off;      /* per stack id: offset into frame_pool */
+    trace_chunk_info *chunks;
+    uint32_t nchunks, chunks_cap;
+    thread_work *work;        /* parallel to a->threads */
+    uint32_t work_cap;
+    kmap thread_index;        /* tid -> index */
+    kmap live;                /* ptr -> size (v1), stack (v2) */
+    kmap open;                /* (kind, handle) -> stack (v2) */
+    uint32_t *res_index;      /* string id -> 1 + index in a->res_kinds */
+    cursor *heap;
+    uint32_t nheap, heap_cap;
+    trace_chunk **spare;
+    uint32_t nspare, spare_cap;
+    uint64_t *gc_durations;
+} loader;
+
+static trace_status nomem(loader *L)
+{
+    L->err->status = TRACE_ERR_NOMEM;
+    snprintf(L->err->message, sizeof L->err->message, "out of memory");
+    return TRACE_ERR_NOMEM;
+}
+
+/* ---- dictionaries ---- */
+
+static trace_status take_dict(loader *L, const trace_event *ev)
+{
+    ls_analysis *a = L->a;
+    switch (ev->kind) {
+    case TRACE_STRING_DEF: {
+        if (ev->value != (uint64_t)a->nstrings)
+            return TRACE_OK; /* a repeat of a known id (the reader checked the order) */
+        if (!GROW(a->strings, a->nstrings, L->strings_cap))
+            return nomem(L);
+        char *s = malloc(ev->data_len + 1);
+        if (!s)
+            return nomem(L);
+        memcpy(s, ev->data, ev->data_len);
+        s[ev->data_len] = '\0';
+        a->strings[a->nstrings++] = (ls_string){ s, ev->data_len };
+        return TRACE_OK;
+    }
+    case TRACE_STACK_DEF: {
+        if (ev->value != (uint64_t)a->nstacks)
+            return TRACE_OK;
+        if (!GROW(a->stacks, a->nstacks, L->stacks_cap))
+            return nomem(L);
+        if (L->frame_len + ev->depth > L->frame_cap) {
+            size_t nc = L->frame_cap ? L->frame_cap * 2 : 4096;
+            while (nc < L->frame_len + ev->depth)
+                nc *= 2;
+            uint64_t *p = realloc(L->frame_pool, nc * sizeof *p);
+            if (!p)
+                return nomem(L);
+            L->frame_pool = p;
+            L->frame_cap = nc;
+        }
+        uint64_t *off = realloc(L->stack_off, (size_t)L->stacks_cap * sizeof *off);
+        if (!off)
+            return nomem(L);
+        L->stack_off = off;
+        if (ev->depth)
+            memcpy(L->frame_pool + L->frame_len, ev->frames, ev->depth * sizeof *ev->frames);
+        off[a->nstacks] = L->frame_len;
+        a->stacks[a->nstacks++] = (ls_stack){ NULL, ev->depth };
+        L->frame_len += ev->depth;
+        return TRACE_OK;
+    }
+    case TRACE_MODULE_DEF: {
+        if (!GROW(a->modules, a->nmodules, L->modules_cap))
+            return nomem(L);
+        ls_module *m = &a->modules[a->nmodules];
+        memset(m, 0, sizeof *m);
+        m->path = malloc(ev->data_len + 1);
+        if (!m->path)
+            return nomem(L);
+        memcpy(m->path, ev->data, ev->data_len);
+        m->path[ev->data_len] = '\0';
+        m->ts = ev->ts;
+        m->bias = ev->addr;
+        m->start = ev->addr2;
+        m->end = ev->size;
+        m->build_id_len = ev->data2_len;
+        memcpy(m->build_id, ev->data2, ev->data2_len);
+        a->nmodules++;
+        return TRACE_OK;
+    }
+    }
+    return TRACE_OK;
+}
+
+/* Pass 1: chunk index and dictionaries. */
+static trace_status scan(loader *L)
+{
+    ls_analysis *a = L->a;
+    trace_chunk *c = trace_chunk_new();
+    if (!c)
+        return nomem(L);
+    trace_status st;
+    trace_chunk_info ci;
+    while ((st = trace_reader_next_chunk(L->r, &ci)) == TRACE_OK) {
+        if (ci.kind == TRACE_CHUNK_EVENTS) {
+            if (!GROW(L->chunks, L->nchunks, L->chunks_cap)) {
+                st = nomem(L);
+                break;
+            }
+            L->chunks[L->nchunks++] = ci;
+        } else if (ci.kind == TRACE_CHUNK_DICT) {
+            st = trace_chunk_load(c, L->r, &ci);
+            trace_event ev;
+            while (st == TRACE_OK && (st = trace_chunk_next(c, &ev)) == TRACE_OK)
+                st = take_dict(L, &ev);
+            if (st != TRACE_END)
+                break;
+        }
+    }
+    trace_chunk_free(c);
+    if (st == TRACE_ERR_TRUNCATED) {
+        a->truncated = true;
+        a->truncated_at = trace_reader_error(L->r)->offset;
+        st = TRACE_END;
+    }
+    if (st != TRACE_END) {
+        if (st != TRACE_ERR_NOMEM)
+            *L->err = *trace_reader_error(L->r);
+        return st;
+    }
+    a->complete = trace_reader_complete(L->r, NULL, &a->lost_events);
+    a->skipped_chunks = trace_reader_skipped(L->r);
+    for (uint32_t i = 0; i < a->nstacks; i++)
+        a->stacks[i].frames = L->frame_pool ? L->frame_pool + L->stack_off[i] : NULL;
+    return TRACE_OK;
+}
+
+/* ---- pass 2: the merge ---- */
+
+static int chunk_cmp(const void *x, const void *y)
+{
+    const trace_chunk_info *p = x, *q = y;
+    if (p->first_ts != q->first_ts)
+        return p->first_ts < q->first_ts ? -1 : 1;
+    return p->offset < q->offset ? -1 : p->offset > q->offset;
+}
+
+static bool releases(uint32_t kind) { return kind == TRACE_FREE || kind == TRACE_RES_CLOSE; }
+
+static bool cursor_less(const cursor *p, const cursor *q)
+{
+    if (p->ev.ts != q->ev.ts)
+        return p->ev.ts < q->ev.ts;
+    bool pf = releases(p->ev.kind), qf = releases(q->ev.kind);
+    if (pf != qf)
+        return pf;
+    return p->order < q->order;
+}
+
+static void heap_push(loader *L, cursor c)
+{
+    uint32_t i = L->nheap++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!cursor_less(&c, &L->heap[parent]))
+            break;
+        L->heap[i] = L->heap[parent];
+        i = parent;
+    }
+    L->heap[i] = c;
+}
+
+static void heap_fix_top(loader *L)
+{
+    cursor c = L->heap[0];
+    uint32_t i = 0, n = L->nheap;
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        const cursor *best = &c;
+        if (l < n && cursor_less(&L->heap[l], best)) {
+            m = l;
+            best = &L->heap[l];
+        }
+        if (r < n && cursor_less(&L->heap[r], best))
+            m = r;
+        if (m == i)
+            break;
+        L->heap[i] = L->heap[m];
+        i = m;
+    }
+    L->heap[i] = c;
+}
+
+static thread_work *thread_of(loader *L, uint32_t tid, ls_thread **out)
+{
+    ls_analysis *a = L->a;
+    bool existed;
+    kmap_entry *e = kmap_insert(&L->thread_index, tid, 0, &existed);
+    if (!e)
+        return NULL;
+    if (!existed) {
+        if (!GROW(a->threads, a->nthreads, L->threads_cap)) {
+            kmap_remove(&L->thread_index, e);
+            return NULL;
+        }
+        if (L->work_cap < L->threads_cap) {
+            thread_work *w = realloc(L->work, (size_t)L->threads_cap * sizeof *w);
+            if (!w) {
+                kmap_remove(&L->thread_index, e);
+                return NULL;
+            }
+            L->work = w;
+            L->work_cap = L->threads_cap;
+        }
+        e->v2 = a->nthreads;
+        a->threads[a->nthreads] = (ls_thread){ .tid = tid };
+        memset(&L->work[a->nthreads], 0, sizeof *L->work);
+        a->nthreads++;
+    }
+    *out = &a->threads[e->v2];
+    return &L->work[e->v2];
+}
+
+static bool res_kind_of(loader *L, uint32_t kind, ls_resource_kind **out)
+{
+    ls_analysis *a = L->a;
+    if (!L->res_index) {
+        L->res_index = calloc(a->nstrings ? a->nstrings : 1, sizeof *L->res_index);
+        if (!L->res_index)
+            return false;
+    }
+    if (kind >= a->nstrings)
+        kind = 0;
+    if (!L->res_index[kind]) {
+        if (!GROW(a->res_kinds, a->nres_kinds, L->res_cap))
+            return false;
+        a->res_kinds[a->nres_kinds] = (ls_resource_kind){ .kind = kind };
+        L->res_index[kind] = ++a->nres_kinds;
+    }
+    *out = &a->res_kinds[L->res_index[kind] - 1];
+    return true;
+}
+
+static void heap_add(ls_analysis *a, uint64_t size, uint64_t ts)
+{
+    a->heap_bytes += size;
+    a->heap_blocks++;
+    if (a->heap_bytes > a->peak_heap_bytes) {
+        a->peak_heap_bytes = a->heap_bytes;
+        a->peak_heap_ts = ts;
+    }
+}
+
+static bool do_alloc(loader *L, uint64_t ptr, uint64_t size, uint32_t stack, uint64_t ts)
+{
+    ls_analysis *a = L->a;
+    bool existed;
+    kmap_entry *e = kmap_insert(&L->live, ptr, 0, &existed);
+    if (!e)
+        return false;
+    if (existed) { /* a free we never saw: the old block is gone */
+        a->heap_bytes -= e->v1;
+        a->heap_blocks--;
+    }
+    e->v1 = size;
+    e->v2 = stack;
+    a->allocated_bytes += size;
+    heap_add(a, size, ts);
+    return true;
+}
+
+static void do_free(loader *L, uint64_t ptr)
+{
+    ls_analysis *a = L->a;
+    kmap_entry *e = kmap_find(&L->live, ptr, 0);
+    if (!e) {
+        a->unmatched_frees++;
+        return;
+    }
+    a->heap_bytes -= e->v1;
+    a->heap_blocks--;
+    a->freed_bytes += e->v1;
+    kmap_remove(&L->live, e);
+}
+
+static trace_status process(loader *L, const trace_event *ev)
+{
+    ls_analysis *a = L->a;
+    ls_thread *t;
+    thread_work *w = thread_of(L, ev->thread, &t);
+    if (!w)
+        return nomem(L);
+    if (!t->events)
+        t->first_ts = ev->ts;
+    t->events++;
+    t->last_ts = ev->ts;
+    a->events++;
+    if (a->events == 1)
+        a->first_ts = ev->ts;
+    a->last_ts = ev->ts;
+
+    switch (ev->kind) {
+    case TRACE_ALLOC:
+        a->allocations++;
+        if (!do_alloc(L, ev->addr, ev->size, (uint32_t)ev->stack, ev->ts))
+            return nomem(L);
+        break;
+    case TRACE_FREE:
+        a->frees++;
+        do_free(L, ev->addr);
+        break;
+    case TRACE_REALLOC:
+        a->allocations++;
+        a->reallocs++;
+        do_free(L, ev->addr);
+        if (!do_alloc(L, ev->addr2, ev->size, (uint32_t)ev->stack, ev->ts))
+            return nomem(L);
+        break;
+    case TRACE_RES_OPEN: {
+        ls_resource_kind *rk;
+        if (!res_kind_of(L, (uint32_t)ev->str, &rk))
+            return nomem(L);
+        rk->opened++;
+        a->resources_opened++;
+        bool existed;
+        kmap_entry *e = kmap_insert(&L->open, ev->str, ev->value, &existed);
+        if (!e)
+            return nomem(L);
+        e->v1 = ev->ts;
+        e->v2 = (uint32_t)ev->stack;
+        break;
+    }
+    case TRACE_RES_CLOSE: {
+        ls_resource_kind *rk;
+        if (!res_kind_of(L, (uint32_t)ev->str, &rk))
+            return nomem(L);
+        kmap_entry *e = kmap_find(&L->open, ev->str, ev->value);
+        if (e) {
+            rk->closed++;
+            a->resources_closed++;
+            kmap_remove(&L->open, e);
+        }
+        break;
+    }
+    case TRACE_GC_BEGIN:
+        w->gc_open = true;
+        w->gc_begin = ev->ts;
+        w->gc_reason = (uint32_t)ev->str;
+        break;
+    case TRACE_GC_END:
+        if (w->gc_open) {
+            if (!GROW(a->gc, a->ngc, L->gc_cap))
+                return nomem(L);
+            a->gc[a->ngc++] = (ls_gc_pause){ w->gc_begin, ev->ts, w->gc_reason, ev->thread, ev->size };
+            w->gc_open = false;
+        }
+        break;
+    case TRACE_MARK:
+        if (!GROW(a->marks, a->nmarks, L->marks_cap))
+            return nomem(L);
+        a->marks[a->nmarks++] = (ls_mark){ ev->ts, (uint32_t)ev->str, ev->thread };
+        break;
+    case TRACE_SPAN_BEGIN:
+        if (!GROW(a->spans, a->nspans, L->spans_cap) || !GROW(w->open_spans, w->nopen, w->cap))
+            return nomem(L);
+        a->spans[a->nspans] = (ls_span){ ev->ts, 0, (uint32_t)ev->str, ev->thread, w->nopen };
+        w->open_spans[w->nopen++] = a->nspans++;
+        break;
+    case TRACE_SPAN_END:
+        /* Close the innermost open span with this label (and any opened inside it). */
+        for (uint32_t i = w->nopen; i-- > 0;) {
+            ls_span *s = &a->spans[w->open_spans[i]];
+            if (s->label == ev->str) {
+                for (uint32_t j = i; j < w->nopen; j++)
+                    a->spans[w->open_spans[j]].end = ev->ts;
+                w->nopen = i;
+                break;
+            }
+        }
+        break;
+    case TRACE_THREAD_NAME:
+        t->name = (uint32_t)ev->str;
+        break;
+    case TRACE_LOST:
+        a->lost_events += ev->value;
+        break;
+    }
+    return TRACE_OK;
+}
+
+static trace_chunk *get_chunk(loader *L)
+{
+    if (L->nspare)
+        return L->spare[--L->nspare];
+    return trace_chunk_new();
+}
+
+static bool put_chunk(loader *L, trace_chunk *c)
+{
+    if (!GROW(L->spare, L->nspare, L->spare_cap)) {
+        trace_chunk_free(c);
+        return false;
+    }
+    L->spare[L->nspare++] = c;
+    return true;
+}
+
+static trace_status merge(loader *L)
+{
+    qsort(L->chunks, L->nchunks, sizeof *L->chunks, chunk_cmp);
+    uint32_t next = 0;
+    trace_status st = TRACE_OK;
+    for (;;) {
+        /* Open every chunk that could hold an event at or before the heap's top. */
+        while (next < L->nchunks && (L->nheap == 0 || L->chunks[next].first_ts <= L->heap[0].ev.ts)) {
+            trace_chunk *c = get_chunk(L);
+            if (!c)
+                return nomem(L);
+            cursor cur = { c, { 0 }, next };
+            st = trace_chunk_load(c, L->r, &L->chunks[next]);
+            next++;
+            if (st == TRACE_OK)
+                st = trace_chunk_next(c, &cur.ev);
+            if (st == TRACE_END) {
+                put_chunk(L, c);
+                continue;
+            }
+            if (st != TRACE_OK) {
+                trace_chunk_free(c);
+                goto fail;
+            }
+            if (!GROW(L->heap, L->nheap, L->heap_cap)) {
+                trace_chunk_free(c);
+                return nomem(L);
+            }
+            heap_push(L, cur);
+        }
+        if (L->nheap == 0)
+            break;
+        cursor *top = &L->heap[0];
+        if ((st = process(L, &top->ev)) != TRACE_OK)
+            return st;
+        st = trace_chunk_next(top->chunk, &top->ev);
+        if (st == TRACE_OK) {
+            heap_fix_top(L);
+        } else if (st == TRACE_END) {
+            put_chunk(L, top->chunk);
+            L->heap[0] = L->heap[--L->nheap];
+            if (L->nheap)
+                heap_fix_top(L);
+        } else {
+            goto fail;
+        }
+    }
+    return TRACE_OK;
+fail:
+    *L->err = *trace_reader_error(L->r);
+    return st;
+}
+
+/* ---- results ---- */
+
+static int leak_cmp(const void *x, const void *y)
+{
+    const ls_leak *p = x, *q = y;
+    if (p->bytes != q->bytes)
+        return p->bytes > q->bytes ? -1 : 1;
+    if (p->blocks != q->blocks)
+        return p->blocks > q->blocks ? -1 : 1;
+    return p->stack < q->stack ? -1 : p->stack > q->stack;
+}
+
+static int open_cmp(const void *x, const void *y)
+{
+    const ls_open_resource *p = x, *q = y;
+    if (p->count != q->count)
+        return p->count > q->count ? -1 : 1;
+    if (p->kind != q->kind)
+        return p->kind < q->kind ? -1 : 1;
+    return p->stack < q->stack ? -1 : p->stack > q->stack;
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+    uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
+    return p < q ? -1 : p > q;
+}
+
+static int span_stat_cmp(const void *x, const void *y)
+{
+    const ls_span_stat *p = x, *q = y;
+    if (p->total_ns != q->total_ns)
+        return p->total_ns > q->total_ns ? -1 : 1;
+    return p->label < q->label ? -1 : p->label > q->label;
+}
+
+static uint64_t percentile(const uint64_t *sorted, uint32_t n, unsigned pct)
+{
+    if (!n)
+        return 0;
+    uint64_t rank = ((uint64_t)n * pct + 99) / 100; /* nearest rank */
+    if (rank == 0)
+        rank = 1;
+    return sorted[rank - 1];
+}
+
+static trace_status finish(loader *L)
+{
+    ls_analysis *a = L->a;
+    /* Leaks by stack. */
+    uint64_t *by_stack = calloc((size_t)a->nstacks * 2 + 2, sizeof *by_stack);
+    if (!by_stack)
+        return nomem(L);
+    for (size_t i = 0; i < L->live.cap; i++) {
+        const kmap_entry *e = &L->live.e[i];
+        if (!e->used)
+            continue;
+        uint32_t s = e->v2 < a->nstacks ? e->v2 : 0;
+        by_stack[2 * s] += e->v1;
+        by_stack[2 * s + 1]++;
+        a->leaked_bytes += e->v1;
+        a->leaked_blocks++;
+    }
+    uint32_t nst = a->nstacks ? a->nstacks : 1;
+    for (uint32_t s = 0; s < nst; s++) {
+        if (!by_stack[2 * s + 1])
+            continue;
+        if (!GROW(a->leaks, a->nleaks, L->leaks_cap)) {
+            free(by_stack);
+            return nomem(L);
+        }
+        a->leaks[a->nleaks++] = (ls_leak){ s, by_stack[2 * s], by_stack[2 * s + 1] };
+    }
+    free(by_stack);
+    if (a->nleaks)
+        qsort(a->leaks, a->nleaks, sizeof *a->leaks, leak_cmp);
+
+    /* Open resources by (kind, stack). */
+    kmap groups = { 0 };
+    for (size_t i = 0; i < L->open.cap; i++) {
+        const kmap_entry *e = &L->open.e[i];
+        if (!e->used)
+            continue;
+        ls_resource_kind *rk;
+        bool existed;
+        kmap_entry *g = kmap_insert(&groups, e->k1, e->v2, &existed);
+        if (!g || !res_kind_of(L, (uint32_t)e->k1, &rk)) {
+            kmap_free(&groups);
+            return nomem(L);
+        }
+        g->v1++;
+        rk->open_at_end++;
+        a->resources_open_at_end++;
+    }
+    for (size_t i = 0; i < groups.cap; i++) {
+        const kmap_entry *g = &groups.e[i];
+        if (!g->used)
+            continue;
+        if (!GROW(a->open_res, a->nopen_res, L->open_cap)) {
+            kmap_free(&groups);
+            return nomem(L);
+        }
+        a->open_res[a->nopen_res++] = (ls_open_resource){ (uint32_t)g->k1, (uint32_t)g->k2, g->v1 };
+    }
+    kmap_free(&groups);
+    if (a->nopen_res)
+        qsort(a->open_res, a->nopen_res, sizeof *a->open_res, open_cmp);
+
+    /* Spans by label. */
+    if (a->nspans) {
+        uint32_t *index = calloc(a->nstrings, sizeof *index);
+        if (!index)
+            return nomem(L);
+        uint32_t cap = 0;
+        for (uint32_t i = 0; i < a->nspans; i++) {
+            const ls_span *sp = &a->spans[i];
+            uint32_t label = sp->label < a->nstrings ? sp->label : 0;
+            if (!index[label]) {
+                if (!GROW(a->span_stats, a->nspan_stats, cap)) {
+                    free(index);
+                    return nomem(L);
+                }
+                a->span_stats[a->nspan_stats] = (ls_span_stat){ .label = label };
+                index[label] = ++a->nspan_stats;
+            }
+            ls_span_stat *st = &a->span_stats[index[label] - 1];
+            if (!sp->end) {
+                st->open++;
+                continue;
+            }
+            uint64_t d = sp->end - sp->begin;
+            st->count++;
+            st->total_ns += d;
+            if (d > st->max_ns)
+                st->max_ns = d;
+        }
+        free(index);
+        qsort(a->span_stats, a->nspan_stats, sizeof *a->span_stats, span_stat_cmp);
+    }
+
+    /* GC statistics. */
+    if (a->ngc) {
+        uint64_t *d = malloc((size_t)a->ngc * sizeof *d);
+        if (!d)
+            return nomem(L);
+        for (uint32_t i = 0; i < a->ngc; i++) {
+            d[i] = a->gc[i].end - a->gc[i].begin;
+            a->gc_stats.total_ns += d[i];
+        }
+        qsort(d, a->ngc, sizeof *d, u64_cmp);
+        a->gc_stats.pauses = a->ngc;
+        a->gc_stats.max_ns = d[a->ngc - 1];
+        a->gc_stats.p50_ns = percentile(d, a->ngc, 50);
+        a->gc_stats.p99_ns = percentile(d, a->ngc, 99);
+        free(d);
+    }
+    return TRACE_OK;
+}
+
+trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *err)
+{
+    trace_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    *out = NULL;
+    ls_analysis *a = calloc(1, sizeof *a);
+    loader L = { .a = a, .err = err };
+    trace_status st = TRACE_ERR_NOMEM;
+    if (!a || !(a->path = strdup(path))) {
+        nomem(&L);
+        goto done;
+    }
+    /* Id 0 of each dictionary means "none". */
+    if (!GROW(a->strings, a->nstrings, L.strings_cap) || !GROW(a->stacks, a->nstacks, L.stacks_cap)) {
+        nomem(&L);
+        goto done;
+    }
+    a->strings[a->nstrings++] = (ls_string){ "", 0 };
+    L.stack_off = calloc(L.stacks_cap, sizeof *L.stack_off);
+    if (!L.stack_off) {
+        nomem(&L);
+        goto done;
+    }
+    a->stacks[a->nstacks++] = (ls_stack){ NULL, 0 };
+
+    st = trace_reader_open(path, &L.r, err);
+    if (st != TRACE_OK)
+        goto done;
+    a->info = *trace_reader_info(L.r);
+    if ((st = scan(&L)) != TRACE_OK || (st = merge(&L)) != TRACE_OK || (st = finish(&L)) != TRACE_OK)
+        goto done;
+done:
+    trace_reader_close(L.r);
+    for (uint32_t i = 0; i < L.nheap; i++)
+        trace_chunk_free(L.heap[i].chunk);
+    for (uint32_t i = 0; i < L.nspare; i++)
+        trace_chunk_free(L.spare[i]);
+    for (uint32_t i = 0; L.work && i < a->nthreads; i++)
+        free(L.work[i].open_spans);
+    free(L.work);
+    free(L.heap);
+    free(L.spare);
+    free(L.chunks);
+    free(L.stack_off);
+    free(L.res_index);
+    kmap_free(&L.thread_index);
+    kmap_free(&L.live);
+    kmap_free(&L.open);
+    if (a)
+        a->frame_pool = L.frame_pool; /* the stacks point into it */
+    else
+        free(L.frame_pool);
+    if (st != TRACE_OK) {
+        ls_analysis_free(a);
+        return st;
+    }
+    *out = a;
+    return TRACE_OK;
+}
+
+void ls_analysis_free(ls_analysis *a)
+{
+    if (!a)
+        return;
+    for (uint32_t i = 1; i < a->nstrings; i++)
+        free((char *)a->strings[i].text);
+    free(a->frame_pool);
+    for (uint32_t i = 0; i < a->nmodules; i++)
+        free(a->modules[i].path);
+    free(a->path);
+    free(a->strings);
+    free(a->stacks);
+    free(a->modules);
+    free(a->threads);
+    free(a->leaks);
+    free(a->res_kinds);
+    free(a->open_res);
+    free(a->gc);
+    free(a->marks);
+    free(a->spans);
+    free(a->span_stats);
+    free(a);
+}
+
+const char *ls_analysis_string(const ls_analysis *a, uint32_t id)
+{
+    if (id == 0 || id >= a->nstrings)
+        return "";
+    return a->strings[id].text;
+}
+
+ls_stack ls_analysis_stack(const ls_analysis *a, uint32_t id)
+{
+    if (id == 0 || id >= a->nstacks)
+        return (ls_stack){ NULL, 0 };
+    return a->stacks[id];
+}
+
+const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid)
+{
+    for (uint32_t i = 0; i < a->nthreads; i++)
+        if (a->threads[i].tid == tid)
+            return ls_analysis_string(a, a->threads[i].name);
+    return "";
+}

@@ -1,0 +1,140 @@
+/* analysis.h — the analysis model shared by the CLI and the viewer: reads a
+ * .trace once, in time order across threads, and keeps the dictionaries, the
+ * chunk index, the live set at the end (leaks, open resources), GC pauses,
+ * marks, spans and totals. Plain C, no GLib.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_ANALYSIS_H
+#define LEAKSCOPE_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace-reader.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ls_string {
+    const char *text;   /* NUL-terminated copy (may contain other bytes: untrusted) */
+    uint32_t len;
+} ls_string;
+
+typedef struct ls_stack {
+    const uint64_t *frames; /* return addresses, innermost first */
+    uint32_t depth;
+} ls_stack;
+
+typedef struct ls_module {
+    char *path;
+    uint64_t ts, bias, start, end;
+    uint8_t build_id[TRACE_BUILD_ID_MAX];
+    uint32_t build_id_len;
+} ls_module;
+
+typedef struct ls_thread {
+    uint32_t tid;
+    uint32_t name;        /* string id, 0 = none */
+    uint64_t events;
+    uint64_t first_ts, last_ts;
+} ls_thread;
+
+typedef struct ls_leak {
+    uint32_t stack;       /* stack id, 0 = unknown */
+    uint64_t bytes, blocks;
+} ls_leak;
+
+typedef struct ls_resource_kind {
+    uint32_t kind;        /* string id */
+    uint64_t opened, closed, open_at_end;
+} ls_resource_kind;
+
+typedef struct ls_open_resource {
+    uint32_t kind, stack;
+    uint64_t count;
+} ls_open_resource;
+
+typedef struct ls_gc_pause {
+    uint64_t begin, end;
+    uint32_t reason;      /* string id */
+    uint32_t thread;      /* tid */
+    uint64_t heap_after;
+} ls_gc_pause;
+
+typedef struct ls_mark {
+    uint64_t ts;
+    uint32_t label, thread;
+} ls_mark;
+
+typedef struct ls_span {
+    uint64_t begin, end;  /* end == 0: never closed */
+    uint32_t label, thread, depth;
+} ls_span;
+
+typedef struct ls_span_stat {
+    uint32_t label;       /* string id */
+    uint64_t count, open; /* completed spans, spans never ended */
+    uint64_t total_ns, max_ns;
+} ls_span_stat;
+
+typedef struct ls_gc_stats {
+    uint64_t pauses, total_ns, max_ns, p50_ns, p99_ns;
+} ls_gc_stats;
+
+typedef struct ls_analysis {
+    char *path;
+    trace_file_info info;
+
+    /* how the read ended */
+    bool complete;        /* END chunk seen */
+    bool truncated;       /* the file stops inside a chunk */
+    uint64_t truncated_at;/* byte offset of the whole part's end */
+    uint32_t skipped_chunks;
+
+    /* totals */
+    uint64_t events, allocations, reallocs, frees, unmatched_frees;
+    uint64_t allocated_bytes, freed_bytes;
+    uint64_t heap_bytes, heap_blocks;       /* at the end */
+    uint64_t peak_heap_bytes, peak_heap_ts;
+    uint64_t lost_events;
+    uint64_t first_ts, last_ts;             /* of all events */
+    uint64_t resources_opened, resources_closed, resources_open_at_end;
+
+    /* dictionaries (index = id; [0] unused) */
+    ls_string *strings;  uint32_t nstrings;
+    ls_stack *stacks;    uint32_t nstacks;
+    ls_module *modules;  uint32_t nmodules;
+
+    ls_thread *threads;  uint32_t nthreads;
+    ls_leak *leaks;      uint32_t nleaks;       /* sorted by bytes, then blocks, descending */
+    uint64_t leaked_bytes, leaked_blocks;
+    ls_resource_kind *res_kinds; uint32_t nres_kinds;
+    ls_open_resource *open_res;  uint32_t nopen_res; /* sorted by count, descending */
+    ls_gc_pause *gc;     uint32_t ngc;           /* in time order */
+    ls_gc_stats gc_stats;
+    ls_mark *marks;      uint32_t nmarks;
+    ls_span *spans;      uint32_t nspans;        /* in order of their begin */
+    ls_span_stat *span_stats; uint32_t nspan_stats; /* by label, largest total first */
+
+    uint64_t *frame_pool; /* storage behind stacks[].frames */
+} ls_analysis;
+
+/* Reads and analyses `path`. A file that stops inside a chunk is read up to
+ * its last whole chunk and marked truncated (status OK). Any other problem
+ * returns its status with *err filled (message names the byte offset) and
+ * *out NULL. */
+trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *err);
+void ls_analysis_free(ls_analysis *a);      /* NULL ok */
+
+/* Dictionary access with bounds checks: "" / an empty stack for id 0 or
+ * unknown ids. */
+const char *ls_analysis_string(const ls_analysis *a, uint32_t id);
+ls_stack ls_analysis_stack(const ls_analysis *a, uint32_t id);
+const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
