@@ -347,12 +347,47 @@ trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias
     return w->status;
 }
 
+/* Column appenders, one per field type; room was reserved at chunk start. */
+static inline void put_ADDR(trace_writer *w, uint64_t v)
+{
+    bytebuf *b = &w->col[TRACE_FIELD_ADDR - 1];
+    b->len += trace_put_varint(b->data + b->len, trace_zigzag((int64_t)(v - w->prev_addr)));
+    w->prev_addr = v;
+}
+#define PLAIN_COLUMN(type) \
+    static inline void put_##type(trace_writer *w, uint64_t v) \
+    { \
+        bytebuf *b = &w->col[TRACE_FIELD_##type - 1]; \
+        b->len += trace_put_varint(b->data + b->len, v); \
+    }
+PLAIN_COLUMN(SIZE)
+PLAIN_COLUMN(STACK)
+PLAIN_COLUMN(STR)
+PLAIN_COLUMN(U64)
+#undef PLAIN_COLUMN
+
+/* Most fields one event can put in one column (realloc: two addresses). */
+#define MAX_FIELDS_PER_COLUMN 2
+
+static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
+{
+    /* Reserve room for a full chunk once, so appending needs no checks. */
+    size_t n = TRACE_WRITER_CHUNK_EVENTS;
+    if (!buf_reserve(&w->kinds, n) || !buf_reserve(&w->ts, n * TRACE_VARINT_MAX))
+        return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    for (int c = 0; c < TRACE_COLUMN_COUNT; c++)
+        if (!buf_reserve(&w->col[c], n * TRACE_VARINT_MAX * MAX_FIELDS_PER_COLUMN))
+            return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    w->open = true;
+    w->thread = thread;
+    w->first_ts = w->prev_ts = ts;
+    w->prev_addr = 0;
+    return TRACE_OK;
+}
+
 trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trace_event *ev)
 {
-    if (!w || !ev)
-        return TRACE_ERR_ARGS;
-    const trace_kind_info *k = trace_kind_get(ev->kind);
-    if (!k || !k->fields)
+    if (!w || !ev || ev->kind >= TRACE_EVENT_KIND_LIMIT || !trace_kind_get(ev->kind))
         return TRACE_ERR_ARGS;
     if (ev->stack >= w->next_stack || ev->str >= w->next_string)
         return TRACE_ERR_ARGS;
@@ -362,33 +397,23 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
         return w->status;
 
     uint64_t ts = ev->ts / w->time_unit_ns * w->time_unit_ns;
-    if (!w->open) {
-        w->open = true;
-        w->thread = thread;
-        w->first_ts = w->prev_ts = ts;
-        w->prev_addr = 0;
-    }
+    if (!w->open && open_chunk(w, thread, ts) != TRACE_OK)
+        return w->status;
     if (ts < w->prev_ts)
         ts = w->prev_ts;
-
-    if (!buf_reserve(&w->kinds, 1) || !buf_reserve(&w->ts, TRACE_VARINT_MAX))
-        return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     w->kinds.data[w->kinds.len++] = (uint8_t)ev->kind;
-    buf_varint(&w->ts, (ts - w->prev_ts) / w->time_unit_ns);
+    w->ts.len += trace_put_varint(w->ts.data + w->ts.len, (ts - w->prev_ts) / w->time_unit_ns);
     w->prev_ts = ts;
 
-    for (const trace_field_info *f = k->fields; f->type != TRACE_FIELD_NONE; f++) {
-        bytebuf *col = &w->col[f->type - 1];
-        uint64_t v;
-        memcpy(&v, (const uint8_t *)ev + f->offset, sizeof v);
-        if (!buf_reserve(col, TRACE_VARINT_MAX))
-            return fail(w, TRACE_ERR_NOMEM, ENOMEM);
-        if (f->type == TRACE_FIELD_ADDR) {
-            buf_varint(col, trace_zigzag((int64_t)(v - w->prev_addr)));
-            w->prev_addr = v;
-        } else {
-            buf_varint(col, v);
-        }
+    /* The fields of each kind, straight from the one table. */
+    switch (ev->kind) {
+#define FIELD(type, member, name) put_##type(w, ev->member);
+#define KIND_CASE(sym, id, name, fields) \
+    case id:                             \
+        fields break;
+        TRACE_EVENT_KINDS(KIND_CASE, FIELD)
+#undef KIND_CASE
+#undef FIELD
     }
     w->count++;
     return TRACE_OK;

@@ -72,7 +72,7 @@ static struct {
     thread_state *threads;
     uint32_t attached;
     buffer *q_head, *q_tail, *free_list;
-    size_t buffers;
+    size_t buffers, nfree;
     uint64_t lost;         /* atomic */
     uint64_t flush_req, flush_done;
     bool stop_req;
@@ -139,6 +139,7 @@ static buffer *take_buffer_locked(void)
     buffer *b = G.free_list;
     if (b) {
         G.free_list = b->next;
+        G.nfree--;
     } else if (G.buffers < G.attached + G.spare_buffers) {
         b = ls_map(sizeof *b);
         if (!b)
@@ -242,6 +243,7 @@ static void thread_exit(void *arg)
         } else {
             ts->cur->next = G.free_list;
             G.free_list = ts->cur;
+            G.nfree++;
         }
     }
     pthread_mutex_unlock(&G.lock);
@@ -483,8 +485,38 @@ static void process_queue(buffer *list)
         pthread_mutex_lock(&G.lock);
         b->next = G.free_list;
         G.free_list = b;
+        G.nfree++;
         pthread_cond_broadcast(&G.space);
         pthread_mutex_unlock(&G.lock);
+    }
+}
+
+/* Keeps a few empty buffers ready, mapped and faulted in here, so that a
+ * recording thread swapping buffers never waits on page faults. */
+static void refill_spares(void)
+{
+    for (;;) {
+        pthread_mutex_lock(&G.lock);
+        bool more = G.nfree < 4 && G.buffers < G.attached + G.spare_buffers;
+        if (more)
+            G.buffers++;
+        pthread_mutex_unlock(&G.lock);
+        if (!more)
+            return;
+        void *p = mmap(NULL, sizeof(buffer), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        buffer *b = p == MAP_FAILED ? NULL : p;
+        pthread_mutex_lock(&G.lock);
+        if (b) {
+            b->next = G.free_list;
+            G.free_list = b;
+            G.nfree++;
+            pthread_cond_broadcast(&G.space);
+        } else {
+            G.buffers--;
+        }
+        pthread_mutex_unlock(&G.lock);
+        if (!b)
+            return;
     }
 }
 
@@ -558,6 +590,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&G.lock);
 
         process_queue(list);
+        refill_spares();
         now = ls_now();
         if (stop || freq != G.flush_done || now >= due) {
             ls_modules_scan(G.w, false);

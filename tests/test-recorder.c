@@ -1,0 +1,142 @@
+/* test-recorder.c — the trace_* API end to end: 8 threads x 1M events read
+ * back with exact counts, threads that exit before trace_end, calls outside a
+ * recording, a second trace_begin, errno preserved, a second recording in the
+ * same process with stacks, safe output files.
+ *
+ * Usage: test-recorder [EVENTS_PER_THREAD]
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include "analysis.h"
+#include "test-util.h"
+#include <leakscope/trace.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NTHREADS 8
+
+static uint64_t per_thread = 1000000;
+static char dir[] = "/tmp/leakscope-test-recorder-XXXXXX";
+
+static void *churn(void *arg)
+{
+    uint64_t t = (uint64_t)(uintptr_t)arg;
+    uint64_t base = (t + 1) << 40;
+    for (uint64_t i = 0; i < per_thread / 2; i++) {
+        void *p = (void *)(uintptr_t)(base + i * 16);
+        trace_alloc(p, (size_t)(i % 1000) + 1);
+        trace_free(p);
+    }
+    return NULL;
+}
+
+static __attribute__((noinline)) void leak_here(void *p, size_t n) { trace_alloc(p, n); }
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        per_thread = strtoull(argv[1], NULL, 10) & ~1ull;
+    if (!mkdtemp(dir))
+        return 1;
+    char path[256], path2[256], link[256];
+    snprintf(path, sizeof path, "%s/threads.trace", dir);
+    snprintf(path2, sizeof path2, "%s/second.trace", dir);
+    snprintf(link, sizeof link, "%s/link.trace", dir);
+
+    /* Outside a recording every call is a harmless no-op. */
+    trace_alloc((void *)0x1000, 10);
+    trace_free((void *)0x1000);
+    trace_mark("before");
+    trace_end();
+    trace_flush();
+
+    setenv("LEAKSCOPE_STACK_DEPTH", "0", 1);
+    CHECK(trace_begin(path) == 0);
+    errno = 0;
+    CHECK(trace_begin(path2) == -1 && errno == EBUSY);
+    struct stat sb;
+    CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+
+    pthread_t th[NTHREADS];
+    for (int t = 0; t < NTHREADS; t++)
+        pthread_create(&th[t], NULL, churn, (void *)(uintptr_t)t);
+    for (int t = 0; t < NTHREADS; t++)
+        pthread_join(th[t], NULL);
+    errno = 4321;
+    trace_free(NULL);
+    trace_mark("after");
+    CHECK(errno == 4321);
+    trace_flush();
+    trace_end();
+    trace_end();
+    trace_mark("ignored");
+
+    ls_analysis *a;
+    trace_error err;
+    CHECK(ls_analysis_load(path, &a, &err) == TRACE_OK);
+    if (!a) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    CHECK(a->complete);
+    CHECK(!a->truncated);
+    CHECK_EQ_U64(a->lost_events, 0);
+    CHECK_EQ_U64(a->allocations, NTHREADS * per_thread / 2);
+    CHECK_EQ_U64(a->frees, NTHREADS * per_thread / 2);
+    CHECK_EQ_U64(a->unmatched_frees, 0);
+    CHECK_EQ_U64(a->leaked_bytes, 0);
+    CHECK_EQ_U64(a->nmarks, 1);
+    /* 8 churning threads and the main thread, each named once. */
+    CHECK_EQ_U64(a->nthreads, NTHREADS + 1);
+    CHECK_EQ_U64(a->events, NTHREADS * per_thread + NTHREADS + 2); /* + thread names, main's name and mark */
+    uint64_t max_size = 0;
+    for (uint32_t i = 0; i < a->nthreads; i++)
+        max_size += a->threads[i].events;
+    CHECK_EQ_U64(max_size, a->events);
+    printf("ok - %u threads, %llu events read back\n", a->nthreads, (unsigned long long)a->events);
+    ls_analysis_free(a);
+
+    /* A second recording in the same process, with stacks. */
+    unsetenv("LEAKSCOPE_STACK_DEPTH");
+    CHECK(trace_begin(path2) == 0);
+    static char block[100];
+    leak_here(block, sizeof block);
+    trace_resource_open("texture", 7);
+    trace_gc_begin("test");
+    trace_gc_end(100);
+    trace_end();
+    CHECK(ls_analysis_load(path2, &a, &err) == TRACE_OK);
+    if (a) {
+        CHECK_EQ_U64(a->leaked_bytes, 100);
+        CHECK_EQ_U64(a->nleaks, 1);
+        CHECK(a->nleaks == 1 && ls_analysis_stack(a, a->leaks[0].stack).depth >= 2);
+        CHECK_EQ_U64(a->resources_open_at_end, 1);
+        CHECK(a->nopen_res == 1 && strcmp(ls_analysis_string(a, a->open_res[0].kind), "texture") == 0);
+        CHECK_EQ_U64(a->gc_stats.pauses, 1);
+        CHECK(a->nmodules >= 2);
+        ls_analysis_free(a);
+    }
+
+    /* The output is never created through a symlink. */
+    CHECK(symlink(path, link) == 0);
+    errno = 0;
+    CHECK(trace_begin(link) == -1 && errno == ELOOP);
+    /* NULL path: $LEAKSCOPE_OUTPUT. */
+    char envpath[256];
+    snprintf(envpath, sizeof envpath, "%s/env.trace", dir);
+    setenv("LEAKSCOPE_OUTPUT", envpath, 1);
+    CHECK(trace_begin(NULL) == 0);
+    trace_end();
+    CHECK(access(envpath, R_OK) == 0);
+
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    TEST_DONE();
+}
