@@ -52,6 +52,7 @@ typedef struct cursor {
 
 typedef struct loader {
     ls_analysis *a;
+    const ls_observer *obs;
     trace_reader *r;
     trace_error *err;
     uint32_t strings_cap, stacks_cap, modules_cap, threads_cap, leaks_cap;
@@ -497,6 +498,11 @@ static trace_status merge(loader *L)
         cursor *top = &L->heap[0];
         if ((st = process(L, &top->ev)) != TRACE_OK)
             return st;
+        if (L->obs && L->obs->event && !L->obs->event(L->obs->user, L->a, &top->ev)) {
+            L->err->status = TRACE_ERR_ARGS;
+            snprintf(L->err->message, sizeof L->err->message, "stopped by the caller");
+            return TRACE_ERR_ARGS;
+        }
         st = trace_chunk_next(top->chunk, &top->ev);
         if (st == TRACE_OK) {
             heap_fix_top(L);
@@ -676,13 +682,19 @@ static trace_status finish(loader *L)
 
 trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *err)
 {
+    return ls_analysis_load_observed(path, NULL, out, err);
+}
+
+trace_status ls_analysis_load_observed(const char *path, const ls_observer *obs, ls_analysis **out,
+                                       trace_error *err)
+{
     trace_error local;
     if (!err)
         err = &local;
     memset(err, 0, sizeof *err);
     *out = NULL;
     ls_analysis *a = calloc(1, sizeof *a);
-    loader L = { .a = a, .err = err };
+    loader L = { .a = a, .obs = obs, .err = err };
     trace_status st = TRACE_ERR_NOMEM;
     if (!a || !(a->path = strdup(path))) {
         nomem(&L);

@@ -121,6 +121,18 @@ typedef struct ls_analysis {
     uint64_t *frame_pool; /* storage behind stacks[].frames */
 } ls_analysis;
 
+/* Sees every event in global time order during ls_analysis_load, with the
+ * analysis as it stands after the event (heap_bytes, counters, ...). Return
+ * false to stop with ERR_ARGS ("stopped by the caller"). */
+typedef struct ls_observer {
+    bool (*event)(void *user, const ls_analysis *a, const trace_event *ev);
+    void *user;
+} ls_observer;
+
+/* Like ls_analysis_load, calling obs (may be NULL) for each event. */
+trace_status ls_analysis_load_observed(const char *path, const ls_observer *obs, ls_analysis **out,
+                                       trace_error *err);
+
 /* Reads and analyses `path`. A file that stops inside a chunk is read up to
  * its last whole chunk and marked truncated (status OK). Any other problem
  * returns its status with *err filled (message names the byte offset) and
