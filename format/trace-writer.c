@@ -468,5 +468,6 @@ trace_status trace_writer_close(trace_writer *w, uint64_t lost_events)
 }
 
 int trace_writer_errno(const trace_writer *w) { return w ? w->err : EINVAL; }
+int trace_writer_fd(const trace_writer *w) { return w ? w->fd : -1; }
 uint64_t trace_writer_bytes(const trace_writer *w) { return w ? w->bytes : 0; }
 uint64_t trace_writer_events(const trace_writer *w) { return w ? w->events : 0; }

@@ -60,6 +60,9 @@ void trace_writer_abandon(trace_writer *w);
 /* The errno of the first I/O failure, 0 if none. */
 int trace_writer_errno(const trace_writer *w);
 
+/* The file descriptor the writer writes to. */
+int trace_writer_fd(const trace_writer *w);
+
 /* Bytes written to the file so far, and events written in chunks. */
 uint64_t trace_writer_bytes(const trace_writer *w);
 uint64_t trace_writer_events(const trace_writer *w);

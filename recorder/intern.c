@@ -259,6 +259,9 @@ out:
     return id;
 }
 
+void ls_intern_lock(void) { pthread_mutex_lock(&I.lock); }
+void ls_intern_unlock(void) { pthread_mutex_unlock(&I.lock); }
+
 void ls_intern_drain(trace_writer *w)
 {
     pthread_mutex_lock(&I.lock);

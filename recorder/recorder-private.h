@@ -42,6 +42,28 @@ void ls_unmap(void *p, size_t bytes);
 /* One line on stderr, written with write(2): no stdio, no allocation. */
 void ls_warn(const char *a, const char *b, const char *c);
 
+/* ---- recorder.c: entry points for the preload module ---- */
+
+#include <sys/types.h>
+
+void ls_record_alloc(uintptr_t ptr, size_t size);
+void ls_record_free(uintptr_t ptr);
+/* old_ptr 0: the old block's release was already recorded by a free. */
+void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size);
+void ls_record_open(const char *kind, uint64_t handle, uint64_t size);
+void ls_record_close(const char *kind, uint64_t handle);
+/* nonblocking: never wait on a lock (drop and count instead). */
+void ls_record_gc_begin(const char *reason, bool nonblocking);
+void ls_record_gc_end(size_t heap_bytes_after, bool nonblocking);
+
+/* Begins recording for the preload module ($LEAKSCOPE_OUTPUT; with a pid in
+ * the name and never replacing a file for a child image). 0 or errno. */
+int ls_begin_preload(bool child_image);
+
+/* The trace file's descriptor while recording, else -1; the pid recording. */
+int ls_output_fd(void);
+pid_t ls_recording_pid(void);
+
 /* ---- intern.c: stack and string dictionaries ---- */
 
 #define LS_STACK_CACHE 1024
@@ -74,6 +96,10 @@ void ls_intern_reset(uint32_t gen, size_t max_bytes);
  * without its stack / string). */
 uint32_t ls_intern_stack(ls_intern_cache *c, const uint64_t *frames, uint32_t depth);
 uint32_t ls_intern_string(ls_intern_cache *c, const char *s);
+
+/* Held across fork so the child's tables are consistent. */
+void ls_intern_lock(void);
+void ls_intern_unlock(void);
 
 /* Writer thread: hands every definition not yet written to the writer. */
 void ls_intern_drain(trace_writer *w);

@@ -17,6 +17,7 @@
 #include "recorder-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -52,6 +53,12 @@ typedef struct thread_state {
 } thread_state;
 
 static __thread thread_state *tls_state __attribute__((tls_model("initial-exec")));
+/* Set while recording from a context that must never wait on a lock (a GC
+ * callback runs with the world stopped): events that would need one are
+ * dropped and counted instead. */
+static __thread bool tls_nonblocking __attribute__((tls_model("initial-exec")));
+
+static int begin_recording(const char *path, bool exclusive);
 
 static struct {
     int state;             /* ST_*, atomic */
@@ -77,7 +84,15 @@ static struct {
     uint64_t flush_req, flush_done;
     bool stop_req;
     bool accepting;        /* the writer thread will still process the queue */
+
+    int out_fd;            /* the trace file's descriptor while recording, else -1 (atomic) */
+    pid_t pid;             /* the process that began the recording */
+    bool follow_fork;      /* a forked child starts its own trace (atomic) */
+    bool pending_child;    /* set in a forked child: begin its trace at its first event (atomic) */
+    bool atfork_ready;
+    char base_path[PATH_MAX]; /* the first recording's path: children derive theirs from it */
 } G = {
+    .out_fd = -1,
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .wake = PTHREAD_COND_INITIALIZER,
     .space = PTHREAD_COND_INITIALIZER,
@@ -186,7 +201,14 @@ static thread_state *attach(void)
     ts->guard = 1; /* pthread_setspecific may allocate */
     if (G.key_ready)
         pthread_setspecific(G.key, ts);
-    pthread_mutex_lock(&G.lock);
+    if (tls_nonblocking) {
+        if (pthread_mutex_trylock(&G.lock) != 0) {
+            ts->guard = 0;
+            return NULL;
+        }
+    } else {
+        pthread_mutex_lock(&G.lock);
+    }
     if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE) {
         pthread_mutex_unlock(&G.lock);
         ts->guard = 0;
@@ -253,10 +275,17 @@ static void thread_exit(void *arg)
 
 /* Entry of every API call: the calling thread's state with the guard set, or
  * NULL when nothing is to be recorded (not recording, or re-entered). */
+static void begin_pending_child(void);
+
 static inline thread_state *enter(void)
 {
-    if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE)
-        return NULL;
+    if (LS_UNLIKELY(__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE)) {
+        if (!__atomic_load_n(&G.pending_child, __ATOMIC_RELAXED))
+            return NULL;
+        begin_pending_child();
+        if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE)
+            return NULL;
+    }
     thread_state *ts = tls_state;
     if (LS_UNLIKELY(!ts || ts->guard || ts->gen != __atomic_load_n(&G.gen, __ATOMIC_RELAXED))) {
         if (ts && ts->guard)
@@ -273,7 +302,12 @@ static inline void leave(thread_state *ts) { ts->guard = 0; }
  * cannot be stored (drop mode with no buffer free, or recording stopped). */
 static buffer *swap_buffer(thread_state *ts)
 {
-    pthread_mutex_lock(&G.lock);
+    if (tls_nonblocking) {
+        if (pthread_mutex_trylock(&G.lock) != 0)
+            return NULL;
+    } else {
+        pthread_mutex_lock(&G.lock);
+    }
     buffer *nb;
     for (;;) {
         if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE || ts->gen != G.gen || !G.accepting) {
@@ -281,7 +315,7 @@ static buffer *swap_buffer(thread_state *ts)
             break;
         }
         nb = take_buffer_locked();
-        if (nb || G.drop)
+        if (nb || G.drop || tls_nonblocking)
             break;
         pthread_cond_signal(&G.wake);
         pthread_cond_wait(&G.space, &G.lock);
@@ -349,53 +383,46 @@ static uint32_t capture(thread_state *ts)
     leave(ts);                \
     errno = saved_errno_;
 
-LEAKSCOPE_API void trace_alloc(const void *ptr, size_t size)
+/* The recording entry points, shared by the public API and the preload
+ * module's interposers (which call them directly, not through the PLT). */
+
+void ls_record_alloc(uintptr_t ptr, size_t size)
 {
     if (!ptr)
         return;
     API_ENTER(ts);
     uint32_t stack = capture(ts);
-    emit(ts, TRACE_ALLOC, (uintptr_t)ptr, size, 0, stack);
+    emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
     API_LEAVE(ts);
 }
 
-LEAKSCOPE_API void trace_free(const void *ptr)
+void ls_record_free(uintptr_t ptr)
 {
     if (!ptr)
         return;
     API_ENTER(ts);
-    emit(ts, TRACE_FREE, (uintptr_t)ptr, 0, 0, 0);
+    emit(ts, TRACE_FREE, ptr, 0, 0, 0);
     API_LEAVE(ts);
 }
 
-LEAKSCOPE_API void trace_realloc(const void *old_ptr, const void *new_ptr, size_t new_size)
+void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size)
 {
-    if (!old_ptr) {
-        trace_alloc(new_ptr, new_size);
-        return;
-    }
-    if (!new_ptr) {
-        /* realloc(p, 0) freed p; a failed realloc (new_size > 0) left p alone. */
-        if (new_size == 0)
-            trace_free(old_ptr);
-        return;
-    }
     API_ENTER(ts);
     uint32_t stack = capture(ts);
-    emit(ts, TRACE_REALLOC, (uintptr_t)old_ptr, (uintptr_t)new_ptr, new_size, stack);
+    emit(ts, TRACE_REALLOC, old_ptr, new_ptr, new_size, stack);
     API_LEAVE(ts);
 }
 
-LEAKSCOPE_API void trace_resource_open(const char *kind, uint64_t handle)
+void ls_record_open(const char *kind, uint64_t handle, uint64_t size)
 {
     API_ENTER(ts);
     uint32_t k = ls_intern_string(&ts->cache, kind ? kind : "resource");
     uint32_t stack = capture(ts);
-    emit(ts, TRACE_RES_OPEN, k, handle, 0, stack);
+    emit(ts, TRACE_RES_OPEN, k, handle, size, stack);
     API_LEAVE(ts);
 }
 
-LEAKSCOPE_API void trace_resource_close(const char *kind, uint64_t handle)
+void ls_record_close(const char *kind, uint64_t handle)
 {
     API_ENTER(ts);
     uint32_t k = ls_intern_string(&ts->cache, kind ? kind : "resource");
@@ -410,18 +437,48 @@ static void emit_string_event(uint32_t kind, const char *s)
     API_LEAVE(ts);
 }
 
-LEAKSCOPE_API void trace_gc_begin(const char *reason) { emit_string_event(TRACE_GC_BEGIN, reason); }
+void ls_record_gc_begin(const char *reason, bool nonblocking)
+{
+    tls_nonblocking = nonblocking;
+    emit_string_event(TRACE_GC_BEGIN, reason);
+    tls_nonblocking = false;
+}
+
+void ls_record_gc_end(size_t heap_bytes_after, bool nonblocking)
+{
+    tls_nonblocking = nonblocking;
+    int saved_errno_ = errno;
+    thread_state *ts = enter();
+    if (ts) {
+        emit(ts, TRACE_GC_END, heap_bytes_after, 0, 0, 0);
+        leave(ts);
+    }
+    errno = saved_errno_;
+    tls_nonblocking = false;
+}
+
+LEAKSCOPE_API void trace_alloc(const void *ptr, size_t size) { ls_record_alloc((uintptr_t)ptr, size); }
+LEAKSCOPE_API void trace_free(const void *ptr) { ls_record_free((uintptr_t)ptr); }
+
+LEAKSCOPE_API void trace_realloc(const void *old_ptr, const void *new_ptr, size_t new_size)
+{
+    uintptr_t o = (uintptr_t)old_ptr, n = (uintptr_t)new_ptr;
+    if (!o)
+        ls_record_alloc(n, new_size);
+    else if (n)
+        ls_record_realloc(o, n, new_size);
+    else if (new_size == 0)
+        ls_record_free(o); /* realloc(p, 0) freed p; a failed realloc left p alone */
+}
+
+LEAKSCOPE_API void trace_resource_open(const char *kind, uint64_t handle) { ls_record_open(kind, handle, 0); }
+LEAKSCOPE_API void trace_resource_close(const char *kind, uint64_t handle) { ls_record_close(kind, handle); }
+LEAKSCOPE_API void trace_gc_begin(const char *reason) { ls_record_gc_begin(reason, false); }
+LEAKSCOPE_API void trace_gc_end(size_t heap_bytes_after) { ls_record_gc_end(heap_bytes_after, false); }
 LEAKSCOPE_API void trace_mark(const char *label) { emit_string_event(TRACE_MARK, label); }
 LEAKSCOPE_API void trace_span_begin(const char *label) { emit_string_event(TRACE_SPAN_BEGIN, label); }
 LEAKSCOPE_API void trace_span_end(const char *label) { emit_string_event(TRACE_SPAN_END, label); }
 LEAKSCOPE_API void trace_thread_name(const char *name) { emit_string_event(TRACE_THREAD_NAME, name); }
-
-LEAKSCOPE_API void trace_gc_end(size_t heap_bytes_after)
-{
-    API_ENTER(ts);
-    emit(ts, TRACE_GC_END, heap_bytes_after, 0, 0, 0);
-    API_LEAVE(ts);
-}
 
 /* ---- the writer thread ---- */
 
@@ -637,21 +694,45 @@ static void default_path(char *out, size_t n)
     snprintf(out, n, "%s.%ld.trace", prog && *prog ? prog : "program", (long)getpid());
 }
 
-LEAKSCOPE_API int trace_begin(const char *path)
+/* "dir/out.trace" -> "dir/out.<pid>.trace" (".<pid>-<n>" when taken). */
+static void child_path(const char *base, long pid, unsigned n, char *out, size_t len)
+{
+    const char *slash = strrchr(base, '/');
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - base) : strlen(base);
+    const char *ext = dot && (!slash || dot > slash) ? dot : "";
+    if (n)
+        snprintf(out, len, "%.*s.%ld-%u%s", (int)stem, base, pid, n, ext);
+    else
+        snprintf(out, len, "%.*s.%ld%s", (int)stem, base, pid, ext);
+}
+
+static int create_output(const char *path, bool exclusive, const trace_file_info *info, trace_writer **w)
+{
+    if (!exclusive)
+        return trace_writer_create(path, info, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    return trace_writer_fdopen(fd, info, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
+}
+
+static void atfork_prepare(void);
+static void atfork_parent(void);
+static void atfork_child(void);
+
+/* Starts a recording into `path`; `exclusive`: never replace an existing
+ * file (forked children and exec'd images). 0 or an errno value. */
+static int begin_recording(const char *path, bool exclusive)
 {
     int expect = ST_IDLE;
-    if (!__atomic_compare_exchange_n(&G.state, &expect, ST_STOPPING, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-        errno = EBUSY;
-        return -1;
-    }
+    if (!__atomic_compare_exchange_n(&G.state, &expect, ST_STOPPING, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return EBUSY;
     /* ST_STOPPING keeps other threads out while we set up. */
     thread_state *self = tls_state;
     if (self)
         self->guard++;
-    if (path)
-        snprintf(G.path, sizeof G.path, "%s", path);
-    else
-        default_path(G.path, sizeof G.path);
+    snprintf(G.path, sizeof G.path, "%s", path);
 
     G.depth = (uint32_t)env_u64("LEAKSCOPE_STACK_DEPTH", 64, 0, LS_DEPTH_MAX);
     G.flush_ms = (uint32_t)env_u64("LEAKSCOPE_FLUSH_MS", 100, 1, 60000);
@@ -676,23 +757,24 @@ LEAKSCOPE_API int trace_begin(const char *path)
     ssize_t len = readlink("/proc/self/exe", info.program, TRACE_PROGRAM_MAX);
     info.program[len > 0 ? len : 0] = '\0';
 
-    int err = 0;
-    if (!G.key_ready) {
-        if (pthread_key_create(&G.key, thread_exit) == 0)
-            G.key_ready = true;
-    }
+    if (!G.key_ready && pthread_key_create(&G.key, thread_exit) == 0)
+        G.key_ready = true;
+    if (!G.atfork_ready && pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0)
+        G.atfork_ready = true;
     trace_writer *w = NULL;
-    if (trace_writer_create(G.path, &info, &w) != TRACE_OK)
-        err = errno ? errno : EIO;
+    int err = create_output(G.path, exclusive, &info, &w);
     if (!err) {
         ls_unwind_init();
         ls_modules_reset();
         pthread_mutex_lock(&G.lock);
         G.w = w;
+        G.pid = getpid();
         G.lost = 0;
         G.stop_req = false;
         G.accepting = true;
         G.flush_req = G.flush_done = 0;
+        if (!G.base_path[0])
+            snprintf(G.base_path, sizeof G.base_path, "%s", G.path);
         uint32_t gen = G.gen + 1;
         if (gen == 0)
             gen = 1;
@@ -713,17 +795,119 @@ LEAKSCOPE_API int trace_begin(const char *path)
             unlink(G.path);
         } else {
             pthread_setname_np(G.writer_thread, "leakscope-wr");
+            __atomic_store_n(&G.out_fd, trace_writer_fd(w), __ATOMIC_RELEASE);
         }
     }
     if (self)
         self->guard--;
     __atomic_store_n(&G.state, err ? ST_IDLE : ST_ACTIVE, __ATOMIC_SEQ_CST);
+    return err;
+}
+
+LEAKSCOPE_API int trace_begin(const char *path)
+{
+    int saved = errno;
+    char buf[PATH_MAX];
+    if (!path) {
+        default_path(buf, sizeof buf);
+        path = buf;
+    }
+    int err = begin_recording(path, false);
     if (err) {
         errno = err;
         return -1;
     }
+    errno = saved;
     return 0;
 }
+
+/* Preload mode: the root process writes to $LEAKSCOPE_OUTPUT; an exec'd
+ * image or a forked child writes next to it with its pid in the name. */
+int ls_begin_preload(bool child_image)
+{
+    char base[PATH_MAX], path[PATH_MAX];
+    default_path(base, sizeof base);
+    __atomic_store_n(&G.follow_fork, env_u64("LEAKSCOPE_FOLLOW_FORK", 1, 0, 1) != 0, __ATOMIC_RELAXED);
+    if (!child_image) {
+        snprintf(G.base_path, sizeof G.base_path, "%s", base);
+        return begin_recording(base, false);
+    }
+    snprintf(G.base_path, sizeof G.base_path, "%s", base);
+    int err = EEXIST;
+    for (unsigned n = 0; n < 100 && err == EEXIST; n++) {
+        child_path(base, (long)getpid(), n, path, sizeof path);
+        err = begin_recording(path, true);
+    }
+    return err;
+}
+
+static void begin_pending_child(void)
+{
+    if (!__atomic_exchange_n(&G.pending_child, false, __ATOMIC_SEQ_CST))
+        return; /* another thread of the child got there first */
+    int err = EEXIST;
+    char path[PATH_MAX];
+    for (unsigned n = 0; n < 100 && err == EEXIST; n++) {
+        child_path(G.base_path, (long)getpid(), n, path, sizeof path);
+        err = begin_recording(path, true);
+    }
+    if (err)
+        ls_warn("cannot record the forked child into ", path, ": recording of this process is off");
+}
+
+/* fork: the parent's locks are taken around it, so the child gets them
+ * consistent. The child keeps none of the parent's recording: the events in
+ * its buffers are the parent's to write. It begins its own trace at its first
+ * event (a child that only execs creates no file). */
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&G.lock);
+    ls_intern_lock();
+}
+
+static void atfork_parent(void)
+{
+    ls_intern_unlock();
+    pthread_mutex_unlock(&G.lock);
+}
+
+static void atfork_child(void)
+{
+    ls_intern_unlock();
+    int st = __atomic_load_n(&G.state, __ATOMIC_RELAXED);
+    if (G.w) {
+        trace_writer_abandon(G.w); /* closes the parent's descriptor in the child only */
+        G.w = NULL;
+    }
+    __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELAXED);
+    /* Only the forking thread exists in the child: forget the other states
+     * (their memory stays mapped) and every buffer's contents. */
+    thread_state *self = tls_state;
+    G.threads = NULL;
+    G.attached = 0;
+    if (self && self->listed) {
+        self->next = NULL;
+        G.threads = self;
+        G.attached = 1;
+    }
+    for (buffer *b = G.q_head; b;) {
+        buffer *next = b->next;
+        b->next = G.free_list;
+        G.free_list = b;
+        G.nfree++;
+        b = next;
+    }
+    G.q_head = G.q_tail = NULL;
+    G.accepting = false;
+    G.stop_req = false;
+    __atomic_store_n(&G.state, ST_IDLE, __ATOMIC_SEQ_CST);
+    if ((st == ST_ACTIVE || st == ST_FAILED) && __atomic_load_n(&G.follow_fork, __ATOMIC_RELAXED))
+        __atomic_store_n(&G.pending_child, true, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&G.lock);
+}
+
+int ls_output_fd(void) { return __atomic_load_n(&G.out_fd, __ATOMIC_ACQUIRE); }
+pid_t ls_recording_pid(void) { return G.pid; }
 
 LEAKSCOPE_API void trace_end(void)
 {
@@ -743,6 +927,7 @@ LEAKSCOPE_API void trace_end(void)
     pthread_cond_broadcast(&G.space);
     pthread_mutex_unlock(&G.lock);
     pthread_join(G.writer_thread, NULL);
+    __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE);
     pthread_mutex_lock(&G.lock);
     pthread_cond_broadcast(&G.flushed);
     pthread_mutex_unlock(&G.lock);

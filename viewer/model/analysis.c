@@ -66,7 +66,8 @@ typedef struct loader {
     uint32_t work_cap;
     kmap thread_index;        /* tid -> index */
     kmap live;                /* ptr -> size (v1), stack (v2) */
-    kmap open;                /* (kind, handle) -> stack (v2) */
+    kmap open;                /* (family, handle) -> kind string id (v1), stack (v2) */
+    uint64_t *family;         /* string id -> hash of the kind's family (text before '/') */
     uint32_t *res_index;      /* string id -> 1 + index in a->res_kinds */
     cursor *heap;
     uint32_t nheap, heap_cap;
@@ -370,7 +371,8 @@ static trace_status process(loader *L, const trace_event *ev)
     case TRACE_REALLOC:
         a->allocations++;
         a->reallocs++;
-        do_free(L, ev->addr);
+        if (ev->addr) /* 0: the old block's free was recorded before the call */
+            do_free(L, ev->addr);
         if (!do_alloc(L, ev->addr2, ev->size, (uint32_t)ev->stack, ev->ts))
             return nomem(L);
         break;
@@ -381,18 +383,19 @@ static trace_status process(loader *L, const trace_event *ev)
         rk->opened++;
         a->resources_opened++;
         bool existed;
-        kmap_entry *e = kmap_insert(&L->open, ev->str, ev->value, &existed);
+        kmap_entry *e = kmap_insert(&L->open, L->family[ev->str], ev->value, &existed);
         if (!e)
             return nomem(L);
-        e->v1 = ev->ts;
+        e->v1 = ev->str;
         e->v2 = (uint32_t)ev->stack;
         break;
     }
     case TRACE_RES_CLOSE: {
+        /* A close names the family ("fd") or the whole kind ("fd/socket"). */
+        kmap_entry *e = kmap_find(&L->open, L->family[ev->str], ev->value);
         ls_resource_kind *rk;
-        if (!res_kind_of(L, (uint32_t)ev->str, &rk))
+        if (e && !res_kind_of(L, (uint32_t)e->v1, &rk))
             return nomem(L);
-        kmap_entry *e = kmap_find(&L->open, ev->str, ev->value);
         if (e) {
             rk->closed++;
             a->resources_closed++;
@@ -463,8 +466,22 @@ static bool put_chunk(loader *L, trace_chunk *c)
     return true;
 }
 
+static uint64_t family_hash(const char *s, uint32_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (uint32_t i = 0; i < len && s[i] != '/'; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    return h;
+}
+
 static trace_status merge(loader *L)
 {
+    ls_analysis *a = L->a;
+    L->family = malloc((size_t)a->nstrings * sizeof *L->family);
+    if (!L->family)
+        return nomem(L);
+    for (uint32_t i = 0; i < a->nstrings; i++)
+        L->family[i] = family_hash(a->strings[i].text, a->strings[i].len);
     qsort(L->chunks, L->nchunks, sizeof *L->chunks, chunk_cmp);
     uint32_t next = 0;
     trace_status st = TRACE_OK;
@@ -606,8 +623,8 @@ static trace_status finish(loader *L)
             continue;
         ls_resource_kind *rk;
         bool existed;
-        kmap_entry *g = kmap_insert(&groups, e->k1, e->v2, &existed);
-        if (!g || !res_kind_of(L, (uint32_t)e->k1, &rk)) {
+        kmap_entry *g = kmap_insert(&groups, e->v1, e->v2, &existed);
+        if (!g || !res_kind_of(L, (uint32_t)e->v1, &rk)) {
             kmap_free(&groups);
             return nomem(L);
         }
@@ -733,6 +750,7 @@ done:
     free(L.chunks);
     free(L.stack_off);
     free(L.res_index);
+    free(L.family);
     kmap_free(&L.thread_index);
     kmap_free(&L.live);
     kmap_free(&L.open);
