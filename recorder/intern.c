@@ -158,6 +158,15 @@ void ls_intern_reset(uint32_t gen, size_t max_bytes)
     pthread_mutex_unlock(&I.lock);
 }
 
+/* Takes the table's mutex, or only tries to where waiting is not allowed. */
+static bool lock_table(void)
+{
+    if (ls_nonblocking())
+        return pthread_mutex_trylock(&I.lock) == 0;
+    pthread_mutex_lock(&I.lock);
+    return true;
+}
+
 static void cache_check_gen(ls_intern_cache *c)
 {
     uint32_t gen = __atomic_load_n(&I.gen, __ATOMIC_ACQUIRE);
@@ -177,7 +186,8 @@ uint32_t ls_intern_stack(ls_intern_cache *c, const uint64_t *frames, uint32_t de
         return cs->id;
 
     uint32_t id = 0;
-    pthread_mutex_lock(&I.lock);
+    if (!lock_table())
+        return 0;
     if (I.gen != c->gen)
         goto out; /* a new recording began meanwhile */
     table *t = &I.stacks;
@@ -224,7 +234,8 @@ uint32_t ls_intern_string(ls_intern_cache *c, const char *str)
         return cs->id;
 
     uint32_t id = 0;
-    pthread_mutex_lock(&I.lock);
+    if (!lock_table())
+        return 0;
     if (I.gen != c->gen)
         goto out;
     table *t = &I.strings;

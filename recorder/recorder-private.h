@@ -64,6 +64,12 @@ int ls_begin_preload(bool child_image);
 int ls_output_fd(void);
 pid_t ls_recording_pid(void);
 
+/* True on a thread recording from a context that must not wait on a lock. */
+bool ls_nonblocking(void);
+
+/* gc-boehm.c: records Boehm GC collections when libgc is in the process. */
+void ls_gc_hook_install(void);
+
 /* ---- intern.c: stack and string dictionaries ---- */
 
 #define LS_STACK_CACHE 1024

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define BUF_RECS 8192u
@@ -101,16 +102,26 @@ static struct {
 
 /* ---- small helpers ---- */
 
+/* Raw system calls: the preload module interposes mmap, and the recorder's
+ * own memory must never be recorded (or recurse into the recorder). */
+static void *map_pages(size_t bytes, int extra_flags)
+{
+    long r = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
+    return r < 0 && r > -4096 ? NULL : (void *)r;
+}
+
 void *ls_map(size_t bytes)
 {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    int saved = errno;
+    void *p = map_pages(bytes, 0);
+    errno = saved;
+    return p;
 }
 
 void ls_unmap(void *p, size_t bytes)
 {
     if (p)
-        munmap(p, bytes);
+        syscall(SYS_munmap, p, bytes);
 }
 
 void ls_warn(const char *a, const char *b, const char *c)
@@ -560,8 +571,7 @@ static void refill_spares(void)
         pthread_mutex_unlock(&G.lock);
         if (!more)
             return;
-        void *p = mmap(NULL, sizeof(buffer), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        buffer *b = p == MAP_FAILED ? NULL : p;
+        buffer *b = map_pages(sizeof(buffer), MAP_POPULATE);
         pthread_mutex_lock(&G.lock);
         if (b) {
             b->next = G.free_list;
@@ -672,6 +682,7 @@ static void *writer_main(void *arg)
     G.accepting = false;
     pthread_mutex_unlock(&G.lock);
     process_queue(list);
+    __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE); /* the close below is ours */
     trace_status st = trace_writer_close(G.w, __atomic_load_n(&G.lost, __ATOMIC_RELAXED));
     if (st != TRACE_OK && __atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_FAILED)
         ls_warn("cannot write ", G.path, ": the end of the trace is missing");
@@ -875,6 +886,7 @@ static void atfork_child(void)
 {
     ls_intern_unlock();
     int st = __atomic_load_n(&G.state, __ATOMIC_RELAXED);
+    __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELAXED);
     if (G.w) {
         trace_writer_abandon(G.w); /* closes the parent's descriptor in the child only */
         G.w = NULL;
@@ -907,6 +919,7 @@ static void atfork_child(void)
 }
 
 int ls_output_fd(void) { return __atomic_load_n(&G.out_fd, __ATOMIC_ACQUIRE); }
+bool ls_nonblocking(void) { return tls_nonblocking; }
 pid_t ls_recording_pid(void) { return G.pid; }
 
 LEAKSCOPE_API void trace_end(void)

@@ -11,8 +11,11 @@ static void usage(FILE *f)
     fputs("usage: leakscope COMMAND [ARGS...]\n"
           "\n"
           "commands:\n"
+          "  record [-o FILE] -- PROGRAM [ARGS...]\n"
+          "                         run an unmodified program and record it into a trace\n"
           "  report [--json] FILE   summary: heap, leaks by call stack, resources, GC pauses\n"
           "  dump FILE              every chunk and record of a trace, in file order\n"
+          "  export --png OUT FILE  the timeline as a PNG (--size WxH --from T --to T --tracks LIST --theme)\n"
           "  help                   this text\n"
           "\n"
           "Exit status: 0 success, 1 failure, 2 bad input (unreadable or corrupt trace, wrong usage).\n",
@@ -26,10 +29,14 @@ int main(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "record"))
+        return cli_record(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))
         return cli_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "dump"))
         return cli_dump(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return cli_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return CLI_OK;

@@ -1,0 +1,777 @@
+/* preload.c — the LD_PRELOAD module behind `leakscope record`: interposes the
+ * allocation family and the functions that open and close descriptors, FILE
+ * and DIR streams and mappings, and records them, with their call stacks,
+ * into the same recorder the trace_* API uses.
+ *
+ * Rules every interposer follows:
+ *  - the real function is called with the same arguments and its result,
+ *    errno included, is returned unchanged;
+ *  - a release is recorded before the real call, an acquisition after it;
+ *  - nothing is recorded while the recorder itself runs on the thread (its
+ *    re-entry guard), so the recorder's own allocations pass straight through;
+ *  - allocations made while the real functions are being looked up (dlsym
+ *    allocates) come from a small static arena and are never passed to the
+ *    real free.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+/* Every symbol is interposed under its own name, the 64-bit variants too:
+ * no redirection of open to open64 here. */
+#undef _FILE_OFFSET_BITS
+#define _GNU_SOURCE
+#include "recorder-private.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "leakscope/trace.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* ---- the real functions ---- */
+
+#define REAL_ALLOC(X)                                                      \
+    X(malloc, void *, (size_t))                                            \
+    X(free, void, (void *))                                                \
+    X(calloc, void *, (size_t, size_t))                                    \
+    X(realloc, void *, (void *, size_t))                                   \
+    X(reallocarray, void *, (void *, size_t, size_t))                      \
+    X(posix_memalign, int, (void **, size_t, size_t))                      \
+    X(aligned_alloc, void *, (size_t, size_t))                             \
+    X(memalign, void *, (size_t, size_t))                                  \
+    X(valloc, void *, (size_t))                                            \
+    X(pvalloc, void *, (size_t))
+
+#define REAL_RES(X)                                                        \
+    X(open, int, (const char *, int, ...))                                 \
+    X(open64, int, (const char *, int, ...))                               \
+    X(__open_2, int, (const char *, int))                                  \
+    X(__open64_2, int, (const char *, int))                                \
+    X(openat, int, (int, const char *, int, ...))                          \
+    X(openat64, int, (int, const char *, int, ...))                        \
+    X(__openat_2, int, (int, const char *, int))                           \
+    X(__openat64_2, int, (int, const char *, int))                         \
+    X(creat, int, (const char *, mode_t))                                  \
+    X(creat64, int, (const char *, mode_t))                                \
+    X(socket, int, (int, int, int))                                        \
+    X(socketpair, int, (int, int, int, int *))                             \
+    X(accept, int, (int, struct sockaddr *, socklen_t *))                  \
+    X(accept4, int, (int, struct sockaddr *, socklen_t *, int))            \
+    X(pipe, int, (int *))                                                  \
+    X(pipe2, int, (int *, int))                                            \
+    X(dup, int, (int))                                                     \
+    X(dup2, int, (int, int))                                               \
+    X(dup3, int, (int, int, int))                                          \
+    X(fcntl, int, (int, int, ...))                                         \
+    X(fcntl64, int, (int, int, ...))                                       \
+    X(eventfd, int, (unsigned int, int))                                   \
+    X(epoll_create, int, (int))                                            \
+    X(epoll_create1, int, (int))                                           \
+    X(timerfd_create, int, (int, int))                                     \
+    X(signalfd, int, (int, const sigset_t *, int))                             \
+    X(memfd_create, int, (const char *, unsigned int))                     \
+    X(inotify_init, int, (void))                                           \
+    X(inotify_init1, int, (int))                                           \
+    X(close, int, (int))                                                   \
+    X(close_range, int, (unsigned int, unsigned int, int))                 \
+    X(closefrom, void, (int))                                              \
+    X(fopen, FILE *, (const char *, const char *))                         \
+    X(fopen64, FILE *, (const char *, const char *))                       \
+    X(fdopen, FILE *, (int, const char *))                                 \
+    X(freopen, FILE *, (const char *, const char *, FILE *))               \
+    X(freopen64, FILE *, (const char *, const char *, FILE *))             \
+    X(popen, FILE *, (const char *, const char *))                         \
+    X(fclose, int, (FILE *))                                               \
+    X(pclose, int, (FILE *))                                               \
+    X(opendir, DIR *, (const char *))                                      \
+    X(fdopendir, DIR *, (int))                                             \
+    X(closedir, int, (DIR *))                                              \
+    X(mmap, void *, (void *, size_t, int, int, int, off_t))                \
+    X(mmap64, void *, (void *, size_t, int, int, int, off_t))              \
+    X(munmap, int, (void *, size_t))                                       \
+    X(dlclose, int, (void *))                                              \
+    X(_exit, void, (int))                                                  \
+    X(_Exit, void, (int))
+
+#define DECLARE_REAL(name, ret, args) static ret(*real_##name) args;
+REAL_ALLOC(DECLARE_REAL)
+REAL_RES(DECLARE_REAL)
+#undef DECLARE_REAL
+
+static bool resources_on = true;
+
+/* ---- bootstrap arena for dlsym's allocations ---- */
+
+#define BOOT_SIZE (256 * 1024)
+static _Alignas(64) unsigned char boot_heap[BOOT_SIZE];
+static size_t boot_used; /* atomic */
+
+typedef struct boot_header {
+    size_t size;
+    size_t pad;
+} boot_header;
+
+static bool is_boot(const void *p)
+{
+    return (const unsigned char *)p >= boot_heap && (const unsigned char *)p < boot_heap + BOOT_SIZE;
+}
+
+static void *boot_alloc(size_t n, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    for (;;) {
+        size_t used = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
+        size_t start = (used + sizeof(boot_header) + align - 1) & ~(align - 1);
+        if (start + n > BOOT_SIZE || start + n < start) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        if (__atomic_compare_exchange_n(&boot_used, &used, start + n, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            ((boot_header *)(boot_heap + start))[-1].size = n;
+            return boot_heap + start; /* static storage: already zero */
+        }
+    }
+}
+
+static size_t boot_size(const void *p) { return ((const boot_header *)p)[-1].size; }
+
+/* 0 not resolved, 1 resolving (dlsym is running: use the arena), 2 done. */
+static int alloc_state;
+
+static void resolve_alloc(void)
+{
+    int expect = 0;
+    if (!__atomic_compare_exchange_n(&alloc_state, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return; /* being resolved (by dlsym's own allocations, or another start-up thread): use the arena */
+#define RESOLVE(name, ret, args) real_##name = (ret(*) args)dlsym(RTLD_NEXT, #name);
+    REAL_ALLOC(RESOLVE)
+#undef RESOLVE
+    __atomic_store_n(&alloc_state, 2, __ATOMIC_RELEASE);
+}
+
+static inline bool ready(void)
+{
+    if (LS_LIKELY(__atomic_load_n(&alloc_state, __ATOMIC_ACQUIRE) == 2))
+        return true;
+    if (__atomic_load_n(&alloc_state, __ATOMIC_ACQUIRE) == 0)
+        resolve_alloc();
+    return __atomic_load_n(&alloc_state, __ATOMIC_ACQUIRE) == 2 && real_malloc;
+}
+
+/* ---- the allocation family ---- */
+
+EXPORT void *malloc(size_t n)
+{
+    if (LS_UNLIKELY(!ready()))
+        return boot_alloc(n, 16);
+    void *p = real_malloc(n);
+    ls_record_alloc((uintptr_t)p, n);
+    return p;
+}
+
+EXPORT void free(void *p)
+{
+    if (!p || LS_UNLIKELY(is_boot(p) || !ready()))
+        return;
+    ls_record_free((uintptr_t)p);
+    real_free(p);
+}
+
+EXPORT void *calloc(size_t n, size_t m)
+{
+    if (LS_UNLIKELY(!ready() || !real_calloc)) {
+        size_t total;
+        if (__builtin_mul_overflow(n, m, &total)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return boot_alloc(total, 16);
+    }
+    void *p = real_calloc(n, m);
+    if (p)
+        ls_record_alloc((uintptr_t)p, n * m);
+    return p;
+}
+
+/* realloc and reallocarray: the old block's release is recorded before the
+ * call (another thread may get the address the moment it returns), the new
+ * block after it. */
+static void *resize(void *p, size_t n, size_t m, bool array)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (LS_UNLIKELY(is_boot(p) || !ready())) {
+        void *q = ready() ? malloc(total) : boot_alloc(total, 16);
+        if (q && p)
+            memcpy(q, p, boot_size(p) < total ? boot_size(p) : total);
+        return q;
+    }
+    if (!p) {
+        void *q = array && real_reallocarray ? real_reallocarray(NULL, n, m) : real_realloc(NULL, total);
+        ls_record_alloc((uintptr_t)q, total);
+        return q;
+    }
+    ls_record_free((uintptr_t)p);
+    void *q = array && real_reallocarray ? real_reallocarray(p, n, m) : real_realloc(p, total);
+    if (q) {
+        ls_record_realloc(0, (uintptr_t)q, total);
+    } else if (total != 0) {
+        int saved = errno;
+        ls_record_alloc((uintptr_t)p, malloc_usable_size(p)); /* failed: p is still live */
+        errno = saved;
+    }
+    return q;
+}
+
+EXPORT void *realloc(void *p, size_t n) { return resize(p, n, 1, false); }
+EXPORT void *reallocarray(void *p, size_t n, size_t m) { return resize(p, n, m, true); }
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (LS_UNLIKELY(!ready() || !real_posix_memalign)) {
+        *out = boot_alloc(n, align);
+        return *out ? 0 : ENOMEM;
+    }
+    int rc = real_posix_memalign(out, align, n);
+    if (rc == 0)
+        ls_record_alloc((uintptr_t)*out, n);
+    return rc;
+}
+
+#define ALIGNED(name, args, call, size)                        \
+    EXPORT void *name args                                     \
+    {                                                          \
+        if (LS_UNLIKELY(!ready() || !real_##name))             \
+            return boot_alloc(size, 4096);                     \
+        void *p = real_##name call;                            \
+        ls_record_alloc((uintptr_t)p, size);                   \
+        return p;                                              \
+    }
+ALIGNED(aligned_alloc, (size_t align, size_t n), (align, n), n)
+ALIGNED(memalign, (size_t align, size_t n), (align, n), n)
+ALIGNED(valloc, (size_t n), (n), n)
+ALIGNED(pvalloc, (size_t n), (n), n)
+#undef ALIGNED
+
+/* ---- descriptors ---- */
+
+/* What each fd < FD_TRACKED was opened as (0: not opened while recording),
+ * so that dup copies the subtype and close_range closes what is open. */
+#define FD_TRACKED 65536
+static uint8_t fd_type[FD_TRACKED];
+
+enum { FD_NONE, FD_FILE, FD_SOCKET, FD_PIPE, FD_EVENTFD, FD_EPOLL, FD_TIMERFD, FD_SIGNALFD, FD_MEMFD,
+       FD_INOTIFY, FD_DIR, FD_DEVICE, FD_OTHER, FD_TYPES };
+static const char *const fd_kind[FD_TYPES] = {
+    "fd", "fd/file", "fd/socket", "fd/pipe", "fd/eventfd", "fd/epoll", "fd/timerfd", "fd/signalfd",
+    "fd/memfd", "fd/inotify", "fd/dir", "fd/device", "fd/other",
+};
+
+static int classify(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return FD_OTHER;
+    switch (st.st_mode & S_IFMT) {
+    case S_IFREG: return FD_FILE;
+    case S_IFSOCK: return FD_SOCKET;
+    case S_IFIFO: return FD_PIPE;
+    case S_IFDIR: return FD_DIR;
+    case S_IFCHR:
+    case S_IFBLK: return FD_DEVICE;
+    }
+    return FD_OTHER;
+}
+
+static void opened_fd(int fd, int type)
+{
+    if (fd < 0 || !resources_on || ls_output_fd() < 0)
+        return;
+    int saved = errno;
+    if (type == FD_NONE)
+        type = classify(fd);
+    if (fd < FD_TRACKED)
+        __atomic_store_n(&fd_type[fd], (uint8_t)type, __ATOMIC_RELAXED);
+    ls_record_open(fd_kind[type], (uint64_t)fd, 0);
+    errno = saved;
+}
+
+static void closing_fd(int fd)
+{
+    if (fd < 0 || !resources_on)
+        return;
+    if (fd < FD_TRACKED && __atomic_exchange_n(&fd_type[fd], 0, __ATOMIC_RELAXED) == FD_NONE)
+        return; /* not opened while recording */
+    ls_record_close("fd", (uint64_t)fd);
+}
+
+/* The trace file's own descriptor is not the program's to close or replace:
+ * closing it is a no-op that succeeds, and replacing it (dup2 onto it) first
+ * ends the recording cleanly. */
+static bool is_trace_fd(int fd) { return fd >= 0 && fd == ls_output_fd(); }
+
+static void yield_trace_fd(int fd)
+{
+    if (is_trace_fd(fd)) {
+        ls_warn("the program replaces the trace's file descriptor: recording stops here", NULL, NULL);
+        trace_end();
+    }
+}
+
+static mode_t mode_arg(int flags, va_list ap)
+{
+    return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
+}
+
+#define RES_READY(name) (real_##name || (resolve_res(), real_##name) || (errno = ENOSYS, false))
+static void resolve_res(void);
+
+EXPORT int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = mode_arg(flags, ap);
+    va_end(ap);
+    if (!RES_READY(open))
+        return -1;
+    int fd = real_open(path, flags, mode);
+    opened_fd(fd, FD_NONE);
+    return fd;
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = mode_arg(flags, ap);
+    va_end(ap);
+    if (!RES_READY(open64))
+        return -1;
+    int fd = real_open64(path, flags, mode);
+    opened_fd(fd, FD_NONE);
+    return fd;
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = mode_arg(flags, ap);
+    va_end(ap);
+    if (!RES_READY(openat))
+        return -1;
+    int fd = real_openat(dirfd, path, flags, mode);
+    opened_fd(fd, FD_NONE);
+    return fd;
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = mode_arg(flags, ap);
+    va_end(ap);
+    if (!RES_READY(openat64))
+        return -1;
+    int fd = real_openat64(dirfd, path, flags, mode);
+    opened_fd(fd, FD_NONE);
+    return fd;
+}
+
+/* glibc's fortified open variants (declared only under _FORTIFY_SOURCE). */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
+/* Simple wrappers: call, then record the new descriptor of the given type. */
+#define FD_WRAP(name, params, args, type)       \
+    EXPORT int name params                      \
+    {                                           \
+        if (!RES_READY(name))                   \
+            return -1;                          \
+        int fd = real_##name args;              \
+        opened_fd(fd, type);                    \
+        return fd;                              \
+    }
+FD_WRAP(__open_2, (const char *p, int f), (p, f), FD_NONE)
+FD_WRAP(__open64_2, (const char *p, int f), (p, f), FD_NONE)
+FD_WRAP(__openat_2, (int d, const char *p, int f), (d, p, f), FD_NONE)
+FD_WRAP(__openat64_2, (int d, const char *p, int f), (d, p, f), FD_NONE)
+FD_WRAP(creat, (const char *p, mode_t m), (p, m), FD_FILE)
+FD_WRAP(creat64, (const char *p, mode_t m), (p, m), FD_FILE)
+FD_WRAP(socket, (int d, int t, int p), (d, t, p), FD_SOCKET)
+FD_WRAP(accept, (int s, struct sockaddr *a, socklen_t *l), (s, a, l), FD_SOCKET)
+FD_WRAP(accept4, (int s, struct sockaddr *a, socklen_t *l, int f), (s, a, l, f), FD_SOCKET)
+FD_WRAP(eventfd, (unsigned int v, int f), (v, f), FD_EVENTFD)
+FD_WRAP(epoll_create, (int n), (n), FD_EPOLL)
+FD_WRAP(epoll_create1, (int f), (f), FD_EPOLL)
+FD_WRAP(timerfd_create, (int c, int f), (c, f), FD_TIMERFD)
+FD_WRAP(memfd_create, (const char *n, unsigned int f), (n, f), FD_MEMFD)
+FD_WRAP(inotify_init, (void), (), FD_INOTIFY)
+FD_WRAP(inotify_init1, (int f), (f), FD_INOTIFY)
+#undef FD_WRAP
+
+EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+    if (!RES_READY(signalfd))
+        return -1;
+    int r = real_signalfd(fd, mask, flags);
+    if (fd == -1)
+        opened_fd(r, FD_SIGNALFD); /* otherwise an existing one was changed */
+    return r;
+}
+
+static int pair(int rc, const int *fds, int type)
+{
+    if (rc == 0) {
+        opened_fd(fds[0], type);
+        opened_fd(fds[1], type);
+    }
+    return rc;
+}
+
+EXPORT int socketpair(int d, int t, int p, int sv[2])
+{
+    return RES_READY(socketpair) ? pair(real_socketpair(d, t, p, sv), sv, FD_SOCKET) : -1;
+}
+EXPORT int pipe(int fds[2]) { return RES_READY(pipe) ? pair(real_pipe(fds), fds, FD_PIPE) : -1; }
+EXPORT int pipe2(int fds[2], int flags) { return RES_READY(pipe2) ? pair(real_pipe2(fds, flags), fds, FD_PIPE) : -1; }
+
+static int type_of(int fd)
+{
+    uint8_t t = fd >= 0 && fd < FD_TRACKED ? __atomic_load_n(&fd_type[fd], __ATOMIC_RELAXED) : 0;
+    return t ? t : FD_NONE;
+}
+
+EXPORT int dup(int fd)
+{
+    if (!RES_READY(dup))
+        return -1;
+    int r = real_dup(fd);
+    opened_fd(r, type_of(fd));
+    return r;
+}
+
+static int dup_onto(int r, int oldfd, int newfd)
+{
+    if (r >= 0 && oldfd != newfd)
+        opened_fd(r, type_of(oldfd));
+    return r;
+}
+
+EXPORT int dup2(int oldfd, int newfd)
+{
+    if (!RES_READY(dup2))
+        return -1;
+    yield_trace_fd(newfd);
+    if (oldfd != newfd)
+        closing_fd(newfd); /* dup2 closes newfd first */
+    return dup_onto(real_dup2(oldfd, newfd), oldfd, newfd);
+}
+
+EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    if (!RES_READY(dup3))
+        return -1;
+    yield_trace_fd(newfd);
+    if (oldfd != newfd)
+        closing_fd(newfd);
+    return dup_onto(real_dup3(oldfd, newfd, flags), oldfd, newfd);
+}
+
+static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, uintptr_t arg)
+{
+    int r = real(fd, cmd, arg);
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+        opened_fd(r, type_of(fd));
+    return r;
+}
+
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    uintptr_t arg = va_arg(ap, uintptr_t); /* int or pointer: both travel in one register */
+    va_end(ap);
+    return RES_READY(fcntl) ? fcntl_common(real_fcntl, fd, cmd, arg) : -1;
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    uintptr_t arg = va_arg(ap, uintptr_t);
+    va_end(ap);
+    return RES_READY(fcntl64) ? fcntl_common(real_fcntl64, fd, cmd, arg) : -1;
+}
+
+EXPORT int close(int fd)
+{
+    if (is_trace_fd(fd))
+        return 0;
+    if (!RES_READY(close))
+        return -1;
+    closing_fd(fd);
+    return real_close(fd);
+}
+
+static void closing_range(unsigned first, unsigned last)
+{
+    for (unsigned fd = first; fd <= last && fd < FD_TRACKED; fd++)
+        if (__atomic_load_n(&fd_type[fd], __ATOMIC_RELAXED))
+            closing_fd((int)fd);
+}
+
+EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+    if (!RES_READY(close_range))
+        return -1;
+    int tfd = ls_output_fd();
+    bool cloexec_only = (flags & CLOSE_RANGE_CLOEXEC) != 0;
+    if (tfd >= 0 && (unsigned)tfd >= first && (unsigned)tfd <= last && !cloexec_only) {
+        /* Close around the trace's descriptor. */
+        int r = 0;
+        if ((unsigned)tfd > first) {
+            closing_range(first, (unsigned)tfd - 1);
+            r = real_close_range(first, (unsigned)tfd - 1, flags);
+        }
+        if (r == 0 && (unsigned)tfd < last) {
+            closing_range((unsigned)tfd + 1, last);
+            r = real_close_range((unsigned)tfd + 1, last, flags);
+        }
+        return r;
+    }
+    if (!cloexec_only && !(flags & CLOSE_RANGE_UNSHARE))
+        closing_range(first, last);
+    return real_close_range(first, last, flags);
+}
+
+EXPORT void closefrom(int lowfd)
+{
+    if (!RES_READY(close_range))
+        return;
+    int saved = errno;
+    if (lowfd < 0)
+        lowfd = 0;
+    close_range((unsigned)lowfd, ~0u, 0); /* our close_range, which spares the trace */
+    errno = saved;
+}
+
+/* ---- FILE and DIR streams ---- */
+
+static FILE *opened_file(FILE *f)
+{
+    if (f && resources_on && ls_output_fd() >= 0)
+        ls_record_open("FILE", (uint64_t)(uintptr_t)f, 0);
+    return f;
+}
+
+EXPORT FILE *fopen(const char *p, const char *m) { return RES_READY(fopen) ? opened_file(real_fopen(p, m)) : NULL; }
+EXPORT FILE *fopen64(const char *p, const char *m)
+{
+    return RES_READY(fopen64) ? opened_file(real_fopen64(p, m)) : NULL;
+}
+EXPORT FILE *popen(const char *c, const char *m) { return RES_READY(popen) ? opened_file(real_popen(c, m)) : NULL; }
+
+EXPORT FILE *fdopen(int fd, const char *m)
+{
+    if (!RES_READY(fdopen))
+        return NULL;
+    FILE *f = real_fdopen(fd, m);
+    /* The stream owns the descriptor now: its fclose closes it. */
+    return opened_file(f);
+}
+
+static void closing_file(FILE *f)
+{
+    if (!f || !resources_on)
+        return;
+    int saved = errno;
+    int fd = fileno(f);
+    closing_fd(fd); /* a stream from fdopen closes its descriptor too */
+    ls_record_close("FILE", (uint64_t)(uintptr_t)f);
+    errno = saved;
+}
+
+static FILE *reopen(FILE *(*real)(const char *, const char *, FILE *), const char *p, const char *m, FILE *f)
+{
+    closing_file(f);
+    return opened_file(real(p, m, f));
+}
+
+EXPORT FILE *freopen(const char *p, const char *m, FILE *f)
+{
+    return RES_READY(freopen) ? reopen(real_freopen, p, m, f) : NULL;
+}
+EXPORT FILE *freopen64(const char *p, const char *m, FILE *f)
+{
+    return RES_READY(freopen64) ? reopen(real_freopen64, p, m, f) : NULL;
+}
+
+EXPORT int fclose(FILE *f)
+{
+    if (!RES_READY(fclose))
+        return EOF;
+    closing_file(f);
+    return real_fclose(f);
+}
+
+EXPORT int pclose(FILE *f)
+{
+    if (!RES_READY(pclose))
+        return -1;
+    closing_file(f);
+    return real_pclose(f);
+}
+
+static DIR *opened_dir(DIR *d)
+{
+    if (d && resources_on && ls_output_fd() >= 0)
+        ls_record_open("DIR", (uint64_t)(uintptr_t)d, 0);
+    return d;
+}
+
+EXPORT DIR *opendir(const char *p) { return RES_READY(opendir) ? opened_dir(real_opendir(p)) : NULL; }
+EXPORT DIR *fdopendir(int fd) { return RES_READY(fdopendir) ? opened_dir(real_fdopendir(fd)) : NULL; }
+
+EXPORT int closedir(DIR *d)
+{
+    if (!RES_READY(closedir))
+        return -1;
+    if (resources_on) {
+        int saved = errno;
+        closing_fd(dirfd(d)); /* fdopendir's descriptor goes with the stream */
+        ls_record_close("DIR", (uint64_t)(uintptr_t)d);
+        errno = saved;
+    }
+    return real_closedir(d);
+}
+
+/* ---- mappings ---- */
+
+static void *opened_map(void *p, size_t len)
+{
+    if (p != MAP_FAILED && resources_on && ls_output_fd() >= 0)
+        ls_record_open("mmap", (uint64_t)(uintptr_t)p, len);
+    return p;
+}
+
+EXPORT void *mmap(void *a, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (!RES_READY(mmap))
+        return MAP_FAILED;
+    return opened_map(real_mmap(a, len, prot, flags, fd, off), len);
+}
+
+EXPORT void *mmap64(void *a, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (!RES_READY(mmap64))
+        return MAP_FAILED;
+    return opened_map(real_mmap64(a, len, prot, flags, fd, off), len);
+}
+
+EXPORT int munmap(void *a, size_t len)
+{
+    if (!RES_READY(munmap))
+        return -1;
+    if (resources_on)
+        ls_record_close("mmap", (uint64_t)(uintptr_t)a);
+    return real_munmap(a, len);
+}
+
+/* ---- modules and exit ---- */
+
+/* Before a library goes away, make sure the writer has recorded it, so the
+ * stacks that point into it can still be symbolized. */
+EXPORT int dlclose(void *handle)
+{
+    if (!RES_READY(dlclose))
+        return -1;
+    trace_flush();
+    return real_dlclose(handle);
+}
+
+/* _exit skips atexit and destructors: end the recording first, but only in
+ * the process that records (a vfork child shares its memory). */
+static void end_before_exit(void)
+{
+    if (ls_output_fd() >= 0 && getpid() == ls_recording_pid())
+        trace_end();
+}
+
+EXPORT void _exit(int status)
+{
+    end_before_exit();
+    if (RES_READY(_exit))
+        real__exit(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+EXPORT void _Exit(int status)
+{
+    end_before_exit();
+    if (RES_READY(_Exit))
+        real__Exit(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+/* ---- start-up ---- */
+
+static void resolve_res(void)
+{
+    static int done; /* a symbol the C library lacks stays NULL: its interposer fails with ENOSYS */
+    if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+        return;
+#define RESOLVE(name, ret, args) \
+    if (!real_##name)            \
+        real_##name = (ret(*) args)dlsym(RTLD_NEXT, #name);
+    REAL_RES(RESOLVE)
+#undef RESOLVE
+}
+
+
+
+__attribute__((constructor(101))) static void preload_init(void)
+{
+    ready();
+    resolve_res();
+    resources_on = getenv("LEAKSCOPE_RESOURCES") == NULL || strcmp(getenv("LEAKSCOPE_RESOURCES"), "0") != 0;
+    /* The first image writes $LEAKSCOPE_OUTPUT; it marks the environment so
+     * images it execs (and their children) take names of their own. Done
+     * before recording starts, so that these allocations are not the
+     * program's. */
+    bool child_image = getenv("LEAKSCOPE_CHILD") != NULL;
+    if (!child_image)
+        setenv("LEAKSCOPE_CHILD", "1", 1);
+    ls_gc_hook_install();
+    int err = ls_begin_preload(child_image);
+    if (err) {
+        const char *out = getenv("LEAKSCOPE_OUTPUT");
+        ls_warn("cannot record into ", out ? out : "the trace file", ": recording is off for this process");
+        errno = 0;
+    }
+}

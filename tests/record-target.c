@@ -1,0 +1,157 @@
+/* record-target.c — an unmodified program for `leakscope record`: it uses
+ * every interposed allocation function and every kind of descriptor, stream
+ * and mapping, leaks a known set of them from known functions, prints what it
+ * leaked as JSON, and exits with code 3.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+/* Sizes no libc code uses, so the report's leaks can be matched exactly. */
+#define LEAK_MALLOC 7001
+#define LEAK_CALLOC_N 3
+#define LEAK_CALLOC_M 1001
+#define LEAK_REALLOC 7005
+#define LEAK_ALIGNED 7040
+
+/* Not static: the stores escape, so the compiler keeps every allocation. */
+void *keep[64];
+int nkeep;
+
+static __attribute__((noinline)) void leak_malloc(void)
+{
+    for (int i = 0; i < 2; i++)
+        keep[nkeep++] = malloc(LEAK_MALLOC);
+}
+
+static __attribute__((noinline)) void leak_calloc(void) { keep[nkeep++] = calloc(LEAK_CALLOC_N, LEAK_CALLOC_M); }
+
+static __attribute__((noinline)) void leak_realloc(void)
+{
+    char *p = malloc(16);
+    p = realloc(p, 64);            /* grows: the 16 bytes are gone */
+    p = realloc(p, LEAK_REALLOC);  /* the leak is the last size */
+    keep[nkeep++] = p;
+}
+
+static __attribute__((noinline)) void leak_aligned(void)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, LEAK_ALIGNED) == 0)
+        keep[nkeep++] = p;
+    keep[nkeep++] = aligned_alloc(64, LEAK_ALIGNED);
+    keep[nkeep++] = memalign(64, LEAK_ALIGNED);
+}
+
+static __attribute__((noinline)) void no_leaks(void)
+{
+    /* Every other function of the family, all freed. */
+    free(valloc(100));
+    free(pvalloc(100));
+    int *a = reallocarray(NULL, 10, sizeof(int));
+    a = reallocarray(a, 20, sizeof(int));
+    free(a);
+    free(realloc(NULL, 50));
+    void *z = malloc(10);
+    z = realloc(z, 0); /* frees (glibc returns NULL) */
+    free(z);
+    free(NULL);
+}
+
+static __attribute__((noinline)) void leak_fds(void)
+{
+    /* Kept open: one of each subtype. */
+    keep[nkeep++] = (void *)(long)open("/proc/self/exe", O_RDONLY); /* a regular file */
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv); /* two sockets */
+    int p[2];
+    pipe(p);                                 /* two pipes */
+    eventfd(0, 0);
+    epoll_create1(0);
+    timerfd_create(CLOCK_MONOTONIC, 0);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR1);
+    signalfd(-1, &mask, 0);
+    memfd_create("leakscope-test", 0);
+    inotify_init1(0);
+    int d = dup(sv[0]);                      /* a third socket */
+    (void)d;
+}
+
+static __attribute__((noinline)) void closed_fds(void)
+{
+    int fd = open("/dev/null", O_WRONLY);
+    int fd2 = dup2(fd, 200);
+    int fd3 = dup3(fd, 201, O_CLOEXEC);
+    int fd4 = fcntl(fd, F_DUPFD_CLOEXEC, 300);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    close(fd);
+    close(fd2);
+    close(fd3);
+    close(fd4);
+    close(s);
+    int p[2];
+    pipe2(p, O_CLOEXEC);
+    close_range((unsigned)p[0], (unsigned)p[1], 0);
+    int c = creat("/tmp/leakscope-record-target.tmp", 0600);
+    close(c);
+    unlink("/tmp/leakscope-record-target.tmp");
+}
+
+static __attribute__((noinline)) void streams(void)
+{
+    FILE *f = fopen("/dev/null", "r");       /* leaked */
+    (void)f;
+    FILE *g = fopen("/dev/null", "w");
+    g = freopen("/dev/zero", "r", g);
+    fclose(g);
+    FILE *h = fdopen(open("/dev/null", O_RDONLY), "r");
+    fclose(h);                               /* closes the fd too */
+    FILE *pp = popen("true", "r");
+    pclose(pp);
+    DIR *dir = opendir("/");                 /* leaked */
+    (void)dir;
+    DIR *dir2 = fdopendir(open("/tmp", O_RDONLY | O_DIRECTORY));
+    closedir(dir2);
+}
+
+static __attribute__((noinline)) void mappings(void)
+{
+    void *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); /* leaked */
+    (void)m;
+    void *n = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(n, 8192);
+}
+
+int main(void)
+{
+    leak_malloc();
+    leak_calloc();
+    leak_realloc();
+    leak_aligned();
+    no_leaks();
+    leak_fds();
+    closed_fds();
+    streams();
+    mappings();
+    printf("{\"leak_malloc\": [%d, 2], \"leak_calloc\": [%d, 1], \"leak_realloc\": [%d, 1], \"leak_aligned\": [%d, 3]}\n",
+           2 * LEAK_MALLOC, LEAK_CALLOC_N * LEAK_CALLOC_M, LEAK_REALLOC, 3 * LEAK_ALIGNED);
+    fflush(stdout);
+    return 3;
+}
