@@ -1,0 +1,245 @@
+/* test-render.c — `leakscope export` on a generated trace whose heap and GC
+ * pauses are known, then the PNG's pixels: the heap curve's top where the
+ * heap is known (zoomed out and zoomed in to the exact step), a GC bar where
+ * the pause is and none where it is not, the theme's background.
+ *
+ * usage: test-render LEAKSCOPE        run the test
+ *        test-render --write-trace F  write the sample trace (for check-export.py)
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "test-util.h"
+#include "render.h"
+#include "timeline.h"
+#include "trace-writer.h"
+
+#include <cairo.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define S 1000000000ull
+#define MiB (1024ull * 1024)
+#define T0 (10 * S) /* the trace's first event */
+
+static void ev(trace_writer *w, uint32_t tid, uint32_t kind, uint64_t ts, uint64_t addr, uint64_t size, uint64_t str,
+               uint64_t value)
+{
+    trace_event e = { .kind = kind, .ts = T0 + ts, .addr = addr, .size = size, .str = str, .value = value };
+    if (trace_writer_add_event(w, tid, &e) != TRACE_OK)
+        exit(1);
+}
+
+/* Heap: 0 until 1 s, 1 MiB, 3 MiB at 2 s, 2 MiB at 3 s, 0 at 5 s; GC pauses
+ * 4.0-4.2 s (long) and 4.6-4.62 s; an fd open 1.5-2.5 s, one never closed
+ * from 3.5 s; a mark at 2.5 s; the trace ends at 6 s. */
+static void write_trace(const char *path)
+{
+    trace_file_info info = { .pid = 77, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8,
+                             .start_realtime_ns = 1700000000ull * S };
+    snprintf(info.program, sizeof info.program, "/usr/bin/<b>render-test</b>%%s");
+    trace_writer *w;
+    if (trace_writer_create(path, &info, &w) != TRACE_OK)
+        exit(1);
+    trace_writer_add_string(w, 1, "fd", 2);
+    trace_writer_add_string(w, 2, "<span>checkpoint %n</span>", 26);
+    trace_writer_add_string(w, 3, "main", 4);
+    ev(w, 1, TRACE_THREAD_NAME, 0, 0, 0, 3, 0);
+    ev(w, 1, TRACE_ALLOC, 1 * S, 0x1000, 1 * MiB, 0, 0);
+    ev(w, 1, TRACE_RES_OPEN, 1500000000, 0, 0, 1, 5);
+    ev(w, 1, TRACE_ALLOC, 2 * S, 0x2000, 2 * MiB, 0, 0);
+    ev(w, 1, TRACE_RES_CLOSE, 2500000000, 0, 0, 1, 5);
+    ev(w, 1, TRACE_MARK, 2500000000, 0, 0, 2, 0);
+    ev(w, 1, TRACE_FREE, 3 * S, 0x1000, 0, 0, 0);
+    ev(w, 1, TRACE_RES_OPEN, 3500000000, 0, 0, 1, 6);
+    ev(w, 1, TRACE_GC_BEGIN, 4 * S, 0, 0, 0, 0);
+    ev(w, 1, TRACE_GC_END, 4200000000, 0, 2 * MiB, 0, 0);
+    ev(w, 1, TRACE_GC_BEGIN, 4600000000, 0, 0, 0, 0);
+    ev(w, 1, TRACE_GC_END, 4620000000, 0, 2 * MiB, 0, 0);
+    ev(w, 1, TRACE_FREE, 5 * S, 0x2000, 0, 0, 0);
+    ev(w, 1, TRACE_MARK, 6 * S, 0, 0, 2, 0);
+    if (trace_writer_close(w, 0) != TRACE_OK)
+        exit(1);
+}
+
+static int run(char *const argv[])
+{
+    pid_t pid;
+    if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+        return -1;
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+typedef struct image {
+    cairo_surface_t *s;
+    const uint8_t *data;
+    int stride, w, h;
+} image;
+
+static bool image_load(image *im, const char *path)
+{
+    im->s = cairo_image_surface_create_from_png(path);
+    if (cairo_surface_status(im->s) != CAIRO_STATUS_SUCCESS)
+        return false;
+    cairo_surface_flush(im->s);
+    im->data = cairo_image_surface_get_data(im->s);
+    im->stride = cairo_image_surface_get_stride(im->s);
+    im->w = cairo_image_surface_get_width(im->s);
+    im->h = cairo_image_surface_get_height(im->s);
+    return true;
+}
+
+static void pixel(const image *im, int x, int y, int *r, int *g, int *b)
+{
+    uint32_t v;
+    memcpy(&v, im->data + (size_t)y * im->stride + 4 * x, 4);
+    *r = v >> 16 & 0xff;
+    *g = v >> 8 & 0xff;
+    *b = v & 0xff;
+}
+
+static bool is_heap_line(const image *im, int x, int y) /* #1d4ed8 in the light theme */
+{
+    int r, g, b;
+    pixel(im, x, y, &r, &g, &b);
+    return b > 150 && r < 90 && g < 130;
+}
+
+static bool is_gc(const image *im, int x, int y) /* amber or red */
+{
+    int r, g, b;
+    pixel(im, x, y, &r, &g, &b);
+    return r > 200 && b < 80 && g < 200;
+}
+
+/* The top of the heap line in column x of the heap row. */
+static int heap_top_y(const image *im, const render_row *row, int x)
+{
+    for (int y = (int)row->py0 - 2; y < (int)row->py1; y++)
+        if (is_heap_line(im, x, y))
+            return y;
+    return -1;
+}
+
+static const render_row *row_of(const render_layout *l, render_track t)
+{
+    for (int i = 0; i < l->nrows; i++)
+        if (l->rows[i].track == t)
+            return &l->rows[i];
+    return NULL;
+}
+
+/* Exports trace with extra args and returns the layout the picture has. */
+static bool export_and_layout(const char *leakscope, const char *trace, const char *png, const char *from,
+                              const char *to, render_theme theme, timeline *tl, render_layout *l,
+                              render_view_params *p)
+{
+    char *argv[16] = { (char *)leakscope, "export", "--png", (char *)png, "--size", "1200x800", "--theme",
+                       theme == RENDER_THEME_DARK ? "dark" : "light" };
+    int n = 8;
+    if (from) {
+        argv[n++] = "--from";
+        argv[n++] = (char *)from;
+        argv[n++] = "--to";
+        argv[n++] = (char *)to;
+    }
+    argv[n++] = (char *)trace;
+    argv[n] = NULL;
+    int rc = run(argv);
+    CHECK_EQ_U64(rc, 0);
+    render_view_params_init(p, tl, 1200, 800);
+    p->theme = theme;
+    if (from) {
+        p->t0 = timeline_begin(tl) + (uint64_t)(atof(from) * 1e9 + 0.5);
+        p->t1 = timeline_begin(tl) + (uint64_t)(atof(to) * 1e9 + 0.5);
+    }
+    render_view_layout(p, l);
+    return rc == 0;
+}
+
+static void check_heap_at(const image *im, const render_layout *l, const render_view_params *p, double secs,
+                          uint64_t bytes)
+{
+    const render_row *row = row_of(l, RENDER_TRACK_HEAP);
+    int x = (int)floor(render_x_of(l, p, T0 + (uint64_t)(secs * 1e9)));
+    int want = (int)floor(row->py1 - (double)bytes / (double)l->heap_axis_max * (row->py1 - row->py0));
+    int got = heap_top_y(im, row, x);
+    CHECK(got >= 0 && abs(got - want) <= 2);
+    if (!(got >= 0 && abs(got - want) <= 2))
+        fprintf(stderr, "  heap at %.3f s: line at y=%d, want y=%d (x=%d)\n", secs, got, want, x);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "--write-trace")) {
+        write_trace(argv[2]);
+        return 0;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: test-render LEAKSCOPE\n");
+        return 2;
+    }
+    char dir[] = "/tmp/test-render-XXXXXX";
+    if (!mkdtemp(dir))
+        return 1;
+    char trace[64], png[64];
+    snprintf(trace, sizeof trace, "%s/t.trace", dir);
+    snprintf(png, sizeof png, "%s/t.png", dir);
+    write_trace(trace);
+    timeline *tl;
+    trace_error err;
+    CHECK(timeline_open(trace, &tl, &err) == TRACE_OK);
+    if (!tl)
+        return 1;
+    CHECK_EQ_U64(timeline_begin(tl), T0);
+
+    /* The whole trace. */
+    render_layout l;
+    render_view_params p;
+    image im;
+    if (export_and_layout(argv[1], trace, png, NULL, NULL, RENDER_THEME_LIGHT, tl, &l, &p) && image_load(&im, png)) {
+        CHECK(im.w == 1200 && im.h == 800);
+        CHECK(l.heap_axis_max >= 3 * MiB);
+        check_heap_at(&im, &l, &p, 1.5, 1 * MiB);
+        check_heap_at(&im, &l, &p, 2.5, 3 * MiB);
+        check_heap_at(&im, &l, &p, 3.5, 2 * MiB);
+        check_heap_at(&im, &l, &p, 4.5, 2 * MiB);
+        /* A GC bar during the long pause, none between pauses. */
+        const render_row *gc = row_of(&l, RENDER_TRACK_GC);
+        int y = (int)gc->py1 - 3;
+        CHECK(is_gc(&im, (int)render_x_of(&l, &p, T0 + 4100000000ull), y));
+        CHECK(!is_gc(&im, (int)render_x_of(&l, &p, T0 + 4400000000ull), y));
+        CHECK(!is_gc(&im, (int)render_x_of(&l, &p, T0 + 3000000000ull), y));
+        int r, g, b;
+        pixel(&im, 2, im.h - 2, &r, &g, &b);
+        CHECK(r > 240 && g > 240 && b > 240);
+        cairo_surface_destroy(im.s);
+    }
+    /* Zoomed in around the free at 3 s: 3 MiB before, 2 MiB after. */
+    if (export_and_layout(argv[1], trace, png, "2.9995", "3.0005", RENDER_THEME_LIGHT, tl, &l, &p) &&
+        image_load(&im, png)) {
+        check_heap_at(&im, &l, &p, 2.9997, 3 * MiB);
+        check_heap_at(&im, &l, &p, 3.0003, 2 * MiB);
+        cairo_surface_destroy(im.s);
+    }
+    /* Dark theme: a dark background. */
+    if (export_and_layout(argv[1], trace, png, NULL, NULL, RENDER_THEME_DARK, tl, &l, &p) && image_load(&im, png)) {
+        int r, g, b;
+        pixel(&im, 2, im.h - 2, &r, &g, &b);
+        CHECK(r < 40 && g < 40 && b < 40);
+        cairo_surface_destroy(im.s);
+    }
+    timeline_free(tl);
+    unlink(png);
+    unlink(trace);
+    rmdir(dir);
+    TEST_DONE();
+}

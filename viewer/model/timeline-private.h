@@ -1,0 +1,98 @@
+/* timeline-private.h — the timeline's insides, shared by timeline.c (the
+ * build), timeline-query.c (range queries) and timeline-exact.c (the decoded
+ * window for exact steps). Not part of the model's API.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_TIMELINE_PRIVATE_H
+#define LEAKSCOPE_TIMELINE_PRIVATE_H
+
+#include "timeline.h"
+#include "trace-reader.h"
+
+#define TL_LEVELS_MAX 20u
+#define TL_SIDE_BUCKETS 4096u      /* resources and threads: coarser buckets */
+#define TL_EXACT_MAX_CHUNKS 64u    /* chunks decoded at once for the exact view */
+
+/* One level of the heap's min/max pyramid. */
+typedef struct tl_level {
+    uint64_t *min, *max;
+    uint32_t n;
+} tl_level;
+
+/* The decoded window: every heap step in [begin, end]. */
+typedef struct tl_window {
+    bool valid, failed;        /* failed: this window could not be replayed */
+    uint64_t begin, end;       /* whole base buckets */
+    uint64_t enter;            /* heap entering `begin` */
+    uint64_t *ts, *heap;       /* step i: at ts[i] the heap became heap[i] */
+    uint32_t n, cap;
+} tl_window;
+
+struct timeline {
+    ls_analysis *a;
+    char *path;
+    uint64_t t0, t1;           /* first and last event */
+    uint64_t w;                /* base bucket width, ns (>= 1) */
+    uint32_t nb;               /* base buckets (power of two) */
+
+    tl_level lv[TL_LEVELS_MAX];
+    uint32_t nlv;
+    uint64_t *last;            /* heap at the end of each base bucket (checkpoints) */
+    uint64_t *ev_prefix;       /* events before bucket b: ev_prefix[b]; nb + 1 */
+    uint64_t *alloc_prefix;    /* allocations before bucket b; nb + 1 */
+    uint64_t *bytes_prefix;    /* allocated bytes before bucket b; nb + 1 */
+    uint64_t *stream_off;      /* byte offset into `stream` at each bucket's start */
+    uint8_t *inexact;          /* per bucket: an allocation over a live address */
+
+    uint8_t *stream;           /* varint per free/realloc: bytes it released */
+    uint64_t stream_len, stream_cap;
+
+    uint32_t side_shift;       /* side bucket = base bucket >> side_shift */
+    uint32_t nside;
+    uint32_t nkinds;
+    uint32_t kinds[TIMELINE_MAX_KINDS];
+    uint32_t *res_min[TIMELINE_MAX_KINDS], *res_max[TIMELINE_MAX_KINDS];
+    uint32_t nlanes;
+    uint32_t lane_tid[TIMELINE_MAX_THREADS];
+    uint64_t *lane_prefix[TIMELINE_MAX_THREADS]; /* nside + 1 each */
+
+    timeline_lifetime *life;   /* in order of begin */
+    uint64_t nlife, life_cap, life_dropped;
+
+    trace_chunk_info *chunks;  /* events chunks, sorted as the analysis merges them */
+    uint32_t nchunks;
+    trace_reader *reader;      /* open for the exact view; dictionaries loaded */
+
+    tl_window win;
+};
+
+/* Base bucket of time t (clamped to the trace). */
+static inline uint32_t tl_bucket(const timeline *tl, uint64_t t)
+{
+    if (t <= tl->t0)
+        return 0;
+    uint64_t b = (t - tl->t0) / tl->w;
+    return b >= tl->nb ? tl->nb - 1 : (uint32_t)b;
+}
+
+/* Start time of base bucket b. */
+static inline uint64_t tl_bucket_start(const timeline *tl, uint32_t b)
+{
+    return tl->t0 + (uint64_t)b * tl->w;
+}
+
+/* Edge i of [t0, t1) cut into n columns (i in 0..n). */
+static inline uint64_t tl_edge(uint64_t t0, uint64_t t1, uint32_t n, uint32_t i)
+{
+    return t0 + (uint64_t)((unsigned __int128)(t1 - t0) * i / n);
+}
+
+/* Decodes the varint at *pos of the stream; false past the end or if bad. */
+bool tl_stream_read(const timeline *tl, uint64_t *pos, uint64_t *v);
+
+/* Makes tl->win cover [t0, t1] if the events there allow; true when it does. */
+bool tl_window_ensure(timeline *tl, uint64_t t0, uint64_t t1);
+void tl_window_clear(tl_window *w);
+
+#endif

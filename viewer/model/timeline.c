@@ -1,0 +1,477 @@
+/* timeline.c — builds the timeline summary (see timeline.h): a scan of the
+ * chunk headers for the time range and the chunk index, then one observed
+ * analysis pass that fills the buckets.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include "timeline-private.h"
+#include "kmap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct builder {
+    timeline *tl;
+    uint32_t cur;              /* base bucket being filled */
+    uint32_t side_cur;
+    uint64_t heap;             /* heap before the current event */
+    uint64_t opened, closed;   /* the analysis' totals before the event */
+    uint32_t open[TIMELINE_MAX_KINDS];
+    uint64_t *alloc, *bytes, *events;  /* per bucket, turned into prefixes at the end */
+    uint64_t *lane_events[TIMELINE_MAX_THREADS];
+    kmap lanes;                /* tid -> lane */
+    kmap kinds;                /* string id -> 1 + series */
+    kmap live;                 /* (kind, handle) -> lifetime index */
+    bool nomem;
+} builder;
+
+static trace_status fail_nomem(trace_error *err)
+{
+    err->status = TRACE_ERR_NOMEM;
+    err->offset = 0;
+    snprintf(err->message, sizeof err->message, "out of memory");
+    return TRACE_ERR_NOMEM;
+}
+
+static int chunk_order(const void *x, const void *y)
+{
+    /* The analysis' merge order (analysis.c chunk_cmp): first_ts, then offset. */
+    const trace_chunk_info *p = x, *q = y;
+    if (p->first_ts != q->first_ts)
+        return p->first_ts < q->first_ts ? -1 : 1;
+    return p->offset < q->offset ? -1 : p->offset > q->offset;
+}
+
+/* The chunk index: events chunks and the time range; dictionaries are loaded
+ * so that the reader can decode events chunks later. */
+static trace_status scan_chunks(timeline *tl, trace_error *err, uint64_t *events)
+{
+    trace_status st = trace_reader_open(tl->path, &tl->reader, err);
+    if (st != TRACE_OK)
+        return st;
+    trace_chunk *c = trace_chunk_new();
+    if (!c)
+        return fail_nomem(err);
+    uint32_t cap = 0;
+    trace_chunk_info ci;
+    *events = 0;
+    tl->t0 = UINT64_MAX;
+    tl->t1 = 0;
+    while ((st = trace_reader_next_chunk(tl->reader, &ci)) == TRACE_OK) {
+        if (ci.kind == TRACE_CHUNK_DICT) {
+            trace_event ev;
+            st = trace_chunk_load(c, tl->reader, &ci);
+            while (st == TRACE_OK)
+                st = trace_chunk_next(c, &ev);
+            if (st != TRACE_END)
+                break;
+            continue;
+        }
+        if (ci.kind != TRACE_CHUNK_EVENTS || !ci.count)
+            continue;
+        if (tl->nchunks == cap) {
+            uint32_t nc = cap ? cap * 2 : 256;
+            trace_chunk_info *p = realloc(tl->chunks, (size_t)nc * sizeof *p);
+            if (!p) {
+                trace_chunk_free(c);
+                return fail_nomem(err);
+            }
+            tl->chunks = p;
+            cap = nc;
+        }
+        tl->chunks[tl->nchunks++] = ci;
+        *events += ci.count;
+        if (ci.first_ts < tl->t0)
+            tl->t0 = ci.first_ts;
+        if (ci.last_ts > tl->t1)
+            tl->t1 = ci.last_ts;
+    }
+    trace_chunk_free(c);
+    if (st != TRACE_END && st != TRACE_ERR_TRUNCATED) {
+        *err = *trace_reader_error(tl->reader);
+        return st;
+    }
+    if (!tl->nchunks)
+        tl->t0 = tl->t1 = 0;
+    qsort(tl->chunks, tl->nchunks, sizeof *tl->chunks, chunk_order);
+    return TRACE_OK;
+}
+
+static uint64_t *zalloc_u64(size_t n) { return calloc(n ? n : 1, sizeof(uint64_t)); }
+
+/* Base resolution: about 64 events per bucket, 2^10..2^19 buckets. */
+static bool alloc_buckets(timeline *tl, builder *B, uint64_t events)
+{
+    uint32_t k = 10;
+    while (k < 19 && (events >> (k + 6)) > 0)
+        k++;
+    tl->nb = 1u << k;
+    tl->w = (tl->t1 - tl->t0) / tl->nb + 1;
+    tl->nlv = k + 1;
+    for (uint32_t l = 0; l < tl->nlv; l++) {
+        tl->lv[l].n = tl->nb >> l;
+        tl->lv[l].min = zalloc_u64(tl->lv[l].n);
+        tl->lv[l].max = zalloc_u64(tl->lv[l].n);
+        if (!tl->lv[l].min || !tl->lv[l].max)
+            return false;
+    }
+    tl->side_shift = k > 12 ? k - 12 : 0;
+    tl->nside = tl->nb >> tl->side_shift;
+    tl->last = zalloc_u64(tl->nb);
+    tl->stream_off = zalloc_u64(tl->nb);
+    tl->inexact = calloc(tl->nb, 1);
+    B->alloc = zalloc_u64(tl->nb);
+    B->bytes = zalloc_u64(tl->nb);
+    B->events = zalloc_u64(tl->nb);
+    return tl->last && tl->stream_off && tl->inexact && B->alloc && B->bytes && B->events;
+}
+
+static bool stream_put(timeline *tl, uint64_t v)
+{
+    if (tl->stream_len + 10 > tl->stream_cap) {
+        uint64_t nc = tl->stream_cap ? tl->stream_cap * 2 : 1 << 16;
+        uint8_t *p = realloc(tl->stream, nc);
+        if (!p)
+            return false;
+        tl->stream = p;
+        tl->stream_cap = nc;
+    }
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        tl->stream[tl->stream_len++] = byte | (v ? 0x80 : 0);
+    } while (v);
+    return true;
+}
+
+bool tl_stream_read(const timeline *tl, uint64_t *pos, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (unsigned shift = 0; shift < 64 && *pos < tl->stream_len; shift += 7) {
+        uint8_t byte = tl->stream[(*pos)++];
+        r |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) {
+            *v = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Moves the builder to base bucket b: the buckets in between hold the heap
+ * and open counts as they stand. */
+static void advance_to(builder *B, uint32_t b)
+{
+    timeline *tl = B->tl;
+    while (B->cur < b) {
+        tl->last[B->cur] = B->heap;
+        B->cur++;
+        tl->lv[0].min[B->cur] = tl->lv[0].max[B->cur] = B->heap;
+        tl->stream_off[B->cur] = tl->stream_len;
+        uint32_t s = B->cur >> tl->side_shift;
+        if (s != B->side_cur) {
+            B->side_cur = s;
+            for (uint32_t k = 0; k < tl->nkinds; k++)
+                tl->res_min[k][s] = tl->res_max[k][s] = B->open[k];
+        }
+    }
+}
+
+static void res_update(builder *B, uint32_t k)
+{
+    timeline *tl = B->tl;
+    uint32_t s = B->side_cur;
+    if (B->open[k] < tl->res_min[k][s])
+        tl->res_min[k][s] = B->open[k];
+    if (B->open[k] > tl->res_max[k][s])
+        tl->res_max[k][s] = B->open[k];
+}
+
+/* Series index of resource kind `str`, or -1 beyond TIMELINE_MAX_KINDS. */
+static int kind_series(builder *B, uint64_t str)
+{
+    timeline *tl = B->tl;
+    bool existed;
+    kmap_entry *e = kmap_insert(&B->kinds, str, 0, &existed);
+    if (!e) {
+        B->nomem = true;
+        return -1;
+    }
+    if (!existed) {
+        e->v1 = 0;
+        if (tl->nkinds < TIMELINE_MAX_KINDS) {
+            uint32_t k = tl->nkinds;
+            tl->res_min[k] = calloc(tl->nside, sizeof(uint32_t));
+            tl->res_max[k] = calloc(tl->nside, sizeof(uint32_t));
+            if (!tl->res_min[k] || !tl->res_max[k]) {
+                B->nomem = true;
+                return -1;
+            }
+            tl->kinds[k] = (uint32_t)str;
+            tl->nkinds++;
+            e->v1 = k + 1;
+        }
+    }
+    return (int)e->v1 - 1;
+}
+
+static void lifetime_open(builder *B, const trace_event *ev)
+{
+    timeline *tl = B->tl;
+    bool existed;
+    kmap_entry *e = kmap_insert(&B->live, ev->str, ev->value, &existed);
+    if (!e) {
+        B->nomem = true;
+        return;
+    }
+    if (existed) { /* reopened without a close: the old one ends here */
+        tl->life[e->v1].end = ev->ts;
+        tl->life[e->v1].closed = true;
+    }
+    if (tl->nlife == TIMELINE_MAX_LIFETIMES) {
+        tl->life_dropped++;
+        kmap_remove(&B->live, e);
+        return;
+    }
+    if (tl->nlife == tl->life_cap) {
+        uint64_t nc = tl->life_cap ? tl->life_cap * 2 : 1024;
+        timeline_lifetime *p = realloc(tl->life, nc * sizeof *p);
+        if (!p) {
+            B->nomem = true;
+            return;
+        }
+        tl->life = p;
+        tl->life_cap = nc;
+    }
+    tl->life[tl->nlife] = (timeline_lifetime){ ev->ts, tl->t1, ev->value, (uint32_t)ev->str, false };
+    e->v1 = tl->nlife++;
+}
+
+static void lifetime_close(builder *B, const trace_event *ev)
+{
+    kmap_entry *e = kmap_find(&B->live, ev->str, ev->value);
+    if (!e)
+        return;
+    B->tl->life[e->v1].end = ev->ts;
+    B->tl->life[e->v1].closed = true;
+    kmap_remove(&B->live, e);
+}
+
+static uint32_t lane_of(builder *B, uint32_t tid)
+{
+    timeline *tl = B->tl;
+    bool existed;
+    kmap_entry *e = kmap_insert(&B->lanes, tid, 0, &existed);
+    if (!e) {
+        B->nomem = true;
+        return 0;
+    }
+    if (!existed) {
+        if (tl->nlanes < TIMELINE_MAX_THREADS) {
+            B->lane_events[tl->nlanes] = zalloc_u64(tl->nside);
+            if (!B->lane_events[tl->nlanes]) {
+                B->nomem = true;
+                kmap_remove(&B->lanes, e);
+                return 0;
+            }
+            tl->lane_tid[tl->nlanes] = tid;
+            e->v1 = tl->nlanes++;
+        } else {
+            e->v1 = TIMELINE_MAX_THREADS - 1;
+        }
+    }
+    return (uint32_t)e->v1;
+}
+
+static bool observe(void *user, const ls_analysis *a, const trace_event *ev)
+{
+    builder *B = user;
+    timeline *tl = B->tl;
+    uint32_t b = tl_bucket(tl, ev->ts);
+    if (b > B->cur)
+        advance_to(B, b);
+    b = B->cur; /* never step back, even on a hostile clock */
+    uint64_t heap = a->heap_bytes;
+    if (heap < tl->lv[0].min[b])
+        tl->lv[0].min[b] = heap;
+    if (heap > tl->lv[0].max[b])
+        tl->lv[0].max[b] = heap;
+    B->events[b]++;
+    B->lane_events[lane_of(B, ev->thread)][b >> tl->side_shift]++;
+
+    switch (ev->kind) {
+    case TRACE_ALLOC:
+        B->alloc[b]++;
+        B->bytes[b] += ev->size;
+        if (heap - B->heap != ev->size)
+            tl->inexact[b] = 1; /* replaced a block never freed: the replay cannot know */
+        break;
+    case TRACE_FREE:
+        B->nomem |= !stream_put(tl, B->heap - heap);
+        break;
+    case TRACE_REALLOC:
+        B->alloc[b]++;
+        B->bytes[b] += ev->size;
+        B->nomem |= !stream_put(tl, B->heap + ev->size - heap);
+        break;
+    case TRACE_RES_OPEN:
+    case TRACE_RES_CLOSE: {
+        bool open = ev->kind == TRACE_RES_OPEN;
+        bool counted = open ? a->resources_opened != B->opened : a->resources_closed != B->closed;
+        if (!counted)
+            break;
+        int k = kind_series(B, ev->str);
+        if (k >= 0) {
+            if (open)
+                B->open[k]++;
+            else if (B->open[k])
+                B->open[k]--;
+            res_update(B, (uint32_t)k);
+        }
+        if (open)
+            lifetime_open(B, ev);
+        else
+            lifetime_close(B, ev);
+        break;
+    }
+    }
+    B->heap = heap;
+    B->opened = a->resources_opened;
+    B->closed = a->resources_closed;
+    return !B->nomem;
+}
+
+static bool prefix(uint64_t **out, uint64_t *counts, uint32_t n)
+{
+    uint64_t *p = malloc(((size_t)n + 1) * sizeof *p);
+    if (!p)
+        return false;
+    p[0] = 0;
+    for (uint32_t i = 0; i < n; i++)
+        p[i + 1] = p[i] + counts[i];
+    *out = p;
+    return true;
+}
+
+static bool finish(timeline *tl, builder *B)
+{
+    advance_to(B, tl->nb - 1);
+    tl->last[tl->nb - 1] = B->heap;
+    for (uint32_t l = 1; l < tl->nlv; l++) {
+        const tl_level *lo = &tl->lv[l - 1];
+        tl_level *hi = &tl->lv[l];
+        for (uint32_t i = 0; i < hi->n; i++) {
+            uint64_t a = lo->min[2 * i], b = lo->min[2 * i + 1];
+            hi->min[i] = a < b ? a : b;
+            a = lo->max[2 * i];
+            b = lo->max[2 * i + 1];
+            hi->max[i] = a > b ? a : b;
+        }
+    }
+    if (!prefix(&tl->ev_prefix, B->events, tl->nb) || !prefix(&tl->alloc_prefix, B->alloc, tl->nb) ||
+        !prefix(&tl->bytes_prefix, B->bytes, tl->nb))
+        return false;
+    for (uint32_t i = 0; i < tl->nlanes; i++)
+        if (!prefix(&tl->lane_prefix[i], B->lane_events[i], tl->nside))
+            return false;
+    return true;
+}
+
+static void builder_free(builder *B)
+{
+    free(B->alloc);
+    free(B->bytes);
+    free(B->events);
+    for (uint32_t i = 0; i < TIMELINE_MAX_THREADS; i++)
+        free(B->lane_events[i]);
+    kmap_free(&B->lanes);
+    kmap_free(&B->kinds);
+    kmap_free(&B->live);
+}
+
+trace_status timeline_open(const char *path, timeline **out, trace_error *err)
+{
+    trace_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    *out = NULL;
+    timeline *tl = calloc(1, sizeof *tl);
+    builder B = { .tl = tl };
+    uint64_t events = 0;
+    trace_status st;
+    if (!tl || !(tl->path = strdup(path))) {
+        st = fail_nomem(err);
+        goto fail;
+    }
+    if ((st = scan_chunks(tl, err, &events)) != TRACE_OK)
+        goto fail;
+    if (!alloc_buckets(tl, &B, events)) {
+        st = fail_nomem(err);
+        goto fail;
+    }
+    ls_observer obs = { observe, &B };
+    st = ls_analysis_load_observed(path, &obs, &tl->a, err);
+    if (st != TRACE_OK) {
+        if (B.nomem)
+            fail_nomem(err);
+        goto fail;
+    }
+    if (!finish(tl, &B)) {
+        st = fail_nomem(err);
+        goto fail;
+    }
+    builder_free(&B);
+    *out = tl;
+    return TRACE_OK;
+fail:
+    builder_free(&B);
+    timeline_free(tl);
+    return st;
+}
+
+void timeline_free(timeline *tl)
+{
+    if (!tl)
+        return;
+    ls_analysis_free(tl->a);
+    trace_reader_close(tl->reader);
+    free(tl->path);
+    for (uint32_t l = 0; l < tl->nlv; l++) {
+        free(tl->lv[l].min);
+        free(tl->lv[l].max);
+    }
+    free(tl->last);
+    free(tl->ev_prefix);
+    free(tl->alloc_prefix);
+    free(tl->bytes_prefix);
+    free(tl->stream_off);
+    free(tl->inexact);
+    free(tl->stream);
+    for (uint32_t k = 0; k < tl->nkinds; k++) {
+        free(tl->res_min[k]);
+        free(tl->res_max[k]);
+    }
+    for (uint32_t i = 0; i < tl->nlanes; i++)
+        free(tl->lane_prefix[i]);
+    free(tl->life);
+    free(tl->chunks);
+    tl_window_clear(&tl->win);
+    free(tl);
+}
+
+uint64_t timeline_memory(const timeline *tl)
+{
+    uint64_t m = sizeof *tl;
+    for (uint32_t l = 0; l < tl->nlv; l++)
+        m += 16ull * tl->lv[l].n;
+    m += (uint64_t)tl->nb * (8 + 8 + 1) + 3ull * 8 * (tl->nb + 1);
+    m += tl->stream_cap;
+    m += (uint64_t)tl->nkinds * 8 * tl->nside + (uint64_t)tl->nlanes * 8 * (tl->nside + 1);
+    m += tl->life_cap * sizeof *tl->life;
+    m += (uint64_t)tl->nchunks * sizeof *tl->chunks;
+    m += (uint64_t)tl->win.cap * 16;
+    return m;
+}

@@ -1,0 +1,132 @@
+/* timeline.h — the multi-resolution summary the timeline draws from.
+ *
+ * Built in one pass over a trace (ls_analysis_load_observed) plus a scan of
+ * the chunk headers. Nothing here holds the events themselves:
+ *
+ *  - a chunk index (one entry per events chunk);
+ *  - per time bucket at a base resolution of 2^k buckets over the trace
+ *    (k grows with the event count, 2^10..2^19): heap min/max/last (the heap
+ *    checkpoint), allocations and allocated bytes, events; coarser levels are
+ *    made by pairwise merge (a min/max pyramid), so a query for N columns
+ *    costs O(N) at any zoom;
+ *  - per resource kind: open count min/max per bucket (2^12 buckets);
+ *  - per thread (up to TIMELINE_MAX_THREADS lanes): events per bucket (2^12);
+ *  - resource lifetimes, a bounded list (TIMELINE_MAX_LIFETIMES; the count of
+ *    those left out is kept);
+ *  - for the exact steps when zoomed in: one varint per free/realloc (the
+ *    bytes it released, which a free event alone does not say), in global
+ *    time order, with the stream offset at each base bucket. When the visible
+ *    range is narrower than the base buckets, the chunks overlapping it are
+ *    decoded again, merged in the analysis' order, and replayed from the
+ *    bucket's checkpoint: every step, exactly.
+ *
+ * Memory bound: about 60 bytes per base bucket (at most 2^19, so ~32 MiB
+ * with the pyramid), 4 bytes x 2^12 per resource kind and per thread lane,
+ * 32 bytes per kept lifetime, ~1.5 bytes per free, and the decoded window
+ * (at most TIMELINE_EXACT_MAX_EVENTS steps). GC pauses, marks and spans come
+ * from the ls_analysis it holds.
+ *
+ * Plain C, no GLib. A timeline is not thread-safe (queries may decode and
+ * cache); use it from one thread.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_TIMELINE_H
+#define LEAKSCOPE_TIMELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "analysis.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TIMELINE_MAX_THREADS 64u         /* lanes; later threads share the last one */
+#define TIMELINE_MAX_KINDS 16u           /* resource kinds with their own series */
+#define TIMELINE_MAX_LIFETIMES (1u << 20)
+#define TIMELINE_EXACT_MAX_EVENTS (1u << 21) /* events decoded for the exact view */
+
+typedef struct timeline timeline;
+
+/* One resource's life: closed == false means never closed (end = trace end). */
+typedef struct timeline_lifetime {
+    uint64_t begin, end;
+    uint64_t handle;
+    uint32_t kind;      /* string id */
+    bool closed;
+} timeline_lifetime;
+
+/* Opens `path`, runs the analysis and builds the summary. On failure returns
+ * the status (the same as ls_analysis_load would) with *err filled, and sets
+ * *out to NULL. A truncated file opens (analysis->truncated tells). */
+trace_status timeline_open(const char *path, timeline **out, trace_error *err);
+void timeline_free(timeline *tl);                   /* NULL ok */
+
+/* The analysis behind the timeline (totals, GC pauses, marks, spans, strings).
+ * Owned by the timeline. */
+const ls_analysis *timeline_analysis(const timeline *tl);
+
+/* The trace's time range, ns on the file's clock: first and last event
+ * (begin == end for a trace with one event or none). */
+uint64_t timeline_begin(const timeline *tl);
+uint64_t timeline_end(const timeline *tl);
+
+/* Heap bytes per column. The range [t0, t1) is cut into n equal columns;
+ * out_min[i]/out_max[i] get the lowest and highest live heap during column i
+ * (including the value it enters with). Columns outside the trace get the
+ * heap at the nearer end. Cost O(n) from the pyramid, or a decode of the
+ * chunks under the range when it is narrower than the base buckets (cached
+ * while the view stays inside it). Returns true when the values are exact
+ * per event, false when they come from buckets (also when decoding failed).
+ * Preconditions: t1 > t0, n > 0, arrays of n. */
+bool timeline_heap_range(timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, uint64_t *out_min,
+                         uint64_t *out_max);
+
+/* The heap's steps in [t0, t1]: up to `max` (ts, heap after) pairs, the
+ * first being the heap at t0. Returns the count, or -1 when the range holds
+ * more than `max` steps or more than TIMELINE_EXACT_MAX_EVENTS events (draw
+ * timeline_heap_range's envelope then) or decoding failed. */
+int64_t timeline_heap_steps(timeline *tl, uint64_t t0, uint64_t t1, uint32_t max, uint64_t *out_ts,
+                            uint64_t *out_heap);
+
+/* Allocations and allocated bytes per column of [t0, t1) cut into n.
+ * out_count or out_bytes may be NULL. Bucket-based: a column narrower than a
+ * base bucket gets its share of that bucket, so the rate stays right. */
+void timeline_alloc_range(const timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, double *out_count,
+                          double *out_bytes);
+
+/* Resource kinds with a series (at most TIMELINE_MAX_KINDS, most opened
+ * first): their string ids. */
+uint32_t timeline_resource_kinds(const timeline *tl, uint32_t *out_kinds, uint32_t max);
+
+/* Open resources of series `k` (index into timeline_resource_kinds) per
+ * column: min and max open count in each column. */
+void timeline_resource_range(const timeline *tl, uint32_t k, uint64_t t0, uint64_t t1, uint32_t n,
+                             uint32_t *out_min, uint32_t *out_max);
+
+/* Resource lifetimes overlapping [t0, t1], in order of their begin: writes up
+ * to `max` into out (may be NULL with max 0) and returns how many there are
+ * in all. *dropped (may be NULL) gets the number of lifetimes not kept
+ * because of TIMELINE_MAX_LIFETIMES. */
+uint64_t timeline_lifetimes(const timeline *tl, uint64_t t0, uint64_t t1, timeline_lifetime *out,
+                            uint64_t max, uint64_t *dropped);
+
+/* Thread lanes: count, and the tid of lane i (the last lane holds every
+ * thread beyond TIMELINE_MAX_THREADS - 1 when there are more). */
+uint32_t timeline_thread_lanes(const timeline *tl);
+uint32_t timeline_thread_lane_tid(const timeline *tl, uint32_t lane);
+
+/* Events of lane `lane` per column of [t0, t1) cut into n (a column narrower
+ * than a bucket gets its share). */
+void timeline_thread_range(const timeline *tl, uint32_t lane, uint64_t t0, uint64_t t1, uint32_t n,
+                           double *out_events);
+
+/* Memory the summary holds, in bytes (not counting the analysis). */
+uint64_t timeline_memory(const timeline *tl);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,102 @@
+/* render-private.h — what the render files share: the theme's palette, the
+ * drawing context of one frame, text and axis helpers. Not an API.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_RENDER_PRIVATE_H
+#define LEAKSCOPE_RENDER_PRIVATE_H
+
+#include "render.h"
+
+#include <pango/pangocairo.h>
+#include <stddef.h>
+
+#define RENDER_SERIES_COLORS 8
+
+typedef struct rgba {
+    double r, g, b, a;
+} rgba;
+
+typedef struct render_palette {
+    rgba bg, panel, text, text_dim, grid, axis;
+    rgba heap_fill, heap_line, alloc, gc, gc_long, thread, mark, span, never_closed;
+    rgba hover, selection;
+    rgba series[RENDER_SERIES_COLORS];
+} render_palette;
+
+/* The palette of a theme (static, never NULL). */
+const render_palette *render_palette_of(render_theme theme);
+
+typedef enum text_align { ALIGN_LEFT, ALIGN_CENTER, ALIGN_RIGHT } text_align;
+typedef enum text_font { FONT_SMALL, FONT_LABEL, FONT_BOLD, FONT_TITLE, FONT_COUNT } text_font;
+
+/* One frame's state. */
+typedef struct render_ctx {
+    cairo_t *cr;
+    const render_view_params *p;
+    const render_layout *l;
+    const render_palette *pal;
+    PangoLayout *text;
+    PangoFontDescription *fonts[FONT_COUNT];
+    uint32_t ncols;            /* pixel columns of the plot */
+    double *col_a, *col_b;     /* scratch, ncols each */
+    uint64_t *col_u, *col_v;   /* scratch, ncols + 1 each */
+    uint32_t *col_m, *col_n;   /* scratch, ncols each */
+} render_ctx;
+
+static inline void set_color(cairo_t *cr, const rgba *c) { cairo_set_source_rgba(cr, c->r, c->g, c->b, c->a); }
+
+/* Plain text (never markup) at (x, y) = top of the line, aligned around x.
+ * max_width > 0 ellipsizes. Returns the drawn width in pixels. */
+double text_draw(render_ctx *rc, text_font f, const rgba *c, double x, double y, text_align al,
+                 double max_width, const char *s);
+/* Size of s in font f (pixels). */
+void text_size(render_ctx *rc, text_font f, const char *s, double *w, double *h);
+
+/* Human units for labels. */
+void fmt_bytes(double bytes, char *buf, size_t len);
+void fmt_count(double n, char *buf, size_t len);
+void fmt_duration(double ns, char *buf, size_t len);
+/* A time on the ruler: t ns after the trace start, with the precision the
+ * tick step needs. */
+void fmt_ruler_time(uint64_t t, uint64_t step, char *buf, size_t len);
+
+/* A "nice" axis: the top value (>= max) and the tick step, 1-2-5 x 10^k, or
+ * in powers of 1024 for bytes. */
+typedef struct value_axis {
+    double top, step;
+    bool bytes, duration;
+} value_axis;
+value_axis value_axis_make(double max, bool bytes, int max_ticks);
+
+/* Grid lines and labels of a value axis in the gutter left of row r's plot. */
+void axis_draw_values(render_ctx *rc, const render_row *r, const value_axis *ax, const char *suffix);
+/* The time ruler, and the vertical grid lines through every row. */
+void axis_draw_ruler(render_ctx *rc);
+
+/* The tracks (render-tracks.c). */
+void track_heap(render_ctx *rc, const render_row *r);
+void track_alloc(render_ctx *rc, const render_row *r);
+void track_gc(render_ctx *rc, const render_row *r);
+void track_resources(render_ctx *rc, const render_row *r);
+void track_threads(render_ctx *rc, const render_row *r);
+void track_marks(render_ctx *rc, const render_row *r);
+
+/* The track's name in the gutter, and a legend entry (swatch + text) at
+ * (x, y); legend_item returns its width. */
+void track_title(render_ctx *rc, const render_row *r, const char *name);
+double legend_item(render_ctx *rc, double x, double y, const rgba *c, const char *label);
+
+/* y of value v on a chart row with an axis topping at `top`. */
+static inline double row_y(const render_row *r, double v, double top)
+{
+    double f = top > 0 ? v / top : 0;
+    if (f > 1)
+        f = 1;
+    return r->py1 - f * (r->py1 - r->py0);
+}
+
+/* x of the left edge of plot column i. */
+static inline double col_x(const render_ctx *rc, uint32_t i) { return rc->l->plot_x0 + i; }
+
+#endif

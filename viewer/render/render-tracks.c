@@ -1,0 +1,541 @@
+/* render-tracks.c — the charts: heap, allocation rate, GC pauses, resources,
+ * thread lanes, marks and spans. Each reads O(columns) values from the
+ * timeline; only the GC pauses, marks and spans in view are visited.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "render-private.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void track_title(render_ctx *rc, const render_row *r, const char *name)
+{
+    text_draw(rc, FONT_BOLD, &rc->pal->text, rc->l->plot_x0, r->y0 + 2, ALIGN_LEFT, 0, name);
+}
+
+double legend_item(render_ctx *rc, double x, double y, const rgba *c, const char *label)
+{
+    set_color(rc->cr, c);
+    cairo_rectangle(rc->cr, x, y + 4, 10, 10);
+    cairo_fill(rc->cr);
+    return 14 + text_draw(rc, FONT_SMALL, &rc->pal->text_dim, x + 14, y + 1, ALIGN_LEFT, 0, label) + 14;
+}
+
+/* Summary text right of a track's title. */
+static void track_note(render_ctx *rc, const render_row *r, const char *name, const char *note)
+{
+    double w;
+    text_size(rc, FONT_BOLD, name, &w, NULL);
+    text_draw(rc, FONT_SMALL, &rc->pal->text_dim, rc->l->plot_x0 + w + 10, r->y0 + 4, ALIGN_LEFT,
+              rc->l->plot_x1 - rc->l->plot_x0 - w - 10, note);
+}
+
+static void no_data(render_ctx *rc, const render_row *r, const char *what)
+{
+    text_draw(rc, FONT_LABEL, &rc->pal->text_dim, (rc->l->plot_x0 + rc->l->plot_x1) / 2, (r->py0 + r->py1) / 2 - 8,
+              ALIGN_CENTER, 0, what);
+}
+
+static double tx(const render_ctx *rc, uint64_t t) { return render_x_of(rc->l, rc->p, t); }
+
+/* ---- heap ---- */
+
+static void heap_steps_draw(render_ctx *rc, const render_row *r, double top, const uint64_t *ts,
+                            const uint64_t *heap, int64_t n)
+{
+    cairo_t *cr = rc->cr;
+    double xend = rc->l->plot_x1;
+    cairo_move_to(cr, fmax(tx(rc, ts[0]), rc->l->plot_x0), row_y(r, (double)heap[0], top));
+    for (int64_t i = 1; i < n; i++) {
+        double x = tx(rc, ts[i]);
+        cairo_line_to(cr, x, row_y(r, (double)heap[i - 1], top));
+        cairo_line_to(cr, x, row_y(r, (double)heap[i], top));
+    }
+    double last_x = tx(rc, timeline_end(rc->p->tl));
+    cairo_line_to(cr, fmin(xend, fmax(last_x, rc->l->plot_x0)), row_y(r, (double)heap[n - 1], top));
+    cairo_path_t *line = cairo_copy_path(cr);
+    cairo_line_to(cr, fmin(xend, fmax(last_x, rc->l->plot_x0)), r->py1);
+    cairo_line_to(cr, fmax(tx(rc, ts[0]), rc->l->plot_x0), r->py1);
+    cairo_close_path(cr);
+    set_color(cr, &rc->pal->heap_fill);
+    cairo_fill(cr);
+    cairo_append_path(cr, line);
+    cairo_path_destroy(line);
+    set_color(cr, &rc->pal->heap_line);
+    cairo_set_line_width(cr, 1.5);
+    cairo_stroke(cr);
+}
+
+static void heap_envelope_draw(render_ctx *rc, const render_row *r, double top, const uint64_t *mn,
+                               const uint64_t *mx, uint32_t n0, uint32_t n1)
+{
+    cairo_t *cr = rc->cr;
+    /* The area under the max, then the min..max band of every column: a
+     * spike narrower than a pixel still shows as a full-height line. */
+    cairo_move_to(cr, col_x(rc, n0), r->py1);
+    for (uint32_t i = n0; i < n1; i++) {
+        double y = row_y(r, (double)mx[i], top);
+        cairo_line_to(cr, col_x(rc, i), y);
+        cairo_line_to(cr, col_x(rc, i + 1), y);
+    }
+    cairo_line_to(cr, col_x(rc, n1), r->py1);
+    cairo_close_path(cr);
+    set_color(cr, &rc->pal->heap_fill);
+    cairo_fill(cr);
+    for (uint32_t i = n0; i < n1; i++) {
+        double y0 = floor(row_y(r, (double)mx[i], top)), y1 = ceil(row_y(r, (double)mn[i], top));
+        double ya = i > n0 ? row_y(r, (double)mx[i - 1], top) : y0; /* join with the neighbour */
+        if (ya < y0)
+            y0 = floor(ya);
+        if (ya > y1)
+            y1 = ceil(ya);
+        cairo_rectangle(cr, col_x(rc, i), y0, 1, fmax(1.5, y1 - y0));
+    }
+    set_color(cr, &rc->pal->heap_line);
+    cairo_fill(cr);
+}
+
+void track_heap(render_ctx *rc, const render_row *r)
+{
+    const render_view_params *p = rc->p;
+    const ls_analysis *a = timeline_analysis(p->tl);
+    uint32_t n = rc->ncols;
+    double top = (double)rc->l->heap_axis_max;
+    value_axis ax = value_axis_make(top, true, 4);
+    axis_draw_values(rc, r, &ax, NULL);
+    char peak[32], end[32], leak[32], note[160];
+    fmt_bytes((double)a->peak_heap_bytes, peak, sizeof peak);
+    fmt_bytes((double)a->heap_bytes, end, sizeof end);
+    fmt_bytes((double)a->leaked_bytes, leak, sizeof leak);
+    snprintf(note, sizeof note, "live bytes · peak %s · at end %s · leaked %s in %llu blocks", peak, end, leak,
+             (unsigned long long)a->leaked_blocks);
+    track_title(rc, r, "Heap");
+    track_note(rc, r, "Heap", note);
+    if (!a->allocations) {
+        no_data(rc, r, "no allocations recorded");
+        return;
+    }
+    /* Columns outside the trace stay empty. */
+    uint32_t n0 = 0, n1 = n;
+    double xb = tx(rc, timeline_begin(p->tl)), xe = tx(rc, timeline_end(p->tl));
+    if (xb > rc->l->plot_x0)
+        n0 = (uint32_t)fmin(n, floor(xb - rc->l->plot_x0));
+    if (xe < rc->l->plot_x1)
+        n1 = (uint32_t)fmax(n0, fmin(n, ceil(xe - rc->l->plot_x0) + 1));
+    int64_t k = timeline_heap_steps(p->tl, p->t0, p->t1, n, rc->col_u, rc->col_v);
+    cairo_save(rc->cr);
+    cairo_rectangle(rc->cr, rc->l->plot_x0, r->py0 - 2, rc->l->plot_x1 - rc->l->plot_x0, r->py1 - r->py0 + 2);
+    cairo_clip(rc->cr);
+    if (k > 0) {
+        heap_steps_draw(rc, r, ax.top, rc->col_u, rc->col_v, k);
+    } else {
+        timeline_heap_range(p->tl, p->t0, p->t1, n, rc->col_u, rc->col_v);
+        heap_envelope_draw(rc, r, ax.top, rc->col_u, rc->col_v, n0, n1);
+    }
+    /* The peak, when it is in view. */
+    if (a->peak_heap_ts >= p->t0 && a->peak_heap_ts <= p->t1) {
+        double x = tx(rc, a->peak_heap_ts), y = row_y(r, (double)a->peak_heap_bytes, ax.top);
+        cairo_arc(rc->cr, x, y, 3, 0, 2 * M_PI);
+        set_color(rc->cr, &rc->pal->heap_line);
+        cairo_fill(rc->cr);
+        char label[48];
+        snprintf(label, sizeof label, "peak %s", peak);
+        double w;
+        text_size(rc, FONT_SMALL, label, &w, NULL);
+        bool left = x + 6 + w > rc->l->plot_x1;
+        text_draw(rc, FONT_SMALL, &rc->pal->text, left ? x - 6 : x + 6, fmax(r->py0, y - 7),
+                  left ? ALIGN_RIGHT : ALIGN_LEFT, 0, label);
+    }
+    cairo_restore(rc->cr);
+}
+
+/* ---- allocation rate ---- */
+
+void track_alloc(render_ctx *rc, const render_row *r)
+{
+    const render_view_params *p = rc->p;
+    uint32_t bin = 2, nb = rc->ncols / bin;
+    if (!nb)
+        return;
+    double *bytes = rc->col_a, *count = rc->col_b;
+    timeline_alloc_range(p->tl, p->t0, p->t1, nb, count, bytes);
+    double secs = (double)(p->t1 - p->t0) / 1e9 / nb, max = 0, total = 0, allocs = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        total += bytes[i];
+        allocs += count[i];
+        bytes[i] /= secs;
+        if (bytes[i] > max)
+            max = bytes[i];
+    }
+    value_axis ax = value_axis_make(max, true, 2);
+    axis_draw_values(rc, r, &ax, "/s");
+    char b[32], c[32], note[128];
+    fmt_bytes(total, b, sizeof b);
+    fmt_count(allocs, c, sizeof c);
+    snprintf(note, sizeof note, "bytes allocated per second · %s allocations, %s in view", c, b);
+    track_title(rc, r, "Allocation rate");
+    track_note(rc, r, "Allocation rate", note);
+    for (uint32_t i = 0; i < nb; i++) {
+        if (bytes[i] <= 0)
+            continue;
+        double y = row_y(r, bytes[i], ax.top);
+        cairo_rectangle(rc->cr, col_x(rc, i * bin), y, bin, fmax(1, r->py1 - y));
+    }
+    set_color(rc->cr, &rc->pal->alloc);
+    cairo_fill(rc->cr);
+}
+
+/* ---- GC pauses ---- */
+
+static bool gc_long(const ls_analysis *a, uint64_t d)
+{
+    return a->gc_stats.pauses > 1 && d >= 2 * a->gc_stats.p50_ns && d > 0;
+}
+
+/* First pause whose end is at or after t (pauses are in order of their end). */
+static uint32_t gc_first(const ls_analysis *a, uint64_t t)
+{
+    uint32_t lo = 0, hi = a->ngc;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a->gc[mid].end < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* One pause: a bar as tall as its duration (at least 2 px), red when long,
+ * labelled with its duration when the label does not run into the last one. */
+static void gc_bar(render_ctx *rc, const render_row *r, double top, double x, double w, uint64_t d,
+                   double *label_end)
+{
+    const ls_analysis *a = timeline_analysis(rc->p->tl);
+    double y = fmin(row_y(r, (double)d, top), r->py1 - 2);
+    set_color(rc->cr, gc_long(a, d) ? &rc->pal->gc_long : &rc->pal->gc);
+    cairo_rectangle(rc->cr, x, y, w, r->py1 - y);
+    cairo_fill(rc->cr);
+    if (gc_long(a, d) && x > *label_end) {
+        char buf[32];
+        fmt_duration((double)d, buf, sizeof buf);
+        double tw = text_draw(rc, FONT_SMALL, &rc->pal->text, x, fmax(r->py0, y - 15), ALIGN_LEFT, 0, buf);
+        *label_end = x + tw + 4;
+    }
+}
+
+void track_gc(render_ctx *rc, const render_row *r)
+{
+    const render_view_params *p = rc->p;
+    const ls_analysis *a = timeline_analysis(p->tl);
+    char tot[32], p50[32], p99[32], mx[32], note[200];
+    fmt_duration((double)a->gc_stats.total_ns, tot, sizeof tot);
+    fmt_duration((double)a->gc_stats.p50_ns, p50, sizeof p50);
+    fmt_duration((double)a->gc_stats.p99_ns, p99, sizeof p99);
+    fmt_duration((double)a->gc_stats.max_ns, mx, sizeof mx);
+    snprintf(note, sizeof note, "%llu pauses · total %s · p50 %s · p99 %s · max %s",
+             (unsigned long long)a->gc_stats.pauses, tot, p50, p99, mx);
+    track_title(rc, r, "GC pauses");
+    track_note(rc, r, "GC pauses", note);
+    if (!a->ngc) {
+        no_data(rc, r, "no GC pauses recorded");
+        return;
+    }
+    uint64_t maxd = a->gc_stats.max_ns;
+    uint32_t first = gc_first(a, p->t0);
+    /* The longest pause in view sets the scale, so short ones stay visible. */
+    uint64_t view_max = 0;
+    for (uint32_t i = first; i < a->ngc && a->gc[i].end <= p->t1 + maxd; i++)
+        if (a->gc[i].begin <= p->t1 && a->gc[i].end - a->gc[i].begin > view_max)
+            view_max = a->gc[i].end - a->gc[i].begin;
+    value_axis ax = value_axis_make((double)(view_max ? view_max : 1), false, 2);
+    ax.duration = true;
+    axis_draw_values(rc, r, &ax, NULL);
+    /* Narrow pauses share a column: the longest one wins it. */
+    double *col = rc->col_a;
+    memset(col, 0, rc->ncols * sizeof *col);
+    double label_end = -1e9;
+    for (uint32_t i = first; i < a->ngc && a->gc[i].end <= p->t1 + maxd; i++) {
+        const ls_gc_pause *g = &a->gc[i];
+        if (g->begin > p->t1)
+            continue;
+        uint64_t d = g->end - g->begin;
+        double x0 = tx(rc, g->begin), x1 = tx(rc, g->end);
+        if (x1 - x0 < 2) {
+            double c = floor(fmax(x0, rc->l->plot_x0) - rc->l->plot_x0);
+            if (c >= 0 && c < rc->ncols && d + 1.0 > col[(uint32_t)c])
+                col[(uint32_t)c] = (double)d + 1.0;
+            continue;
+        }
+        x0 = fmax(x0, rc->l->plot_x0);
+        gc_bar(rc, r, ax.top, x0, fmin(x1, rc->l->plot_x1) - x0, d, &label_end);
+    }
+    for (uint32_t c = 0; c < rc->ncols; c++) {
+        if (col[c] <= 0)
+            continue;
+        gc_bar(rc, r, ax.top, col_x(rc, c), 2, (uint64_t)(col[c] - 1.0), &label_end);
+    }
+}
+
+/* ---- resources ---- */
+
+static const rgba *kind_color(const render_ctx *rc, uint32_t k) { return &rc->pal->series[k % RENDER_SERIES_COLORS]; }
+
+static int kind_index(const uint32_t *kinds, uint32_t nk, uint32_t kind)
+{
+    for (uint32_t k = 0; k < nk; k++)
+        if (kinds[k] == kind)
+            return (int)k;
+    return -1;
+}
+
+/* Lifetimes as bars, packed into rows; false (nothing drawn) if they do not fit. */
+static bool lifetimes_draw(render_ctx *rc, const render_row *r, const uint32_t *kinds, uint32_t nk)
+{
+    const render_view_params *p = rc->p;
+    uint64_t dropped;
+    uint32_t rows = (uint32_t)((r->py1 - r->py0) / 14);
+    if (rows == 0 || rows > 256)
+        rows = rows ? 256 : 0;
+    uint64_t n = timeline_lifetimes(p->tl, p->t0, p->t1, NULL, 0, &dropped);
+    if (!rows || dropped || n == 0 || n > (uint64_t)rows * 8)
+        return false;
+    timeline_lifetime *lt = malloc(n * sizeof *lt);
+    uint32_t *row_of = malloc(n * sizeof *row_of);
+    double row_end[256];
+    bool ok = lt && row_of;
+    if (ok)
+        timeline_lifetimes(p->tl, p->t0, p->t1, lt, n, NULL);
+    for (uint32_t i = 0; i < rows; i++)
+        row_end[i] = -1e9;
+    for (uint64_t i = 0; ok && i < n; i++) {
+        double x0 = tx(rc, lt[i].begin);
+        uint32_t k = 0;
+        while (k < rows && row_end[k] > x0 - 1)
+            k++;
+        if (k == rows)
+            ok = false;
+        else {
+            row_of[i] = k;
+            row_end[k] = fmax(tx(rc, lt[i].end), x0 + 2);
+        }
+    }
+    for (uint64_t i = 0; ok && i < n; i++) {
+        double x0 = fmax(tx(rc, lt[i].begin), rc->l->plot_x0), x1 = fmin(tx(rc, lt[i].end), rc->l->plot_x1);
+        if (x1 - x0 < 2)
+            x1 = x0 + 2;
+        double y = r->py0 + row_of[i] * 14;
+        int k = kind_index(kinds, nk, lt[i].kind);
+        const rgba *c = lt[i].closed ? (k >= 0 ? kind_color(rc, (uint32_t)k) : &rc->pal->axis) : &rc->pal->never_closed;
+        set_color(rc->cr, c);
+        cairo_rectangle(rc->cr, x0, y, x1 - x0, 12);
+        cairo_fill(rc->cr);
+        if (x1 - x0 > 60) {
+            char label[160];
+            snprintf(label, sizeof label, "%s %llu%s", ls_analysis_string(timeline_analysis(p->tl), lt[i].kind),
+                     (unsigned long long)lt[i].handle, lt[i].closed ? "" : " · never closed");
+            text_draw(rc, FONT_SMALL, &rc->pal->bg, x0 + 3, y - 1, ALIGN_LEFT, x1 - x0 - 6, label);
+        }
+    }
+    free(lt);
+    free(row_of);
+    return ok;
+}
+
+void track_resources(render_ctx *rc, const render_row *r)
+{
+    const render_view_params *p = rc->p;
+    const ls_analysis *a = timeline_analysis(p->tl);
+    uint32_t kinds[TIMELINE_MAX_KINDS];
+    uint32_t nk = timeline_resource_kinds(p->tl, kinds, TIMELINE_MAX_KINDS);
+    track_title(rc, r, "Resources");
+    double lx = rc->l->plot_x0, lw;
+    text_size(rc, FONT_BOLD, "Resources", &lw, NULL);
+    lx += lw + 12;
+    for (uint32_t k = 0; k < nk && lx < rc->l->plot_x1 - 160; k++) {
+        char label[96];
+        uint64_t open_end = 0;
+        for (uint32_t i = 0; i < a->nres_kinds; i++)
+            if (a->res_kinds[i].kind == kinds[k])
+                open_end = a->res_kinds[i].open_at_end;
+        snprintf(label, sizeof label, "%.40s (%llu open at end)", ls_analysis_string(a, kinds[k]),
+                 (unsigned long long)open_end);
+        lx += legend_item(rc, lx, r->y0 + 2, kind_color(rc, k), label);
+    }
+    if (!nk) {
+        no_data(rc, r, "no resources recorded");
+        return;
+    }
+    if (lifetimes_draw(rc, r, kinds, nk))
+        return;
+    uint32_t n = rc->ncols, *mn = rc->col_m, *mx = rc->col_n;
+    uint32_t top = 0;
+    for (uint32_t k = 0; k < nk; k++) {
+        timeline_resource_range(p->tl, k, p->t0, p->t1, n, mn, mx);
+        for (uint32_t i = 0; i < n; i++)
+            top = mx[i] > top ? mx[i] : top;
+    }
+    value_axis ax = value_axis_make(top, false, 3);
+    if (ax.step < 1) {
+        ax.step = 1;
+        ax.top = ceil(ax.top);
+    }
+    axis_draw_values(rc, r, &ax, NULL);
+    cairo_t *cr = rc->cr;
+    for (uint32_t k = 0; k < nk; k++) {
+        timeline_resource_range(p->tl, k, p->t0, p->t1, n, mn, mx);
+        rgba band = *kind_color(rc, k);
+        band.a = 0.3;
+        set_color(cr, &band);
+        for (uint32_t i = 0; i < n; i++)
+            if (mx[i] != mn[i])
+                cairo_rectangle(cr, col_x(rc, i), row_y(r, mx[i], ax.top), 1,
+                                row_y(r, mn[i], ax.top) - row_y(r, mx[i], ax.top));
+        cairo_fill(cr);
+        cairo_move_to(cr, col_x(rc, 0), row_y(r, mx[0], ax.top));
+        for (uint32_t i = 0; i < n; i++) {
+            cairo_line_to(cr, col_x(rc, i), row_y(r, mx[i], ax.top));
+            cairo_line_to(cr, col_x(rc, i + 1), row_y(r, mx[i], ax.top));
+        }
+        set_color(cr, kind_color(rc, k));
+        cairo_set_line_width(cr, 1.5);
+        cairo_stroke(cr);
+    }
+}
+
+/* ---- threads ---- */
+
+void track_threads(render_ctx *rc, const render_row *r)
+{
+    const render_view_params *p = rc->p;
+    const ls_analysis *a = timeline_analysis(p->tl);
+    uint32_t lanes = timeline_thread_lanes(p->tl), n = rc->ncols;
+    track_title(rc, r, "Threads");
+    track_note(rc, r, "Threads", "events per pixel, darker = busier");
+    if (!lanes) {
+        no_data(rc, r, "no events");
+        return;
+    }
+    double lh = (r->py1 - r->py0) / lanes;
+    double max = 0;
+    for (uint32_t t = 0; t < lanes; t++) { /* one scale for every lane */
+        timeline_thread_range(p->tl, t, p->t0, p->t1, n, rc->col_a);
+        for (uint32_t i = 0; i < n; i++)
+            max = rc->col_a[i] > max ? rc->col_a[i] : max;
+    }
+    double lmax = log1p(max);
+    cairo_t *cr = rc->cr;
+    for (uint32_t t = 0; t < lanes; t++) {
+        double y = r->py0 + t * lh;
+        uint32_t tid = timeline_thread_lane_tid(p->tl, t);
+        const char *name = ls_analysis_thread_name(a, tid);
+        char label[96];
+        if (t == TIMELINE_MAX_THREADS - 1 && a->nthreads > TIMELINE_MAX_THREADS)
+            snprintf(label, sizeof label, "%u more threads", a->nthreads - (TIMELINE_MAX_THREADS - 1));
+        else if (*name)
+            snprintf(label, sizeof label, "%.60s", name);
+        else
+            snprintf(label, sizeof label, "tid %u", tid);
+        if (lh >= 9)
+            text_draw(rc, lh >= 14 ? FONT_LABEL : FONT_SMALL, &rc->pal->text_dim, rc->l->plot_x0 - 6,
+                      y + lh / 2 - (lh >= 14 ? 8 : 7), ALIGN_RIGHT, rc->l->plot_x0 - 12, label);
+        timeline_thread_range(p->tl, t, p->t0, p->t1, n, rc->col_a);
+        /* Eight intensity levels, one fill each. */
+        for (int level = 1; level <= 8; level++) {
+            bool any = false;
+            for (uint32_t i = 0; i < n; i++) {
+                if (rc->col_a[i] <= 0)
+                    continue;
+                int q = 1 + (int)(7.999 * log1p(rc->col_a[i]) / (lmax > 0 ? lmax : 1));
+                if (q != level)
+                    continue;
+                uint32_t j = i;
+                while (j + 1 < n && rc->col_a[j + 1] > 0 &&
+                       1 + (int)(7.999 * log1p(rc->col_a[j + 1]) / (lmax > 0 ? lmax : 1)) == level)
+                    j++;
+                cairo_rectangle(cr, col_x(rc, i), y + 1, j - i + 1, fmax(1, lh - 2));
+                i = j;
+                any = true;
+            }
+            if (any) {
+                rgba c = rc->pal->thread;
+                c.a = 0.15 + 0.85 * level / 8.0;
+                set_color(cr, &c);
+                cairo_fill(cr);
+            }
+        }
+    }
+}
+
+/* ---- marks and spans ---- */
+
+static uint32_t label_color(uint32_t label) { return (label * 2654435761u) >> 29; }
+
+void track_marks(render_ctx *rc, const render_row *r)
+{
+    const render_view_params *p = rc->p;
+    const ls_analysis *a = timeline_analysis(p->tl);
+    cairo_t *cr = rc->cr;
+    char note[96];
+    snprintf(note, sizeof note, "%u marks · %u spans", a->nmarks, a->nspans);
+    track_title(rc, r, "Marks & spans");
+    track_note(rc, r, "Marks & spans", note);
+    if (!a->nmarks && !a->nspans) {
+        no_data(rc, r, "no marks or spans recorded");
+        return;
+    }
+    /* Spans: one row per nesting depth, under the marks' labels. */
+    double sy = r->py0 + 18;
+    uint32_t rows = (uint32_t)fmax(0, (r->py1 - sy) / 14);
+    double *row_label_end = rc->col_a; /* per depth: where the last label ended */
+    for (uint32_t d = 0; d < rows && d < rc->ncols; d++)
+        row_label_end[d] = -1e9;
+    for (uint32_t i = 0; i < a->nspans && rows; i++) {
+        const ls_span *s = &a->spans[i];
+        uint64_t end = s->end ? s->end : timeline_end(p->tl);
+        if (s->begin > p->t1)
+            break; /* spans are in order of their begin */
+        if (end < p->t0 || s->depth >= rows)
+            continue;
+        double x0 = fmax(tx(rc, s->begin), rc->l->plot_x0), x1 = fmin(tx(rc, end), rc->l->plot_x1);
+        if (x1 - x0 < 1)
+            x1 = x0 + 1;
+        double y = sy + s->depth * 14;
+        rgba c = rc->pal->series[label_color(s->label)];
+        c.a = 0.55;
+        set_color(cr, &c);
+        cairo_rectangle(cr, x0, y, x1 - x0, 12);
+        cairo_fill(cr);
+        if (x1 - x0 > 40 && x0 > row_label_end[s->depth]) {
+            double w = text_draw(rc, FONT_SMALL, &rc->pal->text, x0 + 3, y - 2, ALIGN_LEFT, x1 - x0 - 6,
+                                 ls_analysis_string(a, s->label));
+            row_label_end[s->depth] = x0 + w + 6;
+        }
+    }
+    /* Marks: a line through the row, the label on top. */
+    double label_end = -1e9;
+    for (uint32_t i = 0; i < a->nmarks; i++) {
+        const ls_mark *m = &a->marks[i];
+        if (m->ts < p->t0 || m->ts > p->t1)
+            continue;
+        double x = floor(tx(rc, m->ts)) + 0.5;
+        set_color(cr, &rc->pal->mark);
+        cairo_set_line_width(cr, 1);
+        cairo_move_to(cr, x, r->py0);
+        cairo_line_to(cr, x, r->py1);
+        cairo_stroke(cr);
+        cairo_move_to(cr, x - 4, r->py0);
+        cairo_line_to(cr, x + 4, r->py0);
+        cairo_line_to(cr, x, r->py0 + 5);
+        cairo_close_path(cr);
+        cairo_fill(cr);
+        if (x + 3 > label_end) {
+            double w = text_draw(rc, FONT_SMALL, &rc->pal->mark, x + 5, r->py0 + 1, ALIGN_LEFT, 160,
+                                 ls_analysis_string(a, m->label));
+            label_end = x + 5 + w + 6;
+        }
+    }
+}

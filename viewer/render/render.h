@@ -1,0 +1,94 @@
+/* render.h — draws the timeline of a trace on any cairo_t: the PNG export
+ * draws on an image surface, the GTK widget on its snapshot's cairo_t. One
+ * code path for both. Needs the model, cairo and pango; never GTK.
+ *
+ * A frame costs O(width) queries on the timeline's summary plus the GC
+ * pauses, marks and spans in view, whatever the zoom and the trace size.
+ * Strings from the trace are drawn as plain text (never markup, never a
+ * format).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_RENDER_H
+#define LEAKSCOPE_RENDER_H
+
+#include <cairo.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "timeline.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Tracks, top to bottom in this order. */
+typedef enum render_track {
+    RENDER_TRACK_HEAP      = 1u << 0, /* live heap, area chart */
+    RENDER_TRACK_ALLOC     = 1u << 1, /* allocation rate (comes with "heap") */
+    RENDER_TRACK_GC        = 1u << 2, /* GC pauses */
+    RENDER_TRACK_RESOURCES = 1u << 3, /* open resources per kind / lifetimes */
+    RENDER_TRACK_THREADS   = 1u << 4, /* one lane per thread */
+    RENDER_TRACK_MARKS     = 1u << 5, /* marks and spans */
+    RENDER_TRACK_ALL       = (1u << 6) - 1,
+} render_track;
+
+typedef enum render_theme { RENDER_THEME_LIGHT, RENDER_THEME_DARK } render_theme;
+
+typedef struct render_view_params {
+    timeline *tl;          /* required; queries may decode and cache */
+    uint64_t t0, t1;       /* visible range, ns on the trace's clock; t1 > t0 */
+    int width, height;     /* pixels of the area to draw, from (0, 0) */
+    uint32_t tracks;       /* render_track bits; 0 = all */
+    render_theme theme;
+    bool header;           /* title (program, date), summary and legend on top */
+    /* State from the widget (ignored by the export): */
+    double hover_x;        /* < 0: none; else a cursor line with a readout */
+    uint64_t sel_t0, sel_t1; /* a selected range when sel_t1 > sel_t0 */
+} render_view_params;
+
+#define RENDER_MAX_ROWS 8
+
+/* Where things are, for hit testing and for tests: the time axis spans
+ * [plot_x0, plot_x1) and each drawn track has a row [y0, y1). */
+typedef struct render_row {
+    render_track track;
+    double y0, y1;         /* the whole row */
+    double py0, py1;       /* its plot area (charts: value 0 at py1) */
+} render_row;
+
+typedef struct render_layout {
+    double plot_x0, plot_x1;
+    double ruler_y0, ruler_y1;
+    render_row rows[RENDER_MAX_ROWS];
+    int nrows;
+    uint64_t heap_axis_max; /* bytes at the heap plot's top (py0) */
+} render_layout;
+
+/* Fills defaults: the whole trace, all tracks, light theme, header on, no
+ * hover or selection, for a width x height picture of tl. */
+void render_view_params_init(render_view_params *p, timeline *tl, int width, int height);
+
+/* Computes the layout of a view (the same render_view uses). */
+void render_view_layout(const render_view_params *p, render_layout *out);
+
+/* Draws the view onto cr (clip, transform and surface are the caller's; the
+ * drawing covers (0, 0)..(width, height) with the theme's background).
+ * Leaves cr's state as it found it. */
+void render_view(cairo_t *cr, const render_view_params *p);
+
+/* x of time t in a layout of view p (may lie outside the plot). */
+double render_x_of(const render_layout *l, const render_view_params *p, uint64_t t);
+
+/* Time at x in the view (clamped to the view). */
+uint64_t render_time_at(const render_layout *l, const render_view_params *p, double x);
+
+/* Parses a comma-separated track list ("heap,gc,resources,threads,marks").
+ * Returns the bits, or 0 with *bad (if not NULL) pointing at the first
+ * unknown name in `list` (empty names are unknown too). */
+uint32_t render_tracks_parse(const char *list, const char **bad);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
