@@ -57,6 +57,11 @@ modes = {
     "leakscope API, stacks off": ([bench, "api", str(args.threads), str(args.events), f"{tmp}/nostack.trace"],
                                   env_with(LEAKSCOPE_STACK_DEPTH=0)),
     "leakscope API, stacks on": ([bench, "api", str(args.threads), str(args.events), f"{tmp}/stack.trace"], None),
+    "leakscope record, stacks off": ([leakscope, "record", "--quiet", "--stack-depth", "0", "-o",
+                                      f"{tmp}/rec-nostack.trace", "--", bench, "plain", str(args.threads),
+                                      str(args.events)], None),
+    "leakscope record, stacks on": ([leakscope, "record", "--quiet", "-o", f"{tmp}/rec-stack.trace", "--", bench,
+                                     "plain", str(args.threads), str(args.events)], None),
 }
 have_heaptrack = shutil.which("heaptrack") is not None
 if have_heaptrack:
@@ -80,13 +85,15 @@ def med(name, i):
 sizes = {
     "leakscope API, stacks off": os.path.getsize(f"{tmp}/nostack.trace"),
     "leakscope API, stacks on": os.path.getsize(f"{tmp}/stack.trace"),
+    "leakscope record, stacks off": os.path.getsize(f"{tmp}/rec-nostack.trace"),
+    "leakscope record, stacks on": os.path.getsize(f"{tmp}/rec-stack.trace"),
 }
 if have_heaptrack:
     ht_files = glob.glob(f"{tmp}/heaptrack*")
     sizes["heaptrack"] = os.path.getsize(ht_files[0]) if ht_files else 0
 
 # Readers.
-readers = {"leakscope report (stacks on trace)": [leakscope, "report", f"{tmp}/stack.trace"]}
+readers = {"leakscope report (record, stacks on)": [leakscope, "report", f"{tmp}/rec-stack.trace"]}
 if have_heaptrack and shutil.which("heaptrack_print") and ht_files:
     readers["heaptrack_print"] = ["heaptrack_print", ht_files[0]]
 read_results = {n: [measure(c) for _ in range(args.runs)] for n, c in readers.items()}

@@ -4,6 +4,8 @@
  */
 #include "trace-format.h"
 
+#include <pthread.h>
+
 /* Per-kind field lists, generated from the one table. */
 #define FIELD(type, member, name) { TRACE_FIELD_##type, (uint16_t)offsetof(trace_event, member), name },
 #define FIELDS_OF(sym, id, name, fields) \
@@ -62,10 +64,12 @@ const char *trace_strerror(trace_status st)
 
 static uint32_t crc_table[8][256];
 
-/* Filled before main() (and before any recorder thread exists), so readers of
- * the table never race with its initialisation. Slicing-by-8: eight bytes per
- * step, since the writer checksums every chunk it writes. */
-__attribute__((constructor)) static void crc_init(void)
+/* Filled once, on first use (constructors of the preload module may need it
+ * before this file's own would run). Slicing-by-8: eight bytes per step,
+ * since the writer checksums every chunk it writes. */
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
 {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
@@ -80,6 +84,7 @@ __attribute__((constructor)) static void crc_init(void)
 
 uint32_t trace_crc32(uint32_t crc, const void *data, size_t len)
 {
+    pthread_once(&crc_once, crc_init);
     const uint8_t *p = data;
     crc = ~crc;
     while (len >= 8) {

@@ -387,7 +387,12 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
 
 trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trace_event *ev)
 {
-    if (!w || !ev || ev->kind >= TRACE_EVENT_KIND_LIMIT || !trace_kind_get(ev->kind))
+    static const bool known[TRACE_EVENT_KIND_LIMIT] = {
+#define KNOWN(sym, id, name, fields) [id] = true,
+        TRACE_EVENT_KINDS(KNOWN, )
+#undef KNOWN
+    };
+    if (!w || !ev || ev->kind >= TRACE_EVENT_KIND_LIMIT || !known[ev->kind])
         return TRACE_ERR_ARGS;
     if (ev->stack >= w->next_stack || ev->str >= w->next_string)
         return TRACE_ERR_ARGS;

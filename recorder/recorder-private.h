@@ -28,12 +28,32 @@ typedef struct ls_rec {
 } ls_rec;
 _Static_assert(sizeof(ls_rec) == 40, "ls_rec is packed into buffers");
 
+/* CLOCK_MONOTONIC in nanoseconds. */
 static inline uint64_t ls_now(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
+
+/* The hot path's clock: the invariant TSC where the CPU has one (a few ns,
+ * the same on every core), else CLOCK_MONOTONIC. Records carry these ticks;
+ * the writer thread turns them into CLOCK_MONOTONIC nanoseconds with
+ * ls_ticks_to_ns (clock.c). */
+extern bool ls_use_tsc;
+
+static inline uint64_t ls_ticks(void)
+{
+#if defined(__x86_64__)
+    if (LS_LIKELY(__atomic_load_n(&ls_use_tsc, __ATOMIC_RELAXED)))
+        return __builtin_ia32_rdtsc();
+#endif
+    return ls_now();
+}
+
+/* clock.c: calibration, at trace_begin, and conversion (writer thread). */
+void ls_clock_start(void);
+uint64_t ls_ticks_to_ns(uint64_t ticks);
 
 /* Memory that never goes through the (possibly intercepted) allocator. */
 void *ls_map(size_t bytes);

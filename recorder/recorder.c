@@ -356,13 +356,13 @@ static void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b, uint64
         }
         n = 0;
         if (dropped) {
-            buf->recs[0] = (ls_rec){ .ts = ls_now(), .a = dropped, .kind = TRACE_LOST };
+            buf->recs[0] = (ls_rec){ .ts = ls_ticks(), .a = dropped, .kind = TRACE_LOST };
             dropped = 0;
             n = 1;
         }
     }
     ls_rec *r = &buf->recs[n];
-    r->ts = ls_now();
+    r->ts = ls_ticks();
     r->a = a;
     r->b = b;
     r->c = c;
@@ -493,11 +493,11 @@ LEAKSCOPE_API void trace_thread_name(const char *name) { emit_string_event(TRACE
 
 /* ---- the writer thread ---- */
 
+/* Only the fields of the record's kind are set: the writer reads no others. */
 static void to_event(const ls_rec *r, trace_event *ev)
 {
-    memset(ev, 0, sizeof *ev);
     ev->kind = r->kind;
-    ev->ts = r->ts;
+    ev->ts = ls_ticks_to_ns(r->ts);
     ev->stack = r->stack;
     switch (r->kind) {
     case TRACE_ALLOC:   ev->addr = r->a; ev->size = r->b; break;
@@ -519,6 +519,7 @@ static void write_records(buffer *b, uint32_t upto)
     /* Every id these records use was interned before they were published. */
     ls_intern_drain(G.w);
     trace_event ev;
+    memset(&ev, 0, sizeof ev);
     for (uint32_t i = b->flushed; i < upto; i++) {
         to_event(&b->recs[i], &ev);
         trace_writer_add_event(G.w, b->tid, &ev);
@@ -777,6 +778,7 @@ static int begin_recording(const char *path, bool exclusive)
     if (!err) {
         ls_unwind_init();
         ls_modules_reset();
+        ls_clock_start();
         pthread_mutex_lock(&G.lock);
         G.w = w;
         G.pid = getpid();
