@@ -155,6 +155,10 @@ w("The API path unwinds with libunwind's `unw_backtrace` (DWARF CFI, so it works
   "and a compare, and only a new stack takes the table's mutex. The difference between the two Leakscope rows "
   "above is the cost of the unwinding and interning (allocations only; frees record no stack).")
 w("")
-open(args.out, "w").write("\n".join(lines))
+# Keep the hand-written sections after the marker (render benchmarks).
+MARKER = "<!-- render benchmarks below -->"
+kept = open(args.out).read() if os.path.exists(args.out) else ""
+kept = kept[kept.index(MARKER):] if MARKER in kept else ""
+open(args.out, "w").write("\n".join(lines) + ("\n" + kept if kept else ""))
 shutil.rmtree(tmp)
 print(f"wrote {args.out}", file=sys.stderr)

@@ -92,7 +92,11 @@ bool timeline_heap_range(timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, uin
 int64_t timeline_heap_steps(timeline *tl, uint64_t t0, uint64_t t1, uint32_t max, uint64_t *out_ts,
                             uint64_t *out_heap)
 {
-    if (!max || !tl_window_ensure(tl, t0, t1))
+    if (!max || t1 < tl->t0 || t0 > tl->t1)
+        return -1;
+    /* More events than steps wanted: no need to decode anything to say so. */
+    uint32_t b0 = tl_bucket(tl, t0), b1 = tl_bucket(tl, t1);
+    if (tl->ev_prefix[b1 + 1] - tl->ev_prefix[b0] > 4ull * max + 64 || !tl_window_ensure(tl, t0, t1))
         return -1;
     const tl_window *w = &tl->win;
     uint32_t idx = window_find(w, t0);

@@ -253,6 +253,10 @@ void track_gc(render_ctx *rc, const render_row *r)
             view_max = a->gc[i].end - a->gc[i].begin;
     value_axis ax = value_axis_make((double)(view_max ? view_max : 1), false, 2);
     ax.duration = true;
+    if (!view_max) {
+        no_data(rc, r, "no GC pause in view");
+        return;
+    }
     axis_draw_values(rc, r, &ax, NULL);
     /* Narrow pauses share a column: the longest one wins it. */
     double *col = rc->col_a;
