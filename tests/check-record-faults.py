@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""Faults `leakscope record` must survive. Each case runs tests/fault-target.c
+in one mode with and without the recorder: the exit code, stdout and stderr
+must be the same (leakscope's own lines aside, where the case says so), and
+every trace must read (`leakscope report --json` exits 0). Every run has a
+timeout, so a deadlock fails the case instead of blocking CI.
+
+usage: check-record-faults.py LEAKSCOPE FAULT-TARGET PLUGIN.so
+"""
+import glob
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+leakscope, target, plugin = (os.path.abspath(a) for a in sys.argv[1:4])
+TIMEOUT = 60
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(f"{'ok' if cond else 'not ok'} - {what}")
+    failures += 0 if cond else 1
+    return cond
+
+
+def start(cmd, **kw):
+    """Popen in a session of its own, so that a hang can be killed whole
+    (the program and every child it forked, not only `leakscope record`)."""
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kw)
+
+
+def finish(p, input=None):
+    try:
+        out, err = p.communicate(input=input, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise
+    return subprocess.CompletedProcess(p.args, p.returncode, out.decode(errors="replace"),
+                                       err.decode(errors="replace"))
+
+
+def plain(*args, **kw):
+    return finish(start([target, *args], **kw))
+
+
+def record(trace, *args, opts=(), quiet=True, **kw):
+    cmd = [leakscope, "record", *(["--quiet"] if quiet else []), "-o", trace, *opts, "--", target, *args]
+    return finish(start(cmd, **kw))
+
+
+def report(trace):
+    res = subprocess.run([leakscope, "report", "--json", trace], capture_output=True, text=True, timeout=TIMEOUT)
+    return res.returncode, (json.loads(res.stdout) if res.returncode == 0 else None), res.stderr.strip()
+
+
+def leak(rep, fn):
+    """(bytes, blocks) of the leaks allocated by `fn` (within the 3 innermost frames)."""
+    b = n = 0
+    for l in rep["leaks"]:
+        if any(f["function"] == fn for f in l["stack"][:3]):
+            b += l["bytes"]
+            n += l["blocks"]
+    return b, n
+
+
+def case_dir(tmp, name):
+    d = os.path.join(tmp, name)
+    os.makedirs(d)
+    return d
+
+
+def same_run(name, rec, ref, expect_rc):
+    check(rec.returncode == expect_rc and ref.returncode == expect_rc,
+          f"{name}: exit code {rec.returncode} recorded, {ref.returncode} plain (want {expect_rc})")
+    check(rec.stdout == ref.stdout, f"{name}: same stdout ({rec.stdout.strip()[-80:]!r})")
+    check(rec.stderr == ref.stderr, f"{name}: same stderr ({rec.stderr.strip()[-160:]!r})")
+
+
+def readable(name, trace, complete=None):
+    rc, rep, err = report(trace)
+    if not check(rc == 0, f"{name}: report --json {os.path.basename(trace)} exits 0 ({err!r})"):
+        return None
+    note = f"complete {rep['complete']}, truncated {rep['truncated']}, {rep['events']} events"
+    if complete is None:
+        print(f"# {name}: {note}")
+    else:
+        check(rep["complete"] is complete, f"{name}: {note} (want complete {complete})")
+    return rep
+
+
+def traces(d):
+    return sorted(glob.glob(os.path.join(d, "out*.trace")))
+
+
+# ---- the cases ----
+
+def crash(tmp, mode, sig):
+    """The program allocates 100 x 7777 B, says "ready" and waits for a byte
+    on stdin; once those blocks are in the trace on disk (the writer flushes
+    them on its own, every flush interval), the checker lets it crash."""
+    name = f"crash-{mode}"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    results = []
+    for recorded in (True, False):
+        cmd = ([leakscope, "record", "--quiet", "-o", trace, "--"] if recorded else []) + [target, mode]
+        p = start(cmd, stdin=subprocess.PIPE)
+        first = p.stdout.readline().decode()
+        flushed = not recorded
+        deadline = time.monotonic() + 30
+        while recorded and time.monotonic() < deadline:
+            rc, rep, _ = report(trace) if os.path.exists(trace) else (1, None, "")
+            if rc == 0 and leak(rep, "crash_allocs") == (777700, 100):
+                flushed = True
+                break
+            time.sleep(0.05)
+        if recorded:
+            check(flushed, f"{name}: the 100 blocks reach the file without any flush request")
+        res = finish(p, input=b"x")
+        results.append((res.returncode, first + res.stdout, res.stderr))
+    (rrc, rout, rerr), (prc, pout, perr) = results
+    check(rrc == 128 + sig and prc == -sig, f"{name}: record exits {rrc} (want {128 + sig}), plain killed by {-prc}")
+    check(rout == pout, f"{name}: same stdout ({rout!r})")
+    check(rerr == perr, f"{name}: same stderr ({rerr[-160:]!r})")
+    rep = readable(name, trace, complete=False)
+    if rep:
+        check(leak(rep, "crash_allocs") == (777700, 100),
+              f"{name}: the events before the crash are there: crash_allocs leaked {leak(rep, 'crash_allocs')}")
+
+
+def sigkill(tmp):
+    name = "sigkill"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    flush_ms = 100
+    p = start([leakscope, "record", "--quiet", "-o", trace, "--flush-interval", str(flush_ms), "--",
+               target, "spin"])
+    line = p.stdout.readline().decode()
+    pid = int(line.split()[1])
+    time.sleep(1.0)  # the scenario: killed after about a second of steady work
+    kill_ns = time.time_ns()
+    os.kill(pid, signal.SIGKILL)
+    finish(p)
+    check(p.returncode == 128 + 9, f"{name}: record exits {p.returncode} (want 137)")
+    rep = readable(name, trace, complete=False)
+    if rep:
+        last_ns = rep["start_realtime_ns"] + rep["duration_ns"]
+        lost_ms = (kill_ns - last_ns) / 1e6
+        check(rep["allocations"] > 1000 and lost_ms <= flush_ms + 100,
+              f"{name}: {rep['allocations']} allocations on disk; the last event is {lost_ms:.1f} ms before the "
+              f"kill (limit flush interval {flush_ms} + 100 ms)")
+
+
+def forkmt(tmp):
+    name = "fork-multithreaded"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    rec, ref = record(trace, "forkmt"), plain("forkmt")
+    same_run(name, rec, ref, 0)
+    readable(name + " parent", trace, complete=True)
+    kids = [t for t in traces(d) if t != trace]
+    if check(len(kids) == 1, f"{name}: one child trace out.<pid>.trace ({[os.path.basename(k) for k in kids]})"):
+        rep = readable(name + " child", kids[0], complete=True)
+        if rep:
+            check(leak(rep, "child_leak") == (3 * 5555, 3), f"{name}: the child's leak {leak(rep, 'child_leak')}")
+            check(leak(rep, "basic_leak") == (0, 0), f"{name}: the parent's leak is not in the child's trace")
+
+
+def execs(tmp, mode, want_true):
+    name = f"exec-{mode}"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    rec, ref = record(trace, mode), plain(mode)
+    same_run(name, rec, ref, 0)
+    readable(name + " parent", trace, complete=True)
+    found_true = found_self = False
+    for t in traces(d):
+        if t == trace:
+            continue
+        rep = readable(f"{name} {os.path.basename(t)}", t)
+        if not rep:
+            continue
+        prog = os.path.basename(rep["program"])
+        if prog == "true":
+            found_true = rep["complete"]
+        if prog == os.path.basename(target) and leak(rep, "exec_leak") == (2 * 4444, 2):
+            found_self = rep["complete"]
+    if want_true:
+        check(found_true, f"{name}: /bin/true wrote its own complete trace")
+    check(found_self, f"{name}: the exec'd fault-target wrote its own complete trace with its leak")
+
+
+def thread_exit(tmp, mode, code):
+    name = mode
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    rec, ref = record(trace, mode), plain(mode)
+    same_run(name, rec, ref, code)
+    rep = readable(name, trace, complete=True)
+    if rep:
+        check(leak(rep, "thread_leak") == (3333, 1), f"{name}: the thread's leak {leak(rep, 'thread_leak')}")
+
+
+def sigmalloc(tmp):
+    name = "malloc-in-signal-handler"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    try:
+        rec = record(trace, "sigmalloc")
+    except subprocess.TimeoutExpired:
+        check(False, f"{name}: no deadlock (timed out after {TIMEOUT} s)")
+        return
+    ref = plain("sigmalloc")
+    same_run(name, rec, ref, 0)
+    rep = readable(name, trace, complete=True)
+    if rep:
+        check(rep["allocations"] >= 200000 + 300, f"{name}: {rep['allocations']} allocations recorded "
+                                                   f"(at least 200300)")
+
+
+def closefds(tmp):
+    name = "daemon-closes-all-fds"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    rec, ref = record(trace, "closefds"), plain("closefds")
+    same_run(name, rec, ref, 0)
+    rep = readable(name, trace, complete=True)
+    if rep:
+        check(leak(rep, "closefds_leak") == (2 * 6666, 2), f"{name}: its leak {leak(rep, 'closefds_leak')}")
+        kinds = {k["kind"]: (k["opened"], k["closed"], k["open_at_end"]) for k in rep["resources"]["kinds"]}
+        check(kinds.get("fd/device") == (5, 3, 2), f"{name}: /dev/null opened 5, closed 3, 2 open at end "
+                                                    f"({kinds.get('fd/device')})")
+        left = [(r["kind"], r["count"], r["stack"][0]["function"] if r["stack"] else None)
+                for r in rep["open_resources"]]
+        check(("fd/device", 2, "open_devnull") in left, f"{name}: the 2 open fds are attributed to open_devnull "
+                                                        f"({left})")
+
+
+def unwritable(tmp, path):
+    name = f"unwritable output {path}"
+    rec = record(path, "basic")
+    ref = plain("basic")
+    check(rec.returncode == ref.returncode == 5, f"{name}: exit code {rec.returncode} (want 5)")
+    check(rec.stdout == ref.stdout, f"{name}: same stdout ({rec.stdout.strip()!r})")
+    extra = [l for l in rec.stderr.splitlines() if l not in ref.stderr.splitlines()]
+    check(len(extra) == 1 and extra[0].startswith("leakscope: ") and path in extra[0],
+          f"{name}: exactly one line from leakscope, naming the file ({extra})")
+    check(not os.path.exists(path), f"{name}: no file appeared")
+
+
+def disk_full(tmp):
+    name = "disk full (RLIMIT_FSIZE 64 KiB)"
+    d = case_dir(tmp, "diskfull")
+    trace = os.path.join(d, "out.trace")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    rec = record(trace, "many", preexec_fn=limit)
+    ref = plain("many", preexec_fn=limit)
+    check(rec.returncode == ref.returncode == 0, f"{name}: exit code {rec.returncode} (want 0)")
+    check(rec.stdout == ref.stdout == "many done\n", f"{name}: the program runs on ({rec.stdout.strip()!r})")
+    lines = rec.stderr.splitlines()
+    check(len(lines) == 1 and lines[0].startswith("leakscope: "),
+          f"{name}: exactly one line from leakscope on stderr ({lines})")
+    check(os.path.getsize(trace) <= 64 * 1024, f"{name}: the trace stopped at the limit ({os.path.getsize(trace)} B)")
+    readable(name, trace)
+
+
+def dlloop(tmp):
+    name = "dlopen-dlclose-loop"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    rec, ref = record(trace, "dlloop", plugin), plain("dlloop", plugin)
+    same_run(name, rec, ref, 0)
+    rep = readable(name, trace, complete=True)
+    if rep:
+        check(leak(rep, "plugin_leak") == (100 * 2000, 100),
+              f"{name}: 100 leaks attributed to plugin_leak in the unloaded module {leak(rep, 'plugin_leak')}")
+
+
+def threads64(tmp):
+    name = "64-threads"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    rec, ref = record(trace, "threads64"), plain("threads64")
+    same_run(name, rec, ref, 0)
+    rep = readable(name, trace, complete=True)
+    if rep:
+        check(leak(rep, "thread_leak") == (64 * 7777, 64), f"{name}: one leak per thread {leak(rep, 'thread_leak')}")
+        kinds = {k["kind"]: (k["opened"], k["closed"], k["open_at_end"]) for k in rep["resources"]["kinds"]}
+        check(kinds.get("fd/device") == (64000, 64000, 0),
+              f"{name}: /dev/null opened and closed exactly 64000 times ({kinds.get('fd/device')})")
+        check(rep["allocations"] >= 64 * 1001 and rep["lost_events"] == 0,
+              f"{name}: {rep['allocations']} allocations (at least 64064), none lost")
+        check(rep["threads"] >= 65, f"{name}: {rep['threads']} threads seen")
+
+
+def forkstorm(tmp):
+    name = "fork-storm"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    try:
+        rec = record(trace, "forkstorm")
+    except subprocess.TimeoutExpired:
+        check(False, f"{name}: no deadlock (timed out after {TIMEOUT} s)")
+        return
+    ref = plain("forkstorm")
+    same_run(name, rec, ref, 0)
+    readable(name + " parent", trace, complete=True)
+    kids = [t for t in traces(d) if t != trace]
+    good = 0
+    for k in kids:
+        rc, rep, err = report(k)
+        if rc == 0 and rep["complete"] and leak(rep, "storm_leak") == (4321, 1):
+            good += 1
+        elif rc != 0:
+            print(f"# {os.path.basename(k)}: {err}")
+    check(len(kids) == 50 and good == 50,
+          f"{name}: {len(kids)} child traces, {good} complete with the child's leak (want 50)")
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="ls-faults-") as tmp:
+        cases = [
+            lambda: crash(tmp, "segv", signal.SIGSEGV),
+            lambda: crash(tmp, "abort", signal.SIGABRT),
+            lambda: sigkill(tmp),
+            lambda: forkmt(tmp),
+            lambda: execs(tmp, "forkexec", True),
+            lambda: execs(tmp, "vfork", False),
+            lambda: execs(tmp, "spawn", False),
+            lambda: thread_exit(tmp, "thread-exit", 3),
+            lambda: thread_exit(tmp, "thread-_exit", 4),
+            lambda: sigmalloc(tmp),
+            lambda: closefds(tmp),
+            lambda: unwritable(tmp, "/proc/nope/x.trace"),
+            lambda: unwritable(tmp, os.path.join(tmp, "no-such-dir", "x.trace")),
+            lambda: disk_full(tmp),
+            lambda: dlloop(tmp),
+            lambda: threads64(tmp),
+            lambda: forkstorm(tmp),
+        ]
+        for case in cases:
+            try:
+                case()
+            except subprocess.TimeoutExpired as e:
+                check(False, f"timed out after {TIMEOUT} s (a hang): {e.cmd}")
+
+
+main()
+print(f"{'FAILED' if failures else 'passed'}: {failures} failures")
+sys.exit(1 if failures else 0)

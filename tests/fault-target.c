@@ -1,0 +1,460 @@
+/* fault-target.c — one small program, many modes, each a situation the
+ * preload recorder must survive (tests/check-record-faults.py runs each with
+ * and without `leakscope record` and compares). Allocations and descriptors
+ * the checker counts come from noinline functions named after what they do,
+ * so the report's leak stacks identify them.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *self_path;
+static void *volatile sink;
+static volatile int stop_flag;
+
+#define NOINLINE __attribute__((noinline))
+
+/* Allocates `count` blocks of `size` bytes and keeps them (a known leak).
+ * Each allocation is used afterwards so the malloc is never a tail call. */
+#define LEAKER(name)                                    \
+    NOINLINE static void name(int count, size_t size)  \
+    {                                                   \
+        for (int i = 0; i < count; i++) {               \
+            char *p = malloc(size);                     \
+            if (!p)                                     \
+                abort();                                \
+            memset(p, i & 0xff, size);                  \
+            sink = p;                                   \
+        }                                               \
+    }
+LEAKER(basic_leak)
+LEAKER(crash_allocs)
+LEAKER(child_leak)
+LEAKER(exec_leak)
+LEAKER(thread_leak)
+LEAKER(closefds_leak)
+LEAKER(storm_leak)
+
+static void die(const char *what)
+{
+    fprintf(stderr, "fault-target: %s: %s\n", what, strerror(errno));
+    exit(99);
+}
+
+static void wait_child(pid_t pid, const char *what)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            die("waitpid");
+    if (WIFEXITED(st))
+        printf("%s exited %d\n", what, WEXITSTATUS(st));
+    else
+        printf("%s killed by signal %d\n", what, WTERMSIG(st));
+    fflush(stdout);
+}
+
+/* Waits for one byte on stdin (the checker's go-ahead). */
+static void wait_stdin(void)
+{
+    char c;
+    while (read(0, &c, 1) < 0 && errno == EINTR)
+        ;
+}
+
+/* ---- crashes ---- */
+
+static int mode_crash(int how)
+{
+    crash_allocs(100, 7777);
+    printf("ready\n");
+    fflush(stdout);
+    wait_stdin();
+    if (how == 0) {
+        volatile int *volatile nowhere = NULL;
+        *nowhere = 1;
+    }
+    abort();
+}
+
+/* ---- a steady allocator, for SIGKILL ---- */
+
+static int mode_spin(void)
+{
+    printf("spinning %ld\n", (long)getpid());
+    fflush(stdout);
+    for (unsigned long i = 0;; i++) {
+        char *p = malloc(7777);
+        if (!p)
+            abort();
+        p[0] = (char)i;
+        sink = p;
+        free(p);
+        if (i % 64 == 0) {
+            struct timespec ts = { 0, 100000 }; /* 0.1 ms: keeps the event rate moderate */
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+/* ---- fork from a multi-threaded program ---- */
+
+static void *churn(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&stop_flag, __ATOMIC_RELAXED)) {
+        void *p = malloc(96);
+        sink = p;
+        free(p);
+    }
+    return NULL;
+}
+
+static int mode_forkmt(void)
+{
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        if (pthread_create(&th[i], NULL, churn, NULL) != 0)
+            die("pthread_create");
+    basic_leak(1, 1234);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        child_leak(3, 5555);
+        printf("child done\n");
+        exit(0);
+    }
+    wait_child(pid, "child");
+    __atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    printf("parent done\n");
+    return 0;
+}
+
+/* ---- exec'd images ---- */
+
+static int mode_leak_exit(void)
+{
+    exec_leak(2, 4444);
+    printf("exec'd image done\n");
+    return 0;
+}
+
+static int mode_forkexec(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        execl("/bin/true", "true", (char *)NULL);
+        _exit(127);
+    }
+    wait_child(pid, "/bin/true");
+    pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        execl(self_path, self_path, "leak-exit", (char *)NULL);
+        _exit(127);
+    }
+    wait_child(pid, "fork+exec");
+    return 0;
+}
+
+static int mode_vfork(void)
+{
+    fflush(stdout);
+    pid_t pid = vfork();
+    if (pid < 0)
+        die("vfork");
+    if (pid == 0) {
+        execl(self_path, self_path, "leak-exit", (char *)NULL);
+        _exit(127);
+    }
+    wait_child(pid, "vfork+exec");
+    return 0;
+}
+
+static int mode_spawn(void)
+{
+    fflush(stdout);
+    pid_t pid;
+    char *argv[] = { (char *)self_path, "leak-exit", NULL };
+    int err = posix_spawn(&pid, self_path, NULL, NULL, argv, environ);
+    if (err) {
+        errno = err;
+        die("posix_spawn");
+    }
+    wait_child(pid, "posix_spawn");
+    return 0;
+}
+
+/* ---- exit from a thread ---- */
+
+static void *exiting_thread(void *arg)
+{
+    thread_leak(1, 3333);
+    printf("thread exits\n");
+    fflush(stdout);
+    if (arg)
+        _exit(4);
+    exit(3);
+}
+
+static int mode_thread_exit(int underscore)
+{
+    pthread_t th;
+    if (pthread_create(&th, NULL, exiting_thread, underscore ? (void *)1 : NULL) != 0)
+        die("pthread_create");
+    pthread_join(th, NULL); /* never returns: the thread ends the process */
+    printf("not reached\n");
+    return 0;
+}
+
+/* ---- malloc in a signal handler ---- */
+
+static volatile sig_atomic_t signals;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    /* A size class of its own (tcache bin untouched by the main loop), warmed
+     * up before the timer starts: the handler never takes the arena lock. */
+    void *p = malloc(200);
+    sink = p;
+    free(p);
+    signals++;
+}
+
+static int mode_sigmalloc(void)
+{
+    free(malloc(200));
+    free(malloc(48));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
+    if (setitimer(ITIMER_REAL, &it, NULL) != 0)
+        die("setitimer");
+    unsigned long i = 0;
+    while (signals < 300 || i < 200000) {
+        void *p = malloc(48);
+        sink = p;
+        free(p);
+        i++;
+    }
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_REAL, &off, NULL);
+    printf("done: at least 300 signals and 200000 iterations\n");
+    return 0;
+}
+
+/* ---- a daemon that closes every descriptor ---- */
+
+NOINLINE static int open_devnull(void)
+{
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd < 0)
+        die("open /dev/null");
+    return fd;
+}
+
+static int mode_closefds(void)
+{
+    for (int fd = 3; fd <= 1024; fd++)
+        close(fd);
+    if (close_range(3, ~0U, 0) != 0)
+        die("close_range");
+    closefds_leak(2, 6666);
+    int fds[5];
+    for (int i = 0; i < 5; i++)
+        fds[i] = open_devnull();
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    printf("daemon done\n");
+    return 0;
+}
+
+/* ---- a lot of events (for a full disk) ---- */
+
+static int mode_many(void)
+{
+    for (int i = 0; i < 300000; i++) {
+        void *p = malloc(64);
+        sink = p;
+        free(p);
+    }
+    basic_leak(3, 6666);
+    printf("many done\n");
+    return 0;
+}
+
+/* ---- dlopen / dlclose in a loop ---- */
+
+typedef void *(*plugin_fn)(size_t, int *);
+
+static int mode_dlloop(const char *plugin)
+{
+    for (int i = 0; i < 100; i++) {
+        void *h = dlopen(plugin, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            fprintf(stderr, "fault-target: dlopen: %s\n", dlerror());
+            return 1;
+        }
+        plugin_fn fn = (plugin_fn)(void (*)(void))dlsym(h, "plugin_leak");
+        int line;
+        if (!fn || !fn(2000, &line))
+            return 1;
+        if (dlclose(h) != 0)
+            return 1;
+    }
+    printf("dlloop done\n");
+    return 0;
+}
+
+/* ---- 64 threads churning allocations and descriptors ---- */
+
+#define CHURN_THREADS 64
+#define CHURN_ITERS 1000
+
+static void *churn_fds(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < CHURN_ITERS; i++) {
+        char *p = malloc(7777);
+        if (!p)
+            abort();
+        p[0] = (char)i;
+        sink = p;
+        int fd = open_devnull();
+        close(fd);
+        free(p);
+    }
+    thread_leak(1, 7777);
+    return NULL;
+}
+
+static int mode_threads64(void)
+{
+    pthread_t th[CHURN_THREADS];
+    for (int i = 0; i < CHURN_THREADS; i++)
+        if (pthread_create(&th[i], NULL, churn_fds, NULL) != 0)
+            die("pthread_create");
+    for (int i = 0; i < CHURN_THREADS; i++)
+        pthread_join(th[i], NULL);
+    printf("%d threads x %d iterations done\n", CHURN_THREADS, CHURN_ITERS);
+    return 0;
+}
+
+/* ---- a fork storm ---- */
+
+#define STORM 50
+
+static int mode_forkstorm(void)
+{
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&th[i], NULL, churn, NULL) != 0)
+            die("pthread_create");
+    fflush(stdout);
+    pid_t pids[STORM];
+    for (int i = 0; i < STORM; i++) {
+        pids[i] = fork();
+        if (pids[i] < 0)
+            die("fork");
+        if (pids[i] == 0) {
+            storm_leak(1, 4321);
+            exit(i % 7);
+        }
+    }
+    int bad = 0;
+    for (int i = 0; i < STORM; i++) {
+        int st;
+        while (waitpid(pids[i], &st, 0) < 0)
+            if (errno != EINTR)
+                die("waitpid");
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != i % 7)
+            bad++;
+    }
+    __atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    printf("%d children, %d with a wrong status\n", STORM, bad);
+    return bad != 0;
+}
+
+/* ---- plain ---- */
+
+static int mode_basic(void)
+{
+    basic_leak(3, 6666);
+    int fd = open_devnull();
+    printf("basic done (fd %s)\n", fd >= 0 ? "open" : "failed");
+    fprintf(stderr, "basic: a line on stderr\n");
+    return 5;
+}
+
+int main(int argc, char **argv)
+{
+    self_path = argv[0];
+    const char *m = argc > 1 ? argv[1] : "";
+    if (!strcmp(m, "basic"))
+        return mode_basic();
+    if (!strcmp(m, "segv"))
+        return mode_crash(0);
+    if (!strcmp(m, "abort"))
+        return mode_crash(1);
+    if (!strcmp(m, "spin"))
+        return mode_spin();
+    if (!strcmp(m, "forkmt"))
+        return mode_forkmt();
+    if (!strcmp(m, "leak-exit"))
+        return mode_leak_exit();
+    if (!strcmp(m, "forkexec"))
+        return mode_forkexec();
+    if (!strcmp(m, "vfork"))
+        return mode_vfork();
+    if (!strcmp(m, "spawn"))
+        return mode_spawn();
+    if (!strcmp(m, "thread-exit"))
+        return mode_thread_exit(0);
+    if (!strcmp(m, "thread-_exit"))
+        return mode_thread_exit(1);
+    if (!strcmp(m, "sigmalloc"))
+        return mode_sigmalloc();
+    if (!strcmp(m, "closefds"))
+        return mode_closefds();
+    if (!strcmp(m, "many"))
+        return mode_many();
+    if (!strcmp(m, "dlloop") && argc > 2)
+        return mode_dlloop(argv[2]);
+    if (!strcmp(m, "threads64"))
+        return mode_threads64();
+    if (!strcmp(m, "forkstorm"))
+        return mode_forkstorm();
+    fprintf(stderr, "usage: %s MODE (basic segv abort spin forkmt leak-exit forkexec vfork spawn thread-exit\n"
+                    "       thread-_exit sigmalloc closefds many dlloop PLUGIN threads64 forkstorm)\n",
+            argv[0]);
+    return 2;
+}
