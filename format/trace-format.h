@@ -50,9 +50,12 @@ enum trace_clock {
 
 /* ---- Fields ------------------------------------------------------------ */
 
-/* Each field type is one column of an event chunk (FORMAT.md §4), in this order. */
+/* Field types (FORMAT.md §4.1). Addresses are coded by their role: one that
+ * becomes live is looked up among addresses recently released in the chunk,
+ * one that is released among addresses recently made live. */
 #define TRACE_FIELD_TYPES(F) \
-    F(ADDR,  "addr")  /* addresses: zigzag delta to the previous address in the column */ \
+    F(ADDR_NEW, "addr_new") /* an address that becomes live */ \
+    F(ADDR_OLD, "addr_old") /* an address that is released */ \
     F(SIZE,  "size")  /* byte counts: plain varint */ \
     F(STACK, "stack") /* stack dictionary id, 0 = none */ \
     F(STR,   "str")   /* string dictionary id, 0 = none */ \
@@ -66,7 +69,32 @@ typedef enum trace_field_type {
     TRACE_FIELD_COUNT
 } trace_field_type;
 
-#define TRACE_COLUMN_COUNT (TRACE_FIELD_COUNT - 1)
+/* The columns of an event chunk, in payload order. */
+typedef enum trace_column {
+    TRACE_COL_TS,        /* timestamp deltas */
+    TRACE_COL_ADDR,      /* address distances into the chunk's address windows (0: literal) */
+    TRACE_COL_ADDR_LIT,  /* literal addresses: zigzag delta to the previous literal */
+    TRACE_COL_SIZE,
+    TRACE_COL_STACK,
+    TRACE_COL_STR,
+    TRACE_COL_U64,
+    TRACE_COLUMNS
+} trace_column;
+
+/* Addresses a distance can reach back, per window. */
+#define TRACE_ADDR_WINDOW 4096u
+
+static inline trace_column trace_field_column(trace_field_type t)
+{
+    switch (t) {
+    case TRACE_FIELD_ADDR_NEW:
+    case TRACE_FIELD_ADDR_OLD: return TRACE_COL_ADDR;
+    case TRACE_FIELD_SIZE: return TRACE_COL_SIZE;
+    case TRACE_FIELD_STACK: return TRACE_COL_STACK;
+    case TRACE_FIELD_STR: return TRACE_COL_STR;
+    default: return TRACE_COL_U64;
+    }
+}
 
 /* ---- The one table of record kinds ---------------------------------------
  *
@@ -77,9 +105,9 @@ typedef enum trace_field_type {
  * listed in TRACE_DICT_KINDS with their own row encoding (FORMAT.md §5).
  */
 #define TRACE_EVENT_KINDS(X, F) \
-    X(ALLOC,       1, "alloc",       F(ADDR, addr, "ptr") F(SIZE, size, "size") F(STACK, stack, "stack")) \
-    X(FREE,        2, "free",        F(ADDR, addr, "ptr")) \
-    X(REALLOC,     3, "realloc",     F(ADDR, addr, "old") F(ADDR, addr2, "new") F(SIZE, size, "size") F(STACK, stack, "stack")) \
+    X(ALLOC,       1, "alloc",       F(ADDR_NEW, addr, "ptr") F(SIZE, size, "size") F(STACK, stack, "stack")) \
+    X(FREE,        2, "free",        F(ADDR_OLD, addr, "ptr")) \
+    X(REALLOC,     3, "realloc",     F(ADDR_OLD, addr, "old") F(ADDR_NEW, addr2, "new") F(SIZE, size, "size") F(STACK, stack, "stack")) \
     X(RES_OPEN,    4, "res_open",    F(STR, str, "kind") F(U64, value, "handle") F(SIZE, size, "size") F(STACK, stack, "stack")) \
     X(RES_CLOSE,   5, "res_close",   F(STR, str, "kind") F(U64, value, "handle")) \
     X(GC_BEGIN,    6, "gc_begin",    F(STR, str, "reason")) \

@@ -40,9 +40,12 @@ struct trace_chunk {
     /* cursor */
     uint32_t done;
     const uint8_t *kinds;
-    const uint8_t *cur[TRACE_COLUMN_COUNT + 1], *end[TRACE_COLUMN_COUNT + 1]; /* [0] = ts */
+    const uint8_t *cur[TRACE_COLUMNS], *end[TRACE_COLUMNS];
     const uint8_t *dict_cur, *dict_end;
-    uint64_t ts, prev_addr;
+    uint64_t ts, prev_lit;
+    /* The last TRACE_ADDR_WINDOW addresses made live / released in the chunk. */
+    uint64_t *live_win, *released_win;
+    uint64_t live_n, released_n;
 };
 
 static trace_status set_error(trace_error *e, trace_status st, uint64_t offset, const char *fmt, ...)
@@ -299,10 +302,13 @@ trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)
 trace_chunk *trace_chunk_new(void)
 {
     trace_chunk *c = calloc(1, sizeof *c);
-    if (c)
-        c->frames = malloc(TRACE_STACK_DEPTH_MAX * sizeof *c->frames);
-    if (c && !c->frames) {
-        free(c);
+    if (!c)
+        return NULL;
+    c->frames = malloc(TRACE_STACK_DEPTH_MAX * sizeof *c->frames);
+    c->live_win = malloc(TRACE_ADDR_WINDOW * sizeof *c->live_win);
+    c->released_win = malloc(TRACE_ADDR_WINDOW * sizeof *c->released_win);
+    if (!c->frames || !c->live_win || !c->released_win) {
+        trace_chunk_free(c);
         return NULL;
     }
     return c;
@@ -315,6 +321,8 @@ void trace_chunk_free(trace_chunk *c)
     free(c->comp);
     free(c->raw);
     free(c->frames);
+    free(c->live_win);
+    free(c->released_win);
     free(c);
 }
 
@@ -437,7 +445,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
         }
     }
     p += n;
-    for (int col = 0; col <= TRACE_COLUMN_COUNT; col++) {
+    for (int col = 0; col < TRACE_COLUMNS; col++) {
         uint64_t len;
         if (!trace_get_varint(&p, e, &len) || len > (uint64_t)(e - p))
             return c->ci.count = 0, payload_error(c, p, "column length runs past the payload");
@@ -448,7 +456,8 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     if (p != e)
         return c->ci.count = 0, payload_error(c, p, "trailing bytes after the last column");
     c->ts = ci->first_ts;
-    c->prev_addr = 0;
+    c->prev_lit = 0;
+    c->live_n = c->released_n = 0;
     return TRACE_OK;
 }
 
@@ -540,7 +549,7 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
     if (c->ci.kind == TRACE_CHUNK_DICT)
         return next_dict(c, ev);
     if (c->done >= c->ci.count) {
-        for (int col = 0; col <= TRACE_COLUMN_COUNT; col++)
+        for (int col = 0; col < TRACE_COLUMNS; col++)
             if (c->cur[col] != c->end[col])
                 return payload_error(c, c->cur[col], "column has bytes left over after the last event");
         if (c->ci.count && c->ts != c->ci.last_ts)
@@ -559,13 +568,30 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
     ev->ts = c->ts;
     const trace_kind_info *k = trace_kind_get(kind);
     for (const trace_field_info *f = k->fields; f->type != TRACE_FIELD_NONE; f++) {
-        int col = f->type; /* column index: ts is 0, field types start at 1 */
+        trace_column col = trace_field_column(f->type);
         uint64_t v;
         if (!trace_get_varint(&c->cur[col], c->end[col], &v))
             return payload_error(c, c->cur[col], "field column ends early");
-        if (f->type == TRACE_FIELD_ADDR) {
-            v = c->prev_addr + (uint64_t)trace_unzigzag(v);
-            c->prev_addr = v;
+        if (col == TRACE_COL_ADDR) {
+            bool live = f->type == TRACE_FIELD_ADDR_NEW;
+            /* A distance into the window of the opposite role, or 0 and a literal. */
+            const uint64_t *win = live ? c->released_win : c->live_win;
+            uint64_t n = live ? c->released_n : c->live_n;
+            if (v) {
+                if (v > n || v > TRACE_ADDR_WINDOW)
+                    return payload_error(c, c->cur[col], "address distance reaches outside the window");
+                v = win[(n - v) % TRACE_ADDR_WINDOW];
+            } else {
+                uint64_t z;
+                if (!trace_get_varint(&c->cur[TRACE_COL_ADDR_LIT], c->end[TRACE_COL_ADDR_LIT], &z))
+                    return payload_error(c, c->cur[TRACE_COL_ADDR_LIT], "address column ends early");
+                v = c->prev_lit + (uint64_t)trace_unzigzag(z);
+                c->prev_lit = v;
+            }
+            if (live)
+                c->live_win[c->live_n++ % TRACE_ADDR_WINDOW] = v;
+            else
+                c->released_win[c->released_n++ % TRACE_ADDR_WINDOW] = v;
         } else if (f->type == TRACE_FIELD_STACK && v > c->r->stacks_defined) {
             return payload_error(c, c->cur[col], "stack id is not defined");
         } else if (f->type == TRACE_FIELD_STR && v > c->r->strings_defined) {

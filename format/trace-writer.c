@@ -43,6 +43,35 @@ static inline void buf_bytes(bytebuf *b, const void *p, size_t n)
     b->len += n;
 }
 
+/* Finds an address among the last TRACE_ADDR_WINDOW pushed in the open
+ * chunk. Direct-mapped: a collision only costs a literal, never a wrong
+ * distance, since the reader keeps the exact window. Positions count from
+ * the writer's creation, so a new chunk needs no clearing, only `start`. */
+#define ADDR_INDEX_SLOTS 8192u
+typedef struct addr_index {
+    uint64_t pos, start;   /* next position; first position of the open chunk */
+    struct {
+        uint64_t addr, pos;
+    } slot[ADDR_INDEX_SLOTS];
+} addr_index;
+
+static inline uint32_t addr_slot(uint64_t a) { return (uint32_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 51); }
+
+/* Distance back to `a` (1 = the last address pushed), or 0. */
+static inline uint64_t addr_find(const addr_index *x, uint64_t a)
+{
+    const __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
+    if (s->addr == a && s->pos >= x->start && x->pos - s->pos <= TRACE_ADDR_WINDOW && s->pos < x->pos)
+        return x->pos - s->pos;
+    return 0;
+}
+
+static inline void addr_push(addr_index *x, uint64_t a)
+{
+    x->slot[addr_slot(a)].addr = a;
+    x->slot[addr_slot(a)].pos = x->pos++;
+}
+
 struct trace_writer {
     int fd;
     trace_status status;   /* first error; once set, nothing more is written */
@@ -56,9 +85,12 @@ struct trace_writer {
     uint32_t thread, count;
     uint64_t first_ts, prev_ts;
     uint64_t max_ts;       /* over all chunks, for the END chunk */
-    uint64_t prev_addr;
-    bytebuf kinds, ts;
-    bytebuf col[TRACE_COLUMN_COUNT];
+    uint64_t prev_lit;     /* previous literal address */
+    bytebuf kinds;
+    bytebuf col[TRACE_COLUMNS];
+    /* Where each recent address was seen: one index of addresses made live,
+     * one of addresses released (FORMAT.md §4.1). */
+    addr_index live_idx, released_idx;
 
     /* buffered dictionary records */
     bytebuf dict;
@@ -169,17 +201,15 @@ static trace_status flush_events(trace_writer *w)
 {
     if (!w->open)
         return w->status;
-    size_t need = TRACE_VARINT_MAX + w->kinds.len + w->ts.len + TRACE_VARINT_MAX;
-    for (int c = 0; c < TRACE_COLUMN_COUNT; c++)
+    size_t need = TRACE_VARINT_MAX + w->kinds.len;
+    for (int c = 0; c < TRACE_COLUMNS; c++)
         need += TRACE_VARINT_MAX + w->col[c].len;
     w->raw.len = 0;
     if (!buf_reserve(&w->raw, need))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     buf_varint(&w->raw, w->count);
     buf_bytes(&w->raw, w->kinds.data, w->kinds.len);
-    buf_varint(&w->raw, w->ts.len);
-    buf_bytes(&w->raw, w->ts.data, w->ts.len);
-    for (int c = 0; c < TRACE_COLUMN_COUNT; c++) {
+    for (int c = 0; c < TRACE_COLUMNS; c++) {
         buf_varint(&w->raw, w->col[c].len);
         buf_bytes(&w->raw, w->col[c].data, w->col[c].len);
     }
@@ -190,8 +220,8 @@ static trace_status flush_events(trace_writer *w)
         w->max_ts = w->prev_ts;
     w->open = false;
     w->count = 0;
-    w->kinds.len = w->ts.len = 0;
-    for (int c = 0; c < TRACE_COLUMN_COUNT; c++)
+    w->kinds.len = 0;
+    for (int c = 0; c < TRACE_COLUMNS; c++)
         w->col[c].len = 0;
     return st;
 }
@@ -250,6 +280,9 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
         return TRACE_ERR_NOMEM;
     }
     w->fd = fd;
+    /* Positions start at 1: a slot never written (position 0) never matches. */
+    w->live_idx.pos = w->live_idx.start = 1;
+    w->released_idx.pos = w->released_idx.start = 1;
     w->time_unit_ns = info->time_unit_ns ? info->time_unit_ns : 1;
     w->next_string = w->next_stack = 1;
     trace_status st = write_file_header(w, info);
@@ -348,18 +381,29 @@ trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias
 }
 
 /* Column appenders, one per field type; room was reserved at chunk start. */
-static inline void put_ADDR(trace_writer *w, uint64_t v)
+static inline void put_col(trace_writer *w, trace_column c, uint64_t v)
 {
-    bytebuf *b = &w->col[TRACE_FIELD_ADDR - 1];
-    b->len += trace_put_varint(b->data + b->len, trace_zigzag((int64_t)(v - w->prev_addr)));
-    w->prev_addr = v;
+    bytebuf *b = &w->col[c];
+    b->len += trace_put_varint(b->data + b->len, v);
 }
-#define PLAIN_COLUMN(type) \
-    static inline void put_##type(trace_writer *w, uint64_t v) \
-    { \
-        bytebuf *b = &w->col[TRACE_FIELD_##type - 1]; \
-        b->len += trace_put_varint(b->data + b->len, v); \
+
+/* An address: its distance back in the window of the opposite role, or 0
+ * and a literal. Then it joins the window of its own role. */
+static inline void put_addr(trace_writer *w, uint64_t v, const addr_index *lookup, addr_index *own)
+{
+    uint64_t d = addr_find(lookup, v);
+    put_col(w, TRACE_COL_ADDR, d);
+    if (!d) {
+        put_col(w, TRACE_COL_ADDR_LIT, trace_zigzag((int64_t)(v - w->prev_lit)));
+        w->prev_lit = v;
     }
+    addr_push(own, v);
+}
+
+static inline void put_ADDR_NEW(trace_writer *w, uint64_t v) { put_addr(w, v, &w->released_idx, &w->live_idx); }
+static inline void put_ADDR_OLD(trace_writer *w, uint64_t v) { put_addr(w, v, &w->live_idx, &w->released_idx); }
+#define PLAIN_COLUMN(type) \
+    static inline void put_##type(trace_writer *w, uint64_t v) { put_col(w, TRACE_COL_##type, v); }
 PLAIN_COLUMN(SIZE)
 PLAIN_COLUMN(STACK)
 PLAIN_COLUMN(STR)
@@ -373,15 +417,17 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
 {
     /* Reserve room for a full chunk once, so appending needs no checks. */
     size_t n = TRACE_WRITER_CHUNK_EVENTS;
-    if (!buf_reserve(&w->kinds, n) || !buf_reserve(&w->ts, n * TRACE_VARINT_MAX))
+    if (!buf_reserve(&w->kinds, n))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
-    for (int c = 0; c < TRACE_COLUMN_COUNT; c++)
+    for (int c = 0; c < TRACE_COLUMNS; c++)
         if (!buf_reserve(&w->col[c], n * TRACE_VARINT_MAX * MAX_FIELDS_PER_COLUMN))
             return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     w->open = true;
     w->thread = thread;
     w->first_ts = w->prev_ts = ts;
-    w->prev_addr = 0;
+    w->prev_lit = 0;
+    w->live_idx.start = w->live_idx.pos;
+    w->released_idx.start = w->released_idx.pos;
     return TRACE_OK;
 }
 
@@ -407,7 +453,7 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
     if (ts < w->prev_ts)
         ts = w->prev_ts;
     w->kinds.data[w->kinds.len++] = (uint8_t)ev->kind;
-    w->ts.len += trace_put_varint(w->ts.data + w->ts.len, (ts - w->prev_ts) / w->time_unit_ns);
+    put_col(w, TRACE_COL_TS, (ts - w->prev_ts) / w->time_unit_ns);
     w->prev_ts = ts;
 
     /* The fields of each kind, straight from the one table. */
@@ -427,8 +473,7 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
 static void writer_free(trace_writer *w)
 {
     free(w->kinds.data);
-    free(w->ts.data);
-    for (int c = 0; c < TRACE_COLUMN_COUNT; c++)
+    for (int c = 0; c < TRACE_COLUMNS; c++)
         free(w->col[c].data);
     free(w->dict.data);
     free(w->raw.data);

@@ -144,3 +144,10 @@ void ls_modules_reset(void)
     M.count = 0;
     M.scanned = false;
 }
+
+void ls_modules_forget(void)
+{
+    M.known = NULL; /* may have been mid-update in the parent's writer thread */
+    M.count = M.cap = 0;
+    M.scanned = false;
+}

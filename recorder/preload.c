@@ -52,7 +52,6 @@
     X(free, void, (void *))                                                \
     X(calloc, void *, (size_t, size_t))                                    \
     X(realloc, void *, (void *, size_t))                                   \
-    X(reallocarray, void *, (void *, size_t, size_t))                      \
     X(posix_memalign, int, (void **, size_t, size_t))                      \
     X(aligned_alloc, void *, (size_t, size_t))                             \
     X(memalign, void *, (size_t, size_t))                                  \
@@ -213,8 +212,9 @@ EXPORT void *calloc(size_t n, size_t m)
 
 /* realloc and reallocarray: the old block's release is recorded before the
  * call (another thread may get the address the moment it returns), the new
- * block after it. */
-static void *resize(void *p, size_t n, size_t m, bool array)
+ * block after it. reallocarray is realloc after an overflow check, as in the
+ * C library (whose reallocarray calls realloc: calling it would record twice). */
+static void *resize(void *p, size_t n, size_t m)
 {
     size_t total;
     if (__builtin_mul_overflow(n, m, &total)) {
@@ -228,12 +228,12 @@ static void *resize(void *p, size_t n, size_t m, bool array)
         return q;
     }
     if (!p) {
-        void *q = array && real_reallocarray ? real_reallocarray(NULL, n, m) : real_realloc(NULL, total);
+        void *q = real_realloc(NULL, total);
         ls_record_alloc((uintptr_t)q, total);
         return q;
     }
     ls_record_free((uintptr_t)p);
-    void *q = array && real_reallocarray ? real_reallocarray(p, n, m) : real_realloc(p, total);
+    void *q = real_realloc(p, total);
     if (q) {
         ls_record_realloc(0, (uintptr_t)q, total);
     } else if (total != 0) {
@@ -244,8 +244,8 @@ static void *resize(void *p, size_t n, size_t m, bool array)
     return q;
 }
 
-EXPORT void *realloc(void *p, size_t n) { return resize(p, n, 1, false); }
-EXPORT void *reallocarray(void *p, size_t n, size_t m) { return resize(p, n, m, true); }
+EXPORT void *realloc(void *p, size_t n) { return resize(p, n, 1); }
+EXPORT void *reallocarray(void *p, size_t n, size_t m) { return resize(p, n, m); }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {

@@ -61,6 +61,7 @@ void ls_unmap(void *p, size_t bytes);
 
 /* One line on stderr, written with write(2): no stdio, no allocation. */
 void ls_warn(const char *a, const char *b, const char *c);
+void ls_warn4(const char *a, const char *b, const char *c, const char *d);
 
 /* ---- recorder.c: entry points for the preload module ---- */
 
@@ -145,5 +146,7 @@ uint32_t ls_unwind(uint64_t *frames, uint32_t max);
  * recording (cheap when nothing was loaded since the last call, unless forced). */
 void ls_modules_scan(trace_writer *w, bool force);
 void ls_modules_reset(void);
+/* In a forked child: drop the parent's list without touching it. */
+void ls_modules_forget(void);
 
 #endif

@@ -85,6 +85,7 @@ static struct {
     uint64_t flush_req, flush_done;
     bool stop_req;
     bool accepting;        /* the writer thread will still process the queue */
+    bool write_failed;     /* writer thread only: the failure was reported */
 
     int out_fd;            /* the trace file's descriptor while recording, else -1 (atomic) */
     pid_t pid;             /* the process that began the recording */
@@ -126,7 +127,12 @@ void ls_unmap(void *p, size_t bytes)
 
 void ls_warn(const char *a, const char *b, const char *c)
 {
-    const char *parts[] = { "leakscope: ", a, b, c, "\n" };
+    ls_warn4(a, b, c, NULL);
+}
+
+void ls_warn4(const char *a, const char *b, const char *c, const char *d)
+{
+    const char *parts[] = { "leakscope: ", a, b, c, d, "\n" };
     int saved = errno;
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
         if (!parts[i])
@@ -536,9 +542,8 @@ static void check_writer(void)
     int expect = ST_ACTIVE;
     if (__atomic_compare_exchange_n(&G.state, &expect, ST_FAILED, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         int e = trace_writer_errno(w);
-        ls_warn("cannot write ", G.path, e ? ": recording stopped" : ": out of memory, recording stopped");
-        if (e)
-            ls_warn(G.path, ": ", strerror(e));
+        G.write_failed = true;
+        ls_warn4("cannot write ", G.path, ": ", e ? strerror(e) : "out of memory");
         pthread_mutex_lock(&G.lock);
         pthread_cond_broadcast(&G.space);
         pthread_mutex_unlock(&G.lock);
@@ -685,7 +690,7 @@ static void *writer_main(void *arg)
     process_queue(list);
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE); /* the close below is ours */
     trace_status st = trace_writer_close(G.w, __atomic_load_n(&G.lost, __ATOMIC_RELAXED));
-    if (st != TRACE_OK && __atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_FAILED)
+    if (st != TRACE_OK && !G.write_failed)
         ls_warn("cannot write ", G.path, ": the end of the trace is missing");
     G.w = NULL;
     tls_state = NULL;
@@ -784,6 +789,7 @@ static int begin_recording(const char *path, bool exclusive)
         G.pid = getpid();
         G.lost = 0;
         G.stop_req = false;
+        G.write_failed = false;
         G.accepting = true;
         G.flush_req = G.flush_done = 0;
         if (!G.base_path[0])
@@ -874,6 +880,15 @@ static void begin_pending_child(void)
  * event (a child that only execs creates no file). */
 static void atfork_prepare(void)
 {
+    /* Other fork handlers may allocate while we hold the locks: the guard
+     * keeps this thread from recording (and from taking them again). */
+    thread_state *ts = tls_state;
+    if (!ts && (ts = ls_map(sizeof *ts)) != NULL) {
+        ts->tid = (uint32_t)gettid();
+        tls_state = ts;
+    }
+    if (ts)
+        ts->guard++;
     pthread_mutex_lock(&G.lock);
     ls_intern_lock();
 }
@@ -882,16 +897,25 @@ static void atfork_parent(void)
 {
     ls_intern_unlock();
     pthread_mutex_unlock(&G.lock);
+    if (tls_state)
+        tls_state->guard--;
 }
 
 static void atfork_child(void)
 {
     ls_intern_unlock();
     int st = __atomic_load_n(&G.state, __ATOMIC_RELAXED);
+    __atomic_store_n(&G.state, ST_IDLE, __ATOMIC_SEQ_CST);
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELAXED);
+    if (tls_state)
+        tls_state->tid = (uint32_t)gettid(); /* the child's thread has an id of its own */
     if (G.w) {
-        trace_writer_abandon(G.w); /* closes the parent's descriptor in the child only */
+        /* The parent's writer thread may have been changing the writer's
+         * buffers at the moment of the fork: the child touches none of that
+         * memory (it stays, unused), it only closes its copy of the file. */
+        syscall(SYS_close, trace_writer_fd(G.w));
         G.w = NULL;
+        ls_modules_forget();
     }
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELAXED);
     /* Only the forking thread exists in the child: forget the other states
@@ -914,10 +938,16 @@ static void atfork_child(void)
     G.q_head = G.q_tail = NULL;
     G.accepting = false;
     G.stop_req = false;
-    __atomic_store_n(&G.state, ST_IDLE, __ATOMIC_SEQ_CST);
     if ((st == ST_ACTIVE || st == ST_FAILED) && __atomic_load_n(&G.follow_fork, __ATOMIC_RELAXED))
         __atomic_store_n(&G.pending_child, true, __ATOMIC_SEQ_CST);
+    /* The parent's writer thread may have been waiting on these: in the child
+     * their waiter bookkeeping names a thread that does not exist. */
+    pthread_cond_init(&G.wake, NULL);
+    pthread_cond_init(&G.space, NULL);
+    pthread_cond_init(&G.flushed, NULL);
     pthread_mutex_unlock(&G.lock);
+    if (tls_state)
+        tls_state->guard--;
 }
 
 int ls_output_fd(void) { return __atomic_load_n(&G.out_fd, __ATOMIC_ACQUIRE); }

@@ -32,7 +32,7 @@ with tempfile.TemporaryDirectory() as tmp:
     sites = [[f["function"] for f in l["stack"]] for l in r["leaks"]]
     check(sites and "cache_insert_static" in sites[0], f"the biggest leak is the static cache ({sites[:1]})")
     static = sum(l["bytes"] for l, s in zip(r["leaks"], sites) if "cache_insert_static" in s)
-    check(static > r["leaked_bytes"] * 0.8, f"cache_insert_static holds most leaked bytes ({static}/{r['leaked_bytes']})")
+    check(static > r["leaked_bytes"] * 0.5, f"cache_insert_static holds most leaked bytes ({static}/{r['leaked_bytes']})")
     fds = [o for o in r["open_resources"] if o["kind"] == "fd"]
     check(fds and fds[0]["stack"][0]["function"] == "open_log", "leaked fds come from open_log")
     check(r["resources"]["open_at_end"] >= 1 and r["resources"]["closed"] >= 1, f"resources {r['resources']}")

@@ -79,6 +79,11 @@ static void write_sample(const char *path, bool big)
     add(w, 0, (trace_event){ .kind = TRACE_FREE, .ts = 1001, .addr = 0x7fffdeadbeefull });
     add(w, 0, (trace_event){ .kind = TRACE_FREE, .ts = 999, .addr = 0 }); /* back in time: clamped */
     add(w, 1, (trace_event){ .kind = TRACE_REALLOC, .ts = 5, .addr = 1, .addr2 = UINT64_MAX - 1, .size = 1, .stack = 1 });
+    /* old 0 ("already freed") after addresses entered the windows */
+    add(w, 1, (trace_event){ .kind = TRACE_REALLOC, .ts = 5, .addr = 0, .addr2 = 0x1000, .size = 2, .stack = 1 });
+    add(w, 1, (trace_event){ .kind = TRACE_FREE, .ts = 5, .addr = 0x1000 });
+    add(w, 1, (trace_event){ .kind = TRACE_ALLOC, .ts = 5, .addr = 0x1000, .size = 3, .stack = 1 });
+    add(w, 1, (trace_event){ .kind = TRACE_FREE, .ts = 5, .addr = UINT64_MAX - 1 });
     add(w, 1, (trace_event){ .kind = TRACE_RES_OPEN, .ts = 6, .str = 1, .value = UINT64_MAX, .size = 4096, .stack = 3 });
     add(w, 1, (trace_event){ .kind = TRACE_RES_CLOSE, .ts = 7, .str = 1, .value = UINT64_MAX });
     add(w, 2, (trace_event){ .kind = TRACE_GC_BEGIN, .ts = 100, .str = 0 });
@@ -265,7 +270,7 @@ static void test_unknown_chunks(void)
     CHECK(read_all(out, NULL, &events, &complete, &skipped) == TRACE_END);
     CHECK_EQ_U64(skipped, 2);
     CHECK(complete);
-    CHECK_EQ_U64(events, 14);
+    CHECK_EQ_U64(events, 18);
 
     /* A foreign file and an empty file: NOT_TRACE at offset 0. */
     write_file(out, (const uint8_t *)"#!/bin/sh\necho hello, this is not a trace file at all\n", 54);
