@@ -72,7 +72,8 @@ typedef enum trace_field_type {
 /* The columns of an event chunk, in payload order. */
 typedef enum trace_column {
     TRACE_COL_TS,        /* timestamp deltas */
-    TRACE_COL_ADDR,      /* address distances into the chunk's address windows (0: literal) */
+    TRACE_COL_ADDR_NEW,  /* addresses made live: distance into the released window (0: literal) */
+    TRACE_COL_ADDR_OLD,  /* addresses released: distance into the live window (0: literal) */
     TRACE_COL_ADDR_LIT,  /* literal addresses: zigzag delta to the previous literal */
     TRACE_COL_SIZE,
     TRACE_COL_STACK,
@@ -87,8 +88,8 @@ typedef enum trace_column {
 static inline trace_column trace_field_column(trace_field_type t)
 {
     switch (t) {
-    case TRACE_FIELD_ADDR_NEW:
-    case TRACE_FIELD_ADDR_OLD: return TRACE_COL_ADDR;
+    case TRACE_FIELD_ADDR_NEW: return TRACE_COL_ADDR_NEW;
+    case TRACE_FIELD_ADDR_OLD: return TRACE_COL_ADDR_OLD;
     case TRACE_FIELD_SIZE: return TRACE_COL_SIZE;
     case TRACE_FIELD_STACK: return TRACE_COL_STACK;
     case TRACE_FIELD_STR: return TRACE_COL_STR;

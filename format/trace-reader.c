@@ -572,7 +572,7 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
         uint64_t v;
         if (!trace_get_varint(&c->cur[col], c->end[col], &v))
             return payload_error(c, c->cur[col], "field column ends early");
-        if (col == TRACE_COL_ADDR) {
+        if (col == TRACE_COL_ADDR_NEW || col == TRACE_COL_ADDR_OLD) {
             bool live = f->type == TRACE_FIELD_ADDR_NEW;
             /* A distance into the window of the opposite role, or 0 and a literal. */
             const uint64_t *win = live ? c->released_win : c->live_win;

@@ -389,10 +389,11 @@ static inline void put_col(trace_writer *w, trace_column c, uint64_t v)
 
 /* An address: its distance back in the window of the opposite role, or 0
  * and a literal. Then it joins the window of its own role. */
-static inline void put_addr(trace_writer *w, uint64_t v, const addr_index *lookup, addr_index *own)
+static inline void put_addr(trace_writer *w, trace_column col, uint64_t v, const addr_index *lookup,
+                            addr_index *own)
 {
     uint64_t d = addr_find(lookup, v);
-    put_col(w, TRACE_COL_ADDR, d);
+    put_col(w, col, d);
     if (!d) {
         put_col(w, TRACE_COL_ADDR_LIT, trace_zigzag((int64_t)(v - w->prev_lit)));
         w->prev_lit = v;
@@ -400,8 +401,14 @@ static inline void put_addr(trace_writer *w, uint64_t v, const addr_index *looku
     addr_push(own, v);
 }
 
-static inline void put_ADDR_NEW(trace_writer *w, uint64_t v) { put_addr(w, v, &w->released_idx, &w->live_idx); }
-static inline void put_ADDR_OLD(trace_writer *w, uint64_t v) { put_addr(w, v, &w->live_idx, &w->released_idx); }
+static inline void put_ADDR_NEW(trace_writer *w, uint64_t v)
+{
+    put_addr(w, TRACE_COL_ADDR_NEW, v, &w->released_idx, &w->live_idx);
+}
+static inline void put_ADDR_OLD(trace_writer *w, uint64_t v)
+{
+    put_addr(w, TRACE_COL_ADDR_OLD, v, &w->live_idx, &w->released_idx);
+}
 #define PLAIN_COLUMN(type) \
     static inline void put_##type(trace_writer *w, uint64_t v) { put_col(w, TRACE_COL_##type, v); }
 PLAIN_COLUMN(SIZE)

@@ -92,6 +92,7 @@ static struct {
     bool follow_fork;      /* a forked child starts its own trace (atomic) */
     bool pending_child;    /* set in a forked child: begin its trace at its first event (atomic) */
     bool atfork_ready;
+    bool wake_ready;
     char base_path[PATH_MAX]; /* the first recording's path: children derive theirs from it */
 } G = {
     .out_fd = -1,
@@ -734,6 +735,16 @@ static int create_output(const char *path, bool exclusive, const trace_file_info
     return trace_writer_fdopen(fd, info, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
 }
 
+/* The writer's timed wait measures CLOCK_MONOTONIC, like its deadlines. */
+static void init_wake_cond(void)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&G.wake, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
 static void atfork_prepare(void);
 static void atfork_parent(void);
 static void atfork_child(void);
@@ -763,7 +774,7 @@ static int begin_recording(const char *path, bool exclusive)
     trace_file_info info;
     memset(&info, 0, sizeof info);
     info.pid = (uint32_t)getpid();
-    info.time_unit_ns = 1;
+    info.time_unit_ns = (uint32_t)env_u64("LEAKSCOPE_TIME_UNIT_NS", 1, 1, 1000);
     info.start_ts = ls_now();
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
@@ -776,6 +787,10 @@ static int begin_recording(const char *path, bool exclusive)
 
     if (!G.key_ready && pthread_key_create(&G.key, thread_exit) == 0)
         G.key_ready = true;
+    if (!G.wake_ready) {
+        init_wake_cond(); /* no thread waits on it yet */
+        G.wake_ready = true;
+    }
     if (!G.atfork_ready && pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0)
         G.atfork_ready = true;
     trace_writer *w = NULL;
@@ -942,7 +957,7 @@ static void atfork_child(void)
         __atomic_store_n(&G.pending_child, true, __ATOMIC_SEQ_CST);
     /* The parent's writer thread may have been waiting on these: in the child
      * their waiter bookkeeping names a thread that does not exist. */
-    pthread_cond_init(&G.wake, NULL);
+    init_wake_cond();
     pthread_cond_init(&G.space, NULL);
     pthread_cond_init(&G.flushed, NULL);
     pthread_mutex_unlock(&G.lock);

@@ -61,7 +61,7 @@ static void dump_record(const trace_event *ev)
     for (const trace_field_info *f = k ? k->fields : NULL; f && f->type != TRACE_FIELD_NONE; f++) {
         uint64_t v;
         memcpy(&v, (const unsigned char *)ev + f->offset, sizeof v);
-        if (trace_field_column(f->type) == TRACE_COL_ADDR)
+        if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD)
             printf(" %s=0x%llx", f->name, (unsigned long long)v);
         else
             printf(" %s=%llu", f->name, (unsigned long long)v);
