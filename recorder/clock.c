@@ -22,7 +22,7 @@ bool ls_use_tsc;
 
 static struct {
     uint64_t tick0, ns0;
-    double ns_per_tick;    /* 0 until calibrated (writer thread only) */
+    uint64_t mult;         /* ns per tick in 32.32 fixed point; 0 until calibrated (writer thread only) */
 } C;
 
 static bool invariant_tsc(void)
@@ -59,7 +59,7 @@ void ls_clock_start(void)
     static int probed = -1;
     if (probed < 0)
         probed = invariant_tsc() && !getenv("LEAKSCOPE_NO_TSC");
-    C.ns_per_tick = 0;
+    C.mult = 0;
     if (probed)
         sample(&C.tick0, &C.ns0);
     __atomic_store_n(&ls_use_tsc, probed != 0, __ATOMIC_RELEASE);
@@ -77,16 +77,19 @@ static void calibrate(void)
             ;
         sample(&tick, &ns);
     }
-    C.ns_per_tick = tick > C.tick0 ? (double)(ns - C.ns0) / (double)(tick - C.tick0) : 1.0;
+    double ratio = tick > C.tick0 ? (double)(ns - C.ns0) / (double)(tick - C.tick0) : 1.0;
+    C.mult = (uint64_t)(ratio * 4294967296.0);
+    if (C.mult == 0)
+        C.mult = 1;
 }
 
 uint64_t ls_ticks_to_ns(uint64_t ticks)
 {
     if (!ls_use_tsc)
         return ticks;
-    if (C.ns_per_tick == 0)
+    if (LS_UNLIKELY(C.mult == 0))
         calibrate();
     if (ticks <= C.tick0)
         return C.ns0;
-    return C.ns0 + (uint64_t)((double)(ticks - C.tick0) * C.ns_per_tick);
+    return C.ns0 + (uint64_t)(((unsigned __int128)(ticks - C.tick0) * C.mult) >> 32);
 }
