@@ -5,6 +5,9 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
+#include <math.h>
+#include <errno.h>
 #include <string.h>
 
 void cli_error(const char *fmt, ...)
@@ -116,4 +119,51 @@ sym_table *cli_symbols(const ls_analysis *a)
         sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len);
     }
     return t;
+}
+
+/* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. */
+bool cli_parse_duration(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || !(v >= 0) || !isfinite(v))
+        return false;
+    static const struct { const char *unit; double ns; } units[] = {
+        { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "µs", 1e3 }, { "ns", 1 }, { "min", 60e9 },
+    };
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (!strcmp(end, units[i].unit)) {
+            double ns = v * units[i].ns;
+            if (ns >= 1.8e19)
+                return false;
+            *out = (uint64_t)llround(ns);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "1048576", "512K", "64M", "2G" (binary units, an optional "iB"/"B") -> bytes. */
+bool cli_parse_bytes(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno)
+        return false;
+    static const struct { const char *unit; unsigned shift; } units[] = {
+        { "", 0 }, { "B", 0 }, { "K", 10 }, { "KiB", 10 }, { "M", 20 }, { "MiB", 20 }, { "G", 30 }, { "GiB", 30 },
+    };
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (!strcmp(end, units[i].unit)) {
+            if (units[i].shift && v > (UINT64_MAX >> units[i].shift))
+                return false;
+            *out = (uint64_t)v << units[i].shift;
+            return true;
+        }
+    }
+    return false;
 }

@@ -24,29 +24,6 @@ static const char usage_text[] =
     "                        [--tracks heap,gc,resources,threads,marks] [--theme light|dark] FILE\n"
     "T is a time after the trace's start: 1.5s, 200ms, 30us, 100ns, 2min; a plain number is seconds.\n";
 
-/* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. */
-static bool parse_time(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || !(v >= 0) || !isfinite(v))
-        return false;
-    static const struct { const char *unit; double ns; } units[] = {
-        { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "µs", 1e3 }, { "ns", 1 }, { "min", 60e9 },
-    };
-    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
-        if (!strcmp(end, units[i].unit)) {
-            double ns = v * units[i].ns;
-            if (ns >= 1.8e19)
-                return false;
-            *out = (uint64_t)llround(ns);
-            return true;
-        }
-    }
-    return false;
-}
-
 static bool parse_size(const char *s, int *w, int *h)
 {
     char *x;
@@ -140,11 +117,11 @@ static int parse_args(int argc, char **argv, export_args *ea)
 static int view_range(const export_args *ea, const timeline *tl, render_view_params *p)
 {
     uint64_t origin = timeline_begin(tl), from = 0, to = timeline_end(tl) - origin;
-    if (ea->from && !parse_time(ea->from, &from)) {
+    if (ea->from && !cli_parse_duration(ea->from, &from)) {
         cli_error("export: bad --from '%s' (e.g. 1.5s, 200ms, 30us, 100ns)", ea->from);
         return CLI_BAD_INPUT;
     }
-    if (ea->to && !parse_time(ea->to, &to)) {
+    if (ea->to && !cli_parse_duration(ea->to, &to)) {
         cli_error("export: bad --to '%s' (e.g. 1.5s, 200ms, 30us, 100ns)", ea->to);
         return CLI_BAD_INPUT;
     }

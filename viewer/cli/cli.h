@@ -17,8 +17,14 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_BAD_INPUT = 2 };
 
 int cli_report(int argc, char **argv);
 int cli_record(int argc, char **argv);
+int cli_check(int argc, char **argv);
 int cli_dump(int argc, char **argv);
 int cli_export(int argc, char **argv);
+
+/* Writes the report of `a` (text, or JSON when `json`) to `out` with the
+ * default --top and --frames; syms may be NULL (addresses only). For the
+ * fuzz target of the whole report pipeline. */
+void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json);
 
 /* One line on stderr: "leakscope: " + message. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -30,6 +36,11 @@ ls_analysis *cli_load(const char *path);
 /* Human units: "12.3 MiB", "1.25 s". Write into buf and return it. */
 const char *cli_bytes(uint64_t n, char *buf, size_t len);
 const char *cli_duration(uint64_t ns, char *buf, size_t len);
+
+/* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. False if malformed. */
+bool cli_parse_duration(const char *s, uint64_t *out);
+/* "1048576", "512K", "64M", "2G" -> bytes. False if malformed. */
+bool cli_parse_bytes(const char *s, uint64_t *out);
 
 /* Writes s (len bytes; may contain anything) as a JSON string literal. */
 void cli_json_string(FILE *f, const char *s, size_t len);

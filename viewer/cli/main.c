@@ -14,6 +14,8 @@ static void usage(FILE *f)
           "  record [-o FILE] -- PROGRAM [ARGS...]\n"
           "                         run an unmodified program and record it into a trace\n"
           "  report [--json] FILE   summary: heap, leaks by call stack, resources, GC pauses\n"
+          "  check [thresholds] [--junit FILE] FILE\n"
+          "                         gate CI: exit 1 when leaks, open resources, GC pauses exceed limits\n"
           "  dump FILE              every chunk and record of a trace, in file order\n"
           "  export --png OUT FILE  the timeline as a PNG (--size WxH --from T --to T --tracks LIST --theme)\n"
           "  help                   this text\n"
@@ -31,6 +33,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "record"))
         return cli_record(argc - 1, argv + 1);
+    if (!strcmp(cmd, "check"))
+        return cli_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))
         return cli_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "dump"))

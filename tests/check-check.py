@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""`leakscope check` gates CI: exit 0 when every limit holds, 1 when one does
+not (saying which, with the largest leak's call site), 2 on bad input; JUnit
+XML for CI systems."""
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+leakscope, program = sys.argv[1], sys.argv[2]
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(f"{'ok' if cond else 'not ok'} - {what}")
+    failures += 0 if cond else 1
+
+
+def run(*args):
+    return subprocess.run([leakscope, "check", *args], capture_output=True, text=True, timeout=60)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    trace = os.path.join(tmp, "i.trace")
+    subprocess.run([program, trace], check=True, capture_output=True, timeout=60)
+
+    res = run(trace)  # default: nothing may leak; instrumented leaks 4446 bytes
+    check(res.returncode == 1, f"default check fails on a leaking program (exit {res.returncode})")
+    check("FAIL  leaked bytes: 4.34 KiB > 0 B; largest: 4.00 KiB from leak_b (instrumented.c:" in res.stdout,
+          f"the failure names the size and the largest leak's call site:\n{res.stdout}")
+    check(res.stdout.rstrip().endswith("leakscope check: 2 passed, 1 failed"), "a summary line ends the output")
+
+    junit = os.path.join(tmp, "junit.xml")
+    res = run("--max-leaked-bytes", "5K", "--max-leaked-blocks", "5", "--max-open", "fd=1", "--max-open", "socket=0",
+              "--max-open-resources", "1", "--max-gc-pause", "1s", "--max-gc-total", "2s", "--max-peak-heap", "1M",
+              "--junit", junit, trace)
+    check(res.returncode == 0, f"every limit holds: exit 0 ({res.stdout}{res.stderr})")
+    suite = ET.parse(junit).getroot().find("testsuite")
+    check(suite is not None and suite.get("tests") == "10" and suite.get("failures") == "0",
+          f"JUnit XML: 10 test cases, no failures ({suite.attrib if suite is not None else None})")
+
+    res = run("--max-open", "fd=0", "--max-gc-pause", "1ms", "--junit", junit, trace)
+    check(res.returncode == 1, "an fd left open and a 5 ms pause fail their limits")
+    check("FAIL  fd open at end: 1 > 0" in res.stdout and "FAIL  longest GC pause" in res.stdout, res.stdout)
+    cases = {c.get("name"): c.find("failure") is not None for c in ET.parse(junit).getroot().iter("testcase")}
+    check(cases.get("open_fd") is True and cases.get("gc_max_pause") is True and cases.get("lost_events") is False,
+          f"JUnit marks the failed cases ({cases})")
+
+    data = open(trace, "rb").read()
+    cut = os.path.join(tmp, "cut.trace")
+    open(cut, "wb").write(data[: len(data) * 2 // 3])
+    res = run("--max-leaked-bytes", "1G", cut)
+    check(res.returncode == 1 and "FAIL  trace truncated" in res.stdout, "a truncated trace fails by default")
+    res = run("--max-leaked-bytes", "1G", "--allow-truncated", cut)
+    check(res.returncode == 0, "--allow-truncated accepts it")
+
+    bad = os.path.join(tmp, "bad.trace")
+    open(bad, "wb").write(b"not a trace at all, just text\n" * 4)
+    for args, what in ((["--max-leaked-bytes", "lots", trace], "a bad number"),
+                       (["--max-gc-pause", "5 parsecs", trace], "a bad duration"),
+                       (["--max-open", "fd", trace], "--max-open without =N"),
+                       (["--frobnicate", trace], "an unknown option"), ([], "no trace"), ([bad], "a foreign file"),
+                       (["--junit", os.path.join(tmp, "no", "such", "dir.xml"), trace], "an unwritable JUnit path")):
+        res = run(*args)
+        lines = res.stderr.strip().splitlines()
+        check(res.returncode == 2 and len(lines) == 1 and lines[0].startswith("leakscope: "),
+              f"{what}: exit 2 and one line ({res.returncode}, {lines})")
+
+print(f"{'FAILED' if failures else 'passed'}: {failures} failures")
+sys.exit(1 if failures else 0)
