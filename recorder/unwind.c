@@ -43,6 +43,9 @@ void ls_unwind_init(void)
 {
     if (!self_hi)
         dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_init);
+    /* A cache per thread: no lock, no signal masking on a cache miss (the
+     * global cache takes both), and fork-safe. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
 uint32_t ls_unwind(uint64_t *frames, uint32_t max)
