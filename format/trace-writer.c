@@ -83,8 +83,8 @@ struct trace_writer {
     /* open event chunk */
     bool open;
     uint32_t thread, count;
-    uint64_t first_ts, prev_ts;
-    uint64_t max_ts;       /* over all chunks, for the END chunk */
+    uint64_t first_ts, prev_ts; /* in file time units */
+    uint64_t max_ts;       /* over all chunks, for the END chunk (file units) */
     uint64_t prev_lit;     /* previous literal address */
     bytebuf kinds;
     bytebuf col[TRACE_COLUMNS];
@@ -168,8 +168,8 @@ static trace_status write_chunk(trace_writer *w, uint32_t kind, uint32_t thread,
     uint8_t *h = hdr + 8;
     trace_put_u32(h + 0, kind);
     trace_put_u32(h + 4, thread);
-    trace_put_u64(h + 8, first_ts / w->time_unit_ns);
-    trace_put_u64(h + 16, last_ts / w->time_unit_ns);
+    trace_put_u64(h + 8, first_ts);  /* in file time units */
+    trace_put_u64(h + 16, last_ts);
     trace_put_u32(h + 24, count);
     trace_put_u32(h + 28, (uint32_t)w->raw.len);
     trace_put_u32(h + 32, (uint32_t)n);
@@ -454,13 +454,14 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
     if (w->status != TRACE_OK)
         return w->status;
 
-    uint64_t ts = ev->ts / w->time_unit_ns * w->time_unit_ns;
+    /* Timestamps are kept in file units from here on. */
+    uint64_t ts = w->time_unit_ns == 1 ? ev->ts : ev->ts / w->time_unit_ns;
     if (!w->open && open_chunk(w, thread, ts) != TRACE_OK)
         return w->status;
     if (ts < w->prev_ts)
         ts = w->prev_ts;
     w->kinds.data[w->kinds.len++] = (uint8_t)ev->kind;
-    put_col(w, TRACE_COL_TS, (ts - w->prev_ts) / w->time_unit_ns);
+    put_col(w, TRACE_COL_TS, ts - w->prev_ts);
     w->prev_ts = ts;
 
     /* The fields of each kind, straight from the one table. */

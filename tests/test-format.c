@@ -340,6 +340,47 @@ static void test_truncation_and_corruption(void)
     free(d);
 }
 
+/* A coarser time unit: timestamps are floored to it and read back in ns. */
+static void test_time_unit(void)
+{
+    char path[256];
+    path_of(path, sizeof path, "unit.trace");
+    trace_file_info info;
+    memset(&info, 0, sizeof info);
+    info.time_unit_ns = 1000;
+    info.start_ts = 5000999;
+    trace_writer *w;
+    CHECK(trace_writer_create(path, &info, &w) == TRACE_OK);
+    const uint64_t ts[] = { 5001000, 5001999, 5002000, 7000500, 7000400 };
+    for (int i = 0; i < 5; i++)
+        CHECK(trace_writer_add_event(w, 9, &(trace_event){ .kind = TRACE_MARK, .ts = ts[i] }) == TRACE_OK);
+    CHECK(trace_writer_close(w, 0) == TRACE_OK);
+    trace_reader *r;
+    trace_error err;
+    CHECK(trace_reader_open(path, &r, &err) == TRACE_OK);
+    if (!r)
+        return;
+    CHECK_EQ_U64(trace_reader_info(r)->start_ts, 5000000);
+    CHECK_EQ_U64(trace_reader_info(r)->time_unit_ns, 1000);
+    trace_chunk *c = trace_chunk_new();
+    trace_chunk_info ci;
+    const uint64_t want_ts[] = { 5001000, 5001000, 5002000, 7000000, 7000000 };
+    int n = 0;
+    while (trace_reader_next_chunk(r, &ci) == TRACE_OK) {
+        if (ci.kind != TRACE_CHUNK_EVENTS)
+            continue;
+        CHECK_EQ_U64(ci.first_ts, 5001000);
+        CHECK_EQ_U64(ci.last_ts, 7000000);
+        trace_event ev;
+        CHECK(trace_chunk_load(c, r, &ci) == TRACE_OK);
+        while (trace_chunk_next(c, &ev) == TRACE_OK && n < 5)
+            CHECK_EQ_U64(ev.ts, want_ts[n++]);
+    }
+    CHECK_EQ_U64(n, 5);
+    trace_chunk_free(c);
+    trace_reader_close(r);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -347,6 +388,7 @@ int main(void)
         return 1;
     }
     test_roundtrip();
+    test_time_unit();
     test_unknown_chunks();
     test_truncation_and_corruption();
     char cmd[300];
