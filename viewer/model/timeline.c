@@ -25,6 +25,9 @@ typedef struct builder {
     kmap kinds;                /* string id -> 1 + series */
     kmap live;                 /* (kind, handle) -> lifetime index */
     bool nomem;
+    timeline_progress_fn progress; /* may be NULL */
+    void *progress_user;
+    uint64_t seen, total;      /* events observed, events the chunk headers declare */
 } builder;
 
 static trace_status fail_nomem(trace_error *err)
@@ -340,6 +343,8 @@ static bool observe(void *user, const ls_analysis *a, const trace_event *ev)
     B->heap = heap;
     B->opened = a->resources_opened;
     B->closed = a->resources_closed;
+    if (B->progress && (++B->seen & 0xffff) == 0 && !B->progress(B->progress_user, B->seen, B->total))
+        return false;
     return !B->nomem;
 }
 
@@ -393,13 +398,19 @@ static void builder_free(builder *B)
 
 trace_status timeline_open(const char *path, timeline **out, trace_error *err)
 {
+    return timeline_open_progress(path, NULL, NULL, out, err);
+}
+
+trace_status timeline_open_progress(const char *path, timeline_progress_fn progress, void *user, timeline **out,
+                                    trace_error *err)
+{
     trace_error local;
     if (!err)
         err = &local;
     memset(err, 0, sizeof *err);
     *out = NULL;
     timeline *tl = calloc(1, sizeof *tl);
-    builder B = { .tl = tl };
+    builder B = { .tl = tl, .progress = progress, .progress_user = user };
     uint64_t events = 0;
     trace_status st;
     if (!tl || !(tl->path = strdup(path))) {
@@ -408,6 +419,7 @@ trace_status timeline_open(const char *path, timeline **out, trace_error *err)
     }
     if ((st = scan_chunks(tl, err, &events)) != TRACE_OK)
         goto fail;
+    B.total = events;
     if (!alloc_buckets(tl, &B, events)) {
         st = fail_nomem(err);
         goto fail;

@@ -64,6 +64,16 @@ typedef struct timeline_lifetime {
 trace_status timeline_open(const char *path, timeline **out, trace_error *err);
 void timeline_free(timeline *tl);                   /* NULL ok */
 
+/* Progress of timeline_open_progress, called from the loading thread every
+ * 65536 events: `done` events read of about `total` (from the chunk headers;
+ * done may pass it). Return false to stop: the open then fails with
+ * TRACE_ERR_ARGS ("stopped by the caller"). */
+typedef bool (*timeline_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+/* timeline_open with a progress/cancel callback (may be NULL). */
+trace_status timeline_open_progress(const char *path, timeline_progress_fn progress, void *user, timeline **out,
+                                    trace_error *err);
+
 /* The analysis behind the timeline (totals, GC pauses, marks, spans, strings).
  * Owned by the timeline. */
 const ls_analysis *timeline_analysis(const timeline *tl);
