@@ -1,0 +1,145 @@
+/* leakscope-format.c — human units, safe text, symbolized stacks.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "leakscope-format.h"
+
+#include <string.h>
+
+#define MAX_INLINE 16
+
+char *leakscope_format_bytes(guint64 n)
+{
+    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    if (n < 1024)
+        return g_strdup_printf("%" G_GUINT64_FORMAT " B", n);
+    double v = (double)n / 1024;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    return g_strdup_printf(v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+char *leakscope_format_duration(guint64 ns)
+{
+    if (ns < 1000)
+        return g_strdup_printf("%" G_GUINT64_FORMAT " ns", ns);
+    if (ns < 1000000)
+        return g_strdup_printf("%.2f µs", ns / 1e3);
+    if (ns < 1000000000)
+        return g_strdup_printf("%.2f ms", ns / 1e6);
+    if (ns < G_GUINT64_CONSTANT(120) * 1000000000)
+        return g_strdup_printf("%.3f s", ns / 1e9);
+    return g_strdup_printf("%" G_GUINT64_FORMAT " min %.1f s", ns / G_GUINT64_CONSTANT(60000000000),
+                           (double)(ns % G_GUINT64_CONSTANT(60000000000)) / 1e9);
+}
+
+char *leakscope_text_from_trace(const char *s)
+{
+    char *valid = g_utf8_make_valid(s ? s : "", -1);
+    GString *out = g_string_sized_new(strlen(valid));
+    for (const char *p = valid; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f)
+            g_string_append_printf(out, "\\x%02x", c);
+        else
+            g_string_append_c(out, (char)c);
+    }
+    g_free(valid);
+    return g_string_free(out, FALSE);
+}
+
+sym_table *leakscope_symbols_new(const ls_analysis *a)
+{
+    sym_table *t = sym_table_new();
+    if (!t)
+        return NULL;
+    for (uint32_t i = 0; i < a->nmodules; i++) {
+        const ls_module *m = &a->modules[i];
+        sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len);
+    }
+    return t;
+}
+
+static char *frame_line(const sym_frame *fr, gboolean with_module)
+{
+    GString *s = g_string_new(NULL);
+    char *fn = leakscope_text_from_trace(fr->function);
+    g_string_append(s, fn);
+    g_free(fn);
+    if (fr->file) {
+        const char *base = strrchr(fr->file, '/');
+        char *file = leakscope_text_from_trace(base ? base + 1 : fr->file);
+        g_string_append_printf(s, "  %s", file);
+        if (fr->line)
+            g_string_append_printf(s, ":%d", fr->line);
+        g_free(file);
+    }
+    if (with_module) {
+        const char *mod = strrchr(fr->module, '/');
+        char *m = leakscope_text_from_trace(mod ? mod + 1 : fr->module);
+        g_string_append_printf(s, "  (%s%s)", m, fr->inlined ? ", inlined" : "");
+        g_free(m);
+    }
+    return g_string_free(s, FALSE);
+}
+
+GPtrArray *leakscope_stack_lines(sym_table *syms, const ls_analysis *a, guint32 stack_id, guint max)
+{
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+    ls_stack st = ls_analysis_stack(a, stack_id);
+    if (!st.depth) {
+        g_ptr_array_add(lines, g_strdup("(no call stack recorded)"));
+        return lines;
+    }
+    for (uint32_t i = 0; i < st.depth && (!max || lines->len < max); i++) {
+        sym_frame fr[MAX_INLINE];
+        int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
+        if (n <= 0) {
+            g_ptr_array_add(lines, g_strdup_printf("0x%" G_GINT64_MODIFIER "x", st.frames[i]));
+            continue;
+        }
+        for (int k = 0; k < n && (!max || lines->len < max); k++)
+            g_ptr_array_add(lines, frame_line(&fr[k], TRUE));
+    }
+    return lines;
+}
+
+/* Frames named like allocator wrappers say little about who leaked. */
+static gboolean is_wrapper(const char *fn)
+{
+    static const char *const names[] = { "malloc", "calloc", "realloc", "xmalloc", "xcalloc", "xrealloc",
+                                         "g_malloc", "g_malloc0", "strdup", "operator new" };
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+        if (g_str_has_prefix(fn, names[i]))
+            return TRUE;
+    return g_str_has_prefix(fn, "trace_") || g_str_has_prefix(fn, "leakscope_");
+}
+
+char *leakscope_stack_title(sym_table *syms, const ls_analysis *a, guint32 stack_id)
+{
+    ls_stack st = ls_analysis_stack(a, stack_id);
+    if (!st.depth)
+        return g_strdup("(no call stack recorded)");
+    char *first = NULL;
+    for (uint32_t i = 0; i < st.depth; i++) {
+        sym_frame fr[MAX_INLINE];
+        int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
+        if (n <= 0) {
+            if (!first)
+                first = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", st.frames[i]);
+            continue;
+        }
+        for (int k = 0; k < n; k++) {
+            if (!first)
+                first = frame_line(&fr[k], FALSE);
+            if (strcmp(fr[k].function, "??") && !is_wrapper(fr[k].function)) {
+                g_free(first);
+                return frame_line(&fr[k], FALSE);
+            }
+        }
+    }
+    return first;
+}

@@ -1,0 +1,67 @@
+/* leakscope-scan.h — decodes the chunks under a time range again, off the
+ * main thread: what was allocated in a range and by which call sites, and the
+ * event under a click (with its call stack). Bounded: at most
+ * LEAKSCOPE_SCAN_MAX_EVENTS events are decoded per query.
+ *
+ * A scanner is reference counted so a query running in a thread keeps it
+ * alive after the window has gone; its reader is used under a lock.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "trace-reader.h"
+
+G_BEGIN_DECLS
+
+#define LEAKSCOPE_SCAN_MAX_EVENTS (4u << 20)
+#define LEAKSCOPE_SCAN_TOP 25
+
+typedef struct _LeakscopeScanner LeakscopeScanner;
+
+LeakscopeScanner *leakscope_scanner_new(const char *path);
+LeakscopeScanner *leakscope_scanner_ref(LeakscopeScanner *s);
+void leakscope_scanner_unref(LeakscopeScanner *s);
+
+typedef struct {
+    guint32 stack;          /* stack id */
+    guint64 bytes, blocks;  /* allocated in the range and still live at its end */
+} LeakscopeGrowth;
+
+typedef struct {
+    guint64 t0, t1;
+    guint64 events;         /* decoded events inside the range */
+    guint64 allocations, allocated_bytes;
+    guint64 frees;          /* frees and reallocs releasing a block */
+    guint64 live_bytes, live_blocks; /* allocated in the range, live at its end */
+    gboolean partial;       /* stopped at LEAKSCOPE_SCAN_MAX_EVENTS: counts cover a prefix */
+    guint64 partial_end;    /* ... up to this time */
+    GArray *growth;         /* LeakscopeGrowth, most bytes first, at most LEAKSCOPE_SCAN_TOP */
+} LeakscopeRangeSummary;
+
+void leakscope_range_summary_free(LeakscopeRangeSummary *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LeakscopeRangeSummary, leakscope_range_summary_free)
+
+void leakscope_scanner_summarize_async(LeakscopeScanner *s, guint64 t0, guint64 t1, GCancellable *cancellable,
+                                       GAsyncReadyCallback cb, gpointer data);
+LeakscopeRangeSummary *leakscope_scanner_summarize_finish(GAsyncResult *res, GError **error);
+
+/* The event nearest to `t` within [lo, hi] whose kind is in `kinds` (bits
+ * 1 << TRACE_xxx); with `handle_kind` != 0, only resource events of that
+ * string id and `handle`. */
+typedef struct {
+    guint64 lo, hi, t;
+    guint32 kinds;
+    guint32 handle_kind;
+    guint64 handle;
+} LeakscopeEventQuery;
+
+void leakscope_scanner_find_async(LeakscopeScanner *s, const LeakscopeEventQuery *q, GCancellable *cancellable,
+                                  GAsyncReadyCallback cb, gpointer data);
+/* TRUE with *ev filled (no pointers in it are valid), FALSE with error set
+ * (G_IO_ERROR_NOT_FOUND when nothing matched). */
+gboolean leakscope_scanner_find_finish(GAsyncResult *res, trace_event *ev, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,71 @@
+/* leakscope-timeline.h — the timeline widget: every track on one time axis,
+ * drawn by render_view on the widget's snapshot (the PNG export draws the
+ * same picture). Zoom (ctrl+scroll, pinch, +/-), pan (drag, scroll, arrow
+ * keys), zoom to fit, range selection (shift+drag or select mode) and zoom to
+ * it; tooltips and clicks on the event under the pointer.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "render.h"
+#include "timeline.h"
+
+G_BEGIN_DECLS
+
+#define LEAKSCOPE_TYPE_TIMELINE (leakscope_timeline_get_type())
+G_DECLARE_FINAL_TYPE(LeakscopeTimeline, leakscope_timeline, LEAKSCOPE, TIMELINE, GtkWidget)
+
+typedef enum {
+    LEAKSCOPE_HIT_NONE,
+    LEAKSCOPE_HIT_HEAP,     /* the heap or allocation rate chart at `t` */
+    LEAKSCOPE_HIT_GC,       /* analysis->gc[index] */
+    LEAKSCOPE_HIT_LIFETIME, /* `lifetime`: a resource's bar */
+    LEAKSCOPE_HIT_RESOURCES,/* the open-resource counts at `t` */
+    LEAKSCOPE_HIT_MARK,     /* analysis->marks[index] */
+    LEAKSCOPE_HIT_SPAN,     /* analysis->spans[index] */
+    LEAKSCOPE_HIT_THREADS,  /* the thread lanes at `t` */
+} LeakscopeHitKind;
+
+typedef struct {
+    LeakscopeHitKind kind;
+    guint64 t;              /* time under the pointer, ns on the trace's clock */
+    guint64 slack;          /* ns per 4 pixels at the current zoom */
+    guint index;
+    timeline_lifetime lifetime;
+} LeakscopeTimelineHit;
+
+GtkWidget *leakscope_timeline_new(void);
+
+/* The timeline to draw (borrowed: the caller keeps it alive until it sets
+ * another one or NULL). Resets the view to the whole trace. */
+void leakscope_timeline_set_timeline(LeakscopeTimeline *self, timeline *tl);
+timeline *leakscope_timeline_get_timeline(LeakscopeTimeline *self);
+
+/* Visible range, ns on the trace's clock. set_range clamps to the trace. */
+void leakscope_timeline_get_range(LeakscopeTimeline *self, guint64 *t0, guint64 *t1);
+void leakscope_timeline_set_range(LeakscopeTimeline *self, guint64 t0, guint64 t1);
+
+/* The selected range; FALSE when there is none. */
+gboolean leakscope_timeline_get_selection(LeakscopeTimeline *self, guint64 *t0, guint64 *t1);
+void leakscope_timeline_set_selection(LeakscopeTimeline *self, guint64 t0, guint64 t1);
+
+/* Zoom by `factor` (< 1 zooms in) keeping the time at widget x in place
+ * (x < 0: the centre). Pan by a fraction of the visible span (> 0: later). */
+void leakscope_timeline_zoom(LeakscopeTimeline *self, double factor, double x);
+void leakscope_timeline_pan(LeakscopeTimeline *self, double fraction);
+void leakscope_timeline_zoom_fit(LeakscopeTimeline *self);
+
+/* render_track bits shown (0 = all). */
+void leakscope_timeline_set_tracks(LeakscopeTimeline *self, guint32 tracks);
+guint32 leakscope_timeline_get_tracks(LeakscopeTimeline *self);
+
+/* The render parameters of the current view for a picture of w x h. */
+void leakscope_timeline_get_view_params(LeakscopeTimeline *self, render_view_params *p, int w, int h);
+
+/* What lies at (x, y) in widget coordinates. */
+gboolean leakscope_timeline_hit_test(LeakscopeTimeline *self, double x, double y, LeakscopeTimelineHit *hit);
+
+G_END_DECLS

@@ -1,0 +1,69 @@
+/* leakscope-window-private.h — the window's state, shared by its files
+ * (leakscope-window.c, leakscope-window-export.c) and the GUI test.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#pragma once
+
+#include "leakscope-loader.h"
+#include "leakscope-scan.h"
+#include "leakscope-stack-list.h"
+#include "leakscope-timeline.h"
+#include "leakscope-window.h"
+#include "symbols.h"
+
+G_BEGIN_DECLS
+
+#define LEAKSCOPE_APP_ID "io.github.leakscope.Viewer"
+#define LEAKSCOPE_MIME_TYPE "application/x-leakscope-trace"
+
+struct _LeakscopeWindow {
+    GtkApplicationWindow parent_instance;
+
+    /* template */
+    GtkLabel *title_label, *subtitle_label;
+    GtkToggleButton *select_button;
+    GtkRevealer *banner;
+    GtkWidget *banner_box;
+    GtkLabel *banner_label;
+    GtkStack *main_stack;
+    GtkListBox *recent_list;
+    GtkWidget *recent_title;
+    GMenu *recent_section;
+    GtkLabel *loading_label, *error_label, *status_label;
+    GtkProgressBar *progress;
+    GtkPaned *paned;
+    LeakscopeTimeline *timeline;
+    GtkStack *panel_stack;
+    GtkGrid *overview_grid, *gc_grid, *range_grid, *details_grid;
+    GtkLabel *leaks_title, *resources_title, *details_stack;
+    LeakscopeStackList *leaks_list, *open_list, *growth_list;
+
+    /* the open trace */
+    GFile *file;
+    timeline *tl;
+    sym_table *syms;
+    LeakscopeScanner *scanner;
+
+    /* work in flight */
+    GCancellable *load_cancellable;
+    LeakscopeLoad *load;      /* valid while loading */
+    guint progress_source;
+    GCancellable *range_cancellable;
+    guint range_source;
+    guint64 range_t0, range_t1; /* the range summarized or being summarized */
+    GCancellable *details_cancellable;
+
+    GtkFileChooserNative *chooser;
+    GtkRecentManager *recent;
+    gulong recent_changed_id;
+};
+
+/* leakscope-window-export.c */
+void _leakscope_window_export_dialog(LeakscopeWindow *self);
+
+/* Key/value rows in a facts grid (plain text). */
+void _leakscope_window_facts_clear(GtkGrid *grid);
+void _leakscope_window_facts_add(GtkGrid *grid, const char *key, const char *value);
+
+G_END_DECLS

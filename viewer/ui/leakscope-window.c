@@ -1,0 +1,964 @@
+/* leakscope-window.c — opening traces (dialog, drop, recent files), the
+ * loading page, the error page and the truncation banner, and the panels.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "leakscope-window-private.h"
+#include "leakscope-format.h"
+
+#include <string.h>
+
+#define RECENT_MAX 8
+#define LEAK_ROWS_MAX 5000 /* call sites listed; the title says how many there are */
+
+G_DEFINE_FINAL_TYPE(LeakscopeWindow, leakscope_window, GTK_TYPE_APPLICATION_WINDOW)
+
+/* ---- facts grids ---- */
+
+void _leakscope_window_facts_clear(GtkGrid *grid)
+{
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(GTK_WIDGET(grid))))
+        gtk_grid_remove(grid, child);
+}
+
+void _leakscope_window_facts_add(GtkGrid *grid, const char *key, const char *value)
+{
+    int row = 0;
+    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(grid)); c; c = gtk_widget_get_next_sibling(c))
+        row++;
+    row /= 2;
+    GtkWidget *k = gtk_label_new(key);
+    gtk_label_set_xalign(GTK_LABEL(k), 1);
+    gtk_label_set_yalign(GTK_LABEL(k), 0);
+    gtk_widget_add_css_class(k, "key");
+    GtkWidget *v = gtk_label_new(NULL);
+    gtk_label_set_use_markup(GTK_LABEL(v), FALSE);
+    gtk_label_set_text(GTK_LABEL(v), value);
+    gtk_label_set_xalign(GTK_LABEL(v), 0);
+    gtk_label_set_wrap(GTK_LABEL(v), TRUE);
+    gtk_label_set_selectable(GTK_LABEL(v), TRUE);
+    gtk_widget_set_hexpand(v, TRUE);
+    gtk_grid_attach(grid, k, 0, row, 1, 1);
+    gtk_grid_attach(grid, v, 1, row, 1, 1);
+}
+
+static void facts_add_take(GtkGrid *grid, const char *key, char *value)
+{
+    _leakscope_window_facts_add(grid, key, value);
+    g_free(value);
+}
+
+static guint64 rel(LeakscopeWindow *self, guint64 t)
+{
+    guint64 origin = timeline_begin(self->tl);
+    return t > origin ? t - origin : 0;
+}
+
+/* ---- state ---- */
+
+LeakscopeWindowState leakscope_window_get_state(LeakscopeWindow *self)
+{
+    g_return_val_if_fail(LEAKSCOPE_IS_WINDOW(self), LEAKSCOPE_WINDOW_EMPTY);
+    const char *page = gtk_stack_get_visible_child_name(self->main_stack);
+    if (self->load)
+        return LEAKSCOPE_WINDOW_LOADING;
+    if (!g_strcmp0(page, "error"))
+        return LEAKSCOPE_WINDOW_FAILED;
+    return self->tl ? LEAKSCOPE_WINDOW_LOADED : LEAKSCOPE_WINDOW_EMPTY;
+}
+
+static void _leakscope_window_update_actions(LeakscopeWindow *self)
+{
+    GtkWidget *w = GTK_WIDGET(self);
+    gboolean have = self->tl != NULL && !g_strcmp0(gtk_stack_get_visible_child_name(self->main_stack), "trace");
+    guint64 a, b;
+    gtk_widget_action_set_enabled(w, "win.export", have);
+    gtk_widget_action_set_enabled(w, "win.zoom-in", have);
+    gtk_widget_action_set_enabled(w, "win.zoom-out", have);
+    gtk_widget_action_set_enabled(w, "win.zoom-fit", have);
+    gtk_widget_action_set_enabled(w, "win.zoom-selection",
+                                  have && leakscope_timeline_get_selection(self->timeline, &a, &b));
+    gtk_widget_action_set_enabled(w, "win.cancel-load", self->load != NULL);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->select_button), have);
+}
+
+static void _leakscope_window_show_banner(LeakscopeWindow *self, const char *text, gboolean error)
+{
+    gtk_label_set_text(self->banner_label, text);
+    if (error)
+        gtk_widget_add_css_class(self->banner_box, "error");
+    else
+        gtk_widget_remove_css_class(self->banner_box, "error");
+    gtk_revealer_set_reveal_child(self->banner, TRUE);
+}
+
+static void _leakscope_window_set_titles(LeakscopeWindow *self, const char *title, const char *subtitle)
+{
+    gtk_label_set_text(self->title_label, title);
+    gtk_window_set_title(GTK_WINDOW(self), title);
+    gtk_label_set_text(self->subtitle_label, subtitle ? subtitle : "");
+    gtk_widget_set_visible(GTK_WIDGET(self->subtitle_label), subtitle != NULL);
+}
+
+/* Drops the open trace and everything computed from it. */
+static void _leakscope_window_clear_trace(LeakscopeWindow *self)
+{
+    g_cancellable_cancel(self->range_cancellable);
+    g_clear_object(&self->range_cancellable);
+    g_cancellable_cancel(self->details_cancellable);
+    g_clear_object(&self->details_cancellable);
+    g_clear_handle_id(&self->range_source, g_source_remove);
+    if (self->timeline)
+        leakscope_timeline_set_timeline(self->timeline, NULL);
+    if (self->leaks_list)
+        leakscope_stack_list_set_source(self->leaks_list, NULL, NULL);
+    if (self->open_list)
+        leakscope_stack_list_set_source(self->open_list, NULL, NULL);
+    if (self->growth_list)
+        leakscope_stack_list_set_source(self->growth_list, NULL, NULL);
+    g_clear_pointer(&self->scanner, leakscope_scanner_unref);
+    g_clear_pointer(&self->syms, sym_table_free);
+    g_clear_pointer(&self->tl, timeline_free);
+    self->range_t0 = self->range_t1 = 0;
+}
+
+/* ---- panels ---- */
+
+static void _leakscope_window_fill_overview(LeakscopeWindow *self)
+{
+    const ls_analysis *a = timeline_analysis(self->tl);
+    GtkGrid *g = self->overview_grid;
+    _leakscope_window_facts_clear(g);
+    facts_add_take(g, "File", leakscope_text_from_trace(a->path));
+    facts_add_take(g, "Program", g_strdup_printf("%s (pid %u)", a->info.program[0] ? a->info.program : "(unknown)",
+                                                 a->info.pid));
+    GDateTime *dt = g_date_time_new_from_unix_utc((gint64)(a->info.start_realtime_ns / 1000000000u));
+    if (dt) {
+        facts_add_take(g, "Recorded", g_date_time_format(dt, "%Y-%m-%d %H:%M:%S UTC"));
+        g_date_time_unref(dt);
+    }
+    g_autofree char *dur = leakscope_format_duration(timeline_end(self->tl) - timeline_begin(self->tl));
+    facts_add_take(g, "Duration", g_strdup_printf("%s, %u threads, %" G_GUINT64_FORMAT " events", dur, a->nthreads,
+                                                  a->events));
+    g_autofree char *ab = leakscope_format_bytes(a->allocated_bytes);
+    facts_add_take(g, "Allocations", g_strdup_printf("%" G_GUINT64_FORMAT " (%s), %" G_GUINT64_FORMAT " reallocs",
+                                                     a->allocations, ab, a->reallocs));
+    g_autofree char *fb = leakscope_format_bytes(a->freed_bytes);
+    facts_add_take(g, "Frees", g_strdup_printf("%" G_GUINT64_FORMAT " (%s)", a->frees, fb));
+    g_autofree char *pk = leakscope_format_bytes(a->peak_heap_bytes);
+    g_autofree char *pkt = leakscope_format_duration(rel(self, a->peak_heap_ts));
+    facts_add_take(g, "Peak heap", g_strdup_printf("%s at %s", pk, pkt));
+    g_autofree char *lk = leakscope_format_bytes(a->leaked_bytes);
+    facts_add_take(g, "Leaked", g_strdup_printf("%s in %" G_GUINT64_FORMAT " blocks from %u call sites", lk,
+                                                a->leaked_blocks, a->nleaks));
+    facts_add_take(g, "Resources", g_strdup_printf("%" G_GUINT64_FORMAT " opened, %" G_GUINT64_FORMAT
+                                                   " closed, %" G_GUINT64_FORMAT " open at end",
+                                                   a->resources_opened, a->resources_closed,
+                                                   a->resources_open_at_end));
+    facts_add_take(g, "Marks and spans", g_strdup_printf("%u marks, %u spans", a->nmarks, a->nspans));
+    if (a->lost_events)
+        facts_add_take(g, "Lost events", g_strdup_printf("%" G_GUINT64_FORMAT " dropped by the recorder",
+                                                         a->lost_events));
+    facts_add_take(g, "Ending", g_strdup(a->truncated ? "truncated: the file stops inside a chunk"
+                                         : a->complete ? "complete"
+                                                       : "incomplete: no end marker (the program did not exit cleanly)"));
+}
+
+static void _leakscope_window_fill_leaks(LeakscopeWindow *self)
+{
+    const ls_analysis *a = timeline_analysis(self->tl);
+    leakscope_stack_list_set_source(self->leaks_list, a, self->syms);
+    leakscope_stack_list_set_columns(self->leaks_list, "Allocated at (expand for the call stack)", "Bytes",
+                                     LEAKSCOPE_VALUE_BYTES, "Blocks", LEAKSCOPE_VALUE_COUNT);
+    for (guint i = 0; i < a->nleaks && i < LEAK_ROWS_MAX; i++)
+        leakscope_stack_list_append(self->leaks_list, NULL, a->leaks[i].bytes, a->leaks[i].blocks,
+                                    a->leaks[i].stack);
+    g_autofree char *lk = leakscope_format_bytes(a->leaked_bytes);
+    g_autofree char *t = a->nleaks ? g_strdup_printf("%s leaked in %" G_GUINT64_FORMAT " blocks from %u call sites%s",
+                                                     lk, a->leaked_blocks, a->nleaks,
+                                                     a->nleaks > LEAK_ROWS_MAX ? " (the largest 5000 listed)" : "")
+                                   : g_strdup("No leaks: every block allocated was freed by the end.");
+    gtk_label_set_text(self->leaks_title, t);
+}
+
+static void _leakscope_window_fill_resources(LeakscopeWindow *self)
+{
+    const ls_analysis *a = timeline_analysis(self->tl);
+    leakscope_stack_list_set_source(self->open_list, a, self->syms);
+    leakscope_stack_list_set_columns(self->open_list, "Kind · opened at", "Left open", LEAKSCOPE_VALUE_COUNT,
+                                     "Stack frames", LEAKSCOPE_VALUE_COUNT);
+    for (guint i = 0; i < a->nopen_res && i < LEAK_ROWS_MAX; i++) {
+        g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, a->open_res[i].kind));
+        leakscope_stack_list_append(self->open_list, kind, a->open_res[i].count,
+                                    ls_analysis_stack(a, a->open_res[i].stack).depth, a->open_res[i].stack);
+    }
+    GString *s = g_string_new(NULL);
+    if (!a->nres_kinds)
+        g_string_append(s, "No resources recorded.");
+    for (guint i = 0; i < a->nres_kinds; i++) {
+        const ls_resource_kind *k = &a->res_kinds[i];
+        g_autofree char *name = leakscope_text_from_trace(ls_analysis_string(a, k->kind));
+        g_string_append_printf(s, "%s%s: %" G_GUINT64_FORMAT " opened, %" G_GUINT64_FORMAT " closed, %" G_GUINT64_FORMAT
+                               " open at end",
+                               i ? "\n" : "", name, k->opened, k->closed, k->open_at_end);
+    }
+    gtk_label_set_text(self->resources_title, s->str);
+    g_string_free(s, TRUE);
+}
+
+static void _leakscope_window_fill_gc(LeakscopeWindow *self)
+{
+    const ls_analysis *a = timeline_analysis(self->tl);
+    const ls_gc_stats *st = &a->gc_stats;
+    GtkGrid *g = self->gc_grid;
+    _leakscope_window_facts_clear(g);
+    if (!st->pauses) {
+        _leakscope_window_facts_add(g, "Pauses", "none recorded");
+        return;
+    }
+    facts_add_take(g, "Pauses", g_strdup_printf("%" G_GUINT64_FORMAT, st->pauses));
+    facts_add_take(g, "Total", leakscope_format_duration(st->total_ns));
+    guint64 dur = timeline_end(self->tl) - timeline_begin(self->tl);
+    if (dur)
+        facts_add_take(g, "Share of the run", g_strdup_printf("%.2f %%", 100.0 * (double)st->total_ns / (double)dur));
+    facts_add_take(g, "Longest", leakscope_format_duration(st->max_ns));
+    facts_add_take(g, "Median (p50)", leakscope_format_duration(st->p50_ns));
+    facts_add_take(g, "p99", leakscope_format_duration(st->p99_ns));
+    facts_add_take(g, "Mean", leakscope_format_duration(st->total_ns / st->pauses));
+    /* the longest pauses, with why and when */
+    guint top[5] = { 0 }, ntop = 0;
+    for (guint i = 0; i < a->ngc; i++) {
+        guint64 d = a->gc[i].end - a->gc[i].begin;
+        guint j = ntop < 5 ? ntop++ : 5;
+        while (j > 0 && a->gc[top[j - 1]].end - a->gc[top[j - 1]].begin < d) {
+            if (j < 5)
+                top[j] = top[j - 1];
+            j--;
+        }
+        if (j < 5)
+            top[j] = i;
+    }
+    for (guint k = 0; k < ntop; k++) {
+        const ls_gc_pause *p = &a->gc[top[k]];
+        g_autofree char *d = leakscope_format_duration(p->end - p->begin);
+        g_autofree char *at = leakscope_format_duration(rel(self, p->begin));
+        g_autofree char *reason = leakscope_text_from_trace(ls_analysis_string(a, p->reason));
+        g_autofree char *after = leakscope_format_bytes(p->heap_after);
+        g_autofree char *key = g_strdup_printf("Longest #%u", k + 1);
+        facts_add_take(g, key, g_strdup_printf("%s at %s (%s), heap after %s, thread %u", d, at,
+                                               reason[0] ? reason : "no reason given", after, p->thread));
+    }
+}
+
+/* ---- the selected range ---- */
+
+static void on_range_summary(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    GError *error = NULL;
+    LeakscopeRangeSummary *r = leakscope_scanner_summarize_finish(res, &error);
+    if (!r) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            _leakscope_window_facts_add(self->range_grid, "Call sites", error->message);
+        g_error_free(error);
+        g_object_unref(self);
+        return;
+    }
+    if (self->tl && r->t0 == self->range_t0 && r->t1 == self->range_t1) {
+        GtkGrid *g = self->range_grid;
+        g_autofree char *ab = leakscope_format_bytes(r->allocated_bytes);
+        facts_add_take(g, "Allocated", g_strdup_printf("%s in %" G_GUINT64_FORMAT " allocations", ab, r->allocations));
+        g_autofree char *lb = leakscope_format_bytes(r->live_bytes);
+        facts_add_take(g, "Still live at its end",
+                       g_strdup_printf("%s in %" G_GUINT64_FORMAT " blocks allocated in the range", lb,
+                                       r->live_blocks));
+        facts_add_take(g, "Frees", g_strdup_printf("%" G_GUINT64_FORMAT, r->frees));
+        if (r->partial) {
+            g_autofree char *pe = leakscope_format_duration(rel(self, r->partial_end));
+            facts_add_take(g, "Note", g_strdup_printf("the range holds more than %u events: call sites cover it up to %s",
+                                                      LEAKSCOPE_SCAN_MAX_EVENTS, pe));
+        }
+        const ls_analysis *a = timeline_analysis(self->tl);
+        leakscope_stack_list_set_source(self->growth_list, a, self->syms);
+        leakscope_stack_list_set_columns(self->growth_list, "Grew most in the range (allocated there, live at its end)",
+                                         "Bytes", LEAKSCOPE_VALUE_BYTES, "Blocks", LEAKSCOPE_VALUE_COUNT);
+        for (guint i = 0; i < r->growth->len; i++) {
+            const LeakscopeGrowth *gr = &g_array_index(r->growth, LeakscopeGrowth, i);
+            leakscope_stack_list_append(self->growth_list, NULL, gr->bytes, gr->blocks, gr->stack);
+        }
+    }
+    leakscope_range_summary_free(r);
+    g_object_unref(self);
+}
+
+static gboolean _leakscope_window_summarize_range(gpointer data)
+{
+    LeakscopeWindow *self = data;
+    self->range_source = 0;
+    if (!self->tl)
+        return G_SOURCE_REMOVE;
+    guint64 t0, t1;
+    gboolean selected = leakscope_timeline_get_selection(self->timeline, &t0, &t1);
+    if (!selected)
+        leakscope_timeline_get_range(self->timeline, &t0, &t1);
+    if (t0 == self->range_t0 && t1 == self->range_t1)
+        return G_SOURCE_REMOVE;
+    self->range_t0 = t0;
+    self->range_t1 = t1;
+    g_cancellable_cancel(self->range_cancellable);
+    g_clear_object(&self->range_cancellable);
+
+    GtkGrid *g = self->range_grid;
+    _leakscope_window_facts_clear(g);
+    leakscope_stack_list_clear(self->growth_list);
+    g_autofree char *a = leakscope_format_duration(rel(self, t0));
+    g_autofree char *b = leakscope_format_duration(rel(self, t1));
+    g_autofree char *d = leakscope_format_duration(t1 - t0);
+    facts_add_take(g, selected ? "Selection" : "Visible range (Shift+drag to select)",
+                   g_strdup_printf("%s to %s (%s)", a, b, d));
+    guint64 mn, h0, h1;
+    timeline_heap_range(self->tl, t0, t0 + 1, 1, &h0, &mn);
+    timeline_heap_range(self->tl, t1, t1 + 1, 1, &h1, &mn);
+    g_autofree char *hb0 = leakscope_format_bytes(h0);
+    g_autofree char *hb1 = leakscope_format_bytes(h1);
+    g_autofree char *net = leakscope_format_bytes(h1 > h0 ? h1 - h0 : h0 - h1);
+    facts_add_take(g, "Heap", g_strdup_printf("%s → %s", hb0, hb1));
+    facts_add_take(g, "Net change", g_strdup_printf("%s%s", h1 >= h0 ? "+" : "−", net));
+    double bytes = 0;
+    timeline_alloc_range(self->tl, t0, t1, 1, NULL, &bytes);
+    guint64 alloc = (guint64)bytes;
+    gint64 net_signed = (gint64)h1 - (gint64)h0;
+    g_autofree char *freed = leakscope_format_bytes((gint64)alloc - net_signed > 0 ? (guint64)((gint64)alloc - net_signed) : 0);
+    facts_add_take(g, "Freed", g_strdup_printf("%s (allocated minus net change)", freed));
+
+    self->range_cancellable = g_cancellable_new();
+    leakscope_scanner_summarize_async(self->scanner, t0, t1, self->range_cancellable, on_range_summary,
+                                      g_object_ref(self));
+    return G_SOURCE_REMOVE;
+}
+
+static void _leakscope_window_queue_range(LeakscopeWindow *self)
+{
+    if (!self->tl || g_strcmp0(gtk_stack_get_visible_child_name(self->panel_stack), "range"))
+        return;
+    g_clear_handle_id(&self->range_source, g_source_remove);
+    self->range_source = g_timeout_add(250, _leakscope_window_summarize_range, self);
+}
+
+static void on_panel_changed(GObject *o, GParamSpec *ps, LeakscopeWindow *self)
+{
+    (void)o;
+    (void)ps;
+    _leakscope_window_queue_range(self);
+}
+
+static void _leakscope_window_update_status(LeakscopeWindow *self)
+{
+    if (!self->tl)
+        return;
+    guint64 t0, t1, s0, s1;
+    leakscope_timeline_get_range(self->timeline, &t0, &t1);
+    g_autofree char *a = leakscope_format_duration(rel(self, t0));
+    g_autofree char *b = leakscope_format_duration(rel(self, t1));
+    g_autofree char *d = leakscope_format_duration(t1 - t0);
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "View %s – %s (%s)", a, b, d);
+    if (leakscope_timeline_get_selection(self->timeline, &s0, &s1)) {
+        g_autofree char *sd = leakscope_format_duration(s1 - s0);
+        g_string_append_printf(s, "   ·   selection %s: Z to zoom to it, Esc to clear", sd);
+    }
+    g_string_append(s, "   ·   Ctrl+scroll or +/− to zoom, drag or arrows to pan, Shift+drag to select");
+    gtk_label_set_text(self->status_label, s->str);
+    g_string_free(s, TRUE);
+}
+
+static void on_view_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
+{
+    (void)tl;
+    _leakscope_window_update_status(self);
+    _leakscope_window_queue_range(self);
+}
+
+static void on_selection_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
+{
+    (void)tl;
+    _leakscope_window_update_status(self);
+    _leakscope_window_update_actions(self);
+    _leakscope_window_queue_range(self);
+}
+
+/* ---- details of a clicked event ---- */
+
+static void _leakscope_window_show_stack(LeakscopeWindow *self, guint32 stack)
+{
+    GPtrArray *lines = leakscope_stack_lines(self->syms, timeline_analysis(self->tl), stack, 0);
+    g_ptr_array_add(lines, NULL);
+    g_autofree char *text = g_strjoinv("\n", (char **)lines->pdata);
+    g_autofree char *all = g_strconcat("Call stack (innermost first):\n", text, NULL);
+    gtk_label_set_text(self->details_stack, all);
+    g_ptr_array_unref(lines);
+}
+
+static void on_event_found(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    trace_event ev;
+    GError *error = NULL;
+    if (!leakscope_scanner_find_finish(res, &ev, &error)) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl)
+            gtk_label_set_text(self->details_stack, error->message);
+        g_error_free(error);
+        g_object_unref(self);
+        return;
+    }
+    if (self->tl) {
+        const ls_analysis *a = timeline_analysis(self->tl);
+        GtkGrid *g = self->details_grid;
+        facts_add_take(g, "Event", g_strdup(trace_kind_name(ev.kind)));
+        facts_add_take(g, "At", leakscope_format_duration(rel(self, ev.ts)));
+        g_autofree char *tname = leakscope_text_from_trace(ls_analysis_thread_name(a, ev.thread));
+        facts_add_take(g, "Thread", g_strdup_printf("%u %s", ev.thread, tname));
+        if (ev.kind == TRACE_ALLOC || ev.kind == TRACE_REALLOC || ev.kind == TRACE_FREE)
+            facts_add_take(g, "Address", g_strdup_printf("0x%" G_GINT64_MODIFIER "x", ev.kind == TRACE_REALLOC ? ev.addr2 : ev.addr));
+        if (ev.kind == TRACE_ALLOC || ev.kind == TRACE_REALLOC)
+            facts_add_take(g, "Size", leakscope_format_bytes(ev.size));
+        if (ev.kind == TRACE_FREE)
+            gtk_label_set_text(self->details_stack, "Frees carry no call stack; the allocation's stack is in the leaks panel if it was never freed.");
+        else
+            _leakscope_window_show_stack(self, (guint32)ev.stack);
+    }
+    g_object_unref(self);
+}
+
+static void _leakscope_window_find(LeakscopeWindow *self, const LeakscopeEventQuery *q)
+{
+    g_cancellable_cancel(self->details_cancellable);
+    g_clear_object(&self->details_cancellable);
+    self->details_cancellable = g_cancellable_new();
+    gtk_label_set_text(self->details_stack, "Looking up the event…");
+    leakscope_scanner_find_async(self->scanner, q, self->details_cancellable, on_event_found, g_object_ref(self));
+}
+
+static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
+{
+    (void)tlw;
+    const LeakscopeTimelineHit *hit = hitp;
+    const ls_analysis *a = timeline_analysis(self->tl);
+    GtkGrid *g = self->details_grid;
+    _leakscope_window_facts_clear(g);
+    gtk_label_set_text(self->details_stack, "");
+    g_cancellable_cancel(self->details_cancellable);
+    switch (hit->kind) {
+    case LEAKSCOPE_HIT_HEAP:
+    case LEAKSCOPE_HIT_THREADS: {
+        LeakscopeEventQuery q = { .lo = hit->t > hit->slack ? hit->t - hit->slack : 0, .hi = hit->t + hit->slack,
+                                  .t = hit->t,
+                                  .kinds = 1u << TRACE_ALLOC | 1u << TRACE_REALLOC };
+        _leakscope_window_facts_add(g, "Clicked", "the allocation nearest to the pointer");
+        _leakscope_window_find(self, &q);
+        break;
+    }
+    case LEAKSCOPE_HIT_GC: {
+        const ls_gc_pause *p = &a->gc[hit->index];
+        _leakscope_window_facts_add(g, "Event", "GC pause");
+        facts_add_take(g, "At", leakscope_format_duration(rel(self, p->begin)));
+        facts_add_take(g, "Duration", leakscope_format_duration(p->end - p->begin));
+        facts_add_take(g, "Reason", leakscope_text_from_trace(ls_analysis_string(a, p->reason)));
+        facts_add_take(g, "Heap after", leakscope_format_bytes(p->heap_after));
+        facts_add_take(g, "Thread", g_strdup_printf("%u", p->thread));
+        break;
+    }
+    case LEAKSCOPE_HIT_LIFETIME: {
+        const timeline_lifetime *lt = &hit->lifetime;
+        g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, lt->kind));
+        facts_add_take(g, "Resource", g_strdup_printf("%s %" G_GUINT64_FORMAT, kind, lt->handle));
+        facts_add_take(g, "Opened at", leakscope_format_duration(rel(self, lt->begin)));
+        facts_add_take(g, lt->closed ? "Closed at" : "Never closed",
+                       lt->closed ? leakscope_format_duration(rel(self, lt->end)) : g_strdup("still open at the end"));
+        facts_add_take(g, "Open for", leakscope_format_duration(lt->end - lt->begin));
+        LeakscopeEventQuery q = { .lo = lt->begin, .hi = lt->begin, .t = lt->begin, .kinds = 1u << TRACE_RES_OPEN,
+                                  .handle_kind = lt->kind, .handle = lt->handle };
+        _leakscope_window_find(self, &q);
+        break;
+    }
+    case LEAKSCOPE_HIT_RESOURCES: {
+        LeakscopeEventQuery q = { .lo = hit->t > hit->slack ? hit->t - hit->slack : 0, .hi = hit->t + hit->slack,
+                                  .t = hit->t, .kinds = 1u << TRACE_RES_OPEN | 1u << TRACE_RES_CLOSE };
+        _leakscope_window_facts_add(g, "Clicked", "the resource event nearest to the pointer");
+        _leakscope_window_find(self, &q);
+        break;
+    }
+    case LEAKSCOPE_HIT_MARK: {
+        const ls_mark *m = &a->marks[hit->index];
+        _leakscope_window_facts_add(g, "Event", "mark");
+        facts_add_take(g, "Label", leakscope_text_from_trace(ls_analysis_string(a, m->label)));
+        facts_add_take(g, "At", leakscope_format_duration(rel(self, m->ts)));
+        facts_add_take(g, "Thread", g_strdup_printf("%u", m->thread));
+        break;
+    }
+    case LEAKSCOPE_HIT_SPAN: {
+        const ls_span *sp = &a->spans[hit->index];
+        _leakscope_window_facts_add(g, "Event", "span");
+        facts_add_take(g, "Label", leakscope_text_from_trace(ls_analysis_string(a, sp->label)));
+        facts_add_take(g, "Begins", leakscope_format_duration(rel(self, sp->begin)));
+        facts_add_take(g, "Lasts", sp->end ? leakscope_format_duration(sp->end - sp->begin) : g_strdup("never ended"));
+        facts_add_take(g, "Thread", g_strdup_printf("%u, depth %u", sp->thread, sp->depth));
+        break;
+    }
+    default:
+        return;
+    }
+    gtk_stack_set_visible_child_name(self->panel_stack, "details");
+}
+
+/* ---- loading ---- */
+
+static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
+{
+    _leakscope_window_clear_trace(self);
+    self->tl = tl;
+    const ls_analysis *a = timeline_analysis(tl);
+    self->syms = leakscope_symbols_new(a);
+    g_autofree char *path = g_file_get_path(self->file);
+    self->scanner = leakscope_scanner_new(path);
+    leakscope_timeline_set_timeline(self->timeline, tl);
+
+    g_autofree char *base = g_file_get_basename(self->file);
+    g_autofree char *name = leakscope_text_from_trace(base);
+    const char *prog = strrchr(a->info.program, '/');
+    g_autofree char *program = leakscope_text_from_trace(prog ? prog + 1 : a->info.program);
+    g_autofree char *dur = leakscope_format_duration(timeline_end(tl) - timeline_begin(tl));
+    g_autofree char *sub = g_strdup_printf("%s · %s · %" G_GUINT64_FORMAT " events", program[0] ? program : "unknown program",
+                                           dur, a->events);
+    _leakscope_window_set_titles(self, name, sub);
+
+    GString *warn = g_string_new(NULL);
+    if (a->truncated)
+        g_string_append_printf(warn, "This trace is truncated: the file stops inside a chunk at byte offset %" G_GUINT64_FORMAT
+                                     ". Everything before it is shown.",
+                               a->truncated_at);
+    else if (!a->complete)
+        g_string_append(warn, "This trace is incomplete: the recording did not end cleanly (no end marker). "
+                              "Everything flushed before is shown.");
+    if (a->lost_events)
+        g_string_append_printf(warn, "%sThe recorder dropped %" G_GUINT64_FORMAT " events.", warn->len ? " " : "",
+                               a->lost_events);
+    if (warn->len)
+        _leakscope_window_show_banner(self, warn->str, FALSE);
+    else
+        gtk_revealer_set_reveal_child(self->banner, FALSE);
+    g_string_free(warn, TRUE);
+
+    _leakscope_window_fill_overview(self);
+    _leakscope_window_fill_leaks(self);
+    _leakscope_window_fill_resources(self);
+    _leakscope_window_fill_gc(self);
+    _leakscope_window_facts_clear(self->details_grid);
+    _leakscope_window_facts_add(self->details_grid, "Nothing selected",
+                                "Click an event on the timeline (an allocation, a resource bar, a GC pause, a mark) "
+                                "to see it here with its call stack.");
+    gtk_label_set_text(self->details_stack, "");
+    gtk_stack_set_visible_child_name(self->main_stack, "trace");
+    gtk_stack_set_visible_child_name(self->panel_stack, a->nleaks ? "leaks" : "overview");
+    _leakscope_window_update_status(self);
+    gtk_widget_grab_focus(GTK_WIDGET(self->timeline));
+
+    g_autofree char *uri = g_file_get_uri(self->file);
+    GtkRecentData rd = { .display_name = NULL, .description = NULL, .mime_type = (char *)LEAKSCOPE_MIME_TYPE,
+                         .app_name = (char *)"Leakscope", .app_exec = (char *)"leakscope-viewer %f" };
+    gtk_recent_manager_add_full(self->recent, uri, &rd);
+}
+
+static gboolean on_progress_tick(gpointer data)
+{
+    LeakscopeWindow *self = data;
+    if (self->load)
+        gtk_progress_bar_set_fraction(self->progress, leakscope_load_get_fraction(self->load));
+    return G_SOURCE_CONTINUE;
+}
+
+static void on_loaded(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    GError *error = NULL;
+    timeline *tl = leakscope_load_finish(res, &error);
+    gboolean current = self->load_cancellable && !g_cancellable_is_cancelled(self->load_cancellable) &&
+                       g_task_get_cancellable(G_TASK(res)) == self->load_cancellable;
+    if (!current) {
+        /* superseded by another open, cancelled, or the window is closing */
+        timeline_free(tl);
+        g_clear_error(&error);
+        g_object_unref(self);
+        return;
+    }
+    self->load = NULL;
+    g_clear_handle_id(&self->progress_source, g_source_remove);
+    g_clear_object(&self->load_cancellable);
+    if (!tl) {
+        _leakscope_window_clear_trace(self);
+        g_autofree char *name = g_file_get_parse_name(self->file);
+        g_autofree char *shown = leakscope_text_from_trace(name);
+        g_autofree char *msg = g_strdup_printf("%s: %s", shown, error->message);
+        gtk_label_set_text(self->error_label, msg);
+        _leakscope_window_set_titles(self, "Leakscope", NULL);
+        gtk_revealer_set_reveal_child(self->banner, FALSE);
+        gtk_stack_set_visible_child_name(self->main_stack, "error");
+        g_error_free(error);
+    } else {
+        _leakscope_window_install(self, tl);
+    }
+    _leakscope_window_update_actions(self);
+    g_object_unref(self);
+}
+
+void leakscope_window_open(LeakscopeWindow *self, GFile *file)
+{
+    g_return_if_fail(LEAKSCOPE_IS_WINDOW(self));
+    g_return_if_fail(G_IS_FILE(file));
+    if (self->load_cancellable) {
+        g_cancellable_cancel(self->load_cancellable);
+        g_clear_object(&self->load_cancellable);
+    }
+    self->load = NULL;
+    g_clear_handle_id(&self->progress_source, g_source_remove);
+    g_set_object(&self->file, file);
+    g_autofree char *path = g_file_get_path(file);
+    g_autofree char *name = g_file_get_parse_name(file);
+    g_autofree char *shown = leakscope_text_from_trace(name);
+    if (!path) {
+        _leakscope_window_clear_trace(self);
+        g_autofree char *msg = g_strdup_printf("%s: only local files can be opened", shown);
+        gtk_label_set_text(self->error_label, msg);
+        gtk_stack_set_visible_child_name(self->main_stack, "error");
+        _leakscope_window_update_actions(self);
+        return;
+    }
+    g_autofree char *text = g_strdup_printf("Reading %s…", shown);
+    gtk_label_set_text(self->loading_label, text);
+    gtk_progress_bar_set_fraction(self->progress, 0);
+    gtk_stack_set_visible_child_name(self->main_stack, "loading");
+    self->load_cancellable = g_cancellable_new();
+    self->load = leakscope_load_start(path, self->load_cancellable, on_loaded, g_object_ref(self));
+    self->progress_source = g_timeout_add(100, on_progress_tick, self);
+    _leakscope_window_update_actions(self);
+}
+
+/* ---- recent files ---- */
+
+static void on_recent_row_activated(GtkListBox *box, GtkListBoxRow *row, LeakscopeWindow *self)
+{
+    (void)box;
+    const char *uri = g_object_get_data(G_OBJECT(row), "uri");
+    GFile *f = g_file_new_for_uri(uri);
+    leakscope_window_open(self, f);
+    g_object_unref(f);
+}
+
+static void _leakscope_window_fill_recent(LeakscopeWindow *self)
+{
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->recent_list))))
+        gtk_list_box_remove(self->recent_list, child);
+    g_menu_remove_all(self->recent_section);
+    GList *items = gtk_recent_manager_get_items(self->recent);
+    guint n = 0;
+    for (GList *l = items; l && n < RECENT_MAX; l = l->next) {
+        GtkRecentInfo *info = l->data;
+        const char *uri = gtk_recent_info_get_uri(info);
+        const char *mime = gtk_recent_info_get_mime_type(info);
+        if (!(g_str_has_suffix(uri, ".trace") || !g_strcmp0(mime, LEAKSCOPE_MIME_TYPE)) ||
+            !gtk_recent_info_is_local(info) || !gtk_recent_info_exists(info))
+            continue;
+        n++;
+        GFile *f = g_file_new_for_uri(uri);
+        g_autofree char *base = g_file_get_basename(f);
+        g_autofree char *parse = g_file_get_parse_name(f);
+        g_autofree char *name = leakscope_text_from_trace(base);
+        g_autofree char *where = leakscope_text_from_trace(parse);
+        g_object_unref(f);
+
+        GtkWidget *row = gtk_list_box_row_new();
+        g_object_set_data_full(G_OBJECT(row), "uri", g_strdup(uri), g_free);
+        GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+        gtk_widget_set_margin_start(box, 12);
+        gtk_widget_set_margin_end(box, 12);
+        gtk_widget_set_margin_top(box, 8);
+        gtk_widget_set_margin_bottom(box, 8);
+        GtkWidget *l1 = gtk_label_new(name), *l2 = gtk_label_new(where);
+        gtk_label_set_xalign(GTK_LABEL(l1), 0);
+        gtk_label_set_xalign(GTK_LABEL(l2), 0);
+        gtk_label_set_ellipsize(GTK_LABEL(l2), PANGO_ELLIPSIZE_MIDDLE);
+        gtk_widget_add_css_class(l1, "heading");
+        gtk_widget_add_css_class(l2, "dim-label");
+        gtk_box_append(GTK_BOX(box), l1);
+        gtk_box_append(GTK_BOX(box), l2);
+        gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), box);
+        gtk_list_box_append(self->recent_list, row);
+
+        GMenuItem *item = g_menu_item_new(name, NULL);
+        g_menu_item_set_action_and_target_value(item, "win.open-recent", g_variant_new_string(uri));
+        g_menu_append_item(self->recent_section, item);
+        g_object_unref(item);
+    }
+    g_list_free_full(items, (GDestroyNotify)gtk_recent_info_unref);
+    gtk_widget_set_visible(self->recent_title, n > 0);
+    gtk_widget_set_visible(GTK_WIDGET(self->recent_list), n > 0);
+}
+
+static void on_recent_changed(GtkRecentManager *m, LeakscopeWindow *self)
+{
+    (void)m;
+    _leakscope_window_fill_recent(self);
+}
+
+/* ---- drag and drop ---- */
+
+static gboolean on_drop(GtkDropTarget *t, const GValue *value, double x, double y, LeakscopeWindow *self)
+{
+    (void)t;
+    (void)x;
+    (void)y;
+    GFile *file = NULL;
+    if (G_VALUE_HOLDS(value, GDK_TYPE_FILE_LIST)) {
+        GSList *files = gdk_file_list_get_files(g_value_get_boxed(value));
+        file = files ? files->data : NULL;
+        g_slist_free(files);
+    } else if (G_VALUE_HOLDS(value, G_TYPE_FILE)) {
+        file = g_value_get_object(value);
+    }
+    if (!file)
+        return FALSE;
+    leakscope_window_open(self, file);
+    return TRUE;
+}
+
+/* ---- actions ---- */
+
+static void on_open_response(GtkNativeDialog *d, int response, LeakscopeWindow *self)
+{
+    if (response == GTK_RESPONSE_ACCEPT) {
+        GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+        if (f) {
+            leakscope_window_open(self, f);
+            g_object_unref(f);
+        }
+    }
+    g_clear_object(&self->chooser);
+}
+
+static void action_open(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name;
+    (void)param;
+    LeakscopeWindow *self = LEAKSCOPE_WINDOW(w);
+    if (self->chooser)
+        return;
+    self->chooser = gtk_file_chooser_native_new("Open Trace", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                                "_Open", "_Cancel");
+    GtkFileFilter *traces = gtk_file_filter_new();
+    gtk_file_filter_set_name(traces, "Leakscope traces");
+    gtk_file_filter_add_mime_type(traces, LEAKSCOPE_MIME_TYPE);
+    gtk_file_filter_add_suffix(traces, "trace");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(self->chooser), traces);
+    g_object_unref(traces);
+    GtkFileFilter *all = gtk_file_filter_new();
+    gtk_file_filter_set_name(all, "All files");
+    gtk_file_filter_add_pattern(all, "*");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(self->chooser), all);
+    g_object_unref(all);
+    if (self->file) {
+        GFile *dir = g_file_get_parent(self->file);
+        if (dir) {
+            gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(self->chooser), dir, NULL);
+            g_object_unref(dir);
+        }
+    }
+    g_signal_connect(self->chooser, "response", G_CALLBACK(on_open_response), self);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
+}
+
+static void action_open_recent(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name;
+    GFile *f = g_file_new_for_uri(g_variant_get_string(param, NULL));
+    leakscope_window_open(LEAKSCOPE_WINDOW(w), f);
+    g_object_unref(f);
+}
+
+static void action_export(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name;
+    (void)param;
+    _leakscope_window_export_dialog(LEAKSCOPE_WINDOW(w));
+}
+
+static void action_cancel_load(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name;
+    (void)param;
+    LeakscopeWindow *self = LEAKSCOPE_WINDOW(w);
+    if (!self->load_cancellable)
+        return;
+    g_cancellable_cancel(self->load_cancellable);
+    g_clear_object(&self->load_cancellable);
+    self->load = NULL;
+    g_clear_handle_id(&self->progress_source, g_source_remove);
+    gtk_stack_set_visible_child_name(self->main_stack, self->tl ? "trace" : "start");
+    _leakscope_window_update_actions(self);
+}
+
+static void action_dismiss_banner(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name;
+    (void)param;
+    gtk_revealer_set_reveal_child(LEAKSCOPE_WINDOW(w)->banner, FALSE);
+}
+
+/* win.zoom-* forward to the timeline so they work wherever the focus is. */
+static void action_forward(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)param;
+    LeakscopeWindow *self = LEAKSCOPE_WINDOW(w);
+    g_autofree char *target = g_strconcat("timeline.", name + strlen("win."), NULL);
+    gtk_widget_activate_action(GTK_WIDGET(self->timeline), target, NULL);
+}
+
+static const struct {
+    const char *name;
+    render_track bits;
+} track_actions[] = {
+    { "win.track-heap", RENDER_TRACK_HEAP | RENDER_TRACK_ALLOC },
+    { "win.track-gc", RENDER_TRACK_GC },
+    { "win.track-resources", RENDER_TRACK_RESOURCES },
+    { "win.track-threads", RENDER_TRACK_THREADS },
+    { "win.track-marks", RENDER_TRACK_MARKS },
+};
+
+static void action_track(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)param;
+    LeakscopeWindow *self = LEAKSCOPE_WINDOW(w);
+    guint32 tracks = leakscope_timeline_get_tracks(self->timeline);
+    for (guint i = 0; i < G_N_ELEMENTS(track_actions); i++)
+        if (!strcmp(name, track_actions[i].name))
+            tracks ^= track_actions[i].bits;
+    if (!tracks)
+        return; /* keep at least one track */
+    leakscope_timeline_set_tracks(self->timeline, tracks);
+}
+
+/* ---- GObject ---- */
+
+static void leakscope_window_dispose(GObject *o)
+{
+    LeakscopeWindow *self = LEAKSCOPE_WINDOW(o);
+    if (self->load_cancellable)
+        g_cancellable_cancel(self->load_cancellable);
+    g_clear_object(&self->load_cancellable);
+    self->load = NULL;
+    g_clear_handle_id(&self->progress_source, g_source_remove);
+    _leakscope_window_clear_trace(self);
+    if (self->chooser)
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
+    g_clear_object(&self->chooser);
+    if (self->recent_changed_id)
+        g_clear_signal_handler(&self->recent_changed_id, self->recent);
+    self->recent = NULL; /* the default manager: not ours */
+    g_clear_object(&self->file);
+    gtk_widget_dispose_template(GTK_WIDGET(self), LEAKSCOPE_TYPE_WINDOW);
+    G_OBJECT_CLASS(leakscope_window_parent_class)->dispose(o);
+}
+
+static void leakscope_window_class_init(LeakscopeWindowClass *klass)
+{
+    GObjectClass *oc = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+    oc->dispose = leakscope_window_dispose;
+
+    g_type_ensure(LEAKSCOPE_TYPE_TIMELINE);
+    g_type_ensure(LEAKSCOPE_TYPE_STACK_LIST);
+    gtk_widget_class_set_template_from_resource(wc, "/io/github/leakscope/Viewer/leakscope-window.ui");
+#define CHILD(name) gtk_widget_class_bind_template_child(wc, LeakscopeWindow, name)
+    CHILD(title_label);
+    CHILD(subtitle_label);
+    CHILD(select_button);
+    CHILD(banner);
+    CHILD(banner_box);
+    CHILD(banner_label);
+    CHILD(main_stack);
+    CHILD(recent_list);
+    CHILD(recent_title);
+    CHILD(recent_section);
+    CHILD(loading_label);
+    CHILD(error_label);
+    CHILD(status_label);
+    CHILD(progress);
+    CHILD(paned);
+    CHILD(timeline);
+    CHILD(panel_stack);
+    CHILD(overview_grid);
+    CHILD(gc_grid);
+    CHILD(range_grid);
+    CHILD(details_grid);
+    CHILD(leaks_title);
+    CHILD(resources_title);
+    CHILD(details_stack);
+    CHILD(leaks_list);
+    CHILD(open_list);
+    CHILD(growth_list);
+#undef CHILD
+
+    gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
+    gtk_widget_class_install_action(wc, "win.open-recent", "s", action_open_recent);
+    gtk_widget_class_install_action(wc, "win.export", NULL, action_export);
+    gtk_widget_class_install_action(wc, "win.cancel-load", NULL, action_cancel_load);
+    gtk_widget_class_install_action(wc, "win.dismiss-banner", NULL, action_dismiss_banner);
+    gtk_widget_class_install_action(wc, "win.zoom-in", NULL, action_forward);
+    gtk_widget_class_install_action(wc, "win.zoom-out", NULL, action_forward);
+    gtk_widget_class_install_action(wc, "win.zoom-fit", NULL, action_forward);
+    gtk_widget_class_install_action(wc, "win.zoom-selection", NULL, action_forward);
+    gtk_widget_class_install_action(wc, "win.pan-left", NULL, action_forward);
+    gtk_widget_class_install_action(wc, "win.pan-right", NULL, action_forward);
+    for (guint i = 0; i < G_N_ELEMENTS(track_actions); i++)
+        gtk_widget_class_install_action(wc, track_actions[i].name, NULL, action_track);
+
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_e, GDK_CONTROL_MASK, "win.export", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_plus, GDK_CONTROL_MASK, "win.zoom-in", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_equal, GDK_CONTROL_MASK, "win.zoom-in", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_minus, GDK_CONTROL_MASK, "win.zoom-out", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_0, GDK_CONTROL_MASK, "win.zoom-fit", NULL);
+}
+
+static void leakscope_window_init(LeakscopeWindow *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+
+    g_object_bind_property(self->select_button, "active", self->timeline, "select-mode",
+                           G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+    g_signal_connect(self->timeline, "view-changed", G_CALLBACK(on_view_changed), self);
+    g_signal_connect(self->timeline, "selection-changed", G_CALLBACK(on_selection_changed), self);
+    g_signal_connect(self->timeline, "hit", G_CALLBACK(on_hit), self);
+    g_signal_connect(self->panel_stack, "notify::visible-child-name", G_CALLBACK(on_panel_changed), self);
+    g_signal_connect(self->recent_list, "row-activated", G_CALLBACK(on_recent_row_activated), self);
+
+    GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
+    gtk_drop_target_set_gtypes(drop, (GType[]){ GDK_TYPE_FILE_LIST, G_TYPE_FILE }, 2);
+    g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
+    gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drop));
+
+    self->recent = gtk_recent_manager_get_default();
+    self->recent_changed_id = g_signal_connect(self->recent, "changed", G_CALLBACK(on_recent_changed), self);
+    _leakscope_window_fill_recent(self);
+    gtk_stack_set_visible_child_name(self->main_stack, "start");
+    _leakscope_window_update_actions(self);
+}
+
+LeakscopeWindow *leakscope_window_new(GtkApplication *app)
+{
+    return g_object_new(LEAKSCOPE_TYPE_WINDOW, "application", app, NULL);
+}
