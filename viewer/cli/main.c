@@ -4,7 +4,10 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -18,10 +21,35 @@ static void usage(FILE *f)
           "                         gate CI: exit 1 when leaks, open resources, GC pauses exceed limits\n"
           "  dump FILE              every chunk and record of a trace, in file order\n"
           "  export --png OUT FILE  the timeline as a PNG (--size WxH --from T --to T --tracks LIST --theme)\n"
+          "  view [FILE]            open the desktop viewer (leakscope-viewer)\n"
           "  help                   this text\n"
           "\n"
           "Exit status: 0 success, 1 failure, 2 bad input (unreadable or corrupt trace, wrong usage).\n",
           f);
+}
+
+/* `leakscope view [FILE...]`: runs leakscope-viewer from this binary's
+ * directory (the build tree and an installed bindir both have it there),
+ * else from PATH. */
+static int view(int argc, char **argv)
+{
+    char self[PATH_MAX], viewer[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    argv[0] = (char *)"leakscope-viewer";
+    if (n > 0) {
+        self[n] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(viewer, sizeof viewer, "%s/leakscope-viewer", self);
+            if (access(viewer, X_OK) == 0)
+                execv(viewer, argv);
+        }
+    }
+    execvp("leakscope-viewer", argv);
+    cli_error("view: cannot run leakscope-viewer: %s (was leakscope built with GTK 4?)", strerror(errno));
+    (void)argc;
+    return CLI_FAIL;
 }
 
 int main(int argc, char **argv)
@@ -41,6 +69,8 @@ int main(int argc, char **argv)
         return cli_dump(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))
         return cli_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "view"))
+        return view(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return CLI_OK;
