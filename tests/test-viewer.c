@@ -23,7 +23,8 @@
 typedef struct {
     const char *mode, *trace, *outdir;
     LeakscopeApplication *app;
-    LeakscopeWindow *win;
+    LeakscopeWindow *win;       /* weak */
+    GtkWidget *timeline_widget; /* weak */
     int step;
     int waited;
     guint64 full0, full1;
@@ -138,6 +139,8 @@ static gboolean step(gpointer data)
               "error page says '%s', not the reader's message", msg);
         CHECK(!gtk_label_get_use_markup(win->error_label), "the error label uses markup");
         printf("error page: %s\n", msg);
+        if (t->waited++ < 6)
+            return G_SOURCE_CONTINUE; /* let the page transition finish */
         save_screenshot(t, "window-corrupt.png");
         quit(t);
         return G_SOURCE_REMOVE;
@@ -238,6 +241,7 @@ static gboolean step(gpointer data)
         const char *stack = gtk_label_get_text(win->details_stack);
         CHECK(strstr(stack, "Call stack") && strstr(stack, "demo.c"), "details show no symbolized stack: '%s'", stack);
         CHECK(!strcmp(gtk_stack_get_visible_child_name(win->panel_stack), "details"), "details panel not shown");
+        save_screenshot(t, "window-details.png");
         char *png = out_path(t, "export-view.png");
         GError *error = NULL;
         CHECK(leakscope_window_export_png(win, png, 1200, 700, FALSE, &error), "export: %s",
@@ -273,6 +277,9 @@ static void on_window_added(GtkApplication *app, GtkWindow *w, test_ctx *t)
     (void)app;
     if (!t->win && LEAKSCOPE_IS_WINDOW(w)) {
         t->win = LEAKSCOPE_WINDOW(w);
+        t->timeline_widget = GTK_WIDGET(t->win->timeline);
+        g_object_add_weak_pointer(G_OBJECT(t->win), (gpointer *)&t->win);
+        g_object_add_weak_pointer(G_OBJECT(t->timeline_widget), (gpointer *)&t->timeline_widget);
         gtk_window_set_default_size(w, 1280, 860);
         g_timeout_add(100, step, t);
     }
@@ -290,6 +297,13 @@ int main(int argc, char **argv)
     g_signal_connect(t.app, "window-added", G_CALLBACK(on_window_added), &t);
     char *args[] = { argv[0], (char *)t.trace, NULL };
     int status = g_application_run(G_APPLICATION(t.app), 2, args);
+    /* work still in flight holds the window: let it finish (bounded) */
+    for (int i = 0; i < 200 && t.win; i++) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(10000);
+    }
+    CHECK(t.win == NULL, "the window was not finalized after closing (a reference leaked)");
+    CHECK(t.timeline_widget == NULL, "the timeline widget was not finalized after closing");
     g_object_unref(t.app);
     if (status != 0 || failures) {
         fprintf(stderr, "test-viewer: %d failures, exit status %d\n", failures, status);

@@ -123,23 +123,43 @@ char *leakscope_stack_title(sym_table *syms, const ls_analysis *a, guint32 stack
     ls_stack st = ls_analysis_stack(a, stack_id);
     if (!st.depth)
         return g_strdup("(no call stack recorded)");
-    char *first = NULL;
+    /* the first frame outside allocator wrappers, then its caller's function:
+     * two leaks from one allocation site differ by who called it */
+    char *site = NULL, *fallback = NULL;
     for (uint32_t i = 0; i < st.depth; i++) {
         sym_frame fr[MAX_INLINE];
         int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
         if (n <= 0) {
-            if (!first)
-                first = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", st.frames[i]);
+            if (site) {
+                char *t = g_strdup_printf("%s  ← 0x%" G_GINT64_MODIFIER "x", site, st.frames[i]);
+                g_free(site);
+                g_free(fallback);
+                return t;
+            }
+            if (!fallback)
+                fallback = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", st.frames[i]);
             continue;
         }
         for (int k = 0; k < n; k++) {
-            if (!first)
-                first = frame_line(&fr[k], FALSE);
-            if (strcmp(fr[k].function, "??") && !is_wrapper(fr[k].function)) {
-                g_free(first);
-                return frame_line(&fr[k], FALSE);
+            if (!fallback)
+                fallback = frame_line(&fr[k], FALSE);
+            if (!strcmp(fr[k].function, "??") || is_wrapper(fr[k].function))
+                continue;
+            if (!site) {
+                site = frame_line(&fr[k], FALSE);
+                continue;
             }
+            char *caller = leakscope_text_from_trace(fr[k].function);
+            char *t = g_strdup_printf("%s  ← %s", site, caller);
+            g_free(caller);
+            g_free(site);
+            g_free(fallback);
+            return t;
         }
     }
-    return first;
+    if (site) {
+        g_free(fallback);
+        return site;
+    }
+    return fallback;
 }

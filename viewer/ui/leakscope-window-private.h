@@ -52,6 +52,7 @@ struct _LeakscopeWindow {
     GCancellable *range_cancellable;
     guint range_source;
     guint64 range_t0, range_t1; /* the range summarized or being summarized */
+    guint64 range_h0, range_h1; /* the heap at its ends */
     GCancellable *details_cancellable;
 
     GtkFileChooserNative *chooser;

@@ -270,11 +270,16 @@ static void on_range_summary(GObject *src, GAsyncResult *res, gpointer data)
         GtkGrid *g = self->range_grid;
         g_autofree char *ab = leakscope_format_bytes(r->allocated_bytes);
         facts_add_take(g, "Allocated", g_strdup_printf("%s in %" G_GUINT64_FORMAT " allocations", ab, r->allocations));
+        if (!r->partial) {
+            /* freed = allocated - net change, exactly: the heap at both ends is known */
+            gint64 freed = (gint64)r->allocated_bytes - ((gint64)self->range_h1 - (gint64)self->range_h0);
+            g_autofree char *fb = leakscope_format_bytes(freed > 0 ? (guint64)freed : 0);
+            facts_add_take(g, "Freed", g_strdup_printf("%s in %" G_GUINT64_FORMAT " frees", fb, r->frees));
+        }
         g_autofree char *lb = leakscope_format_bytes(r->live_bytes);
         facts_add_take(g, "Still live at its end",
                        g_strdup_printf("%s in %" G_GUINT64_FORMAT " blocks allocated in the range", lb,
                                        r->live_blocks));
-        facts_add_take(g, "Frees", g_strdup_printf("%" G_GUINT64_FORMAT, r->frees));
         if (r->partial) {
             g_autofree char *pe = leakscope_format_duration(rel(self, r->partial_end));
             facts_add_take(g, "Note", g_strdup_printf("the range holds more than %u events: call sites cover it up to %s",
@@ -326,13 +331,8 @@ static gboolean _leakscope_window_summarize_range(gpointer data)
     g_autofree char *net = leakscope_format_bytes(h1 > h0 ? h1 - h0 : h0 - h1);
     facts_add_take(g, "Heap", g_strdup_printf("%s → %s", hb0, hb1));
     facts_add_take(g, "Net change", g_strdup_printf("%s%s", h1 >= h0 ? "+" : "−", net));
-    double bytes = 0;
-    timeline_alloc_range(self->tl, t0, t1, 1, NULL, &bytes);
-    guint64 alloc = (guint64)bytes;
-    gint64 net_signed = (gint64)h1 - (gint64)h0;
-    g_autofree char *freed = leakscope_format_bytes((gint64)alloc - net_signed > 0 ? (guint64)((gint64)alloc - net_signed) : 0);
-    facts_add_take(g, "Freed", g_strdup_printf("%s (allocated minus net change)", freed));
-
+    self->range_h0 = h0;
+    self->range_h1 = h1;
     self->range_cancellable = g_cancellable_new();
     leakscope_scanner_summarize_async(self->scanner, t0, t1, self->range_cancellable, on_range_summary,
                                       g_object_ref(self));
