@@ -266,6 +266,9 @@ static gboolean step(gpointer data)
         break; /* let it draw */
     default:
         save_screenshot(t, "window.png");
+        /* close with a range summary queued: nothing may outlive the window */
+        gtk_stack_set_visible_child_name(win->panel_stack, "range");
+        act(t, "win.zoom-in");
         quit(t);
         return G_SOURCE_REMOVE;
     }

@@ -104,11 +104,8 @@ static void _leakscope_window_set_titles(LeakscopeWindow *self, const char *titl
 /* Drops the open trace and everything computed from it. */
 static void _leakscope_window_clear_trace(LeakscopeWindow *self)
 {
-    g_cancellable_cancel(self->range_cancellable);
-    g_clear_object(&self->range_cancellable);
-    g_cancellable_cancel(self->details_cancellable);
-    g_clear_object(&self->details_cancellable);
-    g_clear_handle_id(&self->range_source, g_source_remove);
+    /* self->tl goes first: the signals emitted below must see no trace */
+    timeline *tl = g_steal_pointer(&self->tl);
     if (self->timeline)
         leakscope_timeline_set_timeline(self->timeline, NULL);
     if (self->leaks_list)
@@ -117,9 +114,14 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
         leakscope_stack_list_set_source(self->open_list, NULL, NULL);
     if (self->growth_list)
         leakscope_stack_list_set_source(self->growth_list, NULL, NULL);
+    g_cancellable_cancel(self->range_cancellable);
+    g_clear_object(&self->range_cancellable);
+    g_cancellable_cancel(self->details_cancellable);
+    g_clear_object(&self->details_cancellable);
+    g_clear_handle_id(&self->range_source, g_source_remove);
     g_clear_pointer(&self->scanner, leakscope_scanner_unref);
     g_clear_pointer(&self->syms, sym_table_free);
-    g_clear_pointer(&self->tl, timeline_free);
+    timeline_free(tl);
     self->range_t0 = self->range_t1 = 0;
 }
 
@@ -260,7 +262,7 @@ static void on_range_summary(GObject *src, GAsyncResult *res, gpointer data)
     GError *error = NULL;
     LeakscopeRangeSummary *r = leakscope_scanner_summarize_finish(res, &error);
     if (!r) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl)
             _leakscope_window_facts_add(self->range_grid, "Call sites", error->message);
         g_error_free(error);
         g_object_unref(self);
