@@ -261,8 +261,38 @@ static gboolean step(gpointer data)
         gtk_stack_set_visible_child_name(win->panel_stack, "leaks");
         break;
     }
-    case 8:
+    case 8: {
+        /* the Export dialog opens with its choices; its answer, as the dialog
+         * passes it on, writes the PNG (1920x1080 is the first choice) */
+        act(t, "win.export");
+        CHECK(win->chooser != NULL, "win.export showed no dialog");
+        if (win->chooser) {
+            GtkFileChooser *fc = GTK_FILE_CHOOSER(win->chooser);
+            CHECK(!g_strcmp0(gtk_file_chooser_get_choice(fc, "size"), "1920x1080"), "default export size: %s",
+                  gtk_file_chooser_get_choice(fc, "size"));
+            CHECK(!g_strcmp0(gtk_file_chooser_get_choice(fc, "range"), "view"), "default export range");
+            CHECK(gtk_file_chooser_get_action(fc) == GTK_FILE_CHOOSER_ACTION_SAVE, "not a save dialog");
+            gtk_native_dialog_hide(GTK_NATIVE_DIALOG(win->chooser));
+            g_signal_emit_by_name(win->chooser, "response", GTK_RESPONSE_CANCEL);
+            CHECK(win->chooser == NULL, "the export dialog was not released");
+        }
+        char *png = out_path(t, "export-dialog.png");
+        GFile *f = g_file_new_for_path(png);
+        _leakscope_window_export_chosen(win, f, "1920x1080", "whole");
+        CHECK(!gtk_revealer_get_reveal_child(win->banner), "export failed: %s", gtk_label_get_text(win->banner_label));
+        check_png(png, 1920, 1080);
+        g_object_unref(f);
+        g_free(png);
+        f = g_file_new_for_path("/nonexistent-dir/x.png");
+        _leakscope_window_export_chosen(win, f, "window", "view");
+        CHECK(gtk_revealer_get_reveal_child(win->banner) && strstr(gtk_label_get_text(win->banner_label), "x.png"),
+              "a failed export says nothing");
+        gtk_widget_activate_action(GTK_WIDGET(win), "win.dismiss-banner", NULL);
+        g_object_unref(f);
+        break;
+    }
     case 9:
+    case 10:
         break; /* let it draw */
     default:
         save_screenshot(t, "window.png");

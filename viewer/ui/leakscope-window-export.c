@@ -50,41 +50,44 @@ static const struct {
     const char *id, *label;
     int w, h;
 } sizes[] = {
-    { "window", "Timeline's size", 0, 0 },
-    { "1280x720", "1280 × 720", 1280, 720 },
+    /* the first is the default: fallback dialogs start on it whatever set_choice said */
     { "1920x1080", "1920 × 1080", 1920, 1080 },
+    { "1280x720", "1280 × 720", 1280, 720 },
     { "2560x1440", "2560 × 1440", 2560, 1440 },
     { "3840x2160", "3840 × 2160", 3840, 2160 },
+    { "window", "Timeline's size", 0, 0 },
 };
+
+void _leakscope_window_export_chosen(LeakscopeWindow *self, GFile *file, const char *size, const char *range)
+{
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    int w = gtk_widget_get_width(GTK_WIDGET(self->timeline)), h = gtk_widget_get_height(GTK_WIDGET(self->timeline));
+    for (guint i = 0; i < G_N_ELEMENTS(sizes); i++)
+        if (sizes[i].w && !g_strcmp0(size, sizes[i].id)) {
+            w = sizes[i].w;
+            h = sizes[i].h;
+        }
+    w = MAX(w, 200);
+    h = MAX(h, 200);
+    GError *error = NULL;
+    if (!path)
+        g_set_error(&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "only local files can be written");
+    else if (leakscope_window_export_png(self, path, w, h, !g_strcmp0(range, "whole"), &error))
+        gtk_revealer_set_reveal_child(self->banner, FALSE);
+    if (error) {
+        gtk_label_set_text(self->banner_label, error->message);
+        gtk_widget_add_css_class(self->banner_box, "error");
+        gtk_revealer_set_reveal_child(self->banner, TRUE);
+        g_error_free(error);
+    }
+}
 
 static void on_export_response(GtkNativeDialog *d, int response, LeakscopeWindow *self)
 {
     if (response == GTK_RESPONSE_ACCEPT && self->tl) {
         GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
-        g_autofree char *path = f ? g_file_get_path(f) : NULL;
-        const char *size = gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(d), "size");
-        const char *range = gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(d), "range");
-        int w = gtk_widget_get_width(GTK_WIDGET(self->timeline)), h = gtk_widget_get_height(GTK_WIDGET(self->timeline));
-        for (guint i = 1; i < G_N_ELEMENTS(sizes); i++)
-            if (!g_strcmp0(size, sizes[i].id)) {
-                w = sizes[i].w;
-                h = sizes[i].h;
-            }
-        w = MAX(w, 200);
-        h = MAX(h, 200);
-        GError *error = NULL;
-        if (!path)
-            g_set_error(&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "only local files can be written");
-        if (path && leakscope_window_export_png(self, path, w, h, !g_strcmp0(range, "whole"), &error)) {
-            gtk_label_set_text(self->banner_label, "");
-            gtk_revealer_set_reveal_child(self->banner, FALSE);
-        }
-        if (error) {
-            gtk_label_set_text(self->banner_label, error->message);
-            gtk_widget_add_css_class(self->banner_box, "error");
-            gtk_revealer_set_reveal_child(self->banner, TRUE);
-            g_error_free(error);
-        }
+        _leakscope_window_export_chosen(self, f, gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(d), "size"),
+                                        gtk_file_chooser_get_choice(GTK_FILE_CHOOSER(d), "range"));
         g_clear_object(&f);
     }
     g_clear_object(&self->chooser);

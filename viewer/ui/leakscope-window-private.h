@@ -62,6 +62,9 @@ struct _LeakscopeWindow {
 
 /* leakscope-window-export.c */
 void _leakscope_window_export_dialog(LeakscopeWindow *self);
+/* What the dialog does with its answer: size and range are choice ids
+ * ("1920x1080", ..., "window"; "view" or "whole"). Failures show in the banner. */
+void _leakscope_window_export_chosen(LeakscopeWindow *self, GFile *file, const char *size, const char *range);
 
 /* Key/value rows in a facts grid (plain text). */
 void _leakscope_window_facts_clear(GtkGrid *grid);
