@@ -67,6 +67,16 @@ def main():
         return fail("the MIME magic does not match a trace written by the recorder: " + head[:16].hex())
     if any(matches(m, b"\x5a\x2a\x4d\x18" + b"\0" * 4 + b"NOTATRACE") for m in magic.findall(NS + "match")):
         return fail("the MIME magic matches a foreign LZ4 skippable frame")
+    # shared-mime-info compiles it without complaint
+    umd = shutil.which("update-mime-database")
+    if umd:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.makedirs(os.path.join(tmp, "mime", "packages"))
+            shutil.copy(mime, os.path.join(tmp, "mime", "packages"))
+            r = subprocess.run([umd, "-V", os.path.join(tmp, "mime")], capture_output=True, text=True, timeout=60)
+            compiled = os.path.join(tmp, "mime", *mtype.split("/")) + ".xml"
+            if r.returncode != 0 or "warning" in r.stderr.lower() or not os.path.exists(compiled):
+                return fail("update-mime-database:\n" + r.stdout + r.stderr)
     print("check-data: ok")
     return 0
 

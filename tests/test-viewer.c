@@ -172,6 +172,7 @@ static gboolean step(gpointer data)
         range(t, &t->full0, &t->full1);
         CHECK(t->full1 > t->full0, "empty view");
         CHECK(leakscope_stack_list_get_n_sites(win->leaks_list) > 0, "no leaks listed for the demo");
+        CHECK(leakscope_stack_list_get_n_sites(win->open_list) > 0, "no open descriptors listed for the demo");
         act(t, "win.zoom-in");
         range(t, &a, &b);
         CHECK(b - a <= (t->full1 - t->full0) / 2 + 1 && b - a + 1 >= (t->full1 - t->full0) / 2,
@@ -294,7 +295,13 @@ static gboolean step(gpointer data)
         break;
     }
     case 9:
+        gtk_stack_set_visible_child_name(win->panel_stack, "resources");
+        break;
     case 10:
+        save_screenshot(t, "window-resources.png");
+        gtk_stack_set_visible_child_name(win->panel_stack, "leaks");
+        break;
+    case 11:
         break; /* let it draw */
     default:
         save_screenshot(t, "window.png");

@@ -175,7 +175,8 @@ void leakscope_stack_list_set_columns(LeakscopeStackList *self, const char *site
     g_return_if_fail(LEAKSCOPE_IS_STACK_LIST(self));
     gtk_column_view_column_set_title(self->col_site, site);
     gtk_column_view_column_set_title(self->col_first, first);
-    gtk_column_view_column_set_title(self->col_second, second);
+    gtk_column_view_column_set_title(self->col_second, second ? second : "");
+    gtk_column_view_column_set_visible(self->col_second, second != NULL);
     self->kinds[0] = first_kind;
     self->kinds[1] = second_kind;
 }

@@ -22,7 +22,7 @@ typedef enum { LEAKSCOPE_VALUE_COUNT, LEAKSCOPE_VALUE_BYTES } LeakscopeValueKind
 
 GtkWidget *leakscope_stack_list_new(void);
 
-/* Column titles and how the two numbers read. */
+/* Column titles and how the two numbers read; second NULL hides its column. */
 void leakscope_stack_list_set_columns(LeakscopeStackList *self, const char *site, const char *first,
                                       LeakscopeValueKind first_kind, const char *second,
                                       LeakscopeValueKind second_kind);

@@ -188,12 +188,11 @@ static void _leakscope_window_fill_resources(LeakscopeWindow *self)
 {
     const ls_analysis *a = timeline_analysis(self->tl);
     leakscope_stack_list_set_source(self->open_list, a, self->syms);
-    leakscope_stack_list_set_columns(self->open_list, "Kind · opened at", "Left open", LEAKSCOPE_VALUE_COUNT,
-                                     "Stack frames", LEAKSCOPE_VALUE_COUNT);
+    leakscope_stack_list_set_columns(self->open_list, "Kind · opened at (expand for the call stack)", "Left open",
+                                     LEAKSCOPE_VALUE_COUNT, NULL, LEAKSCOPE_VALUE_COUNT);
     for (guint i = 0; i < a->nopen_res && i < LEAK_ROWS_MAX; i++) {
         g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, a->open_res[i].kind));
-        leakscope_stack_list_append(self->open_list, kind, a->open_res[i].count,
-                                    ls_analysis_stack(a, a->open_res[i].stack).depth, a->open_res[i].stack);
+        leakscope_stack_list_append(self->open_list, kind, a->open_res[i].count, 0, a->open_res[i].stack);
     }
     GString *s = g_string_new(NULL);
     if (!a->nres_kinds)
