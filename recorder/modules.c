@@ -87,6 +87,24 @@ static bool remember(const known_module *k)
     return true;
 }
 
+bool ls_load_range(const struct dl_phdr_info *info, uint64_t *lo_out, uint64_t *hi_out)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uint64_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + ph->p_memsz > hi)
+            hi = a + ph->p_memsz;
+    }
+    *lo_out = lo;
+    *hi_out = hi;
+    return hi > lo;
+}
+
 static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
 {
     scan_ctx *ctx = data;
@@ -102,18 +120,8 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
         }
         M.scanned = true;
     }
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uint64_t a = info->dlpi_addr + ph->p_vaddr;
-        if (a < lo)
-            lo = a;
-        if (a + ph->p_memsz > hi)
-            hi = a + ph->p_memsz;
-    }
-    if (hi <= lo)
+    uint64_t lo, hi;
+    if (!ls_load_range(info, &lo, &hi))
         return 0;
     char exe[4096];
     const char *path = info->dlpi_name;

@@ -145,6 +145,10 @@ uint32_t ls_unwind(uint64_t *frames, uint32_t max);
 /* Writer thread: records every loaded module not recorded yet in this
  * recording (cheap when nothing was loaded since the last call, unless forced). */
 void ls_modules_scan(trace_writer *w, bool force);
+
+/* The address range [lo, hi) of an object's PT_LOAD segments; false if none. */
+struct dl_phdr_info;
+bool ls_load_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi);
 void ls_modules_reset(void);
 /* In a forked child: drop the parent's list without touching it. */
 void ls_modules_forget(void);

@@ -19,21 +19,10 @@ static uintptr_t self_lo, self_hi;
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
-    uintptr_t probe = (uintptr_t)data;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-        if (a < lo)
-            lo = a;
-        if (a + ph->p_memsz > hi)
-            hi = a + ph->p_memsz;
-    }
-    if (probe >= lo && probe < hi) {
-        self_lo = lo;
-        self_hi = hi;
+    uint64_t probe = (uintptr_t)data, lo, hi;
+    if (ls_load_range(info, &lo, &hi) && probe >= lo && probe < hi) {
+        self_lo = (uintptr_t)lo;
+        self_hi = (uintptr_t)hi;
         return 1;
     }
     return 0;

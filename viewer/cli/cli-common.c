@@ -109,17 +109,7 @@ void cli_text_string(FILE *f, const char *s)
     }
 }
 
-sym_table *cli_symbols(const ls_analysis *a)
-{
-    sym_table *t = sym_table_new();
-    if (!t)
-        return NULL;
-    for (uint32_t i = 0; i < a->nmodules; i++) {
-        const ls_module *m = &a->modules[i];
-        sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len);
-    }
-    return t;
-}
+sym_table *cli_symbols(const ls_analysis *a) { return ls_analysis_symbols(a); }
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. */
 bool cli_parse_duration(const char *s, uint64_t *out)

@@ -482,7 +482,8 @@ static trace_status merge(loader *L)
         return nomem(L);
     for (uint32_t i = 0; i < a->nstrings; i++)
         L->family[i] = family_hash(a->strings[i].text, a->strings[i].len);
-    qsort(L->chunks, L->nchunks, sizeof *L->chunks, chunk_cmp);
+    if (L->nchunks) /* chunks is NULL in a file without event chunks: qsort wants a pointer */
+        qsort(L->chunks, L->nchunks, sizeof *L->chunks, chunk_cmp);
     uint32_t next = 0;
     trace_status st = TRACE_OK;
     for (;;) {
@@ -810,4 +811,16 @@ const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid)
         if (a->threads[i].tid == tid)
             return ls_analysis_string(a, a->threads[i].name);
     return "";
+}
+
+sym_table *ls_analysis_symbols(const ls_analysis *a)
+{
+    sym_table *t = sym_table_new();
+    if (!t)
+        return NULL;
+    for (uint32_t i = 0; i < a->nmodules; i++) {
+        const ls_module *m = &a->modules[i];
+        sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len);
+    }
+    return t;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "symbols.h"
 #include "trace-reader.h"
 
 #ifdef __cplusplus
@@ -145,6 +146,10 @@ void ls_analysis_free(ls_analysis *a);      /* NULL ok */
 const char *ls_analysis_string(const ls_analysis *a, uint32_t id);
 ls_stack ls_analysis_stack(const ls_analysis *a, uint32_t id);
 const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid);
+
+/* A symbol table with every module the trace recorded, for resolving its
+ * stacks. NULL on out of memory; free with sym_table_free. */
+sym_table *ls_analysis_symbols(const ls_analysis *a);
 
 #ifdef __cplusplus
 }

@@ -51,17 +51,7 @@ char *leakscope_text_from_trace(const char *s)
     return g_string_free(out, FALSE);
 }
 
-sym_table *leakscope_symbols_new(const ls_analysis *a)
-{
-    sym_table *t = sym_table_new();
-    if (!t)
-        return NULL;
-    for (uint32_t i = 0; i < a->nmodules; i++) {
-        const ls_module *m = &a->modules[i];
-        sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len);
-    }
-    return t;
-}
+sym_table *leakscope_symbols_new(const ls_analysis *a) { return ls_analysis_symbols(a); }
 
 static char *frame_line(const sym_frame *fr, gboolean with_module)
 {
