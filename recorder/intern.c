@@ -133,6 +133,19 @@ static bool table_grow(table *t, size_t slot_size, uint64_t (*hash_of)(const voi
     return true;
 }
 
+/* Appends a new entry (its id is count + 1) and indexes it; room was made by
+ * table_grow. Every slot type starts with its uint64_t hash. */
+static void table_add(table *t, const void *slot, size_t slot_size, uint64_t hash)
+{
+    memcpy((uint8_t *)t->by_id + (size_t)t->count++ * slot_size, slot, slot_size);
+    uint8_t *slots = t->slots;
+    uint32_t j = (uint32_t)hash & (t->cap - 1);
+    uint64_t used;
+    while (memcpy(&used, slots + (size_t)j * slot_size, sizeof used), used)
+        j = (j + 1) & (t->cap - 1);
+    memcpy(slots + (size_t)j * slot_size, slot, slot_size);
+}
+
 static uint64_t stack_hash_of(const void *s) { return ((const ls_stack_slot *)s)->hash; }
 static uint64_t string_hash_of(const void *s) { return ((const ls_string_slot *)s)->hash; }
 
@@ -209,12 +222,7 @@ uint32_t ls_intern_stack(ls_intern_cache *c, const uint64_t *frames, uint32_t de
         goto out;
     memcpy(copy, frames, depth * sizeof *frames);
     ls_stack_slot s = { h, copy, depth, t->count + 1 };
-    ((ls_stack_slot *)t->by_id)[t->count++] = s;
-    ls_stack_slot *slots = t->slots;
-    uint32_t j = (uint32_t)h & (t->cap - 1);
-    while (slots[j].hash)
-        j = (j + 1) & (t->cap - 1);
-    slots[j] = s;
+    table_add(t, &s, sizeof s, h);
     *cs = s;
     id = s.id;
 out:
@@ -257,12 +265,7 @@ uint32_t ls_intern_string(ls_intern_cache *c, const char *str)
     memcpy(copy, str, len);
     copy[len] = '\0';
     ls_string_slot s = { h, copy, (uint32_t)len, t->count + 1 };
-    ((ls_string_slot *)t->by_id)[t->count++] = s;
-    ls_string_slot *slots = t->slots;
-    uint32_t j = (uint32_t)h & (t->cap - 1);
-    while (slots[j].hash)
-        j = (j + 1) & (t->cap - 1);
-    slots[j] = s;
+    table_add(t, &s, sizeof s, h);
     *cs = s;
     id = s.id;
 out:
