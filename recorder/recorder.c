@@ -241,9 +241,20 @@ static thread_state *attach(void)
         ts->listed = true;
         G.attached++;
     }
-    if (!ts->cur)
+    while (!ts->cur) {
         ts->cur = take_buffer_locked(); /* within the allowance: one buffer per attached thread */
+        if (ts->cur || G.drop || tls_nonblocking || !G.accepting ||
+            __atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE)
+            break;
+        /* Every buffer waits in the writer's queue (a slow writer, threads
+         * that exited with full buffers): wait for one, as swap_buffer does,
+         * rather than lose this thread's events without counting them. */
+        pthread_cond_signal(&G.wake);
+        pthread_cond_wait(&G.space, &G.lock);
+    }
     if (!ts->cur) {
+        if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE)
+            __atomic_fetch_add(&G.lost, 1, __ATOMIC_RELAXED); /* drop mode: counted, like emit */
         pthread_mutex_unlock(&G.lock);
         ts->guard = 0;
         return NULL;
