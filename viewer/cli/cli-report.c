@@ -290,6 +290,15 @@ static void report_json(report *R)
             (unsigned long long)a->unmatched_frees);
 }
 
+void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json)
+{
+    report R = { .a = a, .syms = syms, .out = out, .top = 10, .frames = 16 };
+    if (json)
+        report_json(&R);
+    else
+        report_text(&R);
+}
+
 static void report_usage(FILE *f)
 {
     fputs("usage: leakscope report [--json] [--top N] [--frames N] FILE\n"

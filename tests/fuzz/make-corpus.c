@@ -1,0 +1,620 @@
+/* make-corpus.c — writes the named seed / regression inputs of the fuzz
+ * targets (tests/fuzz/corpus/). The outputs are checked in; rerun after a
+ * format change:  build/tests/fuzz/make-corpus tests/fuzz/corpus
+ *
+ * Hand-built chunks carry correct CRC-32s unless the case is about the
+ * checksum, so the decoder behind the checksum is what they reach.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include "trace-private.h"
+#include "trace-writer.h"
+
+#include <lz4frame.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *outdir;
+
+typedef struct buf {
+    uint8_t d[1 << 20];
+    size_t n;
+} buf;
+
+static buf F, P;            /* the file being built; a chunk payload */
+
+static void die(const char *what)
+{
+    fprintf(stderr, "make-corpus: %s\n", what);
+    exit(1);
+}
+
+static void put(buf *b, const void *p, size_t n)
+{
+    if (b->n + n > sizeof b->d)
+        die("buffer full");
+    memcpy(b->d + b->n, p, n);
+    b->n += n;
+}
+static void put8(buf *b, uint8_t v) { put(b, &v, 1); }
+static void putv(buf *b, uint64_t v)
+{
+    uint8_t t[TRACE_VARINT_MAX];
+    put(b, t, trace_put_varint(t, v));
+}
+static void put32(buf *b, uint32_t v)
+{
+    uint8_t t[4];
+    trace_put_u32(t, v);
+    put(b, t, 4);
+}
+
+static void save(const char *name, const buf *b, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", outdir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || (len && fwrite(b->d, 1, len, f) != len) || fclose(f) != 0)
+        die(path);
+}
+
+/* A valid file header (unit 1 ns, start 1000). */
+static void file_header(void)
+{
+    F.n = 0;
+    const char prog[] = "/corpus/program";
+    uint32_t size = TRACE_FILE_HEADER_FIXED + (uint32_t)strlen(prog) + 4;
+    uint8_t h[256] = { 0 };
+    memcpy(h, TRACE_FILE_MAGIC, 8);
+    trace_put_u16(h + 8, TRACE_VERSION_MAJOR);
+    trace_put_u16(h + 10, TRACE_VERSION_MINOR);
+    trace_put_u32(h + 16, 4242);
+    trace_put_u32(h + 20, 1);
+    trace_put_u64(h + 24, 1000);
+    trace_put_u64(h + 32, 1700000000000000000ull);
+    trace_put_u32(h + 40, TRACE_CLOCK_MONOTONIC);
+    trace_put_u32(h + 44, 8);
+    trace_put_u32(h + 48, 32);
+    trace_put_u32(h + 52, (uint32_t)strlen(prog));
+    memcpy(h + TRACE_FILE_HEADER_FIXED, prog, strlen(prog));
+    trace_put_u32(h + size - 4, trace_crc32(0, h, size - 4));
+    put32(&F, TRACE_MAGIC_FILE_HEADER);
+    put32(&F, size);
+    put(&F, h, size);
+}
+
+/* What a hand-built chunk header may lie about. */
+typedef struct lie {
+    int set_raw, set_comp, set_count, bad_crc;
+    uint32_t raw, comp, count;
+} lie;
+
+/* Appends a chunk holding payload P (compressed as one LZ4 frame). */
+static void chunk(uint32_t kind, uint32_t thread, uint64_t first, uint64_t last, uint32_t count, lie l)
+{
+    static uint8_t comp[1 << 21];
+    LZ4F_preferences_t prefs;
+    memset(&prefs, 0, sizeof prefs);
+    prefs.frameInfo.contentSize = P.n;
+    size_t n = LZ4F_compressFrame(comp, sizeof comp, P.d, P.n, &prefs);
+    if (LZ4F_isError(n))
+        die("lz4");
+    uint8_t h[TRACE_CHUNK_HEADER_SIZE] = { 0 };
+    trace_put_u32(h + 0, kind);
+    trace_put_u32(h + 4, thread);
+    trace_put_u64(h + 8, first);
+    trace_put_u64(h + 16, last);
+    trace_put_u32(h + 24, l.set_count ? l.count : count);
+    trace_put_u32(h + 28, l.set_raw ? l.raw : (uint32_t)P.n);
+    trace_put_u32(h + 32, l.set_comp ? l.comp : (uint32_t)n);
+    static uint32_t seq;
+    trace_put_u32(h + 36, seq++);
+    uint32_t crc = trace_crc32(trace_crc32(0, h, sizeof h), comp, n);
+    trace_put_u32(h + 40, l.bad_crc ? crc ^ 0x00010000u : crc);
+    put32(&F, TRACE_MAGIC_CHUNK_HEADER);
+    put32(&F, sizeof h);
+    put(&F, h, sizeof h);
+    put(&F, comp, n);
+    P.n = 0;
+}
+
+static const lie TRUTH = { 0 };
+
+static void end_chunk(uint64_t events, uint64_t lost)
+{
+    P.n = 0;
+    putv(&P, events);
+    putv(&P, lost);
+    chunk(TRACE_CHUNK_END, 0, 0, 0, 0, TRUTH);
+}
+
+/* Dictionary: strings 1 "fd", 2 "main-loop"; stack 1 with `depth` frames. */
+static void dict(uint32_t depth)
+{
+    P.n = 0;
+    put8(&P, TRACE_STRING_DEF); putv(&P, 1); putv(&P, 2); put(&P, "fd", 2);
+    put8(&P, TRACE_STRING_DEF); putv(&P, 2); putv(&P, 9); put(&P, "main-loop", 9);
+    put8(&P, TRACE_STACK_DEF); putv(&P, 1); putv(&P, depth);
+    uint64_t prev = 0;
+    for (uint32_t i = 0; i < depth; i++) {
+        uint64_t f = 0x401000 + 0x10 * (uint64_t)(i % 7) + (i % 2 ? 0x7f0000000000ull : 0);
+        putv(&P, trace_zigzag((int64_t)(f - prev)));
+        prev = f;
+    }
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 3, TRUTH);
+}
+
+/* Columns of an events payload, filled by the cases, then assembled. */
+static buf K, C[TRACE_COLUMNS];
+
+static void ev_reset(void)
+{
+    K.n = 0;
+    for (int i = 0; i < TRACE_COLUMNS; i++)
+        C[i].n = 0;
+}
+
+/* alloc of `size` at literal address `addr`, stack `stack`, `dt` after the previous event */
+static uint64_t lit_prev;
+static void ev_alloc(uint64_t dt, uint64_t addr, uint64_t size, uint64_t stack)
+{
+    put8(&K, TRACE_ALLOC);
+    putv(&C[TRACE_COL_TS], dt);
+    putv(&C[TRACE_COL_ADDR_NEW], 0);
+    putv(&C[TRACE_COL_ADDR_LIT], trace_zigzag((int64_t)(addr - lit_prev)));
+    lit_prev = addr;
+    putv(&C[TRACE_COL_SIZE], size);
+    putv(&C[TRACE_COL_STACK], stack);
+}
+
+/* free of the address made live `distance` allocations ago */
+static void ev_free_recent(uint64_t dt, uint64_t distance)
+{
+    put8(&K, TRACE_FREE);
+    putv(&C[TRACE_COL_TS], dt);
+    putv(&C[TRACE_COL_ADDR_OLD], distance);
+}
+
+static void ev_str(uint8_t kind, uint64_t dt, uint64_t str)
+{
+    put8(&K, kind);
+    putv(&C[TRACE_COL_TS], dt);
+    putv(&C[TRACE_COL_STR], str);
+}
+
+static void ev_open(uint64_t dt, uint64_t kind_str, uint64_t handle, uint64_t stack)
+{
+    put8(&K, TRACE_RES_OPEN);
+    putv(&C[TRACE_COL_TS], dt);
+    putv(&C[TRACE_COL_STR], kind_str);
+    putv(&C[TRACE_COL_U64], handle);
+    putv(&C[TRACE_COL_SIZE], 0);
+    putv(&C[TRACE_COL_STACK], stack);
+}
+
+/* Assembles K and C into P; `n` is the count written in the payload. */
+static void ev_payload(uint64_t n)
+{
+    P.n = 0;
+    putv(&P, n);
+    put(&P, K.d, K.n);
+    for (int i = 0; i < TRACE_COLUMNS; i++) {
+        putv(&P, C[i].n);
+        put(&P, C[i].d, C[i].n);
+    }
+}
+
+/* A small valid events chunk of thread 7 from ts 2000: alloc, alloc, free,
+ * open fd, span, mark. Returns the last timestamp. */
+static uint64_t valid_events(uint64_t stack)
+{
+    ev_reset();
+    lit_prev = 0;
+    ev_alloc(0, 0x5000, 100, stack);
+    ev_alloc(10, 0x5100, 200, stack);
+    ev_free_recent(10, 1);
+    ev_open(10, 1, 3, stack);
+    ev_str(TRACE_SPAN_BEGIN, 10, 2);
+    ev_str(TRACE_MARK, 10, 2);
+    ev_str(TRACE_SPAN_END, 10, 2);
+    ev_payload(7);
+    return 2000 + 60;
+}
+
+static void valid_file(void)
+{
+    file_header();
+    dict(3);
+    uint64_t last = valid_events(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, last, 7, TRUTH);
+}
+
+/* Real traces through the writer API. */
+static void writer_trace(const char *name, int threads, int per_thread, int close_it)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", outdir, name);
+    trace_file_info info;
+    memset(&info, 0, sizeof info);
+    info.pid = 99;
+    info.time_unit_ns = 1;
+    info.start_ts = 5000;
+    info.start_realtime_ns = 1700000000000000000ull;
+    info.stack_depth = 8;
+    snprintf(info.program, sizeof info.program, "/usr/bin/writer-corpus");
+    trace_writer *w;
+    if (trace_writer_create(path, &info, &w) != TRACE_OK)
+        die(path);
+    static const uint8_t bid[20] = { 0xde, 0xad, 0xbe, 0xef };
+    trace_writer_add_module(w, 5000, 0x400000, 0x400000, 0x480000, "/usr/bin/writer-corpus", 22, bid, sizeof bid);
+    trace_writer_add_string(w, 1, "fd/file", 7);
+    trace_writer_add_string(w, 2, "worker", 6);
+    trace_writer_add_string(w, 3, "gc: full", 8);
+    trace_writer_add_string(w, 4, "FILE", 4);
+    uint64_t frames[3] = { 0x401234, 0x401456, 0x7f0000001000 };
+    trace_writer_add_stack(w, 1, frames, 3);
+    trace_writer_add_stack(w, 2, frames + 1, 2);
+    uint64_t ts = 6000;
+    for (int t = 0; t < threads; t++) {
+        uint32_t tid = 100 + (uint32_t)t;
+        trace_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = TRACE_THREAD_NAME; ev.ts = ts++; ev.str = 2;
+        trace_writer_add_event(w, tid, &ev);
+        for (int i = 0; i < per_thread; i++) {
+            uint64_t p = 0x10000000ull * (uint64_t)(t + 1) + 32 * (uint64_t)i;
+            memset(&ev, 0, sizeof ev);
+            ev.kind = TRACE_ALLOC; ev.ts = ts++; ev.addr = p; ev.size = 16 + (uint64_t)(i % 50); ev.stack = 1 + (uint64_t)(i % 2);
+            trace_writer_add_event(w, tid, &ev);
+            if (i % 3) {
+                memset(&ev, 0, sizeof ev);
+                ev.kind = TRACE_FREE; ev.ts = ts++; ev.addr = p;
+                trace_writer_add_event(w, tid, &ev);
+            }
+            if (i % 10 == 0) {
+                memset(&ev, 0, sizeof ev);
+                ev.kind = TRACE_REALLOC; ev.ts = ts++; ev.addr = p + 8; ev.addr2 = p + 16; ev.size = 64; ev.stack = 2;
+                trace_writer_add_event(w, tid, &ev);
+                memset(&ev, 0, sizeof ev);
+                ev.kind = TRACE_RES_OPEN; ev.ts = ts++; ev.str = (i % 20) ? 1 : 4; ev.value = (uint64_t)i; ev.stack = 1;
+                trace_writer_add_event(w, tid, &ev);
+                memset(&ev, 0, sizeof ev);
+                ev.kind = TRACE_GC_BEGIN; ev.ts = ts++; ev.str = 3;
+                trace_writer_add_event(w, tid, &ev);
+                memset(&ev, 0, sizeof ev);
+                ev.kind = TRACE_GC_END; ev.ts = ts += 100; ev.size = 4096;
+                trace_writer_add_event(w, tid, &ev);
+            }
+            if (i % 20 == 5) {
+                memset(&ev, 0, sizeof ev);
+                ev.kind = TRACE_RES_CLOSE; ev.ts = ts++; ev.str = 1; ev.value = (uint64_t)(i - 5);
+                trace_writer_add_event(w, tid, &ev);
+            }
+        }
+        memset(&ev, 0, sizeof ev);
+        ev.kind = TRACE_LOST; ev.ts = ts++; ev.value = 3;
+        trace_writer_add_event(w, tid, &ev);
+        trace_writer_flush(w);
+    }
+    if (close_it) {
+        if (trace_writer_close(w, 3) != TRACE_OK)
+            die("writer close");
+    } else {
+        trace_writer_flush(w);
+        trace_writer_abandon(w);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: make-corpus DIR\n");
+        return 2;
+    }
+    outdir = argv[1];
+
+    /* Real traces written by the writer. */
+    writer_trace("real-writer-1-thread", 1, 40, 1);
+    writer_trace("real-writer-3-threads", 3, 25, 1);
+    writer_trace("real-writer-not-closed", 2, 10, 0);
+
+    /* Empty and short files. */
+    F.n = 0;
+    save("empty", &F, 0);
+    file_header();
+    save("header-truncated", &F, 40);
+    save("header-only", &F, F.n);
+    size_t hn = F.n;
+    F.d[hn - 1] ^= 0xff;
+    save("header-bad-checksum", &F, hn);
+
+    /* A valid file, then cuts of it. */
+    valid_file();
+    end_chunk(7, 0);
+    save("valid-small", &F, F.n);
+    save("truncated-chunk", &F, F.n - 20);
+    save("truncated-chunk-header", &F, hn + 30);
+    save("truncated-inside-frame-prefix", &F, hn + 5);
+
+    /* Checksums: wrong; right over a payload whose content is wrong. */
+    file_header();
+    dict(3);
+    valid_events(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2060, 7, (lie){ .bad_crc = 1 });
+    save("bad-checksum", &F, F.n);
+
+    file_header();
+    dict(3);
+    valid_events(1);
+    C[TRACE_COL_SIZE].n--;          /* a column one byte short: valid crc, bad content */
+    ev_payload(7);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2060, 7, TRUTH);
+    save("valid-checksum-short-column", &F, F.n);
+
+    file_header();
+    dict(3);
+    valid_events(1);
+    put8(&C[TRACE_COL_U64], 5);     /* a byte left over after the last event */
+    ev_payload(7);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2060, 7, TRUTH);
+    save("valid-checksum-leftover-column", &F, F.n);
+
+    file_header();
+    dict(3);
+    valid_events(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2050, 7, TRUTH);   /* events run past the header's last ts */
+    save("valid-checksum-ts-past-last", &F, F.n);
+
+    file_header();
+    dict(3);
+    ev_reset();
+    lit_prev = 0;
+    ev_alloc(0, 0x5000, 1, 1);
+    ev_free_recent(1, 2);           /* only one address in the window */
+    ev_payload(2);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2001, 2, TRUTH);
+    save("valid-checksum-addr-distance-outside-window", &F, F.n);
+
+    file_header();
+    dict(3);
+    ev_reset();
+    put8(&K, TRACE_FREE);
+    put(&C[TRACE_COL_TS], "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 11);  /* 11-byte varint */
+    putv(&C[TRACE_COL_ADDR_OLD], 0);
+    putv(&C[TRACE_COL_ADDR_LIT], 0);
+    ev_payload(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2000, 1, TRUTH);
+    save("valid-checksum-overlong-varint", &F, F.n);
+
+    file_header();
+    dict(3);
+    P.n = 0;
+    put(&P, "not an lz4 frame at all", 23);
+    {
+        /* a payload that is not LZ4: build the chunk by hand around raw bytes */
+        uint8_t h[TRACE_CHUNK_HEADER_SIZE] = { 0 };
+        trace_put_u32(h, TRACE_CHUNK_EVENTS);
+        trace_put_u64(h + 8, 2000);
+        trace_put_u64(h + 16, 2000);
+        trace_put_u32(h + 24, 1);
+        trace_put_u32(h + 28, 100);
+        trace_put_u32(h + 32, (uint32_t)P.n);
+        trace_put_u32(h + 40, trace_crc32(trace_crc32(0, h, sizeof h), P.d, P.n));
+        put32(&F, TRACE_MAGIC_CHUNK_HEADER);
+        put32(&F, sizeof h);
+        put(&F, h, sizeof h);
+        put(&F, P.d, P.n);
+        P.n = 0;
+    }
+    save("valid-checksum-not-lz4", &F, F.n);
+
+    /* Huge declared lengths. */
+    valid_file();
+    P.n = 0;
+    putv(&P, 1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 3000, 3000, 1, (lie){ .set_raw = 1, .raw = 0xFFFFFFFFu });
+    save("huge-raw-size", &F, F.n);
+
+    valid_file();
+    P.n = 0;
+    putv(&P, 1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 3000, 3000, 1, (lie){ .set_raw = 1, .raw = TRACE_CHUNK_RAW_MAX });
+    save("huge-raw-size-64MiB-small-payload", &F, F.n);
+
+    valid_file();
+    P.n = 0;
+    putv(&P, 0);
+    chunk(TRACE_CHUNK_EVENTS, 7, 3000, 3000, 0, (lie){ .set_comp = 1, .comp = 0xFFFFFFF0u });
+    save("huge-comp-size", &F, F.n);
+
+    valid_file();
+    put32(&F, 0x184D2A5Fu);          /* a foreign skippable frame claiming 4 GiB */
+    put32(&F, 0xFFFFFFFFu);
+    save("huge-skippable-frame", &F, F.n);
+
+    file_header();
+    F.d[4] = 0xff; F.d[5] = 0xff; F.d[6] = 0xff; F.d[7] = 0x7f;   /* header size 2 GiB */
+    save("huge-file-header-size", &F, F.n);
+
+    file_header();
+    P.n = 0;
+    put8(&P, TRACE_STRING_DEF); putv(&P, 1); putv(&P, 0xFFFFFFFFFFull);  /* string of 1 TB */
+    put(&P, "abc", 3);
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);
+    save("huge-string-length", &F, F.n);
+
+    file_header();
+    P.n = 0;
+    put8(&P, TRACE_STACK_DEF); putv(&P, 1); putv(&P, 1u << 30);   /* a billion frames */
+    putv(&P, 2);
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);
+    save("huge-stack-depth", &F, F.n);
+
+    /* Unknown kinds. */
+    valid_file();
+    P.n = 0;
+    put(&P, "future", 6);
+    chunk(9, 0, 0, 0, 1, TRUTH);     /* skipped and counted */
+    end_chunk(7, 0);
+    save("unknown-chunk-kind", &F, F.n);
+
+    file_header();
+    dict(3);
+    ev_reset();
+    put8(&K, 31);
+    putv(&C[TRACE_COL_TS], 0);
+    ev_payload(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2000, 1, TRUTH);
+    save("unknown-event-kind", &F, F.n);
+
+    file_header();
+    P.n = 0;
+    put8(&P, 40); putv(&P, 1);
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);
+    save("unknown-dict-kind", &F, F.n);
+
+    /* Counts that lie. */
+    file_header();
+    dict(3);
+    valid_events(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2060, 20, TRUTH);   /* header 20, payload 7 (20 <= raw) */
+    save("lying-count-header", &F, F.n);
+
+    file_header();
+    dict(3);
+    valid_events(1);
+    ev_payload(3);                   /* payload says 3 events, 7 kinds follow */
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2060, 3, TRUTH);
+    save("lying-count-payload", &F, F.n);
+
+    file_header();
+    dict(3);
+    {
+        /* a dictionary that claims more records than it holds, one that claims fewer */
+        file_header();
+        P.n = 0;
+        put8(&P, TRACE_STRING_DEF); putv(&P, 1); putv(&P, 2); put(&P, "fd", 2);
+        chunk(TRACE_CHUNK_DICT, 0, 0, 0, 4, TRUTH);      /* claims 4, holds 1 */
+        P.n = 0;
+        put8(&P, TRACE_STRING_DEF); putv(&P, 2); putv(&P, 1); put(&P, "x", 1);
+        put8(&P, TRACE_STRING_DEF); putv(&P, 3); putv(&P, 1); put(&P, "y", 1);
+        chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);   /* claims 1, holds 2 */
+    }
+    save("lying-count-dict", &F, F.n);
+
+    valid_file();
+    P.n = 0;
+    putv(&P, 1000000);
+    putv(&P, 5);
+    chunk(TRACE_CHUNK_END, 0, 0, 0, 0, TRUTH);    /* end says a million events, there were 7 */
+    save("lying-count-end", &F, F.n);
+
+    /* Dictionary ids out of range. */
+    file_header();
+    dict(3);
+    valid_events(5);                 /* stack 5: only 1 defined */
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2060, 7, TRUTH);
+    save("dict-stack-id-undefined", &F, F.n);
+
+    file_header();
+    dict(3);
+    ev_reset();
+    ev_str(TRACE_MARK, 0, 0xFFFFFFFFFFFFull);
+    ev_payload(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2000, 1, TRUTH);
+    save("dict-string-id-undefined", &F, F.n);
+
+    file_header();
+    P.n = 0;
+    put8(&P, TRACE_STRING_DEF); putv(&P, 3); putv(&P, 1); put(&P, "z", 1);   /* 3 before 1 */
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);
+    save("dict-string-id-gap", &F, F.n);
+
+    file_header();
+    P.n = 0;
+    put8(&P, TRACE_STRING_DEF); putv(&P, 0); putv(&P, 1); put(&P, "z", 1);
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);
+    save("dict-string-id-zero", &F, F.n);
+
+    file_header();
+    P.n = 0;
+    put8(&P, TRACE_STACK_DEF); putv(&P, 1); putv(&P, 0);       /* empty stack, then twice */
+    put8(&P, TRACE_STACK_DEF); putv(&P, 1); putv(&P, 0);
+    put8(&P, TRACE_STRING_DEF); putv(&P, 1); putv(&P, 0);      /* empty string */
+    put8(&P, TRACE_STRING_DEF); putv(&P, 2); putv(&P, 1); put(&P, "\x1b", 1);
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 4, TRUTH);
+    valid_events(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2060, 7, TRUTH);
+    end_chunk(7, 0);
+    save("dict-repeated-and-empty", &F, F.n);
+
+    /* Deep stacks: the limit, and one past it. */
+    file_header();
+    dict(TRACE_STACK_DEPTH_MAX);
+    valid_events(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2060, 7, TRUTH);
+    end_chunk(7, 0);
+    save("deep-stack-1024", &F, F.n);
+
+    file_header();
+    dict(TRACE_STACK_DEPTH_MAX + 1);
+    save("deep-stack-1025", &F, F.n);
+
+    /* Module with a range that wraps around, a build id too long. */
+    file_header();
+    P.n = 0;
+    put8(&P, TRACE_MODULE_DEF);
+    putv(&P, 1); putv(&P, 0); putv(&P, 0xFFFFFFFFFFFFF000ull); putv(&P, 0x10000); putv(&P, 1); put(&P, "m", 1);
+    putv(&P, 0);
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);
+    save("module-range-wraps", &F, F.n);
+
+    file_header();
+    P.n = 0;
+    put8(&P, TRACE_MODULE_DEF);
+    putv(&P, 1); putv(&P, 0); putv(&P, 0x1000); putv(&P, 0x1000); putv(&P, 1); put(&P, "m", 1);
+    putv(&P, 65);
+    for (int i = 0; i < 65; i++)
+        put8(&P, (uint8_t)i);
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);
+    save("module-build-id-too-long", &F, F.n);
+
+    /* Chunks in a strange order: events on two threads with overlapping
+     * times, a realloc of an unknown block, a free of nothing, closes of
+     * handles never opened, GC end without begin, spans never ended. */
+    file_header();
+    dict(2);
+    for (uint32_t t = 0; t < 2; t++) {
+        ev_reset();
+        lit_prev = 0;
+        put8(&K, TRACE_REALLOC);
+        putv(&C[TRACE_COL_TS], 0);
+        putv(&C[TRACE_COL_ADDR_OLD], 0);
+        putv(&C[TRACE_COL_ADDR_LIT], trace_zigzag(0x9999));
+        putv(&C[TRACE_COL_ADDR_NEW], 0);
+        putv(&C[TRACE_COL_ADDR_LIT], trace_zigzag(0x10));
+        putv(&C[TRACE_COL_SIZE], 0xFFFFFFFFFFFFFFFFull);
+        putv(&C[TRACE_COL_STACK], 1);
+        put8(&K, TRACE_FREE);
+        putv(&C[TRACE_COL_TS], 0);
+        putv(&C[TRACE_COL_ADDR_OLD], 0);
+        putv(&C[TRACE_COL_ADDR_LIT], trace_zigzag(-5));
+        put8(&K, TRACE_RES_CLOSE);
+        putv(&C[TRACE_COL_TS], 1);
+        putv(&C[TRACE_COL_STR], 1);
+        putv(&C[TRACE_COL_U64], 77);
+        put8(&K, TRACE_GC_END);
+        putv(&C[TRACE_COL_TS], 1);
+        putv(&C[TRACE_COL_SIZE], 5);
+        ev_str(TRACE_SPAN_BEGIN, 0, 2);
+        ev_str(TRACE_SPAN_END, 0, 1);
+        ev_str(TRACE_GC_BEGIN, 0, 0);
+        ev_alloc(0, 0x9999 + 0x10 * t, 0xFFFFFFFFFFFFFFFFull, 1);   /* sizes that overflow a sum */
+        ev_payload(8);
+        chunk(TRACE_CHUNK_EVENTS, 7 + t, 2000 - t, 2002 - t, 8, TRUTH);
+    }
+    save("odd-events-two-threads", &F, F.n);
+    return 0;
+}
