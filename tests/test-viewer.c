@@ -58,11 +58,24 @@ static char *out_path(test_ctx *t, const char *name)
 static void save_screenshot(test_ctx *t, const char *name)
 {
     GtkWidget *w = GTK_WIDGET(t->win);
-    int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
     GdkPaintable *p = gtk_widget_paintable_new(w);
-    GtkSnapshot *s = gtk_snapshot_new();
-    gdk_paintable_snapshot(p, s, width, height);
-    GskRenderNode *node = gtk_snapshot_free_to_node(s);
+    GskRenderNode *node = NULL;
+    int width = 0, height = 0;
+    /* A slow build (ASan) may not have drawn the page yet: let the main loop
+     * run (this step's own source does not re-enter) for up to 20 s. */
+    for (int tries = 0; tries < 2000 && !node; tries++) {
+        width = gtk_widget_get_width(w);
+        height = gtk_widget_get_height(w);
+        if (width > 0 && height > 0 && gtk_widget_get_mapped(w)) {
+            GtkSnapshot *s = gtk_snapshot_new();
+            gdk_paintable_snapshot(p, s, width, height);
+            node = gtk_snapshot_free_to_node(s);
+        }
+        if (!node) {
+            g_main_context_iteration(NULL, FALSE);
+            g_usleep(10000);
+        }
+    }
     CHECK(node != NULL, "the window drew nothing");
     if (node) {
         GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(w));
