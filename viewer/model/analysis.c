@@ -66,6 +66,8 @@ typedef struct loader {
     uint32_t work_cap;
     kmap thread_index;        /* tid -> index */
     kmap live;                /* ptr -> size (v1), stack (v2) */
+    uint64_t end_lost;        /* the END chunk's total of dropped events */
+    uint64_t lost_records;    /* the sum of the lost events in the threads' streams */
     kmap open;                /* (family, handle) -> kind string id (v1), stack (v2) */
     uint64_t *family;         /* string id -> hash of the kind's family (text before '/') */
     uint32_t *res_index;      /* string id -> 1 + index in a->res_kinds */
@@ -187,7 +189,7 @@ static trace_status scan(loader *L)
             *L->err = *trace_reader_error(L->r);
         return st;
     }
-    a->complete = trace_reader_complete(L->r, NULL, &a->lost_events);
+    a->complete = trace_reader_complete(L->r, NULL, &L->end_lost);
     a->skipped_chunks = trace_reader_skipped(L->r);
     for (uint32_t i = 0; i < a->nstacks; i++)
         a->stacks[i].frames = L->frame_pool ? L->frame_pool + L->stack_off[i] : NULL;
@@ -443,7 +445,7 @@ static trace_status process(loader *L, const trace_event *ev)
         t->name = (uint32_t)ev->str;
         break;
     case TRACE_LOST:
-        a->lost_events += ev->value;
+        L->lost_records += ev->value;
         break;
     }
     return TRACE_OK;
@@ -588,6 +590,9 @@ static uint64_t percentile(const uint64_t *sorted, uint32_t n, unsigned pct)
 static trace_status finish(loader *L)
 {
     ls_analysis *a = L->a;
+    /* The END chunk's total counts every drop, also those no lost event
+     * could follow; without it (a crash) the lost events are what we have. */
+    a->lost_events = a->complete ? (L->end_lost > L->lost_records ? L->end_lost : L->lost_records) : L->lost_records;
     /* Leaks by stack. */
     uint64_t *by_stack = calloc((size_t)a->nstacks * 2 + 2, sizeof *by_stack);
     if (!by_stack)
