@@ -11,6 +11,7 @@
 #include "recorder-private.h"
 
 #include <elf.h>
+#include <pthread.h>
 #include <link.h>
 #include <string.h>
 #include <unistd.h>
@@ -141,10 +142,21 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+/* dl_iterate_phdr holds the loader's lock while it runs; a fork in another
+ * thread meanwhile would leave that lock taken forever in the child. Fork
+ * waits for a scan in progress (ls_modules_fork_lock, from the atfork
+ * handlers). */
+static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ls_modules_fork_lock(void) { pthread_mutex_lock(&scan_lock); }
+void ls_modules_fork_unlock(void) { pthread_mutex_unlock(&scan_lock); }
+
 void ls_modules_scan(trace_writer *w, bool force)
 {
     scan_ctx ctx = { w, force, true, false };
+    pthread_mutex_lock(&scan_lock);
     dl_iterate_phdr(scan_one, &ctx);
+    pthread_mutex_unlock(&scan_lock);
 }
 
 void ls_modules_reset(void)

@@ -150,6 +150,9 @@ void ls_modules_scan(trace_writer *w, bool force);
 struct dl_phdr_info;
 bool ls_load_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi);
 void ls_modules_reset(void);
+/* Held across fork, so that no scan holds the loader's lock at that moment. */
+void ls_modules_fork_lock(void);
+void ls_modules_fork_unlock(void);
 /* In a forked child: drop the parent's list without touching it. */
 void ls_modules_forget(void);
 

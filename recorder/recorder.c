@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ typedef struct thread_state {
     int guard;             /* re-entry guard: set while the recorder runs on this thread */
     bool listed;
     bool writer;           /* the writer thread's own state: never records */
+    int unwinding;         /* inside libunwind (atomic): fork waits for it */
     ls_intern_cache cache;
 } thread_state;
 
@@ -92,6 +94,7 @@ static struct {
     bool follow_fork;      /* a forked child starts its own trace (atomic) */
     bool pending_child;    /* set in a forked child: begin its trace at its first event (atomic) */
     bool atfork_ready;
+    int forking;           /* a fork is being prepared (atomic): no new unwinding */
     bool wake_ready;
     char base_path[PATH_MAX]; /* the first recording's path: children derive theirs from it */
 } G = {
@@ -397,8 +400,18 @@ static uint32_t capture(thread_state *ts)
     uint32_t depth = G.depth;
     if (!depth)
         return 0;
+    /* libunwind takes locks of its own: a fork while another thread holds
+     * one would leave the child's unwinding stuck. Fork raises G.forking and
+     * waits until no thread is unwinding; an allocation that meets the flag
+     * goes without its stack. The exchange orders the two flags (Dekker). */
+    __atomic_exchange_n(&ts->unwinding, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&G.forking, __ATOMIC_SEQ_CST)) {
+        __atomic_store_n(&ts->unwinding, 0, __ATOMIC_RELEASE);
+        return 0;
+    }
     uint64_t frames[LS_DEPTH_MAX];
     uint32_t n = ls_unwind(frames, depth);
+    __atomic_store_n(&ts->unwinding, 0, __ATOMIC_RELEASE);
     return n ? ls_intern_stack(&ts->cache, frames, n) : 0;
 }
 
@@ -918,14 +931,21 @@ static void atfork_prepare(void)
     }
     if (ts)
         ts->guard++;
+    ls_modules_fork_lock();
     pthread_mutex_lock(&G.lock);
+    __atomic_exchange_n(&G.forking, 1, __ATOMIC_SEQ_CST);
+    for (thread_state *t = G.threads; t; t = t->next)
+        while (__atomic_load_n(&t->unwinding, __ATOMIC_SEQ_CST))
+            sched_yield();
     ls_intern_lock();
 }
 
 static void atfork_parent(void)
 {
     ls_intern_unlock();
+    __atomic_store_n(&G.forking, 0, __ATOMIC_SEQ_CST);
     pthread_mutex_unlock(&G.lock);
+    ls_modules_fork_unlock();
     if (tls_state)
         tls_state->guard--;
 }
@@ -933,6 +953,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
     ls_intern_unlock();
+    __atomic_store_n(&G.forking, 0, __ATOMIC_SEQ_CST);
     int st = __atomic_load_n(&G.state, __ATOMIC_RELAXED);
     __atomic_store_n(&G.state, ST_IDLE, __ATOMIC_SEQ_CST);
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELAXED);
@@ -975,6 +996,7 @@ static void atfork_child(void)
     pthread_cond_init(&G.space, NULL);
     pthread_cond_init(&G.flushed, NULL);
     pthread_mutex_unlock(&G.lock);
+    ls_modules_fork_unlock();
     if (tls_state)
         tls_state->guard--;
 }
