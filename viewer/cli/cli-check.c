@@ -214,7 +214,7 @@ int cli_check(int argc, char **argv)
     ls_analysis *a = cli_load(ca.file);
     if (!a)
         return CLI_BAD_INPUT;
-    sym_table *syms = cli_symbols(a);
+    sym_table *syms = ls_analysis_symbols(a);
 
     check_result res[MAX_CHECKS];
     int n = 0;

@@ -109,7 +109,6 @@ void cli_text_string(FILE *f, const char *s)
     }
 }
 
-sym_table *cli_symbols(const ls_analysis *a) { return ls_analysis_symbols(a); }
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. */
 bool cli_parse_duration(const char *s, uint64_t *out)

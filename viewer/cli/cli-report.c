@@ -361,7 +361,7 @@ int cli_report(int argc, char **argv)
     if (!a)
         return CLI_BAD_INPUT;
     R.a = a;
-    R.syms = cli_symbols(a);
+    R.syms = ls_analysis_symbols(a);
     if (json)
         report_json(&R);
     else

@@ -49,7 +49,4 @@ void cli_json_string(FILE *f, const char *s, size_t len);
  * untrusted strings. */
 void cli_text_string(FILE *f, const char *s);
 
-/* A symbol table with the analysis' modules. NULL on out of memory. */
-sym_table *cli_symbols(const ls_analysis *a);
-
 #endif

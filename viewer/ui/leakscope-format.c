@@ -51,7 +51,6 @@ char *leakscope_text_from_trace(const char *s)
     return g_string_free(out, FALSE);
 }
 
-sym_table *leakscope_symbols_new(const ls_analysis *a) { return ls_analysis_symbols(a); }
 
 static char *frame_line(const sym_frame *fr, gboolean with_module)
 {

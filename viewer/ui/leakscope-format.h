@@ -23,10 +23,6 @@ char *leakscope_format_duration(guint64 ns);
  * Free with g_free. */
 char *leakscope_text_from_trace(const char *s);
 
-/* A symbol table holding the analysis' modules; NULL on out of memory.
- * Free with sym_table_free. */
-sym_table *leakscope_symbols_new(const ls_analysis *a);
-
 /* One line per frame of stack `stack_id`, innermost first, inlined frames
  * included: "function  file:line  (module)". At most `max` lines (0: all).
  * An empty stack gives one line saying so. Returns a GPtrArray of strings

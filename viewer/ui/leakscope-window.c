@@ -522,7 +522,7 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     _leakscope_window_clear_trace(self);
     self->tl = tl;
     const ls_analysis *a = timeline_analysis(tl);
-    self->syms = leakscope_symbols_new(a);
+    self->syms = ls_analysis_symbols(a);
     g_autofree char *path = g_file_get_path(self->file);
     self->scanner = leakscope_scanner_new(path);
     leakscope_timeline_set_timeline(self->timeline, tl);
