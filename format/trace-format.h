@@ -24,8 +24,9 @@ extern "C" {
 #define TRACE_MAGIC_FILE_HEADER  0x184D2A5Au  /* skippable frame: file header */
 #define TRACE_MAGIC_CHUNK_HEADER 0x184D2A5Bu  /* skippable frame: chunk header */
 #define TRACE_FILE_MAGIC         "LKSTRACE"   /* 8 bytes at file offset 8 */
-#define TRACE_VERSION_MAJOR      1
+#define TRACE_VERSION_MAJOR      2
 #define TRACE_VERSION_MINOR      0
+#define TRACE_VERSION_MAJOR_MIN  1            /* oldest major version a reader reads */
 
 #define TRACE_FILE_HEADER_FIXED  56u          /* bytes before the program name */
 #define TRACE_FILE_HEADER_MAX    65536u
@@ -50,7 +51,7 @@ enum trace_clock {
 
 /* ---- Fields ------------------------------------------------------------ */
 
-/* Field types (FORMAT.md §4.1). Addresses are coded by their role: one that
+/* Field types (FORMAT.md §4.1.2). Addresses are coded by their role: one that
  * becomes live is looked up among addresses recently released in the chunk,
  * one that is released among addresses recently made live. */
 #define TRACE_FIELD_TYPES(F) \
@@ -81,6 +82,13 @@ typedef enum trace_column {
     TRACE_COL_U64,
     TRACE_COLUMNS
 } trace_column;
+
+/* Format 2: each column's body starts with its coding (FORMAT.md §4.1.1). */
+enum trace_column_mode {
+    TRACE_COLUMN_VARINT = 0,   /* LEB128 values back to back */
+    TRACE_COLUMN_HUFFMAN = 1,  /* a code table, then tokens and extra bits */
+    TRACE_COLUMN_HUFFMAN_BY_KIND = 2, /* a code table per event kind, then the same */
+};
 
 /* Addresses a distance can reach back, per window. */
 #define TRACE_ADDR_WINDOW 4096u

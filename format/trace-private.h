@@ -43,6 +43,13 @@ static inline unsigned trace_put_varint(uint8_t *p, uint64_t v)
     return n;
 }
 
+/* Bytes trace_put_varint writes for v. */
+static inline unsigned trace_varint_size(uint64_t v)
+{
+    unsigned L = v ? 64u - (unsigned)__builtin_clzll(v) : 1u;
+    return (L + 6) / 7;
+}
+
 /* Reads a LEB128 value from [*p, end). False if it runs past end or is longer
  * than 10 bytes or overflows 64 bits; *p is left unchanged then. */
 static inline bool trace_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
@@ -67,5 +74,126 @@ static inline bool trace_get_varint(const uint8_t **p, const uint8_t *end, uint6
 
 static inline uint64_t trace_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static inline int64_t trace_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+/* Size classes and the lists of released addresses per class (FORMAT.md
+ * §4.1, format 2): an allocation of a size usually gets back an address
+ * released recently from the same class, so its address is coded as a rank in
+ * its class's list. Writer and reader run exactly this code. */
+#define TRACE_SIZE_CLASSES 282u
+#define TRACE_CLASS_DEPTH 8u
+
+static inline unsigned trace_size_class(uint64_t size)
+{
+    if (size <= 1024)
+        return (unsigned)(((size < 24 ? 24 : size) + 8 + 15) >> 4);   /* 2..65 */
+    unsigned L = 64u - (unsigned)__builtin_clzll(size);              /* 11..64 */
+    return 66u + 4u * (L - 11u) + (unsigned)((size >> (L - 3)) & 3u); /* 66..281 */
+}
+
+typedef struct trace_class_lists {
+    uint8_t n[TRACE_SIZE_CLASSES];
+    uint64_t addr[TRACE_SIZE_CLASSES][TRACE_CLASS_DEPTH]; /* oldest first */
+} trace_class_lists;
+
+static inline void trace_class_reset(trace_class_lists *l) { memset(l->n, 0, sizeof l->n); }
+
+static inline void trace_class_push(trace_class_lists *l, unsigned c, uint64_t a)
+{
+    uint64_t *v = l->addr[c];
+    if (l->n[c] == TRACE_CLASS_DEPTH) {
+        memmove(v, v + 1, (TRACE_CLASS_DEPTH - 1) * sizeof *v);
+        l->n[c]--;
+    }
+    v[l->n[c]++] = a;
+}
+
+/* Rank of `a` in class c (1 = released last), or 0. */
+static inline unsigned trace_class_find(const trace_class_lists *l, unsigned c, uint64_t a)
+{
+    for (unsigned i = l->n[c]; i-- > 0;)
+        if (l->addr[c][i] == a)
+            return l->n[c] - i;
+    return 0;
+}
+
+/* Takes the address of rank r (1..n) out of class c; false if there is none. */
+static inline bool trace_class_take(trace_class_lists *l, unsigned c, unsigned r, uint64_t *a)
+{
+    unsigned n = l->n[c];
+    if (r == 0 || r > n)
+        return false;
+    uint64_t *v = l->addr[c];
+    unsigned i = n - r;
+    *a = v[i];
+    memmove(v + i, v + i + 1, (n - 1 - i) * sizeof *v);
+    l->n[c] = (uint8_t)(n - 1);
+    return true;
+}
+
+/* Which entries of the live window are still live (format 2, FORMAT.md
+ * §4.1.2): a release is coded as its rank among them, newest first, so the
+ * entries already released cost nothing. A ring of TRACE_ADDR_WINDOW bits
+ * indexed by the entry's number in the chunk. */
+typedef struct trace_live_marks {
+    uint64_t w[4096 / 64];
+} trace_live_marks;
+_Static_assert(sizeof(trace_live_marks) * 8 == 4096, "one bit per window entry");
+
+/* Without -mpopcnt, __builtin_popcountll is a libgcc call; this is not. */
+static inline unsigned trace_popcount(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+static inline void trace_marks_reset(trace_live_marks *m) { memset(m->w, 0, sizeof m->w); }
+static inline void trace_marks_set(trace_live_marks *m, uint64_t i) { m->w[(i % 4096) / 64] |= 1ull << (i % 64); }
+static inline void trace_marks_clear(trace_live_marks *m, uint64_t i) { m->w[(i % 4096) / 64] &= ~(1ull << (i % 64)); }
+static inline bool trace_marks_get(const trace_live_marks *m, uint64_t i) { return m->w[(i % 4096) / 64] >> (i % 64) & 1; }
+
+/* Live entries with numbers in [from, to), to - from <= 4096. */
+static inline unsigned trace_marks_count(const trace_live_marks *m, uint64_t from, uint64_t to)
+{
+    unsigned count = 0;
+    while (from < to) {
+        unsigned b = (unsigned)(from % 64);
+        uint64_t bits = m->w[(from % 4096) / 64] >> b;
+        uint64_t len = to - from < 64 - b ? to - from : 64 - b;
+        if (len < 64)
+            bits &= (1ull << len) - 1;
+        count += trace_popcount(bits);
+        from += len;
+    }
+    return count;
+}
+
+/* The number of the rank-th live entry counting back from `to` (exclusive),
+ * not before `lo`; false if there are fewer. */
+static inline bool trace_marks_select(const trace_live_marks *m, uint64_t lo, uint64_t to, uint64_t rank,
+                                      uint64_t *out)
+{
+    while (to > lo && rank > 0) {
+        uint64_t start = (to - 1) - (to - 1) % 64;
+        if (start < lo)
+            start = lo;
+        uint64_t len = to - start;
+        uint64_t bits = m->w[(start % 4096) / 64] >> (start % 64);
+        if (len < 64)
+            bits &= (1ull << len) - 1;
+        unsigned pc = trace_popcount(bits);
+        if (rank <= pc) {
+            for (unsigned k = (unsigned)len; k-- > 0;)
+                if ((bits >> k & 1) && --rank == 0) {
+                    *out = start + k;
+                    return true;
+                }
+        }
+        rank -= pc;
+        to = start;
+    }
+    return false;
+}
 
 #endif

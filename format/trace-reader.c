@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "trace-reader.h"
+#include "trace-huff.h"
 #include "trace-private.h"
 
 #include <errno.h>
@@ -43,9 +44,15 @@ struct trace_chunk {
     const uint8_t *cur[TRACE_COLUMNS], *end[TRACE_COLUMNS];
     const uint8_t *dict_cur, *dict_end;
     uint64_t ts, prev_lit;
-    /* The last TRACE_ADDR_WINDOW addresses made live / released in the chunk. */
-    uint64_t *live_win, *released_win;
+    /* The last TRACE_ADDR_WINDOW addresses made live (with their sizes) /
+     * released in the chunk, and the released addresses per size class. */
+    uint64_t *live_win, *live_size, *released_win;
     uint64_t live_n, released_n;
+    trace_class_lists *classes;
+    trace_live_marks marks;
+    /* Format 2: how each column is coded; the decoders of coded columns. */
+    uint8_t mode[TRACE_COLUMNS];
+    trace_huff_dec *dec[TRACE_COLUMNS];
 };
 
 static trace_status set_error(trace_error *e, trace_status st, uint64_t offset, const char *fmt, ...)
@@ -122,10 +129,11 @@ static trace_status parse_file_header(trace_reader *r)
     trace_file_info *fi = &r->info;
     fi->version_major = trace_get_u16(h + 8);
     fi->version_minor = trace_get_u16(h + 10);
-    if (fi->version_major != TRACE_VERSION_MAJOR) {
+    if (fi->version_major < TRACE_VERSION_MAJOR_MIN || fi->version_major > TRACE_VERSION_MAJOR) {
         free(h);
-        return set_error(&r->err, TRACE_ERR_VERSION, 16, "byte offset 16: format version %u.%u is not supported (this reader reads %u.x)",
-                         fi->version_major, fi->version_minor, TRACE_VERSION_MAJOR);
+        return set_error(&r->err, TRACE_ERR_VERSION, 16,
+                         "byte offset 16: format version %u.%u is not supported (this reader reads %u.x to %u.x)",
+                         fi->version_major, fi->version_minor, TRACE_VERSION_MAJOR_MIN, TRACE_VERSION_MAJOR);
     }
     uint32_t crc = trace_get_u32(h + size - 4);
     uint32_t plen = trace_get_u32(h + 52);
@@ -306,8 +314,10 @@ trace_chunk *trace_chunk_new(void)
         return NULL;
     c->frames = malloc(TRACE_STACK_DEPTH_MAX * sizeof *c->frames);
     c->live_win = malloc(TRACE_ADDR_WINDOW * sizeof *c->live_win);
+    c->live_size = malloc(TRACE_ADDR_WINDOW * sizeof *c->live_size);
     c->released_win = malloc(TRACE_ADDR_WINDOW * sizeof *c->released_win);
-    if (!c->frames || !c->live_win || !c->released_win) {
+    c->classes = malloc(sizeof *c->classes);
+    if (!c->frames || !c->live_win || !c->live_size || !c->released_win || !c->classes) {
         trace_chunk_free(c);
         return NULL;
     }
@@ -322,7 +332,14 @@ void trace_chunk_free(trace_chunk *c)
     free(c->raw);
     free(c->frames);
     free(c->live_win);
+    free(c->live_size);
     free(c->released_win);
+    free(c->classes);
+    for (int col = 0; col < TRACE_COLUMNS; col++) {
+        if (c->dec[col])
+            trace_huff_dec_free(c->dec[col]);
+        free(c->dec[col]);
+    }
     free(c);
 }
 
@@ -445,12 +462,32 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
         }
     }
     p += n;
+    bool modes = r->info.version_major >= 2;
     for (int col = 0; col < TRACE_COLUMNS; col++) {
         uint64_t len;
         if (!trace_get_varint(&p, e, &len) || len > (uint64_t)(e - p))
             return c->ci.count = 0, payload_error(c, p, "column length runs past the payload");
         c->cur[col] = p;
         c->end[col] = p + len;
+        c->mode[col] = TRACE_COLUMN_VARINT;
+        if (modes) {
+            /* Format 2: a mode byte starts the column (FORMAT.md §4.1.1). */
+            if (len == 0)
+                return c->ci.count = 0, payload_error(c, p, "column has no coding byte");
+            c->mode[col] = *c->cur[col]++;
+            if (c->mode[col] == TRACE_COLUMN_HUFFMAN || c->mode[col] == TRACE_COLUMN_HUFFMAN_BY_KIND) {
+                if (!c->dec[col] && !(c->dec[col] = calloc(1, sizeof *c->dec[col])))
+                    return c->ci.count = 0, chunk_error(c, TRACE_ERR_NOMEM, "out of memory");
+                const char *what = NULL;
+                if (!trace_huff_dec_init(c->dec[col], c->cur[col], (size_t)(c->end[col] - c->cur[col]),
+                                         c->mode[col] == TRACE_COLUMN_HUFFMAN_BY_KIND, &what))
+                    return c->ci.count = 0, payload_error(c, c->cur[col], what);
+            } else if (c->mode[col] != TRACE_COLUMN_VARINT) {
+                char what[64];
+                snprintf(what, sizeof what, "unknown column coding %u", c->mode[col]);
+                return c->ci.count = 0, payload_error(c, p, what);
+            }
+        }
         p += len;
     }
     if (p != e)
@@ -458,6 +495,8 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     c->ts = ci->first_ts;
     c->prev_lit = 0;
     c->live_n = c->released_n = 0;
+    trace_class_reset(c->classes);
+    trace_marks_reset(&c->marks);
     return TRACE_OK;
 }
 
@@ -542,6 +581,24 @@ static trace_status next_dict(trace_chunk *c, trace_event *ev)
     return TRACE_OK;
 }
 
+/* The next value of a column, whatever its coding. */
+static inline bool col_next(trace_chunk *c, int col, unsigned kind, uint64_t *v)
+{
+    if (c->mode[col] == TRACE_COLUMN_VARINT)
+        return trace_get_varint(&c->cur[col], c->end[col], v);
+    return trace_huff_dec_next(c->dec[col], c->mode[col] == TRACE_COLUMN_HUFFMAN_BY_KIND ? kind : 0, v);
+}
+
+static inline const uint8_t *col_pos(const trace_chunk *c, int col)
+{
+    return c->mode[col] == TRACE_COLUMN_VARINT ? c->cur[col] : trace_huff_dec_pos(c->dec[col]);
+}
+
+static inline bool col_done(const trace_chunk *c, int col)
+{
+    return c->mode[col] == TRACE_COLUMN_VARINT ? c->cur[col] == c->end[col] : trace_huff_dec_done(c->dec[col]);
+}
+
 trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -550,52 +607,89 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
         return next_dict(c, ev);
     if (c->done >= c->ci.count) {
         for (int col = 0; col < TRACE_COLUMNS; col++)
-            if (c->cur[col] != c->end[col])
-                return payload_error(c, c->cur[col], "column has bytes left over after the last event");
+            if (!col_done(c, col))
+                return payload_error(c, col_pos(c, col), "column has bytes left over after the last event");
         if (c->ci.count && c->ts != c->ci.last_ts)
             return payload_error(c, c->end[0], "last timestamp differs from the chunk header");
         return TRACE_END;
     }
     uint32_t kind = c->kinds[c->done];
     uint64_t d;
-    if (!trace_get_varint(&c->cur[0], c->end[0], &d))
-        return payload_error(c, c->cur[0], "timestamp column ends early");
+    if (!col_next(c, TRACE_COL_TS, kind, &d))
+        return payload_error(c, col_pos(c, TRACE_COL_TS), "timestamp column ends early");
     uint64_t unit = c->r->info.time_unit_ns;
     if (d > (c->ci.last_ts - c->ts) / unit)
-        return payload_error(c, c->cur[0], "timestamp beyond the chunk's last timestamp");
+        return payload_error(c, col_pos(c, TRACE_COL_TS), "timestamp beyond the chunk's last timestamp");
     c->ts += d * unit;
     ev->kind = kind;
     ev->ts = c->ts;
     const trace_kind_info *k = trace_kind_get(kind);
-    for (const trace_field_info *f = k->fields; f->type != TRACE_FIELD_NONE; f++) {
+    /* The codes first (each from its own column), then the addresses, in
+     * field order: an address made live is resolved with its size (§4.1.2). */
+    uint64_t code[8], size = 0;
+    unsigned nf = 0;
+    for (const trace_field_info *f = k->fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
         trace_column col = trace_field_column(f->type);
         uint64_t v;
-        if (!trace_get_varint(&c->cur[col], c->end[col], &v))
-            return payload_error(c, c->cur[col], "field column ends early");
-        if (col == TRACE_COL_ADDR_NEW || col == TRACE_COL_ADDR_OLD) {
+        if (!col_next(c, col, kind, &v))
+            return payload_error(c, col_pos(c, col), "field column ends early");
+        if (f->type == TRACE_FIELD_STACK && v > c->r->stacks_defined)
+            return payload_error(c, col_pos(c, col), "stack id is not defined");
+        if (f->type == TRACE_FIELD_STR && v > c->r->strings_defined)
+            return payload_error(c, col_pos(c, col), "string id is not defined");
+        if (f->type == TRACE_FIELD_SIZE)
+            size = v;
+        code[nf] = v;
+    }
+    bool v2 = c->r->info.version_major >= 2;
+    nf = 0;
+    for (const trace_field_info *f = k->fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
+        uint64_t v = code[nf];
+        if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD) {
+            trace_column col = trace_field_column(f->type);
             bool live = f->type == TRACE_FIELD_ADDR_NEW;
-            /* A distance into the window of the opposite role, or 0 and a literal. */
-            const uint64_t *win = live ? c->released_win : c->live_win;
-            uint64_t n = live ? c->released_n : c->live_n;
-            if (v) {
-                if (v > n || v > TRACE_ADDR_WINDOW)
-                    return payload_error(c, c->cur[col], "address distance reaches outside the window");
-                v = win[(n - v) % TRACE_ADDR_WINDOW];
+            uint64_t dist = v, lit = 0;
+            if (live && v2) {
+                /* Odd: a rank in the size class's list; even: a distance. */
+                dist = v / 2;
+                if (v & 1) {
+                    unsigned rank = v / 2 + 1 > TRACE_CLASS_DEPTH ? 0 : (unsigned)(v / 2 + 1);
+                    if (!trace_class_take(c->classes, trace_size_class(size), rank, &lit))
+                        return payload_error(c, col_pos(c, col), "address rank reaches outside its size class");
+                }
+            }
+            if (live && v2 && (v & 1)) {
+                v = lit;
+            } else if (!live && v2 && dist) {
+                /* A rank among the live window's entries not yet released. */
+                uint64_t n = c->live_n, at;
+                if (!trace_marks_select(&c->marks, n > TRACE_ADDR_WINDOW ? n - TRACE_ADDR_WINDOW : 0, n, dist, &at))
+                    return payload_error(c, col_pos(c, col), "address rank reaches outside the window");
+                trace_marks_clear(&c->marks, at);
+                v = c->live_win[at % TRACE_ADDR_WINDOW];
+                trace_class_push(c->classes, trace_size_class(c->live_size[at % TRACE_ADDR_WINDOW]), v);
+            } else if (dist) {
+                /* A distance into the window of the opposite role. */
+                uint64_t n = live ? c->released_n : c->live_n;
+                if (dist > n || dist > TRACE_ADDR_WINDOW)
+                    return payload_error(c, col_pos(c, col), "address distance reaches outside the window");
+                uint64_t at = (n - dist) % TRACE_ADDR_WINDOW;
+                v = live ? c->released_win[at] : c->live_win[at];
             } else {
                 uint64_t z;
-                if (!trace_get_varint(&c->cur[TRACE_COL_ADDR_LIT], c->end[TRACE_COL_ADDR_LIT], &z))
-                    return payload_error(c, c->cur[TRACE_COL_ADDR_LIT], "address column ends early");
+                if (!col_next(c, TRACE_COL_ADDR_LIT, kind, &z))
+                    return payload_error(c, col_pos(c, TRACE_COL_ADDR_LIT), "address column ends early");
                 v = c->prev_lit + (uint64_t)trace_unzigzag(z);
                 c->prev_lit = v;
             }
-            if (live)
+            if (live) {
+                if (v2)
+                    trace_marks_set(&c->marks, c->live_n);
+                c->live_size[c->live_n % TRACE_ADDR_WINDOW] = size;
                 c->live_win[c->live_n++ % TRACE_ADDR_WINDOW] = v;
-            else
+            } else {
                 c->released_win[c->released_n++ % TRACE_ADDR_WINDOW] = v;
-        } else if (f->type == TRACE_FIELD_STACK && v > c->r->stacks_defined) {
-            return payload_error(c, c->cur[col], "stack id is not defined");
-        } else if (f->type == TRACE_FIELD_STR && v > c->r->strings_defined) {
-            return payload_error(c, c->cur[col], "string id is not defined");
+            }
         }
         memcpy((uint8_t *)ev + f->offset, &v, sizeof v);
     }

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "trace-writer.h"
+#include "trace-huff.h"
 #include "trace-private.h"
 
 #include <errno.h>
@@ -51,25 +52,30 @@ static inline void buf_bytes(bytebuf *b, const void *p, size_t n)
 typedef struct addr_index {
     uint64_t pos, start;   /* next position; first position of the open chunk */
     struct {
-        uint64_t addr, pos;
+        uint64_t addr, pos, size;   /* size: of the allocation (live index only) */
     } slot[ADDR_INDEX_SLOTS];
 } addr_index;
 
 static inline uint32_t addr_slot(uint64_t a) { return (uint32_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 51); }
 
-/* Distance back to `a` (1 = the last address pushed), or 0. */
-static inline uint64_t addr_find(const addr_index *x, uint64_t a)
+/* Distance back to `a` (1 = the last address pushed), or 0; *size gets the
+ * size pushed with it. */
+static inline uint64_t addr_find(const addr_index *x, uint64_t a, uint64_t *size)
 {
     const __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
-    if (s->addr == a && s->pos >= x->start && x->pos - s->pos <= TRACE_ADDR_WINDOW && s->pos < x->pos)
+    if (s->addr == a && s->pos >= x->start && x->pos - s->pos <= TRACE_ADDR_WINDOW && s->pos < x->pos) {
+        *size = s->size;
         return x->pos - s->pos;
+    }
     return 0;
 }
 
-static inline void addr_push(addr_index *x, uint64_t a)
+static inline void addr_push(addr_index *x, uint64_t a, uint64_t size)
 {
-    x->slot[addr_slot(a)].addr = a;
-    x->slot[addr_slot(a)].pos = x->pos++;
+    __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
+    s->addr = a;
+    s->pos = x->pos++;
+    s->size = size;
 }
 
 struct trace_writer {
@@ -87,10 +93,14 @@ struct trace_writer {
     uint64_t max_ts;       /* over all chunks, for the END chunk (file units) */
     uint64_t prev_lit;     /* previous literal address */
     bytebuf kinds;
-    bytebuf col[TRACE_COLUMNS];
+    bytebuf col[TRACE_COLUMNS];   /* values as uint64_t, coded at flush */
     /* Where each recent address was seen: one index of addresses made live,
-     * one of addresses released (FORMAT.md §4.1). */
+     * one of addresses released (FORMAT.md §4.1.2). */
     addr_index live_idx, released_idx;
+    /* Addresses released from each size class in the open chunk (§4.1.2). */
+    trace_class_lists classes;
+    trace_live_marks marks;
+    trace_huff_enc huff;
 
     /* buffered dictionary records */
     bytebuf dict;
@@ -203,15 +213,40 @@ static trace_status flush_events(trace_writer *w)
         return w->status;
     size_t need = TRACE_VARINT_MAX + w->kinds.len;
     for (int c = 0; c < TRACE_COLUMNS; c++)
-        need += TRACE_VARINT_MAX + w->col[c].len;
+        need += TRACE_VARINT_MAX + 1 + w->col[c].len / sizeof(uint64_t) * TRACE_VARINT_MAX;
     w->raw.len = 0;
     if (!buf_reserve(&w->raw, need))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     buf_varint(&w->raw, w->count);
     buf_bytes(&w->raw, w->kinds.data, w->kinds.len);
+    /* Each column: its length, a mode byte, the body (FORMAT.md §4.1.1). The
+     * numeric columns are entropy-coded when that is smaller; stack and
+     * string ids repeat in runs that LZ4 does better on, so they stay
+     * varints. */
     for (int c = 0; c < TRACE_COLUMNS; c++) {
-        buf_varint(&w->raw, w->col[c].len);
-        buf_bytes(&w->raw, w->col[c].data, w->col[c].len);
+        const uint64_t *v = (const uint64_t *)(void *)w->col[c].data;
+        size_t n = w->col[c].len / sizeof *v, varints = 0;
+        for (size_t i = 0; i < n; i++)
+            varints += trace_varint_size(v[i]);
+        size_t at = w->raw.len + TRACE_VARINT_MAX + 1, coded = 0;
+        /* Timestamp gaps depend on what the program does between events:
+         * one code per event kind (one timestamp per event). */
+        const uint8_t *ctx = c == TRACE_COL_TS ? w->kinds.data : NULL;
+        if (c != TRACE_COL_STACK && c != TRACE_COL_STR && varints > 16)
+            coded = trace_huff_encode(&w->huff, v, n, ctx, w->raw.data + at, varints);
+        if (coded) {
+            uint8_t hdr[TRACE_VARINT_MAX + 1];
+            unsigned h = trace_put_varint(hdr, coded + 1);
+            hdr[h++] = ctx ? TRACE_COLUMN_HUFFMAN_BY_KIND : TRACE_COLUMN_HUFFMAN;
+            memmove(w->raw.data + w->raw.len + h, w->raw.data + at, coded);
+            memcpy(w->raw.data + w->raw.len, hdr, h);
+            w->raw.len += h + coded;
+        } else {
+            buf_varint(&w->raw, varints + 1);
+            w->raw.data[w->raw.len++] = TRACE_COLUMN_VARINT;
+            for (size_t i = 0; i < n; i++)
+                buf_varint(&w->raw, v[i]);
+        }
     }
     trace_status st = write_chunk(w, TRACE_CHUNK_EVENTS, w->thread, w->first_ts, w->prev_ts, w->count);
     if (st == TRACE_OK)
@@ -384,33 +419,66 @@ trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias
 static inline void put_col(trace_writer *w, trace_column c, uint64_t v)
 {
     bytebuf *b = &w->col[c];
-    b->len += trace_put_varint(b->data + b->len, v);
+    memcpy(b->data + b->len, &v, sizeof v);
+    b->len += sizeof v;
 }
 
-/* An address: its distance back in the window of the opposite role, or 0
- * and a literal. Then it joins the window of its own role. */
-static inline void put_addr(trace_writer *w, trace_column col, uint64_t v, const addr_index *lookup,
-                            addr_index *own)
+static inline void put_literal(trace_writer *w, uint64_t v)
 {
-    uint64_t d = addr_find(lookup, v);
-    put_col(w, col, d);
-    if (!d) {
-        put_col(w, TRACE_COL_ADDR_LIT, trace_zigzag((int64_t)(v - w->prev_lit)));
-        w->prev_lit = v;
+    put_col(w, TRACE_COL_ADDR_LIT, trace_zigzag((int64_t)(v - w->prev_lit)));
+    w->prev_lit = v;
+}
+
+/* An address made live (FORMAT.md §4.1.2): its rank among the addresses
+ * released from its size class (odd codes), else its distance back in the
+ * released window (even codes), else 0 and a literal. It then joins the live
+ * window with its size. */
+static inline void put_ADDR_NEW(trace_writer *w, uint64_t v, const trace_event *ev)
+{
+    unsigned c = trace_size_class(ev->size);
+    unsigned r = trace_class_find(&w->classes, c, v);
+    uint64_t ignored;
+    if (r) {
+        trace_class_take(&w->classes, c, r, &ignored);
+        put_col(w, TRACE_COL_ADDR_NEW, 2 * (uint64_t)r - 1);
+    } else {
+        uint64_t d = addr_find(&w->released_idx, v, &ignored);
+        put_col(w, TRACE_COL_ADDR_NEW, 2 * d);
+        if (!d)
+            put_literal(w, v);
     }
-    addr_push(own, v);
+    trace_marks_set(&w->marks, w->live_idx.pos - w->live_idx.start);
+    addr_push(&w->live_idx, v, ev->size);
 }
 
-static inline void put_ADDR_NEW(trace_writer *w, uint64_t v)
+/* An address released: its rank among the live window's entries not yet
+ * released (1 = the newest), or 0 and a literal. Found in the window, its
+ * size is known to the reader too, and it joins its size class's list. */
+static inline void put_ADDR_OLD(trace_writer *w, uint64_t v, const trace_event *ev)
 {
-    put_addr(w, TRACE_COL_ADDR_NEW, v, &w->released_idx, &w->live_idx);
+    (void)ev;
+    uint64_t size = 0, rank = 0;
+    uint64_t d = addr_find(&w->live_idx, v, &size);
+    if (d) {
+        uint64_t n = w->live_idx.pos - w->live_idx.start, i = n - d;
+        if (trace_marks_get(&w->marks, i)) {
+            rank = 1 + trace_marks_count(&w->marks, i + 1, n);
+            trace_marks_clear(&w->marks, i);
+        }
+    }
+    put_col(w, TRACE_COL_ADDR_OLD, rank);
+    if (rank)
+        trace_class_push(&w->classes, trace_size_class(size), v);
+    else
+        put_literal(w, v);
+    addr_push(&w->released_idx, v, 0);
 }
-static inline void put_ADDR_OLD(trace_writer *w, uint64_t v)
-{
-    put_addr(w, TRACE_COL_ADDR_OLD, v, &w->live_idx, &w->released_idx);
-}
-#define PLAIN_COLUMN(type) \
-    static inline void put_##type(trace_writer *w, uint64_t v) { put_col(w, TRACE_COL_##type, v); }
+#define PLAIN_COLUMN(type)                                                   \
+    static inline void put_##type(trace_writer *w, uint64_t v, const trace_event *ev) \
+    {                                                                        \
+        (void)ev;                                                            \
+        put_col(w, TRACE_COL_##type, v);                                     \
+    }
 PLAIN_COLUMN(SIZE)
 PLAIN_COLUMN(STACK)
 PLAIN_COLUMN(STR)
@@ -427,7 +495,7 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     if (!buf_reserve(&w->kinds, n))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     for (int c = 0; c < TRACE_COLUMNS; c++)
-        if (!buf_reserve(&w->col[c], n * TRACE_VARINT_MAX * MAX_FIELDS_PER_COLUMN))
+        if (!buf_reserve(&w->col[c], n * sizeof(uint64_t) * MAX_FIELDS_PER_COLUMN))
             return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     w->open = true;
     w->thread = thread;
@@ -435,6 +503,8 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     w->prev_lit = 0;
     w->live_idx.start = w->live_idx.pos;
     w->released_idx.start = w->released_idx.pos;
+    trace_class_reset(&w->classes);
+    trace_marks_reset(&w->marks);
     return TRACE_OK;
 }
 
@@ -466,7 +536,7 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
 
     /* The fields of each kind, straight from the one table. */
     switch (ev->kind) {
-#define FIELD(type, member, name) put_##type(w, ev->member);
+#define FIELD(type, member, name) put_##type(w, ev->member, ev);
 #define KIND_CASE(sym, id, name, fields) \
     case id:                             \
         fields break;

@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: MIT
  */
 #define _GNU_SOURCE
+#include "trace-huff.h"
 #include "trace-private.h"
 #include "trace-writer.h"
 
@@ -60,6 +61,12 @@ static void save(const char *name, const buf *b, size_t len)
         die(path);
 }
 
+/* The hand-built cases are format 1 (their bytes stay what they were); the
+ * v2-* cases set these. */
+static unsigned hdr_major = 1;
+static uint8_t col_mode[TRACE_COLUMNS]; /* format 2: how ev_payload codes each column */
+static trace_huff_enc henc;
+
 /* A valid file header (unit 1 ns, start 1000). */
 static void file_header(void)
 {
@@ -68,8 +75,8 @@ static void file_header(void)
     uint32_t size = TRACE_FILE_HEADER_FIXED + (uint32_t)strlen(prog) + 4;
     uint8_t h[256] = { 0 };
     memcpy(h, TRACE_FILE_MAGIC, 8);
-    trace_put_u16(h + 8, TRACE_VERSION_MAJOR);
-    trace_put_u16(h + 10, TRACE_VERSION_MINOR);
+    trace_put_u16(h + 8, (uint16_t)hdr_major);
+    trace_put_u16(h + 10, 0);
     trace_put_u32(h + 16, 4242);
     trace_put_u32(h + 20, 1);
     trace_put_u64(h + 24, 1000);
@@ -201,9 +208,136 @@ static void ev_payload(uint64_t n)
     putv(&P, n);
     put(&P, K.d, K.n);
     for (int i = 0; i < TRACE_COLUMNS; i++) {
-        putv(&P, C[i].n);
-        put(&P, C[i].d, C[i].n);
+        if (hdr_major < 2) {
+            putv(&P, C[i].n);
+            put(&P, C[i].d, C[i].n);
+            continue;
+        }
+        static uint8_t body[1 << 16];
+        size_t bn = 0;
+        if (col_mode[i] != TRACE_COLUMN_VARINT) {
+            static uint64_t vals[1 << 14];
+            size_t nv = 0;
+            for (const uint8_t *q = C[i].d; q < C[i].d + C[i].n && nv < 1 << 14;)
+                if (!trace_get_varint(&q, C[i].d + C[i].n, &vals[nv++]))
+                    nv--, q = C[i].d + C[i].n;   /* a spoilt column: code what parses */
+            bn = trace_huff_encode(&henc, vals, nv, col_mode[i] == TRACE_COLUMN_HUFFMAN_BY_KIND ? K.d : NULL,
+                                  body, sizeof body);
+            if (!bn)
+                die("huffman");
+        }
+        putv(&P, (bn ? bn : C[i].n) + 1);
+        put8(&P, col_mode[i]);
+        if (bn)
+            put(&P, body, bn);
+        else
+            put(&P, C[i].d, C[i].n);
     }
+}
+
+/* Format 2 cases: the small valid chunk with its timestamps coded by kind
+ * and its sizes with one code; `mutate` then spoils payload byte offsets. */
+static void v2_case(const char *name, void (*mutate)(void))
+{
+    hdr_major = 2;
+    memset(col_mode, TRACE_COLUMN_VARINT, sizeof col_mode);
+    col_mode[TRACE_COL_TS] = TRACE_COLUMN_HUFFMAN_BY_KIND;
+    col_mode[TRACE_COL_SIZE] = TRACE_COLUMN_HUFFMAN;
+    file_header();
+    dict(3);
+    ev_reset();
+    lit_prev = 0;
+    ev_alloc(0, 0x5000, 100, 1);
+    ev_alloc(10, 0x5100, 200, 1);
+    ev_free_recent(10, 1);
+    ev_open(10, 1, 3, 1);
+    ev_str(TRACE_SPAN_BEGIN, 10, 2);
+    ev_str(TRACE_MARK, 10, 2);
+    ev_str(TRACE_SPAN_END, 10, 2);
+    if (mutate)
+        mutate();
+    else
+        ev_payload(7);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2060, 7, TRUTH);
+    end_chunk(7, 0);
+    save(name, &F, F.n);
+    hdr_major = 1;
+}
+
+/* Offset in P of column `col`'s mode byte. */
+static size_t col_at(int col)
+{
+    const uint8_t *p = P.d, *e = P.d + P.n;
+    uint64_t v = 0;
+    trace_get_varint(&p, e, &v);
+    p += v;
+    for (int i = 0;; i++) {
+        trace_get_varint(&p, e, &v);
+        if (i == col)
+            return (size_t)(p - P.d);
+        p += v;
+    }
+}
+
+/* Offset in P of the size column's code table bitmap; *m gets M. */
+static size_t size_bitmap_at(uint64_t *m)
+{
+    const uint8_t *p = P.d + col_at(TRACE_COL_SIZE) + 1;
+    *m = 0;
+    trace_get_varint(&p, P.d + P.n, m);
+    return (size_t)(p - P.d);
+}
+
+static void m_oversubscribed(void)
+{
+    ev_payload(7);
+    uint64_t m;
+    size_t at = size_bitmap_at(&m);
+    P.d[at + (m + 7) / 8] = 0x11;   /* the first two lengths: 1 and 1, then more */
+}
+static void m_unknown_mode(void)
+{
+    ev_payload(7);
+    P.d[col_at(TRACE_COL_U64)] = 7;
+}
+static void m_cut_bits(void)
+{
+    /* one timestamp fewer than events: the bitstream runs out */
+    C[TRACE_COL_TS].n--;
+    ev_payload(7);
+}
+static void m_kind_without_code(void)
+{
+    ev_payload(7);
+    size_t at = col_at(TRACE_COL_TS) + 1;   /* the 32-bit mask of kinds with a code */
+    P.d[at] &= (uint8_t)~(1u << TRACE_ALLOC);
+}
+static void m_no_symbols(void)
+{
+    ev_payload(7);
+    uint64_t m;
+    size_t at = size_bitmap_at(&m);
+    memset(P.d + at, 0, (size_t)(m + 7) / 8);
+}
+static void m_rank_outside_class(void)
+{
+    /* the second allocation claims the address released last from its class */
+    C[TRACE_COL_ADDR_NEW].n = 0;
+    C[TRACE_COL_ADDR_LIT].n = 0;
+    lit_prev = 0;
+    putv(&C[TRACE_COL_ADDR_NEW], 0);
+    putv(&C[TRACE_COL_ADDR_LIT], trace_zigzag(0x5000));
+    putv(&C[TRACE_COL_ADDR_NEW], 1);
+    ev_payload(7);
+}
+static void m_empty_column(void)
+{
+    memset(col_mode, TRACE_COLUMN_VARINT, sizeof col_mode);
+    ev_payload(7);
+    size_t at = col_at(TRACE_COL_U64);      /* the u64 column: length 1 -> 0, no mode byte */
+    P.d[at - 1] = 0;
+    memmove(P.d + at, P.d + at + 1, P.n - at - 1);
+    P.n--;
 }
 
 /* A small valid events chunk of thread 7 from ts 2000: alloc, alloc, free,
@@ -616,5 +750,15 @@ int main(int argc, char **argv)
         chunk(TRACE_CHUNK_EVENTS, 7 + t, 2000 - t, 2002 - t, 8, TRUTH);
     }
     save("odd-events-two-threads", &F, F.n);
+
+    /* Format 2: entropy-coded columns and size-class address ranks. */
+    v2_case("v2-valid-coded-columns", NULL);
+    v2_case("v2-code-oversubscribed", m_oversubscribed);
+    v2_case("v2-code-no-symbols", m_no_symbols);
+    v2_case("v2-unknown-column-coding", m_unknown_mode);
+    v2_case("v2-bitstream-runs-out", m_cut_bits);
+    v2_case("v2-kind-without-code", m_kind_without_code);
+    v2_case("v2-address-rank-outside-class", m_rank_outside_class);
+    v2_case("v2-column-without-coding-byte", m_empty_column);
     return 0;
 }

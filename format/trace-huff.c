@@ -1,0 +1,412 @@
+/* trace-huff.c — per-column canonical Huffman coding of integer values
+ * (FORMAT.md §4.1.1). The writer codes a column when that makes it smaller;
+ * the reader trusts nothing: a malformed table, a code that does not exist
+ * or a bitstream that runs out are errors, never a read out of bounds.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "trace-huff.h"
+#include "trace-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_SIZE (1u << TRACE_HUFF_MAXLEN)
+
+static inline unsigned token_of(uint64_t v, unsigned *xbits)
+{
+    if (v < TRACE_HUFF_EXACT) {
+        *xbits = 0;
+        return (unsigned)v;
+    }
+    unsigned L = 64u - (unsigned)__builtin_clzll(v);
+    *xbits = L - 3;
+    return TRACE_HUFF_EXACT + 4u * (L - TRACE_HUFF_EXACT_BITS - 1u) + (unsigned)((v >> (L - 3)) & 3u);
+}
+
+static int by_weight(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Code lengths for the used symbols: Huffman's algorithm (two queues over
+ * the leaves sorted by weight), then lengths beyond TRACE_HUFF_MAXLEN are cut
+ * and the code made valid again by lengthening the cheapest codes. */
+static void build_lengths(const uint32_t *freq, uint8_t *len)
+{
+    enum { N = TRACE_HUFF_SYMBOLS };
+    uint64_t leaf[N];
+    uint64_t w[2 * N];
+    _Static_assert(N < 512, "symbols fit the low 9 bits of a leaf");
+    int parent[2 * N];
+    unsigned depth[2 * N];
+    unsigned n = 0;
+    memset(len, 0, N);
+    for (unsigned s = 0; s < N; s++)
+        if (freq[s])
+            leaf[n++] = (uint64_t)freq[s] << 9 | s;
+    if (n == 0)
+        return;
+    if (n == 1) {
+        len[leaf[0] & 511] = 1;
+        return;
+    }
+    qsort(leaf, n, sizeof leaf[0], by_weight);
+    for (unsigned i = 0; i < n; i++)
+        w[i] = leaf[i] >> 9;
+    unsigned li = 0, ii = n, next = n;
+    while (next < 2 * n - 1) {
+        unsigned pick[2];
+        for (int k = 0; k < 2; k++) {
+            if (li < n && (ii >= next || w[li] <= w[ii]))
+                pick[k] = li++;
+            else
+                pick[k] = ii++;
+        }
+        w[next] = w[pick[0]] + w[pick[1]];
+        parent[pick[0]] = parent[pick[1]] = (int)next;
+        next++;
+    }
+    depth[next - 1] = 0;
+    for (unsigned i = next - 1; i-- > 0;)
+        depth[i] = depth[parent[i]] + 1;
+
+    /* Cut to the longest length allowed, then repay the Kraft debt. */
+    const uint32_t cap = TABLE_SIZE;
+    uint32_t kraft = 0;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned d = depth[i] > TRACE_HUFF_MAXLEN ? TRACE_HUFF_MAXLEN : depth[i];
+        len[leaf[i] & 511] = (uint8_t)d;
+        kraft += cap >> d;
+    }
+    while (kraft > cap) {
+        /* Lengthen the longest code that can still grow (the rarest first). */
+        unsigned best = N;
+        for (unsigned i = 0; i < n; i++) {
+            unsigned s = leaf[i] & 511;
+            if (len[s] < TRACE_HUFF_MAXLEN && (best == N || len[s] > len[best]))
+                best = s;
+        }
+        kraft -= cap >> (len[best] + 1);
+        len[best]++;
+    }
+    /* Spend what is left on the most frequent symbols. */
+    for (unsigned i = n; i-- > 0;) {
+        unsigned s = leaf[i] & 511;
+        while (len[s] > 1 && kraft + (cap >> len[s]) <= cap) {
+            kraft += cap >> len[s];
+            len[s]--;
+        }
+    }
+}
+
+/* Canonical codes, bit-reversed for an LSB-first stream: shorter codes
+ * first, within a length by symbol. */
+static void assign_codes(const uint8_t *len, uint16_t *code)
+{
+    unsigned count[TRACE_HUFF_MAXLEN + 1] = { 0 }, next[TRACE_HUFF_MAXLEN + 1];
+    for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
+        count[len[s]]++;
+    count[0] = 0;
+    unsigned c = 0;
+    for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN; l++) {
+        c = (c + count[l - 1]) << 1;
+        next[l] = c;
+    }
+    for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++) {
+        unsigned l = len[s];
+        if (!l)
+            continue;
+        unsigned v = next[l]++, r = 0;
+        for (unsigned b = 0; b < l; b++)
+            r |= ((v >> b) & 1u) << (l - 1 - b);
+        code[s] = (uint16_t)r;
+    }
+}
+
+typedef struct bitwriter {
+    uint8_t *out;
+    size_t o;
+    uint64_t acc;
+    unsigned n;
+} bitwriter;
+
+static inline void put_bits(bitwriter *b, uint64_t v, unsigned n) /* n <= 32 */
+{
+    b->acc |= v << b->n;
+    b->n += n;
+    if (b->n >= 32) {
+        trace_put_u32(b->out + b->o, (uint32_t)b->acc);
+        b->o += 4;
+        b->acc >>= 32;
+        b->n -= 32;
+    }
+}
+
+/* Writes one code table: M, a bitmap of the first M symbols, a nibble per
+ * used symbol's length. */
+static size_t table_size(const uint8_t *len, unsigned *m_out, unsigned *used_out)
+{
+    unsigned used = 0, m = 0;
+    for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
+        if (len[s]) {
+            used++;
+            m = s + 1;
+        }
+    *m_out = m;
+    *used_out = used;
+    return 1 + (m > 127) + (m + 7) / 8 + (used + 1) / 2;
+}
+
+static size_t put_table(uint8_t *out, const uint8_t *len, unsigned m, unsigned used)
+{
+    size_t o = trace_put_varint(out, m);
+    memset(out + o, 0, (m + 7) / 8 + (used + 1) / 2);
+    for (unsigned s = 0; s < m; s++)
+        if (len[s])
+            out[o + s / 8] |= (uint8_t)(1u << (s % 8));
+    o += (m + 7) / 8;
+    unsigned k = 0;
+    for (unsigned s = 0; s < m; s++)
+        if (len[s]) {
+            out[o + k / 2] |= (uint8_t)(len[s] << (4 * (k % 2)));
+            k++;
+        }
+    return o + (used + 1) / 2;
+}
+
+size_t trace_huff_encode(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out,
+                         size_t limit)
+{
+    uint32_t mask = 0;
+    uint64_t extra = 0;
+    unsigned x;
+    if (ctx) {
+        for (size_t i = 0; i < n; i++) {
+            unsigned c = ctx[i] % TRACE_HUFF_CONTEXTS;
+            if (!(mask & 1u << c)) {
+                mask |= 1u << c;
+                memset(e->freq[c], 0, sizeof e->freq[c]);
+            }
+            e->freq[c][token_of(v[i], &x)]++;
+            extra += x;
+        }
+    } else if (n) {
+        mask = 1;
+        memset(e->freq[0], 0, sizeof e->freq[0]);
+        for (size_t i = 0; i < n; i++) {
+            e->freq[0][token_of(v[i], &x)]++;
+            extra += x;
+        }
+    }
+    if (!mask)
+        return 0;
+    uint64_t bits = extra;
+    size_t size = ctx ? 4 : 0;
+    unsigned m[TRACE_HUFF_CONTEXTS], used[TRACE_HUFF_CONTEXTS];
+    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
+        if (!(mask & 1u << c))
+            continue;
+        build_lengths(e->freq[c], e->len[c]);
+        size += table_size(e->len[c], &m[c], &used[c]);
+        for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
+            bits += (uint64_t)e->freq[c][s] * e->len[c][s];
+    }
+    size += (size_t)((bits + 7) / 8);
+    if (size >= limit)
+        return 0;
+
+    size_t o = 0;
+    if (ctx) {
+        trace_put_u32(out, mask);
+        o = 4;
+    }
+    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++)
+        if (mask & 1u << c) {
+            o += put_table(out + o, e->len[c], m[c], used[c]);
+            assign_codes(e->len[c], e->code[c]);
+        }
+
+    bitwriter b = { out, o, 0, 0 };
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = ctx ? ctx[i] % TRACE_HUFF_CONTEXTS : 0;
+        unsigned t = token_of(v[i], &x);
+        unsigned l = e->len[c][t];
+        if (x <= 20) {
+            /* code and extra bits in one go (at most 32 bits) */
+            put_bits(&b, e->code[c][t] | (v[i] & ((1ull << x) - 1)) << l, l + x);
+        } else {
+            put_bits(&b, e->code[c][t], l);
+            if (x > 32) {
+                put_bits(&b, v[i] & 0xffffffffu, 32);
+                put_bits(&b, (v[i] >> 32) & ((1ull << (x - 32)) - 1), x - 32);
+            } else {
+                put_bits(&b, v[i] & ((1ull << x) - 1), x);
+            }
+        }
+    }
+    while (b.n > 0) {
+        b.out[b.o++] = (uint8_t)b.acc;
+        b.acc >>= 8;
+        b.n = b.n > 8 ? b.n - 8 : 0;
+    }
+    if (b.o != size)
+        return 0; /* cannot happen: the size was computed from the same code */
+    return b.o;
+}
+
+/* Reads one code table into `table`; advances *pp. */
+static bool read_table(const uint8_t **pp, const uint8_t *end, uint16_t *table, const char **what)
+{
+    const uint8_t *p = *pp;
+    uint64_t m;
+    if (!trace_get_varint(&p, end, &m) || m == 0 || m > TRACE_HUFF_SYMBOLS) {
+        *what = "code table: symbol count out of range";
+        return false;
+    }
+    size_t bm = (size_t)(m + 7) / 8;
+    if ((size_t)(end - p) < bm) {
+        *what = "code table runs past the column";
+        return false;
+    }
+    const uint8_t *bitmap = p;
+    unsigned used = 0;
+    for (unsigned s = 0; s < bm * 8; s++)
+        if (bitmap[s / 8] >> (s % 8) & 1) {
+            if (s >= m) {
+                *what = "code table: symbol beyond its count";
+                return false;
+            }
+            used++;
+        }
+    p += bm;
+    if (!used || (size_t)(end - p) < (used + 1) / 2) {
+        *what = used ? "code table runs past the column" : "code table has no symbols";
+        return false;
+    }
+    uint8_t lens[TRACE_HUFF_SYMBOLS];
+    memset(lens, 0, sizeof lens);
+    uint32_t kraft = 0;
+    unsigned k = 0;
+    for (unsigned s = 0; s < m; s++)
+        if (bitmap[s / 8] >> (s % 8) & 1) {
+            unsigned l = (p[k / 2] >> (4 * (k % 2))) & 15u;
+            k++;
+            if (l == 0 || l > TRACE_HUFF_MAXLEN) {
+                *what = "code table: code length out of range";
+                return false;
+            }
+            lens[s] = (uint8_t)l;
+            kraft += TABLE_SIZE >> l;
+        }
+    if ((used & 1) && (p[used / 2] >> 4)) {
+        *what = "code table: padding nibble is not zero";
+        return false;
+    }
+    if (kraft > TABLE_SIZE) {
+        *what = "code table: the code is oversubscribed";
+        return false;
+    }
+    p += (used + 1) / 2;
+    uint16_t code[TRACE_HUFF_SYMBOLS];
+    assign_codes(lens, code);
+    memset(table, 0, TABLE_SIZE * sizeof *table);
+    for (unsigned s = 0; s < m; s++) {
+        unsigned l = lens[s];
+        if (!l)
+            continue;
+        for (unsigned i = code[s]; i < TABLE_SIZE; i += 1u << l)
+            table[i] = (uint16_t)((s + 1) | l << 12);
+    }
+    *pp = p;
+    return true;
+}
+
+bool trace_huff_dec_init(trace_huff_dec *d, const uint8_t *body, size_t len, bool by_context, const char **what)
+{
+    const uint8_t *p = body, *end = body + len;
+    uint32_t mask = 1;
+    if (by_context) {
+        if (len < 4) {
+            *what = "code table runs past the column";
+            return false;
+        }
+        mask = trace_get_u32(p);
+        p += 4;
+        if (!mask) {
+            *what = "code tables: no context has a code";
+            return false;
+        }
+    }
+    d->ctx_mask = 0;
+    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
+        if (!(mask & 1u << c))
+            continue;
+        if (!d->table[c] && !(d->table[c] = malloc(TABLE_SIZE * sizeof *d->table[c]))) {
+            *what = "out of memory";
+            return false;
+        }
+        if (!read_table(&p, end, d->table[c], what))
+            return false;
+    }
+    d->ctx_mask = mask;
+    d->p = p;
+    d->end = end;
+    d->bits = 0;
+    d->nbits = 0;
+    return true;
+}
+
+void trace_huff_dec_free(trace_huff_dec *d)
+{
+    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
+        free(d->table[c]);
+        d->table[c] = NULL;
+    }
+}
+
+static inline void refill(trace_huff_dec *d)
+{
+    while (d->nbits <= 56 && d->p < d->end) {
+        d->bits |= (uint64_t)*d->p++ << d->nbits;
+        d->nbits += 8;
+    }
+}
+
+bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t *v)
+{
+    if (ctx >= TRACE_HUFF_CONTEXTS || !(d->ctx_mask & 1u << ctx))
+        return false;
+    refill(d);
+    unsigned e = d->table[ctx][d->bits & (TABLE_SIZE - 1)];
+    unsigned l = e >> 12;
+    if (!e || l > d->nbits)
+        return false;
+    d->bits >>= l;
+    d->nbits -= l;
+    unsigned t = (e & 4095u) - 1;
+    if (t < TRACE_HUFF_EXACT) {
+        *v = t;
+        return true;
+    }
+    unsigned L = TRACE_HUFF_EXACT_BITS + 1 + (t - TRACE_HUFF_EXACT) / 4, x = L - 3;
+    uint64_t low = 0;
+    for (unsigned got = 0; got < x;) {
+        refill(d);
+        unsigned take = x - got > 32 ? 32 : x - got;
+        if (take > d->nbits)
+            return false;
+        low |= (d->bits & ((1ull << take) - 1)) << got;
+        d->bits >>= take;
+        d->nbits -= take;
+        got += take;
+    }
+    *v = 1ull << (L - 1) | (uint64_t)((t - TRACE_HUFF_EXACT) % 4) << (L - 3) | low;
+    return true;
+}
+
+bool trace_huff_dec_done(const trace_huff_dec *d)
+{
+    return d->p == d->end && d->nbits < 8 && d->bits == 0;
+}

@@ -1,0 +1,65 @@
+/* trace-huff.h — the entropy-coded column of format 2 (FORMAT.md §4.1.1):
+ * each value becomes a token, coded with a canonical Huffman code built per
+ * column and chunk, followed by raw extra bits. Not installed.
+ *
+ * Tokens: values 0..255 are their own token; a larger value of bit length
+ * L (9..64) is token 256 + 4*(L-9) + (the two bits below its leading one),
+ * followed by its L-3 low bits. So every value is exact, and the code
+ * spends its bits on the part of the value that carries information.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_TRACE_HUFF_H
+#define LEAKSCOPE_TRACE_HUFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRACE_HUFF_EXACT_BITS 8u
+#define TRACE_HUFF_EXACT   256u   /* values below are their own symbol */
+#define TRACE_HUFF_SYMBOLS 480u   /* 256 exact + 56 bit lengths x 4 */
+#define TRACE_HUFF_MAXLEN  12u    /* longest code, in bits */
+/* Largest table a column body starts with: a varint, the bitmap, the nibbles. */
+#define TRACE_HUFF_TABLE_MAX (2u + (TRACE_HUFF_SYMBOLS + 7u) / 8u + TRACE_HUFF_SYMBOLS / 2u)
+
+#define TRACE_HUFF_CONTEXTS 32u   /* by-kind codes: one per event kind (1..31) */
+
+/* Encoder scratch: one per writer. */
+typedef struct trace_huff_enc {
+    uint32_t freq[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];
+    uint8_t len[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];
+    uint16_t code[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS]; /* bit-reversed, LSB first */
+} trace_huff_enc;
+
+/* Codes the `n` values at `v` (a whole column). With `ctx`
+ * (one context below TRACE_HUFF_CONTEXTS per value), each context gets its own
+ * code; without, one code. Returns the size of the body written to `out`, or 0
+ * if the body would not be smaller than `limit` bytes (then nothing useful is
+ * in `out`). `out` must have room for `limit` bytes. */
+size_t trace_huff_encode(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out,
+                         size_t limit);
+
+/* Decoder of one column body; its tables are kept from one body to the next. */
+typedef struct trace_huff_dec {
+    const uint8_t *p, *end;   /* bytes not yet in `bits` */
+    uint64_t bits;            /* next bits, LSB first */
+    unsigned nbits;
+    uint32_t ctx_mask;        /* contexts that have a code */
+    /* per context: 0 = no code; else symbol + 1 | length << 12 */
+    uint16_t *table[TRACE_HUFF_CONTEXTS];
+} trace_huff_dec;
+
+/* Reads the code table(s) at the start of `body` (by_context: a bitmap of
+ * contexts, then a table each); false if malformed (*what says how) or out
+ * of memory (*what says so). */
+bool trace_huff_dec_init(trace_huff_dec *d, const uint8_t *body, size_t len, bool by_context, const char **what);
+/* The next value, coded in context `ctx` (0 for a single code); false at the
+ * end of the data, on a context without a code or a code that does not exist. */
+bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t *v);
+/* True when every value was read: fewer than 8 bits are left, all zero. */
+bool trace_huff_dec_done(const trace_huff_dec *d);
+void trace_huff_dec_free(trace_huff_dec *d);
+static inline const uint8_t *trace_huff_dec_pos(const trace_huff_dec *d) { return d->p; }
+
+#endif
