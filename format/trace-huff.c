@@ -15,13 +15,8 @@
 
 static inline unsigned token_of(uint64_t v, unsigned *xbits)
 {
-    if (v < TRACE_HUFF_EXACT) {
-        *xbits = 0;
-        return (unsigned)v;
-    }
-    unsigned L = 64u - (unsigned)__builtin_clzll(v);
-    *xbits = L - 3;
-    return TRACE_HUFF_EXACT + 4u * (L - TRACE_HUFF_EXACT_BITS - 1u) + (unsigned)((v >> (L - 3)) & 3u);
+    unsigned L;
+    return trace_huff_token(v, xbits, &L);
 }
 
 static int by_weight(const void *a, const void *b)
@@ -176,42 +171,23 @@ static size_t put_table(uint8_t *out, const uint8_t *len, unsigned m, unsigned u
     return o + (used + 1) / 2;
 }
 
-size_t trace_huff_encode(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out,
-                         size_t limit)
+size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint64_t *v, size_t n,
+                         const uint8_t *ctx, uint8_t *out, size_t limit)
 {
-    uint32_t mask = 0;
-    uint64_t extra = 0;
-    unsigned x;
-    if (ctx) {
-        for (size_t i = 0; i < n; i++) {
-            unsigned c = ctx[i] % TRACE_HUFF_CONTEXTS;
-            if (!(mask & 1u << c)) {
-                mask |= 1u << c;
-                memset(e->freq[c], 0, sizeof e->freq[c]);
-            }
-            e->freq[c][token_of(v[i], &x)]++;
-            extra += x;
-        }
-    } else if (n) {
-        mask = 1;
-        memset(e->freq[0], 0, sizeof e->freq[0]);
-        for (size_t i = 0; i < n; i++) {
-            e->freq[0][token_of(v[i], &x)]++;
-            extra += x;
-        }
-    }
-    if (!mask)
+    uint32_t mask = h->mask;
+    if (!mask || !n)
         return 0;
-    uint64_t bits = extra;
+    unsigned x;
+    uint64_t bits = h->extra;
     size_t size = ctx ? 4 : 0;
     unsigned m[TRACE_HUFF_CONTEXTS], used[TRACE_HUFF_CONTEXTS];
     for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
         if (!(mask & 1u << c))
             continue;
-        build_lengths(e->freq[c], e->len[c]);
+        build_lengths(h->freq[c], e->len[c]);
         size += table_size(e->len[c], &m[c], &used[c]);
         for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
-            bits += (uint64_t)e->freq[c][s] * e->len[c][s];
+            bits += (uint64_t)h->freq[c][s] * e->len[c][s];
     }
     size += (size_t)((bits + 7) / 8);
     if (size >= limit)

@@ -25,20 +25,60 @@
 
 #define TRACE_HUFF_CONTEXTS 32u   /* by-kind codes: one per event kind (1..31) */
 
+static inline unsigned trace_huff_token(uint64_t v, unsigned *xbits, unsigned *bitlen)
+{
+    unsigned L = v ? 64u - (unsigned)__builtin_clzll(v) : 1u;
+    *bitlen = L;
+    if (v < TRACE_HUFF_EXACT) {
+        *xbits = 0;
+        return (unsigned)v;
+    }
+    *xbits = L - 3;
+    return TRACE_HUFF_EXACT + 4u * (L - TRACE_HUFF_EXACT_BITS - 1u) + (unsigned)((v >> (L - 3)) & 3u);
+}
+
+/* Token counts of a column, gathered while it is filled (one row per context
+ * used; rows are cleared when first used after a reset). */
+typedef struct trace_huff_hist {
+    uint32_t mask;            /* contexts counted since the reset */
+    uint64_t extra;           /* extra bits in all */
+    uint64_t varint_bytes;    /* what the values take as varints */
+    uint32_t freq[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];
+} trace_huff_hist;
+
+static inline void trace_huff_reset(trace_huff_hist *h)
+{
+    h->mask = 0;
+    h->extra = h->varint_bytes = 0;
+}
+
+static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v)
+{
+    unsigned x, L;
+    ctx %= TRACE_HUFF_CONTEXTS;
+    if (!(h->mask & 1u << ctx)) {
+        h->mask |= 1u << ctx;
+        for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
+            h->freq[ctx][s] = 0;
+    }
+    h->freq[ctx][trace_huff_token(v, &x, &L)]++;
+    h->extra += x;
+    h->varint_bytes += (L + 6) / 7;
+}
+
 /* Encoder scratch: one per writer. */
 typedef struct trace_huff_enc {
-    uint32_t freq[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];
     uint8_t len[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];
     uint16_t code[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS]; /* bit-reversed, LSB first */
 } trace_huff_enc;
 
-/* Codes the `n` values at `v` (a whole column). With `ctx`
- * (one context below TRACE_HUFF_CONTEXTS per value), each context gets its own
- * code; without, one code. Returns the size of the body written to `out`, or 0
- * if the body would not be smaller than `limit` bytes (then nothing useful is
- * in `out`). `out` must have room for `limit` bytes. */
-size_t trace_huff_encode(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out,
-                         size_t limit);
+/* Codes the `n` values at `v` (a whole column) whose counts are in `h`. With
+ * `ctx` (the context of each value, as counted), each context gets its own
+ * code; without, one code (context 0). Returns the size of the body written
+ * to `out`, or 0 if the body would not be smaller than `limit` bytes (then
+ * nothing useful is in `out`). `out` must have room for `limit` bytes. */
+size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint64_t *v, size_t n,
+                         const uint8_t *ctx, uint8_t *out, size_t limit);
 
 /* Decoder of one column body; its tables are kept from one body to the next. */
 typedef struct trace_huff_dec {

@@ -101,6 +101,7 @@ struct trace_writer {
     trace_class_lists classes;
     trace_live_marks marks;
     trace_huff_enc huff;
+    trace_huff_hist hist[TRACE_COLUMNS]; /* token counts of the coded columns */
 
     /* buffered dictionary records */
     bytebuf dict;
@@ -207,6 +208,10 @@ static trace_status flush_dict(trace_writer *w)
     return st;
 }
 
+/* Stack and string ids repeat in runs that LZ4 does better on than an
+ * order-0 code: they stay varints. */
+static inline bool coded_column(int c) { return c != TRACE_COL_STACK && c != TRACE_COL_STR; }
+
 static trace_status flush_events(trace_writer *w)
 {
     if (!w->open)
@@ -225,15 +230,18 @@ static trace_status flush_events(trace_writer *w)
      * varints. */
     for (int c = 0; c < TRACE_COLUMNS; c++) {
         const uint64_t *v = (const uint64_t *)(void *)w->col[c].data;
-        size_t n = w->col[c].len / sizeof *v, varints = 0;
-        for (size_t i = 0; i < n; i++)
-            varints += trace_varint_size(v[i]);
-        size_t at = w->raw.len + TRACE_VARINT_MAX + 1, coded = 0;
+        size_t n = w->col[c].len / sizeof *v, varints = 0, at = w->raw.len + TRACE_VARINT_MAX + 1, coded = 0;
         /* Timestamp gaps depend on what the program does between events:
          * one code per event kind (one timestamp per event). */
         const uint8_t *ctx = c == TRACE_COL_TS ? w->kinds.data : NULL;
-        if (c != TRACE_COL_STACK && c != TRACE_COL_STR && varints > 16)
-            coded = trace_huff_encode(&w->huff, v, n, ctx, w->raw.data + at, varints);
+        if (coded_column(c)) {
+            varints = w->hist[c].varint_bytes;
+            if (varints > 16)
+                coded = trace_huff_encode(&w->huff, &w->hist[c], v, n, ctx, w->raw.data + at, varints);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                varints += trace_varint_size(v[i]);
+        }
         if (coded) {
             uint8_t hdr[TRACE_VARINT_MAX + 1];
             unsigned h = trace_put_varint(hdr, coded + 1);
@@ -418,6 +426,8 @@ trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias
 /* Column appenders, one per field type; room was reserved at chunk start. */
 static inline void put_col(trace_writer *w, trace_column c, uint64_t v)
 {
+    if (coded_column(c))
+        trace_huff_count(&w->hist[c], c == TRACE_COL_TS ? w->kinds.data[w->count] : 0, v);
     bytebuf *b = &w->col[c];
     memcpy(b->data + b->len, &v, sizeof v);
     b->len += sizeof v;
@@ -505,6 +515,8 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     w->released_idx.start = w->released_idx.pos;
     trace_class_reset(&w->classes);
     trace_marks_reset(&w->marks);
+    for (int c = 0; c < TRACE_COLUMNS; c++)
+        trace_huff_reset(&w->hist[c]);
     return TRACE_OK;
 }
 
@@ -525,7 +537,9 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
         return w->status;
 
     /* Timestamps are kept in file units from here on. */
-    uint64_t ts = w->time_unit_ns == 1 ? ev->ts : ev->ts / w->time_unit_ns;
+    uint64_t ts = ev->ts;
+    if (__builtin_expect(w->time_unit_ns != 1, 0))
+        ts /= w->time_unit_ns;
     if (!w->open && open_chunk(w, thread, ts) != TRACE_OK)
         return w->status;
     if (ts < w->prev_ts)
