@@ -171,6 +171,14 @@ static size_t put_table(uint8_t *out, const uint8_t *len, unsigned m, unsigned u
     return o + (used + 1) / 2;
 }
 
+const trace_huff_hist *trace_huff_count_all(trace_huff_hist *h, const uint64_t *v, size_t n, const uint8_t *ctx)
+{
+    trace_huff_reset(h);
+    for (size_t i = 0; i < n; i++)
+        trace_huff_count(h, ctx ? ctx[i] : 0, v[i]);
+    return h;
+}
+
 size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint64_t *v, size_t n,
                          const uint8_t *ctx, uint8_t *out, size_t limit)
 {

@@ -66,6 +66,10 @@ static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v
     h->varint_bytes += (L + 6) / 7;
 }
 
+/* Resets `h` and counts a whole column (for coders that do not count while
+ * filling). Returns h. */
+const trace_huff_hist *trace_huff_count_all(trace_huff_hist *h, const uint64_t *v, size_t n, const uint8_t *ctx);
+
 /* Encoder scratch: one per writer. */
 typedef struct trace_huff_enc {
     uint8_t len[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];

@@ -403,14 +403,6 @@ static uint64_t rnd(void)
 
 static trace_huff_enc henc;
 static trace_huff_hist hhist;
-
-static const trace_huff_hist *hist_of(const uint64_t *v, size_t n, const uint8_t *ctx)
-{
-    trace_huff_reset(&hhist);
-    for (size_t i = 0; i < n; i++)
-        trace_huff_count(&hhist, ctx ? ctx[i] : 0, v[i]);
-    return &hhist;
-}
 static trace_huff_dec hdec;
 
 static void huff_case(const uint64_t *v, size_t n, const uint8_t *ctx, bool expect_coded)
@@ -419,7 +411,7 @@ static void huff_case(const uint64_t *v, size_t n, const uint8_t *ctx, bool expe
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
         len += trace_varint_size(v[i]);
-    size_t body = trace_huff_encode(&henc, hist_of(v, n, ctx), v, n, ctx, out, len);
+    size_t body = trace_huff_encode(&henc, trace_huff_count_all(&hhist, v, n, ctx), v, n, ctx, out, len);
     CHECK(expect_coded ? body > 0 : true);
     if (!body)
         return;
@@ -435,7 +427,7 @@ static void huff_case(const uint64_t *v, size_t n, const uint8_t *ctx, bool expe
     CHECK(same);
     CHECK(trace_huff_dec_done(&hdec));
     /* Too small a limit: not coded. */
-    CHECK(trace_huff_encode(&henc, hist_of(v, n, ctx), v, n, ctx, out, body) == 0);
+    CHECK(trace_huff_encode(&henc, trace_huff_count_all(&hhist, v, n, ctx), v, n, ctx, out, body) == 0);
 }
 
 static void test_huff(void)

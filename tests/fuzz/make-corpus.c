@@ -68,14 +68,6 @@ static uint8_t col_mode[TRACE_COLUMNS]; /* format 2: how ev_payload codes each c
 static trace_huff_enc henc;
 static trace_huff_hist hhist;
 
-static const trace_huff_hist *hist_of(const uint64_t *v, size_t n, const uint8_t *ctx)
-{
-    trace_huff_reset(&hhist);
-    for (size_t i = 0; i < n; i++)
-        trace_huff_count(&hhist, ctx ? ctx[i] : 0, v[i]);
-    return &hhist;
-}
-
 /* A valid file header (unit 1 ns, start 1000). */
 static void file_header(void)
 {
@@ -231,7 +223,7 @@ static void ev_payload(uint64_t n)
                 if (!trace_get_varint(&q, C[i].d + C[i].n, &vals[nv++]))
                     nv--, q = C[i].d + C[i].n;   /* a spoilt column: code what parses */
             const uint8_t *ctx = col_mode[i] == TRACE_COLUMN_HUFFMAN_BY_KIND ? K.d : NULL;
-            bn = trace_huff_encode(&henc, hist_of(vals, nv, ctx), vals, nv, ctx, body, sizeof body);
+            bn = trace_huff_encode(&henc, trace_huff_count_all(&hhist, vals, nv, ctx), vals, nv, ctx, body, sizeof body);
             if (!bn)
                 die("huffman");
         }
