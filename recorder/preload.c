@@ -116,6 +116,23 @@ REAL_RES(DECLARE_REAL)
 
 static bool resources_on = true;
 
+/* ---- start-up, and under AddressSanitizer ----
+ * The suite's ASan run loads this module, built with ASan, ahead of the ASan
+ * runtime (LD_PRELOAD=<this module>:libasan.so), so that these interposers
+ * come first and call ASan's allocator and interceptors. ASan then starts up
+ * by calling malloc and free through them (the loader formats an error for
+ * each symbol it looks up and does not find) before its shadow memory
+ * exists, when no instrumented code may run. So the start-up path (the
+ * arena, resolving the real functions) is built without instrumentation,
+ * and the allocation family records nothing until this module's
+ * constructor has run: ASan is up by then (the module's own sanitizer
+ * constructor runs first), and recording starts there anyway. */
+#define START_UP __attribute__((no_sanitize_address))
+
+static bool constructed; /* atomic */
+
+static inline bool may_record(void) { return LS_LIKELY(__atomic_load_n(&constructed, __ATOMIC_ACQUIRE)); }
+
 /* ---- bootstrap arena for dlsym's allocations ---- */
 
 #define BOOT_SIZE (256 * 1024)
@@ -132,7 +149,7 @@ static bool is_boot(const void *p)
     return (const unsigned char *)p >= boot_heap && (const unsigned char *)p < boot_heap + BOOT_SIZE;
 }
 
-static void *boot_alloc(size_t n, size_t align)
+START_UP static void *boot_alloc(size_t n, size_t align)
 {
     if (align < 16)
         align = 16;
@@ -150,12 +167,12 @@ static void *boot_alloc(size_t n, size_t align)
     }
 }
 
-static size_t boot_size(const void *p) { return ((const boot_header *)p)[-1].size; }
+START_UP static size_t boot_size(const void *p) { return ((const boot_header *)p)[-1].size; }
 
 /* 0 not resolved, 1 resolving (dlsym is running: use the arena), 2 done. */
 static int alloc_state;
 
-static void resolve_alloc(void)
+START_UP static void resolve_alloc(void)
 {
     int expect = 0;
     if (!__atomic_compare_exchange_n(&alloc_state, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
@@ -166,7 +183,7 @@ static void resolve_alloc(void)
     __atomic_store_n(&alloc_state, 2, __ATOMIC_RELEASE);
 }
 
-static inline bool ready(void)
+START_UP static inline bool ready(void)
 {
     if (LS_LIKELY(__atomic_load_n(&alloc_state, __ATOMIC_ACQUIRE) == 2))
         return true;
@@ -177,12 +194,30 @@ static inline bool ready(void)
 
 /* ---- the allocation family ---- */
 
+static inline void record_alloc(uintptr_t p, size_t n)
+{
+    if (may_record())
+        ls_record_alloc(p, n);
+}
+
+static inline void record_free(uintptr_t p)
+{
+    if (may_record())
+        ls_record_free(p);
+}
+
+static inline void record_realloc(uintptr_t old, uintptr_t p, size_t n)
+{
+    if (may_record())
+        ls_record_realloc(old, p, n);
+}
+
 EXPORT void *malloc(size_t n)
 {
     if (LS_UNLIKELY(!ready()))
         return boot_alloc(n, 16);
     void *p = real_malloc(n);
-    ls_record_alloc((uintptr_t)p, n);
+    record_alloc((uintptr_t)p, n);
     return p;
 }
 
@@ -190,7 +225,7 @@ EXPORT void free(void *p)
 {
     if (!p || LS_UNLIKELY(is_boot(p) || !ready()))
         return;
-    ls_record_free((uintptr_t)p);
+    record_free((uintptr_t)p);
     real_free(p);
 }
 
@@ -206,7 +241,7 @@ EXPORT void *calloc(size_t n, size_t m)
     }
     void *p = real_calloc(n, m);
     if (p)
-        ls_record_alloc((uintptr_t)p, n * m);
+        record_alloc((uintptr_t)p, n * m);
     return p;
 }
 
@@ -229,16 +264,16 @@ static void *resize(void *p, size_t n, size_t m)
     }
     if (!p) {
         void *q = real_realloc(NULL, total);
-        ls_record_alloc((uintptr_t)q, total);
+        record_alloc((uintptr_t)q, total);
         return q;
     }
-    ls_record_free((uintptr_t)p);
+    record_free((uintptr_t)p);
     void *q = real_realloc(p, total);
     if (q) {
-        ls_record_realloc(0, (uintptr_t)q, total);
+        record_realloc(0, (uintptr_t)q, total);
     } else if (total != 0) {
         int saved = errno;
-        ls_record_alloc((uintptr_t)p, malloc_usable_size(p)); /* failed: p is still live */
+        record_alloc((uintptr_t)p, malloc_usable_size(p)); /* failed: p is still live */
         errno = saved;
     }
     return q;
@@ -255,7 +290,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
     }
     int rc = real_posix_memalign(out, align, n);
     if (rc == 0)
-        ls_record_alloc((uintptr_t)*out, n);
+        record_alloc((uintptr_t)*out, n);
     return rc;
 }
 
@@ -265,7 +300,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
         if (LS_UNLIKELY(!ready() || !real_##name))             \
             return boot_alloc(size, 4096);                     \
         void *p = real_##name call;                            \
-        ls_record_alloc((uintptr_t)p, size);                   \
+        record_alloc((uintptr_t)p, size);                   \
         return p;                                              \
     }
 ALIGNED(aligned_alloc, (size_t align, size_t n), (align, n), n)
@@ -710,7 +745,11 @@ EXPORT int dlclose(void *handle)
     if (!RES_READY(dlclose))
         return -1;
     trace_flush();
-    return real_dlclose(handle);
+    int r = real_dlclose(handle);
+    /* Other code may be loaded where this library was: the per-thread caches
+     * of unwind rules start over. */
+    ls_unwind_invalidate();
+    return r;
 }
 
 /* _exit skips atexit and destructors: end the recording first, but only in
@@ -757,6 +796,7 @@ static void resolve_res(void)
 
 __attribute__((constructor(101))) static void preload_init(void)
 {
+    __atomic_store_n(&constructed, true, __ATOMIC_RELEASE);
     ready();
     resolve_res();
     resources_on = getenv("LEAKSCOPE_RESOURCES") == NULL || strcmp(getenv("LEAKSCOPE_RESOURCES"), "0") != 0;

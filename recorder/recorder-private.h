@@ -133,12 +133,174 @@ void ls_intern_drain(trace_writer *w);
 
 /* ---- unwind.c: call stacks ---- */
 
-/* Computes the recorder's own code range, so its frames are left out. */
-void ls_unwind_init(void);
+/* At trace_begin: computes the recorder's own code range, so its frames are
+ * left out, and starts the unwinders' caches over. `libunwind_only`
+ * ($LEAKSCOPE_UNWIND=libunwind): never the CFI walker. `stats`
+ * ($LEAKSCOPE_UNWIND_STATS=1): print how many captures fell back, at exit. */
+void ls_unwind_init(bool libunwind_only, bool stats);
 
 /* Fills up to `max` return addresses of the caller's stack, innermost first,
- * without the recorder's own frames. Returns how many. */
+ * without the recorder's own frames. Returns how many. The CFI walker where
+ * it can, else libunwind; may take the loader's lock (a cache miss) or
+ * libunwind's: call it where a fork waits for it (capture, recorder.c). */
 uint32_t ls_unwind(uint64_t *frames, uint32_t max);
+
+/* The same with the CFI walker over rules already cached: takes no lock, so
+ * it needs no care around fork. LS_UNWIND_SLOW where it cannot: a rule to
+ * look up (then ls_unwind_resolve looks it up, and a retry from the same
+ * call site goes further), a frame for libunwind, no cache yet (then call
+ * ls_unwind). */
+#define LS_UNWIND_SLOW UINT32_MAX
+uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max);
+/* Looks up the rule the calling thread's last ls_unwind_cached missed, and
+ * caches it (may take the loader's lock, like ls_unwind). False when there
+ * is none to look up. */
+bool ls_unwind_resolve(void);
+
+/* For tests: the whole stack, no frame left out, like unw_backtrace but
+ * frames[0] is an address inside ls_backtrace and frames[1] the return
+ * address into its caller. The CFI walker where it can, else libunwind. */
+uint32_t ls_backtrace(uint64_t *frames, uint32_t max);
+
+/* Code may have been unloaded (dlclose): cached unwind rules start over. */
+void ls_unwind_invalidate(void);
+
+/* Thread exit: frees the calling thread's unwind cache. */
+void ls_unwind_thread_exit(void);
+
+/* Counts since start (the calling thread's, and those of threads that
+ * exited or walked 4096 times since their last report). */
+typedef struct ls_unwind_stats {
+    uint64_t captures;     /* stacks taken by the CFI path (ls_unwind_cached, ls_unwind, ls_backtrace) */
+    uint64_t fallbacks;    /* of these, taken by libunwind (unsupported frame, other stack, ...) */
+    uint64_t truncated;    /* CFI walks that ended at a frame pointing outside the stack */
+    uint64_t misses;       /* CFI cache misses (dl_iterate_phdr + FDE parse) */
+    uint64_t memo_hits;    /* CFI walks that skipped the recorder's frames by a memo */
+} ls_unwind_stats;
+void ls_unwind_get_stats(ls_unwind_stats *out);
+
+/* ---- cfi.c: the x86_64 DWARF CFI stack walker ---- */
+
+#if defined(__x86_64__)
+#define LS_HAVE_CFI 1
+#else
+#define LS_HAVE_CFI 0
+#endif
+
+#if LS_HAVE_CFI
+
+#if defined(__clang__) || __GNUC__ >= 8
+#define LS_NO_SANITIZE __attribute__((no_sanitize("address", "thread", "undefined")))
+#else
+#define LS_NO_SANITIZE
+#endif
+
+/* How one frame is unwound (see cfi.c). kind 0 is "unsupported", so that an
+ * empty cache slot never passes for a rule. */
+enum { LS_CFI_UNSUPPORTED = 0, LS_CFI_CFA_RSP, LS_CFI_CFA_RBP, LS_CFI_END };
+
+typedef struct ls_cfi_rule {
+    int32_t cfa_off;       /* CFA = RSP or RBP + cfa_off; the return address is at CFA-8 */
+    int16_t rbp_off;       /* rbp_saved: the caller's RBP is at CFA+rbp_off, else unchanged */
+    uint8_t kind;          /* LS_CFI_* */
+    uint8_t rbp_saved;
+} ls_cfi_rule;
+
+_Static_assert(sizeof(ls_cfi_rule) == 8, "a rule is one load");
+
+#define LS_CFI_BITS 12
+#define LS_CFI_ENTRIES (1u << LS_CFI_BITS)
+
+/* The leading frames a walk leaves out (the recorder's own), as they were:
+ * where each return address was read (from the first stack pointer) and
+ * what it was. A walk from the same place that reads the same return
+ * addresses there goes through the same rules to the same offsets, so it
+ * can check them all at once (no chain of dependent loads) and resume at
+ * the first frame it keeps. */
+#define LS_CFI_MEMO_ENTRIES 8
+#define LS_CFI_MEMO_FRAMES 8
+typedef struct ls_cfi_memo {
+    uint64_t start;        /* the walk's first pc; 0: empty */
+    uint64_t ra[LS_CFI_MEMO_FRAMES]; /* the return addresses read; the last is the first frame kept */
+    uint32_t ra_off[LS_CFI_MEMO_FRAMES];
+    uint32_t nra;
+    uint32_t sp_off;       /* the kept frame's stack pointer */
+    int32_t rbp_off;       /* where its RBP was read; -1: the walk's first RBP */
+} ls_cfi_memo;
+
+/* One thread's cache (from ls_map: this runs inside the malloc interposer). */
+typedef struct ls_cfi_cache {
+    uint32_t gen;          /* ls_cfi_gen when last cleared */
+    unsigned long long subs; /* the loader's unload count at the last miss + 1; 0: none yet */
+    uint64_t stack_lo, stack_hi; /* the thread's stack; 0, 0: unknown */
+    uint64_t captures, fallbacks, truncated, misses; /* owner only; reported by unwind.c */
+    uint64_t pending;      /* the key a cached-only walk missed; 0: none */
+    uint64_t memo_hits;    /* walks that resumed from a memo (tests) */
+    uint32_t memo_last, memo_next;
+    ls_cfi_memo memo[LS_CFI_MEMO_ENTRIES];
+    /* Direct-mapped: the rule for address keys[i] is rules[i]; key 0: empty. */
+    _Alignas(4096) uint64_t keys[LS_CFI_ENTRIES];
+    ls_cfi_rule rules[LS_CFI_ENTRIES];
+} ls_cfi_cache;
+
+/* Registers of the frame a walk starts from; rip is the address executing
+ * (not a return address). */
+typedef struct ls_cfi_regs {
+    uint64_t rip, rsp, rbp;
+} ls_cfi_regs;
+
+#define LS_CFI_FALLBACK (-1)
+#define LS_CFI_MISS (-2)
+
+/* The registers of the calling function as they are at this point (its CFI
+ * row there describes them): the place a walk starts from. */
+#define LS_CFI_HERE(regs)                                                     \
+    __asm__ volatile("leaq 0(%%rip), %0\n\t"                                 \
+                     "movq %%rsp, %1\n\t"                                    \
+                     "movq %%rbp, %2"                                         \
+                     : "=&r"((regs).rip), "=&r"((regs).rsp), "=&r"((regs).rbp))
+
+/* Bumped when code may have been unloaded; caches of another generation are
+ * cleared before use (ls_cfi_cache_sync). */
+extern uint32_t ls_cfi_gen;
+void ls_cfi_invalidate(void);
+
+/* A cache for the calling thread, with its stack bounds; NULL when out of
+ * memory. Free it on the same thread. */
+ls_cfi_cache *ls_cfi_cache_new(void);
+void ls_cfi_cache_free(ls_cfi_cache *c);
+/* Clears the cache if code was unloaded since it was last used. */
+void ls_cfi_cache_sync(ls_cfi_cache *c);
+
+/* Walks the stack described by `regs`, reading only words in
+ * [regs->rsp, stack_hi). Stores up to `max` frames, innermost first
+ * (frames[0] = regs->rip), except the leading frames whose address lies in
+ * [skip_lo, skip_hi). Returns how many, or LS_CFI_FALLBACK when a frame
+ * needs another unwinder. Ends at an outermost frame, a zero return
+ * address, `max`, or a frame that would leave the stack (counted in
+ * c->truncated). Never faults, always ends. */
+int ls_cfi_walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_lo, uint64_t skip_hi,
+                uint64_t *frames, uint32_t max);
+/* The same over cached rules only: takes no lock, and returns LS_CFI_MISS
+ * where a rule would have to be looked up (its key is left in c->pending). */
+int ls_cfi_walk_cached(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_lo,
+                       uint64_t skip_hi, uint64_t *frames, uint32_t max);
+
+/* The calling thread's stack, like unw_backtrace (frames[0] is the return
+ * address into the caller), with the CFI walker only: LS_CFI_FALLBACK when
+ * it cannot, or when the stack pointer is outside c's stack bounds. */
+int ls_cfi_backtrace(ls_cfi_cache *c, uint64_t *frames, uint32_t max);
+
+/* The rule for code at `pc` (a return address - 1, or an exact address),
+ * computed from the module's unwind tables, not cached. `c` (may be NULL):
+ * cleared if objects were unloaded since its last miss. False: unsupported. */
+bool ls_cfi_lookup(ls_cfi_cache *c, uint64_t pc, ls_cfi_rule *out);
+
+/* Tests: places `rule` in the cache for `key` (a synthetic rule, so that a
+ * walk's own checks can be exercised with rules no FDE would give). */
+void ls_cfi_cache_put(ls_cfi_cache *c, uint64_t key, ls_cfi_rule rule);
+
+#endif /* LS_HAVE_CFI */
 
 /* ---- modules.c: loaded ELF objects ---- */
 

@@ -305,6 +305,7 @@ static void thread_exit(void *arg)
     }
     pthread_mutex_unlock(&G.lock);
     ls_unmap(ts, sizeof *ts);
+    ls_unwind_thread_exit(); /* its cache of unwind rules */
     errno = saved;
 }
 
@@ -400,18 +401,38 @@ static uint32_t capture(thread_state *ts)
     uint32_t depth = G.depth;
     if (!depth)
         return 0;
-    /* libunwind takes locks of its own: a fork while another thread holds
-     * one would leave the child's unwinding stuck. Fork raises G.forking and
-     * waits until no thread is unwinding; an allocation that meets the flag
-     * goes without its stack. The exchange orders the two flags (Dekker). */
-    __atomic_exchange_n(&ts->unwinding, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&G.forking, __ATOMIC_SEQ_CST)) {
-        __atomic_store_n(&ts->unwinding, 0, __ATOMIC_RELEASE);
-        return 0;
-    }
     uint64_t frames[LS_DEPTH_MAX];
-    uint32_t n = ls_unwind(frames, depth);
-    __atomic_store_n(&ts->unwinding, 0, __ATOMIC_RELEASE);
+    bool locking = false;
+    uint32_t n;
+    for (unsigned tries = 0;; tries++) {
+        /* Over unwind rules already cached, the walk takes no lock: nothing
+         * to hold a fork back for. One call site: each retry walks the same
+         * frames of ours. */
+        n = ls_unwind_cached(frames, depth);
+        if (LS_LIKELY(n != LS_UNWIND_SLOW))
+            break;
+        if (!locking) {
+            /* A rule to look up (the loader's lock) or libunwind (locks of
+             * its own): a fork while another thread holds one would leave
+             * the child's unwinding stuck. Fork raises G.forking and waits
+             * until no thread is unwinding; an allocation that meets the
+             * flag goes without its stack. The exchange orders the two
+             * flags (Dekker). */
+            __atomic_exchange_n(&ts->unwinding, 1, __ATOMIC_SEQ_CST);
+            if (__atomic_load_n(&G.forking, __ATOMIC_SEQ_CST)) {
+                __atomic_store_n(&ts->unwinding, 0, __ATOMIC_RELEASE);
+                return 0;
+            }
+            locking = true;
+        }
+        /* A new stack: its rules one at a time, then the whole walk. */
+        if (tries >= 16 || !ls_unwind_resolve()) {
+            n = ls_unwind(frames, depth);
+            break;
+        }
+    }
+    if (locking)
+        __atomic_store_n(&ts->unwinding, 0, __ATOMIC_RELEASE);
     return n ? ls_intern_stack(&ts->cache, frames, n) : 0;
 }
 
@@ -797,6 +818,15 @@ static int begin_recording(const char *path, bool exclusive)
         G.spare_buffers = 2;
     G.drop = env_u64("LEAKSCOPE_DROP", 0, 0, 1) != 0;
     uint64_t dict_mb = env_u64("LEAKSCOPE_DICT_MB", 256, 1, 1u << 20);
+    /* LEAKSCOPE_UNWIND=libunwind: every stack by libunwind, never the CFI
+     * walker (to compare them, or as an escape hatch); "cfi" or unset: the
+     * CFI walker, with libunwind where it cannot (unwind.c).
+     * LEAKSCOPE_UNWIND_STATS=1: at exit, how many stacks fell back to libunwind. */
+    const char *unwinder = getenv("LEAKSCOPE_UNWIND");
+    bool libunwind_only = unwinder && strcmp(unwinder, "libunwind") == 0;
+    if (unwinder && *unwinder && !libunwind_only && strcmp(unwinder, "cfi") != 0)
+        ls_warn("ignoring LEAKSCOPE_UNWIND", ": not libunwind or cfi", NULL);
+    bool unwind_stats = env_u64("LEAKSCOPE_UNWIND_STATS", 0, 0, 1) != 0;
 
     trace_file_info info;
     memset(&info, 0, sizeof info);
@@ -823,7 +853,7 @@ static int begin_recording(const char *path, bool exclusive)
     trace_writer *w = NULL;
     int err = create_output(G.path, exclusive, &info, &w);
     if (!err) {
-        ls_unwind_init();
+        ls_unwind_init(libunwind_only, unwind_stats);
         ls_modules_reset();
         ls_clock_start();
         pthread_mutex_lock(&G.lock);

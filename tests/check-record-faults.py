@@ -3,7 +3,9 @@
 in one mode with and without the recorder: the exit code, stdout and stderr
 must be the same (leakscope's own lines aside, where the case says so), and
 every trace must read (`leakscope report --json` exits 0). Every run has a
-timeout, so a deadlock fails the case instead of blocking CI.
+timeout, so a deadlock fails the case instead of blocking CI. In the ASan
+build the programs run with the ASan runtime after the module
+(tests/asan_env.py).
 
 usage: check-record-faults.py LEAKSCOPE FAULT-TARGET PLUGIN.so
 """
@@ -17,6 +19,8 @@ import sys
 import tempfile
 import time
 
+from asan_env import RUNTIME as ASAN_RUNTIME, program_env, sanitizer_lines
+
 leakscope, target, plugin = (os.path.abspath(a) for a in sys.argv[1:4])
 TIMEOUT = 60
 failures = 0
@@ -29,10 +33,12 @@ def check(cond, what):
     return cond
 
 
-def start(cmd, **kw):
+def start(cmd, signals=False, **kw):
     """Popen in a session of its own, so that a hang can be killed whole
-    (the program and every child it forked, not only `leakscope record`)."""
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kw)
+    (the program and every child it forked, not only `leakscope record`).
+    signals: the program may die of a signal (see asan_env.py)."""
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            env=program_env(signals), **kw)
 
 
 def finish(p, input=None):
@@ -42,8 +48,10 @@ def finish(p, input=None):
         os.killpg(p.pid, signal.SIGKILL)
         p.communicate()
         raise
-    return subprocess.CompletedProcess(p.args, p.returncode, out.decode(errors="replace"),
-                                       err.decode(errors="replace"))
+    err = err.decode(errors="replace")
+    for line in sanitizer_lines(err):
+        print(f"# {os.path.basename(p.args[0])}: {line}")
+    return subprocess.CompletedProcess(p.args, p.returncode, out.decode(errors="replace"), err)
 
 
 def plain(*args, **kw):
@@ -68,6 +76,21 @@ def leak(rep, fn):
             b += l["bytes"]
             n += l["blocks"]
     return b, n
+
+
+def left_out_under_asan(name, why):
+    """True, and a line in the log saying why, in the ASan build."""
+    if ASAN_RUNTIME:
+        print(f"# {name}: left out of the ASan build: {why}")
+    return bool(ASAN_RUNTIME)
+
+
+# GCC 12's libasan does not lock its allocator around fork (no fork
+# interceptor): a fork while other threads allocate can leave a size class's
+# lock held in the child, and the child's first allocation of that class
+# waits forever. The recorder's writer in the child allocates (lz4's
+# buffers), so the multithreaded fork cases hang now and then under ASan.
+ASAN_FORK = "ASan's allocator is not fork-safe (no locking around fork in GCC 12's libasan)"
 
 
 def case_dir(tmp, name):
@@ -111,7 +134,7 @@ def crash(tmp, mode, sig):
     results = []
     for recorded in (True, False):
         cmd = ([leakscope, "record", "--quiet", "-o", trace, "--"] if recorded else []) + [target, mode]
-        p = start(cmd, stdin=subprocess.PIPE)
+        p = start(cmd, signals=True, stdin=subprocess.PIPE)
         first = p.stdout.readline().decode()
         flushed = not recorded
         deadline = time.monotonic() + 30
@@ -160,6 +183,8 @@ def sigkill(tmp):
 
 def forkmt(tmp):
     name = "fork-multithreaded"
+    if left_out_under_asan(name, ASAN_FORK):
+        return
     d = case_dir(tmp, name)
     trace = os.path.join(d, "out.trace")
     rec, ref = record(trace, "forkmt"), plain("forkmt")
@@ -210,6 +235,9 @@ def thread_exit(tmp, mode, code):
 
 def sigmalloc(tmp):
     name = "malloc-in-signal-handler"
+    if left_out_under_asan(name, "ASan's allocator is not async-signal-safe: the program deadlocks in it "
+                                 "without the recorder too"):
+        return
     d = case_dir(tmp, name)
     trace = os.path.join(d, "out.trace")
     try:
@@ -306,6 +334,8 @@ def threads64(tmp):
 
 def forkstorm(tmp):
     name = "fork-storm"
+    if left_out_under_asan(name, ASAN_FORK):
+        return
     d = case_dir(tmp, name)
     trace = os.path.join(d, "out.trace")
     try:

@@ -2,13 +2,19 @@
 """`leakscope record` on unmodified programs: every interposed allocation
 function and every kind of descriptor, stream and mapping, C++ new/delete, a
 Boehm-GC program; leaks and open resources attributed to the functions that
-made them; the program's output and exit code unchanged."""
+made them; the program's output and exit code unchanged. Then programs no one
+here wrote (python3, sqlite3, git): the same output, complete traces.
+In the ASan build the programs run with the ASan runtime after the module
+(tests/asan_env.py)."""
 import collections
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+
+from asan_env import program_env, sanitizer_lines
 
 leakscope, target, cxx, gcprog = sys.argv[1:5]
 failures = 0
@@ -20,10 +26,19 @@ def check(cond, what):
     failures += 0 if cond else 1
 
 
-def record(tmp, name, prog, *args):
+ENV = program_env()
+
+
+def plain(*cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=kw.pop("env", ENV), **kw)
+
+
+def record(tmp, name, prog, *args, **kw):
     trace = os.path.join(tmp, name + ".trace")
     res = subprocess.run([leakscope, "record", "--quiet", "-o", trace, "--", prog, *args],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, env=kw.pop("env", ENV), **kw)
+    for line in sanitizer_lines(res.stderr):
+        print(f"# {name}: {line}")
     rep = subprocess.run([leakscope, "report", "--json", trace], capture_output=True, text=True, timeout=120)
     check(rep.returncode == 0, f"{name}: report exits 0 ({rep.stderr.strip()})")
     return res, (json.loads(rep.stdout) if rep.returncode == 0 else None), trace
@@ -40,12 +55,33 @@ def leaks_by_function(report, depth=1):
     return out
 
 
+PY_SCRIPT = """
+import json, os
+words = {'w%05d' % i: [i, str(i * 7)] for i in range(5000)}
+text = json.dumps(sorted(words.items()))
+r, w = os.pipe()
+os.close(r)
+os.close(w)
+with open(os.devnull) as f:
+    f.read()
+print(len(json.loads(text)), len(text))
+"""
+
+SQL_SCRIPT = """
+CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, tag TEXT);
+CREATE INDEX t_tag ON t(tag);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000)
+  INSERT INTO t(name, tag) SELECT printf('name-%05d', x), 'tag' || (x % 37) FROM c;
+SELECT count(*), sum(length(name)) FROM t;
+SELECT tag, count(*) FROM t GROUP BY tag ORDER BY tag LIMIT 3;
+"""
+
 with tempfile.TemporaryDirectory() as tmp:
-    plain = subprocess.run([target], capture_output=True, text=True, timeout=60)
+    ref = plain(target)
     res, r, trace = record(tmp, "target", target)
-    check(res.returncode == 3 and plain.returncode == 3, f"exit code 3 passes through (got {res.returncode})")
-    check(res.stdout == plain.stdout and res.stderr == "", "the program's output is unchanged, nothing added")
-    expected = json.loads(plain.stdout)
+    check(res.returncode == 3 and ref.returncode == 3, f"exit code 3 passes through (got {res.returncode})")
+    check(res.stdout == ref.stdout and res.stderr == "", "the program's output is unchanged, nothing added")
+    expected = json.loads(ref.stdout)
     if r:
         check(r["complete"] and not r["truncated"] and r["lost_events"] == 0, "complete trace, nothing lost")
         by_fn = leaks_by_function(r)
@@ -78,23 +114,22 @@ with tempfile.TemporaryDirectory() as tmp:
     res, r, _ = record(tmp, "nores", target)
     tr = os.path.join(tmp, "nores2.trace")
     subprocess.run([leakscope, "record", "--quiet", "--no-resources", "-o", tr, "--", target],
-                   capture_output=True, timeout=60)
+                   capture_output=True, timeout=60, env=ENV)
     rep = json.loads(subprocess.run([leakscope, "report", "--json", tr], capture_output=True, text=True).stdout)
     check(rep["resources"]["opened"] == 0 and rep["leaked_blocks"] > 0, "--no-resources: allocations, no resources")
 
     # C++: new and delete arrive through operator new.
-    plain = subprocess.run([cxx], capture_output=True, text=True, timeout=60)
+    ref = plain(cxx)
     res, r, _ = record(tmp, "cxx", cxx)
-    check(res.returncode == 0 and res.stdout == plain.stdout, "C++ program: same output and exit code")
+    check(res.returncode == 0 and res.stdout == ref.stdout, "C++ program: same output and exit code")
     if r:
-        nbytes, blocks = json.loads(plain.stdout)["leak_new"]
+        nbytes, blocks = json.loads(ref.stdout)["leak_new"]
         by_fn = leaks_by_function(r, depth=3)
         hit = [v for k, v in by_fn.items() if "leak_new" in k]
         check(hit == [[nbytes, blocks]], f"leak_new leaks {nbytes} bytes in {blocks} blocks via operator new ({hit})")
         check(r["allocations"] >= 1000 and r["frees"] >= 1000, "the vector's allocations and frees are recorded")
 
     # Boehm GC: collections become GC pauses, with no change to the program.
-    plain = subprocess.run([gcprog], capture_output=True, text=True, timeout=60)
     res, r, _ = record(tmp, "gc", gcprog)
     check(res.returncode == 0, "GC program exits 0")
     if r:
@@ -102,6 +137,36 @@ with tempfile.TemporaryDirectory() as tmp:
         check(r["gc"]["pauses"] == info["gc_count"] and r["gc"]["pauses"] >= 5,
               f"every collection is a GC pause ({r['gc']['pauses']} pauses, the GC counted {info['gc_count']})")
         check(r["gc"]["max_ns"] > 0 and r["gc"]["total_ns"] >= r["gc"]["max_ns"], f"pause durations {r['gc']}")
+
+    # Programs no one here wrote: the same output and exit code as without
+    # the recorder, a complete trace with their allocations.
+    home = os.path.join(tmp, "home")
+    os.makedirs(home)
+    host_env = dict(ENV, HOME=home, LC_ALL="C", GIT_CONFIG_NOSYSTEM="1", PYTHONHASHSEED="0")
+    repo = os.path.join(tmp, "repo")
+    hosts = [
+        ("python3", ["/usr/bin/python3", "-S", "-c", PY_SCRIPT], None, 1000),
+        ("sqlite3", ["sqlite3", "-batch", ":memory:"], SQL_SCRIPT, 1000),
+        ("git-init", ["git", "-c", "init.defaultBranch=main", "init", "-q", repo], None, 50),
+        ("git-status", ["git", "-C", repo, "status", "--porcelain=v1", "--untracked-files=all"], None, 50),
+    ]
+    for name, cmd, stdin, min_allocs in hosts:
+        if not shutil.which(cmd[0]):
+            check(False, f"{cmd[0]} is installed (Debian package {cmd[0]})")
+            continue
+        if name == "git-status":
+            with open(os.path.join(repo, "untracked.txt"), "w") as f:
+                f.write("x\n")
+        res, r, _ = record(tmp, name, *cmd, env=host_env, input=stdin)
+        ref = plain(*cmd, env=host_env, input=stdin)
+        check(res.returncode == ref.returncode == 0 and res.stdout == ref.stdout and res.stderr == ref.stderr,
+              f"{name}: same exit code, output and errors as without the recorder "
+              f"({res.returncode}, {res.stdout.strip()[-60:]!r}, {res.stderr.strip()[-160:]!r})")
+        if r:
+            check(r["complete"] and not r["truncated"] and r["lost_events"] == 0
+                  and r["allocations"] >= min_allocs and r["frees"] > 0,
+                  f"{name}: complete trace, nothing lost, {r['allocations']} allocations "
+                  f"(at least {min_allocs}), {r['frees']} frees")
 
     # Usage errors.
     res = subprocess.run([leakscope, "record", "--stack-depth", "x", "--", target], capture_output=True, text=True)

@@ -393,13 +393,7 @@ static void test_time_unit(void)
 /* The entropy coder on its own: values of every size, one symbol, skewed
  * counts that need the length limit, by-context codes. */
 static uint64_t rng_state = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static uint64_t rnd(void) { return test_rnd(&rng_state); }
 
 static trace_huff_enc henc;
 static trace_huff_hist hhist;

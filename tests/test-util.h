@@ -13,11 +13,15 @@
 static int test_failures;
 static int test_count;
 
+/* Counted atomically: threads of a test may check too. */
+#define TEST_COUNT() __atomic_fetch_add(&test_count, 1, __ATOMIC_RELAXED)
+#define TEST_FAIL() __atomic_fetch_add(&test_failures, 1, __ATOMIC_RELAXED)
+
 #define CHECK(cond)                                                                     \
     do {                                                                                \
-        test_count++;                                                                   \
+        TEST_COUNT();                                                                   \
         if (!(cond)) {                                                                  \
-            test_failures++;                                                            \
+            TEST_FAIL();                                                                \
             fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
         }                                                                               \
     } while (0)
@@ -25,13 +29,22 @@ static int test_count;
 #define CHECK_EQ_U64(a, b)                                                              \
     do {                                                                                \
         uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                \
-        test_count++;                                                                   \
+        TEST_COUNT();                                                                   \
         if (a_ != b_) {                                                                 \
-            test_failures++;                                                            \
+            TEST_FAIL();                                                                \
             fprintf(stderr, "FAIL %s:%d: %s == %s (%" PRIu64 " != %" PRIu64 ")\n",     \
                     __FILE__, __LINE__, #a, #b, a_, b_);                                \
         }                                                                               \
     } while (0)
+
+/* xorshift64: reproducible test data. */
+static inline uint64_t test_rnd(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
 
 #define TEST_DONE()                                                                     \
     do {                                                                                \

@@ -17,7 +17,9 @@
  * LEAKSCOPE_FLUSH_MS (longest time an event waits before reaching the file,
  * default 100), LEAKSCOPE_BUFFER_MB (memory for event buffers, default 256),
  * LEAKSCOPE_DROP=1 (drop and count events instead of waiting when the buffers
- * are full).
+ * are full), LEAKSCOPE_UNWIND=libunwind (take every stack with libunwind
+ * instead of the built-in x86_64 CFI walker), LEAKSCOPE_UNWIND_STATS=1 (print
+ * at exit how many stacks the walker left to libunwind).
  *
  * SPDX-License-Identifier: MIT
  */
