@@ -127,16 +127,17 @@ typedef struct bitwriter {
     unsigned n;
 } bitwriter;
 
-static inline void put_bits(bitwriter *b, uint64_t v, unsigned n) /* n <= 32 */
+/* Appends n <= 56 bits. Fewer than 8 bits wait in `acc` between calls; the
+ * whole accumulator is stored each time (so `out` needs 8 bytes of slack)
+ * and the write position advances by the whole bytes: no branch. */
+static inline void put_bits(bitwriter *b, uint64_t v, unsigned n)
 {
     b->acc |= v << b->n;
     b->n += n;
-    if (b->n >= 32) {
-        trace_put_u32(b->out + b->o, (uint32_t)b->acc);
-        b->o += 4;
-        b->acc >>= 32;
-        b->n -= 32;
-    }
+    trace_put_u64(b->out + b->o, b->acc);
+    b->o += b->n >> 3;
+    b->acc >>= b->n & ~7u;
+    b->n &= 7;
 }
 
 /* Writes one code table: M, a bitmap of the first M symbols, a nibble per
@@ -171,20 +172,36 @@ static size_t put_table(uint8_t *out, const uint8_t *len, unsigned m, unsigned u
     return o + (used + 1) / 2;
 }
 
-const trace_huff_hist *trace_huff_count_all(trace_huff_hist *h, const uint64_t *v, size_t n, const uint8_t *ctx)
+const trace_huff_hist *trace_huff_count_all(trace_huff_hist *h, const uint8_t *in, size_t len, const uint8_t *ctx)
 {
     trace_huff_reset(h);
-    for (size_t i = 0; i < n; i++)
-        trace_huff_count(h, ctx ? ctx[i] : 0, v[i]);
+    const uint8_t *p = in, *end = in + len;
+    uint64_t v;
+    for (size_t i = 0; p < end; i++) {
+        if (!trace_get_varint(&p, end, &v))
+            return NULL;
+        trace_huff_count(h, ctx ? ctx[i] : 0, v);
+    }
     return h;
 }
 
-size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint64_t *v, size_t n,
+/* A varint the writer itself made (well-formed, inside the column). */
+static inline uint64_t own_varint(const uint8_t **pp)
+{
+    const uint8_t *p = *pp;
+    uint64_t v = *p & 0x7fu;
+    for (unsigned shift = 7; *p++ & 0x80; shift += 7)
+        v |= (uint64_t)(*p & 0x7fu) << shift;
+    *pp = p;
+    return v;
+}
+
+size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint8_t *in, size_t len,
                          const uint8_t *ctx, uint8_t *out, size_t limit)
 {
-    uint32_t mask = h->mask;
-    if (!mask || !n)
+    if (!h || !h->mask || !len)
         return 0;
+    uint32_t mask = h->mask;
     unsigned x;
     uint64_t bits = h->extra;
     size_t size = ctx ? 4 : 0;
@@ -213,28 +230,23 @@ size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint
         }
 
     bitwriter b = { out, o, 0, 0 };
-    for (size_t i = 0; i < n; i++) {
+    const uint8_t *p = in, *end = in + len;
+    for (size_t i = 0; p < end; i++) {
         unsigned c = ctx ? ctx[i] % TRACE_HUFF_CONTEXTS : 0;
-        unsigned t = token_of(v[i], &x);
+        uint64_t v = own_varint(&p);
+        unsigned t = token_of(v, &x);
         unsigned l = e->len[c][t];
-        if (x <= 20) {
-            /* code and extra bits in one go (at most 32 bits) */
-            put_bits(&b, e->code[c][t] | (v[i] & ((1ull << x) - 1)) << l, l + x);
+        if (l + x <= 56) {
+            /* code and extra bits in one go */
+            put_bits(&b, e->code[c][t] | (v & ((1ull << x) - 1)) << l, l + x);
         } else {
             put_bits(&b, e->code[c][t], l);
-            if (x > 32) {
-                put_bits(&b, v[i] & 0xffffffffu, 32);
-                put_bits(&b, (v[i] >> 32) & ((1ull << (x - 32)) - 1), x - 32);
-            } else {
-                put_bits(&b, v[i] & ((1ull << x) - 1), x);
-            }
+            put_bits(&b, v & 0xffffffffu, 32);
+            put_bits(&b, (v >> 32) & ((1ull << (x - 32)) - 1), x - 32);
         }
     }
-    while (b.n > 0) {
+    if (b.n > 0)
         b.out[b.o++] = (uint8_t)b.acc;
-        b.acc >>= 8;
-        b.n = b.n > 8 ? b.n - 8 : 0;
-    }
     if (b.o != size)
         return 0; /* cannot happen: the size was computed from the same code */
     return b.o;

@@ -42,14 +42,13 @@ static inline unsigned trace_huff_token(uint64_t v, unsigned *xbits, unsigned *b
 typedef struct trace_huff_hist {
     uint32_t mask;            /* contexts counted since the reset */
     uint64_t extra;           /* extra bits in all */
-    uint64_t varint_bytes;    /* what the values take as varints */
     uint32_t freq[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];
 } trace_huff_hist;
 
 static inline void trace_huff_reset(trace_huff_hist *h)
 {
     h->mask = 0;
-    h->extra = h->varint_bytes = 0;
+    h->extra = 0;
 }
 
 static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v)
@@ -63,12 +62,12 @@ static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v
     }
     h->freq[ctx][trace_huff_token(v, &x, &L)]++;
     h->extra += x;
-    h->varint_bytes += (L + 6) / 7;
+    (void)L;
 }
 
-/* Resets `h` and counts a whole column (for coders that do not count while
- * filling). Returns h. */
-const trace_huff_hist *trace_huff_count_all(trace_huff_hist *h, const uint64_t *v, size_t n, const uint8_t *ctx);
+/* Resets `h` and counts a whole column of varints (for coders that do not
+ * count while filling). Returns h, or NULL if `in` is not all varints. */
+const trace_huff_hist *trace_huff_count_all(trace_huff_hist *h, const uint8_t *in, size_t len, const uint8_t *ctx);
 
 /* Encoder scratch: one per writer. */
 typedef struct trace_huff_enc {
@@ -76,12 +75,13 @@ typedef struct trace_huff_enc {
     uint16_t code[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS]; /* bit-reversed, LSB first */
 } trace_huff_enc;
 
-/* Codes the `n` values at `v` (a whole column) whose counts are in `h`. With
+/* Codes the `len` bytes of varints at `in` (a whole column, well-formed: as
+ * the writer makes them) whose counts are in `h` (NULL: returns 0). With
  * `ctx` (the context of each value, as counted), each context gets its own
  * code; without, one code (context 0). Returns the size of the body written
  * to `out`, or 0 if the body would not be smaller than `limit` bytes (then
- * nothing useful is in `out`). `out` must have room for `limit` bytes. */
-size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint64_t *v, size_t n,
+ * nothing useful is in `out`). `out` must have room for `limit` + 8 bytes. */
+size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint8_t *in, size_t len,
                          const uint8_t *ctx, uint8_t *out, size_t limit);
 
 /* Decoder of one column body; its tables are kept from one body to the next. */

@@ -15,11 +15,19 @@
 static inline void trace_put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static inline void trace_put_u32(uint8_t *p, uint32_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 4);
+#else
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 static inline void trace_put_u64(uint8_t *p, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8); /* one store (the loop below is not always merged) */
+#else
     for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 static inline uint16_t trace_get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 static inline uint32_t trace_get_u32(const uint8_t *p)
@@ -153,8 +161,10 @@ static inline void trace_marks_set(trace_live_marks *m, uint64_t i) { m->w[(i % 
 static inline void trace_marks_clear(trace_live_marks *m, uint64_t i) { m->w[(i % 4096) / 64] &= ~(1ull << (i % 64)); }
 static inline bool trace_marks_get(const trace_live_marks *m, uint64_t i) { return m->w[(i % 4096) / 64] >> (i % 64) & 1; }
 
-/* Live entries with numbers in [from, to), to - from <= 4096. */
-static inline unsigned trace_marks_count(const trace_live_marks *m, uint64_t from, uint64_t to)
+/* Live entries with numbers in [from, to), to - from <= 4096. `hw`: use
+ * the compiler's popcount (for a caller built with target("popcnt")). */
+static inline __attribute__((always_inline)) unsigned trace_marks_count_with(const trace_live_marks *m,
+                                                                            uint64_t from, uint64_t to, bool hw)
 {
     unsigned count = 0;
     while (from < to) {
@@ -163,10 +173,15 @@ static inline unsigned trace_marks_count(const trace_live_marks *m, uint64_t fro
         uint64_t len = to - from < 64 - b ? to - from : 64 - b;
         if (len < 64)
             bits &= (1ull << len) - 1;
-        count += trace_popcount(bits);
+        count += hw ? (unsigned)__builtin_popcountll(bits) : trace_popcount(bits);
         from += len;
     }
     return count;
+}
+
+static inline unsigned trace_marks_count(const trace_live_marks *m, uint64_t from, uint64_t to)
+{
+    return trace_marks_count_with(m, from, to, false);
 }
 
 /* The number of the rank-th live entry counting back from `to` (exclusive),

@@ -52,31 +52,55 @@ static inline void buf_bytes(bytebuf *b, const void *p, size_t n)
 typedef struct addr_index {
     uint64_t pos, start;   /* next position; first position of the open chunk */
     struct {
-        uint64_t addr, pos, size;   /* size: of the allocation (live index only) */
+        uint64_t addr;
+        uint64_t pos_class;  /* position << 16 | size class (live index only): 16-byte slots */
     } slot[ADDR_INDEX_SLOTS];
 } addr_index;
 
 static inline uint32_t addr_slot(uint64_t a) { return (uint32_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 51); }
 
-/* Distance back to `a` (1 = the last address pushed), or 0; *size gets the
- * size pushed with it. */
-static inline uint64_t addr_find(const addr_index *x, uint64_t a, uint64_t *size)
+/* Distance back to `a` (1 = the last address pushed), or 0; *cls gets the
+ * size class pushed with it. */
+static inline uint64_t addr_find(const addr_index *x, uint64_t a, unsigned *cls)
 {
     const __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
-    if (s->addr == a && s->pos >= x->start && x->pos - s->pos <= TRACE_ADDR_WINDOW && s->pos < x->pos) {
-        *size = s->size;
-        return x->pos - s->pos;
+    uint64_t pos = s->pos_class >> 16;
+    if (s->addr == a && pos >= x->start && x->pos - pos <= TRACE_ADDR_WINDOW && pos < x->pos) {
+        *cls = (unsigned)(s->pos_class & 0xffff);
+        return x->pos - pos;
     }
     return 0;
 }
 
-static inline void addr_push(addr_index *x, uint64_t a, uint64_t size)
+static inline void addr_push(addr_index *x, uint64_t a, unsigned cls)
 {
     __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
     s->addr = a;
-    s->pos = x->pos++;
-    s->size = size;
+    s->pos_class = x->pos++ << 16 | cls;
 }
+
+/* Ranks of released blocks count live marks: with the POPCNT instruction
+ * where the CPU has it (every x86-64 since about 2008, but not the baseline
+ * the compiler targets), chosen once. */
+typedef unsigned (*marks_count_fn)(const trace_live_marks *m, uint64_t from, uint64_t to);
+static unsigned marks_count_sw(const trace_live_marks *m, uint64_t from, uint64_t to)
+{
+    return trace_marks_count_with(m, from, to, false);
+}
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("popcnt"))) static unsigned marks_count_hw(const trace_live_marks *m, uint64_t from,
+                                                                  uint64_t to)
+{
+    return trace_marks_count_with(m, from, to, true);
+}
+static marks_count_fn pick_marks_count(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("popcnt") ? marks_count_hw : marks_count_sw;
+}
+#else
+static marks_count_fn pick_marks_count(void) { return marks_count_sw; }
+#endif
 
 struct trace_writer {
     int fd;
@@ -93,13 +117,14 @@ struct trace_writer {
     uint64_t max_ts;       /* over all chunks, for the END chunk (file units) */
     uint64_t prev_lit;     /* previous literal address */
     bytebuf kinds;
-    bytebuf col[TRACE_COLUMNS];   /* values as uint64_t, coded at flush */
+    bytebuf col[TRACE_COLUMNS];   /* varints; coded at flush */
     /* Where each recent address was seen: one index of addresses made live,
      * one of addresses released (FORMAT.md §4.1.2). */
     addr_index live_idx, released_idx;
     /* Addresses released from each size class in the open chunk (§4.1.2). */
     trace_class_lists classes;
     trace_live_marks marks;
+    marks_count_fn marks_count;
     trace_huff_enc huff;
     trace_huff_hist hist[TRACE_COLUMNS]; /* token counts of the coded columns */
 
@@ -216,32 +241,24 @@ static trace_status flush_events(trace_writer *w)
 {
     if (!w->open)
         return w->status;
-    size_t need = TRACE_VARINT_MAX + w->kinds.len;
+    size_t need = TRACE_VARINT_MAX + w->kinds.len + 8; /* 8: the coder's slack */
     for (int c = 0; c < TRACE_COLUMNS; c++)
-        need += TRACE_VARINT_MAX + 1 + w->col[c].len / sizeof(uint64_t) * TRACE_VARINT_MAX;
+        need += TRACE_VARINT_MAX + 1 + w->col[c].len;
     w->raw.len = 0;
     if (!buf_reserve(&w->raw, need))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     buf_varint(&w->raw, w->count);
     buf_bytes(&w->raw, w->kinds.data, w->kinds.len);
-    /* Each column: its length, a mode byte, the body (FORMAT.md §4.1.1). The
-     * numeric columns are entropy-coded when that is smaller; stack and
-     * string ids repeat in runs that LZ4 does better on, so they stay
-     * varints. */
+    /* Each column: its length, a mode byte, the body (FORMAT.md §4.1.1):
+     * coded when that is smaller than the varints. */
     for (int c = 0; c < TRACE_COLUMNS; c++) {
-        const uint64_t *v = (const uint64_t *)(void *)w->col[c].data;
-        size_t n = w->col[c].len / sizeof *v, varints = 0, at = w->raw.len + TRACE_VARINT_MAX + 1, coded = 0;
+        const bytebuf *col = &w->col[c];
+        size_t at = w->raw.len + TRACE_VARINT_MAX + 1, coded = 0;
         /* Timestamp gaps depend on what the program does between events:
          * one code per event kind (one timestamp per event). */
         const uint8_t *ctx = c == TRACE_COL_TS ? w->kinds.data : NULL;
-        if (coded_column(c)) {
-            varints = w->hist[c].varint_bytes;
-            if (varints > 16)
-                coded = trace_huff_encode(&w->huff, &w->hist[c], v, n, ctx, w->raw.data + at, varints);
-        } else {
-            for (size_t i = 0; i < n; i++)
-                varints += trace_varint_size(v[i]);
-        }
+        if (coded_column(c) && col->len > 16)
+            coded = trace_huff_encode(&w->huff, &w->hist[c], col->data, col->len, ctx, w->raw.data + at, col->len);
         if (coded) {
             uint8_t hdr[TRACE_VARINT_MAX + 1];
             unsigned h = trace_put_varint(hdr, coded + 1);
@@ -250,10 +267,9 @@ static trace_status flush_events(trace_writer *w)
             memcpy(w->raw.data + w->raw.len, hdr, h);
             w->raw.len += h + coded;
         } else {
-            buf_varint(&w->raw, varints + 1);
+            buf_varint(&w->raw, col->len + 1);
             w->raw.data[w->raw.len++] = TRACE_COLUMN_VARINT;
-            for (size_t i = 0; i < n; i++)
-                buf_varint(&w->raw, v[i]);
+            buf_bytes(&w->raw, col->data, col->len);
         }
     }
     trace_status st = write_chunk(w, TRACE_CHUNK_EVENTS, w->thread, w->first_ts, w->prev_ts, w->count);
@@ -323,6 +339,7 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
         return TRACE_ERR_NOMEM;
     }
     w->fd = fd;
+    w->marks_count = pick_marks_count();
     /* Positions start at 1: a slot never written (position 0) never matches. */
     w->live_idx.pos = w->live_idx.start = 1;
     w->released_idx.pos = w->released_idx.start = 1;
@@ -429,8 +446,7 @@ static inline void put_col(trace_writer *w, trace_column c, uint64_t v)
     if (coded_column(c))
         trace_huff_count(&w->hist[c], c == TRACE_COL_TS ? w->kinds.data[w->count] : 0, v);
     bytebuf *b = &w->col[c];
-    memcpy(b->data + b->len, &v, sizeof v);
-    b->len += sizeof v;
+    b->len += trace_put_varint(b->data + b->len, v);
 }
 
 static inline void put_literal(trace_writer *w, uint64_t v)
@@ -448,17 +464,18 @@ static inline void put_ADDR_NEW(trace_writer *w, uint64_t v, const trace_event *
     unsigned c = trace_size_class(ev->size);
     unsigned r = trace_class_find(&w->classes, c, v);
     uint64_t ignored;
+    unsigned ignored_class;
     if (r) {
         trace_class_take(&w->classes, c, r, &ignored);
         put_col(w, TRACE_COL_ADDR_NEW, 2 * (uint64_t)r - 1);
     } else {
-        uint64_t d = addr_find(&w->released_idx, v, &ignored);
+        uint64_t d = addr_find(&w->released_idx, v, &ignored_class);
         put_col(w, TRACE_COL_ADDR_NEW, 2 * d);
         if (!d)
             put_literal(w, v);
     }
     trace_marks_set(&w->marks, w->live_idx.pos - w->live_idx.start);
-    addr_push(&w->live_idx, v, ev->size);
+    addr_push(&w->live_idx, v, c);
 }
 
 /* An address released: its rank among the live window's entries not yet
@@ -467,18 +484,19 @@ static inline void put_ADDR_NEW(trace_writer *w, uint64_t v, const trace_event *
 static inline void put_ADDR_OLD(trace_writer *w, uint64_t v, const trace_event *ev)
 {
     (void)ev;
-    uint64_t size = 0, rank = 0;
-    uint64_t d = addr_find(&w->live_idx, v, &size);
+    uint64_t rank = 0;
+    unsigned cls = 0;
+    uint64_t d = addr_find(&w->live_idx, v, &cls);
     if (d) {
         uint64_t n = w->live_idx.pos - w->live_idx.start, i = n - d;
         if (trace_marks_get(&w->marks, i)) {
-            rank = 1 + trace_marks_count(&w->marks, i + 1, n);
+            rank = 1 + w->marks_count(&w->marks, i + 1, n);
             trace_marks_clear(&w->marks, i);
         }
     }
     put_col(w, TRACE_COL_ADDR_OLD, rank);
     if (rank)
-        trace_class_push(&w->classes, trace_size_class(size), v);
+        trace_class_push(&w->classes, cls, v);
     else
         put_literal(w, v);
     addr_push(&w->released_idx, v, 0);
@@ -505,7 +523,7 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     if (!buf_reserve(&w->kinds, n))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     for (int c = 0; c < TRACE_COLUMNS; c++)
-        if (!buf_reserve(&w->col[c], n * sizeof(uint64_t) * MAX_FIELDS_PER_COLUMN))
+        if (!buf_reserve(&w->col[c], n * TRACE_VARINT_MAX * MAX_FIELDS_PER_COLUMN))
             return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     w->open = true;
     w->thread = thread;

@@ -217,13 +217,9 @@ static void ev_payload(uint64_t n)
         static uint8_t body[1 << 16];
         size_t bn = 0;
         if (col_mode[i] != TRACE_COLUMN_VARINT) {
-            static uint64_t vals[1 << 14];
-            size_t nv = 0;
-            for (const uint8_t *q = C[i].d; q < C[i].d + C[i].n && nv < 1 << 14;)
-                if (!trace_get_varint(&q, C[i].d + C[i].n, &vals[nv++]))
-                    nv--, q = C[i].d + C[i].n;   /* a spoilt column: code what parses */
             const uint8_t *ctx = col_mode[i] == TRACE_COLUMN_HUFFMAN_BY_KIND ? K.d : NULL;
-            bn = trace_huff_encode(&henc, trace_huff_count_all(&hhist, vals, nv, ctx), vals, nv, ctx, body, sizeof body);
+            bn = trace_huff_encode(&henc, trace_huff_count_all(&hhist, C[i].d, C[i].n, ctx), C[i].d, C[i].n, ctx,
+                                   body, sizeof body - 8);
             if (!bn)
                 die("huffman");
         }
