@@ -112,6 +112,7 @@ struct trace_writer {
 
     /* open event chunk */
     bool open;
+    bool fast, chunk_fast;  /* varints only (set / in the open chunk) */
     uint32_t thread, count;
     uint64_t first_ts, prev_ts; /* in file time units */
     uint64_t max_ts;       /* over all chunks, for the END chunk (file units) */
@@ -257,7 +258,7 @@ static trace_status flush_events(trace_writer *w)
         /* Timestamp gaps depend on what the program does between events:
          * one code per event kind (one timestamp per event). */
         const uint8_t *ctx = c == TRACE_COL_TS ? w->kinds.data : NULL;
-        if (coded_column(c) && col->len > 16)
+        if (!w->chunk_fast && coded_column(c) && col->len > 16)
             coded = trace_huff_encode(&w->huff, &w->hist[c], col->data, col->len, ctx, w->raw.data + at, col->len);
         if (coded) {
             uint8_t hdr[TRACE_VARINT_MAX + 1];
@@ -443,7 +444,7 @@ trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias
 /* Column appenders, one per field type; room was reserved at chunk start. */
 static inline void put_col(trace_writer *w, trace_column c, uint64_t v)
 {
-    if (coded_column(c))
+    if (coded_column(c) && !w->chunk_fast)
         trace_huff_count(&w->hist[c], c == TRACE_COL_TS ? w->kinds.data[w->count] : 0, v);
     bytebuf *b = &w->col[c];
     b->len += trace_put_varint(b->data + b->len, v);
@@ -526,6 +527,7 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
         if (!buf_reserve(&w->col[c], n * TRACE_VARINT_MAX * MAX_FIELDS_PER_COLUMN))
             return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     w->open = true;
+    w->chunk_fast = w->fast;
     w->thread = thread;
     w->first_ts = w->prev_ts = ts;
     w->prev_lit = 0;
@@ -625,6 +627,12 @@ trace_status trace_writer_close(trace_writer *w, uint64_t lost_events)
     if (st != TRACE_OK)
         errno = err;
     return st;
+}
+
+void trace_writer_set_fast(trace_writer *w, bool fast)
+{
+    if (w)
+        w->fast = fast;
 }
 
 int trace_writer_errno(const trace_writer *w) { return w ? w->err : EINVAL; }

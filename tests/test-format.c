@@ -489,6 +489,8 @@ static void test_address_coding(void)
     uint64_t next_addr[2] = { 0x7f0000000000ull, 0x7e0000000000ull }, ts[2] = { 1000, 1000 };
     for (unsigned i = 0; i < 150000; i++) {
         int t = (int)(i / 5000 % 2); /* the writer gets a thread's events in runs */
+        /* a third of the chunks in the writer's fast coding (varints) */
+        trace_writer_set_fast(w, i / 5000 % 3 == 2);
         ts[t] += rnd() % 4 == 0 ? rnd() % 100000 : 10 * (rnd() % 6);
         unsigned slot = (unsigned)(rnd() % LIVE);
         uint64_t *la = &live_addr[t][slot], *ls = &live_size[t][slot];
@@ -542,11 +544,11 @@ static void test_address_coding(void)
     }
     struct stat st;
     CHECK(stat(path, &st) == 0);
-    /* Deterministic input: 3.88 bytes/event when written (random sizes up to
-     * 100000 and gaps up to 100 us carry most of it); more means the address
-     * coding lost its models. */
+    /* Deterministic input: 4.29 bytes/event when written, a third of it in
+     * fast chunks (random sizes up to 100000 and gaps up to 100 us carry
+     * most of it); more means the address coding lost its models. */
     double per = (double)st.st_size / (double)events;
-    CHECK(per < 4.2);
+    CHECK(per < 4.6);
     printf("ok - coded addresses: %.2f bytes/event\n", per);
 }
 
