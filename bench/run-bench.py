@@ -205,7 +205,7 @@ w("")
 w("The recorder walks the stack itself with DWARF call-frame information (recorder/cfi.c; Debian's libc "
   "has no frame pointers): on the first sight of a return address it finds the module's `.eh_frame_hdr` "
   "table, runs the FDE's CFA program up to that address and keeps the result as an 8-byte rule (CFA = RSP or "
-  "RBP + offset, where the return address and the saved RBP are) in a per-thread cache of 4096 entries; "
+  "RBP + offset, where the return address and the saved RBP are) in a per-thread two-way cache of 4096 entries; "
   "every later frame at that address costs a cache probe and two loads, each read checked against the "
   "thread's stack bounds. The rare frames such rules cannot describe (signal trampolines, expression rules) "
   "send the whole stack to libunwind (`LEAKSCOPE_UNWIND_STATS=1` prints how many: none on this workload, "

@@ -9,7 +9,7 @@
  * the result is reduced to such a rule (ls_cfi_rule), or marked unsupported
  * (CFA or register rules that are expressions, a CFA in another register, a
  * signal trampoline's 'S' augmentation, no FDE at all, ...). The rule is
- * cached per thread (a direct-mapped table, no lock); a walk over cached
+ * cached per thread (a two-way set-associative table, no lock); a walk over cached
  * rules costs a hash, a compare and two or three loads per frame. The
  * leading frames a walk leaves out (the recorder's own) are the same at
  * almost every capture: a small memo of them (ls_cfi_memo) lets a walk check
@@ -199,10 +199,39 @@ void ls_cfi_cache_free(ls_cfi_cache *c)
 }
 
 /* Two cycles on the walk's critical path: return addresses differ in their
- * low bits, modules in the bits above. */
-static inline uint32_t slot_of(uint64_t pc)
+ * low bits, modules in the bits above. Slots come in pairs (two ways): two
+ * return addresses of one stack that hash alike must both stay cached, or
+ * every capture of that stack would miss (seen: a test failing under one
+ * address layout in twenty). */
+static inline uint32_t set_of(uint64_t pc)
 {
-    return (uint32_t)((pc ^ (pc >> LS_CFI_BITS)) & (LS_CFI_ENTRIES - 1));
+    return (uint32_t)((pc ^ (pc >> LS_CFI_BITS)) & (LS_CFI_ENTRIES - 2));
+}
+
+static inline bool cache_get(const ls_cfi_cache *c, uint64_t key, ls_cfi_rule *r)
+{
+    uint32_t i = set_of(key);
+    if (LS_LIKELY(c->keys[i] == key)) {
+        *r = c->rules[i];
+        return true;
+    }
+    if (c->keys[i + 1] == key) {
+        *r = c->rules[i + 1];
+        return true;
+    }
+    return false;
+}
+
+/* The newest rule in way 0; way 0's moves to way 1 (way 1's is dropped). */
+static inline void cache_set(ls_cfi_cache *c, uint64_t key, ls_cfi_rule r)
+{
+    uint32_t i = set_of(key);
+    if (c->keys[i] != key) {
+        c->keys[i + 1] = c->keys[i];
+        c->rules[i + 1] = c->rules[i];
+    }
+    c->keys[i] = key;
+    c->rules[i] = r;
 }
 
 /* ---- reading .eh_frame ---- */
@@ -773,21 +802,15 @@ bool ls_cfi_lookup(ls_cfi_cache *c, uint64_t pc, ls_cfi_rule *out)
     return f.rule.kind != LS_CFI_UNSUPPORTED;
 }
 
-void ls_cfi_cache_put(ls_cfi_cache *c, uint64_t key, ls_cfi_rule rule)
-{
-    uint32_t i = slot_of(key);
-    c->keys[i] = key;
-    c->rules[i] = rule;
-}
+void ls_cfi_cache_put(ls_cfi_cache *c, uint64_t key, ls_cfi_rule rule) { cache_set(c, key, rule); }
 
 /* ---- the walk ---- */
 
-static __attribute__((noinline)) ls_cfi_rule miss(ls_cfi_cache *c, uint32_t i, uint64_t key)
+static __attribute__((noinline)) ls_cfi_rule miss(ls_cfi_cache *c, uint64_t key)
 {
     ls_cfi_rule r;
     ls_cfi_lookup(c, key, &r);
-    c->keys[i] = key;
-    c->rules[i] = r;
+    cache_set(c, key, r);
     return r;
 }
 
@@ -869,14 +892,13 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
             if (n == max)
                 return (int)n;
         }
-        uint32_t i = slot_of(key);
-        ls_cfi_rule r = c->rules[i];
-        if (LS_UNLIKELY(c->keys[i] != key)) {
+        ls_cfi_rule r;
+        if (LS_UNLIKELY(!cache_get(c, key, &r))) {
             if (!may_miss) {
                 c->pending = key;
                 return LS_CFI_MISS;
             }
-            r = miss(c, i, key);
+            r = miss(c, key);
         }
         if (LS_UNLIKELY(r.kind != LS_CFI_CFA_RSP && r.kind != LS_CFI_CFA_RBP)) {
             if (r.kind == LS_CFI_END)

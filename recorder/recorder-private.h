@@ -238,7 +238,7 @@ typedef struct ls_cfi_cache {
     uint64_t memo_hits;    /* walks that resumed from a memo (tests) */
     uint32_t memo_last, memo_next;
     ls_cfi_memo memo[LS_CFI_MEMO_ENTRIES];
-    /* Direct-mapped: the rule for address keys[i] is rules[i]; key 0: empty. */
+    /* Two-way sets (slots 2k, 2k+1): the rule for address keys[i] is rules[i]; key 0: empty. */
     _Alignas(4096) uint64_t keys[LS_CFI_ENTRIES];
     ls_cfi_rule rules[LS_CFI_ENTRIES];
 } ls_cfi_cache;

@@ -1054,6 +1054,31 @@ static void bench(void)
     }
 }
 
+/* Two addresses that hash to one set both stay cached (a direct-mapped
+ * cache let them evict each other on every walk of their stack). */
+static void two_ways_case(void)
+{
+    ls_cfi_cache *c = ls_cfi_cache_new();
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    /* k2 took k1's slot in the direct-mapped cache; k3 shares their set now */
+    const uint64_t k1 = 0x7f1234567890ull, k2 = k1 ^ 0x1001, k3 = k1 ^ 1;
+    ls_cfi_rule r1 = { .kind = LS_CFI_CFA_RSP, .cfa_off = 8 }, r2 = { .kind = LS_CFI_CFA_RSP, .cfa_off = 16 };
+    ls_cfi_cache_put(c, k1, r1);
+    ls_cfi_cache_put(c, k2, r2);
+    int found = 0;
+    for (size_t i = 0; i < LS_CFI_ENTRIES; i++)
+        found += (c->keys[i] == k1 && c->rules[i].cfa_off == 8) + (c->keys[i] == k2 && c->rules[i].cfa_off == 16);
+    CHECK_EQ_U64(found, 2);
+    ls_cfi_cache_put(c, k3, r1); /* a third: the oldest (k1) goes */
+    found = 0;
+    for (size_t i = 0; i < LS_CFI_ENTRIES; i++)
+        found += (c->keys[i] == k1) * 100 + (c->keys[i] == k2) + (c->keys[i] == k3);
+    CHECK_EQ_U64(found, 2);
+    ls_cfi_cache_free(c);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -1079,6 +1104,7 @@ int main(int argc, char **argv)
 
     check_bounds("main thread");
     rule_cases();
+    two_ways_case();
     run_cases("main thread");
     coroutine_cases();
     module_cases(argv[1], argv[2]);
