@@ -13,12 +13,6 @@
 
 #define TABLE_SIZE (1u << TRACE_HUFF_MAXLEN)
 
-static inline unsigned token_of(uint64_t v, unsigned *xbits)
-{
-    unsigned L;
-    return trace_huff_token(v, xbits, &L);
-}
-
 static int by_weight(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -234,7 +228,7 @@ size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint
     for (size_t i = 0; p < end; i++) {
         unsigned c = ctx ? ctx[i] % TRACE_HUFF_CONTEXTS : 0;
         uint64_t v = own_varint(&p);
-        unsigned t = token_of(v, &x);
+        unsigned t = trace_huff_token(v, &x);
         unsigned l = e->len[c][t];
         if (l + x <= 56) {
             /* code and extra bits in one go */

@@ -25,14 +25,13 @@
 
 #define TRACE_HUFF_CONTEXTS 32u   /* by-kind codes: one per event kind (1..31) */
 
-static inline unsigned trace_huff_token(uint64_t v, unsigned *xbits, unsigned *bitlen)
+static inline unsigned trace_huff_token(uint64_t v, unsigned *xbits)
 {
-    unsigned L = v ? 64u - (unsigned)__builtin_clzll(v) : 1u;
-    *bitlen = L;
     if (v < TRACE_HUFF_EXACT) {
         *xbits = 0;
         return (unsigned)v;
     }
+    unsigned L = 64u - (unsigned)__builtin_clzll(v);
     *xbits = L - 3;
     return TRACE_HUFF_EXACT + 4u * (L - TRACE_HUFF_EXACT_BITS - 1u) + (unsigned)((v >> (L - 3)) & 3u);
 }
@@ -53,16 +52,15 @@ static inline void trace_huff_reset(trace_huff_hist *h)
 
 static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v)
 {
-    unsigned x, L;
+    unsigned x;
     ctx %= TRACE_HUFF_CONTEXTS;
     if (!(h->mask & 1u << ctx)) {
         h->mask |= 1u << ctx;
         for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
             h->freq[ctx][s] = 0;
     }
-    h->freq[ctx][trace_huff_token(v, &x, &L)]++;
+    h->freq[ctx][trace_huff_token(v, &x)]++;
     h->extra += x;
-    (void)L;
 }
 
 /* Resets `h` and counts a whole column of varints (for coders that do not

@@ -51,13 +51,6 @@ static inline unsigned trace_put_varint(uint8_t *p, uint64_t v)
     return n;
 }
 
-/* Bytes trace_put_varint writes for v. */
-static inline unsigned trace_varint_size(uint64_t v)
-{
-    unsigned L = v ? 64u - (unsigned)__builtin_clzll(v) : 1u;
-    return (L + 6) / 7;
-}
-
 /* Reads a LEB128 value from [*p, end). False if it runs past end or is longer
  * than 10 bytes or overflows 64 bits; *p is left unchanged then. */
 static inline bool trace_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
@@ -177,11 +170,6 @@ static inline __attribute__((always_inline)) unsigned trace_marks_count_with(con
         from += len;
     }
     return count;
-}
-
-static inline unsigned trace_marks_count(const trace_live_marks *m, uint64_t from, uint64_t to)
-{
-    return trace_marks_count_with(m, from, to, false);
 }
 
 /* The number of the rank-th live entry counting back from `to` (exclusive),

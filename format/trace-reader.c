@@ -648,20 +648,15 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
         if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD) {
             trace_column col = trace_field_column(f->type);
             bool live = f->type == TRACE_FIELD_ADDR_NEW;
-            uint64_t dist = v, lit = 0;
-            if (live && v2) {
-                /* Odd: a rank in the size class's list; even: a distance. */
-                dist = v / 2;
-                if (v & 1) {
-                    unsigned rank = v / 2 + 1 > TRACE_CLASS_DEPTH ? 0 : (unsigned)(v / 2 + 1);
-                    if (!trace_class_take(c->classes, trace_size_class(size), rank, &lit))
-                        return payload_error(c, col_pos(c, col), "address rank reaches outside its size class");
-                }
-            }
+            /* Format 2 addr_new: odd, a rank in the size class's list; even,
+             * a distance. Format 2 addr_old: a rank among the live window's
+             * entries not yet released. Format 1: distances. 0: a literal. */
+            uint64_t dist = live && v2 ? v / 2 : v;
             if (live && v2 && (v & 1)) {
-                v = lit;
+                unsigned rank = dist + 1 > TRACE_CLASS_DEPTH ? 0 : (unsigned)(dist + 1);
+                if (!trace_class_take(c->classes, trace_size_class(size), rank, &v))
+                    return payload_error(c, col_pos(c, col), "address rank reaches outside its size class");
             } else if (!live && v2 && dist) {
-                /* A rank among the live window's entries not yet released. */
                 uint64_t n = c->live_n, at;
                 if (!trace_marks_select(&c->marks, n > TRACE_ADDR_WINDOW ? n - TRACE_ADDR_WINDOW : 0, n, dist, &at))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside the window");
