@@ -8,14 +8,10 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
+from tap import check, done
+
 leakscope, program = sys.argv[1], sys.argv[2]
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    print(f"{'ok' if cond else 'not ok'} - {what}")
-    failures += 0 if cond else 1
 
 
 def run(*args):
@@ -68,5 +64,4 @@ with tempfile.TemporaryDirectory() as tmp:
         check(res.returncode == 2 and len(lines) == 1 and lines[0].startswith("leakscope: "),
               f"{what}: exit 2 and one line ({res.returncode}, {lines})")
 
-print(f"{'FAILED' if failures else 'passed'}: {failures} failures")
-sys.exit(1 if failures else 0)
+done()

@@ -9,14 +9,10 @@ import subprocess
 import sys
 import tempfile
 
+from tap import check, done
+
 leakscope, program = sys.argv[1], sys.argv[2]
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    print(f"{'ok' if cond else 'not ok'} - {what}")
-    failures += 0 if cond else 1
 
 
 def run(*args):
@@ -86,5 +82,4 @@ with tempfile.TemporaryDirectory() as tmp:
     res = run("help")
     check(res.returncode == 0 and "report" in res.stdout, "help exits 0")
 
-print(f"{'FAILED' if failures else 'passed'}: {failures} failures")
-sys.exit(1 if failures else 0)
+done()

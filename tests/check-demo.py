@@ -8,14 +8,10 @@ import subprocess
 import sys
 import tempfile
 
+from tap import check, done
+
 leakscope, demo = sys.argv[1], sys.argv[2]
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    print(f"{'ok' if cond else 'not ok'} - {what}")
-    failures += 0 if cond else 1
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -44,5 +40,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r["truncated"] is False and r["lost_events"] == 0 and r["complete"], "complete, nothing lost")
     check(r["peak_heap_bytes"] >= r["leaked_bytes"] > 0, "peak heap >= leaked > 0")
 
-print(f"{'FAILED' if failures else 'passed'}: {failures} failures")
-sys.exit(1 if failures else 0)
+done()

@@ -7,17 +7,10 @@ import subprocess
 import sys
 import tempfile
 
+from tap import check, done
+
 leakscope, program = sys.argv[1], sys.argv[2]
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    if cond:
-        print(f"ok - {what}")
-    else:
-        failures += 1
-        print(f"not ok - {what}")
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -73,5 +66,4 @@ with tempfile.TemporaryDirectory() as tmp:
     check(text.returncode == 0 and "leak_b" in text.stdout and "4.00 KiB in 1 blocks" in text.stdout,
           "the text report lists leak_b with its size")
 
-print(f"{'FAILED' if failures else 'passed'}: {failures} failures")
-sys.exit(1 if failures else 0)
+done()

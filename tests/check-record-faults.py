@@ -21,16 +21,11 @@ import time
 
 from asan_env import RUNTIME as ASAN_RUNTIME, program_env, sanitizer_lines
 
+from tap import check, done
+
 leakscope, target, plugin = (os.path.abspath(a) for a in sys.argv[1:4])
 TIMEOUT = 60
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    print(f"{'ok' if cond else 'not ok'} - {what}")
-    failures += 0 if cond else 1
-    return cond
 
 
 def start(cmd, signals=False, **kw):
@@ -387,5 +382,4 @@ def main():
 
 
 main()
-print(f"{'FAILED' if failures else 'passed'}: {failures} failures")
-sys.exit(1 if failures else 0)
+done()

@@ -14,16 +14,12 @@ import subprocess
 import sys
 import tempfile
 
+from tap import check, done
+
 from asan_env import program_env, sanitizer_lines
 
 leakscope, target, cxx, gcprog = sys.argv[1:5]
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    print(f"{'ok' if cond else 'not ok'} - {what}")
-    failures += 0 if cond else 1
 
 
 ENV = program_env()
@@ -57,6 +53,7 @@ def leaks_by_function(report, depth=1):
 
 PY_SCRIPT = """
 import json, os
+
 words = {'w%05d' % i: [i, str(i * 7)] for i in range(5000)}
 text = json.dumps(sorted(words.items()))
 r, w = os.pipe()
@@ -177,5 +174,4 @@ with tempfile.TemporaryDirectory() as tmp:
                           os.path.join(tmp, "does-not-exist")], capture_output=True, text=True)
     check(res.returncode == 127 and res.stderr.count("\n") == 1, f"missing program: exit 127, one line ({res.stderr!r})")
 
-print(f"{'FAILED' if failures else 'passed'}: {failures} failures")
-sys.exit(1 if failures else 0)
+done()

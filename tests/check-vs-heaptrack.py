@@ -28,17 +28,12 @@ import subprocess
 import sys
 import tempfile
 
+from tap import check, done, failures
+
 leakscope, leaky_main, plugin, closed_plugin = (os.path.abspath(a) for a in sys.argv[1:5])
 TOLERANCE = 0.005
 TIMEOUT = 300
-failures = 0
 
-
-def check(cond, what):
-    global failures
-    print(f"{'ok' if cond else 'not ok'} - {what}")
-    failures += 0 if cond else 1
-    return cond
 
 
 def run(cmd, **kw):
@@ -212,6 +207,7 @@ def sqlite_script(path):
 
 PY_SCRIPT = r"""
 import json
+
 words = {}
 for i in range(20000):
     words['w%05d' % i] = [i, str(i * 7), (i, i + 1)]
@@ -305,7 +301,7 @@ def main():
     for tool in ("heaptrack", "heaptrack_print", "zstd", "sqlite3", "git"):
         if not shutil.which(tool):
             check(False, f"{tool} is installed (Debian packages: heaptrack sqlite3 git zstd)")
-    if failures:
+    if failures():
         return
     with tempfile.TemporaryDirectory(prefix="ls-vs-ht-") as tmp:
         attribution(tmp)
@@ -345,5 +341,4 @@ def main():
 
 
 main()
-print(f"{'FAILED' if failures else 'passed'}: {failures} failures")
-sys.exit(1 if failures else 0)
+done()
