@@ -117,6 +117,13 @@ REAL_RES(DECLARE_REAL)
 static bool resources_on = true;
 
 /* ---- start-up, and under AddressSanitizer ----
+ * Recording starts at the first allocation made once the real functions are
+ * known and the C library has initialized itself, or at this module's
+ * constructor, whichever comes first. The loader initializes the libraries
+ * the program links before this module, and their constructors allocate
+ * (libstdc++'s exception-handling pool, for one): those allocations are the
+ * program's too.
+ *
  * The suite's ASan run loads this module, built with ASan, ahead of the ASan
  * runtime (LD_PRELOAD=<this module>:libasan.so), so that these interposers
  * come first and call ASan's allocator and interceptors. ASan then starts up
@@ -124,14 +131,30 @@ static bool resources_on = true;
  * each symbol it looks up and does not find) before its shadow memory
  * exists, when no instrumented code may run. So the start-up path (the
  * arena, resolving the real functions) is built without instrumentation,
- * and the allocation family records nothing until this module's
- * constructor has run: ASan is up by then (the module's own sanitizer
- * constructor runs first), and recording starts there anyway. */
+ * and in an ASan build recording starts at this module's constructor only:
+ * ASan is up by then (the module's own sanitizer constructor runs first). */
 #define START_UP __attribute__((no_sanitize_address))
 
-static bool constructed; /* atomic */
+#if defined(__SANITIZE_ADDRESS__)
+#define LS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LS_ASAN 1
+#endif
+#endif
 
-static inline bool may_record(void) { return LS_LIKELY(__atomic_load_n(&constructed, __ATOMIC_ACQUIRE)); }
+/* 0: not started; 1: starting (the recorder's own allocations meanwhile are
+ * not recorded); 2: started (recording, or off after a failure). */
+static int start_state; /* atomic */
+static void start_recording(void);
+static bool start_when_ready(void);
+
+static inline bool may_record(void)
+{
+    if (LS_LIKELY(__atomic_load_n(&start_state, __ATOMIC_ACQUIRE) == 2))
+        return true;
+    return start_when_ready();
+}
 
 /* ---- bootstrap arena for dlsym's allocations ---- */
 
@@ -341,7 +364,7 @@ static int classify(int fd)
 
 static void opened_fd(int fd, int type)
 {
-    if (fd < 0 || !resources_on || ls_output_fd() < 0)
+    if (fd < 0 || !may_record() || !resources_on || ls_output_fd() < 0)
         return;
     int saved = errno;
     if (type == FD_NONE)
@@ -794,9 +817,14 @@ static void resolve_res(void)
 
 
 
-__attribute__((constructor(101))) static void preload_init(void)
+static void (*cxx_freeres)(void); /* libstdc++'s, if loaded (see ls_exit_cleanup) */
+
+static void start_recording(void)
 {
-    __atomic_store_n(&constructed, true, __ATOMIC_RELEASE);
+    int expect = 0;
+    if (!__atomic_compare_exchange_n(&start_state, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return; /* started, or starting on this thread (an allocation of the start-up's own) or another */
+    int saved = errno;
     ready();
     resolve_res();
     resources_on = getenv("LEAKSCOPE_RESOURCES") == NULL || strcmp(getenv("LEAKSCOPE_RESOURCES"), "0") != 0;
@@ -808,10 +836,39 @@ __attribute__((constructor(101))) static void preload_init(void)
     if (!child_image)
         setenv("LEAKSCOPE_CHILD", "1", 1);
     ls_gc_hook_install();
+    /* Looked up now: a failed lookup allocates (the loader's error message). */
+    *(void **)&cxx_freeres = dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
     int err = ls_begin_preload(child_image);
     if (err) {
         const char *out = getenv("LEAKSCOPE_OUTPUT");
         ls_warn("cannot record into ", out ? out : "the trace file", ": recording is off for this process");
-        errno = 0;
     }
+    errno = saved;
+    __atomic_store_n(&start_state, 2, __ATOMIC_RELEASE);
+}
+
+/* Starts recording from an interposer if the process is ready for it: the
+ * real allocation functions resolved, and the C library initialized (its
+ * constructor sets environ; the loader itself allocates earlier). */
+static bool start_when_ready(void)
+{
+#ifndef LS_ASAN
+    extern char **environ;
+    if (__atomic_load_n(&start_state, __ATOMIC_ACQUIRE) == 0 &&
+        __atomic_load_n(&alloc_state, __ATOMIC_ACQUIRE) == 2 && environ)
+        start_recording();
+#endif
+    return __atomic_load_n(&start_state, __ATOMIC_ACQUIRE) == 2;
+}
+
+__attribute__((constructor(101))) static void preload_init(void) { start_recording(); }
+
+/* libstdc++ allocates its exception-handling pool in its constructor and
+ * keeps it to the end: released here, as valgrind and heaptrack release it
+ * (__gnu_cxx::__freeres), so that it is not reported as every C++ program's
+ * leak. Called at exit, before the recording ends. */
+void ls_exit_cleanup(void)
+{
+    if (cxx_freeres)
+        cxx_freeres();
 }

@@ -81,6 +81,10 @@ void ls_record_gc_end(size_t heap_bytes_after, bool nonblocking);
  * the name and never replacing a file for a child image). 0 or errno. */
 int ls_begin_preload(bool child_image);
 
+/* Defined by the preload module only: run at exit, while still recording,
+ * before the recording ends. */
+__attribute__((weak)) void ls_exit_cleanup(void);
+
 /* The trace file's descriptor while recording, else -1; the pid recording. */
 int ls_output_fd(void);
 pid_t ls_recording_pid(void);

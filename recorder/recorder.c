@@ -1086,5 +1086,7 @@ LEAKSCOPE_API void trace_flush(void)
 /* A program that never calls trace_end still gets a complete file. */
 __attribute__((destructor)) static void recorder_at_exit(void)
 {
+    if (ls_exit_cleanup && __atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE && getpid() == G.pid)
+        ls_exit_cleanup();
     trace_end();
 }
