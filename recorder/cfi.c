@@ -69,11 +69,8 @@ static void clear_slots(ls_cfi_cache *c)
     /* The table's pages go back to zero (every slot empty) without being
      * touched: a thread that never walks far keeps few pages resident. */
     memset(c->memo, 0, sizeof c->memo); /* built on the rules */
-    size_t bytes = sizeof c->keys + sizeof c->rules;
-    if (syscall(SYS_madvise, c->keys, bytes, MADV_DONTNEED) != 0) {
-        memset(c->keys, 0, sizeof c->keys);
-        memset(c->rules, 0, sizeof c->rules);
-    }
+    if (syscall(SYS_madvise, c->slots, sizeof c->slots, MADV_DONTNEED) != 0)
+        memset(c->slots, 0, sizeof c->slots);
 }
 
 void ls_cfi_cache_sync(ls_cfi_cache *c)
@@ -210,13 +207,13 @@ static inline uint32_t set_of(uint64_t pc)
 
 static inline bool cache_get(const ls_cfi_cache *c, uint64_t key, ls_cfi_rule *r)
 {
-    uint32_t i = set_of(key);
-    if (LS_LIKELY(c->keys[i] == key)) {
-        *r = c->rules[i];
+    const ls_cfi_slot *s = &c->slots[set_of(key)];
+    if (LS_LIKELY(s[0].key == key)) {
+        *r = s[0].rule;
         return true;
     }
-    if (c->keys[i + 1] == key) {
-        *r = c->rules[i + 1];
+    if (s[1].key == key) {
+        *r = s[1].rule;
         return true;
     }
     return false;
@@ -225,13 +222,10 @@ static inline bool cache_get(const ls_cfi_cache *c, uint64_t key, ls_cfi_rule *r
 /* The newest rule in way 0; way 0's moves to way 1 (way 1's is dropped). */
 static inline void cache_set(ls_cfi_cache *c, uint64_t key, ls_cfi_rule r)
 {
-    uint32_t i = set_of(key);
-    if (c->keys[i] != key) {
-        c->keys[i + 1] = c->keys[i];
-        c->rules[i + 1] = c->rules[i];
-    }
-    c->keys[i] = key;
-    c->rules[i] = r;
+    ls_cfi_slot *s = &c->slots[set_of(key)];
+    if (s[0].key != key)
+        s[1] = s[0];
+    s[0] = (ls_cfi_slot){ key, r };
 }
 
 /* ---- reading .eh_frame ---- */
@@ -859,7 +853,8 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
     if (sp >= stack_hi || stack_hi - sp < 8)
         return LS_CFI_FALLBACK;
     /* The leading frames to leave out: from a memo, else note them for one. */
-    ls_cfi_memo note = { 0 };
+    ls_cfi_memo note; /* only its fields that are set are read (not zeroed: a walk's hottest cost) */
+    note.nra = 0;
     bool noting = false;
     if (skip_lo < skip_hi && pc >= skip_lo && pc < skip_hi) {
         const ls_cfi_memo *m = memo_find(c, regs, stack_hi);

@@ -215,6 +215,12 @@ _Static_assert(sizeof(ls_cfi_rule) == 8, "a rule is one load");
 #define LS_CFI_BITS 12
 #define LS_CFI_ENTRIES (1u << LS_CFI_BITS)
 
+typedef struct ls_cfi_slot {
+    _Alignas(16) uint64_t key;
+    ls_cfi_rule rule;
+} ls_cfi_slot;
+_Static_assert(sizeof(ls_cfi_slot) == 16, "a set of two ways is half a cache line");
+
 /* The leading frames a walk leaves out (the recorder's own), as they were:
  * where each return address was read (from the first stack pointer) and
  * what it was. A walk from the same place that reads the same return
@@ -242,9 +248,9 @@ typedef struct ls_cfi_cache {
     uint64_t memo_hits;    /* walks that resumed from a memo (tests) */
     uint32_t memo_last, memo_next;
     ls_cfi_memo memo[LS_CFI_MEMO_ENTRIES];
-    /* Two-way sets (slots 2k, 2k+1): the rule for address keys[i] is rules[i]; key 0: empty. */
-    _Alignas(4096) uint64_t keys[LS_CFI_ENTRIES];
-    ls_cfi_rule rules[LS_CFI_ENTRIES];
+    /* Two-way sets (slots 2k, 2k+1, one cache line): the rule for address
+     * slots[i].key is slots[i].rule; key 0: empty. */
+    _Alignas(4096) ls_cfi_slot slots[LS_CFI_ENTRIES];
 } ls_cfi_cache;
 
 /* Registers of the frame a walk starts from; rip is the address executing

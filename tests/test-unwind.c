@@ -449,7 +449,7 @@ static void module_cases(const char *path_a, const char *path_b)
     /* Rules for module A's addresses are now cached. */
     size_t filled = 0;
     for (size_t i = 0; i < LS_CFI_ENTRIES; i++)
-        filled += cache->keys[i] != 0;
+        filled += cache->slots[i].key != 0;
     CHECK(filled > 10);
 
     /* dlclose without the interposer's bump: the next miss sees the
@@ -459,7 +459,7 @@ static void module_cases(const char *path_a, const char *path_b)
     ls_cfi_lookup(cache, (uint64_t)(uintptr_t)&unwind_probe, &r);
     filled = 0;
     for (size_t i = 0; i < LS_CFI_ENTRIES; i++)
-        filled += cache->keys[i] != 0;
+        filled += cache->slots[i].key != 0;
     CHECK_EQ_U64(filled, 0);
 
     /* Module B, likely at A's address: the generation bump (what the
@@ -488,7 +488,7 @@ static void module_cases(const char *path_a, const char *path_b)
     ls_cfi_cache_sync(cache);
     filled = 0;
     for (size_t i = 0; i < LS_CFI_ENTRIES; i++)
-        filled += cache->keys[i] != 0;
+        filled += cache->slots[i].key != 0;
     CHECK_EQ_U64(filled, 0);
     for (int d = 0; d < 30 && run_b; d += 7) {
         label = "module B (dlopen after dlclose of A)";
@@ -1069,12 +1069,12 @@ static void two_ways_case(void)
     ls_cfi_cache_put(c, k2, r2);
     int found = 0;
     for (size_t i = 0; i < LS_CFI_ENTRIES; i++)
-        found += (c->keys[i] == k1 && c->rules[i].cfa_off == 8) + (c->keys[i] == k2 && c->rules[i].cfa_off == 16);
+        found += (c->slots[i].key == k1 && c->slots[i].rule.cfa_off == 8) + (c->slots[i].key == k2 && c->slots[i].rule.cfa_off == 16);
     CHECK_EQ_U64(found, 2);
     ls_cfi_cache_put(c, k3, r1); /* a third: the oldest (k1) goes */
     found = 0;
     for (size_t i = 0; i < LS_CFI_ENTRIES; i++)
-        found += (c->keys[i] == k1) * 100 + (c->keys[i] == k2) + (c->keys[i] == k3);
+        found += (c->slots[i].key == k1) * 100 + (c->slots[i].key == k2) + (c->slots[i].key == k3);
     CHECK_EQ_U64(found, 2);
     ls_cfi_cache_free(c);
 }
