@@ -45,12 +45,18 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 31);
 }
 
+/* Every stack recorded is hashed: a sum of independent products (the
+ * multiplies overlap; only the adds form a chain), each frame rotated by its
+ * position so that order counts, then mixed once. */
 static uint64_t hash_frames(const uint64_t *f, uint32_t n)
 {
-    uint64_t h = mix(0x6c6b73636f70ull, n);
-    for (uint32_t i = 0; i < n; i++)
-        h = mix(h, f[i]);
-    return h | 1; /* 0 marks an empty slot */
+    uint64_t h = 0x6c6b73636f70ull + n;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned r = (i * 13u) & 63u;
+        uint64_t v = r ? f[i] << r | f[i] >> (64u - r) : f[i];
+        h += v * (0x9E3779B97F4A7C15ull + 2u * i);
+    }
+    return mix(h, h >> 29) | 1; /* 0 marks an empty slot */
 }
 
 static uint64_t hash_bytes(const char *s, size_t n)
