@@ -69,6 +69,7 @@ static void clear_slots(ls_cfi_cache *c)
     /* The table's pages go back to zero (every slot empty) without being
      * touched: a thread that never walks far keeps few pages resident. */
     memset(c->memo, 0, sizeof c->memo); /* built on the rules */
+    c->suffix[0].n = c->suffix[1].n = 0;
     if (syscall(SYS_madvise, c->slots, sizeof c->slots, MADV_DONTNEED) != 0)
         memset(c->slots, 0, sizeof c->slots);
 }
@@ -796,7 +797,11 @@ bool ls_cfi_lookup(ls_cfi_cache *c, uint64_t pc, ls_cfi_rule *out)
     return f.rule.kind != LS_CFI_UNSUPPORTED;
 }
 
-void ls_cfi_cache_put(ls_cfi_cache *c, uint64_t key, ls_cfi_rule rule) { cache_set(c, key, rule); }
+void ls_cfi_cache_put(ls_cfi_cache *c, uint64_t key, ls_cfi_rule rule)
+{
+    cache_set(c, key, rule);
+    c->suffix[0].n = c->suffix[1].n = 0; /* walked with the rule it replaced */
+}
 
 /* ---- the walk ---- */
 
@@ -839,6 +844,40 @@ memo_find(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi)
     return NULL;
 }
 
+/* Suffix flags (ls_cfi_suffix.need_bp while a walk fills it). */
+enum { USES_BP = 1, LOADS_BP = 2 };
+
+/* The words the last walk read from frame j on are where they were. */
+static inline __attribute__((always_inline)) LS_NO_SANITIZE bool suffix_same(const ls_cfi_suffix *s, uint32_t j)
+{
+    uint64_t diff = 0;
+    for (uint32_t i = s->first_read[j]; i < s->nreads; i++) {
+        uint64_t v;
+        LOAD_WORD(s->read_at[i], v);
+        diff |= v ^ s->read_val[i];
+    }
+    return diff == 0;
+}
+
+/* A walk that ended by itself or at `max` frames: its record becomes the
+ * last walk's, each frame's flags turned into "the rest used this frame's
+ * RBP". */
+static inline __attribute__((always_inline)) int suffix_done(ls_cfi_cache *c, ls_cfi_suffix *cur, bool saving,
+                                                              uint32_t n, bool at_max)
+{
+    if (saving && cur->n) {
+        cur->at_max = at_max;
+        bool need = false;
+        for (uint32_t k = cur->n; k-- > 0;) {
+            uint8_t f = (uint8_t)cur->need_bp[k];
+            need = (f & USES_BP) || (!(f & LOADS_BP) && need);
+            cur->need_bp[k] = need;
+        }
+        c->suffix_last ^= 1;
+    }
+    return (int)n;
+}
+
 /* The walk (see ls_cfi_walk). may_miss: false for a walk that must take no
  * lock (the miss path takes the loader's): it returns LS_CFI_MISS instead. */
 static inline __attribute__((always_inline)) LS_NO_SANITIZE int
@@ -871,6 +910,13 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
             note.rbp_off = -1;
         }
     }
+    /* The last walk saved, and this walk's record. */
+    const ls_cfi_suffix *prev = &c->suffix[c->suffix_last];
+    ls_cfi_suffix *cur = &c->suffix[c->suffix_last ^ 1];
+    uint32_t j = prev->stack_hi == stack_hi ? 0 : prev->n; /* prev's first frame not below sp */
+    bool saving = true;
+    cur->n = cur->nreads = 0;
+    cur->stack_hi = stack_hi;
     for (;;) {
         if (LS_LIKELY(n || pc < skip_lo || pc >= skip_hi)) {
             if (LS_UNLIKELY(noting)) {
@@ -883,9 +929,35 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
                     c->memo_next = (c->memo_next + 1) % LS_CFI_MEMO_ENTRIES;
                 }
             }
+            /* Frames' stack pointers only grow: prev's frames below this
+             * one are behind us for good. */
+            while (j < prev->n && prev->sp[j] < sp)
+                j++;
+            /* A last walk cut at its `max` has this walk's frames only as
+             * far as it went: enough if this one reaches its own max. */
+            if (j < prev->n && prev->sp[j] == sp && prev->pc[j] == pc && (!prev->need_bp[j] || prev->bp[j] == bp) &&
+                (!prev->at_max || n + (prev->n - j) >= max) && suffix_same(prev, j)) {
+                c->suffix_hits++;
+                for (; j < prev->n && n < max; j++)
+                    frames[n++] = prev->pc[j];
+                return (int)n;
+            }
+            if (saving) {
+                uint32_t k = cur->n;
+                if (k == LS_CFI_SUFFIX_FRAMES) {
+                    saving = false;
+                } else {
+                    cur->pc[k] = pc;
+                    cur->sp[k] = sp;
+                    cur->bp[k] = bp;
+                    cur->first_read[k] = (uint16_t)cur->nreads;
+                    cur->need_bp[k] = 0;
+                    cur->n = k + 1;
+                }
+            }
             frames[n++] = pc;
             if (n == max)
-                return (int)n;
+                return suffix_done(c, cur, saving, n, true);
         }
         ls_cfi_rule r;
         if (LS_UNLIKELY(!cache_get(c, key, &r))) {
@@ -897,25 +969,39 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
         }
         if (LS_UNLIKELY(r.kind != LS_CFI_CFA_RSP && r.kind != LS_CFI_CFA_RBP)) {
             if (r.kind == LS_CFI_END)
-                return (int)n;
+                return suffix_done(c, cur, saving, n, false);
             return LS_CFI_FALLBACK;
         }
+        /* Saving: two words per frame at most (the return address, the
+         * saved RBP), so the reads fit while the frames do. */
+        bool kept = saving && n && cur->n;
+        if (kept && r.kind == LS_CFI_CFA_RBP)
+            cur->need_bp[cur->n - 1] |= USES_BP;
         uint64_t cfa = (r.kind == LS_CFI_CFA_RSP ? sp : bp) + (uint64_t)(int64_t)r.cfa_off;
         /* The return address at CFA-8 must lie in [sp, stack_hi); the CFA
          * becomes the caller's sp, so sp grows by 8 at least each frame. */
         if (LS_UNLIKELY(cfa < sp + 8 || cfa > stack_hi)) {
             c->truncated++;
-            return (int)n;
+            return suffix_done(c, cur, saving, n, false);
         }
         uint64_t ra;
         LOAD_WORD(cfa - 8, ra);
+        if (kept) {
+            cur->read_at[cur->nreads] = cfa - 8;
+            cur->read_val[cur->nreads++] = ra;
+        }
         if (r.rbp_saved) {
             uint64_t at = cfa + (uint64_t)(int64_t)r.rbp_off;
             if (LS_UNLIKELY(at < sp || at > stack_hi - 8)) {
                 c->truncated++;
-                return (int)n;
+                return suffix_done(c, cur, saving, n, false);
             }
             LOAD_WORD(at, bp);
+            if (kept) {
+                cur->need_bp[cur->n - 1] |= LOADS_BP;
+                cur->read_at[cur->nreads] = at;
+                cur->read_val[cur->nreads++] = bp;
+            }
             if (LS_UNLIKELY(noting)) {
                 if (at + 8 > cfa)
                     noting = false; /* outside its frame: a memo reads below sp0 + sp_off only */
@@ -934,7 +1020,7 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
         sp = cfa;
         pc = ra;
         if (pc == 0)
-            return (int)n;
+            return suffix_done(c, cur, saving, n, false);
         key = pc - 1;
     }
 }

@@ -238,6 +238,26 @@ typedef struct ls_cfi_memo {
     int32_t rbp_off;       /* where its RBP was read; -1: the walk's first RBP */
 } ls_cfi_memo;
 
+/* What a walk saw at each frame it kept:
+ * the frame's pc, stack pointer and RBP, and the stack words the rest of the
+ * walk read from there (return addresses, saved RBPs). A later walk that
+ * reaches a frame with the same pc and stack pointer (and the same RBP, if
+ * the rest used it) and finds the same words at the same places would go
+ * through the same rules to the same frames: it checks the words (loads
+ * independent of each other) instead of walking on. Consecutive captures of
+ * a program share their outer frames; these are the deep part of a stack. */
+#define LS_CFI_SUFFIX_FRAMES 128
+typedef struct ls_cfi_suffix {
+    uint32_t n;            /* frames; 0: nothing to reuse */
+    uint32_t nreads;
+    uint64_t stack_hi;     /* the bound the walk checked its reads against */
+    bool at_max;           /* the walk stopped at its `max` frames, not by itself */
+    uint64_t pc[LS_CFI_SUFFIX_FRAMES], sp[LS_CFI_SUFFIX_FRAMES], bp[LS_CFI_SUFFIX_FRAMES];
+    uint16_t first_read[LS_CFI_SUFFIX_FRAMES]; /* the reads made at this frame and after it */
+    uint8_t need_bp[LS_CFI_SUFFIX_FRAMES];      /* the rest of the walk used this frame's RBP */
+    uint64_t read_at[2 * LS_CFI_SUFFIX_FRAMES], read_val[2 * LS_CFI_SUFFIX_FRAMES];
+} ls_cfi_suffix;
+
 /* One thread's cache (from ls_map: this runs inside the malloc interposer). */
 typedef struct ls_cfi_cache {
     uint32_t gen;          /* ls_cfi_gen when last cleared */
@@ -248,6 +268,9 @@ typedef struct ls_cfi_cache {
     uint64_t memo_hits;    /* walks that resumed from a memo (tests) */
     uint32_t memo_last, memo_next;
     ls_cfi_memo memo[LS_CFI_MEMO_ENTRIES];
+    uint64_t suffix_hits;  /* walks that ended on the last walk's frames (tests) */
+    uint32_t suffix_last;  /* which of the two is the last walk's; the other is being filled */
+    ls_cfi_suffix suffix[2];
     /* Two-way sets (slots 2k, 2k+1, one cache line): the rule for address
      * slots[i].key is slots[i].rule; key 0: empty. */
     _Alignas(4096) ls_cfi_slot slots[LS_CFI_ENTRIES];

@@ -335,18 +335,38 @@ static void coroutine_cases(void)
     cache->stack_hi = hi;
 }
 
+/* An alternate signal stack between two inaccessible pages: the kernel
+ * never merges it with a neighbouring mapping (the thread's stack, a cache),
+ * which would put it inside the bounds check_bounds expects it outside. */
+static stack_t alt_stack_new(void)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), size = 1 << 16;
+    char *p = mmap(NULL, size + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    if (p == MAP_FAILED)
+        abort();
+    mprotect(p + page, size, PROT_READ | PROT_WRITE);
+    return (stack_t){ .ss_sp = p + page, .ss_size = size };
+}
+
+static void alt_stack_free(stack_t *ss)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    munmap((char *)ss->ss_sp - page, ss->ss_size + 2 * page);
+}
+
 static void *case_thread(void *arg)
 {
     cache = ls_cfi_cache_new();
     CHECK(cache != NULL);
-    stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16 };
+    stack_t ss = alt_stack_new();
     sigaltstack(&ss, NULL);
     check_bounds(arg);
     run_cases(arg);
     coroutine_cases();
     ss.ss_flags = SS_DISABLE;
     sigaltstack(&ss, NULL);
-    free(ss.ss_sp);
+    alt_stack_free(&ss);
     ls_cfi_cache_free(cache);
     ls_unwind_thread_exit();
     return NULL;
@@ -388,14 +408,11 @@ static void check_bounds(const char *where)
     }
     if (c)
         ls_cfi_cache_free(c);
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = bounds_on_signal;
-    sa.sa_flags = SA_ONSTACK;
-    sigaction(SIGURG, &sa, &old);
+    /* The handler (bounds_on_signal) is installed once, in main: threads
+     * that set and restored it here around their own raise raced (a thread
+     * restoring the default action left another's signal ignored). */
     bounds_ok = 0;
     raise(SIGURG);
-    sigaction(SIGURG, &old, NULL);
     TEST_COUNT();
     if (!bounds_ok) {
         TEST_FAIL();
@@ -1079,6 +1096,39 @@ static void two_ways_case(void)
     ls_cfi_cache_free(c);
 }
 
+/* A walk ends on the last walk's frames where they are the same: here one
+ * frame (same pc, same stack pointer) is reached from two call sites of its
+ * caller in turn, so the words above it differ every other time and each
+ * walk must see its own caller (the probe compares with libunwind). */
+static __attribute__((noinline)) void suffix_leaf(int x)
+{
+    unwind_probe();
+    __asm__ volatile("" ::"r"(x) : "memory");
+}
+
+static __attribute__((noinline)) void suffix_two_sites(int which)
+{
+    if (which) {
+        suffix_leaf(1);
+        __asm__ volatile("nop" ::: "memory"); /* two call sites, never merged */
+    } else {
+        suffix_leaf(2);
+        __asm__ volatile("nop; nop" ::: "memory");
+    }
+}
+
+static void suffix_cases(void)
+{
+    uint64_t hits = cache->suffix_hits;
+    expect = EXPECT_CFI;
+    for (int i = 0; i < 8; i++)
+        RUN("a frame reached from two call sites in turn", 3, suffix_two_sites(i & 1));
+    CHECK(cache->suffix_hits >= hits + 7); /* every walk but the first ends on the last one's outer frames */
+    hits = cache->suffix_hits;
+    run_cases("main thread, suffix");
+    CHECK(cache->suffix_hits > hits + 50);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -1099,13 +1149,16 @@ int main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
     sa.sa_flags = SA_ONSTACK;
     sigaction(SIGUSR2, &sa, NULL);
-    stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16 };
+    sa.sa_handler = bounds_on_signal;
+    sigaction(SIGURG, &sa, NULL); /* SA_ONSTACK */
+    stack_t ss = alt_stack_new();
     sigaltstack(&ss, NULL);
 
     check_bounds("main thread");
     rule_cases();
     two_ways_case();
     run_cases("main thread");
+    suffix_cases();
     coroutine_cases();
     module_cases(argv[1], argv[2]);
 
@@ -1145,7 +1198,7 @@ int main(int argc, char **argv)
 
     ss.ss_flags = SS_DISABLE;
     sigaltstack(&ss, NULL);
-    free(ss.ss_sp);
+    alt_stack_free(&ss);
     ls_cfi_cache_free(cache);
     ls_unwind_thread_exit();
     TEST_DONE();
