@@ -83,13 +83,11 @@ static void calibrate(void)
         C.mult = 1;
 }
 
-uint64_t ls_ticks_to_ns(uint64_t ticks)
+ls_clock_map ls_clock_mapping(void)
 {
     if (!ls_use_tsc)
-        return ticks;
+        return (ls_clock_map){ 0, 0, 1ull << 32 };
     if (LS_UNLIKELY(C.mult == 0))
         calibrate();
-    if (ticks <= C.tick0)
-        return C.ns0;
-    return C.ns0 + (uint64_t)(((unsigned __int128)(ticks - C.tick0) * C.mult) >> 32);
+    return (ls_clock_map){ C.tick0, C.ns0, C.mult };
 }

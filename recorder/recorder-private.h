@@ -39,7 +39,7 @@ static inline uint64_t ls_now(void)
 /* The hot path's clock: the invariant TSC where the CPU has one (a few ns,
  * the same on every core), else CLOCK_MONOTONIC. Records carry these ticks;
  * the writer thread turns them into CLOCK_MONOTONIC nanoseconds with
- * ls_ticks_to_ns (clock.c). */
+ * ls_clock_mapping (clock.c) and ls_clock_apply. */
 extern bool ls_use_tsc;
 
 static inline uint64_t ls_ticks(void)
@@ -53,7 +53,21 @@ static inline uint64_t ls_ticks(void)
 
 /* clock.c: calibration, at trace_begin, and conversion (writer thread). */
 void ls_clock_start(void);
-uint64_t ls_ticks_to_ns(uint64_t ticks);
+
+/* ticks -> ns as ns0 + (ticks - tick0) * mult / 2^32 (ticks before tick0:
+ * ns0); without the TSC, tick0 = ns0 = 0 and mult = 2^32. */
+typedef struct ls_clock_map {
+    uint64_t tick0, ns0, mult;
+} ls_clock_map;
+/* The mapping, calibrated on first use (writer thread: waits once). */
+ls_clock_map ls_clock_mapping(void);
+
+static inline uint64_t ls_clock_apply(const ls_clock_map *m, uint64_t ticks)
+{
+    if (ticks <= m->tick0)
+        return m->ns0;
+    return m->ns0 + (uint64_t)(((unsigned __int128)(ticks - m->tick0) * m->mult) >> 32);
+}
 
 /* Memory that never goes through the (possibly intercepted) allocator. */
 void *ls_map(size_t bytes);

@@ -549,10 +549,10 @@ LEAKSCOPE_API void trace_thread_name(const char *name) { emit_string_event(TRACE
 /* ---- the writer thread ---- */
 
 /* Only the fields of the record's kind are set: the writer reads no others. */
-static void to_event(const ls_rec *r, trace_event *ev)
+static inline void to_event(const ls_rec *r, const ls_clock_map *clock, trace_event *ev)
 {
     ev->kind = r->kind;
-    ev->ts = ls_ticks_to_ns(r->ts);
+    ev->ts = ls_clock_apply(clock, r->ts);
     ev->stack = r->stack;
     switch (r->kind) {
     case TRACE_ALLOC:   ev->addr = r->a; ev->size = r->b; break;
@@ -575,8 +575,9 @@ static void write_records(buffer *b, uint32_t upto)
     ls_intern_drain(G.w);
     trace_event ev;
     memset(&ev, 0, sizeof ev);
+    ls_clock_map clock = ls_clock_mapping();
     for (uint32_t i = b->flushed; i < upto; i++) {
-        to_event(&b->recs[i], &ev);
+        to_event(&b->recs[i], &clock, &ev);
         trace_writer_add_event(G.w, b->tid, &ev);
     }
     trace_writer_flush(G.w);
