@@ -15,18 +15,21 @@
 #define LS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* One recorded event as the hot path stores it: fixed size, no encoding.
- * The writer thread turns these into columns. Field use per kind:
- *   ALLOC a=ptr b=size          FREE a=ptr           REALLOC a=old b=new c=size
+/* One recorded event as the hot path stores it: fixed size, no encoding,
+ * two to a cache line. The writer thread turns these into columns. Field use
+ * per kind (c: a third field, rare, in the `a` of a second record that
+ * follows when the first's kind has LS_REC_EXT):
+ *   ALLOC a=ptr b=size          FREE a=ptr           REALLOC a=new b=size c=old
  *   RES_OPEN a=kind b=handle c=size   RES_CLOSE a=kind b=handle
  *   GC_BEGIN a=reason  GC_END a=heap  MARK, SPAN_BEGIN, SPAN_END, THREAD_NAME a=label  LOST a=count */
 typedef struct ls_rec {
     uint64_t ts;
-    uint64_t a, b, c;
+    uint64_t a, b;
     uint32_t stack;
-    uint32_t kind;
+    uint32_t kind;         /* TRACE_*, | LS_REC_EXT */
 } ls_rec;
-_Static_assert(sizeof(ls_rec) == 40, "ls_rec is packed into buffers");
+_Static_assert(sizeof(ls_rec) == 32, "ls_rec is packed into buffers");
+#define LS_REC_EXT 0x100u
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 static inline uint64_t ls_now(void)

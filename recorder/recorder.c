@@ -369,8 +369,8 @@ static void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b, uint64
 {
     static __thread uint64_t dropped __attribute__((tls_model("initial-exec")));
     buffer *buf = ts->cur;
-    uint32_t n = buf->n;
-    if (LS_UNLIKELY(n >= BUF_RECS)) {
+    uint32_t n = buf->n, need = c ? 2 : 1;
+    if (LS_UNLIKELY(n + need > BUF_RECS)) {
         buf = swap_buffer(ts);
         if (!buf) {
             if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE) {
@@ -390,10 +390,14 @@ static void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b, uint64
     r->ts = ls_ticks();
     r->a = a;
     r->b = b;
-    r->c = c;
     r->stack = stack;
     r->kind = kind;
-    __atomic_store_n(&buf->n, n + 1, __ATOMIC_RELEASE);
+    if (LS_UNLIKELY(c)) {
+        r->kind = kind | LS_REC_EXT;
+        r[1] = (ls_rec){ .a = c };
+    }
+    /* Both records at once: the writer never sees half an event. */
+    __atomic_store_n(&buf->n, n + need, __ATOMIC_RELEASE);
 }
 
 static uint32_t capture(thread_state *ts)
@@ -475,7 +479,7 @@ void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size)
 {
     API_ENTER(ts);
     uint32_t stack = capture(ts);
-    emit(ts, TRACE_REALLOC, old_ptr, new_ptr, new_size, stack);
+    emit(ts, TRACE_REALLOC, new_ptr, new_size, old_ptr, stack);
     API_LEAVE(ts);
 }
 
@@ -548,17 +552,18 @@ LEAKSCOPE_API void trace_thread_name(const char *name) { emit_string_event(TRACE
 
 /* ---- the writer thread ---- */
 
-/* Only the fields of the record's kind are set: the writer reads no others. */
-static inline void to_event(const ls_rec *r, const ls_clock_map *clock, trace_event *ev)
+/* Only the fields of the record's kind are set: the writer reads no others.
+ * c: the third field (0 when the record has none). */
+static inline void to_event(const ls_rec *r, uint64_t c, const ls_clock_map *clock, trace_event *ev)
 {
-    ev->kind = r->kind;
+    ev->kind = r->kind & ~LS_REC_EXT;
     ev->ts = ls_clock_apply(clock, r->ts);
     ev->stack = r->stack;
-    switch (r->kind) {
+    switch (ev->kind) {
     case TRACE_ALLOC:   ev->addr = r->a; ev->size = r->b; break;
     case TRACE_FREE:    ev->addr = r->a; break;
-    case TRACE_REALLOC: ev->addr = r->a; ev->addr2 = r->b; ev->size = r->c; break;
-    case TRACE_RES_OPEN: ev->str = r->a; ev->value = r->b; ev->size = r->c; break;
+    case TRACE_REALLOC: ev->addr = c; ev->addr2 = r->a; ev->size = r->b; break;
+    case TRACE_RES_OPEN: ev->str = r->a; ev->value = r->b; ev->size = c; break;
     case TRACE_RES_CLOSE: ev->str = r->a; ev->value = r->b; break;
     case TRACE_GC_END:  ev->size = r->a; break;
     case TRACE_LOST:    ev->value = r->a; break;
@@ -577,7 +582,11 @@ static void write_records(buffer *b, uint32_t upto)
     memset(&ev, 0, sizeof ev);
     ls_clock_map clock = ls_clock_mapping();
     for (uint32_t i = b->flushed; i < upto; i++) {
-        to_event(&b->recs[i], &clock, &ev);
+        const ls_rec *r = &b->recs[i];
+        uint64_t c = 0;
+        if (LS_UNLIKELY(r->kind & LS_REC_EXT) && i + 1 < upto)
+            c = b->recs[++i].a; /* published with r */
+        to_event(r, c, &clock, &ev);
         trace_writer_add_event(G.w, b->tid, &ev);
     }
     trace_writer_flush(G.w);

@@ -106,6 +106,11 @@ int main(int argc, char **argv)
     CHECK(trace_begin(path2) == 0);
     static char block[100];
     leak_here(block, sizeof block);
+    /* A realloc that moves the block: three fields, two records. */
+    static char moved_from[50], moved_to[70];
+    trace_alloc(moved_from, sizeof moved_from);
+    trace_realloc(moved_from, moved_to, sizeof moved_to);
+    trace_free(moved_to);
     trace_resource_open("texture", 7);
     trace_gc_begin("test");
     trace_gc_end(100);
@@ -114,6 +119,9 @@ int main(int argc, char **argv)
     if (a) {
         CHECK_EQ_U64(a->leaked_bytes, 100);
         CHECK_EQ_U64(a->nleaks, 1);
+        CHECK_EQ_U64(a->unmatched_frees, 0);
+        CHECK_EQ_U64(a->reallocs, 1);
+        CHECK_EQ_U64(a->allocated_bytes, 100 + 50 + 70);
         CHECK(a->nleaks == 1 && ls_analysis_stack(a, a->leaks[0].stack).depth >= 2);
         CHECK_EQ_U64(a->resources_open_at_end, 1);
         CHECK(a->nopen_res == 1 && strcmp(ls_analysis_string(a, a->open_res[0].kind), "texture") == 0);
