@@ -571,8 +571,10 @@ static inline void to_event(const ls_rec *r, uint64_t c, const ls_clock_map *clo
     }
 }
 
-/* Writes records [b->flushed, upto) of b as one chunk (or more). */
-static void write_records(buffer *b, uint32_t upto)
+/* Adds records [b->flushed, upto) of b to the writer's open chunk of b's
+ * thread (the writer starts a new one when the chunk is full or of another
+ * thread; trace_writer_flush ends it). */
+static void add_records(buffer *b, uint32_t upto)
 {
     if (b->flushed >= upto)
         return;
@@ -589,8 +591,14 @@ static void write_records(buffer *b, uint32_t upto)
         to_event(r, c, &clock, &ev);
         trace_writer_add_event(G.w, b->tid, &ev);
     }
-    trace_writer_flush(G.w);
     b->flushed = upto;
+}
+
+/* Writes records [b->flushed, upto) of b as one chunk (or more). */
+static void write_records(buffer *b, uint32_t upto)
+{
+    add_records(b, upto);
+    trace_writer_flush(G.w);
 }
 
 static void check_writer(void)
@@ -609,24 +617,50 @@ static void check_writer(void)
     }
 }
 
+static void recycle(buffer *b)
+{
+    pthread_mutex_lock(&G.lock);
+    b->next = G.free_list;
+    G.free_list = b;
+    G.nfree++;
+    pthread_cond_broadcast(&G.space);
+    pthread_mutex_unlock(&G.lock);
+}
+
+/* The queued buffers, thread by thread: the buffers of one thread, in their
+ * order, make one chunk (up to the writer's chunk size), so that a chunk's
+ * fixed costs (code tables, the compressor's start, the address windows
+ * filling up) are spread over more events when the writer has a backlog. */
 static void process_queue(buffer *list)
 {
     while (list) {
-        buffer *b = list;
-        list = b->next;
+        uint32_t tid = list->tid;
+        buffer *mine = NULL, **mine_end = &mine, *rest = NULL, **rest_end = &rest;
+        for (buffer *b = list, *next; b; b = next) {
+            next = b->next;
+            if (b->tid == tid) {
+                *mine_end = b;
+                mine_end = &b->next;
+            } else {
+                *rest_end = b;
+                rest_end = &b->next;
+            }
+        }
+        *mine_end = *rest_end = NULL;
+        list = rest;
         /* Entropy-coding a chunk costs the writer about twice the CPU of
-         * varints and LZ4 (for files about half the size): with buffers
-         * waiting behind this one, the writer is falling behind the program,
-         * so it takes the fast coding until it has caught up. Recording
+         * varints and LZ4 (for files about half the size): with more than
+         * one buffer waiting, the writer is falling behind the program, so
+         * it takes the fast coding until it has caught up. Recording
          * threads then do not wait for buffers, and memory stays bounded. */
-        trace_writer_set_fast(G.w, list != NULL);
-        write_records(b, __atomic_load_n(&b->n, __ATOMIC_ACQUIRE));
-        pthread_mutex_lock(&G.lock);
-        b->next = G.free_list;
-        G.free_list = b;
-        G.nfree++;
-        pthread_cond_broadcast(&G.space);
-        pthread_mutex_unlock(&G.lock);
+        trace_writer_set_fast(G.w, mine->next != NULL || rest != NULL);
+        while (mine) {
+            buffer *b = mine;
+            mine = b->next;
+            add_records(b, __atomic_load_n(&b->n, __ATOMIC_ACQUIRE));
+            recycle(b);
+        }
+        trace_writer_flush(G.w);
     }
 }
 
