@@ -169,11 +169,11 @@ for name in modes:
     w(f"| {name} | {cpu:.3f} | {wall:.3f} | {rss / 1024:.1f} | {extra:.1f} | {vs_base} | {vs_ht} | {size} |")
 w("")
 w("heaptrack stamps time only every 10 ms; Leakscope keeps a nanosecond timestamp on every event. "
-  "Leakscope's CPU includes its writer thread. Entropy-coding a chunk (format 2) costs the writer about "
-  "41 ns per event in isolation, its fast coding (varint columns, LZ4) 26 ns; the writer codes fully while "
-  "it keeps up and takes the fast coding while buffers queue behind it, which is most of the time under this "
-  "workload's flood of events, hence its bytes per event. A program that allocates less densely gets the "
-  "full coding (the sqlite3 table below).")
+  "Leakscope's CPU includes its writer thread. The writer entropy-codes a chunk (format 2) while it keeps "
+  "up and takes a fast coding (varint columns, LZ4; about two thirds of the CPU for a third more bytes) "
+  "while buffers queue behind it, which is most of the time under this workload's flood of events; a "
+  "backlog goes out thread by thread, a thread's queued buffers as one chunk of up to 65,536 events. A "
+  "program that allocates less densely gets the full coding (the sqlite3 table below).")
 w("")
 if real:
     w(f"## File size on a real program: sqlite3 running a 20,000-insert script ({sq_events:,} events)")
@@ -206,8 +206,11 @@ w("The recorder walks the stack itself with DWARF call-frame information (record
   "has no frame pointers): on the first sight of a return address it finds the module's `.eh_frame_hdr` "
   "table, runs the FDE's CFA program up to that address and keeps the result as an 8-byte rule (CFA = RSP or "
   "RBP + offset, where the return address and the saved RBP are) in a per-thread two-way cache of 4096 entries; "
-  "every later frame at that address costs a cache probe and two loads, each read checked against the "
-  "thread's stack bounds. The rare frames such rules cannot describe (signal trampolines, expression rules) "
+  "every later frame at that address costs a cache probe (one cache line) and two loads, each read checked "
+  "against the thread's stack bounds. Consecutive stacks share their outer frames: a walk that reaches a "
+  "frame of the previous walk (same code address and stack pointer) checks that the stack words the previous "
+  "walk read from there are unchanged, with independent loads, and takes its remaining frames instead of "
+  "walking on. The rare frames such rules cannot describe (signal trampolines, expression rules) "
   "send the whole stack to libunwind (`LEAKSCOPE_UNWIND_STATS=1` prints how many: none on this workload, "
   "python3, sqlite3 or git). The recorder's own frames are dropped by address range and the stack is "
   "interned: a per-thread direct-mapped cache of 1024 stacks in front of one shared table, so a known "
