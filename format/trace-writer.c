@@ -10,7 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <lz4frame.h>
+#include <lz4.h>
 #include <stdlib.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -135,7 +135,7 @@ struct trace_writer {
     uint64_t next_string, next_stack;
 
     bytebuf raw, comp;
-    LZ4F_cctx *cctx;
+    LZ4_stream_t lz4;      /* linked blocks: reset per frame, kept allocated */
 };
 
 static trace_status fail(trace_writer *w, trace_status st, int err)
@@ -172,31 +172,75 @@ static trace_status write_all(trace_writer *w, struct iovec *iov, int n)
     return TRACE_OK;
 }
 
+/* The LZ4 frame each chunk is (what LZ4F_compressBegin/Update/End make
+ * with zeroed preferences but a content size and 256 KB blocks, byte for
+ * byte), made here: liblz4 1.9.x frees and callocs its 384 KB staging
+ * buffer at every LZ4F_compressBegin, and copies the input into it. */
+#define LZ4_BLOCK_MAX (256u * 1024u)
+#define LZ4_FRAME_HEADER 15u /* magic, FLG, BD, content size, header checksum */
+
+static inline uint32_t rotl32(uint32_t x, unsigned r) { return x << r | x >> (32 - r); }
+
+/* XXH32 with seed 0 of fewer than 16 bytes: the frame header's checksum. */
+static uint32_t xxh32_short(const uint8_t *p, size_t len)
+{
+    const uint32_t P1 = 2654435761u, P2 = 2246822519u, P3 = 3266489917u, P4 = 668265263u, P5 = 374761393u;
+    uint32_t h = P5 + (uint32_t)len;
+    for (; len >= 4; p += 4, len -= 4)
+        h = rotl32(h + trace_get_u32(p) * P3, 17) * P4;
+    for (; len > 0; p++, len--)
+        h = rotl32(h + *p * P5, 11) * P1;
+    h ^= h >> 15;
+    h *= P2;
+    h ^= h >> 13;
+    h *= P3;
+    return h ^ h >> 16;
+}
+
+/* Room the frame of `len` bytes needs: every block is at most its input
+ * (stored when compressing does not make it smaller) behind its size. */
+static size_t lz4_frame_bound(size_t len) { return LZ4_FRAME_HEADER + len + 4 * (len / LZ4_BLOCK_MAX + 1) + 4; }
+
+/* Writes the frame of w->raw (never empty: a content size of 0 would mean
+ * "unknown" and drop the field) to `out`; returns its size. */
+static size_t lz4_frame(trace_writer *w, uint8_t *out)
+{
+    const uint8_t *src = w->raw.data;
+    size_t len = w->raw.len, o = LZ4_FRAME_HEADER;
+    trace_put_u32(out, 0x184D2204u);
+    out[4] = 0x48; /* version 1, linked blocks, content size present */
+    out[5] = 0x50; /* blocks of up to 256 KB */
+    trace_put_u64(out + 6, len);
+    out[14] = (uint8_t)(xxh32_short(out + 4, 10) >> 8);
+    /* Linked blocks: each may refer to the 64 KB before it, in `src`. */
+    LZ4_resetStream_fast(&w->lz4);
+    for (size_t at = 0; at < len;) {
+        int n = (int)(len - at < LZ4_BLOCK_MAX ? len - at : LZ4_BLOCK_MAX);
+        int c = LZ4_compress_fast_continue(&w->lz4, (const char *)src + at, (char *)out + o + 4, n, n - 1, 1);
+        if (c > 0) {
+            trace_put_u32(out + o, (uint32_t)c);
+        } else {
+            trace_put_u32(out + o, (uint32_t)n | 0x80000000u); /* stored */
+            memcpy(out + o + 4, src + at, (size_t)n);
+            c = n;
+        }
+        o += 4 + (size_t)c;
+        at += (size_t)n;
+    }
+    trace_put_u32(out + o, 0); /* end mark */
+    return o + 4;
+}
+
 /* Compresses w->raw and writes one chunk. */
 static trace_status write_chunk(trace_writer *w, uint32_t kind, uint32_t thread, uint64_t first_ts,
                                 uint64_t last_ts, uint32_t count)
 {
     if (w->status != TRACE_OK)
         return w->status;
-    LZ4F_preferences_t prefs;
-    memset(&prefs, 0, sizeof prefs);
-    prefs.frameInfo.contentSize = w->raw.len;
-    prefs.frameInfo.blockSizeID = LZ4F_max256KB;
-    size_t bound = LZ4F_compressFrameBound(w->raw.len, &prefs);
     w->comp.len = 0;
-    if (!buf_reserve(&w->comp, bound))
+    if (!buf_reserve(&w->comp, lz4_frame_bound(w->raw.len)))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
-    size_t n = LZ4F_compressBegin(w->cctx, w->comp.data, bound, &prefs);
-    if (LZ4F_isError(n))
-        return fail(w, TRACE_ERR_ARGS, EINVAL);
-    size_t m = LZ4F_compressUpdate(w->cctx, w->comp.data + n, bound - n, w->raw.data, w->raw.len, NULL);
-    if (LZ4F_isError(m))
-        return fail(w, TRACE_ERR_ARGS, EINVAL);
-    n += m;
-    m = LZ4F_compressEnd(w->cctx, w->comp.data + n, bound - n, NULL);
-    if (LZ4F_isError(m))
-        return fail(w, TRACE_ERR_ARGS, EINVAL);
-    n += m;
+    size_t n = lz4_frame(w, w->comp.data);
 
     uint8_t hdr[8 + TRACE_CHUNK_HEADER_SIZE];
     memset(hdr, 0, sizeof hdr);
@@ -333,13 +377,13 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
         return TRACE_ERR_ARGS;
     }
     trace_writer *w = calloc(1, sizeof *w);
-    if (!w || LZ4F_isError(LZ4F_createCompressionContext(&w->cctx, LZ4F_VERSION))) {
-        free(w);
+    if (!w) {
         close(fd);
         errno = ENOMEM;
         return TRACE_ERR_NOMEM;
     }
     w->fd = fd;
+    LZ4_initStream(&w->lz4, sizeof w->lz4);
     w->marks_count = pick_marks_count();
     /* Positions start at 1: a slot never written (position 0) never matches. */
     w->live_idx.pos = w->live_idx.start = 1;
@@ -590,7 +634,6 @@ static void writer_free(trace_writer *w)
     free(w->dict.data);
     free(w->raw.data);
     free(w->comp.data);
-    LZ4F_freeCompressionContext(w->cctx);
     free(w);
 }
 
