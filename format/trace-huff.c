@@ -179,6 +179,46 @@ const trace_huff_hist *trace_huff_count_all(trace_huff_hist *h, const uint8_t *i
     return h;
 }
 
+size_t trace_huff_varint_size(const trace_huff_hist *h)
+{
+    size_t n = 0;
+    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
+        if (!(h->mask & 1u << c))
+            continue;
+        const uint32_t *f = h->freq[c];
+        for (unsigned t = 0; t < TRACE_HUFF_EXACT; t++)
+            n += (size_t)f[t] << (t >= 128);
+        /* a value of bit length L is a varint of (L + 6) / 7 bytes */
+        for (unsigned t = TRACE_HUFF_EXACT; t < TRACE_HUFF_SYMBOLS; t++)
+            n += (size_t)f[t] * ((TRACE_HUFF_EXACT_BITS + 1 + (t - TRACE_HUFF_EXACT) / 4 + 6) / 7);
+    }
+    return n;
+}
+
+size_t trace_huff_plan(trace_huff_enc *e, const trace_huff_hist *h, bool by_context, size_t limit)
+{
+    if (!h || !h->mask)
+        return 0;
+    uint32_t mask = h->mask;
+    uint64_t bits = h->extra;
+    size_t size = by_context ? 4 : 0;
+    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
+        if (!(mask & 1u << c))
+            continue;
+        build_lengths(h->freq[c], e->len[c]);
+        size += table_size(e->len[c], &e->m[c], &e->used[c]);
+        for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
+            bits += (uint64_t)h->freq[c][s] * e->len[c][s];
+    }
+    size += (size_t)((bits + 7) / 8);
+    if (size >= limit)
+        return 0;
+    e->mask = mask;
+    e->by_context = by_context;
+    e->size = size;
+    return size;
+}
+
 /* A varint the writer itself made (well-formed, inside the column). */
 static inline uint64_t own_varint(const uint8_t **pp)
 {
@@ -190,60 +230,56 @@ static inline uint64_t own_varint(const uint8_t **pp)
     return v;
 }
 
-size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint8_t *in, size_t len,
-                         const uint8_t *ctx, uint8_t *out, size_t limit)
+/* The body planned last, of the values at `v` (`n` of them) or else of the
+ * varints in [in, end): inlined into each of the two. */
+static inline __attribute__((always_inline)) size_t write_body(trace_huff_enc *e, const uint64_t *v, size_t n,
+                                                               const uint8_t *in, const uint8_t *end,
+                                                               const uint8_t *ctx, uint8_t *out)
 {
-    if (!h || !h->mask || !len)
-        return 0;
-    uint32_t mask = h->mask;
-    unsigned x;
-    uint64_t bits = h->extra;
-    size_t size = ctx ? 4 : 0;
-    unsigned m[TRACE_HUFF_CONTEXTS], used[TRACE_HUFF_CONTEXTS];
-    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
-        if (!(mask & 1u << c))
-            continue;
-        build_lengths(h->freq[c], e->len[c]);
-        size += table_size(e->len[c], &m[c], &used[c]);
-        for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
-            bits += (uint64_t)h->freq[c][s] * e->len[c][s];
-    }
-    size += (size_t)((bits + 7) / 8);
-    if (size >= limit)
-        return 0;
-
     size_t o = 0;
-    if (ctx) {
-        trace_put_u32(out, mask);
+    if (e->by_context) {
+        trace_put_u32(out, e->mask);
         o = 4;
     }
     for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++)
-        if (mask & 1u << c) {
-            o += put_table(out + o, e->len[c], m[c], used[c]);
+        if (e->mask & 1u << c) {
+            o += put_table(out + o, e->len[c], e->m[c], e->used[c]);
             assign_codes(e->len[c], e->code[c]);
         }
 
     bitwriter b = { out, o, 0, 0 };
-    const uint8_t *p = in, *end = in + len;
-    for (size_t i = 0; p < end; i++) {
-        unsigned c = ctx ? ctx[i] % TRACE_HUFF_CONTEXTS : 0;
-        uint64_t v = own_varint(&p);
-        unsigned t = trace_huff_token(v, &x);
+    for (size_t i = 0; v ? i < n : in < end; i++) {
+        unsigned c = ctx ? ctx[i] % TRACE_HUFF_CONTEXTS : 0, x;
+        uint64_t val = v ? v[i] : own_varint(&in);
+        unsigned t = trace_huff_token(val, &x);
         unsigned l = e->len[c][t];
         if (l + x <= 56) {
             /* code and extra bits in one go */
-            put_bits(&b, e->code[c][t] | (v & ((1ull << x) - 1)) << l, l + x);
+            put_bits(&b, e->code[c][t] | (val & ((1ull << x) - 1)) << l, l + x);
         } else {
             put_bits(&b, e->code[c][t], l);
-            put_bits(&b, v & 0xffffffffu, 32);
-            put_bits(&b, (v >> 32) & ((1ull << (x - 32)) - 1), x - 32);
+            put_bits(&b, val & 0xffffffffu, 32);
+            put_bits(&b, (val >> 32) & ((1ull << (x - 32)) - 1), x - 32);
         }
     }
     if (b.n > 0)
         b.out[b.o++] = (uint8_t)b.acc;
-    if (b.o != size)
-        return 0; /* cannot happen: the size was computed from the same code */
     return b.o;
+}
+
+size_t trace_huff_write(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out)
+{
+    return write_body(e, v, n, NULL, NULL, ctx, out);
+}
+
+size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint8_t *in, size_t len,
+                         const uint8_t *ctx, uint8_t *out, size_t limit)
+{
+    if (!len || !trace_huff_plan(e, h, ctx != NULL, limit))
+        return 0;
+    if (write_body(e, NULL, 0, in, in + len, ctx, out) != e->size)
+        return 0; /* cannot happen: the size was computed from the same code */
+    return e->size;
 }
 
 /* Reads one code table into `table`; advances *pp. */

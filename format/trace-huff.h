@@ -67,18 +67,36 @@ static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v
  * count while filling). Returns h, or NULL if `in` is not all varints. */
 const trace_huff_hist *trace_huff_count_all(trace_huff_hist *h, const uint8_t *in, size_t len, const uint8_t *ctx);
 
-/* Encoder scratch: one per writer. */
+/* The bytes the values counted in `h` take as varints (the column they
+ * would be if not coded). */
+size_t trace_huff_varint_size(const trace_huff_hist *h);
+
+/* Encoder scratch: one per writer; holds the code planned last. */
 typedef struct trace_huff_enc {
+    uint32_t mask;            /* contexts with a code */
+    bool by_context;
+    size_t size;              /* of the body */
+    unsigned m[TRACE_HUFF_CONTEXTS], used[TRACE_HUFF_CONTEXTS]; /* table shapes */
     uint8_t len[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];
     uint16_t code[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS]; /* bit-reversed, LSB first */
 } trace_huff_enc;
 
-/* Codes the `len` bytes of varints at `in` (a whole column, well-formed: as
- * the writer makes them) whose counts are in `h` (NULL: returns 0). With
- * `ctx` (the context of each value, as counted), each context gets its own
- * code; without, one code (context 0). Returns the size of the body written
- * to `out`, or 0 if the body would not be smaller than `limit` bytes (then
- * nothing useful is in `out`). `out` must have room for `limit` + 8 bytes. */
+/* Builds the code(s) of a column whose counts are in `h` (NULL: returns 0):
+ * `by_context`, a code per context counted; else one (context 0). Returns
+ * the size of the body, or 0 if it would not be smaller than `limit` bytes. */
+size_t trace_huff_plan(trace_huff_enc *e, const trace_huff_hist *h, bool by_context, size_t limit);
+
+/* Writes the body planned last for the `n` values at `v` (the values counted,
+ * in order; `ctx`: the context of each, when by context) to `out`, which
+ * needs room for its size + 8 bytes. Returns the size. */
+size_t trace_huff_write(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out);
+
+/* Plans and writes in one go from the `len` bytes of varints at `in` (a
+ * whole column, well-formed: as the writer makes them) whose counts are in
+ * `h`; `ctx` as for trace_huff_write, its presence meaning by context.
+ * Returns the size of the body written to `out`, or 0 if it would not be
+ * smaller than `limit` bytes (then nothing useful is in `out`). `out` must
+ * have room for `limit` + 8 bytes. */
 size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint8_t *in, size_t len,
                          const uint8_t *ctx, uint8_t *out, size_t limit);
 

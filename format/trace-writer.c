@@ -118,7 +118,11 @@ struct trace_writer {
     uint64_t max_ts;       /* over all chunks, for the END chunk (file units) */
     uint64_t prev_lit;     /* previous literal address */
     bytebuf kinds;
-    bytebuf col[TRACE_COLUMNS];   /* varints; coded at flush */
+    bytebuf col[TRACE_COLUMNS];   /* varints (fast chunk, or a column never coded) */
+    struct {
+        uint64_t *v;
+        size_t n;
+    } vals[TRACE_COLUMNS];        /* values of the coded columns of a full chunk */
     /* Where each recent address was seen: one index of addresses made live,
      * one of addresses released (FORMAT.md §4.1.2). */
     addr_index live_idx, released_idx;
@@ -282,41 +286,52 @@ static trace_status flush_dict(trace_writer *w)
  * order-0 code: they stay varints. */
 static inline bool coded_column(int c) { return c != TRACE_COL_STACK && c != TRACE_COL_STR; }
 
+/* Appends one column (FORMAT.md §4.1.1): its length, a mode byte, the body. */
+static void put_column(trace_writer *w, int c, size_t varint_len)
+{
+    bytebuf *raw = &w->raw;
+    if (w->chunk_fast || !coded_column(c)) {
+        buf_varint(raw, w->col[c].len + 1);
+        raw->data[raw->len++] = TRACE_COLUMN_VARINT;
+        buf_bytes(raw, w->col[c].data, w->col[c].len);
+        return;
+    }
+    /* Coded when that is smaller than the varints. Timestamp gaps depend on
+     * what the program does between events: one code per event kind (one
+     * timestamp per event). */
+    const uint8_t *ctx = c == TRACE_COL_TS ? w->kinds.data : NULL;
+    size_t coded = varint_len > 16 ? trace_huff_plan(&w->huff, &w->hist[c], ctx != NULL, varint_len) : 0;
+    const uint64_t *v = w->vals[c].v;
+    size_t n = w->vals[c].n;
+    if (coded) {
+        buf_varint(raw, coded + 1);
+        raw->data[raw->len++] = ctx ? TRACE_COLUMN_HUFFMAN_BY_KIND : TRACE_COLUMN_HUFFMAN;
+        raw->len += trace_huff_write(&w->huff, v, n, ctx, raw->data + raw->len);
+    } else {
+        buf_varint(raw, varint_len + 1);
+        raw->data[raw->len++] = TRACE_COLUMN_VARINT;
+        for (size_t i = 0; i < n; i++)
+            buf_varint(raw, v[i]);
+    }
+}
+
 static trace_status flush_events(trace_writer *w)
 {
     if (!w->open)
         return w->status;
     size_t need = TRACE_VARINT_MAX + w->kinds.len + 8; /* 8: the coder's slack */
-    for (int c = 0; c < TRACE_COLUMNS; c++)
-        need += TRACE_VARINT_MAX + 1 + w->col[c].len;
+    size_t varint_len[TRACE_COLUMNS];
+    for (int c = 0; c < TRACE_COLUMNS; c++) {
+        varint_len[c] = w->chunk_fast || !coded_column(c) ? w->col[c].len : trace_huff_varint_size(&w->hist[c]);
+        need += TRACE_VARINT_MAX + 1 + varint_len[c];
+    }
     w->raw.len = 0;
     if (!buf_reserve(&w->raw, need))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     buf_varint(&w->raw, w->count);
     buf_bytes(&w->raw, w->kinds.data, w->kinds.len);
-    /* Each column: its length, a mode byte, the body (FORMAT.md §4.1.1):
-     * coded when that is smaller than the varints. */
-    for (int c = 0; c < TRACE_COLUMNS; c++) {
-        const bytebuf *col = &w->col[c];
-        size_t at = w->raw.len + TRACE_VARINT_MAX + 1, coded = 0;
-        /* Timestamp gaps depend on what the program does between events:
-         * one code per event kind (one timestamp per event). */
-        const uint8_t *ctx = c == TRACE_COL_TS ? w->kinds.data : NULL;
-        if (!w->chunk_fast && coded_column(c) && col->len > 16)
-            coded = trace_huff_encode(&w->huff, &w->hist[c], col->data, col->len, ctx, w->raw.data + at, col->len);
-        if (coded) {
-            uint8_t hdr[TRACE_VARINT_MAX + 1];
-            unsigned h = trace_put_varint(hdr, coded + 1);
-            hdr[h++] = ctx ? TRACE_COLUMN_HUFFMAN_BY_KIND : TRACE_COLUMN_HUFFMAN;
-            memmove(w->raw.data + w->raw.len + h, w->raw.data + at, coded);
-            memcpy(w->raw.data + w->raw.len, hdr, h);
-            w->raw.len += h + coded;
-        } else {
-            buf_varint(&w->raw, col->len + 1);
-            w->raw.data[w->raw.len++] = TRACE_COLUMN_VARINT;
-            buf_bytes(&w->raw, col->data, col->len);
-        }
-    }
+    for (int c = 0; c < TRACE_COLUMNS; c++)
+        put_column(w, c, varint_len[c]);
     trace_status st = write_chunk(w, TRACE_CHUNK_EVENTS, w->thread, w->first_ts, w->prev_ts, w->count);
     if (st == TRACE_OK)
         w->events += w->count;
@@ -325,8 +340,10 @@ static trace_status flush_events(trace_writer *w)
     w->open = false;
     w->count = 0;
     w->kinds.len = 0;
-    for (int c = 0; c < TRACE_COLUMNS; c++)
+    for (int c = 0; c < TRACE_COLUMNS; c++) {
         w->col[c].len = 0;
+        w->vals[c].n = 0;
+    }
     return st;
 }
 
@@ -488,8 +505,11 @@ trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias
 /* Column appenders, one per field type; room was reserved at chunk start. */
 static inline void put_col(trace_writer *w, trace_column c, uint64_t v)
 {
-    if (coded_column(c) && !w->chunk_fast)
+    if (coded_column(c) && !w->chunk_fast) {
         trace_huff_count(&w->hist[c], c == TRACE_COL_TS ? w->kinds.data[w->count] : 0, v);
+        w->vals[c].v[w->vals[c].n++] = v;
+        return;
+    }
     bytebuf *b = &w->col[c];
     b->len += trace_put_varint(b->data + b->len, v);
 }
@@ -567,9 +587,13 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     size_t n = TRACE_WRITER_CHUNK_EVENTS;
     if (!buf_reserve(&w->kinds, n))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
-    for (int c = 0; c < TRACE_COLUMNS; c++)
+    for (int c = 0; c < TRACE_COLUMNS; c++) {
         if (!buf_reserve(&w->col[c], n * TRACE_VARINT_MAX * MAX_FIELDS_PER_COLUMN))
             return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+        if (!w->fast && coded_column(c) && !w->vals[c].v &&
+            !(w->vals[c].v = malloc(n * MAX_FIELDS_PER_COLUMN * sizeof *w->vals[c].v)))
+            return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    }
     w->open = true;
     w->chunk_fast = w->fast;
     w->thread = thread;
@@ -629,8 +653,10 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
 static void writer_free(trace_writer *w)
 {
     free(w->kinds.data);
-    for (int c = 0; c < TRACE_COLUMNS; c++)
+    for (int c = 0; c < TRACE_COLUMNS; c++) {
         free(w->col[c].data);
+        free(w->vals[c].v);
+    }
     free(w->dict.data);
     free(w->raw.data);
     free(w->comp.data);
