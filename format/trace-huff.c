@@ -13,10 +13,27 @@
 
 #define TABLE_SIZE (1u << TRACE_HUFF_MAXLEN)
 
-static int by_weight(const void *a, const void *b)
+/* Sorts the n leaves (weight << 9 | symbol, in symbol order) by weight,
+ * ties by symbol: a stable radix sort on the weight's bytes, least
+ * significant first, as many as the largest weight has. */
+static void sort_leaves(uint64_t *leaf, unsigned n, uint32_t max)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    uint64_t tmp[TRACE_HUFF_SYMBOLS];
+    uint64_t *from = leaf, *to = tmp;
+    for (unsigned shift = 9; max; shift += 8, max >>= 8) {
+        unsigned count[257] = { 0 };
+        for (unsigned i = 0; i < n; i++)
+            count[(from[i] >> shift & 255) + 1]++;
+        for (unsigned d = 1; d < 256; d++)
+            count[d] += count[d - 1];
+        for (unsigned i = 0; i < n; i++)
+            to[count[from[i] >> shift & 255]++] = from[i];
+        uint64_t *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != leaf)
+        memcpy(leaf, from, n * sizeof *leaf);
 }
 
 /* Code lengths for the used symbols: Huffman's algorithm (two queues over
@@ -31,17 +48,20 @@ static void build_lengths(const uint32_t *freq, uint8_t *len)
     int parent[2 * N];
     unsigned depth[2 * N];
     unsigned n = 0;
+    uint32_t max = 0;
     memset(len, 0, N);
     for (unsigned s = 0; s < N; s++)
-        if (freq[s])
+        if (freq[s]) {
             leaf[n++] = (uint64_t)freq[s] << 9 | s;
+            max |= freq[s];
+        }
     if (n == 0)
         return;
     if (n == 1) {
         len[leaf[0] & 511] = 1;
         return;
     }
-    qsort(leaf, n, sizeof leaf[0], by_weight);
+    sort_leaves(leaf, n, max);
     for (unsigned i = 0; i < n; i++)
         w[i] = leaf[i] >> 9;
     unsigned li = 0, ii = n, next = n;
@@ -90,6 +110,16 @@ static void build_lengths(const uint32_t *freq, uint8_t *len)
     }
 }
 
+/* The l low bits of v (l <= 16) in reverse order. */
+static inline unsigned reverse_bits(unsigned v, unsigned l)
+{
+    v = (v & 0x5555u) << 1 | (v >> 1 & 0x5555u);
+    v = (v & 0x3333u) << 2 | (v >> 2 & 0x3333u);
+    v = (v & 0x0f0fu) << 4 | (v >> 4 & 0x0f0fu);
+    v = (v & 0x00ffu) << 8 | (v >> 8 & 0x00ffu);
+    return v >> (16 - l);
+}
+
 /* Canonical codes, bit-reversed for an LSB-first stream: shorter codes
  * first, within a length by symbol. */
 static void assign_codes(const uint8_t *len, uint16_t *code)
@@ -107,10 +137,7 @@ static void assign_codes(const uint8_t *len, uint16_t *code)
         unsigned l = len[s];
         if (!l)
             continue;
-        unsigned v = next[l]++, r = 0;
-        for (unsigned b = 0; b < l; b++)
-            r |= ((v >> b) & 1u) << (l - 1 - b);
-        code[s] = (uint16_t)r;
+        code[s] = (uint16_t)reverse_bits(next[l]++, l);
     }
 }
 
