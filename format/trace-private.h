@@ -102,7 +102,8 @@ static inline void trace_class_push(trace_class_lists *l, unsigned c, uint64_t a
 {
     uint64_t *v = l->addr[c];
     if (l->n[c] == TRACE_CLASS_DEPTH) {
-        memmove(v, v + 1, (TRACE_CLASS_DEPTH - 1) * sizeof *v);
+        for (unsigned i = 0; i + 1 < TRACE_CLASS_DEPTH; i++)
+            v[i] = v[i + 1];
         l->n[c]--;
     }
     v[l->n[c]++] = a;
@@ -126,7 +127,8 @@ static inline bool trace_class_take(trace_class_lists *l, unsigned c, unsigned r
     uint64_t *v = l->addr[c];
     unsigned i = n - r;
     *a = v[i];
-    memmove(v + i, v + i + 1, (n - 1 - i) * sizeof *v);
+    for (; i + 1 < n; i++) /* a few entries: no call to memmove */
+        v[i] = v[i + 1];
     l->n[c] = (uint8_t)(n - 1);
     return true;
 }
@@ -154,22 +156,25 @@ static inline void trace_marks_set(trace_live_marks *m, uint64_t i) { m->w[(i % 
 static inline void trace_marks_clear(trace_live_marks *m, uint64_t i) { m->w[(i % 4096) / 64] &= ~(1ull << (i % 64)); }
 static inline bool trace_marks_get(const trace_live_marks *m, uint64_t i) { return m->w[(i % 4096) / 64] >> (i % 64) & 1; }
 
+static inline __attribute__((always_inline)) unsigned trace_marks_pop(uint64_t bits, bool hw)
+{
+    return hw ? (unsigned)__builtin_popcountll(bits) : trace_popcount(bits);
+}
+
 /* Live entries with numbers in [from, to), to - from <= 4096. `hw`: use
  * the compiler's popcount (for a caller built with target("popcnt")). */
 static inline __attribute__((always_inline)) unsigned trace_marks_count_with(const trace_live_marks *m,
                                                                             uint64_t from, uint64_t to, bool hw)
 {
+    if (from >= to)
+        return 0;
+    /* Word numbers (of the unwrapped bitmap) of the first and the last entry. */
+    uint64_t k = from / 64, last = (to - 1) / 64;
+    uint64_t bits = m->w[k % 64] & ~0ull << (from % 64);
     unsigned count = 0;
-    while (from < to) {
-        unsigned b = (unsigned)(from % 64);
-        uint64_t bits = m->w[(from % 4096) / 64] >> b;
-        uint64_t len = to - from < 64 - b ? to - from : 64 - b;
-        if (len < 64)
-            bits &= (1ull << len) - 1;
-        count += hw ? (unsigned)__builtin_popcountll(bits) : trace_popcount(bits);
-        from += len;
-    }
-    return count;
+    for (; k < last; bits = m->w[++k % 64])
+        count += trace_marks_pop(bits, hw);
+    return count + trace_marks_pop(bits & ~0ull >> (63 - (to - 1) % 64), hw);
 }
 
 /* The number of the rank-th live entry counting back from `to` (exclusive),
