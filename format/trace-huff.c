@@ -258,7 +258,7 @@ static inline uint64_t own_varint(const uint8_t **pp)
 }
 
 /* The body planned last, of the values at `v` (`n` of them) or else of the
- * varints in [in, end): inlined into each of the two. */
+ * varints in [in, end): inlined into each caller, with and without `ctx`. */
 static inline __attribute__((always_inline)) size_t write_body(trace_huff_enc *e, const uint64_t *v, size_t n,
                                                                const uint8_t *in, const uint8_t *end,
                                                                const uint8_t *ctx, uint8_t *out)
@@ -296,7 +296,7 @@ static inline __attribute__((always_inline)) size_t write_body(trace_huff_enc *e
 
 size_t trace_huff_write(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out)
 {
-    return write_body(e, v, n, NULL, NULL, ctx, out);
+    return ctx ? write_body(e, v, n, NULL, NULL, ctx, out) : write_body(e, v, n, NULL, NULL, NULL, out);
 }
 
 size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint8_t *in, size_t len,

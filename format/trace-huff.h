@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define TRACE_HUFF_EXACT_BITS 8u
 #define TRACE_HUFF_EXACT   256u   /* values below are their own symbol */
@@ -37,7 +38,8 @@ static inline unsigned trace_huff_token(uint64_t v, unsigned *xbits)
 }
 
 /* Token counts of a column, gathered while it is filled (one row per context
- * used; rows are cleared when first used after a reset). */
+ * used). Starts zeroed, as static or calloc'd storage; a reset clears the
+ * rows used since the last one, so counting needs no test. */
 typedef struct trace_huff_hist {
     uint32_t mask;            /* contexts counted since the reset */
     uint64_t extra;           /* extra bits in all */
@@ -46,6 +48,9 @@ typedef struct trace_huff_hist {
 
 static inline void trace_huff_reset(trace_huff_hist *h)
 {
+    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++)
+        if (h->mask & 1u << c)
+            memset(h->freq[c], 0, sizeof h->freq[c]);
     h->mask = 0;
     h->extra = 0;
 }
@@ -54,11 +59,7 @@ static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v
 {
     unsigned x;
     ctx %= TRACE_HUFF_CONTEXTS;
-    if (!(h->mask & 1u << ctx)) {
-        h->mask |= 1u << ctx;
-        for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
-            h->freq[ctx][s] = 0;
-    }
+    h->mask |= 1u << ctx;
     h->freq[ctx][trace_huff_token(v, &x)]++;
     h->extra += x;
 }
