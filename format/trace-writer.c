@@ -524,7 +524,7 @@ static inline void put_literal(trace_writer *w, uint64_t v)
  * released from its size class (odd codes), else its distance back in the
  * released window (even codes), else 0 and a literal. It then joins the live
  * window with its size. */
-static inline void put_ADDR_NEW(trace_writer *w, uint64_t v, const trace_event *ev)
+static inline __attribute__((always_inline)) void put_ADDR_NEW(trace_writer *w, uint64_t v, const trace_event *ev)
 {
     unsigned c = trace_size_class(ev->size);
     unsigned r = trace_class_find(&w->classes, c, v);
@@ -546,7 +546,7 @@ static inline void put_ADDR_NEW(trace_writer *w, uint64_t v, const trace_event *
 /* An address released: its rank among the live window's entries not yet
  * released (1 = the newest), or 0 and a literal. Found in the window, its
  * size is known to the reader too, and it joins its size class's list. */
-static inline void put_ADDR_OLD(trace_writer *w, uint64_t v, const trace_event *ev)
+static inline __attribute__((always_inline)) void put_ADDR_OLD(trace_writer *w, uint64_t v, const trace_event *ev)
 {
     (void)ev;
     uint64_t rank = 0;
@@ -608,27 +608,40 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     return TRACE_OK;
 }
 
-trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trace_event *ev)
+/* When the open chunk cannot take an event of `thread` (another thread's,
+ * full, none open, or an error): flushes it and opens another. */
+static trace_status switch_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
 {
-    static const bool known[TRACE_EVENT_KIND_LIMIT] = {
-#define KNOWN(sym, id, name, fields) [id] = true,
-        TRACE_EVENT_KINDS(KNOWN, )
-#undef KNOWN
-    };
-    if (!w || !ev || ev->kind >= TRACE_EVENT_KIND_LIMIT || !known[ev->kind])
-        return TRACE_ERR_ARGS;
-    if (ev->stack >= w->next_stack || ev->str >= w->next_string)
-        return TRACE_ERR_ARGS;
     if (w->open && (w->thread != thread || w->count >= TRACE_WRITER_CHUNK_EVENTS))
         trace_writer_flush(w);
     if (w->status != TRACE_OK)
         return w->status;
+    if (!w->open)
+        return open_chunk(w, thread, ts);
+    return TRACE_OK;
+}
+
+/* The event kinds the table defines, one bit each. */
+#define KNOWN_KIND(sym, id, name, fields) | 1u << id
+static const uint32_t known_kinds = 0u TRACE_EVENT_KINDS(KNOWN_KIND, );
+#undef KNOWN_KIND
+_Static_assert(TRACE_EVENT_KIND_LIMIT == 32, "a bit per kind");
+
+trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trace_event *ev)
+{
+    if (!w || !ev || ev->kind >= TRACE_EVENT_KIND_LIMIT || !(known_kinds >> ev->kind & 1))
+        return TRACE_ERR_ARGS;
+    if (ev->stack >= w->next_stack || ev->str >= w->next_string)
+        return TRACE_ERR_ARGS;
 
     /* Timestamps are kept in file units from here on. */
     uint64_t ts = ev->ts;
     if (__builtin_expect(w->time_unit_ns != 1, 0))
         ts /= w->time_unit_ns;
-    if (!w->open && open_chunk(w, thread, ts) != TRACE_OK)
+    /* One test for the usual case: the open chunk takes the event. */
+    if (__builtin_expect(!w->open || w->thread != thread || w->count >= TRACE_WRITER_CHUNK_EVENTS ||
+                             w->status != TRACE_OK, 0) &&
+        switch_chunk(w, thread, ts) != TRACE_OK)
         return w->status;
     if (ts < w->prev_ts)
         ts = w->prev_ts;
