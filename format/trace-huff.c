@@ -13,6 +13,9 @@
 
 #define TABLE_SIZE (1u << TRACE_HUFF_MAXLEN)
 
+/* Bit length of the values of token t >= TRACE_HUFF_EXACT. */
+static inline unsigned token_length(unsigned t) { return TRACE_HUFF_EXACT_BITS + 1 + (t - TRACE_HUFF_EXACT) / 4; }
+
 /* Sorts the n leaves (weight << 9 | symbol, in symbol order) by weight,
  * ties by symbol: a stable radix sort on the weight's bytes, least
  * significant first, as many as the largest weight has. */
@@ -217,7 +220,7 @@ size_t trace_huff_varint_size(const trace_huff_hist *h)
             n += (size_t)f[t] << (t >= 128);
         /* a value of bit length L is a varint of (L + 6) / 7 bytes */
         for (unsigned t = TRACE_HUFF_EXACT; t < TRACE_HUFF_SYMBOLS; t++)
-            n += (size_t)f[t] * ((TRACE_HUFF_EXACT_BITS + 1 + (t - TRACE_HUFF_EXACT) / 4 + 6) / 7);
+            n += (size_t)f[t] * ((token_length(t) + 6) / 7);
     }
     return n;
 }
@@ -227,15 +230,18 @@ size_t trace_huff_plan(trace_huff_enc *e, const trace_huff_hist *h, bool by_cont
     if (!h || !h->mask)
         return 0;
     uint32_t mask = h->mask;
-    uint64_t bits = h->extra;
+    uint64_t bits = 0;
     size_t size = by_context ? 4 : 0;
     for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
         if (!(mask & 1u << c))
             continue;
         build_lengths(h->freq[c], e->len[c]);
         size += table_size(e->len[c], &e->m[c], &e->used[c]);
-        for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
+        for (unsigned s = 0; s < TRACE_HUFF_EXACT; s++)
             bits += (uint64_t)h->freq[c][s] * e->len[c][s];
+        /* a value of bit length L has L - 3 extra bits */
+        for (unsigned s = TRACE_HUFF_EXACT; s < TRACE_HUFF_SYMBOLS; s++)
+            bits += (uint64_t)h->freq[c][s] * (e->len[c][s] + token_length(s) - 3);
     }
     size += (size_t)((bits + 7) / 8);
     if (size >= limit)
@@ -443,7 +449,7 @@ bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t *v)
         *v = t;
         return true;
     }
-    unsigned L = TRACE_HUFF_EXACT_BITS + 1 + (t - TRACE_HUFF_EXACT) / 4, x = L - 3;
+    unsigned L = token_length(t), x = L - 3;
     uint64_t low = 0;
     for (unsigned got = 0; got < x;) {
         refill(d);

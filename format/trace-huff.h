@@ -42,7 +42,6 @@ static inline unsigned trace_huff_token(uint64_t v, unsigned *xbits)
  * rows used since the last one, so counting needs no test. */
 typedef struct trace_huff_hist {
     uint32_t mask;            /* contexts counted since the reset */
-    uint64_t extra;           /* extra bits in all */
     uint32_t freq[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];
 } trace_huff_hist;
 
@@ -52,7 +51,6 @@ static inline void trace_huff_reset(trace_huff_hist *h)
         if (h->mask & 1u << c)
             memset(h->freq[c], 0, sizeof h->freq[c]);
     h->mask = 0;
-    h->extra = 0;
 }
 
 static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v)
@@ -61,7 +59,6 @@ static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v
     ctx %= TRACE_HUFF_CONTEXTS;
     h->mask |= 1u << ctx;
     h->freq[ctx][trace_huff_token(v, &x)]++;
-    h->extra += x;
 }
 
 /* Resets `h` and counts a whole column of varints (for coders that do not
