@@ -42,7 +42,7 @@ static void sort_leaves(uint64_t *leaf, unsigned n, uint32_t max)
 /* Code lengths for the used symbols: Huffman's algorithm (two queues over
  * the leaves sorted by weight), then lengths beyond TRACE_HUFF_MAXLEN are cut
  * and the code made valid again by lengthening the cheapest codes. */
-static void build_lengths(const uint32_t *freq, uint8_t *len)
+static unsigned build_lengths(const uint32_t *freq, uint8_t *len, uint16_t *syms)
 {
     enum { N = TRACE_HUFF_SYMBOLS };
     uint64_t leaf[N];
@@ -52,17 +52,16 @@ static void build_lengths(const uint32_t *freq, uint8_t *len)
     unsigned depth[2 * N];
     unsigned n = 0;
     uint32_t max = 0;
-    memset(len, 0, N);
-    for (unsigned s = 0; s < N; s++)
-        if (freq[s]) {
-            leaf[n++] = (uint64_t)freq[s] << 9 | s;
-            max |= freq[s];
-        }
-    if (n == 0)
-        return;
-    if (n == 1) {
-        len[leaf[0] & 511] = 1;
-        return;
+    for (unsigned s = 0; s < N; s++) { /* no branch: each symbol is written, kept if used */
+        leaf[n] = (uint64_t)freq[s] << 9 | s;
+        syms[n] = (uint16_t)s;
+        max |= freq[s];
+        n += freq[s] != 0;
+    }
+    if (n <= 1) {
+        if (n)
+            len[syms[0]] = 1;
+        return n;
     }
     sort_leaves(leaf, n, max);
     for (unsigned i = 0; i < n; i++)
@@ -111,6 +110,7 @@ static void build_lengths(const uint32_t *freq, uint8_t *len)
             len[s]--;
         }
     }
+    return n;
 }
 
 /* The l low bits of v (l <= 16) in reverse order. */
@@ -125,21 +125,18 @@ static inline unsigned reverse_bits(unsigned v, unsigned l)
 
 /* Canonical codes, bit-reversed for an LSB-first stream: shorter codes
  * first, within a length by symbol. */
-static void assign_codes(const uint8_t *len, uint16_t *code)
+static void assign_codes(const uint8_t *len, const uint16_t *syms, unsigned n, uint16_t *code)
 {
     unsigned count[TRACE_HUFF_MAXLEN + 1] = { 0 }, next[TRACE_HUFF_MAXLEN + 1];
-    for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
-        count[len[s]]++;
-    count[0] = 0;
+    for (unsigned k = 0; k < n; k++)
+        count[len[syms[k]]]++;
     unsigned c = 0;
     for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN; l++) {
         c = (c + count[l - 1]) << 1;
         next[l] = c;
     }
-    for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++) {
-        unsigned l = len[s];
-        if (!l)
-            continue;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned s = syms[k], l = len[s];
         code[s] = (uint16_t)reverse_bits(next[l]++, l);
     }
 }
@@ -166,33 +163,18 @@ static inline void put_bits(bitwriter *b, uint64_t v, unsigned n)
 
 /* Writes one code table: M, a bitmap of the first M symbols, a nibble per
  * used symbol's length. */
-static size_t table_size(const uint8_t *len, unsigned *m_out, unsigned *used_out)
-{
-    unsigned used = 0, m = 0;
-    for (unsigned s = 0; s < TRACE_HUFF_SYMBOLS; s++)
-        if (len[s]) {
-            used++;
-            m = s + 1;
-        }
-    *m_out = m;
-    *used_out = used;
-    return 1 + (m > 127) + (m + 7) / 8 + (used + 1) / 2;
-}
+static size_t table_size(unsigned m, unsigned used) { return 1 + (m > 127) + (m + 7) / 8 + (used + 1) / 2; }
 
-static size_t put_table(uint8_t *out, const uint8_t *len, unsigned m, unsigned used)
+static size_t put_table(uint8_t *out, const uint8_t *len, const uint16_t *syms, unsigned used)
 {
+    unsigned m = syms[used - 1] + 1u;
     size_t o = trace_put_varint(out, m);
     memset(out + o, 0, (m + 7) / 8 + (used + 1) / 2);
-    for (unsigned s = 0; s < m; s++)
-        if (len[s])
-            out[o + s / 8] |= (uint8_t)(1u << (s % 8));
+    for (unsigned k = 0; k < used; k++)
+        out[o + syms[k] / 8] |= (uint8_t)(1u << (syms[k] % 8));
     o += (m + 7) / 8;
-    unsigned k = 0;
-    for (unsigned s = 0; s < m; s++)
-        if (len[s]) {
-            out[o + k / 2] |= (uint8_t)(len[s] << (4 * (k % 2)));
-            k++;
-        }
+    for (unsigned k = 0; k < used; k++)
+        out[o + k / 2] |= (uint8_t)(len[syms[k]] << (4 * (k % 2)));
     return o + (used + 1) / 2;
 }
 
@@ -235,13 +217,14 @@ size_t trace_huff_plan(trace_huff_enc *e, const trace_huff_hist *h, bool by_cont
     for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
         if (!(mask & 1u << c))
             continue;
-        build_lengths(h->freq[c], e->len[c]);
-        size += table_size(e->len[c], &e->m[c], &e->used[c]);
-        for (unsigned s = 0; s < TRACE_HUFF_EXACT; s++)
-            bits += (uint64_t)h->freq[c][s] * e->len[c][s];
-        /* a value of bit length L has L - 3 extra bits */
-        for (unsigned s = TRACE_HUFF_EXACT; s < TRACE_HUFF_SYMBOLS; s++)
-            bits += (uint64_t)h->freq[c][s] * (e->len[c][s] + token_length(s) - 3);
+        const uint16_t *syms = e->syms[c];
+        unsigned used = e->used[c] = build_lengths(h->freq[c], e->len[c], e->syms[c]);
+        size += table_size(syms[used - 1] + 1u, used);
+        for (unsigned k = 0; k < used; k++) {
+            unsigned s = syms[k];
+            /* a value of bit length L has L - 3 extra bits */
+            bits += (uint64_t)h->freq[c][s] * (e->len[c][s] + (s < TRACE_HUFF_EXACT ? 0 : token_length(s) - 3));
+        }
     }
     size += (size_t)((bits + 7) / 8);
     if (size >= limit)
@@ -276,8 +259,8 @@ static inline __attribute__((always_inline)) size_t write_body(trace_huff_enc *e
     }
     for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++)
         if (e->mask & 1u << c) {
-            o += put_table(out + o, e->len[c], e->m[c], e->used[c]);
-            assign_codes(e->len[c], e->code[c]);
+            o += put_table(out + o, e->len[c], e->syms[c], e->used[c]);
+            assign_codes(e->len[c], e->syms[c], e->used[c], e->code[c]);
         }
 
     bitwriter b = { out, o, 0, 0 };
@@ -344,18 +327,18 @@ static bool read_table(const uint8_t **pp, const uint8_t *end, uint16_t *table, 
         *what = used ? "code table runs past the column" : "code table has no symbols";
         return false;
     }
-    uint8_t lens[TRACE_HUFF_SYMBOLS];
-    memset(lens, 0, sizeof lens);
+    uint8_t lens[TRACE_HUFF_SYMBOLS];   /* of the symbols used only */
+    uint16_t syms[TRACE_HUFF_SYMBOLS];  /* which, ascending */
     uint32_t kraft = 0;
     unsigned k = 0;
     for (unsigned s = 0; s < m; s++)
         if (bitmap[s / 8] >> (s % 8) & 1) {
             unsigned l = (p[k / 2] >> (4 * (k % 2))) & 15u;
-            k++;
             if (l == 0 || l > TRACE_HUFF_MAXLEN) {
                 *what = "code table: code length out of range";
                 return false;
             }
+            syms[k++] = (uint16_t)s;
             lens[s] = (uint8_t)l;
             kraft += TABLE_SIZE >> l;
         }
@@ -369,12 +352,10 @@ static bool read_table(const uint8_t **pp, const uint8_t *end, uint16_t *table, 
     }
     p += (used + 1) / 2;
     uint16_t code[TRACE_HUFF_SYMBOLS];
-    assign_codes(lens, code);
+    assign_codes(lens, syms, used, code);
     memset(table, 0, TABLE_SIZE * sizeof *table);
-    for (unsigned s = 0; s < m; s++) {
-        unsigned l = lens[s];
-        if (!l)
-            continue;
+    for (k = 0; k < used; k++) {
+        unsigned s = syms[k], l = lens[s];
         for (unsigned i = code[s]; i < TABLE_SIZE; i += 1u << l)
             table[i] = (uint16_t)((s + 1) | l << 12);
     }

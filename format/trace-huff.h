@@ -74,8 +74,9 @@ typedef struct trace_huff_enc {
     uint32_t mask;            /* contexts with a code */
     bool by_context;
     size_t size;              /* of the body */
-    unsigned m[TRACE_HUFF_CONTEXTS], used[TRACE_HUFF_CONTEXTS]; /* table shapes */
-    uint8_t len[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];
+    unsigned used[TRACE_HUFF_CONTEXTS];                        /* symbols with a code */
+    uint16_t syms[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];    /* which, ascending */
+    uint8_t len[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];      /* of the symbols used only */
     uint16_t code[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS]; /* bit-reversed, LSB first */
 } trace_huff_enc;
 
