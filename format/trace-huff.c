@@ -267,6 +267,10 @@ static inline __attribute__((always_inline)) size_t write_body(trace_huff_enc *e
     for (size_t i = 0; v ? i < n : in < end; i++) {
         unsigned c = ctx ? ctx[i] % TRACE_HUFF_CONTEXTS : 0, x;
         uint64_t val = v ? v[i] : own_varint(&in);
+        if (val < TRACE_HUFF_EXACT) { /* its own symbol, no extra bits */
+            put_bits(&b, e->code[c][val], e->len[c][val]);
+            continue;
+        }
         unsigned t = trace_huff_token(val, &x);
         unsigned l = e->len[c][t];
         if (l + x <= 56) {
