@@ -502,10 +502,11 @@ trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias
     return w->status;
 }
 
-/* Column appenders, one per field type; room was reserved at chunk start. */
-static inline void put_col(trace_writer *w, trace_column c, uint64_t v)
+/* Column appenders, one per field type; room was reserved at chunk start.
+ * `fast`: the open chunk's mode, a constant where they are inlined. */
+static inline void put_col(trace_writer *w, trace_column c, uint64_t v, bool fast)
 {
-    if (coded_column(c) && !w->chunk_fast) {
+    if (coded_column(c) && !fast) {
         trace_huff_count(&w->hist[c], c == TRACE_COL_TS ? w->kinds.data[w->count] : 0, v);
         w->vals[c].v[w->vals[c].n++] = v;
         return;
@@ -514,9 +515,9 @@ static inline void put_col(trace_writer *w, trace_column c, uint64_t v)
     b->len += trace_put_varint(b->data + b->len, v);
 }
 
-static inline void put_literal(trace_writer *w, uint64_t v)
+static inline void put_literal(trace_writer *w, uint64_t v, bool fast)
 {
-    put_col(w, TRACE_COL_ADDR_LIT, trace_zigzag((int64_t)(v - w->prev_lit)));
+    put_col(w, TRACE_COL_ADDR_LIT, trace_zigzag((int64_t)(v - w->prev_lit)), fast);
     w->prev_lit = v;
 }
 
@@ -524,7 +525,8 @@ static inline void put_literal(trace_writer *w, uint64_t v)
  * released from its size class (odd codes), else its distance back in the
  * released window (even codes), else 0 and a literal. It then joins the live
  * window with its size. */
-static inline __attribute__((always_inline)) void put_ADDR_NEW(trace_writer *w, uint64_t v, const trace_event *ev)
+static inline __attribute__((always_inline)) void put_ADDR_NEW(trace_writer *w, uint64_t v, const trace_event *ev,
+                                                                   bool fast)
 {
     unsigned c = trace_size_class(ev->size);
     unsigned r = trace_class_find(&w->classes, c, v);
@@ -532,12 +534,12 @@ static inline __attribute__((always_inline)) void put_ADDR_NEW(trace_writer *w, 
     unsigned ignored_class;
     if (r) {
         trace_class_take(&w->classes, c, r, &ignored);
-        put_col(w, TRACE_COL_ADDR_NEW, 2 * (uint64_t)r - 1);
+        put_col(w, TRACE_COL_ADDR_NEW, 2 * (uint64_t)r - 1, fast);
     } else {
         uint64_t d = addr_find(&w->released_idx, v, &ignored_class);
-        put_col(w, TRACE_COL_ADDR_NEW, 2 * d);
+        put_col(w, TRACE_COL_ADDR_NEW, 2 * d, fast);
         if (!d)
-            put_literal(w, v);
+            put_literal(w, v, fast);
     }
     trace_marks_set(&w->marks, w->live_idx.pos - w->live_idx.start);
     addr_push(&w->live_idx, v, c);
@@ -546,7 +548,8 @@ static inline __attribute__((always_inline)) void put_ADDR_NEW(trace_writer *w, 
 /* An address released: its rank among the live window's entries not yet
  * released (1 = the newest), or 0 and a literal. Found in the window, its
  * size is known to the reader too, and it joins its size class's list. */
-static inline __attribute__((always_inline)) void put_ADDR_OLD(trace_writer *w, uint64_t v, const trace_event *ev)
+static inline __attribute__((always_inline)) void put_ADDR_OLD(trace_writer *w, uint64_t v, const trace_event *ev,
+                                                                   bool fast)
 {
     (void)ev;
     uint64_t rank = 0;
@@ -559,18 +562,18 @@ static inline __attribute__((always_inline)) void put_ADDR_OLD(trace_writer *w, 
             trace_marks_clear(&w->marks, i);
         }
     }
-    put_col(w, TRACE_COL_ADDR_OLD, rank);
+    put_col(w, TRACE_COL_ADDR_OLD, rank, fast);
     if (rank)
         trace_class_push(&w->classes, cls, v);
     else
-        put_literal(w, v);
+        put_literal(w, v, fast);
     addr_push(&w->released_idx, v, 0);
 }
-#define PLAIN_COLUMN(type)                                                   \
-    static inline void put_##type(trace_writer *w, uint64_t v, const trace_event *ev) \
-    {                                                                        \
-        (void)ev;                                                            \
-        put_col(w, TRACE_COL_##type, v);                                     \
+#define PLAIN_COLUMN(type)                                                                        \
+    static inline void put_##type(trace_writer *w, uint64_t v, const trace_event *ev, bool fast) \
+    {                                                                                             \
+        (void)ev;                                                                                 \
+        put_col(w, TRACE_COL_##type, v, fast);                                                    \
     }
 PLAIN_COLUMN(SIZE)
 PLAIN_COLUMN(STACK)
@@ -621,6 +624,23 @@ static trace_status switch_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     return TRACE_OK;
 }
 
+/* The columns of one event: its timestamp gap, then the fields of its kind,
+ * straight from the one table. Inlined once per mode. */
+static inline __attribute__((always_inline)) void put_fields(trace_writer *w, const trace_event *ev, uint64_t ts,
+                                                             bool fast)
+{
+    put_col(w, TRACE_COL_TS, ts - w->prev_ts, fast);
+    switch (ev->kind) {
+#define FIELD(type, member, name) put_##type(w, ev->member, ev, fast);
+#define KIND_CASE(sym, id, name, fields) \
+    case id:                             \
+        fields break;
+        TRACE_EVENT_KINDS(KIND_CASE, FIELD)
+#undef KIND_CASE
+#undef FIELD
+    }
+}
+
 /* The event kinds the table defines, one bit each. */
 #define KNOWN_KIND(sym, id, name, fields) | 1u << id
 static const uint32_t known_kinds = 0u TRACE_EVENT_KINDS(KNOWN_KIND, );
@@ -646,19 +666,11 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
     if (ts < w->prev_ts)
         ts = w->prev_ts;
     w->kinds.data[w->kinds.len++] = (uint8_t)ev->kind;
-    put_col(w, TRACE_COL_TS, ts - w->prev_ts);
+    if (w->chunk_fast)
+        put_fields(w, ev, ts, true);
+    else
+        put_fields(w, ev, ts, false);
     w->prev_ts = ts;
-
-    /* The fields of each kind, straight from the one table. */
-    switch (ev->kind) {
-#define FIELD(type, member, name) put_##type(w, ev->member, ev);
-#define KIND_CASE(sym, id, name, fields) \
-    case id:                             \
-        fields break;
-        TRACE_EVENT_KINDS(KIND_CASE, FIELD)
-#undef KIND_CASE
-#undef FIELD
-    }
     w->count++;
     return TRACE_OK;
 }
