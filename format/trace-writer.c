@@ -109,6 +109,7 @@ struct trace_writer {
     uint32_t seq;
     uint64_t bytes, events;
     uint32_t time_unit_ns;
+    int time_shift;        /* log2(time_unit_ns) when it is a power of two, else -1 */
 
     /* open event chunk */
     bool open;
@@ -406,6 +407,7 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
     w->live_idx.pos = w->live_idx.start = 1;
     w->released_idx.pos = w->released_idx.start = 1;
     w->time_unit_ns = info->time_unit_ns ? info->time_unit_ns : 1;
+    w->time_shift = (w->time_unit_ns & (w->time_unit_ns - 1)) ? -1 : __builtin_ctz(w->time_unit_ns);
     w->next_string = w->next_stack = 1;
     trace_status st = write_file_header(w, info);
     if (st != TRACE_OK) {
@@ -656,7 +658,9 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
 
     /* Timestamps are kept in file units from here on. */
     uint64_t ts = ev->ts;
-    if (__builtin_expect(w->time_unit_ns != 1, 0))
+    if (__builtin_expect(w->time_shift >= 0, 1)) /* a shift: no division per event */
+        ts >>= w->time_shift;
+    else
         ts /= w->time_unit_ns;
     /* One test for the usual case: the open chunk takes the event. */
     if (__builtin_expect(!w->open || w->thread != thread || w->count >= TRACE_WRITER_CHUNK_EVENTS ||

@@ -355,11 +355,12 @@ static trace_writer *new_writer(char *path, size_t size, const char *name, uint3
     return w;
 }
 
-/* A coarser time unit: timestamps are floored to it and read back in ns. */
-static void test_time_unit(void)
+/* A coarser time unit: timestamps are floored to it and read back in ns
+ * (a power of two, which the writer divides by with a shift, and not). */
+static void test_time_unit(uint32_t unit)
 {
     char path[256];
-    trace_writer *w = new_writer(path, sizeof path, "unit.trace", 1000, 5000999);
+    trace_writer *w = new_writer(path, sizeof path, "unit.trace", unit, 5000999);
     const uint64_t ts[] = { 5001000, 5001999, 5002000, 7000500, 7000400 };
     for (int i = 0; i < 5; i++)
         CHECK(trace_writer_add_event(w, 9, &(trace_event){ .kind = TRACE_MARK, .ts = ts[i] }) == TRACE_OK);
@@ -369,17 +370,20 @@ static void test_time_unit(void)
     CHECK(trace_reader_open(path, &r, &err) == TRACE_OK);
     if (!r)
         return;
-    CHECK_EQ_U64(trace_reader_info(r)->start_ts, 5000000);
-    CHECK_EQ_U64(trace_reader_info(r)->time_unit_ns, 1000);
+    CHECK_EQ_U64(trace_reader_info(r)->start_ts, 5000999 / unit * unit);
+    CHECK_EQ_U64(trace_reader_info(r)->time_unit_ns, unit);
     trace_chunk *c = trace_chunk_new();
     trace_chunk_info ci;
-    const uint64_t want_ts[] = { 5001000, 5001000, 5002000, 7000000, 7000000 };
+    /* floored; the last is earlier than the one before it: held there */
+    uint64_t want_ts[5];
+    for (int i = 0; i < 5; i++)
+        want_ts[i] = (i == 4 ? ts[3] : ts[i]) / unit * unit;
     int n = 0;
     while (trace_reader_next_chunk(r, &ci) == TRACE_OK) {
         if (ci.kind != TRACE_CHUNK_EVENTS)
             continue;
-        CHECK_EQ_U64(ci.first_ts, 5001000);
-        CHECK_EQ_U64(ci.last_ts, 7000000);
+        CHECK_EQ_U64(ci.first_ts, want_ts[0]);
+        CHECK_EQ_U64(ci.last_ts, want_ts[4]);
         trace_event ev;
         CHECK(trace_chunk_load(c, r, &ci) == TRACE_OK);
         while (trace_chunk_next(c, &ev) == TRACE_OK && n < 5)
@@ -583,7 +587,8 @@ int main(int argc, char **argv)
     test_roundtrip();
     test_huff();
     test_address_coding();
-    test_time_unit();
+    test_time_unit(1000);
+    test_time_unit(16);
     test_unknown_chunks();
     test_truncation_and_corruption();
     char cmd[300];
