@@ -216,7 +216,7 @@ static void enqueue_locked(buffer *b)
 
 static void thread_exit(void *arg);
 
-static void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b, uint64_t c, uint32_t stack);
+static inline void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b, uint64_t c, uint32_t stack);
 
 /* Joins the calling thread to the running recording. Returns the state with
  * its guard set, or NULL. */
@@ -373,27 +373,36 @@ static buffer *swap_buffer(thread_state *ts)
     return nb;
 }
 
-static void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b, uint64_t c, uint32_t stack)
+/* A full buffer: swaps it and returns where the event goes (*n: its index),
+ * or NULL when it cannot be stored (then it is counted lost). */
+static __attribute__((noinline)) buffer *emit_swap(thread_state *ts, uint32_t *n)
 {
     static __thread uint64_t dropped __attribute__((tls_model("initial-exec")));
+    buffer *buf = swap_buffer(ts);
+    if (!buf) {
+        if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE) {
+            dropped++;
+            __atomic_fetch_add(&G.lost, 1, __ATOMIC_RELAXED);
+        }
+        return NULL;
+    }
+    *n = 0;
+    if (dropped) {
+        buf->recs[0] = (ls_rec){ .ts = ls_ticks(), .a = dropped, .kind = TRACE_LOST };
+        dropped = 0;
+        *n = 1;
+    }
+    return buf;
+}
+
+/* The hot path, inlined into each entry point: a clock read and a store. */
+static inline __attribute__((always_inline)) void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b,
+                                                       uint64_t c, uint32_t stack)
+{
     buffer *buf = ts->cur;
     uint32_t n = buf->n, need = c ? 2 : 1;
-    if (LS_UNLIKELY(n + need > BUF_RECS)) {
-        buf = swap_buffer(ts);
-        if (!buf) {
-            if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE) {
-                dropped++;
-                __atomic_fetch_add(&G.lost, 1, __ATOMIC_RELAXED);
-            }
-            return;
-        }
-        n = 0;
-        if (dropped) {
-            buf->recs[0] = (ls_rec){ .ts = ls_ticks(), .a = dropped, .kind = TRACE_LOST };
-            dropped = 0;
-            n = 1;
-        }
-    }
+    if (LS_UNLIKELY(n + need > BUF_RECS) && !(buf = emit_swap(ts, &n)))
+        return;
     ls_rec *r = &buf->recs[n];
     r->ts = ls_ticks();
     r->a = a;
@@ -469,7 +478,7 @@ void ls_record_alloc(uintptr_t ptr, size_t size)
     if (!ptr)
         return;
     API_ENTER(ts);
-    uint32_t stack = capture(ts);
+    uint32_t stack = G.depth ? capture(ts) : 0;
     emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
     API_LEAVE(ts);
 }
