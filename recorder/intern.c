@@ -192,6 +192,7 @@ static void cache_check_gen(ls_intern_cache *c)
     if (LS_UNLIKELY(c->gen != gen)) {
         memset(c->stacks, 0, sizeof c->stacks);
         memset(c->strings, 0, sizeof c->strings);
+        c->last_depth = 0;
         c->gen = gen;
     }
 }
@@ -205,9 +206,29 @@ static inline bool same_frames(const uint64_t *a, const uint64_t *b, uint32_t de
     return diff == 0;
 }
 
+/* Remembers the stack just interned as the thread's last. */
+static inline uint32_t remember(ls_intern_cache *c, const uint64_t *frames, uint32_t depth, uint32_t id)
+{
+    if (id && depth <= LS_LAST_STACK) {
+        memcpy(c->last, frames, depth * sizeof *frames);
+        c->last_depth = depth;
+        c->last_id = id;
+    }
+    return id;
+}
+
+static uint32_t intern_stack(ls_intern_cache *c, const uint64_t *frames, uint32_t depth);
+
 uint32_t ls_intern_stack(ls_intern_cache *c, const uint64_t *frames, uint32_t depth)
 {
     cache_check_gen(c);
+    if (depth && depth == c->last_depth && same_frames(c->last, frames, depth))
+        return c->last_id;
+    return remember(c, frames, depth, intern_stack(c, frames, depth));
+}
+
+static uint32_t intern_stack(ls_intern_cache *c, const uint64_t *frames, uint32_t depth)
+{
     uint64_t h = hash_frames(frames, depth);
     ls_stack_slot *cs = &c->stacks[h & (LS_STACK_CACHE - 1)];
     if (cs->hash == h && cs->depth == depth && same_frames(cs->frames, frames, depth))

@@ -130,8 +130,13 @@ typedef struct ls_string_slot {
 } ls_string_slot;
 
 /* Per-thread caches in front of the shared tables (owned by one thread). */
+#define LS_LAST_STACK 64
 typedef struct ls_intern_cache {
     uint32_t gen;
+    /* The last stack interned (when it was no deeper than LS_LAST_STACK):
+     * consecutive allocations often come from one place. */
+    uint32_t last_depth, last_id;
+    uint64_t last[LS_LAST_STACK];
     ls_stack_slot stacks[LS_STACK_CACHE];
     ls_string_slot strings[LS_STRING_CACHE];
 } ls_intern_cache;
