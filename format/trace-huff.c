@@ -14,7 +14,7 @@
 #define TABLE_SIZE (1u << TRACE_HUFF_MAXLEN)
 
 /* Bit length of the values of token t >= TRACE_HUFF_EXACT. */
-static inline unsigned token_length(unsigned t) { return TRACE_HUFF_EXACT_BITS + 1 + (t - TRACE_HUFF_EXACT) / 4; }
+#define token_length trace_huff_token_length
 
 /* Sorts the n leaves (weight << 9 | symbol, in symbol order) by weight,
  * ties by symbol: a stable radix sort on the weight's bytes, least
@@ -408,46 +408,6 @@ void trace_huff_dec_free(trace_huff_dec *d)
         free(d->table[c]);
         d->table[c] = NULL;
     }
-}
-
-static inline void refill(trace_huff_dec *d)
-{
-    while (d->nbits <= 56 && d->p < d->end) {
-        d->bits |= (uint64_t)*d->p++ << d->nbits;
-        d->nbits += 8;
-    }
-}
-
-bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t *v)
-{
-    if (ctx >= TRACE_HUFF_CONTEXTS || !(d->ctx_mask & 1u << ctx))
-        return false;
-    refill(d);
-    unsigned e = d->table[ctx][d->bits & (TABLE_SIZE - 1)];
-    unsigned l = e >> 12;
-    if (!e || l > d->nbits)
-        return false;
-    d->bits >>= l;
-    d->nbits -= l;
-    unsigned t = (e & 4095u) - 1;
-    if (t < TRACE_HUFF_EXACT) {
-        *v = t;
-        return true;
-    }
-    unsigned L = token_length(t), x = L - 3;
-    uint64_t low = 0;
-    for (unsigned got = 0; got < x;) {
-        refill(d);
-        unsigned take = x - got > 32 ? 32 : x - got;
-        if (take > d->nbits)
-            return false;
-        low |= (d->bits & ((1ull << take) - 1)) << got;
-        d->bits >>= take;
-        d->nbits -= take;
-        got += take;
-    }
-    *v = 1ull << (L - 1) | (uint64_t)((t - TRACE_HUFF_EXACT) % 4) << (L - 3) | low;
-    return true;
 }
 
 bool trace_huff_dec_done(const trace_huff_dec *d)

@@ -113,9 +113,70 @@ typedef struct trace_huff_dec {
  * contexts, then a table each); false if malformed (*what says how) or out
  * of memory (*what says so). */
 bool trace_huff_dec_init(trace_huff_dec *d, const uint8_t *body, size_t len, bool by_context, const char **what);
+/* The bit length of a value coded as token t (t >= TRACE_HUFF_EXACT). */
+static inline unsigned trace_huff_token_length(unsigned t)
+{
+    return TRACE_HUFF_EXACT_BITS + 1 + (t - TRACE_HUFF_EXACT) / 4;
+}
+
+/* Tops `bits` up to 56 bits or more. With 8 bytes left, one unaligned load:
+ * the bytes it takes beyond the whole ones it counts land where the next
+ * refill puts them again (an OR of the same bits). */
+static inline void trace_huff_refill(trace_huff_dec *d)
+{
+    if (d->nbits > 56)
+        return;
+    if (d->end - d->p >= 8) {
+        uint64_t w;
+        memcpy(&w, d->p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        d->bits |= w << d->nbits;
+        d->p += (63 - d->nbits) >> 3;
+        d->nbits |= 56;
+        return;
+    }
+    while (d->nbits <= 56 && d->p < d->end) {
+        d->bits |= (uint64_t)*d->p++ << d->nbits;
+        d->nbits += 8;
+    }
+}
+
 /* The next value, coded in context `ctx` (0 for a single code); false at the
- * end of the data, on a context without a code or a code that does not exist. */
-bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t *v);
+ * end of the data, on a context without a code or a code that does not exist.
+ * Inline: the reader calls it for every value of a coded column. */
+static inline bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t *v)
+{
+    if (ctx >= TRACE_HUFF_CONTEXTS || !(d->ctx_mask & 1u << ctx))
+        return false;
+    trace_huff_refill(d);
+    unsigned e = d->table[ctx][d->bits & ((1u << TRACE_HUFF_MAXLEN) - 1)];
+    unsigned l = e >> 12;
+    if (!e || l > d->nbits)
+        return false;
+    d->bits >>= l;
+    d->nbits -= l;
+    unsigned t = (e & 4095u) - 1;
+    if (t < TRACE_HUFF_EXACT) {
+        *v = t;
+        return true;
+    }
+    unsigned L = trace_huff_token_length(t), x = L - 3;
+    uint64_t low = 0;
+    for (unsigned got = 0; got < x;) {
+        trace_huff_refill(d);
+        unsigned take = x - got > 32 ? 32 : x - got;
+        if (take > d->nbits)
+            return false;
+        low |= (d->bits & ((1ull << take) - 1)) << got;
+        d->bits >>= take;
+        d->nbits -= take;
+        got += take;
+    }
+    *v = 1ull << (L - 1) | (uint64_t)((t - TRACE_HUFF_EXACT) % 4) << (L - 3) | low;
+    return true;
+}
 /* True when every value was read: fewer than 8 bits are left, all zero. */
 bool trace_huff_dec_done(const trace_huff_dec *d);
 void trace_huff_dec_free(trace_huff_dec *d);

@@ -177,6 +177,27 @@ static inline __attribute__((always_inline)) unsigned trace_marks_count_with(con
     return count + trace_marks_pop(bits & ~0ull >> (63 - (to - 1) % 64), hw);
 }
 
+/* The bit number of the rank-th set bit of `bits` counting from the top
+ * (1 <= rank <= its popcount): a byte at a time by the bytes' counts, then
+ * within the byte. */
+static inline unsigned trace_select_high(uint64_t bits, unsigned rank)
+{
+    uint64_t c = bits - ((bits >> 1) & 0x5555555555555555ull);
+    c = (c & 0x3333333333333333ull) + ((c >> 2) & 0x3333333333333333ull);
+    c = (c + (c >> 4)) & 0x0f0f0f0f0f0f0f0full; /* each byte: its popcount */
+    unsigned byte = 7;
+    for (; byte > 0; byte--) {
+        unsigned n = (unsigned)(c >> (8 * byte)) & 0xffu;
+        if (rank <= n)
+            break;
+        rank -= n;
+    }
+    unsigned b = (unsigned)(bits >> (8 * byte)) & 0xffu; /* holds the rank-th: clear those above it */
+    while (--rank)
+        b &= ~(1u << (31 - __builtin_clz(b)));
+    return 8 * byte + 31 - (unsigned)__builtin_clz(b);
+}
+
 /* The number of the rank-th live entry counting back from `to` (exclusive),
  * not before `lo`; false if there are fewer. */
 static inline bool trace_marks_select(const trace_live_marks *m, uint64_t lo, uint64_t to, uint64_t rank,
@@ -192,11 +213,8 @@ static inline bool trace_marks_select(const trace_live_marks *m, uint64_t lo, ui
             bits &= (1ull << len) - 1;
         unsigned pc = trace_popcount(bits);
         if (rank <= pc) {
-            for (unsigned k = (unsigned)len; k-- > 0;)
-                if ((bits >> k & 1) && --rank == 0) {
-                    *out = start + k;
-                    return true;
-                }
+            *out = start + trace_select_high(bits, (unsigned)rank);
+            return true;
         }
         rank -= pc;
         to = start;
