@@ -107,7 +107,13 @@
     X(munmap, int, (void *, size_t))                                       \
     X(dlclose, int, (void *))                                              \
     X(_exit, void, (int))                                                  \
-    X(_Exit, void, (int))
+    X(_Exit, void, (int))                                                  \
+    X(execve, int, (const char *, char *const[], char *const[]))           \
+    X(execv, int, (const char *, char *const[]))                           \
+    X(execvp, int, (const char *, char *const[]))                          \
+    X(execvpe, int, (const char *, char *const[], char *const[]))          \
+    X(fexecve, int, (int, char *const[], char *const[]))                   \
+    X(execveat, int, (int, const char *, char *const[], char *const[], int))
 
 #define DECLARE_REAL(name, ret, args) static ret(*real_##name) args;
 REAL_ALLOC(DECLARE_REAL)
@@ -791,6 +797,87 @@ EXPORT void _exit(int status)
     for (;;)
         syscall(SYS_exit_group, status);
 }
+
+/* exec replaces the image and its buffers with it: the recording ends
+ * first (a complete file), and starts again, in a file of its own, if the
+ * exec fails. The C library's exec functions call each other internally,
+ * past these interposers: each one is interposed, the l-forms by building
+ * their argument vector and calling the v-forms here. */
+static bool end_before_exec(void)
+{
+    if (ls_output_fd() < 0 || getpid() != ls_recording_pid())
+        return false; /* not recording, or a vfork child sharing the parent's recorder */
+    trace_end();
+    return true;
+}
+
+static int after_failed_exec(bool ended, int rc)
+{
+    if (ended) {
+        int saved = errno;
+        if (ls_begin_preload(true) != 0)
+            ls_warn("exec failed, and recording could not start again", NULL, NULL);
+        errno = saved;
+    }
+    return rc;
+}
+
+#define EXEC_V(name, params, args)                             \
+    EXPORT int name params                                     \
+    {                                                          \
+        if (!RES_READY(name))                                  \
+            return -1;                                         \
+        bool ended = end_before_exec();                        \
+        return after_failed_exec(ended, real_##name args);     \
+    }
+EXEC_V(execve, (const char *path, char *const argv[], char *const envp[]), (path, argv, envp))
+EXEC_V(execv, (const char *path, char *const argv[]), (path, argv))
+EXEC_V(execvp, (const char *file, char *const argv[]), (file, argv))
+EXEC_V(execvpe, (const char *file, char *const argv[], char *const envp[]), (file, argv, envp))
+EXEC_V(fexecve, (int fd, char *const argv[], char *const envp[]), (fd, argv, envp))
+EXEC_V(execveat, (int dirfd, const char *path, char *const argv[], char *const envp[], int flags),
+       (dirfd, path, argv, envp, flags))
+#undef EXEC_V
+
+/* The l-forms: the arguments up to the NULL (and for execle the
+ * environment after it) gathered on the stack. */
+#define EXEC_ARGS_MAX 4096
+#define GATHER_ARGS(first, argv, ap, fail)                     \
+    const char *argv[EXEC_ARGS_MAX + 1];                       \
+    size_t argc_ = 0;                                          \
+    argv[argc_++] = first;                                     \
+    while (argv[argc_ - 1]) {                                  \
+        if (argc_ > EXEC_ARGS_MAX) {                           \
+            va_end(ap);                                        \
+            errno = E2BIG;                                     \
+            return fail;                                       \
+        }                                                      \
+        argv[argc_++] = va_arg(ap, const char *);              \
+    }
+
+#define EXEC_L(name, v_name)                                   \
+    EXPORT int name(const char *path, const char *arg, ...)    \
+    {                                                          \
+        va_list ap;                                            \
+        va_start(ap, arg);                                     \
+        GATHER_ARGS(arg, argv, ap, -1)                         \
+        va_end(ap);                                            \
+        return v_name(path, (char *const *)argv);              \
+    }
+EXEC_L(execl, execv)
+EXEC_L(execlp, execvp)
+#undef EXEC_L
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    GATHER_ARGS(arg, argv, ap, -1)
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(path, (char *const *)argv, envp);
+}
+#undef GATHER_ARGS
 
 EXPORT void _Exit(int status)
 {

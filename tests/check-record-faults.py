@@ -217,6 +217,30 @@ def execs(tmp, mode, want_true):
     check(found_self, f"{name}: the exec'd fault-target wrote its own complete trace with its leak")
 
 
+def exec_self(tmp):
+    """The recorded process execs itself: its events up to the exec are in
+    its own complete file; after a failed exec it records on, in a new one."""
+    name = "exec-self"
+    d = case_dir(tmp, name)
+    trace = os.path.join(d, "out.trace")
+    rec, ref = record(trace, "exec-self"), plain("exec-self")
+    same_run(name, rec, ref, 0)
+    rep = readable(name + " before the exec", trace, complete=True)
+    if rep:
+        check(leak(rep, "pre_exec_leak") == (3 * 3333, 3), f"{name}: the leak before the exec {leak(rep, 'pre_exec_leak')}")
+    found = {"failed_exec_leak": False, "exec_leak": False}
+    want = {"failed_exec_leak": (2 * 2222, 2), "exec_leak": (2 * 4444, 2)}
+    for t in traces(d):
+        if t == trace:
+            continue
+        rep = readable(f"{name} {os.path.basename(t)}", t)
+        for fn in found:
+            if rep and leak(rep, fn) == want[fn]:
+                found[fn] = rep["complete"]
+    check(found["failed_exec_leak"], f"{name}: after a failed exec, a complete trace with the leak made after it")
+    check(found["exec_leak"], f"{name}: the exec'd image wrote its own complete trace with its leak")
+
+
 def thread_exit(tmp, mode, code):
     name = mode
     d = case_dir(tmp, name)
@@ -361,6 +385,7 @@ def main():
             lambda: sigkill(tmp),
             lambda: forkmt(tmp),
             lambda: execs(tmp, "forkexec", True),
+            lambda: exec_self(tmp),
             lambda: execs(tmp, "vfork", False),
             lambda: execs(tmp, "spawn", False),
             lambda: thread_exit(tmp, "thread-exit", 3),

@@ -46,6 +46,8 @@ LEAKER(basic_leak)
 LEAKER(crash_allocs)
 LEAKER(child_leak)
 LEAKER(exec_leak)
+LEAKER(pre_exec_leak)
+LEAKER(failed_exec_leak)
 LEAKER(thread_leak)
 LEAKER(closefds_leak)
 LEAKER(storm_leak)
@@ -178,6 +180,19 @@ static int mode_forkexec(void)
     }
     wait_child(pid, "fork+exec");
     return 0;
+}
+
+/* The process itself execs (no fork): what it recorded before must reach
+ * its file, complete; an exec that fails leaves it recording on. */
+static int mode_exec_self(void)
+{
+    pre_exec_leak(3, 3333);
+    fflush(stdout);
+    execl("/nonexistent/leakscope-fault-target", "missing", (char *)NULL); /* fails: ENOENT */
+    failed_exec_leak(2, 2222);
+    execl(self_path, self_path, "leak-exit", (char *)NULL);
+    die("exec");
+    return 1;
 }
 
 static int mode_vfork(void)
@@ -435,6 +450,8 @@ int main(int argc, char **argv)
         return mode_forkexec();
     if (!strcmp(m, "vfork"))
         return mode_vfork();
+    if (!strcmp(m, "exec-self"))
+        return mode_exec_self();
     if (!strcmp(m, "spawn"))
         return mode_spawn();
     if (!strcmp(m, "thread-exit"))
@@ -453,7 +470,7 @@ int main(int argc, char **argv)
         return mode_threads64();
     if (!strcmp(m, "forkstorm"))
         return mode_forkstorm();
-    fprintf(stderr, "usage: %s MODE (basic segv abort spin forkmt leak-exit forkexec vfork spawn thread-exit\n"
+    fprintf(stderr, "usage: %s MODE (basic segv abort spin forkmt leak-exit forkexec exec-self vfork spawn thread-exit\n"
                     "       thread-_exit sigmalloc closefds many dlloop PLUGIN threads64 forkstorm)\n",
             argv[0]);
     return 2;
