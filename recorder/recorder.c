@@ -417,11 +417,8 @@ static inline __attribute__((always_inline)) void emit(thread_state *ts, uint32_
     __atomic_store_n(&buf->n, n + need, __ATOMIC_RELEASE);
 }
 
-static uint32_t capture(thread_state *ts)
+static __attribute__((noinline)) uint32_t capture_stack(thread_state *ts, uint32_t depth)
 {
-    uint32_t depth = G.depth;
-    if (!depth)
-        return 0;
     uint64_t frames[LS_DEPTH_MAX];
     bool locking = false;
     uint32_t n;
@@ -457,6 +454,14 @@ static uint32_t capture(thread_state *ts)
     return n ? ls_intern_stack(&ts->cache, frames, n) : 0;
 }
 
+/* The calling thread's stack, interned; 0 with stacks off (checked inline:
+ * no call on the hot path then). */
+static inline uint32_t capture(thread_state *ts)
+{
+    uint32_t depth = G.depth;
+    return depth ? capture_stack(ts, depth) : 0;
+}
+
 /* ---- the public API ---- */
 
 #define API_ENTER(ts)              \
@@ -478,7 +483,7 @@ void ls_record_alloc(uintptr_t ptr, size_t size)
     if (!ptr)
         return;
     API_ENTER(ts);
-    uint32_t stack = G.depth ? capture(ts) : 0;
+    uint32_t stack = capture(ts);
     emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
     API_LEAVE(ts);
 }

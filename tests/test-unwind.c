@@ -335,38 +335,18 @@ static void coroutine_cases(void)
     cache->stack_hi = hi;
 }
 
-/* An alternate signal stack between two inaccessible pages: the kernel
- * never merges it with a neighbouring mapping (the thread's stack, a cache),
- * which would put it inside the bounds check_bounds expects it outside. */
-static stack_t alt_stack_new(void)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), size = 1 << 16;
-    char *p = mmap(NULL, size + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(p != MAP_FAILED);
-    if (p == MAP_FAILED)
-        abort();
-    mprotect(p + page, size, PROT_READ | PROT_WRITE);
-    return (stack_t){ .ss_sp = p + page, .ss_size = size };
-}
-
-static void alt_stack_free(stack_t *ss)
-{
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    munmap((char *)ss->ss_sp - page, ss->ss_size + 2 * page);
-}
-
 static void *case_thread(void *arg)
 {
     cache = ls_cfi_cache_new();
     CHECK(cache != NULL);
-    stack_t ss = alt_stack_new();
+    stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16 };
     sigaltstack(&ss, NULL);
     check_bounds(arg);
     run_cases(arg);
     coroutine_cases();
     ss.ss_flags = SS_DISABLE;
     sigaltstack(&ss, NULL);
-    alt_stack_free(&ss);
+    free(ss.ss_sp);
     ls_cfi_cache_free(cache);
     ls_unwind_thread_exit();
     return NULL;
@@ -1151,7 +1131,7 @@ int main(int argc, char **argv)
     sigaction(SIGUSR2, &sa, NULL);
     sa.sa_handler = bounds_on_signal;
     sigaction(SIGURG, &sa, NULL); /* SA_ONSTACK */
-    stack_t ss = alt_stack_new();
+    stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16 };
     sigaltstack(&ss, NULL);
 
     check_bounds("main thread");
@@ -1198,7 +1178,7 @@ int main(int argc, char **argv)
 
     ss.ss_flags = SS_DISABLE;
     sigaltstack(&ss, NULL);
-    alt_stack_free(&ss);
+    free(ss.ss_sp);
     ls_cfi_cache_free(cache);
     ls_unwind_thread_exit();
     TEST_DONE();
