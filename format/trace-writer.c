@@ -679,6 +679,229 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
     return TRACE_OK;
 }
 
+/* ---- Packed records: the recorder's path ----
+ *
+ * The same columns add_event makes, with the open chunk's hot state (counts,
+ * positions, the previous timestamp and literal) in locals for a run of
+ * allocations and frees: the stores into value arrays, histograms and
+ * windows cannot alias a local, so the compiler keeps that state in
+ * registers instead of reloading it after every store. Any other record goes
+ * through add_event, as does a record that starts a chunk. */
+
+/* The event add_event would get for record r (c: its third field). */
+static void packed_event(const trace_packed *r, uint64_t c, const trace_tick_map *map, trace_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->kind = r->kind & ~TRACE_PACKED_EXT;
+    ev->ts = trace_tick_map_apply(map, r->ts);
+    ev->stack = r->stack;
+    switch (ev->kind) {
+    case TRACE_ALLOC:     ev->addr = r->a; ev->size = r->b; break;
+    case TRACE_FREE:      ev->addr = r->a; break;
+    case TRACE_REALLOC:   ev->addr = c; ev->addr2 = r->a; ev->size = r->b; break;
+    case TRACE_RES_OPEN:  ev->str = r->a; ev->value = r->b; ev->size = c; break;
+    case TRACE_RES_CLOSE: ev->str = r->a; ev->value = r->b; break;
+    case TRACE_GC_END:    ev->size = r->a; break;
+    case TRACE_LOST:      ev->value = r->a; break;
+    default:              ev->str = r->a; break; /* GC_BEGIN, MARK, SPAN_*, THREAD_NAME */
+    }
+}
+
+/* addr_find and addr_push with the window's position in a local. */
+static inline uint64_t slot_find(const addr_index *x, uint64_t pos, uint64_t a, unsigned *cls)
+{
+    const __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
+    uint64_t at = s->pos_class >> 16;
+    if (s->addr == a && at >= x->start && pos - at <= TRACE_ADDR_WINDOW && at < pos) {
+        *cls = (unsigned)(s->pos_class & 0xffff);
+        return pos - at;
+    }
+    return 0;
+}
+
+static inline void slot_push(addr_index *x, uint64_t pos, uint64_t a, unsigned cls)
+{
+    __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
+    s->addr = a;
+    s->pos_class = pos << 16 | cls;
+}
+
+static inline void count_token(uint32_t *freq, uint64_t v)
+{
+    unsigned x;
+    freq[trace_huff_token(v, &x)]++;
+}
+
+/* Adds records from r on while they are allocations and frees and the open
+ * chunk (full coding, of the right thread: the caller checked) has room;
+ * returns how many. */
+static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, const trace_packed *r, size_t n,
+                                                               const trace_tick_map *map, bool hw)
+{
+    uint32_t count = w->count;
+    if (n > TRACE_WRITER_CHUNK_EVENTS - count)
+        n = TRACE_WRITER_CHUNK_EVENTS - count;
+    uint8_t *kinds = w->kinds.data;
+    uint64_t prev_ts = w->prev_ts, prev_lit = w->prev_lit;
+    uint64_t live_pos = w->live_idx.pos, rel_pos = w->released_idx.pos;
+    const uint64_t live_start = w->live_idx.start;
+    uint64_t *v_ts = w->vals[TRACE_COL_TS].v, *v_new = w->vals[TRACE_COL_ADDR_NEW].v;
+    uint64_t *v_old = w->vals[TRACE_COL_ADDR_OLD].v, *v_lit = w->vals[TRACE_COL_ADDR_LIT].v;
+    uint64_t *v_size = w->vals[TRACE_COL_SIZE].v;
+    size_t n_new = w->vals[TRACE_COL_ADDR_NEW].n, n_old = w->vals[TRACE_COL_ADDR_OLD].n;
+    size_t n_lit = w->vals[TRACE_COL_ADDR_LIT].n, n_size = w->vals[TRACE_COL_SIZE].n;
+    uint8_t *stack_col = w->col[TRACE_COL_STACK].data;
+    size_t stack_len = w->col[TRACE_COL_STACK].len;
+    uint32_t *f_alloc_ts = w->hist[TRACE_COL_TS].freq[TRACE_ALLOC], *f_free_ts = w->hist[TRACE_COL_TS].freq[TRACE_FREE];
+    uint32_t *f_new = w->hist[TRACE_COL_ADDR_NEW].freq[0], *f_old = w->hist[TRACE_COL_ADDR_OLD].freq[0];
+    uint32_t *f_lit = w->hist[TRACE_COL_ADDR_LIT].freq[0], *f_size = w->hist[TRACE_COL_SIZE].freq[0];
+    const uint64_t next_stack = w->next_stack;
+    const int shift = w->time_shift;
+    const uint32_t unit = w->time_unit_ns;
+    const trace_tick_map m = *map;
+    uint32_t ts_rows = 0;
+    size_t i = 0;
+    for (; i < n; i++) {
+        const trace_packed *e = &r[i];
+        uint32_t kind = e->kind;
+        if (kind == TRACE_ALLOC) {
+            if (__builtin_expect(e->stack >= next_stack, 0))
+                break;
+        } else if (kind != TRACE_FREE) {
+            break;
+        }
+        uint64_t ts = trace_tick_map_apply(&m, e->ts);
+        ts = __builtin_expect(shift >= 0, 1) ? ts >> shift : ts / unit;
+        if (ts < prev_ts)
+            ts = prev_ts;
+        kinds[count] = (uint8_t)kind;
+        v_ts[count++] = ts - prev_ts;
+        ts_rows |= 1u << kind;
+        uint64_t a = e->a;
+        if (kind == TRACE_ALLOC) {
+            count_token(f_alloc_ts, ts - prev_ts);
+            uint64_t size = e->b;
+            unsigned c = trace_size_class(size);
+            unsigned rank = trace_class_find(&w->classes, c, a);
+            uint64_t code, ignored;
+            unsigned ignored_class;
+            if (rank) {
+                trace_class_take(&w->classes, c, rank, &ignored);
+                code = 2 * (uint64_t)rank - 1;
+            } else {
+                code = 2 * slot_find(&w->released_idx, rel_pos, a, &ignored_class);
+                if (!code) {
+                    uint64_t z = trace_zigzag((int64_t)(a - prev_lit));
+                    prev_lit = a;
+                    count_token(f_lit, z);
+                    v_lit[n_lit++] = z;
+                }
+            }
+            count_token(f_new, code);
+            v_new[n_new++] = code;
+            trace_marks_set(&w->marks, live_pos - live_start);
+            slot_push(&w->live_idx, live_pos++, a, c);
+            count_token(f_size, size);
+            v_size[n_size++] = size;
+            stack_len += trace_put_varint(stack_col + stack_len, e->stack);
+        } else {
+            count_token(f_free_ts, ts - prev_ts);
+            uint64_t rank = 0;
+            unsigned cls = 0;
+            uint64_t d = slot_find(&w->live_idx, live_pos, a, &cls);
+            if (d) {
+                uint64_t all = live_pos - live_start, k = all - d;
+                if (trace_marks_get(&w->marks, k)) {
+                    rank = 1 + trace_marks_count_with(&w->marks, k + 1, all, hw);
+                    trace_marks_clear(&w->marks, k);
+                }
+            }
+            count_token(f_old, rank);
+            v_old[n_old++] = rank;
+            if (rank) {
+                trace_class_push(&w->classes, cls, a);
+            } else {
+                uint64_t z = trace_zigzag((int64_t)(a - prev_lit));
+                prev_lit = a;
+                count_token(f_lit, z);
+                v_lit[n_lit++] = z;
+            }
+            slot_push(&w->released_idx, rel_pos++, a, 0);
+        }
+        prev_ts = ts;
+    }
+    if (i == 0)
+        return 0;
+    /* The rows counted: the same bits add_event sets (it sets them per value). */
+    w->hist[TRACE_COL_TS].mask |= ts_rows;
+    if (n_new != w->vals[TRACE_COL_ADDR_NEW].n)
+        w->hist[TRACE_COL_ADDR_NEW].mask |= 1;
+    if (n_old != w->vals[TRACE_COL_ADDR_OLD].n)
+        w->hist[TRACE_COL_ADDR_OLD].mask |= 1;
+    if (n_lit != w->vals[TRACE_COL_ADDR_LIT].n)
+        w->hist[TRACE_COL_ADDR_LIT].mask |= 1;
+    if (n_size != w->vals[TRACE_COL_SIZE].n)
+        w->hist[TRACE_COL_SIZE].mask |= 1;
+    w->count = count;
+    w->kinds.len = count;
+    w->prev_ts = prev_ts;
+    w->prev_lit = prev_lit;
+    w->live_idx.pos = live_pos;
+    w->released_idx.pos = rel_pos;
+    w->vals[TRACE_COL_TS].n = count;
+    w->vals[TRACE_COL_ADDR_NEW].n = n_new;
+    w->vals[TRACE_COL_ADDR_OLD].n = n_old;
+    w->vals[TRACE_COL_ADDR_LIT].n = n_lit;
+    w->vals[TRACE_COL_SIZE].n = n_size;
+    w->col[TRACE_COL_STACK].len = stack_len;
+    return i;
+}
+
+static size_t packed_run_sw(trace_writer *w, const trace_packed *r, size_t n, const trace_tick_map *map)
+{
+    return packed_run(w, r, n, map, false);
+}
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("popcnt"))) static size_t packed_run_hw(trace_writer *w, const trace_packed *r, size_t n,
+                                                              const trace_tick_map *map)
+{
+    return packed_run(w, r, n, map, true);
+}
+#else
+#define packed_run_hw packed_run_sw
+#endif
+
+trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const trace_packed *r, size_t n,
+                                     const trace_tick_map *map)
+{
+    if (!w || (!r && n) || !map)
+        return TRACE_ERR_ARGS;
+    trace_status result = TRACE_OK;
+    size_t i = 0;
+    while (i < n) {
+        if (w->open && w->thread == thread && !w->chunk_fast && w->status == TRACE_OK &&
+            w->count < TRACE_WRITER_CHUNK_EVENTS) {
+            i += w->marks_count == marks_count_sw ? packed_run_sw(w, r + i, n - i, map)
+                                                  : packed_run_hw(w, r + i, n - i, map);
+            if (i >= n)
+                break;
+        }
+        /* One record the general way; it also starts a chunk when needed. */
+        const trace_packed *e = &r[i++];
+        uint64_t c = 0;
+        if ((e->kind & TRACE_PACKED_EXT) && i < n)
+            c = r[i++].a; /* its third field */
+        trace_event ev;
+        packed_event(e, c, map, &ev);
+        trace_status st = trace_writer_add_event(w, thread, &ev);
+        if (w->status != TRACE_OK)
+            return w->status;
+        if (st != TRACE_OK)
+            result = st;
+    }
+    return w->status != TRACE_OK ? w->status : result;
+}
+
 static void writer_free(trace_writer *w)
 {
     free(w->kinds.data);

@@ -15,21 +15,12 @@
 #define LS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* One recorded event as the hot path stores it: fixed size, no encoding,
- * two to a cache line. The writer thread turns these into columns. Field use
- * per kind (c: a third field, rare, in the `a` of a second record that
- * follows when the first's kind has LS_REC_EXT):
- *   ALLOC a=ptr b=size          FREE a=ptr           REALLOC a=new b=size c=old
- *   RES_OPEN a=kind b=handle c=size   RES_CLOSE a=kind b=handle
- *   GC_BEGIN a=reason  GC_END a=heap  MARK, SPAN_BEGIN, SPAN_END, THREAD_NAME a=label  LOST a=count */
-typedef struct ls_rec {
-    uint64_t ts;
-    uint64_t a, b;
-    uint32_t stack;
-    uint32_t kind;         /* TRACE_*, | LS_REC_EXT */
-} ls_rec;
+/* One recorded event as the hot path stores it: the writer's packed record
+ * (trace-writer.h: fixed size, no encoding, two to a cache line, the field
+ * use of each kind), which the writer thread hands to the writer as is. */
+typedef trace_packed ls_rec;
 _Static_assert(sizeof(ls_rec) == 32, "ls_rec is packed into buffers");
-#define LS_REC_EXT 0x100u
+#define LS_REC_EXT TRACE_PACKED_EXT
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 static inline uint64_t ls_now(void)
@@ -42,7 +33,7 @@ static inline uint64_t ls_now(void)
 /* The hot path's clock: the invariant TSC where the CPU has one (a few ns,
  * the same on every core), else CLOCK_MONOTONIC. Records carry these ticks;
  * the writer thread turns them into CLOCK_MONOTONIC nanoseconds with
- * ls_clock_mapping (clock.c) and ls_clock_apply. */
+ * ls_clock_mapping (clock.c) and trace_tick_map_apply. */
 extern bool ls_use_tsc;
 
 static inline uint64_t ls_ticks(void)
@@ -59,18 +50,9 @@ void ls_clock_start(void);
 
 /* ticks -> ns as ns0 + (ticks - tick0) * mult / 2^32 (ticks before tick0:
  * ns0); without the TSC, tick0 = ns0 = 0 and mult = 2^32. */
-typedef struct ls_clock_map {
-    uint64_t tick0, ns0, mult;
-} ls_clock_map;
+typedef trace_tick_map ls_clock_map;
 /* The mapping, calibrated on first use (writer thread: waits once). */
 ls_clock_map ls_clock_mapping(void);
-
-static inline uint64_t ls_clock_apply(const ls_clock_map *m, uint64_t ticks)
-{
-    if (ticks <= m->tick0)
-        return m->ns0;
-    return m->ns0 + (uint64_t)(((unsigned __int128)(ticks - m->tick0) * m->mult) >> 32);
-}
 
 /* Memory that never goes through the (possibly intercepted) allocator. */
 void *ls_map(size_t bytes);

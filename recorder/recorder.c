@@ -574,25 +574,6 @@ LEAKSCOPE_API void trace_thread_name(const char *name) { emit_string_event(TRACE
 
 /* ---- the writer thread ---- */
 
-/* Only the fields of the record's kind are set: the writer reads no others.
- * c: the third field (0 when the record has none). */
-static inline void to_event(const ls_rec *r, uint64_t c, const ls_clock_map *clock, trace_event *ev)
-{
-    ev->kind = r->kind & ~LS_REC_EXT;
-    ev->ts = ls_clock_apply(clock, r->ts);
-    ev->stack = r->stack;
-    switch (ev->kind) {
-    case TRACE_ALLOC:   ev->addr = r->a; ev->size = r->b; break;
-    case TRACE_FREE:    ev->addr = r->a; break;
-    case TRACE_REALLOC: ev->addr = c; ev->addr2 = r->a; ev->size = r->b; break;
-    case TRACE_RES_OPEN: ev->str = r->a; ev->value = r->b; ev->size = c; break;
-    case TRACE_RES_CLOSE: ev->str = r->a; ev->value = r->b; break;
-    case TRACE_GC_END:  ev->size = r->a; break;
-    case TRACE_LOST:    ev->value = r->a; break;
-    default:            ev->str = r->a; break; /* GC_BEGIN, MARK, SPAN_*, THREAD_NAME */
-    }
-}
-
 /* Adds records [b->flushed, upto) of b to the writer's open chunk of b's
  * thread (the writer starts a new one when the chunk is full or of another
  * thread; trace_writer_flush ends it). */
@@ -602,17 +583,8 @@ static void add_records(buffer *b, uint32_t upto)
         return;
     /* Every id these records use was interned before they were published. */
     ls_intern_drain(G.w);
-    trace_event ev;
-    memset(&ev, 0, sizeof ev);
     ls_clock_map clock = ls_clock_mapping();
-    for (uint32_t i = b->flushed; i < upto; i++) {
-        const ls_rec *r = &b->recs[i];
-        uint64_t c = 0;
-        if (LS_UNLIKELY(r->kind & LS_REC_EXT) && i + 1 < upto)
-            c = b->recs[++i].a; /* published with r */
-        to_event(r, c, &clock, &ev);
-        trace_writer_add_event(G.w, b->tid, &ev);
-    }
+    trace_writer_add_packed(G.w, b->tid, &b->recs[b->flushed], upto - b->flushed, &clock);
     b->flushed = upto;
 }
 

@@ -556,6 +556,156 @@ static void test_address_coding(void)
     printf("ok - coded addresses: %.2f bytes/event\n", per);
 }
 
+/* Packed records (the recorder's path) make the very bytes add_event makes
+ * of the same events: every kind, third fields in a second record (one
+ * split from it by the end of a batch), records add_event refuses, chunks
+ * that fill up mid-batch, threads taking turns, fast chunks, a tick clock. */
+/* The field use trace-writer.h gives each kind, written out on its own. */
+static trace_event packed_to_event(const trace_packed *r, uint64_t c, const trace_tick_map *m)
+{
+    trace_event e = { .kind = r->kind & ~TRACE_PACKED_EXT, .ts = trace_tick_map_apply(m, r->ts), .stack = r->stack };
+    if (e.kind == TRACE_ALLOC || e.kind == TRACE_FREE || e.kind == TRACE_REALLOC)
+        e.addr = e.kind == TRACE_REALLOC ? c : r->a;
+    if (e.kind == TRACE_REALLOC)
+        e.addr2 = r->a;
+    if (e.kind == TRACE_ALLOC || e.kind == TRACE_REALLOC)
+        e.size = r->b;
+    if (e.kind == TRACE_RES_OPEN || e.kind == TRACE_RES_CLOSE)
+        e.value = r->b;
+    if (e.kind == TRACE_RES_OPEN)
+        e.size = c;
+    if (e.kind == TRACE_GC_END)
+        e.size = r->a;
+    else if (e.kind == TRACE_LOST)
+        e.value = r->a;
+    else if (e.kind >= TRACE_RES_OPEN)
+        e.str = r->a; /* a kind, reason or label */
+    return e;
+}
+
+static void test_packed(void)
+{
+    enum { N = 400000, LIVE = 200 };
+    trace_packed *rec = calloc(N + 1, sizeof *rec);
+    uint32_t *thread = calloc(N + 1, sizeof *thread);
+    if (!rec || !thread)
+        exit(1);
+    uint64_t live[2][LIVE] = { { 0 } }, next_addr = 0x7f0000001000ull, tick[2] = { 5000, 5000 };
+    size_t n = 0;
+    for (unsigned run = 0; n < N - 8; run++) {
+        int t = (int)(run % 2);
+        /* runs of one thread, one of them longer than a chunk */
+        size_t len = run == 3 ? 70000 : 1 + rnd() % 9000;
+        for (size_t k = 0; k < len && n < N - 8; k++) {
+            tick[t] += rnd() % 8 == 0 ? rnd() % 1000000 : rnd() % 40;
+            if (rnd() % 64 == 0)
+                tick[t] -= rnd() % 100; /* out of order: held at the previous time */
+            trace_packed *r = &rec[n];
+            thread[n] = (uint32_t)t;
+            *r = (trace_packed){ .ts = tick[t] };
+            uint64_t *slot = &live[t][rnd() % LIVE];
+            /* some runs only allocate and free after a first event of another kind */
+            unsigned what = (unsigned)(run % 4 == 1 ? (k ? 36 + rnd() % 964 : 30) : rnd() % 1000);
+            if (what < 6) { /* records add_event refuses */
+                r->kind = what < 3 ? 31 : TRACE_ALLOC;
+                r->stack = 99;
+                r->a = next_addr;
+            } else if (what < 20) {
+                r->kind = TRACE_REALLOC | TRACE_PACKED_EXT;
+                r->a = next_addr += 64;
+                r->b = rnd() % 5000;
+                r->stack = (uint32_t)(rnd() % 3);
+                thread[++n] = (uint32_t)t;
+                rec[n] = (trace_packed){ .a = *slot };
+                *slot = r->a;
+            } else if (what < 30) {
+                r->kind = TRACE_RES_OPEN | TRACE_PACKED_EXT;
+                r->a = 1;
+                r->b = rnd() % 1024;
+                r->stack = 1;
+                thread[++n] = (uint32_t)t;
+                rec[n] = (trace_packed){ .a = rnd() % 100000 };
+            } else if (what < 36) {
+                static const uint32_t other[] = { TRACE_RES_CLOSE, TRACE_GC_BEGIN, TRACE_GC_END, TRACE_MARK, TRACE_LOST };
+                r->kind = other[rnd() % 5];
+                r->a = r->kind == TRACE_GC_END || r->kind == TRACE_LOST ? rnd() : 1;
+                r->b = rnd() % 1024;
+            } else if (*slot) {
+                r->kind = TRACE_FREE;
+                r->a = *slot;
+                *slot = 0;
+            } else {
+                r->kind = TRACE_ALLOC;
+                /* mostly an address freed recently, else a new one */
+                uint64_t *other = &live[t][rnd() % LIVE];
+                r->a = rnd() % 4 ? (*slot = next_addr += 32 * (1 + rnd() % 3)) : (*slot = next_addr + 1024 * (rnd() % 8));
+                (void)other;
+                r->b = rnd() % 3 == 0 ? rnd() % 100000 : 8 * (1 + rnd() % 16);
+                r->stack = (uint32_t)(rnd() % 3);
+            }
+            n++;
+        }
+    }
+    /* batches within a thread's run, the same for both writers */
+    uint32_t *batch_end = calloc(n + 1, sizeof *batch_end);
+    if (!batch_end)
+        exit(1);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1, len = 1 + rnd() % 3000;
+        while (j < n && thread[j] == thread[i] && j - i < len)
+            j++;
+        batch_end[i] = (uint32_t)j;
+        i = j;
+    }
+    const trace_tick_map map = { 4000, 123456789, (uint64_t)(0.37 * 4294967296.0) };
+    uint8_t *bytes[2];
+    size_t size[2];
+    for (int mode = 0; mode < 2; mode++) {
+        char path[256];
+        trace_writer *w = new_writer(path, sizeof path, mode ? "packed.trace" : "events.trace", 16, 0);
+        if (!w)
+            return;
+        CHECK(trace_writer_add_stack(w, 1, (const uint64_t[]){ 0x401000 }, 1) == TRACE_OK);
+        CHECK(trace_writer_add_stack(w, 2, (const uint64_t[]){ 0x402000 }, 1) == TRACE_OK);
+        CHECK(trace_writer_add_string(w, 1, "fd", 2) == TRACE_OK);
+        unsigned refused = 0, batches = 0;
+        for (size_t i = 0; i < n; batches++) {
+            size_t j = batch_end[i]; /* every fifth batch in fast chunks */
+            trace_writer_set_fast(w, batches % 5 == 4);
+            if (mode) {
+                bool bad = false;
+                /* refused: an unknown kind, an undefined stack, and the
+                 * second record of a pair whose first ended a batch */
+                for (size_t k = i; k < j; k++)
+                    bad |= (rec[k].kind & 0xff) == 31 || rec[k].stack == 99 || (k == i && rec[k].kind == 0);
+                trace_status st = trace_writer_add_packed(w, tids[thread[i]], rec + i, j - i, &map);
+                CHECK(st == (bad ? TRACE_ERR_ARGS : TRACE_OK));
+            } else {
+                for (size_t k = i; k < j; k++) {
+                    uint64_t c = 0;
+                    const trace_packed *r = &rec[k];
+                    if ((r->kind & TRACE_PACKED_EXT) && k + 1 < j)
+                        c = rec[++k].a;
+                    trace_event ev = packed_to_event(r, c, &map);
+                    refused += trace_writer_add_event(w, tids[thread[i]], &ev) == TRACE_ERR_ARGS;
+                }
+            }
+            i = j;
+        }
+        if (!mode)
+            CHECK(refused > 0);
+        CHECK(trace_writer_close(w, 0) == TRACE_OK);
+        bytes[mode] = slurp(path, &size[mode]);
+    }
+    CHECK(bytes[0] && bytes[1] && size[0] == size[1] && memcmp(bytes[0], bytes[1], size[0]) == 0);
+    printf("ok - %zu packed records written as the same %zu bytes as by add_event\n", n, size[1]);
+    free(bytes[0]);
+    free(bytes[1]);
+    free(rec);
+    free(thread);
+    free(batch_end);
+}
+
 /* A format 1 file (written before the entropy coding) still reads: the
  * corpus's valid-small, hand-built in format 1 (tests/fuzz/make-corpus.c). */
 static void test_format1(const char *path)
@@ -587,6 +737,7 @@ int main(int argc, char **argv)
     test_roundtrip();
     test_huff();
     test_address_coding();
+    test_packed();
     test_time_unit(1000);
     test_time_unit(16);
     test_unknown_chunks();
