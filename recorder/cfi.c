@@ -873,17 +873,53 @@ static inline __attribute__((always_inline)) int suffix_done(ls_cfi_cache *c, ls
             need = (f & USES_BP) || (!(f & LOADS_BP) && need);
             cur->need_bp[k] = need;
         }
+        cur->id = 0;
         c->suffix_last ^= 1;
+        c->fresh = true;
+        c->partial_pc = 0;
     }
     return (int)n;
+}
+
+/* Makes the record being filled (frames of this walk up to where it met
+ * the last walk's record at frame j) into a whole one with the last record's
+ * frames from j on, and the last walk's record. */
+static __attribute__((noinline)) void adopt(ls_cfi_cache *c, ls_cfi_suffix *cur, const ls_cfi_suffix *prev,
+                                            uint32_t j)
+{
+    uint32_t k = cur->n, r0 = prev->first_read[j];
+    /* The own frames' flags as suffix_done turns them, from the junction. */
+    bool need = prev->need_bp[j];
+    for (uint32_t i = k; i-- > 0;) {
+        uint8_t f = (uint8_t)cur->need_bp[i];
+        need = (f & USES_BP) || (!(f & LOADS_BP) && need);
+        cur->need_bp[i] = need;
+    }
+    for (uint32_t i = j; i < prev->n; i++, k++) {
+        cur->pc[k] = prev->pc[i];
+        cur->sp[k] = prev->sp[i];
+        cur->bp[k] = prev->bp[i];
+        cur->need_bp[k] = prev->need_bp[i];
+        cur->first_read[k] = (uint16_t)(prev->first_read[i] - r0 + cur->nreads);
+    }
+    for (uint32_t i = r0; i < prev->nreads; i++) {
+        cur->read_at[cur->nreads] = prev->read_at[i];
+        cur->read_val[cur->nreads++] = prev->read_val[i];
+    }
+    cur->n = k;
+    cur->at_max = prev->at_max;
+    cur->id = 0;
+    c->suffix_last ^= 1;
+    c->fresh = true;
 }
 
 /* The walk (see ls_cfi_walk). may_miss: false for a walk that must take no
  * lock (the miss path takes the loader's): it returns LS_CFI_MISS instead. */
 static inline __attribute__((always_inline)) LS_NO_SANITIZE int
 walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_lo, uint64_t skip_hi,
-     bool may_miss, uint64_t *frames, uint32_t max)
+     bool may_miss, uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id)
 {
+    c->fresh = false;
     uint64_t pc = regs->rip, sp = regs->rsp, bp = regs->rbp;
     uint64_t key = pc; /* the first frame's pc is exact; return addresses are looked up at pc-1 */
     uint32_t n = 0;
@@ -938,6 +974,25 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
             if (j < prev->n && prev->sp[j] == sp && prev->pc[j] == pc && (!prev->need_bp[j] || prev->bp[j] == bp) &&
                 (!prev->at_max || n + (prev->n - j) >= max) && suffix_same(prev, j)) {
                 c->suffix_hits++;
+                if (n == 0 && j == 0 && prev->n <= max) {
+                    /* The whole last walk: named, no frames to store; else
+                     * the frames returned are its record's, to name. */
+                    c->partial_pc = 0;
+                    if (id && prev->id && prev->tag == tag) {
+                        *id = prev->id;
+                        return (int)prev->n;
+                    }
+                    c->fresh = true;
+                } else if (n && saving && cur->n == n && n + (prev->n - j) <= max &&
+                           n + (prev->n - j) <= LS_CFI_SUFFIX_FRAMES) {
+                    /* Frames of its own, then the last walk's: the second
+                     * time in a row from the same first frame, this stack
+                     * becomes the record (a loop's stack, to be named). */
+                    if (c->partial_pc == frames[0] && c->partial_sp == cur->sp[0])
+                        adopt(c, cur, prev, j);
+                    c->partial_pc = frames[0];
+                    c->partial_sp = cur->sp[0];
+                }
                 for (; j < prev->n && n < max; j++)
                     frames[n++] = prev->pc[j];
                 return (int)n;
@@ -1028,13 +1083,30 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
 LS_NO_SANITIZE int ls_cfi_walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_lo,
                                uint64_t skip_hi, uint64_t *frames, uint32_t max)
 {
-    return walk(c, regs, stack_hi, skip_lo, skip_hi, true, frames, max);
+    return walk(c, regs, stack_hi, skip_lo, skip_hi, true, frames, max, 0, NULL);
 }
 
 LS_NO_SANITIZE int ls_cfi_walk_cached(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi,
                                       uint64_t skip_lo, uint64_t skip_hi, uint64_t *frames, uint32_t max)
 {
-    return walk(c, regs, stack_hi, skip_lo, skip_hi, false, frames, max);
+    return walk(c, regs, stack_hi, skip_lo, skip_hi, false, frames, max, 0, NULL);
+}
+
+LS_NO_SANITIZE int ls_cfi_walk_cached_id(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi,
+                                         uint64_t skip_lo, uint64_t skip_hi, uint64_t *frames, uint32_t max,
+                                         uint32_t tag, uint32_t *id)
+{
+    *id = 0;
+    return walk(c, regs, stack_hi, skip_lo, skip_hi, false, frames, max, tag, id);
+}
+
+void ls_cfi_name_last(ls_cfi_cache *c, uint32_t tag, uint32_t id)
+{
+    if (c->fresh) {
+        ls_cfi_suffix *last = &c->suffix[c->suffix_last];
+        last->id = id;
+        last->tag = tag;
+    }
 }
 
 __attribute__((noinline)) int ls_cfi_backtrace(ls_cfi_cache *c, uint64_t *frames, uint32_t max)

@@ -159,7 +159,12 @@ uint32_t ls_unwind(uint64_t *frames, uint32_t max);
  * call site goes further), a frame for libunwind, no cache yet (then call
  * ls_unwind). */
 #define LS_UNWIND_SLOW UINT32_MAX
-uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max);
+/* *id: when not 0, the stack is the one named id under `tag` by
+ * ls_unwind_name after an earlier capture, and `frames` is not filled in. */
+uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id);
+/* Names the stack the calling thread's last ls_unwind_cached or ls_unwind
+ * returned (if its walk allows: see ls_cfi_name_last). */
+void ls_unwind_name(uint32_t tag, uint32_t id);
 /* Looks up the rule the calling thread's last ls_unwind_cached missed, and
  * caches it (may take the loader's lock, like ls_unwind). False when there
  * is none to look up. */
@@ -256,6 +261,7 @@ typedef struct ls_cfi_suffix {
     uint32_t nreads;
     uint64_t stack_hi;     /* the bound the walk checked its reads against */
     bool at_max;           /* the walk stopped at its `max` frames, not by itself */
+    uint32_t id, tag;      /* what the caller named these frames (ls_cfi_name_last); id 0: nothing */
     uint64_t pc[LS_CFI_SUFFIX_FRAMES], sp[LS_CFI_SUFFIX_FRAMES], bp[LS_CFI_SUFFIX_FRAMES];
     uint16_t first_read[LS_CFI_SUFFIX_FRAMES]; /* the reads made at this frame and after it */
     uint8_t need_bp[LS_CFI_SUFFIX_FRAMES];      /* the rest of the walk used this frame's RBP */
@@ -274,6 +280,8 @@ typedef struct ls_cfi_cache {
     ls_cfi_memo memo[LS_CFI_MEMO_ENTRIES];
     uint64_t suffix_hits;  /* walks that ended on the last walk's frames (tests) */
     uint32_t suffix_last;  /* which of the two is the last walk's; the other is being filled */
+    bool fresh;            /* the last walk record holds just the frames the last walk returned */
+    uint64_t partial_pc, partial_sp; /* first frame of the last walk that ended on the record's frames */
     ls_cfi_suffix suffix[2];
     /* Two-way sets (slots 2k, 2k+1, one cache line): the rule for address
      * slots[i].key is slots[i].rule; key 0: empty. */
@@ -322,6 +330,19 @@ int ls_cfi_walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uin
  * where a rule would have to be looked up (its key is left in c->pending). */
 int ls_cfi_walk_cached(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_lo,
                        uint64_t skip_hi, uint64_t *frames, uint32_t max);
+
+/* ls_cfi_walk_cached, which also recognizes a stack it has named: when the
+ * walk finds the very frames of the last walk record (its first frame on),
+ * and the caller named those (ls_cfi_name_last) under `tag`, it stores no
+ * frames, sets *id to that name and returns their number; else *id = 0 and
+ * it is ls_cfi_walk_cached. (The recorder names a stack by its dictionary
+ * id: an allocation loop's repeated stack costs the check of its words.) */
+int ls_cfi_walk_cached_id(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_lo,
+                          uint64_t skip_hi, uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id);
+/* Names the frames the last walk returned, if they are its record's (it
+ * walked them itself, or found all of the last record's; not fallen back,
+ * not partly another walk's): `id` under `tag`. */
+void ls_cfi_name_last(ls_cfi_cache *c, uint32_t tag, uint32_t id);
 
 /* The calling thread's stack, like unw_backtrace (frames[0] is the return
  * address into the caller), with the CFI walker only: LS_CFI_FALLBACK when

@@ -424,14 +424,22 @@ static __attribute__((noinline)) uint32_t capture_stack(thread_state *ts, uint32
 {
     uint64_t frames[LS_DEPTH_MAX];
     bool locking = false;
-    uint32_t n;
+    uint32_t n, known;
     for (unsigned tries = 0;; tries++) {
         /* Over unwind rules already cached, the walk takes no lock: nothing
          * to hold a fork back for. One call site: each retry walks the same
-         * frames of ours. */
-        n = ls_unwind_cached(frames, depth);
-        if (LS_LIKELY(n != LS_UNWIND_SLOW))
+         * frames of ours. The stack this thread interned last, found again
+         * frame for frame, comes back with its id (named below; ts->gen:
+         * ids are of this recording's dictionary). */
+        n = ls_unwind_cached(frames, depth, ts->gen, &known);
+        if (LS_LIKELY(n != LS_UNWIND_SLOW)) {
+            if (known) {
+                if (locking)
+                    __atomic_store_n(&ts->unwinding, 0, __ATOMIC_RELEASE);
+                return known;
+            }
             break;
+        }
         if (!locking) {
             /* A rule to look up (the loader's lock) or libunwind (locks of
              * its own): a fork while another thread holds one would leave
@@ -454,7 +462,10 @@ static __attribute__((noinline)) uint32_t capture_stack(thread_state *ts, uint32
     }
     if (locking)
         __atomic_store_n(&ts->unwinding, 0, __ATOMIC_RELEASE);
-    return n ? ls_intern_stack(&ts->cache, frames, n) : 0;
+    uint32_t id = n ? ls_intern_stack(&ts->cache, frames, n) : 0;
+    if (id)
+        ls_unwind_name(ts->gen, id);
+    return id;
 }
 
 /* The calling thread's stack, interned; 0 with stacks off (checked inline:

@@ -120,11 +120,15 @@ static inline void count(ls_cfi_cache *c, bool fell_back)
 }
 #endif
 
-__attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max)
+__attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id)
 {
+    *id = 0;
 #if LS_HAVE_CFI
     ls_cfi_cache *c = tls_cfi;
-    if (LS_UNLIKELY(!c || __atomic_load_n(&libunwind_only, __ATOMIC_RELAXED)))
+    if (LS_UNLIKELY(!c))
+        return LS_UNWIND_SLOW;
+    c->fresh = false; /* nothing to name unless a walk below makes it so */
+    if (LS_UNLIKELY(__atomic_load_n(&libunwind_only, __ATOMIC_RELAXED)))
         return LS_UNWIND_SLOW;
     ls_cfi_cache_sync(c);
     c->pending = 0;
@@ -134,7 +138,7 @@ __attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t m
     LS_CFI_HERE(regs);
     if (LS_UNLIKELY(regs.rsp < c->stack_lo || regs.rsp >= c->stack_hi))
         return LS_UNWIND_SLOW;
-    int n = ls_cfi_walk_cached(c, &regs, c->stack_hi, self_lo, self_hi, frames, max);
+    int n = ls_cfi_walk_cached_id(c, &regs, c->stack_hi, self_lo, self_hi, frames, max, tag, id);
     __asm__ volatile("" ::: "memory"); /* not a tail call: the walk reads this frame */
     if (LS_UNLIKELY(n < 0))
         return LS_UNWIND_SLOW;
@@ -143,7 +147,20 @@ __attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t m
 #else
     (void)frames;
     (void)max;
+    (void)tag;
     return LS_UNWIND_SLOW;
+#endif
+}
+
+void ls_unwind_name(uint32_t tag, uint32_t id)
+{
+#if LS_HAVE_CFI
+    ls_cfi_cache *c = tls_cfi;
+    if (c)
+        ls_cfi_name_last(c, tag, id);
+#else
+    (void)tag;
+    (void)id;
 #endif
 }
 

@@ -116,7 +116,9 @@ static __attribute__((noinline)) uint32_t cached_like_capture(uint64_t *frames, 
 {
     *resolves = 0;
     for (;;) {
-        uint32_t n = ls_unwind_cached(frames, max);
+        uint32_t id;
+        uint32_t n = ls_unwind_cached(frames, max, 0, &id);
+        CHECK(id == 0); /* nothing named */
         if (n != LS_UNWIND_SLOW || *resolves >= 64 || !ls_unwind_resolve())
             return n;
         ++*resolves;
@@ -562,7 +564,8 @@ static void *skip_thread(void *arg)
     (void)arg;
     uint64_t frames[MAXF];
     /* No cache on a new thread yet: the cached walk declines. */
-    CHECK(ls_unwind_cached(frames, 64) == LS_UNWIND_SLOW);
+    uint32_t id;
+    CHECK(ls_unwind_cached(frames, 64, 0, &id) == LS_UNWIND_SLOW);
     probe_self_skip = 1;
     expect = EXPECT_CFI;
     label = "recorder's frames left out, thread";
@@ -1097,6 +1100,98 @@ static __attribute__((noinline)) void suffix_two_sites(int which)
     }
 }
 
+/* Named walks (what capture does to skip interning a repeated stack): the
+ * last walk's frames, named, come back as the name, and only then. */
+static __attribute__((noinline)) int named_walk(bool warm, uint32_t tag, uint32_t *id, uint64_t *frames)
+{
+    ls_cfi_regs regs;
+    LS_CFI_HERE(regs);
+    int n;
+    *id = 0;
+    if (warm)
+        n = ls_cfi_walk(cache, &regs, cache->stack_hi, regs.rip, regs.rip + 1, frames, MAXF);
+    else
+        n = ls_cfi_walk_cached_id(cache, &regs, cache->stack_hi, regs.rip, regs.rip + 1, frames, MAXF, tag, id);
+    __asm__ volatile("" ::: "memory");
+    return n;
+}
+
+static __attribute__((noinline)) int named_site(int which, bool warm, uint32_t tag, uint32_t *id, uint64_t *frames)
+{
+    int n;
+    if (which) {
+        n = named_walk(warm, tag, id, frames);
+        __asm__ volatile("nop" ::: "memory"); /* two call sites, never merged */
+    } else {
+        n = named_walk(warm, tag, id, frames);
+        __asm__ volatile("nop; nop" ::: "memory");
+    }
+    return n;
+}
+
+static void named_cases(void)
+{
+    /* One call site for every walk, so that its outer frames are the same. */
+    static const struct {
+        bool invalidate; /* first: code may have been unloaded */
+        int site;
+        bool warm;       /* ls_cfi_walk: caches the rules */
+        uint32_t tag;
+        uint32_t want_id; /* 0: walked, its frames those of `site` */
+        uint32_t name_tag, name_id; /* then ls_cfi_name_last */
+    } step[] = {
+        { true, 0, true, 0, 0, 0, 0 },       /* records cleared: this walk's is the record */
+        { true, 1, true, 0, 0, 0, 0 },       /* site 1's rules; site 1's is the record */
+        { false, 0, true, 0, 0, 0, 0 },      /* its own first frame, then the record's */
+        { false, 0, true, 0, 0, 0, 0 },      /* again, in a row: site 0's becomes the record */
+        { false, 0, false, 7, 0, 7, 101 },   /* the whole record, not named yet: named */
+        { false, 0, false, 7, 101, 0, 0 },
+        { false, 0, false, 8, 0, 8, 102 },   /* another tag: named again */
+        { false, 0, false, 8, 102, 0, 0 },
+        { false, 0, false, 7, 0, 0, 0 },
+        { false, 1, false, 8, 0, 8, 103 },   /* its own first frame, then the record's: not named */
+        { false, 0, false, 8, 102, 0, 0 },   /* the record is still site 0's */
+        { false, 1, false, 8, 0, 8, 103 },
+        { false, 1, false, 8, 0, 8, 105 },   /* twice in a row: it becomes the record, named */
+        { false, 1, false, 8, 105, 0, 0 },
+        { false, 0, false, 8, 0, 0, 0 },
+        { false, 1, false, 8, 105, 0, 0 },   /* in a row means with nothing between */
+        { false, 0, false, 8, 0, 8, 106 },
+        { false, 0, false, 8, 0, 8, 106 },
+        { false, 0, false, 8, 106, 0, 0 },
+        { true, 0, true, 0, 0, 0, 0 },       /* code unloaded: records cleared, a new one unnamed */
+        { false, 0, false, 8, 0, 8, 107 },
+        { false, 0, false, 8, 107, 0, 0 },
+    };
+    uint64_t site_frames[2][MAXF], f[MAXF];
+    int site_n[2] = { 0, 0 };
+    for (size_t k = 0; k < sizeof step / sizeof *step; k++) {
+        if (step[k].invalidate)
+            ls_cfi_invalidate();
+        ls_cfi_cache_sync(cache);
+        uint32_t id;
+        int n = named_site(step[k].site, step[k].warm, step[k].tag, &id, f);
+        int s = step[k].site;
+        if (k < 2) { /* the two sites' stacks: they differ in their first frame only */
+            memcpy(site_frames[s], f, sizeof f);
+            site_n[s] = n;
+            continue;
+        }
+        TEST_COUNT();
+        bool ok = id == step[k].want_id && n == site_n[s] &&
+                  (id || memcmp(f, site_frames[s], (size_t)n * sizeof *f) == 0);
+        if (!ok) {
+            TEST_FAIL();
+            fprintf(stderr, "FAIL named walk, step %zu: id %u (want %u), %d frames (want %d)\n", k, id,
+                    step[k].want_id, n, site_n[s]);
+        }
+        if (step[k].name_id)
+            ls_cfi_name_last(cache, step[k].name_tag, step[k].name_id);
+    }
+    CHECK(site_n[0] > 2 && site_n[1] == site_n[0] && site_frames[0][0] != site_frames[1][0] &&
+          memcmp(site_frames[0] + 1, site_frames[1] + 1, (size_t)(site_n[0] - 1) * 8) == 0);
+}
+
 static void suffix_cases(void)
 {
     uint64_t hits = cache->suffix_hits;
@@ -1139,6 +1234,7 @@ int main(int argc, char **argv)
     two_ways_case();
     run_cases("main thread");
     suffix_cases();
+    named_cases();
     coroutine_cases();
     module_cases(argv[1], argv[2]);
 
