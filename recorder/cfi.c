@@ -940,6 +940,18 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
                 LOAD_WORD(sp + (uint64_t)m->rbp_off, bp);
             sp += m->sp_off;
             key = pc - 1;
+            /* The usual case first: the first frame kept is the record's
+             * first, and the record is named (the checks of the loop below,
+             * without setting up a record). */
+            const ls_cfi_suffix *last = &c->suffix[c->suffix_last];
+            if (id && last->id && last->tag == tag && last->stack_hi == stack_hi && last->n && last->n <= max &&
+                last->pc[0] == pc && last->sp[0] == sp && (!last->need_bp[0] || last->bp[0] == bp) &&
+                suffix_same(last, 0)) {
+                c->suffix_hits++;
+                c->partial_pc = 0;
+                *id = last->id;
+                return (int)last->n;
+            }
         } else {
             noting = true;
             note.start = pc;
@@ -1098,6 +1110,30 @@ LS_NO_SANITIZE int ls_cfi_walk_cached_id(ls_cfi_cache *c, const ls_cfi_regs *reg
 {
     *id = 0;
     return walk(c, regs, stack_hi, skip_lo, skip_hi, false, frames, max, tag, id);
+}
+
+LS_NO_SANITIZE uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, const uint64_t *bp_at, uint32_t tag,
+                                     uint32_t max)
+{
+    const ls_cfi_suffix *last = &c->suffix[c->suffix_last];
+    /* sp inside the thread's stack, the record's first frame: its reads lie
+     * above sp, in the stack. */
+    if (sp < c->stack_lo || sp >= c->stack_hi || !last->id || last->tag != tag || last->stack_hi != c->stack_hi ||
+        !last->n || last->n > max || last->pc[0] != pc || last->sp[0] != sp)
+        return 0;
+    if (last->need_bp[0]) {
+        uint64_t bp;
+        if (!bp_at)
+            return 0;
+        LOAD_WORD((uintptr_t)bp_at, bp);
+        if (bp != last->bp[0])
+            return 0;
+    }
+    if (!suffix_same(last, 0))
+        return 0;
+    c->suffix_hits++;
+    c->partial_pc = 0;
+    return last->id;
 }
 
 void ls_cfi_name_last(ls_cfi_cache *c, uint32_t tag, uint32_t id)

@@ -229,6 +229,20 @@ static inline void record_alloc(uintptr_t p, size_t n)
         ls_record_alloc(p, n);
 }
 
+/* record_alloc from the interposer itself (a macro: the return address,
+ * CFA and frame are the interposer's): where the program's stack starts,
+ * and the program's RBP, which this file's frame pointers save at CFA-16
+ * (checked: a frame laid out otherwise passes none). */
+#define RECORD_ALLOC_HERE(p, n)                                                                      \
+    do {                                                                                             \
+        if (may_record()) {                                                                          \
+            uint64_t cfa_ = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();                              \
+            const uint64_t *fp_ = __builtin_frame_address(0);                                        \
+            ls_record_alloc_from((p), (n), (uint64_t)(uintptr_t)__builtin_return_address(0), cfa_,  \
+                                 (uint64_t)(uintptr_t)fp_ + 16 == cfa_ ? fp_ : NULL);               \
+        }                                                                                            \
+    } while (0)
+
 static inline void record_free(uintptr_t p)
 {
     if (may_record())
@@ -246,7 +260,7 @@ EXPORT void *malloc(size_t n)
     if (LS_UNLIKELY(!ready()))
         return boot_alloc(n, 16);
     void *p = real_malloc(n);
-    record_alloc((uintptr_t)p, n);
+    RECORD_ALLOC_HERE((uintptr_t)p, n);
     return p;
 }
 
@@ -270,7 +284,7 @@ EXPORT void *calloc(size_t n, size_t m)
     }
     void *p = real_calloc(n, m);
     if (p)
-        record_alloc((uintptr_t)p, n * m);
+        RECORD_ALLOC_HERE((uintptr_t)p, n * m);
     return p;
 }
 

@@ -502,6 +502,18 @@ void ls_record_alloc(uintptr_t ptr, size_t size)
     API_LEAVE(ts);
 }
 
+void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, const uint64_t *bp_at)
+{
+    if (!ptr)
+        return;
+    API_ENTER(ts);
+    uint32_t depth = G.depth, stack = 0;
+    if (depth && !(stack = ls_unwind_known(pc, sp, bp_at, ts->gen, depth)))
+        stack = capture_stack(ts, depth);
+    emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
+    API_LEAVE(ts);
+}
+
 void ls_record_free(uintptr_t ptr)
 {
     if (!ptr)

@@ -18,7 +18,7 @@ from tap import check, done
 
 from asan_env import RUNTIME, program_env, sanitizer_lines
 
-leakscope, target, cxx, gcprog, early = sys.argv[1:6]
+leakscope, target, cxx, gcprog, early, target_nofp = sys.argv[1:7]
 
 ENV = program_env()
 
@@ -47,6 +47,28 @@ def leaks_by_function(report, depth=1):
             out[n][0] += leak["bytes"]
             out[n][1] += leak["blocks"]
     return out
+
+
+def check_repeated(r, name):
+    """Repeated stacks (record-target.c's repeated_stacks): each allocation
+    its own stack, also where the stack before it was found again without a
+    walk."""
+    def blocks_by(fn, key):
+        out = collections.Counter()
+        for l in r["leaks"]:
+            if l["stack"] and l["stack"][0]["function"] == fn:
+                out[key(l["stack"])] += l["blocks"]
+        return out
+    depth = blocks_by("at_depth", lambda st: sum(1 for f in st if f["function"] == "at_depth"))
+    check(depth == {1: 4, 2: 1, 3: 1, 4: 1}, f"{name}: at_depth: blocks by depth {dict(depth)}")
+    lines = blocks_by("site_outer", lambda st: st[0]["line"])
+    check(sorted(lines.values()) == [1, 4], f"{name}: site_outer: blocks by line {dict(lines)}")
+    inner = blocks_by("site_inner", lambda st: tuple(f["function"] for f in st[1:3]))
+    check(inner == {("site_outer", "repeated_stacks"): 2},
+          f"{name}: site_inner's stack goes on through site_outer {dict(inner)}")
+    for fn, n in (("site_a", 3), ("site_b", 3)):
+        got = blocks_by(fn, lambda st: st[1]["function"])
+        check(got == {"repeated_stacks": n}, f"{name}: {fn}: {dict(got)}")
 
 
 PY_SCRIPT = """
@@ -84,6 +106,7 @@ with tempfile.TemporaryDirectory() as tmp:
             check(by_fn.get(fn) == [nbytes, blocks], f"{fn} leaks {nbytes} bytes in {blocks} blocks (got {by_fn.get(fn)})")
         for fn in ("no_leaks", "closed_fds", "mappings"):
             check(fn not in by_fn, f"nothing leaked by {fn}")
+        check_repeated(r, "target")
         top = r["leaks"][0]["stack"][0] if r["leaks"] else {}
         check(any(l["stack"][0]["function"] == "leak_malloc" and l["stack"][0]["file"]
                   and l["stack"][0]["file"].endswith("record-target.c") and l["stack"][0]["line"] > 0
@@ -104,6 +127,12 @@ with tempfile.TemporaryDirectory() as tmp:
         kinds = {k["kind"]: k for k in r["resources"]["kinds"]}
         check(kinds.get("fd/socket", {}).get("closed", 0) >= 1, "a closed socket is counted as closed")
         check(kinds.get("mmap", {}).get("opened", 0) >= 2, "both mappings were seen")
+
+    # Without frame pointers, stacks found again hang on the stack pointer.
+    res, r, _ = record(tmp, "target-nofp", target_nofp)
+    check(res.returncode == 3, f"target without frame pointers: exit code 3 (got {res.returncode})")
+    if r:
+        check_repeated(r, "target without frame pointers")
 
     # --no-resources records allocations only.
     res, r, _ = record(tmp, "nores", target)

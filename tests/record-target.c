@@ -139,19 +139,75 @@ static __attribute__((noinline)) void mappings(void)
     munmap(n, 8192);
 }
 
+/* Repeated stacks (the recorder names a thread's last stack and finds it
+ * again without a walk): a loop's allocations, then one from another line
+ * of the same function (another code address, the same stack pointer), then
+ * ones from a function it calls (the same outer frames, one more inside),
+ * alternating call sites, and one call site at several depths (the same code
+ * address, other stack pointers). Each is attributed to its own stack. The
+ * loops run a count the compiler does not know: one call site each. */
+#define LEAK_OUTER 7101
+#define LEAK_INNER 7102
+#define LEAK_SITE_A 7103
+#define LEAK_SITE_B 7104
+#define LEAK_DEPTH 7105
+
+volatile int repeats = 4;
+static const int depths[] = { 1, 1, 1, 4 };
+
+static __attribute__((noinline)) void site_inner(void)
+{
+    for (int i = 0; i < repeats / 2; i++)
+        keep[nkeep++] = malloc(LEAK_INNER);
+}
+
+static __attribute__((noinline)) void site_outer(void)
+{
+    for (int i = 0; i < repeats; i++)
+        keep[nkeep++] = malloc(LEAK_OUTER); /* the loop's line */
+    keep[nkeep++] = calloc(1, LEAK_OUTER);  /* another line */
+    site_inner();
+}
+
+static __attribute__((noinline)) void site_a(void) { keep[nkeep++] = malloc(LEAK_SITE_A); }
+static __attribute__((noinline)) void site_b(void) { keep[nkeep++] = calloc(1, LEAK_SITE_B); }
+
+static __attribute__((noinline)) void at_depth(int d)
+{
+    keep[nkeep++] = malloc(LEAK_DEPTH);
+    if (d > 1)
+        at_depth(d - 1);
+    __asm__ volatile("" ::: "memory"); /* not a tail call: each level its own frame */
+}
+
+static __attribute__((noinline)) void repeated_stacks(void)
+{
+    site_outer();
+    for (int i = 0; i < repeats - 1; i++) {
+        site_a();
+        site_b();
+    }
+    for (int i = 0; i < repeats; i++)
+        at_depth(depths[i]); /* depth 1 three times (a named stack), then 4 from the same place */
+}
+
 int main(void)
 {
     leak_malloc();
     leak_calloc();
     leak_realloc();
     leak_aligned();
+    repeated_stacks();
     no_leaks();
     leak_fds();
     closed_fds();
     streams();
     mappings();
-    printf("{\"leak_malloc\": [%d, 2], \"leak_calloc\": [%d, 1], \"leak_realloc\": [%d, 1], \"leak_aligned\": [%d, 3]}\n",
-           2 * LEAK_MALLOC, LEAK_CALLOC_N * LEAK_CALLOC_M, LEAK_REALLOC, 3 * LEAK_ALIGNED);
+    printf("{\"leak_malloc\": [%d, 2], \"leak_calloc\": [%d, 1], \"leak_realloc\": [%d, 1], \"leak_aligned\": [%d, 3], "
+           "\"site_outer\": [%d, 5], \"site_inner\": [%d, 2], \"site_a\": [%d, 3], \"site_b\": [%d, 3], "
+           "\"at_depth\": [%d, %d]}\n",
+           2 * LEAK_MALLOC, LEAK_CALLOC_N * LEAK_CALLOC_M, LEAK_REALLOC, 3 * LEAK_ALIGNED, 5 * LEAK_OUTER,
+           2 * LEAK_INNER, 3 * LEAK_SITE_A, 3 * LEAK_SITE_B, 7 * LEAK_DEPTH, 7);
     fflush(stdout);
     return 3;
 }
