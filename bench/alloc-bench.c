@@ -10,6 +10,9 @@
  *   baseline  the workload plus, per event, a clock read and a store into a
  *             thread-local buffer: the floor a recorder cannot go below
  * LEAKSCOPE_STACK_DEPTH selects stacks on (default) or off (0) in api mode.
+ * ALLOC_BENCH_SITES=8: each allocation from one of eight call sites picked at
+ * random (eight stacks in turn, rarely the same twice running) instead of
+ * one call chain.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -60,6 +63,19 @@ static __attribute__((noinline)) void bench_free(void *p)
     free(p);
 }
 
+/* Eight call sites, each its own stack (not tail calls). */
+#define SITE(k)                                                          \
+    static __attribute__((noinline)) void *site##k(size_t n)             \
+    {                                                                    \
+        void *p = bench_alloc(n + (k));                                  \
+        __asm__ volatile("" ::"r"(p) : "memory");                        \
+        return p;                                                        \
+    }
+SITE(0) SITE(1) SITE(2) SITE(3) SITE(4) SITE(5) SITE(6) SITE(7)
+#undef SITE
+static void *(*const sites[8])(size_t) = { site0, site1, site2, site3, site4, site5, site6, site7 };
+static int use_sites;
+
 static __attribute__((noinline)) void *layer3(size_t n, unsigned i) { return bench_alloc(n + (i & 7)); }
 static __attribute__((noinline)) void *layer2(size_t n, unsigned i) { return layer3(n, i) ; }
 static __attribute__((noinline)) void *layer1(size_t n, unsigned i) { return (i & 1) ? layer2(n, i) : bench_alloc(n); }
@@ -73,7 +89,8 @@ static void *worker(void *arg)
         unsigned slot = (seed >> 8) & 63;
         if (live[slot])
             bench_free(live[slot]);
-        live[slot] = layer1(16 + ((seed >> 16) & 255), (unsigned)i);
+        size_t n = 16 + ((seed >> 16) & 255);
+        live[slot] = use_sites ? sites[(seed >> 24) & 7](n) : layer1(n, (unsigned)i);
     }
     for (int s = 0; s < 64; s++)
         if (live[s])
@@ -87,6 +104,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s plain|api|baseline THREADS EVENTS_PER_THREAD [OUT.trace]\n", argv[0]);
         return 2;
     }
+    const char *env_sites = getenv("ALLOC_BENCH_SITES");
+    use_sites = env_sites && atoi(env_sites) == 8;
     mode = !strcmp(argv[1], "api") ? API : !strcmp(argv[1], "baseline") ? BASELINE : PLAIN;
     int threads = atoi(argv[2]);
     per_thread = strtoull(argv[3], NULL, 10);

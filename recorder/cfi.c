@@ -805,6 +805,8 @@ void ls_cfi_cache_put(ls_cfi_cache *c, uint64_t key, ls_cfi_rule rule)
 
 /* ---- the walk ---- */
 
+uint64_t ls_cfi_fixed_lo, ls_cfi_fixed_hi;
+
 static __attribute__((noinline)) ls_cfi_rule miss(ls_cfi_cache *c, uint64_t key)
 {
     ls_cfi_rule r;
@@ -851,7 +853,17 @@ enum { USES_BP = 1, LOADS_BP = 2 };
 static inline __attribute__((always_inline)) LS_NO_SANITIZE bool suffix_same(const ls_cfi_suffix *s, uint32_t j)
 {
     uint64_t diff = 0;
-    for (uint32_t i = s->first_read[j]; i < s->nreads; i++) {
+    uint32_t i = s->first_read[j];
+    if (i < s->nreads) {
+        /* This frame's return address first: where another stack that met
+         * this frame parts from the record. */
+        LOAD_WORD(s->read_at[i], diff);
+        if (diff != s->read_val[i])
+            return false;
+        diff = 0;
+        i++;
+    }
+    for (; i < s->nreads; i++) {
         uint64_t v;
         LOAD_WORD(s->read_at[i], v);
         diff |= v ^ s->read_val[i];
@@ -876,7 +888,7 @@ static inline __attribute__((always_inline)) int suffix_done(ls_cfi_cache *c, ls
         cur->id = 0;
         c->suffix_last ^= 1;
         c->fresh = true;
-        c->partial_pc = 0;
+        c->partial_hash = 0; /* no run of partial walks */
     }
     return (int)n;
 }
@@ -948,7 +960,7 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
                 last->pc[0] == pc && last->sp[0] == sp && (!last->need_bp[0] || last->bp[0] == bp) &&
                 suffix_same(last, 0)) {
                 c->suffix_hits++;
-                c->partial_pc = 0;
+                c->partial_hash = 0; /* no run of partial walks */
                 *id = last->id;
                 return (int)last->n;
             }
@@ -989,7 +1001,7 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
                 if (n == 0 && j == 0 && prev->n <= max) {
                     /* The whole last walk: named, no frames to store; else
                      * the frames returned are its record's, to name. */
-                    c->partial_pc = 0;
+                    c->partial_hash = 0; /* no run of partial walks */
                     if (id && prev->id && prev->tag == tag) {
                         *id = prev->id;
                         return (int)prev->n;
@@ -997,13 +1009,19 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
                     c->fresh = true;
                 } else if (n && saving && cur->n == n && n + (prev->n - j) <= max &&
                            n + (prev->n - j) <= LS_CFI_SUFFIX_FRAMES) {
-                    /* Frames of its own, then the last walk's: the second
-                     * time in a row from the same first frame, this stack
-                     * becomes the record (a loop's stack, to be named). */
-                    if (c->partial_pc == frames[0] && c->partial_sp == cur->sp[0])
+                    /* Frames of its own, then the last walk's: the third
+                     * time in a row with the same frames of its own (by a
+                     * hash: a collision only makes a record sooner), this
+                     * stack becomes the record (a loop's stack, to be
+                     * named). Not sooner: stacks that take turns would
+                     * keep replacing it. */
+                    uint64_t h = cur->sp[0] ^ (uint64_t)j << 48;
+                    for (uint32_t k = 0; k < n; k++)
+                        h = (h ^ frames[k]) * 0x9E3779B97F4A7C15ull;
+                    c->partial_run = h == c->partial_hash ? c->partial_run + 1 : 0;
+                    c->partial_hash = h;
+                    if (c->partial_run >= 2)
                         adopt(c, cur, prev, j);
-                    c->partial_pc = frames[0];
-                    c->partial_sp = cur->sp[0];
                 }
                 for (; j < prev->n && n < max; j++)
                     frames[n++] = prev->pc[j];
@@ -1076,8 +1094,10 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
             }
         }
         if (LS_UNLIKELY(noting)) {
-            /* Only frames whose CFA is on RSP: their offsets are constant. */
-            if (r.kind != LS_CFI_CFA_RSP || note.nra == LS_CFI_MEMO_FRAMES || cfa - regs->rsp > (1u << 30)) {
+            /* Only frames whose offsets are constant: a CFA on RSP, or on
+             * RBP in code known to have frames of a fixed size. */
+            bool fixed = r.kind == LS_CFI_CFA_RSP || (pc >= ls_cfi_fixed_lo && pc < ls_cfi_fixed_hi);
+            if (!fixed || note.nra == LS_CFI_MEMO_FRAMES || cfa - regs->rsp > (1u << 30)) {
                 noting = false;
             } else {
                 note.ra_off[note.nra] = (uint32_t)(cfa - 8 - regs->rsp);
@@ -1132,7 +1152,7 @@ LS_NO_SANITIZE uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, 
     if (!suffix_same(last, 0))
         return 0;
     c->suffix_hits++;
-    c->partial_pc = 0;
+    c->partial_hash = 0; /* no run of partial walks */
     return last->id;
 }
 

@@ -291,7 +291,8 @@ typedef struct ls_cfi_cache {
     uint64_t suffix_hits;  /* walks that ended on the last walk's frames (tests) */
     uint32_t suffix_last;  /* which of the two is the last walk's; the other is being filled */
     bool fresh;            /* the last walk record holds just the frames the last walk returned */
-    uint64_t partial_pc, partial_sp; /* first frame of the last walk that ended on the record's frames */
+    uint64_t partial_hash; /* own frames of the last walk that ended on the record's frames */
+    uint32_t partial_run;  /* walks before it in a row with the same */
     ls_cfi_suffix suffix[2];
     /* Two-way sets (slots 2k, 2k+1, one cache line): the rule for address
      * slots[i].key is slots[i].rule; key 0: empty. */
@@ -314,6 +315,12 @@ typedef struct ls_cfi_regs {
                      "movq %%rsp, %1\n\t"                                    \
                      "movq %%rbp, %2"                                         \
                      : "=&r"((regs).rip), "=&r"((regs).rsp), "=&r"((regs).rbp))
+
+/* Code whose frames all have a fixed size (no VLA, no alloca), so that a
+ * memo of leading frames may include those whose CFA is on RBP: the
+ * recorder's own (built with -Wvla), whose interposers keep frame pointers.
+ * Set once, before the first walk (unwind.c). */
+extern uint64_t ls_cfi_fixed_lo, ls_cfi_fixed_hi;
 
 /* Bumped when code may have been unloaded; caches of another generation are
  * cleared before use (ls_cfi_cache_sync). */

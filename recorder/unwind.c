@@ -51,6 +51,12 @@ void ls_unwind_init(bool only_libunwind, bool stats)
 {
     if (!self_hi)
         dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_init);
+#if LS_HAVE_CFI
+    /* The recorder's code (the whole module: recorder, writer, interposers)
+     * has no VLA and no alloca (-Wvla): a fixed layout for its memos. */
+    ls_cfi_fixed_lo = self_lo;
+    ls_cfi_fixed_hi = self_hi;
+#endif
     /* A cache per thread: no lock, no signal masking on a cache miss (the
      * global cache takes both), and fork-safe. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);

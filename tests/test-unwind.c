@@ -1143,22 +1143,23 @@ static void named_cases(void)
         { true, 0, true, 0, 0, 0, 0 },       /* records cleared: this walk's is the record */
         { true, 1, true, 0, 0, 0, 0 },       /* site 1's rules; site 1's is the record */
         { false, 0, true, 0, 0, 0, 0 },      /* its own first frame, then the record's */
-        { false, 0, true, 0, 0, 0, 0 },      /* again, in a row: site 0's becomes the record */
-        { false, 0, false, 7, 0, 7, 101 },   /* the whole record, not named yet: named */
+        { false, 0, true, 0, 0, 0, 0 },      /* again, in a row */
+        { false, 0, false, 7, 0, 7, 101 },   /* a third time: site 0's becomes the record, named */
         { false, 0, false, 7, 101, 0, 0 },
-        { false, 0, false, 8, 0, 8, 102 },   /* another tag: named again */
+        { false, 0, false, 8, 0, 8, 102 },   /* the whole record under another tag: named again */
         { false, 0, false, 8, 102, 0, 0 },
         { false, 0, false, 7, 0, 0, 0 },
         { false, 1, false, 8, 0, 8, 103 },   /* its own first frame, then the record's: not named */
         { false, 0, false, 8, 102, 0, 0 },   /* the record is still site 0's */
         { false, 1, false, 8, 0, 8, 103 },
-        { false, 1, false, 8, 0, 8, 105 },   /* twice in a row: it becomes the record, named */
+        { false, 1, false, 8, 0, 8, 103 },   /* twice in a row: not yet */
+        { false, 0, false, 8, 102, 0, 0 },   /* in a row means with nothing between */
+        { false, 1, false, 8, 0, 8, 103 },
+        { false, 1, false, 8, 0, 8, 103 },
+        { false, 1, false, 8, 0, 8, 105 },   /* three times in a row: it becomes the record, named */
         { false, 1, false, 8, 105, 0, 0 },
         { false, 0, false, 8, 0, 0, 0 },
-        { false, 1, false, 8, 105, 0, 0 },   /* in a row means with nothing between */
-        { false, 0, false, 8, 0, 8, 106 },
-        { false, 0, false, 8, 0, 8, 106 },
-        { false, 0, false, 8, 106, 0, 0 },
+        { false, 1, false, 8, 105, 0, 0 },
         { true, 0, true, 0, 0, 0, 0 },       /* code unloaded: records cleared, a new one unnamed */
         { false, 0, false, 8, 0, 8, 107 },
         { false, 0, false, 8, 107, 0, 0 },
