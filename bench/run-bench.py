@@ -68,13 +68,24 @@ have_heaptrack = shutil.which("heaptrack") is not None
 if have_heaptrack:
     modes["heaptrack"] = (["heaptrack", "-o", f"{tmp}/heaptrack", bench, "plain", str(args.threads),
                            str(args.events)], None)
+# The same workload with each allocation from one of eight call sites in turn
+# (ALLOC_BENCH_SITES=8): stacks that are rarely the one before.
+SITES = ", 8 call sites"
+sites_env = env_with(ALLOC_BENCH_SITES=8)
+modes["plain" + SITES] = ([bench, "plain", str(args.threads), str(args.events)], sites_env)
+modes["leakscope record, stacks on" + SITES] = ([leakscope, "record", "--quiet", "-o", f"{tmp}/rec-sites.trace", "--",
+                                                 bench, "plain", str(args.threads), str(args.events)], sites_env)
+if have_heaptrack:
+    modes["heaptrack" + SITES] = (["heaptrack", "-o", f"{tmp}/heaptrack-sites", bench, "plain", str(args.threads),
+                                   str(args.events)], sites_env)
 
 results = {m: [] for m in modes}
 # Interleave the modes so that machine noise spreads over all of them.
 for run in range(args.runs):
     for name, (cmd, env) in modes.items():
-        for f in glob.glob(f"{tmp}/heaptrack*"):
-            os.unlink(f)
+        if cmd[0] == "heaptrack":  # its output of the last run only
+            for f in glob.glob(cmd[2] + ".*"):
+                os.unlink(f)
         results[name].append(measure(cmd, env))
     print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
 
@@ -89,9 +100,12 @@ sizes = {
     "leakscope record, stacks off": os.path.getsize(f"{tmp}/rec-nostack.trace"),
     "leakscope record, stacks on": os.path.getsize(f"{tmp}/rec-stack.trace"),
 }
+sizes["leakscope record, stacks on" + SITES] = os.path.getsize(f"{tmp}/rec-sites.trace")
 if have_heaptrack:
-    ht_files = glob.glob(f"{tmp}/heaptrack*")
+    ht_files = glob.glob(f"{tmp}/heaptrack.*")
     sizes["heaptrack"] = os.path.getsize(ht_files[0]) if ht_files else 0
+    ht_sites = glob.glob(f"{tmp}/heaptrack-sites.*")
+    sizes["heaptrack" + SITES] = os.path.getsize(ht_sites[0]) if ht_sites else 0
 
 # Readers.
 readers = {"leakscope report (record, stacks on)": [leakscope, "report", f"{tmp}/rec-stack.trace"]}
@@ -160,21 +174,33 @@ w("")
 w("CPU is user + system time of the process and all its threads (the writer thread included). "
   "Extra CPU per event is (CPU − plain CPU) / events.")
 w("")
-w("| mode | CPU s | wall s | peak RSS MiB | extra CPU ns/event | vs baseline | vs heaptrack | output bytes/event |")
-w("|---|---:|---:|---:|---:|---:|---:|---:|")
-for name in modes:
-    cpu, wall, rss = med(name, 0), med(name, 1), med(name, 2)
-    extra = (cpu - plain_cpu) / total_events * 1e9
-    vs_base = f"{(cpu - plain_cpu) / base_extra:.2f}x" if name != "plain" and base_extra > 0 else ""
-    vs_ht = f"{(cpu - plain_cpu) / ht_extra:.2f}x" if ht_extra and name != "plain" else ""
-    size = f"{sizes[name] / total_events:.2f}" if name in sizes else ""
-    w(f"| {name} | {cpu:.3f} | {wall:.3f} | {rss / 1024:.1f} | {extra:.1f} | {vs_base} | {vs_ht} | {size} |")
-w("")
+def table(names, plain_name, ht_name):
+    plain = med(plain_name, 0)
+    ht = med(ht_name, 0) - plain if have_heaptrack else None
+    w("| mode | CPU s | wall s | peak RSS MiB | extra CPU ns/event | vs baseline | vs heaptrack | output bytes/event |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        cpu, wall, rss = med(name, 0), med(name, 1), med(name, 2)
+        extra = (cpu - plain) / total_events * 1e9
+        vs_base = f"{(cpu - plain) / base_extra:.2f}x" if name != plain_name and base_extra > 0 else ""
+        vs_ht = f"{(cpu - plain) / ht:.2f}x" if ht and name != plain_name else ""
+        size = f"{sizes[name] / total_events:.2f}" if name in sizes else ""
+        w(f"| {name} | {cpu:.3f} | {wall:.3f} | {rss / 1024:.1f} | {extra:.1f} | {vs_base} | {vs_ht} | {size} |")
+    w("")
+
+
+table([m for m in modes if not m.endswith(SITES)], "plain", "heaptrack")
 w("heaptrack stamps time only every 10 ms; Leakscope keeps a timestamp on every event, in units of 16 ns "
   "(finer than reading the clock takes; `LEAKSCOPE_TIME_UNIT_NS=1` keeps whole nanoseconds). "
   "Leakscope's CPU includes its writer thread, which entropy-codes every chunk (format 2); a backlog goes "
   "out thread by thread, a thread's queued buffers as one chunk of up to 65,536 events.")
 w("")
+w("The allocations above come from one call chain, so each thread's stack is the one before it, which the "
+  "recorder finds again without walking (below). With each allocation from one of eight call sites picked "
+  "at random (`ALLOC_BENCH_SITES=8`; the same workload otherwise, its own plain run and heaptrack run), "
+  "nearly every stack is walked and interned:")
+w("")
+table([m for m in modes if m.endswith(SITES)], "plain" + SITES, "heaptrack" + SITES)
 if real:
     w(f"## File size on a real program: sqlite3 running a 20,000-insert script ({sq_events:,} events)")
     w("")
@@ -208,21 +234,33 @@ w("The recorder walks the stack itself with DWARF call-frame information (record
   "RBP + offset, where the return address and the saved RBP are) in a per-thread two-way cache of 4096 entries; "
   "every later frame at that address costs a cache probe (one cache line) and two loads, each read checked "
   "against the thread's stack bounds. Consecutive stacks share their outer frames: a walk that reaches a "
-  "frame of the previous walk (same code address and stack pointer) checks that the stack words the previous "
-  "walk read from there are unchanged, with independent loads, and takes its remaining frames instead of "
+  "frame of the last walk's record (same code address and stack pointer) checks that the stack words the "
+  "record read from there are unchanged, with independent loads, and takes its remaining frames instead of "
   "walking on. The rare frames such rules cannot describe (signal trampolines, expression rules) "
   "send the whole stack to libunwind (`LEAKSCOPE_UNWIND_STATS=1` prints how many: none on this workload, "
   "python3, sqlite3 or git). The recorder's own frames are dropped by address range and the stack is "
   "interned: a per-thread direct-mapped cache of 1024 stacks in front of one shared table, so a known "
   "stack costs a hash and a compare, and only a new stack takes the table's mutex. Frees record no stack.")
 w("")
+w("A loop's stack is taken once: the record is named by its dictionary id, and `malloc` and `calloc` hand "
+  "the recorder the program's frame (their return address, their CFA and the RBP their frame pointer saved). "
+  "When that is the named record's first frame and the record's stack words are unchanged, the allocation "
+  "gets the id with no walk and no interning. A stack that ends on the record's frames three times in a row "
+  "with the same frames of its own becomes the record.")
+w("")
 allocs = total_events / 2
 for kind in ("API", "record"):
     on, off = f"leakscope {kind}, stacks on", f"leakscope {kind}, stacks off"
     per_alloc = (med(on, 0) - med(off, 0)) / allocs * 1e9
-    w(f"- {kind}: stacks cost {per_alloc:.1f} ns per allocation; the workload's stacks are 4 program frames "
-      f"deep (the compiler turns two of its call layers into tail calls), so about {per_alloc / 4:.1f} ns per "
-      f"frame, walking and interning together.")
+    how = ("found again through `trace_alloc` (which has no program frame to hand over: a walk up to the record)"
+           if kind == "API" else "found again from `malloc`'s frame, no walk")
+    w(f"- {kind}: stacks cost {per_alloc:.1f} ns per allocation; the workload's stack is 4 program frames "
+      f"deep (the compiler turns two of its call layers into tail calls), {how}.")
+sites_alloc = ((med("leakscope record, stacks on" + SITES, 0) - med("plain" + SITES, 0))
+               - (med("leakscope record, stacks off", 0) - med("plain", 0))) / allocs * 1e9
+w(f"- record, eight call sites: stacks cost about {sites_alloc:.1f} ns per allocation (the run with eight "
+  f"call sites with stacks, less the one-chain run without), about {sites_alloc / 5:.1f} ns per frame of its "
+  f"5 program frames, walking and interning together.")
 w("")
 # Sections other tools add after the marker (the render benchmarks) are kept.
 kept = open(args.out).read() if os.path.exists(args.out) else ""

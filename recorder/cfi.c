@@ -1132,8 +1132,8 @@ LS_NO_SANITIZE int ls_cfi_walk_cached_id(ls_cfi_cache *c, const ls_cfi_regs *reg
     return walk(c, regs, stack_hi, skip_lo, skip_hi, false, frames, max, tag, id);
 }
 
-LS_NO_SANITIZE uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, const uint64_t *bp_at, uint32_t tag,
-                                     uint32_t max)
+LS_NO_SANITIZE uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known,
+                                     uint32_t tag, uint32_t max)
 {
     const ls_cfi_suffix *last = &c->suffix[c->suffix_last];
     /* sp inside the thread's stack, the record's first frame: its reads lie
@@ -1141,14 +1141,8 @@ LS_NO_SANITIZE uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, 
     if (sp < c->stack_lo || sp >= c->stack_hi || !last->id || last->tag != tag || last->stack_hi != c->stack_hi ||
         !last->n || last->n > max || last->pc[0] != pc || last->sp[0] != sp)
         return 0;
-    if (last->need_bp[0]) {
-        uint64_t bp;
-        if (!bp_at)
-            return 0;
-        LOAD_WORD((uintptr_t)bp_at, bp);
-        if (bp != last->bp[0])
-            return 0;
-    }
+    if (last->need_bp[0] && (!bp_known || bp != last->bp[0]))
+        return 0;
     if (!suffix_same(last, 0))
         return 0;
     c->suffix_hits++;

@@ -229,18 +229,14 @@ static inline void record_alloc(uintptr_t p, size_t n)
         ls_record_alloc(p, n);
 }
 
-/* record_alloc from the interposer itself (a macro: the return address,
- * CFA and frame are the interposer's): where the program's stack starts,
- * and the program's RBP, which this file's frame pointers save at CFA-16
- * (checked: a frame laid out otherwise passes none). */
-#define RECORD_ALLOC_HERE(p, n)                                                                      \
-    do {                                                                                             \
-        if (may_record()) {                                                                          \
-            uint64_t cfa_ = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();                              \
-            const uint64_t *fp_ = __builtin_frame_address(0);                                        \
-            ls_record_alloc_from((p), (n), (uint64_t)(uintptr_t)__builtin_return_address(0), cfa_,  \
-                                 (uint64_t)(uintptr_t)fp_ + 16 == cfa_ ? fp_ : NULL);               \
-        }                                                                                            \
+/* record_alloc from the interposer itself (a macro: the caller's frame is
+ * the interposer's caller): the program's frame, where its stack starts. */
+#define RECORD_ALLOC_HERE(p, n)                                   \
+    do {                                                          \
+        if (may_record()) {                                       \
+            LS_CALLER_FRAME(pc_, sp_, bp_, bp_known_);            \
+            ls_record_alloc_from((p), (n), pc_, sp_, bp_, bp_known_); \
+        }                                                         \
     } while (0)
 
 static inline void record_free(uintptr_t p)

@@ -67,11 +67,24 @@ void ls_warn4(const char *a, const char *b, const char *c, const char *d);
 #include <sys/types.h>
 
 void ls_record_alloc(uintptr_t ptr, size_t size);
-/* The same from an interposer, which passes its return address and its CFA
- * (the caller's stack pointer): the caller's frame, where the stack starts,
- * and where the caller's RBP is saved (NULL: not known). A stack the thread
- * had last time comes back without a walk. */
-void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, const uint64_t *bp_at);
+/* The same from an entry point, which passes its caller's frame (see
+ * LS_CALLER_FRAME), where the stack starts: a stack the thread had last
+ * time comes back without a walk. */
+void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known);
+
+/* Declares pc, sp, bp and bp_known: the caller's frame, from inside the
+ * entry point it called (a macro: the builtins are the function's own): the
+ * return address, the CFA (the caller's stack pointer) and the caller's RBP.
+ * __builtin_frame_address(0) gives the function a frame pointer (GCC and
+ * clang), which saves the caller's RBP at CFA-16: read here, while the
+ * frame is certainly there (the call that follows may be a tail call).
+ * Checked: another layout leaves bp unknown, and a walk then. */
+#define LS_CALLER_FRAME(pc, sp, bp, bp_known)                                           \
+    uint64_t pc = (uint64_t)(uintptr_t)__builtin_return_address(0);                   \
+    uint64_t sp = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();                         \
+    const uint64_t *bp##_at_ = (const uint64_t *)__builtin_frame_address(0);           \
+    bool bp_known = (uint64_t)(uintptr_t)bp##_at_ + 16 == sp;                          \
+    uint64_t bp = bp_known ? *bp##_at_ : 0
 void ls_record_free(uintptr_t ptr);
 /* old_ptr 0: the old block's release was already recorded by a free. */
 void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size);
@@ -168,10 +181,10 @@ uint32_t ls_unwind(uint64_t *frames, uint32_t max);
  * ls_unwind_name after an earlier capture, and `frames` is not filled in. */
 uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id);
 /* The id named under `tag` of the stack whose first frame (the first frame
- * not the recorder's) is at `pc` with stack pointer `sp` and RBP *bp_at
- * (NULL: not known), when it is the calling thread's last walk record frame
- * for frame; else 0. */
-uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, const uint64_t *bp_at, uint32_t tag, uint32_t max);
+ * not the recorder's) is at `pc` with stack pointer `sp` and RBP `bp` (if
+ * bp_known), when it is the calling thread's last walk record frame for
+ * frame; else 0. */
+uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag, uint32_t max);
 /* Names the stack the calling thread's last ls_unwind_cached or ls_unwind
  * returned (if its walk allows: see ls_cfi_name_last). */
 void ls_unwind_name(uint32_t tag, uint32_t id);
@@ -357,7 +370,8 @@ int ls_cfi_walk_cached(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_
 int ls_cfi_walk_cached_id(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_lo,
                           uint64_t skip_hi, uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id);
 /* ls_unwind_known on the cache c (see there). */
-uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, const uint64_t *bp_at, uint32_t tag, uint32_t max);
+uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag,
+                      uint32_t max);
 /* Names the frames the last walk returned, if they are its record's (it
  * walked them itself, or found all of the last record's; not fallen back,
  * not partly another walk's): `id` under `tag`. */

@@ -502,13 +502,13 @@ void ls_record_alloc(uintptr_t ptr, size_t size)
     API_LEAVE(ts);
 }
 
-void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, const uint64_t *bp_at)
+void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known)
 {
     if (!ptr)
         return;
     API_ENTER(ts);
     uint32_t depth = G.depth, stack = 0;
-    if (depth && !(stack = ls_unwind_known(pc, sp, bp_at, ts->gen, depth)))
+    if (depth && !(stack = ls_unwind_known(pc, sp, bp, bp_known, ts->gen, depth)))
         stack = capture_stack(ts, depth);
     emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
     API_LEAVE(ts);
@@ -575,7 +575,11 @@ void ls_record_gc_end(size_t heap_bytes_after, bool nonblocking)
     tls_nonblocking = false;
 }
 
-LEAKSCOPE_API void trace_alloc(const void *ptr, size_t size) { ls_record_alloc((uintptr_t)ptr, size); }
+LEAKSCOPE_API void trace_alloc(const void *ptr, size_t size)
+{
+    LS_CALLER_FRAME(pc, sp, bp, bp_known);
+    ls_record_alloc_from((uintptr_t)ptr, size, pc, sp, bp, bp_known);
+}
 LEAKSCOPE_API void trace_free(const void *ptr) { ls_record_free((uintptr_t)ptr); }
 
 LEAKSCOPE_API void trace_realloc(const void *old_ptr, const void *new_ptr, size_t new_size)

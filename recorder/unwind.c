@@ -158,18 +158,19 @@ __attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t m
 #endif
 }
 
-uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, const uint64_t *bp_at, uint32_t tag, uint32_t max)
+uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag, uint32_t max)
 {
 #if LS_HAVE_CFI
     ls_cfi_cache *c = tls_cfi;
     if (LS_UNLIKELY(!c))
         return 0;
     ls_cfi_cache_sync(c); /* code unloaded: no record */
-    return ls_cfi_known(c, pc, sp, bp_at, tag, max > TRACE_STACK_DEPTH_MAX ? TRACE_STACK_DEPTH_MAX : max);
+    return ls_cfi_known(c, pc, sp, bp, bp_known, tag, max > TRACE_STACK_DEPTH_MAX ? TRACE_STACK_DEPTH_MAX : max);
 #else
     (void)pc;
     (void)sp;
-    (void)bp_at;
+    (void)bp;
+    (void)bp_known;
     (void)tag;
     (void)max;
     return 0;

@@ -37,6 +37,76 @@ static void *churn(void *arg)
 
 static __attribute__((noinline)) void leak_here(void *p, size_t n) { trace_alloc(p, n); }
 
+/* Repeated stacks through trace_alloc (the recorder finds the thread's last
+ * stack again from trace_alloc's caller, without a walk): a loop, a callee
+ * of the loop's function, one call site at several depths. */
+volatile int repeats = 4;
+static const int depths[] = { 1, 1, 1, 4 };
+/* Without frame pointers (this file has them), the frames tell apart by
+ * their stack pointers alone, not their RBP as well. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_FP __attribute__((noinline, optimize("omit-frame-pointer")))
+#else
+#define NO_FP __attribute__((noinline))
+#endif
+
+static NO_FP void api_inner(char *p)
+{
+    trace_alloc(p, 10);
+    __asm__ volatile("" ::: "memory"); /* not a tail call */
+}
+
+static NO_FP void api_at_depth(char *p, int d)
+{
+    trace_alloc(p, 20);
+    if (d > 1)
+        api_at_depth(p + 1, d - 1);
+    __asm__ volatile("" ::: "memory");
+}
+
+static NO_FP void api_repeats(char *buf)
+{
+    for (int i = 0; i < repeats; i++)
+        trace_alloc(buf + i, 30);
+    trace_alloc(buf + 4, 40); /* another line: the same stack pointer */
+    api_inner(buf + 10);
+    for (int i = 0; i < repeats; i++)
+        api_at_depth(buf + 20 + 8 * i, depths[i]);
+    __asm__ volatile("" ::: "memory");
+}
+
+static void check_repeats(const ls_analysis *a)
+{
+    ls_stack loop = { 0 }, line = { 0 }, inner = { 0 }, depth1 = { 0 };
+    uint32_t deeper[4] = { 0 }, ndeeper = 0;
+    for (uint32_t i = 0; i < a->nleaks; i++) {
+        const ls_leak *l = &a->leaks[i];
+        ls_stack st = ls_analysis_stack(a, l->stack);
+        if (l->bytes == 120 && l->blocks == 4)
+            loop = st;
+        else if (l->bytes == 10)
+            inner = st;
+        else if (l->bytes == 40)
+            line = st;
+        else if (l->bytes == 80 && l->blocks == 4)
+            depth1 = st;
+        else if (l->bytes == 20 && l->blocks == 1 && ndeeper < 4)
+            deeper[ndeeper++] = st.depth;
+    }
+    /* The loop's four on one stack; the callee's one frame deeper, on the
+     * same outer frames (from its caller's caller on). */
+    CHECK(line.depth && line.depth == loop.depth && line.frames[0] != loop.frames[0]);
+    CHECK(loop.depth >= 3 && inner.depth == loop.depth + 1 &&
+          memcmp(inner.frames + 2, loop.frames + 1, (loop.depth - 1) * sizeof *loop.frames) == 0);
+    /* Depth 1 three times and the top of depth 4: one stack; then 3 deeper. */
+    CHECK(depth1.depth >= 3 && ndeeper == 3);
+    bool seen[3] = { false, false, false };
+    for (uint32_t i = 0; i < ndeeper; i++)
+        if (deeper[i] > depth1.depth && deeper[i] <= depth1.depth + 3)
+            seen[deeper[i] - depth1.depth - 1] = true;
+    CHECK(seen[0] && seen[1] && seen[2]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -114,15 +184,21 @@ int main(int argc, char **argv)
     trace_resource_open("texture", 7);
     trace_gc_begin("test");
     trace_gc_end(100);
+    static char repeat_blocks[64];
+    api_repeats(repeat_blocks);
     trace_end();
     CHECK(ls_analysis_load(path2, &a, &err) == TRACE_OK);
     if (a) {
-        CHECK_EQ_U64(a->leaked_bytes, 100);
-        CHECK_EQ_U64(a->nleaks, 1);
+        check_repeats(a);
+        CHECK_EQ_U64(a->leaked_bytes, 100 + 120 + 40 + 10 + 140);
+        CHECK_EQ_U64(a->nleaks, 1 + 1 + 1 + 1 + 4);
         CHECK_EQ_U64(a->unmatched_frees, 0);
         CHECK_EQ_U64(a->reallocs, 1);
-        CHECK_EQ_U64(a->allocated_bytes, 100 + 50 + 70);
-        CHECK(a->nleaks == 1 && ls_analysis_stack(a, a->leaks[0].stack).depth >= 2);
+        CHECK_EQ_U64(a->allocated_bytes, 100 + 50 + 70 + 120 + 40 + 10 + 140);
+        bool stacks = a->nleaks > 0;
+        for (uint32_t i = 0; i < a->nleaks; i++)
+            stacks &= ls_analysis_stack(a, a->leaks[i].stack).depth >= 2;
+        CHECK(stacks);
         CHECK_EQ_U64(a->resources_open_at_end, 1);
         CHECK(a->nopen_res == 1 && strcmp(ls_analysis_string(a, a->open_res[0].kind), "texture") == 0);
         CHECK_EQ_U64(a->gc_stats.pauses, 1);
