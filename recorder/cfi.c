@@ -64,12 +64,20 @@ void ls_cfi_invalidate(void)
 
 /* ---- the cache ---- */
 
+static void known_clear(ls_cfi_cache *c)
+{
+    for (uint32_t s = 0; s < LS_CFI_KNOWN_SETS; s++)
+        for (uint32_t w = 0; w < LS_CFI_KNOWN_WAYS; w++)
+            c->known[s][w].id = 0;
+}
+
 static void clear_slots(ls_cfi_cache *c)
 {
     /* The table's pages go back to zero (every slot empty) without being
      * touched: a thread that never walks far keeps few pages resident. */
     memset(c->memo, 0, sizeof c->memo); /* built on the rules */
     c->suffix[0].n = c->suffix[1].n = 0;
+    known_clear(c);
     if (syscall(SYS_madvise, c->slots, sizeof c->slots, MADV_DONTNEED) != 0)
         memset(c->slots, 0, sizeof c->slots);
 }
@@ -801,6 +809,7 @@ void ls_cfi_cache_put(ls_cfi_cache *c, uint64_t key, ls_cfi_rule rule)
 {
     cache_set(c, key, rule);
     c->suffix[0].n = c->suffix[1].n = 0; /* walked with the rule it replaced */
+    known_clear(c);
 }
 
 /* ---- the walk ---- */
@@ -935,6 +944,7 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
     uint64_t pc = regs->rip, sp = regs->rsp, bp = regs->rbp;
     uint64_t key = pc; /* the first frame's pc is exact; return addresses are looked up at pc-1 */
     uint32_t n = 0;
+    c->partial_j = 0;
     if (max == 0)
         return 0;
     if (sp >= stack_hi || stack_hi - sp < 8)
@@ -1009,6 +1019,7 @@ walk(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_
                     c->fresh = true;
                 } else if (n && saving && cur->n == n && n + (prev->n - j) <= max &&
                            n + (prev->n - j) <= LS_CFI_SUFFIX_FRAMES) {
+                    c->partial_j = j + 1; /* its frames: cur's, then prev's from j (to name) */
                     /* Frames of its own, then the last walk's: the third
                      * time in a row with the same frames of its own (by a
                      * hash: a collision only makes a record sooner), this
@@ -1132,26 +1143,105 @@ LS_NO_SANITIZE int ls_cfi_walk_cached_id(ls_cfi_cache *c, const ls_cfi_regs *reg
     return walk(c, regs, stack_hi, skip_lo, skip_hi, false, frames, max, tag, id);
 }
 
+uint32_t ls_cfi_known_set(uint64_t pc, uint64_t sp)
+{
+    return (uint32_t)(((pc ^ sp) * 0x9E3779B97F4A7C15ull) >> 62) % LS_CFI_KNOWN_SETS;
+}
+
 LS_NO_SANITIZE uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known,
                                      uint32_t tag, uint32_t max)
 {
-    const ls_cfi_suffix *last = &c->suffix[c->suffix_last];
-    /* sp inside the thread's stack, the record's first frame: its reads lie
-     * above sp, in the stack. */
-    if (sp < c->stack_lo || sp >= c->stack_hi || !last->id || last->tag != tag || last->stack_hi != c->stack_hi ||
-        !last->n || last->n > max || last->pc[0] != pc || last->sp[0] != sp)
+    /* sp inside the thread's stack: an entry with this first frame read
+     * only above sp, in the stack. */
+    if (sp < c->stack_lo || sp >= c->stack_hi)
         return 0;
-    if (last->need_bp[0] && (!bp_known || bp != last->bp[0]))
-        return 0;
-    if (!suffix_same(last, 0))
-        return 0;
-    c->suffix_hits++;
-    c->partial_hash = 0; /* no run of partial walks */
-    return last->id;
+    const ls_cfi_known_stack *set = c->known[ls_cfi_known_set(pc, sp)];
+    for (uint32_t w = 0; w < LS_CFI_KNOWN_WAYS; w++) {
+        const ls_cfi_known_stack *e = &set[w];
+        if (!e->id || e->pc != pc || e->sp != sp || e->tag != tag || e->n > max ||
+            (e->need_bp && (!bp_known || bp != e->bp)))
+            continue;
+        /* The first return address tells the ways apart; then every word. */
+        uint64_t diff = 0;
+        if (e->nreads) {
+            LOAD_WORD(e->read_at[0], diff);
+            if (diff != e->read_val[0])
+                continue;
+            diff = 0;
+        }
+        for (uint32_t i = 1; i < e->nreads; i++) {
+            uint64_t v;
+            LOAD_WORD(e->read_at[i], v);
+            diff |= v ^ e->read_val[i];
+        }
+        if (diff)
+            continue;
+        c->suffix_hits++;
+        return e->id;
+    }
+    return 0;
+}
+
+/* Keeps the frames the last walk returned as the known stack `id`: the
+ * record's (fresh), or this walk's own frames then the record's from
+ * partial_j - 1. Of the words the walk read, the return addresses and the
+ * saved RBPs that a later frame used: another RBP saved where one went
+ * unused (a loop counter in a caller's RBP) is the same stack. */
+static void known_put(ls_cfi_cache *c, uint32_t tag, uint32_t id)
+{
+    const ls_cfi_suffix *rec = &c->suffix[c->suffix_last], *head = NULL;
+    uint32_t j = 0, nh = 0;
+    bool need_head[LS_CFI_SUFFIX_FRAMES]; /* the rest used RBP at head frame k */
+    if (!c->fresh) {
+        if (!c->partial_j)
+            return;
+        head = &c->suffix[c->suffix_last ^ 1];
+        j = c->partial_j - 1;
+        nh = head->n;
+        /* The flags of its own frames as suffix_done would turn them. */
+        bool need = j < rec->n && rec->need_bp[j];
+        for (uint32_t k = nh; k-- > 0;) {
+            uint8_t f = (uint8_t)head->need_bp[k];
+            need = (f & USES_BP) || (!(f & LOADS_BP) && need);
+            need_head[k] = need;
+        }
+    }
+    if (!rec->n || j >= rec->n || (head && !nh))
+        return;
+    uint32_t frames = nh + (rec->n - j);
+    uint32_t s = ls_cfi_known_set(head ? head->pc[0] : rec->pc[0], head ? head->sp[0] : rec->sp[0]);
+    uint32_t w = c->known_next[s];
+    c->known_next[s] = (w + 1) % LS_CFI_KNOWN_WAYS;
+    ls_cfi_known_stack *e = &c->known[s][w];
+    e->id = 0;
+    e->nreads = 0;
+    for (uint32_t f = 0; f < frames; f++) {
+        const ls_cfi_suffix *src = f < nh ? head : rec;
+        uint32_t i = f < nh ? f : j + (f - nh);
+        uint32_t from = src->first_read[i], to = i + 1 < src->n ? src->first_read[i + 1] : src->nreads;
+        bool need_next = f + 1 < frames && (f + 1 < nh ? need_head[f + 1] : rec->need_bp[j + (f + 1 - nh)]);
+        /* A frame's reads: its return address, then its saved RBP, if any. */
+        for (uint32_t r = from; r < to; r++) {
+            if (r > from && !need_next)
+                continue;
+            if (e->nreads == LS_CFI_KNOWN_READS)
+                return; /* too deep to keep (id 0: empty) */
+            e->read_at[e->nreads] = src->read_at[r];
+            e->read_val[e->nreads++] = src->read_val[r];
+        }
+    }
+    e->pc = head ? head->pc[0] : rec->pc[0];
+    e->sp = head ? head->sp[0] : rec->sp[0];
+    e->bp = head ? head->bp[0] : rec->bp[0];
+    e->need_bp = head ? need_head[0] : rec->need_bp[0];
+    e->n = frames;
+    e->tag = tag;
+    e->id = id;
 }
 
 void ls_cfi_name_last(ls_cfi_cache *c, uint32_t tag, uint32_t id)
 {
+    known_put(c, tag, id);
     if (c->fresh) {
         ls_cfi_suffix *last = &c->suffix[c->suffix_last];
         last->id = id;

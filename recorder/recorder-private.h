@@ -291,6 +291,22 @@ typedef struct ls_cfi_suffix {
     uint64_t read_at[2 * LS_CFI_SUFFIX_FRAMES], read_val[2 * LS_CFI_SUFFIX_FRAMES];
 } ls_cfi_suffix;
 
+/* Stacks a thread has named, found again from their first frame without a
+ * walk (ls_cfi_known): the first frame, and every stack word the walk read
+ * from there (a stack reads at most two words a frame: deeper stacks are
+ * not kept). Sets by the first frame; in a set, ways told apart by the
+ * first return address (call sites behind one allocating function). */
+#define LS_CFI_KNOWN_SETS 4
+#define LS_CFI_KNOWN_WAYS 8
+#define LS_CFI_KNOWN_READS 48
+typedef struct ls_cfi_known_stack {
+    uint32_t id, tag;      /* id 0: empty */
+    uint64_t pc, sp, bp;   /* the first frame */
+    bool need_bp;          /* the walk used its RBP */
+    uint32_t n, nreads;
+    uint64_t read_at[LS_CFI_KNOWN_READS], read_val[LS_CFI_KNOWN_READS];
+} ls_cfi_known_stack;
+
 /* One thread's cache (from ls_map: this runs inside the malloc interposer). */
 typedef struct ls_cfi_cache {
     uint32_t gen;          /* ls_cfi_gen when last cleared */
@@ -306,6 +322,9 @@ typedef struct ls_cfi_cache {
     bool fresh;            /* the last walk record holds just the frames the last walk returned */
     uint64_t partial_hash; /* own frames of the last walk that ended on the record's frames */
     uint32_t partial_run;  /* walks before it in a row with the same */
+    uint32_t partial_j;    /* the last walk ended on the record's frame partial_j - 1 (0: it did not) */
+    uint32_t known_next[LS_CFI_KNOWN_SETS]; /* the way each set replaces next */
+    ls_cfi_known_stack known[LS_CFI_KNOWN_SETS][LS_CFI_KNOWN_WAYS];
     ls_cfi_suffix suffix[2];
     /* Two-way sets (slots 2k, 2k+1, one cache line): the rule for address
      * slots[i].key is slots[i].rule; key 0: empty. */
@@ -369,6 +388,8 @@ int ls_cfi_walk_cached(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_
  * id: an allocation loop's repeated stack costs the check of its words.) */
 int ls_cfi_walk_cached_id(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_lo,
                           uint64_t skip_hi, uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id);
+/* The set of c->known a first frame is kept in. */
+uint32_t ls_cfi_known_set(uint64_t pc, uint64_t sp);
 /* ls_unwind_known on the cache c (see there). */
 uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag,
                       uint32_t max);

@@ -472,7 +472,7 @@ static __attribute__((noinline)) uint32_t capture_stack(thread_state *ts, uint32
  * no call on the hot path then). */
 static inline uint32_t capture(thread_state *ts)
 {
-    uint32_t depth = G.depth;
+    uint32_t depth = __atomic_load_n(&G.depth, __ATOMIC_RELAXED);
     return depth ? capture_stack(ts, depth) : 0;
 }
 
@@ -507,7 +507,9 @@ void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, 
     if (!ptr)
         return;
     API_ENTER(ts);
-    uint32_t depth = G.depth, stack = 0;
+    /* Relaxed: a thread still in an event of the last recording may read it
+     * while the next trace_begin sets it; either value is a valid depth. */
+    uint32_t depth = __atomic_load_n(&G.depth, __ATOMIC_RELAXED), stack = 0;
     if (depth && !(stack = ls_unwind_known(pc, sp, bp, bp_known, ts->gen, depth)))
         stack = capture_stack(ts, depth);
     emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
@@ -923,7 +925,7 @@ static int begin_recording(const char *path, bool exclusive)
         self->guard++;
     snprintf(G.path, sizeof G.path, "%s", path);
 
-    G.depth = (uint32_t)env_u64("LEAKSCOPE_STACK_DEPTH", 64, 0, LS_DEPTH_MAX);
+    __atomic_store_n(&G.depth, (uint32_t)env_u64("LEAKSCOPE_STACK_DEPTH", 64, 0, LS_DEPTH_MAX), __ATOMIC_RELAXED);
     G.flush_ms = (uint32_t)env_u64("LEAKSCOPE_FLUSH_MS", 100, 1, 60000);
     uint64_t mb = env_u64("LEAKSCOPE_BUFFER_MB", 256, 1, 1u << 20);
     G.spare_buffers = (size_t)(mb * 1024 * 1024 / sizeof(buffer));

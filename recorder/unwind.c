@@ -134,6 +134,7 @@ __attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t m
     if (LS_UNLIKELY(!c))
         return LS_UNWIND_SLOW;
     c->fresh = false; /* nothing to name unless a walk below makes it so */
+    c->partial_j = 0;
     if (LS_UNLIKELY(__atomic_load_n(&libunwind_only, __ATOMIC_RELAXED)))
         return LS_UNWIND_SLOW;
     ls_cfi_cache_sync(c);

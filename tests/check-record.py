@@ -66,6 +66,9 @@ def check_repeated(r, name):
     inner = blocks_by("site_inner", lambda st: tuple(f["function"] for f in st[1:3]))
     check(inner == {("site_outer", "repeated_stacks"): 2},
           f"{name}: site_inner's stack goes on through site_outer {dict(inner)}")
+    wrapped = blocks_by("wrap_alloc", lambda st: tuple(f["function"] for f in st[1:3]))
+    check(wrapped == {("mid", "caller_x"): 4, ("mid", "caller_y"): 4},
+          f"{name}: wrap_alloc: blocks by caller {dict(wrapped)}")
     for fn, n in (("site_a", 3), ("site_b", 3)):
         got = blocks_by(fn, lambda st: st[1]["function"])
         check(got == {"repeated_stacks": n}, f"{name}: {fn}: {dict(got)}")

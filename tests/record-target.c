@@ -172,6 +172,31 @@ static __attribute__((noinline)) void site_outer(void)
 static __attribute__((noinline)) void site_a(void) { keep[nkeep++] = malloc(LEAK_SITE_A); }
 static __attribute__((noinline)) void site_b(void) { keep[nkeep++] = calloc(1, LEAK_SITE_B); }
 
+/* One allocating function behind another, called from two places in turn:
+ * the first two frames the same, the third not. */
+#define LEAK_WRAPPED 7106
+static __attribute__((noinline)) void *wrap_alloc(void)
+{
+    void *p = malloc(LEAK_WRAPPED);
+    __asm__ volatile("" ::"r"(p) : "memory"); /* not a tail call */
+    return p;
+}
+static __attribute__((noinline)) void mid(void)
+{
+    keep[nkeep++] = wrap_alloc();
+    __asm__ volatile("" ::: "memory");
+}
+static __attribute__((noinline)) void caller_x(void)
+{
+    mid();
+    __asm__ volatile("" ::: "memory");
+}
+static __attribute__((noinline)) void caller_y(void)
+{
+    mid();
+    __asm__ volatile("" ::: "memory");
+}
+
 static __attribute__((noinline)) void at_depth(int d)
 {
     keep[nkeep++] = malloc(LEAK_DEPTH);
@@ -189,6 +214,8 @@ static __attribute__((noinline)) void repeated_stacks(void)
     }
     for (int i = 0; i < repeats; i++)
         at_depth(depths[i]); /* depth 1 three times (a named stack), then 4 from the same place */
+    for (int i = 0; i < 2 * repeats; i++)
+        (i % 2 ? caller_y : caller_x)();
 }
 
 int main(void)
