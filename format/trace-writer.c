@@ -764,12 +764,9 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     for (; i < n; i++) {
         const trace_packed *e = &r[i];
         uint32_t kind = e->kind;
-        if (kind == TRACE_ALLOC) {
-            if (__builtin_expect(e->stack >= next_stack, 0))
-                break;
-        } else if (kind != TRACE_FREE) {
+        /* What add_event would refuse goes there (to be refused). */
+        if ((kind != TRACE_ALLOC && kind != TRACE_FREE) || __builtin_expect(e->stack >= next_stack, 0))
             break;
-        }
         uint64_t ts = trace_tick_map_apply(&m, e->ts);
         ts = __builtin_expect(shift >= 0, 1) ? ts >> shift : ts / unit;
         if (ts < prev_ts)

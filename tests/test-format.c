@@ -607,7 +607,7 @@ static void test_packed(void)
             /* some runs only allocate and free after a first event of another kind */
             unsigned what = (unsigned)(run % 4 == 1 ? (k ? 36 + rnd() % 964 : 30) : rnd() % 1000);
             if (what < 6) { /* records add_event refuses */
-                r->kind = what < 3 ? 31 : TRACE_ALLOC;
+                r->kind = what < 3 ? 31 : what < 5 ? TRACE_ALLOC : TRACE_FREE;
                 r->stack = 99;
                 r->a = next_addr;
             } else if (what < 20) {
