@@ -324,6 +324,7 @@ typedef struct ls_cfi_cache {
     uint32_t partial_run;  /* walks before it in a row with the same */
     uint32_t partial_j;    /* the last walk ended on the record's frame partial_j - 1 (0: it did not) */
     uint32_t known_next[LS_CFI_KNOWN_SETS]; /* the way each set replaces next */
+    uint32_t known_hit[LS_CFI_KNOWN_SETS];  /* the way each set found last */
     ls_cfi_known_stack known[LS_CFI_KNOWN_SETS][LS_CFI_KNOWN_WAYS];
     ls_cfi_suffix suffix[2];
     /* Two-way sets (slots 2k, 2k+1, one cache line): the rule for address

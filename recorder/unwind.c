@@ -163,10 +163,8 @@ uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, u
 {
 #if LS_HAVE_CFI
     ls_cfi_cache *c = tls_cfi;
-    if (LS_UNLIKELY(!c))
-        return 0;
-    ls_cfi_cache_sync(c); /* code unloaded: no record */
-    return ls_cfi_known(c, pc, sp, bp, bp_known, tag, max > TRACE_STACK_DEPTH_MAX ? TRACE_STACK_DEPTH_MAX : max);
+    return c ? ls_cfi_known(c, pc, sp, bp, bp_known, tag, max > TRACE_STACK_DEPTH_MAX ? TRACE_STACK_DEPTH_MAX : max)
+             : 0;
 #else
     (void)pc;
     (void)sp;
