@@ -141,12 +141,8 @@ static bool resources_on = true;
  * ASan is up by then (the module's own sanitizer constructor runs first). */
 #define START_UP __attribute__((no_sanitize_address))
 
-#if defined(__SANITIZE_ADDRESS__)
+#if LS_SANITIZED_ADDRESS
 #define LS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LS_ASAN 1
-#endif
 #endif
 
 /* 0: not started; 1: starting (the recorder's own allocations meanwhile are

@@ -12,6 +12,17 @@
 
 #include "trace-writer.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define LS_SANITIZED_ADDRESS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LS_SANITIZED_ADDRESS 1
+#endif
+#endif
+#ifndef LS_SANITIZED_ADDRESS
+#define LS_SANITIZED_ADDRESS 0
+#endif
+
 #define LS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

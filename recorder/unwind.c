@@ -51,9 +51,11 @@ void ls_unwind_init(bool only_libunwind, bool stats)
 {
     if (!self_hi)
         dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_init);
-#if LS_HAVE_CFI
+#if LS_HAVE_CFI && !LS_SANITIZED_ADDRESS
     /* The recorder's code (the whole module: recorder, writer, interposers)
-     * has no VLA and no alloca (-Wvla): a fixed layout for its memos. */
+     * has no VLA and no alloca (-Wvla): a fixed layout for its memos. Not
+     * under ASan, which realigns the frames of functions with instrumented
+     * locals: their size then depends on the caller's stack alignment. */
     ls_cfi_fixed_lo = self_lo;
     ls_cfi_fixed_hi = self_hi;
 #endif

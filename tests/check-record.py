@@ -125,6 +125,15 @@ with tempfile.TemporaryDirectory() as tmp:
                 ("FILE", "streams"): 1, ("DIR", "streams"): 1, ("mmap", "mappings"): 1}
         for key, n in want.items():
             check(opened.get(key) == n, f"{key[0]} left open by {key[1]}: {n} (got {opened.get(key)})")
+        if any(opened.get(k) != n for k, n in want.items()):
+            # What they were attributed to instead, and where the trace is
+            # kept (a rare failure under load in the ASan run).
+            for o in r["open_resources"]:
+                print(f"# open {o['kind']} x{o['count']}: " +
+                      " < ".join(f"{f['function']}@{f.get('address', '?')}" for f in o["stack"][:6]))
+            keep = os.path.join(os.environ.get("MESON_BUILD_ROOT", tempfile.gettempdir()), "record-target-failed.trace")
+            shutil.copy(trace, keep)
+            print(f"# trace kept: {keep}")
         stray = {k: v for k, v in opened.items() if k[1] in ("closed_fds", "streams", "mappings") and k not in want}
         check(not stray, f"everything else those functions opened was closed ({stray})")
         kinds = {k["kind"]: k for k in r["resources"]["kinds"]}
