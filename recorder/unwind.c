@@ -164,9 +164,10 @@ __attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t m
 uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag, uint32_t max)
 {
 #if LS_HAVE_CFI
-    ls_cfi_cache *c = tls_cfi;
-    return c ? ls_cfi_known(c, pc, sp, bp, bp_known, tag, max > TRACE_STACK_DEPTH_MAX ? TRACE_STACK_DEPTH_MAX : max)
-             : 0;
+    ls_cfi_cache *c = tls_cfi; /* none: this thread has not walked yet */
+    if (!c || __atomic_load_n(&libunwind_only, __ATOMIC_RELAXED))
+        return 0;
+    return ls_cfi_known(c, pc, sp, bp, bp_known, tag, max > TRACE_STACK_DEPTH_MAX ? TRACE_STACK_DEPTH_MAX : max);
 #else
     (void)pc;
     (void)sp;
