@@ -193,8 +193,8 @@ uint32_t ls_unwind(uint64_t *frames, uint32_t max);
 uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id);
 /* The id named under `tag` of the stack whose first frame (the first frame
  * not the recorder's) is at `pc` with stack pointer `sp` and RBP `bp` (if
- * bp_known), when it is the calling thread's last walk record frame for
- * frame; else 0. */
+ * bp_known), when the calling thread's table of named stacks has it and the
+ * stack words it was read from are unchanged (ls_cfi_known); else 0. */
 uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag, uint32_t max);
 /* Names the stack the calling thread's last ls_unwind_cached or ls_unwind
  * returned (if its walk allows: see ls_cfi_name_last). */
@@ -362,8 +362,9 @@ typedef struct ls_cfi_regs {
 
 /* Code whose frames all have a fixed size (no VLA, no alloca), so that a
  * memo of leading frames may include those whose CFA is on RBP: the
- * recorder's own (built with -Wvla), whose interposers keep frame pointers.
- * Set once, before the first walk (unwind.c). */
+ * recorder's own (built with -Wvla; its entry points that hand over their
+ * caller's frame have a frame pointer), except under ASan. Set once, before
+ * the first walk (unwind.c). */
 extern uint64_t ls_cfi_fixed_lo, ls_cfi_fixed_hi;
 
 /* Bumped when code may have been unloaded; caches of another generation are
