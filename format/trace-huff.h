@@ -53,12 +53,18 @@ static inline void trace_huff_reset(trace_huff_hist *h)
     h->mask = 0;
 }
 
-static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v)
+/* Counts v in one row (a context's counts), leaving the mask to the caller. */
+static inline void trace_huff_count_row(uint32_t *freq, uint64_t v)
 {
     unsigned x;
+    freq[trace_huff_token(v, &x)]++;
+}
+
+static inline void trace_huff_count(trace_huff_hist *h, unsigned ctx, uint64_t v)
+{
     ctx %= TRACE_HUFF_CONTEXTS;
     h->mask |= 1u << ctx;
-    h->freq[ctx][trace_huff_token(v, &x)]++;
+    trace_huff_count_row(h->freq[ctx], v);
 }
 
 /* Resets `h` and counts a whole column of varints (for coders that do not

@@ -59,25 +59,30 @@ typedef struct addr_index {
 
 static inline uint32_t addr_slot(uint64_t a) { return (uint32_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 51); }
 
-/* Distance back to `a` (1 = the last address pushed), or 0; *cls gets the
- * size class pushed with it. */
-static inline uint64_t addr_find(const addr_index *x, uint64_t a, unsigned *cls)
+/* Distance back to `a` (1 = the last address pushed), or 0, with the
+ * window's next position `pos` (x->pos, or a copy the caller keeps in a
+ * local); *cls gets the size class pushed with it. */
+static inline uint64_t slot_find(const addr_index *x, uint64_t pos, uint64_t a, unsigned *cls)
 {
     const __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
-    uint64_t pos = s->pos_class >> 16;
-    if (s->addr == a && pos >= x->start && x->pos - pos <= TRACE_ADDR_WINDOW && pos < x->pos) {
+    uint64_t at = s->pos_class >> 16;
+    if (s->addr == a && at >= x->start && pos - at <= TRACE_ADDR_WINDOW && at < pos) {
         *cls = (unsigned)(s->pos_class & 0xffff);
-        return x->pos - pos;
+        return pos - at;
     }
     return 0;
 }
 
-static inline void addr_push(addr_index *x, uint64_t a, unsigned cls)
+/* Records `a` at position pos (the caller advances it). */
+static inline void slot_push(addr_index *x, uint64_t pos, uint64_t a, unsigned cls)
 {
     __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
     s->addr = a;
-    s->pos_class = x->pos++ << 16 | cls;
+    s->pos_class = pos << 16 | cls;
 }
+
+static inline uint64_t addr_find(const addr_index *x, uint64_t a, unsigned *cls) { return slot_find(x, x->pos, a, cls); }
+static inline void addr_push(addr_index *x, uint64_t a, unsigned cls) { slot_push(x, x->pos++, a, cls); }
 
 /* Ranks of released blocks count live marks: with the POPCNT instruction
  * where the CPU has it (every x86-64 since about 2008, but not the baseline
@@ -707,30 +712,6 @@ static void packed_event(const trace_packed *r, uint64_t c, const trace_tick_map
     }
 }
 
-/* addr_find and addr_push with the window's position in a local. */
-static inline uint64_t slot_find(const addr_index *x, uint64_t pos, uint64_t a, unsigned *cls)
-{
-    const __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
-    uint64_t at = s->pos_class >> 16;
-    if (s->addr == a && at >= x->start && pos - at <= TRACE_ADDR_WINDOW && at < pos) {
-        *cls = (unsigned)(s->pos_class & 0xffff);
-        return pos - at;
-    }
-    return 0;
-}
-
-static inline void slot_push(addr_index *x, uint64_t pos, uint64_t a, unsigned cls)
-{
-    __typeof__(x->slot[0]) *s = &x->slot[addr_slot(a)];
-    s->addr = a;
-    s->pos_class = pos << 16 | cls;
-}
-
-static inline void count_token(uint32_t *freq, uint64_t v)
-{
-    unsigned x;
-    freq[trace_huff_token(v, &x)]++;
-}
 
 /* Adds records from r on while they are allocations and frees and the open
  * chunk (full coding, of the right thread: the caller checked) has room;
@@ -776,7 +757,7 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         ts_rows |= 1u << kind;
         uint64_t a = e->a;
         if (kind == TRACE_ALLOC) {
-            count_token(f_alloc_ts, ts - prev_ts);
+            trace_huff_count_row(f_alloc_ts, ts - prev_ts);
             uint64_t size = e->b;
             unsigned c = trace_size_class(size);
             unsigned rank = trace_class_find(&w->classes, c, a);
@@ -790,19 +771,19 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
                 if (!code) {
                     uint64_t z = trace_zigzag((int64_t)(a - prev_lit));
                     prev_lit = a;
-                    count_token(f_lit, z);
+                    trace_huff_count_row(f_lit, z);
                     v_lit[n_lit++] = z;
                 }
             }
-            count_token(f_new, code);
+            trace_huff_count_row(f_new, code);
             v_new[n_new++] = code;
             trace_marks_set(&w->marks, live_pos - live_start);
             slot_push(&w->live_idx, live_pos++, a, c);
-            count_token(f_size, size);
+            trace_huff_count_row(f_size, size);
             v_size[n_size++] = size;
             stack_len += trace_put_varint(stack_col + stack_len, e->stack);
         } else {
-            count_token(f_free_ts, ts - prev_ts);
+            trace_huff_count_row(f_free_ts, ts - prev_ts);
             uint64_t rank = 0;
             unsigned cls = 0;
             uint64_t d = slot_find(&w->live_idx, live_pos, a, &cls);
@@ -813,14 +794,14 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
                     trace_marks_clear(&w->marks, k);
                 }
             }
-            count_token(f_old, rank);
+            trace_huff_count_row(f_old, rank);
             v_old[n_old++] = rank;
             if (rank) {
                 trace_class_push(&w->classes, cls, a);
             } else {
                 uint64_t z = trace_zigzag((int64_t)(a - prev_lit));
                 prev_lit = a;
-                count_token(f_lit, z);
+                trace_huff_count_row(f_lit, z);
                 v_lit[n_lit++] = z;
             }
             slot_push(&w->released_idx, rel_pos++, a, 0);

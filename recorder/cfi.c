@@ -858,6 +858,10 @@ memo_find(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi)
 /* Suffix flags (ls_cfi_suffix.need_bp while a walk fills it). */
 enum { USES_BP = 1, LOADS_BP = 2 };
 
+/* Whether the walk from a frame with flags f on used the RBP it had at that
+ * frame, given whether the walk from the next frame on used its own. */
+static inline bool rbp_needed(uint8_t f, bool next_needed) { return (f & USES_BP) || (!(f & LOADS_BP) && next_needed); }
+
 /* The words the last walk read from frame j on are where they were. */
 static inline __attribute__((always_inline)) LS_NO_SANITIZE bool suffix_same(const ls_cfi_suffix *s, uint32_t j)
 {
@@ -891,7 +895,7 @@ static inline __attribute__((always_inline)) int suffix_done(ls_cfi_cache *c, ls
         bool need = false;
         for (uint32_t k = cur->n; k-- > 0;) {
             uint8_t f = (uint8_t)cur->need_bp[k];
-            need = (f & USES_BP) || (!(f & LOADS_BP) && need);
+            need = rbp_needed(f, need);
             cur->need_bp[k] = need;
         }
         cur->id = 0;
@@ -913,7 +917,7 @@ static __attribute__((noinline)) void adopt(ls_cfi_cache *c, ls_cfi_suffix *cur,
     bool need = prev->need_bp[j];
     for (uint32_t i = k; i-- > 0;) {
         uint8_t f = (uint8_t)cur->need_bp[i];
-        need = (f & USES_BP) || (!(f & LOADS_BP) && need);
+        need = rbp_needed(f, need);
         cur->need_bp[i] = need;
     }
     for (uint32_t i = j; i < prev->n; i++, k++) {
@@ -1218,7 +1222,7 @@ static void known_put(ls_cfi_cache *c, uint32_t tag, uint32_t id)
         bool need = j < rec->n && rec->need_bp[j];
         for (uint32_t k = nh; k-- > 0;) {
             uint8_t f = (uint8_t)head->need_bp[k];
-            need = (f & USES_BP) || (!(f & LOADS_BP) && need);
+            need = rbp_needed(f, need);
             need_head[k] = need;
         }
     }
