@@ -824,11 +824,8 @@ static __attribute__((noinline)) ls_cfi_rule miss(ls_cfi_cache *c, uint64_t key)
     return r;
 }
 
-/* Stack words are read raw: a sanitizer must not instrument these loads (a
- * word of another frame can lie in what it considers a red zone), and the
- * bounds are checked explicitly. memcpy: a CFA from a bad RBP may be
- * misaligned. */
-#define LOAD_WORD(addr, out) __builtin_memcpy(&(out), (const void *)(uintptr_t)(addr), 8)
+/* Stack words are read raw (recorder-private.h). */
+#define LOAD_WORD LS_LOAD_WORD
 
 /* A memo of the leading frames that matches this stack, or NULL. */
 static inline __attribute__((always_inline)) LS_NO_SANITIZE const ls_cfi_memo *
@@ -1147,59 +1144,10 @@ LS_NO_SANITIZE int ls_cfi_walk_cached_id(ls_cfi_cache *c, const ls_cfi_regs *reg
     return walk(c, regs, stack_hi, skip_lo, skip_hi, false, frames, max, tag, id);
 }
 
-uint32_t ls_cfi_known_set(uint64_t pc, uint64_t sp)
-{
-    return (uint32_t)(((pc ^ sp) * 0x9E3779B97F4A7C15ull) >> 62) % LS_CFI_KNOWN_SETS;
-}
-
-/* Entry e of the known table is the stack whose first frame is this one. */
-static inline __attribute__((always_inline)) LS_NO_SANITIZE bool known_same(const ls_cfi_known_stack *e, uint64_t pc,
-                                                                              uint64_t sp, uint64_t bp, bool bp_known,
-                                                                              uint32_t tag, uint32_t max)
-{
-    if (e->pc != pc || e->sp != sp || !e->id || e->tag != tag || e->n > max ||
-        (e->need_bp && (!bp_known || bp != e->bp)))
-        return false;
-    /* The first return address tells the ways apart; then every word. */
-    uint64_t diff = 0;
-    if (e->nreads) {
-        LOAD_WORD(e->read_at[0], diff);
-        if (diff != e->read_val[0])
-            return false;
-        diff = 0;
-    }
-    for (uint32_t i = 1; i < e->nreads; i++) {
-        uint64_t v;
-        LOAD_WORD(e->read_at[i], v);
-        diff |= v ^ e->read_val[i];
-    }
-    return diff == 0;
-}
-
 LS_NO_SANITIZE uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known,
                                      uint32_t tag, uint32_t max)
 {
-    if (LS_UNLIKELY(c->gen != __atomic_load_n(&ls_cfi_gen, __ATOMIC_ACQUIRE)))
-        ls_cfi_cache_sync(c); /* code unloaded: the table is cleared */
-    /* sp inside the thread's stack: an entry with this first frame read
-     * only above sp, in the stack. */
-    if (sp < c->stack_lo || sp >= c->stack_hi)
-        return 0;
-    uint32_t s = ls_cfi_known_set(pc, sp), hit = c->known_hit[s];
-    const ls_cfi_known_stack *set = c->known[s];
-    /* The way found last first: a loop's stack, or the last of those taking turns. */
-    if (known_same(&set[hit], pc, sp, bp, bp_known, tag, max)) {
-        c->suffix_hits++;
-        return set[hit].id;
-    }
-    for (uint32_t w = 0; w < LS_CFI_KNOWN_WAYS; w++) {
-        if (w == hit || !known_same(&set[w], pc, sp, bp, bp_known, tag, max))
-            continue;
-        c->known_hit[s] = w;
-        c->suffix_hits++;
-        return set[w].id;
-    }
-    return 0;
+    return ls_cfi_known_find(c, pc, sp, bp, bp_known, tag, max);
 }
 
 /* Keeps the frames the last walk returned as the known stack `id`: the
@@ -1246,8 +1194,8 @@ static void known_put(ls_cfi_cache *c, uint32_t tag, uint32_t id)
                 continue;
             if (e->nreads == LS_CFI_KNOWN_READS)
                 return; /* too deep to keep (id 0: empty) */
-            e->read_at[e->nreads] = src->read_at[r];
-            e->read_val[e->nreads++] = src->read_val[r];
+            e->read[e->nreads].at = src->read_at[r];
+            e->read[e->nreads++].val = src->read_val[r];
         }
     }
     e->pc = head ? head->pc[0] : rec->pc[0];

@@ -195,7 +195,8 @@ uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max, uint32_t tag, uint32_t
  * not the recorder's) is at `pc` with stack pointer `sp` and RBP `bp` (if
  * bp_known), when the calling thread's table of named stacks has it and the
  * stack words it was read from are unchanged (ls_cfi_known); else 0. */
-uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag, uint32_t max);
+static inline uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag,
+                                       uint32_t max); /* inline: below the walker's types */
 /* Names the stack the calling thread's last ls_unwind_cached or ls_unwind
  * returned (if its walk allows: see ls_cfi_name_last). */
 void ls_unwind_name(uint32_t tag, uint32_t id);
@@ -311,11 +312,13 @@ typedef struct ls_cfi_suffix {
 #define LS_CFI_KNOWN_WAYS 8
 #define LS_CFI_KNOWN_READS 48
 typedef struct ls_cfi_known_stack {
-    uint32_t id, tag;      /* id 0: empty */
+    _Alignas(64) uint32_t id, tag; /* id 0: empty */
     uint64_t pc, sp, bp;   /* the first frame */
     bool need_bp;          /* the walk used its RBP */
     uint32_t n, nreads;
-    uint64_t read_at[LS_CFI_KNOWN_READS], read_val[LS_CFI_KNOWN_READS];
+    /* Each word next to where it was read: a short stack's check touches
+     * the entry's first two cache lines only. */
+    struct { uint64_t at, val; } read[LS_CFI_KNOWN_READS];
 } ls_cfi_known_stack;
 
 /* One thread's cache (from ls_map: this runs inside the malloc interposer). */
@@ -401,9 +404,7 @@ int ls_cfi_walk_cached(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_
  * id: an allocation loop's repeated stack costs the check of its words.) */
 int ls_cfi_walk_cached_id(ls_cfi_cache *c, const ls_cfi_regs *regs, uint64_t stack_hi, uint64_t skip_lo,
                           uint64_t skip_hi, uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id);
-/* The set of c->known a first frame is kept in. */
-uint32_t ls_cfi_known_set(uint64_t pc, uint64_t sp);
-/* ls_unwind_known on the cache c (see there). */
+/* ls_unwind_known on the cache c (see there; ls_cfi_known_find inline). */
 uint32_t ls_cfi_known(ls_cfi_cache *c, uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag,
                       uint32_t max);
 /* Names the frames the last walk returned, if they are its record's (it
@@ -425,7 +426,98 @@ bool ls_cfi_lookup(ls_cfi_cache *c, uint64_t pc, ls_cfi_rule *out);
  * walk's own checks can be exercised with rules no FDE would give). */
 void ls_cfi_cache_put(ls_cfi_cache *c, uint64_t key, ls_cfi_rule rule);
 
+/* Stack words are read raw: a sanitizer must not instrument these loads (a
+ * word of another frame can lie in what it considers a red zone), and the
+ * bounds are checked explicitly. memcpy: a CFA from a bad RBP may be
+ * misaligned. */
+#define LS_LOAD_WORD(addr, out) __builtin_memcpy(&(out), (const void *)(uintptr_t)(addr), 8)
+
+/* The set of c->known a first frame is kept in. */
+static inline uint32_t ls_cfi_known_set(uint64_t pc, uint64_t sp)
+{
+    return (uint32_t)(((pc ^ sp) * 0x9E3779B97F4A7C15ull) >> 62) % LS_CFI_KNOWN_SETS;
+}
+
+/* Entry e of the known table is the stack whose first frame is this one. */
+static inline __attribute__((always_inline)) LS_NO_SANITIZE bool ls_cfi_known_same(const ls_cfi_known_stack *e,
+                                                                                  uint64_t pc, uint64_t sp,
+                                                                                  uint64_t bp, bool bp_known,
+                                                                                  uint32_t tag, uint32_t max)
+{
+    if (e->pc != pc || e->sp != sp || !e->id || e->tag != tag || e->n > max ||
+        (e->need_bp && (!bp_known || bp != e->bp)))
+        return false;
+    /* The first return address tells the ways apart; then every word. */
+    uint64_t diff = 0;
+    if (e->nreads) {
+        LS_LOAD_WORD(e->read[0].at, diff);
+        if (diff != e->read[0].val)
+            return false;
+        diff = 0;
+    }
+    for (uint32_t i = 1; i < e->nreads; i++) {
+        uint64_t v;
+        LS_LOAD_WORD(e->read[i].at, v);
+        diff |= v ^ e->read[i].val;
+    }
+    return diff == 0;
+}
+
+/* ls_cfi_known itself, inline: the allocation entry points call it for
+ * every allocation (not always_inline: a sanitized caller keeps the call). */
+static inline LS_NO_SANITIZE uint32_t ls_cfi_known_find(ls_cfi_cache *c, uint64_t pc, uint64_t sp, uint64_t bp,
+                                                        bool bp_known, uint32_t tag, uint32_t max)
+{
+    if (LS_UNLIKELY(c->gen != __atomic_load_n(&ls_cfi_gen, __ATOMIC_ACQUIRE)))
+        ls_cfi_cache_sync(c); /* code unloaded: the table is cleared */
+    /* sp inside the thread's stack: an entry with this first frame read
+     * only above sp, in the stack. */
+    if (sp < c->stack_lo || sp >= c->stack_hi)
+        return 0;
+    uint32_t s = ls_cfi_known_set(pc, sp), hit = c->known_hit[s];
+    const ls_cfi_known_stack *set = c->known[s];
+    /* The way found last first: a loop's stack, or the last of those taking turns. */
+    if (LS_LIKELY(ls_cfi_known_same(&set[hit], pc, sp, bp, bp_known, tag, max))) {
+        c->suffix_hits++;
+        return set[hit].id;
+    }
+    for (uint32_t w = 0; w < LS_CFI_KNOWN_WAYS; w++) {
+        if (w == hit || !ls_cfi_known_same(&set[w], pc, sp, bp, bp_known, tag, max))
+            continue;
+        c->known_hit[s] = w;
+        c->suffix_hits++;
+        return set[w].id;
+    }
+    return 0;
+}
+
+/* unwind.c's: the calling thread's cache (NULL: it has not walked yet), and
+ * whether every stack goes to libunwind. */
+extern __thread ls_cfi_cache *ls_unwind_tls_cfi __attribute__((tls_model("initial-exec")));
+extern bool ls_unwind_libunwind_only;
+
 #endif /* LS_HAVE_CFI */
+
+/* ls_unwind_known: inline, as the allocation entry points call it for
+ * every allocation. */
+static inline uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag,
+                                       uint32_t max)
+{
+#if LS_HAVE_CFI
+    ls_cfi_cache *c = ls_unwind_tls_cfi; /* none: this thread has not walked yet */
+    if (!c || __atomic_load_n(&ls_unwind_libunwind_only, __ATOMIC_RELAXED))
+        return 0;
+    return ls_cfi_known_find(c, pc, sp, bp, bp_known, tag, max > TRACE_STACK_DEPTH_MAX ? TRACE_STACK_DEPTH_MAX : max);
+#else
+    (void)pc;
+    (void)sp;
+    (void)bp;
+    (void)bp_known;
+    (void)tag;
+    (void)max;
+    return 0;
+#endif
+}
 
 /* ---- modules.c: loaded ELF objects ---- */
 

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 static uintptr_t self_lo, self_hi;
-static bool libunwind_only;
+bool ls_unwind_libunwind_only;
 static bool print_stats;
 
 /* Counts of threads that exited, or that reported every 4096 captures. */
@@ -62,13 +62,13 @@ void ls_unwind_init(bool only_libunwind, bool stats)
     /* A cache per thread: no lock, no signal masking on a cache miss (the
      * global cache takes both), and fork-safe. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    __atomic_store_n(&libunwind_only, only_libunwind, __ATOMIC_RELAXED);
+    __atomic_store_n(&ls_unwind_libunwind_only, only_libunwind, __ATOMIC_RELAXED);
     __atomic_store_n(&print_stats, stats, __ATOMIC_RELAXED);
     ls_unwind_invalidate();
 }
 
 #if LS_HAVE_CFI
-static __thread ls_cfi_cache *tls_cfi __attribute__((tls_model("initial-exec")));
+__thread ls_cfi_cache *ls_unwind_tls_cfi __attribute__((tls_model("initial-exec")));
 static __thread bool tls_cfi_failed __attribute__((tls_model("initial-exec")));
 
 static void report(ls_cfi_cache *c)
@@ -92,9 +92,9 @@ void ls_unwind_invalidate(void)
 void ls_unwind_thread_exit(void)
 {
 #if LS_HAVE_CFI
-    ls_cfi_cache *c = tls_cfi;
+    ls_cfi_cache *c = ls_unwind_tls_cfi;
     if (c) {
-        tls_cfi = NULL;
+        ls_unwind_tls_cfi = NULL;
         report(c);
         ls_cfi_cache_free(c);
     }
@@ -105,13 +105,13 @@ void ls_unwind_thread_exit(void)
 /* The calling thread's cache, made on first use; NULL: libunwind only. */
 static ls_cfi_cache *thread_cache(void)
 {
-    if (__atomic_load_n(&libunwind_only, __ATOMIC_RELAXED))
+    if (__atomic_load_n(&ls_unwind_libunwind_only, __ATOMIC_RELAXED))
         return NULL;
-    ls_cfi_cache *c = tls_cfi;
+    ls_cfi_cache *c = ls_unwind_tls_cfi;
     if (LS_UNLIKELY(!c)) {
         if (tls_cfi_failed)
             return NULL;
-        c = tls_cfi = ls_cfi_cache_new();
+        c = ls_unwind_tls_cfi = ls_cfi_cache_new();
         tls_cfi_failed = c == NULL;
         if (!c)
             return NULL;
@@ -132,12 +132,12 @@ __attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t m
 {
     *id = 0;
 #if LS_HAVE_CFI
-    ls_cfi_cache *c = tls_cfi;
+    ls_cfi_cache *c = ls_unwind_tls_cfi;
     if (LS_UNLIKELY(!c))
         return LS_UNWIND_SLOW;
     c->fresh = false; /* nothing to name unless a walk below makes it so */
     c->partial_j = 0;
-    if (LS_UNLIKELY(__atomic_load_n(&libunwind_only, __ATOMIC_RELAXED)))
+    if (LS_UNLIKELY(__atomic_load_n(&ls_unwind_libunwind_only, __ATOMIC_RELAXED)))
         return LS_UNWIND_SLOW;
     ls_cfi_cache_sync(c);
     c->pending = 0;
@@ -161,28 +161,10 @@ __attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t m
 #endif
 }
 
-uint32_t ls_unwind_known(uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known, uint32_t tag, uint32_t max)
-{
-#if LS_HAVE_CFI
-    ls_cfi_cache *c = tls_cfi; /* none: this thread has not walked yet */
-    if (!c || __atomic_load_n(&libunwind_only, __ATOMIC_RELAXED))
-        return 0;
-    return ls_cfi_known(c, pc, sp, bp, bp_known, tag, max > TRACE_STACK_DEPTH_MAX ? TRACE_STACK_DEPTH_MAX : max);
-#else
-    (void)pc;
-    (void)sp;
-    (void)bp;
-    (void)bp_known;
-    (void)tag;
-    (void)max;
-    return 0;
-#endif
-}
-
 void ls_unwind_name(uint32_t tag, uint32_t id)
 {
 #if LS_HAVE_CFI
-    ls_cfi_cache *c = tls_cfi;
+    ls_cfi_cache *c = ls_unwind_tls_cfi;
     if (c)
         ls_cfi_name_last(c, tag, id);
 #else
@@ -194,7 +176,7 @@ void ls_unwind_name(uint32_t tag, uint32_t id)
 bool ls_unwind_resolve(void)
 {
 #if LS_HAVE_CFI
-    ls_cfi_cache *c = tls_cfi;
+    ls_cfi_cache *c = ls_unwind_tls_cfi;
     if (!c || !c->pending)
         return false;
     uint64_t key = c->pending;
@@ -278,8 +260,8 @@ __attribute__((noinline)) uint32_t ls_backtrace(uint64_t *frames, uint32_t max)
 void ls_unwind_get_stats(ls_unwind_stats *out)
 {
 #if LS_HAVE_CFI
-    if (tls_cfi)
-        report(tls_cfi);
+    if (ls_unwind_tls_cfi)
+        report(ls_unwind_tls_cfi);
 #endif
     out->captures = __atomic_load_n(&totals.captures, __ATOMIC_RELAXED);
     out->fallbacks = __atomic_load_n(&totals.fallbacks, __ATOMIC_RELAXED);
