@@ -324,21 +324,40 @@ static void thread_exit(void *arg)
  * NULL when nothing is to be recorded (not recording, or re-entered). */
 static void begin_pending_child(void);
 
-static inline thread_state *enter(void)
+/* enter's other cases, errno kept: attaching, a child's first event, and
+ * no recording (NULL), or the thread inside the recorder already (NULL). */
+static __attribute__((noinline)) thread_state *enter_slow(void)
 {
-    if (LS_UNLIKELY(__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE)) {
+    int saved = errno;
+    thread_state *ts = NULL;
+    if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE) {
         if (!__atomic_load_n(&G.pending_child, __ATOMIC_RELAXED))
-            return NULL;
+            goto out;
         begin_pending_child();
         if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE)
-            return NULL;
+            goto out;
     }
+    ts = tls_state;
+    if (ts && ts->guard)
+        ts = NULL;
+    else if (!ts || ts->gen != __atomic_load_n(&G.gen, __ATOMIC_RELAXED))
+        ts = attach();
+    else
+        ts->guard = 1;
+out:
+    errno = saved;
+    return ts;
+}
+
+/* The usual case inline: recording, and the thread attached to this
+ * recording and not inside the recorder. Keeps errno, as does all the
+ * recording up to leave() (the paths that may touch it save it). */
+static inline thread_state *enter(void)
+{
     thread_state *ts = tls_state;
-    if (LS_UNLIKELY(!ts || ts->guard || ts->gen != __atomic_load_n(&G.gen, __ATOMIC_RELAXED))) {
-        if (ts && ts->guard)
-            return NULL;
-        return attach();
-    }
+    if (LS_UNLIKELY(__atomic_load_n(&G.state, __ATOMIC_RELAXED) != ST_ACTIVE || !ts || ts->guard ||
+                    ts->gen != __atomic_load_n(&G.gen, __ATOMIC_RELAXED)))
+        return enter_slow();
     ts->guard = 1;
     return ts;
 }
@@ -381,7 +400,9 @@ static buffer *swap_buffer(thread_state *ts)
 static __attribute__((noinline)) buffer *emit_swap(thread_state *ts, uint32_t *n)
 {
     static __thread uint64_t dropped __attribute__((tls_model("initial-exec")));
+    int saved = errno;
     buffer *buf = swap_buffer(ts);
+    errno = saved;
     if (!buf) {
         if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE) {
             dropped++;
@@ -420,7 +441,7 @@ static inline __attribute__((always_inline)) void emit(thread_state *ts, uint32_
     __atomic_store_n(&buf->n, n + need, __ATOMIC_RELEASE);
 }
 
-static __attribute__((noinline)) uint32_t capture_stack(thread_state *ts, uint32_t depth)
+static inline __attribute__((always_inline)) uint32_t capture_stack_here(thread_state *ts, uint32_t depth)
 {
     uint64_t frames[LS_DEPTH_MAX];
     bool locking = false;
@@ -468,6 +489,16 @@ static __attribute__((noinline)) uint32_t capture_stack(thread_state *ts, uint32
     return id;
 }
 
+/* The stack of the calling thread, interned, with errno kept (a walk may
+ * look up unwind tables, call libunwind or map memory). */
+static __attribute__((noinline)) uint32_t capture_stack(thread_state *ts, uint32_t depth)
+{
+    int saved = errno;
+    uint32_t id = capture_stack_here(ts, depth);
+    errno = saved;
+    return id;
+}
+
 /* The calling thread's stack, interned; 0 with stacks off (checked inline:
  * no call on the hot path then). */
 static inline uint32_t capture(thread_state *ts)
@@ -488,6 +519,13 @@ static inline uint32_t capture(thread_state *ts)
 #define API_LEAVE(ts)         \
     leave(ts);                \
     errno = saved_errno_;
+/* The allocation entry points' (called for every allocation and free): no
+ * save of errno, as nothing they call on the way may change it but what
+ * saves it itself (enter_slow, emit_swap, capture_stack). */
+#define ALLOC_ENTER(ts)         \
+    thread_state *ts = enter(); \
+    if (!ts)                    \
+        return;
 
 /* The recording entry points, shared by the public API and the preload
  * module's interposers (which call them directly, not through the PLT). */
@@ -496,33 +534,33 @@ void ls_record_alloc(uintptr_t ptr, size_t size)
 {
     if (!ptr)
         return;
-    API_ENTER(ts);
+    ALLOC_ENTER(ts);
     uint32_t stack = capture(ts);
     emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
-    API_LEAVE(ts);
+    leave(ts);
 }
 
 void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, uint64_t bp, bool bp_known)
 {
     if (!ptr)
         return;
-    API_ENTER(ts);
+    ALLOC_ENTER(ts);
     /* Relaxed: a thread still in an event of the last recording may read it
      * while the next trace_begin sets it; either value is a valid depth. */
     uint32_t depth = __atomic_load_n(&G.depth, __ATOMIC_RELAXED), stack = 0;
     if (depth && !(stack = ls_unwind_known(pc, sp, bp, bp_known, ts->gen, depth)))
         stack = capture_stack(ts, depth);
     emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
-    API_LEAVE(ts);
+    leave(ts);
 }
 
 void ls_record_free(uintptr_t ptr)
 {
     if (!ptr)
         return;
-    API_ENTER(ts);
+    ALLOC_ENTER(ts);
     emit(ts, TRACE_FREE, ptr, 0, 0, 0);
-    API_LEAVE(ts);
+    leave(ts);
 }
 
 void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size)

@@ -23,14 +23,50 @@
 static uint64_t per_thread = 1000000;
 static char dir[] = "/tmp/leakscope-test-recorder-XXXXXX";
 
+/* Calls that changed errno (the recorder must keep it: a thread's first
+ * event attaches it, buffers fill and swap, drop mode fails to swap, stacks
+ * are walked and found again). */
+static int errno_changed;
+
+#define ERRNO_WALKS 10000
 static void *churn(void *arg)
 {
     uint64_t t = (uint64_t)(uintptr_t)arg;
     uint64_t base = (t + 1) << 40;
+    int changed = 0;
     for (uint64_t i = 0; i < per_thread / 2; i++) {
         void *p = (void *)(uintptr_t)(base + i * 16);
+        errno = (int)(i % 4000) + 1;
         trace_alloc(p, (size_t)(i % 1000) + 1);
+        changed += errno != (int)(i % 4000) + 1;
+        errno = (int)(i % 4000) + 2;
         trace_free(p);
+        changed += errno != (int)(i % 4000) + 2;
+    }
+    __atomic_fetch_add(&errno_changed, changed, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+/* Allocations from two call sites in turn, with stacks: walked, then found
+ * again from trace_alloc's caller. */
+static __attribute__((noinline)) void errno_site(void *p, int e)
+{
+    errno = e;
+    trace_alloc(p, 1);
+    __atomic_fetch_add(&errno_changed, errno != e, __ATOMIC_RELAXED);
+    errno = e + 1;
+    trace_free(p);
+    __atomic_fetch_add(&errno_changed, errno != e + 1, __ATOMIC_RELAXED);
+}
+
+static void *errno_walks(void *arg)
+{
+    (void)arg;
+    static char block[2];
+    for (int i = 0; i < ERRNO_WALKS; i++) {
+        errno_site(&block[0], 3 * i + 1);
+        errno_site(&block[1], 3 * i + 2);
+        __asm__ volatile("" ::: "memory"); /* two calls, two return addresses */
     }
     return NULL;
 }
@@ -141,6 +177,7 @@ int main(int argc, char **argv)
     trace_free(NULL);
     trace_mark("after");
     CHECK(errno == 4321);
+    CHECK_EQ_U64(errno_changed, 0);
     trace_flush();
     trace_end();
     trace_end();
@@ -186,6 +223,9 @@ int main(int argc, char **argv)
     trace_gc_end(100);
     static char repeat_blocks[64];
     api_repeats(repeat_blocks);
+    pthread_create(&th[0], NULL, errno_walks, NULL);
+    pthread_join(th[0], NULL);
+    CHECK_EQ_U64(errno_changed, 0);
     trace_end();
     CHECK(ls_analysis_load(path2, &a, &err) == TRACE_OK);
     if (a) {
@@ -194,7 +234,7 @@ int main(int argc, char **argv)
         CHECK_EQ_U64(a->nleaks, 1 + 1 + 1 + 1 + 4);
         CHECK_EQ_U64(a->unmatched_frees, 0);
         CHECK_EQ_U64(a->reallocs, 1);
-        CHECK_EQ_U64(a->allocated_bytes, 100 + 50 + 70 + 120 + 40 + 10 + 140);
+        CHECK_EQ_U64(a->allocated_bytes, 100 + 50 + 70 + 120 + 40 + 10 + 140 + 2 * ERRNO_WALKS);
         bool stacks = a->nleaks > 0;
         for (uint32_t i = 0; i < a->nleaks; i++)
             stacks &= ls_analysis_stack(a, a->leaks[i].stack).depth >= 2;
@@ -232,6 +272,7 @@ int main(int argc, char **argv)
                (unsigned long long)a->lost_events);
         ls_analysis_free(a);
     }
+    CHECK_EQ_U64(errno_changed, 0);
     per_thread = saved_per_thread;
     unsetenv("LEAKSCOPE_DROP");
     unsetenv("LEAKSCOPE_BUFFER_MB");
