@@ -693,35 +693,63 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
  * registers instead of reloading it after every store. Any other record goes
  * through add_event, as does a record that starts a chunk. */
 
-/* The event add_event would get for record r (c: its third field). */
-static void packed_event(const trace_packed *r, uint64_t c, const trace_tick_map *map, trace_event *ev)
+/* The words of the record at r (n words left, at least 1), 0 if it has no
+ * form or is cut short. */
+static size_t packed_len(const uint64_t *r, size_t n)
+{
+    size_t len;
+    switch (r[0] & TRACE_PACKED_FORM) {
+    case TRACE_PACKED_FREE:  len = 2; break;
+    case TRACE_PACKED_ALLOC: len = 3; break;
+    case 0:                  len = n < 4 ? 4 : 4 + !!(r[3] >> 32 & TRACE_PACKED_EXT); break;
+    default:                 return 0;
+    }
+    return len <= n ? len : 0;
+}
+
+/* The event add_event would get for the (whole) record at r. */
+static void packed_event(const uint64_t *r, const trace_tick_map *map, trace_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    ev->kind = r->kind & ~TRACE_PACKED_EXT;
-    ev->ts = trace_tick_map_apply(map, r->ts);
-    ev->stack = r->stack;
+    uint64_t form = r[0] & TRACE_PACKED_FORM;
+    ev->ts = trace_tick_map_apply(map, r[0] & TRACE_PACKED_TS_MAX);
+    if (form == TRACE_PACKED_FREE) {
+        ev->kind = TRACE_FREE;
+        ev->addr = r[1];
+        return;
+    }
+    if (form == TRACE_PACKED_ALLOC) {
+        ev->kind = TRACE_ALLOC;
+        ev->addr = r[1];
+        ev->size = (uint32_t)r[2];
+        ev->stack = r[2] >> 32;
+        return;
+    }
+    uint32_t kind = (uint32_t)(r[3] >> 32);
+    uint64_t a = r[1], b = r[2], c = kind & TRACE_PACKED_EXT ? r[4] : 0;
+    ev->kind = kind & ~TRACE_PACKED_EXT;
+    ev->stack = (uint32_t)r[3];
     switch (ev->kind) {
-    case TRACE_ALLOC:     ev->addr = r->a; ev->size = r->b; break;
-    case TRACE_FREE:      ev->addr = r->a; break;
-    case TRACE_REALLOC:   ev->addr = c; ev->addr2 = r->a; ev->size = r->b; break;
-    case TRACE_RES_OPEN:  ev->str = r->a; ev->value = r->b; ev->size = c; break;
-    case TRACE_RES_CLOSE: ev->str = r->a; ev->value = r->b; break;
-    case TRACE_GC_END:    ev->size = r->a; break;
-    case TRACE_LOST:      ev->value = r->a; break;
-    default:              ev->str = r->a; break; /* GC_BEGIN, MARK, SPAN_*, THREAD_NAME */
+    case TRACE_ALLOC:     ev->addr = a; ev->size = b; break;
+    case TRACE_FREE:      ev->addr = a; break;
+    case TRACE_REALLOC:   ev->addr = c; ev->addr2 = a; ev->size = b; break;
+    case TRACE_RES_OPEN:  ev->str = a; ev->value = b; ev->size = c; break;
+    case TRACE_RES_CLOSE: ev->str = a; ev->value = b; break;
+    case TRACE_GC_END:    ev->size = a; break;
+    case TRACE_LOST:      ev->value = a; break;
+    default:              ev->str = a; break; /* GC_BEGIN, MARK, SPAN_*, THREAD_NAME */
     }
 }
 
 
-/* Adds records from r on while they are allocations and frees and the open
- * chunk (full coding, of the right thread: the caller checked) has room;
- * returns how many. */
-static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, const trace_packed *r, size_t n,
+/* Adds the records in the n words at r while they are whole allocations and
+ * frees and the open chunk (full coding, of the right thread: the caller
+ * checked) has room; returns the words taken. */
+static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, const uint64_t *r, size_t n,
                                                                const trace_tick_map *map, bool hw)
 {
     uint32_t count = w->count;
-    if (n > TRACE_WRITER_CHUNK_EVENTS - count)
-        n = TRACE_WRITER_CHUNK_EVENTS - count;
+    const uint32_t count_end = TRACE_WRITER_CHUNK_EVENTS;
     uint8_t *kinds = w->kinds.data;
     uint64_t prev_ts = w->prev_ts, prev_lit = w->prev_lit;
     uint64_t live_pos = w->live_idx.pos, rel_pos = w->released_idx.pos;
@@ -742,23 +770,44 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     const trace_tick_map m = *map;
     uint32_t ts_rows = 0;
     size_t i = 0;
-    for (; i < n; i++) {
-        const trace_packed *e = &r[i];
-        uint32_t kind = e->kind;
-        /* What add_event would refuse goes there (to be refused). */
-        if ((kind != TRACE_ALLOC && kind != TRACE_FREE) || __builtin_expect(e->stack >= next_stack, 0))
+    while (count < count_end && i < n) {
+        const uint64_t *e = &r[i];
+        uint64_t form = e[0] & TRACE_PACKED_FORM;
+        uint32_t kind, stack;
+        uint64_t size;
+        size_t len;
+        if (form == TRACE_PACKED_ALLOC) {
+            kind = TRACE_ALLOC;
+            len = 3;
+            size = (uint32_t)e[2];
+            stack = (uint32_t)(e[2] >> 32);
+        } else if (form == TRACE_PACKED_FREE) {
+            kind = TRACE_FREE;
+            len = 2;
+            size = 0;
+            stack = 0;
+        } else {
+            if (form || n - i < 4)
+                break;
+            kind = (uint32_t)(e[3] >> 32);
+            len = 4;
+            size = e[2];
+            stack = (uint32_t)e[3];
+        }
+        /* What add_event would refuse, and what is not whole, goes there. */
+        if ((kind != TRACE_ALLOC && kind != TRACE_FREE) || __builtin_expect(stack >= next_stack || len > n - i, 0))
             break;
-        uint64_t ts = trace_tick_map_apply(&m, e->ts);
+        i += len;
+        uint64_t ts = trace_tick_map_apply(&m, e[0] & TRACE_PACKED_TS_MAX);
         ts = __builtin_expect(shift >= 0, 1) ? ts >> shift : ts / unit;
         if (ts < prev_ts)
             ts = prev_ts;
         kinds[count] = (uint8_t)kind;
         v_ts[count++] = ts - prev_ts;
         ts_rows |= 1u << kind;
-        uint64_t a = e->a;
+        uint64_t a = e[1];
         if (kind == TRACE_ALLOC) {
             trace_huff_count_row(f_alloc_ts, ts - prev_ts);
-            uint64_t size = e->b;
             unsigned c = trace_size_class(size);
             unsigned rank = trace_class_find(&w->classes, c, a);
             uint64_t code, ignored;
@@ -781,7 +830,7 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
             slot_push(&w->live_idx, live_pos++, a, c);
             trace_huff_count_row(f_size, size);
             v_size[n_size++] = size;
-            stack_len += trace_put_varint(stack_col + stack_len, e->stack);
+            stack_len += trace_put_varint(stack_col + stack_len, stack);
         } else {
             trace_huff_count_row(f_free_ts, ts - prev_ts);
             uint64_t rank = 0;
@@ -835,12 +884,12 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     return i;
 }
 
-static size_t packed_run_sw(trace_writer *w, const trace_packed *r, size_t n, const trace_tick_map *map)
+static size_t packed_run_sw(trace_writer *w, const uint64_t *r, size_t n, const trace_tick_map *map)
 {
     return packed_run(w, r, n, map, false);
 }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("popcnt"))) static size_t packed_run_hw(trace_writer *w, const trace_packed *r, size_t n,
+__attribute__((target("popcnt"))) static size_t packed_run_hw(trace_writer *w, const uint64_t *r, size_t n,
                                                               const trace_tick_map *map)
 {
     return packed_run(w, r, n, map, true);
@@ -849,7 +898,7 @@ __attribute__((target("popcnt"))) static size_t packed_run_hw(trace_writer *w, c
 #define packed_run_hw packed_run_sw
 #endif
 
-trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const trace_packed *r, size_t n,
+trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uint64_t *r, size_t n,
                                      const trace_tick_map *map)
 {
     if (!w || (!r && n) || !map)
@@ -865,12 +914,12 @@ trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const tra
                 break;
         }
         /* One record the general way; it also starts a chunk when needed. */
-        const trace_packed *e = &r[i++];
-        uint64_t c = 0;
-        if ((e->kind & TRACE_PACKED_EXT) && i < n)
-            c = r[i++].a; /* its third field */
+        size_t len = packed_len(r + i, n - i);
+        if (!len)
+            return w->status != TRACE_OK ? w->status : TRACE_ERR_ARGS; /* no form, or cut short */
         trace_event ev;
-        packed_event(e, c, map, &ev);
+        packed_event(r + i, map, &ev);
+        i += len;
         trace_status st = trace_writer_add_event(w, thread, &ev);
         if (w->status != TRACE_OK)
             return w->status;

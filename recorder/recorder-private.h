@@ -26,12 +26,9 @@
 #define LS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* One recorded event as the hot path stores it: the writer's packed record
- * (trace-writer.h: fixed size, no encoding, two to a cache line, the field
- * use of each kind), which the writer thread hands to the writer as is. */
-typedef trace_packed ls_rec;
-_Static_assert(sizeof(ls_rec) == 32, "ls_rec is packed into buffers");
-#define LS_REC_EXT TRACE_PACKED_EXT
+/* Recorded events are stored as the writer's packed records (trace-writer.h:
+ * two to five words, no encoding), which the writer thread hands to the
+ * writer as they are. */
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 static inline uint64_t ls_now(void)

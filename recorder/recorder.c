@@ -29,9 +29,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* A buffer is 256 KiB: a 32-byte header and 8191 records, eight to a
- * 2 MiB slab (refill_spares). */
-#define BUF_RECS 8191u
+/* A buffer is 256 KiB: a 32-byte header and 32764 words of records (two to
+ * five words each: trace-writer.h), eight to a 2 MiB slab (refill_spares). */
+#define BUF_WORDS 32764u
 /* The file's timestamp unit by default: 16 ns, finer than reading the clock
  * takes (rdtsc costs 7 to 20 ns), so no order the clock can tell is lost,
  * and about two bits per event fewer than whole nanoseconds (Go's execution
@@ -47,10 +47,10 @@ enum { ST_IDLE, ST_ACTIVE, ST_STOPPING, ST_FAILED };
 typedef struct buffer {
     struct buffer *next;   /* queue or free list; G.lock */
     uint32_t tid;
-    uint32_t n;            /* records published (owner: release store) */
-    uint32_t flushed;      /* records already written (writer thread only) */
+    uint32_t n;            /* words of records published (owner: release store) */
+    uint32_t flushed;      /* words already written (writer thread only) */
     uint32_t pad[3];
-    ls_rec recs[BUF_RECS];
+    uint64_t w[BUF_WORDS];
 } buffer;
 _Static_assert(sizeof(buffer) == 256 * 1024, "eight buffers to a 2 MiB slab");
 
@@ -412,33 +412,62 @@ static __attribute__((noinline)) buffer *emit_swap(thread_state *ts, uint32_t *n
     }
     *n = 0;
     if (dropped) {
-        buf->recs[0] = (ls_rec){ .ts = ls_ticks(), .a = dropped, .kind = TRACE_LOST };
+        *n = trace_packed_full(buf->w, ls_ticks(), TRACE_LOST, dropped, 0, 0, 0);
         dropped = 0;
-        *n = 1;
     }
     return buf;
 }
 
-/* The hot path, inlined into each entry point: a clock read and a store. */
+/* Room for a record of `need` words in the thread's buffer: where it goes
+ * (*buf, *n: the buffer and the word), or NULL when it cannot be stored
+ * (then it is counted lost). */
+static inline __attribute__((always_inline)) uint64_t *reserve(thread_state *ts, uint32_t need, buffer **buf,
+                                                               uint32_t *n)
+{
+    buffer *b = ts->cur;
+    uint32_t at = b->n;
+    if (LS_UNLIKELY(at + need > BUF_WORDS) && !(b = emit_swap(ts, &at)))
+        return NULL;
+    /* The line a few records on, for writing: the buffer came from the
+     * writer or the kernel, not from this core's cache (a hint: no fault,
+     * even past the buffer's end). */
+    __builtin_prefetch((const void *)((uintptr_t)&b->w[at] + 256), 1, 3);
+    *buf = b;
+    *n = at;
+    return &b->w[at];
+}
+
+/* The whole record at once: the writer never sees half an event. */
+static inline void publish(buffer *buf, uint32_t n) { __atomic_store_n(&buf->n, n, __ATOMIC_RELEASE); }
+
+/* The hot paths, inlined into each entry point: a clock read and stores. */
 static inline __attribute__((always_inline)) void emit(thread_state *ts, uint32_t kind, uint64_t a, uint64_t b,
                                                        uint64_t c, uint32_t stack)
 {
-    buffer *buf = ts->cur;
-    uint32_t n = buf->n, need = c ? 2 : 1;
-    if (LS_UNLIKELY(n + need > BUF_RECS) && !(buf = emit_swap(ts, &n)))
-        return;
-    ls_rec *r = &buf->recs[n];
-    r->ts = ls_ticks();
-    r->a = a;
-    r->b = b;
-    r->stack = stack;
-    r->kind = kind;
-    if (LS_UNLIKELY(c)) {
-        r->kind = kind | LS_REC_EXT;
-        r[1] = (ls_rec){ .a = c };
-    }
-    /* Both records at once: the writer never sees half an event. */
-    __atomic_store_n(&buf->n, n + need, __ATOMIC_RELEASE);
+    buffer *buf;
+    uint32_t n;
+    uint64_t *w = reserve(ts, c ? 5 : 4, &buf, &n);
+    if (w)
+        publish(buf, n + trace_packed_full(w, ls_ticks(), c ? kind | TRACE_PACKED_EXT : kind, a, b, stack, c));
+}
+
+static inline __attribute__((always_inline)) void emit_alloc(thread_state *ts, uint64_t ptr, uint64_t size,
+                                                             uint32_t stack)
+{
+    buffer *buf;
+    uint32_t n;
+    uint64_t *w = reserve(ts, trace_packed_alloc_words(size), &buf, &n);
+    if (w)
+        publish(buf, n + trace_packed_alloc(w, ls_ticks(), ptr, size, stack));
+}
+
+static inline __attribute__((always_inline)) void emit_free(thread_state *ts, uint64_t ptr)
+{
+    buffer *buf;
+    uint32_t n;
+    uint64_t *w = reserve(ts, 2, &buf, &n);
+    if (w)
+        publish(buf, n + trace_packed_free(w, ls_ticks(), ptr));
 }
 
 static inline __attribute__((always_inline)) uint32_t capture_stack_here(thread_state *ts, uint32_t depth)
@@ -536,7 +565,7 @@ void ls_record_alloc(uintptr_t ptr, size_t size)
         return;
     ALLOC_ENTER(ts);
     uint32_t stack = capture(ts);
-    emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
+    emit_alloc(ts, ptr, size, stack);
     leave(ts);
 }
 
@@ -550,7 +579,7 @@ void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, 
     uint32_t depth = __atomic_load_n(&G.depth, __ATOMIC_RELAXED), stack = 0;
     if (depth && !(stack = ls_unwind_known(pc, sp, bp, bp_known, ts->gen, depth)))
         stack = capture_stack(ts, depth);
-    emit(ts, TRACE_ALLOC, ptr, size, 0, stack);
+    emit_alloc(ts, ptr, size, stack);
     leave(ts);
 }
 
@@ -559,7 +588,7 @@ void ls_record_free(uintptr_t ptr)
     if (!ptr)
         return;
     ALLOC_ENTER(ts);
-    emit(ts, TRACE_FREE, ptr, 0, 0, 0);
+    emit_free(ts, ptr);
     leave(ts);
 }
 
@@ -654,7 +683,7 @@ static void add_records(buffer *b, uint32_t upto)
     /* Every id these records use was interned before they were published. */
     ls_intern_drain(G.w);
     ls_clock_map clock = ls_clock_mapping();
-    trace_writer_add_packed(G.w, b->tid, &b->recs[b->flushed], upto - b->flushed, &clock);
+    trace_writer_add_packed(G.w, b->tid, &b->w[b->flushed], upto - b->flushed, &clock);
     b->flushed = upto;
 }
 

@@ -557,13 +557,24 @@ static void test_address_coding(void)
 }
 
 /* Packed records (the recorder's path) make the very bytes add_event makes
- * of the same events: every kind, third fields in a second record (one
- * split from it by the end of a batch), records add_event refuses, chunks
- * that fill up mid-batch, threads taking turns, fast chunks, a tick clock. */
+ * of the same events: every kind in the full form, allocations and frees in
+ * their short forms too (and an allocation of 4 GiB or more, which the
+ * short form cannot hold), third fields, records add_event refuses, records
+ * cut short by the end of a batch, a word of no form, a clock past
+ * TRACE_PACKED_TS_MAX, chunks that fill up mid-batch, threads taking turns,
+ * fast chunks, a tick clock. */
+typedef struct packed_desc {
+    uint64_t ts, a, b, c;
+    uint32_t stack, kind;   /* kind | TRACE_PACKED_EXT when c is a third field */
+    uint32_t thread, off, len; /* its words */
+} packed_desc;
+
 /* The field use trace-writer.h gives each kind, written out on its own. */
-static trace_event packed_to_event(const trace_packed *r, uint64_t c, const trace_tick_map *m)
+static trace_event packed_to_event(const packed_desc *r, const trace_tick_map *m)
 {
-    trace_event e = { .kind = r->kind & ~TRACE_PACKED_EXT, .ts = trace_tick_map_apply(m, r->ts), .stack = r->stack };
+    uint64_t c = r->c;
+    trace_event e = { .kind = r->kind & ~TRACE_PACKED_EXT, .ts = trace_tick_map_apply(m, trace_packed_ts(r->ts)),
+                      .stack = r->stack };
     if (e.kind == TRACE_ALLOC || e.kind == TRACE_FREE || e.kind == TRACE_REALLOC)
         e.addr = e.kind == TRACE_REALLOC ? c : r->a;
     if (e.kind == TRACE_REALLOC)
@@ -586,12 +597,13 @@ static trace_event packed_to_event(const trace_packed *r, uint64_t c, const trac
 static void test_packed(void)
 {
     enum { N = 400000, LIVE = 200 };
-    trace_packed *rec = calloc(N + 1, sizeof *rec);
-    uint32_t *thread = calloc(N + 1, sizeof *thread);
-    if (!rec || !thread)
+    packed_desc *rec = calloc(N + 1, sizeof *rec);
+    uint64_t *words = calloc((size_t)N * TRACE_PACKED_MAX_WORDS + 4, sizeof *words);
+    if (!rec || !words)
         exit(1);
     uint64_t live[2][LIVE] = { { 0 } }, next_addr = 0x7f0000001000ull, tick[2] = { 5000, 5000 };
-    size_t n = 0;
+    size_t n = 0, nw = 0;
+    unsigned forms[3] = { 0 }; /* full, free, alloc */
     for (unsigned run = 0; n < N - 8; run++) {
         int t = (int)(run % 2);
         /* runs of one thread, one of them longer than a chunk */
@@ -600,31 +612,32 @@ static void test_packed(void)
             tick[t] += rnd() % 8 == 0 ? rnd() % 1000000 : rnd() % 40;
             if (rnd() % 64 == 0)
                 tick[t] -= rnd() % 100; /* out of order: held at the previous time */
-            trace_packed *r = &rec[n];
-            thread[n] = (uint32_t)t;
-            *r = (trace_packed){ .ts = tick[t] };
+            packed_desc *r = &rec[n];
+            *r = (packed_desc){ .ts = tick[t], .thread = (uint32_t)t };
+            if (n == N - 9)
+                r->ts = UINT64_MAX; /* the last: a clock beyond the packed range */
             uint64_t *slot = &live[t][rnd() % LIVE];
             /* some runs only allocate and free after a first event of another kind */
             unsigned what = (unsigned)(run % 4 == 1 ? (k ? 36 + rnd() % 964 : 30) : rnd() % 1000);
+            bool full = rnd() % 10 == 0; /* an allocation or free in the full form */
             if (what < 6) { /* records add_event refuses */
                 r->kind = what < 3 ? 31 : what < 5 ? TRACE_ALLOC : TRACE_FREE;
                 r->stack = 99;
                 r->a = next_addr;
+                full = r->kind != TRACE_ALLOC;
             } else if (what < 20) {
                 r->kind = TRACE_REALLOC | TRACE_PACKED_EXT;
                 r->a = next_addr += 64;
                 r->b = rnd() % 5000;
+                r->c = *slot;
                 r->stack = (uint32_t)(rnd() % 3);
-                thread[++n] = (uint32_t)t;
-                rec[n] = (trace_packed){ .a = *slot };
                 *slot = r->a;
             } else if (what < 30) {
                 r->kind = TRACE_RES_OPEN | TRACE_PACKED_EXT;
                 r->a = 1;
                 r->b = rnd() % 1024;
+                r->c = rnd() % 100000;
                 r->stack = 1;
-                thread[++n] = (uint32_t)t;
-                rec[n] = (trace_packed){ .a = rnd() % 100000 };
             } else if (what < 36) {
                 static const uint32_t other[] = { TRACE_RES_CLOSE, TRACE_GC_BEGIN, TRACE_GC_END, TRACE_MARK, TRACE_LOST };
                 r->kind = other[rnd() % 5];
@@ -637,29 +650,45 @@ static void test_packed(void)
             } else {
                 r->kind = TRACE_ALLOC;
                 /* mostly an address freed recently, else a new one */
-                uint64_t *other = &live[t][rnd() % LIVE];
                 r->a = rnd() % 4 ? (*slot = next_addr += 32 * (1 + rnd() % 3)) : (*slot = next_addr + 1024 * (rnd() % 8));
-                (void)other;
                 r->b = rnd() % 3 == 0 ? rnd() % 100000 : 8 * (1 + rnd() % 16);
+                if (rnd() % 200 == 0)
+                    r->b += 5ull << 32; /* too large for the short form */
                 r->stack = (uint32_t)(rnd() % 3);
             }
+            r->off = (uint32_t)nw;
+            if (r->kind == TRACE_FREE && !full)
+                nw += trace_packed_free(words + nw, r->ts, r->a);
+            else if (r->kind == TRACE_ALLOC && !full)
+                nw += trace_packed_alloc(words + nw, r->ts, r->a, r->b, r->stack);
+            else
+                nw += trace_packed_full(words + nw, r->ts, r->kind, r->a, r->b, r->stack, r->c);
+            r->len = (uint32_t)nw - r->off;
+            forms[(words[r->off] & TRACE_PACKED_FORM) >> 62]++;
             n++;
         }
     }
-    /* batches within a thread's run, the same for both writers */
+    rec[n].off = (uint32_t)nw;
+    CHECK(forms[0] > 1000 && forms[1] > 1000 && forms[2] > 1000);
+    /* batches within a thread's run, the same for both writers; some end
+     * in a record cut short, a few in a word of no form */
+    enum { WHOLE, CUT, NO_FORM };
     uint32_t *batch_end = calloc(n + 1, sizeof *batch_end);
-    if (!batch_end)
+    uint8_t *batch_kind = calloc(n + 1, 1);
+    if (!batch_end || !batch_kind)
         exit(1);
     for (size_t i = 0; i < n;) {
         size_t j = i + 1, len = 1 + rnd() % 3000;
-        while (j < n && thread[j] == thread[i] && j - i < len)
+        while (j < n && rec[j].thread == rec[i].thread && j - i < len)
             j++;
         batch_end[i] = (uint32_t)j;
+        batch_kind[i] = rnd() % 20 == 0 ? CUT : rnd() % 100 == 0 ? NO_FORM : WHOLE;
         i = j;
     }
     const trace_tick_map map = { 4000, 123456789, (uint64_t)(0.37 * 4294967296.0) };
     uint8_t *bytes[2];
     size_t size[2];
+    unsigned bad_batches = 0;
     for (int mode = 0; mode < 2; mode++) {
         char path[256];
         trace_writer *w = new_writer(path, sizeof path, mode ? "packed.trace" : "events.trace", 16, 0);
@@ -671,23 +700,33 @@ static void test_packed(void)
         unsigned refused = 0, batches = 0;
         for (size_t i = 0; i < n; batches++) {
             size_t j = batch_end[i]; /* every fifth batch in fast chunks */
+            uint32_t tid = tids[rec[i].thread];
             trace_writer_set_fast(w, batches % 5 == 4);
             if (mode) {
-                bool bad = false;
-                /* refused: an unknown kind, an undefined stack, and the
-                 * second record of a pair whose first ended a batch */
+                bool bad = batch_kind[i] != WHOLE;
                 for (size_t k = i; k < j; k++)
-                    bad |= (rec[k].kind & 0xff) == 31 || rec[k].stack == 99 || (k == i && rec[k].kind == 0);
-                trace_status st = trace_writer_add_packed(w, tids[thread[i]], rec + i, j - i, &map);
+                    bad |= (rec[k].kind & 0xff) == 31 || rec[k].stack == 99;
+                size_t from = rec[i].off, to = rec[j].off;
+                /* a word of no form, then what would read as an allocation */
+                const uint64_t no_form[4] = { TRACE_PACKED_FORM | 1234, 0x1000, 64, (uint64_t)TRACE_ALLOC << 32 };
+                uint64_t saved[4];
+                memcpy(saved, words + to, sizeof saved);
+                if (batch_kind[i] == CUT)
+                    to--; /* the last record without its last word */
+                else if (batch_kind[i] == NO_FORM) {
+                    memcpy(words + to, no_form, sizeof no_form);
+                    to += 4;
+                }
+                trace_status st = trace_writer_add_packed(w, tid, words + from, to - from, &map);
+                memcpy(words + rec[j].off, saved, sizeof saved);
                 CHECK(st == (bad ? TRACE_ERR_ARGS : TRACE_OK));
+                bad_batches += bad;
             } else {
                 for (size_t k = i; k < j; k++) {
-                    uint64_t c = 0;
-                    const trace_packed *r = &rec[k];
-                    if ((r->kind & TRACE_PACKED_EXT) && k + 1 < j)
-                        c = rec[++k].a;
-                    trace_event ev = packed_to_event(r, c, &map);
-                    refused += trace_writer_add_event(w, tids[thread[i]], &ev) == TRACE_ERR_ARGS;
+                    if (batch_kind[i] == CUT && k == j - 1)
+                        break; /* refused: the writer cannot read it */
+                    trace_event ev = packed_to_event(&rec[k], &map);
+                    refused += trace_writer_add_event(w, tid, &ev) == TRACE_ERR_ARGS;
                 }
             }
             i = j;
@@ -697,13 +736,17 @@ static void test_packed(void)
         CHECK(trace_writer_close(w, 0) == TRACE_OK);
         bytes[mode] = slurp(path, &size[mode]);
     }
+    CHECK(bad_batches > 10);
     CHECK(bytes[0] && bytes[1] && size[0] == size[1] && memcmp(bytes[0], bytes[1], size[0]) == 0);
-    printf("ok - %zu packed records written as the same %zu bytes as by add_event\n", n, size[1]);
+    printf("ok - %zu packed records (%u full, %u short frees, %u short allocations; %zu words) written as the "
+           "same %zu bytes as by add_event\n",
+           n, forms[0], forms[1], forms[2], nw, size[1]);
     free(bytes[0]);
     free(bytes[1]);
     free(rec);
-    free(thread);
+    free(words);
     free(batch_end);
+    free(batch_kind);
 }
 
 /* A format 1 file (written before the entropy coding) still reads: the
