@@ -770,35 +770,20 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     const trace_tick_map m = *map;
     uint32_t ts_rows = 0;
     size_t i = 0;
-    while (count < count_end && i < n) {
+    /* Short forms only: an allocation or a free in the full form (4 GiB or
+     * more, a free with a stack) is rare enough for the general path. */
+    while (count < count_end && n - i >= 2) {
         const uint64_t *e = &r[i];
-        uint64_t form = e[0] & TRACE_PACKED_FORM;
-        uint32_t kind, stack;
-        uint64_t size;
-        size_t len;
-        if (form == TRACE_PACKED_ALLOC) {
-            kind = TRACE_ALLOC;
-            len = 3;
-            size = (uint32_t)e[2];
-            stack = (uint32_t)(e[2] >> 32);
-        } else if (form == TRACE_PACKED_FREE) {
-            kind = TRACE_FREE;
-            len = 2;
-            size = 0;
-            stack = 0;
-        } else {
-            if (form || n - i < 4)
-                break;
-            kind = (uint32_t)(e[3] >> 32);
-            len = 4;
-            size = e[2];
-            stack = (uint32_t)e[3];
-        }
-        /* What add_event would refuse, and what is not whole, goes there. */
-        if ((kind != TRACE_ALLOC && kind != TRACE_FREE) || __builtin_expect(stack >= next_stack || len > n - i, 0))
+        uint64_t w0 = e[0];
+        if (w0 < TRACE_PACKED_FREE || w0 >= TRACE_PACKED_FORM)
             break;
-        i += len;
-        uint64_t ts = trace_tick_map_apply(&m, e[0] & TRACE_PACKED_TS_MAX);
+        bool is_alloc = w0 >= TRACE_PACKED_ALLOC;
+        /* What add_event would refuse, and what is not whole, goes there. */
+        if (is_alloc && __builtin_expect(n - i < 3 || e[2] >> 32 >= next_stack, 0))
+            break;
+        i += is_alloc ? 3 : 2;
+        uint32_t kind = is_alloc ? TRACE_ALLOC : TRACE_FREE;
+        uint64_t ts = trace_tick_map_apply(&m, w0 & TRACE_PACKED_TS_MAX);
         ts = __builtin_expect(shift >= 0, 1) ? ts >> shift : ts / unit;
         if (ts < prev_ts)
             ts = prev_ts;
@@ -806,8 +791,9 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         v_ts[count++] = ts - prev_ts;
         ts_rows |= 1u << kind;
         uint64_t a = e[1];
-        if (kind == TRACE_ALLOC) {
+        if (is_alloc) {
             trace_huff_count_row(f_alloc_ts, ts - prev_ts);
+            uint64_t size = (uint32_t)e[2];
             unsigned c = trace_size_class(size);
             unsigned rank = trace_class_find(&w->classes, c, a);
             uint64_t code, ignored;
@@ -830,7 +816,7 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
             slot_push(&w->live_idx, live_pos++, a, c);
             trace_huff_count_row(f_size, size);
             v_size[n_size++] = size;
-            stack_len += trace_put_varint(stack_col + stack_len, stack);
+            stack_len += trace_put_varint(stack_col + stack_len, e[2] >> 32);
         } else {
             trace_huff_count_row(f_free_ts, ts - prev_ts);
             uint64_t rank = 0;
