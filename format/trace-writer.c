@@ -713,6 +713,19 @@ static void packed_event(const trace_packed *r, uint64_t c, const trace_tick_map
 }
 
 
+/* Live entries of the open chunk numbered (k, j) (k < j: k is an entry
+ * of the window before j), the newer ones than k: its rank less one. */
+static inline __attribute__((always_inline)) unsigned marks_newer(const trace_live_marks *m, uint64_t k, uint64_t j,
+                                                                  bool hw)
+{
+    uint64_t wk = k / 64, last = (j - 1) / 64;
+    uint64_t bits = m->w[wk % 64] & ~1ull << (k % 64); /* above k */
+    unsigned count = 0;
+    for (; wk < last; bits = m->w[++wk % 64])
+        count += trace_marks_pop(bits, hw);
+    return count + trace_marks_pop(bits & ~0ull >> (63 - (j - 1) % 64), hw);
+}
+
 /* Adds records from r on while they are allocations and frees and the open
  * chunk (full coding, of the right thread: the caller checked) has room;
  * returns how many. */
@@ -724,23 +737,23 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         n = TRACE_WRITER_CHUNK_EVENTS - count;
     uint8_t *kinds = w->kinds.data;
     uint64_t prev_ts = w->prev_ts, prev_lit = w->prev_lit;
-    uint64_t live_pos = w->live_idx.pos, rel_pos = w->released_idx.pos;
-    const uint64_t live_start = w->live_idx.start;
+    /* In a coded chunk every ADDR_NEW value pushed one entry to the live
+     * window and every ADDR_OLD value one to the released window: their
+     * counts are the chunk's entry numbers, one counter for both. */
+    size_t n_new = w->vals[TRACE_COL_ADDR_NEW].n, n_old = w->vals[TRACE_COL_ADDR_OLD].n;
+    const size_t new0 = n_new, old0 = n_old;
+    const uint64_t live_start = w->live_idx.start, rel_start = w->released_idx.start;
     uint64_t *v_ts = w->vals[TRACE_COL_TS].v, *v_new = w->vals[TRACE_COL_ADDR_NEW].v;
     uint64_t *v_old = w->vals[TRACE_COL_ADDR_OLD].v, *v_lit = w->vals[TRACE_COL_ADDR_LIT].v;
-    uint64_t *v_size = w->vals[TRACE_COL_SIZE].v;
-    size_t n_new = w->vals[TRACE_COL_ADDR_NEW].n, n_old = w->vals[TRACE_COL_ADDR_OLD].n;
-    size_t n_lit = w->vals[TRACE_COL_ADDR_LIT].n, n_size = w->vals[TRACE_COL_SIZE].n;
-    uint8_t *stack_col = w->col[TRACE_COL_STACK].data;
-    size_t stack_len = w->col[TRACE_COL_STACK].len;
-    uint32_t *f_alloc_ts = w->hist[TRACE_COL_TS].freq[TRACE_ALLOC], *f_free_ts = w->hist[TRACE_COL_TS].freq[TRACE_FREE];
-    uint32_t *f_new = w->hist[TRACE_COL_ADDR_NEW].freq[0], *f_old = w->hist[TRACE_COL_ADDR_OLD].freq[0];
-    uint32_t *f_lit = w->hist[TRACE_COL_ADDR_LIT].freq[0], *f_size = w->hist[TRACE_COL_SIZE].freq[0];
+    /* SIZE has a value wherever ADDR_NEW has one (and more): indexed by n_new too. */
+    uint64_t *v_size = w->vals[TRACE_COL_SIZE].v + (w->vals[TRACE_COL_SIZE].n - n_new);
+    size_t n_lit = w->vals[TRACE_COL_ADDR_LIT].n;
+    uint8_t *stack_at = w->col[TRACE_COL_STACK].data + w->col[TRACE_COL_STACK].len;
+    trace_huff_hist *hist = w->hist;
     const uint64_t next_stack = w->next_stack;
     const int shift = w->time_shift;
     const uint32_t unit = w->time_unit_ns;
     const trace_tick_map m = *map;
-    uint32_t ts_rows = 0;
     size_t i = 0;
     for (; i < n; i++) {
         const trace_packed *e = &r[i];
@@ -752,86 +765,92 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         ts = __builtin_expect(shift >= 0, 1) ? ts >> shift : ts / unit;
         if (ts < prev_ts)
             ts = prev_ts;
+        uint64_t gap = ts - prev_ts;
+        prev_ts = ts;
         kinds[count] = (uint8_t)kind;
-        v_ts[count++] = ts - prev_ts;
-        ts_rows |= 1u << kind;
+        v_ts[count++] = gap;
         uint64_t a = e->a;
+        /* Both windows' slot of `a`: an allocation looks in the released one
+         * and joins the live one, a release the other way round. */
+        uint32_t h = addr_slot(a);
         if (kind == TRACE_ALLOC) {
-            trace_huff_count_row(f_alloc_ts, ts - prev_ts);
+            trace_huff_count_row(hist[TRACE_COL_TS].freq[TRACE_ALLOC], gap);
             uint64_t size = e->b;
             unsigned c = trace_size_class(size);
             unsigned rank = trace_class_find(&w->classes, c, a);
             uint64_t code, ignored;
-            unsigned ignored_class;
             if (rank) {
                 trace_class_take(&w->classes, c, rank, &ignored);
                 code = 2 * (uint64_t)rank - 1;
             } else {
-                code = 2 * slot_find(&w->released_idx, rel_pos, a, &ignored_class);
+                /* Entry k of the chunk's released window, of the last 4096. */
+                const __typeof__(w->released_idx.slot[0]) *sl = &w->released_idx.slot[h];
+                uint64_t k = (sl->pos_class >> 16) - rel_start;
+                code = sl->addr == a && k < n_old && n_old - k <= TRACE_ADDR_WINDOW ? 2 * (n_old - k) : 0;
                 if (!code) {
                     uint64_t z = trace_zigzag((int64_t)(a - prev_lit));
                     prev_lit = a;
-                    trace_huff_count_row(f_lit, z);
+                    trace_huff_count_row(hist[TRACE_COL_ADDR_LIT].freq[0], z);
                     v_lit[n_lit++] = z;
                 }
             }
-            trace_huff_count_row(f_new, code);
-            v_new[n_new++] = code;
-            trace_marks_set(&w->marks, live_pos - live_start);
-            slot_push(&w->live_idx, live_pos++, a, c);
-            trace_huff_count_row(f_size, size);
-            v_size[n_size++] = size;
-            stack_len += trace_put_varint(stack_col + stack_len, e->stack);
+            trace_huff_count_row(hist[TRACE_COL_ADDR_NEW].freq[0], code);
+            v_new[n_new] = code;
+            trace_huff_count_row(hist[TRACE_COL_SIZE].freq[0], size);
+            v_size[n_new] = size;
+            trace_marks_set(&w->marks, n_new);
+            slot_push(&w->live_idx, live_start + n_new++, a, c);
+            stack_at += trace_put_varint(stack_at, e->stack);
         } else {
-            trace_huff_count_row(f_free_ts, ts - prev_ts);
+            trace_huff_count_row(hist[TRACE_COL_TS].freq[TRACE_FREE], gap);
             uint64_t rank = 0;
-            unsigned cls = 0;
-            uint64_t d = slot_find(&w->live_idx, live_pos, a, &cls);
-            if (d) {
-                uint64_t all = live_pos - live_start, k = all - d;
-                if (trace_marks_get(&w->marks, k)) {
-                    rank = 1 + trace_marks_count_with(&w->marks, k + 1, all, hw);
-                    trace_marks_clear(&w->marks, k);
-                }
+            /* Entry k of the chunk's live window, of the last 4096. */
+            const __typeof__(w->live_idx.slot[0]) *sl = &w->live_idx.slot[h];
+            uint64_t k = (sl->pos_class >> 16) - live_start;
+            unsigned cls = (unsigned)(sl->pos_class & 0xffff);
+            if (sl->addr == a && k < n_new && n_new - k <= TRACE_ADDR_WINDOW && trace_marks_get(&w->marks, k)) {
+                rank = 1 + marks_newer(&w->marks, k, n_new, hw);
+                trace_marks_clear(&w->marks, k);
             }
-            trace_huff_count_row(f_old, rank);
-            v_old[n_old++] = rank;
+            trace_huff_count_row(hist[TRACE_COL_ADDR_OLD].freq[0], rank);
+            v_old[n_old] = rank;
             if (rank) {
                 trace_class_push(&w->classes, cls, a);
             } else {
                 uint64_t z = trace_zigzag((int64_t)(a - prev_lit));
                 prev_lit = a;
-                trace_huff_count_row(f_lit, z);
+                trace_huff_count_row(hist[TRACE_COL_ADDR_LIT].freq[0], z);
                 v_lit[n_lit++] = z;
             }
-            slot_push(&w->released_idx, rel_pos++, a, 0);
+            slot_push(&w->released_idx, rel_start + n_old++, a, 0);
         }
-        prev_ts = ts;
     }
     if (i == 0)
         return 0;
     /* The rows counted: the same bits add_event sets (it sets them per value). */
-    w->hist[TRACE_COL_TS].mask |= ts_rows;
-    if (n_new != w->vals[TRACE_COL_ADDR_NEW].n)
-        w->hist[TRACE_COL_ADDR_NEW].mask |= 1;
-    if (n_old != w->vals[TRACE_COL_ADDR_OLD].n)
-        w->hist[TRACE_COL_ADDR_OLD].mask |= 1;
+    if (n_new != new0) {
+        hist[TRACE_COL_TS].mask |= 1u << TRACE_ALLOC;
+        hist[TRACE_COL_ADDR_NEW].mask |= 1;
+        hist[TRACE_COL_SIZE].mask |= 1;
+    }
+    if (n_old != old0) {
+        hist[TRACE_COL_TS].mask |= 1u << TRACE_FREE;
+        hist[TRACE_COL_ADDR_OLD].mask |= 1;
+    }
     if (n_lit != w->vals[TRACE_COL_ADDR_LIT].n)
-        w->hist[TRACE_COL_ADDR_LIT].mask |= 1;
-    if (n_size != w->vals[TRACE_COL_SIZE].n)
-        w->hist[TRACE_COL_SIZE].mask |= 1;
+        hist[TRACE_COL_ADDR_LIT].mask |= 1;
     w->count = count;
     w->kinds.len = count;
     w->prev_ts = prev_ts;
     w->prev_lit = prev_lit;
-    w->live_idx.pos = live_pos;
-    w->released_idx.pos = rel_pos;
+    w->live_idx.pos = live_start + n_new;
+    w->released_idx.pos = rel_start + n_old;
     w->vals[TRACE_COL_TS].n = count;
+    w->vals[TRACE_COL_SIZE].n += n_new - new0;
     w->vals[TRACE_COL_ADDR_NEW].n = n_new;
     w->vals[TRACE_COL_ADDR_OLD].n = n_old;
     w->vals[TRACE_COL_ADDR_LIT].n = n_lit;
-    w->vals[TRACE_COL_SIZE].n = n_size;
-    w->col[TRACE_COL_STACK].len = stack_len;
+    w->col[TRACE_COL_STACK].len = (size_t)(stack_at - w->col[TRACE_COL_STACK].data);
     return i;
 }
 
