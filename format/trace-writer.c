@@ -714,16 +714,34 @@ static void packed_event(const trace_packed *r, uint64_t c, const trace_tick_map
 
 
 /* Live entries of the open chunk numbered (k, j) (k < j: k is an entry
- * of the window before j), the newer ones than k: its rank less one. */
+ * of the window before j), the newer ones than k: its rank less one. Their
+ * bits span a few words; how many varies from one release to the next, so
+ * a loop over them mispredicts its exit about once a release. Up to four
+ * words are counted without a branch (masks select the words in the span),
+ * longer spans (rare) in a loop. */
 static inline __attribute__((always_inline)) unsigned marks_newer(const trace_live_marks *m, uint64_t k, uint64_t j,
                                                                   bool hw)
 {
-    uint64_t wk = k / 64, last = (j - 1) / 64;
-    uint64_t bits = m->w[wk % 64] & ~1ull << (k % 64); /* above k */
+    uint64_t wk = k / 64, last = (j - 1) / 64; /* word numbers of the unwrapped bitmap */
+    uint64_t above_k = ~1ull << (k % 64), upto_j = ~0ull >> (63 - (j - 1) % 64);
+    uint64_t span = last - wk;                  /* words after k's */
+    if (__builtin_expect(span < 4, 1)) {
+        unsigned count = 0;
+#pragma GCC unroll 4
+        for (unsigned t = 0; t < 4; t++) {
+            /* all of a word before the last; of the last, up to j - 1 */
+            uint64_t mask = -(uint64_t)(t < span) | (-(uint64_t)(t == span) & upto_j);
+            if (t == 0)
+                mask &= above_k;
+            count += trace_marks_pop(m->w[(wk + t) % 64] & mask, hw);
+        }
+        return count;
+    }
+    uint64_t bits = m->w[wk % 64] & above_k;
     unsigned count = 0;
     for (; wk < last; bits = m->w[++wk % 64])
         count += trace_marks_pop(bits, hw);
-    return count + trace_marks_pop(bits & ~0ull >> (63 - (j - 1) % 64), hw);
+    return count + trace_marks_pop(bits & upto_j, hw);
 }
 
 /* Adds records from r on while they are allocations and frees and the open
