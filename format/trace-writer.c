@@ -84,27 +84,70 @@ static inline void slot_push(addr_index *x, uint64_t pos, uint64_t a, unsigned c
 static inline uint64_t addr_find(const addr_index *x, uint64_t a, unsigned *cls) { return slot_find(x, x->pos, a, cls); }
 static inline void addr_push(addr_index *x, uint64_t a, unsigned cls) { slot_push(x, x->pos++, a, cls); }
 
-/* Ranks of released blocks count live marks: with the POPCNT instruction
- * where the CPU has it (every x86-64 since about 2008, but not the baseline
- * the compiler targets), chosen once. */
-typedef unsigned (*marks_count_fn)(const trace_live_marks *m, uint64_t from, uint64_t to);
-static unsigned marks_count_sw(const trace_live_marks *m, uint64_t from, uint64_t to)
+/* Which entries of the live window are still live (FORMAT.md §4.1.2): a
+ * release is coded as its rank among them, newest first. The reader keeps
+ * a ring of the window's 4096 bits (trace_live_marks); the writer's ring is
+ * twice that, and an entry's bit is cleared as the entry leaves the window,
+ * so the bits after the newest entry are zero and a rank counts whole words.
+ * Entries are numbered in the chunk. */
+#define MARKS_WORDS (2 * TRACE_ADDR_WINDOW / 64)
+typedef struct writer_marks {
+    uint64_t w[MARKS_WORDS];
+} writer_marks;
+
+/* Entry j made live; entry j - 4096 (same bit, half the ring away) leaves the window. */
+static inline void marks_push(writer_marks *m, uint64_t j)
 {
-    return trace_marks_count_with(m, from, to, false);
+    m->w[j / 64 % MARKS_WORDS] |= 1ull << (j % 64);
+    m->w[(j / 64 + MARKS_WORDS / 2) % MARKS_WORDS] &= ~(1ull << (j % 64));
 }
+
+/* Whether entry k (in the window) is live; then marks it released. */
+static inline bool marks_release(writer_marks *m, uint64_t k)
+{
+    uint64_t *word = &m->w[k / 64 % MARKS_WORDS], bit = 1ull << (k % 64);
+    if (!(*word & bit))
+        return false;
+    *word &= ~bit;
+    return true;
+}
+
+/* Live entries numbered (k, j) (k < j: k is in the window before entry j),
+ * the newer ones than k: its rank less one. How many words they span varies
+ * from one release to the next, so a loop over them would mispredict its
+ * exit about once a release: up to four words are counted without a branch
+ * (the bits from j on are zero), longer spans (rare) in a loop. */
+static inline __attribute__((always_inline)) unsigned marks_newer(const writer_marks *m, uint64_t k, uint64_t j,
+                                                                  bool hw)
+{
+    uint64_t wk = k / 64, last = (j - 1) / 64; /* word numbers of the unwrapped bitmap */
+    unsigned count = trace_marks_pop(m->w[wk % MARKS_WORDS] & ~1ull << (k % 64), hw); /* after k */
+    _Static_assert(3 * 64 < TRACE_ADDR_WINDOW, "the words after the span are in the zeroed half");
+    if (__builtin_expect(last - wk < 4, 1))
+        return count + trace_marks_pop(m->w[(wk + 1) % MARKS_WORDS], hw) +
+               trace_marks_pop(m->w[(wk + 2) % MARKS_WORDS], hw) + trace_marks_pop(m->w[(wk + 3) % MARKS_WORDS], hw);
+    while (wk < last)
+        count += trace_marks_pop(m->w[++wk % MARKS_WORDS], hw);
+    return count;
+}
+
+/* Ranks count with the POPCNT instruction where the CPU has it (every
+ * x86-64 since about 2008, but not the baseline the compiler targets),
+ * chosen once. */
+typedef unsigned (*marks_newer_fn)(const writer_marks *m, uint64_t k, uint64_t j);
+static unsigned marks_newer_sw(const writer_marks *m, uint64_t k, uint64_t j) { return marks_newer(m, k, j, false); }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("popcnt"))) static unsigned marks_count_hw(const trace_live_marks *m, uint64_t from,
-                                                                  uint64_t to)
+__attribute__((target("popcnt"))) static unsigned marks_newer_hw(const writer_marks *m, uint64_t k, uint64_t j)
 {
-    return trace_marks_count_with(m, from, to, true);
+    return marks_newer(m, k, j, true);
 }
-static marks_count_fn pick_marks_count(void)
+static marks_newer_fn pick_marks_newer(void)
 {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("popcnt") ? marks_count_hw : marks_count_sw;
+    return __builtin_cpu_supports("popcnt") ? marks_newer_hw : marks_newer_sw;
 }
 #else
-static marks_count_fn pick_marks_count(void) { return marks_count_sw; }
+static marks_newer_fn pick_marks_newer(void) { return marks_newer_sw; }
 #endif
 
 struct trace_writer {
@@ -134,8 +177,8 @@ struct trace_writer {
     addr_index live_idx, released_idx;
     /* Addresses released from each size class in the open chunk (§4.1.2). */
     trace_class_lists classes;
-    trace_live_marks marks;
-    marks_count_fn marks_count;
+    writer_marks marks;
+    marks_newer_fn marks_newer;
     trace_huff_enc huff;
     trace_huff_hist hist[TRACE_COLUMNS]; /* token counts of the coded columns */
 
@@ -407,7 +450,7 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
     }
     w->fd = fd;
     LZ4_initStream(&w->lz4, sizeof w->lz4);
-    w->marks_count = pick_marks_count();
+    w->marks_newer = pick_marks_newer();
     /* Positions start at 1: a slot never written (position 0) never matches. */
     w->live_idx.pos = w->live_idx.start = 1;
     w->released_idx.pos = w->released_idx.start = 1;
@@ -548,7 +591,7 @@ static inline __attribute__((always_inline)) void put_ADDR_NEW(trace_writer *w, 
         if (!d)
             put_literal(w, v, fast);
     }
-    trace_marks_set(&w->marks, w->live_idx.pos - w->live_idx.start);
+    marks_push(&w->marks, w->live_idx.pos - w->live_idx.start);
     addr_push(&w->live_idx, v, c);
 }
 
@@ -564,10 +607,8 @@ static inline __attribute__((always_inline)) void put_ADDR_OLD(trace_writer *w, 
     uint64_t d = addr_find(&w->live_idx, v, &cls);
     if (d) {
         uint64_t n = w->live_idx.pos - w->live_idx.start, i = n - d;
-        if (trace_marks_get(&w->marks, i)) {
-            rank = 1 + w->marks_count(&w->marks, i + 1, n);
-            trace_marks_clear(&w->marks, i);
-        }
+        if (marks_release(&w->marks, i))
+            rank = 1 + w->marks_newer(&w->marks, i, n);
     }
     put_col(w, TRACE_COL_ADDR_OLD, rank, fast);
     if (rank)
@@ -612,7 +653,7 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     w->live_idx.start = w->live_idx.pos;
     w->released_idx.start = w->released_idx.pos;
     trace_class_reset(&w->classes);
-    trace_marks_reset(&w->marks);
+    memset(&w->marks, 0, sizeof w->marks);
     for (int c = 0; c < TRACE_COLUMNS; c++)
         trace_huff_reset(&w->hist[c]);
     return TRACE_OK;
@@ -713,37 +754,6 @@ static void packed_event(const trace_packed *r, uint64_t c, const trace_tick_map
 }
 
 
-/* Live entries of the open chunk numbered (k, j) (k < j: k is an entry
- * of the window before j), the newer ones than k: its rank less one. Their
- * bits span a few words; how many varies from one release to the next, so
- * a loop over them mispredicts its exit about once a release. Up to four
- * words are counted without a branch (masks select the words in the span),
- * longer spans (rare) in a loop. */
-static inline __attribute__((always_inline)) unsigned marks_newer(const trace_live_marks *m, uint64_t k, uint64_t j,
-                                                                  bool hw)
-{
-    uint64_t wk = k / 64, last = (j - 1) / 64; /* word numbers of the unwrapped bitmap */
-    uint64_t above_k = ~1ull << (k % 64), upto_j = ~0ull >> (63 - (j - 1) % 64);
-    uint64_t span = last - wk;                  /* words after k's */
-    if (__builtin_expect(span < 4, 1)) {
-        unsigned count = 0;
-#pragma GCC unroll 4
-        for (unsigned t = 0; t < 4; t++) {
-            /* all of a word before the last; of the last, up to j - 1 */
-            uint64_t mask = -(uint64_t)(t < span) | (-(uint64_t)(t == span) & upto_j);
-            if (t == 0)
-                mask &= above_k;
-            count += trace_marks_pop(m->w[(wk + t) % 64] & mask, hw);
-        }
-        return count;
-    }
-    uint64_t bits = m->w[wk % 64] & above_k;
-    unsigned count = 0;
-    for (; wk < last; bits = m->w[++wk % 64])
-        count += trace_marks_pop(bits, hw);
-    return count + trace_marks_pop(bits & upto_j, hw);
-}
-
 /* Adds records from r on while they are allocations and frees and the open
  * chunk (full coding, of the right thread: the caller checked) has room;
  * returns how many. */
@@ -816,7 +826,7 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
             v_new[n_new] = code;
             trace_huff_count_row(hist[TRACE_COL_SIZE].freq[0], size);
             v_size[n_new] = size;
-            trace_marks_set(&w->marks, n_new);
+            marks_push(&w->marks, n_new);
             slot_push(&w->live_idx, live_start + n_new++, a, c);
             stack_at += trace_put_varint(stack_at, e->stack);
         } else {
@@ -826,10 +836,8 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
             const __typeof__(w->live_idx.slot[0]) *sl = &w->live_idx.slot[h];
             uint64_t k = (sl->pos_class >> 16) - live_start;
             unsigned cls = (unsigned)(sl->pos_class & 0xffff);
-            if (sl->addr == a && k < n_new && n_new - k <= TRACE_ADDR_WINDOW && trace_marks_get(&w->marks, k)) {
+            if (sl->addr == a && k < n_new && n_new - k <= TRACE_ADDR_WINDOW && marks_release(&w->marks, k))
                 rank = 1 + marks_newer(&w->marks, k, n_new, hw);
-                trace_marks_clear(&w->marks, k);
-            }
             trace_huff_count_row(hist[TRACE_COL_ADDR_OLD].freq[0], rank);
             v_old[n_old] = rank;
             if (rank) {
@@ -896,7 +904,7 @@ trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const tra
     while (i < n) {
         if (w->open && w->thread == thread && !w->chunk_fast && w->status == TRACE_OK &&
             w->count < TRACE_WRITER_CHUNK_EVENTS) {
-            i += w->marks_count == marks_count_sw ? packed_run_sw(w, r + i, n - i, map)
+            i += w->marks_newer == marks_newer_sw ? packed_run_sw(w, r + i, n - i, map)
                                                   : packed_run_hw(w, r + i, n - i, map);
             if (i >= n)
                 break;
