@@ -122,7 +122,7 @@ static inline __attribute__((always_inline)) unsigned marks_newer(const writer_m
 {
     uint64_t wk = k / 64, last = (j - 1) / 64; /* word numbers of the unwrapped bitmap */
     unsigned count = trace_marks_pop(m->w[wk % MARKS_WORDS] & ~1ull << (k % 64), hw); /* after k */
-    _Static_assert(3 * 64 < TRACE_ADDR_WINDOW, "the words after the span are in the zeroed half");
+    _Static_assert(4 * 64 <= TRACE_ADDR_WINDOW, "the bits read past j are in the zeroed half");
     if (__builtin_expect(last - wk < 4, 1))
         return count + trace_marks_pop(m->w[(wk + 1) % MARKS_WORDS], hw) +
                trace_marks_pop(m->w[(wk + 2) % MARKS_WORDS], hw) + trace_marks_pop(m->w[(wk + 3) % MARKS_WORDS], hw);
