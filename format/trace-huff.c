@@ -246,6 +246,76 @@ static inline uint64_t own_varint(const uint8_t **pp)
     return v;
 }
 
+/* Appends one value coded with the entries `ent` of its context. */
+static inline __attribute__((always_inline)) void put_value(bitwriter *b, const uint32_t *ent, uint64_t val)
+{
+    if (val < TRACE_HUFF_EXACT) { /* its own symbol, no extra bits */
+        uint32_t en = ent[val];
+        put_bits(b, en & 0xffffu, en >> 16);
+        return;
+    }
+    unsigned x, t = trace_huff_token(val, &x);
+    uint32_t en = ent[t];
+    unsigned l = en >> 16;
+    if (l + x <= 56) {
+        /* code and extra bits in one go */
+        put_bits(b, (en & 0xffffu) | (val & ((1ull << x) - 1)) << l, l + x);
+    } else {
+        put_bits(b, en & 0xffffu, l);
+        put_bits(b, val & 0xffffffffu, 32);
+        put_bits(b, (val >> 32) & ((1ull << (x - 32)) - 1), x - 32);
+    }
+}
+
+/* Four codes of at most TRACE_HUFF_MAXLEN bits fit behind the < 8 bits a
+ * flush leaves: values below TRACE_HUFF_EXACT go four to a store. */
+#define GROUP 4u
+_Static_assert(7 + GROUP * TRACE_HUFF_MAXLEN <= 64, "a group fits the accumulator");
+
+/* The values at `v` (`n` of them), each in the code of its context (`ctx`,
+ * or context 0 when NULL): inlined once with and once without `ctx`. */
+static inline __attribute__((always_inline)) void put_values(bitwriter *b, const trace_huff_enc *e, const uint64_t *v,
+                                                             size_t n, const uint8_t *ctx)
+{
+    /* Row of value i's context (kept in range, as every context's is). */
+#define ROW(i) e->ent[ctx ? ctx[i] % TRACE_HUFF_CONTEXTS : 0]
+    uint64_t acc = b->acc;
+    unsigned nb = b->n;
+    uint8_t *out = b->out + b->o;
+    size_t i = 0;
+    for (; i + GROUP <= n; i += GROUP) {
+        uint64_t v0 = v[i], v1 = v[i + 1], v2 = v[i + 2], v3 = v[i + 3];
+        if ((v0 | v1 | v2 | v3) < TRACE_HUFF_EXACT) {
+            uint32_t e0 = ROW(i)[v0], e1 = ROW(i + 1)[v1], e2 = ROW(i + 2)[v2], e3 = ROW(i + 3)[v3];
+            acc |= (uint64_t)(e0 & 0xffffu) << nb;
+            nb += e0 >> 16;
+            acc |= (uint64_t)(e1 & 0xffffu) << nb;
+            nb += e1 >> 16;
+            acc |= (uint64_t)(e2 & 0xffffu) << nb;
+            nb += e2 >> 16;
+            acc |= (uint64_t)(e3 & 0xffffu) << nb;
+            nb += e3 >> 16;
+            trace_put_u64(out, acc);
+            out += nb >> 3;
+            acc >>= nb & ~7u;
+            nb &= 7;
+            continue;
+        }
+        bitwriter g = { out, 0, acc, nb };
+        for (unsigned k = 0; k < GROUP; k++)
+            put_value(&g, ROW(i + k), v[i + k]);
+        out += g.o;
+        acc = g.acc;
+        nb = g.n;
+    }
+    b->o = (size_t)(out - b->out);
+    b->acc = acc;
+    b->n = nb;
+    for (; i < n; i++)
+        put_value(b, ROW(i), v[i]);
+#undef ROW
+}
+
 /* The body planned last, of the values at `v` (`n` of them) or else of the
  * varints in [in, end): inlined into each caller, with and without `ctx`. */
 static inline __attribute__((always_inline)) size_t write_body(trace_huff_enc *e, const uint64_t *v, size_t n,
@@ -259,37 +329,51 @@ static inline __attribute__((always_inline)) size_t write_body(trace_huff_enc *e
     }
     for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++)
         if (e->mask & 1u << c) {
-            o += put_table(out + o, e->len[c], e->syms[c], e->used[c]);
-            assign_codes(e->len[c], e->syms[c], e->used[c], e->code[c]);
+            const uint8_t *len = e->len[c];
+            const uint16_t *syms = e->syms[c];
+            uint16_t code[TRACE_HUFF_SYMBOLS];
+            o += put_table(out + o, len, syms, e->used[c]);
+            assign_codes(len, syms, e->used[c], code);
+            for (unsigned k = 0; k < e->used[c]; k++)
+                e->ent[c][syms[k]] = code[syms[k]] | (uint32_t)len[syms[k]] << 16;
         }
 
     bitwriter b = { out, o, 0, 0 };
-    for (size_t i = 0; v ? i < n : in < end; i++) {
-        unsigned c = ctx ? ctx[i] % TRACE_HUFF_CONTEXTS : 0, x;
-        uint64_t val = v ? v[i] : own_varint(&in);
-        if (val < TRACE_HUFF_EXACT) { /* its own symbol, no extra bits */
-            put_bits(&b, e->code[c][val], e->len[c][val]);
-            continue;
-        }
-        unsigned t = trace_huff_token(val, &x);
-        unsigned l = e->len[c][t];
-        if (l + x <= 56) {
-            /* code and extra bits in one go */
-            put_bits(&b, e->code[c][t] | (val & ((1ull << x) - 1)) << l, l + x);
-        } else {
-            put_bits(&b, e->code[c][t], l);
-            put_bits(&b, val & 0xffffffffu, 32);
-            put_bits(&b, (val >> 32) & ((1ull << (x - 32)) - 1), x - 32);
-        }
+    if (v) {
+        put_values(&b, e, v, n, ctx);
+    } else {
+        for (size_t i = 0; in < end; i++)
+            put_value(&b, e->ent[ctx ? ctx[i] % TRACE_HUFF_CONTEXTS : 0], own_varint(&in));
     }
     if (b.n > 0)
         b.out[b.o++] = (uint8_t)b.acc;
     return b.o;
 }
 
-size_t trace_huff_write(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out)
+static size_t write_values(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out)
 {
     return ctx ? write_body(e, v, n, NULL, NULL, ctx, out) : write_body(e, v, n, NULL, NULL, NULL, out);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The same with BMI2's shifts by a register (one instruction, no flags,
+ * any register) where the CPU has them (x86-64 since about 2013): every
+ * value shifts its code by the bit count, every flush the accumulator. */
+__attribute__((target("bmi2"))) static size_t write_values_bmi2(trace_huff_enc *e, const uint64_t *v, size_t n,
+                                                                const uint8_t *ctx, uint8_t *out)
+{
+    return ctx ? write_body(e, v, n, NULL, NULL, ctx, out) : write_body(e, v, n, NULL, NULL, NULL, out);
+}
+#endif
+
+size_t trace_huff_write(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("bmi2"))
+        return write_values_bmi2(e, v, n, ctx, out);
+#endif
+    return write_values(e, v, n, ctx, out);
 }
 
 size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint8_t *in, size_t len,

@@ -83,7 +83,10 @@ typedef struct trace_huff_enc {
     unsigned used[TRACE_HUFF_CONTEXTS];                        /* symbols with a code */
     uint16_t syms[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];    /* which, ascending */
     uint8_t len[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS];      /* of the symbols used only */
-    uint16_t code[TRACE_HUFF_CONTEXTS][TRACE_HUFF_SYMBOLS]; /* bit-reversed, LSB first */
+    /* Per symbol used: its code (bit-reversed, LSB first) in the low 16
+     * bits, its length above, so a value costs one load. Rows of 512: a
+     * context's row is found with a shift. */
+    uint32_t ent[TRACE_HUFF_CONTEXTS][512];
 } trace_huff_enc;
 
 /* Builds the code(s) of a column whose counts are in `h` (NULL: returns 0):

@@ -84,27 +84,70 @@ static inline void slot_push(addr_index *x, uint64_t pos, uint64_t a, unsigned c
 static inline uint64_t addr_find(const addr_index *x, uint64_t a, unsigned *cls) { return slot_find(x, x->pos, a, cls); }
 static inline void addr_push(addr_index *x, uint64_t a, unsigned cls) { slot_push(x, x->pos++, a, cls); }
 
-/* Ranks of released blocks count live marks: with the POPCNT instruction
- * where the CPU has it (every x86-64 since about 2008, but not the baseline
- * the compiler targets), chosen once. */
-typedef unsigned (*marks_count_fn)(const trace_live_marks *m, uint64_t from, uint64_t to);
-static unsigned marks_count_sw(const trace_live_marks *m, uint64_t from, uint64_t to)
+/* Which entries of the live window are still live (FORMAT.md §4.1.2): a
+ * release is coded as its rank among them, newest first. The reader keeps
+ * a ring of the window's 4096 bits (trace_live_marks); the writer's ring is
+ * twice that, and an entry's bit is cleared as the entry leaves the window,
+ * so the bits after the newest entry are zero and a rank counts whole words.
+ * Entries are numbered in the chunk. */
+#define MARKS_WORDS (2 * TRACE_ADDR_WINDOW / 64)
+typedef struct writer_marks {
+    uint64_t w[MARKS_WORDS];
+} writer_marks;
+
+/* Entry j made live; entry j - 4096 (same bit, half the ring away) leaves the window. */
+static inline void marks_push(writer_marks *m, uint64_t j)
 {
-    return trace_marks_count_with(m, from, to, false);
+    m->w[j / 64 % MARKS_WORDS] |= 1ull << (j % 64);
+    m->w[(j / 64 + MARKS_WORDS / 2) % MARKS_WORDS] &= ~(1ull << (j % 64));
 }
+
+/* Whether entry k (in the window) is live; then marks it released. */
+static inline bool marks_release(writer_marks *m, uint64_t k)
+{
+    uint64_t *word = &m->w[k / 64 % MARKS_WORDS], bit = 1ull << (k % 64);
+    if (!(*word & bit))
+        return false;
+    *word &= ~bit;
+    return true;
+}
+
+/* Live entries numbered (k, j) (k < j: k is in the window before entry j),
+ * the newer ones than k: its rank less one. How many words they span varies
+ * from one release to the next, so a loop over them would mispredict its
+ * exit about once a release: up to four words are counted without a branch
+ * (the bits from j on are zero), longer spans (rare) in a loop. */
+static inline __attribute__((always_inline)) unsigned marks_newer(const writer_marks *m, uint64_t k, uint64_t j,
+                                                                  bool hw)
+{
+    uint64_t wk = k / 64, last = (j - 1) / 64; /* word numbers of the unwrapped bitmap */
+    unsigned count = trace_marks_pop(m->w[wk % MARKS_WORDS] & ~1ull << (k % 64), hw); /* after k */
+    _Static_assert(4 * 64 <= TRACE_ADDR_WINDOW, "the bits read past j are in the zeroed half");
+    if (__builtin_expect(last - wk < 4, 1))
+        return count + trace_marks_pop(m->w[(wk + 1) % MARKS_WORDS], hw) +
+               trace_marks_pop(m->w[(wk + 2) % MARKS_WORDS], hw) + trace_marks_pop(m->w[(wk + 3) % MARKS_WORDS], hw);
+    while (wk < last)
+        count += trace_marks_pop(m->w[++wk % MARKS_WORDS], hw);
+    return count;
+}
+
+/* Ranks count with the POPCNT instruction where the CPU has it (every
+ * x86-64 since about 2008, but not the baseline the compiler targets),
+ * chosen once. */
+typedef unsigned (*marks_newer_fn)(const writer_marks *m, uint64_t k, uint64_t j);
+static unsigned marks_newer_sw(const writer_marks *m, uint64_t k, uint64_t j) { return marks_newer(m, k, j, false); }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("popcnt"))) static unsigned marks_count_hw(const trace_live_marks *m, uint64_t from,
-                                                                  uint64_t to)
+__attribute__((target("popcnt"))) static unsigned marks_newer_hw(const writer_marks *m, uint64_t k, uint64_t j)
 {
-    return trace_marks_count_with(m, from, to, true);
+    return marks_newer(m, k, j, true);
 }
-static marks_count_fn pick_marks_count(void)
+static marks_newer_fn pick_marks_newer(void)
 {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("popcnt") ? marks_count_hw : marks_count_sw;
+    return __builtin_cpu_supports("popcnt") ? marks_newer_hw : marks_newer_sw;
 }
 #else
-static marks_count_fn pick_marks_count(void) { return marks_count_sw; }
+static marks_newer_fn pick_marks_newer(void) { return marks_newer_sw; }
 #endif
 
 struct trace_writer {
@@ -134,8 +177,8 @@ struct trace_writer {
     addr_index live_idx, released_idx;
     /* Addresses released from each size class in the open chunk (§4.1.2). */
     trace_class_lists classes;
-    trace_live_marks marks;
-    marks_count_fn marks_count;
+    writer_marks marks;
+    marks_newer_fn marks_newer;
     trace_huff_enc huff;
     trace_huff_hist hist[TRACE_COLUMNS]; /* token counts of the coded columns */
 
@@ -407,7 +450,7 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
     }
     w->fd = fd;
     LZ4_initStream(&w->lz4, sizeof w->lz4);
-    w->marks_count = pick_marks_count();
+    w->marks_newer = pick_marks_newer();
     /* Positions start at 1: a slot never written (position 0) never matches. */
     w->live_idx.pos = w->live_idx.start = 1;
     w->released_idx.pos = w->released_idx.start = 1;
@@ -548,7 +591,7 @@ static inline __attribute__((always_inline)) void put_ADDR_NEW(trace_writer *w, 
         if (!d)
             put_literal(w, v, fast);
     }
-    trace_marks_set(&w->marks, w->live_idx.pos - w->live_idx.start);
+    marks_push(&w->marks, w->live_idx.pos - w->live_idx.start);
     addr_push(&w->live_idx, v, c);
 }
 
@@ -564,10 +607,8 @@ static inline __attribute__((always_inline)) void put_ADDR_OLD(trace_writer *w, 
     uint64_t d = addr_find(&w->live_idx, v, &cls);
     if (d) {
         uint64_t n = w->live_idx.pos - w->live_idx.start, i = n - d;
-        if (trace_marks_get(&w->marks, i)) {
-            rank = 1 + w->marks_count(&w->marks, i + 1, n);
-            trace_marks_clear(&w->marks, i);
-        }
+        if (marks_release(&w->marks, i))
+            rank = 1 + w->marks_newer(&w->marks, i, n);
     }
     put_col(w, TRACE_COL_ADDR_OLD, rank, fast);
     if (rank)
@@ -612,7 +653,7 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     w->live_idx.start = w->live_idx.pos;
     w->released_idx.start = w->released_idx.pos;
     trace_class_reset(&w->classes);
-    trace_marks_reset(&w->marks);
+    memset(&w->marks, 0, sizeof w->marks);
     for (int c = 0; c < TRACE_COLUMNS; c++)
         trace_huff_reset(&w->hist[c]);
     return TRACE_OK;
@@ -752,23 +793,23 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     const uint32_t count_end = TRACE_WRITER_CHUNK_EVENTS;
     uint8_t *kinds = w->kinds.data;
     uint64_t prev_ts = w->prev_ts, prev_lit = w->prev_lit;
-    uint64_t live_pos = w->live_idx.pos, rel_pos = w->released_idx.pos;
-    const uint64_t live_start = w->live_idx.start;
+    /* In a coded chunk every ADDR_NEW value pushed one entry to the live
+     * window and every ADDR_OLD value one to the released window: their
+     * counts are the chunk's entry numbers, one counter for both. */
+    size_t n_new = w->vals[TRACE_COL_ADDR_NEW].n, n_old = w->vals[TRACE_COL_ADDR_OLD].n;
+    const size_t new0 = n_new, old0 = n_old;
+    const uint64_t live_start = w->live_idx.start, rel_start = w->released_idx.start;
     uint64_t *v_ts = w->vals[TRACE_COL_TS].v, *v_new = w->vals[TRACE_COL_ADDR_NEW].v;
     uint64_t *v_old = w->vals[TRACE_COL_ADDR_OLD].v, *v_lit = w->vals[TRACE_COL_ADDR_LIT].v;
-    uint64_t *v_size = w->vals[TRACE_COL_SIZE].v;
-    size_t n_new = w->vals[TRACE_COL_ADDR_NEW].n, n_old = w->vals[TRACE_COL_ADDR_OLD].n;
-    size_t n_lit = w->vals[TRACE_COL_ADDR_LIT].n, n_size = w->vals[TRACE_COL_SIZE].n;
-    uint8_t *stack_col = w->col[TRACE_COL_STACK].data;
-    size_t stack_len = w->col[TRACE_COL_STACK].len;
-    uint32_t *f_alloc_ts = w->hist[TRACE_COL_TS].freq[TRACE_ALLOC], *f_free_ts = w->hist[TRACE_COL_TS].freq[TRACE_FREE];
-    uint32_t *f_new = w->hist[TRACE_COL_ADDR_NEW].freq[0], *f_old = w->hist[TRACE_COL_ADDR_OLD].freq[0];
-    uint32_t *f_lit = w->hist[TRACE_COL_ADDR_LIT].freq[0], *f_size = w->hist[TRACE_COL_SIZE].freq[0];
+    /* SIZE has a value wherever ADDR_NEW has one (and more): indexed by n_new too. */
+    uint64_t *v_size = w->vals[TRACE_COL_SIZE].v + (w->vals[TRACE_COL_SIZE].n - n_new);
+    size_t n_lit = w->vals[TRACE_COL_ADDR_LIT].n;
+    uint8_t *stack_at = w->col[TRACE_COL_STACK].data + w->col[TRACE_COL_STACK].len;
+    trace_huff_hist *hist = w->hist;
     const uint64_t next_stack = w->next_stack;
     const int shift = w->time_shift;
     const uint32_t unit = w->time_unit_ns;
     const trace_tick_map m = *map;
-    uint32_t ts_rows = 0;
     size_t i = 0;
     /* Short forms only: an allocation or a free in the full form (4 GiB or
      * more, a free with a stack) is rare enough for the general path. */
@@ -787,86 +828,90 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         ts = __builtin_expect(shift >= 0, 1) ? ts >> shift : ts / unit;
         if (ts < prev_ts)
             ts = prev_ts;
+        uint64_t gap = ts - prev_ts;
+        prev_ts = ts;
         kinds[count] = (uint8_t)kind;
-        v_ts[count++] = ts - prev_ts;
-        ts_rows |= 1u << kind;
+        v_ts[count++] = gap;
         uint64_t a = e[1];
+        /* Both windows' slot of `a`: an allocation looks in the released one
+         * and joins the live one, a release the other way round. */
+        uint32_t h = addr_slot(a);
         if (is_alloc) {
-            trace_huff_count_row(f_alloc_ts, ts - prev_ts);
+            trace_huff_count_row(hist[TRACE_COL_TS].freq[TRACE_ALLOC], gap);
             uint64_t size = (uint32_t)e[2];
             unsigned c = trace_size_class(size);
             unsigned rank = trace_class_find(&w->classes, c, a);
             uint64_t code, ignored;
-            unsigned ignored_class;
             if (rank) {
                 trace_class_take(&w->classes, c, rank, &ignored);
                 code = 2 * (uint64_t)rank - 1;
             } else {
-                code = 2 * slot_find(&w->released_idx, rel_pos, a, &ignored_class);
+                /* Entry k of the chunk's released window, of the last 4096. */
+                const __typeof__(w->released_idx.slot[0]) *sl = &w->released_idx.slot[h];
+                uint64_t k = (sl->pos_class >> 16) - rel_start;
+                code = sl->addr == a && k < n_old && n_old - k <= TRACE_ADDR_WINDOW ? 2 * (n_old - k) : 0;
                 if (!code) {
                     uint64_t z = trace_zigzag((int64_t)(a - prev_lit));
                     prev_lit = a;
-                    trace_huff_count_row(f_lit, z);
+                    trace_huff_count_row(hist[TRACE_COL_ADDR_LIT].freq[0], z);
                     v_lit[n_lit++] = z;
                 }
             }
-            trace_huff_count_row(f_new, code);
-            v_new[n_new++] = code;
-            trace_marks_set(&w->marks, live_pos - live_start);
-            slot_push(&w->live_idx, live_pos++, a, c);
-            trace_huff_count_row(f_size, size);
-            v_size[n_size++] = size;
-            stack_len += trace_put_varint(stack_col + stack_len, e[2] >> 32);
+            trace_huff_count_row(hist[TRACE_COL_ADDR_NEW].freq[0], code);
+            v_new[n_new] = code;
+            trace_huff_count_row(hist[TRACE_COL_SIZE].freq[0], size);
+            v_size[n_new] = size;
+            marks_push(&w->marks, n_new);
+            slot_push(&w->live_idx, live_start + n_new++, a, c);
+            stack_at += trace_put_varint(stack_at, e[2] >> 32);
         } else {
-            trace_huff_count_row(f_free_ts, ts - prev_ts);
+            trace_huff_count_row(hist[TRACE_COL_TS].freq[TRACE_FREE], gap);
             uint64_t rank = 0;
-            unsigned cls = 0;
-            uint64_t d = slot_find(&w->live_idx, live_pos, a, &cls);
-            if (d) {
-                uint64_t all = live_pos - live_start, k = all - d;
-                if (trace_marks_get(&w->marks, k)) {
-                    rank = 1 + trace_marks_count_with(&w->marks, k + 1, all, hw);
-                    trace_marks_clear(&w->marks, k);
-                }
-            }
-            trace_huff_count_row(f_old, rank);
-            v_old[n_old++] = rank;
+            /* Entry k of the chunk's live window, of the last 4096. */
+            const __typeof__(w->live_idx.slot[0]) *sl = &w->live_idx.slot[h];
+            uint64_t k = (sl->pos_class >> 16) - live_start;
+            unsigned cls = (unsigned)(sl->pos_class & 0xffff);
+            if (sl->addr == a && k < n_new && n_new - k <= TRACE_ADDR_WINDOW && marks_release(&w->marks, k))
+                rank = 1 + marks_newer(&w->marks, k, n_new, hw);
+            trace_huff_count_row(hist[TRACE_COL_ADDR_OLD].freq[0], rank);
+            v_old[n_old] = rank;
             if (rank) {
                 trace_class_push(&w->classes, cls, a);
             } else {
                 uint64_t z = trace_zigzag((int64_t)(a - prev_lit));
                 prev_lit = a;
-                trace_huff_count_row(f_lit, z);
+                trace_huff_count_row(hist[TRACE_COL_ADDR_LIT].freq[0], z);
                 v_lit[n_lit++] = z;
             }
-            slot_push(&w->released_idx, rel_pos++, a, 0);
+            slot_push(&w->released_idx, rel_start + n_old++, a, 0);
         }
-        prev_ts = ts;
     }
     if (i == 0)
         return 0;
     /* The rows counted: the same bits add_event sets (it sets them per value). */
-    w->hist[TRACE_COL_TS].mask |= ts_rows;
-    if (n_new != w->vals[TRACE_COL_ADDR_NEW].n)
-        w->hist[TRACE_COL_ADDR_NEW].mask |= 1;
-    if (n_old != w->vals[TRACE_COL_ADDR_OLD].n)
-        w->hist[TRACE_COL_ADDR_OLD].mask |= 1;
+    if (n_new != new0) {
+        hist[TRACE_COL_TS].mask |= 1u << TRACE_ALLOC;
+        hist[TRACE_COL_ADDR_NEW].mask |= 1;
+        hist[TRACE_COL_SIZE].mask |= 1;
+    }
+    if (n_old != old0) {
+        hist[TRACE_COL_TS].mask |= 1u << TRACE_FREE;
+        hist[TRACE_COL_ADDR_OLD].mask |= 1;
+    }
     if (n_lit != w->vals[TRACE_COL_ADDR_LIT].n)
-        w->hist[TRACE_COL_ADDR_LIT].mask |= 1;
-    if (n_size != w->vals[TRACE_COL_SIZE].n)
-        w->hist[TRACE_COL_SIZE].mask |= 1;
+        hist[TRACE_COL_ADDR_LIT].mask |= 1;
     w->count = count;
     w->kinds.len = count;
     w->prev_ts = prev_ts;
     w->prev_lit = prev_lit;
-    w->live_idx.pos = live_pos;
-    w->released_idx.pos = rel_pos;
+    w->live_idx.pos = live_start + n_new;
+    w->released_idx.pos = rel_start + n_old;
     w->vals[TRACE_COL_TS].n = count;
+    w->vals[TRACE_COL_SIZE].n += n_new - new0;
     w->vals[TRACE_COL_ADDR_NEW].n = n_new;
     w->vals[TRACE_COL_ADDR_OLD].n = n_old;
     w->vals[TRACE_COL_ADDR_LIT].n = n_lit;
-    w->vals[TRACE_COL_SIZE].n = n_size;
-    w->col[TRACE_COL_STACK].len = stack_len;
+    w->col[TRACE_COL_STACK].len = (size_t)(stack_at - w->col[TRACE_COL_STACK].data);
     return i;
 }
 
@@ -894,7 +939,7 @@ trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uin
     while (i < n) {
         if (w->open && w->thread == thread && !w->chunk_fast && w->status == TRACE_OK &&
             w->count < TRACE_WRITER_CHUNK_EVENTS) {
-            i += w->marks_count == marks_count_sw ? packed_run_sw(w, r + i, n - i, map)
+            i += w->marks_newer == marks_newer_sw ? packed_run_sw(w, r + i, n - i, map)
                                                   : packed_run_hw(w, r + i, n - i, map);
             if (i >= n)
                 break;
