@@ -139,7 +139,7 @@ static inline bool trace_class_take(trace_class_lists *l, unsigned c, unsigned r
  * indexed by the entry's number in the chunk. */
 typedef struct trace_live_marks {
     uint64_t w[4096 / 64];
-} trace_live_marks;
+} trace_live_marks; /* the reader's; the writer keeps a ring of twice the window (writer_marks) */
 _Static_assert(sizeof(trace_live_marks) * 8 == 4096, "one bit per window entry");
 
 /* Without -mpopcnt, __builtin_popcountll is a libgcc call; this is not. */
@@ -156,25 +156,10 @@ static inline void trace_marks_set(trace_live_marks *m, uint64_t i) { m->w[(i % 
 static inline void trace_marks_clear(trace_live_marks *m, uint64_t i) { m->w[(i % 4096) / 64] &= ~(1ull << (i % 64)); }
 static inline bool trace_marks_get(const trace_live_marks *m, uint64_t i) { return m->w[(i % 4096) / 64] >> (i % 64) & 1; }
 
+/* `hw`: use the compiler's popcount (for a caller built with target("popcnt")). */
 static inline __attribute__((always_inline)) unsigned trace_marks_pop(uint64_t bits, bool hw)
 {
     return hw ? (unsigned)__builtin_popcountll(bits) : trace_popcount(bits);
-}
-
-/* Live entries with numbers in [from, to), to - from <= 4096. `hw`: use
- * the compiler's popcount (for a caller built with target("popcnt")). */
-static inline __attribute__((always_inline)) unsigned trace_marks_count_with(const trace_live_marks *m,
-                                                                            uint64_t from, uint64_t to, bool hw)
-{
-    if (from >= to)
-        return 0;
-    /* Word numbers (of the unwrapped bitmap) of the first and the last entry. */
-    uint64_t k = from / 64, last = (to - 1) / 64;
-    uint64_t bits = m->w[k % 64] & ~0ull << (from % 64);
-    unsigned count = 0;
-    for (; k < last; bits = m->w[++k % 64])
-        count += trace_marks_pop(bits, hw);
-    return count + trace_marks_pop(bits & ~0ull >> (63 - (to - 1) % 64), hw);
 }
 
 /* The bit number of the rank-th set bit of `bits` counting from the top
