@@ -1177,7 +1177,7 @@ static void known_put(ls_cfi_cache *c, uint32_t tag, uint32_t id)
     if (!rec->n || j >= rec->n || (head && !nh))
         return;
     uint32_t frames = nh + (rec->n - j);
-    uint32_t s = ls_cfi_known_set(head ? head->pc[0] : rec->pc[0], head ? head->sp[0] : rec->sp[0]);
+    uint32_t h = ls_cfi_known_hint(head ? head->pc[0] : rec->pc[0], head ? head->sp[0] : rec->sp[0]), s = h >> 4;
     uint32_t w = c->known_next[s];
     c->known_next[s] = (w + 1) % LS_CFI_KNOWN_WAYS;
     ls_cfi_known_stack *e = &c->known[s][w];
@@ -1205,7 +1205,7 @@ static void known_put(ls_cfi_cache *c, uint32_t tag, uint32_t id)
     e->n = frames;
     e->tag = tag;
     e->id = id;
-    c->known_hit[s] = w;
+    c->known_hint[h] = (uint8_t)w;
 }
 
 void ls_cfi_name_last(ls_cfi_cache *c, uint32_t tag, uint32_t id)

@@ -308,6 +308,7 @@ typedef struct ls_cfi_suffix {
 #define LS_CFI_KNOWN_SETS 4
 #define LS_CFI_KNOWN_WAYS 8
 #define LS_CFI_KNOWN_READS 48
+#define LS_CFI_KNOWN_HINTS 64
 typedef struct ls_cfi_known_stack {
     _Alignas(64) uint32_t id, tag; /* id 0: empty */
     uint64_t pc, sp, bp;   /* the first frame */
@@ -335,7 +336,11 @@ typedef struct ls_cfi_cache {
     uint32_t partial_run;  /* walks before it in a row with the same */
     uint32_t partial_j;    /* the last walk ended on the record's frame partial_j - 1 (0: it did not) */
     uint32_t known_next[LS_CFI_KNOWN_SETS]; /* the way each set replaces next */
-    uint32_t known_hit[LS_CFI_KNOWN_SETS];  /* the way each set found last */
+    /* The way found last for a first frame, by a hash of it whose top bits
+     * are its set's number: ways of one set are told apart at once by their
+     * first frames (call sites of malloc's callers taking turns), and in
+     * the order they came last when those are the same. */
+    uint8_t known_hint[LS_CFI_KNOWN_HINTS];
     ls_cfi_known_stack known[LS_CFI_KNOWN_SETS][LS_CFI_KNOWN_WAYS];
     ls_cfi_suffix suffix[2];
     /* Two-way sets (slots 2k, 2k+1, one cache line): the rule for address
@@ -429,11 +434,14 @@ void ls_cfi_cache_put(ls_cfi_cache *c, uint64_t key, ls_cfi_rule rule);
  * misaligned. */
 #define LS_LOAD_WORD(addr, out) __builtin_memcpy(&(out), (const void *)(uintptr_t)(addr), 8)
 
-/* The set of c->known a first frame is kept in. */
-static inline uint32_t ls_cfi_known_set(uint64_t pc, uint64_t sp)
+/* The hint slot of a first frame; its set of c->known is its top bits. */
+static inline uint32_t ls_cfi_known_hint(uint64_t pc, uint64_t sp)
 {
-    return (uint32_t)(((pc ^ sp) * 0x9E3779B97F4A7C15ull) >> 62) % LS_CFI_KNOWN_SETS;
+    _Static_assert(LS_CFI_KNOWN_HINTS == 64 && LS_CFI_KNOWN_SETS == 4, "6 bits of hash, the top 2 the set");
+    return (uint32_t)(((pc ^ sp) * 0x9E3779B97F4A7C15ull) >> 58);
 }
+
+static inline uint32_t ls_cfi_known_set(uint64_t pc, uint64_t sp) { return ls_cfi_known_hint(pc, sp) >> 4; }
 
 /* Entry e of the known table is the stack whose first frame is this one. */
 static inline __attribute__((always_inline)) LS_NO_SANITIZE bool ls_cfi_known_same(const ls_cfi_known_stack *e,
@@ -441,10 +449,10 @@ static inline __attribute__((always_inline)) LS_NO_SANITIZE bool ls_cfi_known_sa
                                                                                   uint64_t bp, bool bp_known,
                                                                                   uint32_t tag, uint32_t max)
 {
-    if (e->pc != pc || e->sp != sp || !e->id || e->tag != tag || e->n > max ||
-        (e->need_bp && (!bp_known || bp != e->bp)))
+    if (e->pc != pc || e->sp != sp || !e->id)
         return false;
-    /* The first return address tells the ways apart; then every word. */
+    /* The first return address tells apart the ways of one first frame
+     * (the callers of one allocating function): checked before the rest. */
     uint64_t diff = 0;
     if (e->nreads) {
         LS_LOAD_WORD(e->read[0].at, diff);
@@ -452,6 +460,8 @@ static inline __attribute__((always_inline)) LS_NO_SANITIZE bool ls_cfi_known_sa
             return false;
         diff = 0;
     }
+    if (e->tag != tag || e->n > max || (e->need_bp && (!bp_known || bp != e->bp)))
+        return false;
     for (uint32_t i = 1; i < e->nreads; i++) {
         uint64_t v;
         LS_LOAD_WORD(e->read[i].at, v);
@@ -471,9 +481,10 @@ static inline LS_NO_SANITIZE uint32_t ls_cfi_known_find(ls_cfi_cache *c, uint64_
      * only above sp, in the stack. */
     if (sp < c->stack_lo || sp >= c->stack_hi)
         return 0;
-    uint32_t s = ls_cfi_known_set(pc, sp), hit = c->known_hit[s];
+    uint32_t h = ls_cfi_known_hint(pc, sp), s = h >> 4, hit = c->known_hint[h] % LS_CFI_KNOWN_WAYS;
     const ls_cfi_known_stack *set = c->known[s];
-    /* The way found last first: a loop's stack, or the last of those taking turns. */
+    /* The way this first frame found last first: a loop's stack, or the
+     * last of those taking turns behind it. */
     if (LS_LIKELY(ls_cfi_known_same(&set[hit], pc, sp, bp, bp_known, tag, max))) {
         c->suffix_hits++;
         return set[hit].id;
@@ -481,7 +492,7 @@ static inline LS_NO_SANITIZE uint32_t ls_cfi_known_find(ls_cfi_cache *c, uint64_
     for (uint32_t w = 0; w < LS_CFI_KNOWN_WAYS; w++) {
         if (w == hit || !ls_cfi_known_same(&set[w], pc, sp, bp, bp_known, tag, max))
             continue;
-        c->known_hit[s] = w;
+        c->known_hint[h] = (uint8_t)w;
         c->suffix_hits++;
         return set[w].id;
     }

@@ -69,6 +69,9 @@ def check_repeated(r, name):
     wrapped = blocks_by("wrap_alloc", lambda st: tuple(f["function"] for f in st[1:3]))
     check(wrapped == {("mid", "caller_x"): 4, ("mid", "caller_y"): 4},
           f"{name}: wrap_alloc: blocks by caller {dict(wrapped)}")
+    lines = blocks_by("wrap_line", lambda st: (st[1]["function"], st[1]["line"]))
+    check(len(lines) == 2 and all(fn == "two_lines" and n == 4 for (fn, _), n in lines.items()),
+          f"{name}: wrap_line: blocks by the line of two_lines {dict(lines)}")
     for fn, n in (("site_a", 3), ("site_b", 3)):
         got = blocks_by(fn, lambda st: st[1]["function"])
         check(got == {"repeated_stacks": n}, f"{name}: {fn}: {dict(got)}")

@@ -197,6 +197,26 @@ static __attribute__((noinline)) void caller_y(void)
     __asm__ volatile("" ::: "memory");
 }
 
+/* One allocating function called from two lines of one function in turn:
+ * only the first return address differs (the asm keeps the calls apart). */
+#define LEAK_TWO_LINES 7207
+static __attribute__((noinline)) void *wrap_line(void)
+{
+    void *p = malloc(LEAK_TWO_LINES);
+    __asm__ volatile("" ::"r"(p) : "memory"); /* not a tail call */
+    return p;
+}
+static __attribute__((noinline)) void two_lines(int i)
+{
+    if (i % 2) {
+        keep[nkeep++] = wrap_line();
+        __asm__ volatile("nop # the first line" ::: "memory");
+    } else {
+        keep[nkeep++] = wrap_line();
+        __asm__ volatile("nop # the second line" ::: "memory");
+    }
+}
+
 static __attribute__((noinline)) void at_depth(int d)
 {
     keep[nkeep++] = malloc(LEAK_DEPTH);
@@ -216,6 +236,8 @@ static __attribute__((noinline)) void repeated_stacks(void)
         at_depth(depths[i]); /* depth 1 three times (a named stack), then 4 from the same place */
     for (int i = 0; i < 2 * repeats; i++)
         (i % 2 ? caller_y : caller_x)();
+    for (int i = 0; i < 2 * repeats; i++)
+        two_lines(i);
 }
 
 int main(void)
