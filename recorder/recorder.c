@@ -428,10 +428,6 @@ static inline __attribute__((always_inline)) uint64_t *reserve(thread_state *ts,
     uint32_t at = b->n;
     if (LS_UNLIKELY(at + need > BUF_WORDS) && !(b = emit_swap(ts, &at)))
         return NULL;
-    /* The line a few records on, for writing: the buffer came from the
-     * writer or the kernel, not from this core's cache (a hint: no fault,
-     * even past the buffer's end). */
-    __builtin_prefetch((const void *)((uintptr_t)&b->w[at] + 256), 1, 3);
     *buf = b;
     *n = at;
     return &b->w[at];
