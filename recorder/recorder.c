@@ -1,9 +1,10 @@
 /* recorder.c — the trace_* API: per-thread buffers, the writer thread,
  * trace_begin / trace_end.
  *
- * The hot path (emit) takes no lock and makes no system call but the clock:
- * it stores a fixed-size record in the calling thread's buffer and publishes
- * the new count with a release store. The writer thread reads published
+ * The hot paths (emit, emit_alloc, emit_free) take no lock and make no
+ * system call but the clock: each stores a packed record (two to five words,
+ * trace-writer.h) in the calling thread's buffer and publishes the new count
+ * with a release store. The writer thread reads published
  * records (of full buffers handed over through a queue, and of the buffers
  * still being filled, every flush interval), encodes and writes them. Buffers
  * are recycled only by the writer thread, and no buffer or thread state is
