@@ -1206,6 +1206,8 @@ static void known_put(ls_cfi_cache *c, uint32_t tag, uint32_t id)
     e->tag = tag;
     e->id = id;
     c->known_hint[h] = (uint8_t)w;
+    if (e->nreads)
+        c->known_hint_ra[ls_cfi_known_hint_ra(s, e->pc, e->sp, e->read[0].val)] = (uint8_t)w;
 }
 
 void ls_cfi_name_last(ls_cfi_cache *c, uint32_t tag, uint32_t id)

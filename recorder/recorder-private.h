@@ -341,6 +341,10 @@ typedef struct ls_cfi_cache {
      * first frames (call sites of malloc's callers taking turns), and in
      * the order they came last when those are the same. */
     uint8_t known_hint[LS_CFI_KNOWN_HINTS];
+    /* The way found last for a first frame and the first return address
+     * (a hash of both, in the first frame's set): of the callers of one
+     * allocating function taking turns, the one calling now. */
+    uint8_t known_hint_ra[LS_CFI_KNOWN_HINTS];
     ls_cfi_known_stack known[LS_CFI_KNOWN_SETS][LS_CFI_KNOWN_WAYS];
     ls_cfi_suffix suffix[2];
     /* Two-way sets (slots 2k, 2k+1, one cache line): the rule for address
@@ -443,6 +447,12 @@ static inline uint32_t ls_cfi_known_hint(uint64_t pc, uint64_t sp)
 
 static inline uint32_t ls_cfi_known_set(uint64_t pc, uint64_t sp) { return ls_cfi_known_hint(pc, sp) >> 4; }
 
+/* The hint slot of a first frame of set s and its first return address. */
+static inline uint32_t ls_cfi_known_hint_ra(uint32_t s, uint64_t pc, uint64_t sp, uint64_t ra)
+{
+    return s << 4 | (uint32_t)(((pc ^ sp ^ ra) * 0x9E3779B97F4A7C15ull) >> 60);
+}
+
 /* Entry e of the known table is the stack whose first frame is this one. */
 static inline __attribute__((always_inline)) LS_NO_SANITIZE bool ls_cfi_known_same(const ls_cfi_known_stack *e,
                                                                                   uint64_t pc, uint64_t sp,
@@ -485,14 +495,31 @@ static inline LS_NO_SANITIZE uint32_t ls_cfi_known_find(ls_cfi_cache *c, uint64_
     const ls_cfi_known_stack *set = c->known[s];
     /* The way this first frame found last first: a loop's stack, or the
      * last of those taking turns behind it. */
-    if (LS_LIKELY(ls_cfi_known_same(&set[hit], pc, sp, bp, bp_known, tag, max))) {
+    const ls_cfi_known_stack *e = &set[hit];
+    if (LS_LIKELY(ls_cfi_known_same(e, pc, sp, bp, bp_known, tag, max))) {
         c->suffix_hits++;
-        return set[hit].id;
+        return e->id;
+    }
+    /* Another caller behind the same first frame: its way by the first
+     * return address, read where that way read it (a guess, checked). */
+    uint32_t hr = LS_CFI_KNOWN_HINTS;
+    if (e->pc == pc && e->sp == sp && e->id && e->nreads) {
+        uint64_t ra;
+        LS_LOAD_WORD(e->read[0].at, ra);
+        hr = ls_cfi_known_hint_ra(s, pc, sp, ra);
+        uint32_t w = c->known_hint_ra[hr] % LS_CFI_KNOWN_WAYS;
+        if (w != hit && ls_cfi_known_same(&set[w], pc, sp, bp, bp_known, tag, max)) {
+            c->known_hint[h] = (uint8_t)w;
+            c->suffix_hits++;
+            return set[w].id;
+        }
     }
     for (uint32_t w = 0; w < LS_CFI_KNOWN_WAYS; w++) {
         if (w == hit || !ls_cfi_known_same(&set[w], pc, sp, bp, bp_known, tag, max))
             continue;
         c->known_hint[h] = (uint8_t)w;
+        if (hr < LS_CFI_KNOWN_HINTS)
+            c->known_hint_ra[hr] = (uint8_t)w;
         c->suffix_hits++;
         return set[w].id;
     }
