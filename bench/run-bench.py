@@ -247,7 +247,8 @@ w("")
 w("Stacks that come back are not walked again: `malloc`, `calloc` and `trace_alloc` hand the recorder the "
   "caller's frame (their return address, their CFA and the caller's RBP), and each thread keeps a table of "
   "the stacks it has interned lately (4 sets by first frame, 8 ways told apart by the first return address, "
-  "the way found last kept per first frame; up to 48 stack words each: the return addresses and the saved "
+  "the way found last kept per first frame and per first return address; up to 48 stack words each: the "
+  "return addresses and the saved "
   "RBPs a later frame used). When the words a stack was read from still hold the same values, the allocation "
   "gets its dictionary id with no walk and no interning: a check of one stack word per frame. The other "
   "entry points (realloc, the aligned "
@@ -273,7 +274,7 @@ w(f"- record, eight call sites: stacks on cost about {sites_alloc:.1f} ns per al
   f"the eight stacks found again in the table.")
 w("- Instructions (callgrind, one thread, 400,000 allocations, stacks on less stacks off): a stack found "
   "again in the table costs about 120 instructions per allocation for the one-chain workload's 4 frames, "
-  "about 210 among the eight call sites' ways; a stack walked and interned (a new one, or one the table no "
+  "about 170 among the eight call sites' ways; a stack walked and interned (a new one, or one the table no "
   "longer holds) about 940 for 5 frames, about 190 a frame (measured before the table existed).")
 w("")
 # Sections other tools add after the marker (the render benchmarks) are kept.
