@@ -63,8 +63,8 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
  *   GC_BEGIN a=reason   GC_END a=heap_after   MARK, SPAN_BEGIN, SPAN_END,
  *   THREAD_NAME a=label   LOST a=count
  * The trace_packed_* functions write one record and return its words. The
- * short forms halve what a recorder keeps of the most frequent events until
- * the writer takes them. */
+ * short forms keep the most frequent events, until the writer takes them,
+ * in half the memory (a free) and three quarters (an allocation). */
 #define TRACE_PACKED_FREE (1ull << 62)
 #define TRACE_PACKED_ALLOC (2ull << 62)
 #define TRACE_PACKED_FORM (3ull << 62)
