@@ -58,7 +58,7 @@ void ls_clock_start(void)
 {
     static int probed = -1;
     if (probed < 0)
-        probed = invariant_tsc() && !getenv("LEAKSCOPE_NO_TSC");
+        probed = invariant_tsc() && !ls_getenv("LEAKSCOPE_NO_TSC");
     C.mult = 0;
     if (probed)
         sample(&C.tick0, &C.ns0);

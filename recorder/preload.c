@@ -25,6 +25,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -109,8 +110,6 @@
     X(_exit, void, (int))                                                  \
     X(_Exit, void, (int))                                                  \
     X(execve, int, (const char *, char *const[], char *const[]))           \
-    X(execv, int, (const char *, char *const[]))                           \
-    X(execvp, int, (const char *, char *const[]))                          \
     X(execvpe, int, (const char *, char *const[], char *const[]))          \
     X(fexecve, int, (int, char *const[], char *const[]))                   \
     X(execveat, int, (int, const char *, char *const[], char *const[], int))
@@ -121,6 +120,8 @@ REAL_RES(DECLARE_REAL)
 #undef DECLARE_REAL
 
 static bool resources_on = true;
+/* The pid of the process `leakscope record` started (see root_first_image); 0: unknown. */
+static pid_t root_pid;
 
 /* ---- start-up, and under AddressSanitizer ----
  * Recording starts at the first allocation made once the real functions are
@@ -828,21 +829,82 @@ static int after_failed_exec(bool ended, int rc)
     return rc;
 }
 
-#define EXEC_V(name, params, args)                             \
+/* The image a process execs is the same process: when the root process
+ * execs, the next image must learn that it is not the root's first image
+ * (which writes $LEAKSCOPE_OUTPUT), or it would replace the root's trace.
+ * It gets the environment it is given with LEAKSCOPE_ROOT_PID=<pid> as
+ * LEAKSCOPE_ROOT_PID=-<pid> (see image_role), in a copy: the program's
+ * own environment is left alone. Any other exec passes envp as it is. */
+typedef struct exec_env {
+    char *const *envp;
+    void *map;             /* the copy (ls_map), unmapped if the exec fails */
+    size_t map_len;
+} exec_env;
+
+static exec_env exec_env_for(char *const *envp)
+{
+    exec_env e = { envp, NULL, 0 };
+    pid_t self = getpid();
+    if (root_pid <= 0 || self != root_pid || !envp)
+        return e;
+    static const char name[] = "LEAKSCOPE_ROOT_PID=";
+    size_t n = 0, at = SIZE_MAX;
+    for (; envp[n]; n++)
+        if (at == SIZE_MAX && strncmp(envp[n], name, sizeof name - 1) == 0 && envp[n][sizeof name - 1] != '-')
+            at = n;
+    if (at == SIZE_MAX)
+        return e; /* without it the next image is no root's first either */
+    char digits[24];
+    size_t nd = 0;
+    for (unsigned long v = (unsigned long)self; v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    size_t len = (n + 1) * sizeof(char *) + sizeof name + 1 + nd;
+    char **copy = ls_map(len);
+    if (!copy)
+        return e; /* out of memory: pass it as it is (the next image then records as the root's) */
+    memcpy(copy, envp, (n + 1) * sizeof(char *));
+    char *text = (char *)(copy + n + 1);
+    memcpy(text, name, sizeof name - 1);
+    char *d = text + sizeof name - 1;
+    *d++ = '-';
+    while (nd)
+        *d++ = digits[--nd];
+    *d = '\0';
+    copy[at] = text;
+    e.envp = copy;
+    e.map = copy;
+    e.map_len = len;
+    return e;
+}
+
+static int exec_done(exec_env *e, bool ended, int rc)
+{
+    int saved = errno;
+    ls_unmap(e->map, e->map_len);
+    errno = saved;
+    return after_failed_exec(ended, rc);
+}
+
+/* execv and execvp are execve and execvpe with `environ` (as in the C
+ * library), so that the environment can be passed on as above. */
+extern char **environ;
+
+#define EXEC_V(name, real, params, envp, args)                 \
     EXPORT int name params                                     \
     {                                                          \
-        if (!RES_READY(name))                                  \
+        if (!RES_READY(real))                                  \
             return -1;                                         \
         bool ended = end_before_exec();                        \
-        return after_failed_exec(ended, real_##name args);     \
+        exec_env e = exec_env_for(envp);                       \
+        return exec_done(&e, ended, real_##real args);         \
     }
-EXEC_V(execve, (const char *path, char *const argv[], char *const envp[]), (path, argv, envp))
-EXEC_V(execv, (const char *path, char *const argv[]), (path, argv))
-EXEC_V(execvp, (const char *file, char *const argv[]), (file, argv))
-EXEC_V(execvpe, (const char *file, char *const argv[], char *const envp[]), (file, argv, envp))
-EXEC_V(fexecve, (int fd, char *const argv[], char *const envp[]), (fd, argv, envp))
-EXEC_V(execveat, (int dirfd, const char *path, char *const argv[], char *const envp[], int flags),
-       (dirfd, path, argv, envp, flags))
+EXEC_V(execve, execve, (const char *path, char *const argv[], char *const envp[]), envp, (path, argv, e.envp))
+EXEC_V(execv, execve, (const char *path, char *const argv[]), environ, (path, argv, e.envp))
+EXEC_V(execvp, execvpe, (const char *file, char *const argv[]), environ, (file, argv, e.envp))
+EXEC_V(execvpe, execvpe, (const char *file, char *const argv[], char *const envp[]), envp, (file, argv, e.envp))
+EXEC_V(fexecve, fexecve, (int fd, char *const argv[], char *const envp[]), envp, (fd, argv, e.envp))
+EXEC_V(execveat, execveat, (int dirfd, const char *path, char *const argv[], char *const envp[], int flags), envp,
+       (dirfd, path, argv, e.envp, flags))
 #undef EXEC_V
 
 /* The l-forms: the arguments up to the NULL (and for execle the
@@ -912,6 +974,27 @@ static void resolve_res(void)
 
 static void (*cxx_freeres)(void); /* libstdc++'s, if loaded (see ls_exit_cleanup) */
 
+/* Which image this is. `leakscope record` sets LEAKSCOPE_ROOT_PID to the
+ * pid of the process it starts (the root), whose first image writes
+ * $LEAKSCOPE_OUTPUT; every other image (a forked child's, an exec'd
+ * program's) writes a file of its own with its pid in the name, so that
+ * none replaces another's. A forked child is a process of another pid; an
+ * image the root process execs gets LEAKSCOPE_ROOT_PID=-<pid>
+ * (exec_env_for). Nothing is written into the program's environment: the
+ * launcher knows the pid before the program runs. Without the variable
+ * (the module preloaded by hand) every image writes a file with its pid. */
+
+static bool root_first_image(void)
+{
+    const char *s = ls_getenv("LEAKSCOPE_ROOT_PID");
+    char *end;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || *end || v == LONG_MIN)
+        v = 0;
+    root_pid = (pid_t)(v < 0 ? -v : v);
+    return v > 0 && v == getpid();
+}
+
 static void start_recording(void)
 {
     int expect = 0;
@@ -920,20 +1003,22 @@ static void start_recording(void)
     int saved = errno;
     ready();
     resolve_res();
-    resources_on = getenv("LEAKSCOPE_RESOURCES") == NULL || strcmp(getenv("LEAKSCOPE_RESOURCES"), "0") != 0;
-    /* The first image writes $LEAKSCOPE_OUTPUT; it marks the environment so
-     * images it execs (and their children) take names of their own. Done
-     * before recording starts, so that these allocations are not the
-     * program's. */
-    bool child_image = getenv("LEAKSCOPE_CHILD") != NULL;
-    if (!child_image)
-        setenv("LEAKSCOPE_CHILD", "1", 1);
+    /* The settings as the process started: not through the program's
+     * getenv, which may be its own (env.c). */
+    ls_env_capture();
+    const char *res = ls_getenv("LEAKSCOPE_RESOURCES");
+    resources_on = !res || strcmp(res, "0") != 0;
+    bool first = root_first_image();
+    /* --no-follow-fork: only the root process records, in each image it
+     * execs; not a forked child, nor what a forked child execs. */
+    const char *follow = ls_getenv("LEAKSCOPE_FOLLOW_FORK");
+    bool record = root_pid == 0 || getpid() == root_pid || !follow || strcmp(follow, "0") != 0;
     ls_gc_hook_install();
     /* Looked up now: a failed lookup allocates (the loader's error message). */
     *(void **)&cxx_freeres = dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
-    int err = ls_begin_preload(child_image);
+    int err = record ? ls_begin_preload(!first) : 0;
     if (err) {
-        const char *out = getenv("LEAKSCOPE_OUTPUT");
+        const char *out = ls_getenv("LEAKSCOPE_OUTPUT");
         ls_warn("cannot record into ", out ? out : "the trace file", ": recording is off for this process");
     }
     errno = saved;

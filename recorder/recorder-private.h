@@ -70,6 +70,12 @@ void ls_unmap(void *p, size_t bytes);
 void ls_warn(const char *a, const char *b, const char *c);
 void ls_warn4(const char *a, const char *b, const char *c, const char *d);
 
+/* env.c: a setting ($LEAKSCOPE_...): the program's getenv, or once
+ * ls_env_capture has run (the preload module, at start), the value the
+ * process was started with. NULL when unset. */
+const char *ls_getenv(const char *name);
+void ls_env_capture(void);
+
 /* ---- recorder.c: entry points for the preload module ---- */
 
 #include <sys/types.h>

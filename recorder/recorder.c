@@ -167,7 +167,7 @@ void ls_warn4(const char *a, const char *b, const char *c, const char *d)
 
 static uint64_t env_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi)
 {
-    const char *s = getenv(name);
+    const char *s = ls_getenv(name);
     if (!s || !*s)
         return def;
     char *end;
@@ -930,7 +930,7 @@ static void *writer_main(void *arg)
 
 static void default_path(char *out, size_t n)
 {
-    const char *env = getenv("LEAKSCOPE_OUTPUT");
+    const char *env = ls_getenv("LEAKSCOPE_OUTPUT");
     if (env && *env) {
         snprintf(out, n, "%s", env);
         return;
@@ -1001,7 +1001,7 @@ static int begin_recording(const char *path, bool exclusive)
      * walker (to compare them, or as an escape hatch); "cfi" or unset: the
      * CFI walker, with libunwind where it cannot (unwind.c).
      * LEAKSCOPE_UNWIND_STATS=1: at exit, how many stacks fell back to libunwind. */
-    const char *unwinder = getenv("LEAKSCOPE_UNWIND");
+    const char *unwinder = ls_getenv("LEAKSCOPE_UNWIND");
     bool libunwind_only = unwinder && strcmp(unwinder, "libunwind") == 0;
     if (unwinder && *unwinder && !libunwind_only && strcmp(unwinder, "cfi") != 0)
         ls_warn("ignoring LEAKSCOPE_UNWIND", ": not libunwind or cfi", NULL);

@@ -217,13 +217,27 @@ def execs(tmp, mode, want_true):
     check(found_self, f"{name}: the exec'd fault-target wrote its own complete trace with its leak")
 
 
-def exec_self(tmp):
-    """The recorded process execs itself: its events up to the exec are in
-    its own complete file; after a failed exec it records on, in a new one."""
-    name = "exec-self"
+def no_follow_fork(tmp, mode):
+    """--no-follow-fork: the root records, its forked children do not, nor
+    the programs those children exec (/bin/true, fault-target leak-exit)."""
+    name = f"no-follow-fork-{mode}"
     d = case_dir(tmp, name)
     trace = os.path.join(d, "out.trace")
-    rec, ref = record(trace, "exec-self"), plain("exec-self")
+    rec, ref = record(trace, mode, opts=("--no-follow-fork",)), plain(mode)
+    same_run(name, rec, ref, 0)
+    readable(name, trace, complete=True)
+    others = [os.path.basename(t) for t in traces(d) if t != trace]
+    check(not others, f"{name}: only the root's trace ({others})")
+
+
+def exec_self(tmp, opts=()):
+    """The recorded process execs itself: its events up to the exec are in
+    its own complete file; after a failed exec it records on, in a new one.
+    The same with --no-follow-fork: an exec'd image is the same process."""
+    name = "exec-self" + "".join(" " + o for o in opts)
+    d = case_dir(tmp, name.replace(" ", ""))
+    trace = os.path.join(d, "out.trace")
+    rec, ref = record(trace, "exec-self", opts=opts), plain("exec-self")
     same_run(name, rec, ref, 0)
     rep = readable(name + " before the exec", trace, complete=True)
     if rep:
@@ -386,6 +400,9 @@ def main():
             lambda: forkmt(tmp),
             lambda: execs(tmp, "forkexec", True),
             lambda: exec_self(tmp),
+            lambda: no_follow_fork(tmp, "forkexec"),
+            lambda: no_follow_fork(tmp, "spawn"),
+            lambda: exec_self(tmp, ("--no-follow-fork",)),
             lambda: execs(tmp, "vfork", False),
             lambda: execs(tmp, "spawn", False),
             lambda: thread_exit(tmp, "thread-exit", 3),

@@ -2,7 +2,9 @@
 """leakscope record against heaptrack, on programs no one here wrote.
 
 1. The sqlite3 shell running a generated SQL script, python3 running a small
-   script and git in a small repository are each run once under
+   script, bash running a script (bash has a getenv and setenv of its own:
+   the recorder must neither miss its settings nor change what bash keeps)
+   and git in a small repository are each run once under
    `leakscope record` and once under `heaptrack`; the number of calls to
    allocation functions and the bytes leaked at exit must agree within 0.5%.
    heaptrack's numbers are exact sums of its flame-graph output (its summary
@@ -219,6 +221,20 @@ print(len(words), len(text), total, len(kept))
 """
 
 
+# Builtins only (no child processes: each profiler follows only bash); the
+# leak is what bash keeps at exit: its variables, arrays, functions and the
+# environment it imported (the profilers' own variables are part of that,
+# some hundred bytes apart: far under the tolerance here).
+BASH_SCRIPT = r"""
+declare -A map
+for i in {1..3000}; do map[key$i]="value $i"; s="$s$i,"; done
+f() { local x="$1$1"; echo -n "${#x} "; }
+for i in 1 2 3; do f abc; done
+arr=(); for i in {1..1000}; do arr+=("item $i"); done
+echo "${#map[@]} ${#s} ${#arr[@]}"
+"""
+
+
 def git_repo(root, env):
     """A repository of three commits, one modified and one untracked file.
     Every file's mtime is set far in the past before git sees it, so that no
@@ -320,13 +336,14 @@ def main():
         compare("sqlite3", ["sqlite3", "-batch", "-init", "/dev/null", db], work, env, tmp, stdin_path=script,
                 cleanup=lambda: os.unlink(db), expect_out="3000|")
 
-        # A script file: heaptrack cannot parse a command line with newlines in it.
-        pywork = os.path.join(tmp, "py")
-        os.makedirs(pywork)
-        with open(os.path.join(pywork, "script.py"), "w") as f:
-            f.write(PY_SCRIPT)
-        compare("python3", ["/usr/bin/python3", "-S", "-s", "script.py"], pywork, env, tmp,
-                expect_out="20000 ")
+        # Script files: heaptrack cannot parse a command line with newlines in it.
+        for name, script, cmd, out in (("python3", PY_SCRIPT, ["/usr/bin/python3", "-S", "-s"], "20000 "),
+                                       ("bash", BASH_SCRIPT, ["/bin/bash", "--norc", "--noprofile"], "3000 ")):
+            work = os.path.join(tmp, name)
+            os.makedirs(work)
+            with open(os.path.join(work, "script"), "w") as f:
+                f.write(script)
+            compare(name, [*cmd, "script"], work, env, tmp, expect_out=out)
 
         # Warm up: the first `git status` after a commit refreshes the index
         # (and writes it); every later run then does the same work.

@@ -185,7 +185,10 @@ int cli_record(int argc, char **argv)
         if (!outpath[0])
             default_output(outpath, sizeof outpath, prog[0], (long)getpid());
         setenv("LEAKSCOPE_OUTPUT", outpath, 1);
-        unsetenv("LEAKSCOPE_CHILD");
+        /* The program's first image writes outpath; every other process
+         * and image tells itself apart by its pid (recorder/preload.c). */
+        snprintf(buf, sizeof buf, "%ld", (long)getpid());
+        setenv("LEAKSCOPE_ROOT_PID", buf, 1);
         snprintf(buf, sizeof buf, "%lu", depth);
         setenv("LEAKSCOPE_STACK_DEPTH", buf, 1);
         snprintf(buf, sizeof buf, "%lu", flush_ms);
