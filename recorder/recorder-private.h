@@ -55,6 +55,8 @@ static inline uint64_t ls_ticks(void)
 
 /* clock.c: calibration, at trace_begin, and conversion (writer thread). */
 void ls_clock_start(void);
+/* The recording ends: a calibration still waiting takes what has passed. */
+void ls_clock_hurry(void);
 
 /* ticks -> ns as ns0 + (ticks - tick0) * mult / 2^32 (ticks before tick0:
  * ns0); without the TSC, tick0 = ns0 = 0 and mult = 2^32. */

@@ -1231,6 +1231,7 @@ LEAKSCOPE_API void trace_end(void)
     pthread_cond_signal(&G.wake);
     pthread_cond_broadcast(&G.space);
     pthread_mutex_unlock(&G.lock);
+    ls_clock_hurry(); /* the end is not kept waiting for a calibration */
     pthread_join(G.writer_thread, NULL);
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE);
     pthread_mutex_lock(&G.lock);

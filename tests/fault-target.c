@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock-marks.h"
+
 extern char **environ;
 
 static const char *self_path;
@@ -220,6 +222,62 @@ static int mode_spawn(void)
         die("posix_spawn");
     }
     wait_child(pid, "posix_spawn");
+    return 0;
+}
+
+/* ---- one clock across processes (tests/check-clock.py) ---- */
+
+NOINLINE static void clock_mark(size_t size)
+{
+    void *p = malloc(size);
+    if (!p)
+        abort();
+    sink = p;
+    clock_mark_release(size, p, free);
+}
+
+/* An exec'd image: two marks `ms` apart. */
+static int mode_clock_exec(const char *base, const char *ms)
+{
+    size_t b = (size_t)strtoul(base, NULL, 10);
+    clock_mark(b + 1);
+    clock_mark_sleep_ms(strtol(ms, NULL, 10));
+    clock_mark(b + 2);
+    return 0;
+}
+
+/* Marks in the parent (which has measured its clock's rate by its first
+ * flush, at 100 ms), in a child forked after that (which takes the rate
+ * from the memory it inherits), and in two images exec'd by children: one
+ * that lives past its first flush, one that ends 10 ms after it starts
+ * (which takes the rate over its own short life). */
+static int mode_clock(void)
+{
+    clock_mark(100001);
+    clock_mark_sleep_ms(150);
+    clock_mark(100002);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        clock_mark(100011);
+        clock_mark_sleep_ms(150);
+        clock_mark(100012);
+        exit(0);
+    }
+    wait_child(pid, "forked child");
+    static const char *const images[][2] = { { "100020", "150" }, { "100030", "10" } };
+    for (int i = 0; i < 2; i++) {
+        pid = fork();
+        if (pid < 0)
+            die("fork");
+        if (pid == 0) {
+            execl(self_path, self_path, "clock-exec", images[i][0], images[i][1], (char *)NULL);
+            _exit(127);
+        }
+        wait_child(pid, "exec'd image");
+    }
+    clock_mark(100003);
     return 0;
 }
 
@@ -454,6 +512,10 @@ int main(int argc, char **argv)
         return mode_exec_self();
     if (!strcmp(m, "spawn"))
         return mode_spawn();
+    if (!strcmp(m, "clock"))
+        return mode_clock();
+    if (!strcmp(m, "clock-exec") && argc > 3)
+        return mode_clock_exec(argv[2], argv[3]);
     if (!strcmp(m, "thread-exit"))
         return mode_thread_exit(0);
     if (!strcmp(m, "thread-_exit"))
@@ -470,7 +532,7 @@ int main(int argc, char **argv)
         return mode_threads64();
     if (!strcmp(m, "forkstorm"))
         return mode_forkstorm();
-    fprintf(stderr, "usage: %s MODE (basic segv abort spin forkmt leak-exit forkexec exec-self vfork spawn thread-exit\n"
+    fprintf(stderr, "usage: %s MODE (basic segv abort spin forkmt leak-exit forkexec exec-self vfork spawn clock thread-exit\n"
                     "       thread-_exit sigmalloc closefds many dlloop PLUGIN threads64 forkstorm)\n",
             argv[0]);
     return 2;
