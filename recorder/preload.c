@@ -833,7 +833,7 @@ static int after_failed_exec(bool ended, int rc)
  * execs, the next image must learn that it is not the root's first image
  * (which writes $LEAKSCOPE_OUTPUT), or it would replace the root's trace.
  * It gets the environment it is given with LEAKSCOPE_ROOT_PID=<pid> as
- * LEAKSCOPE_ROOT_PID=-<pid> (see image_role), in a copy: the program's
+ * LEAKSCOPE_ROOT_PID=-<pid> (see root_first_image), in a copy: the program's
  * own environment is left alone. Any other exec passes envp as it is. */
 typedef struct exec_env {
     char *const *envp;
@@ -982,8 +982,8 @@ static void (*cxx_freeres)(void); /* libstdc++'s, if loaded (see ls_exit_cleanup
  * image the root process execs gets LEAKSCOPE_ROOT_PID=-<pid>
  * (exec_env_for). Nothing is written into the program's environment: the
  * launcher knows the pid before the program runs. Without the variable
- * (the module preloaded by hand) every image writes a file with its pid. */
-
+ * (the module preloaded by hand) every image writes a file with its pid.
+ * Sets root_pid; true in the root's first image. */
 static bool root_first_image(void)
 {
     const char *s = ls_getenv("LEAKSCOPE_ROOT_PID");
