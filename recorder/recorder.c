@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -856,6 +857,11 @@ static void flush_current(snap **arr, size_t *cap)
 static void *writer_main(void *arg)
 {
     (void)arg;
+    /* Named from inside: pthread_setname_np on another thread writes
+     * /proc/self/task/<tid>/comm, and the kernel then has /proc entries of
+     * the process to invalidate when it is reaped (a quarter of the CPU of
+     * a recorded fork loop, in d_walk under release_task). */
+    prctl(PR_SET_NAME, "leakscope-wr");
     thread_state *self = ls_map(sizeof *self);
     if (self) {
         self->guard = 1;
@@ -1064,7 +1070,6 @@ static int begin_recording(const char *path, bool exclusive)
             G.w = NULL;
             unlink(G.path);
         } else {
-            pthread_setname_np(G.writer_thread, "leakscope-wr");
             __atomic_store_n(&G.out_fd, trace_writer_fd(w), __ATOMIC_RELEASE);
         }
     }
