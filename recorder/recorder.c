@@ -897,7 +897,11 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&G.lock);
 
         process_queue(list);
-        refill_spares();
+        /* Not for a recording that ends: a short one (a forked child that
+         * execs, a command run once) would fault in a slab it never uses
+         * (2 MiB zeroed, an eighth of a recorded shell loop's CPU). */
+        if (!stop)
+            refill_spares();
         now = ls_now();
         if (stop || freq != G.flush_done || now >= due) {
             ls_modules_scan(G.w, false);
