@@ -200,12 +200,6 @@ void leakscope_timeline_set_timeline(LeakscopeTimeline *self, timeline *tl)
     g_signal_emit(self, signals[SELECTION_CHANGED], 0);
 }
 
-timeline *leakscope_timeline_get_timeline(LeakscopeTimeline *self)
-{
-    g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), NULL);
-    return self->tl;
-}
-
 void leakscope_timeline_set_tracks(LeakscopeTimeline *self, guint32 tracks)
 {
     g_return_if_fail(LEAKSCOPE_IS_TIMELINE(self));

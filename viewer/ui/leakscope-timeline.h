@@ -26,7 +26,6 @@ GtkWidget *leakscope_timeline_new(void);
 /* The timeline to draw (borrowed: the caller keeps it alive until it sets
  * another one or NULL). Resets the view to the whole trace. */
 void leakscope_timeline_set_timeline(LeakscopeTimeline *self, timeline *tl);
-timeline *leakscope_timeline_get_timeline(LeakscopeTimeline *self);
 
 /* Visible range, ns on the trace's clock. set_range clamps to the trace. */
 void leakscope_timeline_get_range(LeakscopeTimeline *self, guint64 *t0, guint64 *t1);
