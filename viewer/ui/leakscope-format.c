@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "leakscope-format.h"
+#include "units.h"
 
 #include <string.h>
 
@@ -10,30 +11,14 @@
 
 char *leakscope_format_bytes(guint64 n)
 {
-    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-    if (n < 1024)
-        return g_strdup_printf("%" G_GUINT64_FORMAT " B", n);
-    double v = (double)n / 1024;
-    int u = 0;
-    while (v >= 1024 && u < 5) {
-        v /= 1024;
-        u++;
-    }
-    return g_strdup_printf(v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    char buf[32];
+    return g_strdup(ls_format_bytes(n, buf, sizeof buf));
 }
 
 char *leakscope_format_duration(guint64 ns)
 {
-    if (ns < 1000)
-        return g_strdup_printf("%" G_GUINT64_FORMAT " ns", ns);
-    if (ns < 1000000)
-        return g_strdup_printf("%.2f µs", ns / 1e3);
-    if (ns < 1000000000)
-        return g_strdup_printf("%.2f ms", ns / 1e6);
-    if (ns < G_GUINT64_CONSTANT(120) * 1000000000)
-        return g_strdup_printf("%.3f s", ns / 1e9);
-    return g_strdup_printf("%" G_GUINT64_FORMAT " min %.1f s", ns / G_GUINT64_CONSTANT(60000000000),
-                           (double)(ns % G_GUINT64_CONSTANT(60000000000)) / 1e9);
+    char buf[32];
+    return g_strdup(ls_format_duration(ns, buf, sizeof buf));
 }
 
 char *leakscope_text_from_trace(const char *s)
