@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "sites.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -141,24 +142,15 @@ static check_result *add_result(check_result *r, int *n, const char *name, bool 
     return c;
 }
 
-/* The innermost symbolized frame of the largest leak, for the failure message. */
+/* The largest leak's call site (sites.h), for the failure message. */
 static void describe_top_leak(const ls_analysis *a, sym_table *syms, char *out, size_t len)
 {
     out[0] = '\0';
     if (!a->nleaks)
         return;
-    ls_stack st = ls_analysis_stack(a, a->leaks[0].stack);
-    char b[64];
-    if (!st.depth || !syms) {
-        snprintf(out, len, "; largest: %s from an unknown call site", ls_format_bytes(a->leaks[0].bytes, b, sizeof b));
-        return;
-    }
-    sym_frame fr[1];
-    int n = sym_table_resolve(syms, st.frames[0], true, fr, 1);
-    const char *file = n > 0 && fr[0].file ? strrchr(fr[0].file, '/') : NULL;
-    snprintf(out, len, "; largest: %s from %s (%s:%d)", ls_format_bytes(a->leaks[0].bytes, b, sizeof b),
-             n > 0 ? fr[0].function : "??", file ? file + 1 : (n > 0 && fr[0].file ? fr[0].file : "?"),
-             n > 0 ? fr[0].line : 0);
+    char b[64], site[400];
+    snprintf(out, len, "; largest: %s from %s", ls_format_bytes(a->leaks[0].bytes, b, sizeof b),
+             ls_site_name(syms, a, a->leaks[0].stack, site, sizeof site));
 }
 
 static void xml_text(FILE *f, const char *s)

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "sites.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -102,7 +103,9 @@ static void report_text(report *R)
         fprintf(o, "\nLEAKS (largest first)\n");
         for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
             const ls_leak *l = &a->leaks[i];
-            fprintf(o, "  %s in %llu blocks\n", ls_format_bytes(l->bytes, b1, sizeof b1), (unsigned long long)l->blocks);
+            char site[400];
+            fprintf(o, "  %s in %llu blocks from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
+                    (unsigned long long)l->blocks, ls_site_name(R->syms, a, l->stack, site, sizeof site));
             text_stack(R, l->stack, "      ");
         }
         if (a->nleaks > R->top)
@@ -237,8 +240,11 @@ static void report_json(report *R)
             (unsigned long long)a->leaked_bytes, (unsigned long long)a->leaked_blocks);
     fputs(",\"leaks\":[", o);
     for (uint32_t i = 0; i < a->nleaks; i++) {
-        fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"stack\":", i ? "," : "", (unsigned long long)a->leaks[i].bytes,
+        char site[400];
+        fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"site\":", i ? "," : "", (unsigned long long)a->leaks[i].bytes,
                 (unsigned long long)a->leaks[i].blocks);
+        json_str(R, ls_site_name(R->syms, a, a->leaks[i].stack, site, sizeof site));
+        fputs(",\"stack\":", o);
         json_stack(R, a->leaks[i].stack);
         fputc('}', o);
     }

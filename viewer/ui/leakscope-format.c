@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "leakscope-format.h"
+#include "sites.h"
 #include "units.h"
 
 #include <string.h>
@@ -81,59 +82,8 @@ GPtrArray *leakscope_stack_lines(sym_table *syms, const ls_analysis *a, guint32 
     return lines;
 }
 
-/* Frames named like allocator wrappers say little about who leaked. */
-static gboolean is_wrapper(const char *fn)
-{
-    static const char *const names[] = { "malloc", "calloc", "realloc", "xmalloc", "xcalloc", "xrealloc",
-                                         "g_malloc", "g_malloc0", "strdup", "operator new" };
-    for (guint i = 0; i < G_N_ELEMENTS(names); i++)
-        if (g_str_has_prefix(fn, names[i]))
-            return TRUE;
-    return g_str_has_prefix(fn, "trace_") || g_str_has_prefix(fn, "leakscope_");
-}
-
 char *leakscope_stack_title(sym_table *syms, const ls_analysis *a, guint32 stack_id)
 {
-    ls_stack st = ls_analysis_stack(a, stack_id);
-    if (!st.depth)
-        return g_strdup("(no call stack recorded)");
-    /* the first frame outside allocator wrappers, then its caller's function:
-     * two leaks from one allocation site differ by who called it */
-    char *site = NULL, *fallback = NULL;
-    for (uint32_t i = 0; i < st.depth; i++) {
-        sym_frame fr[MAX_INLINE];
-        int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
-        if (n <= 0) {
-            if (site) {
-                char *t = g_strdup_printf("%s  ← 0x%" G_GINT64_MODIFIER "x", site, st.frames[i]);
-                g_free(site);
-                g_free(fallback);
-                return t;
-            }
-            if (!fallback)
-                fallback = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", st.frames[i]);
-            continue;
-        }
-        for (int k = 0; k < n; k++) {
-            if (!fallback)
-                fallback = frame_line(&fr[k], FALSE);
-            if (!strcmp(fr[k].function, "??") || is_wrapper(fr[k].function))
-                continue;
-            if (!site) {
-                site = frame_line(&fr[k], FALSE);
-                continue;
-            }
-            char *caller = leakscope_text_from_trace(fr[k].function);
-            char *t = g_strdup_printf("%s  ← %s", site, caller);
-            g_free(caller);
-            g_free(site);
-            g_free(fallback);
-            return t;
-        }
-    }
-    if (site) {
-        g_free(fallback);
-        return site;
-    }
-    return fallback;
+    char buf[512];
+    return leakscope_text_from_trace(ls_site_name(syms, a, stack_id, buf, sizeof buf));
 }
