@@ -1,0 +1,272 @@
+/* fds.c — the recorder's file descriptor, out of the program's way.
+ *
+ * The recorder keeps one descriptor open while it records: the trace's.
+ * Opened like any other, it would take the lowest free number (3, 4, ...),
+ * which programs take for granted: a shell script's `exec 3<file` would
+ * replace it, and under a small RLIMIT_NOFILE the program would run out of
+ * descriptors one sooner than without the recorder. So it is moved:
+ *
+ *  - RLIMIT_NOFILE bounds the descriptor *number*: one numbered at or above
+ *    the soft limit is one the program can never be given (the kernel hands
+ *    out the lowest free number, and fails with EMFILE rather than go past
+ *    the limit; dup2 onto it fails with EBADF). Only the soft limit stands
+ *    in the way of putting it there, and the hard limit usually allows
+ *    more: the soft limit is raised a little for one F_DUPFD_CLOEXEC and
+ *    put back (place_above_limit says why that is safe).
+ *  - Where the hard limit allows no more (`ulimit -n 5` in bash sets both),
+ *    at the top of the program's range instead: the numbers it gets last.
+ *    When it does need that one, its call fails with EMFILE, and the
+ *    preload module then has the recorder give its descriptor up
+ *    (ls_release_output) and makes the call again.
+ *  - With a large soft limit (over FD_HIGH), at FD_HIGH: far above the
+ *    numbers programs pick themselves, out of select()'s range, and
+ *    without making the kernel's descriptor table as large as the limit.
+ *
+ * libunwind keeps descriptors too: a pipe, made the first time it runs (in
+ * trace_begin) and again when it finds it closed, through which it checks
+ * that memory is readable. The preload module moves it the same way
+ * (ls_fd_place_helper, from its pipe2 interposer, on the recorder's own
+ * calls), and the recorder closes it with its own when it gives up. In a
+ * program linked with libleakscope, without the preload module, that pipe
+ * stays where libunwind made it.
+ *
+ * Only system calls here: fcntl and close are the preload module's
+ * interposers, and the trace's descriptor is no descriptor of the
+ * program's to record.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include "recorder-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Where a descriptor goes under a soft limit above this: FD_SETSIZE, so
+ * that a program's select() never meets it. */
+#define FD_HIGH 1024
+
+/* How far past the soft limit it is raised: room for the few descriptors
+ * that may already be numbered there (inherited from a parent with a
+ * larger limit, or the program's before it lowered its own). */
+#define FD_ABOVE_ROOM 16
+
+static int sys_dupfd(int fd, long from) { return (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, from); }
+
+static bool nofile_limit(struct rlimit *rl) { return syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, rl) == 0; }
+
+/* Whether this process has one thread (from /proc/self/stat's 20th
+ * field). False when unsure. */
+static bool single_threaded(void)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[1024];
+    long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    /* The command name (field 2) may hold spaces and parentheses: the
+     * fields are counted from the last ')', after which comes field 3. */
+    const char *p = strrchr(buf, ')');
+    for (int field = 2; p && field < 20; field++)
+        p = strchr(p + 1, ' ');
+    return p && p[1] == '1' && p[2] == ' ';
+}
+
+/* A duplicate of fd numbered at or above the soft limit, or -1.
+ *
+ * Safe because the process has one thread, this one, for the three system
+ * calls (and none can start meanwhile: only a thread can start one). That
+ * is looked up as trace_begin starts (ls_fd_setup_begin), while a
+ * descriptor is likely to be free for /proc/self/stat; elsewhere, with
+ * no look-up, there may be other threads. With
+ * other threads, one of them could change RLIMIT_NOFILE in between (and we
+ * would put back the old value over its new one), or open a descriptor
+ * while the limit is raised and get one the program could not have had:
+ * then the recorder settles for the top of the range. A signal handler
+ * that sets the limit in between would see its change undone: that is
+ * left to chance (a handler has no business doing that). The descriptor
+ * is kept when the limit is put back: the limit bounds new numbers only. */
+/* Set by ls_fd_setup_begin on the thread that starts a recording: 1 one
+ * thread, -1 more or unknown, 0 not looked up. */
+static __thread int tls_threads_seen __attribute__((tls_model("initial-exec")));
+
+void ls_fd_setup_begin(void)
+{
+    /* Looked up only where place_above_limit may be used. */
+    struct rlimit rl;
+    bool wanted = nofile_limit(&rl) && rl.rlim_cur <= FD_HIGH && rl.rlim_max > rl.rlim_cur;
+    tls_threads_seen = wanted && single_threaded() ? 1 : -1;
+}
+void ls_fd_setup_end(void) { tls_threads_seen = 0; }
+
+static int place_above_limit(int fd, const struct rlimit *rl)
+{
+    if (rl->rlim_max <= rl->rlim_cur || tls_threads_seen != 1)
+        return -1;
+    struct rlimit raised = *rl;
+    raised.rlim_cur = rl->rlim_max - rl->rlim_cur > FD_ABOVE_ROOM ? rl->rlim_cur + FD_ABOVE_ROOM : rl->rlim_max;
+    if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &raised, NULL) != 0)
+        return -1;
+    int moved = sys_dupfd(fd, (long)rl->rlim_cur);
+    if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, rl, NULL) != 0 && moved >= 0) {
+        /* Cannot happen (lowering a soft limit is always allowed); if it
+         * did, the program must not keep our raised limit. */
+        syscall(SYS_close, moved);
+        moved = -1;
+    }
+    return moved;
+}
+
+/* How many numbers from the top place_at_top tries. */
+#define FD_TOP_TRIES 64
+
+/* A duplicate of fd at the highest free number of [fd + 1, limit), or -1.
+ * The highest, not merely a high one: the program gets the numbers below
+ * in order, exactly as without the recorder, up to the last one free (and
+ * then ls_release_output). F_DUPFD gives the lowest free number at or
+ * above its argument, so the numbers are tried one by one from the top. */
+static int place_at_top(int fd, long limit)
+{
+    for (long at = limit - 1; at > fd && at >= limit - FD_TOP_TRIES; at--) {
+        int moved = sys_dupfd(fd, at);
+        if (moved >= 0)
+            return moved;
+        if (errno != EMFILE)
+            break;
+    }
+    return -1;
+}
+
+int ls_fd_place(int fd)
+{
+    if (fd < 0)
+        return fd;
+    int saved = errno;
+    struct rlimit rl;
+    int moved = -1;
+    if (nofile_limit(&rl) && (rlim_t)fd < rl.rlim_cur) {
+        if (rl.rlim_cur > FD_HIGH)
+            moved = fd < FD_HIGH ? sys_dupfd(fd, FD_HIGH) : -1;
+        else if ((moved = place_above_limit(fd, &rl)) < 0)
+            moved = place_at_top(fd, (long)rl.rlim_cur);
+    }
+    if (moved >= 0) {
+        syscall(SYS_close, fd);
+        fd = moved;
+    }
+    errno = saved;
+    return fd;
+}
+
+/* The descriptors of the recorder's libraries (libunwind's pipe): slots
+ * claimed with a compare-and-swap on fd (-1 free), identified by device
+ * and inode so that one closed and reused by the program meanwhile is
+ * left alone. */
+#define HELPERS LS_FD_HELPERS
+static struct helper {
+    int fd;
+    dev_t dev;
+    ino_t ino;
+} helpers[HELPERS] = { { -1, 0, 0 }, { -1, 0, 0 }, { -1, 0, 0 }, { -1, 0, 0 } };
+
+static bool same_file(int fd, dev_t dev, ino_t ino)
+{
+    struct stat st;
+    return syscall(SYS_fstat, fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+int ls_fd_place_helper(int fd)
+{
+    fd = ls_fd_place(fd);
+    int saved = errno;
+    struct stat st;
+    if (fd >= 0 && syscall(SYS_fstat, fd, &st) == 0) {
+        for (int i = 0; i < HELPERS; i++) {
+            struct helper *h = &helpers[i];
+            /* A slot whose descriptor is no longer its file is free again
+             * (libunwind closes its pipe before it makes another). */
+            int old = __atomic_load_n(&h->fd, __ATOMIC_ACQUIRE);
+            if (old == -2 || (old >= 0 && same_file(old, h->dev, h->ino)))
+                continue; /* being claimed, or taken */
+            if (__atomic_compare_exchange_n(&h->fd, &old, -2, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+                h->dev = st.st_dev;
+                h->ino = st.st_ino;
+                __atomic_store_n(&h->fd, fd, __ATOMIC_RELEASE);
+                break;
+            }
+        }
+    }
+    errno = saved;
+    return fd;
+}
+
+bool ls_fd_is_helper(int fd)
+{
+    if (fd < 0)
+        return false;
+    for (int i = 0; i < HELPERS; i++) {
+        struct helper *h = &helpers[i];
+        if (__atomic_load_n(&h->fd, __ATOMIC_ACQUIRE) == fd) {
+            int saved = errno;
+            bool same = same_file(fd, h->dev, h->ino);
+            errno = saved;
+            return same;
+        }
+    }
+    return false;
+}
+
+int ls_fd_helpers(int *out)
+{
+    int n = 0;
+    for (int i = 0; i < HELPERS; i++) {
+        int fd = __atomic_load_n(&helpers[i].fd, __ATOMIC_ACQUIRE);
+        if (fd >= 0 && ls_fd_is_helper(fd))
+            out[n++] = fd;
+    }
+    return n;
+}
+
+bool ls_fd_helpers_in_way(bool any)
+{
+    int saved = errno;
+    bool in_way = false;
+    for (int i = 0; i < HELPERS && !in_way; i++) {
+        struct helper *h = &helpers[i];
+        int fd = __atomic_load_n(&h->fd, __ATOMIC_ACQUIRE);
+        in_way = fd >= 0 && same_file(fd, h->dev, h->ino) && (any || ls_fd_within_limit(fd));
+    }
+    errno = saved;
+    return in_way;
+}
+
+void ls_fd_close_helpers(void)
+{
+    int saved = errno;
+    for (int i = 0; i < HELPERS; i++) {
+        struct helper *h = &helpers[i];
+        int fd = __atomic_load_n(&h->fd, __ATOMIC_ACQUIRE);
+        if (fd >= 0 && same_file(fd, h->dev, h->ino) &&
+            __atomic_compare_exchange_n(&h->fd, &fd, -1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            syscall(SYS_close, fd);
+    }
+    errno = saved;
+}
+
+bool ls_fd_within_limit(int fd)
+{
+    int saved = errno;
+    struct rlimit rl;
+    bool within = fd >= 0 && (!nofile_limit(&rl) || (rlim_t)fd < rl.rlim_cur);
+    errno = saved;
+    return within;
+}
