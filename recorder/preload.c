@@ -399,7 +399,7 @@ static void closing_fd(int fd)
 /* The recorder's descriptors (the trace's, libunwind's pipe: fds.c) are not
  * the program's to close or replace: closing one is a no-op that succeeds,
  * and replacing one (dup2 onto it) first ends the recording cleanly. */
-static bool is_trace_fd(int fd) { return fd >= 0 && fd == ls_output_fd(); }
+static bool is_trace_fd(int fd) { return ls_is_output_fd(fd); }
 static bool is_recorder_fd(int fd) { return is_trace_fd(fd) || ls_fd_is_helper(fd); }
 
 static void yield_trace_fd(int fd)
@@ -682,7 +682,7 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags)
     /* Close around the recorder's descriptors, in increasing order. */
     int spared[1 + LS_FD_HELPERS], n = cloexec_only ? 0 : ls_fd_helpers(spared);
     int tfd = cloexec_only ? -1 : ls_output_fd();
-    if (tfd >= 0)
+    if (is_trace_fd(tfd))
         spared[n++] = tfd;
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && spared[j - 1] > spared[j]; j--) {

@@ -114,6 +114,11 @@ __attribute__((weak)) void ls_exit_cleanup(void);
 int ls_output_fd(void);
 pid_t ls_recording_pid(void);
 
+/* Whether `fd` is the trace's descriptor: its number, and still its file
+ * (fstat: a program may have closed it past the C library and reused the
+ * number before the writer noticed). errno kept. */
+bool ls_is_output_fd(int fd);
+
 /* A call of the program's that makes descriptors failed with `err`, EMFILE
  * or ENFILE, perhaps for want of the recorder's descriptors (the trace's,
  * libunwind's pipe; EMFILE: one is numbered below the soft limit; ENFILE:

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -103,6 +104,8 @@ static struct {
     bool gave_up;          /* ls_release_output closed libunwind's pipe: never again here (atomic) */
 
     int out_fd;            /* the trace file's descriptor while recording, else -1 (atomic) */
+    dev_t out_dev;         /* its file (set before out_fd) */
+    ino_t out_ino;
     pid_t pid;             /* the process that began the recording */
     bool follow_fork;      /* a forked child starts its own trace (atomic) */
     bool pending_child;    /* set in a forked child: begin its trace at its first event (atomic) */
@@ -1095,6 +1098,11 @@ static int begin_recording(const char *path, bool exclusive)
             G.w = NULL;
             unlink(G.path);
         } else {
+            struct stat st;
+            if (fstat(trace_writer_fd(w), &st) == 0) {
+                G.out_dev = st.st_dev;
+                G.out_ino = st.st_ino;
+            }
             __atomic_store_n(&G.out_fd, trace_writer_fd(w), __ATOMIC_RELEASE);
         }
     }
@@ -1243,6 +1251,17 @@ static void atfork_child(void)
 }
 
 int ls_output_fd(void) { return __atomic_load_n(&G.out_fd, __ATOMIC_ACQUIRE); }
+
+bool ls_is_output_fd(int fd)
+{
+    if (fd < 0 || fd != ls_output_fd())
+        return false;
+    int saved = errno;
+    struct stat st;
+    bool same = fstat(fd, &st) == 0 && st.st_dev == G.out_dev && st.st_ino == G.out_ino;
+    errno = saved;
+    return same;
+}
 
 bool ls_release_output(int err)
 {
