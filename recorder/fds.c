@@ -1,6 +1,6 @@
-/* fds.c — the recorder's file descriptor, out of the program's way.
+/* fds.c — the recorder's file descriptors, out of the program's way.
  *
- * The recorder keeps one descriptor open while it records: the trace's.
+ * The recorder keeps the trace's descriptor open while it records.
  * Opened like any other, it would take the lowest free number (3, 4, ...),
  * which programs take for granted: a shell script's `exec 3<file` would
  * replace it, and under a small RLIMIT_NOFILE the program would run out of
@@ -14,10 +14,10 @@
  *    more: the soft limit is raised a little for one F_DUPFD_CLOEXEC and
  *    put back (place_above_limit says why that is safe).
  *  - Where the hard limit allows no more (`ulimit -n 5` in bash sets both),
- *    at the top of the program's range instead: the numbers it gets last.
- *    When it does need that one, its call fails with EMFILE, and the
- *    preload module then has the recorder give its descriptor up
- *    (ls_release_output) and makes the call again.
+ *    or the process may have other threads, at the top of the program's
+ *    range instead: the numbers it gets last. When it does need them, its
+ *    call fails with EMFILE, and the preload module then has the recorder
+ *    give its descriptors up (ls_release_output) and makes the call again.
  *  - With a large soft limit (over FD_HIGH), at FD_HIGH: far above the
  *    numbers programs pick themselves, out of select()'s range, and
  *    without making the kernel's descriptor table as large as the limit.
@@ -30,9 +30,9 @@
  * program linked with libleakscope, without the preload module, that pipe
  * stays where libunwind made it.
  *
- * Only system calls here: fcntl and close are the preload module's
- * interposers, and the trace's descriptor is no descriptor of the
- * program's to record.
+ * System calls for fcntl and close: those are the preload module's
+ * interposers, and the recorder's descriptors are none of the program's to
+ * record.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -81,20 +81,6 @@ static bool single_threaded(void)
     return p && p[1] == '1' && p[2] == ' ';
 }
 
-/* A duplicate of fd numbered at or above the soft limit, or -1.
- *
- * Safe because the process has one thread, this one, for the three system
- * calls (and none can start meanwhile: only a thread can start one). That
- * is looked up as trace_begin starts (ls_fd_setup_begin), while a
- * descriptor is likely to be free for /proc/self/stat; elsewhere, with
- * no look-up, there may be other threads. With
- * other threads, one of them could change RLIMIT_NOFILE in between (and we
- * would put back the old value over its new one), or open a descriptor
- * while the limit is raised and get one the program could not have had:
- * then the recorder settles for the top of the range. A signal handler
- * that sets the limit in between would see its change undone: that is
- * left to chance (a handler has no business doing that). The descriptor
- * is kept when the limit is put back: the limit bounds new numbers only. */
 /* Set by ls_fd_setup_begin on the thread that starts a recording: 1 one
  * thread, -1 more or unknown, 0 not looked up. */
 static __thread int tls_threads_seen __attribute__((tls_model("initial-exec")));
@@ -108,6 +94,21 @@ void ls_fd_setup_begin(void)
 }
 void ls_fd_setup_end(void) { tls_threads_seen = 0; }
 
+/* A duplicate of fd numbered at or above the soft limit, or -1.
+ *
+ * Safe because the process has one thread, this one, for the three system
+ * calls (and none can start meanwhile: only a thread can start one). That
+ * is looked up as trace_begin starts (ls_fd_setup_begin), while a
+ * descriptor is likely to be free for /proc/self/stat; elsewhere (libunwind
+ * making its pipe again during a stack walk) it is not known, and the soft
+ * limit is not raised. With other threads, one of them could change
+ * RLIMIT_NOFILE in between (and we would put back the old value over its
+ * new one), or open a descriptor while the limit is raised and get one the
+ * program could not have had: then the recorder settles for the top of the
+ * range. A signal handler that sets the limit in between would see its
+ * change undone: that is left to chance (a handler has no business doing
+ * that). The descriptor stays when the limit is put back: the limit bounds
+ * new numbers only. */
 static int place_above_limit(int fd, const struct rlimit *rl)
 {
     if (rl->rlim_max <= rl->rlim_cur || tls_threads_seen != 1)
@@ -176,7 +177,7 @@ static struct helper {
 static bool same_file(int fd, dev_t dev, ino_t ino)
 {
     struct stat st;
-    return syscall(SYS_fstat, fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+    return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
 int ls_fd_place_helper(int fd)
@@ -184,7 +185,7 @@ int ls_fd_place_helper(int fd)
     fd = ls_fd_place(fd);
     int saved = errno;
     struct stat st;
-    if (fd >= 0 && syscall(SYS_fstat, fd, &st) == 0) {
+    if (fd >= 0 && fstat(fd, &st) == 0) {
         for (int i = 0; i < HELPERS; i++) {
             struct helper *h = &helpers[i];
             /* A slot whose descriptor is no longer its file is free again
@@ -208,16 +209,14 @@ bool ls_fd_is_helper(int fd)
 {
     if (fd < 0)
         return false;
-    for (int i = 0; i < HELPERS; i++) {
+    int saved = errno;
+    bool same = false;
+    for (int i = 0; i < HELPERS && !same; i++) {
         struct helper *h = &helpers[i];
-        if (__atomic_load_n(&h->fd, __ATOMIC_ACQUIRE) == fd) {
-            int saved = errno;
-            bool same = same_file(fd, h->dev, h->ino);
-            errno = saved;
-            return same;
-        }
+        same = __atomic_load_n(&h->fd, __ATOMIC_ACQUIRE) == fd && same_file(fd, h->dev, h->ino);
     }
-    return false;
+    errno = saved;
+    return same;
 }
 
 int ls_fd_helpers(int *out)
