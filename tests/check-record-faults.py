@@ -554,6 +554,7 @@ def main():
             lambda: fifo_output(tmp),
             lambda: replaced_output(tmp),
             lambda: raw_close(tmp),
+            lambda: nofile(tmp, 4, 4),
             lambda: nofile(tmp, 5, 5),
             lambda: nofile(tmp, 8, 8),
             lambda: nofile(tmp, 5, 64),
