@@ -161,7 +161,7 @@ struct trace_writer {
     trace_status status;   /* first error; once set, nothing more is written */
     int err;
     uint32_t seq;
-    uint64_t bytes, events;
+    uint64_t events;       /* written in chunks: the END chunk's total */
     uint32_t time_unit_ns;
     int time_shift;        /* log2(time_unit_ns) when it is a power of two, else -1 */
 
@@ -242,7 +242,6 @@ static trace_status write_all(trace_writer *w, struct iovec *iov, int n)
         }
         if (r == 0)
             return fail(w, TRACE_ERR_IO, ENOSPC);
-        w->bytes += (uint64_t)r;
         while (n > 0 && (size_t)r >= iov->iov_len) {
             r -= (ssize_t)iov->iov_len;
             iov++;
@@ -1102,5 +1101,3 @@ void trace_writer_set_fast(trace_writer *w, bool fast)
 int trace_writer_errno(const trace_writer *w) { return w ? w->err : EINVAL; }
 int trace_writer_fd(const trace_writer *w) { return w ? w->fd : -1; }
 bool trace_writer_fd_intact(trace_writer *w) { return w && fd_is_ours(w); }
-uint64_t trace_writer_bytes(const trace_writer *w) { return w ? w->bytes : 0; }
-uint64_t trace_writer_events(const trace_writer *w) { return w ? w->events : 0; }

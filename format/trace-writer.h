@@ -176,9 +176,6 @@ int trace_writer_fd(const trace_writer *w);
  * else's file by now. NULL: false. */
 bool trace_writer_fd_intact(trace_writer *w);
 
-/* Bytes written to the file so far, and events written in chunks. */
-uint64_t trace_writer_bytes(const trace_writer *w);
-uint64_t trace_writer_events(const trace_writer *w);
 
 #ifdef __cplusplus
 }
