@@ -12,12 +12,17 @@
 
 void cli_error(const char *fmt, ...)
 {
+    /* File names, option values and the reader's messages can hold any
+     * byte: escaped as the report escapes untrusted text, so the error stays
+     * one line and cannot drive the terminal. */
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("leakscope: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    fputs("leakscope: ", stderr);
+    cli_text_string(stderr, line);
+    fputc('\n', stderr);
 }
 
 ls_analysis *cli_load(const char *path)

@@ -26,7 +26,8 @@ int cli_export(int argc, char **argv);
  * fuzz target of the whole report pipeline. */
 void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json);
 
-/* One line on stderr: "leakscope: " + message. */
+/* One line on stderr: "leakscope: " + message, with control characters
+ * escaped as cli_text_string does (file names are untrusted text too). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Loads a trace or prints the one-line error naming the file and offset.
