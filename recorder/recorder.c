@@ -826,11 +826,17 @@ typedef struct snap {
     uint32_t n;
 } snap;
 
-/* Writes what every attached thread has published in its current buffer. */
+/* Writes what every attached thread has published in its current buffer.
+ * The queue is taken in the same critical section and written first: a
+ * buffer queued after the writer last took the queue holds records older
+ * than its thread's current buffer, and writing the current one first would
+ * put a thread's chunks out of program order. */
 static void flush_current(snap **arr, size_t *cap)
 {
     size_t count = 0;
     pthread_mutex_lock(&G.lock);
+    buffer *list = G.q_head;
+    G.q_head = G.q_tail = NULL;
     for (thread_state *ts = G.threads; ts; ts = ts->next) {
         if (ts->gen != G.gen || !ts->cur)
             continue;
@@ -847,6 +853,7 @@ static void flush_current(snap **arr, size_t *cap)
         count++;
     }
     pthread_mutex_unlock(&G.lock);
+    process_queue(list);
     /* A buffer handed to the queue meanwhile is not recycled before this
      * thread processes the queue again, and then resumes at b->flushed. */
     for (size_t i = 0; i < count; i++)

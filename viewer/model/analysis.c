@@ -2,17 +2,16 @@
  *
  * Pass 1 walks the chunk headers in file order, decoding dictionary chunks
  * (they precede the event chunks that use them) and indexing event chunks.
- * Pass 2 merges the threads' event chunks by timestamp: chunks are opened in
- * order of their first timestamp, and only while one could hold the next
- * event, so memory stays proportional to the chunks that overlap in time. At
- * equal timestamps frees sort before allocations (the recorder stamps a free
- * before the real free and an allocation after the real allocation).
+ * Pass 2 takes the events chunks' events in the one order of merge.h (a
+ * thread's in file order, threads by timestamp, releases first at equal
+ * timestamps), decoding at most one chunk per thread at a time.
  *
  * SPDX-License-Identifier: MIT
  */
 #define _GNU_SOURCE
 #include "analysis.h"
 #include "kmap.h"
+#include "merge.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +43,6 @@ typedef struct thread_work {
     uint32_t gc_reason;
 } thread_work;
 
-typedef struct cursor {
-    trace_chunk *chunk;
-    trace_event ev;
-    uint32_t order;
-} cursor;
-
 typedef struct loader {
     ls_analysis *a;
     const ls_observer *obs;
@@ -71,10 +64,6 @@ typedef struct loader {
     kmap open;                /* (family, handle) -> kind string id (v1), stack (v2) */
     uint64_t *family;         /* string id -> hash of the kind's family (text before '/') */
     uint32_t *res_index;      /* string id -> 1 + index in a->res_kinds */
-    cursor *heap;
-    uint32_t nheap, heap_cap;
-    trace_chunk **spare;
-    uint32_t nspare, spare_cap;
     uint64_t *gc_durations;
 } loader;
 
@@ -227,61 +216,7 @@ static trace_status scan(loader *L)
     return TRACE_OK;
 }
 
-/* ---- pass 2: the merge ---- */
-
-static int chunk_cmp(const void *x, const void *y)
-{
-    const trace_chunk_info *p = x, *q = y;
-    if (p->first_ts != q->first_ts)
-        return p->first_ts < q->first_ts ? -1 : 1;
-    return p->offset < q->offset ? -1 : p->offset > q->offset;
-}
-
-static bool releases(uint32_t kind) { return kind == TRACE_FREE || kind == TRACE_RES_CLOSE; }
-
-static bool cursor_less(const cursor *p, const cursor *q)
-{
-    if (p->ev.ts != q->ev.ts)
-        return p->ev.ts < q->ev.ts;
-    bool pf = releases(p->ev.kind), qf = releases(q->ev.kind);
-    if (pf != qf)
-        return pf;
-    return p->order < q->order;
-}
-
-static void heap_push(loader *L, cursor c)
-{
-    uint32_t i = L->nheap++;
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        if (!cursor_less(&c, &L->heap[parent]))
-            break;
-        L->heap[i] = L->heap[parent];
-        i = parent;
-    }
-    L->heap[i] = c;
-}
-
-static void heap_fix_top(loader *L)
-{
-    cursor c = L->heap[0];
-    uint32_t i = 0, n = L->nheap;
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        const cursor *best = &c;
-        if (l < n && cursor_less(&L->heap[l], best)) {
-            m = l;
-            best = &L->heap[l];
-        }
-        if (r < n && cursor_less(&L->heap[r], best))
-            m = r;
-        if (m == i)
-            break;
-        L->heap[i] = L->heap[m];
-        i = m;
-    }
-    L->heap[i] = c;
-}
+/* ---- pass 2: the merge (merge.h: the one order) ---- */
 
 static thread_work *thread_of(loader *L, uint32_t tid, ls_thread **out)
 {
@@ -482,23 +417,6 @@ static trace_status process(loader *L, const trace_event *ev)
     return TRACE_OK;
 }
 
-static trace_chunk *get_chunk(loader *L)
-{
-    if (L->nspare)
-        return L->spare[--L->nspare];
-    return trace_chunk_new();
-}
-
-static bool put_chunk(loader *L, trace_chunk *c)
-{
-    if (!GROW(L->spare, L->nspare, L->spare_cap)) {
-        trace_chunk_free(c);
-        return false;
-    }
-    L->spare[L->nspare++] = c;
-    return true;
-}
-
 static uint64_t family_hash(const char *s, uint32_t len)
 {
     uint64_t h = 1469598103934665603ull;
@@ -515,61 +433,29 @@ static trace_status merge(loader *L)
         return nomem(L);
     for (uint32_t i = 0; i < a->nstrings; i++)
         L->family[i] = family_hash(a->strings[i].text, a->strings[i].len);
-    if (L->nchunks) /* chunks is NULL in a file without event chunks: qsort wants a pointer */
-        qsort(L->chunks, L->nchunks, sizeof *L->chunks, chunk_cmp);
-    uint32_t next = 0;
-    trace_status st = TRACE_OK;
+    ls_merge *m = ls_merge_new(L->r, L->chunks, L->nchunks, 0, UINT64_MAX);
+    if (!m)
+        return nomem(L);
+    trace_event ev;
+    trace_status st;
     for (;;) {
-        /* Open every chunk that could hold an event at or before the heap's top. */
-        while (next < L->nchunks && (L->nheap == 0 || L->chunks[next].first_ts <= L->heap[0].ev.ts)) {
-            trace_chunk *c = get_chunk(L);
-            if (!c)
-                return nomem(L);
-            cursor cur = { c, { 0 }, next };
-            st = trace_chunk_load(c, L->r, &L->chunks[next]);
-            next++;
-            if (st == TRACE_OK)
-                st = trace_chunk_next(c, &cur.ev);
-            if (st == TRACE_END) {
-                put_chunk(L, c);
-                continue;
-            }
-            if (st != TRACE_OK) {
-                trace_chunk_free(c);
-                goto fail;
-            }
-            if (!GROW(L->heap, L->nheap, L->heap_cap)) {
-                trace_chunk_free(c);
-                return nomem(L);
-            }
-            heap_push(L, cur);
-        }
-        if (L->nheap == 0)
+        if ((st = ls_merge_next(m, &ev)) != TRACE_OK) {
+            if (st == TRACE_ERR_NOMEM)
+                nomem(L);
+            else if (st != TRACE_END)
+                *L->err = *trace_reader_error(L->r);
             break;
-        cursor *top = &L->heap[0];
-        if ((st = process(L, &top->ev)) != TRACE_OK)
-            return st;
-        if (L->obs && L->obs->event && !L->obs->event(L->obs->user, L->a, &top->ev)) {
-            L->err->status = TRACE_ERR_ARGS;
-            snprintf(L->err->message, sizeof L->err->message, "stopped by the caller");
-            return TRACE_ERR_ARGS;
         }
-        st = trace_chunk_next(top->chunk, &top->ev);
-        if (st == TRACE_OK) {
-            heap_fix_top(L);
-        } else if (st == TRACE_END) {
-            put_chunk(L, top->chunk);
-            L->heap[0] = L->heap[--L->nheap];
-            if (L->nheap)
-                heap_fix_top(L);
-        } else {
-            goto fail;
+        if ((st = process(L, &ev)) != TRACE_OK)
+            break;
+        if (L->obs && L->obs->event && !L->obs->event(L->obs->user, L->a, &ev)) {
+            L->err->status = st = TRACE_ERR_ARGS;
+            snprintf(L->err->message, sizeof L->err->message, "stopped by the caller");
+            break;
         }
     }
-    return TRACE_OK;
-fail:
-    *L->err = *trace_reader_error(L->r);
-    return st;
+    ls_merge_free(m);
+    return st == TRACE_END ? TRACE_OK : st;
 }
 
 /* ---- results ---- */
@@ -776,15 +662,9 @@ trace_status ls_analysis_load_observed(const char *path, const ls_observer *obs,
         goto done;
 done:
     trace_reader_close(L.r);
-    for (uint32_t i = 0; i < L.nheap; i++)
-        trace_chunk_free(L.heap[i].chunk);
-    for (uint32_t i = 0; i < L.nspare; i++)
-        trace_chunk_free(L.spare[i]);
     for (uint32_t i = 0; L.work && i < a->nthreads; i++)
         free(L.work[i].open_spans);
     free(L.work);
-    free(L.heap);
-    free(L.spare);
     free(L.chunks);
     free(L.stack_off);
     free(L.res_index);

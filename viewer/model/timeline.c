@@ -40,7 +40,8 @@ static trace_status fail_nomem(trace_error *err)
 
 static int chunk_order(const void *x, const void *y)
 {
-    /* The analysis' merge order (analysis.c chunk_cmp): first_ts, then offset. */
+    /* By first timestamp, so that the exact view's search for the chunks
+     * that meet a window stops at the first that starts after it. */
     const trace_chunk_info *p = x, *q = y;
     if (p->first_ts != q->first_ts)
         return p->first_ts < q->first_ts ? -1 : 1;
