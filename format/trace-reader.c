@@ -624,9 +624,7 @@ trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)
             return TRACE_OK;
         case TRACE_CHUNK_END:
             r->end_offset = off;
-            if ((st = read_end_chunk(r, ci)) != TRACE_OK)
-                return st;
-            continue;
+            return read_end_chunk(r, ci);
         default:
             /* A kind of a newer minor version is skipped; one that claims a
              * version this reader knows in full is damage (§4). */
