@@ -645,6 +645,7 @@ int main(int argc, char **argv)
         trace_put_u32(h + 24, 1);
         trace_put_u32(h + 28, 100);
         trace_put_u32(h + 32, (uint32_t)P.n);
+        trace_put_u32(h + 36, chunk_seq++);
         trace_put_u32(h + 40, trace_crc32(trace_crc32(0, h, sizeof h), P.d, P.n));
         put32(&F, TRACE_MAGIC_CHUNK_HEADER);
         put32(&F, sizeof h);
