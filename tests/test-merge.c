@@ -314,10 +314,7 @@ static void case_damaged_chunk(void)
     trace_reader_close(r);
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} cases[] = {
+static const test_case cases[] = {
     { "thread-ties", case_thread_ties },
     { "cross-thread", case_cross_thread },
     { "ranges", case_ranges },
@@ -326,23 +323,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    if (!mkdtemp(dir))
-        return 1;
-    bool ran = false;
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
-            continue;
-        cases[i].run();
-        printf("%s - %s\n", test_failures ? "not ok" : "ok", cases[i].name);
-        ran = true;
-    }
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    if (!ran) {
-        fprintf(stderr, "test-merge: no case named '%s'\n", argc > 1 ? argv[1] : "");
-        return 2;
-    }
-    TEST_DONE();
+    return test_run_cases("test-merge", cases, sizeof cases / sizeof *cases, argc, argv, dir);
 }

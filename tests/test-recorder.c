@@ -211,7 +211,7 @@ int main(int argc, char **argv)
     ls_analysis *a;
     trace_error err;
     order_check order = { { 0 }, 0 };
-    ls_observer obs = { in_program_order, &order };
+    ls_observer obs = { .event = in_program_order, .user = &order };
     CHECK(ls_analysis_load_observed(path, &obs, &a, &err) == TRACE_OK);
     CHECK_EQ_U64(order.out_of_order, 0);
     if (!a) {

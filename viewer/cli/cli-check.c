@@ -41,7 +41,8 @@ static const char usage_text[] =
     "  --max-leaked-bytes N      bytes still allocated at the end (K, M, G suffixes)\n"
     "  --max-leaked-blocks N     blocks still allocated at the end\n"
     "  --max-open-resources N    resources of any kind still open at the end\n"
-    "  --max-open KIND=N         resources of one kind (or family: fd covers fd/socket, ...) left open\n"
+    "  --max-open KIND=N         resources of one kind left open: a family (fd covers fd/socket, ...),\n"
+    "                            a whole kind (fd/socket) or a subtype (socket)\n"
     "  --max-gc-pause T          longest GC pause (1.5s, 20ms, 300us)\n"
     "  --max-gc-total T          all GC pauses added up\n"
     "  --max-peak-heap N         peak live heap bytes\n"
@@ -133,13 +134,6 @@ static check_result *add_result(check_result *r, int *n, const char *name, bool 
     snprintf(c->name, sizeof c->name, "%s", name);
     c->passed = passed;
     return c;
-}
-
-/* "fd" matches "fd" and "fd/socket"; "fd/socket" only itself. */
-static bool kind_matches(const char *pattern, const char *kind)
-{
-    size_t n = strlen(pattern);
-    return strncmp(pattern, kind, n) == 0 && (kind[n] == '\0' || (kind[n] == '/' && !strchr(pattern, '/')));
 }
 
 /* The innermost symbolized frame of the largest leak, for the failure message. */
@@ -240,7 +234,7 @@ int cli_check(int argc, char **argv)
     for (int k = 0; k < ca.nkinds; k++) {
         uint64_t open = 0;
         for (uint32_t i = 0; i < a->nres_kinds; i++)
-            if (kind_matches(ca.kinds[k].kind, ls_analysis_string(a, a->res_kinds[i].kind)))
+            if (ls_resource_kind_matches(ca.kinds[k].kind, ls_analysis_string(a, a->res_kinds[i].kind)))
                 open += a->res_kinds[i].open_at_end;
         char name[64], what[96];
         snprintf(name, sizeof name, "open_%s", ca.kinds[k].kind);

@@ -20,6 +20,7 @@ int cli_record(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_dump(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_convert(int argc, char **argv);
 
 /* Writes the report of `a` (text, or JSON when `json`) to `out` with the
  * default --top and --frames; syms may be NULL (addresses only). For the

@@ -268,6 +268,19 @@ static bool res_kind_of(loader *L, uint32_t kind, ls_resource_kind **out)
     return true;
 }
 
+/* A resource of kind `kind` (a string id) closed at ev. */
+static bool res_closed(loader *L, const trace_event *ev, uint32_t kind)
+{
+    ls_resource_kind *rk;
+    if (!res_kind_of(L, kind, &rk))
+        return false;
+    rk->closed++;
+    L->a->resources_closed++;
+    if (L->obs && L->obs->resource)
+        L->obs->resource(L->obs->user, L->a, ev, kind, -1);
+    return true;
+}
+
 static void heap_add(ls_analysis *a, uint64_t size, uint64_t ts)
 {
     a->heap_bytes += size;
@@ -345,29 +358,36 @@ static trace_status process(loader *L, const trace_event *ev)
             return nomem(L);
         break;
     case TRACE_RES_OPEN: {
+        /* A resource is its kind's family and its handle (ls_resource_family). */
+        bool existed;
+        kmap_entry *e = kmap_insert(&L->open, L->family[ev->str], ev->value, &existed);
+        if (!e)
+            return nomem(L);
+        if (existed) {
+            /* Its handle is open again, so it was closed where the recorder
+             * could not see it (a raw close_range, exec): it ends here. */
+            if (!res_closed(L, ev, (uint32_t)e->v1))
+                return nomem(L);
+        }
         ls_resource_kind *rk;
         if (!res_kind_of(L, (uint32_t)ev->str, &rk))
             return nomem(L);
         rk->opened++;
         a->resources_opened++;
-        bool existed;
-        kmap_entry *e = kmap_insert(&L->open, L->family[ev->str], ev->value, &existed);
-        if (!e)
-            return nomem(L);
         e->v1 = ev->str;
         e->v2 = (uint32_t)ev->stack;
+        if (L->obs && L->obs->resource)
+            L->obs->resource(L->obs->user, a, ev, (uint32_t)ev->str, 1);
         break;
     }
     case TRACE_RES_CLOSE: {
         /* A close names the family ("fd") or the whole kind ("fd/socket"). */
         kmap_entry *e = kmap_find(&L->open, L->family[ev->str], ev->value);
-        ls_resource_kind *rk;
-        if (e && !res_kind_of(L, (uint32_t)e->v1, &rk))
-            return nomem(L);
         if (e) {
-            rk->closed++;
-            a->resources_closed++;
+            uint32_t kind = (uint32_t)e->v1;
             kmap_remove(&L->open, e);
+            if (!res_closed(L, ev, kind))
+                return nomem(L);
         }
         break;
     }
@@ -417,12 +437,21 @@ static trace_status process(loader *L, const trace_event *ev)
     return TRACE_OK;
 }
 
-static uint64_t family_hash(const char *s, uint32_t len)
+uint64_t ls_resource_family(const char *kind, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (uint32_t i = 0; i < len && s[i] != '/'; i++)
-        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < len && kind[i] != '/'; i++)
+        h = (h ^ (uint8_t)kind[i]) * 1099511628211ull;
     return h;
+}
+
+bool ls_resource_kind_matches(const char *pattern, const char *kind)
+{
+    size_t n = strlen(pattern);
+    if (strncmp(pattern, kind, n) == 0 && (kind[n] == '\0' || (kind[n] == '/' && !strchr(pattern, '/'))))
+        return true;
+    const char *sub = strchr(kind, '/');
+    return sub && !strchr(pattern, '/') && strcmp(sub + 1, pattern) == 0;
 }
 
 static trace_status merge(loader *L)
@@ -432,7 +461,7 @@ static trace_status merge(loader *L)
     if (!L->family)
         return nomem(L);
     for (uint32_t i = 0; i < a->nstrings; i++)
-        L->family[i] = family_hash(a->strings[i].text, a->strings[i].len);
+        L->family[i] = ls_resource_family(a->strings[i].text, a->strings[i].len);
     ls_merge *m = ls_merge_new(L->r, L->chunks, L->nchunks, 0, UINT64_MAX);
     if (!m)
         return nomem(L);

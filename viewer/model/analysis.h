@@ -133,12 +133,28 @@ typedef struct ls_analysis {
  * false to stop with ERR_ARGS ("stopped by the caller"). */
 typedef struct ls_observer {
     bool (*event)(void *user, const ls_analysis *a, const trace_event *ev);
+    /* Each change in what is open, as the analysis pairs opens and closes
+     * (a resource is its family and handle): delta +1 when ev opens a
+     * resource of kind `kind` (a string id), -1 when ev closes one, or when
+     * ev opens a handle that was open already (the old one was closed where
+     * the recorder could not see it). Called before event(); may be NULL. */
+    void (*resource)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, int delta);
     void *user;
 } ls_observer;
 
 /* Like ls_analysis_load, calling obs (may be NULL) for each event. */
 trace_status ls_analysis_load_observed(const char *path, const ls_observer *obs, ls_analysis **out,
                                        trace_error *err);
+
+/* The one resource identity (FORMAT.md §6): a resource is the family of its
+ * kind (the text before the first '/', so "fd/socket" and "fd" are one
+ * family) and its handle. Returns the family's hash; `kind` is `len` bytes. */
+uint64_t ls_resource_family(const char *kind, size_t len);
+
+/* True when `pattern`, as a user names kinds, names `kind`: a family ("fd"
+ * names "fd" and "fd/socket"), a whole kind ("fd/socket"), or a subtype
+ * ("socket" names "fd/socket"). */
+bool ls_resource_kind_matches(const char *pattern, const char *kind);
 
 /* Reads and analyses `path`. A file that stops inside a chunk is read up to
  * its last whole chunk and marked truncated (status OK). Any other problem
