@@ -6,8 +6,9 @@ a chunk header's size field garbled (the reader must resynchronise), a
 dictionary chunk corrupted. For each, report (text and --json), check and
 dump must name the exact place and the exact events lost (the undamaged
 trace's per-chunk counts from dump), and the totals must be the undamaged
-trace's less those events. An incomplete trace (no END chunk) and a
-truncated one fail check unless --allow-incomplete / --allow-truncated."""
+trace's less those events; export and convert warn. An incomplete trace (no
+END chunk) and a truncated one fail check unless --allow-incomplete /
+--allow-truncated."""
 import json
 import os
 import re
@@ -118,6 +119,15 @@ with tempfile.TemporaryDirectory() as tmp:
               f"{name}: the text report says DAMAGED with dump's line")
         check(chk.returncode == 1 and f"FAIL  trace damaged: 1 place skipped, {lost} events lost; first: {text}"
               in chk.stdout, f"{name}: check fails, naming it (exit {chk.returncode}): {chk.stdout[-300:]!r}")
+
+    # Outputs with no room for the damage warn on stderr.
+    path = os.path.join(tmp, "payload-corrupt.trace")
+    for cmd in (["export", "--png", os.path.join(tmp, "d.png")], ["convert", "--to", "csv", "-o",
+                                                                 os.path.join(tmp, "d.csv")]):
+        res = run(*cmd, path)
+        check(res.returncode == 0 and "warning: the trace is damaged (1 place skipped, " in res.stderr
+              and f"first: byte offset {c['offset']} " in res.stderr,
+              f"{cmd[0]}: writes its output and warns that the trace is damaged: {res.stderr.strip()!r}")
 
     # A damaged dictionary chunk: its ids are lost; events naming them are
     # counted and shown without a stack, never with another id's.

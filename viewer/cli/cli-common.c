@@ -25,6 +25,19 @@ void cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void cli_warn_damaged(const char *path, const ls_analysis *a)
+{
+    if (!ls_analysis_damaged(a))
+        return;
+    char first[400] = "";
+    if (a->ndamage)
+        trace_damage_describe(&a->damage[0], a->info.start_ts, first, sizeof first);
+    cli_error("%s: warning: the trace is damaged (%u place%s skipped, %s%llu events lost; first: %s): the output "
+              "leaves them out",
+              path, a->ndamage, a->ndamage == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
+              (unsigned long long)a->damage_events_lost, a->ndamage ? first : "dictionary ids lost");
+}
+
 ls_analysis *cli_load(const char *path)
 {
     ls_analysis *a = NULL;

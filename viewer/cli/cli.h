@@ -35,6 +35,10 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns NULL on failure (exit with CLI_BAD_INPUT). */
 ls_analysis *cli_load(const char *path);
 
+/* For outputs with no room for the damage (export, convert): one warning line
+ * on stderr when the trace is damaged. */
+void cli_warn_damaged(const char *path, const ls_analysis *a);
+
 /* Human units: "12.3 MiB", "1.25 s". Write into buf and return it. */
 const char *cli_bytes(uint64_t n, char *buf, size_t len);
 const char *cli_duration(uint64_t ns, char *buf, size_t len);
