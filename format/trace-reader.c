@@ -43,6 +43,7 @@ struct trace_reader {
     trace_id_range lost_ids[TRACE_LOST_RANGES_MAX];
     uint32_t nlost_ids;
     uint64_t lost_refs;       /* event fields that named a lost id */
+    uint8_t crc_buf[65536];   /* check_crc reads payloads through it */
 };
 
 struct trace_chunk {
@@ -355,7 +356,8 @@ static frame_verdict read_frame(trace_reader *r, uint64_t off, trace_chunk_info 
  * payload), reading it in pieces: memory stays bounded whatever comp says. */
 static trace_status check_crc(trace_reader *r, const trace_chunk_info *ci, bool *ok)
 {
-    uint8_t buf[TRACE_CHUNK_HEADER_MAX];
+    uint8_t *buf = r->crc_buf;
+    _Static_assert(sizeof r->crc_buf >= TRACE_CHUNK_HEADER_MAX, "a chunk header fits");
     trace_status st = read_at(r, buf, ci->header_size, ci->offset + 8);
     if (st != TRACE_OK)
         return st;
@@ -364,7 +366,7 @@ static trace_status check_crc(trace_reader *r, const trace_chunk_info *ci, bool 
     uint32_t crc = trace_crc32(0, buf, ci->header_size);
     uint64_t at = ci->offset + 8 + ci->header_size, left = ci->comp_size;
     while (left) {
-        size_t n = left < sizeof buf ? (size_t)left : sizeof buf;
+        size_t n = left < sizeof r->crc_buf ? (size_t)left : sizeof r->crc_buf;
         if ((st = read_at(r, buf, n, at)) != TRACE_OK)
             return st;
         crc = trace_crc32(crc, buf, n);
