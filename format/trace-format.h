@@ -182,7 +182,6 @@ typedef struct trace_kind_info {
 /* Table lookup; NULL for ids that are not defined. */
 const trace_kind_info *trace_kind_get(uint32_t kind);
 const char *trace_kind_name(uint32_t kind);   /* "?" for unknown kinds */
-const char *trace_field_type_name(trace_field_type t);
 
 /* ---- Status codes -------------------------------------------------------- */
 

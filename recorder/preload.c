@@ -161,6 +161,7 @@ static inline bool may_record(void)
 /* ---- bootstrap arena for dlsym's allocations ---- */
 
 #define BOOT_SIZE (256 * 1024)
+#define BOOT_PAGE 4096u
 static _Alignas(64) unsigned char boot_heap[BOOT_SIZE];
 static size_t boot_used; /* atomic */
 
@@ -174,13 +175,24 @@ static bool is_boot(const void *p)
     return (const unsigned char *)p >= boot_heap && (const unsigned char *)p < boot_heap + BOOT_SIZE;
 }
 
+/* n bytes aligned to `align`, rounded up to a power of two as memalign does
+ * (callers with stricter rules check first). */
 START_UP static void *boot_alloc(size_t n, size_t align)
 {
     if (align < 16)
         align = 16;
+    if (align & (align - 1)) {
+        if (align > BOOT_SIZE) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        align = (size_t)1 << (64 - __builtin_clzll((unsigned long long)align));
+    }
     for (;;) {
         size_t used = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
-        size_t start = (used + sizeof(boot_header) + align - 1) & ~(align - 1);
+        /* Aligned as an address: the arena itself is only 64-byte aligned. */
+        uintptr_t base = (uintptr_t)boot_heap;
+        size_t start = ((base + used + sizeof(boot_header) + align - 1) & ~(uintptr_t)(align - 1)) - base;
         if (start + n > BOOT_SIZE || start + n < start) {
             errno = ENOMEM;
             return NULL;
@@ -320,6 +332,8 @@ EXPORT void *reallocarray(void *p, size_t n, size_t m) { return resize(p, n, m);
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     if (LS_UNLIKELY(!ready() || !real_posix_memalign)) {
+        if (align < sizeof(void *) || (align & (align - 1)))
+            return EINVAL; /* as the C library says, *out untouched */
         *out = boot_alloc(n, align);
         return *out ? 0 : ENOMEM;
     }
@@ -329,19 +343,21 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return rc;
 }
 
-#define ALIGNED(name, args, call, size)                        \
+/* Before the C library's allocator is resolved, each takes the alignment it
+ * was asked for from the start-up arena (valloc and pvalloc: a page). */
+#define ALIGNED(name, args, call, size, align)                 \
     EXPORT void *name args                                     \
     {                                                          \
         if (LS_UNLIKELY(!ready() || !real_##name))             \
-            return boot_alloc(size, 4096);                     \
+            return boot_alloc(size, align);                    \
         void *p = real_##name call;                            \
-        record_alloc((uintptr_t)p, size);                   \
+        record_alloc((uintptr_t)p, size);                      \
         return p;                                              \
     }
-ALIGNED(aligned_alloc, (size_t align, size_t n), (align, n), n)
-ALIGNED(memalign, (size_t align, size_t n), (align, n), n)
-ALIGNED(valloc, (size_t n), (n), n)
-ALIGNED(pvalloc, (size_t n), (n), n)
+ALIGNED(aligned_alloc, (size_t align, size_t n), (align, n), n, align)
+ALIGNED(memalign, (size_t align, size_t n), (align, n), n, align)
+ALIGNED(valloc, (size_t n), (n), n, BOOT_PAGE)
+ALIGNED(pvalloc, (size_t n), (n), (n + BOOT_PAGE - 1) & ~(size_t)(BOOT_PAGE - 1), BOOT_PAGE)
 #undef ALIGNED
 
 /* ---- descriptors ---- */

@@ -63,5 +63,16 @@ with tempfile.TemporaryDirectory() as tmp:
         lines = res.stderr.strip().splitlines()
         check(res.returncode == 2 and len(lines) == 1 and lines[0].startswith("leakscope: "),
               f"{what}: exit 2 and one line ({res.returncode}, {lines})")
+    # A bad value's line names the option, the value and what it should be.
+    for args, line in ((["--max-leaked-bytes", "10Q"], "check: --max-leaked-bytes: '10Q' is not a size"),
+                       (["--max-leaked-bytes=10Q"], "check: --max-leaked-bytes: '10Q' is not a size"),
+                       (["--max-gc-pause", "20"], "check: --max-gc-pause: '20' is not a duration with a unit"),
+                       (["--max-gc-total", "1.5"], "check: --max-gc-total: '1.5' is not a duration with a unit"),
+                       (["--max-leaked-blocks", "5M"], "check: --max-leaked-blocks: '5M' is not a count"),
+                       (["--max-open", "fd=lots"], "check: --max-open: 'lots' is not a count"),
+                       (["--max-open", "socket"], "check: --max-open: 'socket' is not KIND=N")):
+        res = run(*args, trace)
+        check(res.returncode == 2 and res.stderr.startswith("leakscope: " + line),
+              f"{' '.join(args)}: {res.stderr.strip()!r}")
 
 done()

@@ -67,6 +67,11 @@ check(heap and max(heap) == report["peak_heap_bytes"], f"chrome: heap peak {max(
 named = {e["tid"] for e in events if e.get("name") == "thread_name"}
 check(len(named) == report["threads"], f"chrome: {len(named)} threads named, of {report['threads']}")
 
+# check --max-open names kinds as the report does: a subtype, a family, a kind.
+for limit, code in (("socket=0", 1), ("socket=4", 0), ("fd=15", 1), ("fd=16", 0), ("fd/pipe=8", 0), ("DIR=3", 1)):
+    p = subprocess.run([leakscope, "check", "--max-open", limit, trace], capture_output=True, text=True)
+    check(p.returncode == code, f"check --max-open {limit}: exit {p.returncode}, want {code}")
+
 rows = os.path.join(tmp, "res.csv")
 subprocess.run([leakscope, "convert", "--to", "csv", "-o", rows, trace], check=True)
 with open(rows, newline="") as f:

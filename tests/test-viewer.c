@@ -243,7 +243,7 @@ static gboolean step(gpointer data)
         LeakscopeTimelineHit hit;
         gboolean found = FALSE;
         for (int y = 5; y < gtk_widget_get_height(GTK_WIDGET(win->timeline)) && !found; y += 5)
-            found = leakscope_timeline_hit_test(win->timeline, w / 2, y, &hit) && hit.kind == LEAKSCOPE_HIT_HEAP;
+            found = leakscope_timeline_hit_test(win->timeline, w / 2, y, &hit) && hit.kind == RENDER_HIT_HEAP;
         CHECK(found, "no heap chart under the timeline's middle");
         if (found)
             g_signal_emit_by_name(win->timeline, "hit", &hit);

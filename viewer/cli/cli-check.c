@@ -54,9 +54,14 @@ static const char usage_text[] =
     "With no threshold given, check means: no leaked bytes, nothing lost, not truncated.\n"
     "Exit status: 0 all checks pass, 1 a check fails, 2 bad input.\n";
 
-static int bad_value(const char *opt, const char *val)
+/* What each kind of value must look like, for the one line on a bad one. */
+#define NOT_SIZE "is not a size (e.g. 0, 4096, 512K, 64M, 2G)"
+#define NOT_COUNT "is not a count (e.g. 0, 25)"
+#define NOT_DURATION "is not a duration with a unit (e.g. 20ms, 1.5s, 300us, 2min)"
+
+static int bad_value(const char *opt, const char *val, const char *what)
 {
-    cli_error("check: %s: '%s' is not a valid value (see leakscope check --help)", opt, val);
+    cli_error("check: --%s: '%s' %s", opt, val, what);
     return CLI_BAD_INPUT;
 }
 
@@ -77,28 +82,31 @@ static int parse_args(int argc, char **argv, check_args *ca)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    int c;
+    int c, idx = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+", opts, &idx)) != -1) {
         const char *opt = optind > 0 ? argv[optind - 1] : "";
+        const char *name = opts[idx].name; /* long options only: idx is set for every match */
         switch (c) {
-        case 'b': if (!cli_parse_bytes(optarg, &ca->leaked_bytes)) return bad_value(opt, optarg); ca->have_leaked_bytes = true; break;
-        case 'B': if (!cli_parse_bytes(optarg, &ca->leaked_blocks)) return bad_value(opt, optarg); ca->have_leaked_blocks = true; break;
-        case 'o': if (!cli_parse_bytes(optarg, &ca->open)) return bad_value(opt, optarg); ca->have_open = true; break;
-        case 'g': if (!cli_parse_duration(optarg, &ca->gc_pause)) return bad_value(opt, optarg); ca->have_gc_pause = true; break;
-        case 'G': if (!cli_parse_duration(optarg, &ca->gc_total)) return bad_value(opt, optarg); ca->have_gc_total = true; break;
-        case 'p': if (!cli_parse_bytes(optarg, &ca->peak)) return bad_value(opt, optarg); ca->have_peak = true; break;
-        case 'l': if (!cli_parse_bytes(optarg, &ca->lost)) return bad_value(opt, optarg); ca->have_lost = true; break;
+        case 'b': if (!cli_parse_bytes(optarg, &ca->leaked_bytes)) return bad_value(name, optarg, NOT_SIZE); ca->have_leaked_bytes = true; break;
+        case 'B': if (!cli_parse_count(optarg, &ca->leaked_blocks)) return bad_value(name, optarg, NOT_COUNT); ca->have_leaked_blocks = true; break;
+        case 'o': if (!cli_parse_count(optarg, &ca->open)) return bad_value(name, optarg, NOT_COUNT); ca->have_open = true; break;
+        case 'g': if (!cli_parse_duration_unit(optarg, &ca->gc_pause)) return bad_value(name, optarg, NOT_DURATION); ca->have_gc_pause = true; break;
+        case 'G': if (!cli_parse_duration_unit(optarg, &ca->gc_total)) return bad_value(name, optarg, NOT_DURATION); ca->have_gc_total = true; break;
+        case 'p': if (!cli_parse_bytes(optarg, &ca->peak)) return bad_value(name, optarg, NOT_SIZE); ca->have_peak = true; break;
+        case 'l': if (!cli_parse_count(optarg, &ca->lost)) return bad_value(name, optarg, NOT_COUNT); ca->have_lost = true; break;
         case 't': ca->allow_incomplete = true; break;
         case 'j': ca->junit = optarg; break;
         case 'k': {
             char *eq = strrchr(optarg, '=');
-            if (!eq || eq == optarg || ca->nkinds == MAX_KIND_LIMITS)
-                return bad_value(opt, optarg);
+            if (!eq || eq == optarg)
+                return bad_value(name, optarg, "is not KIND=N (e.g. fd=0, socket=2, FILE=0)");
+            if (ca->nkinds == MAX_KIND_LIMITS)
+                return bad_value(name, optarg, "is one limit too many (at most 16 kinds)");
             *eq = '\0';
-            if (!cli_parse_bytes(eq + 1, &ca->kinds[ca->nkinds].max))
-                return bad_value(opt, eq + 1);
+            if (!cli_parse_count(eq + 1, &ca->kinds[ca->nkinds].max))
+                return bad_value(name, eq + 1, NOT_COUNT);
             ca->kinds[ca->nkinds++].kind = optarg;
             break;
         }

@@ -129,7 +129,7 @@ void cli_text_string(FILE *f, const char *s)
 
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. */
-bool cli_parse_duration(const char *s, uint64_t *out)
+static bool parse_duration(const char *s, uint64_t *out, bool bare_ok)
 {
     char *end;
     errno = 0;
@@ -140,7 +140,7 @@ bool cli_parse_duration(const char *s, uint64_t *out)
         { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "µs", 1e3 }, { "ns", 1 }, { "min", 60e9 },
     };
     for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
-        if (!strcmp(end, units[i].unit)) {
+        if (!strcmp(end, units[i].unit) && (bare_ok || *end)) {
             double ns = v * units[i].ns;
             if (ns >= 1.8e19)
                 return false;
@@ -149,6 +149,21 @@ bool cli_parse_duration(const char *s, uint64_t *out)
         }
     }
     return false;
+}
+
+bool cli_parse_duration(const char *s, uint64_t *out) { return parse_duration(s, out, true); }
+bool cli_parse_duration_unit(const char *s, uint64_t *out) { return parse_duration(s, out, false); }
+
+bool cli_parse_count(const char *s, uint64_t *out)
+{
+    if (!*s || s[strspn(s, "0123456789")])
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    if (errno)
+        return false;
+    *out = v;
+    return true;
 }
 
 /* "1048576", "512K", "64M", "2G" (binary units, an optional "iB"/"B") -> bytes. */

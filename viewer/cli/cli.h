@@ -45,6 +45,10 @@ const char *cli_duration(uint64_t ns, char *buf, size_t len);
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. False if malformed. */
 bool cli_parse_duration(const char *s, uint64_t *out);
+/* The same with a unit required: "20" is refused, "20ms" is not. */
+bool cli_parse_duration_unit(const char *s, uint64_t *out);
+/* "0", "42": a plain count. False if malformed. */
+bool cli_parse_count(const char *s, uint64_t *out);
 /* "1048576", "512K", "64M", "2G" -> bytes. False if malformed. */
 bool cli_parse_bytes(const char *s, uint64_t *out);
 

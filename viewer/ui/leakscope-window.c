@@ -457,8 +457,8 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
     gtk_label_set_text(self->details_stack, "");
     g_cancellable_cancel(self->details_cancellable);
     switch (hit->kind) {
-    case LEAKSCOPE_HIT_HEAP:
-    case LEAKSCOPE_HIT_THREADS: {
+    case RENDER_HIT_HEAP:
+    case RENDER_HIT_THREADS: {
         LeakscopeEventQuery q = { .lo = hit->t > hit->slack ? hit->t - hit->slack : 0, .hi = hit->t + hit->slack,
                                   .t = hit->t,
                                   .kinds = 1u << TRACE_ALLOC | 1u << TRACE_REALLOC };
@@ -466,7 +466,7 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         _leakscope_window_find(self, &q);
         break;
     }
-    case LEAKSCOPE_HIT_GC: {
+    case RENDER_HIT_GC: {
         const ls_gc_pause *p = &a->gc[hit->index];
         _leakscope_window_facts_add(g, "Event", "GC pause");
         facts_add_take(g, "At", leakscope_format_duration(rel(self, p->begin)));
@@ -476,7 +476,7 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         facts_add_take(g, "Thread", g_strdup_printf("%u", p->thread));
         break;
     }
-    case LEAKSCOPE_HIT_LIFETIME: {
+    case RENDER_HIT_LIFETIME: {
         const timeline_lifetime *lt = &hit->lifetime;
         g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, lt->kind));
         facts_add_take(g, "Resource", g_strdup_printf("%s %" G_GUINT64_FORMAT, kind, lt->handle));
@@ -489,14 +489,14 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         _leakscope_window_find(self, &q);
         break;
     }
-    case LEAKSCOPE_HIT_RESOURCES: {
+    case RENDER_HIT_RESOURCES: {
         LeakscopeEventQuery q = { .lo = hit->t > hit->slack ? hit->t - hit->slack : 0, .hi = hit->t + hit->slack,
                                   .t = hit->t, .kinds = 1u << TRACE_RES_OPEN | 1u << TRACE_RES_CLOSE };
         _leakscope_window_facts_add(g, "Clicked", "the resource event nearest to the pointer");
         _leakscope_window_find(self, &q);
         break;
     }
-    case LEAKSCOPE_HIT_MARK: {
+    case RENDER_HIT_MARK: {
         const ls_mark *m = &a->marks[hit->index];
         _leakscope_window_facts_add(g, "Event", "mark");
         facts_add_take(g, "Label", leakscope_text_from_trace(ls_analysis_string(a, m->label)));
@@ -504,7 +504,7 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         facts_add_take(g, "Thread", g_strdup_printf("%u", m->thread));
         break;
     }
-    case LEAKSCOPE_HIT_SPAN: {
+    case RENDER_HIT_SPAN: {
         const ls_span *sp = &a->spans[hit->index];
         _leakscope_window_facts_add(g, "Event", "span");
         facts_add_take(g, "Label", leakscope_text_from_trace(ls_analysis_string(a, sp->label)));
