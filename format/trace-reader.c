@@ -260,12 +260,20 @@ static trace_damage *add_damage(trace_reader *r, uint64_t offset, uint64_t end, 
 static trace_damage *add_damage(trace_reader *r, uint64_t offset, uint64_t end, trace_status st, const char *fmt, ...)
 {
     if (r->ndamage == TRACE_DAMAGE_MAX) {
+        /* What each one lost is no longer told apart: the END total may
+         * still give the sum. */
         trace_damage *d = &r->damage[TRACE_DAMAGE_MAX - 1];
         d->more++;
         d->end = end;
-        d->kind = 0;
-        snprintf(d->problem, sizeof d->problem, "%u more damaged places (up to byte offset %llu)", d->more + 1,
-                 (unsigned long long)end);
+        d->kind = d->thread = d->chunks = 0;
+        d->events_known = false;
+        d->last_ts = UINT64_MAX;
+        char last[80];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(last, sizeof last, fmt, ap);
+        va_end(ap);
+        snprintf(d->problem, sizeof d->problem, "%u damaged places from here on (the last: %s)", d->more + 1, last);
         return NULL;
     }
     trace_damage *d = &r->damage[r->ndamage++];
@@ -663,7 +671,8 @@ const char *trace_damage_describe(const trace_damage *d, uint64_t start_ts, char
 {
     char lost[64], chunks[48] = "", where[96] = "", thread[32] = "";
     if (d->events_known)
-        snprintf(lost, sizeof lost, "%llu events lost", (unsigned long long)d->events_lost);
+        snprintf(lost, sizeof lost, "%llu event%s lost", (unsigned long long)d->events_lost,
+                 d->events_lost == 1 ? "" : "s");
     else
         snprintf(lost, sizeof lost, "an unknown number of events lost");
     if (d->chunks > 1)

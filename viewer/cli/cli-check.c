@@ -287,8 +287,8 @@ int cli_check(int argc, char **argv)
         else
             snprintf(lost, sizeof lost, "%llu events lost", (unsigned long long)a->damage_events_lost);
         if (a->ndamage)
-            snprintf(c->line, sizeof c->line, "trace damaged: %u place%s skipped, %s; first: %s", a->ndamage,
-                     a->ndamage == 1 ? "" : "s", lost, first);
+            snprintf(c->line, sizeof c->line, "trace damaged: %u place%s skipped, %s; first: %s", a->damage_places,
+                     a->damage_places == 1 ? "" : "s", lost, first);
         else
             snprintf(c->line, sizeof c->line, "trace damaged: %llu event fields name dictionary ids lost with damage",
                      (unsigned long long)a->lost_id_refs);

@@ -34,7 +34,7 @@ void cli_warn_damaged(const char *path, const ls_analysis *a)
         trace_damage_describe(&a->damage[0], a->info.start_ts, first, sizeof first);
     cli_error("%s: warning: the trace is damaged (%u place%s skipped, %s%llu events lost; first: %s): the output "
               "leaves them out",
-              path, a->ndamage, a->ndamage == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
+              path, a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
               (unsigned long long)a->damage_events_lost, a->ndamage ? first : "dictionary ids lost");
 }
 

@@ -90,7 +90,7 @@ static void report_text(report *R)
     if (a->ndamage) {
         fprintf(o, "DAMAGED      %u place%s in the file could not be read, %s%llu events lost; the totals below "
                    "leave them out:\n",
-                a->ndamage, a->ndamage == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
+                a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
                 (unsigned long long)a->damage_events_lost);
         for (uint32_t i = 0; i < a->ndamage; i++) {
             char line[400];

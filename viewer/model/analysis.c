@@ -210,6 +210,7 @@ static trace_status scan(loader *L)
         a->damage[i] = *trace_reader_damage(L->r, i);
         a->damage_events_lost += a->damage[i].events_lost;
         a->damage_events_unknown |= !a->damage[i].events_known;
+        a->damage_places += 1 + a->damage[i].more;
     }
     for (uint32_t i = 0; i < a->nstacks; i++)
         a->stacks[i].frames = L->frame_pool ? L->frame_pool + L->stack_off[i] : NULL;

@@ -96,6 +96,7 @@ typedef struct ls_analysis {
     /* What the reader skipped as damaged (FORMAT.md §7.1), in file order;
      * nothing here and !truncated and complete: the trace is sound. */
     trace_damage *damage; uint32_t ndamage;
+    uint32_t damage_places;       /* ndamage, and the places the last entry covers past TRACE_DAMAGE_MAX */
     uint64_t damage_events_lost;  /* the events known lost, summed */
     bool damage_events_unknown;   /* some damage lost an unknown number of events */
     uint64_t lost_id_refs;        /* event fields naming a dictionary id lost with damage: shown as none */

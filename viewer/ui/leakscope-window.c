@@ -167,7 +167,7 @@ static void _leakscope_window_fill_overview(LeakscopeWindow *self)
                                                        : "incomplete: no end marker (the program did not exit cleanly)"));
     if (a->ndamage)
         facts_add_take(g, "Damage", g_strdup_printf("%u places skipped, %s%" G_GUINT64_FORMAT " events lost",
-                                                    a->ndamage, a->damage_events_unknown ? "at least " : "",
+                                                    a->damage_places, a->damage_events_unknown ? "at least " : "",
                                                     a->damage_events_lost));
 }
 
@@ -554,9 +554,9 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
         g_autofree char *text = leakscope_text_from_trace(first);
         g_string_append_printf(warn, "%sThis trace is damaged: %u place%s could not be read and %s%" G_GUINT64_FORMAT
                                      " events are missing from everything shown (first: %s%s).",
-                               warn->len ? " " : "", a->ndamage, a->ndamage == 1 ? "" : "s",
+                               warn->len ? " " : "", a->damage_places, a->damage_places == 1 ? "" : "s",
                                a->damage_events_unknown ? "at least " : "", a->damage_events_lost, text,
-                               a->ndamage > 1 ? "; leakscope report lists them all" : "");
+                               a->damage_places > 1 ? "; leakscope report lists them all" : "");
     }
     if (a->lost_id_refs)
         g_string_append_printf(warn, "%s%" G_GUINT64_FORMAT " events name call stacks or strings lost with a damaged "
