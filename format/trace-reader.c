@@ -24,7 +24,7 @@ struct trace_reader {
     trace_error err;
     uint32_t skipped;
     bool complete;
-    uint64_t end_events, end_lost, end_offset;
+    uint64_t end_events, end_lost, end_offset, end_ts;
     uint64_t strings_defined, stacks_defined;
     LZ4F_dctx *dctx;
 
@@ -450,6 +450,19 @@ static void check_end_total(trace_reader *r)
     if (r->totals_checked || !r->complete)
         return;
     r->totals_checked = true;
+    /* A believed header's times can hold the damaged byte: nothing was
+     * recorded before the start or after the END chunk's time. */
+    for (uint32_t i = 0; i < r->ndamage; i++) {
+        trace_damage *d = &r->damage[i];
+        if (!d->first_ts && !d->last_ts)
+            continue;
+        if (d->first_ts < r->info.start_ts)
+            d->first_ts = r->info.start_ts;
+        if (d->last_ts > r->end_ts && r->end_ts >= r->info.start_ts)
+            d->last_ts = r->end_ts;
+        if (d->first_ts > d->last_ts)
+            d->first_ts = d->last_ts;
+    }
     uint64_t known = 0;
     uint32_t unknown = 0;
     trace_damage *open = NULL;
@@ -634,6 +647,7 @@ trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)
             return TRACE_OK;
         case TRACE_CHUNK_END:
             r->end_offset = off;
+            r->end_ts = ci->last_ts;
             return read_end_chunk(r, ci);
         default:
             /* A kind of a newer minor version is skipped; one that claims a
