@@ -213,6 +213,17 @@ void ls_unwind_invalidate(void);
 /* Thread exit: frees the calling thread's unwind cache. */
 void ls_unwind_thread_exit(void);
 
+/* ---- unwind-probe.c: libunwind's address validation without a descriptor ---- */
+
+/* Points libunwind's imports of pipe2, read, write and syscall at the
+ * recorder's, which validate addresses without opening a descriptor; once
+ * per process, before the recorder's first call into libunwind
+ * (ls_unwind_init). */
+void ls_unwind_probe_install(void);
+/* Whether the 8 bytes at addr rounded down to 8 can be read (no descriptor,
+ * no lasting effect; errno kept). */
+bool ls_unwind_probe_readable(const void *addr);
+
 /* Counts since start (the calling thread's, and those of threads that
  * exited or walked 4096 times since their last report). */
 typedef struct ls_unwind_stats {

@@ -12,6 +12,7 @@ usage: check-record-faults.py LEAKSCOPE FAULT-TARGET PLUGIN.so
 import glob
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -28,12 +29,17 @@ TIMEOUT = 60
 
 
 
-def start(cmd, signals=False, **kw):
+def start(cmd, signals=False, unwind=None, **kw):
     """Popen in a session of its own, so that a hang can be killed whole
     (the program and every child it forked, not only `leakscope record`).
-    signals: the program may die of a signal (see asan_env.py)."""
+    signals: the program may die of a signal (see asan_env.py); unwind: the
+    value of $LEAKSCOPE_UNWIND (None: unset, the CFI walker)."""
+    env = program_env(signals)
+    env.pop("LEAKSCOPE_UNWIND", None)
+    if unwind:
+        env["LEAKSCOPE_UNWIND"] = unwind
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                            env=program_env(signals), **kw)
+                            env=env, **kw)
 
 
 def finish(p, input=None):
@@ -290,6 +296,74 @@ def closefds(tmp):
                                                         f"({left})")
 
 
+def unwind_mode(unwind):
+    return unwind or "cfi"
+
+
+def with_file(d, trace, mode, unwind):
+    """Runs `mode FILE` recorded and plain, each with a file of its own:
+    ((result, the file's bytes or None), ...) for the recorded run, then
+    the plain one."""
+    runs = []
+    for recorded in (True, False):
+        path = os.path.join(d, "recorded.out" if recorded else "plain.out")
+        res = record(trace, mode, path, unwind=unwind) if recorded else plain(mode, path, unwind=unwind)
+        runs.append((res, open(path, "rb").read() if os.path.exists(path) else None))
+    return runs
+
+
+def daemon(tmp, unwind):
+    """A daemon closes every descriptor, allocates through code without
+    unwind tables (stacks the CFI walker leaves to libunwind; with
+    LEAKSCOPE_UNWIND=libunwind every stack is libunwind's), then opens its
+    log, which must get fd 0, and sends stdout and stderr there. Nothing the
+    recorder or libunwind uses may take a number the program would have got
+    (libunwind 1.6.2 reopens its address-validation pipe at the lowest free
+    numbers: the log got fd 2, and libunwind wrote bytes of memory into it
+    once the program's dup2 put the log where its pipe had been)."""
+    name = f"daemon-log-on-fd-0 ({unwind_mode(unwind)})"
+    d = case_dir(tmp, f"daemon-{unwind_mode(unwind)}")
+    trace = os.path.join(d, "out.trace")
+    want = b"daemon: log on fd 0\ndaemon: a line on stderr\ndaemon done\n"
+    (rec, rec_log), (ref, ref_log) = with_file(d, trace, "daemon", unwind)
+    check(rec.returncode == 0 and ref.returncode == 0,
+          f"{name}: exit code {rec.returncode} recorded, {ref.returncode} plain (want 0: the log is fd 0; "
+          f"3 when it is not)")
+    check(rec_log == want and ref_log == want,
+          f"{name}: the log holds exactly what the program wrote (recorded {rec_log!r}, plain {ref_log!r})")
+    check(rec.stdout == ref.stdout == "" and rec.stderr == ref.stderr == "",
+          f"{name}: nothing on the closed stdout and stderr ({rec.stdout[-80:]!r}, {rec.stderr[-160:]!r})")
+    rep = readable(name, trace, complete=True)
+    if rep:
+        check(leak(rep, "nocfi_leak") == (5 * 5151, 5),
+              f"{name}: the leaks made in code without unwind tables {leak(rep, 'nocfi_leak')}")
+        check(leak(rep, "daemon_leak") == (2 * 6161, 2), f"{name}: its other leaks {leak(rep, 'daemon_leak')}")
+
+
+def dup_over(tmp, unwind):
+    """A program dup2's one file over every descriptor from 3 to 63 it did
+    not open itself (the trace aside), allocates deep stacks from new call
+    sites and writes a line through each: every one must still be that file
+    and the file must hold exactly those lines (libunwind 1.6.2's pipe sat
+    there: it read from the file, wrote bytes of memory into it, or closed
+    the program's descriptors to reopen its pipe)."""
+    name = f"dup2-over-low-fds ({unwind_mode(unwind)})"
+    d = case_dir(tmp, f"dupover-{unwind_mode(unwind)}")
+    trace = os.path.join(d, "out.trace")
+    ok = "dup-over: every descriptor holds the file; the file holds exactly what was written\n"
+    (rec, rec_data), (ref, ref_data) = with_file(d, trace, "dup-over", unwind)
+    same_run(name, rec, ref, 0)
+    check(rec.stdout == ok, f"{name}: {rec.stdout.strip()!r}")
+    rec_data, ref_data = rec_data or b"", ref_data or b""
+    lines = rec_data.decode(errors="replace").splitlines()
+    check(lines[-1:] == ["end"] and all(re.fullmatch(r"fd \d+", l) for l in lines[:-1]) and len(lines) >= 50,
+          f"{name}: the file holds only the program's lines ({len(rec_data)} bytes, plain run {len(ref_data)}; "
+          f"{[l for l in lines if not re.fullmatch(r'fd [0-9]+|end', l)][:3]!r})")
+    rep = readable(name, trace, complete=True)
+    if rep:
+        check(leak(rep, "deep_leak") == (4242 + 4343, 2), f"{name}: its leaks {leak(rep, 'deep_leak')}")
+
+
 def unwritable(tmp, path):
     name = f"unwritable output {path}"
     rec = record(path, "basic")
@@ -392,6 +466,10 @@ def main():
             lambda: thread_exit(tmp, "thread-_exit", 4),
             lambda: sigmalloc(tmp),
             lambda: closefds(tmp),
+            lambda: daemon(tmp, None),
+            lambda: daemon(tmp, "libunwind"),
+            lambda: dup_over(tmp, None),
+            lambda: dup_over(tmp, "libunwind"),
             lambda: unwritable(tmp, "/proc/nope/x.trace"),
             lambda: unwritable(tmp, os.path.join(tmp, "no-such-dir", "x.trace")),
             lambda: disk_full(tmp),

@@ -15,7 +15,9 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,6 +53,7 @@ LEAKER(failed_exec_leak)
 LEAKER(thread_leak)
 LEAKER(closefds_leak)
 LEAKER(storm_leak)
+LEAKER(daemon_leak)
 
 static void die(const char *what)
 {
@@ -311,6 +314,119 @@ static int mode_closefds(void)
     return 0;
 }
 
+/* ---- a daemon that closes every descriptor, then opens its log ---- */
+
+void nocfi_leak(int count, size_t size); /* fault-nocfi.c: no unwind tables */
+
+/* Closes every descriptor (the recorder keeps its trace open) and allocates
+ * through code without unwind tables (so libunwind takes those stacks),
+ * then opens its log: a daemon expects it to be fd 0. stdout and stderr go
+ * there too; then more stacks for libunwind (new call sites) and lines in
+ * the log, which the checker compares with what was written. Nothing is
+ * left to report failures on: the exit code says which step failed. */
+static int mode_daemon(const char *log)
+{
+    if (close_range(0, ~0U, 0) != 0)
+        return 90;
+    nocfi_leak(2, 5151);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    if (fd < 0)
+        return 91;
+    if ((fd != 1 && dup2(fd, 1) != 1) || (fd != 2 && dup2(fd, 2) != 2))
+        return 92;
+    printf("daemon: log on fd %d\n", fd);
+    fflush(stdout);
+    nocfi_leak(3, 5151);
+    daemon_leak(2, 6161);
+    fprintf(stderr, "daemon: a line on stderr\n");
+    printf("daemon done\n");
+    fflush(stdout);
+    return fd == 0 ? 0 : 3;
+}
+
+/* ---- a program that dup2's a file over every low descriptor ---- */
+
+/* The recorder's trace file: replacing it ends the recording (README), so
+ * the dup-over mode leaves it alone. */
+static bool is_trace_file(int fd)
+{
+    char link[64], target[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n < 6)
+        return false;
+    target[n] = 0;
+    return strcmp(target + n - 6, ".trace") == 0;
+}
+
+/* Allocates at the bottom of `depth` frames of 2 KiB: stacks over pages
+ * libunwind has not read yet, from call sites it has not seen. */
+NOINLINE static void deep_leak(int depth, size_t size)
+{
+    volatile char pad[2048];
+    pad[0] = (char)depth;
+    if (depth > 0) {
+        deep_leak(depth - 1, size);
+    } else {
+        char *p = malloc(size);
+        if (!p)
+            abort();
+        memset(p, 1, size);
+        sink = p;
+    }
+    pad[1] = pad[0]; /* not a tail call */
+}
+
+/* Like a program that hands its children descriptors 3 and up: dup2's one
+ * file over every descriptor from 3 to 63 it did not open itself (whatever
+ * is there), allocates, writes a line through each, allocates again, and
+ * then checks that every one of them is still that file and that the file
+ * holds exactly what it wrote. */
+static int mode_dupover(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        die("open");
+    int over[64], n = 0;
+    for (int t = 3; t < 64; t++) {
+        if (t == fd || is_trace_file(t))
+            continue;
+        if (dup2(fd, t) != t)
+            die("dup2");
+        over[n++] = t;
+    }
+    deep_leak(40, 4242);
+    char expect[64 * 16 + 16];
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        char line[16];
+        int k = snprintf(line, sizeof line, "fd %d\n", over[i]);
+        if (write(over[i], line, (size_t)k) != k)
+            die("write");
+        memcpy(expect + len, line, (size_t)k);
+        len += (size_t)k;
+    }
+    deep_leak(30, 4343);
+    if (write(fd, "end\n", 4) != 4)
+        die("write");
+    memcpy(expect + len, "end\n", 4);
+    len += 4;
+
+    struct stat want, st;
+    if (fstat(fd, &want) != 0)
+        die("fstat");
+    int replaced = 0;
+    for (int i = 0; i < n; i++)
+        if (fstat(over[i], &st) != 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev)
+            replaced++;
+    char got[sizeof expect + 64];
+    ssize_t r = pread(fd, got, sizeof got, 0);
+    bool same = r == (ssize_t)len && memcmp(got, expect, len) == 0;
+    printf("dup-over: %s; %s\n", replaced ? "some descriptors no longer hold the file" : "every descriptor holds the file",
+           same ? "the file holds exactly what was written" : "the file differs from what was written");
+    return replaced || !same;
+}
+
 /* ---- a lot of events (for a full disk) ---- */
 
 static int mode_many(void)
@@ -462,6 +578,10 @@ int main(int argc, char **argv)
         return mode_sigmalloc();
     if (!strcmp(m, "closefds"))
         return mode_closefds();
+    if (!strcmp(m, "daemon") && argc > 2)
+        return mode_daemon(argv[2]);
+    if (!strcmp(m, "dup-over") && argc > 2)
+        return mode_dupover(argv[2]);
     if (!strcmp(m, "many"))
         return mode_many();
     if (!strcmp(m, "dlloop") && argc > 2)
@@ -471,7 +591,8 @@ int main(int argc, char **argv)
     if (!strcmp(m, "forkstorm"))
         return mode_forkstorm();
     fprintf(stderr, "usage: %s MODE (basic segv abort spin forkmt leak-exit forkexec exec-self vfork spawn thread-exit\n"
-                    "       thread-_exit sigmalloc closefds many dlloop PLUGIN threads64 forkstorm)\n",
+                    "       thread-_exit sigmalloc closefds daemon LOG dup-over FILE many dlloop PLUGIN threads64\n"
+                    "       forkstorm)\n",
             argv[0]);
     return 2;
 }

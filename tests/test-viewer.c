@@ -343,6 +343,33 @@ static void on_window_added(GtkApplication *app, GtkWindow *w, test_ctx *t)
     }
 }
 
+/* The first GL library or driver mapped into this process, or NULL. None
+ * may be: check-viewer.py keeps GL out (GDK_DEBUG=gl-disable), so that the
+ * test does not depend on the machine's GL stack. GTK 4.8's X11 backend
+ * otherwise probes EGL, then GLX, when it opens the display
+ * (gdk_x11_display_open -> gdk_display_prepare_gl), GSK_RENDERER=cairo or
+ * not, and that loads the GL driver: Mesa's swrast_dri.so under Xvfb, whose
+ * 128-byte leak (Mesa 22.3.6, Debian 12) LeakSanitizer reports. */
+static char *gl_mapped(void)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return g_strdup("(/proc/self/maps unreadable)");
+    char line[4096], *found = NULL;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *path = strchr(line, '/');
+        if (!path)
+            continue;
+        path[strcspn(path, "\n")] = 0;
+        const char *base = strrchr(path, '/') + 1;
+        if (strstr(path, "/dri/") || g_str_has_prefix(base, "libEGL") || g_str_has_prefix(base, "libGL") ||
+            g_str_has_prefix(base, "libgbm"))
+            found = g_strdup(path);
+    }
+    fclose(f);
+    return found;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -362,6 +389,9 @@ int main(int argc, char **argv)
     }
     CHECK(t.win == NULL, "the window was not finalized after closing (a reference leaked)");
     CHECK(t.timeline_widget == NULL, "the timeline widget was not finalized after closing");
+    char *gl = gl_mapped();
+    CHECK(gl == NULL, "GL was loaded into the test: %s (GDK_DEBUG=gl-disable keeps it out)", gl);
+    g_free(gl);
     g_object_unref(t.app);
     if (status != 0 || failures) {
         fprintf(stderr, "test-viewer: %d failures, exit status %d\n", failures, status);

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "sites.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -144,24 +145,15 @@ static check_result *add_result(check_result *r, int *n, const char *name, bool 
     return c;
 }
 
-/* The innermost symbolized frame of the largest leak, for the failure message. */
+/* The largest leak's call site (sites.h), for the failure message. */
 static void describe_top_leak(const ls_analysis *a, sym_table *syms, char *out, size_t len)
 {
     out[0] = '\0';
     if (!a->nleaks)
         return;
-    ls_stack st = ls_analysis_stack(a, a->leaks[0].stack);
-    char b[64];
-    if (!st.depth || !syms) {
-        snprintf(out, len, "; largest: %s from an unknown call site", cli_bytes(a->leaks[0].bytes, b, sizeof b));
-        return;
-    }
-    sym_frame fr[1];
-    int n = sym_table_resolve(syms, st.frames[0], true, fr, 1);
-    const char *file = n > 0 && fr[0].file ? strrchr(fr[0].file, '/') : NULL;
-    snprintf(out, len, "; largest: %s from %s (%s:%d)", cli_bytes(a->leaks[0].bytes, b, sizeof b),
-             n > 0 ? fr[0].function : "??", file ? file + 1 : (n > 0 && fr[0].file ? fr[0].file : "?"),
-             n > 0 ? fr[0].line : 0);
+    char b[64], site[400];
+    snprintf(out, len, "; largest: %s from %s", ls_format_bytes(a->leaks[0].bytes, b, sizeof b),
+             ls_site_name(syms, a, a->leaks[0].stack, site, sizeof site));
 }
 
 static void xml_text(FILE *f, const char *s)
@@ -232,7 +224,7 @@ int cli_check(int argc, char **argv)
 
     describe_top_leak(a, syms, extra, sizeof extra);
     LIMIT_CHECK(ca.have_leaked_bytes, "leaked_bytes", a->leaked_bytes, ca.leaked_bytes,
-                cli_bytes(a->leaked_bytes, b1, sizeof b1), cli_bytes(ca.leaked_bytes, b2, sizeof b2), "leaked bytes", extra);
+                ls_format_bytes(a->leaked_bytes, b1, sizeof b1), ls_format_bytes(ca.leaked_bytes, b2, sizeof b2), "leaked bytes", extra);
     snprintf(b1, sizeof b1, "%llu", (unsigned long long)a->leaked_blocks);
     snprintf(b2, sizeof b2, "%llu", (unsigned long long)ca.leaked_blocks);
     LIMIT_CHECK(ca.have_leaked_blocks, "leaked_blocks", a->leaked_blocks, ca.leaked_blocks, b1, b2, "leaked blocks", extra);
@@ -252,13 +244,13 @@ int cli_check(int argc, char **argv)
         LIMIT_CHECK(true, name, open, ca.kinds[k].max, b1, b2, what, "");
     }
     LIMIT_CHECK(ca.have_gc_pause, "gc_max_pause", a->gc_stats.max_ns, ca.gc_pause,
-                cli_duration(a->gc_stats.max_ns, b1, sizeof b1), cli_duration(ca.gc_pause, b2, sizeof b2),
+                ls_format_duration(a->gc_stats.max_ns, b1, sizeof b1), ls_format_duration(ca.gc_pause, b2, sizeof b2),
                 "longest GC pause", "");
     LIMIT_CHECK(ca.have_gc_total, "gc_total", a->gc_stats.total_ns, ca.gc_total,
-                cli_duration(a->gc_stats.total_ns, b1, sizeof b1), cli_duration(ca.gc_total, b2, sizeof b2),
+                ls_format_duration(a->gc_stats.total_ns, b1, sizeof b1), ls_format_duration(ca.gc_total, b2, sizeof b2),
                 "GC pauses in total", "");
-    LIMIT_CHECK(ca.have_peak, "peak_heap", a->peak_heap_bytes, ca.peak, cli_bytes(a->peak_heap_bytes, b1, sizeof b1),
-                cli_bytes(ca.peak, b2, sizeof b2), "peak heap", "");
+    LIMIT_CHECK(ca.have_peak, "peak_heap", a->peak_heap_bytes, ca.peak, ls_format_bytes(a->peak_heap_bytes, b1, sizeof b1),
+                ls_format_bytes(ca.peak, b2, sizeof b2), "peak heap", "");
     snprintf(b1, sizeof b1, "%llu", (unsigned long long)a->lost_events);
     snprintf(b2, sizeof b2, "%llu", (unsigned long long)ca.lost);
     LIMIT_CHECK(ca.have_lost, "lost_events", a->lost_events, ca.lost, b1, b2, "lost events", "");

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "sites.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -80,7 +81,7 @@ static void report_text(report *R)
     struct tm tm;
     if (gmtime_r(&t, &tm) && strftime(b1, sizeof b1, "%Y-%m-%d %H:%M:%S UTC", &tm))
         fprintf(o, "recorded     %s\n", b1);
-    fprintf(o, "duration     %s, %u threads, %llu events\n", cli_duration(duration(a), b1, sizeof b1),
+    fprintf(o, "duration     %s, %u threads, %llu events\n", ls_format_duration(duration(a), b1, sizeof b1),
             a->nthreads, (unsigned long long)a->events);
     if (a->truncated)
         fprintf(o, "TRUNCATED    the file stops inside a chunk at byte offset %llu: everything before it was read\n",
@@ -111,18 +112,20 @@ static void report_text(report *R)
 
     fprintf(o, "\nHEAP\n");
     fprintf(o, "  allocations  %llu (%s), %llu of them reallocs\n", (unsigned long long)a->allocations,
-            cli_bytes(a->allocated_bytes, b1, sizeof b1), (unsigned long long)a->reallocs);
-    fprintf(o, "  frees        %llu (%s)\n", (unsigned long long)a->frees, cli_bytes(a->freed_bytes, b1, sizeof b1));
-    fprintf(o, "  peak heap    %s at %s\n", cli_bytes(a->peak_heap_bytes, b1, sizeof b1),
-            cli_duration(rel(a, a->peak_heap_ts), b2, sizeof b2));
-    fprintf(o, "  leaked       %s in %llu blocks from %u call sites\n", cli_bytes(a->leaked_bytes, b1, sizeof b1),
+            ls_format_bytes(a->allocated_bytes, b1, sizeof b1), (unsigned long long)a->reallocs);
+    fprintf(o, "  frees        %llu (%s)\n", (unsigned long long)a->frees, ls_format_bytes(a->freed_bytes, b1, sizeof b1));
+    fprintf(o, "  peak heap    %s at %s\n", ls_format_bytes(a->peak_heap_bytes, b1, sizeof b1),
+            ls_format_duration(rel(a, a->peak_heap_ts), b2, sizeof b2));
+    fprintf(o, "  leaked       %s in %llu blocks from %u call sites\n", ls_format_bytes(a->leaked_bytes, b1, sizeof b1),
             (unsigned long long)a->leaked_blocks, a->nleaks);
 
     if (a->nleaks) {
         fprintf(o, "\nLEAKS (largest first)\n");
         for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
             const ls_leak *l = &a->leaks[i];
-            fprintf(o, "  %s in %llu blocks\n", cli_bytes(l->bytes, b1, sizeof b1), (unsigned long long)l->blocks);
+            char site[400];
+            fprintf(o, "  %s in %llu blocks from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
+                    (unsigned long long)l->blocks, ls_site_name(R->syms, a, l->stack, site, sizeof site));
             text_stack(R, l->stack, "      ");
         }
         if (a->nleaks > R->top)
@@ -158,14 +161,14 @@ static void report_text(report *R)
     } else {
         char b4[64];
         fprintf(o, "  %llu pauses, total %s, max %s, p50 %s, p99 %s\n", (unsigned long long)a->gc_stats.pauses,
-                cli_duration(a->gc_stats.total_ns, b1, sizeof b1), cli_duration(a->gc_stats.max_ns, b2, sizeof b2),
-                cli_duration(a->gc_stats.p50_ns, b3, sizeof b3), cli_duration(a->gc_stats.p99_ns, b4, sizeof b4));
+                ls_format_duration(a->gc_stats.total_ns, b1, sizeof b1), ls_format_duration(a->gc_stats.max_ns, b2, sizeof b2),
+                ls_format_duration(a->gc_stats.p50_ns, b3, sizeof b3), ls_format_duration(a->gc_stats.p99_ns, b4, sizeof b4));
     }
 
     if (a->nmarks || a->nspan_stats) {
         fprintf(o, "\nMARKS AND SPANS\n");
         for (uint32_t i = 0; i < a->nmarks && i < R->top * 2; i++) {
-            fprintf(o, "  %12s  mark  ", cli_duration(rel(a, a->marks[i].ts), b1, sizeof b1));
+            fprintf(o, "  %12s  mark  ", ls_format_duration(rel(a, a->marks[i].ts), b1, sizeof b1));
             cli_text_string(o, ls_analysis_string(a, a->marks[i].label));
             fputc('\n', o);
         }
@@ -181,9 +184,9 @@ static void report_text(report *R)
             cli_text_string(o, label);
             int pad = 24 - (int)strlen(label);
             fprintf(o, "%*s %10llu %12s %12s %12s", pad > 0 ? pad : 0, "", (unsigned long long)s->count,
-                    cli_duration(s->total_ns, b1, sizeof b1),
-                    cli_duration(s->count ? s->total_ns / s->count : 0, b2, sizeof b2),
-                    cli_duration(s->max_ns, b4, sizeof b4));
+                    ls_format_duration(s->total_ns, b1, sizeof b1),
+                    ls_format_duration(s->count ? s->total_ns / s->count : 0, b2, sizeof b2),
+                    ls_format_duration(s->max_ns, b4, sizeof b4));
             if (s->open)
                 fprintf(o, "  (%llu never ended)", (unsigned long long)s->open);
             fputc('\n', o);
@@ -297,8 +300,11 @@ static void report_json(report *R)
             (unsigned long long)a->leaked_bytes, (unsigned long long)a->leaked_blocks);
     fputs(",\"leaks\":[", o);
     for (uint32_t i = 0; i < a->nleaks; i++) {
-        fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"stack\":", i ? "," : "", (unsigned long long)a->leaks[i].bytes,
+        char site[400];
+        fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"site\":", i ? "," : "", (unsigned long long)a->leaks[i].bytes,
                 (unsigned long long)a->leaks[i].blocks);
+        json_str(R, ls_site_name(R->syms, a, a->leaks[i].stack, site, sizeof site));
+        fputs(",\"stack\":", o);
         json_stack(R, a->leaks[i].stack);
         fputc('}', o);
     }

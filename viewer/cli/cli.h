@@ -11,6 +11,7 @@
 
 #include "analysis.h"
 #include "symbols.h"
+#include "units.h" /* ls_format_bytes, ls_format_duration */
 
 /* Exit codes shared by every subcommand. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_BAD_INPUT = 2 };
@@ -38,10 +39,6 @@ ls_analysis *cli_load(const char *path);
 /* For outputs with no room for the damage (export, convert): one warning line
  * on stderr when the trace is damaged. */
 void cli_warn_damaged(const char *path, const ls_analysis *a);
-
-/* Human units: "12.3 MiB", "1.25 s". Write into buf and return it. */
-const char *cli_bytes(uint64_t n, char *buf, size_t len);
-const char *cli_duration(uint64_t ns, char *buf, size_t len);
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. False if malformed. */
 bool cli_parse_duration(const char *s, uint64_t *out);
