@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TRACE_SEQ_GAPS_MAX 64u  /* gaps in the sequence numbers remembered */
+
 struct trace_reader {
     int fd;
     uint64_t size;
@@ -32,6 +34,10 @@ struct trace_reader {
     trace_damage damage[TRACE_DAMAGE_MAX];
     uint32_t ndamage;
     uint32_t next_seq;        /* the sequence number the next chunk should have */
+    /* Sequence numbers skipped, so that a chunk found later out of place is
+     * read rather than taken for a repeat; entry: its damage entry. */
+    struct seq_gap { uint32_t lo, hi, first, last, entry; } gaps[TRACE_SEQ_GAPS_MAX];
+    uint32_t ngaps;
     bool seq_unknown;         /* reading resumed after damage of unknown extent */
     bool totals_checked;
     uint64_t events_read;     /* the counts of the events chunks read */
@@ -539,8 +545,60 @@ static trace_status skip_damage(trace_reader *r, const trace_chunk_info *ci, boo
     return TRACE_OK;
 }
 
+/* The problem of a damage entry that is only missing sequence numbers
+ * (first..last), d->chunks of them still missing. */
+static void describe_gap(trace_damage *d, uint32_t first, uint32_t last)
+{
+    if (d->chunks == 0 && first == last)
+        snprintf(d->problem, sizeof d->problem, "chunk out of order: sequence number %u found later in the file, read",
+                 first);
+    else if (d->chunks == 0)
+        snprintf(d->problem, sizeof d->problem,
+                 "chunks out of order: sequence numbers %u to %u found later in the file, read", first, last);
+    else if (first == last)
+        snprintf(d->problem, sizeof d->problem, "chunk with sequence number %u is missing", first);
+    else if (d->chunks == last - first + 1)
+        snprintf(d->problem, sizeof d->problem, "chunks with sequence numbers %u to %u are missing", first, last);
+    else
+        snprintf(d->problem, sizeof d->problem, "%u of the chunks with sequence numbers %u to %u are missing",
+                 d->chunks, first, last);
+}
+
+/* A chunk whose sequence number is one skipped earlier: it was moved, not
+ * repeated. Reads it, and tells the gap's damage entry. */
+static bool fill_gap(trace_reader *r, const trace_chunk_info *ci)
+{
+    for (uint32_t i = 0; i < r->ngaps; i++) {
+        struct seq_gap *g = &r->gaps[i];
+        if (ci->seq < g->lo || ci->seq > g->hi)
+            continue;
+        trace_damage *d = g->entry < r->ndamage ? &r->damage[g->entry] : NULL;
+        uint32_t first = g->first, last = g->last;
+        if (g->lo == g->hi) {
+            *g = r->gaps[--r->ngaps];
+        } else if (ci->seq == g->lo) {
+            g->lo++;
+        } else if (ci->seq == g->hi) {
+            g->hi--;
+        } else if (r->ngaps < TRACE_SEQ_GAPS_MAX) {
+            r->gaps[r->ngaps++] = (struct seq_gap){ ci->seq + 1, g->hi, first, last, g->entry };
+            g->hi = ci->seq - 1;
+        } else {
+            g->hi = ci->seq - 1; /* the rest would read as repeats: still damage */
+        }
+        if (d && d->chunks) {
+            d->chunks--;
+            if (d->offset == d->end) /* an entry only about the numbers */
+                describe_gap(d, first, last);
+        }
+        return true;
+    }
+    return false;
+}
+
 /* The sequence number of a verified chunk: a gap is lost chunks, a number
- * already passed a chunk repeated (or moved). False: skip this chunk. */
+ * already passed a chunk repeated, or moved when it is one of a gap. False:
+ * skip this chunk. */
 static bool check_seq(trace_reader *r, const trace_chunk_info *ci)
 {
     bool after_resync = r->seq_unknown;
@@ -550,6 +608,8 @@ static bool check_seq(trace_reader *r, const trace_chunk_info *ci)
         return true;
     }
     if (ci->seq < r->next_seq) {
+        if (fill_gap(r, ci))
+            return true;
         trace_damage *d = add_damage(r, ci->offset, ci->end, TRACE_ERR_CORRUPT,
                                      "sequence number %u again (a repeated or misplaced chunk): not counted twice",
                                      ci->seq);
@@ -565,17 +625,21 @@ static bool check_seq(trace_reader *r, const trace_chunk_info *ci)
     }
     uint32_t missing = ci->seq - r->next_seq;
     trace_damage *last = r->ndamage ? &r->damage[r->ndamage - 1] : NULL;
+    trace_damage *d = NULL;
     if (after_resync && last && last->end == ci->offset) {
-        last->chunks = missing;
+        d = last;
+        d->chunks = missing;
     } else {
-        trace_damage *d = add_damage(r, ci->offset, ci->offset, TRACE_ERR_CORRUPT,
-                                     missing == 1 ? "chunk with sequence number %u is missing"
-                                                  : "chunks with sequence numbers %u to %u are missing",
-                                     r->next_seq, ci->seq - 1);
-        if (d)
+        d = add_damage(r, ci->offset, ci->offset, TRACE_ERR_CORRUPT, "%s", "");
+        if (d) {
             d->chunks = missing;
+            describe_gap(d, r->next_seq, ci->seq - 1);
+        }
         dictionary_may_be_lost(r);
     }
+    if (d && r->ngaps < TRACE_SEQ_GAPS_MAX)
+        r->gaps[r->ngaps++] = (struct seq_gap){ r->next_seq, ci->seq - 1, r->next_seq, ci->seq - 1,
+                                                (uint32_t)(d - r->damage) };
     r->next_seq = ci->seq + 1;
     return true;
 }

@@ -114,7 +114,7 @@ with tempfile.TemporaryDirectory() as tmp:
         check(dmp.returncode == 0 and re.match(f"damaged byte offset {off}[ :]", line) and problem in line
               and f": {lost} events lost" in line, f"{name}: dump names it: {line!r}")
         text = line[len("damaged "):]
-        check(f"DAMAGED      1 place in the file could not be read, {lost} events lost" in rep.stdout
+        check(f"DAMAGED      1 damaged place in the file, {lost} events lost" in rep.stdout
               and f"\n  {text}\n" in rep.stdout and "damaged yes" in rep.stdout,
               f"{name}: the text report says DAMAGED with dump's line")
         check(chk.returncode == 1 and f"FAIL  trace damaged: 1 place skipped, {lost} events lost; first: {text}"

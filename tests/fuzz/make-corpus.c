@@ -496,6 +496,16 @@ static void damage_cases(void)
     F.d[mid] ^= 0x10;
     save_spliced("damage-chunk-repeated", c[2].end, c[2].end, F.d + c[2].off, c[2].end - c[2].off);
     save_spliced("damage-chunk-deleted", c[2].off, c[2].end, NULL, 0);
+    {
+        /* The first two events chunks swapped: read, nothing lost. */
+        static uint8_t swapped[1024];
+        size_t a = c[1].end - c[1].off, b = c[2].end - c[2].off;
+        if (a + b > sizeof swapped)
+            die("damage-chunks-swapped: chunks too large");
+        memcpy(swapped, F.d + c[2].off, b);
+        memcpy(swapped + b, F.d + c[1].off, a);
+        save_spliced("damage-chunks-swapped", c[1].off, c[2].end, swapped, a + b);
+    }
     F.d[c[2].off + 8 + 34] ^= 0x7f;              /* comp: far past the end */
     save("damage-header-size-garbled", &F, F.n);
     F.d[c[2].off + 8 + 34] ^= 0x7f;

@@ -89,8 +89,8 @@ static void report_text(report *R)
     else if (!a->complete)
         fprintf(o, "INCOMPLETE   the recording did not end cleanly (no end marker): data up to the last flush\n");
     if (a->ndamage) {
-        fprintf(o, "DAMAGED      %u place%s in the file could not be read, %s%llu events lost; the totals below "
-                   "leave them out:\n",
+        fprintf(o, "DAMAGED      %u damaged place%s in the file, %s%llu events lost; the totals below leave them "
+                   "out:\n",
                 a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
                 (unsigned long long)a->damage_events_lost);
         for (uint32_t i = 0; i < a->ndamage; i++) {

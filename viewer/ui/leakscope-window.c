@@ -552,7 +552,7 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
         char first[400];
         trace_damage_describe(&a->damage[0], a->info.start_ts, first, sizeof first);
         g_autofree char *text = leakscope_text_from_trace(first);
-        g_string_append_printf(warn, "%sThis trace is damaged: %u place%s could not be read and %s%" G_GUINT64_FORMAT
+        g_string_append_printf(warn, "%sThis trace is damaged in %u place%s: %s%" G_GUINT64_FORMAT
                                      " events are missing from everything shown (first: %s%s).",
                                warn->len ? " " : "", a->damage_places, a->damage_places == 1 ? "" : "s",
                                a->damage_events_unknown ? "at least " : "", a->damage_events_lost, text,
