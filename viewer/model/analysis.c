@@ -36,6 +36,8 @@ static bool grow_array(void **arr, uint32_t *cap, size_t elem, size_t need)
 }
 
 typedef struct thread_work {
+    uint64_t last_alloc;      /* the thread's last allocation, while it is live: 1 + its address, or 0 */
+    uint32_t pending_temp;    /* 1 + the stack of a block freed as temporary, unless a realloc's half */
     uint32_t *open_spans;     /* indices into a->spans */
     uint32_t nopen, cap;
     bool gc_open;
@@ -292,9 +294,14 @@ static void heap_add(ls_analysis *a, uint64_t size, uint64_t ts)
     }
 }
 
-static bool do_alloc(loader *L, uint64_t ptr, uint64_t size, uint32_t stack, uint64_t ts)
+static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uint32_t stack, uint64_t ts)
 {
     ls_analysis *a = L->a;
+    if (stack < a->nstacks) {
+        a->stack_use[stack].allocations++;
+        a->stack_use[stack].allocated_bytes += size;
+    }
+    w->last_alloc = ptr + 1;
     bool existed;
     kmap_entry *e = kmap_insert(&L->live, ptr, 0, &existed);
     if (!e)
@@ -310,7 +317,7 @@ static bool do_alloc(loader *L, uint64_t ptr, uint64_t size, uint32_t stack, uin
     return true;
 }
 
-static void do_free(loader *L, uint64_t ptr)
+static void do_free(loader *L, thread_work *w, uint64_t ptr)
 {
     ls_analysis *a = L->a;
     kmap_entry *e = kmap_find(&L->live, ptr, 0);
@@ -318,10 +325,21 @@ static void do_free(loader *L, uint64_t ptr)
         a->unmatched_frees++;
         return;
     }
+    if (w && w->last_alloc == ptr + 1) /* temporary, unless this is a realloc's first half */
+        w->pending_temp = e->v2 + 1;
+    if (w)
+        w->last_alloc = 0;
     a->heap_bytes -= e->v1;
     a->heap_blocks--;
     a->freed_bytes += e->v1;
     kmap_remove(&L->live, e);
+}
+
+static void count_temporary(ls_analysis *a, uint32_t stack)
+{
+    a->temporary++;
+    if (stack < a->nstacks)
+        a->stack_use[stack].temporary++;
 }
 
 static trace_status process(loader *L, const trace_event *ev)
@@ -340,22 +358,30 @@ static trace_status process(loader *L, const trace_event *ev)
         a->first_ts = ev->ts;
     a->last_ts = ev->ts;
 
+    if (w->pending_temp) {
+        /* The free before was temporary unless it was the release of a
+         * realloc's old block, recorded before the call: then the realloc
+         * follows at once, with old = 0. */
+        if (ev->kind != TRACE_REALLOC || ev->addr)
+            count_temporary(a, w->pending_temp - 1);
+        w->pending_temp = 0;
+    }
     switch (ev->kind) {
     case TRACE_ALLOC:
         a->allocations++;
-        if (!do_alloc(L, ev->addr, ev->size, (uint32_t)ev->stack, ev->ts))
+        if (!do_alloc(L, w, ev->addr, ev->size, (uint32_t)ev->stack, ev->ts))
             return nomem(L);
         break;
     case TRACE_FREE:
         a->frees++;
-        do_free(L, ev->addr);
+        do_free(L, w, ev->addr);
         break;
     case TRACE_REALLOC:
         a->allocations++;
         a->reallocs++;
         if (ev->addr) /* 0: the old block's free was recorded before the call */
-            do_free(L, ev->addr);
-        if (!do_alloc(L, ev->addr2, ev->size, (uint32_t)ev->stack, ev->ts))
+            do_free(L, NULL, ev->addr);
+        if (!do_alloc(L, w, ev->addr2, ev->size, (uint32_t)ev->stack, ev->ts))
             return nomem(L);
         break;
     case TRACE_RES_OPEN: {
@@ -463,7 +489,8 @@ static trace_status merge(loader *L)
         return nomem(L);
     for (uint32_t i = 0; i < a->nstrings; i++)
         L->family[i] = ls_resource_family(a->strings[i].text, a->strings[i].len);
-    ls_merge *m = ls_merge_new(L->r, L->chunks, L->nchunks, 0, UINT64_MAX);
+    a->stack_use = calloc(a->nstacks ? a->nstacks : 1, sizeof *a->stack_use);
+    ls_merge *m = a->stack_use ? ls_merge_new(L->r, L->chunks, L->nchunks, 0, UINT64_MAX) : NULL;
     if (!m)
         return nomem(L);
     trace_event ev;
@@ -485,6 +512,9 @@ static trace_status merge(loader *L)
         }
     }
     ls_merge_free(m);
+    for (uint32_t i = 0; i < a->nthreads; i++) /* a temporary free that was the thread's last event */
+        if (L->work[i].pending_temp)
+            count_temporary(a, L->work[i].pending_temp - 1);
     return st == TRACE_END ? TRACE_OK : st;
 }
 
@@ -552,6 +582,10 @@ static trace_status finish(loader *L)
         uint32_t s = e->v2 < a->nstacks ? e->v2 : 0;
         by_stack[2 * s] += e->v1;
         by_stack[2 * s + 1]++;
+        if (s < a->nstacks) {
+            a->stack_use[s].live_bytes += e->v1;
+            a->stack_use[s].live_blocks++;
+        }
         a->leaked_bytes += e->v1;
         a->leaked_blocks++;
     }
@@ -736,6 +770,7 @@ void ls_analysis_free(ls_analysis *a)
     free(a->spans);
     free(a->span_stats);
     free(a->damage);
+    free(a->stack_use);
     free(a);
 }
 

@@ -47,6 +47,17 @@ typedef struct ls_leak {
     uint64_t bytes, blocks;
 } ls_leak;
 
+/* What the allocations made at one call stack came to, over the whole trace. */
+typedef struct ls_stack_use {
+    uint64_t allocations, allocated_bytes; /* allocations and reallocs made there */
+    /* Freed by the thread that made them with no other allocation or free
+     * of that thread in between (heaptrack's "temporary", which heaptrack
+     * counts over its one stream; a realloc's release of its old block is
+     * not a free). */
+    uint64_t temporary;
+    uint64_t live_blocks, live_bytes;      /* still live at the end: its leaks */
+} ls_stack_use;
+
 typedef struct ls_resource_kind {
     uint32_t kind;        /* string id */
     uint64_t opened, closed, open_at_end;
@@ -117,6 +128,8 @@ typedef struct ls_analysis {
 
     ls_thread *threads;  uint32_t nthreads;
     ls_leak *leaks;      uint32_t nleaks;       /* sorted by bytes, then blocks, descending */
+    ls_stack_use *stack_use;                    /* per stack id (nstacks entries; NULL if none) */
+    uint64_t temporary;                         /* temporary allocations in all */
     uint64_t leaked_bytes, leaked_blocks;
     ls_resource_kind *res_kinds; uint32_t nres_kinds;
     ls_open_resource *open_res;  uint32_t nopen_res; /* sorted by count, descending */
