@@ -272,7 +272,7 @@ int cli_check(int argc, char **argv)
     if (ls_analysis_damaged(a) && (c = add_result(res, &n, "damage", false)) != NULL) {
         char first[300] = "";
         if (a->ndamage)
-            trace_damage_describe(&a->damage[0], a->info.start_ts, first, sizeof first);
+            ls_analysis_damage_text(a, 0, first, sizeof first);
         char lost[64];
         if (a->damage_events_unknown)
             snprintf(lost, sizeof lost, "at least %llu events lost", (unsigned long long)a->damage_events_lost);

@@ -31,7 +31,7 @@ void cli_warn_damaged(const char *path, const ls_analysis *a)
         return;
     char first[400] = "";
     if (a->ndamage)
-        trace_damage_describe(&a->damage[0], a->info.start_ts, first, sizeof first);
+        ls_analysis_damage_text(a, 0, first, sizeof first);
     cli_error("%s: warning: the trace is damaged (%u place%s skipped, %s%llu events lost; first: %s): the output "
               "leaves them out",
               path, a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",

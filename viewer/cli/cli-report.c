@@ -96,7 +96,7 @@ static void report_text(report *R)
         for (uint32_t i = 0; i < a->ndamage; i++) {
             char line[400];
             fputs("  ", o);
-            cli_text_string(o, trace_damage_describe(&a->damage[i], a->info.start_ts, line, sizeof line));
+            cli_text_string(o, ls_analysis_damage_text(a, i, line, sizeof line));
             fputc('\n', o);
         }
     }

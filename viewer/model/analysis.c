@@ -781,6 +781,16 @@ ls_ending ls_analysis_ending(const ls_analysis *a)
 
 bool ls_analysis_damaged(const ls_analysis *a) { return a->ndamage || a->lost_id_refs; }
 
+const char *ls_analysis_damage_text(const ls_analysis *a, uint32_t i, char *buf, size_t len)
+{
+    if (i >= a->ndamage) {
+        if (len)
+            buf[0] = '\0';
+        return buf;
+    }
+    return trace_damage_describe(&a->damage[i], a->info.start_ts, buf, len);
+}
+
 const char *ls_analysis_string(const ls_analysis *a, uint32_t id)
 {
     if (id == 0 || id >= a->nstrings)

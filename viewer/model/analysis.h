@@ -188,6 +188,10 @@ ls_ending ls_analysis_ending(const ls_analysis *a);
 /* True when the reader skipped damage or events named lost dictionary ids. */
 bool ls_analysis_damaged(const ls_analysis *a);
 
+/* The line for damage entry i (trace_damage_describe's, times since the
+ * recording began); "" past the last. Writes into buf and returns it. */
+const char *ls_analysis_damage_text(const ls_analysis *a, uint32_t i, char *buf, size_t len);
+
 /* Dictionary access with bounds checks: "" / an empty stack for id 0 or
  * unknown ids. */
 const char *ls_analysis_string(const ls_analysis *a, uint32_t id);

@@ -550,7 +550,7 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
                               "Everything flushed before is shown.");
     if (a->ndamage) {
         char first[400];
-        trace_damage_describe(&a->damage[0], a->info.start_ts, first, sizeof first);
+        ls_analysis_damage_text(a, 0, first, sizeof first);
         g_autofree char *text = leakscope_text_from_trace(first);
         g_string_append_printf(warn, "%sThis trace is damaged in %u place%s: %s%" G_GUINT64_FORMAT
                                      " events are missing from everything shown (first: %s%s).",
