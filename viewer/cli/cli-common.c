@@ -12,12 +12,30 @@
 
 void cli_error(const char *fmt, ...)
 {
+    /* File names, option values and the reader's messages can hold any
+     * byte: escaped as the report escapes untrusted text, so the error stays
+     * one line and cannot drive the terminal. */
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("leakscope: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    fputs("leakscope: ", stderr);
+    cli_text_string(stderr, line);
+    fputc('\n', stderr);
+}
+
+void cli_warn_damaged(const char *path, const ls_analysis *a)
+{
+    if (!ls_analysis_damaged(a))
+        return;
+    char first[400] = "";
+    if (a->ndamage)
+        ls_analysis_damage_text(a, 0, first, sizeof first);
+    cli_error("%s: warning: the trace is damaged (%u place%s skipped, %s%llu events lost; first: %s): the output "
+              "leaves them out",
+              path, a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
+              (unsigned long long)a->damage_events_lost, a->ndamage ? first : "dictionary ids lost");
 }
 
 ls_analysis *cli_load(const char *path)

@@ -226,6 +226,7 @@ static int write_chrome(const char *file, FILE *f)
         return CLI_BAD_INPUT;
     }
     const ls_analysis *a = timeline_analysis(tl);
+    cli_warn_damaged(file, a);
     chrome c = { f, timeline_begin(tl), a->info.pid, true };
     fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", f);
     chrome_metadata(&c, a);
@@ -316,6 +317,8 @@ static int write_csv(const char *file, FILE *f)
     ls_analysis *a = NULL;
     trace_error err;
     trace_status st = ls_analysis_load_observed(file, &obs, &a, &err);
+    if (a)
+        cli_warn_damaged(file, a);
     ls_analysis_free(a);
     if (st == TRACE_OK)
         return CLI_OK;

@@ -32,7 +32,8 @@ static void text_stack(report *R, uint32_t stack_id, const char *indent)
 {
     ls_stack st = ls_analysis_stack(R->a, stack_id);
     if (!st.depth) {
-        fprintf(R->out, "%s(no call stack recorded)\n", indent);
+        fprintf(R->out, R->a->lost_id_refs ? "%s(no call stack: not recorded, or lost with a damaged dictionary chunk)\n"
+                                           : "%s(no call stack recorded)\n", indent);
         return;
     }
     unsigned shown = 0;
@@ -87,6 +88,25 @@ static void report_text(report *R)
                 (unsigned long long)a->truncated_at);
     else if (!a->complete)
         fprintf(o, "INCOMPLETE   the recording did not end cleanly (no end marker): data up to the last flush\n");
+    if (a->ndamage) {
+        fprintf(o, "DAMAGED      %u damaged place%s in the file, %s%llu events lost; the totals below leave them "
+                   "out:\n",
+                a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
+                (unsigned long long)a->damage_events_lost);
+        for (uint32_t i = 0; i < a->ndamage; i++) {
+            char line[400];
+            fputs("  ", o);
+            cli_text_string(o, ls_analysis_damage_text(a, i, line, sizeof line));
+            fputc('\n', o);
+        }
+    }
+    if (a->lost_id_refs)
+        fprintf(o, "LOST IDS     %llu event fields name a call stack or string lost with a damaged dictionary "
+                   "chunk: shown as none\n",
+                (unsigned long long)a->lost_id_refs);
+    if (a->skipped_chunks)
+        fprintf(o, "SKIPPED      %u chunks of kinds from a newer format version (or foreign frames), not read\n",
+                a->skipped_chunks);
     if (a->lost_events)
         fprintf(o, "LOST EVENTS  %llu events were dropped by the recorder\n", (unsigned long long)a->lost_events);
 
@@ -182,7 +202,8 @@ static void report_text(report *R)
         cli_text_string(o, ls_analysis_string(a, th->name));
         fprintf(o, "  %llu events\n", (unsigned long long)th->events);
     }
-    fprintf(o, "\nlost events %llu, truncated %s\n", (unsigned long long)a->lost_events, a->truncated ? "yes" : "no");
+    fprintf(o, "\nlost events %llu, truncated %s, damaged %s\n", (unsigned long long)a->lost_events,
+            a->truncated ? "yes" : "no", ls_analysis_damaged(a) ? "yes" : "no");
 }
 
 /* ---- JSON ---- */
@@ -219,6 +240,45 @@ static void json_stack(report *R, uint32_t stack_id)
         }
     }
     fputc(']', o);
+}
+
+static void json_u64_or_null(FILE *o, const char *key, bool known, uint64_t v)
+{
+    if (known)
+        fprintf(o, ",\"%s\":%llu", key, (unsigned long long)v);
+    else
+        fprintf(o, ",\"%s\":null", key);
+}
+
+/* null for a sound trace; else what was lost, and where (README). */
+static void json_damage(report *R)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    if (!ls_analysis_damaged(a)) {
+        fputs("null", o);
+        return;
+    }
+    fprintf(o, "{\"events_lost\":%llu,\"events_lost_exact\":%s,\"lost_id_refs\":%llu,\"places\":[",
+            (unsigned long long)a->damage_events_lost, a->damage_events_unknown ? "false" : "true",
+            (unsigned long long)a->lost_id_refs);
+    for (uint32_t i = 0; i < a->ndamage; i++) {
+        const trace_damage *d = &a->damage[i];
+        fprintf(o, "%s{\"offset\":%llu,\"end\":%llu,\"problem\":", i ? "," : "", (unsigned long long)d->offset,
+                (unsigned long long)d->end);
+        json_str(R, d->problem);
+        fputs(",\"chunk_kind\":", o);
+        json_str(R, d->kind == TRACE_CHUNK_EVENTS ? "events" : d->kind == TRACE_CHUNK_DICT ? "dict"
+                    : d->kind == TRACE_CHUNK_END ? "end" : "unknown");
+        json_u64_or_null(o, "events_lost", d->events_known, d->events_lost);
+        bool times = d->first_ts || d->last_ts;
+        json_u64_or_null(o, "first_ns", times, rel(a, d->first_ts));
+        json_u64_or_null(o, "last_ns", times && d->last_ts != UINT64_MAX, rel(a, d->last_ts));
+        json_u64_or_null(o, "thread", d->thread != 0, d->thread);
+        json_u64_or_null(o, "chunks", d->chunks != 0, d->chunks);
+        fputc('}', o);
+    }
+    fputs("]}", o);
 }
 
 static void report_json(report *R)
@@ -291,9 +351,14 @@ static void report_json(report *R)
         json_str(R, ls_analysis_string(a, a->threads[i].name));
         fprintf(o, ",\"events\":%llu}", (unsigned long long)a->threads[i].events);
     }
-    fprintf(o, "],\"truncated\":%s,\"complete\":%s,\"lost_events\":%llu,\"unmatched_frees\":%llu}\n",
+    fprintf(o, "],\"truncated\":%s,\"complete\":%s,\"lost_events\":%llu,\"unmatched_frees\":%llu",
             a->truncated ? "true" : "false", a->complete ? "true" : "false", (unsigned long long)a->lost_events,
             (unsigned long long)a->unmatched_frees);
+    if (a->truncated)
+        fprintf(o, ",\"truncated_at\":%llu", (unsigned long long)a->truncated_at);
+    fprintf(o, ",\"skipped_chunks\":%u,\"damaged\":", a->skipped_chunks);
+    json_damage(R);
+    fputs("}\n", o);
 }
 
 void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json)

@@ -28,13 +28,17 @@ int cli_convert(int argc, char **argv);
  * fuzz target of the whole report pipeline. */
 void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json);
 
-/* One line on stderr: "leakscope: " + message. */
+/* One line on stderr: "leakscope: " + message, with control characters
+ * escaped as cli_text_string does (file names are untrusted text too). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Loads a trace or prints the one-line error naming the file and offset.
  * Returns NULL on failure (exit with CLI_BAD_INPUT). */
 ls_analysis *cli_load(const char *path);
 
+/* For outputs with no room for the damage (export, convert): one warning line
+ * on stderr when the trace is damaged. */
+void cli_warn_damaged(const char *path, const ls_analysis *a);
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. False if malformed. */
 bool cli_parse_duration(const char *s, uint64_t *out);

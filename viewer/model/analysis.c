@@ -83,6 +83,16 @@ static trace_status take_dict(loader *L, const trace_event *ev)
     ls_analysis *a = L->a;
     switch (ev->kind) {
     case TRACE_STRING_DEF: {
+        /* Ids lost with a damaged dictionary chunk (the reader allows the
+         * jump only after damage) stay empty: events naming them get id 0. */
+        while (ev->value > (uint64_t)a->nstrings) {
+            char *none = calloc(1, 1); /* freed with the others */
+            if (!none || !GROW(a->strings, a->nstrings, L->strings_cap)) {
+                free(none);
+                return nomem(L);
+            }
+            a->strings[a->nstrings++] = (ls_string){ none, 0 };
+        }
         if (ev->value != (uint64_t)a->nstrings)
             return TRACE_OK; /* a repeat of a known id (the reader checked the order) */
         if (!GROW(a->strings, a->nstrings, L->strings_cap))
@@ -96,6 +106,16 @@ static trace_status take_dict(loader *L, const trace_event *ev)
         return TRACE_OK;
     }
     case TRACE_STACK_DEF: {
+        while (ev->value > (uint64_t)a->nstacks) {
+            if (!GROW(a->stacks, a->nstacks, L->stacks_cap))
+                return nomem(L);
+            uint64_t *off = realloc(L->stack_off, (size_t)L->stacks_cap * sizeof *off);
+            if (!off)
+                return nomem(L);
+            L->stack_off = off;
+            off[a->nstacks] = L->frame_len;
+            a->stacks[a->nstacks++] = (ls_stack){ NULL, 0 };
+        }
         if (ev->value != (uint64_t)a->nstacks)
             return TRACE_OK;
         if (!GROW(a->stacks, a->nstacks, L->stacks_cap))
@@ -182,6 +202,18 @@ static trace_status scan(loader *L)
     }
     a->complete = trace_reader_complete(L->r, NULL, &L->end_lost);
     a->skipped_chunks = trace_reader_skipped(L->r);
+    a->ndamage = trace_reader_damage_count(L->r);
+    if (a->ndamage) {
+        a->damage = malloc((size_t)a->ndamage * sizeof *a->damage);
+        if (!a->damage)
+            return nomem(L);
+    }
+    for (uint32_t i = 0; i < a->ndamage; i++) {
+        a->damage[i] = *trace_reader_damage(L->r, i);
+        a->damage_events_lost += a->damage[i].events_lost;
+        a->damage_events_unknown |= !a->damage[i].events_known;
+        a->damage_places += 1 + a->damage[i].more;
+    }
     for (uint32_t i = 0; i < a->nstacks; i++)
         a->stacks[i].frames = L->frame_pool ? L->frame_pool + L->stack_off[i] : NULL;
     return TRACE_OK;
@@ -535,6 +567,7 @@ static uint64_t percentile(const uint64_t *sorted, uint32_t n, unsigned pct)
 static trace_status finish(loader *L)
 {
     ls_analysis *a = L->a;
+    a->lost_id_refs = trace_reader_lost_id_refs(L->r);
     /* The END chunk's total counts every drop, also those no lost event
      * could follow; without it (a crash) the lost events are what we have. */
     a->lost_events = a->complete ? (L->end_lost > L->lost_records ? L->end_lost : L->lost_records) : L->lost_records;
@@ -736,8 +769,26 @@ void ls_analysis_free(ls_analysis *a)
     free(a->marks);
     free(a->spans);
     free(a->span_stats);
+    free(a->damage);
     free(a->stack_use);
     free(a);
+}
+
+ls_ending ls_analysis_ending(const ls_analysis *a)
+{
+    return a->truncated ? LS_ENDING_TRUNCATED : a->complete ? LS_ENDING_COMPLETE : LS_ENDING_INCOMPLETE;
+}
+
+bool ls_analysis_damaged(const ls_analysis *a) { return a->ndamage || a->lost_id_refs; }
+
+const char *ls_analysis_damage_text(const ls_analysis *a, uint32_t i, char *buf, size_t len)
+{
+    if (i >= a->ndamage) {
+        if (len)
+            buf[0] = '\0';
+        return buf;
+    }
+    return trace_damage_describe(&a->damage[i], a->info.start_ts, buf, len);
 }
 
 const char *ls_analysis_string(const ls_analysis *a, uint32_t id)

@@ -103,7 +103,14 @@ typedef struct ls_analysis {
     bool complete;        /* END chunk seen */
     bool truncated;       /* the file stops inside a chunk */
     uint64_t truncated_at;/* byte offset of the whole part's end */
-    uint32_t skipped_chunks;
+    uint32_t skipped_chunks; /* of a newer minor version's kinds, and foreign frames */
+    /* What the reader skipped as damaged (FORMAT.md §7.1), in file order;
+     * nothing here and !truncated and complete: the trace is sound. */
+    trace_damage *damage; uint32_t ndamage;
+    uint32_t damage_places;       /* ndamage, and the places the last entry covers past TRACE_DAMAGE_MAX */
+    uint64_t damage_events_lost;  /* the events known lost, summed */
+    bool damage_events_unknown;   /* some damage lost an unknown number of events */
+    uint64_t lost_id_refs;        /* event fields naming a dictionary id lost with damage: shown as none */
 
     /* totals */
     uint64_t events, allocations, reallocs, frees, unmatched_frees;
@@ -169,6 +176,21 @@ bool ls_resource_kind_matches(const char *pattern, const char *kind);
  * *out NULL. */
 trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *err);
 void ls_analysis_free(ls_analysis *a);      /* NULL ok */
+
+/* How the read ended, one rule for every output: */
+typedef enum ls_ending {
+    LS_ENDING_COMPLETE,   /* the END chunk was read */
+    LS_ENDING_INCOMPLETE, /* no END chunk: the program crashed or was killed */
+    LS_ENDING_TRUNCATED,  /* the file stops inside a chunk (truncated_at) */
+} ls_ending;
+ls_ending ls_analysis_ending(const ls_analysis *a);
+
+/* True when the reader skipped damage or events named lost dictionary ids. */
+bool ls_analysis_damaged(const ls_analysis *a);
+
+/* The line for damage entry i (trace_damage_describe's, times since the
+ * recording began); "" past the last. Writes into buf and returns it. */
+const char *ls_analysis_damage_text(const ls_analysis *a, uint32_t i, char *buf, size_t len);
 
 /* Dictionary access with bounds checks: "" / an empty stack for id 0 or
  * unknown ids. */

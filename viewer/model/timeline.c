@@ -98,7 +98,8 @@ static trace_status scan_chunks(timeline *tl, trace_error *err, uint64_t *events
     }
     if (!tl->nchunks)
         tl->t0 = tl->t1 = 0;
-    qsort(tl->chunks, tl->nchunks, sizeof *tl->chunks, chunk_order);
+    if (tl->nchunks) /* chunks is NULL when none was read: qsort wants a pointer */
+        qsort(tl->chunks, tl->nchunks, sizeof *tl->chunks, chunk_order);
     return TRACE_OK;
 }
 
