@@ -17,7 +17,10 @@ typedef struct report {
     sym_table *syms;
     FILE *out;
     unsigned top, frames;
+    bool unknown_frames;   /* a frame had no symbol: say once how to get them */
 } report;
+
+static const char *plural(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
 
 static uint64_t rel(const ls_analysis *a, uint64_t ts) { return ts > a->info.start_ts ? ts - a->info.start_ts : 0; }
 
@@ -47,6 +50,17 @@ static void text_stack(report *R, uint32_t stack_id, const char *indent)
         }
         for (int k = 0; k < n && shown < R->frames; k++, shown++) {
             fputs(indent, R->out);
+            if (!strcmp(fr[k].function, "??")) { /* no symbol: where it is, as sites.h names it */
+                const char *mod = strcmp(fr[k].module, "??") ? strrchr(fr[k].module, '/') : NULL;
+                fprintf(R->out, "0x%llx", (unsigned long long)st.frames[i]);
+                if (strcmp(fr[k].module, "??")) {
+                    fputs(" in ", R->out);
+                    cli_text_string(R->out, mod ? mod + 1 : fr[k].module);
+                }
+                fputc('\n', R->out);
+                R->unknown_frames = true;
+                continue;
+            }
             cli_text_string(R->out, fr[k].function);
             if (fr[k].file) {
                 const char *base = strrchr(fr[k].file, '/');
@@ -81,8 +95,9 @@ static void report_text(report *R)
     struct tm tm;
     if (gmtime_r(&t, &tm) && strftime(b1, sizeof b1, "%Y-%m-%d %H:%M:%S UTC", &tm))
         fprintf(o, "recorded     %s\n", b1);
-    fprintf(o, "duration     %s, %u threads, %llu events\n", ls_format_duration(duration(a), b1, sizeof b1),
-            a->nthreads, (unsigned long long)a->events);
+    fprintf(o, "duration     %s, %u %s, %llu %s\n", ls_format_duration(duration(a), b1, sizeof b1),
+            a->nthreads, plural(a->nthreads, "thread", "threads"), (unsigned long long)a->events,
+            plural(a->events, "event", "events"));
     if (a->truncated)
         fprintf(o, "TRUNCATED    the file stops inside a chunk at byte offset %llu: everything before it was read\n",
                 (unsigned long long)a->truncated_at);
@@ -116,20 +131,23 @@ static void report_text(report *R)
     fprintf(o, "  frees        %llu (%s)\n", (unsigned long long)a->frees, ls_format_bytes(a->freed_bytes, b1, sizeof b1));
     fprintf(o, "  peak heap    %s at %s\n", ls_format_bytes(a->peak_heap_bytes, b1, sizeof b1),
             ls_format_duration(rel(a, a->peak_heap_ts), b2, sizeof b2));
-    fprintf(o, "  leaked       %s in %llu blocks from %u call sites\n", ls_format_bytes(a->leaked_bytes, b1, sizeof b1),
-            (unsigned long long)a->leaked_blocks, a->nleaks);
+    fprintf(o, "  leaked       %s in %llu %s from %u %s\n", ls_format_bytes(a->leaked_bytes, b1, sizeof b1),
+            (unsigned long long)a->leaked_blocks, plural(a->leaked_blocks, "block", "blocks"), a->nleaks,
+            plural(a->nleaks, "call site", "call sites"));
 
     if (a->nleaks) {
         fprintf(o, "\nLEAKS (largest first)\n");
         for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
             const ls_leak *l = &a->leaks[i];
             char site[400];
-            fprintf(o, "  %s in %llu blocks from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
-                    (unsigned long long)l->blocks, ls_site_name(R->syms, a, l->stack, site, sizeof site));
+            fprintf(o, "  %s in %llu %s from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
+                    (unsigned long long)l->blocks, plural(l->blocks, "block", "blocks"),
+                    ls_site_name(R->syms, a, l->stack, site, sizeof site));
             text_stack(R, l->stack, "      ");
         }
         if (a->nleaks > R->top)
-            fprintf(o, "  ... and %u more call sites (--top N)\n", a->nleaks - R->top);
+            fprintf(o, "  ... and %u more %s (--top N)\n", a->nleaks - R->top,
+                    plural(a->nleaks - R->top, "call site", "call sites"));
     }
 
     fprintf(o, "\nRESOURCES\n");
@@ -200,10 +218,14 @@ static void report_text(report *R)
         const ls_thread *th = &a->threads[i];
         fprintf(o, "  %-8u ", th->tid);
         cli_text_string(o, ls_analysis_string(a, th->name));
-        fprintf(o, "  %llu events\n", (unsigned long long)th->events);
+        fprintf(o, "  %llu %s\n", (unsigned long long)th->events, plural(th->events, "event", "events"));
     }
     fprintf(o, "\nlost events %llu, truncated %s, damaged %s\n", (unsigned long long)a->lost_events,
             a->truncated ? "yes" : "no", ls_analysis_damaged(a) ? "yes" : "no");
+    if (R->unknown_frames)
+        fputs("\nFrames shown as an address had no symbol: install the module's debug symbols (Debian: its -dbgsym\n"
+              "package, or debuginfod) or build it with -g, and report again; nothing needs recording again.\n",
+              o);
 }
 
 /* ---- JSON ---- */
