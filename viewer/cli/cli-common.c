@@ -94,6 +94,26 @@ void cli_text_string(FILE *f, const char *s)
     }
 }
 
+int cli_text_width(const char *s)
+{
+    int w = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        w += c < 0x20 || c == 0x7f ? 4 : (c & 0xc0) != 0x80; /* \xNN; a UTF-8 character counts once */
+    }
+    return w;
+}
+
+void cli_text_padded(FILE *f, const char *s, int width, bool right)
+{
+    int pad = width - cli_text_width(s);
+    if (right)
+        fprintf(f, "%*s", pad > 0 ? pad : 0, "");
+    cli_text_string(f, s);
+    if (!right)
+        fprintf(f, "%*s", pad > 0 ? pad : 0, "");
+}
+
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. */
 static bool parse_duration(const char *s, uint64_t *out, bool bare_ok)

@@ -158,10 +158,8 @@ static void report_text(report *R)
         for (uint32_t i = 0; i < a->nres_kinds; i++) {
             const ls_resource_kind *k = &a->res_kinds[i];
             fputs("  ", o);
-            const char *name = ls_analysis_string(a, k->kind);
-            cli_text_string(o, name);
-            int pad = 16 - (int)strlen(name);
-            fprintf(o, "%*s %10llu %10llu %12llu\n", pad > 0 ? pad : 0, "", (unsigned long long)k->opened,
+            cli_text_padded(o, ls_analysis_string(a, k->kind), 16, false);
+            fprintf(o, " %10llu %10llu %12llu\n", (unsigned long long)k->opened,
                     (unsigned long long)k->closed, (unsigned long long)k->open_at_end);
         }
         for (uint32_t i = 0; i < a->nopen_res && i < R->top; i++) {
@@ -186,7 +184,9 @@ static void report_text(report *R)
     if (a->nmarks || a->nspan_stats) {
         fprintf(o, "\nMARKS AND SPANS\n");
         for (uint32_t i = 0; i < a->nmarks && i < R->top * 2; i++) {
-            fprintf(o, "  %12s  mark  ", ls_format_duration(rel(a, a->marks[i].ts), b1, sizeof b1));
+            fputs("  ", o);
+            cli_text_padded(o, ls_format_duration(rel(a, a->marks[i].ts), b1, sizeof b1), 12, true);
+            fputs("  mark  ", o);
             cli_text_string(o, ls_analysis_string(a, a->marks[i].label));
             fputc('\n', o);
         }
@@ -197,14 +197,14 @@ static void report_text(report *R)
         for (uint32_t i = 0; i < a->nspan_stats && i < R->top; i++) {
             const ls_span_stat *s = &a->span_stats[i];
             char b4[64];
-            const char *label = ls_analysis_string(a, s->label);
             fputs("  ", o);
-            cli_text_string(o, label);
-            int pad = 24 - (int)strlen(label);
-            fprintf(o, "%*s %10llu %12s %12s %12s", pad > 0 ? pad : 0, "", (unsigned long long)s->count,
-                    ls_format_duration(s->total_ns, b1, sizeof b1),
-                    ls_format_duration(s->count ? s->total_ns / s->count : 0, b2, sizeof b2),
-                    ls_format_duration(s->max_ns, b4, sizeof b4));
+            cli_text_padded(o, ls_analysis_string(a, s->label), 24, false);
+            fprintf(o, " %10llu ", (unsigned long long)s->count);
+            cli_text_padded(o, ls_format_duration(s->total_ns, b1, sizeof b1), 12, true);
+            fputc(' ', o);
+            cli_text_padded(o, ls_format_duration(s->count ? s->total_ns / s->count : 0, b2, sizeof b2), 12, true);
+            fputc(' ', o);
+            cli_text_padded(o, ls_format_duration(s->max_ns, b4, sizeof b4), 12, true);
             if (s->open)
                 fprintf(o, "  (%llu never ended)", (unsigned long long)s->open);
             fputc('\n', o);

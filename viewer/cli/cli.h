@@ -56,4 +56,11 @@ void cli_json_string(FILE *f, const char *s, size_t len);
  * untrusted strings. */
 void cli_text_string(FILE *f, const char *s);
 
+/* The columns cli_text_string(s) takes on a terminal (a UTF-8 character is
+ * one, an escaped byte four), and s written so, padded with spaces to
+ * `width` columns, on the left when `right` (aligned right). Tables align
+ * by columns, not bytes: "530.50 µs" is nine columns and ten bytes. */
+int cli_text_width(const char *s);
+void cli_text_padded(FILE *f, const char *s, int width, bool right);
+
 #endif
