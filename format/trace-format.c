@@ -42,17 +42,6 @@ const char *trace_kind_name(uint32_t kind)
     return k ? k->name : "?";
 }
 
-const char *trace_field_type_name(trace_field_type t)
-{
-    static const char *const names[] = {
-        [TRACE_FIELD_NONE] = "none",
-#define TRACE_F_NAME(sym, name) [TRACE_FIELD_##sym] = name,
-        TRACE_FIELD_TYPES(TRACE_F_NAME)
-#undef TRACE_F_NAME
-    };
-    return (unsigned)t < TRACE_FIELD_COUNT ? names[t] : "?";
-}
-
 const char *trace_strerror(trace_status st)
 {
     static const char *const texts[] = {

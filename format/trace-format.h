@@ -32,6 +32,7 @@ extern "C" {
 #define TRACE_FILE_HEADER_MAX    65536u
 #define TRACE_PROGRAM_MAX        4096u
 #define TRACE_CHUNK_HEADER_SIZE  48u
+#define TRACE_CHUNK_HEADER_MAX   4096u        /* a reader's bound on a chunk header's size */
 
 /* Limits a reader enforces before it allocates anything. */
 #define TRACE_CHUNK_RAW_MAX      (64u * 1024u * 1024u)
@@ -181,7 +182,6 @@ typedef struct trace_kind_info {
 /* Table lookup; NULL for ids that are not defined. */
 const trace_kind_info *trace_kind_get(uint32_t kind);
 const char *trace_kind_name(uint32_t kind);   /* "?" for unknown kinds */
-const char *trace_field_type_name(trace_field_type t);
 
 /* ---- Status codes -------------------------------------------------------- */
 

@@ -154,7 +154,6 @@ static inline unsigned trace_popcount(uint64_t x)
 static inline void trace_marks_reset(trace_live_marks *m) { memset(m->w, 0, sizeof m->w); }
 static inline void trace_marks_set(trace_live_marks *m, uint64_t i) { m->w[(i % 4096) / 64] |= 1ull << (i % 64); }
 static inline void trace_marks_clear(trace_live_marks *m, uint64_t i) { m->w[(i % 4096) / 64] &= ~(1ull << (i % 64)); }
-static inline bool trace_marks_get(const trace_live_marks *m, uint64_t i) { return m->w[(i % 4096) / 64] >> (i % 64) & 1; }
 
 /* `hw`: use the compiler's popcount (for a caller built with target("popcnt")). */
 static inline __attribute__((always_inline)) unsigned trace_marks_pop(uint64_t bits, bool hw)

@@ -162,6 +162,7 @@ static inline bool may_record(void)
 /* ---- bootstrap arena for dlsym's allocations ---- */
 
 #define BOOT_SIZE (256 * 1024)
+#define BOOT_PAGE 4096u
 static _Alignas(64) unsigned char boot_heap[BOOT_SIZE];
 static size_t boot_used; /* atomic */
 
@@ -175,13 +176,24 @@ static bool is_boot(const void *p)
     return (const unsigned char *)p >= boot_heap && (const unsigned char *)p < boot_heap + BOOT_SIZE;
 }
 
+/* n bytes aligned to `align`, rounded up to a power of two as memalign does
+ * (callers with stricter rules check first). */
 START_UP static void *boot_alloc(size_t n, size_t align)
 {
     if (align < 16)
         align = 16;
+    if (align & (align - 1)) {
+        if (align > BOOT_SIZE) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        align = (size_t)1 << (64 - __builtin_clzll((unsigned long long)align));
+    }
     for (;;) {
         size_t used = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
-        size_t start = (used + sizeof(boot_header) + align - 1) & ~(align - 1);
+        /* Aligned as an address: the arena itself is only 64-byte aligned. */
+        uintptr_t base = (uintptr_t)boot_heap;
+        size_t start = ((base + used + sizeof(boot_header) + align - 1) & ~(uintptr_t)(align - 1)) - base;
         if (start + n > BOOT_SIZE || start + n < start) {
             errno = ENOMEM;
             return NULL;
@@ -321,6 +333,8 @@ EXPORT void *reallocarray(void *p, size_t n, size_t m) { return resize(p, n, m);
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     if (LS_UNLIKELY(!ready() || !real_posix_memalign)) {
+        if (align < sizeof(void *) || (align & (align - 1)))
+            return EINVAL; /* as the C library says, *out untouched */
         *out = boot_alloc(n, align);
         return *out ? 0 : ENOMEM;
     }
@@ -330,19 +344,21 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return rc;
 }
 
-#define ALIGNED(name, args, call, size)                        \
+/* Before the C library's allocator is resolved, each takes the alignment it
+ * was asked for from the start-up arena (valloc and pvalloc: a page). */
+#define ALIGNED(name, args, call, size, align)                 \
     EXPORT void *name args                                     \
     {                                                          \
         if (LS_UNLIKELY(!ready() || !real_##name))             \
-            return boot_alloc(size, 4096);                     \
+            return boot_alloc(size, align);                    \
         void *p = real_##name call;                            \
-        record_alloc((uintptr_t)p, size);                   \
+        record_alloc((uintptr_t)p, size);                      \
         return p;                                              \
     }
-ALIGNED(aligned_alloc, (size_t align, size_t n), (align, n), n)
-ALIGNED(memalign, (size_t align, size_t n), (align, n), n)
-ALIGNED(valloc, (size_t n), (n), n)
-ALIGNED(pvalloc, (size_t n), (n), n)
+ALIGNED(aligned_alloc, (size_t align, size_t n), (align, n), n, align)
+ALIGNED(memalign, (size_t align, size_t n), (align, n), n, align)
+ALIGNED(valloc, (size_t n), (n), n, BOOT_PAGE)
+ALIGNED(pvalloc, (size_t n), (n), (n + BOOT_PAGE - 1) & ~(size_t)(BOOT_PAGE - 1), BOOT_PAGE)
 #undef ALIGNED
 
 /* ---- descriptors ---- */
@@ -397,10 +413,10 @@ static void closing_fd(int fd)
     ls_record_close("fd", (uint64_t)fd);
 }
 
-/* The trace file's own descriptor is not the program's to close or replace:
- * closing it is a no-op that succeeds, and replacing it (dup2 onto it) first
- * ends the recording cleanly. */
-static bool is_trace_fd(int fd) { return fd >= 0 && fd == ls_output_fd(); }
+/* The recorder's descriptor (the trace's: fds.c) is not the program's to
+ * close or replace: closing it is a no-op that succeeds, and replacing it
+ * (dup2 onto it) first ends the recording cleanly. */
+static bool is_trace_fd(int fd) { return ls_is_output_fd(fd); }
 
 static void yield_trace_fd(int fd)
 {
@@ -408,6 +424,18 @@ static void yield_trace_fd(int fd)
         ls_warn("the program replaces the trace's file descriptor: recording stops here", NULL, NULL);
         trace_end();
     }
+}
+
+/* After a call that makes descriptors failed: whether it failed for want
+ * of the recorder's descriptors, which the recorder has now given up
+ * (ls_release_output): then the call is made once more, and gets what it
+ * would have got without the recorder. A call failing with EMFILE or
+ * ENFILE has made nothing yet (the kernel takes the descriptor number
+ * before anything else), so it can be repeated. errno kept. */
+static bool fd_shortage(void)
+{
+    int e = errno;
+    return (e == EMFILE || e == ENFILE) && ls_release_output(e);
 }
 
 static mode_t mode_arg(int flags, va_list ap)
@@ -427,6 +455,8 @@ EXPORT int open(const char *path, int flags, ...)
     if (!RES_READY(open))
         return -1;
     int fd = real_open(path, flags, mode);
+    if (fd < 0 && fd_shortage())
+        fd = real_open(path, flags, mode);
     opened_fd(fd, FD_NONE);
     return fd;
 }
@@ -440,6 +470,8 @@ EXPORT int open64(const char *path, int flags, ...)
     if (!RES_READY(open64))
         return -1;
     int fd = real_open64(path, flags, mode);
+    if (fd < 0 && fd_shortage())
+        fd = real_open64(path, flags, mode);
     opened_fd(fd, FD_NONE);
     return fd;
 }
@@ -453,6 +485,8 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...)
     if (!RES_READY(openat))
         return -1;
     int fd = real_openat(dirfd, path, flags, mode);
+    if (fd < 0 && fd_shortage())
+        fd = real_openat(dirfd, path, flags, mode);
     opened_fd(fd, FD_NONE);
     return fd;
 }
@@ -466,6 +500,8 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
     if (!RES_READY(openat64))
         return -1;
     int fd = real_openat64(dirfd, path, flags, mode);
+    if (fd < 0 && fd_shortage())
+        fd = real_openat64(dirfd, path, flags, mode);
     opened_fd(fd, FD_NONE);
     return fd;
 }
@@ -483,6 +519,8 @@ int __openat64_2(int dirfd, const char *path, int flags);
         if (!RES_READY(name))                   \
             return -1;                          \
         int fd = real_##name args;              \
+        if (fd < 0 && fd_shortage())            \
+            fd = real_##name args;              \
         opened_fd(fd, type);                    \
         return fd;                              \
     }
@@ -509,12 +547,15 @@ EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
     if (!RES_READY(signalfd))
         return -1;
     int r = real_signalfd(fd, mask, flags);
+    if (r < 0 && fd == -1 && fd_shortage())
+        r = real_signalfd(fd, mask, flags);
     if (fd == -1)
         opened_fd(r, FD_SIGNALFD); /* otherwise an existing one was changed */
     return r;
 }
 
-static int pair(int rc, const int *fds, int type)
+/* rc 0: the pair made and recorded. */
+static int pair(int rc, int *fds, int type)
 {
     if (rc == 0) {
         opened_fd(fds[0], type);
@@ -525,10 +566,33 @@ static int pair(int rc, const int *fds, int type)
 
 EXPORT int socketpair(int d, int t, int p, int sv[2])
 {
-    return RES_READY(socketpair) ? pair(real_socketpair(d, t, p, sv), sv, FD_SOCKET) : -1;
+    if (!RES_READY(socketpair))
+        return -1;
+    int rc = real_socketpair(d, t, p, sv);
+    if (rc != 0 && fd_shortage())
+        rc = real_socketpair(d, t, p, sv);
+    return pair(rc, sv, FD_SOCKET);
 }
-EXPORT int pipe(int fds[2]) { return RES_READY(pipe) ? pair(real_pipe(fds), fds, FD_PIPE) : -1; }
-EXPORT int pipe2(int fds[2], int flags) { return RES_READY(pipe2) ? pair(real_pipe2(fds, flags), fds, FD_PIPE) : -1; }
+
+EXPORT int pipe(int fds[2])
+{
+    if (!RES_READY(pipe))
+        return -1;
+    int rc = real_pipe(fds);
+    if (rc != 0 && fd_shortage())
+        rc = real_pipe(fds);
+    return pair(rc, fds, FD_PIPE);
+}
+
+EXPORT int pipe2(int fds[2], int flags)
+{
+    if (!RES_READY(pipe2))
+        return -1;
+    int rc = real_pipe2(fds, flags);
+    if (rc != 0 && fd_shortage())
+        rc = real_pipe2(fds, flags);
+    return pair(rc, fds, FD_PIPE);
+}
 
 static int type_of(int fd)
 {
@@ -541,6 +605,8 @@ EXPORT int dup(int fd)
     if (!RES_READY(dup))
         return -1;
     int r = real_dup(fd);
+    if (r < 0 && fd_shortage())
+        r = real_dup(fd);
     opened_fd(r, type_of(fd));
     return r;
 }
@@ -574,8 +640,11 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 
 static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, uintptr_t arg)
 {
+    bool dup = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
     int r = real(fd, cmd, arg);
-    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+    if (dup && r < 0 && fd_shortage())
+        r = real(fd, cmd, arg);
+    if (dup)
         opened_fd(r, type_of(fd));
     return r;
 }
@@ -619,24 +688,27 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
     if (!RES_READY(close_range))
         return -1;
-    int tfd = ls_output_fd();
     bool cloexec_only = (flags & CLOSE_RANGE_CLOEXEC) != 0;
-    if (tfd >= 0 && (unsigned)tfd >= first && (unsigned)tfd <= last && !cloexec_only) {
-        /* Close around the trace's descriptor. */
-        int r = 0;
-        if ((unsigned)tfd > first) {
-            closing_range(first, (unsigned)tfd - 1);
-            r = real_close_range(first, (unsigned)tfd - 1, flags);
+    /* Close around the trace's descriptor. */
+    int tfd = cloexec_only ? -1 : ls_output_fd();
+    bool record = !cloexec_only && !(flags & CLOSE_RANGE_UNSHARE);
+    unsigned from = first;
+    if (is_trace_fd(tfd) && (unsigned)tfd >= first && (unsigned)tfd <= last) {
+        unsigned at = (unsigned)tfd;
+        if (at > from) {
+            if (record)
+                closing_range(from, at - 1);
+            int r = real_close_range(from, at - 1, flags);
+            if (r != 0)
+                return r;
         }
-        if (r == 0 && (unsigned)tfd < last) {
-            closing_range((unsigned)tfd + 1, last);
-            r = real_close_range((unsigned)tfd + 1, last, flags);
-        }
-        return r;
+        if (at == last)
+            return 0;
+        from = at + 1;
     }
-    if (!cloexec_only && !(flags & CLOSE_RANGE_UNSHARE))
-        closing_range(first, last);
-    return real_close_range(first, last, flags);
+    if (record)
+        closing_range(from, last);
+    return real_close_range(from, last, flags);
 }
 
 EXPORT void closefrom(int lowfd)
@@ -659,12 +731,21 @@ static FILE *opened_file(FILE *f)
     return f;
 }
 
-EXPORT FILE *fopen(const char *p, const char *m) { return RES_READY(fopen) ? opened_file(real_fopen(p, m)) : NULL; }
+/* fopen, fopen64 and popen: made again when short of the recorder's descriptors. */
+static FILE *open_stream(FILE *(*real)(const char *, const char *), const char *p, const char *m)
+{
+    FILE *f = real(p, m);
+    if (!f && fd_shortage())
+        f = real(p, m);
+    return opened_file(f);
+}
+
+EXPORT FILE *fopen(const char *p, const char *m) { return RES_READY(fopen) ? open_stream(real_fopen, p, m) : NULL; }
 EXPORT FILE *fopen64(const char *p, const char *m)
 {
-    return RES_READY(fopen64) ? opened_file(real_fopen64(p, m)) : NULL;
+    return RES_READY(fopen64) ? open_stream(real_fopen64, p, m) : NULL;
 }
-EXPORT FILE *popen(const char *c, const char *m) { return RES_READY(popen) ? opened_file(real_popen(c, m)) : NULL; }
+EXPORT FILE *popen(const char *c, const char *m) { return RES_READY(popen) ? open_stream(real_popen, c, m) : NULL; }
 
 EXPORT FILE *fdopen(int fd, const char *m)
 {
@@ -724,7 +805,15 @@ static DIR *opened_dir(DIR *d)
     return d;
 }
 
-EXPORT DIR *opendir(const char *p) { return RES_READY(opendir) ? opened_dir(real_opendir(p)) : NULL; }
+EXPORT DIR *opendir(const char *p)
+{
+    if (!RES_READY(opendir))
+        return NULL;
+    DIR *d = real_opendir(p);
+    if (!d && fd_shortage())
+        d = real_opendir(p);
+    return opened_dir(d);
+}
 EXPORT DIR *fdopendir(int fd) { return RES_READY(fdopendir) ? opened_dir(real_fdopendir(fd)) : NULL; }
 
 EXPORT int closedir(DIR *d)
@@ -1019,7 +1108,7 @@ static void start_recording(void)
     int err = record ? ls_begin_preload(!first) : 0;
     if (err) {
         const char *out = ls_getenv("LEAKSCOPE_OUTPUT");
-        ls_warn("cannot record into ", out ? out : "the trace file", ": recording is off for this process");
+        ls_warn4(out ? out : "the trace file", ": ", ls_output_strerror(err), ": recording is off for this process");
     }
     errno = saved;
     __atomic_store_n(&start_state, 2, __ATOMIC_RELEASE);

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -101,8 +101,11 @@ static struct {
     bool stop_req;
     bool accepting;        /* the writer thread will still process the queue */
     bool write_failed;     /* writer thread only: the failure was reported */
+    bool gave_up;          /* ls_release_output closed libunwind's pipe: never again here (atomic) */
 
     int out_fd;            /* the trace file's descriptor while recording, else -1 (atomic) */
+    dev_t out_dev;         /* its file (set before out_fd) */
+    ino_t out_ino;
     pid_t pid;             /* the process that began the recording */
     bool follow_fork;      /* a forked child starts its own trace (atomic) */
     bool pending_child;    /* set in a forked child: begin its trace at its first event (atomic) */
@@ -701,7 +704,15 @@ static void check_writer(void)
     if (__atomic_compare_exchange_n(&G.state, &expect, ST_FAILED, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         int e = trace_writer_errno(w);
         G.write_failed = true;
-        ls_warn4("cannot write ", G.path, ": ", e ? strerror(e) : "out of memory");
+        if (!trace_writer_fd_intact(w)) {
+            /* Its number may be a file of the program's by now: no longer
+             * the trace's to spare from the program's close. */
+            __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE);
+            ls_warn("cannot write ", G.path,
+                    ": the program closed the trace's file descriptor (past the C library); recording stops here");
+        } else {
+            ls_warn4("cannot write ", G.path, ": ", e ? strerror(e) : "out of memory");
+        }
         pthread_mutex_lock(&G.lock);
         pthread_cond_broadcast(&G.space);
         pthread_mutex_unlock(&G.lock);
@@ -827,11 +838,17 @@ typedef struct snap {
     uint32_t n;
 } snap;
 
-/* Writes what every attached thread has published in its current buffer. */
+/* Writes what every attached thread has published in its current buffer.
+ * The queue is taken in the same critical section and written first: a
+ * buffer queued after the writer last took the queue holds records older
+ * than its thread's current buffer, and writing the current one first would
+ * put a thread's chunks out of program order. */
 static void flush_current(snap **arr, size_t *cap)
 {
     size_t count = 0;
     pthread_mutex_lock(&G.lock);
+    buffer *list = G.q_head;
+    G.q_head = G.q_tail = NULL;
     for (thread_state *ts = G.threads; ts; ts = ts->next) {
         if (ts->gen != G.gen || !ts->cur)
             continue;
@@ -848,6 +865,7 @@ static void flush_current(snap **arr, size_t *cap)
         count++;
     }
     pthread_mutex_unlock(&G.lock);
+    process_queue(list);
     /* A buffer handed to the queue meanwhile is not recycled before this
      * thread processes the queue again, and then resumes at b->flushed. */
     for (size_t i = 0; i < count; i++)
@@ -857,17 +875,15 @@ static void flush_current(snap **arr, size_t *cap)
 static void *writer_main(void *arg)
 {
     (void)arg;
-    /* Named from inside: pthread_setname_np on another thread writes
-     * /proc/self/task/<tid>/comm, and the kernel then has /proc entries of
-     * the process to invalidate when it is reaped (a quarter of the CPU of
-     * a recorded fork loop, in d_walk under release_task). */
-    prctl(PR_SET_NAME, "leakscope-wr");
     thread_state *self = ls_map(sizeof *self);
     if (self) {
         self->guard = 1;
         self->writer = true;
         tls_state = self;
     }
+    /* Named by itself: naming another thread opens /proc/self/task/<tid>/comm,
+     * a descriptor the program may be short of. */
+    pthread_setname_np(pthread_self(), "leakscope-wr");
     snap *snaps = NULL;
     size_t snap_cap = 0;
     ls_modules_scan(G.w, true);
@@ -962,15 +978,19 @@ static void child_path(const char *base, long pid, unsigned n, char *out, size_t
         snprintf(out, len, "%.*s.%ld%s", (int)stem, base, pid, ext);
 }
 
+/* The trace's descriptor goes where the program does not look for one
+ * (fds.c). */
 static int create_output(const char *path, bool exclusive, const trace_file_info *info, trace_writer **w)
 {
     if (!exclusive)
-        return trace_writer_create(path, info, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
+        return trace_writer_create_placed(path, info, ls_fd_place, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno;
-    return trace_writer_fdopen(fd, info, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
+    return trace_writer_fdopen(ls_fd_place(fd), info, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
 }
+
+const char *ls_output_strerror(int err) { return err == EINVAL ? "not a regular file" : strerror(err); }
 
 /* The writer's timed wait measures CLOCK_MONOTONIC, like its deadlines. */
 static void init_wake_cond(void)
@@ -990,11 +1010,21 @@ static void atfork_child(void);
  * file (forked children and exec'd images). 0 or an errno value. */
 static int begin_recording(const char *path, bool exclusive)
 {
+    /* After ls_release_output, libunwind's record of its pipe names
+     * descriptors the program may have now. */
+    if (__atomic_load_n(&G.gave_up, __ATOMIC_ACQUIRE))
+        return EMFILE;
     int expect = ST_IDLE;
     if (!__atomic_compare_exchange_n(&G.state, &expect, ST_STOPPING, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return EBUSY;
-    /* ST_STOPPING keeps other threads out while we set up. */
+    /* ST_STOPPING keeps other threads out while we set up. The guard also
+     * tells the preload module that what this thread opens meanwhile is
+     * the recorder's (libunwind's pipe: ls_inside_recorder). */
     thread_state *self = tls_state;
+    if (!self && (self = ls_map(sizeof *self)) != NULL) {
+        self->tid = (uint32_t)gettid();
+        tls_state = self;
+    }
     if (self)
         self->guard++;
     snprintf(G.path, sizeof G.path, "%s", path);
@@ -1040,9 +1070,14 @@ static int begin_recording(const char *path, bool exclusive)
     if (!G.atfork_ready && pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0)
         G.atfork_ready = true;
     trace_writer *w = NULL;
+    /* The trace's descriptor, and libunwind's pipe (made as it starts),
+     * are put out of the program's way (fds.c). */
+    ls_fd_setup_begin();
     int err = create_output(G.path, exclusive, &info, &w);
-    if (!err) {
+    if (!err)
         ls_unwind_init(libunwind_only, unwind_stats);
+    ls_fd_setup_end();
+    if (!err) {
         ls_modules_reset();
         ls_clock_start();
         pthread_mutex_lock(&G.lock);
@@ -1074,6 +1109,11 @@ static int begin_recording(const char *path, bool exclusive)
             G.w = NULL;
             unlink(G.path);
         } else {
+            struct stat st;
+            if (fstat(trace_writer_fd(w), &st) == 0) {
+                G.out_dev = st.st_dev;
+                G.out_ino = st.st_ino;
+            }
             __atomic_store_n(&G.out_fd, trace_writer_fd(w), __ATOMIC_RELEASE);
         }
     }
@@ -1180,8 +1220,10 @@ static void atfork_child(void)
     if (G.w) {
         /* The parent's writer thread may have been changing the writer's
          * buffers at the moment of the fork: the child touches none of that
-         * memory (it stays, unused), it only closes its copy of the file. */
-        syscall(SYS_close, trace_writer_fd(G.w));
+         * memory (it stays, unused), it only closes its copy of the file
+         * (if the descriptor is still the file's: else it is the program's). */
+        if (trace_writer_fd_intact(G.w))
+            syscall(SYS_close, trace_writer_fd(G.w));
         G.w = NULL;
         ls_modules_forget();
     }
@@ -1220,6 +1262,46 @@ static void atfork_child(void)
 }
 
 int ls_output_fd(void) { return __atomic_load_n(&G.out_fd, __ATOMIC_ACQUIRE); }
+
+bool ls_is_output_fd(int fd)
+{
+    if (fd < 0 || fd != ls_output_fd())
+        return false;
+    int saved = errno;
+    struct stat st;
+    bool same = fstat(fd, &st) == 0 && st.st_dev == G.out_dev && st.st_ino == G.out_ino;
+    errno = saved;
+    return same;
+}
+
+bool ls_release_output(int err)
+{
+    int fd = ls_output_fd();
+    thread_state *ts = tls_state;
+    if ((ts && ts->guard) || getpid() != G.pid)
+        return false;
+    bool any = err == ENFILE;
+    if (!(fd >= 0 && (any || ls_fd_within_limit(fd))))
+        return false;
+    ls_give_up_fds("the program ran out of file descriptors: recording stops to give it the recorder's");
+    return true;
+}
+
+void ls_give_up_fds(const char *why)
+{
+    ls_warn4(why, " (the trace ends here: ", G.path, ")");
+    /* trace_end: the writer writes what is buffered and the end marker,
+     * then closes the trace's descriptor; nothing records after it, and
+     * nothing will (G.gave_up). */
+    trace_end();
+    __atomic_store_n(&G.gave_up, true, __ATOMIC_RELEASE);
+}
+
+bool ls_inside_recorder(void)
+{
+    thread_state *ts = tls_state;
+    return ts && ts->guard;
+}
 bool ls_nonblocking(void) { return tls_nonblocking; }
 pid_t ls_recording_pid(void) { return G.pid; }
 

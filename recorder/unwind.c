@@ -12,7 +12,8 @@
  * lock (so a fork need not wait for it); only a stack with a rule not yet
  * cached, or one for libunwind, goes through ls_unwind_resolve / ls_unwind
  * under the fork handshake. $LEAKSCOPE_UNWIND_STATS=1 prints at exit how
- * many stacks fell back to libunwind.
+ * many stacks fell back to libunwind. libunwind validates addresses without
+ * a descriptor of its own (unwind-probe.c).
  *
  * The recorder's own frames are dropped by address range, so stacks start at
  * the caller of the trace_* function whatever the inlining.
@@ -59,6 +60,9 @@ void ls_unwind_init(bool only_libunwind, bool stats)
     ls_cfi_fixed_lo = self_lo;
     ls_cfi_fixed_hi = self_hi;
 #endif
+    /* Before libunwind's first initialisation, which opens its pipe
+     * (unwind-probe.c says why it must not). */
+    ls_unwind_probe_install();
     /* A cache per thread: no lock, no signal masking on a cache miss (the
      * global cache takes both), and fork-safe. */
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);

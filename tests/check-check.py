@@ -52,6 +52,21 @@ with tempfile.TemporaryDirectory() as tmp:
     res = run("--max-leaked-bytes", "1G", "--allow-truncated", cut)
     check(res.returncode == 0, "--allow-truncated accepts it")
 
+    # Killed before the end: every chunk whole, no END chunk (its offset from
+    # dump's last chunk line). README: a crash fails check.
+    last = [l for l in subprocess.run([leakscope, "dump", trace], capture_output=True, text=True).stdout.splitlines()
+            if l.startswith("chunk ")][-1]
+    check("kind=end" in last, f"the last chunk is the END chunk ({last})")
+    killed = os.path.join(tmp, "killed.trace")
+    open(killed, "wb").write(data[: int(last.split()[1].split("=")[1])])
+    res = run("--max-leaked-bytes", "1G", killed)
+    check(res.returncode == 1 and "FAIL  trace incomplete: no end marker (the program crashed or was killed)"
+          in res.stdout, f"an incomplete trace fails by default, saying so: {res.stdout!r}")
+    for opt in ("--allow-incomplete", "--allow-truncated"):
+        res = run("--max-leaked-bytes", "1G", opt, killed)
+        check(res.returncode == 0 and "PASS  trace incomplete: no end marker" in res.stdout and "(allowed)" in res.stdout,
+              f"{opt} accepts it")
+
     bad = os.path.join(tmp, "bad.trace")
     open(bad, "wb").write(b"not a trace at all, just text\n" * 4)
     for args, what in ((["--max-leaked-bytes", "lots", trace], "a bad number"),
@@ -63,5 +78,16 @@ with tempfile.TemporaryDirectory() as tmp:
         lines = res.stderr.strip().splitlines()
         check(res.returncode == 2 and len(lines) == 1 and lines[0].startswith("leakscope: "),
               f"{what}: exit 2 and one line ({res.returncode}, {lines})")
+    # A bad value's line names the option, the value and what it should be.
+    for args, line in ((["--max-leaked-bytes", "10Q"], "check: --max-leaked-bytes: '10Q' is not a size"),
+                       (["--max-leaked-bytes=10Q"], "check: --max-leaked-bytes: '10Q' is not a size"),
+                       (["--max-gc-pause", "20"], "check: --max-gc-pause: '20' is not a duration with a unit"),
+                       (["--max-gc-total", "1.5"], "check: --max-gc-total: '1.5' is not a duration with a unit"),
+                       (["--max-leaked-blocks", "5M"], "check: --max-leaked-blocks: '5M' is not a count"),
+                       (["--max-open", "fd=lots"], "check: --max-open: 'lots' is not a count"),
+                       (["--max-open", "socket"], "check: --max-open: 'socket' is not KIND=N")):
+        res = run(*args, trace)
+        check(res.returncode == 2 and res.stderr.startswith("leakscope: " + line),
+              f"{' '.join(args)}: {res.stderr.strip()!r}")
 
 done()

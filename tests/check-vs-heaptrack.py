@@ -3,9 +3,10 @@
 
 1. The sqlite3 shell running a generated SQL script, python3 running a small
    script, bash running a script (bash has a getenv and setenv of its own:
-   the recorder must neither miss its settings nor change what bash keeps)
-   and git in a small repository are each run once under
-   `leakscope record` and once under `heaptrack`; the number of calls to
+   the recorder must neither miss its settings nor change what bash keeps),
+   git in a small repository and make -j2 on a small Makefile are each run
+   once under `leakscope record` and once under `heaptrack`, with the same
+   environment (see "the same environment for both"); the number of calls to
    allocation functions and the bytes leaked at exit must agree within 0.5%.
    heaptrack's numbers are exact sums of its flame-graph output (its summary
    prints leaked bytes rounded, like "21.24K"); the summary's "calls to
@@ -83,6 +84,49 @@ def leakscope_allocs(trace):
 
 # ---- heaptrack side ----
 
+# ---- the same environment for both ----
+#
+# A program may do more work when its environment is larger, and then it
+# makes more allocation calls. make -j2 does: it builds each job's
+# environment anew (one string per exported variable, and an array that
+# grows with the number of variables), so its count grows with variables x
+# jobs. The two profilers leave different environments to the program:
+# `leakscope record` adds LD_PRELOAD and its LEAKSCOPE_* settings, which stay
+# there so that the children it follows inherit them; heaptrack (a bash
+# script) adds PWD, and its library takes LD_PRELOAD and DUMP_HEAPTRACK_OUTPUT
+# out of the environment when it starts. On the Makefile below leakscope
+# counted 5.6% more calls than heaptrack; the calls only it saw were, 82
+# times each (once per job), the strings "LEAKSCOPE_CHILD=1" (which the
+# module then set), "LEAKSCOPE_FOLLOW_FORK=1", ..., "LD_PRELOAD=...". That is make's doing, not
+# a miscount: given variables of the same number and lengths, both count
+# the same. So both runs get PWD, and heaptrack's also gets leakscope's
+# variables: the same LEAKSCOPE_* values (nothing reads them without the
+# module), and LD_PRELOAD's value as LS_PRELOAD (heaptrack's library unsets
+# LD_PRELOAD whatever it holds).
+
+def leakscope_added_env(env, tmp):
+    """The variables `leakscope record` adds to (or changes in) the
+    environment of the program it runs, as that program sees them."""
+    res = run([leakscope, "record", "--quiet", "-o", os.path.join(tmp, "env-probe.trace"), "--",
+               "/usr/bin/env", "-0"], env=env)
+    seen = dict(v.split("=", 1) for v in res.stdout.split("\0") if "=" in v)
+    return {k: v for k, v in seen.items() if env.get(k) != v}
+
+
+def heaptrack_env(env, added, trace):
+    """heaptrack's program's environment: `env` with leakscope's variables,
+    LEAKSCOPE_OUTPUT naming this run's trace as it does under leakscope,
+    and LD_PRELOAD's value under a name of the same length that nothing
+    reads (heaptrack's library unsets LD_PRELOAD, whatever it holds)."""
+    out = dict(env)
+    for k, v in added.items():
+        if k == "LD_PRELOAD":
+            out["LS_PRELOAD"] = v
+        else:
+            out[k] = trace if k == "LEAKSCOPE_OUTPUT" else v
+    return out
+
+
 def heaptrack_record(prefix, cmd, cwd, env, stdin=None):
     res = run(["heaptrack", "-o", prefix, *cmd], cwd=cwd, env=env, stdin=stdin)
     for ext in (".zst", ".gz"):
@@ -154,19 +198,21 @@ def within(a, b):
 def compare(name, cmd, cwd, env, tmp, stdin_path=None, cleanup=None, expect_out=""):
     trace = os.path.join(tmp, f"{name}.trace")
     prefix = os.path.join(tmp, f"{name}.heaptrack")
+    env = dict(env, PWD=cwd)  # heaptrack's script passes PWD on: both get it
+    ht_env = heaptrack_env(env, leakscope_added_env(env, tmp), trace)
 
-    def once(record, where):
+    def once(record, where, run_env):
         with open(stdin_path) if stdin_path else open(os.devnull) as stdin:
-            res, out = record(where, cmd, cwd, env, stdin)
+            res, out = record(where, cmd, cwd, run_env, stdin)
         if cleanup:
             cleanup()
         return res, out
 
-    res, rep = once(leakscope_record, trace)
+    res, rep = once(leakscope_record, trace, env)
     check(res.returncode == 0 and rep is not None and expect_out in res.stdout,
           f"{name}: leakscope record exits {res.returncode}, prints {expect_out!r}, the trace reads "
           f"({res.stderr.strip()[:200]!r})")
-    hres, data = once(heaptrack_record, prefix)
+    hres, data = once(heaptrack_record, prefix, ht_env)
     check(hres.returncode == 0 and data is not None and expect_out in hres.stdout,
           f"{name}: heaptrack exits {hres.returncode}, prints {expect_out!r}, writes its data "
           f"({hres.stderr.strip()[-200:]!r})")
@@ -232,6 +278,23 @@ f() { local x="$1$1"; echo -n "${#x} "; }
 for i in 1 2 3; do f abc; done
 arr=(); for i in {1..1000}; do arr+=("item $i"); done
 echo "${#map[@]} ${#s} ${#arr[@]}"
+"""
+
+
+# make -j2 on a small tree: 40 sources written, copied and concatenated,
+# one shell per recipe line.
+MAKEFILE = """\
+OBJS := $(foreach i,$(shell seq 1 40),out/f$(i).o)
+all: out/all.txt
+out:
+\tmkdir -p out
+out/%.c: | out
+\tprintf 'int f_%s(void) { return 1; }\\n' $* > $@
+out/%.o: out/%.c
+\tcp $< $@
+out/all.txt: $(OBJS)
+\tcat $^ > $@
+\t@echo made
 """
 
 
@@ -314,9 +377,9 @@ def attribution(tmp):
 
 
 def main():
-    for tool in ("heaptrack", "heaptrack_print", "zstd", "sqlite3", "git"):
+    for tool in ("heaptrack", "heaptrack_print", "zstd", "sqlite3", "git", "make"):
         if not shutil.which(tool):
-            check(False, f"{tool} is installed (Debian packages: heaptrack sqlite3 git zstd)")
+            check(False, f"{tool} is installed (Debian packages: heaptrack sqlite3 git zstd make)")
     if failures():
         return
     with tempfile.TemporaryDirectory(prefix="ls-vs-ht-") as tmp:
@@ -355,6 +418,13 @@ def main():
                 expect_out="commit 2")
         compare("git-status", ["git", *GIT_OPTS, "status", "--porcelain=v1"], repo, env, tmp,
                 expect_out="?? untracked.txt")
+
+        mkwork = os.path.join(tmp, "make")
+        os.makedirs(mkwork)
+        with open(os.path.join(mkwork, "Makefile"), "w") as f:
+            f.write(MAKEFILE)
+        compare("make-j2", ["make", "-j2", "-s"], mkwork, env, tmp,
+                cleanup=lambda: shutil.rmtree(os.path.join(mkwork, "out")), expect_out="made")
 
 
 main()

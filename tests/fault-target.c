@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: MIT
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,11 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,6 +58,8 @@ LEAKER(failed_exec_leak)
 LEAKER(thread_leak)
 LEAKER(closefds_leak)
 LEAKER(storm_leak)
+LEAKER(daemon_leak)
+LEAKER(rawclose_leak)
 
 static void die(const char *what)
 {
@@ -369,6 +376,119 @@ static int mode_closefds(void)
     return 0;
 }
 
+/* ---- a daemon that closes every descriptor, then opens its log ---- */
+
+void nocfi_leak(int count, size_t size); /* fault-nocfi.c: no unwind tables */
+
+/* Closes every descriptor (the recorder keeps its trace open) and allocates
+ * through code without unwind tables (so libunwind takes those stacks),
+ * then opens its log: a daemon expects it to be fd 0. stdout and stderr go
+ * there too; then more stacks for libunwind (new call sites) and lines in
+ * the log, which the checker compares with what was written. Nothing is
+ * left to report failures on: the exit code says which step failed. */
+static int mode_daemon(const char *log)
+{
+    if (close_range(0, ~0U, 0) != 0)
+        return 90;
+    nocfi_leak(2, 5151);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    if (fd < 0)
+        return 91;
+    if ((fd != 1 && dup2(fd, 1) != 1) || (fd != 2 && dup2(fd, 2) != 2))
+        return 92;
+    printf("daemon: log on fd %d\n", fd);
+    fflush(stdout);
+    nocfi_leak(3, 5151);
+    daemon_leak(2, 6161);
+    fprintf(stderr, "daemon: a line on stderr\n");
+    printf("daemon done\n");
+    fflush(stdout);
+    return fd == 0 ? 0 : 3;
+}
+
+/* ---- a program that dup2's a file over every low descriptor ---- */
+
+/* The recorder's trace file: replacing it ends the recording (README), so
+ * the dup-over mode leaves it alone. */
+static bool is_trace_file(int fd)
+{
+    char link[64], target[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n < 6)
+        return false;
+    target[n] = 0;
+    return strcmp(target + n - 6, ".trace") == 0;
+}
+
+/* Allocates at the bottom of `depth` frames of 2 KiB: stacks over pages
+ * libunwind has not read yet, from call sites it has not seen. */
+NOINLINE static void deep_leak(int depth, size_t size)
+{
+    volatile char pad[2048];
+    pad[0] = (char)depth;
+    if (depth > 0) {
+        deep_leak(depth - 1, size);
+    } else {
+        char *p = malloc(size);
+        if (!p)
+            abort();
+        memset(p, 1, size);
+        sink = p;
+    }
+    pad[1] = pad[0]; /* not a tail call */
+}
+
+/* Like a program that hands its children descriptors 3 and up: dup2's one
+ * file over every descriptor from 3 to 63 it did not open itself (whatever
+ * is there), allocates, writes a line through each, allocates again, and
+ * then checks that every one of them is still that file and that the file
+ * holds exactly what it wrote. */
+static int mode_dupover(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        die("open");
+    int over[64], n = 0;
+    for (int t = 3; t < 64; t++) {
+        if (t == fd || is_trace_file(t))
+            continue;
+        if (dup2(fd, t) != t)
+            die("dup2");
+        over[n++] = t;
+    }
+    deep_leak(40, 4242);
+    char expect[64 * 16 + 16];
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        char line[16];
+        int k = snprintf(line, sizeof line, "fd %d\n", over[i]);
+        if (write(over[i], line, (size_t)k) != k)
+            die("write");
+        memcpy(expect + len, line, (size_t)k);
+        len += (size_t)k;
+    }
+    deep_leak(30, 4343);
+    if (write(fd, "end\n", 4) != 4)
+        die("write");
+    memcpy(expect + len, "end\n", 4);
+    len += 4;
+
+    struct stat want, st;
+    if (fstat(fd, &want) != 0)
+        die("fstat");
+    int replaced = 0;
+    for (int i = 0; i < n; i++)
+        if (fstat(over[i], &st) != 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev)
+            replaced++;
+    char got[sizeof expect + 64];
+    ssize_t r = pread(fd, got, sizeof got, 0);
+    bool same = r == (ssize_t)len && memcmp(got, expect, len) == 0;
+    printf("dup-over: %s; %s\n", replaced ? "some descriptors no longer hold the file" : "every descriptor holds the file",
+           same ? "the file holds exactly what was written" : "the file differs from what was written");
+    return replaced || !same;
+}
+
 /* ---- a lot of events (for a full disk) ---- */
 
 static int mode_many(void)
@@ -477,6 +597,125 @@ static int mode_forkstorm(void)
     return bad != 0;
 }
 
+/* ---- descriptors closed past the C library ---- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void churn_allocs(int n)
+{
+    for (int i = 0; i < n; i++) {
+        void *p = malloc(64);
+        sink = p;
+        free(p);
+    }
+}
+
+/* The descriptor whose link in /proc/self/fd ends in ".trace" (the
+ * recorder's), or -1. */
+static int trace_fd(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        die("opendir /proc/self/fd");
+    int found = -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        char link[300], target[4096];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 6 && memcmp(target + n - 6, ".trace", 6) == 0)
+            found = atoi(e->d_name);
+    }
+    closedir(d);
+    return found;
+}
+
+static void write_line(int fd, const char *s)
+{
+    if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+        die("write");
+}
+
+/* A program that closes every descriptor with the close_range system call
+ * (past the C library, so past the preload module), then opens a file and
+ * writes to it while it allocates on. Its file takes the number the trace
+ * had, as it did when the recorder kept the lowest free one: since the
+ * recorder keeps it out of reach, a dup3 (also past the C library) puts it
+ * there. The file must hold only what the program wrote, and the
+ * program's close of that number must close it. */
+static int mode_rawclose(const char *path)
+{
+    rawclose_leak(10, 5555);
+    sleep_ms(400); /* the flush interval is 100 ms: the leak is in the trace */
+    int old = trace_fd();
+    if (syscall(SYS_close_range, 3u, ~0u, 0) != 0)
+        die("close_range");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        die("open");
+    if (old >= 0 && old != fd && syscall(SYS_dup3, fd, old, 0) != old)
+        die("dup3");
+    write_line(fd, "the program's first line\n");
+    churn_allocs(20000);
+    sleep_ms(400); /* the writer's next chunks are due */
+    write_line(fd, "the program's second line\n");
+    churn_allocs(20000);
+    sleep_ms(400);
+    if (old >= 0 && old != fd) {
+        if (close(old) != 0)
+            printf("close(%d) failed: %s\n", old, strerror(errno));
+        else if (fcntl(old, F_GETFD) != -1)
+            printf("close(%d) left it open\n", old);
+    }
+    close(fd);
+    printf("rawclose done\n");
+    return 0;
+}
+
+/* ---- a small RLIMIT_NOFILE ---- */
+
+/* Makes descriptors each way in turn (open, fopen, pipe, socket, dup,
+ * opendir) until three attempts have failed, keeping them all, and prints
+ * what each got: under a small limit, the recorded run must get exactly
+ * the same numbers and failures as the plain one. */
+static int mode_nofile(void)
+{
+    int failures = 0;
+    for (int i = 0; failures < 3 && i < 100; i++) {
+        const char *what = NULL;
+        int got = -1, second = -1, fds[2];
+        FILE *f;
+        DIR *d;
+        switch (i % 6) {
+        case 0: what = "open"; got = open("/dev/null", O_RDONLY); break;
+        case 1: what = "fopen"; got = (f = fopen("/dev/null", "r")) ? fileno(f) : -1; break;
+        case 2:
+            what = "pipe";
+            if (pipe(fds) == 0) {
+                got = fds[0];
+                second = fds[1];
+            }
+            break;
+        case 3: what = "socket"; got = socket(AF_UNIX, SOCK_STREAM, 0); break;
+        case 4: what = "dup"; got = dup(1); break;
+        case 5: what = "opendir"; got = (d = opendir("/")) ? dirfd(d) : -1; break;
+        }
+        if (got < 0) {
+            printf("%s: %s\n", what, strerror(errno));
+            failures++;
+        } else if (second >= 0) {
+            printf("%s: %d %d\n", what, got, second);
+        } else {
+            printf("%s: %d\n", what, got);
+        }
+    }
+    return 0;
+}
+
 /* ---- plain ---- */
 
 static int mode_basic(void)
@@ -524,6 +763,10 @@ int main(int argc, char **argv)
         return mode_sigmalloc();
     if (!strcmp(m, "closefds"))
         return mode_closefds();
+    if (!strcmp(m, "daemon") && argc > 2)
+        return mode_daemon(argv[2]);
+    if (!strcmp(m, "dup-over") && argc > 2)
+        return mode_dupover(argv[2]);
     if (!strcmp(m, "many"))
         return mode_many();
     if (!strcmp(m, "dlloop") && argc > 2)
@@ -532,8 +775,13 @@ int main(int argc, char **argv)
         return mode_threads64();
     if (!strcmp(m, "forkstorm"))
         return mode_forkstorm();
+    if (!strcmp(m, "rawclose") && argc > 2)
+        return mode_rawclose(argv[2]);
+    if (!strcmp(m, "nofile"))
+        return mode_nofile();
     fprintf(stderr, "usage: %s MODE (basic segv abort spin forkmt leak-exit forkexec exec-self vfork spawn clock thread-exit\n"
-                    "       thread-_exit sigmalloc closefds many dlloop PLUGIN threads64 forkstorm)\n",
+                    "       thread-_exit sigmalloc closefds daemon LOG dup-over FILE many dlloop PLUGIN threads64\n"
+                    "       forkstorm rawclose FILE nofile)\n",
             argv[0]);
     return 2;
 }

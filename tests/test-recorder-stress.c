@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     int rounds = argc > 1 ? atoi(argv[1]) : 8;
     if (!mkdtemp(dir))
         return 1;
-    setenv("LEAKSCOPE_STACK_DEPTH", "4", 0);   /* the run script sets 0 under TSan: see ./run */
+    setenv("LEAKSCOPE_STACK_DEPTH", "4", 0);   /* stacks on, under TSan too: see ./run */
     char path[256];
 
     /* Phase 1: one recording, workers against a flushing thread. */

@@ -47,6 +47,26 @@ static void *churn(void *arg)
     return NULL;
 }
 
+/* Each churning thread allocates at increasing addresses: in the merged
+ * order, every one must be the next of its thread. */
+typedef struct order_check {
+    uint64_t next[NTHREADS];
+    uint64_t out_of_order;
+} order_check;
+
+static bool in_program_order(void *user, const ls_analysis *a, const trace_event *ev)
+{
+    (void)a;
+    order_check *c = user;
+    uint64_t t = (ev->addr >> 40) - 1;
+    if (ev->kind != TRACE_ALLOC || t >= NTHREADS)
+        return true;
+    uint64_t want = c->next[t] ? c->next[t] : (t + 1) << 40;
+    c->out_of_order += ev->addr != want;
+    c->next[t] = ev->addr + 16;
+    return true;
+}
+
 /* Allocations from two call sites in turn, with stacks: walked, then found
  * again from trace_alloc's caller. */
 static __attribute__((noinline)) void errno_site(void *p, int e)
@@ -161,8 +181,13 @@ int main(int argc, char **argv)
     trace_end();
     trace_flush();
 
+    /* Flushed every millisecond: the writer takes threads' current buffers
+     * while they fill and swap, and a thread's chunks must still come out in
+     * the order its events happened. */
     setenv("LEAKSCOPE_STACK_DEPTH", "0", 1);
+    setenv("LEAKSCOPE_FLUSH_MS", "1", 1);
     CHECK(trace_begin(path) == 0);
+    unsetenv("LEAKSCOPE_FLUSH_MS");
     errno = 0;
     CHECK(trace_begin(path2) == -1 && errno == EBUSY);
     struct stat sb;
@@ -185,7 +210,10 @@ int main(int argc, char **argv)
 
     ls_analysis *a;
     trace_error err;
-    CHECK(ls_analysis_load(path, &a, &err) == TRACE_OK);
+    order_check order = { { 0 }, 0 };
+    ls_observer obs = { .event = in_program_order, .user = &order };
+    CHECK(ls_analysis_load_observed(path, &obs, &a, &err) == TRACE_OK);
+    CHECK_EQ_U64(order.out_of_order, 0);
     if (!a) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
@@ -282,6 +310,12 @@ int main(int argc, char **argv)
     CHECK(symlink(path, link) == 0);
     errno = 0;
     CHECK(trace_begin(link) == -1 && errno == ELOOP);
+    /* Nor into a FIFO (opening it would wait for a reader): refused at once. */
+    char fifo[300];
+    snprintf(fifo, sizeof fifo, "%s/fifo.trace", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    errno = 0;
+    CHECK(trace_begin(fifo) == -1 && errno == EINVAL);
     /* NULL path: $LEAKSCOPE_OUTPUT. */
     char envpath[256];
     snprintf(envpath, sizeof envpath, "%s/env.trace", dir);

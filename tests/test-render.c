@@ -37,7 +37,7 @@ static void ev(trace_writer *w, uint32_t tid, uint32_t kind, uint64_t ts, uint64
 
 /* Heap: 0 until 1 s, 1 MiB, 3 MiB at 2 s, 2 MiB at 3 s, 0 at 5 s; GC pauses
  * 4.0-4.2 s (long) and 4.6-4.62 s; an fd open 1.5-2.5 s, one never closed
- * from 3.5 s; a mark at 2.5 s; the trace ends at 6 s. */
+ * from 3.5 s; a span 0.5-1.2 s; a mark at 2.5 s; the trace ends at 6 s. */
 static void write_trace(const char *path)
 {
     trace_file_info info = { .pid = 77, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8,
@@ -50,6 +50,8 @@ static void write_trace(const char *path)
     trace_writer_add_string(w, 2, "<span>checkpoint %n</span>", 26);
     trace_writer_add_string(w, 3, "main", 4);
     ev(w, 1, TRACE_THREAD_NAME, 0, 0, 0, 3, 0);
+    ev(w, 1, TRACE_SPAN_BEGIN, 500000000, 0, 0, 3, 0);
+    ev(w, 1, TRACE_SPAN_END, 1200000000, 0, 0, 3, 0);
     ev(w, 1, TRACE_ALLOC, 1 * S, 0x1000, 1 * MiB, 0, 0);
     ev(w, 1, TRACE_RES_OPEN, 1500000000, 0, 0, 1, 5);
     ev(w, 1, TRACE_ALLOC, 2 * S, 0x2000, 2 * MiB, 0, 0);
@@ -165,6 +167,49 @@ static bool export_and_layout(const char *leakscope, const char *trace, const ch
     return rc == 0;
 }
 
+static bool is_background(const image *im, int x, int y) /* the light theme's */
+{
+    int r, g, b;
+    pixel(im, x, y, &r, &g, &b);
+    return r > 240 && g > 240 && b > 240;
+}
+
+/* What render_hit_test finds in track t's row at time secs, scanning the
+ * row from the top; *y gets the first row of pixels where it found `want`. */
+static bool hit_in_row(const render_layout *l, const render_view_params *p, render_track t, double secs,
+                       render_hit_kind want, render_hit *hit, int *y)
+{
+    const render_row *row = row_of(l, t);
+    double x = render_x_of(l, p, T0 + (uint64_t)(secs * 1e9));
+    for (*y = (int)row->y0; row && *y < (int)row->y1; (*y)++)
+        if (render_hit_test(p, l, x, *y + 0.5, hit) && hit->kind == want)
+            return true;
+    return false;
+}
+
+/* The hit test names what the picture shows where it shows it. */
+static void check_hits(const image *im, const render_layout *l, const render_view_params *p)
+{
+    render_hit hit;
+    int y;
+    int x = (int)render_x_of(l, p, T0 + 2 * S);
+    CHECK(hit_in_row(l, p, RENDER_TRACK_RESOURCES, 2.0, RENDER_HIT_LIFETIME, &hit, &y));
+    CHECK(hit.lifetime.handle == 5 && hit.lifetime.closed);
+    CHECK(!is_background(im, x, y + 3)); /* the bar is drawn where the hit is */
+    CHECK(!render_hit_test(p, l, render_x_of(l, p, T0 + 3200000000ull), y + 3.5, &hit) || hit.kind != RENDER_HIT_LIFETIME);
+    CHECK(is_background(im, (int)render_x_of(l, p, T0 + 3200000000ull), y + 3)); /* off the grid lines */
+    CHECK(hit_in_row(l, p, RENDER_TRACK_RESOURCES, 5.0, RENDER_HIT_LIFETIME, &hit, &y));
+    CHECK(hit.lifetime.handle == 6 && !hit.lifetime.closed);
+    CHECK(hit_in_row(l, p, RENDER_TRACK_MARKS, 2.5, RENDER_HIT_MARK, &hit, &y) && hit.index == 0);
+    CHECK(hit_in_row(l, p, RENDER_TRACK_MARKS, 0.8, RENDER_HIT_SPAN, &hit, &y) && hit.index == 0);
+    CHECK(!is_background(im, (int)render_x_of(l, p, T0 + 800000000ull), y + 3));
+    CHECK(!hit_in_row(l, p, RENDER_TRACK_MARKS, 1.6, RENDER_HIT_SPAN, &hit, &y));
+    CHECK(hit_in_row(l, p, RENDER_TRACK_GC, 4.1, RENDER_HIT_GC, &hit, &y) && hit.index == 0);
+    CHECK(!hit_in_row(l, p, RENDER_TRACK_GC, 4.4, RENDER_HIT_GC, &hit, &y));
+    CHECK(hit_in_row(l, p, RENDER_TRACK_HEAP, 3.0, RENDER_HIT_HEAP, &hit, &y));
+    CHECK(!render_hit_test(p, l, l->plot_x0 - 5, y, &hit) && hit.kind == RENDER_HIT_NONE);
+}
+
 static void check_heap_at(const image *im, const render_layout *l, const render_view_params *p, double secs,
                           uint64_t bytes)
 {
@@ -221,6 +266,7 @@ int main(int argc, char **argv)
         int r, g, b;
         pixel(&im, 2, im.h - 2, &r, &g, &b);
         CHECK(r > 240 && g > 240 && b > 240);
+        check_hits(&im, &l, &p);
         cairo_surface_destroy(im.s);
     }
     /* Zoomed in around the free at 3 s: 3 MiB before, 2 MiB after. */

@@ -22,12 +22,15 @@
 #include "unwind-cases.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <libunwind.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
@@ -1235,8 +1238,86 @@ static void suffix_cases(void)
     CHECK(cache->suffix_hits > hits + 50);
 }
 
+/* ---- libunwind's address validation (recorder/unwind-probe.c) ---- */
+
+/* The open descriptors below 1024, found without opening one. */
+static void open_fds(uint8_t out[1024])
+{
+    for (int fd = 0; fd < 1024; fd++)
+        out[fd] = fcntl(fd, F_GETFD) != -1;
+}
+
+/* What libunwind's own check answered: whether a byte at addr can be
+ * written into a pipe. */
+static bool pipe_says_readable(int wfd, int rfd, const void *addr)
+{
+    long r = syscall(SYS_write, wfd, addr, 1);
+    char c;
+    if (r == 1 && read(rfd, &c, 1) != 1)
+        return false;
+    return r == 1;
+}
+
+/* The probe against the pipe on memory of every kind libunwind is asked
+ * about, and on memory it must refuse; errno kept. */
+static void probe_cases(void)
+{
+    int p[2];
+    CHECK(pipe2(p, O_CLOEXEC) == 0);
+    long pg = sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, (size_t)pg * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    m[0] = 1;
+    mprotect(m + pg, (size_t)pg, PROT_NONE);
+    mprotect(m + 2 * pg, (size_t)pg, PROT_READ);
+    munmap(m + 3 * pg, (size_t)pg);
+    int local = 0;
+    char *heap = malloc(64);
+    const struct {
+        const char *what;
+        const void *addr;
+        bool readable;
+    } cases[] = {
+        { "the stack", &local, true },
+        { "the heap", heap, true },
+        { "code", (const void *)(uintptr_t)probe_cases, true },
+        { "writable mapping", m, true },
+        { "PROT_NONE page", m + pg, false },
+        { "read-only page", m + 2 * pg, true },
+        { "unmapped page", m + 3 * pg, false },
+        { "last bytes of a page before a PROT_NONE one", m + pg - 1, true },
+        { "NULL", NULL, false },
+        { "a kernel address", (const void *)(uintptr_t)0xffffffffff601000ull, false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        errno = 1234;
+        bool said = ls_unwind_probe_readable(cases[i].addr);
+        CHECK(errno == 1234);
+        bool truth = pipe_says_readable(p[1], p[0], cases[i].addr);
+        if (said != truth || said != cases[i].readable) {
+            TEST_FAIL();
+            fprintf(stderr, "FAIL probe: %s: probe %d, pipe %d, want %d\n", cases[i].what, said, truth,
+                    cases[i].readable);
+        }
+        TEST_COUNT();
+    }
+    free(heap);
+    munmap(m, (size_t)pg * 3);
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
+    /* libunwind's pipe: none, as in the recorder (ls_unwind_init installs
+     * the probe before its first call into libunwind). The descriptors open
+     * now must be those open at the end, every fallback to libunwind (and its
+     * validation) notwithstanding. */
+    static uint8_t fds_at_start[1024], fds_at_end[1024];
+    open_fds(fds_at_start);
+    ls_unwind_probe_install();
+    probe_cases();
+
     if (argc < 3) {
         fprintf(stderr, "usage: %s MODULE_A MODULE_B [--bench]\n", argv[0]);
         return 2;
@@ -1308,5 +1389,13 @@ int main(int argc, char **argv)
     free(ss.ss_sp);
     ls_cfi_cache_free(cache);
     ls_unwind_thread_exit();
+    open_fds(fds_at_end);
+    for (int fd = 0; fd < 1024; fd++)
+        if (fds_at_end[fd] != fds_at_start[fd]) {
+            TEST_FAIL();
+            fprintf(stderr, "FAIL fd %d: %s during the cases (libunwind's pipe?)\n", fd,
+                    fds_at_end[fd] ? "opened" : "closed");
+        }
+    TEST_COUNT();
     TEST_DONE();
 }

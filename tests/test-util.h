@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int test_failures;
 static int test_count;
@@ -44,6 +45,39 @@ static inline uint64_t test_rnd(uint64_t *state)
     *state ^= *state >> 7;
     *state ^= *state << 17;
     return *state;
+}
+
+/* Tests of one case each, runnable alone: `prog CASE` runs that case, no
+ * argument every case. `dir`, a mkdtemp template, is made first and removed
+ * after. Returns the exit status. */
+typedef struct test_case {
+    const char *name;
+    void (*run)(void);
+} test_case;
+
+static inline int test_run_cases(const char *prog, const test_case *cases, size_t n, int argc, char **argv,
+                                 char *dir)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    int ran = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
+            continue;
+        cases[i].run();
+        printf("%s - %s\n", test_failures ? "not ok" : "ok", cases[i].name);
+        ran = 1;
+    }
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    if (!ran) {
+        fprintf(stderr, "%s: no case named '%s'\n", prog, argc > 1 ? argv[1] : "");
+        return 2;
+    }
+    printf("%d checks, %d failed\n", test_count, test_failures);
+    return test_failures ? 1 : 0;
 }
 
 #define TEST_DONE()                                                                     \

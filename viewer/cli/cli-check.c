@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "sites.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ typedef struct check_args {
     uint64_t leaked_bytes, leaked_blocks, open, gc_pause, gc_total, peak, lost;
     kind_limit kinds[MAX_KIND_LIMITS];
     int nkinds;
-    bool allow_truncated;
+    bool allow_incomplete;
     const char *junit;
     const char *file;
 } check_args;
@@ -41,19 +42,27 @@ static const char usage_text[] =
     "  --max-leaked-bytes N      bytes still allocated at the end (K, M, G suffixes)\n"
     "  --max-leaked-blocks N     blocks still allocated at the end\n"
     "  --max-open-resources N    resources of any kind still open at the end\n"
-    "  --max-open KIND=N         resources of one kind (or family: fd covers fd/socket, ...) left open\n"
+    "  --max-open KIND=N         resources of one kind left open: a family (fd covers fd/socket, ...),\n"
+    "                            a whole kind (fd/socket) or a subtype (socket)\n"
     "  --max-gc-pause T          longest GC pause (1.5s, 20ms, 300us)\n"
     "  --max-gc-total T          all GC pauses added up\n"
     "  --max-peak-heap N         peak live heap bytes\n"
     "  --max-lost-events N       events the recorder dropped (default 0)\n"
-    "  --allow-truncated         do not fail a trace that stops early (a crash)\n"
+    "  --allow-incomplete        do not fail a trace that stops early (a crash: no end marker, or\n"
+    "                            cut inside a chunk); --allow-truncated is the same\n"
+    "a damaged trace (chunks skipped, events lost) always fails\n"
     "  --junit FILE              also write the results as JUnit XML\n"
     "With no threshold given, check means: no leaked bytes, nothing lost, not truncated.\n"
     "Exit status: 0 all checks pass, 1 a check fails, 2 bad input.\n";
 
-static int bad_value(const char *opt, const char *val)
+/* What each kind of value must look like, for the one line on a bad one. */
+#define NOT_SIZE "is not a size (e.g. 0, 4096, 512K, 64M, 2G)"
+#define NOT_COUNT "is not a count (e.g. 0, 25)"
+#define NOT_DURATION "is not a duration with a unit (e.g. 20ms, 1.5s, 300us, 2min)"
+
+static int bad_value(const char *opt, const char *val, const char *what)
 {
-    cli_error("check: %s: '%s' is not a valid value (see leakscope check --help)", opt, val);
+    cli_error("check: --%s: '%s' %s", opt, val, what);
     return CLI_BAD_INPUT;
 }
 
@@ -68,33 +77,37 @@ static int parse_args(int argc, char **argv, check_args *ca)
         { "max-gc-total", required_argument, NULL, 'G' },
         { "max-peak-heap", required_argument, NULL, 'p' },
         { "max-lost-events", required_argument, NULL, 'l' },
+        { "allow-incomplete", no_argument, NULL, 't' },
         { "allow-truncated", no_argument, NULL, 't' },
         { "junit", required_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    int c;
+    int c, idx = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+", opts, &idx)) != -1) {
         const char *opt = optind > 0 ? argv[optind - 1] : "";
+        const char *name = opts[idx].name; /* long options only: idx is set for every match */
         switch (c) {
-        case 'b': if (!cli_parse_bytes(optarg, &ca->leaked_bytes)) return bad_value(opt, optarg); ca->have_leaked_bytes = true; break;
-        case 'B': if (!cli_parse_bytes(optarg, &ca->leaked_blocks)) return bad_value(opt, optarg); ca->have_leaked_blocks = true; break;
-        case 'o': if (!cli_parse_bytes(optarg, &ca->open)) return bad_value(opt, optarg); ca->have_open = true; break;
-        case 'g': if (!cli_parse_duration(optarg, &ca->gc_pause)) return bad_value(opt, optarg); ca->have_gc_pause = true; break;
-        case 'G': if (!cli_parse_duration(optarg, &ca->gc_total)) return bad_value(opt, optarg); ca->have_gc_total = true; break;
-        case 'p': if (!cli_parse_bytes(optarg, &ca->peak)) return bad_value(opt, optarg); ca->have_peak = true; break;
-        case 'l': if (!cli_parse_bytes(optarg, &ca->lost)) return bad_value(opt, optarg); ca->have_lost = true; break;
-        case 't': ca->allow_truncated = true; break;
+        case 'b': if (!cli_parse_bytes(optarg, &ca->leaked_bytes)) return bad_value(name, optarg, NOT_SIZE); ca->have_leaked_bytes = true; break;
+        case 'B': if (!cli_parse_count(optarg, &ca->leaked_blocks)) return bad_value(name, optarg, NOT_COUNT); ca->have_leaked_blocks = true; break;
+        case 'o': if (!cli_parse_count(optarg, &ca->open)) return bad_value(name, optarg, NOT_COUNT); ca->have_open = true; break;
+        case 'g': if (!cli_parse_duration_unit(optarg, &ca->gc_pause)) return bad_value(name, optarg, NOT_DURATION); ca->have_gc_pause = true; break;
+        case 'G': if (!cli_parse_duration_unit(optarg, &ca->gc_total)) return bad_value(name, optarg, NOT_DURATION); ca->have_gc_total = true; break;
+        case 'p': if (!cli_parse_bytes(optarg, &ca->peak)) return bad_value(name, optarg, NOT_SIZE); ca->have_peak = true; break;
+        case 'l': if (!cli_parse_count(optarg, &ca->lost)) return bad_value(name, optarg, NOT_COUNT); ca->have_lost = true; break;
+        case 't': ca->allow_incomplete = true; break;
         case 'j': ca->junit = optarg; break;
         case 'k': {
             char *eq = strrchr(optarg, '=');
-            if (!eq || eq == optarg || ca->nkinds == MAX_KIND_LIMITS)
-                return bad_value(opt, optarg);
+            if (!eq || eq == optarg)
+                return bad_value(name, optarg, "is not KIND=N (e.g. fd=0, socket=2, FILE=0)");
+            if (ca->nkinds == MAX_KIND_LIMITS)
+                return bad_value(name, optarg, "is one limit too many (at most 16 kinds)");
             *eq = '\0';
-            if (!cli_parse_bytes(eq + 1, &ca->kinds[ca->nkinds].max))
-                return bad_value(opt, eq + 1);
+            if (!cli_parse_count(eq + 1, &ca->kinds[ca->nkinds].max))
+                return bad_value(name, eq + 1, NOT_COUNT);
             ca->kinds[ca->nkinds++].kind = optarg;
             break;
         }
@@ -132,31 +145,15 @@ static check_result *add_result(check_result *r, int *n, const char *name, bool 
     return c;
 }
 
-/* "fd" matches "fd" and "fd/socket"; "fd/socket" only itself. */
-static bool kind_matches(const char *pattern, const char *kind)
-{
-    size_t n = strlen(pattern);
-    return strncmp(pattern, kind, n) == 0 && (kind[n] == '\0' || (kind[n] == '/' && !strchr(pattern, '/')));
-}
-
-/* The innermost symbolized frame of the largest leak, for the failure message. */
+/* The largest leak's call site (sites.h), for the failure message. */
 static void describe_top_leak(const ls_analysis *a, sym_table *syms, char *out, size_t len)
 {
     out[0] = '\0';
     if (!a->nleaks)
         return;
-    ls_stack st = ls_analysis_stack(a, a->leaks[0].stack);
-    char b[64];
-    if (!st.depth || !syms) {
-        snprintf(out, len, "; largest: %s from an unknown call site", cli_bytes(a->leaks[0].bytes, b, sizeof b));
-        return;
-    }
-    sym_frame fr[1];
-    int n = sym_table_resolve(syms, st.frames[0], true, fr, 1);
-    const char *file = n > 0 && fr[0].file ? strrchr(fr[0].file, '/') : NULL;
-    snprintf(out, len, "; largest: %s from %s (%s:%d)", cli_bytes(a->leaks[0].bytes, b, sizeof b),
-             n > 0 ? fr[0].function : "??", file ? file + 1 : (n > 0 && fr[0].file ? fr[0].file : "?"),
-             n > 0 ? fr[0].line : 0);
+    char b[64], site[400];
+    snprintf(out, len, "; largest: %s from %s", ls_format_bytes(a->leaks[0].bytes, b, sizeof b),
+             ls_site_name(syms, a, a->leaks[0].stack, site, sizeof site));
 }
 
 static void xml_text(FILE *f, const char *s)
@@ -227,7 +224,7 @@ int cli_check(int argc, char **argv)
 
     describe_top_leak(a, syms, extra, sizeof extra);
     LIMIT_CHECK(ca.have_leaked_bytes, "leaked_bytes", a->leaked_bytes, ca.leaked_bytes,
-                cli_bytes(a->leaked_bytes, b1, sizeof b1), cli_bytes(ca.leaked_bytes, b2, sizeof b2), "leaked bytes", extra);
+                ls_format_bytes(a->leaked_bytes, b1, sizeof b1), ls_format_bytes(ca.leaked_bytes, b2, sizeof b2), "leaked bytes", extra);
     snprintf(b1, sizeof b1, "%llu", (unsigned long long)a->leaked_blocks);
     snprintf(b2, sizeof b2, "%llu", (unsigned long long)ca.leaked_blocks);
     LIMIT_CHECK(ca.have_leaked_blocks, "leaked_blocks", a->leaked_blocks, ca.leaked_blocks, b1, b2, "leaked blocks", extra);
@@ -237,7 +234,7 @@ int cli_check(int argc, char **argv)
     for (int k = 0; k < ca.nkinds; k++) {
         uint64_t open = 0;
         for (uint32_t i = 0; i < a->nres_kinds; i++)
-            if (kind_matches(ca.kinds[k].kind, ls_analysis_string(a, a->res_kinds[i].kind)))
+            if (ls_resource_kind_matches(ca.kinds[k].kind, ls_analysis_string(a, a->res_kinds[i].kind)))
                 open += a->res_kinds[i].open_at_end;
         char name[64], what[96];
         snprintf(name, sizeof name, "open_%s", ca.kinds[k].kind);
@@ -247,20 +244,47 @@ int cli_check(int argc, char **argv)
         LIMIT_CHECK(true, name, open, ca.kinds[k].max, b1, b2, what, "");
     }
     LIMIT_CHECK(ca.have_gc_pause, "gc_max_pause", a->gc_stats.max_ns, ca.gc_pause,
-                cli_duration(a->gc_stats.max_ns, b1, sizeof b1), cli_duration(ca.gc_pause, b2, sizeof b2),
+                ls_format_duration(a->gc_stats.max_ns, b1, sizeof b1), ls_format_duration(ca.gc_pause, b2, sizeof b2),
                 "longest GC pause", "");
     LIMIT_CHECK(ca.have_gc_total, "gc_total", a->gc_stats.total_ns, ca.gc_total,
-                cli_duration(a->gc_stats.total_ns, b1, sizeof b1), cli_duration(ca.gc_total, b2, sizeof b2),
+                ls_format_duration(a->gc_stats.total_ns, b1, sizeof b1), ls_format_duration(ca.gc_total, b2, sizeof b2),
                 "GC pauses in total", "");
-    LIMIT_CHECK(ca.have_peak, "peak_heap", a->peak_heap_bytes, ca.peak, cli_bytes(a->peak_heap_bytes, b1, sizeof b1),
-                cli_bytes(ca.peak, b2, sizeof b2), "peak heap", "");
+    LIMIT_CHECK(ca.have_peak, "peak_heap", a->peak_heap_bytes, ca.peak, ls_format_bytes(a->peak_heap_bytes, b1, sizeof b1),
+                ls_format_bytes(ca.peak, b2, sizeof b2), "peak heap", "");
     snprintf(b1, sizeof b1, "%llu", (unsigned long long)a->lost_events);
     snprintf(b2, sizeof b2, "%llu", (unsigned long long)ca.lost);
     LIMIT_CHECK(ca.have_lost, "lost_events", a->lost_events, ca.lost, b1, b2, "lost events", "");
 #undef LIMIT_CHECK
-    if ((c = add_result(res, &n, "complete", !a->truncated || ca.allow_truncated)) != NULL)
-        snprintf(c->line, sizeof c->line, "trace %s", a->truncated ? "truncated (the program crashed or was killed)"
-                                                     : a->complete ? "complete" : "ends without its end marker");
+    ls_ending ending = ls_analysis_ending(a);
+    if ((c = add_result(res, &n, "complete", ending == LS_ENDING_COMPLETE || ca.allow_incomplete)) != NULL) {
+        const char *allowed = ending != LS_ENDING_COMPLETE && ca.allow_incomplete ? " (allowed)" : "";
+        if (ending == LS_ENDING_TRUNCATED)
+            snprintf(c->line, sizeof c->line,
+                     "trace truncated at byte offset %llu: the file stops inside a chunk (the program crashed "
+                     "or was killed while writing)%s",
+                     (unsigned long long)a->truncated_at, allowed);
+        else if (ending == LS_ENDING_INCOMPLETE)
+            snprintf(c->line, sizeof c->line,
+                     "trace incomplete: no end marker (the program crashed or was killed)%s", allowed);
+        else
+            snprintf(c->line, sizeof c->line, "trace complete");
+    }
+    if (ls_analysis_damaged(a) && (c = add_result(res, &n, "damage", false)) != NULL) {
+        char first[300] = "";
+        if (a->ndamage)
+            ls_analysis_damage_text(a, 0, first, sizeof first);
+        char lost[64];
+        if (a->damage_events_unknown)
+            snprintf(lost, sizeof lost, "at least %llu events lost", (unsigned long long)a->damage_events_lost);
+        else
+            snprintf(lost, sizeof lost, "%llu events lost", (unsigned long long)a->damage_events_lost);
+        if (a->ndamage)
+            snprintf(c->line, sizeof c->line, "trace damaged: %u place%s skipped, %s; first: %s", a->damage_places,
+                     a->damage_places == 1 ? "" : "s", lost, first);
+        else
+            snprintf(c->line, sizeof c->line, "trace damaged: %llu event fields name dictionary ids lost with damage",
+                     (unsigned long long)a->lost_id_refs);
+    }
 
     int failures = 0;
     for (int i = 0; i < n; i++) {

@@ -12,12 +12,30 @@
 
 void cli_error(const char *fmt, ...)
 {
+    /* File names, option values and the reader's messages can hold any
+     * byte: escaped as the report escapes untrusted text, so the error stays
+     * one line and cannot drive the terminal. */
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("leakscope: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    fputs("leakscope: ", stderr);
+    cli_text_string(stderr, line);
+    fputc('\n', stderr);
+}
+
+void cli_warn_damaged(const char *path, const ls_analysis *a)
+{
+    if (!ls_analysis_damaged(a))
+        return;
+    char first[400] = "";
+    if (a->ndamage)
+        ls_analysis_damage_text(a, 0, first, sizeof first);
+    cli_error("%s: warning: the trace is damaged (%u place%s skipped, %s%llu events lost; first: %s): the output "
+              "leaves them out",
+              path, a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
+              (unsigned long long)a->damage_events_lost, a->ndamage ? first : "dictionary ids lost");
 }
 
 ls_analysis *cli_load(const char *path)
@@ -29,39 +47,6 @@ ls_analysis *cli_load(const char *path)
         return NULL;
     }
     return a;
-}
-
-const char *cli_bytes(uint64_t n, char *buf, size_t len)
-{
-    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-    if (n < 1024) {
-        snprintf(buf, len, "%llu B", (unsigned long long)n);
-        return buf;
-    }
-    double v = (double)n / 1024;
-    int u = 0;
-    while (v >= 1024 && u < 5) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, len, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
-}
-
-const char *cli_duration(uint64_t ns, char *buf, size_t len)
-{
-    if (ns < 1000)
-        snprintf(buf, len, "%llu ns", (unsigned long long)ns);
-    else if (ns < 1000000)
-        snprintf(buf, len, "%.2f µs", ns / 1e3);
-    else if (ns < 1000000000)
-        snprintf(buf, len, "%.2f ms", ns / 1e6);
-    else if (ns < 120ull * 1000000000)
-        snprintf(buf, len, "%.2f s", ns / 1e9);
-    else
-        snprintf(buf, len, "%llu min %.1f s", (unsigned long long)(ns / 60000000000ull),
-                 (double)(ns % 60000000000ull) / 1e9);
-    return buf;
 }
 
 void cli_json_string(FILE *f, const char *s, size_t len)
@@ -109,9 +94,29 @@ void cli_text_string(FILE *f, const char *s)
     }
 }
 
+int cli_text_width(const char *s)
+{
+    int w = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        w += c < 0x20 || c == 0x7f ? 4 : (c & 0xc0) != 0x80; /* \xNN; a UTF-8 character counts once */
+    }
+    return w;
+}
+
+void cli_text_padded(FILE *f, const char *s, int width, bool right)
+{
+    int pad = width - cli_text_width(s);
+    if (right)
+        fprintf(f, "%*s", pad > 0 ? pad : 0, "");
+    cli_text_string(f, s);
+    if (!right)
+        fprintf(f, "%*s", pad > 0 ? pad : 0, "");
+}
+
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. */
-bool cli_parse_duration(const char *s, uint64_t *out)
+static bool parse_duration(const char *s, uint64_t *out, bool bare_ok)
 {
     char *end;
     errno = 0;
@@ -122,7 +127,7 @@ bool cli_parse_duration(const char *s, uint64_t *out)
         { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "µs", 1e3 }, { "ns", 1 }, { "min", 60e9 },
     };
     for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
-        if (!strcmp(end, units[i].unit)) {
+        if (!strcmp(end, units[i].unit) && (bare_ok || *end)) {
             double ns = v * units[i].ns;
             if (ns >= 1.8e19)
                 return false;
@@ -131,6 +136,21 @@ bool cli_parse_duration(const char *s, uint64_t *out)
         }
     }
     return false;
+}
+
+bool cli_parse_duration(const char *s, uint64_t *out) { return parse_duration(s, out, true); }
+bool cli_parse_duration_unit(const char *s, uint64_t *out) { return parse_duration(s, out, false); }
+
+bool cli_parse_count(const char *s, uint64_t *out)
+{
+    if (!*s || s[strspn(s, "0123456789")])
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    if (errno)
+        return false;
+    *out = v;
+    return true;
 }
 
 /* "1048576", "512K", "64M", "2G" (binary units, an optional "iB"/"B") -> bytes. */

@@ -11,6 +11,7 @@
 
 #include "analysis.h"
 #include "symbols.h"
+#include "units.h" /* ls_format_bytes, ls_format_duration */
 
 /* Exit codes shared by every subcommand. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_BAD_INPUT = 2 };
@@ -20,25 +21,31 @@ int cli_record(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_dump(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_convert(int argc, char **argv);
 
 /* Writes the report of `a` (text, or JSON when `json`) to `out` with the
  * default --top and --frames; syms may be NULL (addresses only). For the
  * fuzz target of the whole report pipeline. */
 void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json);
 
-/* One line on stderr: "leakscope: " + message. */
+/* One line on stderr: "leakscope: " + message, with control characters
+ * escaped as cli_text_string does (file names are untrusted text too). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Loads a trace or prints the one-line error naming the file and offset.
  * Returns NULL on failure (exit with CLI_BAD_INPUT). */
 ls_analysis *cli_load(const char *path);
 
-/* Human units: "12.3 MiB", "1.25 s". Write into buf and return it. */
-const char *cli_bytes(uint64_t n, char *buf, size_t len);
-const char *cli_duration(uint64_t ns, char *buf, size_t len);
+/* For outputs with no room for the damage (export, convert): one warning line
+ * on stderr when the trace is damaged. */
+void cli_warn_damaged(const char *path, const ls_analysis *a);
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. False if malformed. */
 bool cli_parse_duration(const char *s, uint64_t *out);
+/* The same with a unit required: "20" is refused, "20ms" is not. */
+bool cli_parse_duration_unit(const char *s, uint64_t *out);
+/* "0", "42": a plain count. False if malformed. */
+bool cli_parse_count(const char *s, uint64_t *out);
 /* "1048576", "512K", "64M", "2G" -> bytes. False if malformed. */
 bool cli_parse_bytes(const char *s, uint64_t *out);
 
@@ -48,5 +55,12 @@ void cli_json_string(FILE *f, const char *s, size_t len);
 /* Writes s with control characters escaped (\xNN), for text output of
  * untrusted strings. */
 void cli_text_string(FILE *f, const char *s);
+
+/* The columns cli_text_string(s) takes on a terminal (a UTF-8 character is
+ * one, an escaped byte four), and s written so, padded with spaces to
+ * `width` columns, on the left when `right` (aligned right). Tables align
+ * by columns, not bytes: "530.50 µs" is nine columns and ten bytes. */
+int cli_text_width(const char *s);
+void cli_text_padded(FILE *f, const char *s, int width, bool right);
 
 #endif

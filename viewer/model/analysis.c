@@ -2,17 +2,16 @@
  *
  * Pass 1 walks the chunk headers in file order, decoding dictionary chunks
  * (they precede the event chunks that use them) and indexing event chunks.
- * Pass 2 merges the threads' event chunks by timestamp: chunks are opened in
- * order of their first timestamp, and only while one could hold the next
- * event, so memory stays proportional to the chunks that overlap in time. At
- * equal timestamps frees sort before allocations (the recorder stamps a free
- * before the real free and an allocation after the real allocation).
+ * Pass 2 takes the events chunks' events in the one order of merge.h (a
+ * thread's in file order, threads by timestamp, releases first at equal
+ * timestamps), decoding at most one chunk per thread at a time.
  *
  * SPDX-License-Identifier: MIT
  */
 #define _GNU_SOURCE
 #include "analysis.h"
 #include "kmap.h"
+#include "merge.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,18 +36,14 @@ static bool grow_array(void **arr, uint32_t *cap, size_t elem, size_t need)
 }
 
 typedef struct thread_work {
+    uint64_t last_alloc;      /* the thread's last allocation, while it is live: 1 + its address, or 0 */
+    uint32_t pending_temp;    /* 1 + the stack of a block freed as temporary, unless a realloc's half */
     uint32_t *open_spans;     /* indices into a->spans */
     uint32_t nopen, cap;
     bool gc_open;
     uint64_t gc_begin;
     uint32_t gc_reason;
 } thread_work;
-
-typedef struct cursor {
-    trace_chunk *chunk;
-    trace_event ev;
-    uint32_t order;
-} cursor;
 
 typedef struct loader {
     ls_analysis *a;
@@ -71,10 +66,6 @@ typedef struct loader {
     kmap open;                /* (family, handle) -> kind string id (v1), stack (v2) */
     uint64_t *family;         /* string id -> hash of the kind's family (text before '/') */
     uint32_t *res_index;      /* string id -> 1 + index in a->res_kinds */
-    cursor *heap;
-    uint32_t nheap, heap_cap;
-    trace_chunk **spare;
-    uint32_t nspare, spare_cap;
     uint64_t *gc_durations;
 } loader;
 
@@ -92,6 +83,16 @@ static trace_status take_dict(loader *L, const trace_event *ev)
     ls_analysis *a = L->a;
     switch (ev->kind) {
     case TRACE_STRING_DEF: {
+        /* Ids lost with a damaged dictionary chunk (the reader allows the
+         * jump only after damage) stay empty: events naming them get id 0. */
+        while (ev->value > (uint64_t)a->nstrings) {
+            char *none = calloc(1, 1); /* freed with the others */
+            if (!none || !GROW(a->strings, a->nstrings, L->strings_cap)) {
+                free(none);
+                return nomem(L);
+            }
+            a->strings[a->nstrings++] = (ls_string){ none, 0 };
+        }
         if (ev->value != (uint64_t)a->nstrings)
             return TRACE_OK; /* a repeat of a known id (the reader checked the order) */
         if (!GROW(a->strings, a->nstrings, L->strings_cap))
@@ -105,6 +106,16 @@ static trace_status take_dict(loader *L, const trace_event *ev)
         return TRACE_OK;
     }
     case TRACE_STACK_DEF: {
+        while (ev->value > (uint64_t)a->nstacks) {
+            if (!GROW(a->stacks, a->nstacks, L->stacks_cap))
+                return nomem(L);
+            uint64_t *off = realloc(L->stack_off, (size_t)L->stacks_cap * sizeof *off);
+            if (!off)
+                return nomem(L);
+            L->stack_off = off;
+            off[a->nstacks] = L->frame_len;
+            a->stacks[a->nstacks++] = (ls_stack){ NULL, 0 };
+        }
         if (ev->value != (uint64_t)a->nstacks)
             return TRACE_OK;
         if (!GROW(a->stacks, a->nstacks, L->stacks_cap))
@@ -191,66 +202,24 @@ static trace_status scan(loader *L)
     }
     a->complete = trace_reader_complete(L->r, NULL, &L->end_lost);
     a->skipped_chunks = trace_reader_skipped(L->r);
+    a->ndamage = trace_reader_damage_count(L->r);
+    if (a->ndamage) {
+        a->damage = malloc((size_t)a->ndamage * sizeof *a->damage);
+        if (!a->damage)
+            return nomem(L);
+    }
+    for (uint32_t i = 0; i < a->ndamage; i++) {
+        a->damage[i] = *trace_reader_damage(L->r, i);
+        a->damage_events_lost += a->damage[i].events_lost;
+        a->damage_events_unknown |= !a->damage[i].events_known;
+        a->damage_places += 1 + a->damage[i].more;
+    }
     for (uint32_t i = 0; i < a->nstacks; i++)
         a->stacks[i].frames = L->frame_pool ? L->frame_pool + L->stack_off[i] : NULL;
     return TRACE_OK;
 }
 
-/* ---- pass 2: the merge ---- */
-
-static int chunk_cmp(const void *x, const void *y)
-{
-    const trace_chunk_info *p = x, *q = y;
-    if (p->first_ts != q->first_ts)
-        return p->first_ts < q->first_ts ? -1 : 1;
-    return p->offset < q->offset ? -1 : p->offset > q->offset;
-}
-
-static bool releases(uint32_t kind) { return kind == TRACE_FREE || kind == TRACE_RES_CLOSE; }
-
-static bool cursor_less(const cursor *p, const cursor *q)
-{
-    if (p->ev.ts != q->ev.ts)
-        return p->ev.ts < q->ev.ts;
-    bool pf = releases(p->ev.kind), qf = releases(q->ev.kind);
-    if (pf != qf)
-        return pf;
-    return p->order < q->order;
-}
-
-static void heap_push(loader *L, cursor c)
-{
-    uint32_t i = L->nheap++;
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        if (!cursor_less(&c, &L->heap[parent]))
-            break;
-        L->heap[i] = L->heap[parent];
-        i = parent;
-    }
-    L->heap[i] = c;
-}
-
-static void heap_fix_top(loader *L)
-{
-    cursor c = L->heap[0];
-    uint32_t i = 0, n = L->nheap;
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        const cursor *best = &c;
-        if (l < n && cursor_less(&L->heap[l], best)) {
-            m = l;
-            best = &L->heap[l];
-        }
-        if (r < n && cursor_less(&L->heap[r], best))
-            m = r;
-        if (m == i)
-            break;
-        L->heap[i] = L->heap[m];
-        i = m;
-    }
-    L->heap[i] = c;
-}
+/* ---- pass 2: the merge (merge.h: the one order) ---- */
 
 static thread_work *thread_of(loader *L, uint32_t tid, ls_thread **out)
 {
@@ -302,6 +271,19 @@ static bool res_kind_of(loader *L, uint32_t kind, ls_resource_kind **out)
     return true;
 }
 
+/* A resource of kind `kind` (a string id) closed at ev. */
+static bool res_closed(loader *L, const trace_event *ev, uint32_t kind)
+{
+    ls_resource_kind *rk;
+    if (!res_kind_of(L, kind, &rk))
+        return false;
+    rk->closed++;
+    L->a->resources_closed++;
+    if (L->obs && L->obs->resource)
+        L->obs->resource(L->obs->user, L->a, ev, kind, -1);
+    return true;
+}
+
 static void heap_add(ls_analysis *a, uint64_t size, uint64_t ts)
 {
     a->heap_bytes += size;
@@ -312,9 +294,14 @@ static void heap_add(ls_analysis *a, uint64_t size, uint64_t ts)
     }
 }
 
-static bool do_alloc(loader *L, uint64_t ptr, uint64_t size, uint32_t stack, uint64_t ts)
+static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uint32_t stack, uint64_t ts)
 {
     ls_analysis *a = L->a;
+    if (stack < a->nstacks) {
+        a->stack_use[stack].allocations++;
+        a->stack_use[stack].allocated_bytes += size;
+    }
+    w->last_alloc = ptr + 1;
     bool existed;
     kmap_entry *e = kmap_insert(&L->live, ptr, 0, &existed);
     if (!e)
@@ -330,7 +317,7 @@ static bool do_alloc(loader *L, uint64_t ptr, uint64_t size, uint32_t stack, uin
     return true;
 }
 
-static void do_free(loader *L, uint64_t ptr)
+static void do_free(loader *L, thread_work *w, uint64_t ptr)
 {
     ls_analysis *a = L->a;
     kmap_entry *e = kmap_find(&L->live, ptr, 0);
@@ -338,10 +325,21 @@ static void do_free(loader *L, uint64_t ptr)
         a->unmatched_frees++;
         return;
     }
+    if (w && w->last_alloc == ptr + 1) /* temporary, unless this is a realloc's first half */
+        w->pending_temp = e->v2 + 1;
+    if (w)
+        w->last_alloc = 0;
     a->heap_bytes -= e->v1;
     a->heap_blocks--;
     a->freed_bytes += e->v1;
     kmap_remove(&L->live, e);
+}
+
+static void count_temporary(ls_analysis *a, uint32_t stack)
+{
+    a->temporary++;
+    if (stack < a->nstacks)
+        a->stack_use[stack].temporary++;
 }
 
 static trace_status process(loader *L, const trace_event *ev)
@@ -360,48 +358,63 @@ static trace_status process(loader *L, const trace_event *ev)
         a->first_ts = ev->ts;
     a->last_ts = ev->ts;
 
+    if (w->pending_temp) {
+        /* The free before was temporary unless it was the release of a
+         * realloc's old block, recorded before the call: then the realloc
+         * follows at once, with old = 0. */
+        if (ev->kind != TRACE_REALLOC || ev->addr)
+            count_temporary(a, w->pending_temp - 1);
+        w->pending_temp = 0;
+    }
     switch (ev->kind) {
     case TRACE_ALLOC:
         a->allocations++;
-        if (!do_alloc(L, ev->addr, ev->size, (uint32_t)ev->stack, ev->ts))
+        if (!do_alloc(L, w, ev->addr, ev->size, (uint32_t)ev->stack, ev->ts))
             return nomem(L);
         break;
     case TRACE_FREE:
         a->frees++;
-        do_free(L, ev->addr);
+        do_free(L, w, ev->addr);
         break;
     case TRACE_REALLOC:
         a->allocations++;
         a->reallocs++;
         if (ev->addr) /* 0: the old block's free was recorded before the call */
-            do_free(L, ev->addr);
-        if (!do_alloc(L, ev->addr2, ev->size, (uint32_t)ev->stack, ev->ts))
+            do_free(L, NULL, ev->addr);
+        if (!do_alloc(L, w, ev->addr2, ev->size, (uint32_t)ev->stack, ev->ts))
             return nomem(L);
         break;
     case TRACE_RES_OPEN: {
+        /* A resource is its kind's family and its handle (ls_resource_family). */
+        bool existed;
+        kmap_entry *e = kmap_insert(&L->open, L->family[ev->str], ev->value, &existed);
+        if (!e)
+            return nomem(L);
+        if (existed) {
+            /* Its handle is open again, so it was closed where the recorder
+             * could not see it (a raw close_range, exec): it ends here. */
+            if (!res_closed(L, ev, (uint32_t)e->v1))
+                return nomem(L);
+        }
         ls_resource_kind *rk;
         if (!res_kind_of(L, (uint32_t)ev->str, &rk))
             return nomem(L);
         rk->opened++;
         a->resources_opened++;
-        bool existed;
-        kmap_entry *e = kmap_insert(&L->open, L->family[ev->str], ev->value, &existed);
-        if (!e)
-            return nomem(L);
         e->v1 = ev->str;
         e->v2 = (uint32_t)ev->stack;
+        if (L->obs && L->obs->resource)
+            L->obs->resource(L->obs->user, a, ev, (uint32_t)ev->str, 1);
         break;
     }
     case TRACE_RES_CLOSE: {
         /* A close names the family ("fd") or the whole kind ("fd/socket"). */
         kmap_entry *e = kmap_find(&L->open, L->family[ev->str], ev->value);
-        ls_resource_kind *rk;
-        if (e && !res_kind_of(L, (uint32_t)e->v1, &rk))
-            return nomem(L);
         if (e) {
-            rk->closed++;
-            a->resources_closed++;
+            uint32_t kind = (uint32_t)e->v1;
             kmap_remove(&L->open, e);
+            if (!res_closed(L, ev, kind))
+                return nomem(L);
         }
         break;
     }
@@ -451,29 +464,21 @@ static trace_status process(loader *L, const trace_event *ev)
     return TRACE_OK;
 }
 
-static trace_chunk *get_chunk(loader *L)
+uint64_t ls_resource_family(const char *kind, size_t len)
 {
-    if (L->nspare)
-        return L->spare[--L->nspare];
-    return trace_chunk_new();
-}
-
-static bool put_chunk(loader *L, trace_chunk *c)
-{
-    if (!GROW(L->spare, L->nspare, L->spare_cap)) {
-        trace_chunk_free(c);
-        return false;
-    }
-    L->spare[L->nspare++] = c;
-    return true;
-}
-
-static uint64_t family_hash(const char *s, uint32_t len)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (uint32_t i = 0; i < len && s[i] != '/'; i++)
-        h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < len && kind[i] != '/'; i++)
+        h = (h ^ (uint8_t)kind[i]) * 1099511628211ull;
     return h;
+}
+
+bool ls_resource_kind_matches(const char *pattern, const char *kind)
+{
+    size_t n = strlen(pattern);
+    if (strncmp(pattern, kind, n) == 0 && (kind[n] == '\0' || (kind[n] == '/' && !strchr(pattern, '/'))))
+        return true;
+    const char *sub = strchr(kind, '/');
+    return sub && !strchr(pattern, '/') && strcmp(sub + 1, pattern) == 0;
 }
 
 static trace_status merge(loader *L)
@@ -483,62 +488,34 @@ static trace_status merge(loader *L)
     if (!L->family)
         return nomem(L);
     for (uint32_t i = 0; i < a->nstrings; i++)
-        L->family[i] = family_hash(a->strings[i].text, a->strings[i].len);
-    if (L->nchunks) /* chunks is NULL in a file without event chunks: qsort wants a pointer */
-        qsort(L->chunks, L->nchunks, sizeof *L->chunks, chunk_cmp);
-    uint32_t next = 0;
-    trace_status st = TRACE_OK;
+        L->family[i] = ls_resource_family(a->strings[i].text, a->strings[i].len);
+    a->stack_use = calloc(a->nstacks ? a->nstacks : 1, sizeof *a->stack_use);
+    ls_merge *m = a->stack_use ? ls_merge_new(L->r, L->chunks, L->nchunks, 0, UINT64_MAX) : NULL;
+    if (!m)
+        return nomem(L);
+    trace_event ev;
+    trace_status st;
     for (;;) {
-        /* Open every chunk that could hold an event at or before the heap's top. */
-        while (next < L->nchunks && (L->nheap == 0 || L->chunks[next].first_ts <= L->heap[0].ev.ts)) {
-            trace_chunk *c = get_chunk(L);
-            if (!c)
-                return nomem(L);
-            cursor cur = { c, { 0 }, next };
-            st = trace_chunk_load(c, L->r, &L->chunks[next]);
-            next++;
-            if (st == TRACE_OK)
-                st = trace_chunk_next(c, &cur.ev);
-            if (st == TRACE_END) {
-                put_chunk(L, c);
-                continue;
-            }
-            if (st != TRACE_OK) {
-                trace_chunk_free(c);
-                goto fail;
-            }
-            if (!GROW(L->heap, L->nheap, L->heap_cap)) {
-                trace_chunk_free(c);
-                return nomem(L);
-            }
-            heap_push(L, cur);
-        }
-        if (L->nheap == 0)
+        if ((st = ls_merge_next(m, &ev)) != TRACE_OK) {
+            if (st == TRACE_ERR_NOMEM)
+                nomem(L);
+            else if (st != TRACE_END)
+                *L->err = *trace_reader_error(L->r);
             break;
-        cursor *top = &L->heap[0];
-        if ((st = process(L, &top->ev)) != TRACE_OK)
-            return st;
-        if (L->obs && L->obs->event && !L->obs->event(L->obs->user, L->a, &top->ev)) {
-            L->err->status = TRACE_ERR_ARGS;
-            snprintf(L->err->message, sizeof L->err->message, "stopped by the caller");
-            return TRACE_ERR_ARGS;
         }
-        st = trace_chunk_next(top->chunk, &top->ev);
-        if (st == TRACE_OK) {
-            heap_fix_top(L);
-        } else if (st == TRACE_END) {
-            put_chunk(L, top->chunk);
-            L->heap[0] = L->heap[--L->nheap];
-            if (L->nheap)
-                heap_fix_top(L);
-        } else {
-            goto fail;
+        if ((st = process(L, &ev)) != TRACE_OK)
+            break;
+        if (L->obs && L->obs->event && !L->obs->event(L->obs->user, L->a, &ev)) {
+            L->err->status = st = TRACE_ERR_ARGS;
+            snprintf(L->err->message, sizeof L->err->message, "stopped by the caller");
+            break;
         }
     }
-    return TRACE_OK;
-fail:
-    *L->err = *trace_reader_error(L->r);
-    return st;
+    ls_merge_free(m);
+    for (uint32_t i = 0; i < a->nthreads; i++) /* a temporary free that was the thread's last event */
+        if (L->work[i].pending_temp)
+            count_temporary(a, L->work[i].pending_temp - 1);
+    return st == TRACE_END ? TRACE_OK : st;
 }
 
 /* ---- results ---- */
@@ -590,6 +567,7 @@ static uint64_t percentile(const uint64_t *sorted, uint32_t n, unsigned pct)
 static trace_status finish(loader *L)
 {
     ls_analysis *a = L->a;
+    a->lost_id_refs = trace_reader_lost_id_refs(L->r);
     /* The END chunk's total counts every drop, also those no lost event
      * could follow; without it (a crash) the lost events are what we have. */
     a->lost_events = a->complete ? (L->end_lost > L->lost_records ? L->end_lost : L->lost_records) : L->lost_records;
@@ -604,6 +582,10 @@ static trace_status finish(loader *L)
         uint32_t s = e->v2 < a->nstacks ? e->v2 : 0;
         by_stack[2 * s] += e->v1;
         by_stack[2 * s + 1]++;
+        if (s < a->nstacks) {
+            a->stack_use[s].live_bytes += e->v1;
+            a->stack_use[s].live_blocks++;
+        }
         a->leaked_bytes += e->v1;
         a->leaked_blocks++;
     }
@@ -744,15 +726,9 @@ trace_status ls_analysis_load_observed(const char *path, const ls_observer *obs,
         goto done;
 done:
     trace_reader_close(L.r);
-    for (uint32_t i = 0; i < L.nheap; i++)
-        trace_chunk_free(L.heap[i].chunk);
-    for (uint32_t i = 0; i < L.nspare; i++)
-        trace_chunk_free(L.spare[i]);
     for (uint32_t i = 0; L.work && i < a->nthreads; i++)
         free(L.work[i].open_spans);
     free(L.work);
-    free(L.heap);
-    free(L.spare);
     free(L.chunks);
     free(L.stack_off);
     free(L.res_index);
@@ -793,7 +769,26 @@ void ls_analysis_free(ls_analysis *a)
     free(a->marks);
     free(a->spans);
     free(a->span_stats);
+    free(a->damage);
+    free(a->stack_use);
     free(a);
+}
+
+ls_ending ls_analysis_ending(const ls_analysis *a)
+{
+    return a->truncated ? LS_ENDING_TRUNCATED : a->complete ? LS_ENDING_COMPLETE : LS_ENDING_INCOMPLETE;
+}
+
+bool ls_analysis_damaged(const ls_analysis *a) { return a->ndamage || a->lost_id_refs; }
+
+const char *ls_analysis_damage_text(const ls_analysis *a, uint32_t i, char *buf, size_t len)
+{
+    if (i >= a->ndamage) {
+        if (len)
+            buf[0] = '\0';
+        return buf;
+    }
+    return trace_damage_describe(&a->damage[i], a->info.start_ts, buf, len);
 }
 
 const char *ls_analysis_string(const ls_analysis *a, uint32_t id)

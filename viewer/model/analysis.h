@@ -47,6 +47,17 @@ typedef struct ls_leak {
     uint64_t bytes, blocks;
 } ls_leak;
 
+/* What the allocations made at one call stack came to, over the whole trace. */
+typedef struct ls_stack_use {
+    uint64_t allocations, allocated_bytes; /* allocations and reallocs made there */
+    /* Freed by the thread that made them with no other allocation or free
+     * of that thread in between (heaptrack's "temporary", which heaptrack
+     * counts over its one stream; a realloc's release of its old block is
+     * not a free). */
+    uint64_t temporary;
+    uint64_t live_blocks, live_bytes;      /* still live at the end: its leaks */
+} ls_stack_use;
+
 typedef struct ls_resource_kind {
     uint32_t kind;        /* string id */
     uint64_t opened, closed, open_at_end;
@@ -92,7 +103,14 @@ typedef struct ls_analysis {
     bool complete;        /* END chunk seen */
     bool truncated;       /* the file stops inside a chunk */
     uint64_t truncated_at;/* byte offset of the whole part's end */
-    uint32_t skipped_chunks;
+    uint32_t skipped_chunks; /* of a newer minor version's kinds, and foreign frames */
+    /* What the reader skipped as damaged (FORMAT.md §7.1), in file order;
+     * nothing here and !truncated and complete: the trace is sound. */
+    trace_damage *damage; uint32_t ndamage;
+    uint32_t damage_places;       /* ndamage, and the places the last entry covers past TRACE_DAMAGE_MAX */
+    uint64_t damage_events_lost;  /* the events known lost, summed */
+    bool damage_events_unknown;   /* some damage lost an unknown number of events */
+    uint64_t lost_id_refs;        /* event fields naming a dictionary id lost with damage: shown as none */
 
     /* totals */
     uint64_t events, allocations, reallocs, frees, unmatched_frees;
@@ -110,6 +128,8 @@ typedef struct ls_analysis {
 
     ls_thread *threads;  uint32_t nthreads;
     ls_leak *leaks;      uint32_t nleaks;       /* sorted by bytes, then blocks, descending */
+    ls_stack_use *stack_use;                    /* per stack id (nstacks entries; NULL if none) */
+    uint64_t temporary;                         /* temporary allocations in all */
     uint64_t leaked_bytes, leaked_blocks;
     ls_resource_kind *res_kinds; uint32_t nres_kinds;
     ls_open_resource *open_res;  uint32_t nopen_res; /* sorted by count, descending */
@@ -127,6 +147,12 @@ typedef struct ls_analysis {
  * false to stop with ERR_ARGS ("stopped by the caller"). */
 typedef struct ls_observer {
     bool (*event)(void *user, const ls_analysis *a, const trace_event *ev);
+    /* Each change in what is open, as the analysis pairs opens and closes
+     * (a resource is its family and handle): delta +1 when ev opens a
+     * resource of kind `kind` (a string id), -1 when ev closes one, or when
+     * ev opens a handle that was open already (the old one was closed where
+     * the recorder could not see it). Called before event(); may be NULL. */
+    void (*resource)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, int delta);
     void *user;
 } ls_observer;
 
@@ -134,12 +160,37 @@ typedef struct ls_observer {
 trace_status ls_analysis_load_observed(const char *path, const ls_observer *obs, ls_analysis **out,
                                        trace_error *err);
 
+/* The one resource identity (FORMAT.md §6): a resource is the family of its
+ * kind (the text before the first '/', so "fd/socket" and "fd" are one
+ * family) and its handle. Returns the family's hash; `kind` is `len` bytes. */
+uint64_t ls_resource_family(const char *kind, size_t len);
+
+/* True when `pattern`, as a user names kinds, names `kind`: a family ("fd"
+ * names "fd" and "fd/socket"), a whole kind ("fd/socket"), or a subtype
+ * ("socket" names "fd/socket"). */
+bool ls_resource_kind_matches(const char *pattern, const char *kind);
+
 /* Reads and analyses `path`. A file that stops inside a chunk is read up to
  * its last whole chunk and marked truncated (status OK). Any other problem
  * returns its status with *err filled (message names the byte offset) and
  * *out NULL. */
 trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *err);
 void ls_analysis_free(ls_analysis *a);      /* NULL ok */
+
+/* How the read ended, one rule for every output: */
+typedef enum ls_ending {
+    LS_ENDING_COMPLETE,   /* the END chunk was read */
+    LS_ENDING_INCOMPLETE, /* no END chunk: the program crashed or was killed */
+    LS_ENDING_TRUNCATED,  /* the file stops inside a chunk (truncated_at) */
+} ls_ending;
+ls_ending ls_analysis_ending(const ls_analysis *a);
+
+/* True when the reader skipped damage or events named lost dictionary ids. */
+bool ls_analysis_damaged(const ls_analysis *a);
+
+/* The line for damage entry i (trace_damage_describe's, times since the
+ * recording began); "" past the last. Writes into buf and returns it. */
+const char *ls_analysis_damage_text(const ls_analysis *a, uint32_t i, char *buf, size_t len);
 
 /* Dictionary access with bounds checks: "" / an empty stack for id 0 or
  * unknown ids. */

@@ -3,47 +3,27 @@
  * A free event does not say how many bytes it released; the build kept that
  * number for every free and realloc in one varint stream, in the analysis'
  * global order, with the stream offset and the heap at every base bucket
- * boundary. To replay buckets [b0, b1] we decode the events chunks that
- * overlap them, merge them exactly as the analysis does (timestamp, then
- * releases first, then chunk order; one cursor per chunk) and apply each
- * allocation, free and realloc to the heap entering b0. The replay checks
+ * boundary. To replay buckets [b0, b1] we take their events through the
+ * analysis' own merged cursor (merge.h), so in the analysis' order, and
+ * apply each allocation, free and realloc to the heap entering b0. The replay checks
  * itself: it must land on the heap and stream offset recorded at the end of
  * b1, or the window is refused and the caller draws buckets.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "timeline-private.h"
+#include "merge.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define RAW_BUDGET (64u * 1024u * 1024u) /* decompressed bytes decoded at once */
 
-typedef struct xcursor {
-    trace_chunk *chunk;
-    trace_event ev;
-    uint32_t order;
-    bool live;
-} xcursor;
-
 void tl_window_clear(tl_window *w)
 {
     free(w->ts);
     free(w->heap);
     memset(w, 0, sizeof *w);
-}
-
-static bool is_release(uint32_t kind) { return kind == TRACE_FREE || kind == TRACE_RES_CLOSE; }
-
-/* The analysis' merge order (analysis.c cursor_less). */
-static bool before(const xcursor *p, const xcursor *q)
-{
-    if (p->ev.ts != q->ev.ts)
-        return p->ev.ts < q->ev.ts;
-    bool pr = is_release(p->ev.kind), qr = is_release(q->ev.kind);
-    if (pr != qr)
-        return pr;
-    return p->order < q->order;
 }
 
 static bool push_step(tl_window *w, uint64_t ts, uint64_t heap)
@@ -71,59 +51,41 @@ static bool replay(timeline *tl, uint32_t b0, uint32_t b1)
     tl_window *w = &tl->win;
     uint64_t ws = tl_bucket_start(tl, b0);
     uint64_t we = b1 + 1 < tl->nb ? tl_bucket_start(tl, b1 + 1) - 1 : UINT64_MAX;
-    xcursor cur[TL_EXACT_MAX_CHUNKS];
+    /* What the window may cost: the chunks that meet it. */
     uint32_t nc = 0;
     uint64_t raw = 0;
-    bool ok = false;
     for (uint32_t i = 0; i < tl->nchunks && tl->chunks[i].first_ts <= we; i++) {
-        const trace_chunk_info *ci = &tl->chunks[i];
-        if (ci->last_ts < ws)
+        if (tl->chunks[i].last_ts < ws)
             continue;
-        raw += ci->raw_size;
-        if (nc == TL_EXACT_MAX_CHUNKS || raw > RAW_BUDGET)
-            goto out;
-        cur[nc] = (xcursor){ .chunk = trace_chunk_new(), .order = i };
-        if (!cur[nc].chunk)
-            goto out;
-        nc++;
-        if (trace_chunk_load(cur[nc - 1].chunk, tl->reader, ci) != TRACE_OK)
-            goto out;
-        trace_status st = trace_chunk_next(cur[nc - 1].chunk, &cur[nc - 1].ev);
-        if (st != TRACE_OK && st != TRACE_END)
-            goto out;
-        cur[nc - 1].live = st == TRACE_OK;
+        raw += tl->chunks[i].raw_size;
+        if (++nc > TL_EXACT_MAX_CHUNKS || raw > RAW_BUDGET)
+            return false;
     }
+    ls_merge *m = ls_merge_new(tl->reader, tl->chunks, tl->nchunks, ws, we);
+    if (!m)
+        return false;
     w->n = 0;
     w->begin = ws;
     w->end = we;
     w->enter = b0 ? tl->last[b0 - 1] : 0;
     uint64_t heap = w->enter, pos = tl->stream_off[b0];
-    for (;;) {
-        xcursor *top = NULL;
-        for (uint32_t i = 0; i < nc; i++)
-            if (cur[i].live && (!top || before(&cur[i], top)))
-                top = &cur[i];
-        if (!top || top->ev.ts > we)
-            break;
-        const trace_event *ev = &top->ev;
-        if (ev->ts >= ws && (ev->kind == TRACE_ALLOC || ev->kind == TRACE_FREE || ev->kind == TRACE_REALLOC)) {
-            uint64_t released = 0;
-            if (ev->kind != TRACE_ALLOC && !tl_stream_read(tl, &pos, &released))
-                goto out;
-            heap += (ev->kind == TRACE_FREE ? 0 : ev->size) - released;
-            if (w->n >= TIMELINE_EXACT_MAX_EVENTS || !push_step(w, ev->ts, heap))
-                goto out;
-        }
-        trace_status st = trace_chunk_next(top->chunk, &top->ev);
-        if (st != TRACE_OK && st != TRACE_END)
+    bool ok = false;
+    trace_event ev;
+    trace_status st;
+    while ((st = ls_merge_next(m, &ev)) == TRACE_OK) {
+        if (ev.kind != TRACE_ALLOC && ev.kind != TRACE_FREE && ev.kind != TRACE_REALLOC)
+            continue;
+        uint64_t released = 0;
+        if (ev.kind != TRACE_ALLOC && !tl_stream_read(tl, &pos, &released))
             goto out;
-        top->live = st == TRACE_OK;
+        heap += (ev.kind == TRACE_FREE ? 0 : ev.size) - released;
+        if (w->n >= TIMELINE_EXACT_MAX_EVENTS || !push_step(w, ev.ts, heap))
+            goto out;
     }
     uint64_t want_pos = b1 + 1 < tl->nb ? tl->stream_off[b1 + 1] : tl->stream_len;
-    ok = heap == tl->last[b1] && pos == want_pos;
+    ok = st == TRACE_END && heap == tl->last[b1] && pos == want_pos;
 out:
-    for (uint32_t i = 0; i < nc; i++)
-        trace_chunk_free(cur[i].chunk);
+    ls_merge_free(m);
     return ok;
 }
 

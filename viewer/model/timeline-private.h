@@ -12,7 +12,7 @@
 
 #define TL_LEVELS_MAX 20u
 #define TL_SIDE_BUCKETS 4096u      /* resources and threads: coarser buckets */
-#define TL_EXACT_MAX_CHUNKS 64u    /* chunks decoded at once for the exact view */
+#define TL_EXACT_MAX_CHUNKS 64u    /* chunks one replay of the exact view may decode */
 
 /* One level of the heap's min/max pyramid. */
 typedef struct tl_level {
@@ -60,7 +60,7 @@ struct timeline {
     timeline_lifetime *life;   /* in order of begin */
     uint64_t nlife, life_cap, life_dropped;
 
-    trace_chunk_info *chunks;  /* events chunks, sorted as the analysis merges them */
+    trace_chunk_info *chunks;  /* events chunks, by first timestamp, then offset */
     uint32_t nchunks;
     trace_reader *reader;      /* open for the exact view; dictionaries loaded */
 

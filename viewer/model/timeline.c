@@ -17,7 +17,6 @@ typedef struct builder {
     uint32_t cur;              /* base bucket being filled */
     uint32_t side_cur;
     uint64_t heap;             /* heap before the current event */
-    uint64_t opened, closed;   /* the analysis' totals before the event */
     uint32_t open[TIMELINE_MAX_KINDS];
     uint64_t *alloc, *bytes, *events;  /* per bucket, turned into prefixes at the end */
     uint64_t *lane_events[TIMELINE_MAX_THREADS];
@@ -40,7 +39,8 @@ static trace_status fail_nomem(trace_error *err)
 
 static int chunk_order(const void *x, const void *y)
 {
-    /* The analysis' merge order (analysis.c chunk_cmp): first_ts, then offset. */
+    /* By first timestamp, so that the exact view's search for the chunks
+     * that meet a window stops at the first that starts after it. */
     const trace_chunk_info *p = x, *q = y;
     if (p->first_ts != q->first_ts)
         return p->first_ts < q->first_ts ? -1 : 1;
@@ -98,7 +98,8 @@ static trace_status scan_chunks(timeline *tl, trace_error *err, uint64_t *events
     }
     if (!tl->nchunks)
         tl->t0 = tl->t1 = 0;
-    qsort(tl->chunks, tl->nchunks, sizeof *tl->chunks, chunk_order);
+    if (tl->nchunks) /* chunks is NULL when none was read: qsort wants a pointer */
+        qsort(tl->chunks, tl->nchunks, sizeof *tl->chunks, chunk_order);
     return TRACE_OK;
 }
 
@@ -220,11 +221,11 @@ static int kind_series(builder *B, uint64_t str)
     return (int)e->v1 - 1;
 }
 
-static void lifetime_open(builder *B, const trace_event *ev)
+static void lifetime_open(builder *B, const trace_event *ev, uint32_t kind)
 {
     timeline *tl = B->tl;
     bool existed;
-    kmap_entry *e = kmap_insert(&B->live, ev->str, ev->value, &existed);
+    kmap_entry *e = kmap_insert(&B->live, kind, ev->value, &existed);
     if (!e) {
         B->nomem = true;
         return;
@@ -248,13 +249,13 @@ static void lifetime_open(builder *B, const trace_event *ev)
         tl->life = p;
         tl->life_cap = nc;
     }
-    tl->life[tl->nlife] = (timeline_lifetime){ ev->ts, tl->t1, ev->value, (uint32_t)ev->str, false };
+    tl->life[tl->nlife] = (timeline_lifetime){ ev->ts, tl->t1, ev->value, kind, false };
     e->v1 = tl->nlife++;
 }
 
-static void lifetime_close(builder *B, const trace_event *ev)
+static void lifetime_close(builder *B, const trace_event *ev, uint32_t kind)
 {
-    kmap_entry *e = kmap_find(&B->live, ev->str, ev->value);
+    kmap_entry *e = kmap_find(&B->live, kind, ev->value);
     if (!e)
         return;
     B->tl->life[e->v1].end = ev->ts;
@@ -288,14 +289,41 @@ static uint32_t lane_of(builder *B, uint32_t tid)
     return (uint32_t)e->v1;
 }
 
+/* The base bucket of ts, the buckets before it closed; never one before the
+ * current, even on a hostile clock. */
+static uint32_t bucket_at(builder *B, uint64_t ts)
+{
+    uint32_t b = tl_bucket(B->tl, ts);
+    if (b > B->cur)
+        advance_to(B, b);
+    return B->cur;
+}
+
+/* What is open changes as the analysis pairs opens and closes. */
+static void observe_resource(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, int delta)
+{
+    (void)a;
+    builder *B = user;
+    bucket_at(B, ev->ts);
+    int k = kind_series(B, kind);
+    if (k >= 0) {
+        if (delta > 0)
+            B->open[k]++;
+        else if (B->open[k])
+            B->open[k]--;
+        res_update(B, (uint32_t)k);
+    }
+    if (delta > 0)
+        lifetime_open(B, ev, kind);
+    else
+        lifetime_close(B, ev, kind);
+}
+
 static bool observe(void *user, const ls_analysis *a, const trace_event *ev)
 {
     builder *B = user;
     timeline *tl = B->tl;
-    uint32_t b = tl_bucket(tl, ev->ts);
-    if (b > B->cur)
-        advance_to(B, b);
-    b = B->cur; /* never step back, even on a hostile clock */
+    uint32_t b = bucket_at(B, ev->ts);
     uint64_t heap = a->heap_bytes;
     if (heap < tl->lv[0].min[b])
         tl->lv[0].min[b] = heap;
@@ -319,30 +347,8 @@ static bool observe(void *user, const ls_analysis *a, const trace_event *ev)
         B->bytes[b] += ev->size;
         B->nomem |= !stream_put(tl, B->heap + ev->size - heap);
         break;
-    case TRACE_RES_OPEN:
-    case TRACE_RES_CLOSE: {
-        bool open = ev->kind == TRACE_RES_OPEN;
-        bool counted = open ? a->resources_opened != B->opened : a->resources_closed != B->closed;
-        if (!counted)
-            break;
-        int k = kind_series(B, ev->str);
-        if (k >= 0) {
-            if (open)
-                B->open[k]++;
-            else if (B->open[k])
-                B->open[k]--;
-            res_update(B, (uint32_t)k);
-        }
-        if (open)
-            lifetime_open(B, ev);
-        else
-            lifetime_close(B, ev);
-        break;
-    }
     }
     B->heap = heap;
-    B->opened = a->resources_opened;
-    B->closed = a->resources_closed;
     if (B->progress && (++B->seen & 0xffff) == 0 && !B->progress(B->progress_user, B->seen, B->total))
         return false;
     return !B->nomem;
@@ -424,7 +430,7 @@ trace_status timeline_open_progress(const char *path, timeline_progress_fn progr
         st = fail_nomem(err);
         goto fail;
     }
-    ls_observer obs = { observe, &B };
+    ls_observer obs = { .event = observe, .resource = observe_resource, .user = &B };
     st = ls_analysis_load_observed(path, &obs, &tl->a, err);
     if (st != TRACE_OK) {
         if (B.nomem)

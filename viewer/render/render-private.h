@@ -74,6 +74,28 @@ void axis_draw_values(render_ctx *rc, const render_row *r, const value_axis *ax,
 /* The time ruler, and the vertical grid lines through every row. */
 void axis_draw_ruler(render_ctx *rc);
 
+/* Geometry shared by the drawing and the hit test (render-hit.c). */
+#define RENDER_BAR_ROW 14      /* a lifetime or span row, px */
+#define RENDER_BAR_H 12        /* a bar in it */
+#define RENDER_BAR_ROWS_MAX 256
+#define RENDER_SPAN_TOP 18     /* span rows start below the marks' labels */
+
+typedef struct render_bar {
+    timeline_lifetime life;
+    double x0, x1, y;          /* clipped to the plot, at least 2 px wide; top of the bar */
+} render_bar;
+
+/* The lifetimes in view as bars packed into the rows of r (first free row
+ * from the top). False, with nothing allocated, when there are none, some
+ * were dropped, or they do not fit (the track draws counts then); else
+ * *out (free() it) holds *count bars in order of begin. */
+bool render_lifetime_bars(const render_view_params *p, const render_layout *l, const render_row *r,
+                          render_bar **out, uint64_t *count);
+
+/* Span rows of the marks track: the top of depth d's row, and how many fit. */
+double render_span_row_y(const render_row *r, uint32_t depth);
+uint32_t render_span_rows(const render_row *r);
+
 /* The tracks (render-tracks.c). */
 void track_heap(render_ctx *rc, const render_row *r);
 void track_alloc(render_ctx *rc, const render_row *r);

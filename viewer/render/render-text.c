@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "render-private.h"
+#include "units.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -40,25 +41,14 @@ double text_draw(render_ctx *rc, text_font f, const rgba *c, double x, double y,
     return pw;
 }
 
-static void fmt_scaled(double v, const char *unit, char *buf, size_t len)
-{
-    double a = fabs(v);
-    int decimals = a == 0 ? 0 : a < 10 ? 2 : a < 100 ? 1 : 0;
-    snprintf(buf, len, "%.*f %s", decimals, v, unit);
-}
-
 void fmt_bytes(double bytes, char *buf, size_t len)
 {
-    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-    int u = 0;
-    while (fabs(bytes) >= 1024 && u < 5) {
-        bytes /= 1024;
-        u++;
+    if (bytes < 0 && len > 1) { /* a change can be negative */
+        buf[0] = '-';
+        ls_format_bytes((uint64_t)llround(-bytes), buf + 1, len - 1);
+        return;
     }
-    if (u == 0)
-        snprintf(buf, len, "%.0f B", bytes);
-    else
-        fmt_scaled(bytes, units[u], buf, len);
+    ls_format_bytes((uint64_t)llround(bytes), buf, len);
 }
 
 void fmt_count(double n, char *buf, size_t len)
@@ -75,16 +65,7 @@ void fmt_count(double n, char *buf, size_t len)
 
 void fmt_duration(double ns, char *buf, size_t len)
 {
-    if (ns < 1e3)
-        snprintf(buf, len, "%.0f ns", ns);
-    else if (ns < 1e6)
-        fmt_scaled(ns / 1e3, "µs", buf, len);
-    else if (ns < 1e9)
-        fmt_scaled(ns / 1e6, "ms", buf, len);
-    else if (ns < 120e9)
-        fmt_scaled(ns / 1e9, "s", buf, len);
-    else
-        snprintf(buf, len, "%.0f min %.0f s", floor(ns / 60e9), fmod(ns, 60e9) / 1e9);
+    ls_format_duration(ns > 0 ? (uint64_t)llround(ns) : 0, buf, len);
 }
 
 /* Decimals needed to show multiples of step in units of u. */

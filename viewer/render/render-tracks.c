@@ -296,57 +296,30 @@ static int kind_index(const uint32_t *kinds, uint32_t nk, uint32_t kind)
     return -1;
 }
 
-/* Lifetimes as bars, packed into rows; false (nothing drawn) if they do not fit. */
+/* Lifetimes as bars (render_lifetime_bars); false (nothing drawn) if they do not fit. */
 static bool lifetimes_draw(render_ctx *rc, const render_row *r, const uint32_t *kinds, uint32_t nk)
 {
     const render_view_params *p = rc->p;
-    uint64_t dropped;
-    uint32_t rows = (uint32_t)((r->py1 - r->py0) / 14);
-    if (rows == 0 || rows > 256)
-        rows = rows ? 256 : 0;
-    uint64_t n = timeline_lifetimes(p->tl, p->t0, p->t1, NULL, 0, &dropped);
-    if (!rows || dropped || n == 0 || n > (uint64_t)rows * 8)
+    render_bar *bars;
+    uint64_t n;
+    if (!render_lifetime_bars(p, rc->l, r, &bars, &n))
         return false;
-    timeline_lifetime *lt = malloc(n * sizeof *lt);
-    uint32_t *row_of = malloc(n * sizeof *row_of);
-    double row_end[256];
-    bool ok = lt && row_of;
-    if (ok)
-        timeline_lifetimes(p->tl, p->t0, p->t1, lt, n, NULL);
-    for (uint32_t i = 0; i < rows; i++)
-        row_end[i] = -1e9;
-    for (uint64_t i = 0; ok && i < n; i++) {
-        double x0 = tx(rc, lt[i].begin);
-        uint32_t k = 0;
-        while (k < rows && row_end[k] > x0 - 1)
-            k++;
-        if (k == rows)
-            ok = false;
-        else {
-            row_of[i] = k;
-            row_end[k] = fmax(tx(rc, lt[i].end), x0 + 2);
-        }
-    }
-    for (uint64_t i = 0; ok && i < n; i++) {
-        double x0 = fmax(tx(rc, lt[i].begin), rc->l->plot_x0), x1 = fmin(tx(rc, lt[i].end), rc->l->plot_x1);
-        if (x1 - x0 < 2)
-            x1 = x0 + 2;
-        double y = r->py0 + row_of[i] * 14;
-        int k = kind_index(kinds, nk, lt[i].kind);
-        const rgba *c = lt[i].closed ? (k >= 0 ? kind_color(rc, (uint32_t)k) : &rc->pal->axis) : &rc->pal->never_closed;
+    for (uint64_t i = 0; i < n; i++) {
+        const render_bar *b = &bars[i];
+        int k = kind_index(kinds, nk, b->life.kind);
+        const rgba *c = b->life.closed ? (k >= 0 ? kind_color(rc, (uint32_t)k) : &rc->pal->axis) : &rc->pal->never_closed;
         set_color(rc->cr, c);
-        cairo_rectangle(rc->cr, x0, y, x1 - x0, 12);
+        cairo_rectangle(rc->cr, b->x0, b->y, b->x1 - b->x0, RENDER_BAR_H);
         cairo_fill(rc->cr);
-        if (x1 - x0 > 60) {
+        if (b->x1 - b->x0 > 60) {
             char label[160];
-            snprintf(label, sizeof label, "%s %llu%s", ls_analysis_string(timeline_analysis(p->tl), lt[i].kind),
-                     (unsigned long long)lt[i].handle, lt[i].closed ? "" : " · never closed");
-            text_draw(rc, FONT_SMALL, &rc->pal->bg, x0 + 3, y - 1, ALIGN_LEFT, x1 - x0 - 6, label);
+            snprintf(label, sizeof label, "%s %llu%s", ls_analysis_string(timeline_analysis(p->tl), b->life.kind),
+                     (unsigned long long)b->life.handle, b->life.closed ? "" : " · never closed");
+            text_draw(rc, FONT_SMALL, &rc->pal->bg, b->x0 + 3, b->y - 1, ALIGN_LEFT, b->x1 - b->x0 - 6, label);
         }
     }
-    free(lt);
-    free(row_of);
-    return ok;
+    free(bars);
+    return true;
 }
 
 void track_resources(render_ctx *rc, const render_row *r)
@@ -492,10 +465,9 @@ void track_marks(render_ctx *rc, const render_row *r)
         return;
     }
     /* Spans: one row per nesting depth, under the marks' labels. */
-    double sy = r->py0 + 18;
-    uint32_t rows = (uint32_t)fmax(0, (r->py1 - sy) / 14);
-    double *row_label_end = rc->col_a; /* per depth: where the last label ended */
-    for (uint32_t d = 0; d < rows && d < rc->ncols; d++)
+    uint32_t rows = render_span_rows(r);
+    double row_label_end[RENDER_BAR_ROWS_MAX]; /* per depth: where the last label ended */
+    for (uint32_t d = 0; d < rows; d++)
         row_label_end[d] = -1e9;
     for (uint32_t i = 0; i < a->nspans && rows; i++) {
         const ls_span *s = &a->spans[i];
@@ -507,11 +479,11 @@ void track_marks(render_ctx *rc, const render_row *r)
         double x0 = fmax(tx(rc, s->begin), rc->l->plot_x0), x1 = fmin(tx(rc, end), rc->l->plot_x1);
         if (x1 - x0 < 1)
             x1 = x0 + 1;
-        double y = sy + s->depth * 14;
+        double y = render_span_row_y(r, s->depth);
         rgba c = rc->pal->series[label_color(s->label)];
         c.a = 0.55;
         set_color(cr, &c);
-        cairo_rectangle(cr, x0, y, x1 - x0, 12);
+        cairo_rectangle(cr, x0, y, x1 - x0, RENDER_BAR_H);
         cairo_fill(cr);
         if (x1 - x0 > 40 && x0 > row_label_end[s->depth]) {
             double w = text_draw(rc, FONT_SMALL, &rc->pal->text, x0 + 3, y - 2, ALIGN_LEFT, x1 - x0 - 6,

@@ -83,6 +83,31 @@ double render_x_of(const render_layout *l, const render_view_params *p, uint64_t
 /* Time at x in the view (clamped to the view). */
 uint64_t render_time_at(const render_layout *l, const render_view_params *p, double x);
 
+/* What is under a pixel (render_hit_test). */
+typedef enum render_hit_kind {
+    RENDER_HIT_NONE,
+    RENDER_HIT_HEAP,      /* the heap or allocation rate chart at `t` */
+    RENDER_HIT_GC,        /* analysis->gc[index] */
+    RENDER_HIT_LIFETIME,  /* `lifetime`: a resource's bar */
+    RENDER_HIT_RESOURCES, /* the open-resource counts at `t` */
+    RENDER_HIT_MARK,      /* analysis->marks[index] */
+    RENDER_HIT_SPAN,      /* analysis->spans[index] */
+    RENDER_HIT_THREADS,   /* the thread lanes at `t` */
+} render_hit_kind;
+
+typedef struct render_hit {
+    render_hit_kind kind;
+    render_track track;   /* the row under the pixel */
+    uint64_t t;           /* time at x, ns on the trace's clock */
+    uint64_t slack;       /* ns per 4 pixels at this zoom */
+    uint32_t index;
+    timeline_lifetime lifetime;
+} render_hit;
+
+/* What view p, laid out as l (render_view_layout), draws at (x, y): the
+ * same geometry the drawing uses. False (kind NONE) outside the tracks. */
+bool render_hit_test(const render_view_params *p, const render_layout *l, double x, double y, render_hit *hit);
+
 /* Parses a comma-separated track list ("heap,gc,resources,threads,marks").
  * Returns the bits, or 0 with *bad (if not NULL) pointing at the first
  * unknown name in `list` (empty names are unknown too). */

@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: MIT
  */
 #include "leakscope-format.h"
+#include "sites.h"
+#include "units.h"
 
 #include <string.h>
 
@@ -10,30 +12,14 @@
 
 char *leakscope_format_bytes(guint64 n)
 {
-    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-    if (n < 1024)
-        return g_strdup_printf("%" G_GUINT64_FORMAT " B", n);
-    double v = (double)n / 1024;
-    int u = 0;
-    while (v >= 1024 && u < 5) {
-        v /= 1024;
-        u++;
-    }
-    return g_strdup_printf(v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    char buf[32];
+    return g_strdup(ls_format_bytes(n, buf, sizeof buf));
 }
 
 char *leakscope_format_duration(guint64 ns)
 {
-    if (ns < 1000)
-        return g_strdup_printf("%" G_GUINT64_FORMAT " ns", ns);
-    if (ns < 1000000)
-        return g_strdup_printf("%.2f µs", ns / 1e3);
-    if (ns < 1000000000)
-        return g_strdup_printf("%.2f ms", ns / 1e6);
-    if (ns < G_GUINT64_CONSTANT(120) * 1000000000)
-        return g_strdup_printf("%.3f s", ns / 1e9);
-    return g_strdup_printf("%" G_GUINT64_FORMAT " min %.1f s", ns / G_GUINT64_CONSTANT(60000000000),
-                           (double)(ns % G_GUINT64_CONSTANT(60000000000)) / 1e9);
+    char buf[32];
+    return g_strdup(ls_format_duration(ns, buf, sizeof buf));
 }
 
 char *leakscope_text_from_trace(const char *s)
@@ -96,59 +82,8 @@ GPtrArray *leakscope_stack_lines(sym_table *syms, const ls_analysis *a, guint32 
     return lines;
 }
 
-/* Frames named like allocator wrappers say little about who leaked. */
-static gboolean is_wrapper(const char *fn)
-{
-    static const char *const names[] = { "malloc", "calloc", "realloc", "xmalloc", "xcalloc", "xrealloc",
-                                         "g_malloc", "g_malloc0", "strdup", "operator new" };
-    for (guint i = 0; i < G_N_ELEMENTS(names); i++)
-        if (g_str_has_prefix(fn, names[i]))
-            return TRUE;
-    return g_str_has_prefix(fn, "trace_") || g_str_has_prefix(fn, "leakscope_");
-}
-
 char *leakscope_stack_title(sym_table *syms, const ls_analysis *a, guint32 stack_id)
 {
-    ls_stack st = ls_analysis_stack(a, stack_id);
-    if (!st.depth)
-        return g_strdup("(no call stack recorded)");
-    /* the first frame outside allocator wrappers, then its caller's function:
-     * two leaks from one allocation site differ by who called it */
-    char *site = NULL, *fallback = NULL;
-    for (uint32_t i = 0; i < st.depth; i++) {
-        sym_frame fr[MAX_INLINE];
-        int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
-        if (n <= 0) {
-            if (site) {
-                char *t = g_strdup_printf("%s  ← 0x%" G_GINT64_MODIFIER "x", site, st.frames[i]);
-                g_free(site);
-                g_free(fallback);
-                return t;
-            }
-            if (!fallback)
-                fallback = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", st.frames[i]);
-            continue;
-        }
-        for (int k = 0; k < n; k++) {
-            if (!fallback)
-                fallback = frame_line(&fr[k], FALSE);
-            if (!strcmp(fr[k].function, "??") || is_wrapper(fr[k].function))
-                continue;
-            if (!site) {
-                site = frame_line(&fr[k], FALSE);
-                continue;
-            }
-            char *caller = leakscope_text_from_trace(fr[k].function);
-            char *t = g_strdup_printf("%s  ← %s", site, caller);
-            g_free(caller);
-            g_free(site);
-            g_free(fallback);
-            return t;
-        }
-    }
-    if (site) {
-        g_free(fallback);
-        return site;
-    }
-    return fallback;
+    char buf[512];
+    return leakscope_text_from_trace(ls_site_name(syms, a, stack_id, buf, sizeof buf));
 }

@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "leakscope-scan.h"
+#include "merge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,63 +95,45 @@ static gboolean scanner_prepare(LeakscopeScanner *s, GError **error)
     return TRUE;
 }
 
-typedef struct {
-    trace_event ev;
-    guint32 order;          /* chunk order, then position: a stable tie-break */
-    guint32 pos;
-} scan_event;
-
-static gboolean is_release(guint32 kind)
-{
-    return kind == TRACE_FREE || kind == TRACE_RES_CLOSE;
-}
-
-static int scan_event_cmp(const void *pa, const void *pb)
-{
-    const scan_event *a = pa, *b = pb;
-    if (a->ev.ts != b->ev.ts)
-        return a->ev.ts < b->ev.ts ? -1 : 1;
-    if (is_release(a->ev.kind) != is_release(b->ev.kind))
-        return is_release(a->ev.kind) ? -1 : 1; /* frees sort first at equal stamps */
-    if (a->order != b->order)
-        return a->order < b->order ? -1 : 1;
-    return a->pos < b->pos ? -1 : a->pos > b->pos;
-}
-
-/* Under the lock: the events of [lo, hi] in time order, at most max. */
+/* Under the lock: the events of [lo, hi] in the one order (merge.h), at
+ * most max. When there are more, *partial is set and the events kept are
+ * all those before the timestamp where they were cut. */
 static GArray *scanner_collect(LeakscopeScanner *s, guint64 lo, guint64 hi, guint32 max, gboolean *partial,
                                GCancellable *cancellable, GError **error)
 {
-    GArray *out = g_array_new(FALSE, FALSE, sizeof(scan_event));
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(trace_event));
     *partial = FALSE;
-    for (guint i = 0; i < s->chunks->len && !*partial; i++) {
-        const trace_chunk_info *ci = &g_array_index(s->chunks, trace_chunk_info, i);
-        if (ci->last_ts < lo || ci->first_ts > hi)
-            continue;
-        if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
-            g_array_unref(out);
-            return NULL;
-        }
-        if (trace_chunk_load(s->chunk, s->reader, ci) != TRACE_OK) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", trace_reader_error(s->reader)->message);
-            g_array_unref(out);
-            return NULL;
-        }
-        scan_event se = { .order = i };
-        while (trace_chunk_next(s->chunk, &se.ev) == TRACE_OK) {
-            se.pos++;
-            if (se.ev.ts < lo || se.ev.ts > hi)
-                continue;
-            if (out->len >= max) {
-                *partial = TRUE;
-                break;
-            }
-            se.ev.data = se.ev.data2 = NULL;
-            se.ev.frames = NULL;
-            g_array_append_val(out, se);
-        }
+    ls_merge *m = ls_merge_new(s->reader, (const trace_chunk_info *)(void *)s->chunks->data, s->chunks->len, lo, hi);
+    if (!m) {
+        g_array_unref(out);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "out of memory");
+        return NULL;
     }
-    qsort(out->data, out->len, sizeof(scan_event), scan_event_cmp);
+    trace_event ev;
+    trace_status st;
+    while ((st = ls_merge_next(m, &ev)) == TRACE_OK) {
+        if (out->len % 4096 == 0 && g_cancellable_set_error_if_cancelled(cancellable, error)) {
+            ls_merge_free(m);
+            g_array_unref(out);
+            return NULL;
+        }
+        if (out->len >= max) {
+            guint64 cut = g_array_index(out, trace_event, out->len - 1).ts;
+            while (out->len && g_array_index(out, trace_event, out->len - 1).ts == cut)
+                g_array_set_size(out, out->len - 1);
+            *partial = TRUE;
+            break;
+        }
+        ev.data = ev.data2 = NULL;
+        ev.frames = NULL;
+        g_array_append_val(out, ev);
+    }
+    ls_merge_free(m);
+    if (st != TRACE_OK && st != TRACE_END) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", trace_reader_error(s->reader)->message);
+        g_array_unref(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -186,7 +169,7 @@ static LeakscopeRangeSummary *summarize(GArray *evs, guint64 t0, guint64 t1)
     r->events = evs->len;
     GHashTable *live = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     for (guint i = 0; i < evs->len; i++) {
-        const trace_event *ev = &g_array_index(evs, scan_event, i).ev;
+        const trace_event *ev = &g_array_index(evs, trace_event, i);
         guint64 freed_addr = 0, new_addr = 0;
         if (ev->kind == TRACE_FREE) {
             freed_addr = ev->addr;
@@ -273,10 +256,8 @@ static void summarize_thread(GTask *task, gpointer src, gpointer data, GCancella
         return;
     }
     guint64 end = j->t1;
-    if (partial && evs->len) {
-        /* chunks overlap in time: keep only the prefix every chunk covered */
-        end = g_array_index(evs, scan_event, evs->len - 1).ev.ts;
-    }
+    if (partial) /* what was taken: every event up to the last one's time */
+        end = evs->len ? g_array_index(evs, trace_event, evs->len - 1).ts : j->t0;
     LeakscopeRangeSummary *r = summarize(evs, j->t0, end);
     r->partial = partial;
     r->partial_end = end;
@@ -325,7 +306,7 @@ static void find_thread(GTask *task, gpointer src, gpointer data, GCancellable *
     const trace_event *best = NULL;
     guint64 best_d = G_MAXUINT64;
     for (guint i = 0; i < evs->len; i++) {
-        const trace_event *ev = &g_array_index(evs, scan_event, i).ev;
+        const trace_event *ev = &g_array_index(evs, trace_event, i);
         if (ev->kind >= 32 || !(q->kinds & (1u << ev->kind)))
             continue;
         if (q->handle_kind && (ev->str != q->handle_kind || ev->value != q->handle))

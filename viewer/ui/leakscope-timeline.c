@@ -14,7 +14,6 @@
 
 #define MIN_SPAN_NS 200u     /* deepest zoom: 200 ns across the view */
 #define CLICK_SLOP_PX 4.0
-#define BAR_ROW_PX 14        /* lifetimes: render-tracks.c packs bars in 14 px rows */
 
 struct _LeakscopeTimeline {
     GtkWidget parent_instance;
@@ -201,12 +200,6 @@ void leakscope_timeline_set_timeline(LeakscopeTimeline *self, timeline *tl)
     g_signal_emit(self, signals[SELECTION_CHANGED], 0);
 }
 
-timeline *leakscope_timeline_get_timeline(LeakscopeTimeline *self)
-{
-    g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), NULL);
-    return self->tl;
-}
-
 void leakscope_timeline_set_tracks(LeakscopeTimeline *self, guint32 tracks)
 {
     g_return_if_fail(LEAKSCOPE_IS_TIMELINE(self));
@@ -222,133 +215,16 @@ guint32 leakscope_timeline_get_tracks(LeakscopeTimeline *self)
 
 /* ---- hit testing ---- */
 
-/* The lifetime bar at (x, y), packed exactly as render-tracks.c packs them. */
-static gboolean _leakscope_timeline_hit_lifetime(LeakscopeTimeline *self, const render_view_params *p,
-                                                 const render_layout *l, const render_row *r, double x, double y,
-                                                 timeline_lifetime *out)
-{
-    uint32_t rows = (uint32_t)((r->py1 - r->py0) / BAR_ROW_PX);
-    if (rows > 256)
-        rows = 256;
-    uint64_t dropped;
-    uint64_t n = timeline_lifetimes(self->tl, p->t0, p->t1, NULL, 0, &dropped);
-    if (!rows || dropped || n == 0 || n > (uint64_t)rows * 8)
-        return FALSE;
-    timeline_lifetime *lt = g_new(timeline_lifetime, n);
-    timeline_lifetimes(self->tl, p->t0, p->t1, lt, n, NULL);
-    double row_end[256];
-    for (uint32_t i = 0; i < rows; i++)
-        row_end[i] = -1e9;
-    gboolean found = FALSE;
-    int want = (int)floor((y - r->py0) / BAR_ROW_PX);
-    for (uint64_t i = 0; i < n && !found; i++) {
-        double x0 = render_x_of(l, p, lt[i].begin);
-        uint32_t k = 0;
-        while (k < rows && row_end[k] > x0 - 1)
-            k++;
-        if (k == rows)
-            break;
-        double x1 = fmax(render_x_of(l, p, lt[i].end), x0 + 2);
-        row_end[k] = x1;
-        double bx0 = fmax(x0, l->plot_x0), bx1 = fmin(x1, l->plot_x1);
-        if (bx1 - bx0 < 2)
-            bx1 = bx0 + 2;
-        if ((int)k == want && x >= bx0 - 1 && x <= bx1 + 1 && y - r->py0 - k * BAR_ROW_PX < 12) {
-            *out = lt[i];
-            found = TRUE;
-        }
-    }
-    g_free(lt);
-    return found;
-}
-
 gboolean leakscope_timeline_hit_test(LeakscopeTimeline *self, double x, double y, LeakscopeTimelineHit *hit)
 {
     g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), FALSE);
-    *hit = (LeakscopeTimelineHit){ .kind = LEAKSCOPE_HIT_NONE };
+    *hit = (LeakscopeTimelineHit){ .kind = RENDER_HIT_NONE };
     if (!self->tl)
         return FALSE;
     render_view_params p;
     render_layout l;
     _leakscope_timeline_params(self, &p, &l);
-    if (x < l.plot_x0 || x >= l.plot_x1)
-        return FALSE;
-    const render_row *r = NULL;
-    for (int i = 0; i < l.nrows; i++)
-        if (y >= l.rows[i].y0 && y < l.rows[i].y1)
-            r = &l.rows[i];
-    if (!r)
-        return FALSE;
-    const ls_analysis *a = timeline_analysis(self->tl);
-    double per_px = (double)(p.t1 - p.t0) / MAX(l.plot_x1 - l.plot_x0, 1.0);
-    hit->t = render_time_at(&l, &p, x);
-    hit->slack = (guint64)ceil(per_px * 4);
-    guint64 lo = hit->t > hit->slack ? hit->t - hit->slack : 0, hi = hit->t + hit->slack;
-
-    switch (r->track) {
-    case RENDER_TRACK_HEAP:
-    case RENDER_TRACK_ALLOC:
-        hit->kind = LEAKSCOPE_HIT_HEAP;
-        return TRUE;
-    case RENDER_TRACK_GC: {
-        /* pauses are in time order: the last one beginning before hi */
-        guint a0 = 0, a1 = a->ngc;
-        while (a0 < a1) {
-            guint m = a0 + (a1 - a0) / 2;
-            if (a->gc[m].begin <= hi)
-                a0 = m + 1;
-            else
-                a1 = m;
-        }
-        for (guint i = a0; i-- > 0 && a0 - i < 64;) {
-            if (a->gc[i].end >= lo) {
-                hit->kind = LEAKSCOPE_HIT_GC;
-                hit->index = i;
-                return TRUE;
-            }
-        }
-        return FALSE;
-    }
-    case RENDER_TRACK_RESOURCES:
-        if (_leakscope_timeline_hit_lifetime(self, &p, &l, r, x, y, &hit->lifetime)) {
-            hit->kind = LEAKSCOPE_HIT_LIFETIME;
-            return TRUE;
-        }
-        hit->kind = LEAKSCOPE_HIT_RESOURCES;
-        return TRUE;
-    case RENDER_TRACK_MARKS: {
-        double best = 6;
-        for (guint i = 0; i < a->nmarks; i++) {
-            double d = fabs(render_x_of(&l, &p, a->marks[i].ts) - x);
-            if (d < best) {
-                best = d;
-                hit->kind = LEAKSCOPE_HIT_MARK;
-                hit->index = i;
-            }
-        }
-        if (hit->kind == LEAKSCOPE_HIT_MARK)
-            return TRUE;
-        /* the innermost span under the pointer (spans are in order of begin) */
-        gboolean found = FALSE;
-        guint depth = 0;
-        for (guint i = 0; i < a->nspans && a->spans[i].begin <= hit->t; i++) {
-            guint64 end = a->spans[i].end ? a->spans[i].end : timeline_end(self->tl);
-            if (end >= hit->t && (!found || a->spans[i].depth >= depth)) {
-                found = TRUE;
-                depth = a->spans[i].depth;
-                hit->index = i;
-            }
-        }
-        if (found)
-            hit->kind = LEAKSCOPE_HIT_SPAN;
-        return found;
-    }
-    case RENDER_TRACK_THREADS:
-        hit->kind = LEAKSCOPE_HIT_THREADS;
-        return TRUE;
-    default:
-        return FALSE;
-    }
+    return render_hit_test(&p, &l, x, y, hit);
 }
 
 /* ---- input ---- */
@@ -466,7 +342,7 @@ static gboolean on_query_tooltip(GtkWidget *w, int x, int y, gboolean keyboard, 
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "%s\nheap %s", at, heap);
     switch (hit.kind) {
-    case LEAKSCOPE_HIT_GC: {
+    case RENDER_HIT_GC: {
         const ls_gc_pause *gc = &a->gc[hit.index];
         g_autofree char *d = leakscope_format_duration(gc->end - gc->begin);
         g_autofree char *after = leakscope_format_bytes(gc->heap_after);
@@ -474,19 +350,19 @@ static gboolean on_query_tooltip(GtkWidget *w, int x, int y, gboolean keyboard, 
         g_string_append_printf(s, "\nGC pause %s (%s), heap after %s, thread %u", d, reason, after, gc->thread);
         break;
     }
-    case LEAKSCOPE_HIT_LIFETIME: {
+    case RENDER_HIT_LIFETIME: {
         g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, hit.lifetime.kind));
         g_autofree char *d = leakscope_format_duration(hit.lifetime.end - hit.lifetime.begin);
         g_string_append_printf(s, "\n%s %" G_GUINT64_FORMAT ", open for %s%s", kind, hit.lifetime.handle, d,
                                hit.lifetime.closed ? "" : " (never closed)");
         break;
     }
-    case LEAKSCOPE_HIT_MARK: {
+    case RENDER_HIT_MARK: {
         g_autofree char *label = leakscope_text_from_trace(ls_analysis_string(a, a->marks[hit.index].label));
         g_string_append_printf(s, "\nmark %s", label);
         break;
     }
-    case LEAKSCOPE_HIT_SPAN: {
+    case RENDER_HIT_SPAN: {
         const ls_span *sp = &a->spans[hit.index];
         g_autofree char *label = leakscope_text_from_trace(ls_analysis_string(a, sp->label));
         g_autofree char *d = leakscope_format_duration((sp->end ? sp->end : timeline_end(self->tl)) - sp->begin);

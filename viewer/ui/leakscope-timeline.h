@@ -18,31 +18,14 @@ G_BEGIN_DECLS
 #define LEAKSCOPE_TYPE_TIMELINE (leakscope_timeline_get_type())
 G_DECLARE_FINAL_TYPE(LeakscopeTimeline, leakscope_timeline, LEAKSCOPE, TIMELINE, GtkWidget)
 
-typedef enum {
-    LEAKSCOPE_HIT_NONE,
-    LEAKSCOPE_HIT_HEAP,     /* the heap or allocation rate chart at `t` */
-    LEAKSCOPE_HIT_GC,       /* analysis->gc[index] */
-    LEAKSCOPE_HIT_LIFETIME, /* `lifetime`: a resource's bar */
-    LEAKSCOPE_HIT_RESOURCES,/* the open-resource counts at `t` */
-    LEAKSCOPE_HIT_MARK,     /* analysis->marks[index] */
-    LEAKSCOPE_HIT_SPAN,     /* analysis->spans[index] */
-    LEAKSCOPE_HIT_THREADS,  /* the thread lanes at `t` */
-} LeakscopeHitKind;
-
-typedef struct {
-    LeakscopeHitKind kind;
-    guint64 t;              /* time under the pointer, ns on the trace's clock */
-    guint64 slack;          /* ns per 4 pixels at the current zoom */
-    guint index;
-    timeline_lifetime lifetime;
-} LeakscopeTimelineHit;
+/* What is under a pixel: render's own hit test (render.h). */
+typedef render_hit LeakscopeTimelineHit;
 
 GtkWidget *leakscope_timeline_new(void);
 
 /* The timeline to draw (borrowed: the caller keeps it alive until it sets
  * another one or NULL). Resets the view to the whole trace. */
 void leakscope_timeline_set_timeline(LeakscopeTimeline *self, timeline *tl);
-timeline *leakscope_timeline_get_timeline(LeakscopeTimeline *self);
 
 /* Visible range, ns on the trace's clock. set_range clamps to the trace. */
 void leakscope_timeline_get_range(LeakscopeTimeline *self, guint64 *t0, guint64 *t1);

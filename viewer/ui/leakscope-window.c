@@ -165,6 +165,10 @@ static void _leakscope_window_fill_overview(LeakscopeWindow *self)
     facts_add_take(g, "Ending", g_strdup(a->truncated ? "truncated: the file stops inside a chunk"
                                          : a->complete ? "complete"
                                                        : "incomplete: no end marker (the program did not exit cleanly)"));
+    if (a->ndamage)
+        facts_add_take(g, "Damage", g_strdup_printf("%u places skipped, %s%" G_GUINT64_FORMAT " events lost",
+                                                    a->damage_places, a->damage_events_unknown ? "at least " : "",
+                                                    a->damage_events_lost));
 }
 
 static void _leakscope_window_fill_leaks(LeakscopeWindow *self)
@@ -453,8 +457,8 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
     gtk_label_set_text(self->details_stack, "");
     g_cancellable_cancel(self->details_cancellable);
     switch (hit->kind) {
-    case LEAKSCOPE_HIT_HEAP:
-    case LEAKSCOPE_HIT_THREADS: {
+    case RENDER_HIT_HEAP:
+    case RENDER_HIT_THREADS: {
         LeakscopeEventQuery q = { .lo = hit->t > hit->slack ? hit->t - hit->slack : 0, .hi = hit->t + hit->slack,
                                   .t = hit->t,
                                   .kinds = 1u << TRACE_ALLOC | 1u << TRACE_REALLOC };
@@ -462,7 +466,7 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         _leakscope_window_find(self, &q);
         break;
     }
-    case LEAKSCOPE_HIT_GC: {
+    case RENDER_HIT_GC: {
         const ls_gc_pause *p = &a->gc[hit->index];
         _leakscope_window_facts_add(g, "Event", "GC pause");
         facts_add_take(g, "At", leakscope_format_duration(rel(self, p->begin)));
@@ -472,7 +476,7 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         facts_add_take(g, "Thread", g_strdup_printf("%u", p->thread));
         break;
     }
-    case LEAKSCOPE_HIT_LIFETIME: {
+    case RENDER_HIT_LIFETIME: {
         const timeline_lifetime *lt = &hit->lifetime;
         g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, lt->kind));
         facts_add_take(g, "Resource", g_strdup_printf("%s %" G_GUINT64_FORMAT, kind, lt->handle));
@@ -485,14 +489,14 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         _leakscope_window_find(self, &q);
         break;
     }
-    case LEAKSCOPE_HIT_RESOURCES: {
+    case RENDER_HIT_RESOURCES: {
         LeakscopeEventQuery q = { .lo = hit->t > hit->slack ? hit->t - hit->slack : 0, .hi = hit->t + hit->slack,
                                   .t = hit->t, .kinds = 1u << TRACE_RES_OPEN | 1u << TRACE_RES_CLOSE };
         _leakscope_window_facts_add(g, "Clicked", "the resource event nearest to the pointer");
         _leakscope_window_find(self, &q);
         break;
     }
-    case LEAKSCOPE_HIT_MARK: {
+    case RENDER_HIT_MARK: {
         const ls_mark *m = &a->marks[hit->index];
         _leakscope_window_facts_add(g, "Event", "mark");
         facts_add_take(g, "Label", leakscope_text_from_trace(ls_analysis_string(a, m->label)));
@@ -500,7 +504,7 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         facts_add_take(g, "Thread", g_strdup_printf("%u", m->thread));
         break;
     }
-    case LEAKSCOPE_HIT_SPAN: {
+    case RENDER_HIT_SPAN: {
         const ls_span *sp = &a->spans[hit->index];
         _leakscope_window_facts_add(g, "Event", "span");
         facts_add_take(g, "Label", leakscope_text_from_trace(ls_analysis_string(a, sp->label)));
@@ -544,6 +548,23 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     else if (!a->complete)
         g_string_append(warn, "This trace is incomplete: the recording did not end cleanly (no end marker). "
                               "Everything flushed before is shown.");
+    if (a->ndamage) {
+        char first[400];
+        ls_analysis_damage_text(a, 0, first, sizeof first);
+        g_autofree char *text = leakscope_text_from_trace(first);
+        g_string_append_printf(warn, "%sThis trace is damaged in %u place%s: %s%" G_GUINT64_FORMAT
+                                     " events are missing from everything shown (first: %s%s).",
+                               warn->len ? " " : "", a->damage_places, a->damage_places == 1 ? "" : "s",
+                               a->damage_events_unknown ? "at least " : "", a->damage_events_lost, text,
+                               a->damage_places > 1 ? "; leakscope report lists them all" : "");
+    }
+    if (a->lost_id_refs)
+        g_string_append_printf(warn, "%s%" G_GUINT64_FORMAT " events name call stacks or strings lost with a damaged "
+                                     "dictionary chunk: shown without them.",
+                               warn->len ? " " : "", a->lost_id_refs);
+    if (a->skipped_chunks)
+        g_string_append_printf(warn, "%s%u chunks of a newer format version were skipped.", warn->len ? " " : "",
+                               a->skipped_chunks);
     if (a->lost_events)
         g_string_append_printf(warn, "%sThe recorder dropped %" G_GUINT64_FORMAT " events.", warn->len ? " " : "",
                                a->lost_events);

@@ -1,0 +1,157 @@
+/* test-sites.c — call-site names (viewer/model/sites.h) on stacks through
+ * this program's own functions: allocator wrappers are folded, the caller
+ * tells two sites behind one helper apart, a function that merely starts
+ * like an allocator is a site, unknown frames are named by address.
+ *
+ * `test-sites CASE` runs one case; with no argument, all of them.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include "analysis.h"
+#include "sites.h"
+#include "test-util.h"
+#include "trace-writer.h"
+
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/leakscope-test-sites-XXXXXX";
+
+/* Functions the stacks go through; noinline so each has its own symbol. */
+#define FN(name) void name(void); __attribute__((noinline, used)) void name(void) { __asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop"); }
+FN(xmalloc)
+FN(g_strdup)
+FN(make_thing)
+FN(caller_a)
+FN(caller_b)
+FN(xmalloc_cache_new)
+#undef FN
+
+/* An address inside f, as a return address into it would be. */
+static uint64_t in(void (*f)(void)) { return (uint64_t)(uintptr_t)f + 8; }
+
+typedef struct exe {
+    uint64_t bias, start, end;
+} exe;
+
+static int find_exe(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    exe *e = data;
+    if (info->dlpi_name && info->dlpi_name[0])
+        return 0; /* the main program is the one without a name */
+    e->bias = info->dlpi_addr;
+    e->start = UINT64_MAX;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uint64_t s = info->dlpi_addr + ph->p_vaddr, t = s + ph->p_memsz;
+        e->start = s < e->start ? s : e->start;
+        e->end = t > e->end ? t : e->end;
+    }
+    return 1;
+}
+
+/* One leak per stack, each a different size so the leaks come out in order. */
+static ls_analysis *leaks_of(const uint64_t (*stacks)[4], const uint32_t *depths, uint32_t n)
+{
+    char path[300], self[4096];
+    snprintf(path, sizeof path, "%s/sites.trace", dir);
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0)
+        exit(1);
+    exe e = { 0 };
+    dl_iterate_phdr(find_exe, &e);
+    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8, .stack_depth = 64 };
+    trace_writer *w;
+    if (trace_writer_create(path, &info, &w) != TRACE_OK ||
+        trace_writer_add_module(w, 1, e.bias, e.start, e.end, self, (size_t)len, NULL, 0) != TRACE_OK)
+        exit(1);
+    for (uint32_t i = 0; i < n; i++) {
+        if (trace_writer_add_stack(w, i + 1, stacks[i], depths[i]) != TRACE_OK)
+            exit(1);
+        trace_event ev = { .kind = TRACE_ALLOC, .ts = 10 + i, .addr = 0x1000 * (i + 1), .size = 1000 - i,
+                           .stack = i + 1 };
+        if (trace_writer_add_event(w, 1, &ev) != TRACE_OK)
+            exit(1);
+    }
+    if (trace_writer_close(w, 0) != TRACE_OK)
+        exit(1);
+    ls_analysis *a;
+    trace_error err;
+    if (ls_analysis_load(path, &a, &err) != TRACE_OK)
+        exit(1);
+    return a;
+}
+
+static void expect(sym_table *syms, const ls_analysis *a, uint32_t leak, const char *want_prefix,
+                   const char *want_suffix)
+{
+    char buf[512];
+    const char *got = ls_site_name(syms, a, a->leaks[leak].stack, buf, sizeof buf);
+    size_t n = strlen(got), m = strlen(want_suffix);
+    bool ok = !strncmp(got, want_prefix, strlen(want_prefix)) && n >= m && !strcmp(got + n - m, want_suffix);
+    CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "  leak %u: '%s', want '%s...%s'\n", leak, got, want_prefix, want_suffix);
+}
+
+static void case_names(void)
+{
+    static uint64_t stacks[6][4];
+    uint32_t depths[6] = { 3, 3, 4, 2, 2, 1 };
+    uint64_t s0[] = { in(xmalloc), in(make_thing), in(caller_a) };
+    uint64_t s1[] = { in(xmalloc), in(make_thing), in(caller_b) };
+    uint64_t s2[] = { in(g_strdup), in(xmalloc), in(caller_a), in(caller_b) }; /* wrappers in a row */
+    uint64_t s3[] = { in(xmalloc_cache_new), in(caller_a) };                   /* only starts like xmalloc */
+    uint64_t s4[] = { 0x10, in(caller_b) };                                     /* no symbol for the first */
+    uint64_t s5[] = { in(xmalloc) };                                            /* nothing but a wrapper */
+    memcpy(stacks[0], s0, sizeof s0);
+    memcpy(stacks[1], s1, sizeof s1);
+    memcpy(stacks[2], s2, sizeof s2);
+    memcpy(stacks[3], s3, sizeof s3);
+    memcpy(stacks[4], s4, sizeof s4);
+    memcpy(stacks[5], s5, sizeof s5);
+    ls_analysis *a = leaks_of((const uint64_t(*)[4])stacks, depths, 6);
+    CHECK_EQ_U64(a->nleaks, 6);
+    sym_table *syms = ls_analysis_symbols(a);
+    expect(syms, a, 0, "make_thing (test-sites.c:", ") \xe2\x86\x90 caller_a");
+    expect(syms, a, 1, "make_thing (test-sites.c:", ") \xe2\x86\x90 caller_b");
+    expect(syms, a, 2, "caller_a (test-sites.c:", ") \xe2\x86\x90 caller_b");
+    expect(syms, a, 3, "xmalloc_cache_new (test-sites.c:", ") \xe2\x86\x90 caller_a");
+    expect(syms, a, 4, "0x10 \xe2\x86\x90 caller_b", "caller_b");
+    expect(syms, a, 5, "xmalloc (test-sites.c:", ")");
+    /* Without symbols: the first address. */
+    expect(NULL, a, 0, "0x", "");
+    char tiny[8];
+    CHECK(strlen(ls_site_name(syms, a, a->leaks[0].stack, tiny, sizeof tiny)) == 7);
+    sym_table_free(syms);
+    ls_analysis_free(a);
+}
+
+static void case_wrappers(void)
+{
+    static const char *const yes[] = { "malloc", "xmalloc", "g_malloc0", "operator new(unsigned long)",
+                                       "operator new[](unsigned long, std::nothrow_t const&)", "_PyObject_Malloc",
+                                       "PyMem_RawMalloc", "sqlite3DbMallocRawNN", "strdup", "trace_alloc" };
+    static const char *const no[] = { "malloc_consolidate", "xmalloc_cache_new", "main", "g_main_loop_new",
+                                      "operator delete(void*)", "new_thing", "" };
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        CHECK(ls_is_allocator_wrapper(yes[i]));
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        CHECK(!ls_is_allocator_wrapper(no[i]));
+}
+
+static const test_case cases[] = {
+    { "names", case_names },
+    { "wrappers", case_wrappers },
+};
+
+int main(int argc, char **argv)
+{
+    return test_run_cases("test-sites", cases, sizeof cases / sizeof *cases, argc, argv, dir);
+}

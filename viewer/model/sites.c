@@ -1,0 +1,145 @@
+/* sites.c — see sites.h.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "sites.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_INLINE 16
+
+/* Functions whose only job is to allocate for their caller. Exact names:
+ * a program's own function that merely starts like one (malloc_consolidate,
+ * xmalloc_cache_new) is a site of its own. */
+static const char *const wrappers[] = {
+    /* C library */
+    "malloc", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign", "valloc",
+    "pvalloc", "strdup", "strndup", "__strdup", "__strndup", "wcsdup", "asprintf", "vasprintf", "__asprintf",
+    "__vasprintf", "__vasprintf_internal", "__libc_malloc", "__libc_calloc", "__libc_realloc",
+    "__libc_memalign", "__posix_memalign",
+    /* gnulib and friends */
+    "xmalloc", "xcalloc", "xrealloc", "xzalloc", "xstrdup", "xstrndup", "xmemdup", "xnmalloc", "xnrealloc",
+    "xcharalloc", "ximalloc", "xizalloc", "xicalloc", "xirealloc", "xpalloc", "xasprintf", "xvasprintf",
+    "xmemdup0", "xstrdup0",
+    /* GLib */
+    "g_malloc", "g_malloc0", "g_malloc_n", "g_malloc0_n", "g_realloc", "g_realloc_n", "g_try_malloc",
+    "g_try_malloc0", "g_try_malloc_n", "g_try_malloc0_n", "g_try_realloc", "g_try_realloc_n", "g_strdup",
+    "g_strndup", "g_strdup_printf", "g_strdup_vprintf", "g_memdup", "g_memdup2", "g_slice_alloc",
+    "g_slice_alloc0", "g_slice_copy", "g_aligned_alloc", "g_aligned_alloc0",
+    /* CPython */
+    "PyMem_Malloc", "PyMem_Calloc", "PyMem_Realloc", "PyMem_RawMalloc", "PyMem_RawCalloc", "PyMem_RawRealloc",
+    "_PyMem_RawMalloc", "_PyMem_RawCalloc", "_PyMem_RawRealloc", "_PyMem_DebugRawAlloc",
+    "_PyMem_DebugRawRealloc", "_PyMem_DebugMalloc", "_PyMem_DebugRealloc", "PyObject_Malloc",
+    "PyObject_Calloc", "PyObject_Realloc", "_PyObject_Malloc", "_PyObject_Calloc", "_PyObject_Realloc",
+    "pymalloc_alloc", "pymalloc_realloc", "_PyObject_MallocWithType",
+    /* SQLite */
+    "sqlite3Malloc", "sqlite3MallocZero", "sqlite3Realloc", "sqlite3MemMalloc", "sqlite3MemRealloc",
+    "sqlite3DbMallocRaw", "sqlite3DbMallocRawNN", "sqlite3DbMallocZero", "sqlite3DbRealloc",
+    "sqlite3DbReallocOrFree", "sqlite3_malloc", "sqlite3_malloc64", "sqlite3_realloc", "sqlite3_realloc64",
+    "dbMallocRawFinish", "dbReallocFinish", "mallocWithAlarm",
+    /* Leakscope's own API, when a program allocates through a helper of ours */
+    "trace_alloc", "trace_realloc",
+};
+
+bool ls_is_allocator_wrapper(const char *fn)
+{
+    if (!strncmp(fn, "operator new", 12)) /* operator new(unsigned long), new[], nothrow, aligned */
+        return true;
+    for (size_t i = 0; i < sizeof wrappers / sizeof *wrappers; i++)
+        if (!strcmp(fn, wrappers[i]))
+            return true;
+    return false;
+}
+
+typedef struct out {
+    char *buf;
+    size_t len, used;
+} out;
+
+static void put(out *o, const char *s, bool escape)
+{
+    for (; *s && o->used + 1 < o->len; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (escape && (c < 0x20 || c == 0x7f)) {
+            if (o->used + 5 >= o->len)
+                break;
+            o->used += (size_t)snprintf(o->buf + o->used, o->len - o->used, "\\x%02x", c);
+            continue;
+        }
+        o->buf[o->used++] = (char)c;
+    }
+    o->buf[o->used] = '\0';
+}
+
+static void put_frame(out *o, const sym_frame *fr)
+{
+    put(o, fr->function, true);
+    if (!fr->file)
+        return;
+    const char *base = strrchr(fr->file, '/');
+    put(o, " (", false);
+    put(o, base ? base + 1 : fr->file, true);
+    if (fr->line) {
+        char n[16];
+        snprintf(n, sizeof n, ":%d", fr->line);
+        put(o, n, false);
+    }
+    put(o, ")", false);
+}
+
+static void put_unknown(out *o, uint64_t address, const char *module)
+{
+    char a[32];
+    snprintf(a, sizeof a, "0x%llx", (unsigned long long)address);
+    put(o, a, false);
+    if (module && strcmp(module, "??")) {
+        const char *base = strrchr(module, '/');
+        put(o, " in ", false);
+        put(o, base ? base + 1 : module, true);
+    }
+}
+
+const char *ls_site_name(sym_table *syms, const ls_analysis *a, uint32_t stack_id, char *buf, size_t len)
+{
+    out o = { buf, len, 0 };
+    if (!len)
+        return buf;
+    buf[0] = '\0';
+    ls_stack st = ls_analysis_stack(a, stack_id);
+    if (!st.depth) {
+        put(&o, "(no call stack recorded)", false);
+        return buf;
+    }
+    bool have_site = false;
+    sym_frame first = { 0 };
+    for (uint32_t i = 0; i < st.depth; i++) {
+        sym_frame fr[MAX_INLINE];
+        int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
+        if (n <= 0) { /* no symbol table: addresses only */
+            fr[0] = (sym_frame){ "??", NULL, 0, "??", st.frames[i], false };
+            n = 1;
+        }
+        for (int k = 0; k < n; k++) {
+            if (!i && !k)
+                first = fr[k];
+            bool known = strcmp(fr[k].function, "??") != 0;
+            if (known && ls_is_allocator_wrapper(fr[k].function))
+                continue;
+            if (have_site)
+                put(&o, " \xe2\x86\x90 ", false); /* ← */
+            if (!known)
+                put_unknown(&o, fr[k].address, fr[k].module);
+            else if (!have_site)
+                put_frame(&o, &fr[k]);
+            else
+                put(&o, fr[k].function, true);
+            if (have_site)
+                return buf;
+            have_site = true;
+        }
+    }
+    if (!have_site) /* nothing but allocator wrappers: the innermost */
+        put_frame(&o, &first);
+    return buf;
+}

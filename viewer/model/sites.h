@@ -1,0 +1,29 @@
+/* sites.h — what a call site is called: one name for the report, check and
+ * the viewer.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_SITES_H
+#define LEAKSCOPE_SITES_H
+
+#include "analysis.h"
+#include "symbols.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True for a function that only hands memory on (malloc and its kin, the
+ * x*alloc, GLib, C++, CPython and SQLite allocators, strdup, asprintf, the
+ * recorder's own API): the caller of one is the call site that matters. */
+bool ls_is_allocator_wrapper(const char *function);
+
+/* The name of the call site of stack `stack_id`: its first frame outside
+ * allocator wrappers, as "function (file:line)", and the function that
+ * called it, after " ← ", so that two sites reached through one helper read
+ * differently. A frame with no symbol reads "0xADDR in MODULE". Control
+ * characters from the trace are escaped (\xNN); the text is otherwise as
+ * the binary spells it. syms may be NULL (addresses only). Writes into buf
+ * (truncating) and returns it. */
+const char *ls_site_name(sym_table *syms, const ls_analysis *a, uint32_t stack_id, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,48 @@
+/* units.c — see units.h.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "units.h"
+
+#include <stdio.h>
+
+/* v in `unit` with three significant digits (two decimals below 10). */
+static const char *scaled(double v, const char *unit, char *buf, size_t len)
+{
+    snprintf(buf, len, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, unit);
+    return buf;
+}
+
+const char *ls_format_bytes(uint64_t n, char *buf, size_t len)
+{
+    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    if (n < 1024) {
+        snprintf(buf, len, "%llu B", (unsigned long long)n);
+        return buf;
+    }
+    double v = (double)n / 1024;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    return scaled(v, units[u], buf, len);
+}
+
+const char *ls_format_duration(uint64_t ns, char *buf, size_t len)
+{
+    if (ns < 1000) {
+        snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+        return buf;
+    }
+    if (ns < 1000000)
+        snprintf(buf, len, "%.2f µs", ns / 1e3);
+    else if (ns < 1000000000)
+        snprintf(buf, len, "%.2f ms", ns / 1e6);
+    else if (ns < 120ull * 1000000000)
+        snprintf(buf, len, "%.2f s", ns / 1e9);
+    else
+        snprintf(buf, len, "%llu min %.1f s", (unsigned long long)(ns / 60000000000ull),
+                 (double)(ns % 60000000000ull) / 1e9);
+    return buf;
+}

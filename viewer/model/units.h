@@ -1,0 +1,21 @@
+/* units.h — how Leakscope writes bytes and durations: one rule for the
+ * report, check, the viewer's panels and the pictures.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_UNITS_H
+#define LEAKSCOPE_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "512 B", "1.50 KiB", "12.3 MiB", "100 GiB": binary units, three
+ * significant digits. Writes into buf (len >= 16 holds every value) and
+ * returns it. */
+const char *ls_format_bytes(uint64_t n, char *buf, size_t len);
+
+/* "530 ns", "1.25 µs", "20.00 ms", "3.07 s", "2 min 5.0 s": two decimals. Writes into buf
+ * (len >= 24 holds every value) and returns it. */
+const char *ls_format_duration(uint64_t ns, char *buf, size_t len);
+
+#endif
