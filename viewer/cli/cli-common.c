@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "sites.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -64,12 +65,8 @@ void cli_json_string(FILE *f, const char *s, size_t len)
             if (c < 0x20 || c == 0x7f) {
                 fprintf(f, "\\u%04x", c);
             } else if (c >= 0x80) {
-                /* Pass valid UTF-8 through; replace anything else. */
-                size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-                bool ok = n && i + n <= len;
-                for (size_t k = 1; ok && k < n; k++)
-                    ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-                if (ok) {
+                size_t n = ls_utf8_len(s + i, len - i); /* pass valid UTF-8 through; replace anything else */
+                if (n) {
                     fwrite(s + i, 1, n, f);
                     i += n - 1;
                 } else {
