@@ -8,7 +8,10 @@ markup escaped in the SVG; the SVG well-formed with every frame; the PNG
 of the right size with frames where the layout puts them; bad usage one
 line and exit 2, an unwritable output exit 1.
 
-usage: check-flamegraph.py LEAKSCOPE FLAME-TARGET
+The SVG's script runs under node (when installed) on a stand-in for the
+DOM (tests/flame-svg-harness.js): hover, zoom into a frame, search, reset.
+
+usage: check-flamegraph.py LEAKSCOPE FLAME-TARGET FLAME-SVG-HARNESS
 """
 import json
 import os
@@ -21,7 +24,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 import zlib
 
-leakscope, target = sys.argv[1], sys.argv[2]
+leakscope, target, harness = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asan_env import program_env  # noqa: E402
 
@@ -146,6 +149,52 @@ if svg is not None:
     check(script is not None and "function zoom" in script.text and "RegExp" in script.text
           and "textContent" in script.text and "innerHTML" not in script.text,
           "svg: inline script (zoom, search), names written as text only")
+
+def element(e):
+    return {"tag": e.tag.replace(NS, ""), "id": e.get("id"), "attrs": dict(e.attrib), "text": e.text or "",
+            "children": [element(c) for c in e]}
+
+
+node = shutil.which("node") or shutil.which("nodejs")
+if svg is None:
+    pass
+elif not node:
+    print("skip the SVG's script: no node")
+else:
+    doc = {"svg": dict(svg.attrib), "script": svg.find(NS + "script").text,
+           "elements": [element(e) for e in svg if e.get("id")]}
+    doc_path = os.path.join(tmp, "svg.json")
+    with open(doc_path, "w") as f:
+        json.dump(doc, f)
+    p = subprocess.run([node, harness, doc_path, "grow", "gro+w"], capture_output=True, text=True)
+    check(p.returncode == 0, f"svg script under node: exit {p.returncode} {p.stderr.strip()[-300:]!r}")
+    if p.returncode == 0:
+        seen = json.loads(p.stdout)
+        W, SIDE = int(svg.get("width")), 10
+        by = {k: {f["name"]: f for f in seen[k]} for k in ("zoomed", "searched", "unzoomed")}
+        z = by["zoomed"]
+        title = next(g.find(NS + "title").text for g in frames if g.get("data-n") == "grow")
+        check(seen["hover"] == title, f"svg: hover shows {seen['hover']!r}")
+        check(abs(z["grow"]["x"] - SIDE) < 0.01 and abs(z["grow"]["w"] - (W - 2 * SIDE)) < 1,
+              f"svg: zoomed into grow, it spans the plot ({z['grow']['x']}, {z['grow']['w']})")
+        check(z["grow_big"]["shown"] and z["grow_small"]["shown"]
+              and abs(z["grow_big"]["w"] / (z["grow_big"]["w"] + z["grow_small"]["w"]) - 0.75) < 0.01,
+              "svg: grow's children share the plot 3000:1000")
+        check(not any(z[n]["shown"] for n in ("batch", "churn", "keep", "keep_inline")), "svg: the rest hidden")
+        check(z["main"]["shown"] and z["all"]["shown"] and abs(z["main"]["w"] - (W - 2 * SIDE)) < 1,
+              "svg: grow's callers shown across the plot")
+        check(seen["reset_shown"], "svg: Reset zoom shown")
+        total = int(next(g.get("data-v") for g in frames if g.get("data-n") == "all"))
+        want = "Matched: %.2f%%" % (100 * 4000 / total)
+        check(seen["prompted"] is not None and seen["matched"] == want,
+              f"svg: Ctrl+F search (a regular expression; nested matches counted once): {seen['matched']!r} (want {want!r})")
+        hl = "rgb(230,0,230)"
+        check(all(by["searched"][n]["fill"] == hl for n in ("grow", "grow_big", "grow_small"))
+              and by["searched"]["main"]["fill"] != hl, "svg: the matches highlighted, only they")
+        u = by["unzoomed"]
+        check(all(f["shown"] for f in u.values()) and
+              all(abs(u[g.get("data-n")]["x"] - float(g.get("data-x"))) < 0.01 for g in frames),
+              "svg: reset puts every frame back")
 raw, svg = svg_of(htrace)
 if svg is not None:
     names = [g.attrib["data-n"] for g in svg.iter(NS + "g") if "data-n" in g.attrib]
