@@ -104,6 +104,12 @@ for metric, want in expected.items():
         check(text == folded(["convert", "--to", "folded", "--metric", "leaked", "-o", trace]),
               "convert --to folded --metric leaked = flamegraph --metric leaked --folded")
 
+# Bottom-up: from the allocating function to main.
+rows = parse(folded(["flamegraph", "--bottom-up", "--metric", "leaked", "--folded", trace]))
+got = {";".join(f[:f.index("main") + 1]): v for f, v in rows if "main" in f}
+want = {"grow_big;grow;main": 1000, "grow_small;grow;main": 500, "keep_inline;keep;main": 777}
+check(got == want, f"--bottom-up: paths up to main {got} (want {want})")
+
 # A stripped copy with ';', markup and a newline in its name: its frames
 # are named "0xADDR in NAME".
 hostile_name = "fl;<a>&'b\"\n.bin"

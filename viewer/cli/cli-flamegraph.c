@@ -1,13 +1,15 @@
 /* cli-flamegraph.c — `leakscope flamegraph [--metric M] (--folded OUT |
- * --svg OUT | --png OUT) [--width N] FILE`: the trace's allocations as a
- * top-down call tree (calltree.h), as collapsed stacks, an interactive SVG
+ * --svg OUT | --png OUT) [--width N] [--bottom-up] FILE`: the trace's
+ * allocations as a call tree (calltree.h; top-down, or from the allocating
+ * functions with --bottom-up), as collapsed stacks, an interactive SVG
  * or a PNG (render-flame.h), for one metric: allocated (bytes, the
  * default), allocations, temporary, leaked (bytes), leaked-blocks, peak
  * (bytes live at the heap's peak).
  *
  * Folded (collapsed) stacks, the format flamegraph.pl, inferno and
  * speedscope read: one line per distinct frame path with a nonzero value,
- * frames from the outermost, separated by ';', then a space and the value
+ * frames from the root (the outermost, or with --bottom-up the allocating
+ * function) separated by ';', then a space and the value
  * (an integer) of the stacks that end there. Frame names are functions
  * (ls_frame_function: control characters and bytes that are not UTF-8 are
  * written \xNN); a ';' in a name is written \x3b as well, so that it cannot
@@ -35,12 +37,14 @@
 #define FLAME_HEIGHT_MAX 32767 /* cairo's image surfaces stop there */
 
 static const char usage_text[] =
-    "usage: leakscope flamegraph [--metric M] (--folded OUT | --svg OUT | --png OUT) [--width N] FILE\n"
+    "usage: leakscope flamegraph [--metric M] (--folded OUT | --svg OUT | --png OUT) [--width N]\n"
+    "                            [--bottom-up] FILE\n"
     "  M: allocated (bytes, the default), allocations, temporary, leaked (bytes live at the end),\n"
     "     leaked-blocks, peak (bytes live at the heap's peak)\n"
     "  --folded  collapsed stacks (flamegraph.pl, inferno, speedscope): frames root first, ';', value\n"
     "  --svg     an interactive SVG (click to zoom, Ctrl+F to search); --png the same picture\n"
-    "  --width   pixels across, 200..16384 (default 1200)\n";
+    "  --width   pixels across, 200..16384 (default 1200)\n"
+    "  --bottom-up  from the allocating functions down to their callers (an icicle of callers)\n";
 
 /* One frame name in a folded line: ';' (and what ls_frame_function let
  * through, which is nothing else unsafe) written \x3b. */
@@ -98,16 +102,16 @@ static bool folded_write(const ls_calltree *t, ls_metric m, FILE *f)
     return !ferror(f);
 }
 
-/* The analysis, symbols and top-down tree of `file`: CLI_OK, or
- * CLI_BAD_INPUT (after the one line) or CLI_FAIL (out of memory). */
-static int tree_of(const char *file, ls_analysis **a, sym_table **syms, ls_calltree **t)
+/* The analysis, symbols and call tree of `file`: CLI_OK, or CLI_BAD_INPUT
+ * (after the one line) or CLI_FAIL (out of memory). */
+static int tree_of(const char *file, ls_calltree_dir dir, ls_analysis **a, sym_table **syms, ls_calltree **t)
 {
     *syms = NULL;
     *t = NULL;
     if (!(*a = cli_load(file)))
         return CLI_BAD_INPUT;
     *syms = ls_analysis_symbols(*a);
-    *t = *syms ? ls_calltree_build(*a, *syms, LS_CALLTREE_TOP_DOWN) : NULL;
+    *t = *syms ? ls_calltree_build(*a, *syms, dir) : NULL;
     if (!*t) {
         cli_error("%s: out of memory", file);
         return CLI_FAIL;
@@ -127,7 +131,7 @@ int cli_folded_write(const char *file, ls_metric m, FILE *f)
     ls_analysis *a;
     sym_table *syms;
     ls_calltree *t;
-    int rc = tree_of(file, &a, &syms, &t);
+    int rc = tree_of(file, LS_CALLTREE_TOP_DOWN, &a, &syms, &t);
     if (rc == CLI_OK && !folded_write(t, m, f))
         rc = CLI_FAIL;
     tree_free(a, syms, t);
@@ -170,6 +174,7 @@ int cli_flamegraph(int argc, char **argv)
     flame_output kind = OUT_NONE;
     ls_metric metric = LS_METRIC_ALLOCATED;
     long width = 1200;
+    ls_calltree_dir dir = LS_CALLTREE_TOP_DOWN;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -183,6 +188,10 @@ int cli_flamegraph(int argc, char **argv)
         if (takes && !val) {
             cli_error("flamegraph: %s needs a value", arg);
             return CLI_BAD_INPUT;
+        }
+        if (!strcmp(arg, "--bottom-up")) {
+            dir = LS_CALLTREE_BOTTOM_UP;
+            continue;
         }
         if (k != OUT_NONE) {
             if (kind != OUT_NONE) {
@@ -221,7 +230,7 @@ int cli_flamegraph(int argc, char **argv)
     ls_analysis *a;
     sym_table *syms;
     ls_calltree *t;
-    int rc = tree_of(file, &a, &syms, &t);
+    int rc = tree_of(file, dir, &a, &syms, &t);
     if (rc != CLI_OK) {
         tree_free(a, syms, t);
         return rc;
