@@ -10,7 +10,9 @@
  * ls_frame_function, so two addresses in one function meet in one node
  * and an inlined function is a node of its own. The tree is built from
  * ls_analysis.stack_use, so it holds at most (stacks x frames) nodes
- * whatever the number of events.
+ * whatever the number of events, and reads no event: the peak's values
+ * (ls_stack_use.peak_*) are the analysis's, kept exactly in its one pass
+ * (no second pass up to the peak is needed).
  *
  * SPDX-License-Identifier: MIT
  */
