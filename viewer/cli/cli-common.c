@@ -3,12 +3,15 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "sites.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <math.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -64,12 +67,8 @@ void cli_json_string(FILE *f, const char *s, size_t len)
             if (c < 0x20 || c == 0x7f) {
                 fprintf(f, "\\u%04x", c);
             } else if (c >= 0x80) {
-                /* Pass valid UTF-8 through; replace anything else. */
-                size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-                bool ok = n && i + n <= len;
-                for (size_t k = 1; ok && k < n; k++)
-                    ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-                if (ok) {
+                size_t n = ls_utf8_len(s + i, len - i); /* pass valid UTF-8 through; replace anything else */
+                if (n) {
                     fwrite(s + i, 1, n, f);
                     i += n - 1;
                 } else {
@@ -175,4 +174,52 @@ bool cli_parse_bytes(const char *s, uint64_t *out)
         }
     }
     return false;
+}
+
+bool cli_output_open(cli_output *o, const char *cmd, const char *path)
+{
+    *o = (cli_output){ .cmd = cmd, .path = path };
+    size_t n = strlen(path) + 16;
+    if (!(o->tmp = malloc(n))) {
+        cli_error("%s: cannot write %s: out of memory", cmd, path);
+        return false;
+    }
+    snprintf(o->tmp, n, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+        cli_error("%s: cannot write %s: %s", cmd, path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        free(o->tmp);
+        o->tmp = NULL;
+        return false;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0644 & ~mask);
+    errno = 0;
+    return true;
+}
+
+int cli_output_close(cli_output *o, int rc)
+{
+    int saved = errno;
+    if (ferror(o->f) && rc == CLI_OK)
+        rc = CLI_FAIL;
+    if (fclose(o->f) != 0 && rc == CLI_OK) {
+        saved = errno;
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK && rename(o->tmp, o->path) != 0) {
+        saved = errno;
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_FAIL)
+        cli_error("%s: cannot write %s: %s", o->cmd, o->path, strerror(saved ? saved : EIO));
+    if (rc != CLI_OK)
+        unlink(o->tmp);
+    free(o->tmp);
+    return rc;
 }

@@ -1,4 +1,4 @@
-/* cli-convert.c — `leakscope convert --to chrome|csv -o OUT FILE`: a trace in
+/* cli-convert.c — `leakscope convert --to chrome|csv|folded -o OUT FILE`: a trace in
  * formats other tools read.
  *
  * chrome: the Trace Event Format JSON that Perfetto's UI and chrome://tracing
@@ -11,6 +11,9 @@
  *
  * csv: one row per event in the one order of the analysis (merge.h), with
  * closes given the kind their resource was opened with.
+ *
+ * folded: the allocations' call tree as collapsed stacks (cli-flamegraph.c),
+ * of --metric (allocated bytes by default).
  *
  * Exit: 0 written, 1 the output could not be written, 2 bad usage or an
  * unreadable or corrupt trace.
@@ -30,11 +33,13 @@
 #define COLUMNS 4096u
 
 static const char usage_text[] =
-    "usage: leakscope convert --to chrome|csv -o OUT FILE\n"
+    "usage: leakscope convert --to chrome|csv|folded [--metric M] -o OUT FILE\n"
     "  chrome  Trace Event Format JSON (Perfetto UI, chrome://tracing): heap and open-resource\n"
     "          counters, GC pauses, spans, marks, thread names\n"
     "  csv     one row per event: time_ns,thread,kind,size,address,old_address,resource_kind,\n"
-    "          handle,stack_id,label\n";
+    "          handle,stack_id,label\n"
+    "  folded  collapsed stacks of the allocations (flamegraph.pl, inferno, speedscope); --metric as\n"
+    "          for leakscope flamegraph (allocated by default)\n";
 
 /* ---- chrome ---- */
 
@@ -338,6 +343,7 @@ static mode_t current_umask(void)
 int cli_convert(int argc, char **argv)
 {
     const char *to = NULL, *out = NULL, *file = NULL;
+    ls_metric metric = LS_METRIC_ALLOCATED;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -350,6 +356,13 @@ int cli_convert(int argc, char **argv)
                 return CLI_BAD_INPUT;
             }
             *(!strcmp(arg, "--to") ? &to : &out) = argv[++i];
+        } else if (!strcmp(arg, "--metric")) {
+            if (i + 1 >= argc) {
+                cli_error("convert: %s needs a value", arg);
+                return CLI_BAD_INPUT;
+            }
+            if (!cli_parse_metric("convert", argv[++i], &metric))
+                return CLI_BAD_INPUT;
         } else if (arg[0] == '-' && arg[1]) {
             cli_error("convert: unknown option '%s' (see leakscope convert --help)", arg);
             return CLI_BAD_INPUT;
@@ -364,9 +377,9 @@ int cli_convert(int argc, char **argv)
         cli_error("convert: expected --to FORMAT, -o OUT and a trace file (see leakscope convert --help)");
         return CLI_BAD_INPUT;
     }
-    bool is_chrome = !strcmp(to, "chrome");
-    if (!is_chrome && strcmp(to, "csv")) {
-        cli_error("convert: --to: unknown format '%s' (chrome or csv)", to);
+    bool is_chrome = !strcmp(to, "chrome"), is_folded = !strcmp(to, "folded");
+    if (!is_chrome && !is_folded && strcmp(to, "csv")) {
+        cli_error("convert: --to: unknown format '%s' (chrome, csv or folded)", to);
         return CLI_BAD_INPUT;
     }
     /* Written beside OUT and renamed onto it once whole: a failure leaves
@@ -389,7 +402,7 @@ int cli_convert(int argc, char **argv)
     }
     fchmod(fd, 0644 & ~current_umask());
     errno = 0;
-    int rc = is_chrome ? write_chrome(file, f) : write_csv(file, f);
+    int rc = is_chrome ? write_chrome(file, f) : is_folded ? cli_folded_write(file, metric, f) : write_csv(file, f);
     if (fclose(f) != 0 && rc == CLI_OK)
         rc = CLI_FAIL;
     if (rc == CLI_OK && rename(tmp, out) != 0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "calltree.h"
 #include "symbols.h"
 #include "units.h" /* ls_format_bytes, ls_format_duration */
 
@@ -22,6 +23,30 @@ int cli_check(int argc, char **argv);
 int cli_dump(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_convert(int argc, char **argv);
+int cli_flamegraph(int argc, char **argv);
+
+/* The allocations of trace `file` as folded (collapsed) stacks of metric m
+ * (cli-flamegraph.c says the format) to f. CLI_OK; CLI_BAD_INPUT after the
+ * one line naming the trace; CLI_FAIL on a write error or out of memory
+ * (the caller names the output). */
+int cli_folded_write(const char *file, ls_metric m, FILE *f);
+/* --metric's value for command `cmd`, or false after the one line. */
+bool cli_parse_metric(const char *cmd, const char *val, ls_metric *m);
+
+/* An output written beside OUT and renamed onto it when whole, so that a
+ * failure leaves OUT as it was. */
+typedef struct cli_output {
+    FILE *f;
+    const char *cmd, *path;
+    char *tmp;
+} cli_output;
+/* Opens the file beside `path` (mode 0644 less the umask). False after the
+ * one line "CMD: cannot write PATH: reason". */
+bool cli_output_open(cli_output *o, const char *cmd, const char *path);
+/* Closes it; when rc is CLI_OK and everything was written, renames it onto
+ * the path, else removes it. Returns rc, or CLI_FAIL after the one line
+ * when the output could not be written (rc CLI_FAIL included). */
+int cli_output_close(cli_output *o, int rc);
 
 /* Writes the report of `a` (text, or JSON when `json`) to `out` with the
  * default --top and --frames; syms may be NULL (addresses only). For the

@@ -21,8 +21,11 @@ static void usage(FILE *f)
           "                         gate CI: exit 1 when leaks, open resources, GC pauses exceed limits\n"
           "  dump FILE              every chunk and record of a trace, in file order\n"
           "  export --png OUT FILE  the timeline as a PNG (--size WxH --from T --to T --tracks LIST --theme)\n"
-          "  convert --to chrome|csv -o OUT FILE\n"
-          "                         the timeline as Trace Event JSON (Perfetto), every event as CSV\n"
+          "  convert --to chrome|csv|folded -o OUT FILE\n"
+          "                         the timeline as Trace Event JSON (Perfetto), every event as CSV,\n"
+          "                         the allocations' call tree as collapsed stacks\n"
+          "  flamegraph [--metric M] (--folded|--svg|--png) OUT FILE\n"
+          "                         the allocations' call tree as a flame graph or collapsed stacks\n"
           "  view [FILE]            open the desktop viewer (leakscope-viewer)\n"
           "  help                   this text\n"
           "\n"
@@ -73,6 +76,8 @@ int main(int argc, char **argv)
         return cli_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "convert"))
         return cli_convert(argc - 1, argv + 1);
+    if (!strcmp(cmd, "flamegraph"))
+        return cli_flamegraph(argc - 1, argv + 1);
     if (!strcmp(cmd, "view"))
         return view(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -56,6 +56,9 @@ typedef struct ls_stack_use {
      * not a free). */
     uint64_t temporary;
     uint64_t live_blocks, live_bytes;      /* still live at the end: its leaks */
+    uint64_t peak_blocks, peak_bytes;      /* live when the heap first reached its peak
+                                              (after the event at peak_heap_ts): they sum
+                                              to peak_heap_bytes */
 } ls_stack_use;
 
 typedef struct ls_resource_kind {
