@@ -3,7 +3,8 @@
  * the history before it; the event budget keeping whole timestamps; the
  * event nearest a time, a resource's close found by its family.
  *
- * `test-range CASE` runs one case; with no argument, all of them.
+ * `test-range CASE` runs one case; with no argument, all of them;
+ * `test-range --write-trace FILE` writes the sample trace (check-report-range.py).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -27,10 +28,8 @@ static void ev(trace_writer *w, uint32_t thread, uint32_t kind, uint64_t ts, uin
 /* Stack 1 makes a block at 100 that lives to the end; stack 2 makes blocks
  * at 200, 300 (freed at 600) and 400 (freed at 500); stack 3 makes one at
  * 700 freed at 800; an fd/socket opened at 250 is closed as fd at 650. */
-static ls_index *sample(void)
+static void write_sample(const char *path)
 {
-    char path[300];
-    snprintf(path, sizeof path, "%s/range.trace", dir);
     trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8, .stack_depth = 4 };
     trace_writer *w;
     if (trace_writer_create(path, &info, &w) != TRACE_OK)
@@ -53,6 +52,13 @@ static ls_index *sample(void)
     ev(w, 1, TRACE_FREE, 800, 0xe000, 0, 0, 0, 0);
     if (trace_writer_close(w, 0) != TRACE_OK)
         exit(1);
+}
+
+static ls_index *sample(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/range.trace", dir);
+    write_sample(path);
     ls_index *idx;
     trace_error err;
     if (ls_index_open(path, &idx, &err) != TRACE_OK)
@@ -145,5 +151,9 @@ static const test_case cases[] = {
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "--write-trace")) {
+        write_sample(argv[2]);
+        return 0;
+    }
     return test_run_cases("test-range", cases, sizeof cases / sizeof *cases, argc, argv, dir);
 }
