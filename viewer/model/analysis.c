@@ -769,7 +769,10 @@ sym_table *ls_analysis_symbols(const ls_analysis *a)
         return NULL;
     for (uint32_t i = 0; i < a->nmodules; i++) {
         const ls_module *m = &a->modules[i];
-        sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len);
+        if (sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len) != 0) {
+            sym_table_free(t); /* out of memory: the indexes would no longer be a->modules' */
+            return NULL;
+        }
     }
     return t;
 }

@@ -177,7 +177,9 @@ ls_stack ls_analysis_stack(const ls_analysis *a, uint32_t id);
 const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid);
 
 /* A symbol table with every module the trace recorded, for resolving its
- * stacks. NULL on out of memory; free with sym_table_free. */
+ * stacks, added in the order of a->modules: sym_table_module_index gives
+ * the index into a->modules. NULL on out of memory; free with
+ * sym_table_free. */
 sym_table *ls_analysis_symbols(const ls_analysis *a);
 
 #ifdef __cplusplus
