@@ -31,6 +31,38 @@ ls_analysis *cli_load(const char *path)
     return a;
 }
 
+size_t cli_utf8_char(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (!len)
+        return 0;
+    if (u[0] < 0x80)
+        return 1;
+    /* RFC 3629's table: the second byte's range depends on the first (no
+     * overlong forms, no surrogates, nothing above U+10FFFF). */
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (u[0] >= 0xC2 && u[0] <= 0xDF) {
+        n = 2;
+    } else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
+        n = 3;
+        lo = u[0] == 0xE0 ? 0xA0 : 0x80;
+        hi = u[0] == 0xED ? 0x9F : 0xBF;
+    } else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
+        n = 4;
+        lo = u[0] == 0xF0 ? 0x90 : 0x80;
+        hi = u[0] == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (len < n || u[1] < lo || u[1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((u[k] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
 void cli_json_string(FILE *f, const char *s, size_t len)
 {
     fputc('"', f);
@@ -47,11 +79,8 @@ void cli_json_string(FILE *f, const char *s, size_t len)
                 fprintf(f, "\\u%04x", c);
             } else if (c >= 0x80) {
                 /* Pass valid UTF-8 through; replace anything else. */
-                size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-                bool ok = n && i + n <= len;
-                for (size_t k = 1; ok && k < n; k++)
-                    ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
-                if (ok) {
+                size_t n = cli_utf8_char(s + i, len - i);
+                if (n) {
                     fwrite(s + i, 1, n, f);
                     i += n - 1;
                 } else {

@@ -45,7 +45,14 @@ bool cli_parse_count(const char *s, uint64_t *out);
 /* "1048576", "512K", "64M", "2G" -> bytes. False if malformed. */
 bool cli_parse_bytes(const char *s, uint64_t *out);
 
-/* Writes s (len bytes; may contain anything) as a JSON string literal. */
+/* The length (1 to 4) of the valid UTF-8 character at the start of s (len
+ * bytes), or 0 when it is not one: a stray byte, an overlong form, a
+ * surrogate, past U+10FFFF, or cut short by len. For text from the trace
+ * in formats that must be UTF-8. */
+size_t cli_utf8_char(const char *s, size_t len);
+
+/* Writes s (len bytes; may contain anything) as a JSON string literal;
+ * bytes that are not UTF-8 become U+FFFD. */
 void cli_json_string(FILE *f, const char *s, size_t len);
 
 /* Writes s with control characters escaped (\xNN), for text output of
