@@ -21,11 +21,6 @@ typedef struct report {
 
 static uint64_t rel(const ls_analysis *a, uint64_t ts) { return ts > a->info.start_ts ? ts - a->info.start_ts : 0; }
 
-static uint64_t duration(const ls_analysis *a)
-{
-    return a->events ? rel(a, a->last_ts) : 0;
-}
-
 /* ---- text ---- */
 
 static void text_stack(report *R, uint32_t stack_id, const char *indent)
@@ -80,7 +75,7 @@ static void report_text(report *R)
     struct tm tm;
     if (gmtime_r(&t, &tm) && strftime(b1, sizeof b1, "%Y-%m-%d %H:%M:%S UTC", &tm))
         fprintf(o, "recorded     %s\n", b1);
-    fprintf(o, "duration     %s, %u threads, %llu events\n", ls_format_duration(duration(a), b1, sizeof b1),
+    fprintf(o, "duration     %s, %u threads, %llu events\n", ls_format_duration(ls_analysis_duration(a), b1, sizeof b1),
             a->nthreads, (unsigned long long)a->events);
     if (a->truncated)
         fprintf(o, "TRUNCATED    the file stops inside a chunk at byte offset %llu: everything before it was read\n",
@@ -230,7 +225,7 @@ static void report_json(report *R)
     fputs(",\"program\":", o);
     json_str(R, a->info.program);
     fprintf(o, ",\"pid\":%u,\"start_realtime_ns\":%llu,\"duration_ns\":%llu,\"threads\":%u,\"events\":%llu",
-            a->info.pid, (unsigned long long)a->info.start_realtime_ns, (unsigned long long)duration(a), a->nthreads,
+            a->info.pid, (unsigned long long)a->info.start_realtime_ns, (unsigned long long)ls_analysis_duration(a), a->nthreads,
             (unsigned long long)a->events);
     fprintf(o, ",\"allocations\":%llu,\"reallocs\":%llu,\"frees\":%llu,\"allocated_bytes\":%llu,\"freed_bytes\":%llu",
             (unsigned long long)a->allocations, (unsigned long long)a->reallocs, (unsigned long long)a->frees,

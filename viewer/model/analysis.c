@@ -762,6 +762,11 @@ const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid)
     return "";
 }
 
+uint64_t ls_analysis_duration(const ls_analysis *a)
+{
+    return a->events && a->last_ts > a->info.start_ts ? a->last_ts - a->info.start_ts : 0;
+}
+
 sym_table *ls_analysis_symbols(const ls_analysis *a)
 {
     sym_table *t = sym_table_new();

@@ -170,6 +170,10 @@ bool ls_resource_kind_matches(const char *pattern, const char *kind);
 trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *err);
 void ls_analysis_free(ls_analysis *a);      /* NULL ok */
 
+/* How long the recording ran: from trace_begin (info.start_ts) to the last
+ * event, in ns; 0 when there are no events. */
+uint64_t ls_analysis_duration(const ls_analysis *a);
+
 /* Dictionary access with bounds checks: "" / an empty stack for id 0 or
  * unknown ids. */
 const char *ls_analysis_string(const ls_analysis *a, uint32_t id);
