@@ -1,5 +1,5 @@
-/* cli-convert.c — `leakscope convert --to chrome|csv -o OUT FILE`: a trace in
- * formats other tools read.
+/* cli-convert.c — `leakscope convert --to chrome|csv|pprof -o OUT FILE`: a
+ * trace in formats other tools read.
  *
  * chrome: the Trace Event Format JSON that Perfetto's UI and chrome://tracing
  * load, with the series the timeline draws, from the same model: a counter
@@ -11,6 +11,8 @@
  *
  * csv: one row per event in the one order of the analysis (merge.h), with
  * closes given the kind their resource was opened with.
+ *
+ * pprof: the heap by call stack as Go's heap profiles have it (cli-pprof.c).
  *
  * Exit: 0 written, 1 the output could not be written, 2 bad usage or an
  * unreadable or corrupt trace.
@@ -30,11 +32,13 @@
 #define COLUMNS 4096u
 
 static const char usage_text[] =
-    "usage: leakscope convert --to chrome|csv -o OUT FILE\n"
+    "usage: leakscope convert --to chrome|csv|pprof -o OUT FILE\n"
     "  chrome  Trace Event Format JSON (Perfetto UI, chrome://tracing): heap and open-resource\n"
     "          counters, GC pauses, spans, marks, thread names\n"
     "  csv     one row per event: time_ns,thread,kind,size,address,old_address,resource_kind,\n"
-    "          handle,stack_id,label\n";
+    "          handle,stack_id,label\n"
+    "  pprof   gzip'd profile.proto (go tool pprof, Pyroscope, Parca): allocations and what is\n"
+    "          live at the end, per call stack, as Go's heap profiles\n";
 
 /* ---- chrome ---- */
 
@@ -361,9 +365,9 @@ int cli_convert(int argc, char **argv)
         cli_error("convert: expected --to FORMAT, -o OUT and a trace file (see leakscope convert --help)");
         return CLI_BAD_INPUT;
     }
-    bool is_chrome = !strcmp(to, "chrome");
-    if (!is_chrome && strcmp(to, "csv")) {
-        cli_error("convert: --to: unknown format '%s' (chrome or csv)", to);
+    bool is_chrome = !strcmp(to, "chrome"), is_pprof = !strcmp(to, "pprof");
+    if (!is_chrome && !is_pprof && strcmp(to, "csv")) {
+        cli_error("convert: --to: unknown format '%s' (chrome, csv or pprof)", to);
         return CLI_BAD_INPUT;
     }
     /* Written beside OUT and renamed onto it once whole: a failure leaves
@@ -386,7 +390,7 @@ int cli_convert(int argc, char **argv)
     }
     fchmod(fd, 0644 & ~current_umask());
     errno = 0;
-    int rc = is_chrome ? write_chrome(file, f) : write_csv(file, f);
+    int rc = is_chrome ? write_chrome(file, f) : is_pprof ? cli_convert_pprof(file, f) : write_csv(file, f);
     if (fclose(f) != 0 && rc == CLI_OK)
         rc = CLI_FAIL;
     if (rc == CLI_OK && rename(tmp, out) != 0)

@@ -23,6 +23,12 @@ int cli_dump(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_convert(int argc, char **argv);
 
+/* convert --to pprof: writes the heap profile of trace `file` to out
+ * (cli-pprof.c). Returns CLI_OK; CLI_BAD_INPUT with the error printed when
+ * the trace cannot be read; CLI_FAIL with errno set when out cannot be
+ * written (the caller names it) or memory ran out. */
+int cli_convert_pprof(const char *file, FILE *out);
+
 /* Writes the report of `a` (text, or JSON when `json`) to `out` with the
  * default --top and --frames; syms may be NULL (addresses only). For the
  * fuzz target of the whole report pipeline. */
