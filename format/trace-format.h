@@ -32,6 +32,7 @@ extern "C" {
 #define TRACE_FILE_HEADER_MAX    65536u
 #define TRACE_PROGRAM_MAX        4096u
 #define TRACE_CHUNK_HEADER_SIZE  48u
+#define TRACE_CHUNK_HEADER_MAX   4096u        /* a reader's bound on a chunk header's size */
 
 /* Limits a reader enforces before it allocates anything. */
 #define TRACE_CHUNK_RAW_MAX      (64u * 1024u * 1024u)

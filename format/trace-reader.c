@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define TRACE_SEQ_GAPS_MAX 64u  /* gaps in the sequence numbers remembered */
+
 struct trace_reader {
     int fd;
     uint64_t size;
@@ -24,9 +26,30 @@ struct trace_reader {
     trace_error err;
     uint32_t skipped;
     bool complete;
-    uint64_t end_events, end_lost;
+    uint64_t end_events, end_lost, end_offset, end_ts;
     uint64_t strings_defined, stacks_defined;
     LZ4F_dctx *dctx;
+
+    /* Damage (FORMAT.md §7.1): what was skipped, and the state that tells. */
+    trace_damage damage[TRACE_DAMAGE_MAX];
+    uint32_t ndamage;
+    uint32_t next_seq;        /* the sequence number the next chunk should have */
+    /* Sequence numbers skipped, so that a chunk found later out of place is
+     * read rather than taken for a repeat; entry: its damage entry. */
+    struct seq_gap { uint32_t lo, hi, first, last, entry; } gaps[TRACE_SEQ_GAPS_MAX];
+    uint32_t ngaps;
+    bool seq_unknown;         /* reading resumed after damage of unknown extent */
+    bool totals_checked;
+    uint64_t events_read;     /* the counts of the events chunks read */
+    uint64_t last_events_ts;  /* first timestamp of the last events chunk read */
+    uint64_t resync_budget_used;
+    /* [0] strings, [1] stacks: a dictionary chunk may have been lost, so the
+     * next new id may skip ahead; the ids skipped are lost. */
+    bool dict_gap[2];
+    trace_id_range lost_ids[TRACE_LOST_RANGES_MAX];
+    uint32_t nlost_ids;
+    uint64_t lost_refs;       /* event fields that named a lost id */
+    uint8_t crc_buf[65536];   /* check_crc reads payloads through it */
 };
 
 struct trace_chunk {
@@ -203,6 +226,32 @@ trace_status trace_reader_open(const char *path, trace_reader **out, trace_error
     return TRACE_OK;
 }
 
+trace_status trace_reader_dup(const trace_reader *r, trace_reader **out)
+{
+    *out = NULL;
+    if (!r)
+        return TRACE_ERR_ARGS;
+    trace_reader *d = malloc(sizeof *d);
+    if (!d)
+        return TRACE_ERR_NOMEM;
+    memcpy(d, r, sizeof *d);
+    memset(&d->err, 0, sizeof d->err);
+    d->lost_refs = 0;
+    d->dctx = NULL;
+    d->fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0); /* reads are preads: no offset is shared */
+    if (d->fd < 0) {
+        free(d);
+        return TRACE_ERR_IO;
+    }
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&d->dctx, LZ4F_VERSION))) {
+        d->dctx = NULL;
+        trace_reader_close(d);
+        return TRACE_ERR_NOMEM;
+    }
+    *out = d;
+    return TRACE_OK;
+}
+
 void trace_reader_close(trace_reader *r)
 {
     if (!r)
@@ -217,6 +266,9 @@ const trace_file_info *trace_reader_info(const trace_reader *r) { return &r->inf
 uint64_t trace_reader_file_size(const trace_reader *r) { return r->size; }
 const trace_error *trace_reader_error(const trace_reader *r) { return &r->err; }
 uint32_t trace_reader_skipped(const trace_reader *r) { return r->skipped; }
+uint32_t trace_reader_damage_count(const trace_reader *r) { return r->ndamage; }
+const trace_damage *trace_reader_damage(const trace_reader *r, uint32_t i) { return i < r->ndamage ? &r->damage[i] : NULL; }
+uint64_t trace_reader_lost_id_refs(const trace_reader *r) { return r->lost_refs; }
 uint64_t trace_reader_strings_defined(const trace_reader *r) { return r->strings_defined; }
 uint64_t trace_reader_stacks_defined(const trace_reader *r) { return r->stacks_defined; }
 
@@ -231,80 +283,523 @@ bool trace_reader_complete(const trace_reader *r, uint64_t *events, uint64_t *lo
 
 static trace_status read_end_chunk(trace_reader *r, const trace_chunk_info *ci);
 
-trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)
+/* ---- damage: what the reader skipped, and why (FORMAT.md §7.1) ---- */
+
+/* A new damage entry, or, past the cap, the last one grown to cover this too. */
+static trace_damage *add_damage(trace_reader *r, uint64_t offset, uint64_t end, trace_status st, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static trace_damage *add_damage(trace_reader *r, uint64_t offset, uint64_t end, trace_status st, const char *fmt, ...)
 {
-    for (;;) {
-        memset(ci, 0, sizeof *ci);
-        uint64_t off = r->pos;
-        ci->offset = off;
-        if (off == r->size)
-            return TRACE_END;
-        if (r->size - off < 8)
-            return set_error(&r->err, TRACE_ERR_TRUNCATED, off, "byte offset %llu: file ends inside a chunk header",
-                             (unsigned long long)off);
-        uint8_t pre[8];
-        trace_status st = read_at(r, pre, 8, off);
+    if (r->ndamage == TRACE_DAMAGE_MAX) {
+        /* What each one lost is no longer told apart: the END total may
+         * still give the sum. */
+        trace_damage *d = &r->damage[TRACE_DAMAGE_MAX - 1];
+        d->more++;
+        d->end = end;
+        d->kind = d->thread = d->chunks = 0;
+        d->events_known = false;
+        d->last_ts = UINT64_MAX;
+        char last[80];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(last, sizeof last, fmt, ap);
+        va_end(ap);
+        snprintf(d->problem, sizeof d->problem, "%u damaged places from here on (the last: %s)", d->more + 1, last);
+        return NULL;
+    }
+    trace_damage *d = &r->damage[r->ndamage++];
+    memset(d, 0, sizeof *d);
+    d->offset = offset;
+    d->end = end;
+    d->status = st;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->problem, sizeof d->problem, fmt, ap);
+    va_end(ap);
+    /* Until an events chunk is read past it: the time between its neighbours. */
+    d->first_ts = r->last_events_ts;
+    d->last_ts = UINT64_MAX;
+    return d;
+}
+
+/* What a frame at `off` is. */
+typedef enum frame_verdict {
+    FRAME_CHUNK,     /* a chunk header within the limits of §4; ci filled */
+    FRAME_FOREIGN,   /* another skippable frame that fits; ci->end set */
+    FRAME_TRUNCATED, /* the file ends inside it */
+    FRAME_BAD,       /* not a frame, or a header outside the limits; why says which */
+} frame_verdict;
+
+static frame_verdict read_frame(trace_reader *r, uint64_t off, trace_chunk_info *ci, char *why, size_t whylen)
+{
+    memset(ci, 0, sizeof *ci);
+    ci->offset = off;
+    snprintf(why, whylen, "file ends inside a chunk header");
+    if (r->size - off < 8)
+        return FRAME_TRUNCATED;
+    uint8_t pre[8];
+    if (read_at(r, pre, 8, off) != TRACE_OK)
+        return FRAME_TRUNCATED;
+    uint32_t magic = trace_get_u32(pre), size = trace_get_u32(pre + 4);
+    if ((magic & 0xFFFFFFF0u) != 0x184D2A50u) {
+        snprintf(why, whylen, "expected a chunk header, found 0x%08x", magic);
+        return FRAME_BAD;
+    }
+    if (magic != TRACE_MAGIC_CHUNK_HEADER) {
+        snprintf(why, whylen, "file ends inside a frame");
+        if ((uint64_t)size > r->size - off - 8)
+            return FRAME_TRUNCATED;
+        ci->end = off + 8 + size;
+        return FRAME_FOREIGN;
+    }
+    if (size < TRACE_CHUNK_HEADER_SIZE || size > TRACE_CHUNK_HEADER_MAX) {
+        snprintf(why, whylen, "chunk header size %u is out of range", size);
+        return FRAME_BAD;
+    }
+    if ((uint64_t)size > r->size - off - 8)
+        return FRAME_TRUNCATED;
+    uint8_t h[TRACE_CHUNK_HEADER_SIZE];
+    if (read_at(r, h, sizeof h, off + 8) != TRACE_OK)
+        return FRAME_TRUNCATED;
+    ci->header_size = size;
+    ci->kind = trace_get_u32(h);
+    ci->thread = trace_get_u32(h + 4);
+    uint64_t unit = r->info.time_unit_ns;
+    ci->first_ts = trace_get_u64(h + 8) * unit;
+    ci->last_ts = trace_get_u64(h + 16) * unit;
+    ci->count = trace_get_u32(h + 24);
+    ci->raw_size = trace_get_u32(h + 28);
+    ci->comp_size = trace_get_u32(h + 32);
+    ci->seq = trace_get_u32(h + 36);
+    uint64_t payload = off + 8 + size;
+    ci->end = payload + ci->comp_size;
+    if (ci->raw_size > TRACE_CHUNK_RAW_MAX || ci->count > ci->raw_size ||
+        ci->raw_size > (uint64_t)ci->comp_size * 255 + 64 ||
+        ci->comp_size > LZ4F_compressFrameBound(ci->raw_size, NULL) + 64) {
+        snprintf(why, whylen, "declared sizes are out of range (raw %u, compressed %u, count %u)", ci->raw_size,
+                 ci->comp_size, ci->count);
+        return FRAME_BAD;
+    }
+    if (ci->last_ts < ci->first_ts) {
+        snprintf(why, whylen, "last timestamp precedes the first");
+        return FRAME_BAD;
+    }
+    if ((uint64_t)ci->comp_size > r->size - payload) {
+        snprintf(why, whylen, "file ends inside the chunk");
+        return FRAME_TRUNCATED;
+    }
+    return FRAME_CHUNK;
+}
+
+/* Checks the chunk's crc (header with its crc field as zero, then the
+ * payload), reading it in pieces: memory stays bounded whatever comp says. */
+static trace_status check_crc(trace_reader *r, const trace_chunk_info *ci, bool *ok)
+{
+    uint8_t *buf = r->crc_buf;
+    _Static_assert(sizeof r->crc_buf >= TRACE_CHUNK_HEADER_MAX, "a chunk header fits");
+    trace_status st = read_at(r, buf, ci->header_size, ci->offset + 8);
+    if (st != TRACE_OK)
+        return st;
+    uint32_t want = trace_get_u32(buf + 40);
+    memset(buf + 40, 0, 4);
+    uint32_t crc = trace_crc32(0, buf, ci->header_size);
+    uint64_t at = ci->offset + 8 + ci->header_size, left = ci->comp_size;
+    while (left) {
+        size_t n = left < sizeof r->crc_buf ? (size_t)left : sizeof r->crc_buf;
+        if ((st = read_at(r, buf, n, at)) != TRACE_OK)
+            return st;
+        crc = trace_crc32(crc, buf, n);
+        at += n;
+        left -= n;
+    }
+    *ok = crc == want;
+    return TRACE_OK;
+}
+
+/* The next frame after damage at `from`: a chunk header within the limits
+ * whose crc verifies. Returns the file size when there is none. The crc
+ * checks a hostile file could ask for are bounded by a budget of a few times
+ * the file's size. */
+static trace_status resync(trace_reader *r, uint64_t from, uint64_t *found)
+{
+    uint8_t win[4096 + 3];
+    uint64_t pos = from;
+    *found = r->size;
+    while (pos + 8 <= r->size) {
+        size_t n = r->size - pos < sizeof win ? (size_t)(r->size - pos) : sizeof win;
+        trace_status st = read_at(r, win, n, pos);
         if (st != TRACE_OK)
             return st;
-        uint32_t magic = trace_get_u32(pre), size = trace_get_u32(pre + 4);
-        if ((magic & 0xFFFFFFF0u) != 0x184D2A50u)
-            return set_error(&r->err, TRACE_ERR_CORRUPT, off,
-                             "byte offset %llu: expected a chunk header, found 0x%08x", (unsigned long long)off, magic);
-        if (magic != TRACE_MAGIC_CHUNK_HEADER) {
-            /* Some other skippable frame: step over it. */
-            if ((uint64_t)size > r->size - off - 8)
-                return set_error(&r->err, TRACE_ERR_TRUNCATED, off, "byte offset %llu: file ends inside a frame",
-                                 (unsigned long long)off);
-            r->pos = off + 8 + size;
+        for (size_t i = 0; i + 4 <= n; i++) {
+            if (win[i] != 0x5B || trace_get_u32(win + i) != TRACE_MAGIC_CHUNK_HEADER)
+                continue;
+            trace_chunk_info ci;
+            char why[8];
+            if (read_frame(r, pos + i, &ci, why, sizeof why) != FRAME_CHUNK)
+                continue;
+            r->resync_budget_used += ci.header_size + (uint64_t)ci.comp_size;
+            if (r->resync_budget_used > 4 * r->size + ((uint64_t)64 << 20))
+                return set_error(&r->err, TRACE_ERR_CORRUPT, pos + i,
+                                 "byte offset %llu: too much damage to find the chunks after byte offset %llu",
+                                 (unsigned long long)(pos + i), (unsigned long long)from);
+            bool ok;
+            if ((st = check_crc(r, &ci, &ok)) != TRACE_OK)
+                return st;
+            if (ok) {
+                *found = pos + i;
+                return TRACE_OK;
+            }
+        }
+        if (n < sizeof win)
+            break;
+        pos += n - 3; /* a magic may straddle two windows */
+    }
+    return TRACE_OK;
+}
+
+/* True when the bytes at `end` start a frame or the file ends there: a chunk
+ * whose crc fails but that ends where the next frame begins has a header worth
+ * believing. */
+static bool frame_follows(trace_reader *r, uint64_t end)
+{
+    if (end == r->size)
+        return true;
+    uint8_t m[4];
+    return r->size - end >= 4 && read_at(r, m, 4, end) == TRACE_OK && (trace_get_u32(m) & 0xFFFFFFF0u) == 0x184D2A50u;
+}
+
+/* Damage that may have held a dictionary chunk: ids it defined are lost
+ * (§4.2), so a later dictionary chunk may start past the next id. */
+static void dictionary_may_be_lost(trace_reader *r)
+{
+    r->dict_gap[0] = r->dict_gap[1] = true;
+}
+
+/* Once, at the end: the END chunk's event total against what was read. */
+static void check_end_total(trace_reader *r)
+{
+    if (r->totals_checked || !r->complete)
+        return;
+    r->totals_checked = true;
+    /* A believed header's times can hold the damaged byte: nothing was
+     * recorded before the start or after the END chunk's time. */
+    for (uint32_t i = 0; i < r->ndamage; i++) {
+        trace_damage *d = &r->damage[i];
+        if (!d->first_ts && !d->last_ts)
+            continue;
+        if (d->first_ts < r->info.start_ts)
+            d->first_ts = r->info.start_ts;
+        if (d->last_ts > r->end_ts && r->end_ts >= r->info.start_ts)
+            d->last_ts = r->end_ts;
+        if (d->first_ts > d->last_ts)
+            d->first_ts = d->last_ts;
+    }
+    uint64_t known = 0;
+    uint32_t unknown = 0;
+    trace_damage *open = NULL;
+    for (uint32_t i = 0; i < r->ndamage; i++) {
+        if (r->damage[i].events_known) {
+            known += r->damage[i].events_lost;
+        } else {
+            unknown++;
+            open = &r->damage[i];
+        }
+    }
+    if (r->events_read + known == r->end_events) {
+        for (uint32_t i = 0; i < r->ndamage; i++)
+            r->damage[i].events_known = true; /* the total leaves none for them */
+        return;
+    }
+    if (unknown == 1 && r->end_events > r->events_read + known) {
+        open->events_lost = r->end_events - r->events_read - known;
+        open->events_known = true;
+        return;
+    }
+    trace_damage *d = add_damage(r, r->end_offset, r->end_offset, TRACE_ERR_CORRUPT,
+                                 "the end chunk counts %llu events, the chunks read hold %llu",
+                                 (unsigned long long)r->end_events, (unsigned long long)r->events_read);
+    if (d) {
+        d->kind = TRACE_CHUNK_END;
+        d->events_known = r->end_events >= r->events_read + known && !unknown;
+        d->events_lost = d->events_known ? r->end_events - r->events_read - known : 0;
+        d->first_ts = d->last_ts = 0;
+    }
+}
+
+/* A chunk that cannot be used: recorded, and reading goes on after it. The
+ * header is believed when its crc was the only problem, its sequence number
+ * is the one expected and the next frame starts where it ends; otherwise the
+ * next verified chunk header is searched for. */
+static trace_status skip_damage(trace_reader *r, const trace_chunk_info *ci, bool header_ok, const char *why)
+{
+    uint64_t off = ci->offset;
+    if (header_ok && ci->seq == r->next_seq && frame_follows(r, ci->end)) {
+        bool events = ci->kind == TRACE_CHUNK_EVENTS || (ci->kind != TRACE_CHUNK_DICT && ci->kind != TRACE_CHUNK_END &&
+                                                         ci->thread != 0);
+        trace_damage *d = add_damage(r, off, ci->end, TRACE_ERR_CHECKSUM, "%s%s", why,
+                                     events || ci->kind == TRACE_CHUNK_DICT || ci->kind == TRACE_CHUNK_END
+                                         ? "" : " (kind unreadable)");
+        uint32_t kind = events ? TRACE_CHUNK_EVENTS : ci->kind == TRACE_CHUNK_END ? TRACE_CHUNK_END : TRACE_CHUNK_DICT;
+        if (d) {
+            d->kind = kind;
+            d->thread = events ? ci->thread : 0;
+            d->events_known = true;
+            d->events_lost = events ? ci->count : 0;
+            d->first_ts = events ? ci->first_ts : 0;
+            d->last_ts = events ? ci->last_ts : 0;
+            d->chunks = 1;
+        } else if (events) {
+            r->damage[TRACE_DAMAGE_MAX - 1].events_lost += ci->count;
+        }
+        if (kind == TRACE_CHUNK_DICT)
+            dictionary_may_be_lost(r);
+        r->next_seq = ci->seq + 1;
+        r->pos = ci->end;
+        return TRACE_OK;
+    }
+    uint64_t next;
+    trace_status st = resync(r, off + 1, &next);
+    if (st != TRACE_OK)
+        return st;
+    trace_damage *d = add_damage(r, off, next, TRACE_ERR_CORRUPT, "%s", why);
+    if (d && next == r->size)
+        d->last_ts = UINT64_MAX; /* to the end */
+    dictionary_may_be_lost(r);
+    r->seq_unknown = true; /* the next chunk's sequence number says how many were lost */
+    r->pos = next;
+    return TRACE_OK;
+}
+
+/* The problem of a damage entry that is only missing sequence numbers
+ * (first..last), d->chunks of them still missing. */
+static void describe_gap(trace_damage *d, uint32_t first, uint32_t last)
+{
+    if (d->chunks == 0 && first == last)
+        snprintf(d->problem, sizeof d->problem, "chunk out of order: sequence number %u found later in the file, read",
+                 first);
+    else if (d->chunks == 0)
+        snprintf(d->problem, sizeof d->problem,
+                 "chunks out of order: sequence numbers %u to %u found later in the file, read", first, last);
+    else if (first == last)
+        snprintf(d->problem, sizeof d->problem, "chunk with sequence number %u is missing", first);
+    else if (d->chunks == last - first + 1)
+        snprintf(d->problem, sizeof d->problem, "chunks with sequence numbers %u to %u are missing", first, last);
+    else
+        snprintf(d->problem, sizeof d->problem, "%u of the chunks with sequence numbers %u to %u are missing",
+                 d->chunks, first, last);
+}
+
+/* A chunk whose sequence number is one skipped earlier: it was moved, not
+ * repeated. Reads it, and tells the gap's damage entry. */
+static bool fill_gap(trace_reader *r, const trace_chunk_info *ci)
+{
+    for (uint32_t i = 0; i < r->ngaps; i++) {
+        struct seq_gap *g = &r->gaps[i];
+        if (ci->seq < g->lo || ci->seq > g->hi)
+            continue;
+        trace_damage *d = g->entry < r->ndamage ? &r->damage[g->entry] : NULL;
+        uint32_t first = g->first, last = g->last;
+        if (g->lo == g->hi) {
+            *g = r->gaps[--r->ngaps];
+        } else if (ci->seq == g->lo) {
+            g->lo++;
+        } else if (ci->seq == g->hi) {
+            g->hi--;
+        } else if (r->ngaps < TRACE_SEQ_GAPS_MAX) {
+            r->gaps[r->ngaps++] = (struct seq_gap){ ci->seq + 1, g->hi, first, last, g->entry };
+            g->hi = ci->seq - 1;
+        } else {
+            g->hi = ci->seq - 1; /* the rest would read as repeats: still damage */
+        }
+        if (d && d->chunks) {
+            d->chunks--;
+            if (d->offset == d->end) /* an entry only about the numbers */
+                describe_gap(d, first, last);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* The sequence number of a verified chunk: a gap is lost chunks, a number
+ * already passed a chunk repeated, or moved when it is one of a gap. False:
+ * skip this chunk. */
+static bool check_seq(trace_reader *r, const trace_chunk_info *ci)
+{
+    bool after_resync = r->seq_unknown;
+    r->seq_unknown = false;
+    if (ci->seq == r->next_seq) {
+        r->next_seq++;
+        return true;
+    }
+    if (ci->seq < r->next_seq) {
+        if (fill_gap(r, ci))
+            return true;
+        trace_damage *d = add_damage(r, ci->offset, ci->end, TRACE_ERR_CORRUPT,
+                                     "sequence number %u again (a repeated or misplaced chunk): not counted twice",
+                                     ci->seq);
+        if (d) {
+            d->kind = ci->kind;
+            d->thread = ci->thread;
+            d->events_known = true;
+            d->events_lost = 0;
+            d->first_ts = ci->first_ts;
+            d->last_ts = ci->last_ts;
+        }
+        return false;
+    }
+    uint32_t missing = ci->seq - r->next_seq;
+    trace_damage *last = r->ndamage ? &r->damage[r->ndamage - 1] : NULL;
+    trace_damage *d = NULL;
+    if (after_resync && last && last->end == ci->offset) {
+        d = last;
+        d->chunks = missing;
+    } else {
+        d = add_damage(r, ci->offset, ci->offset, TRACE_ERR_CORRUPT, "%s", "");
+        if (d) {
+            d->chunks = missing;
+            describe_gap(d, r->next_seq, ci->seq - 1);
+        }
+        dictionary_may_be_lost(r);
+    }
+    if (d && r->ngaps < TRACE_SEQ_GAPS_MAX)
+        r->gaps[r->ngaps++] = (struct seq_gap){ r->next_seq, ci->seq - 1, r->next_seq, ci->seq - 1,
+                                                (uint32_t)(d - r->damage) };
+    r->next_seq = ci->seq + 1;
+    return true;
+}
+
+trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)
+{
+    char why[160];
+    for (;;) {
+        uint64_t off = r->pos;
+        if (off == r->size) {
+            memset(ci, 0, sizeof *ci);
+            ci->offset = off;
+            check_end_total(r);
+            return TRACE_END;
+        }
+        frame_verdict v = read_frame(r, off, ci, why, sizeof why);
+        if (v == FRAME_FOREIGN) {
+            r->pos = ci->end;
             r->skipped++;
             continue;
         }
-        if (size < TRACE_CHUNK_HEADER_SIZE || size > 4096)
-            return set_error(&r->err, TRACE_ERR_CORRUPT, off + 4,
-                             "byte offset %llu: chunk header size %u is out of range", (unsigned long long)(off + 4), size);
-        if ((uint64_t)size > r->size - off - 8)
-            return set_error(&r->err, TRACE_ERR_TRUNCATED, off, "byte offset %llu: file ends inside a chunk header",
-                             (unsigned long long)off);
-        uint8_t h[TRACE_CHUNK_HEADER_SIZE];
-        st = read_at(r, h, sizeof h, off + 8);
-        if (st != TRACE_OK)
+        trace_status st;
+        if (v == FRAME_TRUNCATED) {
+            /* A crash's partial chunk, or a size field that lies: a verified
+             * chunk after it tells the two apart. */
+            uint64_t next;
+            if ((st = resync(r, off + 1, &next)) != TRACE_OK)
+                return st;
+            if (next == r->size) {
+                memset(ci, 0, sizeof *ci);
+                ci->offset = off;
+                return set_error(&r->err, TRACE_ERR_TRUNCATED, off, "byte offset %llu: %s", (unsigned long long)off,
+                                 why);
+            }
+            trace_chunk_info bad = *ci;
+            bad.offset = off;
+            if ((st = skip_damage(r, &bad, false, why)) != TRACE_OK)
+                return st;
+            continue;
+        }
+        if (v == FRAME_BAD) {
+            if ((st = skip_damage(r, ci, false, why)) != TRACE_OK)
+                return st;
+            continue;
+        }
+        bool ok;
+        if ((st = check_crc(r, ci, &ok)) != TRACE_OK)
             return st;
-        ci->header_size = size;
-        ci->kind = trace_get_u32(h);
-        ci->thread = trace_get_u32(h + 4);
-        uint64_t unit = r->info.time_unit_ns;
-        ci->first_ts = trace_get_u64(h + 8) * unit;
-        ci->last_ts = trace_get_u64(h + 16) * unit;
-        ci->count = trace_get_u32(h + 24);
-        ci->raw_size = trace_get_u32(h + 28);
-        ci->comp_size = trace_get_u32(h + 32);
-        ci->seq = trace_get_u32(h + 36);
-        uint64_t payload = off + 8 + size;
-        if ((uint64_t)ci->comp_size > r->size - payload)
-            return set_error(&r->err, TRACE_ERR_TRUNCATED, off, "chunk at byte offset %llu: file ends inside the chunk",
-                             (unsigned long long)off);
-        ci->end = payload + ci->comp_size;
-        if (ci->raw_size > TRACE_CHUNK_RAW_MAX || ci->count > ci->raw_size ||
-            ci->raw_size > (uint64_t)ci->comp_size * 255 + 64)
-            return set_error(&r->err, TRACE_ERR_LIMIT, off + 8,
-                             "chunk at byte offset %llu: declared sizes are out of range (raw %u, compressed %u, count %u)",
-                             (unsigned long long)off, ci->raw_size, ci->comp_size, ci->count);
-        if (ci->last_ts < ci->first_ts)
-            return set_error(&r->err, TRACE_ERR_CORRUPT, off + 8,
-                             "chunk at byte offset %llu: last timestamp precedes the first", (unsigned long long)off);
+        if (!ok) {
+            if ((st = skip_damage(r, ci, true, "checksum mismatch")) != TRACE_OK)
+                return st;
+            continue;
+        }
         r->pos = ci->end;
+        if (!check_seq(r, ci))
+            continue;
+        ci->strings_defined = r->strings_defined;
+        ci->stacks_defined = r->stacks_defined;
+        ci->dict_gap = r->dict_gap[0] || r->dict_gap[1];
         switch (ci->kind) {
         case TRACE_CHUNK_EVENTS:
+            r->events_read += ci->count;
+            r->last_events_ts = ci->first_ts;
+            for (uint32_t i = 0; i < r->ndamage; i++)
+                if (r->damage[i].last_ts == UINT64_MAX && r->damage[i].end <= off)
+                    r->damage[i].last_ts = ci->last_ts;
+            return TRACE_OK;
         case TRACE_CHUNK_DICT:
             return TRACE_OK;
         case TRACE_CHUNK_END:
-            st = read_end_chunk(r, ci);
-            return st;
+            r->end_offset = off;
+            r->end_ts = ci->last_ts;
+            return read_end_chunk(r, ci);
         default:
-            r->skipped++;
+            /* A kind of a newer minor version is skipped; one that claims a
+             * version this reader knows in full is damage (§4). */
+            if (r->info.version_minor > TRACE_VERSION_MINOR || r->info.version_major > TRACE_VERSION_MAJOR) {
+                r->skipped++;
+                continue;
+            }
+            trace_damage *d = add_damage(r, off, ci->end, TRACE_ERR_UNKNOWN_KIND,
+                                         "unknown chunk kind %u in a version %u.%u file", ci->kind,
+                                         r->info.version_major, r->info.version_minor);
+            if (d && ci->thread) {
+                d->thread = ci->thread;
+                d->kind = TRACE_CHUNK_EVENTS;
+                d->events_known = true;
+                d->events_lost = ci->count;
+                d->first_ts = ci->first_ts;
+                d->last_ts = ci->last_ts;
+            } else if (d) {
+                d->first_ts = d->last_ts = 0;
+                d->events_known = true;
+                dictionary_may_be_lost(r);
+            }
             continue;
         }
     }
+}
+
+static double since_start_s(uint64_t start_ts, uint64_t ts)
+{
+    return ts > start_ts ? (double)(ts - start_ts) / 1e9 : 0;
+}
+
+const char *trace_damage_describe(const trace_damage *d, uint64_t start_ts, char *buf, size_t len)
+{
+    char lost[64], chunks[48] = "", where[96] = "", thread[32] = "";
+    if (d->events_known)
+        snprintf(lost, sizeof lost, "%llu event%s lost", (unsigned long long)d->events_lost,
+                 d->events_lost == 1 ? "" : "s");
+    else
+        snprintf(lost, sizeof lost, "an unknown number of events lost");
+    if (d->chunks > 1)
+        snprintf(chunks, sizeof chunks, " in %u chunks", d->chunks);
+    if (d->thread)
+        snprintf(thread, sizeof thread, "thread %u, ", d->thread);
+    if (d->first_ts || d->last_ts) {
+        if (d->last_ts == UINT64_MAX)
+            snprintf(where, sizeof where, " (%sfrom %.3f s to the end)", thread, since_start_s(start_ts, d->first_ts));
+        else
+            snprintf(where, sizeof where, " (%s%.3f s to %.3f s)", thread, since_start_s(start_ts, d->first_ts),
+                     since_start_s(start_ts, d->last_ts));
+    } else if (d->thread) {
+        snprintf(where, sizeof where, " (thread %u)", d->thread);
+    }
+    const char *dict = d->kind == TRACE_CHUNK_DICT ? "; a dictionary chunk: its ids are lost" : "";
+    if (d->end > d->offset)
+        snprintf(buf, len, "byte offset %llu (%llu bytes skipped): %s: %s%s%s%s", (unsigned long long)d->offset,
+                 (unsigned long long)(d->end - d->offset), d->problem, lost, chunks, where, dict);
+    else
+        snprintf(buf, len, "byte offset %llu: %s: %s%s%s%s", (unsigned long long)d->offset, d->problem, lost, chunks,
+                 where, dict);
+    return buf;
 }
 
 trace_chunk *trace_chunk_new(void)
@@ -500,6 +995,57 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     return TRACE_OK;
 }
 
+/* A new id (or a repeat) of dictionary `dict` (0 strings, 1 stacks). After
+ * damage that may have held a dictionary chunk, the first new id may skip
+ * ahead: the ids skipped are lost (FORMAT.md §4.2). */
+static void define_id(trace_reader *r, int dict, uint64_t id)
+{
+    uint64_t *defined = dict ? &r->stacks_defined : &r->strings_defined;
+    if (id <= *defined)
+        return;
+    if (id > *defined + 1) {
+        if (r->nlost_ids == TRACE_LOST_RANGES_MAX) {
+            /* Past the bound the last range grows: more ids counted lost,
+             * none given to the wrong definition. */
+            r->lost_ids[r->nlost_ids - 1].hi = id - 1;
+            r->lost_ids[r->nlost_ids - 1].dict = 2; /* both dictionaries */
+        } else {
+            r->lost_ids[r->nlost_ids++] = (trace_id_range){ (uint8_t)dict, *defined + 1, id - 1 };
+        }
+    }
+    *defined = id;
+    r->dict_gap[dict] = false;
+}
+
+/* True when an event field's id (of dictionary `dict`) is not one the chunk
+ * may use: an id lost with damage, or one beyond what was defined before the
+ * chunk while a lost dictionary chunk may have defined it. */
+static bool id_lost(const trace_chunk *c, int dict, uint64_t id, uint64_t defined)
+{
+    if (id > defined)
+        return c->ci.dict_gap;
+    for (uint32_t i = 0; i < c->r->nlost_ids; i++) {
+        const trace_id_range *g = &c->r->lost_ids[i];
+        if ((g->dict == dict || g->dict == 2) && id >= g->lo && id <= g->hi)
+            return true;
+    }
+    return false;
+}
+
+/* An event field's id of dictionary `dict`: false when it is not defined;
+ * a lost one becomes 0 ("none") and is counted. */
+static inline bool usable_id(trace_chunk *c, int dict, uint64_t *v)
+{
+    uint64_t defined = dict ? c->ci.stacks_defined : c->ci.strings_defined;
+    if (__builtin_expect(*v <= defined && !c->r->nlost_ids, 1) || !*v)
+        return true;
+    if (!id_lost(c, dict, *v, defined))
+        return *v <= defined;
+    *v = 0;
+    c->r->lost_refs++;
+    return true;
+}
+
 static trace_status next_dict(trace_chunk *c, trace_event *ev)
 {
     trace_reader *r = c->r;
@@ -517,10 +1063,9 @@ static trace_status next_dict(trace_chunk *c, trace_event *ev)
             return payload_error(c, start, "malformed string record");
         if (len > TRACE_STRING_MAX || len > (uint64_t)(e - p))
             return payload_error(c, start, "string length out of range");
-        if (id == 0 || id > r->strings_defined + 1)
+        if (id == 0 || (id > r->strings_defined + 1 && !r->dict_gap[0]))
             return payload_error(c, start, "string id out of sequence");
-        if (id == r->strings_defined + 1)
-            r->strings_defined = id;
+        define_id(r, 0, id);
         ev->value = id;
         ev->data = p;
         ev->data_len = (uint32_t)len;
@@ -531,7 +1076,7 @@ static trace_status next_dict(trace_chunk *c, trace_event *ev)
             return payload_error(c, start, "malformed stack record");
         if (len > TRACE_STACK_DEPTH_MAX || len > (uint64_t)(e - p))
             return payload_error(c, start, "stack depth out of range");
-        if (id == 0 || id > r->stacks_defined + 1)
+        if (id == 0 || (id > r->stacks_defined + 1 && !r->dict_gap[1]))
             return payload_error(c, start, "stack id out of sequence");
         uint64_t prev = 0;
         for (uint64_t i = 0; i < len; i++) {
@@ -541,8 +1086,7 @@ static trace_status next_dict(trace_chunk *c, trace_event *ev)
             prev += (uint64_t)trace_unzigzag(z);
             c->frames[i] = prev;
         }
-        if (id == r->stacks_defined + 1)
-            r->stacks_defined = id;
+        define_id(r, 1, id);
         ev->value = id;
         ev->frames = c->frames;
         ev->depth = (uint32_t)len;
@@ -637,9 +1181,11 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
         uint64_t v;
         if (!col_next(c, col, kind, &v))
             return payload_error(c, col_pos(c, col), "field column ends early");
-        if (f->type == TRACE_FIELD_STACK && v > c->r->stacks_defined)
+        /* Ids defined before the chunk in file order (§4.2), the same for
+         * every client whatever it loaded since. */
+        if (f->type == TRACE_FIELD_STACK && !usable_id(c, 1, &v))
             return payload_error(c, col_pos(c, col), "stack id is not defined");
-        if (f->type == TRACE_FIELD_STR && v > c->r->strings_defined)
+        if (f->type == TRACE_FIELD_STR && !usable_id(c, 0, &v))
             return payload_error(c, col_pos(c, col), "string id is not defined");
         if (f->type == TRACE_FIELD_SIZE)
             size = v;

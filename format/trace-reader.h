@@ -34,12 +34,58 @@ typedef struct trace_chunk_info {
     uint32_t count;       /* records in the chunk */
     uint32_t raw_size, comp_size, seq;
     uint32_t header_size;
+    /* Dictionary ids defined by the chunks before this one in file order
+     * (only those its events may use), and whether a damaged dictionary chunk
+     * may have defined more (then a larger id is lost, not corrupt). */
+    uint64_t strings_defined, stacks_defined;
+    bool dict_gap;
 } trace_chunk_info;
+
+/* Bytes the reader skipped because they could not be used (FORMAT.md §7.1):
+ * a chunk whose checksum fails, bytes that are no chunk, chunks missing from
+ * the sequence, a repeated chunk, an END total that differs from what was
+ * read. Reading goes on after each. */
+typedef struct trace_damage {
+    uint64_t offset, end;      /* the bytes skipped: [offset, end) (equal: nothing skipped here) */
+    trace_status status;       /* CHECKSUM, CORRUPT or UNKNOWN_KIND */
+    char problem[128];         /* one line, e.g. "checksum mismatch" */
+    uint32_t kind;             /* chunk kind when known, else 0 */
+    uint32_t thread;           /* the events' thread when known, else 0 */
+    bool events_known;         /* events_lost is exact */
+    uint64_t events_lost;      /* events not read because of it */
+    uint64_t first_ts, last_ts;/* ns: the time lost (from the header), or the
+                                * neighbours' span; last_ts UINT64_MAX: to the end */
+    uint32_t chunks;           /* chunks lost, from the sequence numbers (0: unknown) */
+    uint32_t more;             /* past TRACE_DAMAGE_MAX entries: how many more this one covers */
+} trace_damage;
+
+#define TRACE_DAMAGE_MAX 256u
+
+/* One line for a damage entry, the same in every output, e.g. "byte offset
+ * 812 (1400 bytes skipped): checksum mismatch: 10980 events lost (thread
+ * 4242, 0.512 s to 0.618 s)"; times since start_ts (the file header's, ns).
+ * Writes into buf and returns it. */
+const char *trace_damage_describe(const trace_damage *d, uint64_t start_ts, char *buf, size_t len);
+
+typedef struct trace_id_range {
+    uint8_t dict;              /* 0 strings, 1 stacks */
+    uint64_t lo, hi;           /* ids lo..hi (inclusive) are lost */
+} trace_id_range;
+
+#define TRACE_LOST_RANGES_MAX 64u
 
 /* Opens `path` and validates its file header. On failure returns the status,
  * sets *out to NULL and fills *err (if not NULL). */
 trace_status trace_reader_open(const char *path, trace_reader **out, trace_error *err);
 void trace_reader_close(trace_reader *r);                 /* NULL ok */
+
+/* A second reader of r's file for loading, on another thread, chunks r
+ * described with trace_reader_next_chunk: it shares nothing mutable with r
+ * (its own descriptor, decompression state, error and lost-id count) and
+ * knows r's dictionary ids and damage as they were at the call. Walking
+ * chunk headers on it is not what it is for. Returns OK, NOMEM or IO
+ * (errno set); *out is NULL on failure. */
+trace_status trace_reader_dup(const trace_reader *r, trace_reader **out);
 
 const trace_file_info *trace_reader_info(const trace_reader *r);
 uint64_t trace_reader_file_size(const trace_reader *r);
@@ -47,15 +93,27 @@ uint64_t trace_reader_file_size(const trace_reader *r);
 /* The last error of this reader or of a chunk loaded through it. */
 const trace_error *trace_reader_error(const trace_reader *r);
 
-/* Reads the header of the next chunk in file order (without its payload).
- * Returns OK, END after the last chunk of a complete file, ERR_TRUNCATED when
- * the file stops inside a chunk (ci->offset tells where the whole part ends),
- * or another error. Unknown chunk kinds and foreign skippable frames are
- * skipped and counted (trace_reader_skipped). */
+/* Reads the header of the next usable chunk in file order and verifies its
+ * checksum (reading the payload, in pieces, without keeping it). Returns OK,
+ * END after the last chunk, ERR_TRUNCATED when the file stops inside a chunk
+ * (ci->offset tells where the whole part ends), or another error (I/O, a
+ * file too damaged to resynchronise). Damaged chunks are skipped and recorded
+ * (trace_reader_damage); chunk kinds of a newer minor version and foreign
+ * skippable frames are skipped and counted (trace_reader_skipped). */
 trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci);
 
-/* Number of chunks of unknown kinds skipped so far. */
+/* Number of chunks of unknown kinds (of a newer minor version) and foreign
+ * skippable frames skipped so far. */
 uint32_t trace_reader_skipped(const trace_reader *r);
+
+/* The damage found so far, in file order (complete once next_chunk returned
+ * END or ERR_TRUNCATED). */
+uint32_t trace_reader_damage_count(const trace_reader *r);
+const trace_damage *trace_reader_damage(const trace_reader *r, uint32_t i);
+
+/* Event fields decoded so far that named a dictionary id lost with damage;
+ * they were given as id 0 ("none"), never as another id. */
+uint64_t trace_reader_lost_id_refs(const trace_reader *r);
 
 /* True once an END chunk was seen. Its totals: */
 bool trace_reader_complete(const trace_reader *r, uint64_t *events, uint64_t *lost);

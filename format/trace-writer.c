@@ -10,8 +10,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <lz4.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -152,10 +155,13 @@ static marks_newer_fn pick_marks_newer(void) { return marks_newer_sw; }
 
 struct trace_writer {
     int fd;
+    dev_t dev;             /* the file fd was opened on: fd_is_ours */
+    ino_t ino;
+    bool fd_lost;          /* fd was found to be another file, or closed */
     trace_status status;   /* first error; once set, nothing more is written */
     int err;
     uint32_t seq;
-    uint64_t bytes, events;
+    uint64_t events;       /* written in chunks: the END chunk's total */
     uint32_t time_unit_ns;
     int time_shift;        /* log2(time_unit_ns) when it is a power of two, else -1 */
 
@@ -200,8 +206,33 @@ static trace_status fail(trace_writer *w, trace_status st, int err)
     return w->status;
 }
 
+/* Whether w->fd is still the descriptor of the file it was opened on. In
+ * someone else's process it may not be: a program that closes descriptors
+ * with the close_range system call, past the C library (and so past
+ * the preload module's close_range), closes the trace's too, and the file
+ * it opens next may take its number. Then nothing more is written, and the
+ * descriptor is never closed: it is the program's. errno is kept. */
+static bool fd_is_ours(trace_writer *w)
+{
+    if (w->fd_lost)
+        return false;
+    int saved = errno;
+    struct stat st;
+    if (fstat(w->fd, &st) != 0 || st.st_dev != w->dev || st.st_ino != w->ino)
+        w->fd_lost = true;
+    errno = saved;
+    return !w->fd_lost;
+}
+
 static trace_status write_all(trace_writer *w, struct iovec *iov, int n)
 {
+    /* Checked once per chunk (one writev, see write_chunk), just before it
+     * is written. A program that closes and reopens in the instant between
+     * the check and the write is not caught; the recorder keeps its
+     * descriptor where the program's next open never puts one (fds.c), so
+     * it would also take a dup2 onto that very number. */
+    if (!fd_is_ours(w))
+        return fail(w, TRACE_ERR_IO, EBADF);
     while (n > 0) {
         ssize_t r = writev(w->fd, iov, n);
         if (r < 0) {
@@ -211,7 +242,6 @@ static trace_status write_all(trace_writer *w, struct iovec *iov, int n)
         }
         if (r == 0)
             return fail(w, TRACE_ERR_IO, ENOSPC);
-        w->bytes += (uint64_t)r;
         while (n > 0 && (size_t)r >= iov->iov_len) {
             r -= (ssize_t)iov->iov_len;
             iov++;
@@ -449,6 +479,16 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
         return TRACE_ERR_NOMEM;
     }
     w->fd = fd;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        free(w);
+        close(fd);
+        errno = e;
+        return TRACE_ERR_IO;
+    }
+    w->dev = sb.st_dev;
+    w->ino = sb.st_ino;
     LZ4_initStream(&w->lz4, sizeof w->lz4);
     w->marks_newer = pick_marks_newer();
     /* Positions start at 1: a slot never written (position 0) never matches. */
@@ -470,15 +510,58 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
 
 trace_status trace_writer_create(const char *path, const trace_file_info *info, trace_writer **out)
 {
+    return trace_writer_create_placed(path, info, NULL, out);
+}
+
+trace_status trace_writer_create_placed(const char *path, const trace_file_info *info, int (*place)(int fd),
+                                        trace_writer **out)
+{
     *out = NULL;
     if (!path || !info) {
         errno = EINVAL;
         return TRACE_ERR_ARGS;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    /* Only a regular file is replaced. Not through a symlink; and a FIFO
+     * is never opened (for writing, that waits for a reader: the program
+     * would hang before it starts), nor a device or a socket. */
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            errno = S_ISLNK(st.st_mode) ? ELOOP : S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+            return TRACE_ERR_IO;
+        }
+    } else if (errno != ENOENT) {
+        return TRACE_ERR_IO;
+    }
+    /* A new file (0600, O_EXCL: never one that is there), renamed over the
+     * old one once it holds its header: an old trace is not truncated in
+     * place, so a hard link to it keeps what it held and the new trace does
+     * not inherit its mode; until the rename, the old file is untouched. */
+    char tmp[PATH_MAX];
+    int len = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    if (len < 0 || (size_t)len >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return TRACE_ERR_IO;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return TRACE_ERR_IO;
-    return trace_writer_fdopen(fd, info, out);
+    if (place)
+        fd = place(fd);
+    trace_status result = trace_writer_fdopen(fd, info, out);
+    if (result == TRACE_OK && rename(tmp, path) != 0) {
+        result = TRACE_ERR_IO;
+        int e = errno;
+        trace_writer_abandon(*out);
+        *out = NULL;
+        errno = e;
+    }
+    if (result != TRACE_OK) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+    }
+    return result;
 }
 
 static bool dict_reserve(trace_writer *w, size_t n)
@@ -977,7 +1060,8 @@ void trace_writer_abandon(trace_writer *w)
 {
     if (!w)
         return;
-    close(w->fd);
+    if (fd_is_ours(w))
+        close(w->fd);
     writer_free(w);
 }
 
@@ -998,7 +1082,7 @@ trace_status trace_writer_close(trace_writer *w, uint64_t lost_events)
     }
     trace_status st = w->status;
     int err = w->err;
-    if (close(w->fd) != 0 && st == TRACE_OK) {
+    if (fd_is_ours(w) && close(w->fd) != 0 && st == TRACE_OK) {
         st = TRACE_ERR_IO;
         err = errno;
     }
@@ -1016,5 +1100,4 @@ void trace_writer_set_fast(trace_writer *w, bool fast)
 
 int trace_writer_errno(const trace_writer *w) { return w ? w->err : EINVAL; }
 int trace_writer_fd(const trace_writer *w) { return w ? w->fd : -1; }
-uint64_t trace_writer_bytes(const trace_writer *w) { return w ? w->bytes : 0; }
-uint64_t trace_writer_events(const trace_writer *w) { return w ? w->events : 0; }
+bool trace_writer_fd_intact(trace_writer *w) { return w && fd_is_ours(w); }

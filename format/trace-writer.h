@@ -21,14 +21,27 @@ typedef struct trace_writer trace_writer;
 /* Events per chunk before the writer ends the chunk by itself. */
 #define TRACE_WRITER_CHUNK_EVENTS 65536u
 
-/* Creates `path` (mode 0600, never following a symlink, truncating an existing
- * regular file) and writes the file header from `info` (version fields are
- * ignored: the writer writes its own). On failure returns an error status,
- * leaves errno set and *out NULL. */
+/* Creates `path` (mode 0600) and writes the file header from `info`
+ * (version fields are ignored: the writer writes its own). A file already
+ * at `path` is replaced, not truncated: the new file is made beside it and
+ * renamed over it once it holds the header, so a hard link to the old one
+ * keeps its content (and the directory must be writable). Only a regular
+ * file is replaced: errno ELOOP for a symlink, EISDIR for a directory,
+ * EINVAL for anything else (a FIFO, which is never opened: that would
+ * block; a device, a socket). On failure returns an error status, leaves
+ * errno set, *out NULL and `path` as it was. */
 trace_status trace_writer_create(const char *path, const trace_file_info *info, trace_writer **out);
 
+/* The same, with `place` (NULL: none) given the new file's descriptor
+ * before anything is written: it returns the descriptor to write to, that
+ * one or a duplicate elsewhere (then it has closed the first), and never
+ * fails. */
+trace_status trace_writer_create_placed(const char *path, const trace_file_info *info, int (*place)(int fd),
+                                        trace_writer **out);
+
 /* Same on an open, writable file descriptor, which the writer owns from then
- * on (trace_writer_close closes it, also on failure here). */
+ * on (trace_writer_close closes it, also on failure here; trace_writer_fd_intact
+ * tells which file it was given). */
 trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writer **out);
 
 /* Dictionary definitions. Ids start at 1 and must be defined in order, each
@@ -155,9 +168,14 @@ int trace_writer_errno(const trace_writer *w);
 /* The file descriptor the writer writes to. */
 int trace_writer_fd(const trace_writer *w);
 
-/* Bytes written to the file so far, and events written in chunks. */
-uint64_t trace_writer_bytes(const trace_writer *w);
-uint64_t trace_writer_events(const trace_writer *w);
+/* Whether that descriptor still refers to the file the writer was given
+ * (the same device and inode as then, checked now with fstat; errno kept).
+ * The writer checks it before every chunk: once false, the writer has
+ * failed (TRACE_ERR_IO, errno EBADF), never writes again, and close and
+ * abandon leave the descriptor alone, since its number may be someone
+ * else's file by now. NULL: false. */
+bool trace_writer_fd_intact(trace_writer *w);
+
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,24 @@
  * almost every capture: a small memo of them (ls_cfi_memo) lets a walk check
  * their return addresses all at once and start at the program's first frame.
  *
+ * Three layers, from the cheapest check to the walk itself:
+ *
+ *  1. The known-stack table (ls_cfi_known_find, inline in the allocation
+ *     entry points: recorder-private.h): each thread keeps the stacks it
+ *     interned lately, 4 sets by first frame x 8 ways told apart by the
+ *     first return address, each way holding up to 48 stack words (the
+ *     return addresses and the saved RBPs a later frame used). When the
+ *     words at the caller's frame still hold those values, the allocation
+ *     gets the stack's dictionary id with one word checked per frame: no
+ *     walk, no interning.
+ *  2. The suffix record (ls_cfi_suffix): consecutive stacks share their
+ *     outer frames. A walk that reaches a frame of the previous walk's
+ *     record (the same code address and stack pointer) checks, with
+ *     independent loads, that the stack words that record read from there
+ *     are unchanged, and takes the remaining frames from it.
+ *  3. The rule cache below: one rule per return address, so every frame
+ *     the first two layers do not cover costs a probe and two or three loads.
+ *
  * A walk that meets an unsupported rule reports LS_CFI_FALLBACK and the
  * caller unwinds the whole stack with libunwind instead (unwind.c). A walk
  * over cached rules only (ls_cfi_walk_cached) takes no lock at all; only a

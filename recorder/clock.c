@@ -3,14 +3,19 @@
  * stamped with rdtsc, a few nanoseconds; the writer thread maps ticks to
  * CLOCK_MONOTONIC nanoseconds with one linear function per recording, fixed
  * once calibrated so that the mapping is monotonic and the same for every
- * thread. Without one, events are stamped with CLOCK_MONOTONIC directly.
+ * thread. Without one (or with $LEAKSCOPE_NO_TSC set), events are stamped
+ * with CLOCK_MONOTONIC directly.
  *
  * SPDX-License-Identifier: MIT
  */
 #define _GNU_SOURCE
 #include "recorder-private.h"
 
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -18,11 +23,18 @@
 
 bool ls_use_tsc;
 
-#define CALIBRATION_NS 20000000u /* 20 ms between the two clock readings */
+/* A rate measured over at least this long is kept for the process's later
+ * recordings and its forked children: rdtsc and clock_gettime are read
+ * within some 20 ns of each other, so over 20 ms the rate is off by about
+ * 1e-6 (a microsecond a second). */
+#define CALIBRATION_NS 20000000u
 
 static struct {
-    uint64_t tick0, ns0;
-    uint64_t mult;         /* ns per tick in 32.32 fixed point; 0 until calibrated (writer thread only) */
+    uint64_t tick0, ns0;   /* this recording's anchor, read at its start */
+    uint64_t mult;         /* ns per tick in 32.32 fixed point; 0 until fixed (writer thread only) */
+    uint64_t rate;         /* the same, measured over CALIBRATION_NS or more, in this process or the
+                            * one it was forked from (it has the memory); 0: not yet (atomic) */
+    int hurry;             /* the recording ends: calibrate over what has passed (atomic; a futex word) */
 } C;
 
 static bool invariant_tsc(void)
@@ -54,33 +66,51 @@ static void sample(uint64_t *tick, uint64_t *ns)
     }
 }
 
+/* Each recording reads its own anchor (a few clock reads), so that its
+ * mapping is exact at its start whatever rate it is given. A known rate
+ * fixes the mapping at once: a forked child or a second recording never
+ * waits for a calibration of its own. */
 void ls_clock_start(void)
 {
     static int probed = -1;
     if (probed < 0)
-        probed = invariant_tsc() && !getenv("LEAKSCOPE_NO_TSC");
-    C.mult = 0;
+        probed = invariant_tsc() && !ls_getenv("LEAKSCOPE_NO_TSC");
+    __atomic_store_n(&C.hurry, 0, __ATOMIC_RELAXED);
+    C.mult = __atomic_load_n(&C.rate, __ATOMIC_ACQUIRE);
     if (probed)
         sample(&C.tick0, &C.ns0);
     __atomic_store_n(&ls_use_tsc, probed != 0, __ATOMIC_RELEASE);
 }
 
+void ls_clock_hurry(void)
+{
+    __atomic_store_n(&C.hurry, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &C.hurry, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* The writer thread, at its first mapping without a known rate (an exec'd
+ * image, the API's first recording, a child forked before its parent knew
+ * one): it waits until CALIBRATION_NS has passed since the anchor, unless
+ * the recording ends first (ls_clock_hurry). A short recording then takes
+ * the rate over its own span: every event lies between the two readings, so
+ * its time is off by no more than they are, and a process that lives a
+ * millisecond is not kept alive for 20. */
 static void calibrate(void)
 {
     uint64_t tick, ns;
     sample(&tick, &ns);
-    if (ns - C.ns0 < CALIBRATION_NS) {
-        /* Only the writer thread waits, and only once per recording. */
+    while (ns - C.ns0 < CALIBRATION_NS && !__atomic_load_n(&C.hurry, __ATOMIC_ACQUIRE)) {
         uint64_t wait = CALIBRATION_NS - (ns - C.ns0);
         struct timespec ts = { (time_t)(wait / 1000000000u), (long)(wait % 1000000000u) };
-        while (nanosleep(&ts, &ts) != 0)
-            ;
+        syscall(SYS_futex, &C.hurry, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
         sample(&tick, &ns);
     }
     double ratio = tick > C.tick0 ? (double)(ns - C.ns0) / (double)(tick - C.tick0) : 1.0;
     C.mult = (uint64_t)(ratio * 4294967296.0);
     if (C.mult == 0)
         C.mult = 1;
+    if (ns - C.ns0 >= CALIBRATION_NS)
+        __atomic_store_n(&C.rate, C.mult, __ATOMIC_RELEASE);
 }
 
 ls_clock_map ls_clock_mapping(void)

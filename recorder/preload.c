@@ -25,6 +25,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -109,8 +110,6 @@
     X(_exit, void, (int))                                                  \
     X(_Exit, void, (int))                                                  \
     X(execve, int, (const char *, char *const[], char *const[]))           \
-    X(execv, int, (const char *, char *const[]))                           \
-    X(execvp, int, (const char *, char *const[]))                          \
     X(execvpe, int, (const char *, char *const[], char *const[]))          \
     X(fexecve, int, (int, char *const[], char *const[]))                   \
     X(execveat, int, (int, const char *, char *const[], char *const[], int))
@@ -121,6 +120,8 @@ REAL_RES(DECLARE_REAL)
 #undef DECLARE_REAL
 
 static bool resources_on = true;
+/* The pid of the process `leakscope record` started (see root_first_image); 0: unknown. */
+static pid_t root_pid;
 
 /* ---- start-up, and under AddressSanitizer ----
  * Recording starts at the first allocation made once the real functions are
@@ -412,10 +413,10 @@ static void closing_fd(int fd)
     ls_record_close("fd", (uint64_t)fd);
 }
 
-/* The trace file's own descriptor is not the program's to close or replace:
- * closing it is a no-op that succeeds, and replacing it (dup2 onto it) first
- * ends the recording cleanly. */
-static bool is_trace_fd(int fd) { return fd >= 0 && fd == ls_output_fd(); }
+/* The recorder's descriptor (the trace's: fds.c) is not the program's to
+ * close or replace: closing it is a no-op that succeeds, and replacing it
+ * (dup2 onto it) first ends the recording cleanly. */
+static bool is_trace_fd(int fd) { return ls_is_output_fd(fd); }
 
 static void yield_trace_fd(int fd)
 {
@@ -423,6 +424,18 @@ static void yield_trace_fd(int fd)
         ls_warn("the program replaces the trace's file descriptor: recording stops here", NULL, NULL);
         trace_end();
     }
+}
+
+/* After a call that makes descriptors failed: whether it failed for want
+ * of the recorder's descriptors, which the recorder has now given up
+ * (ls_release_output): then the call is made once more, and gets what it
+ * would have got without the recorder. A call failing with EMFILE or
+ * ENFILE has made nothing yet (the kernel takes the descriptor number
+ * before anything else), so it can be repeated. errno kept. */
+static bool fd_shortage(void)
+{
+    int e = errno;
+    return (e == EMFILE || e == ENFILE) && ls_release_output(e);
 }
 
 static mode_t mode_arg(int flags, va_list ap)
@@ -442,6 +455,8 @@ EXPORT int open(const char *path, int flags, ...)
     if (!RES_READY(open))
         return -1;
     int fd = real_open(path, flags, mode);
+    if (fd < 0 && fd_shortage())
+        fd = real_open(path, flags, mode);
     opened_fd(fd, FD_NONE);
     return fd;
 }
@@ -455,6 +470,8 @@ EXPORT int open64(const char *path, int flags, ...)
     if (!RES_READY(open64))
         return -1;
     int fd = real_open64(path, flags, mode);
+    if (fd < 0 && fd_shortage())
+        fd = real_open64(path, flags, mode);
     opened_fd(fd, FD_NONE);
     return fd;
 }
@@ -468,6 +485,8 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...)
     if (!RES_READY(openat))
         return -1;
     int fd = real_openat(dirfd, path, flags, mode);
+    if (fd < 0 && fd_shortage())
+        fd = real_openat(dirfd, path, flags, mode);
     opened_fd(fd, FD_NONE);
     return fd;
 }
@@ -481,6 +500,8 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
     if (!RES_READY(openat64))
         return -1;
     int fd = real_openat64(dirfd, path, flags, mode);
+    if (fd < 0 && fd_shortage())
+        fd = real_openat64(dirfd, path, flags, mode);
     opened_fd(fd, FD_NONE);
     return fd;
 }
@@ -498,6 +519,8 @@ int __openat64_2(int dirfd, const char *path, int flags);
         if (!RES_READY(name))                   \
             return -1;                          \
         int fd = real_##name args;              \
+        if (fd < 0 && fd_shortage())            \
+            fd = real_##name args;              \
         opened_fd(fd, type);                    \
         return fd;                              \
     }
@@ -524,12 +547,15 @@ EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
     if (!RES_READY(signalfd))
         return -1;
     int r = real_signalfd(fd, mask, flags);
+    if (r < 0 && fd == -1 && fd_shortage())
+        r = real_signalfd(fd, mask, flags);
     if (fd == -1)
         opened_fd(r, FD_SIGNALFD); /* otherwise an existing one was changed */
     return r;
 }
 
-static int pair(int rc, const int *fds, int type)
+/* rc 0: the pair made and recorded. */
+static int pair(int rc, int *fds, int type)
 {
     if (rc == 0) {
         opened_fd(fds[0], type);
@@ -540,10 +566,33 @@ static int pair(int rc, const int *fds, int type)
 
 EXPORT int socketpair(int d, int t, int p, int sv[2])
 {
-    return RES_READY(socketpair) ? pair(real_socketpair(d, t, p, sv), sv, FD_SOCKET) : -1;
+    if (!RES_READY(socketpair))
+        return -1;
+    int rc = real_socketpair(d, t, p, sv);
+    if (rc != 0 && fd_shortage())
+        rc = real_socketpair(d, t, p, sv);
+    return pair(rc, sv, FD_SOCKET);
 }
-EXPORT int pipe(int fds[2]) { return RES_READY(pipe) ? pair(real_pipe(fds), fds, FD_PIPE) : -1; }
-EXPORT int pipe2(int fds[2], int flags) { return RES_READY(pipe2) ? pair(real_pipe2(fds, flags), fds, FD_PIPE) : -1; }
+
+EXPORT int pipe(int fds[2])
+{
+    if (!RES_READY(pipe))
+        return -1;
+    int rc = real_pipe(fds);
+    if (rc != 0 && fd_shortage())
+        rc = real_pipe(fds);
+    return pair(rc, fds, FD_PIPE);
+}
+
+EXPORT int pipe2(int fds[2], int flags)
+{
+    if (!RES_READY(pipe2))
+        return -1;
+    int rc = real_pipe2(fds, flags);
+    if (rc != 0 && fd_shortage())
+        rc = real_pipe2(fds, flags);
+    return pair(rc, fds, FD_PIPE);
+}
 
 static int type_of(int fd)
 {
@@ -556,6 +605,8 @@ EXPORT int dup(int fd)
     if (!RES_READY(dup))
         return -1;
     int r = real_dup(fd);
+    if (r < 0 && fd_shortage())
+        r = real_dup(fd);
     opened_fd(r, type_of(fd));
     return r;
 }
@@ -589,8 +640,11 @@ EXPORT int dup3(int oldfd, int newfd, int flags)
 
 static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, uintptr_t arg)
 {
+    bool dup = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
     int r = real(fd, cmd, arg);
-    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+    if (dup && r < 0 && fd_shortage())
+        r = real(fd, cmd, arg);
+    if (dup)
         opened_fd(r, type_of(fd));
     return r;
 }
@@ -634,24 +688,27 @@ EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
     if (!RES_READY(close_range))
         return -1;
-    int tfd = ls_output_fd();
     bool cloexec_only = (flags & CLOSE_RANGE_CLOEXEC) != 0;
-    if (tfd >= 0 && (unsigned)tfd >= first && (unsigned)tfd <= last && !cloexec_only) {
-        /* Close around the trace's descriptor. */
-        int r = 0;
-        if ((unsigned)tfd > first) {
-            closing_range(first, (unsigned)tfd - 1);
-            r = real_close_range(first, (unsigned)tfd - 1, flags);
+    /* Close around the trace's descriptor. */
+    int tfd = cloexec_only ? -1 : ls_output_fd();
+    bool record = !cloexec_only && !(flags & CLOSE_RANGE_UNSHARE);
+    unsigned from = first;
+    if (is_trace_fd(tfd) && (unsigned)tfd >= first && (unsigned)tfd <= last) {
+        unsigned at = (unsigned)tfd;
+        if (at > from) {
+            if (record)
+                closing_range(from, at - 1);
+            int r = real_close_range(from, at - 1, flags);
+            if (r != 0)
+                return r;
         }
-        if (r == 0 && (unsigned)tfd < last) {
-            closing_range((unsigned)tfd + 1, last);
-            r = real_close_range((unsigned)tfd + 1, last, flags);
-        }
-        return r;
+        if (at == last)
+            return 0;
+        from = at + 1;
     }
-    if (!cloexec_only && !(flags & CLOSE_RANGE_UNSHARE))
-        closing_range(first, last);
-    return real_close_range(first, last, flags);
+    if (record)
+        closing_range(from, last);
+    return real_close_range(from, last, flags);
 }
 
 EXPORT void closefrom(int lowfd)
@@ -674,12 +731,21 @@ static FILE *opened_file(FILE *f)
     return f;
 }
 
-EXPORT FILE *fopen(const char *p, const char *m) { return RES_READY(fopen) ? opened_file(real_fopen(p, m)) : NULL; }
+/* fopen, fopen64 and popen: made again when short of the recorder's descriptors. */
+static FILE *open_stream(FILE *(*real)(const char *, const char *), const char *p, const char *m)
+{
+    FILE *f = real(p, m);
+    if (!f && fd_shortage())
+        f = real(p, m);
+    return opened_file(f);
+}
+
+EXPORT FILE *fopen(const char *p, const char *m) { return RES_READY(fopen) ? open_stream(real_fopen, p, m) : NULL; }
 EXPORT FILE *fopen64(const char *p, const char *m)
 {
-    return RES_READY(fopen64) ? opened_file(real_fopen64(p, m)) : NULL;
+    return RES_READY(fopen64) ? open_stream(real_fopen64, p, m) : NULL;
 }
-EXPORT FILE *popen(const char *c, const char *m) { return RES_READY(popen) ? opened_file(real_popen(c, m)) : NULL; }
+EXPORT FILE *popen(const char *c, const char *m) { return RES_READY(popen) ? open_stream(real_popen, c, m) : NULL; }
 
 EXPORT FILE *fdopen(int fd, const char *m)
 {
@@ -739,7 +805,15 @@ static DIR *opened_dir(DIR *d)
     return d;
 }
 
-EXPORT DIR *opendir(const char *p) { return RES_READY(opendir) ? opened_dir(real_opendir(p)) : NULL; }
+EXPORT DIR *opendir(const char *p)
+{
+    if (!RES_READY(opendir))
+        return NULL;
+    DIR *d = real_opendir(p);
+    if (!d && fd_shortage())
+        d = real_opendir(p);
+    return opened_dir(d);
+}
 EXPORT DIR *fdopendir(int fd) { return RES_READY(fdopendir) ? opened_dir(real_fdopendir(fd)) : NULL; }
 
 EXPORT int closedir(DIR *d)
@@ -844,21 +918,82 @@ static int after_failed_exec(bool ended, int rc)
     return rc;
 }
 
-#define EXEC_V(name, params, args)                             \
+/* The image a process execs is the same process: when the root process
+ * execs, the next image must learn that it is not the root's first image
+ * (which writes $LEAKSCOPE_OUTPUT), or it would replace the root's trace.
+ * It gets the environment it is given with LEAKSCOPE_ROOT_PID=<pid> as
+ * LEAKSCOPE_ROOT_PID=-<pid> (see root_first_image), in a copy: the program's
+ * own environment is left alone. Any other exec passes envp as it is. */
+typedef struct exec_env {
+    char *const *envp;
+    void *map;             /* the copy (ls_map), unmapped if the exec fails */
+    size_t map_len;
+} exec_env;
+
+static exec_env exec_env_for(char *const *envp)
+{
+    exec_env e = { envp, NULL, 0 };
+    pid_t self = getpid();
+    if (root_pid <= 0 || self != root_pid || !envp)
+        return e;
+    static const char name[] = "LEAKSCOPE_ROOT_PID=";
+    size_t n = 0, at = SIZE_MAX;
+    for (; envp[n]; n++)
+        if (at == SIZE_MAX && strncmp(envp[n], name, sizeof name - 1) == 0 && envp[n][sizeof name - 1] != '-')
+            at = n;
+    if (at == SIZE_MAX)
+        return e; /* without it the next image is no root's first either */
+    char digits[24];
+    size_t nd = 0;
+    for (unsigned long v = (unsigned long)self; v; v /= 10)
+        digits[nd++] = (char)('0' + v % 10);
+    size_t len = (n + 1) * sizeof(char *) + sizeof name + 1 + nd;
+    char **copy = ls_map(len);
+    if (!copy)
+        return e; /* out of memory: pass it as it is (the next image then records as the root's) */
+    memcpy(copy, envp, (n + 1) * sizeof(char *));
+    char *text = (char *)(copy + n + 1);
+    memcpy(text, name, sizeof name - 1);
+    char *d = text + sizeof name - 1;
+    *d++ = '-';
+    while (nd)
+        *d++ = digits[--nd];
+    *d = '\0';
+    copy[at] = text;
+    e.envp = copy;
+    e.map = copy;
+    e.map_len = len;
+    return e;
+}
+
+static int exec_done(exec_env *e, bool ended, int rc)
+{
+    int saved = errno;
+    ls_unmap(e->map, e->map_len);
+    errno = saved;
+    return after_failed_exec(ended, rc);
+}
+
+/* execv and execvp are execve and execvpe with `environ` (as in the C
+ * library), so that the environment can be passed on as above. */
+extern char **environ;
+
+#define EXEC_V(name, real, params, envp, args)                 \
     EXPORT int name params                                     \
     {                                                          \
-        if (!RES_READY(name))                                  \
+        if (!RES_READY(real))                                  \
             return -1;                                         \
         bool ended = end_before_exec();                        \
-        return after_failed_exec(ended, real_##name args);     \
+        exec_env e = exec_env_for(envp);                       \
+        return exec_done(&e, ended, real_##real args);         \
     }
-EXEC_V(execve, (const char *path, char *const argv[], char *const envp[]), (path, argv, envp))
-EXEC_V(execv, (const char *path, char *const argv[]), (path, argv))
-EXEC_V(execvp, (const char *file, char *const argv[]), (file, argv))
-EXEC_V(execvpe, (const char *file, char *const argv[], char *const envp[]), (file, argv, envp))
-EXEC_V(fexecve, (int fd, char *const argv[], char *const envp[]), (fd, argv, envp))
-EXEC_V(execveat, (int dirfd, const char *path, char *const argv[], char *const envp[], int flags),
-       (dirfd, path, argv, envp, flags))
+EXEC_V(execve, execve, (const char *path, char *const argv[], char *const envp[]), envp, (path, argv, e.envp))
+EXEC_V(execv, execve, (const char *path, char *const argv[]), environ, (path, argv, e.envp))
+EXEC_V(execvp, execvpe, (const char *file, char *const argv[]), environ, (file, argv, e.envp))
+EXEC_V(execvpe, execvpe, (const char *file, char *const argv[], char *const envp[]), envp, (file, argv, e.envp))
+EXEC_V(fexecve, fexecve, (int fd, char *const argv[], char *const envp[]), envp, (fd, argv, e.envp))
+EXEC_V(execveat, execveat, (int dirfd, const char *path, char *const argv[], char *const envp[], int flags), envp,
+       (dirfd, path, argv, e.envp, flags))
 #undef EXEC_V
 
 /* The l-forms: the arguments up to the NULL (and for execle the
@@ -928,6 +1063,27 @@ static void resolve_res(void)
 
 static void (*cxx_freeres)(void); /* libstdc++'s, if loaded (see ls_exit_cleanup) */
 
+/* Which image this is. `leakscope record` sets LEAKSCOPE_ROOT_PID to the
+ * pid of the process it starts (the root), whose first image writes
+ * $LEAKSCOPE_OUTPUT; every other image (a forked child's, an exec'd
+ * program's) writes a file of its own with its pid in the name, so that
+ * none replaces another's. A forked child is a process of another pid; an
+ * image the root process execs gets LEAKSCOPE_ROOT_PID=-<pid>
+ * (exec_env_for). Nothing is written into the program's environment: the
+ * launcher knows the pid before the program runs. Without the variable
+ * (the module preloaded by hand) every image writes a file with its pid.
+ * Sets root_pid; true in the root's first image. */
+static bool root_first_image(void)
+{
+    const char *s = ls_getenv("LEAKSCOPE_ROOT_PID");
+    char *end;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || *end || v == LONG_MIN)
+        v = 0;
+    root_pid = (pid_t)(v < 0 ? -v : v);
+    return v > 0 && v == getpid();
+}
+
 static void start_recording(void)
 {
     int expect = 0;
@@ -936,21 +1092,23 @@ static void start_recording(void)
     int saved = errno;
     ready();
     resolve_res();
-    resources_on = getenv("LEAKSCOPE_RESOURCES") == NULL || strcmp(getenv("LEAKSCOPE_RESOURCES"), "0") != 0;
-    /* The first image writes $LEAKSCOPE_OUTPUT; it marks the environment so
-     * images it execs (and their children) take names of their own. Done
-     * before recording starts, so that these allocations are not the
-     * program's. */
-    bool child_image = getenv("LEAKSCOPE_CHILD") != NULL;
-    if (!child_image)
-        setenv("LEAKSCOPE_CHILD", "1", 1);
+    /* The settings as the process started: not through the program's
+     * getenv, which may be its own (env.c). */
+    ls_env_capture();
+    const char *res = ls_getenv("LEAKSCOPE_RESOURCES");
+    resources_on = !res || strcmp(res, "0") != 0;
+    bool first = root_first_image();
+    /* --no-follow-fork: only the root process records, in each image it
+     * execs; not a forked child, nor what a forked child execs. */
+    const char *follow = ls_getenv("LEAKSCOPE_FOLLOW_FORK");
+    bool record = root_pid == 0 || getpid() == root_pid || !follow || strcmp(follow, "0") != 0;
     ls_gc_hook_install();
     /* Looked up now: a failed lookup allocates (the loader's error message). */
     *(void **)&cxx_freeres = dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
-    int err = ls_begin_preload(child_image);
+    int err = record ? ls_begin_preload(!first) : 0;
     if (err) {
-        const char *out = getenv("LEAKSCOPE_OUTPUT");
-        ls_warn("cannot record into ", out ? out : "the trace file", ": recording is off for this process");
+        const char *out = ls_getenv("LEAKSCOPE_OUTPUT");
+        ls_warn4(out ? out : "the trace file", ": ", ls_output_strerror(err), ": recording is off for this process");
     }
     errno = saved;
     __atomic_store_n(&start_state, 2, __ATOMIC_RELEASE);

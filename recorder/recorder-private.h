@@ -55,6 +55,8 @@ static inline uint64_t ls_ticks(void)
 
 /* clock.c: calibration, at trace_begin, and conversion (writer thread). */
 void ls_clock_start(void);
+/* The recording ends: a calibration still waiting takes what has passed. */
+void ls_clock_hurry(void);
 
 /* ticks -> ns as ns0 + (ticks - tick0) * mult / 2^32 (ticks before tick0:
  * ns0); without the TSC, tick0 = ns0 = 0 and mult = 2^32. */
@@ -69,6 +71,12 @@ void ls_unmap(void *p, size_t bytes);
 /* One line on stderr, written with write(2): no stdio, no allocation. */
 void ls_warn(const char *a, const char *b, const char *c);
 void ls_warn4(const char *a, const char *b, const char *c, const char *d);
+
+/* env.c: a setting ($LEAKSCOPE_...): the program's getenv, or once
+ * ls_env_capture has run (the preload module, at start), the value the
+ * process was started with. NULL when unset. */
+const char *ls_getenv(const char *name);
+void ls_env_capture(void);
 
 /* ---- recorder.c: entry points for the preload module ---- */
 
@@ -113,6 +121,58 @@ __attribute__((weak)) void ls_exit_cleanup(void);
 /* The trace file's descriptor while recording, else -1; the pid recording. */
 int ls_output_fd(void);
 pid_t ls_recording_pid(void);
+
+/* Whether `fd` is the trace's descriptor: its number, and still its file
+ * (fstat: a program may have closed it past the C library and reused the
+ * number before the writer noticed). errno kept. */
+bool ls_is_output_fd(int fd);
+
+/* A call of the program's that makes descriptors failed with `err`, EMFILE
+ * or ENFILE, perhaps for want of the recorder's descriptors (the trace's,
+ * libunwind's pipe; EMFILE: one is numbered below the soft limit; ENFILE:
+ * they are among the system's open files). Then the recording stops, with
+ * one line on stderr, and they are closed, so that the call, made again,
+ * succeeds as it would have without the recorder: returns true. The
+ * recorder stays off in this process from then on. False, and nothing
+ * done, when the recorder holds no descriptor in the way, or when the
+ * calling thread is inside the recorder (its own calls) or not the
+ * recording process (a vfork child). errno kept. */
+bool ls_release_output(int err);
+
+/* The program replaces or needs one of the recorder's descriptors: the
+ * recording stops (trace_end: the trace ends complete), with one line on
+ * stderr saying `why`, and the recorder closes its descriptors and stays
+ * off in this process. */
+void ls_give_up_fds(const char *why);
+
+/* Whether the calling thread runs the recorder's own code (its guard is
+ * set: in trace_begin, the writer thread, a stack walk, ...). */
+bool ls_inside_recorder(void);
+
+/* A message for an errno value from starting a recording: strerror, but
+ * EINVAL (trace_writer_create: the output path is not a regular file) says
+ * so. */
+const char *ls_output_strerror(int err);
+
+/* ---- fds.c: the recorder's descriptors out of the program's way ---- */
+
+/* Moves `fd` to a number the program is not about to be given (above the
+ * soft RLIMIT_NOFILE when the hard one allows, else at the top of its
+ * range; fds.c says how) with FD_CLOEXEC, and closes the original. Returns
+ * the descriptor to use: the moved one, or `fd` when there is no better
+ * place. Never fails; errno kept. A trace_writer_create_placed hook. */
+int ls_fd_place(int fd);
+
+/* Around the setting up of a recording (on its thread, which starts no
+ * other meanwhile): whether the process has one thread is looked up at the
+ * start, and only then may ls_fd_place raise the soft limit (fds.c). */
+void ls_fd_setup_begin(void);
+void ls_fd_setup_end(void);
+
+/* Whether descriptor `fd` is numbered below the soft RLIMIT_NOFILE, that
+ * is, one the program could have had (true when the limit is unknown).
+ * errno kept. */
+bool ls_fd_within_limit(int fd);
 
 /* True on a thread recording from a context that must not wait on a lock. */
 bool ls_nonblocking(void);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -100,8 +101,11 @@ static struct {
     bool stop_req;
     bool accepting;        /* the writer thread will still process the queue */
     bool write_failed;     /* writer thread only: the failure was reported */
+    bool gave_up;          /* ls_release_output closed libunwind's pipe: never again here (atomic) */
 
     int out_fd;            /* the trace file's descriptor while recording, else -1 (atomic) */
+    dev_t out_dev;         /* its file (set before out_fd) */
+    ino_t out_ino;
     pid_t pid;             /* the process that began the recording */
     bool follow_fork;      /* a forked child starts its own trace (atomic) */
     bool pending_child;    /* set in a forked child: begin its trace at its first event (atomic) */
@@ -167,7 +171,7 @@ void ls_warn4(const char *a, const char *b, const char *c, const char *d)
 
 static uint64_t env_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi)
 {
-    const char *s = getenv(name);
+    const char *s = ls_getenv(name);
     if (!s || !*s)
         return def;
     char *end;
@@ -700,7 +704,15 @@ static void check_writer(void)
     if (__atomic_compare_exchange_n(&G.state, &expect, ST_FAILED, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         int e = trace_writer_errno(w);
         G.write_failed = true;
-        ls_warn4("cannot write ", G.path, ": ", e ? strerror(e) : "out of memory");
+        if (!trace_writer_fd_intact(w)) {
+            /* Its number may be a file of the program's by now: no longer
+             * the trace's to spare from the program's close. */
+            __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE);
+            ls_warn("cannot write ", G.path,
+                    ": the program closed the trace's file descriptor (past the C library); recording stops here");
+        } else {
+            ls_warn4("cannot write ", G.path, ": ", e ? strerror(e) : "out of memory");
+        }
         pthread_mutex_lock(&G.lock);
         pthread_cond_broadcast(&G.space);
         pthread_mutex_unlock(&G.lock);
@@ -869,6 +881,9 @@ static void *writer_main(void *arg)
         self->writer = true;
         tls_state = self;
     }
+    /* Named by itself: naming another thread opens /proc/self/task/<tid>/comm,
+     * a descriptor the program may be short of. */
+    pthread_setname_np(pthread_self(), "leakscope-wr");
     snap *snaps = NULL;
     size_t snap_cap = 0;
     ls_modules_scan(G.w, true);
@@ -898,7 +913,11 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&G.lock);
 
         process_queue(list);
-        refill_spares();
+        /* Not for a recording that ends: a short one (a forked child that
+         * execs, a command run once) would fault in a slab it never uses
+         * (2 MiB zeroed, an eighth of a recorded shell loop's CPU). */
+        if (!stop)
+            refill_spares();
         now = ls_now();
         if (stop || freq != G.flush_done || now >= due) {
             ls_modules_scan(G.w, false);
@@ -937,7 +956,7 @@ static void *writer_main(void *arg)
 
 static void default_path(char *out, size_t n)
 {
-    const char *env = getenv("LEAKSCOPE_OUTPUT");
+    const char *env = ls_getenv("LEAKSCOPE_OUTPUT");
     if (env && *env) {
         snprintf(out, n, "%s", env);
         return;
@@ -959,15 +978,19 @@ static void child_path(const char *base, long pid, unsigned n, char *out, size_t
         snprintf(out, len, "%.*s.%ld%s", (int)stem, base, pid, ext);
 }
 
+/* The trace's descriptor goes where the program does not look for one
+ * (fds.c). */
 static int create_output(const char *path, bool exclusive, const trace_file_info *info, trace_writer **w)
 {
     if (!exclusive)
-        return trace_writer_create(path, info, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
+        return trace_writer_create_placed(path, info, ls_fd_place, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno;
-    return trace_writer_fdopen(fd, info, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
+    return trace_writer_fdopen(ls_fd_place(fd), info, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
 }
+
+const char *ls_output_strerror(int err) { return err == EINVAL ? "not a regular file" : strerror(err); }
 
 /* The writer's timed wait measures CLOCK_MONOTONIC, like its deadlines. */
 static void init_wake_cond(void)
@@ -987,11 +1010,21 @@ static void atfork_child(void);
  * file (forked children and exec'd images). 0 or an errno value. */
 static int begin_recording(const char *path, bool exclusive)
 {
+    /* After ls_release_output, libunwind's record of its pipe names
+     * descriptors the program may have now. */
+    if (__atomic_load_n(&G.gave_up, __ATOMIC_ACQUIRE))
+        return EMFILE;
     int expect = ST_IDLE;
     if (!__atomic_compare_exchange_n(&G.state, &expect, ST_STOPPING, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return EBUSY;
-    /* ST_STOPPING keeps other threads out while we set up. */
+    /* ST_STOPPING keeps other threads out while we set up. The guard also
+     * tells the preload module that what this thread opens meanwhile is
+     * the recorder's (libunwind's pipe: ls_inside_recorder). */
     thread_state *self = tls_state;
+    if (!self && (self = ls_map(sizeof *self)) != NULL) {
+        self->tid = (uint32_t)gettid();
+        tls_state = self;
+    }
     if (self)
         self->guard++;
     snprintf(G.path, sizeof G.path, "%s", path);
@@ -1008,7 +1041,7 @@ static int begin_recording(const char *path, bool exclusive)
      * walker (to compare them, or as an escape hatch); "cfi" or unset: the
      * CFI walker, with libunwind where it cannot (unwind.c).
      * LEAKSCOPE_UNWIND_STATS=1: at exit, how many stacks fell back to libunwind. */
-    const char *unwinder = getenv("LEAKSCOPE_UNWIND");
+    const char *unwinder = ls_getenv("LEAKSCOPE_UNWIND");
     bool libunwind_only = unwinder && strcmp(unwinder, "libunwind") == 0;
     if (unwinder && *unwinder && !libunwind_only && strcmp(unwinder, "cfi") != 0)
         ls_warn("ignoring LEAKSCOPE_UNWIND", ": not libunwind or cfi", NULL);
@@ -1037,9 +1070,14 @@ static int begin_recording(const char *path, bool exclusive)
     if (!G.atfork_ready && pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0)
         G.atfork_ready = true;
     trace_writer *w = NULL;
+    /* The trace's descriptor, and libunwind's pipe (made as it starts),
+     * are put out of the program's way (fds.c). */
+    ls_fd_setup_begin();
     int err = create_output(G.path, exclusive, &info, &w);
-    if (!err) {
+    if (!err)
         ls_unwind_init(libunwind_only, unwind_stats);
+    ls_fd_setup_end();
+    if (!err) {
         ls_modules_reset();
         ls_clock_start();
         pthread_mutex_lock(&G.lock);
@@ -1071,7 +1109,11 @@ static int begin_recording(const char *path, bool exclusive)
             G.w = NULL;
             unlink(G.path);
         } else {
-            pthread_setname_np(G.writer_thread, "leakscope-wr");
+            struct stat st;
+            if (fstat(trace_writer_fd(w), &st) == 0) {
+                G.out_dev = st.st_dev;
+                G.out_ino = st.st_ino;
+            }
             __atomic_store_n(&G.out_fd, trace_writer_fd(w), __ATOMIC_RELEASE);
         }
     }
@@ -1178,8 +1220,10 @@ static void atfork_child(void)
     if (G.w) {
         /* The parent's writer thread may have been changing the writer's
          * buffers at the moment of the fork: the child touches none of that
-         * memory (it stays, unused), it only closes its copy of the file. */
-        syscall(SYS_close, trace_writer_fd(G.w));
+         * memory (it stays, unused), it only closes its copy of the file
+         * (if the descriptor is still the file's: else it is the program's). */
+        if (trace_writer_fd_intact(G.w))
+            syscall(SYS_close, trace_writer_fd(G.w));
         G.w = NULL;
         ls_modules_forget();
     }
@@ -1218,6 +1262,46 @@ static void atfork_child(void)
 }
 
 int ls_output_fd(void) { return __atomic_load_n(&G.out_fd, __ATOMIC_ACQUIRE); }
+
+bool ls_is_output_fd(int fd)
+{
+    if (fd < 0 || fd != ls_output_fd())
+        return false;
+    int saved = errno;
+    struct stat st;
+    bool same = fstat(fd, &st) == 0 && st.st_dev == G.out_dev && st.st_ino == G.out_ino;
+    errno = saved;
+    return same;
+}
+
+bool ls_release_output(int err)
+{
+    int fd = ls_output_fd();
+    thread_state *ts = tls_state;
+    if ((ts && ts->guard) || getpid() != G.pid)
+        return false;
+    bool any = err == ENFILE;
+    if (!(fd >= 0 && (any || ls_fd_within_limit(fd))))
+        return false;
+    ls_give_up_fds("the program ran out of file descriptors: recording stops to give it the recorder's");
+    return true;
+}
+
+void ls_give_up_fds(const char *why)
+{
+    ls_warn4(why, " (the trace ends here: ", G.path, ")");
+    /* trace_end: the writer writes what is buffered and the end marker,
+     * then closes the trace's descriptor; nothing records after it, and
+     * nothing will (G.gave_up). */
+    trace_end();
+    __atomic_store_n(&G.gave_up, true, __ATOMIC_RELEASE);
+}
+
+bool ls_inside_recorder(void)
+{
+    thread_state *ts = tls_state;
+    return ts && ts->guard;
+}
 bool ls_nonblocking(void) { return tls_nonblocking; }
 pid_t ls_recording_pid(void) { return G.pid; }
 
@@ -1238,6 +1322,7 @@ LEAKSCOPE_API void trace_end(void)
     pthread_cond_signal(&G.wake);
     pthread_cond_broadcast(&G.space);
     pthread_mutex_unlock(&G.lock);
+    ls_clock_hurry(); /* the end is not kept waiting for a calibration */
     pthread_join(G.writer_thread, NULL);
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE);
     pthread_mutex_lock(&G.lock);

@@ -52,6 +52,21 @@ with tempfile.TemporaryDirectory() as tmp:
     res = run("--max-leaked-bytes", "1G", "--allow-truncated", cut)
     check(res.returncode == 0, "--allow-truncated accepts it")
 
+    # Killed before the end: every chunk whole, no END chunk (its offset from
+    # dump's last chunk line). README: a crash fails check.
+    last = [l for l in subprocess.run([leakscope, "dump", trace], capture_output=True, text=True).stdout.splitlines()
+            if l.startswith("chunk ")][-1]
+    check("kind=end" in last, f"the last chunk is the END chunk ({last})")
+    killed = os.path.join(tmp, "killed.trace")
+    open(killed, "wb").write(data[: int(last.split()[1].split("=")[1])])
+    res = run("--max-leaked-bytes", "1G", killed)
+    check(res.returncode == 1 and "FAIL  trace incomplete: no end marker (the program crashed or was killed)"
+          in res.stdout, f"an incomplete trace fails by default, saying so: {res.stdout!r}")
+    for opt in ("--allow-incomplete", "--allow-truncated"):
+        res = run("--max-leaked-bytes", "1G", opt, killed)
+        check(res.returncode == 0 and "PASS  trace incomplete: no end marker" in res.stdout and "(allowed)" in res.stdout,
+              f"{opt} accepts it")
+
     bad = os.path.join(tmp, "bad.trace")
     open(bad, "wb").write(b"not a trace at all, just text\n" * 4)
     for args, what in ((["--max-leaked-bytes", "lots", trace], "a bad number"),

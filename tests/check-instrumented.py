@@ -63,7 +63,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check("helper" in names, f"thread named helper ({names})")
 
     text = subprocess.run([leakscope, "report", trace], capture_output=True, text=True)
-    check(text.returncode == 0 and "leak_b" in text.stdout and "4.00 KiB in 1 blocks" in text.stdout,
+    check(text.returncode == 0 and "leak_b" in text.stdout and "4.00 KiB in 1 block" in text.stdout,
           "the text report lists leak_b with its size")
 
 done()

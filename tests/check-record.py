@@ -157,6 +157,37 @@ with tempfile.TemporaryDirectory() as tmp:
     rep = json.loads(subprocess.run([leakscope, "report", "--json", tr], capture_output=True, text=True).stdout)
     check(rep["resources"]["opened"] == 0 and rep["leaked_blocks"] > 0, "--no-resources: allocations, no resources")
 
+    # bash as the recorded program: it has a getenv and setenv of its own, so
+    # the settings must come from the environment it was started with, not
+    # from asking it (or telling it: a setenv before its main made its getenv
+    # forget LEAKSCOPE_OUTPUT). Its children (a subshell, a command
+    # substitution, an external command) are forked: with --no-follow-fork,
+    # none writes a trace.
+    bash = shutil.which("bash")
+    if check(bash is not None, "bash is installed"):
+        d = os.path.join(tmp, "bash")
+        os.makedirs(d)
+        script = os.path.join(d, "script.sh")
+        with open(script, "w") as f:
+            f.write('a=(); for i in {1..300}; do a+=("item $i"); done\n'
+                    '(echo "sub ${#a[@]}"); x=$(echo subst); /bin/true; echo "$x"\n')
+        trace = os.path.join(d, "bash-run.trace")
+        cmd = [leakscope, "record", "--quiet", "-o", trace, "--stack-depth", "3", "--no-follow-fork", "--",
+               bash, "--norc", "--noprofile", script]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=ENV)
+        ref = plain(bash, "--norc", "--noprofile", script)
+        check(res.returncode == ref.returncode == 0 and res.stdout == ref.stdout == "sub 300\nsubst\n",
+              f"bash: same output and exit code ({res.returncode}, {res.stdout!r}, {res.stderr.strip()[-160:]!r})")
+        files = sorted(f for f in os.listdir(d) if f.endswith(".trace"))
+        check(files == ["bash-run.trace"], f"bash: the trace is the -o file, and no child wrote one ({files})")
+        if os.path.exists(trace):
+            dump = subprocess.run([leakscope, "dump", trace], capture_output=True, text=True, timeout=120).stdout
+            header = dump.splitlines()[0] if dump else ""
+            depths = [len(l.split("[", 1)[1].split()) for l in dump.splitlines() if l.startswith("  stack ")]
+            check("stack_depth=3 " in header and depths and max(depths) == 3,
+                  f"bash: --stack-depth 3: the header says so, stacks of at most 3 frames "
+                  f"({header[:80]!r}, deepest {max(depths) if depths else None})")
+
     # C++: new and delete arrive through operator new.
     ref = plain(cxx)
     res, r, _ = record(tmp, "cxx", cxx)

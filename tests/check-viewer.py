@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The desktop viewer under Xvfb: test-viewer opens a demo trace, zooms, pans,
-selects, clicks and exports through the window; a corrupt trace must show the
-reader's message, a truncated one the trace and a banner. Opened files must
+selects, clicks and exports through the window; an unreadable trace must show
+the reader's message, a truncated one the trace and a banner, a damaged one
+the rest of the trace and a banner saying what was lost. Opened files must
 land in the recent files list.
 
 usage: check-viewer.py TEST_VIEWER DEMO
@@ -28,10 +29,17 @@ def main():
         truncated = os.path.join(tmp, "truncated.trace")
         with open(truncated, "wb") as f:
             f.write(data[: len(data) * 3 // 5])
-        corrupt = os.path.join(tmp, "corrupt.trace")
+        # Bytes damaged in the middle: the window shows the rest and says
+        # what was lost; a damaged file header: nothing can be read.
+        damaged = os.path.join(tmp, "damaged.trace")
         bad = bytearray(data)
         for i in range(len(bad) // 2, len(bad) // 2 + 16):
             bad[i] ^= 0x5A
+        with open(damaged, "wb") as f:
+            f.write(bad)
+        corrupt = os.path.join(tmp, "corrupt.trace")
+        bad = bytearray(data)
+        bad[30] ^= 0x5A
         with open(corrupt, "wb") as f:
             f.write(bad)
 
@@ -54,7 +62,7 @@ def main():
             "G_DEBUG": "fatal-criticals", "LC_ALL": "C.UTF-8",
         })
         failed = False
-        for mode, path in (("view", trace), ("truncated", truncated), ("corrupt", corrupt)):
+        for mode, path in (("view", trace), ("truncated", truncated), ("damaged", damaged), ("corrupt", corrupt)):
             cmd = [xvfb, "-a", "-s", "-screen 0 1400x1000x24", test_viewer, mode, path, out]
             try:
                 r = subprocess.run(cmd, env=env, timeout=150, capture_output=True, text=True)
@@ -67,7 +75,8 @@ def main():
             if r.returncode != 0:
                 print(f"check-viewer: {mode}: exit {r.returncode}", file=sys.stderr)
                 failed = True
-        for name in ("window.png", "export-view.png", "export-heap.png", "window-truncated.png", "window-corrupt.png"):
+        for name in ("window.png", "export-view.png", "export-heap.png", "window-truncated.png", "window-damaged.png",
+                     "window-corrupt.png"):
             if not os.path.getsize(os.path.join(out, name)) if os.path.exists(os.path.join(out, name)) else True:
                 print(f"check-viewer: {name} was not written", file=sys.stderr)
                 failed = True

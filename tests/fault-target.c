@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: MIT
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +19,14 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "clock-marks.h"
 
 extern char **environ;
 
@@ -54,6 +59,7 @@ LEAKER(thread_leak)
 LEAKER(closefds_leak)
 LEAKER(storm_leak)
 LEAKER(daemon_leak)
+LEAKER(rawclose_leak)
 
 static void die(const char *what)
 {
@@ -223,6 +229,62 @@ static int mode_spawn(void)
         die("posix_spawn");
     }
     wait_child(pid, "posix_spawn");
+    return 0;
+}
+
+/* ---- one clock across processes (tests/check-clock.py) ---- */
+
+NOINLINE static void clock_mark(size_t size)
+{
+    void *p = malloc(size);
+    if (!p)
+        abort();
+    sink = p;
+    clock_mark_release(size, p, free);
+}
+
+/* An exec'd image: two marks `ms` apart. */
+static int mode_clock_exec(const char *base, const char *ms)
+{
+    size_t b = (size_t)strtoul(base, NULL, 10);
+    clock_mark(b + 1);
+    clock_mark_sleep_ms(strtol(ms, NULL, 10));
+    clock_mark(b + 2);
+    return 0;
+}
+
+/* Marks in the parent (which has measured its clock's rate by its first
+ * flush, at 100 ms), in a child forked after that (which takes the rate
+ * from the memory it inherits), and in two images exec'd by children: one
+ * that lives past its first flush, one that ends 10 ms after it starts
+ * (which takes the rate over its own short life). */
+static int mode_clock(void)
+{
+    clock_mark(100001);
+    clock_mark_sleep_ms(150);
+    clock_mark(100002);
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        clock_mark(100011);
+        clock_mark_sleep_ms(150);
+        clock_mark(100012);
+        exit(0);
+    }
+    wait_child(pid, "forked child");
+    static const char *const images[][2] = { { "100020", "150" }, { "100030", "10" } };
+    for (int i = 0; i < 2; i++) {
+        pid = fork();
+        if (pid < 0)
+            die("fork");
+        if (pid == 0) {
+            execl(self_path, self_path, "clock-exec", images[i][0], images[i][1], (char *)NULL);
+            _exit(127);
+        }
+        wait_child(pid, "exec'd image");
+    }
+    clock_mark(100003);
     return 0;
 }
 
@@ -535,6 +597,125 @@ static int mode_forkstorm(void)
     return bad != 0;
 }
 
+/* ---- descriptors closed past the C library ---- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static void churn_allocs(int n)
+{
+    for (int i = 0; i < n; i++) {
+        void *p = malloc(64);
+        sink = p;
+        free(p);
+    }
+}
+
+/* The descriptor whose link in /proc/self/fd ends in ".trace" (the
+ * recorder's), or -1. */
+static int trace_fd(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        die("opendir /proc/self/fd");
+    int found = -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        char link[300], target[4096];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 6 && memcmp(target + n - 6, ".trace", 6) == 0)
+            found = atoi(e->d_name);
+    }
+    closedir(d);
+    return found;
+}
+
+static void write_line(int fd, const char *s)
+{
+    if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+        die("write");
+}
+
+/* A program that closes every descriptor with the close_range system call
+ * (past the C library, so past the preload module), then opens a file and
+ * writes to it while it allocates on. Its file takes the number the trace
+ * had, as it did when the recorder kept the lowest free one: since the
+ * recorder keeps it out of reach, a dup3 (also past the C library) puts it
+ * there. The file must hold only what the program wrote, and the
+ * program's close of that number must close it. */
+static int mode_rawclose(const char *path)
+{
+    rawclose_leak(10, 5555);
+    sleep_ms(400); /* the flush interval is 100 ms: the leak is in the trace */
+    int old = trace_fd();
+    if (syscall(SYS_close_range, 3u, ~0u, 0) != 0)
+        die("close_range");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        die("open");
+    if (old >= 0 && old != fd && syscall(SYS_dup3, fd, old, 0) != old)
+        die("dup3");
+    write_line(fd, "the program's first line\n");
+    churn_allocs(20000);
+    sleep_ms(400); /* the writer's next chunks are due */
+    write_line(fd, "the program's second line\n");
+    churn_allocs(20000);
+    sleep_ms(400);
+    if (old >= 0 && old != fd) {
+        if (close(old) != 0)
+            printf("close(%d) failed: %s\n", old, strerror(errno));
+        else if (fcntl(old, F_GETFD) != -1)
+            printf("close(%d) left it open\n", old);
+    }
+    close(fd);
+    printf("rawclose done\n");
+    return 0;
+}
+
+/* ---- a small RLIMIT_NOFILE ---- */
+
+/* Makes descriptors each way in turn (open, fopen, pipe, socket, dup,
+ * opendir) until three attempts have failed, keeping them all, and prints
+ * what each got: under a small limit, the recorded run must get exactly
+ * the same numbers and failures as the plain one. */
+static int mode_nofile(void)
+{
+    int failures = 0;
+    for (int i = 0; failures < 3 && i < 100; i++) {
+        const char *what = NULL;
+        int got = -1, second = -1, fds[2];
+        FILE *f;
+        DIR *d;
+        switch (i % 6) {
+        case 0: what = "open"; got = open("/dev/null", O_RDONLY); break;
+        case 1: what = "fopen"; got = (f = fopen("/dev/null", "r")) ? fileno(f) : -1; break;
+        case 2:
+            what = "pipe";
+            if (pipe(fds) == 0) {
+                got = fds[0];
+                second = fds[1];
+            }
+            break;
+        case 3: what = "socket"; got = socket(AF_UNIX, SOCK_STREAM, 0); break;
+        case 4: what = "dup"; got = dup(1); break;
+        case 5: what = "opendir"; got = (d = opendir("/")) ? dirfd(d) : -1; break;
+        }
+        if (got < 0) {
+            printf("%s: %s\n", what, strerror(errno));
+            failures++;
+        } else if (second >= 0) {
+            printf("%s: %d %d\n", what, got, second);
+        } else {
+            printf("%s: %d\n", what, got);
+        }
+    }
+    return 0;
+}
+
 /* ---- plain ---- */
 
 static int mode_basic(void)
@@ -570,6 +751,10 @@ int main(int argc, char **argv)
         return mode_exec_self();
     if (!strcmp(m, "spawn"))
         return mode_spawn();
+    if (!strcmp(m, "clock"))
+        return mode_clock();
+    if (!strcmp(m, "clock-exec") && argc > 3)
+        return mode_clock_exec(argv[2], argv[3]);
     if (!strcmp(m, "thread-exit"))
         return mode_thread_exit(0);
     if (!strcmp(m, "thread-_exit"))
@@ -590,9 +775,13 @@ int main(int argc, char **argv)
         return mode_threads64();
     if (!strcmp(m, "forkstorm"))
         return mode_forkstorm();
-    fprintf(stderr, "usage: %s MODE (basic segv abort spin forkmt leak-exit forkexec exec-self vfork spawn thread-exit\n"
+    if (!strcmp(m, "rawclose") && argc > 2)
+        return mode_rawclose(argv[2]);
+    if (!strcmp(m, "nofile"))
+        return mode_nofile();
+    fprintf(stderr, "usage: %s MODE (basic segv abort spin forkmt leak-exit forkexec exec-self vfork spawn clock thread-exit\n"
                     "       thread-_exit sigmalloc closefds daemon LOG dup-over FILE many dlloop PLUGIN threads64\n"
-                    "       forkstorm)\n",
+                    "       forkstorm rawclose FILE nofile)\n",
             argv[0]);
     return 2;
 }

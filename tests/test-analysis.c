@@ -134,7 +134,61 @@ static void case_stack_use(void)
     ls_analysis_free(a);
 }
 
+/* What each stack had live when the heap first reached its peak, against
+ * a brute-force replay; a later tie with the peak does not move it. */
+static void case_peak(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/peak.trace", dir);
+    trace_writer *w = create(path, 3);
+    uint64_t seed = 11, live[64] = { 0 }, size_of[64] = { 0 };
+    uint32_t stack_of[64] = { 0 };
+    uint64_t heap = 0, peak = 0, at_peak[4][2] = { { 0 } };
+    for (uint32_t i = 0; i < 20000; i++) {
+        uint32_t slot = (uint32_t)(test_rnd(&seed) % 64);
+        if (live[slot]) {
+            ev(w, 1 + slot % 2, TRACE_FREE, live[slot], 0, 0, 0);
+            heap -= size_of[slot];
+            live[slot] = 0;
+            continue;
+        }
+        uint32_t s = 1 + (uint32_t)(test_rnd(&seed) % 3);
+        uint64_t size = 1 + test_rnd(&seed) % 5000;
+        live[slot] = 0x100000 + 0x10000 * (uint64_t)slot + 16 * (i % 4096);
+        size_of[slot] = size;
+        stack_of[slot] = s;
+        ev(w, 1 + slot % 2, TRACE_ALLOC, live[slot], 0, size, s);
+        heap += size;
+        if (heap > peak) {
+            peak = heap;
+            memset(at_peak, 0, sizeof at_peak);
+            for (uint32_t k = 0; k < 64; k++)
+                if (live[k]) {
+                    at_peak[stack_of[k]][0] += size_of[k];
+                    at_peak[stack_of[k]][1]++;
+                }
+        }
+    }
+    /* Free everything, then come back to exactly the peak from another
+     * stack: a tie, which must not move the peak. */
+    for (uint32_t slot = 0; slot < 64; slot++)
+        if (live[slot])
+            ev(w, 1, TRACE_FREE, live[slot], 0, 0, 0);
+    ev(w, 1, TRACE_ALLOC, 0x9000000, 0, peak, 3);
+    ls_analysis *a = load(w, path);
+    CHECK_EQ_U64(a->peak_heap_bytes, peak);
+    uint64_t sum = 0;
+    for (uint32_t s = 1; s <= 3; s++) {
+        CHECK_EQ_U64(a->stack_use[s].peak_bytes, at_peak[s][0]);
+        CHECK_EQ_U64(a->stack_use[s].peak_blocks, at_peak[s][1]);
+        sum += a->stack_use[s].peak_bytes;
+    }
+    CHECK_EQ_U64(sum, a->peak_heap_bytes);
+    ls_analysis_free(a);
+}
+
 static const test_case cases[] = {
+    { "peak", case_peak },
     { "temporary", case_temporary },
     { "stack-use", case_stack_use },
 };

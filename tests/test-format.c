@@ -105,6 +105,8 @@ static void write_sample(const char *path, bool big)
     CHECK(trace_writer_close(w, 42) == TRACE_OK);
 }
 
+static uint32_t read_damage; /* damage entries of the last read_all */
+
 /* Reads every record of `path`; returns the final status. Fills per-thread
  * event lists into got[] when given. */
 static trace_status read_all(const char *path, expected *got, uint64_t *events, bool *complete, uint32_t *skipped)
@@ -143,6 +145,7 @@ static trace_status read_all(const char *path, expected *got, uint64_t *events, 
     *complete = trace_reader_complete(r, NULL, NULL);
     if (skipped)
         *skipped = trace_reader_skipped(r);
+    read_damage = trace_reader_damage_count(r);
     trace_chunk_free(c);
     trace_reader_close(r);
     return st;
@@ -254,26 +257,42 @@ static void test_unknown_chunks(void)
     size_t len;
     uint8_t *d = slurp(path, &len);
     uint8_t *n = malloc(len + 128);
-    /* A foreign skippable frame and a chunk of a kind from a future minor
-     * version, both appended: the reader skips them. */
-    memcpy(n, d, len);
-    size_t p = len;
-    const uint8_t foreign[] = { 0x51, 0x2A, 0x4D, 0x18, 4, 0, 0, 0, 'j', 'u', 'n', 'k' };
-    memcpy(n + p, foreign, sizeof foreign);
-    p += sizeof foreign;
-    uint8_t chunk[8 + 48 + 5] = { 0x5B, 0x2A, 0x4D, 0x18, 48, 0, 0, 0, 99 };
-    chunk[8 + 32] = 5; /* comp_size */
-    chunk[8 + 28] = 5; /* raw_size */
-    memcpy(n + p, chunk, sizeof chunk);
-    p += sizeof chunk;
-    write_file(out, n, p);
-    uint64_t events;
-    bool complete;
-    uint32_t skipped;
-    CHECK(read_all(out, NULL, &events, &complete, &skipped) == TRACE_END);
-    CHECK_EQ_U64(skipped, 2);
-    CHECK(complete);
-    CHECK_EQ_U64(events, 18);
+    /* A foreign skippable frame and a chunk of kind 99, both appended: the
+     * reader skips the frame; the chunk is damage unless its checksum
+     * verifies and the file header's minor version is newer than the
+     * reader's (FORMAT.md §4). */
+    size_t hsize = 8 + (size_t)trace_get_u32(d + 4);
+    uint32_t last_seq = 0;
+    for (size_t at = hsize; at + 56 <= len; at += 56 + trace_get_u32(d + at + 8 + 32))
+        last_seq = trace_get_u32(d + at + 8 + 36);
+    for (int round = 0; round < 3; round++) {
+        memcpy(n, d, len);
+        size_t p = len;
+        const uint8_t foreign[] = { 0x51, 0x2A, 0x4D, 0x18, 4, 0, 0, 0, 'j', 'u', 'n', 'k' };
+        memcpy(n + p, foreign, sizeof foreign);
+        p += sizeof foreign;
+        uint8_t chunk[8 + 48 + 5] = { 0x5B, 0x2A, 0x4D, 0x18, 48, 0, 0, 0, 99 };
+        chunk[8 + 32] = 5; /* comp_size */
+        chunk[8 + 28] = 5; /* raw_size */
+        trace_put_u32(chunk + 8 + 36, last_seq + 1);
+        if (round > 0) /* a valid checksum */
+            trace_put_u32(chunk + 8 + 40, trace_crc32(0, chunk + 8, 48 + 5));
+        if (round == 2) { /* a file of a newer minor version */
+            trace_put_u16(n + 8 + 10, TRACE_VERSION_MINOR + 1);
+            trace_put_u32(n + hsize - 4, trace_crc32(0, n + 8, hsize - 12));
+        }
+        memcpy(n + p, chunk, sizeof chunk);
+        p += sizeof chunk;
+        write_file(out, n, p);
+        uint64_t events;
+        bool complete;
+        uint32_t skipped;
+        CHECK(read_all(out, NULL, &events, &complete, &skipped) == TRACE_END);
+        CHECK_EQ_U64(skipped, round == 2 ? 2 : 1);
+        CHECK_EQ_U64(read_damage, round == 2 ? 0 : 1);
+        CHECK(complete);
+        CHECK_EQ_U64(events, 18);
+    }
 
     /* A foreign file and an empty file: NOT_TRACE at offset 0. */
     write_file(out, (const uint8_t *)"#!/bin/sh\necho hello, this is not a trace file at all\n", 54);
@@ -331,7 +350,7 @@ static void test_truncation_and_corruption(void)
             write_file(out, d, len);
             uint64_t events;
             trace_status st = read_all(out, NULL, &events, &complete, NULL);
-            if (st != TRACE_END || events != full_events || !complete)
+            if (st != TRACE_END || events != full_events || !complete || read_damage)
                 detected++;
             d[i] ^= (uint8_t)(1u << bit);
         }

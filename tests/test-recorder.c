@@ -310,6 +310,12 @@ int main(int argc, char **argv)
     CHECK(symlink(path, link) == 0);
     errno = 0;
     CHECK(trace_begin(link) == -1 && errno == ELOOP);
+    /* Nor into a FIFO (opening it would wait for a reader): refused at once. */
+    char fifo[300];
+    snprintf(fifo, sizeof fifo, "%s/fifo.trace", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    errno = 0;
+    CHECK(trace_begin(fifo) == -1 && errno == EINVAL);
     /* NULL path: $LEAKSCOPE_OUTPUT. */
     char envpath[256];
     snprintf(envpath, sizeof envpath, "%s/env.trace", dir);

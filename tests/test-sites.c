@@ -11,12 +11,11 @@
 #include "analysis.h"
 #include "sites.h"
 #include "test-util.h"
+#include "test-self.h"
 #include "trace-writer.h"
 
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static char dir[] = "/tmp/leakscope-test-sites-XXXXXX";
 
@@ -33,44 +32,16 @@ FN(xmalloc_cache_new)
 /* An address inside f, as a return address into it would be. */
 static uint64_t in(void (*f)(void)) { return (uint64_t)(uintptr_t)f + 8; }
 
-typedef struct exe {
-    uint64_t bias, start, end;
-} exe;
-
-static int find_exe(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    exe *e = data;
-    if (info->dlpi_name && info->dlpi_name[0])
-        return 0; /* the main program is the one without a name */
-    e->bias = info->dlpi_addr;
-    e->start = UINT64_MAX;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uint64_t s = info->dlpi_addr + ph->p_vaddr, t = s + ph->p_memsz;
-        e->start = s < e->start ? s : e->start;
-        e->end = t > e->end ? t : e->end;
-    }
-    return 1;
-}
-
 /* One leak per stack, each a different size so the leaks come out in order. */
 static ls_analysis *leaks_of(const uint64_t (*stacks)[4], const uint32_t *depths, uint32_t n)
 {
-    char path[300], self[4096];
+    char path[300];
     snprintf(path, sizeof path, "%s/sites.trace", dir);
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
-        exit(1);
-    exe e = { 0 };
-    dl_iterate_phdr(find_exe, &e);
     trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8, .stack_depth = 64 };
     trace_writer *w;
-    if (trace_writer_create(path, &info, &w) != TRACE_OK ||
-        trace_writer_add_module(w, 1, e.bias, e.start, e.end, self, (size_t)len, NULL, 0) != TRACE_OK)
+    if (trace_writer_create(path, &info, &w) != TRACE_OK)
         exit(1);
+    test_add_self(w, 1);
     for (uint32_t i = 0; i < n; i++) {
         if (trace_writer_add_stack(w, i + 1, stacks[i], depths[i]) != TRACE_OK)
             exit(1);

@@ -6,6 +6,7 @@
  *   test-viewer view TRACE OUTDIR       a good trace
  *   test-viewer corrupt TRACE OUTDIR    must show the error page with the message
  *   test-viewer truncated TRACE OUTDIR  must show the trace and the banner
+ *   test-viewer damaged TRACE OUTDIR    must show the trace and a banner saying what was lost
  *
  * Every wait is bounded; a failure prints one line and exits 1.
  *
@@ -167,15 +168,17 @@ static gboolean step(gpointer data)
         exit(1);
     }
 
-    if (!strcmp(t->mode, "truncated")) {
-        CHECK(gtk_revealer_get_reveal_child(win->banner), "no banner for a truncated trace");
+    if (!strcmp(t->mode, "truncated") || !strcmp(t->mode, "damaged")) {
+        CHECK(gtk_revealer_get_reveal_child(win->banner), "no banner for a %s trace", t->mode);
         const char *msg = gtk_label_get_text(win->banner_label);
-        CHECK(strstr(msg, "truncated") != NULL, "banner says '%s'", msg);
+        CHECK(strstr(msg, t->mode) != NULL, "banner says '%s'", msg);
+        if (!strcmp(t->mode, "damaged"))
+            CHECK(strstr(msg, "events are missing") && strstr(msg, "byte offset"), "banner says '%s'", msg);
         if (t->waited == 0)
             printf("banner: %s\n", msg);
         if (t->waited++ < 4)
             return G_SOURCE_CONTINUE;
-        save_screenshot(t, "window-truncated.png");
+        save_screenshot(t, !strcmp(t->mode, "damaged") ? "window-damaged.png" : "window-truncated.png");
         quit(t);
         return G_SOURCE_REMOVE;
     }
@@ -370,7 +373,7 @@ static char *gl_mapped(void)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: test-viewer view|corrupt|truncated TRACE OUTDIR\n");
+        fprintf(stderr, "usage: test-viewer view|corrupt|truncated|damaged TRACE OUTDIR\n");
         return 2;
     }
     test_ctx t = { .mode = argv[1], .trace = argv[2], .outdir = argv[3] };

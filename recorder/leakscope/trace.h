@@ -50,9 +50,14 @@ extern "C" {
 #ifndef LEAKSCOPE_DISABLE
 
 /* Starts recording into `path` (created with mode 0600, never through a
- * symlink). NULL: $LEAKSCOPE_OUTPUT, else "<program>.<pid>.trace" in the
- * current directory. Returns 0, or -1 with errno set: EBUSY if a recording is
- * already running, or the error of creating the file. */
+ * symlink; a regular file already there is replaced by the new one, not
+ * truncated, so hard links to it keep their content). NULL:
+ * $LEAKSCOPE_OUTPUT, else "<program>.<pid>.trace" in the current
+ * directory. Returns 0, or -1 with errno set: EBUSY if a recording is
+ * already running, ELOOP for a symlink, EISDIR for a directory, EINVAL for
+ * anything else that is not a regular file (a FIFO, a device), or the error
+ * of creating the file. The file's descriptor is kept above the program's
+ * usual numbers (above the soft RLIMIT_NOFILE where the hard one allows). */
 LEAKSCOPE_API int trace_begin(const char *path);
 
 /* Flushes every thread's events, writes the end marker and closes the file.

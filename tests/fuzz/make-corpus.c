@@ -68,10 +68,13 @@ static uint8_t col_mode[TRACE_COLUMNS]; /* format 2: how ev_payload codes each c
 static trace_huff_enc henc;
 static trace_huff_hist hhist;
 
+static uint32_t chunk_seq; /* the next chunk's sequence number */
+
 /* A valid file header (unit 1 ns, start 1000). */
 static void file_header(void)
 {
     F.n = 0;
+    chunk_seq = 0;
     const char prog[] = "/corpus/program";
     uint32_t size = TRACE_FILE_HEADER_FIXED + (uint32_t)strlen(prog) + 4;
     uint8_t h[256] = { 0 };
@@ -117,8 +120,7 @@ static void chunk(uint32_t kind, uint32_t thread, uint64_t first, uint64_t last,
     trace_put_u32(h + 24, l.set_count ? l.count : count);
     trace_put_u32(h + 28, l.set_raw ? l.raw : (uint32_t)P.n);
     trace_put_u32(h + 32, l.set_comp ? l.comp : (uint32_t)n);
-    static uint32_t seq;
-    trace_put_u32(h + 36, seq++);
+    trace_put_u32(h + 36, chunk_seq++);
     uint32_t crc = trace_crc32(trace_crc32(0, h, sizeof h), comp, n);
     trace_put_u32(h + 40, l.bad_crc ? crc ^ 0x00010000u : crc);
     put32(&F, TRACE_MAGIC_CHUNK_HEADER);
@@ -438,6 +440,127 @@ static void writer_trace(const char *name, int threads, int per_thread, int clos
     }
 }
 
+/* ---- Damage: a real trace mutated the ways disks and copies damage files.
+ * The verdicts are in tests/fuzz/verdicts.txt. */
+
+typedef struct chunk_at {
+    size_t off, end;
+} chunk_at;
+
+/* Reads outdir/name into F and finds its chunks; returns how many. */
+static int load_chunks(const char *name, chunk_at *at, int max)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", outdir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path);
+    F.n = fread(F.d, 1, sizeof F.d, f);
+    fclose(f);
+    size_t pos = 8 + trace_get_u32(F.d + 4);
+    int n = 0;
+    while (pos + 56 <= F.n && n < max) {
+        size_t end = pos + 8 + trace_get_u32(F.d + pos + 4) + trace_get_u32(F.d + pos + 8 + 32);
+        at[n++] = (chunk_at){ pos, end };
+        pos = end;
+    }
+    return n;
+}
+
+/* Saves F with bytes [from, to) replaced by `with` (len bytes). */
+static void save_spliced(const char *name, size_t from, size_t to, const uint8_t *with, size_t len)
+{
+    static buf out;
+    out.n = 0;
+    put(&out, F.d, from);
+    put(&out, with, len);
+    put(&out, F.d + to, F.n - to);
+    save(name, &out, out.n);
+}
+
+static void damage_cases(void)
+{
+    chunk_at c[16];
+    /* real-writer-3-threads: dict, events x3 (26, 26, 26 + lost), end. */
+    int n = load_chunks("real-writer-3-threads", c, 16);
+    if (n != 5)
+        die("real-writer-3-threads: expected 5 chunks");
+    uint8_t saved;
+    saved = F.d[c[2].off + 8];
+    F.d[c[2].off + 8] ^= 0x40;                   /* kind 1 -> 0x41 */
+    save("damage-kind-byte-flipped", &F, F.n);
+    F.d[c[2].off + 8] = saved;
+    size_t mid = (c[2].off + 56 + c[2].end) / 2;
+    F.d[mid] ^= 0x10;
+    save("damage-payload-corrupt", &F, F.n);
+    F.d[mid] ^= 0x10;
+    save_spliced("damage-chunk-repeated", c[2].end, c[2].end, F.d + c[2].off, c[2].end - c[2].off);
+    save_spliced("damage-chunk-deleted", c[2].off, c[2].end, NULL, 0);
+    {
+        /* The first two events chunks swapped: read, nothing lost. */
+        static uint8_t swapped[1024];
+        size_t a = c[1].end - c[1].off, b = c[2].end - c[2].off;
+        if (a + b > sizeof swapped)
+            die("damage-chunks-swapped: chunks too large");
+        memcpy(swapped, F.d + c[2].off, b);
+        memcpy(swapped + b, F.d + c[1].off, a);
+        save_spliced("damage-chunks-swapped", c[1].off, c[2].end, swapped, a + b);
+    }
+    F.d[c[2].off + 8 + 34] ^= 0x7f;              /* comp: far past the end */
+    save("damage-header-size-garbled", &F, F.n);
+    F.d[c[2].off + 8 + 34] ^= 0x7f;
+    F.d[c[2].off + 1] ^= 0xff;                   /* no chunk magic */
+    save("damage-magic-overwritten", &F, F.n);
+    F.d[c[2].off + 1] ^= 0xff;
+    mid = (c[0].off + 56 + c[0].end) / 2;
+    F.d[mid] ^= 0x10;
+    save("damage-dict-corrupt", &F, F.n);       /* every id lost */
+    F.d[mid] ^= 0x10;
+    /* Two places: the first and the last events chunk. */
+    F.d[c[1].off + 60] ^= 1;
+    F.d[c[3].off + 60] ^= 1;
+    save("damage-two-chunks", &F, F.n);
+    F.d[c[1].off + 60] ^= 1;
+    F.d[c[3].off + 60] ^= 1;
+    /* Garbage where the END chunk was: damage to the end of the file. */
+    static const uint8_t junk[64] = { 'j', 'u', 'n', 'k' };
+    save_spliced("damage-garbage-at-end", c[4].off, c[4].end, junk, sizeof junk);
+    /* The END chunk gone: incomplete, not damaged. */
+    save_spliced("incomplete-no-end-chunk", c[4].off, c[4].end, NULL, 0);
+    /* The last events chunk cut short with the END chunk gone: truncated. */
+    save_spliced("truncated-last-chunk", (c[3].off + c[3].end) / 2, c[4].end, NULL, 0);
+
+    /* A dictionary chunk lost between two: the next one's ids skip ahead,
+     * events naming the lost ids are counted, the rest read as usual. */
+    file_header();
+    dict(3);                                     /* strings 1, 2; stack 1 */
+    P.n = 0;
+    put8(&P, TRACE_STRING_DEF); putv(&P, 3); putv(&P, 4); put(&P, "lost", 4);
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, (lie){ .bad_crc = 1 });
+    P.n = 0;
+    put8(&P, TRACE_STRING_DEF); putv(&P, 4); putv(&P, 4); put(&P, "kept", 4);
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);
+    ev_reset();
+    ev_str(TRACE_MARK, 0, 3);                    /* lost */
+    ev_str(TRACE_MARK, 1, 4);                    /* kept */
+    ev_str(TRACE_MARK, 1, 2);                    /* defined before the damage */
+    ev_payload(3);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2002, 3, TRUTH);
+    end_chunk(3, 0);
+    save("damage-dict-lost-between", &F, F.n);
+
+    /* A dictionary chunk after the events chunk that uses its ids: corrupt
+     * for every reader (ids are defined before use, in file order). */
+    file_header();
+    ev_reset();
+    ev_str(TRACE_MARK, 0, 1);
+    ev_payload(1);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2000, 1, TRUTH);
+    dict(3);
+    end_chunk(1, 0);
+    save("dict-after-its-use", &F, F.n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -532,6 +655,7 @@ int main(int argc, char **argv)
         trace_put_u32(h + 24, 1);
         trace_put_u32(h + 28, 100);
         trace_put_u32(h + 32, (uint32_t)P.n);
+        trace_put_u32(h + 36, chunk_seq++);
         trace_put_u32(h + 40, trace_crc32(trace_crc32(0, h, sizeof h), P.d, P.n));
         put32(&F, TRACE_MAGIC_CHUNK_HEADER);
         put32(&F, sizeof h);
@@ -757,5 +881,7 @@ int main(int argc, char **argv)
     v2_case("v2-kind-without-code", m_kind_without_code);
     v2_case("v2-address-rank-outside-class", m_rank_outside_class);
     v2_case("v2-column-without-coding-byte", m_empty_column);
+
+    damage_cases();
     return 0;
 }

@@ -31,7 +31,7 @@ typedef struct check_args {
     uint64_t leaked_bytes, leaked_blocks, open, gc_pause, gc_total, peak, lost;
     kind_limit kinds[MAX_KIND_LIMITS];
     int nkinds;
-    bool allow_truncated;
+    bool allow_incomplete;
     const char *junit;
     const char *file;
 } check_args;
@@ -48,7 +48,9 @@ static const char usage_text[] =
     "  --max-gc-total T          all GC pauses added up\n"
     "  --max-peak-heap N         peak live heap bytes\n"
     "  --max-lost-events N       events the recorder dropped (default 0)\n"
-    "  --allow-truncated         do not fail a trace that stops early (a crash)\n"
+    "  --allow-incomplete        do not fail a trace that stops early (a crash: no end marker, or\n"
+    "                            cut inside a chunk); --allow-truncated is the same\n"
+    "a damaged trace (chunks skipped, events lost) always fails\n"
     "  --junit FILE              also write the results as JUnit XML\n"
     "With no threshold given, check means: no leaked bytes, nothing lost, not truncated.\n"
     "Exit status: 0 all checks pass, 1 a check fails, 2 bad input.\n";
@@ -75,6 +77,7 @@ static int parse_args(int argc, char **argv, check_args *ca)
         { "max-gc-total", required_argument, NULL, 'G' },
         { "max-peak-heap", required_argument, NULL, 'p' },
         { "max-lost-events", required_argument, NULL, 'l' },
+        { "allow-incomplete", no_argument, NULL, 't' },
         { "allow-truncated", no_argument, NULL, 't' },
         { "junit", required_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
@@ -94,7 +97,7 @@ static int parse_args(int argc, char **argv, check_args *ca)
         case 'G': if (!cli_parse_duration_unit(optarg, &ca->gc_total)) return bad_value(name, optarg, NOT_DURATION); ca->have_gc_total = true; break;
         case 'p': if (!cli_parse_bytes(optarg, &ca->peak)) return bad_value(name, optarg, NOT_SIZE); ca->have_peak = true; break;
         case 'l': if (!cli_parse_count(optarg, &ca->lost)) return bad_value(name, optarg, NOT_COUNT); ca->have_lost = true; break;
-        case 't': ca->allow_truncated = true; break;
+        case 't': ca->allow_incomplete = true; break;
         case 'j': ca->junit = optarg; break;
         case 'k': {
             char *eq = strrchr(optarg, '=');
@@ -252,9 +255,36 @@ int cli_check(int argc, char **argv)
     snprintf(b2, sizeof b2, "%llu", (unsigned long long)ca.lost);
     LIMIT_CHECK(ca.have_lost, "lost_events", a->lost_events, ca.lost, b1, b2, "lost events", "");
 #undef LIMIT_CHECK
-    if ((c = add_result(res, &n, "complete", !a->truncated || ca.allow_truncated)) != NULL)
-        snprintf(c->line, sizeof c->line, "trace %s", a->truncated ? "truncated (the program crashed or was killed)"
-                                                     : a->complete ? "complete" : "ends without its end marker");
+    ls_ending ending = ls_analysis_ending(a);
+    if ((c = add_result(res, &n, "complete", ending == LS_ENDING_COMPLETE || ca.allow_incomplete)) != NULL) {
+        const char *allowed = ending != LS_ENDING_COMPLETE && ca.allow_incomplete ? " (allowed)" : "";
+        if (ending == LS_ENDING_TRUNCATED)
+            snprintf(c->line, sizeof c->line,
+                     "trace truncated at byte offset %llu: the file stops inside a chunk (the program crashed "
+                     "or was killed while writing)%s",
+                     (unsigned long long)a->truncated_at, allowed);
+        else if (ending == LS_ENDING_INCOMPLETE)
+            snprintf(c->line, sizeof c->line,
+                     "trace incomplete: no end marker (the program crashed or was killed)%s", allowed);
+        else
+            snprintf(c->line, sizeof c->line, "trace complete");
+    }
+    if (ls_analysis_damaged(a) && (c = add_result(res, &n, "damage", false)) != NULL) {
+        char first[300] = "";
+        if (a->ndamage)
+            ls_analysis_damage_text(a, 0, first, sizeof first);
+        char lost[64];
+        if (a->damage_events_unknown)
+            snprintf(lost, sizeof lost, "at least %llu events lost", (unsigned long long)a->damage_events_lost);
+        else
+            snprintf(lost, sizeof lost, "%llu events lost", (unsigned long long)a->damage_events_lost);
+        if (a->ndamage)
+            snprintf(c->line, sizeof c->line, "trace damaged: %u place%s skipped, %s; first: %s", a->damage_places,
+                     a->damage_places == 1 ? "" : "s", lost, first);
+        else
+            snprintf(c->line, sizeof c->line, "trace damaged: %llu event fields name dictionary ids lost with damage",
+                     (unsigned long long)a->lost_id_refs);
+    }
 
     int failures = 0;
     for (int i = 0; i < n; i++) {

@@ -3,21 +3,42 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "sites.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <math.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void cli_error(const char *fmt, ...)
 {
+    /* File names, option values and the reader's messages can hold any
+     * byte: escaped as the report escapes untrusted text, so the error stays
+     * one line and cannot drive the terminal. */
+    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("leakscope: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    fputs("leakscope: ", stderr);
+    cli_text_string(stderr, line);
+    fputc('\n', stderr);
+}
+
+void cli_warn_damaged(const char *path, const ls_analysis *a)
+{
+    if (!ls_analysis_damaged(a))
+        return;
+    char first[400] = "";
+    if (a->ndamage)
+        ls_analysis_damage_text(a, 0, first, sizeof first);
+    cli_error("%s: warning: the trace is damaged (%u place%s skipped, %s%llu events lost; first: %s): the output "
+              "leaves them out",
+              path, a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
+              (unsigned long long)a->damage_events_lost, a->ndamage ? first : "dictionary ids lost");
 }
 
 ls_analysis *cli_load(const char *path)
@@ -29,38 +50,6 @@ ls_analysis *cli_load(const char *path)
         return NULL;
     }
     return a;
-}
-
-size_t cli_utf8_char(const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    if (!len)
-        return 0;
-    if (u[0] < 0x80)
-        return 1;
-    /* RFC 3629's table: the second byte's range depends on the first (no
-     * overlong forms, no surrogates, nothing above U+10FFFF). */
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (u[0] >= 0xC2 && u[0] <= 0xDF) {
-        n = 2;
-    } else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
-        n = 3;
-        lo = u[0] == 0xE0 ? 0xA0 : 0x80;
-        hi = u[0] == 0xED ? 0x9F : 0xBF;
-    } else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
-        n = 4;
-        lo = u[0] == 0xF0 ? 0x90 : 0x80;
-        hi = u[0] == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (len < n || u[1] < lo || u[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if ((u[k] & 0xC0) != 0x80)
-            return 0;
-    return n;
 }
 
 void cli_json_string(FILE *f, const char *s, size_t len)
@@ -78,8 +67,7 @@ void cli_json_string(FILE *f, const char *s, size_t len)
             if (c < 0x20 || c == 0x7f) {
                 fprintf(f, "\\u%04x", c);
             } else if (c >= 0x80) {
-                /* Pass valid UTF-8 through; replace anything else. */
-                size_t n = cli_utf8_char(s + i, len - i);
+                size_t n = ls_utf8_len(s + i, len - i); /* pass valid UTF-8 through; replace anything else */
                 if (n) {
                     fwrite(s + i, 1, n, f);
                     i += n - 1;
@@ -103,6 +91,26 @@ void cli_text_string(FILE *f, const char *s)
         else
             fputc(c, f);
     }
+}
+
+int cli_text_width(const char *s)
+{
+    int w = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        w += c < 0x20 || c == 0x7f ? 4 : (c & 0xc0) != 0x80; /* \xNN; a UTF-8 character counts once */
+    }
+    return w;
+}
+
+void cli_text_padded(FILE *f, const char *s, int width, bool right)
+{
+    int pad = width - cli_text_width(s);
+    if (right)
+        fprintf(f, "%*s", pad > 0 ? pad : 0, "");
+    cli_text_string(f, s);
+    if (!right)
+        fprintf(f, "%*s", pad > 0 ? pad : 0, "");
 }
 
 
@@ -166,4 +174,52 @@ bool cli_parse_bytes(const char *s, uint64_t *out)
         }
     }
     return false;
+}
+
+bool cli_output_open(cli_output *o, const char *cmd, const char *path)
+{
+    *o = (cli_output){ .cmd = cmd, .path = path };
+    size_t n = strlen(path) + 16;
+    if (!(o->tmp = malloc(n))) {
+        cli_error("%s: cannot write %s: out of memory", cmd, path);
+        return false;
+    }
+    snprintf(o->tmp, n, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+        cli_error("%s: cannot write %s: %s", cmd, path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        free(o->tmp);
+        o->tmp = NULL;
+        return false;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0644 & ~mask);
+    errno = 0;
+    return true;
+}
+
+int cli_output_close(cli_output *o, int rc)
+{
+    int saved = errno;
+    if (ferror(o->f) && rc == CLI_OK)
+        rc = CLI_FAIL;
+    if (fclose(o->f) != 0 && rc == CLI_OK) {
+        saved = errno;
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK && rename(o->tmp, o->path) != 0) {
+        saved = errno;
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_FAIL)
+        cli_error("%s: cannot write %s: %s", o->cmd, o->path, strerror(saved ? saved : EIO));
+    if (rc != CLI_OK)
+        unlink(o->tmp);
+    free(o->tmp);
+    return rc;
 }

@@ -1,5 +1,5 @@
-/* cli-convert.c — `leakscope convert --to chrome|csv|pprof -o OUT FILE`: a
- * trace in formats other tools read.
+/* cli-convert.c — `leakscope convert --to chrome|csv|folded|pprof -o OUT FILE`:
+ * a trace in formats other tools read.
  *
  * chrome: the Trace Event Format JSON that Perfetto's UI and chrome://tracing
  * load, with the series the timeline draws, from the same model: a counter
@@ -11,6 +11,9 @@
  *
  * csv: one row per event in the one order of the analysis (merge.h), with
  * closes given the kind their resource was opened with.
+ *
+ * folded: the allocations' call tree as collapsed stacks (cli-flamegraph.c),
+ * of --metric (allocated bytes by default).
  *
  * pprof: the heap by call stack as Go's heap profiles have it (cli-pprof.c).
  *
@@ -32,11 +35,13 @@
 #define COLUMNS 4096u
 
 static const char usage_text[] =
-    "usage: leakscope convert --to chrome|csv|pprof -o OUT FILE\n"
+    "usage: leakscope convert --to chrome|csv|folded|pprof [--metric M] -o OUT FILE\n"
     "  chrome  Trace Event Format JSON (Perfetto UI, chrome://tracing): heap and open-resource\n"
     "          counters, GC pauses, spans, marks, thread names\n"
     "  csv     one row per event: time_ns,thread,kind,size,address,old_address,resource_kind,\n"
     "          handle,stack_id,label\n"
+    "  folded  collapsed stacks of the allocations (flamegraph.pl, inferno, speedscope); --metric as\n"
+    "          for leakscope flamegraph (allocated by default)\n"
     "  pprof   gzip'd profile.proto (go tool pprof, Pyroscope, Parca): allocations and what is\n"
     "          live at the end, per call stack, as Go's heap profiles\n";
 
@@ -230,6 +235,7 @@ static int write_chrome(const char *file, FILE *f)
         return CLI_BAD_INPUT;
     }
     const ls_analysis *a = timeline_analysis(tl);
+    cli_warn_damaged(file, a);
     chrome c = { f, timeline_begin(tl), a->info.pid, true };
     fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", f);
     chrome_metadata(&c, a);
@@ -320,6 +326,8 @@ static int write_csv(const char *file, FILE *f)
     ls_analysis *a = NULL;
     trace_error err;
     trace_status st = ls_analysis_load_observed(file, &obs, &a, &err);
+    if (a)
+        cli_warn_damaged(file, a);
     ls_analysis_free(a);
     if (st == TRACE_OK)
         return CLI_OK;
@@ -339,6 +347,7 @@ static mode_t current_umask(void)
 int cli_convert(int argc, char **argv)
 {
     const char *to = NULL, *out = NULL, *file = NULL;
+    ls_metric metric = LS_METRIC_ALLOCATED;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -351,6 +360,13 @@ int cli_convert(int argc, char **argv)
                 return CLI_BAD_INPUT;
             }
             *(!strcmp(arg, "--to") ? &to : &out) = argv[++i];
+        } else if (!strcmp(arg, "--metric")) {
+            if (i + 1 >= argc) {
+                cli_error("convert: %s needs a value", arg);
+                return CLI_BAD_INPUT;
+            }
+            if (!cli_parse_metric("convert", argv[++i], &metric))
+                return CLI_BAD_INPUT;
         } else if (arg[0] == '-' && arg[1]) {
             cli_error("convert: unknown option '%s' (see leakscope convert --help)", arg);
             return CLI_BAD_INPUT;
@@ -365,9 +381,9 @@ int cli_convert(int argc, char **argv)
         cli_error("convert: expected --to FORMAT, -o OUT and a trace file (see leakscope convert --help)");
         return CLI_BAD_INPUT;
     }
-    bool is_chrome = !strcmp(to, "chrome"), is_pprof = !strcmp(to, "pprof");
-    if (!is_chrome && !is_pprof && strcmp(to, "csv")) {
-        cli_error("convert: --to: unknown format '%s' (chrome, csv or pprof)", to);
+    bool is_chrome = !strcmp(to, "chrome"), is_folded = !strcmp(to, "folded"), is_pprof = !strcmp(to, "pprof");
+    if (!is_chrome && !is_folded && !is_pprof && strcmp(to, "csv")) {
+        cli_error("convert: --to: unknown format '%s' (chrome, csv, folded or pprof)", to);
         return CLI_BAD_INPUT;
     }
     /* Written beside OUT and renamed onto it once whole: a failure leaves
@@ -390,7 +406,10 @@ int cli_convert(int argc, char **argv)
     }
     fchmod(fd, 0644 & ~current_umask());
     errno = 0;
-    int rc = is_chrome ? write_chrome(file, f) : is_pprof ? cli_convert_pprof(file, f) : write_csv(file, f);
+    int rc = is_chrome   ? write_chrome(file, f)
+             : is_folded ? cli_folded_write(file, metric, f)
+             : is_pprof  ? cli_convert_pprof(file, f)
+                         : write_csv(file, f);
     if (fclose(f) != 0 && rc == CLI_OK)
         rc = CLI_FAIL;
     if (rc == CLI_OK && rename(tmp, out) != 0)

@@ -69,6 +69,20 @@ static void dump_record(const trace_event *ev)
     putchar('\n');
 }
 
+/* The damage the reader found since the last call, in file order; returns
+ * how many entries have been shown. */
+static uint32_t dump_damage(const trace_reader *r, uint32_t shown)
+{
+    char line[400];
+    for (; shown < trace_reader_damage_count(r); shown++) {
+        fputs("damaged ", stdout);
+        cli_text_string(stdout, trace_damage_describe(trace_reader_damage(r, shown), trace_reader_info(r)->start_ts,
+                                                      line, sizeof line));
+        putchar('\n');
+    }
+    return shown;
+}
+
 int cli_dump(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
@@ -95,7 +109,7 @@ int cli_dump(int argc, char **argv)
     trace_chunk *c = trace_chunk_new();
     int rc = CLI_OK;
     trace_chunk_info ci;
-    trace_status st;
+    trace_status st = TRACE_OK;
     while (c && (st = trace_reader_next_chunk(r, &ci)) == TRACE_OK) {
         printf("chunk offset=%llu kind=%s thread=%u first_ts=%llu last_ts=%llu count=%u raw=%u comp=%u seq=%u\n",
                (unsigned long long)ci.offset, chunk_kind_name(ci.kind), ci.thread, (unsigned long long)ci.first_ts,
@@ -109,6 +123,11 @@ int cli_dump(int argc, char **argv)
         if (st != TRACE_END)
             break;
     }
+    /* After the last chunk: the END chunk's total says what damage lost. */
+    dump_damage(r, 0);
+    if (trace_reader_lost_id_refs(r))
+        printf("lost ids %llu event fields named dictionary ids lost with damage (given as 0)\n",
+               (unsigned long long)trace_reader_lost_id_refs(r));
     if (!c) {
         cli_error("%s: out of memory", path);
         rc = CLI_FAIL;

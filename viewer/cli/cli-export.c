@@ -152,6 +152,7 @@ int cli_export(int argc, char **argv)
         cli_error("%s: %s", ea.file, err.message);
         return CLI_BAD_INPUT;
     }
+    cli_warn_damaged(ea.file, timeline_analysis(tl));
     render_view_params p;
     render_view_params_init(&p, tl, ea.width, ea.height);
     p.tracks = ea.tracks;

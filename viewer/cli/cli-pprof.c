@@ -29,7 +29,7 @@
  *
  * Strings: protobuf strings must be UTF-8 (strict proto3 readers refuse
  * others), and text from the trace (paths, symbol names) is untrusted: bytes
- * that are not UTF-8 become U+FFFD.
+ * that are not UTF-8 (ls_utf8_len) become U+FFFD.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -37,6 +37,7 @@
 
 #include "cli.h"
 #include "kmap.h"
+#include "sites.h" /* ls_utf8_len */
 #include "profile.pb-c.h"
 
 #include <errno.h>
@@ -117,7 +118,7 @@ static char *utf8_copy(const char *s)
     if (!t)
         return NULL;
     for (size_t i = 0; i < len;) {
-        size_t n = cli_utf8_char(s + i, len - i);
+        size_t n = ls_utf8_len(s + i, len - i);
         if (n) {
             memcpy(t + out, s + i, n);
             out += n;
@@ -479,6 +480,7 @@ int cli_convert_pprof(const char *file, FILE *out)
     ls_analysis *a = cli_load(file);
     if (!a)
         return CLI_BAD_INPUT;
+    cli_warn_damaged(file, a);
     builder b = { .a = a, .syms = ls_analysis_symbols(a) };
     perftools__profiles__profile__init(&b.p);
     b.modules = calloc(a->nmodules ? a->nmodules : 1, sizeof *b.modules);

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "trace-reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +86,33 @@ static void default_output(char *out, size_t len, const char *prog, long pid)
     int n = snprintf(out, len, "%s/%s.%ld.trace", getcwd(cwd, sizeof cwd) ? cwd : ".", base ? base + 1 : prog, pid);
     if (n < 0 || (size_t)n >= len)
         snprintf(out, len, "%s.%ld.trace", "program", pid);
+}
+
+/* Says where the trace went, and only if there is one: the recorder may
+ * have refused the path or failed to write (it said so itself), and a
+ * file there may be anything. A regular file that reads as a trace is
+ * "written" when complete; without its end (a crash, a full disk) it is
+ * called incomplete. Never opened unless a regular file: a FIFO would
+ * block. */
+static void say_where_the_trace_went(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return;
+    trace_reader *r;
+    if (trace_reader_open(path, &r, NULL) != TRACE_OK)
+        return;
+    trace_chunk_info ci;
+    while (trace_reader_next_chunk(r, &ci) == TRACE_OK)
+        ;
+    bool complete = trace_reader_complete(r, NULL, NULL);
+    trace_reader_close(r);
+    long long kib = (long long)sb.st_size / 1024;
+    if (complete)
+        fprintf(stderr, "leakscope: trace written to %s (%lld KiB)\n", path, kib);
+    else
+        fprintf(stderr, "leakscope: %s holds an incomplete trace (%lld KiB): recording stopped before the end\n",
+                path, kib);
 }
 
 static pid_t child_pid;
@@ -168,11 +196,12 @@ int cli_record(int argc, char **argv)
         }
     }
 
-    int sync[2];
-    if (pipe2(sync, O_CLOEXEC) != 0) {
-        cli_error("record: %s", strerror(errno));
-        return CLI_FAIL;
-    }
+    /* The child tells us through it why it could not exec. Without one
+     * (the program's RLIMIT_NOFILE may leave no room: it is ours too) the
+     * child says so itself. */
+    int sync[2] = { -1, -1 };
+    if (pipe2(sync, O_CLOEXEC) != 0)
+        sync[0] = sync[1] = -1;
     char **prog = argv + optind;
     child_pid = fork();
     if (child_pid < 0) {
@@ -180,12 +209,16 @@ int cli_record(int argc, char **argv)
         return CLI_FAIL;
     }
     if (child_pid == 0) {
-        close(sync[0]);
+        if (sync[0] >= 0)
+            close(sync[0]);
         char buf[64];
         if (!outpath[0])
             default_output(outpath, sizeof outpath, prog[0], (long)getpid());
         setenv("LEAKSCOPE_OUTPUT", outpath, 1);
-        unsetenv("LEAKSCOPE_CHILD");
+        /* The program's first image writes outpath; every other process
+         * and image tells itself apart by its pid (recorder/preload.c). */
+        snprintf(buf, sizeof buf, "%ld", (long)getpid());
+        setenv("LEAKSCOPE_ROOT_PID", buf, 1);
         snprintf(buf, sizeof buf, "%lu", depth);
         setenv("LEAKSCOPE_STACK_DEPTH", buf, 1);
         snprintf(buf, sizeof buf, "%lu", flush_ms);
@@ -204,11 +237,14 @@ int cli_record(int argc, char **argv)
         setenv("LD_PRELOAD", preloads, 1);
         execvp(prog[0], prog);
         int err = errno;
-        if (write(sync[1], &err, sizeof err) < 0)
-            _exit(127);
+        if (sync[1] < 0 || write(sync[1], &err, sizeof err) < 0) {
+            cli_error("record: cannot run %s: %s", prog[0], strerror(err));
+            _exit(err == ENOENT ? 127 : 126);
+        }
         _exit(127);
     }
-    close(sync[1]);
+    if (sync[1] >= 0)
+        close(sync[1]);
     /* The terminal's signals reach the program too; pass on the ones sent to us alone. */
     signal(SIGINT, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
@@ -218,8 +254,11 @@ int cli_record(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     int exec_err = 0;
-    ssize_t got = read(sync[0], &exec_err, sizeof exec_err);
-    close(sync[0]);
+    ssize_t got = -1;
+    if (sync[0] >= 0) {
+        got = read(sync[0], &exec_err, sizeof exec_err);
+        close(sync[0]);
+    }
     int status;
     while (waitpid(child_pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -230,9 +269,7 @@ int cli_record(int argc, char **argv)
     if (!quiet) {
         if (!outpath[0])
             default_output(outpath, sizeof outpath, prog[0], (long)child_pid);
-        struct stat sb;
-        if (stat(outpath, &sb) == 0)
-            fprintf(stderr, "leakscope: trace written to %s (%lld KiB)\n", outpath, (long long)sb.st_size / 1024);
+        say_where_the_trace_went(outpath);
     }
     if (WIFEXITED(status))
         return WEXITSTATUS(status);

@@ -17,7 +17,10 @@ typedef struct report {
     sym_table *syms;
     FILE *out;
     unsigned top, frames;
+    bool unknown_frames;   /* a frame had no symbol: say once how to get them */
 } report;
+
+static const char *plural(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
 
 static uint64_t rel(const ls_analysis *a, uint64_t ts) { return ts > a->info.start_ts ? ts - a->info.start_ts : 0; }
 
@@ -27,7 +30,8 @@ static void text_stack(report *R, uint32_t stack_id, const char *indent)
 {
     ls_stack st = ls_analysis_stack(R->a, stack_id);
     if (!st.depth) {
-        fprintf(R->out, "%s(no call stack recorded)\n", indent);
+        fprintf(R->out, R->a->lost_id_refs ? "%s(no call stack: not recorded, or lost with a damaged dictionary chunk)\n"
+                                           : "%s(no call stack recorded)\n", indent);
         return;
     }
     unsigned shown = 0;
@@ -41,6 +45,17 @@ static void text_stack(report *R, uint32_t stack_id, const char *indent)
         }
         for (int k = 0; k < n && shown < R->frames; k++, shown++) {
             fputs(indent, R->out);
+            if (!strcmp(fr[k].function, "??")) { /* no symbol: where it is, as sites.h names it */
+                const char *mod = strcmp(fr[k].module, "??") ? strrchr(fr[k].module, '/') : NULL;
+                fprintf(R->out, "0x%llx", (unsigned long long)st.frames[i]);
+                if (strcmp(fr[k].module, "??")) {
+                    fputs(" in ", R->out);
+                    cli_text_string(R->out, mod ? mod + 1 : fr[k].module);
+                }
+                fputc('\n', R->out);
+                R->unknown_frames = true;
+                continue;
+            }
             cli_text_string(R->out, fr[k].function);
             if (fr[k].file) {
                 const char *base = strrchr(fr[k].file, '/');
@@ -75,13 +90,33 @@ static void report_text(report *R)
     struct tm tm;
     if (gmtime_r(&t, &tm) && strftime(b1, sizeof b1, "%Y-%m-%d %H:%M:%S UTC", &tm))
         fprintf(o, "recorded     %s\n", b1);
-    fprintf(o, "duration     %s, %u threads, %llu events\n", ls_format_duration(ls_analysis_duration(a), b1, sizeof b1),
-            a->nthreads, (unsigned long long)a->events);
+    fprintf(o, "duration     %s, %u %s, %llu %s\n", ls_format_duration(ls_analysis_duration(a), b1, sizeof b1),
+            a->nthreads, plural(a->nthreads, "thread", "threads"), (unsigned long long)a->events,
+            plural(a->events, "event", "events"));
     if (a->truncated)
         fprintf(o, "TRUNCATED    the file stops inside a chunk at byte offset %llu: everything before it was read\n",
                 (unsigned long long)a->truncated_at);
     else if (!a->complete)
         fprintf(o, "INCOMPLETE   the recording did not end cleanly (no end marker): data up to the last flush\n");
+    if (a->ndamage) {
+        fprintf(o, "DAMAGED      %u damaged place%s in the file, %s%llu events lost; the totals below leave them "
+                   "out:\n",
+                a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
+                (unsigned long long)a->damage_events_lost);
+        for (uint32_t i = 0; i < a->ndamage; i++) {
+            char line[400];
+            fputs("  ", o);
+            cli_text_string(o, ls_analysis_damage_text(a, i, line, sizeof line));
+            fputc('\n', o);
+        }
+    }
+    if (a->lost_id_refs)
+        fprintf(o, "LOST IDS     %llu event fields name a call stack or string lost with a damaged dictionary "
+                   "chunk: shown as none\n",
+                (unsigned long long)a->lost_id_refs);
+    if (a->skipped_chunks)
+        fprintf(o, "SKIPPED      %u chunks of kinds from a newer format version (or foreign frames), not read\n",
+                a->skipped_chunks);
     if (a->lost_events)
         fprintf(o, "LOST EVENTS  %llu events were dropped by the recorder\n", (unsigned long long)a->lost_events);
 
@@ -91,20 +126,23 @@ static void report_text(report *R)
     fprintf(o, "  frees        %llu (%s)\n", (unsigned long long)a->frees, ls_format_bytes(a->freed_bytes, b1, sizeof b1));
     fprintf(o, "  peak heap    %s at %s\n", ls_format_bytes(a->peak_heap_bytes, b1, sizeof b1),
             ls_format_duration(rel(a, a->peak_heap_ts), b2, sizeof b2));
-    fprintf(o, "  leaked       %s in %llu blocks from %u call sites\n", ls_format_bytes(a->leaked_bytes, b1, sizeof b1),
-            (unsigned long long)a->leaked_blocks, a->nleaks);
+    fprintf(o, "  leaked       %s in %llu %s from %u %s\n", ls_format_bytes(a->leaked_bytes, b1, sizeof b1),
+            (unsigned long long)a->leaked_blocks, plural(a->leaked_blocks, "block", "blocks"), a->nleaks,
+            plural(a->nleaks, "call site", "call sites"));
 
     if (a->nleaks) {
         fprintf(o, "\nLEAKS (largest first)\n");
         for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
             const ls_leak *l = &a->leaks[i];
             char site[400];
-            fprintf(o, "  %s in %llu blocks from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
-                    (unsigned long long)l->blocks, ls_site_name(R->syms, a, l->stack, site, sizeof site));
+            fprintf(o, "  %s in %llu %s from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
+                    (unsigned long long)l->blocks, plural(l->blocks, "block", "blocks"),
+                    ls_site_name(R->syms, a, l->stack, site, sizeof site));
             text_stack(R, l->stack, "      ");
         }
         if (a->nleaks > R->top)
-            fprintf(o, "  ... and %u more call sites (--top N)\n", a->nleaks - R->top);
+            fprintf(o, "  ... and %u more %s (--top N)\n", a->nleaks - R->top,
+                    plural(a->nleaks - R->top, "call site", "call sites"));
     }
 
     fprintf(o, "\nRESOURCES\n");
@@ -115,10 +153,8 @@ static void report_text(report *R)
         for (uint32_t i = 0; i < a->nres_kinds; i++) {
             const ls_resource_kind *k = &a->res_kinds[i];
             fputs("  ", o);
-            const char *name = ls_analysis_string(a, k->kind);
-            cli_text_string(o, name);
-            int pad = 16 - (int)strlen(name);
-            fprintf(o, "%*s %10llu %10llu %12llu\n", pad > 0 ? pad : 0, "", (unsigned long long)k->opened,
+            cli_text_padded(o, ls_analysis_string(a, k->kind), 16, false);
+            fprintf(o, " %10llu %10llu %12llu\n", (unsigned long long)k->opened,
                     (unsigned long long)k->closed, (unsigned long long)k->open_at_end);
         }
         for (uint32_t i = 0; i < a->nopen_res && i < R->top; i++) {
@@ -143,7 +179,9 @@ static void report_text(report *R)
     if (a->nmarks || a->nspan_stats) {
         fprintf(o, "\nMARKS AND SPANS\n");
         for (uint32_t i = 0; i < a->nmarks && i < R->top * 2; i++) {
-            fprintf(o, "  %12s  mark  ", ls_format_duration(rel(a, a->marks[i].ts), b1, sizeof b1));
+            fputs("  ", o);
+            cli_text_padded(o, ls_format_duration(rel(a, a->marks[i].ts), b1, sizeof b1), 12, true);
+            fputs("  mark  ", o);
             cli_text_string(o, ls_analysis_string(a, a->marks[i].label));
             fputc('\n', o);
         }
@@ -154,14 +192,14 @@ static void report_text(report *R)
         for (uint32_t i = 0; i < a->nspan_stats && i < R->top; i++) {
             const ls_span_stat *s = &a->span_stats[i];
             char b4[64];
-            const char *label = ls_analysis_string(a, s->label);
             fputs("  ", o);
-            cli_text_string(o, label);
-            int pad = 24 - (int)strlen(label);
-            fprintf(o, "%*s %10llu %12s %12s %12s", pad > 0 ? pad : 0, "", (unsigned long long)s->count,
-                    ls_format_duration(s->total_ns, b1, sizeof b1),
-                    ls_format_duration(s->count ? s->total_ns / s->count : 0, b2, sizeof b2),
-                    ls_format_duration(s->max_ns, b4, sizeof b4));
+            cli_text_padded(o, ls_analysis_string(a, s->label), 24, false);
+            fprintf(o, " %10llu ", (unsigned long long)s->count);
+            cli_text_padded(o, ls_format_duration(s->total_ns, b1, sizeof b1), 12, true);
+            fputc(' ', o);
+            cli_text_padded(o, ls_format_duration(s->count ? s->total_ns / s->count : 0, b2, sizeof b2), 12, true);
+            fputc(' ', o);
+            cli_text_padded(o, ls_format_duration(s->max_ns, b4, sizeof b4), 12, true);
             if (s->open)
                 fprintf(o, "  (%llu never ended)", (unsigned long long)s->open);
             fputc('\n', o);
@@ -175,9 +213,14 @@ static void report_text(report *R)
         const ls_thread *th = &a->threads[i];
         fprintf(o, "  %-8u ", th->tid);
         cli_text_string(o, ls_analysis_string(a, th->name));
-        fprintf(o, "  %llu events\n", (unsigned long long)th->events);
+        fprintf(o, "  %llu %s\n", (unsigned long long)th->events, plural(th->events, "event", "events"));
     }
-    fprintf(o, "\nlost events %llu, truncated %s\n", (unsigned long long)a->lost_events, a->truncated ? "yes" : "no");
+    fprintf(o, "\nlost events %llu, truncated %s, damaged %s\n", (unsigned long long)a->lost_events,
+            a->truncated ? "yes" : "no", ls_analysis_damaged(a) ? "yes" : "no");
+    if (R->unknown_frames)
+        fputs("\nFrames shown as an address had no symbol: install the module's debug symbols (Debian: its -dbgsym\n"
+              "package, or debuginfod) or build it with -g, and report again; nothing needs recording again.\n",
+              o);
 }
 
 /* ---- JSON ---- */
@@ -214,6 +257,45 @@ static void json_stack(report *R, uint32_t stack_id)
         }
     }
     fputc(']', o);
+}
+
+static void json_u64_or_null(FILE *o, const char *key, bool known, uint64_t v)
+{
+    if (known)
+        fprintf(o, ",\"%s\":%llu", key, (unsigned long long)v);
+    else
+        fprintf(o, ",\"%s\":null", key);
+}
+
+/* null for a sound trace; else what was lost, and where (README). */
+static void json_damage(report *R)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    if (!ls_analysis_damaged(a)) {
+        fputs("null", o);
+        return;
+    }
+    fprintf(o, "{\"events_lost\":%llu,\"events_lost_exact\":%s,\"lost_id_refs\":%llu,\"places\":[",
+            (unsigned long long)a->damage_events_lost, a->damage_events_unknown ? "false" : "true",
+            (unsigned long long)a->lost_id_refs);
+    for (uint32_t i = 0; i < a->ndamage; i++) {
+        const trace_damage *d = &a->damage[i];
+        fprintf(o, "%s{\"offset\":%llu,\"end\":%llu,\"problem\":", i ? "," : "", (unsigned long long)d->offset,
+                (unsigned long long)d->end);
+        json_str(R, d->problem);
+        fputs(",\"chunk_kind\":", o);
+        json_str(R, d->kind == TRACE_CHUNK_EVENTS ? "events" : d->kind == TRACE_CHUNK_DICT ? "dict"
+                    : d->kind == TRACE_CHUNK_END ? "end" : "unknown");
+        json_u64_or_null(o, "events_lost", d->events_known, d->events_lost);
+        bool times = d->first_ts || d->last_ts;
+        json_u64_or_null(o, "first_ns", times, rel(a, d->first_ts));
+        json_u64_or_null(o, "last_ns", times && d->last_ts != UINT64_MAX, rel(a, d->last_ts));
+        json_u64_or_null(o, "thread", d->thread != 0, d->thread);
+        json_u64_or_null(o, "chunks", d->chunks != 0, d->chunks);
+        fputc('}', o);
+    }
+    fputs("]}", o);
 }
 
 static void report_json(report *R)
@@ -286,9 +368,14 @@ static void report_json(report *R)
         json_str(R, ls_analysis_string(a, a->threads[i].name));
         fprintf(o, ",\"events\":%llu}", (unsigned long long)a->threads[i].events);
     }
-    fprintf(o, "],\"truncated\":%s,\"complete\":%s,\"lost_events\":%llu,\"unmatched_frees\":%llu}\n",
+    fprintf(o, "],\"truncated\":%s,\"complete\":%s,\"lost_events\":%llu,\"unmatched_frees\":%llu",
             a->truncated ? "true" : "false", a->complete ? "true" : "false", (unsigned long long)a->lost_events,
             (unsigned long long)a->unmatched_frees);
+    if (a->truncated)
+        fprintf(o, ",\"truncated_at\":%llu", (unsigned long long)a->truncated_at);
+    fprintf(o, ",\"skipped_chunks\":%u,\"damaged\":", a->skipped_chunks);
+    json_damage(R);
+    fputs("}\n", o);
 }
 
 void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "calltree.h"
 #include "symbols.h"
 #include "units.h" /* ls_format_bytes, ls_format_duration */
 
@@ -22,6 +23,30 @@ int cli_check(int argc, char **argv);
 int cli_dump(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_convert(int argc, char **argv);
+int cli_flamegraph(int argc, char **argv);
+
+/* The allocations of trace `file` as folded (collapsed) stacks of metric m
+ * (cli-flamegraph.c says the format) to f. CLI_OK; CLI_BAD_INPUT after the
+ * one line naming the trace; CLI_FAIL on a write error or out of memory
+ * (the caller names the output). */
+int cli_folded_write(const char *file, ls_metric m, FILE *f);
+/* --metric's value for command `cmd`, or false after the one line. */
+bool cli_parse_metric(const char *cmd, const char *val, ls_metric *m);
+
+/* An output written beside OUT and renamed onto it when whole, so that a
+ * failure leaves OUT as it was. */
+typedef struct cli_output {
+    FILE *f;
+    const char *cmd, *path;
+    char *tmp;
+} cli_output;
+/* Opens the file beside `path` (mode 0644 less the umask). False after the
+ * one line "CMD: cannot write PATH: reason". */
+bool cli_output_open(cli_output *o, const char *cmd, const char *path);
+/* Closes it; when rc is CLI_OK and everything was written, renames it onto
+ * the path, else removes it. Returns rc, or CLI_FAIL after the one line
+ * when the output could not be written (rc CLI_FAIL included). */
+int cli_output_close(cli_output *o, int rc);
 
 /* convert --to pprof: writes the heap profile of trace `file` to out
  * (cli-pprof.c). Returns CLI_OK; CLI_BAD_INPUT with the error printed when
@@ -34,13 +59,17 @@ int cli_convert_pprof(const char *file, FILE *out);
  * fuzz target of the whole report pipeline. */
 void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json);
 
-/* One line on stderr: "leakscope: " + message. */
+/* One line on stderr: "leakscope: " + message, with control characters
+ * escaped as cli_text_string does (file names are untrusted text too). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Loads a trace or prints the one-line error naming the file and offset.
  * Returns NULL on failure (exit with CLI_BAD_INPUT). */
 ls_analysis *cli_load(const char *path);
 
+/* For outputs with no room for the damage (export, convert): one warning line
+ * on stderr when the trace is damaged. */
+void cli_warn_damaged(const char *path, const ls_analysis *a);
 
 /* "1.5s", "200ms", "30us", "100ns", "2min", "3" (seconds) -> ns. False if malformed. */
 bool cli_parse_duration(const char *s, uint64_t *out);
@@ -51,12 +80,6 @@ bool cli_parse_count(const char *s, uint64_t *out);
 /* "1048576", "512K", "64M", "2G" -> bytes. False if malformed. */
 bool cli_parse_bytes(const char *s, uint64_t *out);
 
-/* The length (1 to 4) of the valid UTF-8 character at the start of s (len
- * bytes), or 0 when it is not one: a stray byte, an overlong form, a
- * surrogate, past U+10FFFF, or cut short by len. For text from the trace
- * in formats that must be UTF-8. */
-size_t cli_utf8_char(const char *s, size_t len);
-
 /* Writes s (len bytes; may contain anything) as a JSON string literal;
  * bytes that are not UTF-8 become U+FFFD. */
 void cli_json_string(FILE *f, const char *s, size_t len);
@@ -64,5 +87,12 @@ void cli_json_string(FILE *f, const char *s, size_t len);
 /* Writes s with control characters escaped (\xNN), for text output of
  * untrusted strings. */
 void cli_text_string(FILE *f, const char *s);
+
+/* The columns cli_text_string(s) takes on a terminal (a UTF-8 character is
+ * one, an escaped byte four), and s written so, padded with spaces to
+ * `width` columns, on the left when `right` (aligned right). Tables align
+ * by columns, not bytes: "530.50 µs" is nine columns and ten bytes. */
+int cli_text_width(const char *s);
+void cli_text_padded(FILE *f, const char *s, int width, bool right);
 
 #endif

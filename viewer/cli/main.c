@@ -21,9 +21,12 @@ static void usage(FILE *f)
           "                         gate CI: exit 1 when leaks, open resources, GC pauses exceed limits\n"
           "  dump FILE              every chunk and record of a trace, in file order\n"
           "  export --png OUT FILE  the timeline as a PNG (--size WxH --from T --to T --tracks LIST --theme)\n"
-          "  convert --to chrome|csv|pprof -o OUT FILE\n"
+          "  convert --to chrome|csv|folded|pprof -o OUT FILE\n"
           "                         the timeline as Trace Event JSON (Perfetto), every event as CSV,\n"
-          "                         the heap by call stack for go tool pprof\n"
+          "                         the allocations' call tree as collapsed stacks, the heap by call\n"
+          "                         stack for go tool pprof\n"
+          "  flamegraph [--metric M] (--folded|--svg|--png) OUT FILE\n"
+          "                         the allocations' call tree as a flame graph or collapsed stacks\n"
           "  view [FILE]            open the desktop viewer (leakscope-viewer)\n"
           "  help                   this text\n"
           "\n"
@@ -74,6 +77,8 @@ int main(int argc, char **argv)
         return cli_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "convert"))
         return cli_convert(argc - 1, argv + 1);
+    if (!strcmp(cmd, "flamegraph"))
+        return cli_flamegraph(argc - 1, argv + 1);
     if (!strcmp(cmd, "view"))
         return view(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -72,6 +72,43 @@ static void put(out *o, const char *s, bool escape)
     o->buf[o->used] = '\0';
 }
 
+size_t ls_utf8_len(const char *str, size_t left)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned char c = s[0];
+    size_t n = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xF0 && c < 0xF5 ? 4 : 0;
+    if (!n || n > left)
+        return 0;
+    for (size_t k = 1; k < n; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Like put with escape, also escaping bytes that are not UTF-8. */
+static void put_utf8(out *o, const char *s)
+{
+    size_t left = strlen(s);
+    while (left && o->used + 1 < o->len) {
+        size_t n = ls_utf8_len(s, left);
+        unsigned char c = (unsigned char)*s;
+        if (!n || c < 0x20 || c == 0x7f) {
+            if (o->used + 5 >= o->len)
+                break;
+            o->used += (size_t)snprintf(o->buf + o->used, o->len - o->used, "\\x%02x", c);
+            n = 1;
+        } else {
+            if (o->used + n >= o->len)
+                break;
+            memcpy(o->buf + o->used, s, n);
+            o->used += n;
+        }
+        s += n;
+        left -= n;
+    }
+    o->buf[o->used] = '\0';
+}
+
 static void put_frame(out *o, const sym_frame *fr)
 {
     put(o, fr->function, true);
@@ -96,8 +133,21 @@ static void put_unknown(out *o, uint64_t address, const char *module)
     if (module && strcmp(module, "??")) {
         const char *base = strrchr(module, '/');
         put(o, " in ", false);
-        put(o, base ? base + 1 : module, true);
+        put_utf8(o, base ? base + 1 : module);
     }
+}
+
+const char *ls_frame_function(const sym_frame *fr, char *buf, size_t len)
+{
+    out o = { buf, len, 0 };
+    if (!len)
+        return buf;
+    buf[0] = '\0';
+    if (strcmp(fr->function, "??"))
+        put_utf8(&o, fr->function);
+    else
+        put_unknown(&o, fr->address, fr->module);
+    return buf;
 }
 
 const char *ls_site_name(sym_table *syms, const ls_analysis *a, uint32_t stack_id, char *buf, size_t len)

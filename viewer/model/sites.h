@@ -26,4 +26,18 @@ bool ls_is_allocator_wrapper(const char *function);
  * (truncating) and returns it. */
 const char *ls_site_name(sym_table *syms, const ls_analysis *a, uint32_t stack_id, char *buf, size_t len);
 
+/* The length of the UTF-8 sequence that starts at s (left > 0 bytes
+ * there), or 0 when the bytes there are not one (a stray continuation, an
+ * overlong or cut sequence). The one test of UTF-8 for every writer of
+ * untrusted text. */
+size_t ls_utf8_len(const char *s, size_t left);
+
+/* What a resolved frame is called where only its function matters (a node
+ * of a call tree, a frame of a flame graph): its function as the binary
+ * spells it, or "0xADDR in MODULE" (the module's base name) when it has no
+ * symbol. Control characters and bytes that are not UTF-8 are escaped
+ * (\xNN), so the text is valid UTF-8 with no control characters. Writes
+ * into buf (truncating) and returns it. */
+const char *ls_frame_function(const sym_frame *fr, char *buf, size_t len);
+
 #endif

@@ -197,11 +197,13 @@ static void header_draw(render_ctx *rc)
     fmt_duration(p->t1 > origin ? (double)(p->t1 - origin) : 0, view1, sizeof view1);
     snprintf(line, sizeof line,
              "%s · %s events · %u threads · peak heap %s · leaked %s · %llu GC pauses · %llu resources open at end"
-             " · showing %s – %s%s%s",
+             " · showing %s – %s%s%s%s",
              dur, ev, a->nthreads, peak, leak, (unsigned long long)a->gc_stats.pauses,
              (unsigned long long)a->resources_open_at_end, view0, view1,
-             a->truncated ? " · TRUNCATED trace" : "", a->lost_events ? " · events were lost" : "");
-    text_draw(rc, FONT_LABEL, a->truncated || a->lost_events ? &rc->pal->gc_long : &rc->pal->text_dim, 16, 38,
+             a->truncated ? " · TRUNCATED trace" : "", ls_analysis_damaged(a) ? " · DAMAGED trace: parts skipped" : "",
+             a->lost_events ? " · events were lost" : "");
+    bool warn = a->truncated || a->lost_events || ls_analysis_damaged(a);
+    text_draw(rc, FONT_LABEL, warn ? &rc->pal->gc_long : &rc->pal->text_dim, 16, 38,
               ALIGN_LEFT, p->width - 32, line);
     cairo_set_line_width(rc->cr, 1);
     set_color(rc->cr, &rc->pal->grid);

@@ -165,6 +165,10 @@ static void _leakscope_window_fill_overview(LeakscopeWindow *self)
     facts_add_take(g, "Ending", g_strdup(a->truncated ? "truncated: the file stops inside a chunk"
                                          : a->complete ? "complete"
                                                        : "incomplete: no end marker (the program did not exit cleanly)"));
+    if (a->ndamage)
+        facts_add_take(g, "Damage", g_strdup_printf("%u places skipped, %s%" G_GUINT64_FORMAT " events lost",
+                                                    a->damage_places, a->damage_events_unknown ? "at least " : "",
+                                                    a->damage_events_lost));
 }
 
 static void _leakscope_window_fill_leaks(LeakscopeWindow *self)
@@ -544,6 +548,23 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     else if (!a->complete)
         g_string_append(warn, "This trace is incomplete: the recording did not end cleanly (no end marker). "
                               "Everything flushed before is shown.");
+    if (a->ndamage) {
+        char first[400];
+        ls_analysis_damage_text(a, 0, first, sizeof first);
+        g_autofree char *text = leakscope_text_from_trace(first);
+        g_string_append_printf(warn, "%sThis trace is damaged in %u place%s: %s%" G_GUINT64_FORMAT
+                                     " events are missing from everything shown (first: %s%s).",
+                               warn->len ? " " : "", a->damage_places, a->damage_places == 1 ? "" : "s",
+                               a->damage_events_unknown ? "at least " : "", a->damage_events_lost, text,
+                               a->damage_places > 1 ? "; leakscope report lists them all" : "");
+    }
+    if (a->lost_id_refs)
+        g_string_append_printf(warn, "%s%" G_GUINT64_FORMAT " events name call stacks or strings lost with a damaged "
+                                     "dictionary chunk: shown without them.",
+                               warn->len ? " " : "", a->lost_id_refs);
+    if (a->skipped_chunks)
+        g_string_append_printf(warn, "%s%u chunks of a newer format version were skipped.", warn->len ? " " : "",
+                               a->skipped_chunks);
     if (a->lost_events)
         g_string_append_printf(warn, "%sThe recorder dropped %" G_GUINT64_FORMAT " events.", warn->len ? " " : "",
                                a->lost_events);

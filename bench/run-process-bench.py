@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""What a recorded process's start and end cost: a loop forking 300
+children (bench/fork-loop.c; each allocates, frees and exits) and a bash
+loop running /bin/true 220 times (each command a forked bash and an exec'd
+program, both recorded), timed plain, under `leakscope record` and under
+`leakscope record --no-follow-fork`, RUNS times each, interleaved; each
+recorded run writes its traces into a new directory under DIR (removed after
+the run). Writes its section of BENCHMARKS.md (between the markers below,
+which bench/run-bench.py keeps), with medians.
+
+usage: bench/run-process-bench.py [--build DIR] [--runs N] [--dir DIR ...] [--compare BUILD] [--out FILE]
+"""
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+
+p = argparse.ArgumentParser()
+p.add_argument("--build", default="build")
+p.add_argument("--runs", type=int, default=5)
+p.add_argument("--children", type=int, default=300)
+p.add_argument("--commands", type=int, default=220)
+p.add_argument("--dir", action="append", help="where the traces go (repeatable; default /tmp and /dev/shm)")
+p.add_argument("--out", default="BENCHMARKS.md")
+p.add_argument("--compare", metavar="BUILD", help="also time `leakscope record` of another build (say, before a change)")
+args = p.parse_args()
+dirs = args.dir or [d for d in ("/tmp", "/dev/shm") if os.path.isdir(d)]
+
+leakscope = os.path.abspath(os.path.join(args.build, "viewer", "leakscope"))
+fork_loop = os.path.abspath(os.path.join(args.build, "bench", "fork-loop"))
+BEGIN = "<!-- process benchmarks: written by bench/run-process-bench.py -->"
+END = "<!-- end of process benchmarks -->"
+
+workloads = {
+    f"fork loop, {args.children} children": ([fork_loop, str(args.children)], args.children),
+    f"bash loop, {args.commands} × /bin/true": (["bash", "--norc", "--noprofile", "-c",
+                                                  f"for i in {{1..{args.commands}}}; do /bin/true; done"],
+                                                 args.commands),
+}
+modes = {"plain": None, "leakscope record": [], "leakscope record --no-follow-fork": ["--no-follow-fork"]}
+other = os.path.abspath(os.path.join(args.compare, "viewer", "leakscope")) if args.compare else None
+if other:
+    modes[f"leakscope record, {args.compare}"] = ["OTHER"]
+
+
+def measure(cmd, cwd):
+    """Wall seconds, CPU seconds (user + system of the process and the
+    children it waited for), and the traces written."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{cmd} failed with {os.waitstatus_to_exitcode(status)}")
+    traces = sum(1 for f in os.listdir(cwd) if f.endswith(".trace"))
+    return wall, ru.ru_utime + ru.ru_stime, traces
+
+
+results = {}
+for run in range(args.runs):
+    for base in dirs:
+        for wname, (cmd, _) in workloads.items():
+            for mname, opts in modes.items():
+                work = tempfile.mkdtemp(prefix="ls-procs-", dir=base)
+                exe = other if opts == ["OTHER"] else leakscope
+                opts = [] if opts == ["OTHER"] else opts
+                full = cmd if opts is None else [exe, "record", "--quiet", *opts, "-o",
+                                                 os.path.join(work, "out.trace"), "--", *cmd]
+                results.setdefault((base, wname, mname), []).append(measure(full, work))
+                shutil.rmtree(work)
+    print(f"run {run + 1}/{args.runs} done")
+
+lines = [BEGIN, "## Starting and ending recorded processes", "",
+         "Written by `bench/run-process-bench.py` (medians of "
+         f"{args.runs} runs, modes interleaved; {platform.machine()}, {os.cpu_count()} cores, measured "
+         f"{time.strftime('%Y-%m-%d', time.gmtime())}). Rerun with:", "",
+         "```", f"bench/run-process-bench.py --build build --runs {args.runs}"
+         + (f" --compare {args.compare}" if args.compare else ""), "```", "",
+         "Each recorded process writes a trace of its own (the fork loop's children, and in the bash loop "
+         "both bash's forked child and the /bin/true it execs), into a new directory under the one named. "
+         "Extra ms per process: (recorded − plain wall time) / children or commands. CPU: user + system of "
+         "every process waited for.", "",
+         "| workload | traces under | mode | wall s | CPU s | traces | extra ms per child or command |",
+         "|---|---|---|---:|---:|---:|---:|"]
+for base in dirs:
+    for wname, (_, count) in workloads.items():
+        plain = statistics.median(r[0] for r in results[(base, wname, "plain")])
+        for mname in modes:
+            rs = results[(base, wname, mname)]
+            wall = statistics.median(r[0] for r in rs)
+            cpu = statistics.median(r[1] for r in rs)
+            extra = "" if mname == "plain" else f"{(wall - plain) / count * 1000:.2f}"
+            lines.append(f"| {wname} | {base} | {mname} | {wall:.3f} | {cpu:.3f} | {rs[-1][2]} | {extra} |")
+lines.append("")
+section = "\n".join(lines) + END
+
+# Only the section between the markers is this script's: what follows it
+# (notes by hand) and everything else in the file is kept.
+text = open(args.out).read() if os.path.exists(args.out) else ""
+if BEGIN in text and END in text:
+    text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+else:
+    text = text.rstrip("\n") + "\n\n" + section + "\n"
+open(args.out, "w").write(text)
+print(f"wrote {args.out}")

@@ -1,0 +1,96 @@
+/* render-flame.h — a flame graph of a call tree (calltree.h): one layout,
+ * drawn with cairo (the PNG export, later the viewer) or written as an
+ * interactive SVG. Frame names come from the trace: they are drawn as plain
+ * text and XML-escaped, never markup.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_RENDER_FLAME_H
+#define LEAKSCOPE_RENDER_FLAME_H
+
+#include <cairo.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "calltree.h"
+#include "render.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Geometry, in pixels: a title line on top, one row per depth (the root,
+ * "all", at the bottom), a details line below. */
+#define RENDER_FLAME_FRAME_H 16
+#define RENDER_FLAME_TOP 36
+#define RENDER_FLAME_BOTTOM 28
+#define RENDER_FLAME_SIDE 10
+/* Frames narrower than this are left out, with everything above them. */
+#define RENDER_FLAME_MIN_WIDTH 0.1
+
+typedef struct render_flame_params {
+    const ls_calltree *tree;  /* required; the frames are its nodes */
+    ls_metric metric;
+    int width;                /* pixels; the height follows (render_flame_height) */
+    render_theme theme;
+    const char *title;        /* e.g. the program; may be NULL; untrusted text is fine */
+} render_flame_params;
+
+typedef struct render_flame_rect {
+    uint32_t node;            /* in tree->nodes */
+    uint32_t depth;           /* the root is 0, at the bottom */
+    double x, w;              /* pixels from the picture's left edge */
+} render_flame_rect;
+
+typedef struct render_flame_frames {
+    render_flame_rect *rect;  /* parents before children, siblings in the tree's order (by name) */
+    uint32_t n;
+    uint32_t max_depth;       /* of any frame */
+    int height;               /* of the picture: title, max_depth + 1 rows, details line */
+    uint64_t total;           /* the root's value */
+} render_flame_frames;
+
+/* The frames of p's flame graph, each as wide as its inclusive value's
+ * share of the root's across the plot; nodes whose value is 0, or narrower
+ * than RENDER_FLAME_MIN_WIDTH, are left out with their subtrees. The one
+ * layout of the PNG and the SVG. False on out of memory (nothing to free);
+ * else free with render_flame_frames_free. */
+bool render_flame_layout(const render_flame_params *p, render_flame_frames *out);
+void render_flame_frames_free(render_flame_frames *f);
+
+/* The picture's height for p (render_flame_frames.height). */
+int render_flame_height(const render_flame_params *p);
+
+/* y of the top of a frame at `depth`, in a picture of `height` pixels. */
+static inline double render_flame_y(int height, uint32_t depth)
+{
+    return height - RENDER_FLAME_BOTTOM - (double)(depth + 1) * RENDER_FLAME_FRAME_H;
+}
+
+/* The fill color of a frame named `name` (r, g, b in 0..1): a warm color
+ * picked by the name, so a function has one color in every picture. */
+void render_flame_color(const char *name, double rgb[3]);
+
+/* "allocated bytes", "bytes live at the heap's peak": what metric m counts, for titles. */
+const char *render_flame_metric_label(ls_metric m);
+
+/* "12.3 MiB" or "4567 allocations": a value of metric m. */
+const char *render_flame_value(ls_metric m, uint64_t v, char *buf, size_t len);
+
+/* Draws p's flame graph onto cr at (0, 0), p->width x render_flame_height(p),
+ * on the theme's background. Leaves cr's state as it found it. False on out
+ * of memory (nothing drawn). */
+bool render_flame(cairo_t *cr, const render_flame_params *p);
+
+/* Writes p's flame graph as a standalone SVG to f: click a frame to zoom
+ * into it, Ctrl+F or the Search button to highlight frames matching a
+ * regular expression (with their share of the total), hover for the value
+ * and the percentage. All script inline; every name XML-escaped. False on
+ * out of memory or a write error (f is then left partly written). */
+bool render_flame_svg(FILE *f, const render_flame_params *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
