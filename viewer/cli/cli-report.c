@@ -26,11 +26,6 @@ static const char *plural(uint64_t n, const char *one, const char *many) { retur
 
 static uint64_t rel(const ls_analysis *a, uint64_t ts) { return ts > a->info.start_ts ? ts - a->info.start_ts : 0; }
 
-static uint64_t duration(const ls_analysis *a)
-{
-    return a->events ? rel(a, a->last_ts) : 0;
-}
-
 /* ---- text ---- */
 
 static void text_stack(report *R, uint32_t stack_id, const char *indent)
@@ -97,7 +92,7 @@ static void report_text(report *R)
     struct tm tm;
     if (gmtime_r(&t, &tm) && strftime(b1, sizeof b1, "%Y-%m-%d %H:%M:%S UTC", &tm))
         fprintf(o, "recorded     %s\n", b1);
-    fprintf(o, "duration     %s, %u %s, %llu %s\n", ls_format_duration(duration(a), b1, sizeof b1),
+    fprintf(o, "duration     %s, %u %s, %llu %s\n", ls_format_duration(ls_analysis_duration(a), b1, sizeof b1),
             a->nthreads, plural(a->nthreads, "thread", "threads"), (unsigned long long)a->events,
             plural(a->events, "event", "events"));
     if (a->truncated)
@@ -314,7 +309,7 @@ static void report_json(report *R)
     fputs(",\"program\":", o);
     json_str(R, a->info.program);
     fprintf(o, ",\"pid\":%u,\"start_realtime_ns\":%llu,\"duration_ns\":%llu,\"threads\":%u,\"events\":%llu",
-            a->info.pid, (unsigned long long)a->info.start_realtime_ns, (unsigned long long)duration(a), a->nthreads,
+            a->info.pid, (unsigned long long)a->info.start_realtime_ns, (unsigned long long)ls_analysis_duration(a), a->nthreads,
             (unsigned long long)a->events);
     fprintf(o, ",\"allocations\":%llu,\"reallocs\":%llu,\"frees\":%llu,\"allocated_bytes\":%llu,\"freed_bytes\":%llu",
             (unsigned long long)a->allocations, (unsigned long long)a->reallocs, (unsigned long long)a->frees,

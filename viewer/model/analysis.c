@@ -723,6 +723,11 @@ const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid)
     return "";
 }
 
+uint64_t ls_analysis_duration(const ls_analysis *a)
+{
+    return a->events && a->last_ts > a->info.start_ts ? a->last_ts - a->info.start_ts : 0;
+}
+
 sym_table *ls_analysis_symbols(const ls_analysis *a)
 {
     sym_table *t = sym_table_new();
@@ -730,7 +735,10 @@ sym_table *ls_analysis_symbols(const ls_analysis *a)
         return NULL;
     for (uint32_t i = 0; i < a->nmodules; i++) {
         const ls_module *m = &a->modules[i];
-        sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len);
+        if (sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len) != 0) {
+            sym_table_free(t); /* out of memory: the indexes would no longer be a->modules' */
+            return NULL;
+        }
     }
     return t;
 }

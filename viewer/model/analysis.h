@@ -169,6 +169,10 @@ trace_status ls_analysis_run(ls_index *idx, const ls_observer *obs, ls_analysis 
 trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *err);
 void ls_analysis_free(ls_analysis *a);      /* NULL ok */
 
+/* How long the recording ran: from trace_begin (info.start_ts) to the last
+ * event, in ns; 0 when there are no events. */
+uint64_t ls_analysis_duration(const ls_analysis *a);
+
 /* How the read ended, one rule for every output: */
 typedef enum ls_ending {
     LS_ENDING_COMPLETE,   /* the END chunk was read */
@@ -191,7 +195,9 @@ ls_stack ls_analysis_stack(const ls_analysis *a, uint32_t id);
 const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid);
 
 /* A symbol table with every module the trace recorded, for resolving its
- * stacks. NULL on out of memory; free with sym_table_free. */
+ * stacks, added in the order of a->modules: sym_table_module_index gives
+ * the index into a->modules. NULL on out of memory; free with
+ * sym_table_free. */
 sym_table *ls_analysis_symbols(const ls_analysis *a);
 
 #ifdef __cplusplus
