@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "recorder-private.h"
+#include "env-protocol.h"
 
 #include <limits.h>
 #include <linux/futex.h>
@@ -74,7 +75,7 @@ void ls_clock_start(void)
 {
     static int probed = -1;
     if (probed < 0)
-        probed = invariant_tsc() && !ls_getenv("LEAKSCOPE_NO_TSC");
+        probed = invariant_tsc() && !ls_getenv(LS_ENV_NO_TSC);
     __atomic_store_n(&C.hurry, 0, __ATOMIC_RELAXED);
     C.mult = __atomic_load_n(&C.rate, __ATOMIC_ACQUIRE);
     if (probed)

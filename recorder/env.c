@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "recorder-private.h"
+#include "env-protocol.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static struct {
 
 void ls_env_capture(void)
 {
-    static const char prefix[] = "LEAKSCOPE_";
+    static const char prefix[] = LS_ENV_PREFIX;
     S.used = 0;
     for (char **e = environ; e && *e; e++) {
         if (strncmp(*e, prefix, sizeof prefix - 1) != 0)

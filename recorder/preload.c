@@ -20,6 +20,7 @@
 #undef _FILE_OFFSET_BITS
 #define _GNU_SOURCE
 #include "recorder-private.h"
+#include "env-protocol.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -936,7 +937,7 @@ static exec_env exec_env_for(char *const *envp)
     pid_t self = getpid();
     if (root_pid <= 0 || self != root_pid || !envp)
         return e;
-    static const char name[] = "LEAKSCOPE_ROOT_PID=";
+    static const char name[] = LS_ENV_ROOT_PID "=";
     size_t n = 0, at = SIZE_MAX;
     for (; envp[n]; n++)
         if (at == SIZE_MAX && strncmp(envp[n], name, sizeof name - 1) == 0 && envp[n][sizeof name - 1] != '-')
@@ -1075,7 +1076,7 @@ static void (*cxx_freeres)(void); /* libstdc++'s, if loaded (see ls_exit_cleanup
  * Sets root_pid; true in the root's first image. */
 static bool root_first_image(void)
 {
-    const char *s = ls_getenv("LEAKSCOPE_ROOT_PID");
+    const char *s = ls_getenv(LS_ENV_ROOT_PID);
     char *end;
     long v = s ? strtol(s, &end, 10) : 0;
     if (!s || *end || v == LONG_MIN)
@@ -1095,19 +1096,19 @@ static void start_recording(void)
     /* The settings as the process started: not through the program's
      * getenv, which may be its own (env.c). */
     ls_env_capture();
-    const char *res = ls_getenv("LEAKSCOPE_RESOURCES");
+    const char *res = ls_getenv(LS_ENV_RESOURCES);
     resources_on = !res || strcmp(res, "0") != 0;
     bool first = root_first_image();
     /* --no-follow-fork: only the root process records, in each image it
      * execs; not a forked child, nor what a forked child execs. */
-    const char *follow = ls_getenv("LEAKSCOPE_FOLLOW_FORK");
+    const char *follow = ls_getenv(LS_ENV_FOLLOW_FORK);
     bool record = root_pid == 0 || getpid() == root_pid || !follow || strcmp(follow, "0") != 0;
     ls_gc_hook_install();
     /* Looked up now: a failed lookup allocates (the loader's error message). */
     *(void **)&cxx_freeres = dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
     int err = record ? ls_begin_preload(!first) : 0;
     if (err) {
-        const char *out = ls_getenv("LEAKSCOPE_OUTPUT");
+        const char *out = ls_getenv(LS_ENV_OUTPUT);
         ls_warn4(out ? out : "the trace file", ": ", ls_output_strerror(err), ": recording is off for this process");
     }
     errno = saved;

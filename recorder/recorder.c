@@ -16,6 +16,7 @@
 #define LEAKSCOPE_COMPILATION
 #include "leakscope/trace.h"
 #include "recorder-private.h"
+#include "env-protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +43,7 @@
  * handed out again on another is ordered right even at one unit apart
  * (readers sort releases first at equal times). */
 #define LS_TIME_UNIT_NS 16u
-#define LS_DEPTH_MAX 256u
+#define LS_DEPTH_MAX ((unsigned)LS_STACK_DEPTH_MAX)
 
 enum { ST_IDLE, ST_ACTIVE, ST_STOPPING, ST_FAILED };
 
@@ -956,7 +957,7 @@ static void *writer_main(void *arg)
 
 static void default_path(char *out, size_t n)
 {
-    const char *env = ls_getenv("LEAKSCOPE_OUTPUT");
+    const char *env = ls_getenv(LS_ENV_OUTPUT);
     if (env && *env) {
         snprintf(out, n, "%s", env);
         return;
@@ -1029,28 +1030,29 @@ static int begin_recording(const char *path, bool exclusive)
         self->guard++;
     snprintf(G.path, sizeof G.path, "%s", path);
 
-    __atomic_store_n(&G.depth, (uint32_t)env_u64("LEAKSCOPE_STACK_DEPTH", 64, 0, LS_DEPTH_MAX), __ATOMIC_RELAXED);
-    G.flush_ms = (uint32_t)env_u64("LEAKSCOPE_FLUSH_MS", 100, 1, 60000);
-    uint64_t mb = env_u64("LEAKSCOPE_BUFFER_MB", 256, 1, 1u << 20);
+    __atomic_store_n(&G.depth, (uint32_t)env_u64(LS_ENV_STACK_DEPTH, LS_STACK_DEPTH_DEFAULT, 0, LS_DEPTH_MAX),
+                     __ATOMIC_RELAXED);
+    G.flush_ms = (uint32_t)env_u64(LS_ENV_FLUSH_MS, LS_FLUSH_MS_DEFAULT, LS_FLUSH_MS_MIN, LS_FLUSH_MS_MAX);
+    uint64_t mb = env_u64(LS_ENV_BUFFER_MB, LS_BUFFER_MB_DEFAULT, 1, LS_MB_MAX);
     G.spare_buffers = (size_t)(mb * 1024 * 1024 / sizeof(buffer));
     if (G.spare_buffers < 2)
         G.spare_buffers = 2;
-    G.drop = env_u64("LEAKSCOPE_DROP", 0, 0, 1) != 0;
-    uint64_t dict_mb = env_u64("LEAKSCOPE_DICT_MB", 256, 1, 1u << 20);
+    G.drop = env_u64(LS_ENV_DROP, 0, 0, 1) != 0;
+    uint64_t dict_mb = env_u64(LS_ENV_DICT_MB, LS_DICT_MB_DEFAULT, 1, LS_MB_MAX);
     /* LEAKSCOPE_UNWIND=libunwind: every stack by libunwind, never the CFI
      * walker (to compare them, or as an escape hatch); "cfi" or unset: the
      * CFI walker, with libunwind where it cannot (unwind.c).
      * LEAKSCOPE_UNWIND_STATS=1: at exit, how many stacks fell back to libunwind. */
-    const char *unwinder = ls_getenv("LEAKSCOPE_UNWIND");
+    const char *unwinder = ls_getenv(LS_ENV_UNWIND);
     bool libunwind_only = unwinder && strcmp(unwinder, "libunwind") == 0;
     if (unwinder && *unwinder && !libunwind_only && strcmp(unwinder, "cfi") != 0)
         ls_warn("ignoring LEAKSCOPE_UNWIND", ": not libunwind or cfi", NULL);
-    bool unwind_stats = env_u64("LEAKSCOPE_UNWIND_STATS", 0, 0, 1) != 0;
+    bool unwind_stats = env_u64(LS_ENV_UNWIND_STATS, 0, 0, 1) != 0;
 
     trace_file_info info;
     memset(&info, 0, sizeof info);
     info.pid = (uint32_t)getpid();
-    info.time_unit_ns = (uint32_t)env_u64("LEAKSCOPE_TIME_UNIT_NS", LS_TIME_UNIT_NS, 1, 1000);
+    info.time_unit_ns = (uint32_t)env_u64(LS_ENV_TIME_UNIT_NS, LS_TIME_UNIT_NS, 1, LS_TIME_UNIT_NS_MAX);
     info.start_ts = ls_now();
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
@@ -1146,7 +1148,7 @@ int ls_begin_preload(bool child_image)
 {
     char base[PATH_MAX], path[PATH_MAX];
     default_path(base, sizeof base);
-    __atomic_store_n(&G.follow_fork, env_u64("LEAKSCOPE_FOLLOW_FORK", 1, 0, 1) != 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&G.follow_fork, env_u64(LS_ENV_FOLLOW_FORK, 1, 0, 1) != 0, __ATOMIC_RELAXED);
     if (!child_image) {
         snprintf(G.base_path, sizeof G.base_path, "%s", base);
         return begin_recording(base, false);

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "env-protocol.h"
 #include "trace-reader.h"
 
 #include <errno.h>
@@ -43,7 +44,7 @@ static void record_usage(FILE *f)
  * installed (bindir/../libdir/leakscope), else in the build tree. */
 static bool find_preload(char *out, size_t len)
 {
-    const char *env = getenv("LEAKSCOPE_PRELOAD");
+    const char *env = getenv(LS_ENV_PRELOAD);
     if (env && *env) {
         snprintf(out, len, "%s", env);
         return access(out, R_OK) == 0;
@@ -136,7 +137,7 @@ int cli_record(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *output = NULL;
-    unsigned long depth = 64, flush_ms = 100;
+    unsigned long depth = LS_STACK_DEPTH_DEFAULT, flush_ms = LS_FLUSH_MS_DEFAULT;
     bool resources = true, follow = true, quiet = false;
     int c;
     optind = 1;
@@ -145,14 +146,15 @@ int cli_record(int argc, char **argv)
         switch (c) {
         case 'o': output = optarg; break;
         case 's':
-            if (!parse_uint(optarg, 256, &depth)) {
-                cli_error("record: --stack-depth needs a number from 0 to 256, not '%s'", optarg);
+            if (!parse_uint(optarg, LS_STACK_DEPTH_MAX, &depth)) {
+                cli_error("record: --stack-depth needs a number from 0 to %d, not '%s'", LS_STACK_DEPTH_MAX, optarg);
                 return CLI_BAD_INPUT;
             }
             break;
         case 'f':
-            if (!parse_uint(optarg, 60000, &flush_ms) || flush_ms == 0) {
-                cli_error("record: --flush-interval needs milliseconds from 1 to 60000, not '%s'", optarg);
+            if (!parse_uint(optarg, LS_FLUSH_MS_MAX, &flush_ms) || flush_ms < LS_FLUSH_MS_MIN) {
+                cli_error("record: --flush-interval needs milliseconds from %d to %d, not '%s'", LS_FLUSH_MS_MIN,
+                          LS_FLUSH_MS_MAX, optarg);
                 return CLI_BAD_INPUT;
             }
             break;
@@ -214,17 +216,17 @@ int cli_record(int argc, char **argv)
         char buf[64];
         if (!outpath[0])
             default_output(outpath, sizeof outpath, prog[0], (long)getpid());
-        setenv("LEAKSCOPE_OUTPUT", outpath, 1);
+        setenv(LS_ENV_OUTPUT, outpath, 1);
         /* The program's first image writes outpath; every other process
          * and image tells itself apart by its pid (recorder/preload.c). */
         snprintf(buf, sizeof buf, "%ld", (long)getpid());
-        setenv("LEAKSCOPE_ROOT_PID", buf, 1);
+        setenv(LS_ENV_ROOT_PID, buf, 1);
         snprintf(buf, sizeof buf, "%lu", depth);
-        setenv("LEAKSCOPE_STACK_DEPTH", buf, 1);
+        setenv(LS_ENV_STACK_DEPTH, buf, 1);
         snprintf(buf, sizeof buf, "%lu", flush_ms);
-        setenv("LEAKSCOPE_FLUSH_MS", buf, 1);
-        setenv("LEAKSCOPE_RESOURCES", resources ? "1" : "0", 1);
-        setenv("LEAKSCOPE_FOLLOW_FORK", follow ? "1" : "0", 1);
+        setenv(LS_ENV_FLUSH_MS, buf, 1);
+        setenv(LS_ENV_RESOURCES, resources ? "1" : "0", 1);
+        setenv(LS_ENV_FOLLOW_FORK, follow ? "1" : "0", 1);
         const char *old = getenv("LD_PRELOAD");
         char *preloads = malloc(strlen(preload) + (old ? strlen(old) : 0) + 2);
         if (!preloads)
