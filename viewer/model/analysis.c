@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "analysis.h"
+#include "grow.h"
 #include "kmap.h"
 #include "merge.h"
 #include "trace-index.h"
@@ -18,23 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GROW(arr, n, cap)                                                    \
-    ((n) < (cap) || grow_array((void **)&(arr), &(cap), sizeof *(arr), (n) + 1))
-
-static bool grow_array(void **arr, uint32_t *cap, size_t elem, size_t need)
-{
-    size_t nc = *cap ? (size_t)*cap * 2 : 16;
-    while (nc < need)
-        nc *= 2;
-    if (nc > UINT32_MAX)
-        return false;
-    void *p = realloc(*arr, nc * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = (uint32_t)nc;
-    return true;
-}
+#define GROW(arr, n, cap) ls_grow32((void **)&(arr), &(cap), sizeof *(arr), (size_t)(n) + 1)
 
 typedef struct thread_work {
     uint64_t last_alloc;      /* the thread's last allocation, while it is live: 1 + its address, or 0 */

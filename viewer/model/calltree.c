@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: MIT
  */
 #define _GNU_SOURCE /* qsort_r */
+#include "grow.h"
 #include "calltree.h"
 #include "kmap.h"
 #include "sites.h"
@@ -71,29 +72,6 @@ typedef struct builder {
     size_t path_cap;
 } builder;
 
-static bool grow(void **arr, size_t *cap, size_t elem, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < need)
-        nc *= 2;
-    void *p = realloc(*arr, nc * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = nc;
-    return true;
-}
-
-static bool grow32(void **arr, uint32_t *cap, size_t elem, size_t need)
-{
-    size_t c = *cap;
-    if (need > UINT32_MAX || !grow(arr, &c, elem, need))
-        return false;
-    *cap = (uint32_t)c;
-    return true;
-}
 
 /* The id of `name`, added if new; UINT32_MAX on out of memory. */
 static uint32_t intern(builder *b, const char *name)
@@ -112,7 +90,7 @@ static uint32_t intern(builder *b, const char *name)
             continue;
         }
         char *copy = strdup(name);
-        if (!copy || !grow32((void **)&b->t->names, &b->names_cap, sizeof *b->t->names, b->t->nnames + 1)) {
+        if (!copy || !ls_grow32((void **)&b->t->names, &b->names_cap, sizeof *b->t->names, b->t->nnames + 1)) {
             free(copy);
             kmap_remove(&b->by_name, kmap_find(&b->by_name, h, probe));
             return UINT32_MAX;
@@ -135,7 +113,7 @@ static bool add_address(builder *b, uint64_t addr, size_t *len)
             fr[0] = (sym_frame){ "??", NULL, 0, "??", addr, false };
             n = 1;
         }
-        if (!grow((void **)&b->addr_names, &b->addr_names_cap, sizeof *b->addr_names, b->naddr_names + (size_t)n))
+        if (!ls_grow((void **)&b->addr_names, &b->addr_names_cap, sizeof *b->addr_names, b->naddr_names + (size_t)n))
             return false;
         size_t off = b->naddr_names;
         for (int k = 0; k < n; k++) {
@@ -151,7 +129,7 @@ static bool add_address(builder *b, uint64_t addr, size_t *len)
         e->v1 = off;
         e->v2 = (uint32_t)n;
     }
-    if (!grow((void **)&b->path, &b->path_cap, sizeof *b->path, *len + e->v2))
+    if (!ls_grow((void **)&b->path, &b->path_cap, sizeof *b->path, *len + e->v2))
         return false;
     memcpy(b->path + *len, b->addr_names + e->v1, e->v2 * sizeof *b->path);
     *len += e->v2;
@@ -168,7 +146,7 @@ static uint32_t child_of(builder *b, uint32_t parent, uint32_t name)
     if (existed)
         return (uint32_t)e->v1;
     ls_calltree *t = b->t;
-    if (!grow32((void **)&t->nodes, &b->nodes_cap, sizeof *t->nodes, t->nnodes + 1)) {
+    if (!ls_grow32((void **)&t->nodes, &b->nodes_cap, sizeof *t->nodes, t->nnodes + 1)) {
         kmap_remove(&b->children, kmap_find(&b->children, parent, name));
         return UINT32_MAX;
     }
@@ -248,7 +226,7 @@ ls_calltree *ls_calltree_build(const ls_analysis *a, sym_table *syms, ls_calltre
 {
     ls_calltree *t = calloc(1, sizeof *t);
     builder b = { .t = t, .syms = syms };
-    bool ok = t && grow32((void **)&t->nodes, &b.nodes_cap, sizeof *t->nodes, 1) && intern(&b, "") == 0;
+    bool ok = t && ls_grow32((void **)&t->nodes, &b.nodes_cap, sizeof *t->nodes, 1) && intern(&b, "") == 0;
     if (ok) {
         t->dir = dir;
         t->nnodes = 1;

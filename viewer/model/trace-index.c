@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "trace-index.h"
+#include "grow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,23 +22,6 @@ typedef struct builder {
     size_t frame_len, frame_cap;
 } builder;
 
-static bool grow(void **arr, uint32_t *cap, size_t elem, uint32_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? (size_t)*cap * 2 : 16;
-    while (nc < need)
-        nc *= 2;
-    if (nc > UINT32_MAX)
-        return false;
-    void *p = realloc(*arr, nc * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = (uint32_t)nc;
-    return true;
-}
-
 static trace_status nomem(builder *B)
 {
     B->err->status = TRACE_ERR_NOMEM;
@@ -49,7 +33,7 @@ static trace_status nomem(builder *B)
 static bool add_string(builder *B, const void *text, uint32_t len)
 {
     ls_index *x = B->idx;
-    if (!grow((void **)&x->strings, &B->strings_cap, sizeof *x->strings, x->nstrings + 1))
+    if (!ls_grow32((void **)&x->strings, &B->strings_cap, sizeof *x->strings, x->nstrings + 1))
         return false;
     char *s = malloc((size_t)len + 1);
     if (!s)
@@ -64,7 +48,7 @@ static bool add_string(builder *B, const void *text, uint32_t len)
 static bool add_stack(builder *B, const uint64_t *frames, uint32_t depth)
 {
     ls_index *x = B->idx;
-    if (!grow((void **)&x->stacks, &B->stacks_cap, sizeof *x->stacks, x->nstacks + 1))
+    if (!ls_grow32((void **)&x->stacks, &B->stacks_cap, sizeof *x->stacks, x->nstacks + 1))
         return false;
     uint64_t *off = realloc(B->stack_off, (size_t)B->stacks_cap * sizeof *off);
     if (!off)
@@ -109,7 +93,7 @@ static trace_status take_dict(builder *B, const trace_event *ev)
             return nomem(B);
         return TRACE_OK;
     case TRACE_MODULE_DEF: {
-        if (!grow((void **)&x->modules, &B->modules_cap, sizeof *x->modules, x->nmodules + 1))
+        if (!ls_grow32((void **)&x->modules, &B->modules_cap, sizeof *x->modules, x->nmodules + 1))
             return nomem(B);
         ls_module *m = &x->modules[x->nmodules];
         memset(m, 0, sizeof *m);
@@ -142,7 +126,7 @@ static trace_status walk(builder *B)
     x->first_ts = UINT64_MAX;
     while ((st = trace_reader_next_chunk(x->reader, &ci)) == TRACE_OK) {
         if (ci.kind == TRACE_CHUNK_EVENTS) {
-            if (!grow((void **)&x->chunks, &B->chunks_cap, sizeof *x->chunks, x->nchunks + 1)) {
+            if (!ls_grow32((void **)&x->chunks, &B->chunks_cap, sizeof *x->chunks, x->nchunks + 1)) {
                 st = nomem(B);
                 break;
             }
