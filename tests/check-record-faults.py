@@ -183,6 +183,37 @@ def sigkill(tmp):
               f"kill (limit flush interval {flush_ms} + 100 ms)")
 
 
+def sigint_to_record(tmp):
+    """SIGINT sent to `leakscope record` itself (a supervisor, a CI
+    timeout: not the terminal, whose Ctrl+C reaches the whole process
+    group) goes on to the program, which dies of it; record exits 130."""
+    name = "SIGINT to record"
+    d = case_dir(tmp, "sigint")
+    trace = os.path.join(d, "out.trace")
+    p = start([leakscope, "record", "--quiet", "-o", trace, "--", target, "spin"])
+    p.stdout.readline()
+    time.sleep(0.2)
+    os.kill(p.pid, signal.SIGINT)
+    finish(p)
+    check(p.returncode == 128 + signal.SIGINT, f"{name}: record exits {p.returncode} (want 130: the program died of it)")
+    readable(name, trace, complete=False)
+
+
+def wrapper(tmp):
+    """Through a wrapper (`env PROGRAM`), the wrapper's image writes -o FILE
+    and the program's FILE's STEM.PID.trace: record names every trace the
+    recording wrote, with the program that wrote it."""
+    name = "record through env"
+    d = case_dir(tmp, "wrapper")
+    trace = os.path.join(d, "out.trace")
+    rec = finish(start([leakscope, "record", "-o", trace, "--", "env", target, "basic"]))
+    check(rec.returncode == 5, f"{name}: the program's exit code {rec.returncode} (want 5)")
+    lines = [l for l in rec.stderr.splitlines() if l.startswith("leakscope: ")]
+    mine = [l for l in lines if "by " + os.path.realpath(target) in l and "trace written to " + trace[:-6] in l]
+    check(len(lines) == 2 and lines[0] == f"leakscope: trace written to {trace} ({os.path.getsize(trace) // 1024} KiB)"
+          and len(mine) == 1, f"{name}: the wrapper's trace, then the program's, named with it ({lines})")
+
+
 def forkmt(tmp):
     name = "fork-multithreaded"
     if left_out_under_asan(name, ASAN_FORK):
@@ -630,6 +661,8 @@ def main():
             lambda: crash(tmp, "segv", signal.SIGSEGV),
             lambda: crash(tmp, "abort", signal.SIGABRT),
             lambda: sigkill(tmp),
+            lambda: sigint_to_record(tmp),
+            lambda: wrapper(tmp),
             lambda: forkmt(tmp),
             lambda: execs(tmp, "forkexec", True),
             lambda: exec_self(tmp),

@@ -8,6 +8,7 @@
 #include "env-protocol.h"
 #include "trace-reader.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef LEAKSCOPE_PRELOAD_INSTALLED
@@ -95,32 +97,133 @@ static void default_output(char *out, size_t len, const char *prog, long pid)
  * "written" when complete; without its end (a crash, a full disk) it is
  * called incomplete. Never opened unless a regular file: a FIFO would
  * block. */
-static void say_where_the_trace_went(const char *path)
+/* Says what `path` holds, if it is a trace: "trace written to", or an
+ * incomplete one; with `by`, which program wrote it. False if no trace. */
+static bool say_trace(const char *path, bool by)
 {
     struct stat sb;
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return;
+        return false;
     trace_reader *r;
     if (trace_reader_open(path, &r, NULL) != TRACE_OK)
-        return;
+        return false;
     trace_chunk_info ci;
     while (trace_reader_next_chunk(r, &ci) == TRACE_OK)
         ;
     bool complete = trace_reader_complete(r, NULL, NULL);
+    char who[TRACE_PROGRAM_MAX + 40] = "";
+    if (by)
+        snprintf(who, sizeof who, " by %s (pid %u)", trace_reader_info(r)->program, trace_reader_info(r)->pid);
     trace_reader_close(r);
     long long kib = (long long)sb.st_size / 1024;
     if (complete)
-        fprintf(stderr, "leakscope: trace written to %s (%lld KiB)\n", path, kib);
+        cli_error("trace written to %s (%lld KiB)%s", path, kib, who);
     else
-        fprintf(stderr, "leakscope: %s holds an incomplete trace (%lld KiB): recording stopped before the end\n",
-                path, kib);
+        cli_error("%s holds an incomplete trace (%lld KiB)%s: recording stopped before the end", path, kib, who);
+    return true;
+}
+
+/* Whether `name` is what a process or image of the recording other than
+ * the first names its trace: STEM.PID[-N]EXT beside STEM EXT (recorder.c's
+ * child_path). */
+static bool family_name(const char *name, const char *base)
+{
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot ? (size_t)(dot - base) : strlen(base);
+    const char *ext = dot ? dot : "";
+    if (strncmp(name, base, stem) || name[stem] != '.')
+        return false;
+    const char *p = name + stem + 1, *digits = p;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (p == digits)
+        return false;
+    if (*p == '-') {
+        const char *n = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p == n)
+            return false;
+    }
+    return !strcmp(p, ext);
+}
+
+typedef struct found {
+    char *path;
+    off_t size;
+} found;
+
+static int bigger_first(const void *x, const void *y)
+{
+    const found *p = x, *q = y;
+    return p->size != q->size ? (p->size > q->size ? -1 : 1) : strcmp(p->path, q->path);
+}
+
+/* Every trace the recording wrote: the first process's at `path`, then
+ * those of the processes and images it started (forks, what they exec'd, a
+ * wrapper's program: `env`, `sh -c`, a pyenv shim) beside it, made since
+ * `since`, largest first (the program that did the work, most likely); at
+ * most eight named, then how many more. */
+static void say_where_the_traces_went(const char *path, time_t since)
+{
+    say_trace(path, false);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    const char *base = path + (slash + 1 - dir);
+    DIR *d = opendir(dir[0] ? dir : "/");
+    if (!d)
+        return;
+    found *all = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char child[PATH_MAX + 256];
+        struct stat sb;
+        snprintf(child, sizeof child, "%s/%s", dir, de->d_name);
+        if (!family_name(de->d_name, base) || stat(child, &sb) != 0 || sb.st_mtime < since)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            found *p = realloc(all, nc * sizeof *p);
+            if (!p)
+                break;
+            all = p;
+            cap = nc;
+        }
+        if (!(all[n].path = strdup(child)))
+            break;
+        all[n++].size = sb.st_size;
+    }
+    closedir(d);
+    if (n)
+        qsort(all, n, sizeof *all, bigger_first);
+    size_t said = 0, more = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (said < 8)
+            said += say_trace(all[i].path, true);
+        else
+            more++;
+        free(all[i].path);
+    }
+    free(all);
+    if (more)
+        cli_error("... and %zu more traces of this recording beside %s, smaller (named STEM.PID[-N]%s)", more,
+                  path, strrchr(base, '.') ? strrchr(base, '.') : "");
 }
 
 static pid_t child_pid;
 
-static void forward_signal(int sig)
+/* A signal sent to `record` itself goes on to the program. One the
+ * terminal sent (Ctrl+C: si_code SI_KERNEL) reached the program's process
+ * group already, and is not sent twice. */
+static void forward_signal(int sig, siginfo_t *info, void *ctx)
 {
-    if (child_pid > 0)
+    (void)ctx;
+    if (child_pid > 0 && (!info || info->si_code <= 0))
         kill(child_pid, sig);
 }
 
@@ -205,6 +308,7 @@ int cli_record(int argc, char **argv)
     if (pipe2(sync, O_CLOEXEC) != 0)
         sync[0] = sync[1] = -1;
     char **prog = argv + optind;
+    time_t started = time(NULL) - 1; /* mtimes have whole seconds on some file systems */
     child_pid = fork();
     if (child_pid < 0) {
         cli_error("record: cannot start %s: %s", prog[0], strerror(errno));
@@ -247,12 +351,14 @@ int cli_record(int argc, char **argv)
     }
     if (sync[1] >= 0)
         close(sync[1]);
-    /* The terminal's signals reach the program too; pass on the ones sent to us alone. */
-    signal(SIGINT, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
+    /* Signals sent to `record` go on to the program; the terminal's reach
+     * it already (forward_signal). */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forward_signal;
+    sa.sa_sigaction = forward_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     int exec_err = 0;
@@ -271,7 +377,7 @@ int cli_record(int argc, char **argv)
     if (!quiet) {
         if (!outpath[0])
             default_output(outpath, sizeof outpath, prog[0], (long)child_pid);
-        say_where_the_trace_went(outpath);
+        say_where_the_traces_went(outpath, started);
     }
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
