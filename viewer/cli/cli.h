@@ -24,6 +24,7 @@ int cli_dump(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_convert(int argc, char **argv);
 int cli_flamegraph(int argc, char **argv);
+int cli_diff(int argc, char **argv);
 
 /* The allocations of trace `file` as folded (collapsed) stacks of metric m
  * (cli-flamegraph.c says the format) to f. CLI_OK; CLI_BAD_INPUT after the
@@ -76,6 +77,11 @@ bool cli_parse_bytes(const char *s, uint64_t *out);
 
 /* Writes s (len bytes; may contain anything) as a JSON string literal. */
 void cli_json_string(FILE *f, const char *s, size_t len);
+
+/* Writes call stack `stack_id` of `a` as JSON: a list of {function, file,
+ * line, module, address, inlined}, innermost first, inlined frames
+ * included (report --json's `stack`). syms may be NULL (addresses only). */
+void cli_json_stack(FILE *f, const ls_analysis *a, sym_table *syms, uint32_t stack_id);
 
 /* Writes s with control characters escaped (\xNN), for text output of
  * untrusted strings. */
