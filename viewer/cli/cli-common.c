@@ -185,6 +185,16 @@ bool cli_parse_count(const char *s, uint64_t *out)
     return true;
 }
 
+bool cli_parse_positive(const char *s, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || v == 0 || v > 1000000)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
 /* "1048576", "512K", "64M", "2G" (binary units, an optional "iB"/"B") -> bytes. */
 bool cli_parse_bytes(const char *s, uint64_t *out)
 {

@@ -577,16 +577,6 @@ static void report_usage(FILE *f)
           f);
 }
 
-static bool parse_count(const char *s, unsigned *out)
-{
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || v == 0 || v > 1000000)
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
 int cli_report(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -605,13 +595,13 @@ int cli_report(int argc, char **argv)
         switch (c) {
         case 'j': json = true; break;
         case 't':
-            if (!parse_count(optarg, &R.top)) {
+            if (!cli_parse_positive(optarg, &R.top)) {
                 cli_error("report: --top needs a positive number, not '%s'", optarg);
                 return CLI_BAD_INPUT;
             }
             break;
         case 'f':
-            if (!parse_count(optarg, &R.frames)) {
+            if (!cli_parse_positive(optarg, &R.frames)) {
                 cli_error("report: --frames needs a positive number, not '%s'", optarg);
                 return CLI_BAD_INPUT;
             }

@@ -72,6 +72,8 @@ bool cli_parse_duration(const char *s, uint64_t *out);
 bool cli_parse_duration_unit(const char *s, uint64_t *out);
 /* "0", "42": a plain count. False if malformed. */
 bool cli_parse_count(const char *s, uint64_t *out);
+/* A --top or --frames value: 1 to 1000000. False if malformed or out of range. */
+bool cli_parse_positive(const char *s, unsigned *out);
 /* "1048576", "512K", "64M", "2G" -> bytes. False if malformed. */
 bool cli_parse_bytes(const char *s, uint64_t *out);
 

@@ -26,6 +26,8 @@ static void usage(FILE *f)
           "                         the allocations' call tree as collapsed stacks\n"
           "  flamegraph [--metric M] (--folded|--svg|--png) OUT FILE\n"
           "                         the allocations' call tree as a flame graph or collapsed stacks\n"
+          "  diff [--json] [--top N] BASE NEW\n"
+          "                         per call site, what changed from one run to another\n"
           "  view [FILE]            open the desktop viewer (leakscope-viewer)\n"
           "  help                   this text\n"
           "\n"
@@ -78,6 +80,8 @@ int main(int argc, char **argv)
         return cli_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "flamegraph"))
         return cli_flamegraph(argc - 1, argv + 1);
+    if (!strcmp(cmd, "diff"))
+        return cli_diff(argc - 1, argv + 1);
     if (!strcmp(cmd, "view"))
         return view(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
