@@ -226,6 +226,32 @@ trace_status trace_reader_open(const char *path, trace_reader **out, trace_error
     return TRACE_OK;
 }
 
+trace_status trace_reader_dup(const trace_reader *r, trace_reader **out)
+{
+    *out = NULL;
+    if (!r)
+        return TRACE_ERR_ARGS;
+    trace_reader *d = malloc(sizeof *d);
+    if (!d)
+        return TRACE_ERR_NOMEM;
+    memcpy(d, r, sizeof *d);
+    memset(&d->err, 0, sizeof d->err);
+    d->lost_refs = 0;
+    d->dctx = NULL;
+    d->fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0); /* reads are preads: no offset is shared */
+    if (d->fd < 0) {
+        free(d);
+        return TRACE_ERR_IO;
+    }
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&d->dctx, LZ4F_VERSION))) {
+        d->dctx = NULL;
+        trace_reader_close(d);
+        return TRACE_ERR_NOMEM;
+    }
+    *out = d;
+    return TRACE_OK;
+}
+
 void trace_reader_close(trace_reader *r)
 {
     if (!r)

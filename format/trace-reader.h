@@ -79,6 +79,14 @@ typedef struct trace_id_range {
 trace_status trace_reader_open(const char *path, trace_reader **out, trace_error *err);
 void trace_reader_close(trace_reader *r);                 /* NULL ok */
 
+/* A second reader of r's file for loading, on another thread, chunks r
+ * described with trace_reader_next_chunk: it shares nothing mutable with r
+ * (its own descriptor, decompression state, error and lost-id count) and
+ * knows r's dictionary ids and damage as they were at the call. Walking
+ * chunk headers on it is not what it is for. Returns OK, NOMEM or IO
+ * (errno set); *out is NULL on failure. */
+trace_status trace_reader_dup(const trace_reader *r, trace_reader **out);
+
 const trace_file_info *trace_reader_info(const trace_reader *r);
 uint64_t trace_reader_file_size(const trace_reader *r);
 

@@ -14,6 +14,14 @@ def check(cond, what):
     return cond
 
 
+def one_line_error(p, code):
+    """True when the finished command p (text output) exited with code and
+    said why on stderr in one line starting "leakscope: ", as every
+    leakscope command does."""
+    lines = p.stderr.splitlines()
+    return p.returncode == code and len(lines) == 1 and lines[0].startswith("leakscope: ")
+
+
 def failures():
     return _failures
 

@@ -117,9 +117,29 @@ static void case_wrappers(void)
         CHECK(!ls_is_allocator_wrapper(no[i]));
 }
 
+static void case_utf8(void)
+{
+    static const struct { const char *s; size_t len; } cases[] = {
+        { "a", 1 }, { "\x7f", 1 }, { "\xc3\xa9", 2 }, { "\xe2\x86\x90", 3 }, { "\xed\x9f\xbf", 3 },
+        { "\xef\xbf\xbd", 3 }, { "\xf0\x90\x80\x80", 4 }, { "\xf4\x8f\xbf\xbf", 4 },
+        { "\x80", 0 }, { "\xc0\xaf", 0 }, { "\xc1\xbf", 0 },           /* stray, overlong */
+        { "\xe0\x80\xaf", 0 }, { "\xe0\x9f\xbf", 0 }, { "\xf0\x8f\xbf\xbf", 0 }, /* overlong */
+        { "\xed\xa0\x80", 0 }, { "\xed\xbf\xbf", 0 },                /* surrogates */
+        { "\xf4\x90\x80\x80", 0 }, { "\xf5\x80\x80\x80", 0 }, { "\xff", 0 }, /* past U+10FFFF */
+        { "\xc3", 0 }, { "\xe2\x86", 0 }, { "\xe2\x28\xa1", 0 },     /* cut short, broken */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t n = ls_utf8_len(cases[i].s, strlen(cases[i].s));
+        if (n != cases[i].len)
+            fprintf(stderr, "case %zu: %zu, want %zu\n", i, n, cases[i].len);
+        CHECK(n == cases[i].len);
+    }
+}
+
 static const test_case cases[] = {
     { "names", case_names },
     { "wrappers", case_wrappers },
+    { "utf8", case_utf8 },
 };
 
 int main(int argc, char **argv)

@@ -432,6 +432,12 @@ int main(int argc, char **argv)
         n = sym_table_resolve(o, libm->end + 8, false, f, 16);
         over_ok = over_ok && n == 1 && streq(f[0].module, "/nonexistent/hole.so");
         check(over_ok, "later-added modules win over earlier ones, cached or not");
+        /* the module index follows the same rule: 0 libm, 1 replacement, 2 libm again, 3 hole */
+        check(sym_table_module_index(o, ra_lib, true) == 2 && sym_table_module_index(o, libm->end + 8, false) == 3
+                  && sym_table_module_index(o, libm->end, true) == 2
+                  && sym_table_module_index(o, libm->end + 0x1000, false) == -1
+                  && sym_table_module_index(NULL, ra_lib, true) == -1,
+              "sym_table_module_index names the module that resolves the address");
         sym_table_free(o);
     }
 

@@ -1,5 +1,5 @@
-/* cli-convert.c — `leakscope convert --to chrome|csv|folded -o OUT FILE`: a trace in
- * formats other tools read.
+/* cli-convert.c — `leakscope convert --to chrome|csv|folded|pprof -o OUT FILE`:
+ * a trace in formats other tools read.
  *
  * chrome: the Trace Event Format JSON that Perfetto's UI and chrome://tracing
  * load, with the series the timeline draws, from the same model: a counter
@@ -14,6 +14,8 @@
  *
  * folded: the allocations' call tree as collapsed stacks (cli-flamegraph.c),
  * of --metric (allocated bytes by default).
+ *
+ * pprof: the heap by call stack as Go's heap profiles have it (cli-pprof.c).
  *
  * Exit: 0 written, 1 the output could not be written, 2 bad usage or an
  * unreadable or corrupt trace.
@@ -33,13 +35,15 @@
 #define COLUMNS 4096u
 
 static const char usage_text[] =
-    "usage: leakscope convert --to chrome|csv|folded [--metric M] -o OUT FILE\n"
+    "usage: leakscope convert --to chrome|csv|folded|pprof [--metric M] -o OUT FILE\n"
     "  chrome  Trace Event Format JSON (Perfetto UI, chrome://tracing): heap and open-resource\n"
     "          counters, GC pauses, spans, marks, thread names\n"
     "  csv     one row per event: time_ns,thread,kind,size,address,old_address,resource_kind,\n"
     "          handle,stack_id,label\n"
     "  folded  collapsed stacks of the allocations (flamegraph.pl, inferno, speedscope); --metric as\n"
-    "          for leakscope flamegraph (allocated by default)\n";
+    "          for leakscope flamegraph (allocated by default)\n"
+    "  pprof   gzip'd profile.proto (go tool pprof, Pyroscope, Parca): allocations and what is\n"
+    "          live at the end, per call stack, as Go's heap profiles\n";
 
 /* ---- chrome ---- */
 
@@ -377,9 +381,9 @@ int cli_convert(int argc, char **argv)
         cli_error("convert: expected --to FORMAT, -o OUT and a trace file (see leakscope convert --help)");
         return CLI_BAD_INPUT;
     }
-    bool is_chrome = !strcmp(to, "chrome"), is_folded = !strcmp(to, "folded");
-    if (!is_chrome && !is_folded && strcmp(to, "csv")) {
-        cli_error("convert: --to: unknown format '%s' (chrome, csv or folded)", to);
+    bool is_chrome = !strcmp(to, "chrome"), is_folded = !strcmp(to, "folded"), is_pprof = !strcmp(to, "pprof");
+    if (!is_chrome && !is_folded && !is_pprof && strcmp(to, "csv")) {
+        cli_error("convert: --to: unknown format '%s' (chrome, csv, folded or pprof)", to);
         return CLI_BAD_INPUT;
     }
     /* Written beside OUT and renamed onto it once whole: a failure leaves
@@ -402,7 +406,10 @@ int cli_convert(int argc, char **argv)
     }
     fchmod(fd, 0644 & ~current_umask());
     errno = 0;
-    int rc = is_chrome ? write_chrome(file, f) : is_folded ? cli_folded_write(file, metric, f) : write_csv(file, f);
+    int rc = is_chrome   ? write_chrome(file, f)
+             : is_folded ? cli_folded_write(file, metric, f)
+             : is_pprof  ? cli_convert_pprof(file, f)
+                         : write_csv(file, f);
     if (fclose(f) != 0 && rc == CLI_OK)
         rc = CLI_FAIL;
     if (rc == CLI_OK && rename(tmp, out) != 0)

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "histogram.h"
+#include "range.h"
 #include "sites.h"
 
 #include <getopt.h>
@@ -24,11 +25,6 @@ typedef struct report {
 static const char *plural(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
 
 static uint64_t rel(const ls_analysis *a, uint64_t ts) { return ts > a->info.start_ts ? ts - a->info.start_ts : 0; }
-
-static uint64_t duration(const ls_analysis *a)
-{
-    return a->events ? rel(a, a->last_ts) : 0;
-}
 
 /* ---- text ---- */
 
@@ -231,7 +227,7 @@ static void report_text(report *R)
     struct tm tm;
     if (gmtime_r(&t, &tm) && strftime(b1, sizeof b1, "%Y-%m-%d %H:%M:%S UTC", &tm))
         fprintf(o, "recorded     %s\n", b1);
-    fprintf(o, "duration     %s, %u %s, %llu %s\n", ls_format_duration(duration(a), b1, sizeof b1),
+    fprintf(o, "duration     %s, %u %s, %llu %s\n", ls_format_duration(ls_analysis_duration(a), b1, sizeof b1),
             a->nthreads, plural(a->nthreads, "thread", "threads"), (unsigned long long)a->events,
             plural(a->events, "event", "events"));
     if (a->truncated)
@@ -472,7 +468,7 @@ static void report_json(report *R)
     fputs(",\"program\":", o);
     json_str(R, a->info.program);
     fprintf(o, ",\"pid\":%u,\"start_realtime_ns\":%llu,\"duration_ns\":%llu,\"threads\":%u,\"events\":%llu",
-            a->info.pid, (unsigned long long)a->info.start_realtime_ns, (unsigned long long)duration(a), a->nthreads,
+            a->info.pid, (unsigned long long)a->info.start_realtime_ns, (unsigned long long)ls_analysis_duration(a), a->nthreads,
             (unsigned long long)a->events);
     fprintf(o, ",\"allocations\":%llu,\"reallocs\":%llu,\"frees\":%llu,\"allocated_bytes\":%llu,\"freed_bytes\":%llu",
             (unsigned long long)a->allocations, (unsigned long long)a->reallocs, (unsigned long long)a->frees,
@@ -568,12 +564,130 @@ void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool jso
         report_text(&R);
 }
 
+/* ---- a range: --from/--to; the peak: --at-peak ---- */
+
+static void range_site_json(report *R, const ls_range_site *s, bool *first)
+{
+    FILE *o = R->out;
+    char site[400];
+    fprintf(o, "%s{\"allocations\":%llu,\"allocated_bytes\":%llu,\"frees\":%llu,\"freed_bytes\":%llu,"
+               "\"live_blocks\":%llu,\"live_bytes\":%llu,\"site\":",
+            *first ? "" : ",", (unsigned long long)s->allocations, (unsigned long long)s->allocated_bytes,
+            (unsigned long long)s->frees, (unsigned long long)s->freed_bytes, (unsigned long long)s->live_blocks,
+            (unsigned long long)s->live_bytes);
+    json_str(R, ls_site_name(R->syms, R->a, s->stack, site, sizeof site));
+    fputs(",\"stack\":", o);
+    json_stack(R, s->stack);
+    fputc('}', o);
+    *first = false;
+}
+
+/* What [r->t0, r->t1] allocated, freed and kept, by call site. */
+static void report_range(report *R, const ls_range *r, bool json)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    char b1[64], b2[64], b3[64];
+    if (json) {
+        fputs("{\"file\":", o);
+        json_str(R, a->path);
+        fprintf(o, ",\"from_ns\":%llu,\"to_ns\":%llu,\"events\":%llu,\"allocations\":%llu,\"allocated_bytes\":%llu,"
+                   "\"frees\":%llu,\"freed_bytes\":%llu,\"live_blocks\":%llu,\"live_bytes\":%llu,\"sites\":[",
+                (unsigned long long)rel(a, r->t0), (unsigned long long)rel(a, r->t1), (unsigned long long)r->events,
+                (unsigned long long)r->allocations, (unsigned long long)r->allocated_bytes,
+                (unsigned long long)r->frees, (unsigned long long)r->freed_bytes,
+                (unsigned long long)r->live_blocks, (unsigned long long)r->live_bytes);
+        bool first = true;
+        for (uint32_t i = 0; i < r->nsites; i++)
+            range_site_json(R, &r->sites[i], &first);
+        fputs("]}\n", o);
+        return;
+    }
+    fputs("Leakscope report: ", o);
+    cli_text_string(o, a->path);
+    fprintf(o, ", from %s to %s\n", ls_format_duration(rel(a, r->t0), b1, sizeof b1),
+            ls_format_duration(rel(a, r->t1), b2, sizeof b2));
+    fprintf(o, "events       %llu in the range\n", (unsigned long long)r->events);
+    fprintf(o, "allocated    %llu (%s)\n", (unsigned long long)r->allocations,
+            ls_format_bytes(r->allocated_bytes, b1, sizeof b1));
+    fprintf(o, "freed        %llu (%s)\n", (unsigned long long)r->frees, ls_format_bytes(r->freed_bytes, b1, sizeof b1));
+    fprintf(o, "kept         %s in %llu %s: allocated in the range, still live at its end\n",
+            ls_format_bytes(r->live_bytes, b1, sizeof b1), (unsigned long long)r->live_blocks,
+            plural(r->live_blocks, "block", "blocks"));
+    if (!r->nsites)
+        return;
+    fprintf(o, "\nBY CALL SITE (most kept first)\n");
+    for (uint32_t i = 0; i < r->nsites && i < R->top; i++) {
+        const ls_range_site *s = &r->sites[i];
+        char site[400];
+        fprintf(o, "  kept %s in %llu %s; allocated %s in %llu, freed %s in %llu; from %s\n",
+                ls_format_bytes(s->live_bytes, b1, sizeof b1), (unsigned long long)s->live_blocks,
+                plural(s->live_blocks, "block", "blocks"), ls_format_bytes(s->allocated_bytes, b2, sizeof b2),
+                (unsigned long long)s->allocations, ls_format_bytes(s->freed_bytes, b3, sizeof b3),
+                (unsigned long long)s->frees, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        text_stack(R, s->stack, "      ");
+    }
+    if (r->nsites > R->top)
+        fprintf(o, "  ... and %u more %s (--top N)\n", r->nsites - R->top,
+                plural(r->nsites - R->top, "call site", "call sites"));
+}
+
+/* What was live when the heap first reached its peak, by call site. */
+static void report_at_peak(report *R, bool json)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    uint32_t *order, n = ranked(R, LS_METRIC_PEAK, &order);
+    uint64_t blocks = 0;
+    for (uint32_t i = 0; i < n; i++)
+        blocks += a->stack_use[order[i]].peak_blocks;
+    char b1[64], b2[64], site[400];
+    if (json) {
+        fputs("{\"file\":", o);
+        json_str(R, a->path);
+        fprintf(o, ",\"peak_heap_bytes\":%llu,\"peak_heap_ns\":%llu,\"peak_heap_blocks\":%llu,\"sites\":[",
+                (unsigned long long)a->peak_heap_bytes, (unsigned long long)rel(a, a->peak_heap_ts),
+                (unsigned long long)blocks);
+        for (uint32_t i = 0; i < n; i++) {
+            const ls_stack_use *u = &a->stack_use[order[i]];
+            fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"site\":", i ? "," : "", (unsigned long long)u->peak_bytes,
+                    (unsigned long long)u->peak_blocks);
+            json_str(R, ls_site_name(R->syms, a, order[i], site, sizeof site));
+            fputs(",\"stack\":", o);
+            json_stack(R, order[i]);
+            fputc('}', o);
+        }
+        fputs("]}\n", o);
+    } else {
+        fputs("Leakscope report: ", o);
+        cli_text_string(o, a->path);
+        fprintf(o, ", at the peak\n\nLIVE AT THE PEAK: %s in %llu %s at %s, from %u %s\n",
+                ls_format_bytes(a->peak_heap_bytes, b1, sizeof b1), (unsigned long long)blocks,
+                plural(blocks, "block", "blocks"), ls_format_duration(rel(a, a->peak_heap_ts), b2, sizeof b2), n,
+                plural(n, "call site", "call sites"));
+        for (uint32_t i = 0; i < n && i < R->top; i++) {
+            const ls_stack_use *u = &a->stack_use[order[i]];
+            fprintf(o, "  %s in %llu %s from %s\n", ls_format_bytes(u->peak_bytes, b1, sizeof b1),
+                    (unsigned long long)u->peak_blocks, plural(u->peak_blocks, "block", "blocks"),
+                    ls_site_name(R->syms, a, order[i], site, sizeof site));
+            text_stack(R, order[i], "      ");
+        }
+        if (n > R->top)
+            fprintf(o, "  ... and %u more %s (--top N)\n", n - R->top, plural(n - R->top, "call site", "call sites"));
+    }
+    free(order);
+}
+
 static void report_usage(FILE *f)
 {
-    fputs("usage: leakscope report [--json] [--top N] [--frames N] FILE\n"
+    fputs("usage: leakscope report [--json] [--top N] [--frames N] [--from T] [--to T | --at-peak] FILE\n"
           "  --json      machine-readable output (keys: see README)\n"
           "  --top N     call sites listed per section (default 10; in --json: peak and temporary)\n"
-          "  --frames N  frames shown per call stack in the text report (default 16)\n",
+          "  --frames N  frames shown per call stack in the text report (default 16)\n"
+          "  --from T, --to T\n"
+          "              what the range allocated, freed and kept (still live at its end), by call site;\n"
+          "              T is a time after the trace's start: 1.5s, 200ms, 30us, 100ns, 2min\n"
+          "  --at-peak   what was live when the heap reached its peak, by call site\n",
           f);
 }
 
@@ -583,15 +697,20 @@ int cli_report(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },
         { "top", required_argument, NULL, 't' },
         { "frames", required_argument, NULL, 'f' },
+        { "from", required_argument, NULL, 'F' },
+        { "to", required_argument, NULL, 'T' },
+        { "at-peak", no_argument, NULL, 'p' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    bool json = false;
+    bool json = false, at_peak = false;
+    const char *from = NULL, *to = NULL;
+    uint64_t from_ns = 0, to_ns = UINT64_MAX;
     report R = { .out = stdout, .top = 10, .frames = 16 };
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = true; break;
         case 't':
@@ -606,7 +725,20 @@ int cli_report(int argc, char **argv)
                 return CLI_BAD_INPUT;
             }
             break;
+        case 'F':
+        case 'T':
+            if (!cli_parse_duration(optarg, c == 'F' ? &from_ns : &to_ns)) {
+                cli_error("report: --%s: '%s' is not a time (e.g. 1.5s, 200ms, 30us, 100ns)", c == 'F' ? "from" : "to",
+                          optarg);
+                return CLI_BAD_INPUT;
+            }
+            *(c == 'F' ? &from : &to) = optarg;
+            break;
+        case 'p': at_peak = true; break;
         case 'h': report_usage(stdout); return CLI_OK;
+        case ':':
+            cli_error("report: option '%s' needs a value", argv[optind - 1]);
+            return CLI_BAD_INPUT;
         default:
             cli_error("report: unknown option '%s' (see leakscope report --help)", argv[optind - 1]);
             return CLI_BAD_INPUT;
@@ -616,20 +748,49 @@ int cli_report(int argc, char **argv)
         cli_error("report: expected one trace file (see leakscope report --help)");
         return CLI_BAD_INPUT;
     }
+    if (at_peak && (from || to)) {
+        cli_error("report: --at-peak takes no --from or --to");
+        return CLI_BAD_INPUT;
+    }
+    if ((from || to) && to_ns <= from_ns) {
+        cli_error("report: --to must be after --from");
+        return CLI_BAD_INPUT;
+    }
     ls_analysis *a = cli_load(argv[optind]);
     if (!a)
         return CLI_BAD_INPUT;
     R.a = a;
     R.syms = ls_analysis_symbols(a);
-    if (json)
+    int rc = CLI_OK;
+    if (from || to) {
+        /* Times after the trace's start, within it. */
+        uint64_t origin = a->info.start_ts, end = a->last_ts > origin ? a->last_ts - origin : 0;
+        ls_range *r = NULL;
+        trace_error err;
+        if (from_ns > end) {
+            char b[64];
+            cli_error("report: --from %s is past the trace's end (%s)", from, ls_format_duration(end, b, sizeof b));
+            rc = CLI_BAD_INPUT;
+        } else if (ls_range_summarize(a->index, origin + from_ns, to_ns > end ? origin + end : origin + to_ns, true, 0,
+                                      &r, &err) != TRACE_OK) {
+            cli_error("%s: %s", a->path, err.message);
+            rc = CLI_BAD_INPUT;
+        } else {
+            report_range(&R, r, json);
+        }
+        ls_range_free(r);
+    } else if (at_peak) {
+        report_at_peak(&R, json);
+    } else if (json) {
         report_json(&R);
-    else
+    } else {
         report_text(&R);
+    }
     sym_table_free(R.syms);
     ls_analysis_free(a);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("report: cannot write the output");
         return CLI_FAIL;
     }
-    return CLI_OK;
+    return rc;
 }

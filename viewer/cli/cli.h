@@ -49,6 +49,12 @@ bool cli_output_open(cli_output *o, const char *cmd, const char *path);
  * when the output could not be written (rc CLI_FAIL included). */
 int cli_output_close(cli_output *o, int rc);
 
+/* convert --to pprof: writes the heap profile of trace `file` to out
+ * (cli-pprof.c). Returns CLI_OK; CLI_BAD_INPUT with the error printed when
+ * the trace cannot be read; CLI_FAIL with errno set when out cannot be
+ * written (the caller names it) or memory ran out. */
+int cli_convert_pprof(const char *file, FILE *out);
+
 /* Writes the report of `a` (text, or JSON when `json`) to `out` with the
  * default --top and --frames; syms may be NULL (addresses only). For the
  * fuzz target of the whole report pipeline. */
@@ -77,7 +83,8 @@ bool cli_parse_positive(const char *s, unsigned *out);
 /* "1048576", "512K", "64M", "2G" -> bytes. False if malformed. */
 bool cli_parse_bytes(const char *s, uint64_t *out);
 
-/* Writes s (len bytes; may contain anything) as a JSON string literal. */
+/* Writes s (len bytes; may contain anything) as a JSON string literal;
+ * bytes that are not UTF-8 become U+FFFD. */
 void cli_json_string(FILE *f, const char *s, size_t len);
 
 /* Writes call stack `stack_id` of `a` as JSON: a list of {function, file,

@@ -13,6 +13,7 @@
 #include "histogram-private.h"
 #include "kmap.h"
 #include "merge.h"
+#include "trace-index.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,15 +51,9 @@ typedef struct thread_work {
 typedef struct loader {
     ls_analysis *a;
     const ls_observer *obs;
-    trace_reader *r;
     trace_error *err;
-    uint32_t strings_cap, stacks_cap, modules_cap, threads_cap, leaks_cap;
+    uint32_t threads_cap, leaks_cap;
     uint32_t res_cap, open_cap, gc_cap, marks_cap, spans_cap;
-    uint64_t *frame_pool;
-    size_t frame_len, frame_cap;
-    uint64_t *stack_off;      /* per stack id: offset into frame_pool */
-    trace_chunk_info *chunks;
-    uint32_t nchunks, chunks_cap;
     thread_work *work;        /* parallel to a->threads */
     uint32_t work_cap;
     kmap thread_index;        /* tid -> index */
@@ -85,146 +80,32 @@ static trace_status nomem(loader *L)
     return TRACE_ERR_NOMEM;
 }
 
-/* ---- dictionaries ---- */
+/* ---- the file: the index (trace-index.h) ---- */
 
-static trace_status take_dict(loader *L, const trace_event *ev)
+/* What the index found about the file, where the analysis' clients read it. */
+static trace_status take_index(loader *L)
 {
     ls_analysis *a = L->a;
-    switch (ev->kind) {
-    case TRACE_STRING_DEF: {
-        /* Ids lost with a damaged dictionary chunk (the reader allows the
-         * jump only after damage) stay empty: events naming them get id 0. */
-        while (ev->value > (uint64_t)a->nstrings) {
-            char *none = calloc(1, 1); /* freed with the others */
-            if (!none || !GROW(a->strings, a->nstrings, L->strings_cap)) {
-                free(none);
-                return nomem(L);
-            }
-            a->strings[a->nstrings++] = (ls_string){ none, 0 };
-        }
-        if (ev->value != (uint64_t)a->nstrings)
-            return TRACE_OK; /* a repeat of a known id (the reader checked the order) */
-        if (!GROW(a->strings, a->nstrings, L->strings_cap))
-            return nomem(L);
-        char *s = malloc(ev->data_len + 1);
-        if (!s)
-            return nomem(L);
-        memcpy(s, ev->data, ev->data_len);
-        s[ev->data_len] = '\0';
-        a->strings[a->nstrings++] = (ls_string){ s, ev->data_len };
-        return TRACE_OK;
-    }
-    case TRACE_STACK_DEF: {
-        while (ev->value > (uint64_t)a->nstacks) {
-            if (!GROW(a->stacks, a->nstacks, L->stacks_cap))
-                return nomem(L);
-            uint64_t *off = realloc(L->stack_off, (size_t)L->stacks_cap * sizeof *off);
-            if (!off)
-                return nomem(L);
-            L->stack_off = off;
-            off[a->nstacks] = L->frame_len;
-            a->stacks[a->nstacks++] = (ls_stack){ NULL, 0 };
-        }
-        if (ev->value != (uint64_t)a->nstacks)
-            return TRACE_OK;
-        if (!GROW(a->stacks, a->nstacks, L->stacks_cap))
-            return nomem(L);
-        if (L->frame_len + ev->depth > L->frame_cap) {
-            size_t nc = L->frame_cap ? L->frame_cap * 2 : 4096;
-            while (nc < L->frame_len + ev->depth)
-                nc *= 2;
-            uint64_t *p = realloc(L->frame_pool, nc * sizeof *p);
-            if (!p)
-                return nomem(L);
-            L->frame_pool = p;
-            L->frame_cap = nc;
-        }
-        uint64_t *off = realloc(L->stack_off, (size_t)L->stacks_cap * sizeof *off);
-        if (!off)
-            return nomem(L);
-        L->stack_off = off;
-        if (ev->depth)
-            memcpy(L->frame_pool + L->frame_len, ev->frames, ev->depth * sizeof *ev->frames);
-        off[a->nstacks] = L->frame_len;
-        a->stacks[a->nstacks++] = (ls_stack){ NULL, ev->depth };
-        L->frame_len += ev->depth;
-        return TRACE_OK;
-    }
-    case TRACE_MODULE_DEF: {
-        if (!GROW(a->modules, a->nmodules, L->modules_cap))
-            return nomem(L);
-        ls_module *m = &a->modules[a->nmodules];
-        memset(m, 0, sizeof *m);
-        m->path = malloc(ev->data_len + 1);
-        if (!m->path)
-            return nomem(L);
-        memcpy(m->path, ev->data, ev->data_len);
-        m->path[ev->data_len] = '\0';
-        m->ts = ev->ts;
-        m->bias = ev->addr;
-        m->start = ev->addr2;
-        m->end = ev->size;
-        m->build_id_len = ev->data2_len;
-        memcpy(m->build_id, ev->data2, ev->data2_len);
-        a->nmodules++;
-        return TRACE_OK;
-    }
-    }
-    return TRACE_OK;
-}
-
-/* Pass 1: chunk index and dictionaries. */
-static trace_status scan(loader *L)
-{
-    ls_analysis *a = L->a;
-    trace_chunk *c = trace_chunk_new();
-    if (!c)
-        return nomem(L);
-    trace_status st;
-    trace_chunk_info ci;
-    while ((st = trace_reader_next_chunk(L->r, &ci)) == TRACE_OK) {
-        if (ci.kind == TRACE_CHUNK_EVENTS) {
-            if (!GROW(L->chunks, L->nchunks, L->chunks_cap)) {
-                st = nomem(L);
-                break;
-            }
-            L->chunks[L->nchunks++] = ci;
-        } else if (ci.kind == TRACE_CHUNK_DICT) {
-            st = trace_chunk_load(c, L->r, &ci);
-            trace_event ev;
-            while (st == TRACE_OK && (st = trace_chunk_next(c, &ev)) == TRACE_OK)
-                st = take_dict(L, &ev);
-            if (st != TRACE_END)
-                break;
-        }
-    }
-    trace_chunk_free(c);
-    if (st == TRACE_ERR_TRUNCATED) {
-        a->truncated = true;
-        a->truncated_at = trace_reader_error(L->r)->offset;
-        st = TRACE_END;
-    }
-    if (st != TRACE_END) {
-        if (st != TRACE_ERR_NOMEM)
-            *L->err = *trace_reader_error(L->r);
-        return st;
-    }
-    a->complete = trace_reader_complete(L->r, NULL, &L->end_lost);
-    a->skipped_chunks = trace_reader_skipped(L->r);
-    a->ndamage = trace_reader_damage_count(L->r);
-    if (a->ndamage) {
-        a->damage = malloc((size_t)a->ndamage * sizeof *a->damage);
-        if (!a->damage)
-            return nomem(L);
-    }
+    const ls_index *x = a->index;
+    a->info = x->info;
+    a->strings = x->strings;
+    a->nstrings = x->nstrings;
+    a->stacks = x->stacks;
+    a->nstacks = x->nstacks;
+    a->modules = x->modules;
+    a->nmodules = x->nmodules;
+    a->truncated = x->truncated;
+    a->truncated_at = x->truncated_at;
+    a->complete = x->complete;
+    L->end_lost = x->end_lost;
+    a->skipped_chunks = x->skipped_chunks;
+    a->damage = x->damage;
+    a->ndamage = x->ndamage;
     for (uint32_t i = 0; i < a->ndamage; i++) {
-        a->damage[i] = *trace_reader_damage(L->r, i);
         a->damage_events_lost += a->damage[i].events_lost;
         a->damage_events_unknown |= !a->damage[i].events_known;
         a->damage_places += 1 + a->damage[i].more;
     }
-    for (uint32_t i = 0; i < a->nstacks; i++)
-        a->stacks[i].frames = L->frame_pool ? L->frame_pool + L->stack_off[i] : NULL;
     return TRACE_OK;
 }
 
@@ -548,7 +429,7 @@ static trace_status merge(loader *L)
     a->stack_use = calloc(a->nstacks ? a->nstacks : 1, sizeof *a->stack_use);
     L->stack_live = calloc(a->nstacks ? a->nstacks : 1, sizeof *L->stack_live);
     a->hist = ls_histograms_new(a->nstacks);
-    ls_merge *m = a->stack_use && L->stack_live && a->hist ? ls_merge_new(L->r, L->chunks, L->nchunks, 0, UINT64_MAX) : NULL;
+    ls_merge *m = a->stack_use && L->stack_live && a->hist ? ls_index_cursor(a->index, 0, UINT64_MAX) : NULL;
     if (!m)
         return nomem(L);
     trace_event ev;
@@ -558,7 +439,7 @@ static trace_status merge(loader *L)
             if (st == TRACE_ERR_NOMEM)
                 nomem(L);
             else if (st != TRACE_END)
-                *L->err = *trace_reader_error(L->r);
+                *L->err = *trace_reader_error(ls_merge_reader(m));
             break;
         }
         if ((st = process(L, &ev)) != TRACE_OK)
@@ -569,6 +450,8 @@ static trace_status merge(loader *L)
             break;
         }
     }
+    /* Event fields the reader found naming ids lost with damage. */
+    a->lost_id_refs = trace_reader_lost_id_refs(ls_merge_reader(m));
     ls_merge_free(m);
     for (uint32_t i = 0; i < a->nthreads; i++) /* a temporary free that was the thread's last event */
         if (L->work[i].pending_temp)
@@ -630,7 +513,6 @@ static uint64_t percentile(const uint64_t *sorted, uint32_t n, unsigned pct)
 static trace_status finish(loader *L)
 {
     ls_analysis *a = L->a;
-    a->lost_id_refs = trace_reader_lost_id_refs(L->r);
     if (!ls_histograms_finish(a->hist))
         return nomem(L);
     /* The END chunk's total counts every drop, also those no lost event
@@ -758,6 +640,18 @@ trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *
 trace_status ls_analysis_load_observed(const char *path, const ls_observer *obs, ls_analysis **out,
                                        trace_error *err)
 {
+    *out = NULL;
+    ls_index *idx;
+    trace_status st = ls_index_open(path, &idx, err);
+    if (st != TRACE_OK)
+        return st;
+    st = ls_analysis_run(idx, obs, out, err);
+    ls_index_unref(idx); /* the analysis holds its own reference */
+    return st;
+}
+
+trace_status ls_analysis_run(ls_index *idx, const ls_observer *obs, ls_analysis **out, trace_error *err)
+{
     trace_error local;
     if (!err)
         err = &local;
@@ -766,46 +660,23 @@ trace_status ls_analysis_load_observed(const char *path, const ls_observer *obs,
     ls_analysis *a = calloc(1, sizeof *a);
     loader L = { .a = a, .obs = obs, .err = err };
     trace_status st = TRACE_ERR_NOMEM;
-    if (!a || !(a->path = strdup(path))) {
+    if (!a || !(a->path = strdup(idx->path))) {
         nomem(&L);
         goto done;
     }
-    /* Id 0 of each dictionary means "none". */
-    if (!GROW(a->strings, a->nstrings, L.strings_cap) || !GROW(a->stacks, a->nstacks, L.stacks_cap)) {
-        nomem(&L);
-        goto done;
-    }
-    a->strings[a->nstrings++] = (ls_string){ "", 0 };
-    L.stack_off = calloc(L.stacks_cap, sizeof *L.stack_off);
-    if (!L.stack_off) {
-        nomem(&L);
-        goto done;
-    }
-    a->stacks[a->nstacks++] = (ls_stack){ NULL, 0 };
-
-    st = trace_reader_open(path, &L.r, err);
-    if (st != TRACE_OK)
-        goto done;
-    a->info = *trace_reader_info(L.r);
-    if ((st = scan(&L)) != TRACE_OK || (st = merge(&L)) != TRACE_OK || (st = finish(&L)) != TRACE_OK)
+    a->index = ls_index_ref(idx);
+    if ((st = take_index(&L)) != TRACE_OK || (st = merge(&L)) != TRACE_OK || (st = finish(&L)) != TRACE_OK)
         goto done;
 done:
-    trace_reader_close(L.r);
     for (uint32_t i = 0; L.work && i < a->nthreads; i++)
         free(L.work[i].open_spans);
     free(L.work);
-    free(L.chunks);
-    free(L.stack_off);
     free(L.res_index);
     free(L.family);
     free(L.stack_live);
     kmap_free(&L.thread_index);
     kmap_free(&L.live);
     kmap_free(&L.open);
-    if (a)
-        a->frame_pool = L.frame_pool; /* the stacks point into it */
-    else
-        free(L.frame_pool);
     if (st != TRACE_OK) {
         ls_analysis_free(a);
         return st;
@@ -818,15 +689,8 @@ void ls_analysis_free(ls_analysis *a)
 {
     if (!a)
         return;
-    for (uint32_t i = 1; i < a->nstrings; i++)
-        free((char *)a->strings[i].text);
-    free(a->frame_pool);
-    for (uint32_t i = 0; i < a->nmodules; i++)
-        free(a->modules[i].path);
+    ls_index_unref(a->index); /* the dictionaries and the damage list are the index's */
     free(a->path);
-    free(a->strings);
-    free(a->stacks);
-    free(a->modules);
     free(a->threads);
     free(a->leaks);
     free(a->res_kinds);
@@ -835,7 +699,6 @@ void ls_analysis_free(ls_analysis *a)
     free(a->marks);
     free(a->spans);
     free(a->span_stats);
-    free(a->damage);
     free(a->stack_use);
     ls_histograms_free(a->hist);
     free(a);
@@ -880,6 +743,11 @@ const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid)
     return "";
 }
 
+uint64_t ls_analysis_duration(const ls_analysis *a)
+{
+    return a->events && a->last_ts > a->info.start_ts ? a->last_ts - a->info.start_ts : 0;
+}
+
 sym_table *ls_analysis_symbols(const ls_analysis *a)
 {
     sym_table *t = sym_table_new();
@@ -887,7 +755,10 @@ sym_table *ls_analysis_symbols(const ls_analysis *a)
         return NULL;
     for (uint32_t i = 0; i < a->nmodules; i++) {
         const ls_module *m = &a->modules[i];
-        sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len);
+        if (sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len) != 0) {
+            sym_table_free(t); /* out of memory: the indexes would no longer be a->modules' */
+            return NULL;
+        }
     }
     return t;
 }

@@ -13,28 +13,12 @@
 
 #include "histogram.h"
 #include "symbols.h"
+#include "trace-index.h"
 #include "trace-reader.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct ls_string {
-    const char *text;   /* NUL-terminated copy (may contain other bytes: untrusted) */
-    uint32_t len;
-} ls_string;
-
-typedef struct ls_stack {
-    const uint64_t *frames; /* return addresses, innermost first */
-    uint32_t depth;
-} ls_stack;
-
-typedef struct ls_module {
-    char *path;
-    uint64_t ts, bias, start, end;
-    uint8_t build_id[TRACE_BUILD_ID_MAX];
-    uint32_t build_id_len;
-} ls_module;
 
 typedef struct ls_thread {
     uint32_t tid;
@@ -110,7 +94,7 @@ typedef struct ls_analysis {
     uint32_t skipped_chunks; /* of a newer minor version's kinds, and foreign frames */
     /* What the reader skipped as damaged (FORMAT.md §7.1), in file order;
      * nothing here and !truncated and complete: the trace is sound. */
-    trace_damage *damage; uint32_t ndamage;
+    const trace_damage *damage; uint32_t ndamage;
     uint32_t damage_places;       /* ndamage, and the places the last entry covers past TRACE_DAMAGE_MAX */
     uint64_t damage_events_lost;  /* the events known lost, summed */
     bool damage_events_unknown;   /* some damage lost an unknown number of events */
@@ -126,9 +110,10 @@ typedef struct ls_analysis {
     uint64_t resources_opened, resources_closed, resources_open_at_end;
 
     /* dictionaries (index = id; [0] unused) */
-    ls_string *strings;  uint32_t nstrings;
-    ls_stack *stacks;    uint32_t nstacks;
-    ls_module *modules;  uint32_t nmodules;
+    /* The index's dictionaries (borrowed: index->strings, ...). */
+    const ls_string *strings;  uint32_t nstrings;
+    const ls_stack *stacks;    uint32_t nstacks;
+    const ls_module *modules;  uint32_t nmodules;
 
     ls_thread *threads;  uint32_t nthreads;
     ls_leak *leaks;      uint32_t nleaks;       /* sorted by bytes, then blocks, descending */
@@ -144,7 +129,7 @@ typedef struct ls_analysis {
     ls_span *spans;      uint32_t nspans;        /* in order of their begin */
     ls_span_stat *span_stats; uint32_t nspan_stats; /* by label, largest total first */
 
-    uint64_t *frame_pool; /* storage behind stacks[].frames */
+    ls_index *index;      /* the file: it owns the dictionaries and the damage list above */
 } ls_analysis;
 
 /* Sees every event in global time order during ls_analysis_load, with the
@@ -175,12 +160,20 @@ uint64_t ls_resource_family(const char *kind, size_t len);
  * ("socket" names "fd/socket"). */
 bool ls_resource_kind_matches(const char *pattern, const char *kind);
 
+/* Analyses the trace of an open index (trace-index.h), which the analysis
+ * keeps a reference to. Status and *err as ls_analysis_load. */
+trace_status ls_analysis_run(ls_index *idx, const ls_observer *obs, ls_analysis **out, trace_error *err);
+
 /* Reads and analyses `path`. A file that stops inside a chunk is read up to
  * its last whole chunk and marked truncated (status OK). Any other problem
  * returns its status with *err filled (message names the byte offset) and
  * *out NULL. */
 trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *err);
 void ls_analysis_free(ls_analysis *a);      /* NULL ok */
+
+/* How long the recording ran: from trace_begin (info.start_ts) to the last
+ * event, in ns; 0 when there are no events. */
+uint64_t ls_analysis_duration(const ls_analysis *a);
 
 /* How the read ended, one rule for every output: */
 typedef enum ls_ending {
@@ -204,7 +197,9 @@ ls_stack ls_analysis_stack(const ls_analysis *a, uint32_t id);
 const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid);
 
 /* A symbol table with every module the trace recorded, for resolving its
- * stacks. NULL on out of memory; free with sym_table_free. */
+ * stacks, added in the order of a->modules: sym_table_module_index gives
+ * the index into a->modules. NULL on out of memory; free with
+ * sym_table_free. */
 sym_table *ls_analysis_symbols(const ls_analysis *a);
 
 #ifdef __cplusplus

@@ -37,6 +37,7 @@ typedef struct entry {
 
 struct ls_merge {
     trace_reader *r;
+    bool owns_reader;
     uint64_t from, to;
     trace_chunk_info *chunks;  /* by thread, then file offset */
     stream *streams;
@@ -248,10 +249,15 @@ const trace_chunk_info *ls_merge_failed_chunk(const ls_merge *m, uint32_t *decod
     return m->failed_ci;
 }
 
+trace_reader *ls_merge_reader(const ls_merge *m) { return m->r; }
+void ls_merge_own_reader(ls_merge *m) { m->owns_reader = true; }
+
 void ls_merge_free(ls_merge *m)
 {
     if (!m)
         return;
+    if (m->owns_reader)
+        trace_reader_close(m->r);
     for (uint32_t i = 0; i < m->nheap; i++)
         trace_chunk_free(m->heap[i].s->chunk);
     for (uint32_t i = 0; i < m->nspare; i++)

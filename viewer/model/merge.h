@@ -47,6 +47,11 @@ trace_status ls_merge_next(ls_merge *m, trace_event *ev);
  * yielded). NULL otherwise. */
 const trace_chunk_info *ls_merge_failed_chunk(const ls_merge *m, uint32_t *decoded);
 
+/* The reader the cursor reads through; after ls_merge_own_reader the
+ * cursor closes it when freed. */
+trace_reader *ls_merge_reader(const ls_merge *m);
+void ls_merge_own_reader(ls_merge *m);
+
 void ls_merge_free(ls_merge *m); /* NULL ok */
 
 #endif

@@ -80,7 +80,13 @@ size_t ls_utf8_len(const char *str, size_t left)
     size_t n = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xF0 && c < 0xF5 ? 4 : 0;
     if (!n || n > left)
         return 0;
-    for (size_t k = 1; k < n; k++)
+    /* RFC 3629's table: the second byte's range depends on the first, which
+     * rules out overlong forms (E0 80..9F, F0 80..8F), surrogates (ED
+     * A0..BF) and code points past U+10FFFF (F4 90..BF). */
+    unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80, hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    if (n > 1 && (s[1] < lo || s[1] > hi))
+        return 0;
+    for (size_t k = 2; k < n; k++)
         if ((s[k] & 0xC0) != 0x80)
             return 0;
     return n;

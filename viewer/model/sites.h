@@ -28,8 +28,9 @@ const char *ls_site_name(sym_table *syms, const ls_analysis *a, uint32_t stack_i
 
 /* The length of the UTF-8 sequence that starts at s (left > 0 bytes
  * there), or 0 when the bytes there are not one (a stray continuation, an
- * overlong or cut sequence). The one test of UTF-8 for every writer of
- * untrusted text. */
+ * overlong or cut sequence, a surrogate, past U+10FFFF: what strict
+ * readers such as proto3's refuse). The one test of UTF-8 for every writer
+ * of untrusted text. */
 size_t ls_utf8_len(const char *s, size_t left);
 
 /* What a resolved frame is called where only its function matters (a node

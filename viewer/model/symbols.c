@@ -1263,11 +1263,24 @@ static const struct centry *cache_insert(sym_table *t, uint64_t pc, uint32_t mod
     return &t->cache[i];
 }
 
+static uint64_t lookup_pc(uint64_t address, bool is_return_address)
+{
+    return is_return_address && address > 0 ? address - 1 : address;
+}
+
+long sym_table_module_index(sym_table *t, uint64_t address, bool is_return_address)
+{
+    if (!t)
+        return -1;
+    uint32_t mi = find_module(t, lookup_pc(address, is_return_address));
+    return mi == NO_MODULE ? -1 : (long)mi;
+}
+
 int sym_table_resolve(sym_table *t, uint64_t address, bool is_return_address, sym_frame *out, int max)
 {
     if (!t || !out || max < 1)
         return 0;
-    uint64_t pc = is_return_address && address > 0 ? address - 1 : address;
+    uint64_t pc = lookup_pc(address, is_return_address);
     uint32_t mi = find_module(t, pc);
     uint32_t key = mi == NO_MODULE ? NO_MODULE : t->mods[mi].canon;
     const char *module = mi == NO_MODULE ? "??" : t->mods[mi].path;

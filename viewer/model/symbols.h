@@ -70,6 +70,12 @@ int sym_table_add_module(sym_table *t, const char *path, uint64_t bias, uint64_t
  * Results are cached per address, so resolving the same address again is cheap. */
 int sym_table_resolve(sym_table *t, uint64_t address, bool is_return_address, sym_frame *out, int max);
 
+/* The module that sym_table_resolve resolves `address` in (address-1 when is_return_address),
+ * as its place in the order of the successful sym_table_add_module calls (0 for the first),
+ * by the same rule (the later-added module wins where ranges overlap). Returns -1 if no module
+ * covers the address, or if t is NULL. */
+long sym_table_module_index(sym_table *t, uint64_t address, bool is_return_address);
+
 #ifdef __cplusplus
 }
 #endif

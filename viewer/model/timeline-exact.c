@@ -13,6 +13,7 @@
  */
 #include "timeline-private.h"
 #include "merge.h"
+#include "trace-index.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ static bool replay(timeline *tl, uint32_t b0, uint32_t b1)
         if (++nc > TL_EXACT_MAX_CHUNKS || raw > RAW_BUDGET)
             return false;
     }
-    ls_merge *m = ls_merge_new(tl->reader, tl->chunks, tl->nchunks, ws, we);
+    ls_merge *m = ls_index_cursor(tl->a->index, ws, we);
     if (!m)
         return false;
     w->n = 0;
@@ -91,7 +92,7 @@ out:
 
 bool tl_window_ensure(timeline *tl, uint64_t t0, uint64_t t1)
 {
-    if (!tl->reader || !tl->a->events || t1 < tl->t0 || t0 > tl->t1)
+    if (!tl->a->events || t1 < tl->t0 || t0 > tl->t1)
         return false;
     uint32_t b0 = tl_bucket(tl, t0), b1 = tl_bucket(tl, t1);
     tl_window *w = &tl->win;

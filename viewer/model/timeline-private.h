@@ -62,7 +62,6 @@ struct timeline {
 
     trace_chunk_info *chunks;  /* events chunks, by first timestamp, then offset */
     uint32_t nchunks;
-    trace_reader *reader;      /* open for the exact view; dictionaries loaded */
 
     tl_window win;
 };

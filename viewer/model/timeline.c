@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "timeline-private.h"
 #include "kmap.h"
+#include "trace-index.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,60 +48,20 @@ static int chunk_order(const void *x, const void *y)
     return p->offset < q->offset ? -1 : p->offset > q->offset;
 }
 
-/* The chunk index: events chunks and the time range; dictionaries are loaded
- * so that the reader can decode events chunks later. */
-static trace_status scan_chunks(timeline *tl, trace_error *err, uint64_t *events)
+/* The time range and the events chunks by first timestamp, from the index. */
+static bool take_chunks(timeline *tl, const ls_index *idx)
 {
-    trace_status st = trace_reader_open(tl->path, &tl->reader, err);
-    if (st != TRACE_OK)
-        return st;
-    trace_chunk *c = trace_chunk_new();
-    if (!c)
-        return fail_nomem(err);
-    uint32_t cap = 0;
-    trace_chunk_info ci;
-    *events = 0;
-    tl->t0 = UINT64_MAX;
-    tl->t1 = 0;
-    while ((st = trace_reader_next_chunk(tl->reader, &ci)) == TRACE_OK) {
-        if (ci.kind == TRACE_CHUNK_DICT) {
-            trace_event ev;
-            st = trace_chunk_load(c, tl->reader, &ci);
-            while (st == TRACE_OK)
-                st = trace_chunk_next(c, &ev);
-            if (st != TRACE_END)
-                break;
-            continue;
-        }
-        if (ci.kind != TRACE_CHUNK_EVENTS || !ci.count)
-            continue;
-        if (tl->nchunks == cap) {
-            uint32_t nc = cap ? cap * 2 : 256;
-            trace_chunk_info *p = realloc(tl->chunks, (size_t)nc * sizeof *p);
-            if (!p) {
-                trace_chunk_free(c);
-                return fail_nomem(err);
-            }
-            tl->chunks = p;
-            cap = nc;
-        }
-        tl->chunks[tl->nchunks++] = ci;
-        *events += ci.count;
-        if (ci.first_ts < tl->t0)
-            tl->t0 = ci.first_ts;
-        if (ci.last_ts > tl->t1)
-            tl->t1 = ci.last_ts;
-    }
-    trace_chunk_free(c);
-    if (st != TRACE_END && st != TRACE_ERR_TRUNCATED) {
-        *err = *trace_reader_error(tl->reader);
-        return st;
-    }
-    if (!tl->nchunks)
-        tl->t0 = tl->t1 = 0;
-    if (tl->nchunks) /* chunks is NULL when none was read: qsort wants a pointer */
-        qsort(tl->chunks, tl->nchunks, sizeof *tl->chunks, chunk_order);
-    return TRACE_OK;
+    tl->t0 = idx->first_ts;
+    tl->t1 = idx->last_ts;
+    if (!idx->nchunks)
+        return true;
+    tl->chunks = malloc((size_t)idx->nchunks * sizeof *tl->chunks);
+    if (!tl->chunks)
+        return false;
+    memcpy(tl->chunks, idx->chunks, (size_t)idx->nchunks * sizeof *tl->chunks);
+    tl->nchunks = idx->nchunks;
+    qsort(tl->chunks, tl->nchunks, sizeof *tl->chunks, chunk_order);
+    return true;
 }
 
 static uint64_t *zalloc_u64(size_t n) { return calloc(n ? n : 1, sizeof(uint64_t)); }
@@ -417,21 +378,27 @@ trace_status timeline_open_progress(const char *path, timeline_progress_fn progr
     *out = NULL;
     timeline *tl = calloc(1, sizeof *tl);
     builder B = { .tl = tl, .progress = progress, .progress_user = user };
+    ls_index *idx = NULL;
     uint64_t events = 0;
     trace_status st;
     if (!tl || !(tl->path = strdup(path))) {
         st = fail_nomem(err);
         goto fail;
     }
-    if ((st = scan_chunks(tl, err, &events)) != TRACE_OK)
+    if ((st = ls_index_open(path, &idx, err)) != TRACE_OK)
         goto fail;
+    if (!take_chunks(tl, idx)) {
+        st = fail_nomem(err);
+        goto fail;
+    }
+    events = idx->chunk_events;
     B.total = events;
     if (!alloc_buckets(tl, &B, events)) {
         st = fail_nomem(err);
         goto fail;
     }
     ls_observer obs = { .event = observe, .resource = observe_resource, .user = &B };
-    st = ls_analysis_load_observed(path, &obs, &tl->a, err);
+    st = ls_analysis_run(idx, &obs, &tl->a, err);
     if (st != TRACE_OK) {
         if (B.nomem)
             fail_nomem(err);
@@ -442,10 +409,12 @@ trace_status timeline_open_progress(const char *path, timeline_progress_fn progr
         goto fail;
     }
     builder_free(&B);
+    ls_index_unref(idx); /* the analysis holds it */
     *out = tl;
     return TRACE_OK;
 fail:
     builder_free(&B);
+    ls_index_unref(idx);
     timeline_free(tl);
     return st;
 }
@@ -455,7 +424,6 @@ void timeline_free(timeline *tl)
     if (!tl)
         return;
     ls_analysis_free(tl->a);
-    trace_reader_close(tl->reader);
     free(tl->path);
     for (uint32_t l = 0; l < tl->nlv; l++) {
         free(tl->lv[l].min);

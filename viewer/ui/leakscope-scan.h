@@ -1,10 +1,11 @@
-/* leakscope-scan.h — decodes the chunks under a time range again, off the
- * main thread: what was allocated in a range and by which call sites, and the
+/* leakscope-scan.h — the model's range analysis (range.h), off the main
+ * thread: what was allocated in a range and by which call sites, and the
  * event under a click (with its call stack). Bounded: at most
- * LEAKSCOPE_SCAN_MAX_EVENTS events are decoded per query.
+ * LEAKSCOPE_SCAN_MAX_EVENTS events are taken per query.
  *
- * A scanner is reference counted so a query running in a thread keeps it
- * alive after the window has gone; its reader is used under a lock.
+ * A scanner is reference counted, and holds the trace index, so a query
+ * running in a thread keeps both alive after the window has gone; queries
+ * run at once (each has a cursor of its own).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,7 +13,7 @@
 
 #include <gio/gio.h>
 
-#include "trace-reader.h"
+#include "trace-index.h"
 
 G_BEGIN_DECLS
 
@@ -21,7 +22,7 @@ G_BEGIN_DECLS
 
 typedef struct _LeakscopeScanner LeakscopeScanner;
 
-LeakscopeScanner *leakscope_scanner_new(const char *path);
+LeakscopeScanner *leakscope_scanner_new(ls_index *index);
 LeakscopeScanner *leakscope_scanner_ref(LeakscopeScanner *s);
 void leakscope_scanner_unref(LeakscopeScanner *s);
 

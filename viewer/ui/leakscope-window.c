@@ -527,8 +527,7 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     self->tl = tl;
     const ls_analysis *a = timeline_analysis(tl);
     self->syms = ls_analysis_symbols(a);
-    g_autofree char *path = g_file_get_path(self->file);
-    self->scanner = leakscope_scanner_new(path);
+    self->scanner = leakscope_scanner_new(a->index);
     leakscope_timeline_set_timeline(self->timeline, tl);
 
     g_autofree char *base = g_file_get_basename(self->file);

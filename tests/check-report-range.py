@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""`leakscope report --from/--to` and `--at-peak` on the sample trace of
+tests/test-range.c, whose numbers are known: text and JSON, and bad usage.
+
+usage: check-report-range.py LEAKSCOPE TEST-RANGE
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+leakscope, test_range = sys.argv[1], sys.argv[2]
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok  " if cond else "FAIL") + " " + what)
+    failures += not cond
+
+
+def run(*args):
+    return subprocess.run([leakscope, "report", *args], capture_output=True, text=True)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    trace = os.path.join(tmp, "range.trace")
+    subprocess.run([test_range, "--write-trace", trace], check=True)
+
+    # [350, 650] ns: the block made at 400 and freed at 500, and the free at
+    # 600 of the one made at 300 (its size known from the history).
+    p = run("--json", "--from", "350ns", "--to", "650ns", trace)
+    r = json.loads(p.stdout) if p.returncode == 0 else {}
+    check(p.returncode == 0, f"--from/--to --json: exit {p.returncode} {p.stderr.strip()!r}")
+    check((r.get("from_ns"), r.get("to_ns"), r.get("events")) == (350, 650, 4), f"range and events {r}")
+    check((r.get("allocations"), r.get("allocated_bytes"), r.get("frees"), r.get("freed_bytes")) == (1, 40, 2, 70),
+          f"allocated and freed: {r}")
+    check((r.get("live_blocks"), r.get("live_bytes")) == (0, 0), "nothing the range made is left")
+    sites = {s["stack"][0]["address"]: s for s in r.get("sites", []) if s["stack"]}
+    s2 = sites.get("0x2000", {})
+    check((s2.get("allocations"), s2.get("frees"), s2.get("freed_bytes")) == (1, 2, 70),
+          f"by call site: the second stack made 1 and freed 2 blocks, 70 bytes ({s2})")
+
+    p = run("--from", "0s", "--to", "750ns", trace)
+    check(p.returncode == 0 and "kept         100 B in 3 blocks" in p.stdout and "BY CALL SITE" in p.stdout,
+          f"text: what [0, 750 ns] kept ({p.stdout[:400]!r})")
+    p = run("--from", "350ns", trace)
+    check(p.returncode == 0 and "from 350 ns to 800 ns" in p.stdout, f"--from alone runs to the end: {p.stdout[:120]!r}")
+
+    # The heap first reaches its peak, 100 bytes, at 400 ns (at 700 it comes
+    # back to 100, which is no new peak): stack 2 has 90 bytes in 3 blocks
+    # live there, stack 1 10 bytes in 1.
+    p = run("--json", "--at-peak", trace)
+    r = json.loads(p.stdout) if p.returncode == 0 else {}
+    check((r.get("peak_heap_bytes"), r.get("peak_heap_ns"), r.get("peak_heap_blocks")) == (100, 400, 4),
+          f"--at-peak: the peak {r.get('peak_heap_bytes')} at {r.get('peak_heap_ns')}")
+    got = [(s["bytes"], s["blocks"], s["stack"][0]["address"]) for s in r.get("sites", [])]
+    check(got == [(90, 3, "0x2000"), (10, 1, "0x1000")], f"--at-peak: live by call site, largest first {got}")
+    p = run("--at-peak", trace)
+    check(p.returncode == 0 and "LIVE AT THE PEAK: 100 B in 4 blocks at 400 ns, from 2 call sites" in p.stdout,
+          f"--at-peak text: {p.stdout[:200]!r}")
+
+    for args, line in ((["--from", "soon"], "report: --from: 'soon' is not a time"),
+                       (["--from", "700ns", "--to", "300ns"], "report: --to must be after --from"),
+                       (["--from", "1s"], "report: --from 1s is past the trace's end"),
+                       (["--at-peak", "--to", "1s"], "report: --at-peak takes no --from or --to"),
+                       (["--to"], "report: option '--to' needs a value")):
+        p = run(*args, trace) if args != ["--to"] else run("--to")
+        check(p.returncode == 2 and p.stderr.startswith("leakscope: " + line) and len(p.stderr.splitlines()) == 1,
+              f"{' '.join(args)}: {p.stderr.strip()!r}")
+
+print(f"{failures} failed" if failures else "all passed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,54 @@
+/* range.h — what happened in a time range, and the event nearest a time:
+ * the analysis of a selection, for the viewer's panels and `leakscope
+ * report --from/--to`. Plain C on the trace index; any thread.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_RANGE_H
+#define LEAKSCOPE_RANGE_H
+
+#include "trace-index.h"
+
+typedef struct ls_range_site {
+    uint32_t stack;                          /* stack id */
+    uint64_t allocations, allocated_bytes;   /* made in the range */
+    uint64_t frees, freed_bytes;             /* of its blocks, freed in the range */
+    uint64_t live_blocks, live_bytes;        /* made in the range, still live at its end */
+} ls_range_site;
+
+typedef struct ls_range {
+    uint64_t t0, t1;            /* the range, ns on the trace's clock, both ends in */
+    uint64_t events;            /* events in the range (taken) */
+    uint64_t allocations, allocated_bytes;
+    uint64_t frees;             /* frees, and reallocs releasing a block */
+    uint64_t freed_bytes;       /* of the freed blocks whose size is known (see ls_range_summarize) */
+    uint64_t frees_unknown;     /* frees of blocks made before what was read */
+    uint64_t live_blocks, live_bytes; /* made in the range, still live at its end */
+    bool partial;               /* stopped at the event budget: ... */
+    uint64_t covered_to;        /* ... the counts cover [t0, covered_to] (t1 when whole) */
+    ls_range_site *sites;       /* by call stack: most live bytes first, then most allocated */
+    uint32_t nsites;
+} ls_range;
+
+/* Summarizes [t0, t1] of idx. With `history`, every event before t0 is
+ * read too (not counted), so that each block freed in the range has its
+ * size and call stack: exact, at the cost of reading from the start. Without
+ * it only the range is read, and frees of older blocks count in
+ * frees_unknown. At most max_events events of the range are taken (0: no
+ * limit); past that, the summary covers [t0, covered_to], whole timestamps
+ * only, and `partial` is set. Returns OK with *out (ls_range_free it), or
+ * an error with *err filled. */
+trace_status ls_range_summarize(const ls_index *idx, uint64_t t0, uint64_t t1, bool history, uint64_t max_events,
+                                ls_range **out, trace_error *err);
+void ls_range_free(ls_range *r); /* NULL ok */
+
+/* The event nearest to `t` among those in [lo, hi] whose kind is in `kinds`
+ * (bits 1 << TRACE_xxx), and with handle_kind != 0 only resource events of
+ * that kind (a string id, matched by family: ls_resource_family) and
+ * `handle`. At most max_events are looked at (0: no limit). Returns OK with
+ * *ev filled (no pointers in it), END when there is none, or an error. */
+trace_status ls_range_nearest(const ls_index *idx, uint64_t lo, uint64_t hi, uint64_t t, uint32_t kinds,
+                              uint32_t handle_kind, uint64_t handle, uint64_t max_events, trace_event *ev,
+                              trace_error *err);
+
+#endif

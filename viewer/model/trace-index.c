@@ -1,0 +1,271 @@
+/* trace-index.c — see trace-index.h.
+ *
+ * One walk over the chunk headers in file order: dictionary chunks are
+ * decoded as they come (they precede the events chunks that use their ids),
+ * events chunks are only listed. The reader checks every chunk's CRC and
+ * sequence on the way and keeps what it skipped as damage.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "trace-index.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct builder {
+    ls_index *idx;
+    trace_error *err;
+    uint32_t strings_cap, stacks_cap, modules_cap, chunks_cap;
+    uint64_t *stack_off;      /* per stack id: offset into frame_pool */
+    size_t frame_len, frame_cap;
+} builder;
+
+static bool grow(void **arr, uint32_t *cap, size_t elem, uint32_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t nc = *cap ? (size_t)*cap * 2 : 16;
+    while (nc < need)
+        nc *= 2;
+    if (nc > UINT32_MAX)
+        return false;
+    void *p = realloc(*arr, nc * elem);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = (uint32_t)nc;
+    return true;
+}
+
+static trace_status nomem(builder *B)
+{
+    B->err->status = TRACE_ERR_NOMEM;
+    B->err->offset = 0;
+    snprintf(B->err->message, sizeof B->err->message, "out of memory");
+    return TRACE_ERR_NOMEM;
+}
+
+static bool add_string(builder *B, const void *text, uint32_t len)
+{
+    ls_index *x = B->idx;
+    if (!grow((void **)&x->strings, &B->strings_cap, sizeof *x->strings, x->nstrings + 1))
+        return false;
+    char *s = malloc((size_t)len + 1);
+    if (!s)
+        return false;
+    if (len)
+        memcpy(s, text, len);
+    s[len] = '\0';
+    x->strings[x->nstrings++] = (ls_string){ s, len };
+    return true;
+}
+
+static bool add_stack(builder *B, const uint64_t *frames, uint32_t depth)
+{
+    ls_index *x = B->idx;
+    if (!grow((void **)&x->stacks, &B->stacks_cap, sizeof *x->stacks, x->nstacks + 1))
+        return false;
+    uint64_t *off = realloc(B->stack_off, (size_t)B->stacks_cap * sizeof *off);
+    if (!off)
+        return false;
+    B->stack_off = off;
+    if (B->frame_len + depth > B->frame_cap) {
+        size_t nc = B->frame_cap ? B->frame_cap * 2 : 4096;
+        while (nc < B->frame_len + depth)
+            nc *= 2;
+        uint64_t *p = realloc(x->frame_pool, nc * sizeof *p);
+        if (!p)
+            return false;
+        x->frame_pool = p;
+        B->frame_cap = nc;
+    }
+    if (depth)
+        memcpy(x->frame_pool + B->frame_len, frames, depth * sizeof *frames);
+    off[x->nstacks] = B->frame_len;
+    x->stacks[x->nstacks++] = (ls_stack){ NULL, depth };
+    B->frame_len += depth;
+    return true;
+}
+
+static trace_status take_dict(builder *B, const trace_event *ev)
+{
+    ls_index *x = B->idx;
+    switch (ev->kind) {
+    case TRACE_STRING_DEF:
+        /* Ids lost with a damaged dictionary chunk (the reader allows the
+         * jump only after damage) stay empty: events naming them get id 0. */
+        while (ev->value > (uint64_t)x->nstrings)
+            if (!add_string(B, "", 0))
+                return nomem(B);
+        if (ev->value == (uint64_t)x->nstrings && !add_string(B, ev->data, ev->data_len))
+            return nomem(B);
+        return TRACE_OK; /* else a repeat of a known id (the reader checked the order) */
+    case TRACE_STACK_DEF:
+        while (ev->value > (uint64_t)x->nstacks)
+            if (!add_stack(B, NULL, 0))
+                return nomem(B);
+        if (ev->value == (uint64_t)x->nstacks && !add_stack(B, ev->frames, ev->depth))
+            return nomem(B);
+        return TRACE_OK;
+    case TRACE_MODULE_DEF: {
+        if (!grow((void **)&x->modules, &B->modules_cap, sizeof *x->modules, x->nmodules + 1))
+            return nomem(B);
+        ls_module *m = &x->modules[x->nmodules];
+        memset(m, 0, sizeof *m);
+        m->path = malloc(ev->data_len + 1);
+        if (!m->path)
+            return nomem(B);
+        memcpy(m->path, ev->data, ev->data_len);
+        m->path[ev->data_len] = '\0';
+        m->ts = ev->ts;
+        m->bias = ev->addr;
+        m->start = ev->addr2;
+        m->end = ev->size;
+        m->build_id_len = ev->data2_len;
+        memcpy(m->build_id, ev->data2, ev->data2_len);
+        x->nmodules++;
+        return TRACE_OK;
+    }
+    }
+    return TRACE_OK;
+}
+
+static trace_status walk(builder *B)
+{
+    ls_index *x = B->idx;
+    trace_chunk *c = trace_chunk_new();
+    if (!c)
+        return nomem(B);
+    trace_status st;
+    trace_chunk_info ci;
+    x->first_ts = UINT64_MAX;
+    while ((st = trace_reader_next_chunk(x->reader, &ci)) == TRACE_OK) {
+        if (ci.kind == TRACE_CHUNK_EVENTS) {
+            if (!grow((void **)&x->chunks, &B->chunks_cap, sizeof *x->chunks, x->nchunks + 1)) {
+                st = nomem(B);
+                break;
+            }
+            x->chunks[x->nchunks++] = ci;
+            x->chunk_events += ci.count;
+            if (ci.first_ts < x->first_ts)
+                x->first_ts = ci.first_ts;
+            if (ci.last_ts > x->last_ts)
+                x->last_ts = ci.last_ts;
+        } else if (ci.kind == TRACE_CHUNK_DICT) {
+            st = trace_chunk_load(c, x->reader, &ci);
+            trace_event ev;
+            while (st == TRACE_OK && (st = trace_chunk_next(c, &ev)) == TRACE_OK)
+                st = take_dict(B, &ev);
+            if (st != TRACE_END)
+                break;
+        }
+    }
+    trace_chunk_free(c);
+    if (!x->nchunks)
+        x->first_ts = 0;
+    if (st == TRACE_ERR_TRUNCATED) {
+        x->truncated = true;
+        x->truncated_at = trace_reader_error(x->reader)->offset;
+        st = TRACE_END;
+    }
+    if (st != TRACE_END) {
+        if (st != TRACE_ERR_NOMEM)
+            *B->err = *trace_reader_error(x->reader);
+        return st;
+    }
+    x->complete = trace_reader_complete(x->reader, &x->end_events, &x->end_lost);
+    x->skipped_chunks = trace_reader_skipped(x->reader);
+    x->ndamage = trace_reader_damage_count(x->reader);
+    if (x->ndamage && !(x->damage = malloc((size_t)x->ndamage * sizeof *x->damage)))
+        return nomem(B);
+    for (uint32_t i = 0; i < x->ndamage; i++)
+        x->damage[i] = *trace_reader_damage(x->reader, i);
+    for (uint32_t i = 0; i < x->nstacks; i++)
+        x->stacks[i].frames = x->frame_pool ? x->frame_pool + B->stack_off[i] : NULL;
+    return TRACE_OK;
+}
+
+trace_status ls_index_open(const char *path, ls_index **out, trace_error *err)
+{
+    trace_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    *out = NULL;
+    ls_index *x = calloc(1, sizeof *x);
+    builder B = { .idx = x, .err = err };
+    trace_status st = TRACE_ERR_NOMEM;
+    if (!x || !(x->path = strdup(path ? path : ""))) {
+        nomem(&B);
+        goto fail;
+    }
+    x->refs = 1;
+    /* Id 0 of each dictionary means "none". */
+    if (!add_string(&B, "", 0) || !add_stack(&B, NULL, 0)) {
+        nomem(&B);
+        goto fail;
+    }
+    if ((st = trace_reader_open(path, &x->reader, err)) != TRACE_OK)
+        goto fail;
+    x->info = *trace_reader_info(x->reader);
+    if ((st = walk(&B)) != TRACE_OK)
+        goto fail;
+    free(B.stack_off);
+    *out = x;
+    return TRACE_OK;
+fail:
+    free(B.stack_off);
+    ls_index_unref(x);
+    return st;
+}
+
+ls_index *ls_index_ref(ls_index *idx)
+{
+    if (idx)
+        __atomic_fetch_add(&idx->refs, 1, __ATOMIC_RELAXED);
+    return idx;
+}
+
+void ls_index_unref(ls_index *x)
+{
+    if (!x || __atomic_sub_fetch(&x->refs, 1, __ATOMIC_ACQ_REL) > 0)
+        return;
+    trace_reader_close(x->reader);
+    for (uint32_t i = 0; i < x->nstrings; i++)
+        free((char *)x->strings[i].text);
+    for (uint32_t i = 0; i < x->nmodules; i++)
+        free(x->modules[i].path);
+    free(x->strings);
+    free(x->stacks);
+    free(x->modules);
+    free(x->frame_pool);
+    free(x->chunks);
+    free(x->damage);
+    free(x->path);
+    free(x);
+}
+
+ls_merge *ls_index_cursor(const ls_index *idx, uint64_t from, uint64_t to)
+{
+    trace_reader *r;
+    if (trace_reader_dup(idx->reader, &r) != TRACE_OK)
+        return NULL;
+    ls_merge *m = ls_merge_new(r, idx->chunks, idx->nchunks, from, to);
+    if (!m) {
+        trace_reader_close(r);
+        return NULL;
+    }
+    ls_merge_own_reader(m);
+    return m;
+}
+
+const char *ls_index_string(const ls_index *idx, uint32_t id)
+{
+    return id && id < idx->nstrings ? idx->strings[id].text : "";
+}
+
+ls_stack ls_index_stack(const ls_index *idx, uint32_t id)
+{
+    return id && id < idx->nstacks ? idx->stacks[id] : (ls_stack){ NULL, 0 };
+}
