@@ -638,9 +638,9 @@ static void report_at_peak(report *R, bool json)
     const ls_analysis *a = R->a;
     FILE *o = R->out;
     uint32_t *order, n = ranked(R, LS_METRIC_PEAK, &order);
-    uint64_t blocks = 0;
-    for (uint32_t i = 0; i < n; i++)
-        blocks += a->stack_use[order[i]].peak_blocks;
+    uint64_t blocks = 0; /* of every stack: a 0-byte block is live too */
+    for (uint32_t i = 0; a->stack_use && i < a->nstacks; i++)
+        blocks += a->stack_use[i].peak_blocks;
     char b1[64], b2[64], site[400];
     if (json) {
         fputs("{\"file\":", o);
