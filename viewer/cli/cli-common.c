@@ -82,6 +82,39 @@ void cli_json_string(FILE *f, const char *s, size_t len)
     fputc('"', f);
 }
 
+#define MAX_INLINE 16
+
+void cli_json_stack(FILE *o, const ls_analysis *a, sym_table *syms, uint32_t stack_id)
+{
+    ls_stack st = ls_analysis_stack(a, stack_id);
+    fputc('[', o);
+    bool first = true;
+    for (uint32_t i = 0; i < st.depth; i++) {
+        sym_frame fr[MAX_INLINE];
+        int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
+        if (n <= 0) {
+            fr[0] = (sym_frame){ "??", NULL, 0, "??", st.frames[i], false };
+            n = 1;
+        }
+        for (int k = 0; k < n; k++) {
+            fputs(first ? "{" : ",{", o);
+            first = false;
+            fputs("\"function\":", o);
+            cli_json_string(o, fr[k].function, strlen(fr[k].function));
+            fputs(",\"file\":", o);
+            if (fr[k].file)
+                cli_json_string(o, fr[k].file, strlen(fr[k].file));
+            else
+                fputs("null", o);
+            fprintf(o, ",\"line\":%d,\"module\":", fr[k].line);
+            cli_json_string(o, fr[k].module, strlen(fr[k].module));
+            fprintf(o, ",\"address\":\"0x%llx\",\"inlined\":%s}", (unsigned long long)st.frames[i],
+                    fr[k].inlined ? "true" : "false");
+        }
+    }
+    fputc(']', o);
+}
+
 void cli_text_string(FILE *f, const char *s)
 {
     for (; *s; s++) {
@@ -149,6 +182,16 @@ bool cli_parse_count(const char *s, uint64_t *out)
     if (errno)
         return false;
     *out = v;
+    return true;
+}
+
+bool cli_parse_positive(const char *s, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || v == 0 || v > 1000000)
+        return false;
+    *out = (unsigned)v;
     return true;
 }
 

@@ -2,8 +2,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#define _GNU_SOURCE /* qsort_r */
 #include "cli.h"
+#include "histogram.h"
 #include "range.h"
 #include "sites.h"
 
@@ -76,6 +76,141 @@ static void text_stack(report *R, uint32_t stack_id, const char *indent)
         fprintf(R->out, "%s...\n", indent);
 }
 
+/* The stacks ranked by metric m (ls_stacks_ranked); n 0 on out of memory. */
+static uint32_t ranked(report *R, ls_metric m, uint32_t **ids)
+{
+    int64_t n = ls_stacks_ranked(R->a, m, ids);
+    return n > 0 ? (uint32_t)n : 0;
+}
+
+static void text_more(report *R, uint32_t n)
+{
+    if (n > R->top)
+        fprintf(R->out, "  ... and %u more %s (--top N)\n", n - R->top, plural(n - R->top, "call site", "call sites"));
+}
+
+/* What was live when the heap first reached its peak, by call site. */
+static void text_peak(report *R)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    char b1[64], b2[64], site[400];
+    uint32_t *ids, n = ranked(R, LS_METRIC_PEAK, &ids);
+    if (!n)
+        return;
+    fprintf(o, "\nPEAK (%s live at %s, largest first)\n", ls_format_bytes(a->peak_heap_bytes, b1, sizeof b1),
+            ls_format_duration(rel(a, a->peak_heap_ts), b2, sizeof b2));
+    for (uint32_t i = 0; i < n && i < R->top; i++) {
+        const ls_stack_use *u = &a->stack_use[ids[i]];
+        fprintf(o, "  %s in %llu %s from ", ls_format_bytes(u->peak_bytes, b1, sizeof b1),
+                (unsigned long long)u->peak_blocks, plural(u->peak_blocks, "block", "blocks"));
+        cli_text_string(o, ls_site_name(R->syms, a, ids[i], site, sizeof site));
+        fputc('\n', o);
+    }
+    text_more(R, n);
+    free(ids);
+}
+
+/* Allocations freed right away (ls_stack_use.temporary), by call site. */
+static void text_temporary(report *R)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    char b1[64], site[400];
+    fprintf(o, "\nTEMPORARY (freed right away, before the thread's next allocation or free)\n");
+    fprintf(o, "  %llu temporary %s (%s) of %llu\n", (unsigned long long)a->temporary,
+            plural(a->temporary, "allocation", "allocations"), ls_format_bytes(a->temporary_bytes, b1, sizeof b1),
+            (unsigned long long)a->allocations);
+    uint32_t *ids, n = ranked(R, LS_METRIC_TEMPORARY, &ids);
+    for (uint32_t i = 0; i < n && i < R->top; i++) {
+        const ls_stack_use *u = &a->stack_use[ids[i]];
+        fprintf(o, "  %llu (%s) from ", (unsigned long long)u->temporary,
+                ls_format_bytes(u->temporary_bytes, b1, sizeof b1));
+        cli_text_string(o, ls_site_name(R->syms, a, ids[i], site, sizeof site));
+        fputc('\n', o);
+    }
+    text_more(R, n);
+    free(ids);
+}
+
+/* A histogram's edge as the report writes it: bytes or a duration. */
+static const char *edge(ls_hist_kind kind, uint64_t v, char *buf, size_t len)
+{
+    return kind == LS_HIST_SIZES ? ls_format_bytes(v, buf, len) : ls_format_duration(v, buf, len);
+}
+
+#define BAR_WIDTH 30
+
+static void text_bar(FILE *o, uint64_t count, uint64_t max)
+{
+    unsigned w = max ? (unsigned)((count * BAR_WIDTH + max - 1) / max) : 0;
+    if (w)
+        fputs("  ", o);
+    for (unsigned i = 0; i < w; i++)
+        fputc('#', o);
+}
+
+/* One row of a histogram table: the range from - to (or, with to NULL, a
+ * label in its place), count, bytes, bar. */
+static void text_hist_row(FILE *o, const char *from, const char *to, uint64_t count, uint64_t bytes, uint64_t max)
+{
+    char b1[64];
+    fputs("  ", o);
+    if (to) {
+        cli_text_padded(o, from, 10, true);
+        fputs(" - ", o);
+        cli_text_padded(o, to, 10, false);
+    } else {
+        cli_text_padded(o, from, 23, false);
+    }
+    fprintf(o, " %12llu ", (unsigned long long)count);
+    cli_text_padded(o, ls_format_bytes(bytes, b1, sizeof b1), 10, true);
+    text_bar(o, count, max);
+    fputc('\n', o);
+}
+
+/* The histogram of `kind` for the whole trace as a bar chart, its buckets
+ * from the lowest nonempty one to the highest; lifetimes end with the
+ * blocks still live. */
+static void text_histogram(report *R, ls_hist_kind kind)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    const ls_hist *h = ls_histograms_get(a->hist, kind, LS_HIST_ALL);
+    bool sizes = kind == LS_HIST_SIZES;
+    fputs(sizes ? "\nSIZES (allocations by size, from <= size < to)\n"
+                : "\nLIFETIMES (blocks by how long they lived, from <= lifetime < to)\n", o);
+    unsigned lo, hi;
+    if (!ls_hist_range(h, &lo, &hi) && (sizes || !a->leaked_blocks)) {
+        fputs(sizes ? "  no allocations recorded\n" : "  no blocks recorded\n", o);
+        return;
+    }
+    uint64_t max = sizes ? 0 : a->leaked_blocks;
+    for (unsigned k = lo; h->mask && k <= hi; k++)
+        if (ls_hist_get(h, k).count > max)
+            max = ls_hist_get(h, k).count;
+    fprintf(o, "  %10s   %-10s %12s %10s\n", "from", "to", sizes ? "allocations" : "blocks", "bytes");
+    for (unsigned k = lo; h->mask && k <= hi; k++) {
+        char f[64], t[64];
+        uint64_t to = ls_hist_to(kind, k);
+        ls_hist_bucket b = ls_hist_get(h, k);
+        text_hist_row(o, edge(kind, ls_hist_from(kind, k), f, sizeof f), edge(kind, to == UINT64_MAX ? to : to + 1, t, sizeof t),
+                      b.count, b.bytes, max);
+    }
+    if (!sizes)
+        text_hist_row(o, "still live at the end", NULL, a->leaked_blocks, a->leaked_bytes, max);
+    const ls_histograms *hs = a->hist;
+    if (sizes && hs && hs->ntop_sizes) {
+        fputs("  most frequent:", o);
+        for (uint32_t i = 0; i < hs->ntop_sizes; i++) {
+            char b1[64];
+            fprintf(o, "%s %s x %llu", i ? "," : "", ls_format_bytes(hs->top_sizes[i].size, b1, sizeof b1),
+                    (unsigned long long)hs->top_sizes[i].count);
+        }
+        fputc('\n', o);
+    }
+}
+
 static void report_text(report *R)
 {
     const ls_analysis *a = R->a;
@@ -146,6 +281,11 @@ static void report_text(report *R)
             fprintf(o, "  ... and %u more %s (--top N)\n", a->nleaks - R->top,
                     plural(a->nleaks - R->top, "call site", "call sites"));
     }
+
+    text_peak(R);
+    text_temporary(R);
+    text_histogram(R, LS_HIST_SIZES);
+    text_histogram(R, LS_HIST_LIFETIMES);
 
     fprintf(o, "\nRESOURCES\n");
     if (!a->nres_kinds) {
@@ -229,37 +369,7 @@ static void report_text(report *R)
 
 static void json_str(report *R, const char *s) { cli_json_string(R->out, s, strlen(s)); }
 
-static void json_stack(report *R, uint32_t stack_id)
-{
-    FILE *o = R->out;
-    ls_stack st = ls_analysis_stack(R->a, stack_id);
-    fputc('[', o);
-    bool first = true;
-    for (uint32_t i = 0; i < st.depth; i++) {
-        sym_frame fr[MAX_INLINE];
-        int n = R->syms ? sym_table_resolve(R->syms, st.frames[i], true, fr, MAX_INLINE) : 0;
-        if (n <= 0) {
-            fr[0] = (sym_frame){ "??", NULL, 0, "??", st.frames[i], false };
-            n = 1;
-        }
-        for (int k = 0; k < n; k++) {
-            fputs(first ? "{" : ",{", o);
-            first = false;
-            fputs("\"function\":", o);
-            json_str(R, fr[k].function);
-            fputs(",\"file\":", o);
-            if (fr[k].file)
-                json_str(R, fr[k].file);
-            else
-                fputs("null", o);
-            fprintf(o, ",\"line\":%d,\"module\":", fr[k].line);
-            json_str(R, fr[k].module);
-            fprintf(o, ",\"address\":\"0x%llx\",\"inlined\":%s}", (unsigned long long)st.frames[i],
-                    fr[k].inlined ? "true" : "false");
-        }
-    }
-    fputc(']', o);
-}
+static void json_stack(report *R, uint32_t stack_id) { cli_json_stack(R->out, R->a, R->syms, stack_id); }
 
 static void json_u64_or_null(FILE *o, const char *key, bool known, uint64_t v)
 {
@@ -298,6 +408,55 @@ static void json_damage(report *R)
         fputc('}', o);
     }
     fputs("]}", o);
+}
+
+/* {"count" or "bytes" ..., "site", "stack"} of the --top N stacks of metric m. */
+static void json_top(report *R, ls_metric m)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    uint32_t *ids, n = ranked(R, m, &ids);
+    fputc('[', o);
+    for (uint32_t i = 0; i < n && i < R->top; i++) {
+        const ls_stack_use *u = &a->stack_use[ids[i]];
+        char site[400];
+        if (m == LS_METRIC_PEAK)
+            fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu", i ? "," : "", (unsigned long long)u->peak_bytes,
+                    (unsigned long long)u->peak_blocks);
+        else
+            fprintf(o, "%s{\"count\":%llu,\"bytes\":%llu", i ? "," : "", (unsigned long long)u->temporary,
+                    (unsigned long long)u->temporary_bytes);
+        fputs(",\"site\":", o);
+        json_str(R, ls_site_name(R->syms, a, ids[i], site, sizeof site));
+        fputs(",\"stack\":", o);
+        json_stack(R, ids[i]);
+        fputc('}', o);
+    }
+    fputc(']', o);
+    free(ids);
+}
+
+/* [{"from", "to", "count", "bytes"}]: the buckets of the whole trace's
+ * histogram of `kind` from its lowest nonempty one to its highest (from and
+ * to inclusive); lifetimes end with the blocks still live, from and to null. */
+static void json_histogram(report *R, ls_hist_kind kind)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    const ls_hist *h = ls_histograms_get(a->hist, kind, LS_HIST_ALL);
+    unsigned lo, hi;
+    bool any = ls_hist_range(h, &lo, &hi);
+    fputc('[', o);
+    for (unsigned k = lo; any && k <= hi; k++) {
+        ls_hist_bucket b = ls_hist_get(h, k);
+        fprintf(o, "%s{\"from\":%llu,\"to\":%llu,\"count\":%llu,\"bytes\":%llu}", k > lo ? "," : "",
+                (unsigned long long)ls_hist_from(kind, k), (unsigned long long)ls_hist_to(kind, k),
+                (unsigned long long)b.count, (unsigned long long)b.bytes);
+    }
+    if (kind == LS_HIST_LIFETIMES)
+        fprintf(o, "%s{\"from\":null,\"to\":null,\"count\":%llu,\"bytes\":%llu}", any ? "," : "",
+                (unsigned long long)a->leaked_blocks, (unsigned long long)a->leaked_bytes);
+    fputc(']', o);
 }
 
 static void report_json(report *R)
@@ -349,6 +508,22 @@ static void report_json(report *R)
             (unsigned long long)a->gc_stats.pauses, (unsigned long long)a->gc_stats.total_ns,
             (unsigned long long)a->gc_stats.max_ns, (unsigned long long)a->gc_stats.p50_ns,
             (unsigned long long)a->gc_stats.p99_ns);
+    fprintf(o, ",\"peak\":{\"bytes\":%llu,\"ns\":%llu,\"top\":", (unsigned long long)a->peak_heap_bytes,
+            (unsigned long long)rel(a, a->peak_heap_ts));
+    json_top(R, LS_METRIC_PEAK);
+    fprintf(o, "},\"temporary\":{\"allocations\":%llu,\"bytes\":%llu,\"top\":", (unsigned long long)a->temporary,
+            (unsigned long long)a->temporary_bytes);
+    json_top(R, LS_METRIC_TEMPORARY);
+    fputs("},\"size_histogram\":", o);
+    json_histogram(R, LS_HIST_SIZES);
+    fputs(",\"top_sizes\":[", o);
+    for (uint32_t i = 0; a->hist && i < a->hist->ntop_sizes; i++) {
+        const ls_size_count *t = &a->hist->top_sizes[i];
+        fprintf(o, "%s{\"size\":%llu,\"count\":%llu,\"bytes\":%llu}", i ? "," : "", (unsigned long long)t->size,
+                (unsigned long long)t->count, (unsigned long long)(t->size * t->count));
+    }
+    fputs("],\"lifetime_histogram\":", o);
+    json_histogram(R, LS_HIST_LIFETIMES);
     fputs(",\"marks\":[", o);
     for (uint32_t i = 0; i < a->nmarks; i++) {
         fprintf(o, "%s{\"time_ns\":%llu,\"thread\":%u,\"label\":", i ? "," : "",
@@ -457,30 +632,15 @@ static void report_range(report *R, const ls_range *r, bool json)
                 plural(r->nsites - R->top, "call site", "call sites"));
 }
 
-static int peak_cmp(const void *x, const void *y, void *arg)
-{
-    const ls_stack_use *u = arg;
-    uint32_t p = *(const uint32_t *)x, q = *(const uint32_t *)y;
-    if (u[p].peak_bytes != u[q].peak_bytes)
-        return u[p].peak_bytes > u[q].peak_bytes ? -1 : 1;
-    return p < q ? -1 : p > q;
-}
-
 /* What was live when the heap first reached its peak, by call site. */
 static void report_at_peak(report *R, bool json)
 {
     const ls_analysis *a = R->a;
     FILE *o = R->out;
-    uint32_t *order = malloc((a->nstacks ? a->nstacks : 1) * sizeof *order), n = 0;
-    if (!order)
-        return;
-    uint64_t blocks = 0;
-    for (uint32_t s = 0; s < a->nstacks; s++)
-        if (a->stack_use[s].peak_blocks) {
-            order[n++] = s;
-            blocks += a->stack_use[s].peak_blocks;
-        }
-    qsort_r(order, n, sizeof *order, peak_cmp, a->stack_use);
+    uint32_t *order, n = ranked(R, LS_METRIC_PEAK, &order);
+    uint64_t blocks = 0; /* of every stack: a 0-byte block is live too */
+    for (uint32_t i = 0; a->stack_use && i < a->nstacks; i++)
+        blocks += a->stack_use[i].peak_blocks;
     char b1[64], b2[64], site[400];
     if (json) {
         fputs("{\"file\":", o);
@@ -522,23 +682,13 @@ static void report_usage(FILE *f)
 {
     fputs("usage: leakscope report [--json] [--top N] [--frames N] [--from T] [--to T | --at-peak] FILE\n"
           "  --json      machine-readable output (keys: see README)\n"
-          "  --top N     call sites listed per section in the text report (default 10)\n"
+          "  --top N     call sites listed per section (default 10; in --json: peak and temporary)\n"
           "  --frames N  frames shown per call stack in the text report (default 16)\n"
           "  --from T, --to T\n"
           "              what the range allocated, freed and kept (still live at its end), by call site;\n"
           "              T is a time after the trace's start: 1.5s, 200ms, 30us, 100ns, 2min\n"
           "  --at-peak   what was live when the heap reached its peak, by call site\n",
           f);
-}
-
-static bool parse_count(const char *s, unsigned *out)
-{
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (!*s || *end || v == 0 || v > 1000000)
-        return false;
-    *out = (unsigned)v;
-    return true;
 }
 
 int cli_report(int argc, char **argv)
@@ -564,13 +714,13 @@ int cli_report(int argc, char **argv)
         switch (c) {
         case 'j': json = true; break;
         case 't':
-            if (!parse_count(optarg, &R.top)) {
+            if (!cli_parse_positive(optarg, &R.top)) {
                 cli_error("report: --top needs a positive number, not '%s'", optarg);
                 return CLI_BAD_INPUT;
             }
             break;
         case 'f':
-            if (!parse_count(optarg, &R.frames)) {
+            if (!cli_parse_positive(optarg, &R.frames)) {
                 cli_error("report: --frames needs a positive number, not '%s'", optarg);
                 return CLI_BAD_INPUT;
             }

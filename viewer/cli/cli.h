@@ -24,6 +24,7 @@ int cli_dump(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_convert(int argc, char **argv);
 int cli_flamegraph(int argc, char **argv);
+int cli_diff(int argc, char **argv);
 
 /* The allocations of trace `file` as folded (collapsed) stacks of metric m
  * (cli-flamegraph.c says the format) to f. CLI_OK; CLI_BAD_INPUT after the
@@ -77,12 +78,19 @@ bool cli_parse_duration(const char *s, uint64_t *out);
 bool cli_parse_duration_unit(const char *s, uint64_t *out);
 /* "0", "42": a plain count. False if malformed. */
 bool cli_parse_count(const char *s, uint64_t *out);
+/* A --top or --frames value: 1 to 1000000. False if malformed or out of range. */
+bool cli_parse_positive(const char *s, unsigned *out);
 /* "1048576", "512K", "64M", "2G" -> bytes. False if malformed. */
 bool cli_parse_bytes(const char *s, uint64_t *out);
 
 /* Writes s (len bytes; may contain anything) as a JSON string literal;
  * bytes that are not UTF-8 become U+FFFD. */
 void cli_json_string(FILE *f, const char *s, size_t len);
+
+/* Writes call stack `stack_id` of `a` as JSON: a list of {function, file,
+ * line, module, address, inlined}, innermost first, inlined frames
+ * included (report --json's `stack`). syms may be NULL (addresses only). */
+void cli_json_stack(FILE *f, const ls_analysis *a, sym_table *syms, uint32_t stack_id);
 
 /* Writes s with control characters escaped (\xNN), for text output of
  * untrusted strings. */

@@ -27,6 +27,8 @@ static void usage(FILE *f)
           "                         stack for go tool pprof\n"
           "  flamegraph [--metric M] (--folded|--svg|--png) OUT FILE\n"
           "                         the allocations' call tree as a flame graph or collapsed stacks\n"
+          "  diff [--json] [--top N] BASE NEW\n"
+          "                         per call site, what changed from one run to another\n"
           "  view [FILE]            open the desktop viewer (leakscope-viewer)\n"
           "  help                   this text\n"
           "\n"
@@ -79,6 +81,8 @@ int main(int argc, char **argv)
         return cli_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "flamegraph"))
         return cli_flamegraph(argc - 1, argv + 1);
+    if (!strcmp(cmd, "diff"))
+        return cli_diff(argc - 1, argv + 1);
     if (!strcmp(cmd, "view"))
         return view(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

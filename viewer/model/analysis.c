@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "analysis.h"
 #include "grow.h"
+#include "histogram-private.h"
 #include "kmap.h"
 #include "merge.h"
 #include "trace-index.h"
@@ -24,6 +25,7 @@
 typedef struct thread_work {
     uint64_t last_alloc;      /* the thread's last allocation, while it is live: 1 + its address, or 0 */
     uint32_t pending_temp;    /* 1 + the stack of a block freed as temporary, unless a realloc's half */
+    uint64_t pending_temp_bytes; /* and its size */
     uint32_t *open_spans;     /* indices into a->spans */
     uint32_t nopen, cap;
     bool gc_open;
@@ -40,7 +42,7 @@ typedef struct loader {
     thread_work *work;        /* parallel to a->threads */
     uint32_t work_cap;
     kmap thread_index;        /* tid -> index */
-    kmap live;                /* ptr -> size (v1), stack (v2) */
+    kmap live;                /* ptr -> size (v1), stack (v2), allocation time (v3) */
     uint64_t end_lost;        /* the END chunk's total of dropped events */
     uint64_t lost_records;    /* the sum of the lost events in the threads' streams */
     kmap open;                /* (family, handle) -> kind string id (v1), stack (v2) */
@@ -213,25 +215,34 @@ static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uin
         a->heap_bytes -= e->v1;
         a->heap_blocks--;
         stack_live_sub(L, e->v2, e->v1);
+        if (!ls_histograms_count_lifetime(a->hist, e->v2, e->v1, ts > e->v3 ? ts - e->v3 : 0))
+            return false;
     }
     e->v1 = size;
     e->v2 = stack;
+    e->v3 = ts;
+    if (!ls_histograms_count_size(a->hist, stack, size))
+        return false;
     a->allocated_bytes += size;
     stack_live_add(L, stack, size);
     heap_add(L, size, ts);
     return true;
 }
 
-static void do_free(loader *L, thread_work *w, uint64_t ptr)
+static bool do_free(loader *L, thread_work *w, uint64_t ptr, uint64_t ts)
 {
     ls_analysis *a = L->a;
     kmap_entry *e = kmap_find(&L->live, ptr, 0);
     if (!e) {
         a->unmatched_frees++;
-        return;
+        return true;
     }
-    if (w && w->last_alloc == ptr + 1) /* temporary, unless this is a realloc's first half */
+    if (!ls_histograms_count_lifetime(a->hist, e->v2, e->v1, ts > e->v3 ? ts - e->v3 : 0))
+        return false;
+    if (w && w->last_alloc == ptr + 1) { /* temporary, unless this is a realloc's first half */
         w->pending_temp = e->v2 + 1;
+        w->pending_temp_bytes = e->v1;
+    }
     if (w)
         w->last_alloc = 0;
     a->heap_bytes -= e->v1;
@@ -239,13 +250,17 @@ static void do_free(loader *L, thread_work *w, uint64_t ptr)
     a->freed_bytes += e->v1;
     stack_live_sub(L, e->v2, e->v1);
     kmap_remove(&L->live, e);
+    return true;
 }
 
-static void count_temporary(ls_analysis *a, uint32_t stack)
+static void count_temporary(ls_analysis *a, uint32_t stack, uint64_t bytes)
 {
     a->temporary++;
-    if (stack < a->nstacks)
+    a->temporary_bytes += bytes;
+    if (stack < a->nstacks) {
         a->stack_use[stack].temporary++;
+        a->stack_use[stack].temporary_bytes += bytes;
+    }
 }
 
 static trace_status process(loader *L, const trace_event *ev)
@@ -269,7 +284,7 @@ static trace_status process(loader *L, const trace_event *ev)
          * realloc's old block, recorded before the call: then the realloc
          * follows at once, with old = 0. */
         if (ev->kind != TRACE_REALLOC || ev->addr)
-            count_temporary(a, w->pending_temp - 1);
+            count_temporary(a, w->pending_temp - 1, w->pending_temp_bytes);
         w->pending_temp = 0;
     }
     switch (ev->kind) {
@@ -280,13 +295,14 @@ static trace_status process(loader *L, const trace_event *ev)
         break;
     case TRACE_FREE:
         a->frees++;
-        do_free(L, w, ev->addr);
+        if (!do_free(L, w, ev->addr, ev->ts))
+            return nomem(L);
         break;
     case TRACE_REALLOC:
         a->allocations++;
         a->reallocs++;
-        if (ev->addr) /* 0: the old block's free was recorded before the call */
-            do_free(L, NULL, ev->addr);
+        if (ev->addr && !do_free(L, NULL, ev->addr, ev->ts)) /* 0: the old block's free was recorded before the call */
+            return nomem(L);
         if (!do_alloc(L, w, ev->addr2, ev->size, (uint32_t)ev->stack, ev->ts))
             return nomem(L);
         break;
@@ -397,7 +413,8 @@ static trace_status merge(loader *L)
         L->family[i] = ls_resource_family(a->strings[i].text, a->strings[i].len);
     a->stack_use = calloc(a->nstacks ? a->nstacks : 1, sizeof *a->stack_use);
     L->stack_live = calloc(a->nstacks ? a->nstacks : 1, sizeof *L->stack_live);
-    ls_merge *m = a->stack_use && L->stack_live ? ls_index_cursor(a->index, 0, UINT64_MAX) : NULL;
+    a->hist = ls_histograms_new(a->nstacks);
+    ls_merge *m = a->stack_use && L->stack_live && a->hist ? ls_index_cursor(a->index, 0, UINT64_MAX) : NULL;
     if (!m)
         return nomem(L);
     trace_event ev;
@@ -423,7 +440,7 @@ static trace_status merge(loader *L)
     ls_merge_free(m);
     for (uint32_t i = 0; i < a->nthreads; i++) /* a temporary free that was the thread's last event */
         if (L->work[i].pending_temp)
-            count_temporary(a, L->work[i].pending_temp - 1);
+            count_temporary(a, L->work[i].pending_temp - 1, L->work[i].pending_temp_bytes);
     for (uint32_t s = 0; s < a->nstacks; s++) /* unchanged since the last peak: what they have now */
         if (L->stack_live[s].epoch != L->peaks) {
             a->stack_use[s].peak_bytes = L->stack_live[s].bytes;
@@ -481,6 +498,8 @@ static uint64_t percentile(const uint64_t *sorted, uint32_t n, unsigned pct)
 static trace_status finish(loader *L)
 {
     ls_analysis *a = L->a;
+    if (!ls_histograms_finish(a->hist))
+        return nomem(L);
     /* The END chunk's total counts every drop, also those no lost event
      * could follow; without it (a crash) the lost events are what we have. */
     a->lost_events = a->complete ? (L->end_lost > L->lost_records ? L->end_lost : L->lost_records) : L->lost_records;
@@ -666,6 +685,7 @@ void ls_analysis_free(ls_analysis *a)
     free(a->spans);
     free(a->span_stats);
     free(a->stack_use);
+    ls_histograms_free(a->hist);
     free(a);
 }
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "histogram.h"
 #include "symbols.h"
 #include "trace-index.h"
 #include "trace-reader.h"
@@ -38,7 +39,7 @@ typedef struct ls_stack_use {
      * of that thread in between (heaptrack's "temporary", which heaptrack
      * counts over its one stream; a realloc's release of its old block is
      * not a free). */
-    uint64_t temporary;
+    uint64_t temporary, temporary_bytes;
     uint64_t live_blocks, live_bytes;      /* still live at the end: its leaks */
     uint64_t peak_blocks, peak_bytes;      /* live when the heap first reached its peak
                                               (after the event at peak_heap_ts): they sum
@@ -117,7 +118,8 @@ typedef struct ls_analysis {
     ls_thread *threads;  uint32_t nthreads;
     ls_leak *leaks;      uint32_t nleaks;       /* sorted by bytes, then blocks, descending */
     ls_stack_use *stack_use;                    /* per stack id (nstacks entries; NULL if none) */
-    uint64_t temporary;                         /* temporary allocations in all */
+    uint64_t temporary, temporary_bytes;        /* temporary allocations in all, and their bytes */
+    ls_histograms *hist;                        /* sizes and lifetimes (histogram.h); NULL if none */
     uint64_t leaked_bytes, leaked_blocks;
     ls_resource_kind *res_kinds; uint32_t nres_kinds;
     ls_open_resource *open_res;  uint32_t nopen_res; /* sorted by count, descending */

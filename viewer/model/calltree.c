@@ -59,6 +59,48 @@ uint64_t ls_stack_use_value(const ls_stack_use *u, ls_metric m)
     return 0;
 }
 
+typedef struct ranked {
+    uint64_t value;
+    uint32_t stack;
+} ranked;
+
+static int ranked_cmp(const void *x, const void *y)
+{
+    const ranked *p = x, *q = y;
+    if (p->value != q->value)
+        return p->value > q->value ? -1 : 1;
+    return p->stack < q->stack ? -1 : p->stack > q->stack;
+}
+
+int64_t ls_stacks_ranked(const ls_analysis *a, ls_metric m, uint32_t **out)
+{
+    *out = NULL;
+    uint32_t n = 0;
+    for (uint32_t s = 0; a->stack_use && s < a->nstacks; s++)
+        n += ls_stack_use_value(&a->stack_use[s], m) != 0;
+    if (!n)
+        return 0;
+    ranked *r = malloc((size_t)n * sizeof *r);
+    uint32_t *ids = malloc((size_t)n * sizeof *ids);
+    if (!r || !ids) {
+        free(r);
+        free(ids);
+        return -1;
+    }
+    n = 0;
+    for (uint32_t s = 0; s < a->nstacks; s++) {
+        uint64_t v = ls_stack_use_value(&a->stack_use[s], m);
+        if (v)
+            r[n++] = (ranked){ v, s };
+    }
+    qsort(r, n, sizeof *r, ranked_cmp);
+    for (uint32_t i = 0; i < n; i++)
+        ids[i] = r[i].stack;
+    free(r);
+    *out = ids;
+    return n;
+}
+
 typedef struct builder {
     ls_calltree *t;
     sym_table *syms;

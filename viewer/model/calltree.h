@@ -50,6 +50,11 @@ bool ls_metric_is_bytes(ls_metric m);
 /* The value of metric m for the allocations of one stack. */
 uint64_t ls_stack_use_value(const ls_stack_use *u, ls_metric m);
 
+/* The stack ids of `a` whose value of metric m is not 0, largest first
+ * (equal values: the smaller id first), into *out (malloc'd, to free;
+ * NULL when there are none). Returns how many, or -1 on out of memory. */
+int64_t ls_stacks_ranked(const ls_analysis *a, ls_metric m, uint32_t **out);
+
 typedef enum ls_calltree_dir {
     LS_CALLTREE_TOP_DOWN,    /* root's children: the outermost frames (main, thread starts) */
     LS_CALLTREE_BOTTOM_UP,   /* root's children: the allocating functions, then their callers */

@@ -16,6 +16,7 @@ typedef struct kmap_entry {
     uint64_t v1;
     uint32_t v2;
     uint32_t used;
+    uint64_t v3;         /* a third value (the live map: the block's allocation time) */
 } kmap_entry;
 
 typedef struct kmap {

@@ -5,6 +5,7 @@
 #include "sites.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_INLINE 16
@@ -198,4 +199,80 @@ const char *ls_site_name(sym_table *syms, const ls_analysis *a, uint32_t stack_i
     if (!have_site) /* nothing but allocator wrappers: the innermost */
         put_frame(&o, &first);
     return buf;
+}
+
+/* A growable string for ls_stack_key. */
+typedef struct key_buf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} key_buf;
+
+static void key_put(key_buf *k, const char *text)
+{
+    size_t n = strlen(text);
+    char head[24];
+    int h = snprintf(head, sizeof head, "%zu:", n);
+    if (k->failed || h < 0)
+        return;
+    size_t need = k->len + (size_t)h + n + 1;
+    if (need > k->cap) {
+        size_t nc = k->cap ? k->cap * 2 : 256;
+        while (nc < need)
+            nc *= 2;
+        char *p = realloc(k->s, nc);
+        if (!p) {
+            k->failed = true;
+            return;
+        }
+        k->s = p;
+        k->cap = nc;
+    }
+    memcpy(k->s + k->len, head, (size_t)h);
+    memcpy(k->s + k->len + (size_t)h, text, n);
+    k->len += (size_t)h + n;
+    k->s[k->len] = '\0';
+}
+
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+char *ls_stack_key(sym_table *syms, const ls_analysis *a, uint32_t stack_id)
+{
+    key_buf k = { calloc(1, 1), 0, 1, false };
+    if (!k.s)
+        return NULL;
+    ls_stack st = ls_analysis_stack(a, stack_id);
+    for (uint32_t i = 0; i < st.depth && !k.failed; i++) {
+        sym_frame fr[MAX_INLINE];
+        int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
+        if (n <= 0) {
+            fr[0] = (sym_frame){ "??", NULL, 0, "??", st.frames[i], false };
+            n = 1;
+        }
+        for (int f = 0; f < n; f++) {
+            if (strcmp(fr[f].function, "??")) {
+                key_put(&k, fr[f].function);
+                key_put(&k, fr[f].file ? base_name(fr[f].file) : "");
+                continue;
+            }
+            /* No symbol: where it is in its module (the latest mapped there). */
+            const ls_module *m = NULL;
+            for (uint32_t j = a->nmodules; j-- > 0 && !m;)
+                if (st.frames[i] >= a->modules[j].start && st.frames[i] < a->modules[j].end)
+                    m = &a->modules[j];
+            char off[32];
+            snprintf(off, sizeof off, "+0x%llx", (unsigned long long)(m ? st.frames[i] - m->bias : st.frames[i]));
+            key_put(&k, m ? base_name(m->path) : "??");
+            key_put(&k, off);
+        }
+    }
+    if (k.failed) {
+        free(k.s);
+        return NULL;
+    }
+    return k.s;
 }

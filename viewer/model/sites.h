@@ -41,4 +41,17 @@ size_t ls_utf8_len(const char *s, size_t left);
  * into buf (truncating) and returns it. */
 const char *ls_frame_function(const sym_frame *fr, char *buf, size_t len);
 
+/* What makes a call stack the same call site in two runs of a program
+ * (`leakscope diff`, the viewer): its resolved frames, inlined ones
+ * included, innermost first, each its function and its file's base name,
+ * never an address (ASLR moves them, and a rebuild moves lines). A frame
+ * with no symbol is its module's base name and its offset in the module.
+ * Stacks of two traces are one site when their keys are equal (strcmp);
+ * several stacks of one trace may share a key (two lines of a function).
+ * The key is for comparing, not for showing (it holds the trace's bytes,
+ * length-prefixed, so no name can fake a frame boundary). Stack id 0 and
+ * unknown ids give "". syms may be NULL (every frame unknown). Returns a
+ * malloc'd string to free, or NULL on out of memory. */
+char *ls_stack_key(sym_table *syms, const ls_analysis *a, uint32_t stack_id);
+
 #endif
