@@ -338,7 +338,7 @@ static gboolean layout_steps(test_ctx *t)
         CHECK(heap.py1 - heap.py0 >= gtk_widget_get_height(tw) / 4, "the heap plot is %.0f px of %d",
               heap.py1 - heap.py0, gtk_widget_get_height(tw));
         CHECK(threads.y1 - threads.y0 < heap.y1 - heap.y0, "the threads are taller than the heap");
-        CHECK(alloc.py1 - alloc.py0 >= 16 && gc.py1 - gc.py0 >= 16, "flat allocation or GC tracks (%.0f, %.0f px)",
+        CHECK(alloc.py1 - alloc.py0 >= 24 && gc.py1 - gc.py0 >= 24, "flat allocation or GC tracks (%.0f, %.0f px)",
               alloc.py1 - alloc.py0, gc.py1 - gc.py0);
         /* The Tracks menu: stateful actions. */
         gboolean on = FALSE;

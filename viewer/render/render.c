@@ -20,6 +20,7 @@
 #define ROW_GAP 8.0
 #define LANE_H 12.0   /* a thread lane */
 #define FOLDED_H 18.0 /* a track with nothing to show: its title line */
+#define MIN_CHART 28.0 /* the least plot height of a chart below the heap */
 #define FOOT 8.0
 
 static const struct {
@@ -204,9 +205,26 @@ void render_view_layout(const render_view_params *p, render_layout *l)
     double flex = avail - fsum - ROW_GAP * l->nrows;
     if (flex < 0)
         flex = 0;
+    /* The charts below the heap get at least MIN_CHART px of plot (no flat
+     * lines in a small window); the heap takes the rest of the flexible
+     * height, and never less than its weight's share. */
+    double height[RENDER_MAX_ROWS] = { 0 }, others = 0;
+    int heap_k = -1;
+    for (int k = 0; k < l->nrows; k++) {
+        if (fixed[k]) {
+            height[k] = fixed[k];
+        } else if (l->rows[k].track == RENDER_TRACK_HEAP) {
+            heap_k = k;
+        } else {
+            height[k] = fmax(flex * weight[k] / (wsum ? wsum : 1), fmin(ROW_HEAD + MIN_CHART, flex / 5));
+            others += height[k];
+        }
+    }
+    if (heap_k >= 0)
+        height[heap_k] = fmax(flex - others, 0);
     double y = l->ruler_y1 + ROW_GAP;
     for (int k = 0; k < l->nrows; k++) {
-        double h = fixed[k] ? fixed[k] : flex * weight[k] / (wsum ? wsum : 1);
+        double h = height[k];
         render_row *r = &l->rows[k];
         r->y0 = floor(y);
         r->y1 = floor(y + h);
