@@ -310,6 +310,20 @@ static void check_layout_and_labels(timeline *tl, timeline *tl_no_gc)
     render_view_layout(&p, &l);
     CHECK_EQ_U64(l.heap_axis_min, 0);
 
+    /* An idle view (nothing allocated after 2 s): no value axis ("1 B/s")
+     * in the allocation rate's gutter. */
+    p.heap_zero_based = false;
+    p.t0 = T0 + 5500000000ull;
+    p.t1 = T0 + 5900000000ull;
+    draw(&p, &l, &im);
+    const render_row *alloc = row_of(&l, RENDER_TRACK_ALLOC);
+    int ink = 0;
+    for (int y = (int)alloc->py0; alloc && y < (int)alloc->py1; y++)
+        for (int x = 4; x < (int)l.plot_x0 - 4; x++)
+            ink += !is_background(&im, x, y);
+    CHECK_EQ_U64(ink, 0);
+    cairo_surface_destroy(im.s);
+
     /* No GC pauses: the GC track folds to its title line. */
     render_view_params_init(&p, tl_no_gc, 1600, 900);
     render_view_layout(&p, &l);
