@@ -340,7 +340,16 @@ static gboolean layout_steps(test_ctx *t)
         CHECK(threads.y1 - threads.y0 < heap.y1 - heap.y0, "the threads are taller than the heap");
         CHECK(alloc.py1 - alloc.py0 >= 24 && gc.py1 - gc.py0 >= 24, "flat allocation or GC tracks (%.0f, %.0f px)",
               alloc.py1 - alloc.py0, gc.py1 - gc.py0);
-        /* The Tracks menu: stateful actions. */
+        /* The Tracks menu: stateful actions (property actions: boolean
+         * state, so the menu draws check marks). */
+        int stateful = 0;
+        const char *aname, *prop;
+        GType owner;
+        const GVariantType *ptype;
+        for (guint i = 0; gtk_widget_class_query_action(GTK_WIDGET_GET_CLASS(win), i, &owner, &aname, &ptype, &prop); i++)
+            if ((g_str_has_prefix(aname, "win.track-") || !strcmp(aname, "win.heap-zero-based")) && prop)
+                stateful++;
+        CHECK(stateful == 6, "%d of the 6 Tracks menu actions are stateful", stateful);
         gboolean on = FALSE;
         g_object_get(win, "show-gc", &on, NULL);
         CHECK(on, "show-gc is off at the start");
