@@ -416,6 +416,13 @@ static gboolean layout_steps(test_ctx *t)
         CHECK(strstr(st, want) && h && strstr(st, h), "status '%s' does not say '%s' and '%s'", st, want, h);
         printf("hover: %s\nstatus: %s\n", h ? h : "", st);
         save_screenshot(t, "window-hover.png");
+        /* A new view: what was under the pointer is forgotten at once. */
+        g_autofree char *was = g_strdup(h); /* h goes with the old view */
+        act(t, "win.zoom-in");
+        CHECK(!leakscope_timeline_get_hover_text(win->timeline) &&
+                  (!was || !strstr(gtk_label_get_text(win->status_label), was)),
+              "after zooming, the hover still names the event of the old view");
+        act(t, "win.zoom-fit");
         leakscope_timeline_set_hover(win->timeline, -1, -1);
         /* A GC pause in Details names its thread. */
         render_row gc;

@@ -104,6 +104,7 @@ void leakscope_timeline_set_range(LeakscopeTimeline *self, guint64 t0, guint64 t
         return;
     self->t0 = t0;
     self->t1 = t0 + span;
+    g_clear_pointer(&self->hover_text, g_free); /* it named what was there before */
     gtk_widget_queue_draw(GTK_WIDGET(self));
     g_signal_emit(self, signals[VIEW_CHANGED], 0);
 }

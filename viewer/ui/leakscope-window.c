@@ -570,8 +570,8 @@ static void on_hover_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
 
 static void on_view_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
 {
-    (void)tl;
-    _leakscope_window_update_status(self);
+    /* what was under the pointer in the last view is not what is there now */
+    on_hover_changed(tl, self);
     _leakscope_window_queue_range(self);
 }
 
