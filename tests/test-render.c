@@ -306,6 +306,9 @@ static void check_layout_and_labels(timeline *tl, timeline *tl_no_gc)
     p.t1 = T0 + 3 * S + 100000000ull;
     render_view_layout(&p, &l);
     CHECK(l.heap_axis_min >= 1 * MiB && l.heap_axis_min <= 2 * MiB && l.heap_axis_max >= 3 * MiB);
+    /* its grid lines are whole steps from the foot to the top */
+    double steps = (double)(l.heap_axis_max - l.heap_axis_min) / l.heap_axis_step;
+    CHECK(l.heap_axis_step > 0 && fabs(steps - round(steps)) < 1e-6 && steps >= 2 && steps <= 8);
     p.heap_zero_based = true;
     render_view_layout(&p, &l);
     CHECK_EQ_U64(l.heap_axis_min, 0);

@@ -109,9 +109,9 @@ void track_heap(render_ctx *rc, const render_row *r)
     const render_view_params *p = rc->p;
     const ls_analysis *a = timeline_analysis(p->tl);
     uint32_t n = rc->ncols;
-    value_axis ax = value_axis_make((double)(rc->l->heap_axis_max - rc->l->heap_axis_min), true, 4);
-    ax.bottom = (double)rc->l->heap_axis_min;
-    ax.top = (double)rc->l->heap_axis_max;
+    /* the axis render_view_layout chose: its lines on its steps */
+    value_axis ax = { .bytes = true, .bottom = (double)rc->l->heap_axis_min, .top = (double)rc->l->heap_axis_max,
+                      .step = rc->l->heap_axis_step };
     axis_draw_values(rc, r, &ax, NULL);
     char peak[32], end[32], leak[32], note[160];
     fmt_bytes((double)a->peak_heap_bytes, peak, sizeof peak);

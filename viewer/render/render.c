@@ -98,7 +98,8 @@ static uint32_t max_span_depth(const ls_analysis *a)
  * highest heap in view, so that single steps show. With the peak in view,
  * room above it for its label (PEAK_ROOM px of a plot `plot_h` tall). */
 #define PEAK_ROOM 16.0
-static void heap_axis(const render_view_params *p, uint32_t ncols, double plot_h, uint64_t *lo, uint64_t *hi)
+static void heap_axis(const render_view_params *p, uint32_t ncols, double plot_h, uint64_t *lo, uint64_t *hi,
+                      double *step_out)
 {
     uint64_t *mn = malloc(ncols * sizeof *mn), *mx = malloc(ncols * sizeof *mx);
     uint64_t top = 0, bot = UINT64_MAX;
@@ -118,8 +119,10 @@ static void heap_axis(const render_view_params *p, uint32_t ncols, double plot_h
     bool zoomed = p->t0 > timeline_begin(p->tl) || p->t1 < timeline_end(p->tl);
     double room = peak && plot_h > 3 * PEAK_ROOM ? plot_h / (plot_h - PEAK_ROOM) : 1.0;
     if (p->heap_zero_based || !zoomed || bot == 0 || bot == top) { /* flat: nothing to fit */
+        value_axis ax = value_axis_make(fmax((double)top * 1.08, (double)top * room), true, 4);
         *lo = 0;
-        *hi = (uint64_t)value_axis_make(fmax((double)top * 1.08, (double)top * room), true, 4).top;
+        *hi = (uint64_t)ax.top;
+        *step_out = ax.step;
         return;
     }
     double span = (double)(top - bot);
@@ -133,6 +136,7 @@ static void heap_axis(const render_view_params *p, uint32_t ncols, double plot_h
         h += step; /* the peak's label goes above the curve */
     *lo = (uint64_t)l;
     *hi = (uint64_t)h;
+    *step_out = step;
 }
 
 /* Whether a track has anything to show in this trace (else it folds). */
@@ -235,7 +239,8 @@ void render_view_layout(const render_view_params *p, render_layout *l)
         y += h + ROW_GAP;
     }
     if (tracks & RENDER_TRACK_HEAP)
-        heap_axis(p, (uint32_t)plot_w, l->rows[0].py1 - l->rows[0].py0, &l->heap_axis_min, &l->heap_axis_max);
+        heap_axis(p, (uint32_t)plot_w, l->rows[0].py1 - l->rows[0].py0, &l->heap_axis_min, &l->heap_axis_max,
+                  &l->heap_axis_step);
 }
 
 uint64_t render_heap_at(const render_view_params *p, const render_layout *l, double x, uint64_t *t)

@@ -72,6 +72,7 @@ typedef struct render_layout {
     int nrows;
     uint64_t heap_axis_min; /* bytes at the heap plot's bottom (py1): 0 unless fitted */
     uint64_t heap_axis_max; /* bytes at the heap plot's top (py0) */
+    double heap_axis_step;  /* bytes between its grid lines, from heap_axis_min */
     /* Filled by render_view_drawn only: where labels went. */
     render_box peak_label, last_mark_label, selection_label;
 } render_layout;
