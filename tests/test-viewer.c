@@ -411,7 +411,9 @@ static gboolean layout_steps(test_ctx *t)
         guint64 ht, hb;
         CHECK(leakscope_timeline_get_hover_heap(win->timeline, &ht, &hb), "no heap under the pointer");
         g_autofree char *heap = leakscope_format_bytes(hb);
-        g_autofree char *want = g_strdup_printf("heap %s", heap);
+        g_autofree char *readout = leakscope_timeline_get_hover_label(win->timeline);
+        CHECK(readout && strstr(readout, heap), "the readout '%s' does not say the heap %s", readout ? readout : "(none)", heap);
+        g_autofree char *want = g_strdup(readout ? readout : "?");
         const char *st = gtk_label_get_text(win->status_label);
         CHECK(strstr(st, want) && h && strstr(st, h), "status '%s' does not say '%s' and '%s'", st, want, h);
         printf("hover: %s\nstatus: %s\n", h ? h : "", st);

@@ -368,13 +368,8 @@ static void overlay_draw(render_ctx *rc)
         cairo_move_to(cr, x, top);
         cairo_line_to(cr, x, bot);
         cairo_stroke(cr);
-        uint64_t t, origin = timeline_begin(p->tl);
-        uint64_t heap_now = render_heap_at(p, l, p->hover_x, &t);
-        char ts[48], heap[32], label[128];
-        uint64_t per_px = (p->t1 - p->t0) / (uint64_t)fmax(1, l->plot_x1 - l->plot_x0);
-        fmt_ruler_time(t > origin ? t - origin : 0, per_px ? per_px : 1, ts, sizeof ts);
-        fmt_bytes((double)heap_now, heap, sizeof heap);
-        snprintf(label, sizeof label, "%s · heap %s", ts, heap);
+        char label[128];
+        render_hover_label(p, l, p->hover_x, label, sizeof label);
         double w, h;
         text_size(rc, FONT_SMALL, label, &w, &h);
         double bx = x + 8 + w + 8 > l->plot_x1 ? x - 8 - w - 8 : x + 8;
@@ -383,6 +378,17 @@ static void overlay_draw(render_ctx *rc)
         cairo_fill(cr);
         text_draw(rc, FONT_SMALL, &rc->pal->text, bx + 4, l->ruler_y1 + 4, ALIGN_LEFT, 0, label);
     }
+}
+
+void render_hover_label(const render_view_params *p, const render_layout *l, double x, char *buf, size_t len)
+{
+    uint64_t t, origin = timeline_begin(p->tl);
+    uint64_t heap_now = render_heap_at(p, l, x, &t);
+    char ts[48], heap[32];
+    uint64_t per_px = (p->t1 - p->t0) / (uint64_t)fmax(1, l->plot_x1 - l->plot_x0);
+    fmt_ruler_time(t > origin ? t - origin : 0, per_px ? per_px : 1, ts, sizeof ts);
+    fmt_bytes((double)heap_now, heap, sizeof heap);
+    snprintf(buf, len, "%s · heap %s", ts, heap);
 }
 
 /* A track with nothing to show: its title and why, on one line. */

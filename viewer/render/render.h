@@ -98,6 +98,11 @@ void render_view_drawn(cairo_t *cr, const render_view_params *p, render_layout *
  * both show. *t (if not NULL) gets that time. */
 uint64_t render_heap_at(const render_view_params *p, const render_layout *l, double x, uint64_t *t);
 
+/* The hover readout's text at x ("811.52 ms · heap 685 KiB": the time with a
+ * pixel's precision, render_heap_at's heap), as drawn; the viewer's status
+ * line shows the same string. Writes into buf (truncating). */
+void render_hover_label(const render_view_params *p, const render_layout *l, double x, char *buf, size_t len);
+
 /* x of time t in a layout of view p (may lie outside the plot). */
 double render_x_of(const render_layout *l, const render_view_params *p, uint64_t t);
 

@@ -283,6 +283,21 @@ gboolean leakscope_timeline_get_hover_heap(LeakscopeTimeline *self, guint64 *t, 
     return TRUE;
 }
 
+char *leakscope_timeline_get_hover_label(LeakscopeTimeline *self)
+{
+    g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), NULL);
+    if (!self->tl || self->hover_x < 0)
+        return NULL;
+    render_view_params p;
+    render_layout l;
+    _leakscope_timeline_params(self, &p, &l);
+    if (self->hover_x < l.plot_x0 || self->hover_x >= l.plot_x1)
+        return NULL;
+    char buf[160];
+    render_hover_label(&p, &l, self->hover_x, buf, sizeof buf);
+    return g_strdup(buf);
+}
+
 void leakscope_timeline_set_heap_zero_based(LeakscopeTimeline *self, gboolean zero_based)
 {
     g_return_if_fail(LEAKSCOPE_IS_TIMELINE(self));

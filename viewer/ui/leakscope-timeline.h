@@ -62,6 +62,9 @@ const char *leakscope_timeline_get_hover_text(LeakscopeTimeline *self);
 /* The heap at the pointer and its time (render_heap_at: the value the
  * hover readout draws); FALSE when the pointer is not over the plot. */
 gboolean leakscope_timeline_get_hover_heap(LeakscopeTimeline *self, guint64 *t, guint64 *bytes);
+/* The readout drawn at the pointer (render_hover_label), or NULL when the
+ * pointer is not over the plot. Free it. */
+char *leakscope_timeline_get_hover_label(LeakscopeTimeline *self);
 
 /* The render parameters of the current view for a picture of w x h. */
 void leakscope_timeline_get_view_params(LeakscopeTimeline *self, render_view_params *p, int w, int h);

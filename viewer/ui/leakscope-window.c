@@ -420,7 +420,7 @@ static void _leakscope_window_update_status(LeakscopeWindow *self)
 {
     if (!self->tl)
         return;
-    guint64 t0, t1, s0, s1, ht, hb;
+    guint64 t0, t1, s0, s1;
     leakscope_timeline_get_range(self->timeline, &t0, &t1);
     g_autofree char *a = _leakscope_window_time_text(self, t0, t1 - t0);
     g_autofree char *b = _leakscope_window_time_text(self, t1, t1 - t0);
@@ -431,11 +431,10 @@ static void _leakscope_window_update_status(LeakscopeWindow *self)
         g_autofree char *sd = leakscope_format_duration(s1 - s0);
         g_string_append_printf(s, "   ·   selection %s: Z to zoom to it, Esc to clear", sd);
     }
-    if (leakscope_timeline_get_hover_heap(self->timeline, &ht, &hb)) {
-        /* the same query as the readout on the timeline (render_heap_at) */
-        g_autofree char *at = _leakscope_window_time_text(self, ht, t1 - t0);
-        g_autofree char *heap = leakscope_format_bytes(hb);
-        g_string_append_printf(s, "   ·   at %s: heap %s", at, heap);
+    g_autofree char *readout = leakscope_timeline_get_hover_label(self->timeline);
+    if (readout) {
+        /* the readout drawn on the timeline, word for word (render_hover_label) */
+        g_string_append_printf(s, "   ·   at %s", readout);
         if (self->hover_status)
             g_string_append_printf(s, " · %s", self->hover_status);
     } else {
