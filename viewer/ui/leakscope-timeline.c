@@ -269,15 +269,21 @@ const char *leakscope_timeline_get_hover_text(LeakscopeTimeline *self)
     return self->hover_text;
 }
 
+/* The view's parameters and layout, when the pointer is over the plot. */
+static gboolean _leakscope_timeline_hover_view(LeakscopeTimeline *self, render_view_params *p, render_layout *l)
+{
+    if (!self->tl || self->hover_x < 0)
+        return FALSE;
+    _leakscope_timeline_params(self, p, l);
+    return self->hover_x >= l->plot_x0 && self->hover_x < l->plot_x1;
+}
+
 gboolean leakscope_timeline_get_hover_heap(LeakscopeTimeline *self, guint64 *t, guint64 *bytes)
 {
     g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), FALSE);
-    if (!self->tl || self->hover_x < 0)
-        return FALSE;
     render_view_params p;
     render_layout l;
-    _leakscope_timeline_params(self, &p, &l);
-    if (self->hover_x < l.plot_x0 || self->hover_x >= l.plot_x1)
+    if (!_leakscope_timeline_hover_view(self, &p, &l))
         return FALSE;
     *bytes = render_heap_at(&p, &l, self->hover_x, t);
     return TRUE;
@@ -286,12 +292,9 @@ gboolean leakscope_timeline_get_hover_heap(LeakscopeTimeline *self, guint64 *t, 
 char *leakscope_timeline_get_hover_label(LeakscopeTimeline *self)
 {
     g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), NULL);
-    if (!self->tl || self->hover_x < 0)
-        return NULL;
     render_view_params p;
     render_layout l;
-    _leakscope_timeline_params(self, &p, &l);
-    if (self->hover_x < l.plot_x0 || self->hover_x >= l.plot_x1)
+    if (!_leakscope_timeline_hover_view(self, &p, &l))
         return NULL;
     char buf[160];
     render_hover_label(&p, &l, self->hover_x, buf, sizeof buf);
