@@ -315,6 +315,10 @@ static void legend_draw(render_ctx *rc)
         { RENDER_TRACK_THREADS, &rc->pal->thread, "thread activity" },
         { RENDER_TRACK_MARKS, &rc->pal->mark, "mark" },
     };
+    /* no swatch for a folded track: it draws nothing in that colour */
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++)
+        if (!track_has_data(rc->p, (render_track)items[i].track))
+            t &= ~items[i].track;
     double w = 0;
     for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
         if (!(t & items[i].track))
