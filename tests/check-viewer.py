@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""The desktop viewer under Xvfb: test-viewer opens a demo trace, zooms, pans,
-selects, clicks and exports through the window; an unreadable trace must show
+"""The desktop viewer under Xvfb: test-viewer opens a demo trace, presses the
+timeline's keys with the focus in a list (XTest, libXtst loaded at run time),
+checks the layout, hover and details, zooms, pans, selects, clicks and exports
+through the window; an unreadable trace must show
 the reader's message, a truncated one the trace and a banner, a damaged one
 the rest of the trace and a banner saying what was lost. Opened files must
 land in the recent files list.
@@ -76,7 +78,7 @@ def main():
                 print(f"check-viewer: {mode}: exit {r.returncode}", file=sys.stderr)
                 failed = True
         for name in ("window.png", "export-view.png", "export-heap.png", "window-truncated.png", "window-damaged.png",
-                     "window-corrupt.png"):
+                     "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png"):
             if not os.path.getsize(os.path.join(out, name)) if os.path.exists(os.path.join(out, name)) else True:
                 print(f"check-viewer: {name} was not written", file=sys.stderr)
                 failed = True

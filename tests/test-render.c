@@ -1,7 +1,11 @@
 /* test-render.c — `leakscope export` on a generated trace whose heap and GC
  * pauses are known, then the PNG's pixels: the heap curve's top where the
- * heap is known (zoomed out and zoomed in to the exact step), a GC bar where
- * the pause is and none where it is not, the theme's background.
+ * heap is known (zoomed out and zoomed in to the exact step, on an axis that
+ * fits the heap in view), a GC bar where the pause is and none where it is
+ * not, the theme's background. Then the layout (the heap has the largest
+ * row; a track with nothing to show folds to one line) and where the labels
+ * go (the peak's clear of the curve, the last mark's inside the plot, the
+ * selection's length clear of the ruler).
  *
  * usage: test-render LEAKSCOPE        run the test
  *        test-render --write-trace F  write the sample trace (for check-export.py)
@@ -38,7 +42,7 @@ static void ev(trace_writer *w, uint32_t tid, uint32_t kind, uint64_t ts, uint64
 /* Heap: 0 until 1 s, 1 MiB, 3 MiB at 2 s, 2 MiB at 3 s, 0 at 5 s; GC pauses
  * 4.0-4.2 s (long) and 4.6-4.62 s; an fd open 1.5-2.5 s, one never closed
  * from 3.5 s; a span 0.5-1.2 s; a mark at 2.5 s; the trace ends at 6 s. */
-static void write_trace(const char *path)
+static void write_trace_gc(const char *path, bool with_gc)
 {
     trace_file_info info = { .pid = 77, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8,
                              .start_realtime_ns = 1700000000ull * S };
@@ -59,15 +63,19 @@ static void write_trace(const char *path)
     ev(w, 1, TRACE_MARK, 2500000000, 0, 0, 2, 0);
     ev(w, 1, TRACE_FREE, 3 * S, 0x1000, 0, 0, 0);
     ev(w, 1, TRACE_RES_OPEN, 3500000000, 0, 0, 1, 6);
-    ev(w, 1, TRACE_GC_BEGIN, 4 * S, 0, 0, 0, 0);
-    ev(w, 1, TRACE_GC_END, 4200000000, 0, 2 * MiB, 0, 0);
-    ev(w, 1, TRACE_GC_BEGIN, 4600000000, 0, 0, 0, 0);
-    ev(w, 1, TRACE_GC_END, 4620000000, 0, 2 * MiB, 0, 0);
+    if (with_gc) {
+        ev(w, 1, TRACE_GC_BEGIN, 4 * S, 0, 0, 0, 0);
+        ev(w, 1, TRACE_GC_END, 4200000000, 0, 2 * MiB, 0, 0);
+        ev(w, 1, TRACE_GC_BEGIN, 4600000000, 0, 0, 0, 0);
+        ev(w, 1, TRACE_GC_END, 4620000000, 0, 2 * MiB, 0, 0);
+    }
     ev(w, 1, TRACE_FREE, 5 * S, 0x2000, 0, 0, 0);
     ev(w, 1, TRACE_MARK, 6 * S, 0, 0, 2, 0);
     if (trace_writer_close(w, 0) != TRACE_OK)
         exit(1);
 }
+
+static void write_trace(const char *path) { write_trace_gc(path, true); }
 
 static int run(char *const argv[])
 {
@@ -215,11 +223,116 @@ static void check_heap_at(const image *im, const render_layout *l, const render_
 {
     const render_row *row = row_of(l, RENDER_TRACK_HEAP);
     int x = (int)floor(render_x_of(l, p, T0 + (uint64_t)(secs * 1e9)));
-    int want = (int)floor(row->py1 - (double)bytes / (double)l->heap_axis_max * (row->py1 - row->py0));
+    int want = (int)floor(row->py1 - ((double)bytes - (double)l->heap_axis_min) /
+                                         (double)(l->heap_axis_max - l->heap_axis_min) * (row->py1 - row->py0));
     int got = heap_top_y(im, row, x);
     CHECK(got >= 0 && abs(got - want) <= 2);
     if (!(got >= 0 && abs(got - want) <= 2))
         fprintf(stderr, "  heap at %.3f s: line at y=%d, want y=%d (x=%d)\n", secs, got, want, x);
+}
+
+/* Draws view p on an image surface (as the export does) and returns it with
+ * the layout and label boxes the drawing used. */
+static cairo_surface_t *draw(const render_view_params *p, render_layout *l, image *im)
+{
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, p->width, p->height);
+    cairo_t *cr = cairo_create(s);
+    render_view_drawn(cr, p, l);
+    cairo_destroy(cr);
+    cairo_surface_flush(s);
+    im->s = s;
+    im->data = cairo_image_surface_get_data(s);
+    im->stride = cairo_image_surface_get_stride(s);
+    im->w = p->width;
+    im->h = p->height;
+    return s;
+}
+
+static bool box_drawn(const render_box *b) { return b->x1 > b->x0 && b->y1 > b->y0; }
+
+/* Pixels of the box that belong to the heap chart: its line, or its fill
+ * (light blue: not grey like text and background). */
+static int heap_pixels_in(const image *im, const render_box *b)
+{
+    int n = 0;
+    for (int y = (int)ceil(b->y0); y < (int)floor(b->y1) && y < im->h; y++)
+        for (int x = (int)ceil(b->x0); x < (int)floor(b->x1) && x < im->w; x++) {
+            int r, g, bl;
+            pixel(im, x, y, &r, &g, &bl);
+            n += is_heap_line(im, x, y) || (bl > r + 25 && bl > g + 10);
+        }
+    return n;
+}
+
+/* Layout and labels, drawn as the export draws them (1600x900, header). */
+static void check_layout_and_labels(timeline *tl, timeline *tl_no_gc)
+{
+    render_view_params p;
+    render_layout l;
+    image im;
+    render_view_params_init(&p, tl, 1600, 900);
+    p.sel_t0 = T0 + 3500000000ull; /* a selection under the ruler's "3.5 s" */
+    p.sel_t1 = T0 + 3800000000ull;
+    draw(&p, &l, &im);
+    /* The heap has the largest row: more than a third of the tracks' height. */
+    const render_row *heap = row_of(&l, RENDER_TRACK_HEAP);
+    double tracks_h = l.rows[l.nrows - 1].y1 - l.rows[0].y0;
+    CHECK(heap && heap->py1 - heap->py0 > tracks_h / 3);
+    for (int i = 0; heap && i < l.nrows; i++) {
+        CHECK(l.rows[i].track == RENDER_TRACK_HEAP || l.rows[i].y1 - l.rows[i].y0 < heap->y1 - heap->y0);
+        CHECK(!l.rows[i].folded);
+        if (l.rows[i].track == RENDER_TRACK_ALLOC || l.rows[i].track == RENDER_TRACK_GC)
+            CHECK(l.rows[i].py1 - l.rows[i].py0 >= 30); /* not a flat line */
+    }
+    /* The peak's label (3 MiB at 2-3 s) is drawn, and the curve is not in it. */
+    CHECK(box_drawn(&l.peak_label));
+    CHECK(box_drawn(&l.peak_label) && heap_pixels_in(&im, &l.peak_label) == 0);
+    if (heap_pixels_in(&im, &l.peak_label))
+        fprintf(stderr, "  the heap is drawn through the peak's label (%d pixels) %.0f,%.0f-%.0f,%.0f\n",
+                heap_pixels_in(&im, &l.peak_label), l.peak_label.x0, l.peak_label.y0, l.peak_label.x1, l.peak_label.y1);
+    if (getenv("TEST_RENDER_KEEP"))
+        cairo_surface_write_to_png(im.s, getenv("TEST_RENDER_KEEP"));
+    /* The last mark is at the trace's end: its label fits inside the plot. */
+    CHECK(box_drawn(&l.last_mark_label) && l.last_mark_label.x1 <= l.plot_x1 + 0.5 &&
+          l.last_mark_label.x0 >= l.plot_x0);
+    /* The selection's length is clear of the ruler and its labels. */
+    CHECK(box_drawn(&l.selection_label) && l.selection_label.y0 >= l.ruler_y1);
+    cairo_surface_destroy(im.s);
+
+    /* Zoomed in on the step at 3 s: the axis fits 2..3 MiB, not 0..3 MiB;
+     * from zero on request. */
+    p.sel_t0 = p.sel_t1 = 0;
+    p.t0 = T0 + 2 * S + 900000000ull;
+    p.t1 = T0 + 3 * S + 100000000ull;
+    render_view_layout(&p, &l);
+    CHECK(l.heap_axis_min >= 1 * MiB && l.heap_axis_min <= 2 * MiB && l.heap_axis_max >= 3 * MiB);
+    /* its grid lines are whole steps from the foot to the top */
+    double steps = (double)(l.heap_axis_max - l.heap_axis_min) / l.heap_axis_step;
+    CHECK(l.heap_axis_step > 0 && fabs(steps - round(steps)) < 1e-6 && steps >= 2 && steps <= 8);
+    p.heap_zero_based = true;
+    render_view_layout(&p, &l);
+    CHECK_EQ_U64(l.heap_axis_min, 0);
+
+    /* An idle view (nothing allocated after 2 s): no value axis ("1 B/s")
+     * in the allocation rate's gutter. */
+    p.heap_zero_based = false;
+    p.t0 = T0 + 5500000000ull;
+    p.t1 = T0 + 5900000000ull;
+    draw(&p, &l, &im);
+    const render_row *alloc = row_of(&l, RENDER_TRACK_ALLOC);
+    int ink = 0;
+    for (int y = (int)alloc->py0; alloc && y < (int)alloc->py1; y++)
+        for (int x = 4; x < (int)l.plot_x0 - 4; x++)
+            ink += !is_background(&im, x, y);
+    CHECK_EQ_U64(ink, 0);
+    cairo_surface_destroy(im.s);
+
+    /* No GC pauses: the GC track folds to its title line. */
+    render_view_params_init(&p, tl_no_gc, 1600, 900);
+    render_view_layout(&p, &l);
+    const render_row *gc = row_of(&l, RENDER_TRACK_GC);
+    CHECK(gc && gc->folded && gc->y1 - gc->y0 <= 20 && gc->py1 - gc->py0 == 0);
+    CHECK(!row_of(&l, RENDER_TRACK_HEAP)->folded);
 }
 
 int main(int argc, char **argv)
@@ -276,6 +389,17 @@ int main(int argc, char **argv)
         check_heap_at(&im, &l, &p, 3.0003, 2 * MiB);
         cairo_surface_destroy(im.s);
     }
+    /* Layout and labels. */
+    char trace2[80];
+    snprintf(trace2, sizeof trace2, "%s/no-gc.trace", dir);
+    write_trace_gc(trace2, false);
+    timeline *tl2;
+    CHECK(timeline_open(trace2, &tl2, &err) == TRACE_OK);
+    if (tl2) {
+        check_layout_and_labels(tl, tl2);
+        timeline_free(tl2);
+    }
+    unlink(trace2);
     /* Dark theme: a dark background. */
     if (export_and_layout(argv[1], trace, png, NULL, NULL, RENDER_THEME_DARK, tl, &l, &p) && image_load(&im, png)) {
         int r, g, b;

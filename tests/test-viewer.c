@@ -1,7 +1,15 @@
 /* test-viewer.c — the real viewer window under a display (Xvfb): opens a
- * trace through the application, zooms and pans through the window's
- * actions, selects a range, clicks an event, exports a PNG and checks its
- * pixels, saves a screenshot of the window, then quits with exit 0.
+ * trace through the application; presses +, Right, Left, -, 0, Z and Esc
+ * (XTest) with the focus in the leaks list and checks the view changed;
+ * checks the layout at the default size (the divider in proportion, the heap
+ * the largest row, no flat tracks), the Tracks menu's state, the resources
+ * table's width, the heap axis fitted when zoomed in (and zero-based on
+ * request), the status at 200 ns, the hover naming the allocation and its
+ * call site with the status saying the readout's heap, a GC pause's thread
+ * by name and a mark's label in Details, the empty-list placeholders; then
+ * zooms and pans through the window's actions, selects a range, clicks an
+ * event, exports a PNG and checks its pixels, saves screenshots of the
+ * window, then quits with exit 0.
  *
  *   test-viewer view TRACE OUTDIR       a good trace
  *   test-viewer corrupt TRACE OUTDIR    must show the error page with the message
@@ -13,8 +21,14 @@
  * SPDX-License-Identifier: MIT
  */
 #include "leakscope-application.h"
+#include "leakscope-format.h"
 #include "leakscope-window-private.h"
 
+#include <X11/Xlib.h>
+#include <X11/keysym.h>
+#include <dlfcn.h>
+#include <gdk/x11/gdkx.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +43,9 @@ typedef struct {
     int step;
     int waited;
     guint64 full0, full1;
+    int kstep;                  /* the keyboard steps, before the others */
+    guint64 k0, k1;             /* the view before a key */
+    int checks_step;            /* the layout, hover and details steps */
 } test_ctx;
 
 static int failures;
@@ -130,6 +147,327 @@ static void range(test_ctx *t, guint64 *a, guint64 *b)
     leakscope_timeline_get_range(t->win->timeline, a, b);
 }
 
+
+/* ---- keys, as a user presses them: XTest under Xvfb ----
+ * libX11 and libXtst are opened at run time (the test links neither). */
+typedef int (*xtest_key_fn)(Display *, unsigned int, Bool, unsigned long);
+typedef KeyCode (*x_keycode_fn)(Display *, KeySym);
+typedef int (*x_focus_fn)(Display *, Window, int, Time);
+typedef int (*x_sync_fn)(Display *, Bool);
+
+static void press_key(test_ctx *t, KeySym sym)
+{
+    static xtest_key_fn fake;
+    static x_keycode_fn keycode;
+    static x_focus_fn focus;
+    static x_sync_fn sync;
+    if (!fake) {
+        void *x11 = dlopen("libX11.so.6", RTLD_NOW), *xtst = dlopen("libXtst.so.6", RTLD_NOW);
+        if (!x11 || !xtst) {
+            fprintf(stderr, "test-viewer: FAIL: cannot open libX11/libXtst to press keys (Debian: libxtst6)\n");
+            exit(1);
+        }
+        fake = (xtest_key_fn)dlsym(xtst, "XTestFakeKeyEvent");
+        keycode = (x_keycode_fn)dlsym(x11, "XKeysymToKeycode");
+        focus = (x_focus_fn)dlsym(x11, "XSetInputFocus");
+        sync = (x_sync_fn)dlsym(x11, "XSync");
+        if (!fake || !keycode || !focus || !sync) {
+            fprintf(stderr, "test-viewer: FAIL: XTest functions missing\n");
+            exit(1);
+        }
+    }
+    GdkDisplay *gd = gtk_widget_get_display(GTK_WIDGET(t->win));
+    CHECK(GDK_IS_X11_DISPLAY(gd), "not an X11 display");
+    if (!GDK_IS_X11_DISPLAY(gd))
+        return;
+    Display *dpy = gdk_x11_display_get_xdisplay(gd);
+    Window xid = gdk_x11_surface_get_xid(gtk_native_get_surface(GTK_NATIVE(t->win)));
+    focus(dpy, xid, RevertToParent, CurrentTime); /* no window manager under Xvfb */
+    KeyCode kc = keycode(dpy, sym);
+    CHECK(kc != 0, "no key for keysym %lu", (unsigned long)sym);
+    fake(dpy, kc, True, CurrentTime);
+    fake(dpy, kc, False, CurrentTime);
+    sync(dpy, False);
+}
+
+/* Whether the keyboard focus is inside w. */
+static gboolean focus_in(test_ctx *t, GtkWidget *w)
+{
+    GtkWidget *f = gtk_root_get_focus(GTK_ROOT(t->win));
+    return f && (f == w || gtk_widget_is_ancestor(f, w));
+}
+
+/* The keys act on the timeline with the focus in the leaks list. One key
+ * per tick; a check waits (bounded) for the view to change. */
+static gboolean key_steps(test_ctx *t)
+{
+    LeakscopeWindow *win = t->win;
+    guint64 a, b, span = t->full1 - t->full0;
+    range(t, &a, &b);
+    switch (t->kstep) {
+    case 0:
+        range(t, &t->full0, &t->full1);
+        gtk_stack_set_visible_child_name(win->panel_stack, "leaks");
+        gtk_widget_child_focus(GTK_WIDGET(win->leaks_list), GTK_DIR_TAB_FORWARD);
+        CHECK(focus_in(t, GTK_WIDGET(win->leaks_list)), "the leaks list did not take the focus");
+        CHECK(!focus_in(t, GTK_WIDGET(win->timeline)), "the timeline has the focus");
+        press_key(t, XK_plus);
+        break;
+    case 1: /* + zooms in by two */
+        if (b - a > span / 2 + 1 && t->waited++ < 50)
+            return TRUE;
+        CHECK(b - a <= span / 2 + 1, "+ with the focus in a list did not zoom in (span %" G_GUINT64_FORMAT ")", b - a);
+        CHECK(focus_in(t, GTK_WIDGET(win->leaks_list)), "the key took the focus away from the list");
+        t->k0 = a;
+        press_key(t, XK_Right);
+        break;
+    case 2:
+        if (a == t->k0 && t->waited++ < 50)
+            return TRUE;
+        CHECK(a > t->k0, "Right did not pan later");
+        t->k0 = a;
+        press_key(t, XK_Left);
+        break;
+    case 3:
+        if (a == t->k0 && t->waited++ < 50)
+            return TRUE;
+        CHECK(a < t->k0, "Left did not pan earlier");
+        t->k1 = b - a;
+        press_key(t, XK_minus);
+        break;
+    case 4:
+        if (b - a == t->k1 && t->waited++ < 50)
+            return TRUE;
+        CHECK(b - a > t->k1, "- did not zoom out");
+        act(t, "win.zoom-in");
+        press_key(t, XK_0);
+        break;
+    case 5:
+        if ((a != t->full0 || b != t->full1) && t->waited++ < 50)
+            return TRUE;
+        CHECK(a == t->full0 && b == t->full1, "0 did not zoom to fit");
+        leakscope_timeline_set_selection(win->timeline, t->full0 + span / 4, t->full0 + span / 2);
+        press_key(t, XK_z);
+        break;
+    case 6:
+        if (a == t->full0 && t->waited++ < 50)
+            return TRUE;
+        CHECK(a == t->full0 + span / 4 && b == t->full0 + span / 2, "Z did not zoom to the selection");
+        press_key(t, XK_Escape);
+        break;
+    case 7: {
+        guint64 s0, s1;
+        if (leakscope_timeline_get_selection(win->timeline, &s0, &s1) && t->waited++ < 50)
+            return TRUE;
+        CHECK(!leakscope_timeline_get_selection(win->timeline, &s0, &s1), "Esc did not clear the selection");
+        CHECK(focus_in(t, GTK_WIDGET(win->leaks_list)), "the focus left the list");
+        act(t, "win.zoom-fit");
+        /* as a click on the sidebar would: the focus leaves the list before
+         * its page goes (GTK 4.8 warns when the focused row is unmapped) */
+        gtk_widget_grab_focus(GTK_WIDGET(win->timeline));
+        return FALSE; /* done */
+    }
+    default:
+        return FALSE;
+    }
+    t->kstep++;
+    t->waited = 0;
+    return TRUE;
+}
+
+/* All the text of a facts grid, "key: value" lines. */
+static char *grid_text(GtkGrid *g)
+{
+    GString *s = g_string_new(NULL);
+    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(g)); c; c = gtk_widget_get_next_sibling(c))
+        if (GTK_IS_LABEL(c))
+            g_string_append_printf(s, "%s%s", gtk_label_get_text(GTK_LABEL(c)),
+                                   gtk_widget_has_css_class(c, "key") ? ": " : "\n");
+    return g_string_free(s, FALSE);
+}
+
+/* A row of the timeline's layout. */
+static gboolean timeline_row(test_ctx *t, render_track track, render_row *out)
+{
+    render_view_params p;
+    render_layout l;
+    GtkWidget *w = GTK_WIDGET(t->win->timeline);
+    leakscope_timeline_get_view_params(t->win->timeline, &p, gtk_widget_get_width(w), gtk_widget_get_height(w));
+    render_view_layout(&p, &l);
+    for (int i = 0; i < l.nrows; i++)
+        if (l.rows[i].track == track) {
+            *out = l.rows[i];
+            return TRUE;
+        }
+    return FALSE;
+}
+
+/* Whether a row of the column view (css name "row") is at x of list w. */
+static gboolean row_reaches(GtkWidget *w, double x)
+{
+    for (double y = 20; y < 120; y += 4) {
+        GtkWidget *hit = gtk_widget_pick(w, x, y, GTK_PICK_DEFAULT);
+        for (GtkWidget *a = hit; a && a != w; a = gtk_widget_get_parent(a))
+            if (!g_strcmp0(gtk_widget_get_css_name(a), "row"))
+                return TRUE;
+    }
+    return FALSE;
+}
+
+/* The layout at the default size, the Tracks menu's state, the heap axis,
+ * the status at a deep zoom, hover and details. */
+static gboolean layout_steps(test_ctx *t)
+{
+    LeakscopeWindow *win = t->win;
+    GtkWidget *tw = GTK_WIDGET(win->timeline);
+    switch (t->checks_step) {
+    case 0: {
+        /* The divider in proportion to the page, and a wide handle. */
+        int ph = gtk_widget_get_height(GTK_WIDGET(win->paned)), pos = gtk_paned_get_position(win->paned);
+        CHECK(ph > 0 && fabs((double)pos / ph - LEAKSCOPE_TIMELINE_SHARE) < 0.03,
+              "the divider is at %d of %d, not in proportion", pos, ph);
+        CHECK(gtk_paned_get_wide_handle(win->paned), "the divider's handle is thin");
+        /* The heap first: the largest row, no flat lines. */
+        render_row heap, alloc, gc, threads;
+        CHECK(timeline_row(t, RENDER_TRACK_HEAP, &heap) && timeline_row(t, RENDER_TRACK_ALLOC, &alloc) &&
+                  timeline_row(t, RENDER_TRACK_GC, &gc) && timeline_row(t, RENDER_TRACK_THREADS, &threads),
+              "rows missing");
+        printf("layout: timeline %d px tall; heap plot %.0f, allocation %.0f, GC %.0f, threads row %.0f\n",
+               gtk_widget_get_height(tw), heap.py1 - heap.py0, alloc.py1 - alloc.py0, gc.py1 - gc.py0,
+               threads.y1 - threads.y0);
+        CHECK(heap.py1 - heap.py0 >= gtk_widget_get_height(tw) / 4, "the heap plot is %.0f px of %d",
+              heap.py1 - heap.py0, gtk_widget_get_height(tw));
+        CHECK(threads.y1 - threads.y0 < heap.y1 - heap.y0, "the threads are taller than the heap");
+        CHECK(alloc.py1 - alloc.py0 >= 24 && gc.py1 - gc.py0 >= 24, "flat allocation or GC tracks (%.0f, %.0f px)",
+              alloc.py1 - alloc.py0, gc.py1 - gc.py0);
+        /* The Tracks menu: stateful actions (property actions: boolean
+         * state, so the menu draws check marks). */
+        int stateful = 0;
+        const char *aname, *prop;
+        GType owner;
+        const GVariantType *ptype;
+        for (guint i = 0; gtk_widget_class_query_action(GTK_WIDGET_GET_CLASS(win), i, &owner, &aname, &ptype, &prop); i++)
+            if ((g_str_has_prefix(aname, "win.track-") || !strcmp(aname, "win.heap-zero-based")) && prop)
+                stateful++;
+        CHECK(stateful == 6, "%d of the 6 Tracks menu actions are stateful", stateful);
+        gboolean on = FALSE;
+        g_object_get(win, "show-gc", &on, NULL);
+        CHECK(on, "show-gc is off at the start");
+        act(t, "win.track-gc");
+        g_object_get(win, "show-gc", &on, NULL);
+        CHECK(!on && !(leakscope_timeline_get_tracks(win->timeline) & RENDER_TRACK_GC), "win.track-gc did not hide GC");
+        act(t, "win.track-gc");
+        g_object_get(win, "show-gc", &on, NULL);
+        CHECK(on && (leakscope_timeline_get_tracks(win->timeline) & RENDER_TRACK_GC), "win.track-gc did not show GC");
+        /* The Resources Left Open table reaches the right edge. */
+        gtk_stack_set_visible_child_name(win->panel_stack, "resources");
+        break;
+    }
+    case 1: {
+        GtkWidget *ol = GTK_WIDGET(win->open_list);
+        CHECK(row_reaches(ol, gtk_widget_get_width(ol) - 30), "the resources table stops short of the right edge");
+        save_screenshot(t, "window-resources-width.png");
+        gtk_stack_set_visible_child_name(win->panel_stack, "leaks");
+        /* Zoomed in deep: the heap axis fits the view; from zero on request. */
+        guint64 mid = (t->full0 + t->full1) / 2;
+        leakscope_timeline_set_range(win->timeline, mid, mid + (t->full1 - t->full0) / 100);
+        render_view_params p;
+        render_layout l;
+        leakscope_timeline_get_view_params(win->timeline, &p, gtk_widget_get_width(tw), gtk_widget_get_height(tw));
+        render_view_layout(&p, &l);
+        CHECK(l.heap_axis_min > 0, "zoomed in, the heap axis still starts at zero");
+        act(t, "win.heap-zero-based");
+        leakscope_timeline_get_view_params(win->timeline, &p, gtk_widget_get_width(tw), gtk_widget_get_height(tw));
+        render_view_layout(&p, &l);
+        CHECK(l.heap_axis_min == 0, "win.heap-zero-based did not start the axis at zero");
+        act(t, "win.heap-zero-based");
+        /* The deepest zoom: the status's two ends differ. */
+        leakscope_timeline_set_range(win->timeline, mid, mid + 200);
+        const char *st = gtk_label_get_text(win->status_label);
+        char a[64] = "", b[64] = "";
+        CHECK(sscanf(st, "View %63[^–]– %63[^(]", a, b) == 2 && strcmp(a, b), "status at 200 ns: '%s'", st);
+        printf("status at 200 ns: %s\n", st);
+        save_screenshot(t, "window-zoomed.png");
+        leakscope_timeline_set_range(win->timeline, mid, mid + (t->full1 - t->full0) / 40);
+        break;
+    }
+    case 2: {
+        save_screenshot(t, "window-zoomed-heap.png");
+        act(t, "win.zoom-fit");
+        /* Hover over the heap: the event under the pointer is named, and
+         * the status says the heap the readout draws. */
+        render_row heap;
+        timeline_row(t, RENDER_TRACK_HEAP, &heap);
+        leakscope_timeline_set_hover(win->timeline, gtk_widget_get_width(tw) * 0.6, (heap.py0 + heap.py1) / 2);
+        break;
+    }
+    case 3: {
+        const char *h = leakscope_timeline_get_hover_text(win->timeline);
+        if (!h && t->waited++ < 300)
+            return TRUE;
+        t->waited = 0;
+        CHECK(h && strstr(h, "alloc") && strstr(h, " at ") && strstr(h, "demo.c"),
+              "hover names no allocation with its call site: '%s'", h ? h : "(nothing)");
+        guint64 ht, hb;
+        CHECK(leakscope_timeline_get_hover_heap(win->timeline, &ht, &hb), "no heap under the pointer");
+        g_autofree char *heap = leakscope_format_bytes(hb);
+        g_autofree char *readout = leakscope_timeline_get_hover_label(win->timeline);
+        CHECK(readout && strstr(readout, heap), "the readout '%s' does not say the heap %s", readout ? readout : "(none)", heap);
+        g_autofree char *want = g_strdup(readout ? readout : "?");
+        const char *st = gtk_label_get_text(win->status_label);
+        CHECK(strstr(st, want) && h && strstr(st, h), "status '%s' does not say '%s' and '%s'", st, want, h);
+        printf("hover: %s\nstatus: %s\n", h ? h : "", st);
+        save_screenshot(t, "window-hover.png");
+        /* A new view: what was under the pointer is forgotten at once. */
+        g_autofree char *was = g_strdup(h); /* h goes with the old view */
+        act(t, "win.zoom-in");
+        CHECK(!leakscope_timeline_get_hover_text(win->timeline) &&
+                  (!was || !strstr(gtk_label_get_text(win->status_label), was)),
+              "after zooming, the hover still names the event of the old view");
+        act(t, "win.zoom-fit");
+        leakscope_timeline_set_hover(win->timeline, -1, -1);
+        /* A GC pause in Details names its thread. */
+        render_row gc;
+        timeline_row(t, RENDER_TRACK_GC, &gc);
+        LeakscopeTimelineHit hit;
+        gboolean found = FALSE;
+        for (int x = (int)gtk_widget_get_width(tw) - 30; x > 100 && !found; x--)
+            found = leakscope_timeline_hit_test(win->timeline, x, gc.py1 - 2, &hit) && hit.kind == RENDER_HIT_GC;
+        CHECK(found, "no GC pause found on the timeline");
+        if (found) {
+            const ls_analysis *a = timeline_analysis(win->tl);
+            const char *name = ls_analysis_thread_name(a, a->gc[hit.index].thread);
+            g_signal_emit_by_name(win->timeline, "hit", &hit);
+            g_autofree char *text = grid_text(win->details_grid);
+            CHECK(name[0] && strstr(text, name), "GC details name no thread ('%s'): %s", name, text);
+            save_screenshot(t, "window-gc-details.png");
+        }
+        break;
+    }
+    case 4: {
+        /* A mark in Details: its label. */
+        render_row marks;
+        timeline_row(t, RENDER_TRACK_MARKS, &marks);
+        LeakscopeTimelineHit hit;
+        gboolean found = FALSE;
+        for (int x = 100; x < gtk_widget_get_width(tw) && !found; x++)
+            found = leakscope_timeline_hit_test(win->timeline, x, marks.py0 + 4, &hit) && hit.kind == RENDER_HIT_MARK;
+        CHECK(found, "no mark found on the timeline");
+        if (found) {
+            const ls_analysis *a = timeline_analysis(win->tl);
+            g_signal_emit_by_name(win->timeline, "hit", &hit);
+            g_autofree char *text = grid_text(win->details_grid);
+            CHECK(strstr(text, ls_analysis_string(a, a->marks[hit.index].label)), "mark details: %s", text);
+        }
+        return FALSE;
+    }
+    default:
+        return FALSE;
+    }
+    t->checks_step++;
+    return TRUE;
+}
+
 /* Closing the last window ends the application: dispose runs for real. */
 static void quit(test_ctx *t)
 {
@@ -181,6 +519,19 @@ static gboolean step(gpointer data)
         save_screenshot(t, !strcmp(t->mode, "damaged") ? "window-damaged.png" : "window-truncated.png");
         quit(t);
         return G_SOURCE_REMOVE;
+    }
+
+    if (t->kstep >= 0) {
+        if (!key_steps(t))
+            t->kstep = -1;
+        return G_SOURCE_CONTINUE;
+    }
+    if (t->checks_step >= 0) {
+        if (!layout_steps(t)) {
+            t->checks_step = -1;
+            act(t, "win.zoom-fit");
+        }
+        return G_SOURCE_CONTINUE;
     }
 
     switch (t->step++) {
@@ -321,6 +672,10 @@ static gboolean step(gpointer data)
         break; /* let it draw */
     default:
         save_screenshot(t, "window.png");
+        /* An empty list says so. */
+        CHECK(leakscope_stack_list_get_placeholder(win->open_list) == NULL, "a placeholder over a full list");
+        leakscope_stack_list_clear(win->open_list);
+        CHECK(leakscope_stack_list_get_placeholder(win->open_list) != NULL, "an empty list shows no placeholder");
         /* close with a range summary queued: nothing may outlive the window */
         gtk_stack_set_visible_child_name(win->panel_stack, "range");
         act(t, "win.zoom-in");
@@ -339,6 +694,16 @@ static void on_window_added(GtkApplication *app, GtkWindow *w, test_ctx *t)
         g_object_add_weak_pointer(G_OBJECT(t->win), (gpointer *)&t->win);
         g_object_add_weak_pointer(G_OBJECT(t->timeline_widget), (gpointer *)&t->timeline_widget);
         gtk_window_set_default_size(w, 1280, 860);
+        /* Nothing recent yet (a fresh HOME): Open Recent says so. */
+        if (!strcmp(t->mode, "view")) {
+            GMenuModel *m = G_MENU_MODEL(t->win->recent_section);
+            char *label = NULL;
+            CHECK(g_menu_model_get_n_items(m) == 1 &&
+                      g_menu_model_get_item_attribute(m, 0, G_MENU_ATTRIBUTE_LABEL, "s", &label) &&
+                      !strcmp(label, "No recent traces"),
+                  "an empty Open Recent has no placeholder");
+            g_free(label);
+        }
         g_timeout_add(100, step, t);
     }
 }

@@ -129,28 +129,33 @@ void axis_draw_values(render_ctx *rc, const render_row *r, const value_axis *ax,
 {
     cairo_t *cr = rc->cr;
     double h = r->py1 - r->py0;
-    int nticks = (int)floor(ax->top / ax->step + 0.5);
+    double lo = ax->bottom > 0 && ax->bottom < ax->top ? ax->bottom : 0;
+    int nticks = (int)floor((ax->top - lo) / ax->step + 0.5);
     int every = 1;
     while (nticks / every > 1 && h / (nticks / every) < 16)
         every++;
     cairo_set_line_width(cr, 1);
     for (int k = 0; k <= nticks; k += every) {
-        double v = k * ax->step;
-        double y = floor(row_y(r, v, ax->top)) + 0.5;
+        double v = lo + k * ax->step;
+        double y = floor(row_y_range(r, v, lo, ax->top)) + 0.5;
         set_color(cr, k ? &rc->pal->grid : &rc->pal->axis);
         cairo_move_to(cr, rc->l->plot_x0, y);
         cairo_line_to(cr, rc->l->plot_x1, y);
         cairo_stroke(cr);
-        if (k == 0 && nticks > 0)
+        if (k == 0 && nticks > 0 && lo == 0)
             continue; /* zero is obvious; keeps the gutter quiet */
+        /* A fitted axis: its foot in full, the lines above as steps up from
+         * it, so that "1.31 MiB" is not written four times. */
         char buf[64], label[80];
-        fmt_axis_value(ax, v, buf, sizeof buf);
-        snprintf(label, sizeof label, "%s%s", buf, suffix ? suffix : "");
+        fmt_axis_value(ax, k && lo > 0 ? v - lo : v, buf, sizeof buf);
+        snprintf(label, sizeof label, "%s%s%s", k && lo > 0 ? "+" : "", buf, suffix ? suffix : "");
         double th;
         text_size(rc, FONT_SMALL, label, NULL, &th);
         double ty = y - th / 2;
         if (ty < r->y0)
             ty = r->y0;
+        if (ty + th > r->y1 + 4)
+            ty = r->y1 + 4 - th;
         text_draw(rc, FONT_SMALL, &rc->pal->text_dim, rc->l->plot_x0 - 6, ty, ALIGN_RIGHT, 0, label);
     }
 }

@@ -42,6 +42,7 @@ typedef struct render_ctx {
     double *col_a, *col_b;     /* scratch, ncols each */
     uint64_t *col_u, *col_v;   /* scratch, ncols + 1 each */
     uint32_t *col_m, *col_n;   /* scratch, ncols each */
+    render_layout *out;        /* render_view_drawn's: label boxes go here (or NULL) */
 } render_ctx;
 
 static inline void set_color(cairo_t *cr, const rgba *c) { cairo_set_source_rgba(cr, c->r, c->g, c->b, c->a); }
@@ -65,6 +66,7 @@ void fmt_ruler_time(uint64_t t, uint64_t step, char *buf, size_t len);
  * in powers of 1024 for bytes. */
 typedef struct value_axis {
     double top, step;
+    double bottom;             /* value at the plot's foot (0 unless fitted) */
     bool bytes, duration;
 } value_axis;
 value_axis value_axis_make(double max, bool bytes, int max_ticks);
@@ -108,6 +110,14 @@ void track_marks(render_ctx *rc, const render_row *r);
  * (x, y); legend_item returns its width. */
 void track_title(render_ctx *rc, const render_row *r, const char *name);
 double legend_item(render_ctx *rc, double x, double y, const rgba *c, const char *label);
+
+/* y of value v on a chart row whose axis runs from lo (py1) to hi (py0). */
+static inline double row_y_range(const render_row *r, double v, double lo, double hi)
+{
+    double f = hi > lo ? (v - lo) / (hi - lo) : 0;
+    f = f < 0 ? 0 : f > 1 ? 1 : f;
+    return r->py1 - f * (r->py1 - r->py0);
+}
 
 /* y of value v on a chart row with an axis topping at `top`. */
 static inline double row_y(const render_row *r, double v, double top)

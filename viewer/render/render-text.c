@@ -125,3 +125,8 @@ value_axis value_axis_make(double max, bool bytes, int max_ticks)
         ax.top = ax.step;
     return ax;
 }
+
+void render_time_text(uint64_t t, uint64_t step, char *buf, size_t len)
+{
+    fmt_ruler_time(t, step, buf, len);
+}

@@ -43,19 +43,25 @@ static double tx(const render_ctx *rc, uint64_t t) { return render_x_of(rc->l, r
 
 /* ---- heap ---- */
 
-static void heap_steps_draw(render_ctx *rc, const render_row *r, double top, const uint64_t *ts,
-                            const uint64_t *heap, int64_t n)
+/* y of a heap value on the heap row's axis (render_layout's heap_axis_min..max). */
+static double hy(const render_ctx *rc, const render_row *r, double v)
+{
+    return row_y_range(r, v, (double)rc->l->heap_axis_min, (double)rc->l->heap_axis_max);
+}
+
+static void heap_steps_draw(render_ctx *rc, const render_row *r, const uint64_t *ts, const uint64_t *heap,
+                            int64_t n)
 {
     cairo_t *cr = rc->cr;
     double xend = rc->l->plot_x1;
-    cairo_move_to(cr, fmax(tx(rc, ts[0]), rc->l->plot_x0), row_y(r, (double)heap[0], top));
+    cairo_move_to(cr, fmax(tx(rc, ts[0]), rc->l->plot_x0), hy(rc, r, (double)heap[0]));
     for (int64_t i = 1; i < n; i++) {
         double x = tx(rc, ts[i]);
-        cairo_line_to(cr, x, row_y(r, (double)heap[i - 1], top));
-        cairo_line_to(cr, x, row_y(r, (double)heap[i], top));
+        cairo_line_to(cr, x, hy(rc, r, (double)heap[i - 1]));
+        cairo_line_to(cr, x, hy(rc, r, (double)heap[i]));
     }
     double last_x = tx(rc, timeline_end(rc->p->tl));
-    cairo_line_to(cr, fmin(xend, fmax(last_x, rc->l->plot_x0)), row_y(r, (double)heap[n - 1], top));
+    cairo_line_to(cr, fmin(xend, fmax(last_x, rc->l->plot_x0)), hy(rc, r, (double)heap[n - 1]));
     cairo_path_t *line = cairo_copy_path(cr);
     cairo_line_to(cr, fmin(xend, fmax(last_x, rc->l->plot_x0)), r->py1);
     cairo_line_to(cr, fmax(tx(rc, ts[0]), rc->l->plot_x0), r->py1);
@@ -69,7 +75,7 @@ static void heap_steps_draw(render_ctx *rc, const render_row *r, double top, con
     cairo_stroke(cr);
 }
 
-static void heap_envelope_draw(render_ctx *rc, const render_row *r, double top, const uint64_t *mn,
+static void heap_envelope_draw(render_ctx *rc, const render_row *r, const uint64_t *mn,
                                const uint64_t *mx, uint32_t n0, uint32_t n1)
 {
     cairo_t *cr = rc->cr;
@@ -77,7 +83,7 @@ static void heap_envelope_draw(render_ctx *rc, const render_row *r, double top, 
      * spike narrower than a pixel still shows as a full-height line. */
     cairo_move_to(cr, col_x(rc, n0), r->py1);
     for (uint32_t i = n0; i < n1; i++) {
-        double y = row_y(r, (double)mx[i], top);
+        double y = hy(rc, r, (double)mx[i]);
         cairo_line_to(cr, col_x(rc, i), y);
         cairo_line_to(cr, col_x(rc, i + 1), y);
     }
@@ -86,8 +92,8 @@ static void heap_envelope_draw(render_ctx *rc, const render_row *r, double top, 
     set_color(cr, &rc->pal->heap_fill);
     cairo_fill(cr);
     for (uint32_t i = n0; i < n1; i++) {
-        double y0 = floor(row_y(r, (double)mx[i], top)), y1 = ceil(row_y(r, (double)mn[i], top));
-        double ya = i > n0 ? row_y(r, (double)mx[i - 1], top) : y0; /* join with the neighbour */
+        double y0 = floor(hy(rc, r, (double)mx[i])), y1 = ceil(hy(rc, r, (double)mn[i]));
+        double ya = i > n0 ? hy(rc, r, (double)mx[i - 1]) : y0; /* join with the neighbour */
         if (ya < y0)
             y0 = floor(ya);
         if (ya > y1)
@@ -103,8 +109,9 @@ void track_heap(render_ctx *rc, const render_row *r)
     const render_view_params *p = rc->p;
     const ls_analysis *a = timeline_analysis(p->tl);
     uint32_t n = rc->ncols;
-    double top = (double)rc->l->heap_axis_max;
-    value_axis ax = value_axis_make(top, true, 4);
+    /* the axis render_view_layout chose: its lines on its steps */
+    value_axis ax = { .bytes = true, .bottom = (double)rc->l->heap_axis_min, .top = (double)rc->l->heap_axis_max,
+                      .step = rc->l->heap_axis_step };
     axis_draw_values(rc, r, &ax, NULL);
     char peak[32], end[32], leak[32], note[160];
     fmt_bytes((double)a->peak_heap_bytes, peak, sizeof peak);
@@ -130,24 +137,29 @@ void track_heap(render_ctx *rc, const render_row *r)
     cairo_rectangle(rc->cr, rc->l->plot_x0, r->py0 - 2, rc->l->plot_x1 - rc->l->plot_x0, r->py1 - r->py0 + 2);
     cairo_clip(rc->cr);
     if (k > 0) {
-        heap_steps_draw(rc, r, ax.top, rc->col_u, rc->col_v, k);
+        heap_steps_draw(rc, r, rc->col_u, rc->col_v, k);
     } else {
         timeline_heap_range(p->tl, p->t0, p->t1, n, rc->col_u, rc->col_v);
-        heap_envelope_draw(rc, r, ax.top, rc->col_u, rc->col_v, n0, n1);
+        heap_envelope_draw(rc, r, rc->col_u, rc->col_v, n0, n1);
     }
     /* The peak, when it is in view. */
     if (a->peak_heap_ts >= p->t0 && a->peak_heap_ts <= p->t1) {
-        double x = tx(rc, a->peak_heap_ts), y = row_y(r, (double)a->peak_heap_bytes, ax.top);
+        double x = tx(rc, a->peak_heap_ts), y = hy(rc, r, (double)a->peak_heap_bytes);
         cairo_arc(rc->cr, x, y, 3, 0, 2 * M_PI);
         set_color(rc->cr, &rc->pal->heap_line);
         cairo_fill(rc->cr);
+        /* The label sits above the dot: the peak is the highest heap there
+         * is, so nothing of the curve passes above it (the axis leaves the
+         * room, render_view_layout). Left of the dot near the right edge. */
         char label[48];
         snprintf(label, sizeof label, "peak %s", peak);
-        double w;
-        text_size(rc, FONT_SMALL, label, &w, NULL);
-        bool left = x + 6 + w > rc->l->plot_x1;
-        text_draw(rc, FONT_SMALL, &rc->pal->text, left ? x - 6 : x + 6, fmax(r->py0, y - 7),
-                  left ? ALIGN_RIGHT : ALIGN_LEFT, 0, label);
+        double w, h;
+        text_size(rc, FONT_SMALL, label, &w, &h);
+        bool left = x + 4 + w > rc->l->plot_x1;
+        double lx = left ? x - 4 - w : x + 4, ly = fmax(r->py0 - 2, y - 4 - h);
+        text_draw(rc, FONT_SMALL, &rc->pal->text, lx, ly, ALIGN_LEFT, 0, label);
+        if (rc->out)
+            rc->out->peak_label = (render_box){ lx, ly, lx + w, ly + h };
     }
     cairo_restore(rc->cr);
 }
@@ -170,14 +182,18 @@ void track_alloc(render_ctx *rc, const render_row *r)
         if (bytes[i] > max)
             max = bytes[i];
     }
-    value_axis ax = value_axis_make(max, true, 2);
-    axis_draw_values(rc, r, &ax, "/s");
     char b[32], c[32], note[128];
     fmt_bytes(total, b, sizeof b);
     fmt_count(allocs, c, sizeof c);
     snprintf(note, sizeof note, "bytes allocated per second · %s allocations, %s in view", c, b);
     track_title(rc, r, "Allocation rate");
     track_note(rc, r, "Allocation rate", note);
+    if (!(max > 0)) { /* an idle view: no "1 B/s" axis over nothing */
+        no_data(rc, r, "no allocations in view");
+        return;
+    }
+    value_axis ax = value_axis_make(max, true, 2);
+    axis_draw_values(rc, r, &ax, "/s");
     for (uint32_t i = 0; i < nb; i++) {
         if (bytes[i] <= 0)
             continue;
@@ -486,8 +502,11 @@ void track_marks(render_ctx *rc, const render_row *r)
         cairo_rectangle(cr, x0, y, x1 - x0, RENDER_BAR_H);
         cairo_fill(cr);
         if (x1 - x0 > 40 && x0 > row_label_end[s->depth]) {
-            double w = text_draw(rc, FONT_SMALL, &rc->pal->text, x0 + 3, y - 2, ALIGN_LEFT, x1 - x0 - 6,
-                                 ls_analysis_string(a, s->label));
+            char dur[32], label[200];
+            fmt_duration((double)(end - s->begin), dur, sizeof dur);
+            snprintf(label, sizeof label, "%.150s · %s%s", ls_analysis_string(a, s->label), dur,
+                     s->end ? "" : " (never ended)");
+            double w = text_draw(rc, FONT_SMALL, &rc->pal->text, x0 + 3, y - 2, ALIGN_LEFT, x1 - x0 - 6, label);
             row_label_end[s->depth] = x0 + w + 6;
         }
     }
@@ -508,10 +527,17 @@ void track_marks(render_ctx *rc, const render_row *r)
         cairo_line_to(cr, x, r->py0 + 5);
         cairo_close_path(cr);
         cairo_fill(cr);
-        if (x + 3 > label_end) {
-            double w = text_draw(rc, FONT_SMALL, &rc->pal->mark, x + 5, r->py0 + 1, ALIGN_LEFT, 160,
-                                 ls_analysis_string(a, m->label));
-            label_end = x + 5 + w + 6;
+        const char *text = ls_analysis_string(a, m->label);
+        double w, h;
+        text_size(rc, FONT_SMALL, text, &w, &h);
+        w = fmin(w, 160);
+        /* Right of the line; shifted left to fit at the plot's right edge. */
+        double lx = fmax(rc->l->plot_x0, fmin(x + 5, rc->l->plot_x1 - w));
+        if (lx > label_end) {
+            w = text_draw(rc, FONT_SMALL, &rc->pal->mark, lx, r->py0 + 1, ALIGN_LEFT, 160, text);
+            label_end = lx + w + 6;
+            if (rc->out)
+                rc->out->last_mark_label = (render_box){ lx, r->py0 + 1, lx + w, r->py0 + 1 + h };
         }
     }
 }

@@ -17,7 +17,10 @@
 #define HEADER_H 66.0
 #define RULER_H 22.0
 #define ROW_HEAD 20.0
-#define ROW_GAP 10.0
+#define ROW_GAP 8.0
+#define LANE_H 12.0   /* a thread lane */
+#define FOLDED_H 18.0 /* a track with nothing to show: its title line */
+#define MIN_CHART 28.0 /* the least plot height of a chart below the heap */
 #define FOOT 8.0
 
 static const struct {
@@ -64,6 +67,7 @@ void render_view_params_init(render_view_params *p, timeline *tl, int width, int
     p->tracks = RENDER_TRACK_ALL;
     p->theme = RENDER_THEME_LIGHT;
     p->header = true;
+    p->heap_zero_based = false;
     p->hover_x = -1;
 }
 
@@ -89,19 +93,65 @@ static uint32_t max_span_depth(const ls_analysis *a)
     return d;
 }
 
-/* The heap plot's top: a round number above the highest heap in view. */
-static uint64_t heap_top(const render_view_params *p, uint32_t ncols)
+/* The heap axis: zero to a round number above the highest heap in view; or,
+ * zoomed in (unless p->heap_zero_based), round numbers around the lowest and
+ * highest heap in view, so that single steps show. With the peak in view,
+ * room above it for its label (PEAK_ROOM px of a plot `plot_h` tall). */
+#define PEAK_ROOM 16.0
+static void heap_axis(const render_view_params *p, uint32_t ncols, double plot_h, uint64_t *lo, uint64_t *hi,
+                      double *step_out)
 {
     uint64_t *mn = malloc(ncols * sizeof *mn), *mx = malloc(ncols * sizeof *mx);
-    uint64_t top = 0;
+    uint64_t top = 0, bot = UINT64_MAX;
     if (mn && mx) {
         timeline_heap_range(p->tl, p->t0, p->t1, ncols, mn, mx);
-        for (uint32_t i = 0; i < ncols; i++)
+        for (uint32_t i = 0; i < ncols; i++) {
             top = mx[i] > top ? mx[i] : top;
+            bot = mn[i] < bot ? mn[i] : bot;
+        }
     }
     free(mn);
     free(mx);
-    return (uint64_t)value_axis_make((double)top * 1.08, true, 4).top;
+    if (bot > top)
+        bot = 0;
+    const ls_analysis *a = timeline_analysis(p->tl);
+    bool peak = a->peak_heap_ts >= p->t0 && a->peak_heap_ts <= p->t1 && a->allocations;
+    bool zoomed = p->t0 > timeline_begin(p->tl) || p->t1 < timeline_end(p->tl);
+    double room = peak && plot_h > 3 * PEAK_ROOM ? plot_h / (plot_h - PEAK_ROOM) : 1.0;
+    if (p->heap_zero_based || !zoomed || bot == 0 || bot == top) { /* flat: nothing to fit */
+        value_axis ax = value_axis_make(fmax((double)top * 1.08, (double)top * room), true, 4);
+        *lo = 0;
+        *hi = (uint64_t)ax.top;
+        *step_out = ax.step;
+        return;
+    }
+    double span = (double)(top - bot);
+    if (span < 1)
+        span = 1;
+    double step = value_axis_make(span * 1.1, true, 4).step;
+    double l = floor((double)bot / step) * step, h = ceil((double)top / step) * step;
+    if (h - l < step)
+        h = l + step;
+    if (room > 1 && (double)top > h - (h - l) * (room - 1) / room)
+        h += step; /* the peak's label goes above the curve */
+    *lo = (uint64_t)l;
+    *hi = (uint64_t)h;
+    *step_out = step;
+}
+
+/* Whether a track has anything to show in this trace (else it folds). */
+static bool track_has_data(const render_view_params *p, render_track t)
+{
+    const ls_analysis *a = timeline_analysis(p->tl);
+    switch (t) {
+    case RENDER_TRACK_HEAP:
+    case RENDER_TRACK_ALLOC: return a->allocations > 0;
+    case RENDER_TRACK_GC: return a->ngc > 0;
+    case RENDER_TRACK_RESOURCES: return a->resources_opened > 0 || a->nres_kinds > 0;
+    case RENDER_TRACK_THREADS: return timeline_thread_lanes(p->tl) > 0;
+    case RENDER_TRACK_MARKS: return a->nmarks > 0 || a->nspans > 0;
+    default: return false;
+    }
 }
 
 void render_view_layout(const render_view_params *p, render_layout *l)
@@ -117,7 +167,8 @@ void render_view_layout(const render_view_params *p, render_layout *l)
     l->ruler_y0 = p->header ? HEADER_H : 4;
     l->ruler_y1 = l->ruler_y0 + RULER_H;
 
-    /* Fixed heights for lanes, weights for the charts. */
+    /* Fixed heights for lanes and folded tracks, weights for the charts:
+     * the heap gets the largest share. */
     double fixed[RENDER_MAX_ROWS] = { 0 }, weight[RENDER_MAX_ROWS] = { 0 };
     render_track order[] = { RENDER_TRACK_HEAP, RENDER_TRACK_ALLOC, RENDER_TRACK_GC, RENDER_TRACK_RESOURCES,
                              RENDER_TRACK_THREADS, RENDER_TRACK_MARKS };
@@ -127,19 +178,24 @@ void render_view_layout(const render_view_params *p, render_layout *l)
             continue;
         int k = l->nrows++;
         l->rows[k].track = order[i];
+        if (!track_has_data(p, order[i])) {
+            l->rows[k].folded = true;
+            fixed[k] = FOLDED_H;
+            continue;
+        }
         switch (order[i]) {
-        case RENDER_TRACK_HEAP: weight[k] = 5; break;
-        case RENDER_TRACK_ALLOC: weight[k] = 1.6; break;
-        case RENDER_TRACK_GC: weight[k] = 1.6; break;
-        case RENDER_TRACK_RESOURCES: weight[k] = 2.6; break;
+        case RENDER_TRACK_HEAP: weight[k] = 6; break;
+        case RENDER_TRACK_ALLOC: weight[k] = 1.4; break;
+        case RENDER_TRACK_GC: weight[k] = 1.4; break;
+        case RENDER_TRACK_RESOURCES: weight[k] = 2.0; break;
         case RENDER_TRACK_THREADS: {
             uint32_t lanes = timeline_thread_lanes(p->tl);
-            fixed[k] = fmin(ROW_HEAD + (lanes ? lanes : 1) * 18.0 + 4, avail * 0.3);
+            fixed[k] = fmin(ROW_HEAD + lanes * LANE_H + 4, avail * 0.2);
             break;
         }
         case RENDER_TRACK_MARKS: {
             uint32_t d = max_span_depth(a);
-            fixed[k] = fmin(ROW_HEAD + 22 + (d > 4 ? 4 : d) * 14.0 + 4, avail * 0.25);
+            fixed[k] = fmin(ROW_HEAD + RENDER_SPAN_TOP + (d > 3 ? 3 : d) * RENDER_BAR_ROW + 4, avail * 0.16);
             break;
         }
         default: break;
@@ -153,20 +209,47 @@ void render_view_layout(const render_view_params *p, render_layout *l)
     double flex = avail - fsum - ROW_GAP * l->nrows;
     if (flex < 0)
         flex = 0;
+    /* The charts below the heap get at least MIN_CHART px of plot (no flat
+     * lines in a small window); the heap takes the rest of the flexible
+     * height, and never less than its weight's share. */
+    double height[RENDER_MAX_ROWS] = { 0 }, others = 0;
+    int heap_k = -1;
+    for (int k = 0; k < l->nrows; k++) {
+        if (fixed[k]) {
+            height[k] = fixed[k];
+        } else if (l->rows[k].track == RENDER_TRACK_HEAP) {
+            heap_k = k;
+        } else {
+            height[k] = fmax(flex * weight[k] / (wsum ? wsum : 1), fmin(ROW_HEAD + MIN_CHART, flex / 5));
+            others += height[k];
+        }
+    }
+    if (heap_k >= 0)
+        height[heap_k] = fmax(flex - others, 0);
     double y = l->ruler_y1 + ROW_GAP;
     for (int k = 0; k < l->nrows; k++) {
-        double h = fixed[k] ? fixed[k] : flex * weight[k] / (wsum ? wsum : 1);
+        double h = height[k];
         render_row *r = &l->rows[k];
         r->y0 = floor(y);
         r->y1 = floor(y + h);
-        r->py0 = r->y0 + ROW_HEAD;
-        r->py1 = r->y1 - 2;
+        r->py0 = r->folded ? r->y1 : r->y0 + ROW_HEAD;
+        r->py1 = r->folded ? r->y1 : r->y1 - 2;
         if (r->py1 < r->py0)
             r->py1 = r->py0;
         y += h + ROW_GAP;
     }
     if (tracks & RENDER_TRACK_HEAP)
-        l->heap_axis_max = heap_top(p, (uint32_t)plot_w);
+        heap_axis(p, (uint32_t)plot_w, l->rows[0].py1 - l->rows[0].py0, &l->heap_axis_min, &l->heap_axis_max,
+                  &l->heap_axis_step);
+}
+
+uint64_t render_heap_at(const render_view_params *p, const render_layout *l, double x, uint64_t *t)
+{
+    uint64_t at = render_time_at(l, p, x), mn = 0, mx = 0;
+    timeline_heap_range(p->tl, at, at + 1, 1, &mn, &mx);
+    if (t)
+        *t = at;
+    return mx;
 }
 
 static void header_draw(render_ctx *rc)
@@ -193,8 +276,10 @@ static void header_draw(render_ctx *rc)
     fmt_count((double)a->events, ev, sizeof ev);
     fmt_bytes((double)a->peak_heap_bytes, peak, sizeof peak);
     fmt_bytes((double)a->leaked_bytes, leak, sizeof leak);
-    fmt_duration(p->t0 > origin ? (double)(p->t0 - origin) : 0, view0, sizeof view0);
-    fmt_duration(p->t1 > origin ? (double)(p->t1 - origin) : 0, view1, sizeof view1);
+    /* With the digits the view's span needs: never "1.00 s – 1.00 s". */
+    uint64_t prec = (p->t1 - p->t0) / 20 ? (p->t1 - p->t0) / 20 : 1;
+    fmt_ruler_time(p->t0 > origin ? p->t0 - origin : 0, prec, view0, sizeof view0);
+    fmt_ruler_time(p->t1 > origin ? p->t1 - origin : 0, prec, view1, sizeof view1);
     snprintf(line, sizeof line,
              "%s · %s events · %u threads · peak heap %s · leaked %s · %llu GC pauses · %llu resources open at end"
              " · showing %s – %s%s%s%s",
@@ -230,6 +315,10 @@ static void legend_draw(render_ctx *rc)
         { RENDER_TRACK_THREADS, &rc->pal->thread, "thread activity" },
         { RENDER_TRACK_MARKS, &rc->pal->mark, "mark" },
     };
+    /* no swatch for a folded track: it draws nothing in that colour */
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++)
+        if (!track_has_data(rc->p, (render_track)items[i].track))
+            t &= ~items[i].track;
     double w = 0;
     for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
         if (!(t & items[i].track))
@@ -259,9 +348,21 @@ static void overlay_draw(render_ctx *rc)
             set_color(cr, &rc->pal->selection);
             cairo_rectangle(cr, x0, top, x1 - x0, bot - top);
             cairo_fill(cr);
+            /* Its length at its foot, on a patch of panel: clear of the
+             * ruler's labels and of the hover readout under the ruler. */
             char d[32];
             fmt_duration((double)(p->sel_t1 - p->sel_t0), d, sizeof d);
-            text_draw(rc, FONT_BOLD, &rc->pal->text, (x0 + x1) / 2, l->ruler_y0 + 2, ALIGN_CENTER, 0, d);
+            double w, h;
+            text_size(rc, FONT_BOLD, d, &w, &h);
+            double cx = (x0 + x1) / 2;
+            cx = fmax(l->plot_x0 + w / 2 + 4, fmin(l->plot_x1 - w / 2 - 4, cx));
+            double by = bot - h - 6;
+            set_color(cr, &rc->pal->panel);
+            cairo_rectangle(cr, cx - w / 2 - 4, by, w + 8, h + 4);
+            cairo_fill(cr);
+            text_draw(rc, FONT_BOLD, &rc->pal->text, cx, by + 2, ALIGN_CENTER, 0, d);
+            if (rc->out)
+                rc->out->selection_label = (render_box){ cx - w / 2 - 4, by, cx + w / 2 + 4, by + h + 4 };
         }
     }
     if (p->hover_x >= l->plot_x0 && p->hover_x < l->plot_x1) {
@@ -271,13 +372,8 @@ static void overlay_draw(render_ctx *rc)
         cairo_move_to(cr, x, top);
         cairo_line_to(cr, x, bot);
         cairo_stroke(cr);
-        uint64_t t = render_time_at(l, p, p->hover_x), origin = timeline_begin(p->tl);
-        uint64_t mn, mx;
-        timeline_heap_range(p->tl, t, t + 1, 1, &mn, &mx);
-        char ts[48], heap[32], label[128];
-        fmt_ruler_time(t > origin ? t - origin : 0, 1, ts, sizeof ts);
-        fmt_bytes((double)mx, heap, sizeof heap);
-        snprintf(label, sizeof label, "%s · heap %s", ts, heap);
+        char label[128];
+        render_hover_label(p, l, p->hover_x, label, sizeof label);
         double w, h;
         text_size(rc, FONT_SMALL, label, &w, &h);
         double bx = x + 8 + w + 8 > l->plot_x1 ? x - 8 - w - 8 : x + 8;
@@ -285,6 +381,41 @@ static void overlay_draw(render_ctx *rc)
         cairo_rectangle(cr, bx, l->ruler_y1 + 2, w + 8, h + 4);
         cairo_fill(cr);
         text_draw(rc, FONT_SMALL, &rc->pal->text, bx + 4, l->ruler_y1 + 4, ALIGN_LEFT, 0, label);
+    }
+}
+
+void render_hover_label(const render_view_params *p, const render_layout *l, double x, char *buf, size_t len)
+{
+    uint64_t t, origin = timeline_begin(p->tl);
+    uint64_t heap_now = render_heap_at(p, l, x, &t);
+    char ts[48], heap[32];
+    uint64_t per_px = (p->t1 - p->t0) / (uint64_t)fmax(1, l->plot_x1 - l->plot_x0);
+    fmt_ruler_time(t > origin ? t - origin : 0, per_px ? per_px : 1, ts, sizeof ts);
+    fmt_bytes((double)heap_now, heap, sizeof heap);
+    snprintf(buf, len, "%s · heap %s", ts, heap);
+}
+
+/* A track with nothing to show: its title and why, on one line. */
+static void folded_draw(render_ctx *rc, const render_row *r)
+{
+    static const struct {
+        render_track t;
+        const char *name, *why;
+    } names[] = {
+        { RENDER_TRACK_HEAP, "Heap", "no allocations recorded" },
+        { RENDER_TRACK_ALLOC, "Allocation rate", "no allocations recorded" },
+        { RENDER_TRACK_GC, "GC pauses", "no GC pauses recorded" },
+        { RENDER_TRACK_RESOURCES, "Resources", "no resources recorded" },
+        { RENDER_TRACK_THREADS, "Threads", "no events" },
+        { RENDER_TRACK_MARKS, "Marks & spans", "no marks or spans recorded" },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        if (names[i].t != r->track)
+            continue;
+        double w = text_draw(rc, FONT_BOLD, &rc->pal->text_dim, rc->l->plot_x0, r->y0 + 1, ALIGN_LEFT, 0,
+                             names[i].name);
+        text_draw(rc, FONT_SMALL, &rc->pal->text_dim, rc->l->plot_x0 + w + 10, r->y0 + 3, ALIGN_LEFT, 0,
+                  names[i].why);
     }
 }
 
@@ -323,13 +454,16 @@ static void ctx_clear(render_ctx *rc)
     free(rc->col_n);
 }
 
-void render_view(cairo_t *cr, const render_view_params *p)
+void render_view_drawn(cairo_t *cr, const render_view_params *p, render_layout *out)
 {
     render_layout l;
     render_view_layout(p, &l);
     render_ctx rc;
     cairo_save(cr);
     bool ok = ctx_init(&rc, cr, p, &l);
+    rc.out = out;
+    if (out)
+        *out = l;
     set_color(cr, &rc.pal->bg);
     cairo_rectangle(cr, 0, 0, p->width, p->height);
     cairo_fill(cr);
@@ -341,6 +475,10 @@ void render_view(cairo_t *cr, const render_view_params *p)
             legend_draw(&rc);
         for (int k = 0; k < l.nrows; k++) {
             const render_row *r = &l.rows[k];
+            if (r->folded) {
+                folded_draw(&rc, r);
+                continue;
+            }
             switch (r->track) {
             case RENDER_TRACK_HEAP: track_heap(&rc, r); break;
             case RENDER_TRACK_ALLOC: track_alloc(&rc, r); break;
@@ -355,4 +493,9 @@ void render_view(cairo_t *cr, const render_view_params *p)
     }
     ctx_clear(&rc);
     cairo_restore(cr);
+}
+
+void render_view(cairo_t *cr, const render_view_params *p)
+{
+    render_view_drawn(cr, p, NULL);
 }

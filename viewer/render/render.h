@@ -14,6 +14,7 @@
 
 #include <cairo.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "timeline.h"
@@ -42,6 +43,7 @@ typedef struct render_view_params {
     uint32_t tracks;       /* render_track bits; 0 = all */
     render_theme theme;
     bool header;           /* title (program, date), summary and legend on top */
+    bool heap_zero_based;  /* false: zoomed in, the heap axis fits the values in view */
     /* State from the widget (ignored by the export): */
     double hover_x;        /* < 0: none; else a cursor line with a readout */
     uint64_t sel_t0, sel_t1; /* a selected range when sel_t1 > sel_t0 */
@@ -54,19 +56,30 @@ typedef struct render_view_params {
 typedef struct render_row {
     render_track track;
     double y0, y1;         /* the whole row */
-    double py0, py1;       /* its plot area (charts: value 0 at py1) */
+    double py0, py1;       /* its plot area (charts: heap_axis_min or 0 at py1) */
+    bool folded;           /* nothing to show (no GC pauses, no marks, ...): one line, no plot */
 } render_row;
+
+/* A label's box as drawn (all 0 when it was not drawn). */
+typedef struct render_box {
+    double x0, y0, x1, y1;
+} render_box;
 
 typedef struct render_layout {
     double plot_x0, plot_x1;
     double ruler_y0, ruler_y1;
     render_row rows[RENDER_MAX_ROWS];
     int nrows;
+    uint64_t heap_axis_min; /* bytes at the heap plot's bottom (py1): 0 unless fitted */
     uint64_t heap_axis_max; /* bytes at the heap plot's top (py0) */
+    double heap_axis_step;  /* bytes between its grid lines, from heap_axis_min */
+    /* Filled by render_view_drawn only: where labels went. */
+    render_box peak_label, last_mark_label, selection_label;
 } render_layout;
 
 /* Fills defaults: the whole trace, all tracks, light theme, header on, no
- * hover or selection, for a width x height picture of tl. */
+ * hover or selection, heap axis fitted when zoomed in, for a width x height
+ * picture of tl. */
 void render_view_params_init(render_view_params *p, timeline *tl, int width, int height);
 
 /* Computes the layout of a view (the same render_view uses). */
@@ -76,6 +89,19 @@ void render_view_layout(const render_view_params *p, render_layout *out);
  * drawing covers (0, 0)..(width, height) with the theme's background).
  * Leaves cr's state as it found it. */
 void render_view(cairo_t *cr, const render_view_params *p);
+
+/* render_view, and the layout it drew with, label boxes included (tests). */
+void render_view_drawn(cairo_t *cr, const render_view_params *p, render_layout *out);
+
+/* The heap at x in view p laid out as l: one value, the heap at the time
+ * under x (render_time_at), which the hover readout and the viewer's status
+ * both show. *t (if not NULL) gets that time. */
+uint64_t render_heap_at(const render_view_params *p, const render_layout *l, double x, uint64_t *t);
+
+/* The hover readout's text at x ("811.52 ms · heap 685 KiB": the time with a
+ * pixel's precision, render_heap_at's heap), as drawn; the viewer's status
+ * line shows the same string. Writes into buf (truncating). */
+void render_hover_label(const render_view_params *p, const render_layout *l, double x, char *buf, size_t len);
 
 /* x of time t in a layout of view p (may lie outside the plot). */
 double render_x_of(const render_layout *l, const render_view_params *p, uint64_t t);
@@ -107,6 +133,10 @@ typedef struct render_hit {
 /* What view p, laid out as l (render_view_layout), draws at (x, y): the
  * same geometry the drawing uses. False (kind NONE) outside the tracks. */
 bool render_hit_test(const render_view_params *p, const render_layout *l, double x, double y, render_hit *hit);
+
+/* A time t ns after the trace start, with the digits a view (or tick) step
+ * of `step` ns needs ("1.479312 s"). */
+void render_time_text(uint64_t t, uint64_t step, char *buf, size_t len);
 
 /* Parses a comma-separated track list ("heap,gc,resources,threads,marks").
  * Returns the bits, or 0 with *bad (if not NULL) pointing at the first

@@ -89,6 +89,24 @@ static void leakscope_application_startup(GApplication *app)
     gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.quit", (const char *[]){ "<Control>q", NULL });
     gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.new-window", (const char *[]){ "<Control>n", NULL });
     gtk_application_set_accels_for_action(GTK_APPLICATION(app), "window.close", (const char *[]){ "<Control>w", NULL });
+    /* The window's keys: application accelerators act whichever widget has
+     * the focus (a panel's list too), as in GNOME's own applications. */
+    static const struct {
+        const char *action;
+        const char *accels[6];
+    } keys[] = {
+        { "win.open", { "<Control>o", NULL } },
+        { "win.export", { "<Control>e", NULL } },
+        { "win.zoom-in", { "plus", "equal", "KP_Add", "<Control>plus", "<Control>equal", NULL } },
+        { "win.zoom-out", { "minus", "KP_Subtract", "<Control>minus", NULL } },
+        { "win.zoom-fit", { "0", "KP_0", "<Control>0", NULL } },
+        { "win.zoom-selection", { "z", "<Shift>z", NULL } },
+        { "win.clear-selection", { "Escape", NULL } },
+        { "win.pan-left", { "Left", NULL } },
+        { "win.pan-right", { "Right", NULL } },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(keys); i++)
+        gtk_application_set_accels_for_action(GTK_APPLICATION(app), keys[i].action, keys[i].accels);
 
     GdkDisplay *display = gdk_display_get_default();
     gtk_icon_theme_add_resource_path(gtk_icon_theme_get_for_display(display), "/io/github/leakscope/Viewer/icons");

@@ -70,6 +70,7 @@ struct _LeakscopeStackList {
     GtkWidget parent_instance;
 
     GtkWidget *scroller;
+    GtkWidget *placeholder;   /* shown while there are no call sites */
     GtkColumnView *view;
     GtkColumnViewColumn *col_site, *col_first, *col_second;
     GListStore *sites;
@@ -176,7 +177,19 @@ void leakscope_stack_list_set_columns(LeakscopeStackList *self, const char *site
     gtk_column_view_column_set_title(self->col_site, site);
     gtk_column_view_column_set_title(self->col_first, first);
     gtk_column_view_column_set_title(self->col_second, second ? second : "");
-    gtk_column_view_column_set_visible(self->col_second, second != NULL);
+    /* Out of the view, not hidden: GTK 4.8 still reserves a hidden
+     * column's fixed width, and the rows stop short of the right edge. */
+    GListModel *cols = gtk_column_view_get_columns(self->view);
+    gboolean shown = FALSE;
+    for (guint i = 0; i < g_list_model_get_n_items(cols); i++) {
+        GtkColumnViewColumn *c = g_list_model_get_item(cols, i);
+        shown |= c == self->col_second;
+        g_object_unref(c);
+    }
+    if (second && !shown)
+        gtk_column_view_append_column(self->view, self->col_second);
+    else if (!second && shown)
+        gtk_column_view_remove_column(self->view, self->col_second);
     self->kinds[0] = first_kind;
     self->kinds[1] = second_kind;
 }
@@ -208,6 +221,26 @@ void leakscope_stack_list_clear(LeakscopeStackList *self)
         g_list_store_remove_all(self->sites);
 }
 
+void leakscope_stack_list_set_placeholder(LeakscopeStackList *self, const char *text)
+{
+    g_return_if_fail(LEAKSCOPE_IS_STACK_LIST(self));
+    gtk_label_set_text(GTK_LABEL(self->placeholder), text ? text : "");
+}
+
+const char *leakscope_stack_list_get_placeholder(LeakscopeStackList *self)
+{
+    g_return_val_if_fail(LEAKSCOPE_IS_STACK_LIST(self), NULL);
+    return gtk_widget_get_visible(self->placeholder) ? gtk_label_get_text(GTK_LABEL(self->placeholder)) : NULL;
+}
+
+static void on_sites_changed(GListModel *m, guint pos, guint removed, guint added, LeakscopeStackList *self)
+{
+    (void)pos;
+    (void)removed;
+    (void)added;
+    gtk_widget_set_visible(self->placeholder, g_list_model_get_n_items(m) == 0);
+}
+
 guint leakscope_stack_list_get_n_sites(LeakscopeStackList *self)
 {
     g_return_val_if_fail(LEAKSCOPE_IS_STACK_LIST(self), 0);
@@ -220,7 +253,11 @@ static void leakscope_stack_list_dispose(GObject *o)
     self->a = NULL;
     self->syms = NULL;
     g_clear_pointer(&self->scroller, gtk_widget_unparent);
+    g_clear_pointer(&self->placeholder, gtk_widget_unparent);
+    if (self->sites)
+        g_signal_handlers_disconnect_by_func(self->sites, on_sites_changed, self);
     g_clear_object(&self->sites);
+    g_clear_object(&self->col_second);
     G_OBJECT_CLASS(leakscope_stack_list_parent_class)->dispose(o);
 }
 
@@ -261,13 +298,24 @@ static void leakscope_stack_list_init(LeakscopeStackList *self)
     /* the view holds the columns */
     g_object_unref(self->col_site);
     g_object_unref(self->col_first);
-    g_object_unref(self->col_second);
+    /* col_second: our reference too, it leaves the view when unused */
     gtk_column_view_sort_by_column(self->view, self->col_first, GTK_SORT_DESCENDING);
 
     self->scroller = gtk_scrolled_window_new();
     gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(self->scroller), GTK_WIDGET(self->view));
     gtk_widget_set_vexpand(self->scroller, TRUE);
     gtk_widget_set_parent(self->scroller, GTK_WIDGET(self));
+
+    self->placeholder = gtk_label_new(NULL);
+    gtk_label_set_use_markup(GTK_LABEL(self->placeholder), FALSE);
+    gtk_label_set_wrap(GTK_LABEL(self->placeholder), TRUE);
+    gtk_label_set_justify(GTK_LABEL(self->placeholder), GTK_JUSTIFY_CENTER);
+    gtk_widget_set_halign(self->placeholder, GTK_ALIGN_CENTER);
+    gtk_widget_set_valign(self->placeholder, GTK_ALIGN_CENTER);
+    gtk_widget_set_can_target(self->placeholder, FALSE);
+    gtk_widget_add_css_class(self->placeholder, "dim-label");
+    gtk_widget_set_parent(self->placeholder, GTK_WIDGET(self));
+    g_signal_connect(self->sites, "items-changed", G_CALLBACK(on_sites_changed), self);
 }
 
 GtkWidget *leakscope_stack_list_new(void)

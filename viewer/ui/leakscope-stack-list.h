@@ -36,6 +36,10 @@ void leakscope_stack_list_set_source(LeakscopeStackList *self, const ls_analysis
 void leakscope_stack_list_append(LeakscopeStackList *self, const char *prefix, guint64 first, guint64 second,
                                  guint32 stack);
 void leakscope_stack_list_clear(LeakscopeStackList *self);
+/* Text shown over the list while it holds no call site (plain text). The
+ * getter returns it while it is shown, else NULL. */
+void leakscope_stack_list_set_placeholder(LeakscopeStackList *self, const char *text);
+const char *leakscope_stack_list_get_placeholder(LeakscopeStackList *self);
 guint leakscope_stack_list_get_n_sites(LeakscopeStackList *self);
 
 G_END_DECLS

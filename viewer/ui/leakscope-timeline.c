@@ -21,8 +21,10 @@ struct _LeakscopeTimeline {
     timeline *tl;             /* borrowed */
     guint64 t0, t1;
     guint64 sel_t0, sel_t1;   /* none when sel_t1 <= sel_t0 */
-    double hover_x;           /* < 0: pointer outside */
+    double hover_x, hover_y;  /* hover_x < 0: pointer outside */
+    char *hover_text;         /* the owner's words for what is under it */
     guint32 tracks;
+    gboolean heap_zero_based;
     gboolean select_mode;
 
     /* drag */
@@ -37,7 +39,7 @@ struct _LeakscopeTimeline {
 G_DEFINE_FINAL_TYPE(LeakscopeTimeline, leakscope_timeline, GTK_TYPE_WIDGET)
 
 enum { PROP_0, PROP_SELECT_MODE, N_PROPS };
-enum { VIEW_CHANGED, SELECTION_CHANGED, HIT, N_SIGNALS };
+enum { VIEW_CHANGED, SELECTION_CHANGED, HIT, HOVER_CHANGED, N_SIGNALS };
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -68,6 +70,7 @@ void leakscope_timeline_get_view_params(LeakscopeTimeline *self, render_view_par
     p->tracks = self->tracks;
     p->theme = _leakscope_timeline_theme(self);
     p->header = FALSE;
+    p->heap_zero_based = self->heap_zero_based;
     p->hover_x = self->hover_x;
     if (self->sel_t1 > self->sel_t0) {
         p->sel_t0 = self->sel_t0;
@@ -101,6 +104,7 @@ void leakscope_timeline_set_range(LeakscopeTimeline *self, guint64 t0, guint64 t
         return;
     self->t0 = t0;
     self->t1 = t0 + span;
+    g_clear_pointer(&self->hover_text, g_free); /* it named what was there before */
     gtk_widget_queue_draw(GTK_WIDGET(self));
     g_signal_emit(self, signals[VIEW_CHANGED], 0);
 }
@@ -229,19 +233,97 @@ gboolean leakscope_timeline_hit_test(LeakscopeTimeline *self, double x, double y
 
 /* ---- input ---- */
 
+void leakscope_timeline_set_hover(LeakscopeTimeline *self, double x, double y)
+{
+    g_return_if_fail(LEAKSCOPE_IS_TIMELINE(self));
+    if (x < 0)
+        x = y = -1;
+    if (x == self->hover_x && y == self->hover_y)
+        return;
+    self->hover_x = x;
+    self->hover_y = y;
+    g_clear_pointer(&self->hover_text, g_free);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+    g_signal_emit(self, signals[HOVER_CHANGED], 0);
+}
+
+gboolean leakscope_timeline_get_hover(LeakscopeTimeline *self, double *x, double *y)
+{
+    g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), FALSE);
+    *x = self->hover_x;
+    *y = self->hover_y;
+    return self->hover_x >= 0;
+}
+
+void leakscope_timeline_set_hover_text(LeakscopeTimeline *self, const char *text)
+{
+    g_return_if_fail(LEAKSCOPE_IS_TIMELINE(self));
+    g_free(self->hover_text);
+    self->hover_text = g_strdup(text);
+    gtk_widget_trigger_tooltip_query(GTK_WIDGET(self));
+}
+
+const char *leakscope_timeline_get_hover_text(LeakscopeTimeline *self)
+{
+    g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), NULL);
+    return self->hover_text;
+}
+
+/* The view's parameters and layout, when the pointer is over the plot. */
+static gboolean _leakscope_timeline_hover_view(LeakscopeTimeline *self, render_view_params *p, render_layout *l)
+{
+    if (!self->tl || self->hover_x < 0)
+        return FALSE;
+    _leakscope_timeline_params(self, p, l);
+    return self->hover_x >= l->plot_x0 && self->hover_x < l->plot_x1;
+}
+
+gboolean leakscope_timeline_get_hover_heap(LeakscopeTimeline *self, guint64 *t, guint64 *bytes)
+{
+    g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), FALSE);
+    render_view_params p;
+    render_layout l;
+    if (!_leakscope_timeline_hover_view(self, &p, &l))
+        return FALSE;
+    *bytes = render_heap_at(&p, &l, self->hover_x, t);
+    return TRUE;
+}
+
+char *leakscope_timeline_get_hover_label(LeakscopeTimeline *self)
+{
+    g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), NULL);
+    render_view_params p;
+    render_layout l;
+    if (!_leakscope_timeline_hover_view(self, &p, &l))
+        return NULL;
+    char buf[160];
+    render_hover_label(&p, &l, self->hover_x, buf, sizeof buf);
+    return g_strdup(buf);
+}
+
+void leakscope_timeline_set_heap_zero_based(LeakscopeTimeline *self, gboolean zero_based)
+{
+    g_return_if_fail(LEAKSCOPE_IS_TIMELINE(self));
+    self->heap_zero_based = !!zero_based;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+gboolean leakscope_timeline_get_heap_zero_based(LeakscopeTimeline *self)
+{
+    g_return_val_if_fail(LEAKSCOPE_IS_TIMELINE(self), FALSE);
+    return self->heap_zero_based;
+}
+
 static void on_motion(GtkEventControllerMotion *c, double x, double y, LeakscopeTimeline *self)
 {
     (void)c;
-    (void)y;
-    self->hover_x = x;
-    gtk_widget_queue_draw(GTK_WIDGET(self));
+    leakscope_timeline_set_hover(self, x, y);
 }
 
 static void on_leave(GtkEventControllerMotion *c, LeakscopeTimeline *self)
 {
     (void)c;
-    self->hover_x = -1;
-    gtk_widget_queue_draw(GTK_WIDGET(self));
+    leakscope_timeline_set_hover(self, -1, -1);
 }
 
 static gboolean on_scroll(GtkEventControllerScroll *c, double dx, double dy, LeakscopeTimeline *self)
@@ -335,19 +417,26 @@ static gboolean on_query_tooltip(GtkWidget *w, int x, int y, gboolean keyboard, 
         return FALSE;
     const ls_analysis *a = timeline_analysis(self->tl);
     guint64 origin = timeline_begin(self->tl);
-    g_autofree char *at = leakscope_format_duration(hit.t - origin);
-    guint64 hmin, hmax, half = MAX(hit.slack / 8, 1);
-    timeline_heap_range(self->tl, hit.t > half ? hit.t - half : 0, hit.t + half, 1, &hmin, &hmax);
-    g_autofree char *heap = leakscope_format_bytes(hmax);
+    render_view_params p;
+    render_layout l;
+    _leakscope_timeline_params(self, &p, &l);
+    guint64 t;
+    guint64 bytes = render_heap_at(&p, &l, x, &t); /* the value the readout draws */
+    g_autofree char *at = leakscope_format_duration(t - origin);
+    g_autofree char *heap = leakscope_format_bytes(bytes);
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "%s\nheap %s", at, heap);
+    if (self->hover_text && x == self->hover_x)
+        g_string_append_printf(s, "\n%s", self->hover_text);
     switch (hit.kind) {
     case RENDER_HIT_GC: {
         const ls_gc_pause *gc = &a->gc[hit.index];
         g_autofree char *d = leakscope_format_duration(gc->end - gc->begin);
         g_autofree char *after = leakscope_format_bytes(gc->heap_after);
         g_autofree char *reason = leakscope_text_from_trace(ls_analysis_string(a, gc->reason));
-        g_string_append_printf(s, "\nGC pause %s (%s), heap after %s, thread %u", d, reason, after, gc->thread);
+        g_autofree char *tname = leakscope_text_from_trace(ls_analysis_thread_name(a, gc->thread));
+        g_string_append_printf(s, "\nGC pause %s (%s), heap after %s, thread %s", d, reason, after,
+                               tname[0] ? tname : "(unnamed)");
         break;
     }
     case RENDER_HIT_LIFETIME: {
@@ -469,6 +558,7 @@ static void leakscope_timeline_dispose(GObject *o)
 {
     LeakscopeTimeline *self = LEAKSCOPE_TIMELINE(o);
     self->tl = NULL; /* borrowed */
+    g_clear_pointer(&self->hover_text, g_free);
     G_OBJECT_CLASS(leakscope_timeline_parent_class)->dispose(o);
 }
 
@@ -492,6 +582,8 @@ static void leakscope_timeline_class_init(LeakscopeTimelineClass *klass)
     signals[SELECTION_CHANGED] = g_signal_new("selection-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
                                               0, NULL, NULL, NULL, G_TYPE_NONE, 0);
     /* (LeakscopeTimelineHit *) valid during the emission */
+    signals[HOVER_CHANGED] = g_signal_new("hover-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                          NULL, NULL, G_TYPE_NONE, 0);
     signals[HIT] = g_signal_new("hit", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                 G_TYPE_NONE, 1, G_TYPE_POINTER);
 
@@ -523,7 +615,7 @@ static void leakscope_timeline_class_init(LeakscopeTimelineClass *klass)
 static void leakscope_timeline_init(LeakscopeTimeline *self)
 {
     GtkWidget *w = GTK_WIDGET(self);
-    self->hover_x = -1;
+    self->hover_x = self->hover_y = -1;
     self->tracks = RENDER_TRACK_ALL;
     gtk_widget_set_focusable(w, TRUE);
     gtk_widget_set_has_tooltip(w, TRUE);

@@ -45,6 +45,27 @@ void leakscope_timeline_zoom_fit(LeakscopeTimeline *self);
 void leakscope_timeline_set_tracks(LeakscopeTimeline *self, guint32 tracks);
 guint32 leakscope_timeline_get_tracks(LeakscopeTimeline *self);
 
+/* Heap axis from zero even when zoomed in (default FALSE: zoomed in, it
+ * fits the heap in view). */
+void leakscope_timeline_set_heap_zero_based(LeakscopeTimeline *self, gboolean zero_based);
+gboolean leakscope_timeline_get_heap_zero_based(LeakscopeTimeline *self);
+
+/* The pointer at widget (x, y); x < 0: gone. What the motion controller
+ * calls; emits "hover-changed". */
+void leakscope_timeline_set_hover(LeakscopeTimeline *self, double x, double y);
+/* The pointer's position; FALSE when it is outside. */
+gboolean leakscope_timeline_get_hover(LeakscopeTimeline *self, double *x, double *y);
+/* What the owner found under the pointer (plain text, shown in the tooltip;
+ * NULL clears). */
+void leakscope_timeline_set_hover_text(LeakscopeTimeline *self, const char *text);
+const char *leakscope_timeline_get_hover_text(LeakscopeTimeline *self);
+/* The heap at the pointer and its time (render_heap_at: the value the
+ * hover readout draws); FALSE when the pointer is not over the plot. */
+gboolean leakscope_timeline_get_hover_heap(LeakscopeTimeline *self, guint64 *t, guint64 *bytes);
+/* The readout drawn at the pointer (render_hover_label), or NULL when the
+ * pointer is not over the plot. Free it. */
+char *leakscope_timeline_get_hover_label(LeakscopeTimeline *self);
+
 /* The render parameters of the current view for a picture of w x h. */
 void leakscope_timeline_get_view_params(LeakscopeTimeline *self, render_view_params *p, int w, int h);
 

@@ -54,6 +54,12 @@ struct _LeakscopeWindow {
     guint64 range_t0, range_t1; /* the range summarized or being summarized */
     guint64 range_h0, range_h1; /* the heap at its ends */
     GCancellable *details_cancellable;
+    GCancellable *hover_cancellable;
+    guint hover_source;       /* looks up what is under the pointer, debounced */
+    char *hover_status;       /* what was found there, for the status line */
+
+    /* the divider: in proportion to the window until the user drags it */
+    gboolean paned_user_set, paned_setting;
 
     GtkFileChooserNative *chooser;
     GtkRecentManager *recent;
@@ -65,6 +71,9 @@ void _leakscope_window_export_dialog(LeakscopeWindow *self);
 /* What the dialog does with its answer: size and range are choice ids
  * ("1920x1080", ..., "window"; "view" or "whole"). Failures show in the banner. */
 void _leakscope_window_export_chosen(LeakscopeWindow *self, GFile *file, const char *size, const char *range);
+
+/* The share of the window's trace page the timeline starts with. */
+#define LEAKSCOPE_TIMELINE_SHARE 0.68
 
 /* Key/value rows in a facts grid (plain text). */
 void _leakscope_window_facts_clear(GtkGrid *grid);

@@ -5,6 +5,7 @@
  */
 #include "leakscope-window-private.h"
 #include "leakscope-format.h"
+#include "sites.h"
 
 #include <string.h>
 
@@ -12,6 +13,33 @@
 #define LEAK_ROWS_MAX 5000 /* call sites listed; the title says how many there are */
 
 G_DEFINE_FINAL_TYPE(LeakscopeWindow, leakscope_window, GTK_TYPE_APPLICATION_WINDOW)
+
+/* The Tracks menu's check boxes and the heap axis toggle are boolean
+ * properties, installed as stateful actions (win.track-heap, ...). */
+enum {
+    PROP_0,
+    PROP_SHOW_HEAP,
+    PROP_SHOW_GC,
+    PROP_SHOW_RESOURCES,
+    PROP_SHOW_THREADS,
+    PROP_SHOW_MARKS,
+    PROP_HEAP_ZERO_BASED,
+    N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+static const struct {
+    const char *action, *property;
+    render_track bits;
+} track_actions[] = {
+    { "win.track-heap", "show-heap", RENDER_TRACK_HEAP | RENDER_TRACK_ALLOC },
+    { "win.track-gc", "show-gc", RENDER_TRACK_GC },
+    { "win.track-resources", "show-resources", RENDER_TRACK_RESOURCES },
+    { "win.track-threads", "show-threads", RENDER_TRACK_THREADS },
+    { "win.track-marks", "show-marks", RENDER_TRACK_MARKS },
+};
+
+static void _leakscope_window_cancel_hover(LeakscopeWindow *self);
 
 /* ---- facts grids ---- */
 
@@ -49,6 +77,13 @@ static void facts_add_take(GtkGrid *grid, const char *key, char *value)
     g_free(value);
 }
 
+/* "worker-1 (tid 4242)", or "tid 4242" for a thread with no name. */
+static char *_leakscope_window_thread_text(const ls_analysis *a, guint32 tid)
+{
+    g_autofree char *name = leakscope_text_from_trace(ls_analysis_thread_name(a, tid));
+    return name[0] ? g_strdup_printf("%s (tid %u)", name, tid) : g_strdup_printf("tid %u", tid);
+}
+
 static guint64 rel(LeakscopeWindow *self, guint64 t)
 {
     guint64 origin = timeline_begin(self->tl);
@@ -77,8 +112,13 @@ static void _leakscope_window_update_actions(LeakscopeWindow *self)
     gtk_widget_action_set_enabled(w, "win.zoom-in", have);
     gtk_widget_action_set_enabled(w, "win.zoom-out", have);
     gtk_widget_action_set_enabled(w, "win.zoom-fit", have);
-    gtk_widget_action_set_enabled(w, "win.zoom-selection",
-                                  have && leakscope_timeline_get_selection(self->timeline, &a, &b));
+    gtk_widget_action_set_enabled(w, "win.pan-left", have);
+    gtk_widget_action_set_enabled(w, "win.pan-right", have);
+    gboolean sel = have && leakscope_timeline_get_selection(self->timeline, &a, &b);
+    gtk_widget_action_set_enabled(w, "win.zoom-selection", sel);
+    /* Esc is the window's only while there is a selection to clear: it
+     * still closes menus and dialogs otherwise */
+    gtk_widget_action_set_enabled(w, "win.clear-selection", sel);
     gtk_widget_action_set_enabled(w, "win.cancel-load", self->load != NULL);
     gtk_widget_set_sensitive(GTK_WIDGET(self->select_button), have);
 }
@@ -119,6 +159,7 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
     g_cancellable_cancel(self->details_cancellable);
     g_clear_object(&self->details_cancellable);
     g_clear_handle_id(&self->range_source, g_source_remove);
+    _leakscope_window_cancel_hover(self);
     g_clear_pointer(&self->scanner, leakscope_scanner_unref);
     g_clear_pointer(&self->syms, sym_table_free);
     timeline_free(tl);
@@ -186,6 +227,7 @@ static void _leakscope_window_fill_leaks(LeakscopeWindow *self)
                                                      a->nleaks > LEAK_ROWS_MAX ? " (the largest 5000 listed)" : "")
                                    : g_strdup("No leaks: every block allocated was freed by the end.");
     gtk_label_set_text(self->leaks_title, t);
+    leakscope_stack_list_set_placeholder(self->leaks_list, "No leaks.");
 }
 
 static void _leakscope_window_fill_resources(LeakscopeWindow *self)
@@ -209,6 +251,8 @@ static void _leakscope_window_fill_resources(LeakscopeWindow *self)
                                i ? "\n" : "", name, k->opened, k->closed, k->open_at_end);
     }
     gtk_label_set_text(self->resources_title, s->str);
+    leakscope_stack_list_set_placeholder(self->open_list, a->nres_kinds ? "Every resource opened was closed."
+                                                                        : "No resources recorded in this trace.");
     g_string_free(s, TRUE);
 }
 
@@ -251,8 +295,9 @@ static void _leakscope_window_fill_gc(LeakscopeWindow *self)
         g_autofree char *reason = leakscope_text_from_trace(ls_analysis_string(a, p->reason));
         g_autofree char *after = leakscope_format_bytes(p->heap_after);
         g_autofree char *key = g_strdup_printf("Longest #%u", k + 1);
-        facts_add_take(g, key, g_strdup_printf("%s at %s (%s), heap after %s, thread %u", d, at,
-                                               reason[0] ? reason : "no reason given", after, p->thread));
+        g_autofree char *tn = _leakscope_window_thread_text(a, p->thread);
+        facts_add_take(g, key, g_strdup_printf("%s at %s (%s), heap after %s, thread %s", d, at,
+                                               reason[0] ? reason : "no reason given", after, tn));
     }
 }
 
@@ -294,6 +339,8 @@ static void on_range_summary(GObject *src, GAsyncResult *res, gpointer data)
         leakscope_stack_list_set_source(self->growth_list, a, self->syms);
         leakscope_stack_list_set_columns(self->growth_list, "Grew most in the range (allocated there, live at its end)",
                                          "Bytes", LEAKSCOPE_VALUE_BYTES, "Blocks", LEAKSCOPE_VALUE_COUNT);
+        leakscope_stack_list_set_placeholder(self->growth_list,
+                                             "Nothing allocated in the range is still live at its end.");
         for (guint i = 0; i < r->growth->len; i++) {
             const LeakscopeGrowth *gr = &g_array_index(r->growth, LeakscopeGrowth, i);
             leakscope_stack_list_append(self->growth_list, NULL, gr->bytes, gr->blocks, gr->stack);
@@ -323,6 +370,7 @@ static gboolean _leakscope_window_summarize_range(gpointer data)
     GtkGrid *g = self->range_grid;
     _leakscope_window_facts_clear(g);
     leakscope_stack_list_clear(self->growth_list);
+    leakscope_stack_list_set_placeholder(self->growth_list, "Looking at the call sites in the range…");
     g_autofree char *a = leakscope_format_duration(rel(self, t0));
     g_autofree char *b = leakscope_format_duration(rel(self, t1));
     g_autofree char *d = leakscope_format_duration(t1 - t0);
@@ -359,14 +407,23 @@ static void on_panel_changed(GObject *o, GParamSpec *ps, LeakscopeWindow *self)
     _leakscope_window_queue_range(self);
 }
 
+/* A time in the view, with the digits the view's span needs (never
+ * "1.479 s – 1.479 s" for a view 200 ns wide). */
+static char *_leakscope_window_time_text(LeakscopeWindow *self, guint64 t, guint64 span)
+{
+    char buf[64];
+    render_time_text(rel(self, t), span / 20 ? span / 20 : 1, buf, sizeof buf);
+    return g_strdup(buf);
+}
+
 static void _leakscope_window_update_status(LeakscopeWindow *self)
 {
     if (!self->tl)
         return;
     guint64 t0, t1, s0, s1;
     leakscope_timeline_get_range(self->timeline, &t0, &t1);
-    g_autofree char *a = leakscope_format_duration(rel(self, t0));
-    g_autofree char *b = leakscope_format_duration(rel(self, t1));
+    g_autofree char *a = _leakscope_window_time_text(self, t0, t1 - t0);
+    g_autofree char *b = _leakscope_window_time_text(self, t1, t1 - t0);
     g_autofree char *d = leakscope_format_duration(t1 - t0);
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "View %s – %s (%s)", a, b, d);
@@ -374,15 +431,146 @@ static void _leakscope_window_update_status(LeakscopeWindow *self)
         g_autofree char *sd = leakscope_format_duration(s1 - s0);
         g_string_append_printf(s, "   ·   selection %s: Z to zoom to it, Esc to clear", sd);
     }
-    g_string_append(s, "   ·   Ctrl+scroll or +/− to zoom, drag or arrows to pan, Shift+drag to select");
+    g_autofree char *readout = leakscope_timeline_get_hover_label(self->timeline);
+    if (readout) {
+        /* the readout drawn on the timeline, word for word (render_hover_label) */
+        g_string_append_printf(s, "   ·   at %s", readout);
+        if (self->hover_status)
+            g_string_append_printf(s, " · %s", self->hover_status);
+    } else {
+        g_string_append(s, "   ·   +/− or Ctrl+scroll to zoom, drag or arrows to pan, Shift+drag to select, "
+                           "0 to fit");
+    }
     gtk_label_set_text(self->status_label, s->str);
     g_string_free(s, TRUE);
 }
 
-static void on_view_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
+/* ---- what is under the pointer ---- */
+
+static void on_hover_found(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    trace_event ev;
+    GError *error = NULL;
+    gboolean ok = leakscope_scanner_find_finish(res, &ev, &error);
+    if (!ok && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        g_error_free(error);
+        g_object_unref(self);
+        return;
+    }
+    g_clear_error(&error);
+    if (self->tl) {
+        const ls_analysis *a = timeline_analysis(self->tl);
+        g_autofree char *text = NULL;
+        if (!ok) {
+            text = g_strdup("no event here");
+        } else if (ev.kind == TRACE_ALLOC || ev.kind == TRACE_REALLOC) {
+            char site[512];
+            ls_site_name(self->syms, a, (guint32)ev.stack, site, sizeof site);
+            g_autofree char *size = leakscope_format_bytes(ev.size);
+            g_autofree char *where = leakscope_text_from_trace(site);
+            text = g_strdup_printf("%s %s at %s", trace_kind_name(ev.kind), size, where);
+        } else if (ev.kind == TRACE_RES_OPEN || ev.kind == TRACE_RES_CLOSE) {
+            g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, (guint32)ev.str));
+            char site[512] = "";
+            if (ev.kind == TRACE_RES_OPEN)
+                ls_site_name(self->syms, a, (guint32)ev.stack, site, sizeof site);
+            g_autofree char *where = leakscope_text_from_trace(site);
+            text = g_strdup_printf("%s %s %" G_GUINT64_FORMAT "%s%s", trace_kind_name(ev.kind), kind, ev.value,
+                                   site[0] ? " at " : "", where);
+        } else {
+            text = g_strdup(trace_kind_name(ev.kind));
+        }
+        g_free(self->hover_status);
+        self->hover_status = g_steal_pointer(&text);
+        leakscope_timeline_set_hover_text(self->timeline, self->hover_status);
+        _leakscope_window_update_status(self);
+    }
+    g_object_unref(self);
+}
+
+/* Names what is under the pointer: the drawn things (a GC pause, a mark, a
+ * span, a resource's bar) at once, an allocation or a resource event from
+ * the trace (off the main thread). */
+static gboolean _leakscope_window_lookup_hover(gpointer data)
+{
+    LeakscopeWindow *self = data;
+    self->hover_source = 0;
+    double x, y;
+    LeakscopeTimelineHit hit;
+    if (!self->tl || !leakscope_timeline_get_hover(self->timeline, &x, &y) ||
+        !leakscope_timeline_hit_test(self->timeline, x, y, &hit))
+        return G_SOURCE_REMOVE;
+    const ls_analysis *a = timeline_analysis(self->tl);
+    g_autofree char *text = NULL;
+    LeakscopeEventQuery q = { .lo = hit.t > hit.slack ? hit.t - hit.slack : 0, .hi = hit.t + hit.slack, .t = hit.t };
+    switch (hit.kind) {
+    case RENDER_HIT_HEAP:
+    case RENDER_HIT_THREADS: q.kinds = 1u << TRACE_ALLOC | 1u << TRACE_REALLOC; break;
+    case RENDER_HIT_RESOURCES: q.kinds = 1u << TRACE_RES_OPEN | 1u << TRACE_RES_CLOSE; break;
+    case RENDER_HIT_GC: {
+        const ls_gc_pause *g = &a->gc[hit.index];
+        g_autofree char *d = leakscope_format_duration(g->end - g->begin);
+        g_autofree char *tn = _leakscope_window_thread_text(a, g->thread);
+        text = g_strdup_printf("GC pause %s on %s", d, tn);
+        break;
+    }
+    case RENDER_HIT_LIFETIME: {
+        g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, hit.lifetime.kind));
+        g_autofree char *d = leakscope_format_duration(hit.lifetime.end - hit.lifetime.begin);
+        text = g_strdup_printf("%s %" G_GUINT64_FORMAT " open for %s%s", kind, hit.lifetime.handle, d,
+                               hit.lifetime.closed ? "" : ", never closed");
+        break;
+    }
+    case RENDER_HIT_MARK: {
+        g_autofree char *label = leakscope_text_from_trace(ls_analysis_string(a, a->marks[hit.index].label));
+        text = g_strdup_printf("mark “%s”", label);
+        break;
+    }
+    case RENDER_HIT_SPAN: {
+        const ls_span *sp = &a->spans[hit.index];
+        g_autofree char *label = leakscope_text_from_trace(ls_analysis_string(a, sp->label));
+        g_autofree char *d = leakscope_format_duration((sp->end ? sp->end : timeline_end(self->tl)) - sp->begin);
+        text = g_strdup_printf("span “%s”, %s%s", label, d, sp->end ? "" : " (never ended)");
+        break;
+    }
+    default: return G_SOURCE_REMOVE;
+    }
+    if (text) {
+        g_free(self->hover_status);
+        self->hover_status = g_steal_pointer(&text);
+        leakscope_timeline_set_hover_text(self->timeline, self->hover_status);
+        _leakscope_window_update_status(self);
+        return G_SOURCE_REMOVE;
+    }
+    self->hover_cancellable = g_cancellable_new();
+    leakscope_scanner_find_async(self->scanner, &q, self->hover_cancellable, on_hover_found, g_object_ref(self));
+    return G_SOURCE_REMOVE;
+}
+
+static void _leakscope_window_cancel_hover(LeakscopeWindow *self)
+{
+    g_clear_handle_id(&self->hover_source, g_source_remove);
+    g_cancellable_cancel(self->hover_cancellable);
+    g_clear_object(&self->hover_cancellable);
+    g_clear_pointer(&self->hover_status, g_free);
+}
+
+static void on_hover_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
 {
     (void)tl;
+    _leakscope_window_cancel_hover(self);
+    double x, y;
+    if (self->tl && leakscope_timeline_get_hover(self->timeline, &x, &y))
+        self->hover_source = g_timeout_add(80, _leakscope_window_lookup_hover, self);
     _leakscope_window_update_status(self);
+}
+
+static void on_view_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
+{
+    /* what was under the pointer in the last view is not what is there now */
+    on_hover_changed(tl, self);
     _leakscope_window_queue_range(self);
 }
 
@@ -424,8 +612,7 @@ static void on_event_found(GObject *src, GAsyncResult *res, gpointer data)
         GtkGrid *g = self->details_grid;
         facts_add_take(g, "Event", g_strdup(trace_kind_name(ev.kind)));
         facts_add_take(g, "At", leakscope_format_duration(rel(self, ev.ts)));
-        g_autofree char *tname = leakscope_text_from_trace(ls_analysis_thread_name(a, ev.thread));
-        facts_add_take(g, "Thread", g_strdup_printf("%u %s", ev.thread, tname));
+        facts_add_take(g, "Thread", _leakscope_window_thread_text(a, ev.thread));
         if (ev.kind == TRACE_ALLOC || ev.kind == TRACE_REALLOC || ev.kind == TRACE_FREE)
             facts_add_take(g, "Address", g_strdup_printf("0x%" G_GINT64_MODIFIER "x", ev.kind == TRACE_REALLOC ? ev.addr2 : ev.addr));
         if (ev.kind == TRACE_ALLOC || ev.kind == TRACE_REALLOC)
@@ -473,7 +660,7 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         facts_add_take(g, "Duration", leakscope_format_duration(p->end - p->begin));
         facts_add_take(g, "Reason", leakscope_text_from_trace(ls_analysis_string(a, p->reason)));
         facts_add_take(g, "Heap after", leakscope_format_bytes(p->heap_after));
-        facts_add_take(g, "Thread", g_strdup_printf("%u", p->thread));
+        facts_add_take(g, "Thread", _leakscope_window_thread_text(a, p->thread));
         break;
     }
     case RENDER_HIT_LIFETIME: {
@@ -501,7 +688,12 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         _leakscope_window_facts_add(g, "Event", "mark");
         facts_add_take(g, "Label", leakscope_text_from_trace(ls_analysis_string(a, m->label)));
         facts_add_take(g, "At", leakscope_format_duration(rel(self, m->ts)));
-        facts_add_take(g, "Thread", g_strdup_printf("%u", m->thread));
+        facts_add_take(g, "Thread", _leakscope_window_thread_text(a, m->thread));
+        for (guint i = hit->index + 1; i < a->nmarks; i++)
+            if (a->marks[i].label == m->label) {
+                facts_add_take(g, "Until the next one", leakscope_format_duration(a->marks[i].ts - m->ts));
+                break;
+            }
         break;
     }
     case RENDER_HIT_SPAN: {
@@ -510,7 +702,8 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         facts_add_take(g, "Label", leakscope_text_from_trace(ls_analysis_string(a, sp->label)));
         facts_add_take(g, "Begins", leakscope_format_duration(rel(self, sp->begin)));
         facts_add_take(g, "Lasts", sp->end ? leakscope_format_duration(sp->end - sp->begin) : g_strdup("never ended"));
-        facts_add_take(g, "Thread", g_strdup_printf("%u, depth %u", sp->thread, sp->depth));
+        g_autofree char *tn = _leakscope_window_thread_text(a, sp->thread);
+        facts_add_take(g, "Thread", g_strdup_printf("%s, depth %u", tn, sp->depth));
         break;
     }
     default:
@@ -726,6 +919,8 @@ static void _leakscope_window_fill_recent(LeakscopeWindow *self)
         g_object_unref(item);
     }
     g_list_free_full(items, (GDestroyNotify)gtk_recent_info_unref);
+    if (!n) /* a disabled item says why the menu is empty */
+        g_menu_append(self->recent_section, "No recent traces", "win.no-recent");
     gtk_widget_set_visible(self->recent_title, n > 0);
     gtk_widget_set_visible(GTK_WIDGET(self->recent_list), n > 0);
 }
@@ -848,28 +1043,85 @@ static void action_forward(GtkWidget *w, const char *name, GVariant *param)
     gtk_widget_activate_action(GTK_WIDGET(self->timeline), target, NULL);
 }
 
-static const struct {
-    const char *name;
-    render_track bits;
-} track_actions[] = {
-    { "win.track-heap", RENDER_TRACK_HEAP | RENDER_TRACK_ALLOC },
-    { "win.track-gc", RENDER_TRACK_GC },
-    { "win.track-resources", RENDER_TRACK_RESOURCES },
-    { "win.track-threads", RENDER_TRACK_THREADS },
-    { "win.track-marks", RENDER_TRACK_MARKS },
-};
-
-static void action_track(GtkWidget *w, const char *name, GVariant *param)
+static void action_clear_selection(GtkWidget *w, const char *name, GVariant *param)
 {
+    (void)name;
     (void)param;
-    LeakscopeWindow *self = LEAKSCOPE_WINDOW(w);
-    guint32 tracks = leakscope_timeline_get_tracks(self->timeline);
-    for (guint i = 0; i < G_N_ELEMENTS(track_actions); i++)
-        if (!strcmp(name, track_actions[i].name))
-            tracks ^= track_actions[i].bits;
-    if (!tracks)
-        return; /* keep at least one track */
-    leakscope_timeline_set_tracks(self->timeline, tracks);
+    leakscope_timeline_set_selection(LEAKSCOPE_WINDOW(w)->timeline, 0, 0);
+}
+
+static void action_nothing(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)w;
+    (void)name;
+    (void)param;
+}
+
+/* ---- the divider ---- */
+
+/* The timeline takes LEAKSCOPE_TIMELINE_SHARE of the page, whatever the
+ * window's size, until the user drags the divider. */
+static void on_paned_max_position(GObject *o, GParamSpec *ps, LeakscopeWindow *self)
+{
+    (void)o;
+    (void)ps;
+    int h = gtk_widget_get_height(GTK_WIDGET(self->paned));
+    if (self->paned_user_set || h <= 0)
+        return;
+    int pos = (int)(h * LEAKSCOPE_TIMELINE_SHARE);
+    int max = 0;
+    g_object_get(self->paned, "max-position", &max, NULL);
+    if (pos > max)
+        pos = max;
+    if (pos == gtk_paned_get_position(self->paned))
+        return;
+    self->paned_setting = TRUE;
+    gtk_paned_set_position(self->paned, pos);
+    self->paned_setting = FALSE;
+}
+
+static void on_paned_position(GObject *o, GParamSpec *ps, LeakscopeWindow *self)
+{
+    (void)o;
+    (void)ps;
+    /* a move not ours while the page has its size: the user's */
+    if (!self->paned_setting && gtk_widget_get_height(GTK_WIDGET(self->paned)) > 0 &&
+        gtk_widget_get_mapped(GTK_WIDGET(self->paned)))
+        self->paned_user_set = TRUE;
+}
+
+/* ---- properties ---- */
+
+static void leakscope_window_get_property(GObject *o, guint id, GValue *v, GParamSpec *ps)
+{
+    LeakscopeWindow *self = LEAKSCOPE_WINDOW(o);
+    if (id >= PROP_SHOW_HEAP && id <= PROP_SHOW_MARKS) {
+        guint32 tracks = self->timeline ? leakscope_timeline_get_tracks(self->timeline) : RENDER_TRACK_ALL;
+        g_value_set_boolean(v, (tracks & track_actions[id - PROP_SHOW_HEAP].bits) != 0);
+    } else if (id == PROP_HEAP_ZERO_BASED) {
+        g_value_set_boolean(v, self->timeline && leakscope_timeline_get_heap_zero_based(self->timeline));
+    } else {
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(o, id, ps);
+    }
+}
+
+static void leakscope_window_set_property(GObject *o, guint id, const GValue *v, GParamSpec *ps)
+{
+    LeakscopeWindow *self = LEAKSCOPE_WINDOW(o);
+    if (id >= PROP_SHOW_HEAP && id <= PROP_SHOW_MARKS) {
+        guint32 tracks = leakscope_timeline_get_tracks(self->timeline), bits = track_actions[id - PROP_SHOW_HEAP].bits;
+        guint32 now = g_value_get_boolean(v) ? tracks | bits : tracks & ~bits;
+        if (now && now != tracks) /* keep at least one track */
+            leakscope_timeline_set_tracks(self->timeline, now);
+        g_object_notify_by_pspec(o, ps); /* also when refused: the check box goes back */
+    } else if (id == PROP_HEAP_ZERO_BASED) {
+        if (leakscope_timeline_get_heap_zero_based(self->timeline) != g_value_get_boolean(v)) {
+            leakscope_timeline_set_heap_zero_based(self->timeline, g_value_get_boolean(v));
+            g_object_notify_by_pspec(o, ps);
+        }
+    } else {
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(o, id, ps);
+    }
 }
 
 /* ---- GObject ---- */
@@ -890,6 +1142,7 @@ static void leakscope_window_dispose(GObject *o)
         g_clear_signal_handler(&self->recent_changed_id, self->recent);
     self->recent = NULL; /* the default manager: not ours */
     g_clear_object(&self->file);
+    g_clear_pointer(&self->hover_status, g_free);
     gtk_widget_dispose_template(GTK_WIDGET(self), LEAKSCOPE_TYPE_WINDOW);
     G_OBJECT_CLASS(leakscope_window_parent_class)->dispose(o);
 }
@@ -899,6 +1152,17 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
     GObjectClass *oc = G_OBJECT_CLASS(klass);
     GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
     oc->dispose = leakscope_window_dispose;
+    oc->get_property = leakscope_window_get_property;
+    oc->set_property = leakscope_window_set_property;
+
+    for (guint i = 0; i < G_N_ELEMENTS(track_actions); i++)
+        properties[PROP_SHOW_HEAP + i] = g_param_spec_boolean(track_actions[i].property, NULL, NULL, TRUE,
+                                                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
+                                                                  G_PARAM_STATIC_STRINGS);
+    properties[PROP_HEAP_ZERO_BASED] = g_param_spec_boolean("heap-zero-based", NULL, NULL, FALSE,
+                                                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
+                                                                G_PARAM_STATIC_STRINGS);
+    g_object_class_install_properties(oc, N_PROPS, properties);
 
     g_type_ensure(LEAKSCOPE_TYPE_TIMELINE);
     g_type_ensure(LEAKSCOPE_TYPE_STACK_LIST);
@@ -944,15 +1208,13 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
     gtk_widget_class_install_action(wc, "win.zoom-selection", NULL, action_forward);
     gtk_widget_class_install_action(wc, "win.pan-left", NULL, action_forward);
     gtk_widget_class_install_action(wc, "win.pan-right", NULL, action_forward);
+    gtk_widget_class_install_action(wc, "win.clear-selection", NULL, action_clear_selection);
+    gtk_widget_class_install_action(wc, "win.no-recent", NULL, action_nothing);
     for (guint i = 0; i < G_N_ELEMENTS(track_actions); i++)
-        gtk_widget_class_install_action(wc, track_actions[i].name, NULL, action_track);
-
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_e, GDK_CONTROL_MASK, "win.export", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_plus, GDK_CONTROL_MASK, "win.zoom-in", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_equal, GDK_CONTROL_MASK, "win.zoom-in", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_minus, GDK_CONTROL_MASK, "win.zoom-out", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_0, GDK_CONTROL_MASK, "win.zoom-fit", NULL);
+        gtk_widget_class_install_property_action(wc, track_actions[i].action, track_actions[i].property);
+    gtk_widget_class_install_property_action(wc, "win.heap-zero-based", "heap-zero-based");
+    /* The keys are the application's accelerators (leakscope-application.c),
+     * so they act on the timeline wherever the focus is. */
 }
 
 static void leakscope_window_init(LeakscopeWindow *self)
@@ -964,6 +1226,10 @@ static void leakscope_window_init(LeakscopeWindow *self)
     g_signal_connect(self->timeline, "view-changed", G_CALLBACK(on_view_changed), self);
     g_signal_connect(self->timeline, "selection-changed", G_CALLBACK(on_selection_changed), self);
     g_signal_connect(self->timeline, "hit", G_CALLBACK(on_hit), self);
+    g_signal_connect(self->timeline, "hover-changed", G_CALLBACK(on_hover_changed), self);
+    g_signal_connect(self->paned, "notify::max-position", G_CALLBACK(on_paned_max_position), self);
+    g_signal_connect(self->paned, "notify::position", G_CALLBACK(on_paned_position), self);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.no-recent", FALSE);
     g_signal_connect(self->panel_stack, "notify::visible-child-name", G_CALLBACK(on_panel_changed), self);
     g_signal_connect(self->recent_list, "row-activated", G_CALLBACK(on_recent_row_activated), self);
 
