@@ -92,5 +92,16 @@ with tempfile.TemporaryDirectory() as tmp:
         check(ok, f"leakscope {' '.join(args)} -> exit 2: {res.stderr.strip().splitlines()[:1]}")
     res = run("help")
     check(res.returncode == 0 and "report" in res.stdout, "help exits 0")
+    res = run("--version")
+    check(res.returncode == 0 and res.stdout.startswith("leakscope ") and len(res.stdout.split()) == 2,
+          f"--version: {res.stdout.strip()!r}")
+    # Every command's usage: COMMAND --help, COMMAND -h and help COMMAND, the same text.
+    for cmd in ("record", "report", "check", "dump", "export", "convert", "flamegraph", "diff"):
+        outs = [run(cmd, "--help"), run(cmd, "-h"), run("help", cmd)]
+        check(all(r.returncode == 0 and r.stdout.startswith("usage: leakscope " + cmd) for r in outs)
+              and outs[0].stdout == outs[1].stdout == outs[2].stdout, f"{cmd}: --help, -h and help {cmd} agree")
+    res = run("export", "--png", os.path.join(tmp, "x.png"), "--from", "10min", good)
+    check(one_line_error(res, "--from 10min is past the trace's end") and not os.path.exists(os.path.join(tmp, "x.png")),
+          f"export --from past the end: {res.stderr.strip()!r}")
 
 done()

@@ -125,6 +125,12 @@ static int view_range(const export_args *ea, const timeline *tl, render_view_par
         cli_error("export: bad --to '%s' (e.g. 1.5s, 200ms, 30us, 100ns)", ea->to);
         return CLI_BAD_INPUT;
     }
+    uint64_t end = timeline_end(tl) - origin;
+    if (ea->from && from > end) {
+        char b1[64];
+        cli_error("export: --from %s is past the trace's end (%s)", ea->from, ls_format_duration(end, b1, sizeof b1));
+        return CLI_BAD_INPUT;
+    }
     if (!ea->to && to <= from)
         to = from + 1000000; /* a trace of one instant: show a millisecond */
     if (to <= from || UINT64_MAX - origin < to) {

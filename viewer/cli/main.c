@@ -4,6 +4,10 @@
  */
 #include "cli.h"
 
+#ifndef LEAKSCOPE_VERSION
+#define LEAKSCOPE_VERSION "unknown"
+#endif
+
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -30,7 +34,8 @@ static void usage(FILE *f)
           "  diff [--json] [--top N] BASE NEW\n"
           "                         per call site, what changed from one run to another\n"
           "  view [FILE]            open the desktop viewer (leakscope-viewer)\n"
-          "  help                   this text\n"
+          "  help [COMMAND]         this text, or the usage of COMMAND (also: COMMAND --help, -h)\n"
+          "  --version              the version\n"
           "\n"
           "Exit status: 0 success, 1 failure, 2 bad input (unreadable or corrupt trace, wrong usage).\n",
           f);
@@ -67,6 +72,20 @@ int main(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("leakscope %s\n", LEAKSCOPE_VERSION);
+        return CLI_OK;
+    }
+    /* `leakscope help COMMAND` is `leakscope COMMAND --help`, and so is
+     * `leakscope COMMAND -h` (no command has a -h of its own). */
+    char help_opt[] = "--help";
+    if (!strcmp(cmd, "help") && argc == 3) {
+        argv[1] = argv[2];
+        argv[2] = help_opt;
+        cmd = argv[1];
+    } else if (argc == 3 && !strcmp(argv[2], "-h")) {
+        argv[2] = help_opt;
+    }
     if (!strcmp(cmd, "record"))
         return cli_record(argc - 1, argv + 1);
     if (!strcmp(cmd, "check"))
