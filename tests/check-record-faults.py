@@ -70,6 +70,18 @@ def report(trace):
     return res.returncode, (json.loads(res.stdout) if res.returncode == 0 else None), res.stderr.strip()
 
 
+def size_text(path):
+    """A file's size as leakscope writes bytes (viewer/model/units.h)."""
+    n = os.path.getsize(path)
+    if n < 1024:
+        return f"{n} B"
+    v, units = n / 1024, ["KiB", "MiB", "GiB"]
+    u = 0
+    while v >= 1024 and u < 2:
+        v, u = v / 1024, u + 1
+    return (f"{v:.2f}" if v < 10 else f"{v:.1f}" if v < 100 else f"{v:.0f}") + " " + units[u]
+
+
 def leak(rep, fn):
     """(bytes, blocks) of the leaks allocated by `fn` (within the 3 innermost frames)."""
     b = n = 0
@@ -210,7 +222,7 @@ def wrapper(tmp):
     check(rec.returncode == 5, f"{name}: the program's exit code {rec.returncode} (want 5)")
     lines = [l for l in rec.stderr.splitlines() if l.startswith("leakscope: ")]
     mine = [l for l in lines if "by " + os.path.realpath(target) in l and "trace written to " + trace[:-6] in l]
-    check(len(lines) == 2 and lines[0] == f"leakscope: trace written to {trace} ({os.path.getsize(trace) // 1024} KiB)"
+    check(len(lines) == 2 and lines[0] == f"leakscope: trace written to {trace} ({size_text(trace)})"
           and len(mine) == 1, f"{name}: the wrapper's trace, then the program's, named with it ({lines})")
 
 
@@ -593,7 +605,7 @@ def disk_full(tmp):
     check(rec.stdout == ref.stdout == "many done\n", f"{name}: the program runs on ({rec.stdout.strip()!r})")
     lines = rec.stderr.splitlines()
     check(len(lines) == 2 and lines[0].startswith("leakscope: cannot write ") and
-          lines[1] == f"leakscope: {trace} holds an incomplete trace ({os.path.getsize(trace) // 1024} KiB): "
+          lines[1] == f"leakscope: {trace} holds an incomplete trace ({size_text(trace)}): "
                       "recording stopped before the end",
           f"{name}: one line from the recorder, and `record` says the trace is incomplete, not written ({lines})")
     check(os.path.getsize(trace) <= size, f"{name}: the trace stopped at the limit ({os.path.getsize(trace)} B)")

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "analysis.h"
 #include "sites.h"
+#include "units.h"
 #include "test-util.h"
 #include "test-self.h"
 #include "trace-writer.h"
@@ -136,7 +137,25 @@ static void case_utf8(void)
     }
 }
 
+/* How counts, bytes and durations are written (units.h). */
+static void case_units(void)
+{
+    char b[32];
+    CHECK(!strcmp(ls_format_count(0, b, sizeof b), "0"));
+    CHECK(!strcmp(ls_format_count(999, b, sizeof b), "999"));
+    CHECK(!strcmp(ls_format_count(1000, b, sizeof b), "1,000"));
+    CHECK(!strcmp(ls_format_count(1132504, b, sizeof b), "1,132,504"));
+    CHECK(!strcmp(ls_format_count(UINT64_MAX, b, sizeof b), "18,446,744,073,709,551,615"));
+    CHECK(!strcmp(ls_format_count(1234567, b, 6), "1,23")); /* truncated, terminated */
+    CHECK(!strcmp(ls_format_bytes(1023, b, sizeof b), "1023 B"));
+    CHECK(!strcmp(ls_format_bytes(1536, b, sizeof b), "1.50 KiB"));
+    CHECK(!strcmp(ls_format_bytes(12900000, b, sizeof b), "12.3 MiB"));
+    CHECK(!strcmp(ls_format_duration(530500, b, sizeof b), "530.50 \xc2\xb5s"));
+    CHECK(!strcmp(ls_format_duration(125000000000ull, b, sizeof b), "2 min 5.0 s"));
+}
+
 static const test_case cases[] = {
+    { "units", case_units },
     { "names", case_names },
     { "wrappers", case_wrappers },
     { "utf8", case_utf8 },

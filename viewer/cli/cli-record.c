@@ -115,11 +115,12 @@ static bool say_trace(const char *path, bool by)
     if (by)
         snprintf(who, sizeof who, " by %s (pid %u)", trace_reader_info(r)->program, trace_reader_info(r)->pid);
     trace_reader_close(r);
-    long long kib = (long long)sb.st_size / 1024;
+    char size[32];
+    ls_format_bytes((uint64_t)sb.st_size, size, sizeof size);
     if (complete)
-        cli_error("trace written to %s (%lld KiB)%s", path, kib, who);
+        cli_error("trace written to %s (%s)%s", path, size, who);
     else
-        cli_error("%s holds an incomplete trace (%lld KiB)%s: recording stopped before the end", path, kib, who);
+        cli_error("%s holds an incomplete trace (%s)%s: recording stopped before the end", path, size, who);
     return true;
 }
 

@@ -215,7 +215,7 @@ static void report_text(report *R)
 {
     const ls_analysis *a = R->a;
     FILE *o = R->out;
-    char b1[64], b2[64], b3[64];
+    char b1[64], b2[64], b3[64], c1[32], c2[32];
 
     fputs("Leakscope report: ", o);
     cli_text_string(o, a->path);
@@ -227,8 +227,8 @@ static void report_text(report *R)
     struct tm tm;
     if (gmtime_r(&t, &tm) && strftime(b1, sizeof b1, "%Y-%m-%d %H:%M:%S UTC", &tm))
         fprintf(o, "recorded     %s\n", b1);
-    fprintf(o, "duration     %s, %u %s, %llu %s\n", ls_format_duration(ls_analysis_duration(a), b1, sizeof b1),
-            a->nthreads, plural(a->nthreads, "thread", "threads"), (unsigned long long)a->events,
+    fprintf(o, "duration     %s, %u %s, %s %s\n", ls_format_duration(ls_analysis_duration(a), b1, sizeof b1),
+            a->nthreads, plural(a->nthreads, "thread", "threads"), ls_format_count(a->events, c1, sizeof c1),
             plural(a->events, "event", "events"));
     if (a->truncated)
         fprintf(o, "TRUNCATED    the file stops inside a chunk at byte offset %llu: everything before it was read\n",
@@ -258,13 +258,14 @@ static void report_text(report *R)
         fprintf(o, "LOST EVENTS  %llu events were dropped by the recorder\n", (unsigned long long)a->lost_events);
 
     fprintf(o, "\nHEAP\n");
-    fprintf(o, "  allocations  %llu (%s), %llu of them reallocs\n", (unsigned long long)a->allocations,
-            ls_format_bytes(a->allocated_bytes, b1, sizeof b1), (unsigned long long)a->reallocs);
-    fprintf(o, "  frees        %llu (%s)\n", (unsigned long long)a->frees, ls_format_bytes(a->freed_bytes, b1, sizeof b1));
+    fprintf(o, "  allocations  %s (%s), %s of them reallocs\n", ls_format_count(a->allocations, c1, sizeof c1),
+            ls_format_bytes(a->allocated_bytes, b1, sizeof b1), ls_format_count(a->reallocs, c2, sizeof c2));
+    fprintf(o, "  frees        %s (%s)\n", ls_format_count(a->frees, c1, sizeof c1),
+            ls_format_bytes(a->freed_bytes, b1, sizeof b1));
     fprintf(o, "  peak heap    %s at %s\n", ls_format_bytes(a->peak_heap_bytes, b1, sizeof b1),
             ls_format_duration(rel(a, a->peak_heap_ts), b2, sizeof b2));
-    fprintf(o, "  leaked       %s in %llu %s from %u %s\n", ls_format_bytes(a->leaked_bytes, b1, sizeof b1),
-            (unsigned long long)a->leaked_blocks, plural(a->leaked_blocks, "block", "blocks"), a->nleaks,
+    fprintf(o, "  leaked       %s in %s %s from %u %s\n", ls_format_bytes(a->leaked_bytes, b1, sizeof b1),
+            ls_format_count(a->leaked_blocks, c1, sizeof c1), plural(a->leaked_blocks, "block", "blocks"), a->nleaks,
             plural(a->nleaks, "call site", "call sites"));
 
     if (a->nleaks) {
@@ -272,8 +273,8 @@ static void report_text(report *R)
         for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
             const ls_leak *l = &a->leaks[i];
             char site[400];
-            fprintf(o, "  %s in %llu %s from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
-                    (unsigned long long)l->blocks, plural(l->blocks, "block", "blocks"),
+            fprintf(o, "  %s in %s %s from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
+                    ls_format_count(l->blocks, c1, sizeof c1), plural(l->blocks, "block", "blocks"),
                     ls_site_name(R->syms, a, l->stack, site, sizeof site));
             text_stack(R, l->stack, "      ");
         }
@@ -355,7 +356,7 @@ static void report_text(report *R)
         const ls_thread *th = &a->threads[i];
         fprintf(o, "  %-8u ", th->tid);
         cli_text_string(o, ls_analysis_string(a, th->name));
-        fprintf(o, "  %llu %s\n", (unsigned long long)th->events, plural(th->events, "event", "events"));
+        fprintf(o, "  %s %s\n", ls_format_count(th->events, c1, sizeof c1), plural(th->events, "event", "events"));
     }
     fprintf(o, "\nlost events %llu, truncated %s, damaged %s\n", (unsigned long long)a->lost_events,
             a->truncated ? "yes" : "no", ls_analysis_damaged(a) ? "yes" : "no");

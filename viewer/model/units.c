@@ -29,6 +29,20 @@ const char *ls_format_bytes(uint64_t n, char *buf, size_t len)
     return scaled(v, units[u], buf, len);
 }
 
+const char *ls_format_count(uint64_t n, char *buf, size_t len)
+{
+    char digits[24];
+    int nd = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n), o = 0;
+    for (int i = 0; i < nd && (size_t)o + 2 < len; i++) {
+        if (i && (nd - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    if (len)
+        buf[o < (int)len ? o : (int)len - 1] = '\0';
+    return buf;
+}
+
 const char *ls_format_duration(uint64_t ns, char *buf, size_t len)
 {
     if (ns < 1000) {

@@ -18,4 +18,8 @@ const char *ls_format_bytes(uint64_t n, char *buf, size_t len);
  * (len >= 24 holds every value) and returns it. */
 const char *ls_format_duration(uint64_t ns, char *buf, size_t len);
 
+/* "7", "25,000", "1,132,504": a count with thousands separators. Writes
+ * into buf (len >= 27 holds every value) and returns it. */
+const char *ls_format_count(uint64_t n, char *buf, size_t len);
+
 #endif
