@@ -18,6 +18,15 @@ LEAKSCOPE_PRELOAD= "$bin" record --quiet -o "$root/true.trace" -- /bin/true
 "$bin" report --json "$root/true.trace" > "$root/true.json"
 grep -q '"complete":true' "$root/true.json" || { echo "not ok - installed record wrote no complete trace"; exit 1; }
 echo "ok - the installed leakscope records with the installed preload module"
+for cmd in "" -record -report -check -export -convert -flamegraph -diff -dump; do
+  page=$(find "$root" -path "*/man1/leakscope$cmd.1" | head -n 1)
+  [ -n "$page" ] || { echo "not ok - no man page leakscope$cmd.1"; exit 1; }
+  if command -v man >/dev/null 2>&1; then
+    MANWIDTH=100 man -l "$page" 2>/dev/null | grep -q "^SYNOPSIS" ||
+      { echo "not ok - man -l $page shows no SYNOPSIS"; exit 1; }
+  fi
+done
+echo "ok - a man page per command, installed"
 pc=$(find "$root" -name leakscope.pc | head -n 1)
 [ -n "$pc" ] || { echo "not ok - no leakscope.pc"; exit 1; }
 cat > "$root/app.c" <<'C'
