@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "analysis.h"
+#include "test-trace.h"
 #include "test-util.h"
 #include "trace-writer.h"
 
@@ -26,13 +27,7 @@ static void ev(trace_writer *w, uint32_t thread, uint32_t kind, uint64_t addr, u
 
 static ls_analysis *load(trace_writer *w, const char *path)
 {
-    if (trace_writer_close(w, 0) != TRACE_OK)
-        exit(1);
-    ls_analysis *a;
-    trace_error err;
-    if (ls_analysis_load(path, &a, &err) != TRACE_OK)
-        exit(1);
-    return a;
+    return test_close_and_load(w, path);
 }
 
 static trace_writer *create(const char *path, uint32_t stacks)

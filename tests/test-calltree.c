@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "analysis.h"
 #include "calltree.h"
+#include "test-trace.h"
 #include "test-util.h"
 #include "test-self.h"
 #include "trace-writer.h"
@@ -79,13 +80,7 @@ static ls_analysis *load(void)
                 exit(1);
         }
     }
-    if (trace_writer_close(w, 0) != TRACE_OK)
-        exit(1);
-    ls_analysis *a;
-    trace_error err;
-    if (ls_analysis_load(path, &a, &err) != TRACE_OK)
-        exit(1);
-    return a;
+    return test_close_and_load(w, path);
 }
 
 /* The child of node `n` named `name`, or UINT32_MAX. */

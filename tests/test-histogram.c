@@ -10,6 +10,7 @@
  */
 #include "analysis.h"
 #include "histogram.h"
+#include "test-trace.h"
 #include "test-util.h"
 #include "trace-writer.h"
 
@@ -104,13 +105,7 @@ static ls_analysis *load(void)
     ev(w, TRACE_ALLOC, 0x4000, 0, 7, 4);
     now += 40000;
     ev(w, TRACE_ALLOC, 0x4000, 0, 0, 4);
-    if (trace_writer_close(w, 0) != TRACE_OK)
-        exit(1);
-    ls_analysis *a;
-    trace_error err;
-    if (ls_analysis_load(path, &a, &err) != TRACE_OK)
-        exit(1);
-    return a;
+    return test_close_and_load(w, path);
 }
 
 #define BUCKET(h, k, c, b)                                                               \

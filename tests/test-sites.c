@@ -11,6 +11,7 @@
 #include "analysis.h"
 #include "sites.h"
 #include "units.h"
+#include "test-trace.h"
 #include "test-util.h"
 #include "test-self.h"
 #include "trace-writer.h"
@@ -51,13 +52,7 @@ static ls_analysis *leaks_of(const uint64_t (*stacks)[4], const uint32_t *depths
         if (trace_writer_add_event(w, 1, &ev) != TRACE_OK)
             exit(1);
     }
-    if (trace_writer_close(w, 0) != TRACE_OK)
-        exit(1);
-    ls_analysis *a;
-    trace_error err;
-    if (ls_analysis_load(path, &a, &err) != TRACE_OK)
-        exit(1);
-    return a;
+    return test_close_and_load(w, path);
 }
 
 static void expect(sym_table *syms, const ls_analysis *a, uint32_t leak, const char *want_prefix,
