@@ -18,6 +18,8 @@
 
 typedef struct step {
     uint64_t ts, heap;
+    int64_t delta;      /* > 0: an allocation of that many bytes */
+    uint32_t thread;    /* 0 or 1 (tid 100 + thread) */
 } step;
 
 static step *truth;
@@ -74,7 +76,7 @@ static void write_trace(const char *path)
     while (idx[0] < PER_THREAD || idx[1] < PER_THREAD) {
         uint32_t t = idx[1] >= PER_THREAD || (idx[0] < PER_THREAD && tsv[2 * idx[0]] < tsv[2 * idx[1] + 1]) ? 0 : 1;
         heap += (uint64_t)delta[2 * idx[t] + t];
-        truth[ntruth++] = (step){ tsv[2 * idx[t] + t], heap };
+        truth[ntruth++] = (step){ tsv[2 * idx[t] + t], heap, delta[2 * idx[t] + t], t };
         idx[t]++;
     }
     free(delta);
@@ -121,6 +123,45 @@ static void check_columns(timeline *tl, uint64_t t0, uint64_t t1, uint32_t n)
     free(mx);
 }
 
+/* Zoomed in past the base buckets, the allocation counts and the thread
+ * lanes are exact per event too: each in its own column. */
+static void check_rates(timeline *tl, uint64_t t0, uint64_t t1, uint32_t n)
+{
+    uint64_t *mn = malloc(n * sizeof *mn), *mx = malloc(n * sizeof *mx);
+    double *count = calloc(n, sizeof *count), *bytes = calloc(n, sizeof *bytes), *lane = calloc(n, sizeof *lane);
+    double *want_c = calloc(n, sizeof *want_c), *want_b = calloc(n, sizeof *want_b), *want_l = calloc(n, sizeof *want_l);
+    if (!timeline_heap_range(tl, t0, t1, n, mn, mx)) { /* the decoded window, as render's heap row asks first */
+        CHECK(!"the window was decoded");
+        goto out;
+    }
+    timeline_alloc_range(tl, t0, t1, n, count, bytes);
+    uint32_t l1 = timeline_thread_lane_tid(tl, 0) == 101 ? 0 : 1; /* the lane of tid 101 */
+    timeline_thread_range(tl, l1, t0, t1, n, lane);
+    for (uint32_t k = 0; k < ntruth; k++) {
+        if (truth[k].ts < t0 || truth[k].ts >= t1)
+            continue;
+        uint32_t c = (uint32_t)((unsigned __int128)(truth[k].ts - t0) * n / (t1 - t0));
+        if (truth[k].delta > 0) {
+            want_c[c] += 1;
+            want_b[c] += (double)truth[k].delta;
+        }
+        want_l[c] += truth[k].thread == 1;
+    }
+    uint32_t bad = 0;
+    for (uint32_t i = 0; i < n; i++)
+        bad += count[i] != want_c[i] || bytes[i] != want_b[i] || lane[i] != want_l[i];
+    CHECK_EQ_U64(bad, 0);
+out:
+    free(mn);
+    free(mx);
+    free(count);
+    free(bytes);
+    free(lane);
+    free(want_c);
+    free(want_b);
+    free(want_l);
+}
+
 int main(void)
 {
     char path[] = "/tmp/test-timeline-XXXXXX";
@@ -149,6 +190,8 @@ int main(void)
         for (uint64_t k = 1; k <= 5; k++) {
             uint64_t a = t0 + (t1 - t0) / 7 * k + s * 997;
             check_columns(tl, a, a + span[s], 400);
+            if (span[s] <= 5000)
+                check_rates(tl, a, a + span[s], 400);
             uint64_t ts[1024], hp[1024];
             int64_t n = timeline_heap_steps(tl, a, a + span[s], 1024, ts, hp);
             if (span[s] <= 5000) {

@@ -24,10 +24,13 @@ void tl_window_clear(tl_window *w)
 {
     free(w->ts);
     free(w->heap);
+    free(w->alloc);
+    free(w->ev_ts);
+    free(w->ev_lane);
     memset(w, 0, sizeof *w);
 }
 
-static bool push_step(tl_window *w, uint64_t ts, uint64_t heap)
+static bool push_step(tl_window *w, uint64_t ts, uint64_t heap, uint64_t alloc)
 {
     if (w->n == w->cap) {
         uint32_t nc = w->cap ? w->cap * 2 : 4096;
@@ -39,11 +42,45 @@ static bool push_step(tl_window *w, uint64_t ts, uint64_t heap)
         if (!b)
             return false;
         w->heap = b;
+        uint64_t *c = realloc(w->alloc, (size_t)nc * sizeof *c);
+        if (!c)
+            return false;
+        w->alloc = c;
         w->cap = nc;
     }
     w->ts[w->n] = ts;
+    w->alloc[w->n] = alloc;
     w->heap[w->n++] = heap;
     return true;
+}
+
+static bool push_event(tl_window *w, uint64_t ts, uint8_t lane)
+{
+    if (w->nev == w->ev_cap) {
+        uint32_t nc = w->ev_cap ? w->ev_cap * 2 : 4096;
+        uint64_t *a = realloc(w->ev_ts, (size_t)nc * sizeof *a);
+        if (!a)
+            return false;
+        w->ev_ts = a;
+        uint8_t *b = realloc(w->ev_lane, nc);
+        if (!b)
+            return false;
+        w->ev_lane = b;
+        w->ev_cap = nc;
+    }
+    w->ev_ts[w->nev] = ts;
+    w->ev_lane[w->nev++] = lane;
+    return true;
+}
+
+/* The lane of thread tid, as the build gave it (timeline.c lane_of): the
+ * last lane holds the threads past TIMELINE_MAX_THREADS - 1. */
+static uint8_t lane_of_tid(const timeline *tl, uint32_t tid)
+{
+    for (uint32_t i = 0; i < tl->nlanes; i++)
+        if (tl->lane_tid[i] == tid)
+            return (uint8_t)i;
+    return (uint8_t)(tl->nlanes ? tl->nlanes - 1 : 0);
 }
 
 /* Replays base buckets [b0, b1] into tl->win. */
@@ -65,7 +102,7 @@ static bool replay(timeline *tl, uint32_t b0, uint32_t b1)
     ls_merge *m = ls_index_cursor(tl->a->index, ws, we);
     if (!m)
         return false;
-    w->n = 0;
+    w->n = w->nev = 0;
     w->begin = ws;
     w->end = we;
     w->enter = b0 ? tl->last[b0 - 1] : 0;
@@ -74,13 +111,15 @@ static bool replay(timeline *tl, uint32_t b0, uint32_t b1)
     trace_event ev;
     trace_status st;
     while ((st = ls_merge_next(m, &ev)) == TRACE_OK) {
+        if (w->nev >= TIMELINE_EXACT_MAX_EVENTS || !push_event(w, ev.ts, lane_of_tid(tl, ev.thread)))
+            goto out;
         if (ev.kind != TRACE_ALLOC && ev.kind != TRACE_FREE && ev.kind != TRACE_REALLOC)
             continue;
         uint64_t released = 0;
         if (ev.kind != TRACE_ALLOC && !tl_stream_read(tl, &pos, &released))
             goto out;
         heap += (ev.kind == TRACE_FREE ? 0 : ev.size) - released;
-        if (w->n >= TIMELINE_EXACT_MAX_EVENTS || !push_step(w, ev.ts, heap))
+        if (w->n >= TIMELINE_EXACT_MAX_EVENTS || !push_step(w, ev.ts, heap, ev.kind == TRACE_FREE ? 0 : ev.size))
             goto out;
     }
     uint64_t want_pos = b1 + 1 < tl->nb ? tl->stream_off[b1 + 1] : tl->stream_len;

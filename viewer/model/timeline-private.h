@@ -26,8 +26,19 @@ typedef struct tl_window {
     uint64_t begin, end;       /* whole base buckets */
     uint64_t enter;            /* heap entering `begin` */
     uint64_t *ts, *heap;       /* step i: at ts[i] the heap became heap[i] */
+    uint64_t *alloc;           /* ... and allocated alloc[i] bytes there (0: a free) */
     uint32_t n, cap;
+    /* Every event of the window, for the thread lanes: time and lane. */
+    uint64_t *ev_ts;
+    uint8_t *ev_lane;
+    uint32_t nev, ev_cap;
 } tl_window;
+
+/* Whether the decoded window covers [t0, t1) exactly (timeline-exact.c). */
+static inline bool tl_window_covers(const tl_window *w, uint64_t t0, uint64_t t1)
+{
+    return w->valid && w->begin <= t0 && t1 > t0 && t1 - 1 <= w->end;
+}
 
 struct timeline {
     ls_analysis *a;

@@ -141,9 +141,35 @@ static void share_range(const timeline *tl, const uint64_t *prefix, uint32_t nbk
     }
 }
 
+/* Column of time ts in [t0, t1) cut into n. */
+static uint32_t column_of(uint64_t t0, uint64_t t1, uint32_t n, uint64_t ts)
+{
+    uint64_t c = (uint64_t)((unsigned __int128)(ts - t0) * n / (t1 - t0));
+    return c < n ? (uint32_t)c : n - 1;
+}
+
 void timeline_alloc_range(const timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, double *out_count,
                           double *out_bytes)
 {
+    const tl_window *w = &tl->win;
+    if (tl_window_covers(w, t0, t1)) { /* decoded: every allocation in its own column */
+        for (uint32_t i = 0; i < n; i++) {
+            if (out_count)
+                out_count[i] = 0;
+            if (out_bytes)
+                out_bytes[i] = 0;
+        }
+        for (uint32_t i = 0; i < w->n; i++) {
+            if (!w->alloc[i] || w->ts[i] < t0 || w->ts[i] >= t1)
+                continue;
+            uint32_t c = column_of(t0, t1, n, w->ts[i]);
+            if (out_count)
+                out_count[c] += 1;
+            if (out_bytes)
+                out_bytes[c] += (double)w->alloc[i];
+        }
+        return;
+    }
     if (out_count)
         share_range(tl, tl->alloc_prefix, tl->nb, tl->w, t0, t1, n, out_count);
     if (out_bytes)
@@ -219,6 +245,15 @@ void timeline_thread_range(const timeline *tl, uint32_t lane, uint64_t t0, uint6
     if (lane >= tl->nlanes) {
         for (uint32_t i = 0; i < n; i++)
             out_events[i] = 0;
+        return;
+    }
+    const tl_window *w = &tl->win;
+    if (tl_window_covers(w, t0, t1)) { /* decoded: every event in its own column */
+        for (uint32_t i = 0; i < n; i++)
+            out_events[i] = 0;
+        for (uint32_t i = 0; i < w->nev; i++)
+            if (w->ev_lane[i] == lane && w->ev_ts[i] >= t0 && w->ev_ts[i] < t1)
+                out_events[column_of(t0, t1, n, w->ev_ts[i])] += 1;
         return;
     }
     share_range(tl, tl->lane_prefix[lane], tl->nside, tl->w << tl->side_shift, t0, t1, n, out_events);

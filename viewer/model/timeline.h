@@ -102,8 +102,10 @@ int64_t timeline_heap_steps(timeline *tl, uint64_t t0, uint64_t t1, uint32_t max
                             uint64_t *out_heap);
 
 /* Allocations and allocated bytes per column of [t0, t1) cut into n.
- * out_count or out_bytes may be NULL. Bucket-based: a column narrower than a
- * base bucket gets its share of that bucket, so the rate stays right. */
+ * out_count or out_bytes may be NULL. Exact per event when the range lies
+ * in the decoded window (timeline_heap_range decodes it for a narrow view:
+ * call it first), each allocation in its own column; else from buckets: a
+ * column narrower than a base bucket gets its share of that bucket. */
 void timeline_alloc_range(const timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, double *out_count,
                           double *out_bytes);
 
@@ -128,8 +130,9 @@ uint64_t timeline_lifetimes(const timeline *tl, uint64_t t0, uint64_t t1, timeli
 uint32_t timeline_thread_lanes(const timeline *tl);
 uint32_t timeline_thread_lane_tid(const timeline *tl, uint32_t lane);
 
-/* Events of lane `lane` per column of [t0, t1) cut into n (a column narrower
- * than a bucket gets its share). */
+/* Events of lane `lane` per column of [t0, t1) cut into n: exact when the
+ * range lies in the decoded window (as timeline_alloc_range), else a column
+ * narrower than a bucket gets its share. */
 void timeline_thread_range(const timeline *tl, uint32_t lane, uint64_t t0, uint64_t t1, uint32_t n,
                            double *out_events);
 
