@@ -143,7 +143,24 @@ static void case_nearest(void)
     ls_index_unref(idx);
 }
 
+/* What became of a block: released (by whom, when), live at the end, or not
+ * within a budget. */
+static void case_release(void)
+{
+    ls_index *idx = sample();
+    trace_event alloc, rel;
+    trace_error err;
+    CHECK(ls_range_nearest(idx, 0, 1000, 300, 1u << TRACE_ALLOC, 0, 0, 0, &alloc, &err) == TRACE_OK);
+    CHECK(ls_range_release_of(idx, &alloc, 0, &rel, &err) == TRACE_OK);
+    CHECK(rel.kind == TRACE_FREE && rel.ts == 600 && rel.addr == 0xc000);
+    CHECK(ls_range_release_of(idx, &alloc, 2, &rel, &err) == TRACE_ERR_LIMIT); /* 400, 500 come first */
+    CHECK(ls_range_nearest(idx, 0, 1000, 100, 1u << TRACE_ALLOC, 0, 0, 0, &alloc, &err) == TRACE_OK);
+    CHECK(ls_range_release_of(idx, &alloc, 0, &rel, &err) == TRACE_END); /* live at the end */
+    ls_index_unref(idx);
+}
+
 static const test_case cases[] = {
+    { "release", case_release },
     { "history", case_history },
     { "budget", case_budget },
     { "nearest", case_nearest },

@@ -611,6 +611,12 @@ static gboolean step(gpointer data)
         const char *stack = gtk_label_get_text(win->details_stack);
         CHECK(strstr(stack, "Call stack") && strstr(stack, "demo.c"), "details show no symbolized stack: '%s'", stack);
         CHECK(!strcmp(gtk_stack_get_visible_child_name(win->panel_stack), "details"), "details panel not shown");
+        {
+            /* The allocation clicked says what became of it. */
+            g_autofree char *facts = grid_text(win->details_grid);
+            CHECK(strstr(facts, "Freed") && (strstr(facts, " after, by ") || strstr(facts, "never: still live")),
+                  "details do not say whether and when the block was freed: '%s'", facts);
+        }
         save_screenshot(t, "window-details.png");
         char *png = out_path(t, "export-view.png");
         GError *error = NULL;

@@ -207,6 +207,51 @@ void ls_range_free(ls_range *r)
     free(r);
 }
 
+static bool same_event(const trace_event *a, const trace_event *b)
+{
+    return a->kind == b->kind && a->ts == b->ts && a->thread == b->thread && a->addr == b->addr &&
+           a->addr2 == b->addr2 && a->size == b->size;
+}
+
+trace_status ls_range_release_of(const ls_index *idx, const trace_event *alloc, uint64_t max_events,
+                                 trace_event *release, trace_error *err)
+{
+    trace_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    uint64_t addr = alloc->kind == TRACE_REALLOC ? alloc->addr2 : alloc->addr;
+    ls_merge *m = ls_index_cursor(idx, alloc->ts, UINT64_MAX);
+    if (!m)
+        return nomem(err);
+    trace_event ev;
+    trace_status st;
+    bool after = false; /* past the allocation itself, in the one order */
+    uint64_t seen = 0;
+    while ((st = ls_merge_next(m, &ev)) == TRACE_OK) {
+        if (!after) {
+            after = same_event(&ev, alloc);
+            continue;
+        }
+        if (max_events && ++seen > max_events) {
+            st = TRACE_ERR_LIMIT;
+            break;
+        }
+        bool releases = (ev.kind == TRACE_FREE && ev.addr == addr) || (ev.kind == TRACE_REALLOC && ev.addr == addr);
+        bool replaces = (ev.kind == TRACE_ALLOC && ev.addr == addr) || (ev.kind == TRACE_REALLOC && ev.addr2 == addr);
+        if (releases || replaces) { /* an allocation over it: released where the recorder could not see */
+            *release = ev;
+            release->data = release->data2 = NULL;
+            release->frames = NULL;
+            break;
+        }
+    }
+    if (st != TRACE_OK && st != TRACE_END && st != TRACE_ERR_LIMIT)
+        *err = *trace_reader_error(ls_merge_reader(m));
+    ls_merge_free(m);
+    return st;
+}
+
 static uint64_t family_of(const ls_index *idx, uint32_t str)
 {
     const char *s = ls_index_string(idx, str);

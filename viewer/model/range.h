@@ -51,4 +51,12 @@ trace_status ls_range_nearest(const ls_index *idx, uint64_t lo, uint64_t hi, uin
                               uint32_t handle_kind, uint64_t handle, uint64_t max_events, trace_event *ev,
                               trace_error *err);
 
+/* What became of the block `alloc` (an alloc or realloc event, as a
+ * cursor gave it) made: OK with *release the event that released it (a
+ * free, or a realloc that moved it), END when nothing did (live at the end:
+ * a leak, or a truncated trace), TRACE_ERR_LIMIT when max_events events
+ * after it (0: no limit) held no release. */
+trace_status ls_range_release_of(const ls_index *idx, const trace_event *alloc, uint64_t max_events,
+                                 trace_event *release, trace_error *err);
+
 #endif

@@ -115,6 +115,11 @@ LeakscopeRangeSummary *leakscope_scanner_summarize_finish(GAsyncResult *res, GEr
 
 /* ---- the event under a click ---- */
 
+typedef struct {
+    trace_event ev;
+    LeakscopeFate fate;
+} found;
+
 static void find_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
 {
     (void)src;
@@ -133,7 +138,14 @@ static void find_thread(GTask *task, gpointer src, gpointer data, GCancellable *
         g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
         return;
     }
-    g_task_return_pointer(task, g_memdup2(&ev, sizeof ev), g_free);
+    found *f = g_new0(found, 1);
+    f->ev = ev;
+    if (ev.kind == TRACE_ALLOC || ev.kind == TRACE_REALLOC) {
+        st = ls_range_release_of(j->s->index, &ev, LEAKSCOPE_SCAN_MAX_EVENTS, &f->fate.release, &err);
+        f->fate.kind = st == TRACE_OK ? LEAKSCOPE_FATE_RELEASED : st == TRACE_END ? LEAKSCOPE_FATE_LIVE
+                                                                                  : LEAKSCOPE_FATE_UNKNOWN;
+    }
+    g_task_return_pointer(task, f, g_free);
 }
 
 void leakscope_scanner_find_async(LeakscopeScanner *s, const LeakscopeEventQuery *q, GCancellable *cancellable,
@@ -149,12 +161,14 @@ void leakscope_scanner_find_async(LeakscopeScanner *s, const LeakscopeEventQuery
     g_object_unref(task);
 }
 
-gboolean leakscope_scanner_find_finish(GAsyncResult *res, trace_event *ev, GError **error)
+gboolean leakscope_scanner_find_finish(GAsyncResult *res, trace_event *ev, LeakscopeFate *fate, GError **error)
 {
-    trace_event *found = g_task_propagate_pointer(G_TASK(res), error);
-    if (!found)
+    found *f = g_task_propagate_pointer(G_TASK(res), error);
+    if (!f)
         return FALSE;
-    *ev = *found;
-    g_free(found);
+    *ev = f->ev;
+    if (fate)
+        *fate = f->fate;
+    g_free(f);
     return TRUE;
 }

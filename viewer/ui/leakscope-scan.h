@@ -63,6 +63,21 @@ void leakscope_scanner_find_async(LeakscopeScanner *s, const LeakscopeEventQuery
                                   GAsyncReadyCallback cb, gpointer data);
 /* TRUE with *ev filled (no pointers in it are valid), FALSE with error set
  * (G_IO_ERROR_NOT_FOUND when nothing matched). */
-gboolean leakscope_scanner_find_finish(GAsyncResult *res, trace_event *ev, GError **error);
+/* What became of a block found by a query for allocations (range.h:
+ * ls_range_release_of). */
+typedef enum {
+    LEAKSCOPE_FATE_NONE,      /* not an allocation */
+    LEAKSCOPE_FATE_RELEASED,  /* `release` released it */
+    LEAKSCOPE_FATE_LIVE,      /* never released: live at the trace's end */
+    LEAKSCOPE_FATE_UNKNOWN,   /* not released within LEAKSCOPE_SCAN_MAX_EVENTS events */
+} LeakscopeFateKind;
+
+typedef struct {
+    LeakscopeFateKind kind;
+    trace_event release;
+} LeakscopeFate;
+
+/* The event found; *fate (may be NULL) what became of it, for an allocation. */
+gboolean leakscope_scanner_find_finish(GAsyncResult *res, trace_event *ev, LeakscopeFate *fate, GError **error);
 
 G_END_DECLS

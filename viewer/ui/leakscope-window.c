@@ -453,7 +453,7 @@ static void on_hover_found(GObject *src, GAsyncResult *res, gpointer data)
     LeakscopeWindow *self = data;
     trace_event ev;
     GError *error = NULL;
-    gboolean ok = leakscope_scanner_find_finish(res, &ev, &error);
+    gboolean ok = leakscope_scanner_find_finish(res, &ev, NULL, &error);
     if (!ok && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
         g_error_free(error);
         g_object_unref(self);
@@ -599,8 +599,9 @@ static void on_event_found(GObject *src, GAsyncResult *res, gpointer data)
     (void)src;
     LeakscopeWindow *self = data;
     trace_event ev;
+    LeakscopeFate fate;
     GError *error = NULL;
-    if (!leakscope_scanner_find_finish(res, &ev, &error)) {
+    if (!leakscope_scanner_find_finish(res, &ev, &fate, &error)) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl)
             gtk_label_set_text(self->details_stack, error->message);
         g_error_free(error);
@@ -617,6 +618,18 @@ static void on_event_found(GObject *src, GAsyncResult *res, gpointer data)
             facts_add_take(g, "Address", g_strdup_printf("0x%" G_GINT64_MODIFIER "x", ev.kind == TRACE_REALLOC ? ev.addr2 : ev.addr));
         if (ev.kind == TRACE_ALLOC || ev.kind == TRACE_REALLOC)
             facts_add_take(g, "Size", leakscope_format_bytes(ev.size));
+        if (fate.kind == LEAKSCOPE_FATE_RELEASED) {
+            g_autofree char *at = leakscope_format_duration(rel(self, fate.release.ts));
+            g_autofree char *after = leakscope_format_duration(fate.release.ts - ev.ts);
+            g_autofree char *by = _leakscope_window_thread_text(a, fate.release.thread);
+            facts_add_take(g, "Freed", g_strdup_printf("at %s, %s after, by %s%s", at, after, by,
+                                                       fate.release.kind == TRACE_FREE ? "" : " (a realloc)"));
+        } else if (fate.kind == LEAKSCOPE_FATE_LIVE) {
+            _leakscope_window_facts_add(g, "Freed", a->complete ? "never: still live at the end (a leak)"
+                                                                : "not before the trace ends (it was cut short)");
+        } else if (fate.kind == LEAKSCOPE_FATE_UNKNOWN) {
+            _leakscope_window_facts_add(g, "Freed", "not within the next 4 million events");
+        }
         if (ev.kind == TRACE_FREE)
             gtk_label_set_text(self->details_stack, "Frees carry no call stack; the allocation's stack is in the leaks panel if it was never freed.");
         else
