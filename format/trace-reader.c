@@ -1181,8 +1181,8 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
                 if (!trace_class_take(c->classes, trace_size_class(size), rank, &v))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside its size class");
             } else if (!live && v2 && dist) {
-                uint64_t n = c->live_n, at;
-                if (!trace_marks_select(&c->marks, n > TRACE_ADDR_WINDOW ? n - TRACE_ADDR_WINDOW : 0, n, dist, &at))
+                uint64_t at;
+                if (!trace_marks_select(&c->marks, c->live_n, dist, &at))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside the window");
                 trace_marks_clear(&c->marks, at);
                 v = c->live_win[at % TRACE_ADDR_WINDOW];

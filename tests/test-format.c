@@ -493,6 +493,35 @@ static void test_huff(void)
     trace_huff_dec_free(&hdec);
 }
 
+/* A writer of a 1 ns trace with stack 1 defined, `want` cleared. */
+static trace_writer *coded_writer(char *path, size_t size, const char *name)
+{
+    trace_writer *w = new_writer(path, size, name, 1, 0);
+    if (w)
+        CHECK(trace_writer_add_stack(w, 1, (const uint64_t[]){ 0x401000 }, 1) == TRACE_OK);
+    memset(want, 0, sizeof want);
+    return w;
+}
+
+/* Reads `path` back and checks that the first `nthreads` threads' events
+ * are exactly those written; returns the events read. */
+static uint64_t read_back_exactly(const char *path, int nthreads)
+{
+    memset(got, 0, sizeof got);
+    uint64_t events;
+    bool complete;
+    CHECK(read_all(path, got, &events, &complete, NULL) == TRACE_END);
+    CHECK(complete);
+    for (int t = 0; t < nthreads; t++) {
+        CHECK_EQ_U64(got[t].n, want[t].n);
+        bool same = got[t].n == want[t].n;
+        for (uint32_t i = 0; same && i < want[t].n; i++)
+            same = memcmp(&got[t].ev[i], &want[t].ev[i], sizeof(trace_event)) == 0;
+        CHECK(same);
+    }
+    return events;
+}
+
 /* Format 2's address coding under a realistic pattern: an allocator that
  * hands back the last address released from a size class, frees in random
  * order, reallocs, and addresses that leave the window; the trace must read
@@ -500,11 +529,9 @@ static void test_huff(void)
 static void test_address_coding(void)
 {
     char path[256];
-    trace_writer *w = new_writer(path, sizeof path, "coded.trace", 1, 0);
+    trace_writer *w = coded_writer(path, sizeof path, "coded.trace");
     if (!w)
         return;
-    CHECK(trace_writer_add_stack(w, 1, (const uint64_t[]){ 0x401000 }, 1) == TRACE_OK);
-    memset(want, 0, sizeof want);
     enum { LIVE = 300 };
     uint64_t live_addr[2][LIVE] = { { 0 } }, live_size[2][LIVE] = { { 0 } };
     uint64_t freed[2][64][16];
@@ -553,18 +580,7 @@ static void test_address_coding(void)
             add(w, t, (trace_event){ .kind = TRACE_MARK, .ts = ts[t], .str = 0 });
     }
     CHECK(trace_writer_close(w, 0) == TRACE_OK);
-    memset(got, 0, sizeof got);
-    uint64_t events;
-    bool complete;
-    CHECK(read_all(path, got, &events, &complete, NULL) == TRACE_END);
-    CHECK(complete);
-    for (int t = 0; t < 2; t++) {
-        CHECK_EQ_U64(got[t].n, want[t].n);
-        bool same = got[t].n == want[t].n;
-        for (uint32_t i = 0; same && i < want[t].n; i++)
-            same = memcmp(&got[t].ev[i], &want[t].ev[i], sizeof(trace_event)) == 0;
-        CHECK(same);
-    }
+    uint64_t events = read_back_exactly(path, 2);
     struct stat st;
     CHECK(stat(path, &st) == 0);
     /* Deterministic input: 4.29 bytes/event when written, a third of it in
@@ -573,6 +589,96 @@ static void test_address_coding(void)
     double per = (double)st.st_size / (double)events;
     CHECK(per < 4.6);
     printf("ok - coded addresses: %.2f bytes/event\n", per);
+}
+
+/* The search for a released block's entry as it was first written, kept as
+ * the reference: count back word by word over the window [lo, to). */
+static bool naive_marks_select(const trace_live_marks *m, uint64_t lo, uint64_t to, uint64_t rank, uint64_t *out)
+{
+    for (uint64_t i = to; i-- > lo;)
+        if ((m->w[(i % 4096) / 64] >> (i % 64) & 1) && --rank == 0) {
+            *out = i;
+            return true;
+        }
+    return false;
+}
+
+/* The live marks' search (group counts, broadword select) against the
+ * reference on random marks and releases, near and far: every rank of
+ * the window and one past it, and the counts after every change. */
+static void test_marks_select(void)
+{
+    static trace_live_marks m;
+    trace_marks_reset(&m);
+    uint64_t n = 0, bad = 0, tried = 0;
+    for (unsigned step = 0; step < 60000; step++) {
+        /* phases: mostly allocating, mostly releasing, balanced */
+        unsigned phase = step / 5000 % 3;
+        bool make = phase == 0 ? rnd() % 4 != 0 : phase == 1 ? rnd() % 4 == 0 : rnd() % 2;
+        uint64_t lo = n > TRACE_ADDR_WINDOW ? n - TRACE_ADDR_WINDOW : 0;
+        if (make) {
+            trace_marks_set(&m, n++);
+            continue;
+        }
+        uint64_t live = 0;
+        for (uint64_t i = lo; i < n; i++)
+            live += m.w[(i % 4096) / 64] >> (i % 64) & 1;
+        /* a near rank, a far one, and sometimes one beyond the live entries */
+        uint64_t ranks[3] = { 1 + rnd() % 6, live ? 1 + rnd() % live : 1, live + 1 + rnd() % 3 };
+        for (int k = 0; k < 3; k++) {
+            uint64_t a = UINT64_MAX, b = UINT64_MAX;
+            bool fa = trace_marks_select(&m, n, ranks[k], &a), fb = naive_marks_select(&m, lo, n, ranks[k], &b);
+            tried++;
+            bad += fa != fb || (fa && a != b);
+        }
+        uint64_t at;
+        if (live && naive_marks_select(&m, lo, n, ranks[1], &at))
+            trace_marks_clear(&m, at);
+        for (unsigned g = 0; g < TRACE_MARKS_GROUPS; g++) {
+            unsigned c = 0;
+            for (unsigned w = 8 * g; w < 8 * g + 8; w++)
+                c += (unsigned)__builtin_popcountll(m.w[w]);
+            bad += c != m.group[g];
+        }
+    }
+    CHECK_EQ_U64(bad, 0);
+    printf("ok - live marks: %llu searches as the reference's\n", (unsigned long long)tried);
+}
+
+/* Frees of blocks made thousands of events earlier (a pool of 3,500 live
+ * blocks, each freed at random): the rank of each release reaches far back
+ * into the window, and past it for the oldest. Reads back exactly. */
+static void test_long_lived(void)
+{
+    char path[256];
+    trace_writer *w = coded_writer(path, sizeof path, "long-lived.trace");
+    if (!w)
+        return;
+    enum { POOL = 3500 };
+    static uint64_t pool[POOL];
+    uint64_t next = 0x7f0000000000ull, ts = 1000;
+    for (unsigned i = 0; i < POOL; i++) {
+        pool[i] = next += 48;
+        add(w, 0, (trace_event){ .kind = TRACE_ALLOC, .ts = ts += 7, .addr = pool[i], .size = 40, .stack = 1 });
+    }
+    for (unsigned i = 0; i < 90000; i++) {
+        unsigned k = (unsigned)(rnd() % POOL);
+        if (rnd() % 16 == 0) {
+            uint64_t na = next += 48;
+            add(w, 0, (trace_event){ .kind = TRACE_REALLOC, .ts = ts += 5, .addr = pool[k], .addr2 = na,
+                                     .size = 80, .stack = 1 });
+            pool[k] = na;
+            continue;
+        }
+        add(w, 0, (trace_event){ .kind = TRACE_FREE, .ts = ts += 3, .addr = pool[k] });
+        /* sometimes the address just released, as an allocator would */
+        uint64_t a = rnd() % 2 ? pool[k] : (next += 48);
+        add(w, 0, (trace_event){ .kind = TRACE_ALLOC, .ts = ts += 4, .addr = a, .size = 16 + rnd() % 64, .stack = 1 });
+        pool[k] = a;
+    }
+    CHECK(trace_writer_close(w, 0) == TRACE_OK);
+    uint64_t events = read_back_exactly(path, 1);
+    printf("ok - long-lived blocks: %llu events read back\n", (unsigned long long)events);
 }
 
 /* Packed records (the recorder's path) make the very bytes add_event makes
@@ -834,6 +940,8 @@ int main(int argc, char **argv)
     test_roundtrip();
     test_huff();
     test_address_coding();
+    test_marks_select();
+    test_long_lived();
     test_packed();
     test_time_unit(1000);
     test_time_unit(16);
