@@ -493,6 +493,172 @@ static void test_huff(void)
     trace_huff_dec_free(&hdec);
 }
 
+/* A reference decoder of one canonical code, a bit at a time (as puff.c
+ * decodes deflate): the code of each length starts where the shorter ones
+ * end, within a length by symbol; codes go MSB first into an LSB-first
+ * stream; a token of a bit length L is followed by its L - 3 low bits. */
+typedef struct ref_code {
+    unsigned count[TRACE_HUFF_MAXLEN + 1];
+    uint16_t sorted[TRACE_HUFF_SYMBOLS]; /* by length, then symbol */
+    uint8_t len[TRACE_HUFF_SYMBOLS];
+} ref_code;
+
+typedef struct ref_bits {
+    const uint8_t *p;
+    size_t nbits, at;
+} ref_bits;
+
+static bool ref_bit(ref_bits *b, unsigned *bit)
+{
+    if (b->at >= b->nbits)
+        return false;
+    *bit = b->p[b->at / 8] >> (b->at % 8) & 1;
+    b->at++;
+    return true;
+}
+
+static bool ref_next(const ref_code *rc, ref_bits *b, uint64_t *v)
+{
+    unsigned code = 0, first = 0, index = 0, bit;
+    for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN; l++) {
+        if (!ref_bit(b, &bit))
+            return false;
+        code |= bit;
+        if (code - first < rc->count[l]) {
+            unsigned t = rc->sorted[index + code - first];
+            if (t < TRACE_HUFF_EXACT) {
+                *v = t;
+                return true;
+            }
+            unsigned L = trace_huff_token_length(t);
+            uint64_t x = 0;
+            for (unsigned i = 0; i < L - 3; i++) {
+                if (!ref_bit(b, &bit))
+                    return false;
+                x |= (uint64_t)bit << i;
+            }
+            *v = 1ull << (L - 1) | (uint64_t)((t - TRACE_HUFF_EXACT) % 4) << (L - 3) | x;
+            return true;
+        }
+        index += rc->count[l];
+        first = (first + rc->count[l]) << 1;
+        code <<= 1;
+    }
+    return false;
+}
+
+/* Random code lengths within the Kraft bound, complete or not; writes the
+ * table as FORMAT.md §4.1.1 has it to `out`, returns its size. */
+static size_t random_code(ref_code *rc, uint8_t *out)
+{
+    memset(rc, 0, sizeof *rc);
+    unsigned m = 1 + (unsigned)(rnd() % TRACE_HUFF_SYMBOLS), used = 0;
+    unsigned density = 1 + (unsigned)(rnd() % 8);
+    uint32_t kraft = 0;
+    uint16_t syms[TRACE_HUFF_SYMBOLS];
+    for (unsigned s = 0; s < m; s++)
+        if (s == m - 1 || rnd() % 8 < density) {
+            syms[used++] = (uint16_t)s;
+            rc->len[s] = (uint8_t)(1 + rnd() % TRACE_HUFF_MAXLEN);
+            kraft += 4096u >> rc->len[s];
+        }
+    while (kraft > 4096) { /* lengthen random codes until they fit */
+        unsigned s = syms[rnd() % used];
+        if (rc->len[s] < TRACE_HUFF_MAXLEN) {
+            kraft -= 4096u >> (rc->len[s] + 1);
+            rc->len[s]++;
+        }
+    }
+    if (rnd() % 2) /* complete the code: shorten while it fits */
+        for (unsigned k = 0; k < used; k++)
+            while (rc->len[syms[k]] > 1 && kraft + (4096u >> rc->len[syms[k]]) <= 4096) {
+                kraft += 4096u >> rc->len[syms[k]];
+                rc->len[syms[k]]--;
+            }
+    unsigned n = 0;
+    for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN; l++)
+        for (unsigned k = 0; k < used; k++)
+            if (rc->len[syms[k]] == l) {
+                rc->sorted[n++] = syms[k];
+                rc->count[l]++;
+            }
+    size_t o = 0;
+    uint64_t mm = m;
+    while (mm >= 0x80) {
+        out[o++] = (uint8_t)(mm | 0x80);
+        mm >>= 7;
+    }
+    out[o++] = (uint8_t)mm;
+    memset(out + o, 0, (m + 7) / 8 + (used + 1) / 2);
+    for (unsigned k = 0; k < used; k++)
+        out[o + syms[k] / 8] |= (uint8_t)(1u << (syms[k] % 8));
+    o += (m + 7) / 8;
+    for (unsigned k = 0; k < used; k++)
+        out[o + k / 2] |= (uint8_t)(rc->len[syms[k]] << (4 * (k % 2)));
+    return o + (used + 1) / 2;
+}
+
+/* The table-driven decoder against the reference on random codes: streams
+ * of the code's own symbols with their extra bits, and random bytes (codes
+ * that do not exist, streams that end inside a code): the same values, and
+ * the same place where decoding stops. */
+static void test_huff_reference(void)
+{
+    static uint8_t body[TRACE_HUFF_TABLE_MAX + 4096 + 8];
+    static ref_code rc;
+    trace_huff_dec d;
+    memset(&d, 0, sizeof d);
+    unsigned bad = 0, values = 0;
+    for (unsigned round = 0; round < 400; round++) {
+        size_t tlen = random_code(&rc, body);
+        size_t slen = 1 + (size_t)(rnd() % 4096);
+        uint8_t *s = body + tlen;
+        memset(s, 0, slen);
+        if (round % 2) {
+            for (size_t i = 0; i < slen; i++)
+                s[i] = (uint8_t)rnd();
+        } else { /* symbols of the code, MSB first, then their extra bits */
+            size_t at = 0;
+            unsigned used = 0;
+            for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN; l++)
+                used += rc.count[l];
+            while (at + 12 + 61 < slen * 8) {
+                unsigned k = (unsigned)(rnd() % used), t = rc.sorted[k], code = 0, first = 0, index = 0, l = 1;
+                for (; index + rc.count[l] <= k; l++) {
+                    index += rc.count[l];
+                    first = (first + rc.count[l]) << 1;
+                }
+                code = first + (k - index);
+                for (unsigned i = l; i-- > 0; at++)
+                    s[at / 8] |= (uint8_t)((code >> i & 1) << (at % 8));
+                unsigned x = t < TRACE_HUFF_EXACT ? 0 : trace_huff_token_length(t) - 3;
+                for (unsigned i = 0; i < x; i++, at++)
+                    s[at / 8] |= (uint8_t)((rnd() & 1) << (at % 8));
+            }
+        }
+        const char *what = NULL;
+        if (!trace_huff_dec_init(&d, body, tlen + slen, false, &what)) {
+            bad++;
+            continue;
+        }
+        ref_bits rb = { s, slen * 8, 0 };
+        for (;;) {
+            uint64_t a = 0, b = 0;
+            bool fa = trace_huff_dec_next(&d, 0, &a), fb = ref_next(&rc, &rb, &b);
+            if (fa != fb || a != b) {
+                bad++;
+                break;
+            }
+            if (!fa)
+                break;
+            values++;
+        }
+    }
+    trace_huff_dec_free(&d);
+    CHECK_EQ_U64(bad, 0);
+    printf("ok - huffman tables: %u values as the reference decoder's\n", values);
+}
+
 /* A writer of a 1 ns trace with stack 1 defined, `want` cleared. */
 static trace_writer *coded_writer(char *path, size_t size, const char *name)
 {
@@ -939,6 +1105,7 @@ int main(int argc, char **argv)
     test_crc32();
     test_roundtrip();
     test_huff();
+    test_huff_reference();
     test_address_coding();
     test_marks_select();
     test_long_lived();
