@@ -386,6 +386,39 @@ size_t trace_huff_encode(trace_huff_enc *e, const trace_huff_hist *h, const uint
     return e->size;
 }
 
+/* The decoding table of a prefix code: entry i (the next 12 bits of the
+ * stream, LSB first) is symbol + 1 | length << 12 of the code that starts
+ * those bits, or 0 where no code does (an incomplete code). A code of
+ * length l is every 2^l-th entry from its bit-reversed value: rather than
+ * store each of those 4096 >> l entries, the table grows by doubling, as
+ * libdeflate builds its tables: at size 2^l the codes of length l are
+ * stored once, then the table is copied onto its upper half, which repeats
+ * every shorter code where its low bits say. The same entries, with a store
+ * per symbol and 8 KiB of copying instead of 4096 strided stores. */
+static void fill_table(uint16_t *table, const uint8_t *lens, const uint16_t *syms, unsigned used, const uint16_t *code)
+{
+    /* the symbols by length (counting sort; within a length, any order) */
+    unsigned start[TRACE_HUFF_MAXLEN + 2] = { 0 };
+    uint16_t order[TRACE_HUFF_SYMBOLS];
+    for (unsigned k = 0; k < used; k++)
+        start[lens[syms[k]] + 1]++;
+    for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN + 1; l++)
+        start[l] += start[l - 1];
+    for (unsigned k = 0; k < used; k++)
+        order[start[lens[syms[k]]]++] = syms[k];
+    /* start[l] is now the end of length l's symbols, the start of l + 1's */
+    table[0] = 0;
+    unsigned k = 0;
+    for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN; l++) {
+        size_t half = (size_t)1 << (l - 1);
+        memcpy(table + half, table, half * sizeof *table);
+        for (; k < start[l]; k++) {
+            unsigned s = order[k];
+            table[code[s]] = (uint16_t)((s + 1) | l << 12);
+        }
+    }
+}
+
 /* Reads one code table into `table`; advances *pp. */
 static bool read_table(const uint8_t **pp, const uint8_t *end, uint16_t *table, const char **what)
 {
@@ -441,12 +474,7 @@ static bool read_table(const uint8_t **pp, const uint8_t *end, uint16_t *table, 
     p += (used + 1) / 2;
     uint16_t code[TRACE_HUFF_SYMBOLS];
     assign_codes(lens, syms, used, code);
-    memset(table, 0, TABLE_SIZE * sizeof *table);
-    for (k = 0; k < used; k++) {
-        unsigned s = syms[k], l = lens[s];
-        for (unsigned i = code[s]; i < TABLE_SIZE; i += 1u << l)
-            table[i] = (uint16_t)((s + 1) | l << 12);
-    }
+    fill_table(table, lens, syms, used, code);
     *pp = p;
     return true;
 }
@@ -455,6 +483,11 @@ bool trace_huff_dec_init(trace_huff_dec *d, const uint8_t *body, size_t len, boo
 {
     const uint8_t *p = body, *end = body + len;
     uint32_t mask = 1;
+    /* Until every table is read, no context has a code. */
+    static const uint16_t no_code[TABLE_SIZE];
+    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++)
+        d->use[c] = no_code;
+    d->ctx_mask = 0;
     if (by_context) {
         if (len < 4) {
             *what = "code table runs past the column";
@@ -467,7 +500,6 @@ bool trace_huff_dec_init(trace_huff_dec *d, const uint8_t *body, size_t len, boo
             return false;
         }
     }
-    d->ctx_mask = 0;
     for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {
         if (!(mask & 1u << c))
             continue;
@@ -478,6 +510,9 @@ bool trace_huff_dec_init(trace_huff_dec *d, const uint8_t *body, size_t len, boo
         if (!read_table(&p, end, d->table[c], what))
             return false;
     }
+    for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++)
+        if (mask & 1u << c)
+            d->use[c] = d->table[c];
     d->ctx_mask = mask;
     d->p = p;
     d->end = end;

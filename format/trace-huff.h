@@ -116,6 +116,9 @@ typedef struct trace_huff_dec {
     uint32_t ctx_mask;        /* contexts that have a code */
     /* per context: 0 = no code; else symbol + 1 | length << 12 */
     uint16_t *table[TRACE_HUFF_CONTEXTS];
+    /* per context: its table if it has a code in this body, else one of
+     * zeros (no code exists), so a value needs no test of ctx_mask */
+    const uint16_t *use[TRACE_HUFF_CONTEXTS];
 } trace_huff_dec;
 
 /* Reads the code table(s) at the start of `body` (by_context: a bitmap of
@@ -157,12 +160,12 @@ static inline void trace_huff_refill(trace_huff_dec *d)
  * Inline: the reader calls it for every value of a coded column. */
 static inline bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t *v)
 {
-    if (ctx >= TRACE_HUFF_CONTEXTS || !(d->ctx_mask & 1u << ctx))
+    if (ctx >= TRACE_HUFF_CONTEXTS)
         return false;
     trace_huff_refill(d);
-    unsigned e = d->table[ctx][d->bits & ((1u << TRACE_HUFF_MAXLEN) - 1)];
+    unsigned e = d->use[ctx][d->bits & ((1u << TRACE_HUFF_MAXLEN) - 1)];
     unsigned l = e >> 12;
-    if (!e || l > d->nbits)
+    if (l - 1 >= d->nbits) /* no code (e and l are 0), or more bits than are left */
         return false;
     d->bits >>= l;
     d->nbits -= l;

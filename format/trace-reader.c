@@ -76,6 +76,10 @@ struct trace_chunk {
     /* Format 2: how each column is coded; the decoders of coded columns. */
     uint8_t mode[TRACE_COLUMNS];
     trace_huff_dec *dec[TRACE_COLUMNS];
+    /* trace_kind_get of each kind, looked up once: the kinds column is
+     * checked when the chunk is loaded, and an event then costs a load
+     * instead of a call into another file. */
+    const trace_kind_info *kind_info[TRACE_KIND_MAX];
 };
 
 static trace_status set_error(trace_error *e, trace_status st, uint64_t offset, const char *fmt, ...)
@@ -812,6 +816,8 @@ trace_chunk *trace_chunk_new(void)
     c->live_size = malloc(TRACE_ADDR_WINDOW * sizeof *c->live_size);
     c->released_win = malloc(TRACE_ADDR_WINDOW * sizeof *c->released_win);
     c->classes = malloc(sizeof *c->classes);
+    for (uint32_t k = 0; k < TRACE_KIND_MAX; k++)
+        c->kind_info[k] = trace_kind_get(k);
     if (!c->frames || !c->live_win || !c->live_size || !c->released_win || !c->classes) {
         trace_chunk_free(c);
         return NULL;
@@ -948,7 +954,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
         return c->ci.count = 0, payload_error(c, p, "kind column runs past the payload");
     c->kinds = p;
     for (uint64_t i = 0; i < n; i++) {
-        const trace_kind_info *k = trace_kind_get(p[i]);
+        const trace_kind_info *k = p[i] < TRACE_KIND_MAX ? c->kind_info[p[i]] : NULL;
         if (!k || !k->fields) {
             char what[64];
             snprintf(what, sizeof what, "unknown event kind %u", p[i]);
@@ -1126,7 +1132,7 @@ static trace_status next_dict(trace_chunk *c, trace_event *ev)
 }
 
 /* The next value of a column, whatever its coding. */
-static inline bool col_next(trace_chunk *c, int col, unsigned kind, uint64_t *v)
+static inline __attribute__((always_inline)) bool col_next(trace_chunk *c, int col, unsigned kind, uint64_t *v)
 {
     if (c->mode[col] == TRACE_COLUMN_VARINT)
         return trace_get_varint(&c->cur[col], c->end[col], v);
@@ -1171,7 +1177,7 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
     c->ts += step;
     ev->kind = kind;
     ev->ts = c->ts;
-    const trace_kind_info *k = trace_kind_get(kind);
+    const trace_kind_info *k = c->kind_info[kind]; /* kind < TRACE_KIND_MAX, known: checked by trace_chunk_load */
     /* The codes first (each from its own column), then the addresses, in
      * field order: an address made live is resolved with its size (§4.1.2). */
     uint64_t code[8], size = 0;
@@ -1207,8 +1213,8 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
                 if (!trace_class_take(c->classes, trace_size_class(size), rank, &v))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside its size class");
             } else if (!live && v2 && dist) {
-                uint64_t n = c->live_n, at;
-                if (!trace_marks_select(&c->marks, n > TRACE_ADDR_WINDOW ? n - TRACE_ADDR_WINDOW : 0, n, dist, &at))
+                uint64_t at;
+                if (!trace_marks_select(&c->marks, c->live_n, dist, &at))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside the window");
                 trace_marks_clear(&c->marks, at);
                 v = c->live_win[at % TRACE_ADDR_WINDOW];

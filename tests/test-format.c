@@ -493,6 +493,201 @@ static void test_huff(void)
     trace_huff_dec_free(&hdec);
 }
 
+/* A reference decoder of one canonical code, a bit at a time (as puff.c
+ * decodes deflate): the code of each length starts where the shorter ones
+ * end, within a length by symbol; codes go MSB first into an LSB-first
+ * stream; a token of a bit length L is followed by its L - 3 low bits. */
+typedef struct ref_code {
+    unsigned count[TRACE_HUFF_MAXLEN + 1];
+    uint16_t sorted[TRACE_HUFF_SYMBOLS]; /* by length, then symbol */
+    uint8_t len[TRACE_HUFF_SYMBOLS];
+} ref_code;
+
+typedef struct ref_bits {
+    const uint8_t *p;
+    size_t nbits, at;
+} ref_bits;
+
+static bool ref_bit(ref_bits *b, unsigned *bit)
+{
+    if (b->at >= b->nbits)
+        return false;
+    *bit = b->p[b->at / 8] >> (b->at % 8) & 1;
+    b->at++;
+    return true;
+}
+
+static bool ref_next(const ref_code *rc, ref_bits *b, uint64_t *v)
+{
+    unsigned code = 0, first = 0, index = 0, bit;
+    for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN; l++) {
+        if (!ref_bit(b, &bit))
+            return false;
+        code |= bit;
+        if (code - first < rc->count[l]) {
+            unsigned t = rc->sorted[index + code - first];
+            if (t < TRACE_HUFF_EXACT) {
+                *v = t;
+                return true;
+            }
+            unsigned L = trace_huff_token_length(t);
+            uint64_t x = 0;
+            for (unsigned i = 0; i < L - 3; i++) {
+                if (!ref_bit(b, &bit))
+                    return false;
+                x |= (uint64_t)bit << i;
+            }
+            *v = 1ull << (L - 1) | (uint64_t)((t - TRACE_HUFF_EXACT) % 4) << (L - 3) | x;
+            return true;
+        }
+        index += rc->count[l];
+        first = (first + rc->count[l]) << 1;
+        code <<= 1;
+    }
+    return false;
+}
+
+/* Random code lengths within the Kraft bound, complete or not; writes the
+ * table as FORMAT.md §4.1.1 has it to `out`, returns its size. */
+static size_t random_code(ref_code *rc, uint8_t *out)
+{
+    memset(rc, 0, sizeof *rc);
+    unsigned m = 1 + (unsigned)(rnd() % TRACE_HUFF_SYMBOLS), used = 0;
+    unsigned density = 1 + (unsigned)(rnd() % 8);
+    uint32_t kraft = 0;
+    uint16_t syms[TRACE_HUFF_SYMBOLS];
+    for (unsigned s = 0; s < m; s++)
+        if (s == m - 1 || rnd() % 8 < density) {
+            syms[used++] = (uint16_t)s;
+            rc->len[s] = (uint8_t)(1 + rnd() % TRACE_HUFF_MAXLEN);
+            kraft += 4096u >> rc->len[s];
+        }
+    while (kraft > 4096) { /* lengthen random codes until they fit */
+        unsigned s = syms[rnd() % used];
+        if (rc->len[s] < TRACE_HUFF_MAXLEN) {
+            kraft -= 4096u >> (rc->len[s] + 1);
+            rc->len[s]++;
+        }
+    }
+    if (rnd() % 2) /* complete the code: shorten while it fits */
+        for (unsigned k = 0; k < used; k++)
+            while (rc->len[syms[k]] > 1 && kraft + (4096u >> rc->len[syms[k]]) <= 4096) {
+                kraft += 4096u >> rc->len[syms[k]];
+                rc->len[syms[k]]--;
+            }
+    unsigned n = 0;
+    for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN; l++)
+        for (unsigned k = 0; k < used; k++)
+            if (rc->len[syms[k]] == l) {
+                rc->sorted[n++] = syms[k];
+                rc->count[l]++;
+            }
+    size_t o = 0;
+    uint64_t mm = m;
+    while (mm >= 0x80) {
+        out[o++] = (uint8_t)(mm | 0x80);
+        mm >>= 7;
+    }
+    out[o++] = (uint8_t)mm;
+    memset(out + o, 0, (m + 7) / 8 + (used + 1) / 2);
+    for (unsigned k = 0; k < used; k++)
+        out[o + syms[k] / 8] |= (uint8_t)(1u << (syms[k] % 8));
+    o += (m + 7) / 8;
+    for (unsigned k = 0; k < used; k++)
+        out[o + k / 2] |= (uint8_t)(rc->len[syms[k]] << (4 * (k % 2)));
+    return o + (used + 1) / 2;
+}
+
+/* The table-driven decoder against the reference on random codes: streams
+ * of the code's own symbols with their extra bits, and random bytes (codes
+ * that do not exist, streams that end inside a code): the same values, and
+ * the same place where decoding stops. */
+static void test_huff_reference(void)
+{
+    static uint8_t body[TRACE_HUFF_TABLE_MAX + 4096 + 8];
+    static ref_code rc;
+    trace_huff_dec d;
+    memset(&d, 0, sizeof d);
+    unsigned bad = 0, values = 0;
+    for (unsigned round = 0; round < 400; round++) {
+        size_t tlen = random_code(&rc, body);
+        size_t slen = 1 + (size_t)(rnd() % 4096);
+        uint8_t *s = body + tlen;
+        memset(s, 0, slen);
+        if (round % 2) {
+            for (size_t i = 0; i < slen; i++)
+                s[i] = (uint8_t)rnd();
+        } else { /* symbols of the code, MSB first, then their extra bits */
+            size_t at = 0;
+            unsigned used = 0;
+            for (unsigned l = 1; l <= TRACE_HUFF_MAXLEN; l++)
+                used += rc.count[l];
+            while (at + 12 + 61 < slen * 8) {
+                unsigned k = (unsigned)(rnd() % used), t = rc.sorted[k], code = 0, first = 0, index = 0, l = 1;
+                for (; index + rc.count[l] <= k; l++) {
+                    index += rc.count[l];
+                    first = (first + rc.count[l]) << 1;
+                }
+                code = first + (k - index);
+                for (unsigned i = l; i-- > 0; at++)
+                    s[at / 8] |= (uint8_t)((code >> i & 1) << (at % 8));
+                unsigned x = t < TRACE_HUFF_EXACT ? 0 : trace_huff_token_length(t) - 3;
+                for (unsigned i = 0; i < x; i++, at++)
+                    s[at / 8] |= (uint8_t)((rnd() & 1) << (at % 8));
+            }
+        }
+        const char *what = NULL;
+        if (!trace_huff_dec_init(&d, body, tlen + slen, false, &what)) {
+            bad++;
+            continue;
+        }
+        ref_bits rb = { s, slen * 8, 0 };
+        for (;;) {
+            uint64_t a = 0, b = 0;
+            bool fa = trace_huff_dec_next(&d, 0, &a), fb = ref_next(&rc, &rb, &b);
+            if (fa != fb || a != b) {
+                bad++;
+                break;
+            }
+            if (!fa)
+                break;
+            values++;
+        }
+    }
+    trace_huff_dec_free(&d);
+    CHECK_EQ_U64(bad, 0);
+    printf("ok - huffman tables: %u values as the reference decoder's\n", values);
+}
+
+/* A writer of a 1 ns trace with stack 1 defined, `want` cleared. */
+static trace_writer *coded_writer(char *path, size_t size, const char *name)
+{
+    trace_writer *w = new_writer(path, size, name, 1, 0);
+    if (w)
+        CHECK(trace_writer_add_stack(w, 1, (const uint64_t[]){ 0x401000 }, 1) == TRACE_OK);
+    memset(want, 0, sizeof want);
+    return w;
+}
+
+/* Reads `path` back and checks that the first `nthreads` threads' events
+ * are exactly those written; returns the events read. */
+static uint64_t read_back_exactly(const char *path, int nthreads)
+{
+    memset(got, 0, sizeof got);
+    uint64_t events;
+    bool complete;
+    CHECK(read_all(path, got, &events, &complete, NULL) == TRACE_END);
+    CHECK(complete);
+    for (int t = 0; t < nthreads; t++) {
+        CHECK_EQ_U64(got[t].n, want[t].n);
+        bool same = got[t].n == want[t].n;
+        for (uint32_t i = 0; same && i < want[t].n; i++)
+            same = memcmp(&got[t].ev[i], &want[t].ev[i], sizeof(trace_event)) == 0;
+        CHECK(same);
+    }
+    return events;
+}
+
 /* Format 2's address coding under a realistic pattern: an allocator that
  * hands back the last address released from a size class, frees in random
  * order, reallocs, and addresses that leave the window; the trace must read
@@ -500,11 +695,9 @@ static void test_huff(void)
 static void test_address_coding(void)
 {
     char path[256];
-    trace_writer *w = new_writer(path, sizeof path, "coded.trace", 1, 0);
+    trace_writer *w = coded_writer(path, sizeof path, "coded.trace");
     if (!w)
         return;
-    CHECK(trace_writer_add_stack(w, 1, (const uint64_t[]){ 0x401000 }, 1) == TRACE_OK);
-    memset(want, 0, sizeof want);
     enum { LIVE = 300 };
     uint64_t live_addr[2][LIVE] = { { 0 } }, live_size[2][LIVE] = { { 0 } };
     uint64_t freed[2][64][16];
@@ -553,18 +746,7 @@ static void test_address_coding(void)
             add(w, t, (trace_event){ .kind = TRACE_MARK, .ts = ts[t], .str = 0 });
     }
     CHECK(trace_writer_close(w, 0) == TRACE_OK);
-    memset(got, 0, sizeof got);
-    uint64_t events;
-    bool complete;
-    CHECK(read_all(path, got, &events, &complete, NULL) == TRACE_END);
-    CHECK(complete);
-    for (int t = 0; t < 2; t++) {
-        CHECK_EQ_U64(got[t].n, want[t].n);
-        bool same = got[t].n == want[t].n;
-        for (uint32_t i = 0; same && i < want[t].n; i++)
-            same = memcmp(&got[t].ev[i], &want[t].ev[i], sizeof(trace_event)) == 0;
-        CHECK(same);
-    }
+    uint64_t events = read_back_exactly(path, 2);
     struct stat st;
     CHECK(stat(path, &st) == 0);
     /* Deterministic input: 4.29 bytes/event when written, a third of it in
@@ -573,6 +755,96 @@ static void test_address_coding(void)
     double per = (double)st.st_size / (double)events;
     CHECK(per < 4.6);
     printf("ok - coded addresses: %.2f bytes/event\n", per);
+}
+
+/* The search for a released block's entry as it was first written, kept as
+ * the reference: count back word by word over the window [lo, to). */
+static bool naive_marks_select(const trace_live_marks *m, uint64_t lo, uint64_t to, uint64_t rank, uint64_t *out)
+{
+    for (uint64_t i = to; i-- > lo;)
+        if ((m->w[(i % 4096) / 64] >> (i % 64) & 1) && --rank == 0) {
+            *out = i;
+            return true;
+        }
+    return false;
+}
+
+/* The live marks' search (group counts, broadword select) against the
+ * reference on random marks and releases, near and far: every rank of
+ * the window and one past it, and the counts after every change. */
+static void test_marks_select(void)
+{
+    static trace_live_marks m;
+    trace_marks_reset(&m);
+    uint64_t n = 0, bad = 0, tried = 0;
+    for (unsigned step = 0; step < 60000; step++) {
+        /* phases: mostly allocating, mostly releasing, balanced */
+        unsigned phase = step / 5000 % 3;
+        bool make = phase == 0 ? rnd() % 4 != 0 : phase == 1 ? rnd() % 4 == 0 : rnd() % 2;
+        uint64_t lo = n > TRACE_ADDR_WINDOW ? n - TRACE_ADDR_WINDOW : 0;
+        if (make) {
+            trace_marks_set(&m, n++);
+            continue;
+        }
+        uint64_t live = 0;
+        for (uint64_t i = lo; i < n; i++)
+            live += m.w[(i % 4096) / 64] >> (i % 64) & 1;
+        /* a near rank, a far one, and sometimes one beyond the live entries */
+        uint64_t ranks[3] = { 1 + rnd() % 6, live ? 1 + rnd() % live : 1, live + 1 + rnd() % 3 };
+        for (int k = 0; k < 3; k++) {
+            uint64_t a = UINT64_MAX, b = UINT64_MAX;
+            bool fa = trace_marks_select(&m, n, ranks[k], &a), fb = naive_marks_select(&m, lo, n, ranks[k], &b);
+            tried++;
+            bad += fa != fb || (fa && a != b);
+        }
+        uint64_t at;
+        if (live && naive_marks_select(&m, lo, n, ranks[1], &at))
+            trace_marks_clear(&m, at);
+        for (unsigned g = 0; g < TRACE_MARKS_GROUPS; g++) {
+            unsigned c = 0;
+            for (unsigned w = 8 * g; w < 8 * g + 8; w++)
+                c += (unsigned)__builtin_popcountll(m.w[w]);
+            bad += c != m.group[g];
+        }
+    }
+    CHECK_EQ_U64(bad, 0);
+    printf("ok - live marks: %llu searches as the reference's\n", (unsigned long long)tried);
+}
+
+/* Frees of blocks made thousands of events earlier (a pool of 3,500 live
+ * blocks, each freed at random): the rank of each release reaches far back
+ * into the window, and past it for the oldest. Reads back exactly. */
+static void test_long_lived(void)
+{
+    char path[256];
+    trace_writer *w = coded_writer(path, sizeof path, "long-lived.trace");
+    if (!w)
+        return;
+    enum { POOL = 3500 };
+    static uint64_t pool[POOL];
+    uint64_t next = 0x7f0000000000ull, ts = 1000;
+    for (unsigned i = 0; i < POOL; i++) {
+        pool[i] = next += 48;
+        add(w, 0, (trace_event){ .kind = TRACE_ALLOC, .ts = ts += 7, .addr = pool[i], .size = 40, .stack = 1 });
+    }
+    for (unsigned i = 0; i < 90000; i++) {
+        unsigned k = (unsigned)(rnd() % POOL);
+        if (rnd() % 16 == 0) {
+            uint64_t na = next += 48;
+            add(w, 0, (trace_event){ .kind = TRACE_REALLOC, .ts = ts += 5, .addr = pool[k], .addr2 = na,
+                                     .size = 80, .stack = 1 });
+            pool[k] = na;
+            continue;
+        }
+        add(w, 0, (trace_event){ .kind = TRACE_FREE, .ts = ts += 3, .addr = pool[k] });
+        /* sometimes the address just released, as an allocator would */
+        uint64_t a = rnd() % 2 ? pool[k] : (next += 48);
+        add(w, 0, (trace_event){ .kind = TRACE_ALLOC, .ts = ts += 4, .addr = a, .size = 16 + rnd() % 64, .stack = 1 });
+        pool[k] = a;
+    }
+    CHECK(trace_writer_close(w, 0) == TRACE_OK);
+    uint64_t events = read_back_exactly(path, 1);
+    printf("ok - long-lived blocks: %llu events read back\n", (unsigned long long)events);
 }
 
 /* Packed records (the recorder's path) make the very bytes add_event makes
@@ -833,7 +1105,10 @@ int main(int argc, char **argv)
     test_crc32();
     test_roundtrip();
     test_huff();
+    test_huff_reference();
     test_address_coding();
+    test_marks_select();
+    test_long_lived();
     test_packed();
     test_time_unit(1000);
     test_time_unit(16);

@@ -43,6 +43,11 @@ struct ls_merge {
     stream *streams;
     entry *heap;
     uint32_t nheap;
+    /* The smallest key below the top (its children's): while the top's new
+     * key stays below it, the top stays where it is, with one compare and
+     * no sift. Keys are unique (the tie holds the thread id), so this is
+     * exactly when a sift would not move it. */
+    entry second;
     trace_chunk **spare;       /* decoded-chunk buffers to reuse */
     uint32_t nspare;
     stream *advance;           /* the stream whose event was yielded last */
@@ -85,6 +90,17 @@ static void sift_down(ls_merge *m, uint32_t i)
     m->heap[i] = e;
 }
 
+/* After the top changed: the smallest of its children's keys, or a key
+ * no event has when it has none. */
+static void find_second(ls_merge *m)
+{
+    m->second = (entry){ UINT64_MAX, UINT64_MAX, NULL };
+    if (m->nheap > 1)
+        m->second = m->heap[1];
+    if (m->nheap > 2 && entry_less(&m->heap[2], &m->second))
+        m->second = m->heap[2];
+}
+
 /* The top's stream has a new key (or none, when `gone`). */
 static void fix_top(ls_merge *m, bool gone)
 {
@@ -92,8 +108,11 @@ static void fix_top(ls_merge *m, bool gone)
         m->heap[0] = m->heap[--m->nheap];
         if (!m->nheap)
             return;
+    } else if (entry_less(&m->heap[0], &m->second)) {
+        return; /* still the smallest: the second best is unchanged too */
     }
     sift_down(m, 0);
+    find_second(m);
 }
 
 static void release_chunk(ls_merge *m, stream *s)
@@ -190,6 +209,7 @@ ls_merge *ls_merge_new(trace_reader *r, const trace_chunk_info *chunks, uint32_t
     }
     for (uint32_t i = m->nheap / 2; i-- > 0;)
         sift_down(m, i);
+    find_second(m);
     return m;
 fail:
     ls_merge_free(m);
