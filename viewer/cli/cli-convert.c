@@ -29,7 +29,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define COLUMNS 4096u
@@ -337,13 +336,6 @@ static int write_csv(const char *file, FILE *f)
     return CLI_BAD_INPUT;
 }
 
-static mode_t current_umask(void)
-{
-    mode_t m = umask(0);
-    umask(m);
-    return m;
-}
-
 int cli_convert(int argc, char **argv)
 {
     const char *to = NULL, *out = NULL, *file = NULL;
@@ -386,38 +378,12 @@ int cli_convert(int argc, char **argv)
         cli_error("convert: --to: unknown format '%s' (chrome, csv, folded or pprof)", to);
         return CLI_BAD_INPUT;
     }
-    /* Written beside OUT and renamed onto it once whole: a failure leaves
-     * OUT as it was. */
-    size_t n = strlen(out);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
+    cli_output o; /* written beside OUT and renamed onto it once whole */
+    if (!cli_output_open(&o, "convert", out))
         return CLI_FAIL;
-    snprintf(tmp, n + 16, "%s.tmp-XXXXXX", out);
-    int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        cli_error("convert: cannot write %s: %s", out, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        free(tmp);
-        return CLI_FAIL;
-    }
-    fchmod(fd, 0644 & ~current_umask());
-    errno = 0;
-    int rc = is_chrome   ? write_chrome(file, f)
-             : is_folded ? cli_folded_write(file, metric, f)
-             : is_pprof  ? cli_convert_pprof(file, f)
-                         : write_csv(file, f);
-    if (fclose(f) != 0 && rc == CLI_OK)
-        rc = CLI_FAIL;
-    if (rc == CLI_OK && rename(tmp, out) != 0)
-        rc = CLI_FAIL;
-    if (rc == CLI_FAIL)
-        cli_error("convert: cannot write %s: %s", out, strerror(errno ? errno : EIO));
-    if (rc != CLI_OK)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    int rc = is_chrome   ? write_chrome(file, o.f)
+             : is_folded ? cli_folded_write(file, metric, o.f)
+             : is_pprof  ? cli_convert_pprof(file, o.f)
+                         : write_csv(file, o.f);
+    return cli_output_close(&o, rc);
 }
