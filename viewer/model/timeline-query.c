@@ -141,6 +141,20 @@ static void share_range(const timeline *tl, const uint64_t *prefix, uint32_t nbk
     }
 }
 
+/* The first of `n` times (in increasing order) at or after t. */
+static uint32_t first_at(const uint64_t *ts, uint32_t n, uint64_t t)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ts[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Column of time ts in [t0, t1) cut into n. */
 static uint32_t column_of(uint64_t t0, uint64_t t1, uint32_t n, uint64_t ts)
 {
@@ -159,8 +173,9 @@ void timeline_alloc_range(const timeline *tl, uint64_t t0, uint64_t t1, uint32_t
             if (out_bytes)
                 out_bytes[i] = 0;
         }
-        for (uint32_t i = 0; i < w->n; i++) {
-            if (!w->alloc[i] || w->ts[i] < t0 || w->ts[i] >= t1)
+        /* The window's times increase (the one order): only the view's part is read. */
+        for (uint32_t i = first_at(w->ts, w->n, t0); i < w->n && w->ts[i] < t1; i++) {
+            if (!w->alloc[i])
                 continue;
             uint32_t c = column_of(t0, t1, n, w->ts[i]);
             if (out_count)
@@ -251,8 +266,8 @@ void timeline_thread_range(const timeline *tl, uint32_t lane, uint64_t t0, uint6
     if (tl_window_covers(w, t0, t1)) { /* decoded: every event in its own column */
         for (uint32_t i = 0; i < n; i++)
             out_events[i] = 0;
-        for (uint32_t i = 0; i < w->nev; i++)
-            if (w->ev_lane[i] == lane && w->ev_ts[i] >= t0 && w->ev_ts[i] < t1)
+        for (uint32_t i = first_at(w->ev_ts, w->nev, t0); i < w->nev && w->ev_ts[i] < t1; i++)
+            if (w->ev_lane[i] == lane)
                 out_events[column_of(t0, t1, n, w->ev_ts[i])] += 1;
         return;
     }
