@@ -904,7 +904,7 @@ static bool end_before_exec(void)
 {
     if (ls_output_fd() < 0 || getpid() != ls_recording_pid())
         return false; /* not recording, or a vfork child sharing the parent's recorder */
-    trace_end();
+    ls_end_for_exit();
     return true;
 }
 

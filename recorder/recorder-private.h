@@ -119,6 +119,12 @@ int ls_begin_preload(bool child_image);
 /* Defined by the preload module only: run at exit, while still recording,
  * before the recording ends. */
 __attribute__((weak)) void ls_exit_cleanup(void);
+/* trace_end for a process about to exit or exec (the destructor, the exec
+ * interposers): the ending thread writes the last of the trace itself when
+ * the writer thread is idle, and leaves that thread to the exit. Not from
+ * _exit, which a signal handler may call in the middle of a malloc: the
+ * last pass allocates. */
+void ls_end_for_exit(void);
 
 /* The trace file's descriptor while recording, else -1; the pid recording. */
 int ls_output_fd(void);

@@ -132,6 +132,15 @@ static inline void count(ls_cfi_cache *c, bool fell_back)
 }
 #endif
 
+/* The calling thread's cache, made now if it has none (a thread about to
+ * fork: the child inherits it). */
+void ls_unwind_thread_prepare(void)
+{
+#if LS_HAVE_CFI
+    (void)thread_cache();
+#endif
+}
+
 __attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id)
 {
     *id = 0;

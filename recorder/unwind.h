@@ -51,6 +51,9 @@ uint32_t ls_backtrace(uint64_t *frames, uint32_t max);
 /* Code may have been unloaded (dlclose): cached unwind rules start over. */
 void ls_unwind_invalidate(void);
 
+/* Makes the calling thread's unwind cache now if it has none (before a fork). */
+void ls_unwind_thread_prepare(void);
+
 /* Thread exit: frees the calling thread's unwind cache. */
 void ls_unwind_thread_exit(void);
 
