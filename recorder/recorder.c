@@ -111,6 +111,7 @@ static struct {
     pid_t pid;             /* the process that began the recording */
     bool follow_fork;      /* a forked child starts its own trace (atomic) */
     bool pending_child;    /* set in a forked child: begin its trace at its first event (atomic) */
+    bool forked_child;     /* this process is such a child (its parent's code, its unwind rules) */
     bool atfork_ready;
     int forking;           /* a fork is being prepared (atomic): no new unwinding */
     bool wake_ready;
@@ -1149,7 +1150,7 @@ static int begin_recording(const char *path, bool exclusive)
     ls_fd_setup_begin();
     int err = create_output(G.path, exclusive, &info, &w);
     if (!err)
-        ls_unwind_init(libunwind_only, unwind_stats);
+        ls_unwind_init(libunwind_only, unwind_stats, exclusive && G.forked_child);
     ls_fd_setup_end();
     if (!err) {
         ls_modules_reset();
@@ -1337,6 +1338,7 @@ static void atfork_child(void)
     G.stop_req = false;
     if ((st == ST_ACTIVE || st == ST_FAILED) && __atomic_load_n(&G.follow_fork, __ATOMIC_RELAXED))
         __atomic_store_n(&G.pending_child, true, __ATOMIC_SEQ_CST);
+    G.forked_child = true;
     /* The parent's writer thread may have been waiting on these: in the child
      * their waiter bookkeeping names a thread that does not exist. */
     init_wake_cond();

@@ -48,7 +48,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-void ls_unwind_init(bool only_libunwind, bool stats)
+void ls_unwind_init(bool only_libunwind, bool stats, bool same_code)
 {
     if (!self_hi)
         dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_init);
@@ -68,7 +68,8 @@ void ls_unwind_init(bool only_libunwind, bool stats)
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     __atomic_store_n(&ls_unwind_libunwind_only, only_libunwind, __ATOMIC_RELAXED);
     __atomic_store_n(&print_stats, stats, __ATOMIC_RELAXED);
-    ls_unwind_invalidate();
+    if (!same_code)
+        ls_unwind_invalidate();
 }
 
 #if LS_HAVE_CFI
