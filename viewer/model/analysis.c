@@ -417,6 +417,7 @@ static trace_status merge(loader *L)
     ls_merge *m = a->stack_use && L->stack_live && a->hist ? ls_index_cursor(a->index, 0, UINT64_MAX) : NULL;
     if (!m)
         return nomem(L);
+    ls_merge_decode_ahead(m); /* the whole trace: decoding beside the analysis */
     trace_event ev;
     trace_status st;
     for (;;) {
@@ -424,7 +425,7 @@ static trace_status merge(loader *L)
             if (st == TRACE_ERR_NOMEM)
                 nomem(L);
             else if (st != TRACE_END)
-                *L->err = *trace_reader_error(ls_merge_reader(m));
+                *L->err = *ls_merge_error(m);
             break;
         }
         if ((st = process(L, &ev)) != TRACE_OK)
@@ -436,7 +437,7 @@ static trace_status merge(loader *L)
         }
     }
     /* Event fields the reader found naming ids lost with damage. */
-    a->lost_id_refs = trace_reader_lost_id_refs(ls_merge_reader(m));
+    a->lost_id_refs = ls_merge_lost_id_refs(m);
     ls_merge_free(m);
     for (uint32_t i = 0; i < a->nthreads; i++) /* a temporary free that was the thread's last event */
         if (L->work[i].pending_temp)
