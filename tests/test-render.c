@@ -335,19 +335,115 @@ static void check_layout_and_labels(timeline *tl, timeline *tl_no_gc)
     CHECK(!row_of(&l, RENDER_TRACK_HEAP)->folded);
 }
 
+/* A line pixel of a resource kind: a series colour at full strength (the
+ * min-max band under it is drawn at a third). */
+static bool is_series_line(const image *im, int x, int y)
+{
+    int r, g, b;
+    pixel(im, x, y, &r, &g, &b);
+    int hi = r > g ? (r > b ? r : b) : (g > b ? g : b), lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
+    return hi - lo > 100;
+}
+
+/* The open count a pixel row of the resources plot stands for. */
+static double count_at(const render_row *row, double top, int y)
+{
+    return (row->py1 - (y + 0.5)) / (row->py1 - row->py0) * top;
+}
+
+/* A real program (tests/res-target.c) opens and closes thousands of
+ * descriptors of five kinds with a known most open at once and a known few
+ * left open; its exported picture's resources track must agree: no line
+ * above the most any kind had open, the highest at the most the timeline
+ * counted, and at the right edge one line per kind at its open-at-end. */
+static void check_resource_pixels(const char *leakscope, const char *target, const char *dir)
+{
+    char trace[128], png[128], cmd[1024];
+    snprintf(trace, sizeof trace, "%s/res.trace", dir);
+    snprintf(png, sizeof png, "%s/res.png", dir);
+    snprintf(cmd, sizeof cmd, "'%s' record --quiet -o '%s' -- '%s' '%s'", leakscope, trace, target, dir);
+    FILE *out = popen(cmd, "r");
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    unsigned most_all = 0, nkinds = 0, ends[16];
+    char kind[64];
+    unsigned most, end;
+    while (nkinds < 16 && fscanf(out, "%63s %u %u", kind, &most, &end) == 3) {
+        most_all = most > most_all ? most : most_all;
+        ends[nkinds++] = end;
+    }
+    CHECK(pclose(out) == 0);
+    CHECK(nkinds >= 5);
+    timeline *tl;
+    trace_error err;
+    CHECK(timeline_open(trace, &tl, &err) == TRACE_OK);
+    if (!tl)
+        return;
+    char *argv[] = { (char *)leakscope, "export", "--png", png, "--size", "1200x800", "--tracks", "resources", trace,
+                     NULL };
+    CHECK_EQ_U64(run(argv), 0);
+    render_view_params p;
+    render_layout l;
+    render_view_params_init(&p, tl, 1200, 800);
+    p.tracks = RENDER_TRACK_RESOURCES;
+    render_view_layout(&p, &l);
+    image im;
+    const render_row *row = row_of(&l, RENDER_TRACK_RESOURCES);
+    if (row && l.res_axis_top > 0 && image_load(&im, png)) {
+        int x0 = (int)l.plot_x0 + 1, x1 = (int)l.plot_x1 - 1, top_y = INT32_MAX;
+        for (int x = x0; x < x1; x++)
+            for (int y = (int)row->py0; y < (int)row->py1 && y < top_y; y++)
+                if (is_series_line(&im, x, y))
+                    top_y = y;
+        uint32_t kinds[TIMELINE_MAX_KINDS], top_model = 0;
+        uint32_t nk = timeline_resource_kinds(tl, kinds, TIMELINE_MAX_KINDS), mn, mx;
+        for (uint32_t k = 0; k < nk; k++) {
+            timeline_resource_range(tl, k, timeline_begin(tl), timeline_end(tl), 1, &mn, &mx);
+            top_model = mx > top_model ? mx : top_model;
+        }
+        double top = top_y == INT32_MAX ? -1 : count_at(row, l.res_axis_top, top_y);
+        double px = l.res_axis_top / (row->py1 - row->py0); /* one pixel, in open descriptors */
+        CHECK(top >= 0 && top <= most_all + 2 * px);
+        CHECK(fabs(top - top_model) <= 2 * px);
+        if (!(top >= 0 && fabs(top - top_model) <= 2 * px && top <= most_all + 2 * px))
+            fprintf(stderr, "  highest line %.2f open (y=%d), the timeline's most %u, the program's %u\n", top, top_y,
+                    top_model, most_all);
+        /* The right edge: every kind's line where its count at the end is. */
+        int x = x1 - 1;
+        for (unsigned k = 0; k < nkinds; k++) {
+            bool seen = false;
+            for (int y = (int)row->py0; y < (int)row->py1 + 1 && !seen; y++)
+                seen = is_series_line(&im, x, y) && fabs(count_at(row, l.res_axis_top, y) - ends[k]) <= 2 * px;
+            CHECK(seen);
+            if (!seen)
+                fprintf(stderr, "  no line at %u open at the right edge\n", ends[k]);
+        }
+        cairo_surface_destroy(im.s);
+    }
+    timeline_free(tl);
+    unlink(png);
+    unlink(trace);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--write-trace")) {
         write_trace(argv[2]);
         return 0;
     }
-    if (argc != 2) {
-        fprintf(stderr, "usage: test-render LEAKSCOPE\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: test-render LEAKSCOPE | test-render LEAKSCOPE RES-TARGET\n");
         return 2;
     }
     char dir[] = "/tmp/test-render-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
+    if (argc == 3) { /* the resources track of a recorded program */
+        check_resource_pixels(argv[1], argv[2], dir);
+        rmdir(dir);
+        TEST_DONE();
+    }
     char trace[64], png[64];
     snprintf(trace, sizeof trace, "%s/t.trace", dir);
     snprintf(png, sizeof png, "%s/t.png", dir);

@@ -312,6 +312,26 @@ static int kind_index(const uint32_t *kinds, uint32_t nk, uint32_t kind)
     return -1;
 }
 
+value_axis resource_axis(const render_view_params *p, uint32_t ncols)
+{
+    uint32_t kinds[TIMELINE_MAX_KINDS];
+    uint32_t nk = timeline_resource_kinds(p->tl, kinds, TIMELINE_MAX_KINDS), top = 0;
+    uint32_t *mn = malloc((ncols + 1) * sizeof *mn), *mx = malloc((ncols + 1) * sizeof *mx);
+    for (uint32_t k = 0; k < nk && mn && mx; k++) {
+        timeline_resource_range(p->tl, k, p->t0, p->t1, ncols, mn, mx);
+        for (uint32_t i = 0; i < ncols; i++)
+            top = mx[i] > top ? mx[i] : top;
+    }
+    free(mn);
+    free(mx);
+    value_axis ax = value_axis_make(top, false, 3);
+    if (ax.step < 1) {
+        ax.step = 1;
+        ax.top = ceil(ax.top);
+    }
+    return ax;
+}
+
 /* Lifetimes as bars (render_lifetime_bars); false (nothing drawn) if they do not fit. */
 static bool lifetimes_draw(render_ctx *rc, const render_row *r, const uint32_t *kinds, uint32_t nk)
 {
@@ -365,17 +385,7 @@ void track_resources(render_ctx *rc, const render_row *r)
     if (lifetimes_draw(rc, r, kinds, nk))
         return;
     uint32_t n = rc->ncols, *mn = rc->col_m, *mx = rc->col_n;
-    uint32_t top = 0;
-    for (uint32_t k = 0; k < nk; k++) {
-        timeline_resource_range(p->tl, k, p->t0, p->t1, n, mn, mx);
-        for (uint32_t i = 0; i < n; i++)
-            top = mx[i] > top ? mx[i] : top;
-    }
-    value_axis ax = value_axis_make(top, false, 3);
-    if (ax.step < 1) {
-        ax.step = 1;
-        ax.top = ceil(ax.top);
-    }
+    value_axis ax = resource_axis(p, n);
     axis_draw_values(rc, r, &ax, NULL);
     cairo_t *cr = rc->cr;
     for (uint32_t k = 0; k < nk; k++) {

@@ -73,6 +73,7 @@ typedef struct render_layout {
     uint64_t heap_axis_min; /* bytes at the heap plot's bottom (py1): 0 unless fitted */
     uint64_t heap_axis_max; /* bytes at the heap plot's top (py0) */
     double heap_axis_step;  /* bytes between its grid lines, from heap_axis_min */
+    double res_axis_top;    /* open resources at the resources plot's top (py0; 0 at py1), when drawn as counts */
     /* Filled by render_view_drawn only: where labels went. */
     render_box peak_label, last_mark_label, selection_label;
 } render_layout;
