@@ -396,7 +396,10 @@ static int by_first_ts(const void *x, const void *y, void *arg)
 
 bool ls_merge_decode_ahead(ls_merge *m)
 {
-    if (m->worker_on || m->nchunks_kept < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+    /* LEAKSCOPE_JOBS=1: everything on the thread that reads (to compare, or
+     * on a machine shared with other work). */
+    const char *jobs = getenv("LEAKSCOPE_JOBS");
+    if (m->worker_on || m->nchunks_kept < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2 || (jobs && !strcmp(jobs, "1")))
         return false;
     uint32_t n = m->nchunks_kept;
     m->order = malloc(n * sizeof *m->order);

@@ -44,8 +44,9 @@ trace_status ls_merge_next(ls_merge *m, trace_event *ev);
 
 /* Decodes chunks ahead on a worker thread of its own (merge.c says how),
  * when the machine has more than one processor and the cursor more than one
- * chunk; call before the first ls_merge_next. The events and their order are
- * the same either way. False when it does not (the cursor works as before). */
+ * chunk, unless $LEAKSCOPE_JOBS is 1; call before the first ls_merge_next.
+ * The events and their order are the same either way. False when it does not
+ * (the cursor works as before). */
 bool ls_merge_decode_ahead(ls_merge *m);
 
 /* The description of the error ls_merge_next returned last. */
