@@ -316,13 +316,17 @@ static void *resize(void *p, size_t n, size_t m)
         record_alloc((uintptr_t)q, total);
         return q;
     }
-    record_free((uintptr_t)p);
+    ls_held held = { 0 };
+    bool rec = may_record();
+    if (rec)
+        ls_record_free_held((uintptr_t)p, &held);
     void *q = real_realloc(p, total);
-    if (q) {
-        record_realloc(0, (uintptr_t)q, total);
-    } else if (total != 0) {
+    if (rec) {
         int saved = errno;
-        record_alloc((uintptr_t)p, malloc_usable_size(p)); /* failed: p is still live */
+        /* Failed (NULL with a size): p lives on as it was, no release. */
+        ls_release_held(&held, q != NULL || total == 0);
+        if (q)
+            record_realloc(0, (uintptr_t)q, total);
         errno = saved;
     }
     return q;

@@ -104,6 +104,21 @@ void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, 
     bool bp_known = (uint64_t)(uintptr_t)bp##_at_ + 16 == sp;                          \
     uint64_t bp = bp_known ? *bp##_at_ : 0
 void ls_record_free(uintptr_t ptr);
+
+/* A release that may not happen (realloc's old block, recorded before the
+ * call: another thread may get the address the moment it returns, but if
+ * the call fails the block lives on as it was). ls_record_free_held writes
+ * the record, stamped now, without handing it to the writer;
+ * ls_release_held(h, true) hands it over, ls_release_held(h, false) takes
+ * it back, so a failed realloc leaves no trace and the block keeps its
+ * size and stack. */
+typedef struct ls_held {
+    void *buf, *ts;
+    uint32_t at, end, gen;
+    uintptr_t ptr;
+} ls_held;
+void ls_record_free_held(uintptr_t ptr, ls_held *h);
+void ls_release_held(ls_held *h, bool happened);
 /* old_ptr 0: the old block's release was already recorded by a free. */
 void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size);
 void ls_record_open(const char *kind, uint64_t handle, uint64_t size);

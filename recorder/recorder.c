@@ -601,6 +601,42 @@ void ls_record_free(uintptr_t ptr)
     leave(ts);
 }
 
+void ls_record_free_held(uintptr_t ptr, ls_held *h)
+{
+    h->buf = NULL;
+    h->ptr = ptr;
+    if (!ptr)
+        return;
+    ALLOC_ENTER(ts);
+    buffer *buf;
+    uint32_t n;
+    uint64_t *w = reserve(ts, 2, &buf, &n);
+    if (w) {
+        h->buf = buf;
+        h->ts = ts;
+        h->at = n;
+        h->gen = ts->gen;
+        h->end = n + trace_packed_free(w, ls_ticks(), ptr); /* not published: the writer reads up to buf->n */
+    }
+    leave(ts);
+}
+
+void ls_release_held(ls_held *h, bool happened)
+{
+    thread_state *ts = tls_state;
+    buffer *b = h->buf;
+    /* Still where it was written, with nothing recorded after it on this
+     * thread (a signal handler's allocation would have taken its place)? */
+    if (b && ts == h->ts && ts->cur == b && ts->gen == h->gen && b->n == h->at && !ts->guard &&
+        __atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE) {
+        if (happened)
+            publish(b, h->end);
+        return;
+    }
+    if (happened)
+        ls_record_free(h->ptr); /* stamped late: the thread's order is kept, its time forced on */
+}
+
 void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size)
 {
     API_ENTER(ts);
