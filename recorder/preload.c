@@ -396,8 +396,28 @@ static int classify(int fd)
     return FD_OTHER;
 }
 
+/* A call that makes descriptors failed for want of them (EMFILE: the
+ * process's limit; ENFILE: the system's), after fd_shortage's retry:
+ * recorded as an open and a close at once of kind error/EMFILE (or
+ * error/ENFILE) with the call's stack, which readers show as a failed open
+ * where it happened (FORMAT.md §6). errno kept. */
+static void open_failed(void)
+{
+    int e = errno;
+    if ((e != EMFILE && e != ENFILE) || !may_record() || !resources_on || ls_output_fd() < 0)
+        return;
+    static uint64_t failures;
+    uint64_t h = __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+    const char *kind = e == EMFILE ? "error/EMFILE" : "error/ENFILE";
+    ls_record_open(kind, h, 0);
+    ls_record_close(kind, h);
+    errno = e;
+}
+
 static void opened_fd(int fd, int type)
 {
+    if (fd < 0)
+        open_failed();
     if (fd < 0 || !may_record() || !resources_on || ls_output_fd() < 0)
         return;
     int saved = errno;
@@ -731,6 +751,8 @@ EXPORT void closefrom(int lowfd)
 
 static FILE *opened_file(FILE *f)
 {
+    if (!f)
+        open_failed();
     if (f && resources_on && ls_output_fd() >= 0)
         ls_record_open("FILE", (uint64_t)(uintptr_t)f, 0);
     return f;
@@ -805,6 +827,8 @@ EXPORT int pclose(FILE *f)
 
 static DIR *opened_dir(DIR *d)
 {
+    if (!d)
+        open_failed();
     if (d && resources_on && ls_output_fd() >= 0)
         ls_record_open("DIR", (uint64_t)(uintptr_t)d, 0);
     return d;

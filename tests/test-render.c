@@ -77,6 +77,7 @@ static void write_trace_gc(const char *path, bool with_gc)
 
 static void write_trace(const char *path) { write_trace_gc(path, true); }
 
+
 static int run(char *const argv[])
 {
     pid_t pid;
@@ -335,6 +336,84 @@ static void check_layout_and_labels(timeline *tl, timeline *tl_no_gc)
     CHECK(!row_of(&l, RENDER_TRACK_HEAP)->folded);
 }
 
+/* Exports the resources track of trace alone, and lays out the same view. */
+static void export_resources(const char *leakscope, const char *trace, const char *png, timeline *tl,
+                             render_view_params *p, render_layout *l)
+{
+    char *argv[] = { (char *)leakscope, "export", "--png", (char *)png, "--size", "1200x800", "--tracks",
+                     "resources", (char *)trace, NULL };
+    CHECK_EQ_U64(run(argv), 0);
+    render_view_params_init(p, tl, 1200, 800);
+    p->tracks = RENDER_TRACK_RESOURCES;
+    render_view_layout(p, l);
+}
+
+/* Descriptors opened and closed, and at 2.7 s an open that failed with
+ * EMFILE (the recorder's note: an open and close of kind error/EMFILE). */
+static void write_failure_trace(const char *path)
+{
+    trace_file_info info = { .pid = 78, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8 };
+    trace_writer *w;
+    if (trace_writer_create(path, &info, &w) != TRACE_OK)
+        exit(1);
+    trace_writer_add_string(w, 1, "fd/file", 7);
+    trace_writer_add_string(w, 2, "error/EMFILE", 12);
+    for (uint64_t i = 0; i < 40; i++) {
+        ev(w, 1, TRACE_RES_OPEN, i * 100000000ull, 0, 0, 1, 3 + i % 8);
+        ev(w, 1, TRACE_RES_CLOSE, i * 100000000ull + 50000000ull, 0, 0, 1, 3 + i % 8);
+        if (i == 26) { /* a thread's events in time order */
+            ev(w, 1, TRACE_RES_OPEN, 2700000000ull, 0, 0, 2, 1);
+            ev(w, 1, TRACE_RES_CLOSE, 2700000000ull, 0, 0, 2, 1);
+        }
+    }
+    if (trace_writer_close(w, 0) != TRACE_OK)
+        exit(1);
+}
+
+static bool is_red(const image *im, int x, int y) /* never_closed: the light theme's red */
+{
+    int r, g, b;
+    pixel(im, x, y, &r, &g, &b);
+    return r > 180 && g < 90 && b < 90;
+}
+
+/* A failed open is a red tick on the resources track where it happened,
+ * the hit test names it there, and it is no resource. */
+static void check_failure_tick(const char *leakscope, const char *dir)
+{
+    char trace[128], png[128];
+    snprintf(trace, sizeof trace, "%s/fail.trace", dir);
+    snprintf(png, sizeof png, "%s/fail.png", dir);
+    write_failure_trace(trace);
+    timeline *tl;
+    trace_error err;
+    CHECK(timeline_open(trace, &tl, &err) == TRACE_OK);
+    if (!tl)
+        return;
+    const ls_analysis *a = timeline_analysis(tl);
+    CHECK_EQ_U64(a->nopen_failures, 1);
+    CHECK_EQ_U64(a->resources_opened, 40); /* the failure is not one */
+    render_view_params p;
+    render_layout l;
+    export_resources(leakscope, trace, png, tl, &p, &l);
+    const render_row *row = row_of(&l, RENDER_TRACK_RESOURCES);
+    image im;
+    if (row && image_load(&im, png)) {
+        double x = render_x_of(&l, &p, timeline_begin(tl) + 2700000000ull);
+        int y = (int)(row->py0 + row->py1) / 2;
+        CHECK(is_red(&im, (int)floor(x), y));
+        CHECK(!is_red(&im, (int)render_x_of(&l, &p, timeline_begin(tl) + 2400000000ull), y));
+        render_hit hit;
+        CHECK(render_hit_test(&p, &l, floor(x) + 1, y, &hit) && hit.kind == RENDER_HIT_FAILURE && hit.index == 0);
+        CHECK(render_hit_test(&p, &l, render_x_of(&l, &p, timeline_begin(tl) + 2400000000ull), y, &hit) &&
+              hit.kind != RENDER_HIT_FAILURE);
+        cairo_surface_destroy(im.s);
+    }
+    timeline_free(tl);
+    unlink(png);
+    unlink(trace);
+}
+
 /* A line pixel of a resource kind: a series colour at full strength (the
  * min-max band under it is drawn at a third). */
 static bool is_series_line(const image *im, int x, int y)
@@ -380,14 +459,9 @@ static void check_resource_pixels(const char *leakscope, const char *target, con
     CHECK(timeline_open(trace, &tl, &err) == TRACE_OK);
     if (!tl)
         return;
-    char *argv[] = { (char *)leakscope, "export", "--png", png, "--size", "1200x800", "--tracks", "resources", trace,
-                     NULL };
-    CHECK_EQ_U64(run(argv), 0);
     render_view_params p;
     render_layout l;
-    render_view_params_init(&p, tl, 1200, 800);
-    p.tracks = RENDER_TRACK_RESOURCES;
-    render_view_layout(&p, &l);
+    export_resources(leakscope, trace, png, tl, &p, &l);
     image im;
     const render_row *row = row_of(&l, RENDER_TRACK_RESOURCES);
     if (row && l.res_axis_top > 0 && image_load(&im, png)) {
@@ -506,6 +580,7 @@ int main(int argc, char **argv)
     timeline_free(tl);
     unlink(png);
     unlink(trace);
+    check_failure_tick(argv[1], dir);
     rmdir(dir);
     TEST_DONE();
 }

@@ -47,6 +47,8 @@ typedef struct loader {
     uint64_t lost_records;    /* the sum of the lost events in the threads' streams */
     kmap open;                /* (family, handle) -> kind string id (v1), stack (v2) */
     uint64_t *family;         /* string id -> hash of the kind's family (text before '/') */
+    bool *failure;            /* string id -> a note of a failed open (ls_resource_is_failure) */
+    uint32_t failures_cap;
     uint32_t *res_index;      /* string id -> 1 + index in a->res_kinds */
     uint64_t *gc_durations;
     /* What each stack has live now, for ls_stack_use.peak_*: a stack's
@@ -307,6 +309,13 @@ static trace_status process(loader *L, const trace_event *ev)
             return nomem(L);
         break;
     case TRACE_RES_OPEN: {
+        if (L->failure[ev->str]) {
+            if (!GROW(a->open_failures, a->nopen_failures, L->failures_cap))
+                return nomem(L);
+            a->open_failures[a->nopen_failures++] =
+                (ls_open_failure){ ev->ts, (uint32_t)ev->str, (uint32_t)ev->stack, ev->thread };
+            break;
+        }
         /* A resource is its kind's family and its handle (ls_resource_family). */
         bool existed;
         kmap_entry *e = kmap_insert(&L->open, L->family[ev->str], ev->value, &existed);
@@ -330,6 +339,8 @@ static trace_status process(loader *L, const trace_event *ev)
         break;
     }
     case TRACE_RES_CLOSE: {
+        if (L->failure[ev->str])
+            break; /* the end of a failed open's note */
         /* A close names the family ("fd") or the whole kind ("fd/socket"). */
         kmap_entry *e = kmap_find(&L->open, L->family[ev->str], ev->value);
         if (e) {
@@ -394,6 +405,24 @@ uint64_t ls_resource_family(const char *kind, size_t len)
     return h;
 }
 
+bool ls_resource_is_failure(const char *kind, size_t len)
+{
+    return (len == 12 && memcmp(kind, "error/EMFILE", 12) == 0) || (len == 12 && memcmp(kind, "error/ENFILE", 12) == 0);
+}
+
+uint32_t ls_analysis_failure_from(const ls_analysis *a, uint64_t t)
+{
+    uint32_t lo = 0, hi = a->nopen_failures;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a->open_failures[mid].ts < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 bool ls_resource_kind_matches(const char *pattern, const char *kind)
 {
     size_t n = strlen(pattern);
@@ -407,10 +436,13 @@ static trace_status merge(loader *L)
 {
     ls_analysis *a = L->a;
     L->family = malloc((size_t)a->nstrings * sizeof *L->family);
-    if (!L->family)
+    L->failure = malloc((size_t)a->nstrings * sizeof *L->failure);
+    if (!L->family || !L->failure)
         return nomem(L);
     for (uint32_t i = 0; i < a->nstrings; i++)
         L->family[i] = ls_resource_family(a->strings[i].text, a->strings[i].len);
+    for (uint32_t i = 0; i < a->nstrings; i++)
+        L->failure[i] = ls_resource_is_failure(a->strings[i].text, a->strings[i].len);
     a->stack_use = calloc(a->nstacks ? a->nstacks : 1, sizeof *a->stack_use);
     L->stack_live = calloc(a->nstacks ? a->nstacks : 1, sizeof *L->stack_live);
     a->hist = ls_histograms_new(a->nstacks);
@@ -659,6 +691,7 @@ done:
     free(L.work);
     free(L.res_index);
     free(L.family);
+    free(L.failure);
     free(L.stack_live);
     kmap_free(&L.thread_index);
     kmap_free(&L.live);
@@ -681,6 +714,7 @@ void ls_analysis_free(ls_analysis *a)
     free(a->leaks);
     free(a->res_kinds);
     free(a->open_res);
+    free(a->open_failures);
     free(a->gc);
     free(a->marks);
     free(a->spans);

@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "render-private.h"
+#include "units.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -358,6 +359,25 @@ static bool lifetimes_draw(render_ctx *rc, const render_row *r, const uint32_t *
     return true;
 }
 
+/* Where opens failed for want of descriptors (ls_open_failure): a red tick
+ * across the plot at each, one per pixel column however many fell in it. */
+static void failures_draw(render_ctx *rc, const render_row *r)
+{
+    const render_view_params *p = rc->p;
+    const ls_analysis *a = timeline_analysis(p->tl);
+    uint32_t lo = ls_analysis_failure_from(a, p->t0);
+    set_color(rc->cr, &rc->pal->never_closed);
+    double last = -1;
+    for (uint32_t i = lo; i < a->nopen_failures && a->open_failures[i].ts <= p->t1; i++) {
+        double x = floor(tx(rc, a->open_failures[i].ts));
+        if (x == last)
+            continue;
+        last = x;
+        cairo_rectangle(rc->cr, x, r->py0, 2, r->py1 - r->py0);
+    }
+    cairo_fill(rc->cr);
+}
+
 void track_resources(render_ctx *rc, const render_row *r)
 {
     const render_view_params *p = rc->p;
@@ -378,12 +398,20 @@ void track_resources(render_ctx *rc, const render_row *r)
                  (unsigned long long)open_end);
         lx += legend_item(rc, lx, r->y0 + 2, kind_color(rc, k), label);
     }
-    if (!nk) {
+    if (a->nopen_failures && lx < rc->l->plot_x1 - 160) {
+        char label[96], cnt[32];
+        snprintf(label, sizeof label, "%s open%s failed (too many open files)",
+                 ls_format_count(a->nopen_failures, cnt, sizeof cnt), a->nopen_failures == 1 ? "" : "s");
+        lx += legend_item(rc, lx, r->y0 + 2, &rc->pal->never_closed, label);
+    }
+    if (!nk && !a->nopen_failures) {
         no_data(rc, r, "no resources recorded");
         return;
     }
-    if (lifetimes_draw(rc, r, kinds, nk))
+    if (!nk || lifetimes_draw(rc, r, kinds, nk)) {
+        failures_draw(rc, r);
         return;
+    }
     uint32_t n = rc->ncols, *mn = rc->col_m, *mx = rc->col_n;
     value_axis ax = resource_axis(p, n);
     axis_draw_values(rc, r, &ax, NULL);
@@ -407,6 +435,7 @@ void track_resources(render_ctx *rc, const render_row *r)
         cairo_set_line_width(cr, 1.5);
         cairo_stroke(cr);
     }
+    failures_draw(rc, r);
 }
 
 /* ---- threads ---- */

@@ -147,7 +147,7 @@ static bool track_has_data(const render_view_params *p, render_track t)
     case RENDER_TRACK_HEAP:
     case RENDER_TRACK_ALLOC: return a->allocations > 0;
     case RENDER_TRACK_GC: return a->ngc > 0;
-    case RENDER_TRACK_RESOURCES: return a->resources_opened > 0 || a->nres_kinds > 0;
+    case RENDER_TRACK_RESOURCES: return a->resources_opened > 0 || a->nres_kinds > 0 || a->nopen_failures > 0;
     case RENDER_TRACK_THREADS: return timeline_thread_lanes(p->tl) > 0;
     case RENDER_TRACK_MARKS: return a->nmarks > 0 || a->nspans > 0;
     default: return false;

@@ -120,6 +120,7 @@ typedef enum render_hit_kind {
     RENDER_HIT_MARK,      /* analysis->marks[index] */
     RENDER_HIT_SPAN,      /* analysis->spans[index] */
     RENDER_HIT_THREADS,   /* the thread lanes at `t` */
+    RENDER_HIT_FAILURE,   /* analysis->open_failures[index]: an open that failed (EMFILE, ENFILE) */
 } render_hit_kind;
 
 typedef struct render_hit {
