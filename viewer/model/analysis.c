@@ -42,6 +42,11 @@ typedef struct loader {
     thread_work *work;        /* parallel to a->threads */
     uint32_t work_cap;
     kmap thread_index;        /* tid -> index */
+    /* In front of thread_index: the threads met lately, by a hash of the
+     * tid (a lookup per event, the events of a few threads interleaved). */
+    struct {
+        uint32_t tid, index1; /* index + 1; 0: empty */
+    } tid_cache[16];
     kmap live;                /* ptr -> size (v1), stack (v2), allocation time (v3) */
     uint64_t end_lost;        /* the END chunk's total of dropped events */
     uint64_t lost_records;    /* the sum of the lost events in the threads' streams */
@@ -101,6 +106,12 @@ static trace_status take_index(loader *L)
 static thread_work *thread_of(loader *L, uint32_t tid, ls_thread **out)
 {
     ls_analysis *a = L->a;
+    uint32_t slot = (tid ^ tid >> 4) & 15;
+    if (L->tid_cache[slot].tid == tid && L->tid_cache[slot].index1) {
+        uint32_t i = L->tid_cache[slot].index1 - 1;
+        *out = &a->threads[i];
+        return &L->work[i];
+    }
     bool existed;
     kmap_entry *e = kmap_insert(&L->thread_index, tid, 0, &existed);
     if (!e)
@@ -124,6 +135,8 @@ static thread_work *thread_of(loader *L, uint32_t tid, ls_thread **out)
         memset(&L->work[a->nthreads], 0, sizeof *L->work);
         a->nthreads++;
     }
+    L->tid_cache[slot].tid = tid;
+    L->tid_cache[slot].index1 = (uint32_t)e->v2 + 1;
     *out = &a->threads[e->v2];
     return &L->work[e->v2];
 }
