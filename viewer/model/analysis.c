@@ -463,19 +463,19 @@ static trace_status merge(loader *L)
     if (!m)
         return nomem(L);
     ls_merge_decode_ahead(m); /* the whole trace: decoding beside the analysis */
-    trace_event ev;
+    const trace_event *ev;
     trace_status st;
     for (;;) {
-        if ((st = ls_merge_next(m, &ev)) != TRACE_OK) {
+        if ((st = ls_merge_next_ref(m, &ev)) != TRACE_OK) {
             if (st == TRACE_ERR_NOMEM)
                 nomem(L);
             else if (st != TRACE_END)
                 *L->err = *ls_merge_error(m);
             break;
         }
-        if ((st = process(L, &ev)) != TRACE_OK)
+        if ((st = process(L, ev)) != TRACE_OK)
             break;
-        if (L->obs && L->obs->event && !L->obs->event(L->obs->user, L->a, &ev)) {
+        if (L->obs && L->obs->event && !L->obs->event(L->obs->user, L->a, ev)) {
             L->err->status = st = TRACE_ERR_ARGS;
             snprintf(L->err->message, sizeof L->err->message, "stopped by the caller");
             break;

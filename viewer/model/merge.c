@@ -470,6 +470,15 @@ fail:
 
 trace_status ls_merge_next(ls_merge *m, trace_event *ev)
 {
+    const trace_event *e;
+    trace_status st = ls_merge_next_ref(m, &e);
+    if (st == TRACE_OK)
+        *ev = *e;
+    return st;
+}
+
+trace_status ls_merge_next_ref(ls_merge *m, const trace_event **ev)
+{
     trace_status st;
     if (m->advance) { /* the event yielded last was the top's: step past it */
         m->advance = NULL;
@@ -488,7 +497,7 @@ trace_status ls_merge_next(ls_merge *m, trace_event *ev)
         if (s->chunk || s->ahead) {
             s->floor = s->ev.ts;
             s->decoded++;
-            *ev = s->ev;
+            *ev = &s->ev;
             m->advance = s;
             return TRACE_OK;
         }

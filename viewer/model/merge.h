@@ -56,6 +56,10 @@ const trace_error *ls_merge_error(const ls_merge *m);
  * so far (trace_reader_lost_id_refs, over every reader the cursor used). */
 uint64_t ls_merge_lost_id_refs(const ls_merge *m);
 
+/* ls_merge_next without the copy: *ev points at the cursor's event, valid
+ * until the next call (the whole-trace analysis reads every event this way). */
+trace_status ls_merge_next_ref(ls_merge *m, const trace_event **ev);
+
 /* After an error from ls_merge_next: the chunk that failed, and how many of
  * its events were decoded before the failure (those in the range were
  * yielded). NULL otherwise. */
