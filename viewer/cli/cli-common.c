@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "sites.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <math.h>
@@ -39,6 +40,45 @@ void cli_warn_damaged(const char *path, const ls_analysis *a)
               "leaves them out",
               path, a->damage_places, a->damage_places == 1 ? "" : "s", a->damage_events_unknown ? "at least " : "",
               (unsigned long long)a->damage_events_lost, a->ndamage ? first : "dictionary ids lost");
+}
+
+static void *load_symbols(void *t)
+{
+    sym_table_load_all(t);
+    return NULL;
+}
+
+ls_analysis *cli_load_with_symbols(const char *path, sym_table **syms)
+{
+    *syms = NULL;
+    ls_index *idx;
+    trace_error err;
+    if (ls_index_open(path, &idx, &err) != TRACE_OK) {
+        cli_error("%s: %s", path, err.message);
+        return NULL;
+    }
+    /* The modules' debug information read beside the analysis, on a core
+     * of its own when there is one. */
+    sym_table *t = ls_index_symbols(idx);
+    pthread_t reader;
+    bool reading = t && pthread_create(&reader, NULL, load_symbols, t) == 0;
+    ls_analysis *a = NULL;
+    trace_status st = ls_analysis_run(idx, NULL, &a, &err);
+    ls_index_unref(idx); /* the analysis holds its own reference */
+    if (reading)
+        pthread_join(reader, NULL);
+    if (st != TRACE_OK) {
+        cli_error("%s: %s", path, err.message);
+        sym_table_free(t);
+        return NULL;
+    }
+    if (!t) {
+        cli_error("%s: out of memory", path);
+        ls_analysis_free(a);
+        return NULL;
+    }
+    *syms = t;
+    return a;
 }
 
 ls_analysis *cli_load(const char *path)

@@ -811,11 +811,10 @@ int cli_report(int argc, char **argv)
         cli_error("report: --to must be after --from");
         return CLI_BAD_INPUT;
     }
-    ls_analysis *a = cli_load(argv[optind]);
+    ls_analysis *a = cli_load_with_symbols(argv[optind], &R.syms);
     if (!a)
         return CLI_BAD_INPUT;
     R.a = a;
-    R.syms = ls_analysis_symbols(a);
     int rc = CLI_OK;
     if (from || to) {
         /* Times after the trace's start, within it. */

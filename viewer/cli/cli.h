@@ -67,6 +67,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Loads a trace or prints the one-line error naming the file and offset.
  * Returns NULL on failure (exit with CLI_BAD_INPUT). */
 ls_analysis *cli_load(const char *path);
+/* cli_load, and *syms the symbol table of its modules (sym_table_free),
+ * their debug information read meanwhile on another thread. */
+ls_analysis *cli_load_with_symbols(const char *path, sym_table **syms);
 
 /* For outputs with no room for the damage (export, convert): one warning line
  * on stderr when the trace is damaged. */

@@ -781,13 +781,15 @@ uint64_t ls_analysis_duration(const ls_analysis *a)
     return a->events && a->last_ts > a->info.start_ts ? a->last_ts - a->info.start_ts : 0;
 }
 
-sym_table *ls_analysis_symbols(const ls_analysis *a)
+sym_table *ls_analysis_symbols(const ls_analysis *a) { return ls_index_symbols(a->index); }
+
+sym_table *ls_index_symbols(const ls_index *idx)
 {
     sym_table *t = sym_table_new();
     if (!t)
         return NULL;
-    for (uint32_t i = 0; i < a->nmodules; i++) {
-        const ls_module *m = &a->modules[i];
+    for (uint32_t i = 0; i < idx->nmodules; i++) {
+        const ls_module *m = &idx->modules[i];
         if (sym_table_add_module(t, m->path, m->bias, m->start, m->end, m->build_id, m->build_id_len) != 0) {
             sym_table_free(t); /* out of memory: the indexes would no longer be a->modules' */
             return NULL;

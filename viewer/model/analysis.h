@@ -219,6 +219,8 @@ const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid);
  * the index into a->modules. NULL on out of memory; free with
  * sym_table_free. */
 sym_table *ls_analysis_symbols(const ls_analysis *a);
+/* The same for an open index's modules (before any analysis of it). */
+sym_table *ls_index_symbols(const ls_index *idx);
 
 #ifdef __cplusplus
 }

@@ -636,6 +636,16 @@ static Dwfl_Module *module_dwfl(sym_table *t, uint32_t mi)
     return r->usable > 0 ? f->dwfl_mod : NULL;
 }
 
+void sym_table_load_all(sym_table *t)
+{
+    for (size_t mi = 0; mi < t->nmods; mi++) {
+        Dwfl_Module *dm = module_dwfl(t, (uint32_t)mi);
+        Dwarf_Addr bias;
+        if (dm)
+            (void)dwfl_module_getdwarf(dm, &bias);
+    }
+}
+
 /* ---- symbolization ---------------------------------------------------------------------- */
 
 /* Interned source path. libdw already prefixes the file's directory entry; a name still

@@ -76,6 +76,13 @@ int sym_table_resolve(sym_table *t, uint64_t address, bool is_return_address, sy
  * covers the address, or if t is NULL. */
 long sym_table_module_index(sym_table *t, uint64_t address, bool is_return_address);
 
+/* Opens every module's file and reads its debug information now (what the
+ * first lookup in each would do): a table made early can be readied on a
+ * thread of its own while the trace is analysed, since inflating a
+ * library's compressed DWARF costs as much as reading millions of events.
+ * Not concurrently with any other call on the same table. */
+void sym_table_load_all(sym_table *t);
+
 #ifdef __cplusplus
 }
 #endif
