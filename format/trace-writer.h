@@ -144,6 +144,17 @@ static inline uint64_t trace_tick_map_apply(const trace_tick_map *m, uint64_t ti
 trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uint64_t *words, size_t n,
                                      const trace_tick_map *map);
 
+/* Appends a heap snapshot chunk (FORMAT.md §4.4) after flushing what is
+ * buffered (dictionary, the open event chunk), so that it follows every
+ * event written before the call. `s` must follow the snapshot rules
+ * (sorted, non-overlapping blocks; roots and edges in order, each pointing
+ * into its `to` block; words inside their range or block): ERR_ARGS, and
+ * nothing written, otherwise. Roots come before edges in the payload; when
+ * the payload would pass TRACE_CHUNK_RAW_MAX, the edges (then the roots)
+ * that do not fit are left out and TRACE_HEAP_REFS_INCOMPLETE is set; ranges
+ * and blocks that alone do not fit: ERR_LIMIT, nothing written. */
+trace_status trace_writer_add_heap_snapshot(trace_writer *w, const trace_heap_snapshot *s);
+
 /* Fast mode, from the next event chunk on: columns stay varints (LZ4 still
  * compresses the chunk) instead of being entropy-coded, for about half the
  * writer's CPU per event and files about 1.7x the size. For a writer that
