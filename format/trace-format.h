@@ -275,7 +275,7 @@ typedef struct trace_heap_edge {
  * one to write (trace_writer_add_heap_snapshot, trace-writer.h). Blocks are
  * sorted by address and do not overlap; roots are in range then word
  * order, edges in block then word order. */
-typedef struct trace_heap_snapshot {
+typedef struct trace_heap_graph {
     uint64_t ts;            /* ns on the file's clock */
     uint32_t thread;        /* the thread that asked for it, 0 none */
     uint32_t flags;         /* TRACE_HEAP_* */
@@ -287,7 +287,10 @@ typedef struct trace_heap_snapshot {
     trace_heap_range *ranges;
     trace_heap_root *roots;
     trace_heap_edge *edges;
-} trace_heap_snapshot;
+} trace_heap_graph;
+
+/* Frees a snapshot the reader made (its arrays, then itself). NULL ok. */
+void trace_heap_snapshot_free(trace_heap_graph *s);
 
 /* The one rule of what a word's value points into (FORMAT.md §4.4): inside
  * [addr, addr + size), or at addr for a block of size 0. */

@@ -153,7 +153,7 @@ trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uin
  * the payload would pass TRACE_CHUNK_RAW_MAX, the edges (then the roots)
  * that do not fit are left out and TRACE_HEAP_REFS_INCOMPLETE is set; ranges
  * and blocks that alone do not fit: ERR_LIMIT, nothing written. */
-trace_status trace_writer_add_heap_snapshot(trace_writer *w, const trace_heap_snapshot *s);
+trace_status trace_writer_add_heap_snapshot(trace_writer *w, const trace_heap_graph *s);
 
 /* Fast mode, from the next event chunk on: columns stay varints (LZ4 still
  * compresses the chunk) instead of being entropy-coded, for about half the

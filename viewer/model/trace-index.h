@@ -94,7 +94,7 @@ ls_merge *ls_index_cursor(const ls_index *idx, uint64_t from, uint64_t to);
  * (any thread). OK and *out (free with trace_heap_snapshot_free), or the
  * error with *err filled (its message names the chunk's byte offset) and
  * *out NULL. */
-trace_status ls_index_snapshot(const ls_index *idx, uint32_t i, trace_heap_snapshot **out, trace_error *err);
+trace_status ls_index_snapshot(const ls_index *idx, uint32_t i, trace_heap_graph **out, trace_error *err);
 
 /* Dictionary access with bounds checks: "" / an empty stack for id 0 or an
  * unknown id. */
