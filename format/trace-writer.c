@@ -819,9 +819,7 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
  * registers instead of reloading it after every store. Any other record goes
  * through add_event, as does a record that starts a chunk. */
 
-/* The words of the record at r (n words left, at least 1), 0 if it has no
- * form or is cut short. */
-static size_t packed_len(const uint64_t *r, size_t n)
+size_t trace_packed_len(const uint64_t *r, size_t n)
 {
     size_t len;
     switch (r[0] & TRACE_PACKED_FORM) {
@@ -833,8 +831,7 @@ static size_t packed_len(const uint64_t *r, size_t n)
     return len <= n ? len : 0;
 }
 
-/* The event add_event would get for the (whole) record at r. */
-static void packed_event(const uint64_t *r, const trace_tick_map *map, trace_event *ev)
+void trace_packed_event(const uint64_t *r, const trace_tick_map *map, trace_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     uint64_t form = r[0] & TRACE_PACKED_FORM;
@@ -1030,11 +1027,11 @@ trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uin
                 break;
         }
         /* One record the general way; it also starts a chunk when needed. */
-        size_t len = packed_len(r + i, n - i);
+        size_t len = trace_packed_len(r + i, n - i);
         if (!len)
             return w->status != TRACE_OK ? w->status : TRACE_ERR_ARGS; /* no form, or cut short */
         trace_event ev;
-        packed_event(r + i, map, &ev);
+        trace_packed_event(r + i, map, &ev);
         i += len;
         trace_status st = trace_writer_add_event(w, thread, &ev);
         if (w->status != TRACE_OK)

@@ -135,6 +135,13 @@ static inline uint64_t trace_tick_map_apply(const trace_tick_map *m, uint64_t ti
     return m->ns0 + (uint64_t)(((unsigned __int128)(ticks - m->tick0) * m->mult) >> 32);
 }
 
+/* The words of the packed record at r (n words left, at least 1), 0 if it
+ * has no form or is cut short; and the event it is (whole records only),
+ * as trace_writer_add_packed reads them: the one reading of the packed
+ * forms, for the writer and the recorder's live map. */
+size_t trace_packed_len(const uint64_t *r, size_t n);
+void trace_packed_event(const uint64_t *r, const trace_tick_map *map, trace_event *ev);
+
 /* Appends the records in the `n` words at `words` of `thread`, as
  * trace_writer_add_event would one by one (the same bytes in the file), in
  * a fraction of the time. A record that add_event would refuse is skipped;
