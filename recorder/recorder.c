@@ -909,12 +909,18 @@ static uint32_t collect_threads(void)
 /* Writes a snapshot of what the writer has taken so far (writer thread). */
 static void take_snapshot(ls_scan_request *req)
 {
+    /* A trace that can no longer be written: its failure is told once,
+     * by check_writer or at the end. */
+    if (trace_writer_errno(G.w) || __atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_FAILED) {
+        req->result = EIO;
+        return;
+    }
     if (__atomic_load_n(&G.lost, __ATOMIC_RELAXED))
         ls_live_incomplete();
     uint32_t n = collect_threads();
     req->result = ls_heap_snapshot_write(G.w, req, ls_now(), G.scan_threads, n);
-    if (req->result)
-        ls_warn4("cannot write a heap snapshot into ", G.path, ": ", strerror(req->result));
+    if (req->result && !trace_writer_errno(G.w))
+        ls_warn4("no heap snapshot in ", G.path, ": ", strerror(req->result));
 }
 
 /* trace_heap_snapshot's request: written, and its caller woken. */
