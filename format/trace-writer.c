@@ -819,52 +819,6 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
  * registers instead of reloading it after every store. Any other record goes
  * through add_event, as does a record that starts a chunk. */
 
-size_t trace_packed_len(const uint64_t *r, size_t n)
-{
-    size_t len;
-    switch (r[0] & TRACE_PACKED_FORM) {
-    case TRACE_PACKED_FREE:  len = 2; break;
-    case TRACE_PACKED_ALLOC: len = 3; break;
-    case 0:                  len = n < 4 ? 4 : 4 + !!(r[3] >> 32 & TRACE_PACKED_EXT); break;
-    default:                 return 0;
-    }
-    return len <= n ? len : 0;
-}
-
-void trace_packed_event(const uint64_t *r, const trace_tick_map *map, trace_event *ev)
-{
-    memset(ev, 0, sizeof *ev);
-    uint64_t form = r[0] & TRACE_PACKED_FORM;
-    ev->ts = trace_tick_map_apply(map, r[0] & TRACE_PACKED_TS_MAX);
-    if (form == TRACE_PACKED_FREE) {
-        ev->kind = TRACE_FREE;
-        ev->addr = r[1];
-        return;
-    }
-    if (form == TRACE_PACKED_ALLOC) {
-        ev->kind = TRACE_ALLOC;
-        ev->addr = r[1];
-        ev->size = (uint32_t)r[2];
-        ev->stack = r[2] >> 32;
-        return;
-    }
-    uint32_t kind = (uint32_t)(r[3] >> 32);
-    uint64_t a = r[1], b = r[2], c = kind & TRACE_PACKED_EXT ? r[4] : 0;
-    ev->kind = kind & ~TRACE_PACKED_EXT;
-    ev->stack = (uint32_t)r[3];
-    switch (ev->kind) {
-    case TRACE_ALLOC:     ev->addr = a; ev->size = b; break;
-    case TRACE_FREE:      ev->addr = a; break;
-    case TRACE_REALLOC:   ev->addr = c; ev->addr2 = a; ev->size = b; break;
-    case TRACE_RES_OPEN:  ev->str = a; ev->value = b; ev->size = c; break;
-    case TRACE_RES_CLOSE: ev->str = a; ev->value = b; break;
-    case TRACE_GC_END:    ev->size = a; break;
-    case TRACE_LOST:      ev->value = a; break;
-    default:              ev->str = a; break; /* GC_BEGIN, MARK, SPAN_*, THREAD_NAME */
-    }
-}
-
-
 /* Adds the records in the n words at r while they are whole allocations and
  * frees and the open chunk (full coding, of the right thread: the caller
  * checked) has room; returns the words taken. */
