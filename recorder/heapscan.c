@@ -231,9 +231,13 @@ static inline bool filter_has(const scan *S, uint64_t v)
 
 static void filter_build(scan *S)
 {
+    /* Bounded work: past a few regions a bit, every bit is set (a filter
+     * that passes everything is still right, only slower). */
+    uint64_t work = 0;
     for (uint32_t i = 0; i < S->nblocks; i++) {
         uint64_t first = S->addr[i] >> 16, last = (S->addr[i] + (S->size[i] ? S->size[i] - 1 : 0)) >> 16;
-        if (last - first >= FILTER_BITS) {
+        work += last - first + 1;
+        if (last - first >= FILTER_BITS || work > 4ull * FILTER_BITS + TRACE_HEAP_BLOCKS_MAX) {
             memset(S->filter, 0xff, FILTER_BITS / 8);
             return;
         }
