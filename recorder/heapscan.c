@@ -174,7 +174,7 @@ void ls_scan_request_init(ls_scan_request *req, const char *label, uint64_t sp)
 /* ---- the scan ---- */
 
 #define SCAN_BUF (1u << 20)    /* bytes read at a time */
-#define SCAN_IOV 1024u         /* blocks read by one system call */
+#define SCAN_IOV 1024u         /* runs of blocks read by one system call */
 #define SCAN_PAGE 4096u
 
 /* A growing array in ls_map memory. */
