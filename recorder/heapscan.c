@@ -29,7 +29,7 @@ typedef struct live_slot {
 } live_slot;
 
 /* 2^23 slots (128 MiB) hold the format's limit of 2^22 blocks at half load. */
-#define LIVE_SLOTS_MIN (1u << 16)
+#define LIVE_SLOTS_MIN (1u << 12) /* 64 KiB: a short process touches a few pages */
 #define LIVE_SLOTS_MAX (1u << 23)
 
 static struct {
@@ -618,10 +618,25 @@ static bool stack_mapping(void *ctx, const ls_mapping *m)
     return true;
 }
 
-/* Sorts the blocks by address: three passes of 16 bits (addresses below
- * 2^48; a fourth when one is not). */
-static void sort_blocks(live_slot *a, live_slot *tmp, size_t n, uint32_t *count)
+/* Sorts the blocks by address: a few by insertion; else three passes of
+ * 16 bits (addresses below 2^48; a fourth when one is not), with tmp as
+ * room. False when out of memory. */
+#define SORT_SMALL 256u
+
+static bool sort_blocks(live_slot *a, live_slot *tmp, size_t n)
 {
+    if (n <= SORT_SMALL) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && a[j].addr < a[j - 1].addr; j--) {
+                live_slot t = a[j];
+                a[j] = a[j - 1];
+                a[j - 1] = t;
+            }
+        return true;
+    }
+    uint32_t *count = ls_map(65536 * sizeof *count);
+    if (!count)
+        return false;
     uint64_t any = 0;
     for (size_t i = 0; i < n; i++)
         any |= a[i].addr;
@@ -645,6 +660,7 @@ static void sort_blocks(live_slot *a, live_slot *tmp, size_t n, uint32_t *count)
     }
     if (passes % 2) /* the result is in tmp's buffer: back into a */
         memcpy(tmp, a, n * sizeof *a);
+    return true;
 }
 
 int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t ts, const ls_scan_thread *threads,
@@ -662,9 +678,8 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
     size_t n = L.count;
     size_t blocks_bytes = (n ? n : 1) * sizeof(live_slot);
     live_slot *sorted = ls_map(blocks_bytes), *tmp = ls_map(blocks_bytes);
-    uint32_t *count = ls_map(65536 * sizeof *count);
     S.buf = ls_map(SCAN_BUF);
-    if (!sorted || !tmp || !count || !S.buf) {
+    if (!sorted || !tmp || !S.buf) {
         err = ENOMEM;
         goto out;
     }
@@ -672,7 +687,10 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
     for (size_t i = 0; i < L.cap; i++)
         if (L.slot[i].addr)
             sorted[k++] = L.slot[i];
-    sort_blocks(sorted, tmp, k, count);
+    if (!sort_blocks(sorted, tmp, k)) {
+        err = ENOMEM;
+        goto out;
+    }
     /* Blocks that overlap the one before (a free the recorder never saw)
      * are left out: the set is then incomplete. tmp becomes addr[], size[]. */
     bool incomplete = L.incomplete;
@@ -737,7 +755,6 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
 out:
     ls_unmap(sorted, blocks_bytes);
     ls_unmap(tmp, blocks_bytes);
-    ls_unmap(count, 65536 * sizeof *count);
     page_index_free(&S);
     ls_unmap(S.buf, SCAN_BUF);
     arr_free(&S.ranges);
