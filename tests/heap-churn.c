@@ -1,11 +1,16 @@
 /* heap-churn.c — threads that go on allocating, linking and freeing blocks
  * (small ones and big ones the allocator maps and unmaps) while main
  * exits: the exit's heap snapshot scans memory that is freed and unmapped
- * under it (check-heapscan.py: no crash, no hang, a complete trace).
+ * under it (check-heapscan.py: no crash, no hang, a complete trace). Under
+ * `leakscope record` it first asks the preload module for a snapshot of its
+ * own (trace_heap_snapshot, found with dlsym), the threads churning.
  *
  * SPDX-License-Identifier: MIT
  */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +47,12 @@ int main(int argc, char **argv)
         pthread_t th;
         pthread_create(&th, NULL, churn, (void *)(uintptr_t)(t + 1));
     }
-    usleep(argc > 2 ? (useconds_t)atoi(argv[2]) * 1000 : 100000);
+    useconds_t wait = argc > 2 ? (useconds_t)atoi(argv[2]) * 1000 : 100000;
+    usleep(wait / 2);
+    int (*snapshot)(const char *) = (int (*)(const char *))dlsym(RTLD_DEFAULT, "trace_heap_snapshot");
+    if (snapshot)
+        printf("snapshot %d\n", snapshot("churn"));
+    fflush(stdout);
+    usleep(wait / 2);
     return 0; /* exit with every thread still churning */
 }
