@@ -35,13 +35,22 @@ fork_loop = os.path.abspath(os.path.join(args.build, "bench", "fork-loop"))
 BEGIN = "<!-- process benchmarks: written by bench/run-process-bench.py -->"
 END = "<!-- end of process benchmarks -->"
 
+# Each workload: its command, how many children or commands it runs, and
+# the same work plain but writing one small file per process that records
+# (a bash command is two: bash's forked child and the program it execs),
+# where the traces would go: what creating a file costs on that file
+# system, recorder or not.
+bash_loop = f"for i in {{1..{args.commands}}}; do /bin/true; done"
+bash_files = f"for i in {{1..{args.commands}}}; do /bin/true; echo x > f.$i.a; echo x > f.$i.b; done"
 workloads = {
-    f"fork loop, {args.children} children": ([fork_loop, str(args.children)], args.children),
-    f"bash loop, {args.commands} × /bin/true": (["bash", "--norc", "--noprofile", "-c",
-                                                  f"for i in {{1..{args.commands}}}; do /bin/true; done"],
-                                                 args.commands),
+    f"fork loop, {args.children} children": ([fork_loop, str(args.children)], args.children,
+                                            [fork_loop, str(args.children), "."]),
+    f"bash loop, {args.commands} × /bin/true": (["bash", "--norc", "--noprofile", "-c", bash_loop], args.commands,
+                                                 ["bash", "--norc", "--noprofile", "-c", bash_files]),
 }
-modes = {"plain": None, "leakscope record": [], "leakscope record --no-follow-fork": ["--no-follow-fork"]}
+FILES = "plain, a file per process"
+modes = {"plain": None, FILES: "files", "leakscope record": [],
+         "leakscope record --no-follow-fork": ["--no-follow-fork"]}
 other = os.path.abspath(os.path.join(args.compare, "viewer", "leakscope")) if args.compare else None
 if other:
     modes[f"leakscope record, {args.compare}"] = ["OTHER"]
@@ -56,20 +65,24 @@ def measure(cmd, cwd):
     wall = time.monotonic() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{cmd} failed with {os.waitstatus_to_exitcode(status)}")
-    traces = sum(1 for f in os.listdir(cwd) if f.endswith(".trace"))
+    traces = sum(1 for f in os.listdir(cwd) if f.endswith(".trace"))  # (the plain files are not traces)
     return wall, ru.ru_utime + ru.ru_stime, traces
 
 
 results = {}
 for run in range(args.runs):
     for base in dirs:
-        for wname, (cmd, _) in workloads.items():
+        for wname, (cmd, _, files_cmd) in workloads.items():
             for mname, opts in modes.items():
                 work = tempfile.mkdtemp(prefix="ls-procs-", dir=base)
                 exe = other if opts == ["OTHER"] else leakscope
                 opts = [] if opts == ["OTHER"] else opts
-                full = cmd if opts is None else [exe, "record", "--quiet", *opts, "-o",
-                                                 os.path.join(work, "out.trace"), "--", *cmd]
+                if opts is None:
+                    full = cmd
+                elif opts == "files":
+                    full = files_cmd
+                else:
+                    full = [exe, "record", "--quiet", *opts, "-o", os.path.join(work, "out.trace"), "--", *cmd]
                 results.setdefault((base, wname, mname), []).append(measure(full, work))
                 shutil.rmtree(work)
     print(f"run {run + 1}/{args.runs} done")
@@ -82,19 +95,26 @@ lines = [BEGIN, "## Starting and ending recorded processes", "",
          + (f" --compare {args.compare}" if args.compare else ""), "```", "",
          "Each recorded process writes a trace of its own (the fork loop's children, and in the bash loop "
          "both bash's forked child and the /bin/true it execs), into a new directory under the one named. "
-         "Extra ms per process: (recorded − plain wall time) / children or commands. CPU: user + system of "
-         "every process waited for.", "",
-         "| workload | traces under | mode | wall s | CPU s | traces | extra ms per child or command |",
-         "|---|---|---|---:|---:|---:|---:|"]
+         "Extra ms per process: (wall time − plain wall time) / children or commands; the last column "
+         f"subtracts \"{FILES}\" instead: the same work writing one small file "
+         "per process that records (two per bash command) where the traces go, which is what creating "
+         "a file costs on that file system. CPU: user + "
+         "system of every process waited for.", "",
+         "| workload | traces under | mode | wall s | CPU s | traces | extra ms per child or command "
+         "| the same beyond a file's cost |",
+         "|---|---|---|---:|---:|---:|---:|---:|"]
 for base in dirs:
-    for wname, (_, count) in workloads.items():
+    for wname, (_, count, _) in workloads.items():
         plain = statistics.median(r[0] for r in results[(base, wname, "plain")])
+        files = statistics.median(r[0] for r in results[(base, wname, FILES)])
         for mname in modes:
             rs = results[(base, wname, mname)]
             wall = statistics.median(r[0] for r in rs)
             cpu = statistics.median(r[1] for r in rs)
             extra = "" if mname == "plain" else f"{(wall - plain) / count * 1000:.2f}"
-            lines.append(f"| {wname} | {base} | {mname} | {wall:.3f} | {cpu:.3f} | {rs[-1][2]} | {extra} |")
+            beyond = "" if "no-follow-fork" in mname or mname in ("plain", FILES) else \
+                f"{(wall - files) / count * 1000:.2f}"
+            lines.append(f"| {wname} | {base} | {mname} | {wall:.3f} | {cpu:.3f} | {rs[-1][2]} | {extra} | {beyond} |")
 lines.append("")
 section = "\n".join(lines) + END
 

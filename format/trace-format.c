@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "trace-format.h"
+#include "trace-private.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -120,8 +121,7 @@ static void crc_init(void)
         for (int t = 1; t < 8; t++)
             crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
 #ifdef CRC_CLMUL
-    __builtin_cpu_init();
-    crc_clmul = __builtin_cpu_supports("pclmul");
+    crc_clmul = trace_cpu_pclmul();
 #endif
 }
 

@@ -369,8 +369,7 @@ __attribute__((target("bmi2"))) static size_t write_values_bmi2(trace_huff_enc *
 size_t trace_huff_write(trace_huff_enc *e, const uint64_t *v, size_t n, const uint8_t *ctx, uint8_t *out)
 {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("bmi2"))
+    if (trace_cpu_bmi2())
         return write_values_bmi2(e, v, n, ctx, out);
 #endif
     return write_values(e, v, n, ctx, out);

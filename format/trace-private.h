@@ -12,6 +12,25 @@
 
 #define TRACE_VARINT_MAX 10
 
+/* Instructions the CPU has beyond the x86-64 baseline (POPCNT, PCLMULQDQ,
+ * BMI2), for the code paths that use them. Read from what the C library
+ * found when the process started, not with CPUID: in a virtual machine each
+ * CPUID exits to the hypervisor (8 us each where measured), and libgcc's
+ * __builtin_cpu_init makes a dozen, in every process that loads the
+ * recorder. TRACE_CPU_X86: the x86-64 paths are compiled in. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TRACE_CPU_X86 1
+#if __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#define TRACE_CPU_HAS(glibc_name, gcc_name) CPU_FEATURE_ACTIVE(glibc_name)
+#else
+#define TRACE_CPU_HAS(glibc_name, gcc_name) (__builtin_cpu_init(), __builtin_cpu_supports(gcc_name))
+#endif
+static inline bool trace_cpu_popcnt(void) { return TRACE_CPU_HAS(POPCNT, "popcnt"); }
+static inline bool trace_cpu_pclmul(void) { return TRACE_CPU_HAS(PCLMULQDQ, "pclmul"); }
+static inline bool trace_cpu_bmi2(void) { return TRACE_CPU_HAS(BMI2, "bmi2"); }
+#endif
+
 static inline void trace_put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static inline void trace_put_u32(uint8_t *p, uint32_t v)
 {

@@ -1199,40 +1199,19 @@ static inline bool col_done(const trace_chunk *c, int col)
     return c->mode[col] == TRACE_COLUMN_VARINT ? c->cur[col] == c->end[col] : trace_huff_dec_done(c->dec[col]);
 }
 
-trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
+/* An event's fields after its timestamp: the codes first (each from its
+ * own column), then the addresses, in field order. Inlined once per event
+ * kind with that kind's field list from the one table (TRACE_EVENT_KINDS),
+ * so the loops over fields unroll into the kind's own code. */
+static inline __attribute__((always_inline)) trace_status decode_fields(trace_chunk *c, trace_event *ev,
+                                                                        uint32_t kind,
+                                                                        const trace_field_info *fields)
 {
-    /* A copy of a zero event, not memset: GCC makes the memset a rep stos,
-     * whose start-up was the costliest instruction of reading an event. */
-    static const trace_event zero;
-    *ev = zero;
-    ev->thread = c->ci.thread;
-    if (c->ci.kind == TRACE_CHUNK_DICT)
-        return next_dict(c, ev);
-    if (c->done >= c->ci.count) {
-        for (int col = 0; col < TRACE_COLUMNS; col++)
-            if (!col_done(c, col))
-                return payload_error(c, col_pos(c, col), "column has bytes left over after the last event");
-        if (c->ci.count && c->ts != c->ci.last_ts)
-            return payload_error(c, c->end[0], "last timestamp differs from the chunk header");
-        return TRACE_END;
-    }
-    uint32_t kind = c->kinds[c->done];
-    uint64_t d;
-    if (!col_next(c, TRACE_COL_TS, kind, &d))
-        return payload_error(c, col_pos(c, TRACE_COL_TS), "timestamp column ends early");
-    uint64_t unit = c->r->info.time_unit_ns, step;
-    /* d * unit past the last timestamp (or overflowing): no division per event */
-    if (__builtin_mul_overflow(d, unit, &step) || step > c->ci.last_ts - c->ts)
-        return payload_error(c, col_pos(c, TRACE_COL_TS), "timestamp beyond the chunk's last timestamp");
-    c->ts += step;
-    ev->kind = kind;
-    ev->ts = c->ts;
-    const trace_kind_info *k = c->kind_info[kind]; /* kind < TRACE_KIND_MAX, known: checked by trace_chunk_load */
     /* The codes first (each from its own column), then the addresses, in
      * field order: an address made live is resolved with its size (§4.1.2). */
     uint64_t code[8], size = 0;
     unsigned nf = 0;
-    for (const trace_field_info *f = k->fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
+    for (const trace_field_info *f = fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
         trace_column col = trace_field_column(f->type);
         uint64_t v;
         if (!col_next(c, col, kind, &v))
@@ -1249,7 +1228,7 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
     }
     bool v2 = c->r->info.version_major >= 2;
     nf = 0;
-    for (const trace_field_info *f = k->fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
+    for (const trace_field_info *f = fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
         uint64_t v = code[nf];
         if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD) {
             trace_column col = trace_field_column(f->type);
@@ -1294,6 +1273,55 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
         }
         memcpy((uint8_t *)ev + f->offset, &v, sizeof v);
     }
+    return TRACE_OK;
+}
+
+trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
+{
+    /* A copy of a zero event, not memset: GCC makes the memset a rep stos,
+     * whose start-up was the costliest instruction of reading an event. */
+    static const trace_event zero;
+    *ev = zero;
+    ev->thread = c->ci.thread;
+    if (c->ci.kind == TRACE_CHUNK_DICT)
+        return next_dict(c, ev);
+    if (c->done >= c->ci.count) {
+        for (int col = 0; col < TRACE_COLUMNS; col++)
+            if (!col_done(c, col))
+                return payload_error(c, col_pos(c, col), "column has bytes left over after the last event");
+        if (c->ci.count && c->ts != c->ci.last_ts)
+            return payload_error(c, c->end[0], "last timestamp differs from the chunk header");
+        return TRACE_END;
+    }
+    uint32_t kind = c->kinds[c->done];
+    uint64_t d;
+    if (!col_next(c, TRACE_COL_TS, kind, &d))
+        return payload_error(c, col_pos(c, TRACE_COL_TS), "timestamp column ends early");
+    uint64_t unit = c->r->info.time_unit_ns, step;
+    /* d * unit past the last timestamp (or overflowing): no division per event */
+    if (__builtin_mul_overflow(d, unit, &step) || step > c->ci.last_ts - c->ts)
+        return payload_error(c, col_pos(c, TRACE_COL_TS), "timestamp beyond the chunk's last timestamp");
+    c->ts += step;
+    ev->kind = kind;
+    ev->ts = c->ts;
+    trace_status st;
+    switch (kind) {
+#define DECODE_FIELD(type, member, name) { TRACE_FIELD_##type, (uint16_t)offsetof(trace_event, member), name },
+#define DECODE_KIND(sym, id, name, fields)                                            \
+    case TRACE_##sym: {                                                                \
+        static const trace_field_info fields_##sym[] = { fields{ TRACE_FIELD_NONE, 0, NULL } }; \
+        st = decode_fields(c, ev, kind, fields_##sym);                                 \
+        break;                                                                         \
+    }
+        TRACE_EVENT_KINDS(DECODE_KIND, DECODE_FIELD)
+#undef DECODE_KIND
+#undef DECODE_FIELD
+    default: /* kind < TRACE_KIND_MAX, known: checked by trace_chunk_load */
+        st = decode_fields(c, ev, kind, c->kind_info[kind]->fields);
+        break;
+    }
+    if (st != TRACE_OK)
+        return st;
     c->done++;
     return TRACE_OK;
 }

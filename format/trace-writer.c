@@ -147,8 +147,7 @@ __attribute__((target("popcnt"))) static unsigned marks_newer_hw(const writer_ma
 }
 static marks_newer_fn pick_marks_newer(void)
 {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("popcnt") ? marks_newer_hw : marks_newer_sw;
+    return trace_cpu_popcnt() ? marks_newer_hw : marks_newer_sw;
 }
 #else
 static marks_newer_fn pick_marks_newer(void) { return marks_newer_sw; }
@@ -170,6 +169,7 @@ struct trace_writer {
     bool open;
     bool fast, chunk_fast;  /* varints only (set / in the open chunk) */
     uint32_t thread, count;
+    uint32_t room;         /* events the buffers below have room for (grows to a full chunk) */
     uint64_t first_ts, prev_ts; /* in file time units */
     uint64_t max_ts;       /* over all chunks, for the END chunk (file units) */
     uint64_t prev_lit;     /* previous literal address */
@@ -177,8 +177,8 @@ struct trace_writer {
     bytebuf col[TRACE_COLUMNS];   /* varints (fast chunk, or a column never coded) */
     struct {
         uint64_t *v;
-        size_t n;
-    } vals[TRACE_COLUMNS];        /* values of the coded columns of a full chunk */
+        size_t n, cap;
+    } vals[TRACE_COLUMNS];        /* values of the coded columns of the open chunk */
     /* Where each recent address was seen: one index of addresses made live,
      * one of addresses released (FORMAT.md §4.1.2). */
     addr_index live_idx, released_idx;
@@ -637,7 +637,7 @@ trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias
     return w->status;
 }
 
-/* Column appenders, one per field type; room was reserved at chunk start.
+/* Column appenders, one per field type; room was reserved (reserve_room).
  * `fast`: the open chunk's mode, a constant where they are inlined. */
 static inline void put_col(trace_writer *w, trace_column c, uint64_t v, bool fast)
 {
@@ -717,19 +717,39 @@ PLAIN_COLUMN(U64)
 /* Most fields one event can put in one column (realloc: two addresses). */
 #define MAX_FIELDS_PER_COLUMN 2
 
-static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
+/* Room for `events` events in the open chunk (at most a full chunk), so
+ * appending needs no checks: every appender checks the count against
+ * w->room, the one test it makes anyway. The room starts small and doubles
+ * as chunks fill: a short recording (a forked child, a command run once)
+ * never faults in the buffers of a full chunk (two dozen megabytes,
+ * transparent huge pages each, then unmapped), a long one reaches the full
+ * chunk after its first few thousand events. */
+#define WRITER_ROOM_MIN 1024u
+static trace_status reserve_room(trace_writer *w, uint32_t events)
 {
-    /* Reserve room for a full chunk once, so appending needs no checks. */
-    size_t n = TRACE_WRITER_CHUNK_EVENTS;
-    if (!buf_reserve(&w->kinds, n))
+    size_t more = events - w->count;
+    if (!buf_reserve(&w->kinds, more))
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     for (int c = 0; c < TRACE_COLUMNS; c++) {
-        if (!buf_reserve(&w->col[c], n * TRACE_VARINT_MAX * MAX_FIELDS_PER_COLUMN))
+        if (!buf_reserve(&w->col[c], more * TRACE_VARINT_MAX * MAX_FIELDS_PER_COLUMN))
             return fail(w, TRACE_ERR_NOMEM, ENOMEM);
-        if (!w->fast && coded_column(c) && !w->vals[c].v &&
-            !(w->vals[c].v = malloc(n * MAX_FIELDS_PER_COLUMN * sizeof *w->vals[c].v)))
-            return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+        size_t cap = (size_t)events * MAX_FIELDS_PER_COLUMN;
+        if (!w->fast && coded_column(c) && w->vals[c].cap < cap) {
+            uint64_t *v = realloc(w->vals[c].v, cap * sizeof *v);
+            if (!v)
+                return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+            w->vals[c].v = v;
+            w->vals[c].cap = cap;
+        }
     }
+    w->room = events;
+    return TRACE_OK;
+}
+
+static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
+{
+    if (reserve_room(w, w->room > WRITER_ROOM_MIN ? w->room : WRITER_ROOM_MIN) != TRACE_OK)
+        return w->status;
     w->open = true;
     w->chunk_fast = w->fast;
     w->thread = thread;
@@ -748,6 +768,11 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
  * full, none open, or an error): flushes it and opens another. */
 static trace_status switch_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
 {
+    if (w->open && w->thread == thread && w->count >= w->room && w->room < TRACE_WRITER_CHUNK_EVENTS &&
+        w->status == TRACE_OK) {
+        uint32_t room = w->room * 2 < TRACE_WRITER_CHUNK_EVENTS ? w->room * 2 : TRACE_WRITER_CHUNK_EVENTS;
+        return reserve_room(w, room);
+    }
     if (w->open && (w->thread != thread || w->count >= TRACE_WRITER_CHUNK_EVENTS))
         trace_writer_flush(w);
     if (w->status != TRACE_OK)
@@ -794,7 +819,7 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
     else
         ts /= w->time_unit_ns;
     /* One test for the usual case: the open chunk takes the event. */
-    if (__builtin_expect(!w->open || w->thread != thread || w->count >= TRACE_WRITER_CHUNK_EVENTS ||
+    if (__builtin_expect(!w->open || w->thread != thread || w->count >= w->room ||
                              w->status != TRACE_OK, 0) &&
         switch_chunk(w, thread, ts) != TRACE_OK)
         return w->status;
@@ -826,7 +851,7 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
                                                                const trace_tick_map *map, bool hw)
 {
     uint32_t count = w->count;
-    const uint32_t count_end = TRACE_WRITER_CHUNK_EVENTS;
+    const uint32_t count_end = w->room;
     uint8_t *kinds = w->kinds.data;
     uint64_t prev_ts = w->prev_ts, prev_lit = w->prev_lit;
     /* In a coded chunk every ADDR_NEW value pushed one entry to the live
@@ -974,7 +999,7 @@ trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uin
     size_t i = 0;
     while (i < n) {
         if (w->open && w->thread == thread && !w->chunk_fast && w->status == TRACE_OK &&
-            w->count < TRACE_WRITER_CHUNK_EVENTS) {
+            w->count < w->room) {
             i += w->marks_newer == marks_newer_sw ? packed_run_sw(w, r + i, n - i, map)
                                                   : packed_run_hw(w, r + i, n - i, map);
             if (i >= n)

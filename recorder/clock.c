@@ -20,6 +20,9 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#endif
 #endif
 
 bool ls_use_tsc;
@@ -38,9 +41,13 @@ static struct {
     int hurry;             /* the recording ends: calibrate over what has passed (atomic; a futex word) */
 } C;
 
+/* From what the C library read at startup: a CPUID here would exit to the
+ * hypervisor in a virtual machine (trace-private.h says more). */
 static bool invariant_tsc(void)
 {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+    return CPU_FEATURE_PRESENT(INVARIANT_TSC);
+#elif defined(__x86_64__)
     unsigned a, b, c, d;
     if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u)
         return false;

@@ -316,13 +316,17 @@ static void *resize(void *p, size_t n, size_t m)
         record_alloc((uintptr_t)q, total);
         return q;
     }
-    record_free((uintptr_t)p);
+    ls_held held = { 0 };
+    bool rec = may_record();
+    if (rec)
+        ls_record_free_held((uintptr_t)p, &held);
     void *q = real_realloc(p, total);
-    if (q) {
-        record_realloc(0, (uintptr_t)q, total);
-    } else if (total != 0) {
+    if (rec) {
         int saved = errno;
-        record_alloc((uintptr_t)p, malloc_usable_size(p)); /* failed: p is still live */
+        /* Failed (NULL with a size): p lives on as it was, no release. */
+        ls_release_held(&held, q != NULL || total == 0);
+        if (q)
+            record_realloc(0, (uintptr_t)q, total);
         errno = saved;
     }
     return q;
@@ -392,8 +396,28 @@ static int classify(int fd)
     return FD_OTHER;
 }
 
+/* A call that makes descriptors failed for want of them (EMFILE: the
+ * process's limit; ENFILE: the system's), after fd_shortage's retry:
+ * recorded as an open and a close at once of kind error/EMFILE (or
+ * error/ENFILE) with the call's stack, which readers show as a failed open
+ * where it happened (FORMAT.md §6). errno kept. */
+static void open_failed(void)
+{
+    int e = errno;
+    if ((e != EMFILE && e != ENFILE) || !may_record() || !resources_on || ls_output_fd() < 0)
+        return;
+    static uint64_t failures;
+    uint64_t h = __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+    const char *kind = e == EMFILE ? "error/EMFILE" : "error/ENFILE";
+    ls_record_open(kind, h, 0);
+    ls_record_close(kind, h);
+    errno = e;
+}
+
 static void opened_fd(int fd, int type)
 {
+    if (fd < 0)
+        open_failed();
     if (fd < 0 || !may_record() || !resources_on || ls_output_fd() < 0)
         return;
     int saved = errno;
@@ -727,6 +751,8 @@ EXPORT void closefrom(int lowfd)
 
 static FILE *opened_file(FILE *f)
 {
+    if (!f)
+        open_failed();
     if (f && resources_on && ls_output_fd() >= 0)
         ls_record_open("FILE", (uint64_t)(uintptr_t)f, 0);
     return f;
@@ -801,6 +827,8 @@ EXPORT int pclose(FILE *f)
 
 static DIR *opened_dir(DIR *d)
 {
+    if (!d)
+        open_failed();
     if (d && resources_on && ls_output_fd() >= 0)
         ls_record_open("DIR", (uint64_t)(uintptr_t)d, 0);
     return d;
@@ -905,7 +933,7 @@ static bool end_before_exec(void)
     if (ls_output_fd() < 0 || getpid() != ls_recording_pid())
         return false; /* not recording, or a vfork child sharing the parent's recorder */
     /* No heap snapshot: the image goes away whole, nothing in it leaks. */
-    ls_end_recording(NULL);
+    ls_end_for_exec();
     return true;
 }
 

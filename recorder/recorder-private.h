@@ -104,6 +104,21 @@ void ls_record_alloc_from(uintptr_t ptr, size_t size, uint64_t pc, uint64_t sp, 
     bool bp_known = (uint64_t)(uintptr_t)bp##_at_ + 16 == sp;                          \
     uint64_t bp = bp_known ? *bp##_at_ : 0
 void ls_record_free(uintptr_t ptr);
+
+/* A release that may not happen (realloc's old block, recorded before the
+ * call: another thread may get the address the moment it returns, but if
+ * the call fails the block lives on as it was). ls_record_free_held writes
+ * the record, stamped now, without handing it to the writer;
+ * ls_release_held(h, true) hands it over, ls_release_held(h, false) takes
+ * it back, so a failed realloc leaves no trace and the block keeps its
+ * size and stack. */
+typedef struct ls_held {
+    void *buf, *ts;
+    uint32_t at, end, gen;
+    uintptr_t ptr;
+} ls_held;
+void ls_record_free_held(uintptr_t ptr, ls_held *h);
+void ls_release_held(ls_held *h, bool happened);
 /* old_ptr 0: the old block's release was already recorded by a free. */
 void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size);
 void ls_record_open(const char *kind, uint64_t handle, uint64_t size);
@@ -119,9 +134,18 @@ int ls_begin_preload(bool child_image);
 /* Defined by the preload module only: run at exit, while still recording,
  * before the recording ends. */
 __attribute__((weak)) void ls_exit_cleanup(void);
+/* trace_end for a process about to exit or exec (the destructor, the exec
+ * interposers): the ending thread writes the last of the trace itself when
+ * the writer thread is idle, and leaves that thread to the exit. Not from
+ * _exit, which a signal handler may call in the middle of a malloc: the
+ * last pass allocates. At exit a heap snapshot labelled "exit" comes first
+ * (unless LEAKSCOPE_SCAN=0); before an exec none. */
+void ls_end_for_exit(void);
+void ls_end_for_exec(void);
 
-/* Ends the recording (trace_end), first writing a heap snapshot labelled
- * `snapshot_label` (NULL: none; "exit" at exit) unless LEAKSCOPE_SCAN=0. */
+/* Ends the recording as trace_end does, first writing a heap snapshot
+ * labelled `snapshot_label` (NULL: none; "exit" from _exit) unless
+ * LEAKSCOPE_SCAN=0. */
 void ls_end_recording(const char *snapshot_label);
 
 /* The trace file's descriptor while recording, else -1; the pid recording. */

@@ -87,6 +87,7 @@ static struct {
     bool key_ready;
 
     pthread_t writer_thread;
+    struct writer_ctl *wctl; /* the running writer thread's (G.lock) */
     trace_writer *w;
     char path[PATH_MAX];
 
@@ -111,6 +112,7 @@ static struct {
     pid_t pid;             /* the process that began the recording */
     bool follow_fork;      /* a forked child starts its own trace (atomic) */
     bool pending_child;    /* set in a forked child: begin its trace at its first event (atomic) */
+    bool forked_child;     /* this process is such a child (its parent's code, its unwind rules) */
     bool atfork_ready;
     int forking;           /* a fork is being prepared (atomic): no new unwinding */
     bool wake_ready;
@@ -200,9 +202,14 @@ static buffer *take_buffer_locked(void)
         G.free_list = b->next;
         G.nfree--;
     } else if (G.buffers < G.attached + G.spare_buffers) {
-        /* Faulted in at once: far cheaper than a fault per page while recording. */
+        /* None spare yet (a thread's first event before the writer has
+         * made spares): faulted in page by page as this thread fills it,
+         * not all at once. A short process (a forked child, a command run
+         * once) records a few events and would otherwise zero the whole
+         * buffer (a sixth of its recording's cost); a long one takes its
+         * later buffers from the writer's spares, faulted in there. */
         int saved = errno;
-        b = map_pages(sizeof *b, MAP_POPULATE);
+        b = map_pages(sizeof *b, 0);
         errno = saved;
         if (!b)
             return NULL;
@@ -601,6 +608,42 @@ void ls_record_free(uintptr_t ptr)
     leave(ts);
 }
 
+void ls_record_free_held(uintptr_t ptr, ls_held *h)
+{
+    h->buf = NULL;
+    h->ptr = ptr;
+    if (!ptr)
+        return;
+    ALLOC_ENTER(ts);
+    buffer *buf;
+    uint32_t n;
+    uint64_t *w = reserve(ts, 2, &buf, &n);
+    if (w) {
+        h->buf = buf;
+        h->ts = ts;
+        h->at = n;
+        h->gen = ts->gen;
+        h->end = n + trace_packed_free(w, ls_ticks(), ptr); /* not published: the writer reads up to buf->n */
+    }
+    leave(ts);
+}
+
+void ls_release_held(ls_held *h, bool happened)
+{
+    thread_state *ts = tls_state;
+    buffer *b = h->buf;
+    /* Still where it was written, with nothing recorded after it on this
+     * thread (a signal handler's allocation would have taken its place)? */
+    if (b && ts == h->ts && ts->cur == b && ts->gen == h->gen && b->n == h->at && !ts->guard &&
+        __atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE) {
+        if (happened)
+            publish(b, h->end);
+        return;
+    }
+    if (happened)
+        ls_record_free(h->ptr); /* stamped late: the thread's order is kept, its time forced on */
+}
+
 void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size)
 {
     API_ENTER(ts);
@@ -934,9 +977,93 @@ static void serve_snapshot(ls_scan_request *req)
     pthread_mutex_unlock(&G.lock);
 }
 
+/* A writer thread's state, seen by the thread that ends the recording
+ * (under G.lock). A process that exits (or execs) while its writer waits
+ * idle does the writer's last pass itself (writer_last_pass) and leaves the
+ * thread to the exit: no wake-up to wait for, no join, and a short process
+ * (a forked child, a command run once) never has the writer thread run at
+ * all. A thread told so (takeover) touches nothing more when it wakes: it
+ * frees its own state and returns (after a failed exec the next recording
+ * has a writer thread of its own). */
+enum { WRITER_STARTING, WRITER_IDLE, WRITER_BUSY };
+typedef struct writer_ctl {
+    int phase;             /* WRITER_* */
+    bool takeover;         /* the recording's end did the last pass: return */
+    bool scanned;          /* the thread has listed the modules once */
+} writer_ctl;
+
+/* After the last pass: what threads queued as they exited meanwhile, a
+ * snapshot a thread still waits for and the end's (the live set is final:
+ * nothing is taken from here on), then the end of the trace. */
+static void writer_close_trace(void)
+{
+    pthread_mutex_lock(&G.lock);
+    buffer *list = G.q_head; /* buffers of threads that exited during the final flush */
+    G.q_head = G.q_tail = NULL;
+    G.accepting = false;
+    ls_scan_request *req = G.snap_req, *end = G.end_req;
+    pthread_mutex_unlock(&G.lock);
+    process_queue(list);
+    if (req)
+        serve_snapshot(req);
+    if (end)
+        take_snapshot(end);
+    ls_live_reset();
+    __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE); /* the close below is ours */
+    trace_status st = trace_writer_close(G.w, __atomic_load_n(&G.lost, __ATOMIC_RELAXED));
+    if (st != TRACE_OK && !G.write_failed)
+        ls_warn("cannot write ", G.path, ": the end of the trace is missing");
+    G.w = NULL;
+}
+
+/* One pass of the writer: the queue taken, then (when due, or at the end)
+ * the modules, every thread's current buffer and the new dictionary
+ * entries. */
+static bool writer_pass(buffer *list, bool stop, bool flush_req, uint64_t due, bool force_modules, snap **snaps,
+                        size_t *snap_cap)
+{
+    process_queue(list);
+    /* Not for a recording that ends: a short one (a forked child that
+     * execs, a command run once) would fault in a slab it never uses
+     * (2 MiB zeroed, an eighth of a recorded shell loop's CPU). */
+    if (!stop)
+        refill_spares();
+    bool flush = stop || flush_req || ls_now() >= due;
+    if (flush) {
+        ls_modules_scan(G.w, force_modules);
+        flush_current(snaps, snap_cap);
+        ls_intern_drain(G.w);
+    }
+    check_writer();
+    return flush;
+}
+
+/* The ending thread's pass in place of an idle writer thread's (G.lock
+ * not held; the writer thread will touch nothing more). */
+static void writer_last_pass(bool scanned)
+{
+    pthread_mutex_lock(&G.lock);
+    buffer *list = G.q_head;
+    G.q_head = G.q_tail = NULL;
+    pthread_mutex_unlock(&G.lock);
+    snap *snaps = NULL;
+    size_t snap_cap = 0;
+    writer_pass(list, true, true, 0, !scanned, &snaps, &snap_cap);
+    free(snaps);
+    writer_close_trace();
+}
+
 static void *writer_main(void *arg)
 {
-    (void)arg;
+    writer_ctl *ctl = arg;
+    pthread_mutex_lock(&G.lock);
+    bool gone = ctl->takeover;
+    ctl->phase = WRITER_BUSY;
+    pthread_mutex_unlock(&G.lock);
+    if (gone) {
+        ls_unmap(ctl, sizeof *ctl);
+        return NULL;
+    }
     thread_state *self = ls_map(sizeof *self);
     if (self) {
         self->guard = 1;
@@ -950,6 +1077,7 @@ static void *writer_main(void *arg)
     size_t snap_cap = 0;
     ls_live_reset();
     ls_modules_scan(G.w, true);
+    ctl->scanned = true;
     uint64_t last_flush = ls_now();
     for (;;) {
         pthread_mutex_lock(&G.lock);
@@ -965,9 +1093,15 @@ static void *writer_main(void *arg)
                 deadline.tv_sec++;
                 deadline.tv_nsec -= 1000000000L;
             }
-            while (!G.q_head && !G.stop_req && G.flush_req == G.flush_done && !G.snap_req &&
+            ctl->phase = WRITER_IDLE;
+            while (!ctl->takeover && !G.q_head && !G.stop_req && G.flush_req == G.flush_done && !G.snap_req &&
                    pthread_cond_timedwait(&G.wake, &G.lock, &deadline) == 0)
                 ;
+            ctl->phase = WRITER_BUSY;
+        }
+        if (ctl->takeover) {
+            pthread_mutex_unlock(&G.lock);
+            break;
         }
         buffer *list = G.q_head;
         G.q_head = G.q_tail = NULL;
@@ -976,22 +1110,10 @@ static void *writer_main(void *arg)
         ls_scan_request *req = G.snap_req;
         pthread_mutex_unlock(&G.lock);
 
-        process_queue(list);
-        /* Not for a recording that ends: a short one (a forked child that
-         * execs, a command run once) would fault in a slab it never uses
-         * (2 MiB zeroed, an eighth of a recorded shell loop's CPU). */
-        if (!stop)
-            refill_spares();
-        now = ls_now();
-        if (stop || freq != G.flush_done || now >= due || req) {
-            ls_modules_scan(G.w, false);
-            flush_current(&snaps, &snap_cap);
-            ls_intern_drain(G.w);
-            last_flush = now;
-        }
+        if (writer_pass(list, stop, freq != G.flush_done || req, due, false, &snaps, &snap_cap))
+            last_flush = ls_now();
         if (req && !stop)
             serve_snapshot(req);
-        check_writer();
         if (freq != G.flush_done) {
             pthread_mutex_lock(&G.lock);
             G.flush_done = freq;
@@ -1002,26 +1124,13 @@ static void *writer_main(void *arg)
             break;
     }
     free(snaps);
-    pthread_mutex_lock(&G.lock);
-    buffer *list = G.q_head; /* buffers of threads that exited during the final flush */
-    G.q_head = G.q_tail = NULL;
-    G.accepting = false;
-    ls_scan_request *req = G.snap_req, *end = G.end_req;
-    pthread_mutex_unlock(&G.lock);
-    process_queue(list);
-    /* Nothing is taken from here on: the live set is final. */
-    if (req)
-        serve_snapshot(req);
-    if (end)
-        take_snapshot(end);
-    ls_live_reset();
-    __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE); /* the close below is ours */
-    trace_status st = trace_writer_close(G.w, __atomic_load_n(&G.lost, __ATOMIC_RELAXED));
-    if (st != TRACE_OK && !G.write_failed)
-        ls_warn("cannot write ", G.path, ": the end of the trace is missing");
-    G.w = NULL;
+    if (!ctl->takeover)
+        writer_close_trace(); /* trace_end joins this thread, then unmaps ctl */
+    else
+        ls_unmap(ctl, sizeof *ctl); /* the ending thread has forgotten it */
     tls_state = NULL;
-    ls_unmap(self, sizeof *self);
+    if (self)
+        ls_unmap(self, sizeof *self);
     return NULL;
 }
 
@@ -1150,7 +1259,7 @@ static int begin_recording(const char *path, bool exclusive)
     ls_fd_setup_begin();
     int err = create_output(G.path, exclusive, &info, &w);
     if (!err)
-        ls_unwind_init(libunwind_only, unwind_stats);
+        ls_unwind_init(libunwind_only, unwind_stats, exclusive && G.forked_child);
     ls_fd_setup_end();
     if (!err) {
         ls_modules_reset();
@@ -1176,7 +1285,15 @@ static int begin_recording(const char *path, bool exclusive)
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
-        err = pthread_create(&G.writer_thread, NULL, writer_main, NULL);
+        writer_ctl *ctl = ls_map(sizeof *ctl);
+        err = ctl ? pthread_create(&G.writer_thread, NULL, writer_main, ctl) : ENOMEM;
+        if (!err) {
+            pthread_mutex_lock(&G.lock);
+            G.wctl = ctl;
+            pthread_mutex_unlock(&G.lock);
+        } else if (ctl) {
+            ls_unmap(ctl, sizeof *ctl);
+        }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (err) {
             G.accepting = false;
@@ -1264,6 +1381,11 @@ static void atfork_prepare(void)
     }
     if (ts)
         ts->guard++;
+    /* A child that will record inherits this thread's unwind cache, with
+     * its stack's bounds: made here once, not at every child's first
+     * allocation (a read of /proc/self/maps, a tenth of a short child). */
+    if (__atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE && __atomic_load_n(&G.follow_fork, __ATOMIC_RELAXED))
+        ls_unwind_thread_prepare();
     ls_modules_fork_lock();
     pthread_mutex_lock(&G.lock);
     __atomic_exchange_n(&G.forking, 1, __ATOMIC_SEQ_CST);
@@ -1326,6 +1448,7 @@ static void atfork_child(void)
     G.snap_req = G.end_req = NULL; /* the parent's threads' requests */
     if ((st == ST_ACTIVE || st == ST_FAILED) && __atomic_load_n(&G.follow_fork, __ATOMIC_RELAXED))
         __atomic_store_n(&G.pending_child, true, __ATOMIC_SEQ_CST);
+    G.forked_child = true;
     /* The parent's writer thread may have been waiting on these: in the child
      * their waiter bookkeeping names a thread that does not exist. */
     init_wake_cond();
@@ -1381,7 +1504,11 @@ bool ls_inside_recorder(void)
 bool ls_nonblocking(void) { return tls_nonblocking; }
 pid_t ls_recording_pid(void) { return G.pid; }
 
-void ls_end_recording(const char *snapshot_label)
+/* Ends the recording, first writing a heap snapshot labelled
+ * `snapshot_label` (NULL: none) unless the scan is off; `leaving`: the
+ * process exits or execs, and an idle writer thread is left to that
+ * (writer_ctl). */
+static void end_recording(bool leaving, const char *snapshot_label)
 {
     int saved = errno;
     int st = __atomic_load_n(&G.state, __ATOMIC_SEQ_CST);
@@ -1401,12 +1528,25 @@ void ls_end_recording(const char *snapshot_label)
         ls_scan_request_init(&end_req, snapshot_label, (uint64_t)(uintptr_t)__builtin_frame_address(0));
     pthread_mutex_lock(&G.lock);
     G.end_req = snapshot ? &end_req : NULL;
+    writer_ctl *ctl = G.wctl;
+    G.wctl = NULL;
+    bool take = leaving && ctl && ctl->phase != WRITER_BUSY;
+    bool scanned = take && ctl->scanned;
+    if (take)
+        ctl->takeover = true;
     G.stop_req = true;
-    pthread_cond_signal(&G.wake);
+    if (!take)
+        pthread_cond_signal(&G.wake);
     pthread_cond_broadcast(&G.space);
     pthread_mutex_unlock(&G.lock);
     ls_clock_hurry(); /* the end is not kept waiting for a calibration */
-    pthread_join(G.writer_thread, NULL);
+    if (take) {
+        writer_last_pass(scanned);
+    } else {
+        pthread_join(G.writer_thread, NULL);
+        if (ctl)
+            ls_unmap(ctl, sizeof *ctl);
+    }
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE);
     pthread_mutex_lock(&G.lock);
     G.end_req = NULL;
@@ -1418,7 +1558,13 @@ void ls_end_recording(const char *snapshot_label)
     errno = saved;
 }
 
-LEAKSCOPE_API void trace_end(void) { ls_end_recording("end"); }
+LEAKSCOPE_API void trace_end(void) { end_recording(false, "end"); }
+
+void ls_end_recording(const char *snapshot_label) { end_recording(false, snapshot_label); }
+
+void ls_end_for_exit(void) { end_recording(true, "exit"); }
+
+void ls_end_for_exec(void) { end_recording(true, NULL); }
 
 LEAKSCOPE_API int trace_heap_snapshot(const char *label)
 {
@@ -1482,5 +1628,5 @@ __attribute__((destructor)) static void recorder_at_exit(void)
 {
     if (ls_exit_cleanup && __atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE && getpid() == G.pid)
         ls_exit_cleanup();
-    ls_end_recording("exit");
+    ls_end_for_exit();
 }

@@ -48,7 +48,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-void ls_unwind_init(bool only_libunwind, bool stats)
+void ls_unwind_init(bool only_libunwind, bool stats, bool same_code)
 {
     if (!self_hi)
         dl_iterate_phdr(find_self, (void *)(uintptr_t)&ls_unwind_init);
@@ -68,7 +68,8 @@ void ls_unwind_init(bool only_libunwind, bool stats)
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     __atomic_store_n(&ls_unwind_libunwind_only, only_libunwind, __ATOMIC_RELAXED);
     __atomic_store_n(&print_stats, stats, __ATOMIC_RELAXED);
-    ls_unwind_invalidate();
+    if (!same_code)
+        ls_unwind_invalidate();
 }
 
 #if LS_HAVE_CFI
@@ -131,6 +132,15 @@ static inline void count(ls_cfi_cache *c, bool fell_back)
         report(c);
 }
 #endif
+
+/* The calling thread's cache, made now if it has none (a thread about to
+ * fork: the child inherits it). */
+void ls_unwind_thread_prepare(void)
+{
+#if LS_HAVE_CFI
+    (void)thread_cache();
+#endif
+}
 
 __attribute__((noinline)) uint32_t ls_unwind_cached(uint64_t *frames, uint32_t max, uint32_t tag, uint32_t *id)
 {

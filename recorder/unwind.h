@@ -9,10 +9,13 @@
 /* ---- unwind.c: call stacks ---- */
 
 /* At trace_begin: computes the recorder's own code range, so its frames are
- * left out, and starts the unwinders' caches over. `libunwind_only`
- * ($LEAKSCOPE_UNWIND=libunwind): never the CFI walker. `stats`
- * ($LEAKSCOPE_UNWIND_STATS=1): print how many captures fell back, at exit. */
-void ls_unwind_init(bool libunwind_only, bool stats);
+ * left out, and starts the unwinders' caches over unless `same_code` (a
+ * forked child's first recording: its parent's code, so its parent's rules,
+ * and clearing the caches it inherits would cost a short child a tenth of
+ * its recording). `libunwind_only` ($LEAKSCOPE_UNWIND=libunwind): never the
+ * CFI walker. `stats` ($LEAKSCOPE_UNWIND_STATS=1): print how many captures
+ * fell back, at exit. */
+void ls_unwind_init(bool libunwind_only, bool stats, bool same_code);
 
 /* Fills up to `max` return addresses of the caller's stack, innermost first,
  * without the recorder's own frames. Returns how many. The CFI walker where
@@ -50,6 +53,9 @@ uint32_t ls_backtrace(uint64_t *frames, uint32_t max);
 
 /* Code may have been unloaded (dlclose): cached unwind rules start over. */
 void ls_unwind_invalidate(void);
+
+/* Makes the calling thread's unwind cache now if it has none (before a fork). */
+void ls_unwind_thread_prepare(void);
 
 /* Thread exit: frees the calling thread's unwind cache. */
 void ls_unwind_thread_exit(void);

@@ -6,7 +6,11 @@ never exceed the first and must end at the report's open at end, which must
 be the second; `convert --to csv` must pair every close with an open of the
 same kind, and bad usage of convert gets one line and exit 2.
 
-usage: check-resources.py LEAKSCOPE RES-TARGET
+A second program (tests/emfile-target.c) runs out of descriptors: the
+report must list exactly the opens that failed with EMFILE, the first from
+the program's own function, and leave them out of the resources.
+
+usage: check-resources.py LEAKSCOPE RES-TARGET EMFILE-TARGET
 """
 import collections
 import csv
@@ -16,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-leakscope, target = sys.argv[1], sys.argv[2]
+leakscope, target, emfile_target = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asan_env import program_env  # noqa: E402
 
@@ -87,6 +91,27 @@ for r in data:
 check(all(opened[k] == kinds[k]["opened"] for k in kinds), "csv: opens per kind as in the report")
 check(closes_without_kind == 0, f"csv: every close names its opened kind ({closes_without_kind} do not)")
 check(all(int(a["time_ns"]) <= int(b["time_ns"]) for a, b in zip(data, data[1:])), "csv: rows in time order")
+
+
+# Opens that failed for want of descriptors.
+etrace = os.path.join(tmp, "emfile.trace")
+p = subprocess.run([leakscope, "record", "--quiet", "-o", etrace, "--", emfile_target], capture_output=True,
+                   text=True, env=program_env())
+check(p.returncode == 0, f"emfile: record exit {p.returncode} {p.stderr.strip()!r}")
+want = json.loads(p.stdout)["failed"] if p.returncode == 0 else -1
+check(want == 5, f"emfile: the program saw {want} calls fail with EMFILE (3 opens, a socket, an fopen)")
+erep = json.loads(subprocess.run([leakscope, "report", "--json", etrace], capture_output=True, text=True,
+                                 check=True).stdout)
+fails = erep["resources"]["open_failures"]
+check(len(fails) == 1 and fails[0]["error"] == "EMFILE" and fails[0]["count"] == want,
+      f"emfile: report lists {want} EMFILE failures ({fails})")
+first = [f["function"] for f in fails[0]["stack"]] if fails else []
+check("exhaust" in first[:3], f"emfile: the first failure is from exhaust() ({first[:4]})")
+check(all(not k["kind"].startswith("error") for k in erep["resources"]["kinds"]),
+      f"emfile: failures are no resource kind ({[k['kind'] for k in erep['resources']['kinds']]})")
+check(erep["resources"]["open_at_end"] == 0, f"emfile: nothing left open ({erep['resources']['open_at_end']})")
+text = subprocess.run([leakscope, "report", etrace], capture_output=True, text=True).stdout
+check(f"{want} opens failed with EMFILE (too many open files)" in text, "emfile: the text report says so")
 
 
 def expect_bad(args, code, what):

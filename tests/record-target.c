@@ -11,6 +11,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -47,6 +48,17 @@ static __attribute__((noinline)) void leak_realloc(void)
     p = realloc(p, 64);            /* grows: the 16 bytes are gone */
     p = realloc(p, LEAK_REALLOC);  /* the leak is the last size */
     keep[nkeep++] = p;
+}
+
+/* A realloc that fails leaves the block as it was: its size and the stack
+ * that allocated it (here), not the realloc's. */
+#define LEAK_FAILED_REALLOC 1234
+static __attribute__((noinline)) void leak_failed_realloc(void)
+{
+    char *p = malloc(LEAK_FAILED_REALLOC);
+    size_t huge = (size_t)PTRDIFF_MAX; /* more than any allocator gives: ENOMEM */
+    char *q = realloc(p, huge);
+    keep[nkeep++] = q ? q : p;
 }
 
 static __attribute__((noinline)) void leak_aligned(void)
@@ -245,6 +257,7 @@ int main(void)
     leak_malloc();
     leak_calloc();
     leak_realloc();
+    leak_failed_realloc();
     leak_aligned();
     repeated_stacks();
     no_leaks();
@@ -252,10 +265,11 @@ int main(void)
     closed_fds();
     streams();
     mappings();
-    printf("{\"leak_malloc\": [%d, 2], \"leak_calloc\": [%d, 1], \"leak_realloc\": [%d, 1], \"leak_aligned\": [%d, 3], "
+    printf("{\"leak_malloc\": [%d, 2], \"leak_calloc\": [%d, 1], \"leak_realloc\": [%d, 1], "
+           "\"leak_failed_realloc\": [%d, 1], \"leak_aligned\": [%d, 3], "
            "\"site_outer\": [%d, 5], \"site_inner\": [%d, 2], \"site_a\": [%d, 3], \"site_b\": [%d, 3], "
            "\"at_depth\": [%d, %d]}\n",
-           2 * LEAK_MALLOC, LEAK_CALLOC_N * LEAK_CALLOC_M, LEAK_REALLOC, 3 * LEAK_ALIGNED, 5 * LEAK_OUTER,
+           2 * LEAK_MALLOC, LEAK_CALLOC_N * LEAK_CALLOC_M, LEAK_REALLOC, LEAK_FAILED_REALLOC, 3 * LEAK_ALIGNED, 5 * LEAK_OUTER,
            2 * LEAK_INNER, 3 * LEAK_SITE_A, 3 * LEAK_SITE_B, 7 * LEAK_DEPTH, 7);
     fflush(stdout);
     return 3;

@@ -1094,29 +1094,36 @@ static void test_crc32(void)
     printf("ok - crc32: the check value, %d lengths at 16 alignments, a buffer in pieces\n", 601);
 }
 
+/* A format-1 file of the fuzz corpus, named by LEAKSCOPE_TEST_FORMAT1 (meson
+ * sets it): the reader still reads the first format. */
+static void case_format1(void)
+{
+    const char *path = getenv("LEAKSCOPE_TEST_FORMAT1");
+    CHECK(path && *path);
+    if (path && *path)
+        test_format1(path);
+}
+static void case_time_unit_1000(void) { test_time_unit(1000); }
+static void case_time_unit_16(void) { test_time_unit(16); }
+
+/* One meson test per case (tests/meson.build); `test-format NAME` runs one. */
+static const test_case cases[] = {
+    { "format1", case_format1 },
+    { "crc32", test_crc32 },
+    { "roundtrip", test_roundtrip },
+    { "huff", test_huff },
+    { "huff-reference", test_huff_reference },
+    { "address-coding", test_address_coding },
+    { "marks-select", test_marks_select },
+    { "long-lived", test_long_lived },
+    { "packed", test_packed },
+    { "time-unit-1000", case_time_unit_1000 },
+    { "time-unit-16", case_time_unit_16 },
+    { "unknown-chunks", test_unknown_chunks },
+    { "truncation-and-corruption", test_truncation_and_corruption },
+};
+
 int main(int argc, char **argv)
 {
-    if (argc > 1)
-        test_format1(argv[1]);
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    test_crc32();
-    test_roundtrip();
-    test_huff();
-    test_huff_reference();
-    test_address_coding();
-    test_marks_select();
-    test_long_lived();
-    test_packed();
-    test_time_unit(1000);
-    test_time_unit(16);
-    test_unknown_chunks();
-    test_truncation_and_corruption();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    TEST_DONE();
+    return test_run_cases("test-format", cases, sizeof cases / sizeof *cases, argc, argv, dir);
 }

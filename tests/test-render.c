@@ -77,6 +77,7 @@ static void write_trace_gc(const char *path, bool with_gc)
 
 static void write_trace(const char *path) { write_trace_gc(path, true); }
 
+
 static int run(char *const argv[])
 {
     pid_t pid;
@@ -335,19 +336,188 @@ static void check_layout_and_labels(timeline *tl, timeline *tl_no_gc)
     CHECK(!row_of(&l, RENDER_TRACK_HEAP)->folded);
 }
 
+/* Exports the resources track of trace alone, and lays out the same view. */
+static void export_resources(const char *leakscope, const char *trace, const char *png, timeline *tl,
+                             render_view_params *p, render_layout *l)
+{
+    char *argv[] = { (char *)leakscope, "export", "--png", (char *)png, "--size", "1200x800", "--tracks",
+                     "resources", (char *)trace, NULL };
+    CHECK_EQ_U64(run(argv), 0);
+    render_view_params_init(p, tl, 1200, 800);
+    p->tracks = RENDER_TRACK_RESOURCES;
+    render_view_layout(p, l);
+}
+
+/* Descriptors opened and closed, and at 2.7 s an open that failed with
+ * EMFILE (the recorder's note: an open and close of kind error/EMFILE). */
+static void write_failure_trace(const char *path)
+{
+    trace_file_info info = { .pid = 78, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8 };
+    trace_writer *w;
+    if (trace_writer_create(path, &info, &w) != TRACE_OK)
+        exit(1);
+    trace_writer_add_string(w, 1, "fd/file", 7);
+    trace_writer_add_string(w, 2, "error/EMFILE", 12);
+    for (uint64_t i = 0; i < 40; i++) {
+        ev(w, 1, TRACE_RES_OPEN, i * 100000000ull, 0, 0, 1, 3 + i % 8);
+        ev(w, 1, TRACE_RES_CLOSE, i * 100000000ull + 50000000ull, 0, 0, 1, 3 + i % 8);
+        if (i == 26) { /* a thread's events in time order */
+            ev(w, 1, TRACE_RES_OPEN, 2700000000ull, 0, 0, 2, 1);
+            ev(w, 1, TRACE_RES_CLOSE, 2700000000ull, 0, 0, 2, 1);
+        }
+    }
+    if (trace_writer_close(w, 0) != TRACE_OK)
+        exit(1);
+}
+
+static bool is_red(const image *im, int x, int y) /* never_closed: the light theme's red */
+{
+    int r, g, b;
+    pixel(im, x, y, &r, &g, &b);
+    return r > 180 && g < 90 && b < 90;
+}
+
+/* A failed open is a red tick on the resources track where it happened,
+ * the hit test names it there, and it is no resource. */
+static void check_failure_tick(const char *leakscope, const char *dir)
+{
+    char trace[128], png[128];
+    snprintf(trace, sizeof trace, "%s/fail.trace", dir);
+    snprintf(png, sizeof png, "%s/fail.png", dir);
+    write_failure_trace(trace);
+    timeline *tl;
+    trace_error err;
+    CHECK(timeline_open(trace, &tl, &err) == TRACE_OK);
+    if (!tl)
+        return;
+    const ls_analysis *a = timeline_analysis(tl);
+    CHECK_EQ_U64(a->nopen_failures, 1);
+    CHECK_EQ_U64(a->resources_opened, 40); /* the failure is not one */
+    render_view_params p;
+    render_layout l;
+    export_resources(leakscope, trace, png, tl, &p, &l);
+    const render_row *row = row_of(&l, RENDER_TRACK_RESOURCES);
+    image im;
+    if (row && image_load(&im, png)) {
+        double x = render_x_of(&l, &p, timeline_begin(tl) + 2700000000ull);
+        int y = (int)(row->py0 + row->py1) / 2;
+        CHECK(is_red(&im, (int)floor(x), y));
+        CHECK(!is_red(&im, (int)render_x_of(&l, &p, timeline_begin(tl) + 2400000000ull), y));
+        render_hit hit;
+        CHECK(render_hit_test(&p, &l, floor(x) + 1, y, &hit) && hit.kind == RENDER_HIT_FAILURE && hit.index == 0);
+        CHECK(render_hit_test(&p, &l, render_x_of(&l, &p, timeline_begin(tl) + 2400000000ull), y, &hit) &&
+              hit.kind != RENDER_HIT_FAILURE);
+        cairo_surface_destroy(im.s);
+    }
+    timeline_free(tl);
+    unlink(png);
+    unlink(trace);
+}
+
+/* A line pixel of a resource kind: a series colour at full strength (the
+ * min-max band under it is drawn at a third). */
+static bool is_series_line(const image *im, int x, int y)
+{
+    int r, g, b;
+    pixel(im, x, y, &r, &g, &b);
+    int hi = r > g ? (r > b ? r : b) : (g > b ? g : b), lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
+    return hi - lo > 100;
+}
+
+/* The open count a pixel row of the resources plot stands for. */
+static double count_at(const render_row *row, double top, int y)
+{
+    return (row->py1 - (y + 0.5)) / (row->py1 - row->py0) * top;
+}
+
+/* A real program (tests/res-target.c) opens and closes thousands of
+ * descriptors of five kinds with a known most open at once and a known few
+ * left open; its exported picture's resources track must agree: no line
+ * above the most any kind had open, the highest at the most the timeline
+ * counted, and at the right edge one line per kind at its open-at-end. */
+static void check_resource_pixels(const char *leakscope, const char *target, const char *dir)
+{
+    char trace[128], png[128], cmd[1024];
+    snprintf(trace, sizeof trace, "%s/res.trace", dir);
+    snprintf(png, sizeof png, "%s/res.png", dir);
+    snprintf(cmd, sizeof cmd, "'%s' record --quiet -o '%s' -- '%s' '%s'", leakscope, trace, target, dir);
+    FILE *out = popen(cmd, "r");
+    CHECK(out != NULL);
+    if (!out)
+        return;
+    unsigned most_all = 0, nkinds = 0, ends[16];
+    char kind[64];
+    unsigned most, end;
+    while (nkinds < 16 && fscanf(out, "%63s %u %u", kind, &most, &end) == 3) {
+        most_all = most > most_all ? most : most_all;
+        ends[nkinds++] = end;
+    }
+    CHECK(pclose(out) == 0);
+    CHECK(nkinds >= 5);
+    timeline *tl;
+    trace_error err;
+    CHECK(timeline_open(trace, &tl, &err) == TRACE_OK);
+    if (!tl)
+        return;
+    render_view_params p;
+    render_layout l;
+    export_resources(leakscope, trace, png, tl, &p, &l);
+    image im;
+    const render_row *row = row_of(&l, RENDER_TRACK_RESOURCES);
+    if (row && l.res_axis_top > 0 && image_load(&im, png)) {
+        int x0 = (int)l.plot_x0 + 1, x1 = (int)l.plot_x1 - 1, top_y = INT32_MAX;
+        for (int x = x0; x < x1; x++)
+            for (int y = (int)row->py0; y < (int)row->py1 && y < top_y; y++)
+                if (is_series_line(&im, x, y))
+                    top_y = y;
+        uint32_t kinds[TIMELINE_MAX_KINDS], top_model = 0;
+        uint32_t nk = timeline_resource_kinds(tl, kinds, TIMELINE_MAX_KINDS), mn, mx;
+        for (uint32_t k = 0; k < nk; k++) {
+            timeline_resource_range(tl, k, timeline_begin(tl), timeline_end(tl), 1, &mn, &mx);
+            top_model = mx > top_model ? mx : top_model;
+        }
+        double top = top_y == INT32_MAX ? -1 : count_at(row, l.res_axis_top, top_y);
+        double px = l.res_axis_top / (row->py1 - row->py0); /* one pixel, in open descriptors */
+        CHECK(top >= 0 && top <= most_all + 2 * px);
+        CHECK(fabs(top - top_model) <= 2 * px);
+        if (!(top >= 0 && fabs(top - top_model) <= 2 * px && top <= most_all + 2 * px))
+            fprintf(stderr, "  highest line %.2f open (y=%d), the timeline's most %u, the program's %u\n", top, top_y,
+                    top_model, most_all);
+        /* The right edge: every kind's line where its count at the end is. */
+        int x = x1 - 1;
+        for (unsigned k = 0; k < nkinds; k++) {
+            bool seen = false;
+            for (int y = (int)row->py0; y < (int)row->py1 + 1 && !seen; y++)
+                seen = is_series_line(&im, x, y) && fabs(count_at(row, l.res_axis_top, y) - ends[k]) <= 2 * px;
+            CHECK(seen);
+            if (!seen)
+                fprintf(stderr, "  no line at %u open at the right edge\n", ends[k]);
+        }
+        cairo_surface_destroy(im.s);
+    }
+    timeline_free(tl);
+    unlink(png);
+    unlink(trace);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--write-trace")) {
         write_trace(argv[2]);
         return 0;
     }
-    if (argc != 2) {
-        fprintf(stderr, "usage: test-render LEAKSCOPE\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: test-render LEAKSCOPE | test-render LEAKSCOPE RES-TARGET\n");
         return 2;
     }
     char dir[] = "/tmp/test-render-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
+    if (argc == 3) { /* the resources track of a recorded program */
+        check_resource_pixels(argv[1], argv[2], dir);
+        rmdir(dir);
+        TEST_DONE();
+    }
     char trace[64], png[64];
     snprintf(trace, sizeof trace, "%s/t.trace", dir);
     snprintf(png, sizeof png, "%s/t.png", dir);
@@ -410,6 +580,7 @@ int main(int argc, char **argv)
     timeline_free(tl);
     unlink(png);
     unlink(trace);
+    check_failure_tick(argv[1], dir);
     rmdir(dir);
     TEST_DONE();
 }

@@ -7,6 +7,7 @@
  */
 #include "test-util.h"
 #include "timeline.h"
+#include "timeline-private.h"
 #include "trace-writer.h"
 
 #include <stdlib.h>
@@ -162,6 +163,53 @@ out:
     free(want_l);
 }
 
+/* The decoded window's margin: an inexact bucket (an allocation over a
+ * block still live: the replay cannot know what it replaced) just left of
+ * the view stops the margin on that side only; the window still reaches
+ * past the view on the right, so a pan to the right is not decoded again. */
+static void check_margin(void)
+{
+    char path[] = "/tmp/test-timeline-margin-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return;
+    close(fd);
+    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8 };
+    trace_writer *w;
+    CHECK(trace_writer_create(path, &info, &w) == TRACE_OK);
+    if (!w)
+        return;
+    const uint64_t N = 200000, gap = 1000; /* an allocation and a free per step: 200 ms */
+    for (uint64_t i = 0; i < N; i++) {
+        trace_event a = { .kind = TRACE_ALLOC, .ts = i * gap, .addr = 0x10000 + 64 * (i % 32), .size = 16 };
+        trace_writer_add_event(w, 1, &a);
+        if (i == N / 2) { /* the same address again, never freed in between */
+            trace_event again = { .kind = TRACE_ALLOC, .ts = i * gap + 1, .addr = a.addr, .size = 16 };
+            trace_writer_add_event(w, 1, &again);
+        }
+        trace_event f = { .kind = TRACE_FREE, .ts = i * gap + 500, .addr = a.addr };
+        trace_writer_add_event(w, 1, &f);
+    }
+    CHECK(trace_writer_close(w, 0) == TRACE_OK);
+    timeline *tl;
+    trace_error err;
+    CHECK(timeline_open(path, &tl, &err) == TRACE_OK);
+    if (tl) {
+        uint32_t bad = tl_bucket(tl, tl->t0 + N / 2 * gap + 1);
+        CHECK(tl->inexact[bad]);
+        /* A view of two buckets right after the inexact one. */
+        uint64_t v0 = tl_bucket_start(tl, bad + 1), v1 = tl_bucket_start(tl, bad + 3) - 1;
+        CHECK(tl_window_ensure(tl, v0, v1));
+        CHECK(tl->win.begin == v0);       /* not over the inexact bucket */
+        CHECK(tl->win.end > v1 + tl->w);  /* but on beyond the view */
+        uint64_t begin = tl->win.begin, end = tl->win.end;
+        CHECK(tl_window_ensure(tl, v0 + tl->w, v1 + tl->w)); /* a pan right by a bucket */
+        CHECK(tl->win.begin == begin && tl->win.end == end); /* the same window, not decoded again */
+        timeline_free(tl);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     char path[] = "/tmp/test-timeline-XXXXXX";
@@ -216,5 +264,6 @@ int main(void)
     timeline_free(tl);
     unlink(path);
     free(truth);
+    check_margin();
     TEST_DONE();
 }

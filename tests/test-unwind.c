@@ -583,7 +583,7 @@ static void skip_cases(void)
 {
     dl_iterate_phdr(find_exe, NULL);
     CHECK(exe_hi > exe_lo);
-    ls_unwind_init(false, false); /* the recorder's range: this executable */
+    ls_unwind_init(false, false, false); /* the recorder's range: this executable */
     probe_self_skip = 1;
     expect = EXPECT_CFI;
     min_frames = 0;

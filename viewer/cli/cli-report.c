@@ -76,6 +76,38 @@ static void text_stack(report *R, uint32_t stack_id, const char *indent)
         fprintf(R->out, "%s...\n", indent);
 }
 
+/* The open failures by kind (EMFILE, ENFILE): how many, the first's time
+ * and stack. At most two kinds: out[] has room for both. */
+typedef struct failure_group {
+    uint32_t kind, count;
+    const ls_open_failure *first;
+} failure_group;
+
+static uint32_t failure_groups(const ls_analysis *a, failure_group out[2])
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < a->nopen_failures; i++) {
+        const ls_open_failure *f = &a->open_failures[i];
+        uint32_t g = 0;
+        while (g < n && out[g].kind != f->kind)
+            g++;
+        if (g == n) {
+            if (n == 2)
+                continue;
+            out[n++] = (failure_group){ f->kind, 0, f };
+        }
+        out[g].count++;
+    }
+    return n;
+}
+
+/* "EMFILE" of "error/EMFILE". */
+static const char *failure_name(const ls_analysis *a, uint32_t kind)
+{
+    const char *k = ls_analysis_string(a, kind), *slash = strchr(k, '/');
+    return slash ? slash + 1 : k;
+}
+
 /* The stacks ranked by metric m (ls_stacks_ranked); n 0 on out of memory. */
 static uint32_t ranked(report *R, ls_metric m, uint32_t **ids)
 {
@@ -308,6 +340,17 @@ static void report_text(report *R)
             text_stack(R, r->stack, "      ");
         }
     }
+    failure_group fails[2];
+    uint32_t nfails = failure_groups(a, fails);
+    for (uint32_t g = 0; g < nfails; g++) {
+        char cnt[32];
+        const char *name = failure_name(a, fails[g].kind);
+        fprintf(o, "  %s open%s failed with %s (%s), the first at %s, from\n",
+                ls_format_count(fails[g].count, cnt, sizeof cnt), fails[g].count == 1 ? "" : "s", name,
+                strcmp(name, "ENFILE") == 0 ? "the system's file table is full" : "too many open files",
+                ls_format_duration(rel(a, fails[g].first->ts), b1, sizeof b1));
+        text_stack(R, fails[g].first->stack, "      ");
+    }
 
     fprintf(o, "\nGC\n");
     if (!a->gc_stats.pauses) {
@@ -504,6 +547,17 @@ static void report_json(report *R)
         json_str(R, ls_analysis_string(a, k->kind));
         fprintf(o, ",\"opened\":%llu,\"closed\":%llu,\"open_at_end\":%llu}", (unsigned long long)k->opened,
                 (unsigned long long)k->closed, (unsigned long long)k->open_at_end);
+    }
+    fputs("],\"open_failures\":[", o);
+    failure_group fails[2];
+    uint32_t nfails = failure_groups(a, fails);
+    for (uint32_t g = 0; g < nfails; g++) {
+        fputs(g ? ",{\"error\":" : "{\"error\":", o);
+        json_str(R, failure_name(a, fails[g].kind));
+        fprintf(o, ",\"count\":%u,\"first_ns\":%llu,\"stack\":", fails[g].count,
+                (unsigned long long)rel(a, fails[g].first->ts));
+        json_stack(R, fails[g].first->stack);
+        fputc('}', o);
     }
     fprintf(o, "]},\"gc\":{\"pauses\":%llu,\"total_ns\":%llu,\"max_ns\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu}",
             (unsigned long long)a->gc_stats.pauses, (unsigned long long)a->gc_stats.total_ns,

@@ -42,11 +42,18 @@ typedef struct loader {
     thread_work *work;        /* parallel to a->threads */
     uint32_t work_cap;
     kmap thread_index;        /* tid -> index */
+    /* In front of thread_index: the threads met lately, by a hash of the
+     * tid (a lookup per event, the events of a few threads interleaved). */
+    struct {
+        uint32_t tid, index1; /* index + 1; 0: empty */
+    } tid_cache[16];
     kmap live;                /* ptr -> size (v1), stack (v2), allocation time (v3) */
     uint64_t end_lost;        /* the END chunk's total of dropped events */
     uint64_t lost_records;    /* the sum of the lost events in the threads' streams */
     kmap open;                /* (family, handle) -> kind string id (v1), stack (v2) */
     uint64_t *family;         /* string id -> hash of the kind's family (text before '/') */
+    bool *failure;            /* string id -> a note of a failed open (ls_resource_is_failure) */
+    uint32_t failures_cap;
     uint32_t *res_index;      /* string id -> 1 + index in a->res_kinds */
     uint64_t *gc_durations;
     /* What each stack has live now, for ls_stack_use.peak_*: a stack's
@@ -99,6 +106,12 @@ static trace_status take_index(loader *L)
 static thread_work *thread_of(loader *L, uint32_t tid, ls_thread **out)
 {
     ls_analysis *a = L->a;
+    uint32_t slot = (tid ^ tid >> 4) & 15;
+    if (L->tid_cache[slot].tid == tid && L->tid_cache[slot].index1) {
+        uint32_t i = L->tid_cache[slot].index1 - 1;
+        *out = &a->threads[i];
+        return &L->work[i];
+    }
     bool existed;
     kmap_entry *e = kmap_insert(&L->thread_index, tid, 0, &existed);
     if (!e)
@@ -122,6 +135,8 @@ static thread_work *thread_of(loader *L, uint32_t tid, ls_thread **out)
         memset(&L->work[a->nthreads], 0, sizeof *L->work);
         a->nthreads++;
     }
+    L->tid_cache[slot].tid = tid;
+    L->tid_cache[slot].index1 = (uint32_t)e->v2 + 1;
     *out = &a->threads[e->v2];
     return &L->work[e->v2];
 }
@@ -307,6 +322,13 @@ static trace_status process(loader *L, const trace_event *ev)
             return nomem(L);
         break;
     case TRACE_RES_OPEN: {
+        if (L->failure[ev->str]) {
+            if (!GROW(a->open_failures, a->nopen_failures, L->failures_cap))
+                return nomem(L);
+            a->open_failures[a->nopen_failures++] =
+                (ls_open_failure){ ev->ts, (uint32_t)ev->str, (uint32_t)ev->stack, ev->thread };
+            break;
+        }
         /* A resource is its kind's family and its handle (ls_resource_family). */
         bool existed;
         kmap_entry *e = kmap_insert(&L->open, L->family[ev->str], ev->value, &existed);
@@ -330,6 +352,8 @@ static trace_status process(loader *L, const trace_event *ev)
         break;
     }
     case TRACE_RES_CLOSE: {
+        if (L->failure[ev->str])
+            break; /* the end of a failed open's note */
         /* A close names the family ("fd") or the whole kind ("fd/socket"). */
         kmap_entry *e = kmap_find(&L->open, L->family[ev->str], ev->value);
         if (e) {
@@ -394,6 +418,24 @@ uint64_t ls_resource_family(const char *kind, size_t len)
     return h;
 }
 
+bool ls_resource_is_failure(const char *kind, size_t len)
+{
+    return (len == 12 && memcmp(kind, "error/EMFILE", 12) == 0) || (len == 12 && memcmp(kind, "error/ENFILE", 12) == 0);
+}
+
+uint32_t ls_analysis_failure_from(const ls_analysis *a, uint64_t t)
+{
+    uint32_t lo = 0, hi = a->nopen_failures;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a->open_failures[mid].ts < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 bool ls_resource_kind_matches(const char *pattern, const char *kind)
 {
     size_t n = strlen(pattern);
@@ -407,36 +449,40 @@ static trace_status merge(loader *L)
 {
     ls_analysis *a = L->a;
     L->family = malloc((size_t)a->nstrings * sizeof *L->family);
-    if (!L->family)
+    L->failure = malloc((size_t)a->nstrings * sizeof *L->failure);
+    if (!L->family || !L->failure)
         return nomem(L);
     for (uint32_t i = 0; i < a->nstrings; i++)
         L->family[i] = ls_resource_family(a->strings[i].text, a->strings[i].len);
+    for (uint32_t i = 0; i < a->nstrings; i++)
+        L->failure[i] = ls_resource_is_failure(a->strings[i].text, a->strings[i].len);
     a->stack_use = calloc(a->nstacks ? a->nstacks : 1, sizeof *a->stack_use);
     L->stack_live = calloc(a->nstacks ? a->nstacks : 1, sizeof *L->stack_live);
     a->hist = ls_histograms_new(a->nstacks);
     ls_merge *m = a->stack_use && L->stack_live && a->hist ? ls_index_cursor(a->index, 0, UINT64_MAX) : NULL;
     if (!m)
         return nomem(L);
-    trace_event ev;
+    ls_merge_decode_ahead(m); /* the whole trace: decoding beside the analysis */
+    const trace_event *ev;
     trace_status st;
     for (;;) {
-        if ((st = ls_merge_next(m, &ev)) != TRACE_OK) {
+        if ((st = ls_merge_next_ref(m, &ev)) != TRACE_OK) {
             if (st == TRACE_ERR_NOMEM)
                 nomem(L);
             else if (st != TRACE_END)
-                *L->err = *trace_reader_error(ls_merge_reader(m));
+                *L->err = *ls_merge_error(m);
             break;
         }
-        if ((st = process(L, &ev)) != TRACE_OK)
+        if ((st = process(L, ev)) != TRACE_OK)
             break;
-        if (L->obs && L->obs->event && !L->obs->event(L->obs->user, L->a, &ev)) {
+        if (L->obs && L->obs->event && !L->obs->event(L->obs->user, L->a, ev)) {
             L->err->status = st = TRACE_ERR_ARGS;
             snprintf(L->err->message, sizeof L->err->message, "stopped by the caller");
             break;
         }
     }
     /* Event fields the reader found naming ids lost with damage. */
-    a->lost_id_refs = trace_reader_lost_id_refs(ls_merge_reader(m));
+    a->lost_id_refs = ls_merge_lost_id_refs(m);
     ls_merge_free(m);
     for (uint32_t i = 0; i < a->nthreads; i++) /* a temporary free that was the thread's last event */
         if (L->work[i].pending_temp)
@@ -658,6 +704,7 @@ done:
     free(L.work);
     free(L.res_index);
     free(L.family);
+    free(L.failure);
     free(L.stack_live);
     kmap_free(&L.thread_index);
     kmap_free(&L.live);
@@ -680,6 +727,7 @@ void ls_analysis_free(ls_analysis *a)
     free(a->leaks);
     free(a->res_kinds);
     free(a->open_res);
+    free(a->open_failures);
     free(a->gc);
     free(a->marks);
     free(a->spans);

@@ -51,6 +51,14 @@ typedef struct ls_resource_kind {
     uint64_t opened, closed, open_at_end;
 } ls_resource_kind;
 
+/* An open that failed for want of descriptors (ls_resource_is_failure). */
+typedef struct ls_open_failure {
+    uint64_t ts;
+    uint32_t kind;    /* string id: "error/EMFILE" (the process's limit) or "error/ENFILE" (the system's) */
+    uint32_t stack;   /* the failing call's */
+    uint32_t thread;
+} ls_open_failure;
+
 typedef struct ls_open_resource {
     uint32_t kind, stack;
     uint64_t count;
@@ -123,6 +131,7 @@ typedef struct ls_analysis {
     uint64_t leaked_bytes, leaked_blocks;
     ls_resource_kind *res_kinds; uint32_t nres_kinds;
     ls_open_resource *open_res;  uint32_t nopen_res; /* sorted by count, descending */
+    ls_open_failure *open_failures; uint32_t nopen_failures; /* in time order (not resources) */
     ls_gc_pause *gc;     uint32_t ngc;           /* in time order */
     ls_gc_stats gc_stats;
     ls_mark *marks;      uint32_t nmarks;
@@ -149,6 +158,15 @@ typedef struct ls_observer {
 /* Like ls_analysis_load, calling obs (may be NULL) for each event. */
 trace_status ls_analysis_load_observed(const char *path, const ls_observer *obs, ls_analysis **out,
                                        trace_error *err);
+
+/* Whether a resource kind is the recorder's note of an open that failed for
+ * want of descriptors (FORMAT.md §6: an open and close at once of kind
+ * "error/EMFILE" or "error/ENFILE", with the call's stack). Such notes are
+ * no resources: the analysis lists them as open failures. */
+bool ls_resource_is_failure(const char *kind, size_t len);
+
+/* The index of the first open failure at or after t (nopen_failures if none). */
+uint32_t ls_analysis_failure_from(const ls_analysis *a, uint64_t t);
 
 /* The one resource identity (FORMAT.md §6): a resource is the family of its
  * kind (the text before the first '/', so "fd/socket" and "fd" are one

@@ -48,21 +48,24 @@ static bool grow(kmap *m)
 
 kmap_entry *kmap_insert(kmap *m, uint64_t k1, uint64_t k2, bool *existed)
 {
-    kmap_entry *e = kmap_find(m, k1, k2);
-    if (e) {
-        *existed = true;
-        return e;
-    }
-    *existed = false;
     if ((m->count + 1) * 4 > m->cap * 3 && !grow(m))
         return NULL;
+    /* One probe: the key where it is, or the first empty slot on its way,
+     * which is where it goes (no tombstones: kmap_remove moves entries back). */
     size_t i = slot_of(k1, k2, m->cap);
-    while (m->e[i].used)
-        i = (i + 1) & (m->cap - 1);
-    e = &m->e[i];
-    *e = (kmap_entry){ .k1 = k1, .k2 = k2, .used = 1 };
-    m->count++;
-    return e;
+    for (;; i = (i + 1) & (m->cap - 1)) {
+        kmap_entry *e = &m->e[i];
+        if (!e->used) {
+            *existed = false;
+            *e = (kmap_entry){ .k1 = k1, .k2 = k2, .used = 1 };
+            m->count++;
+            return e;
+        }
+        if (e->k1 == k1 && e->k2 == k2) {
+            *existed = true;
+            return e;
+        }
+    }
 }
 
 void kmap_remove(kmap *m, kmap_entry *e)

@@ -38,9 +38,27 @@ ls_merge *ls_merge_new(trace_reader *r, const trace_chunk_info *chunks, uint32_t
 
 /* The next event: TRACE_OK (*ev filled; it stays valid until the next
  * call), TRACE_END after the last, or the error of a chunk that failed to
- * load or decode (the message is trace_reader_error(r)). After an error,
+ * load or decode (the message is ls_merge_error(m)). After an error,
  * the next call goes on past the chunk that failed. */
 trace_status ls_merge_next(ls_merge *m, trace_event *ev);
+
+/* Decodes chunks ahead on a worker thread of its own (merge.c says how),
+ * when the machine has more than one processor and the cursor more than one
+ * chunk, unless $LEAKSCOPE_JOBS is 1; call before the first ls_merge_next.
+ * The events and their order are the same either way. False when it does not
+ * (the cursor works as before). */
+bool ls_merge_decode_ahead(ls_merge *m);
+
+/* The description of the error ls_merge_next returned last. */
+const trace_error *ls_merge_error(const ls_merge *m);
+
+/* Event fields naming a dictionary id lost with damage, in the chunks read
+ * so far (trace_reader_lost_id_refs, over every reader the cursor used). */
+uint64_t ls_merge_lost_id_refs(const ls_merge *m);
+
+/* ls_merge_next without the copy: *ev points at the cursor's event, valid
+ * until the next call (the whole-trace analysis reads every event this way). */
+trace_status ls_merge_next_ref(ls_merge *m, const trace_event **ev);
 
 /* After an error from ls_merge_next: the chunk that failed, and how many of
  * its events were decoded before the failure (those in the range were

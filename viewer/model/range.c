@@ -182,7 +182,7 @@ trace_status ls_range_summarize(const ls_index *idx, uint64_t t0, uint64_t t1, b
     }
     if (st != TRACE_END && st != TRACE_OK) {
         if (st != TRACE_ERR_NOMEM)
-            *err = *trace_reader_error(ls_merge_reader(m));
+            *err = *ls_merge_error(m);
     } else if (!finish(&S)) {
         st = nomem(err);
     } else {
@@ -247,7 +247,7 @@ trace_status ls_range_release_of(const ls_index *idx, const trace_event *alloc, 
         }
     }
     if (st != TRACE_OK && st != TRACE_END && st != TRACE_ERR_LIMIT)
-        *err = *trace_reader_error(ls_merge_reader(m));
+        *err = *ls_merge_error(m);
     ls_merge_free(m);
     return st;
 }
@@ -291,7 +291,7 @@ trace_status ls_range_nearest(const ls_index *idx, uint64_t lo, uint64_t hi, uin
         }
     }
     if (st != TRACE_OK && st != TRACE_END)
-        *err = *trace_reader_error(ls_merge_reader(m));
+        *err = *ls_merge_error(m);
     ls_merge_free(m);
     if (st != TRACE_OK && st != TRACE_END)
         return st;

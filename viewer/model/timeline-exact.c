@@ -146,18 +146,29 @@ bool tl_window_ensure(timeline *tl, uint64_t t0, uint64_t t1)
     for (uint32_t b = b0; b <= b1; b++)
         if (tl->inexact[b])
             return false;
-    /* Widen by the view's width on each side so that panning reuses it. */
-    uint32_t span = b1 - b0 + 1;
-    uint32_t e0 = b0 > span ? b0 - span : 0;
-    uint32_t e1 = tl->nb - 1 - b1 > span ? b1 + span : tl->nb - 1;
-    bool wide_ok = tl->ev_prefix[e1 + 1] - tl->ev_prefix[e0] <= TIMELINE_EXACT_MAX_EVENTS / 2;
-    for (uint32_t b = e0; wide_ok && b <= e1; b++)
-        wide_ok = !tl->inexact[b];
-    if (!wide_ok) {
-        e0 = b0;
-        e1 = b1;
+    /* Widen by up to the view's width on each side so that panning reuses
+     * it: bucket by bucket, each side as far as it stays exact and the
+     * window within its budget. An inexact bucket beside the view stops
+     * that side only (it used to drop the whole margin, and every frame of
+     * a pan then decoded its view again). */
+    uint32_t span = b1 - b0 + 1, e0 = b0, e1 = b1;
+    const uint64_t budget = TIMELINE_EXACT_MAX_EVENTS / 2;
+    for (uint32_t k = 0; k < span; k++) {
+        bool grew = false;
+        if (e0 > 0 && !tl->inexact[e0 - 1] && tl->ev_prefix[e1 + 1] - tl->ev_prefix[e0 - 1] <= budget) {
+            e0--;
+            grew = true;
+        }
+        if (e1 + 1 < tl->nb && !tl->inexact[e1 + 1] && tl->ev_prefix[e1 + 2] - tl->ev_prefix[e0] <= budget) {
+            e1++;
+            grew = true;
+        }
+        if (!grew)
+            break;
     }
     w->valid = replay(tl, e0, e1);
+    if (!w->valid && (e0 != b0 || e1 != b1)) /* the margin over the chunks' budget: the view alone */
+        w->valid = replay(tl, b0, b1);
     w->failed = !w->valid;
     if (w->failed) { /* remember the refusal for this view only */
         w->begin = ws;

@@ -126,6 +126,19 @@ static bool hit_marks(const render_view_params *p, const render_layout *l, const
     return hit->kind == RENDER_HIT_SPAN;
 }
 
+/* The failed open drawn under x (a tick two pixels wide: failures_draw),
+ * the nearest of those within a pixel of it. */
+static bool hit_failure(const render_view_params *p, const render_layout *l, double x, uint32_t *index)
+{
+    const ls_analysis *a = timeline_analysis(p->tl);
+    uint64_t lo = render_time_at(l, p, x - 2), hi = render_time_at(l, p, x + 1);
+    uint32_t a0 = ls_analysis_failure_from(a, lo);
+    if (a0 == a->nopen_failures || a->open_failures[a0].ts > hi)
+        return false;
+    *index = a0;
+    return true;
+}
+
 bool render_hit_test(const render_view_params *p, const render_layout *l, double x, double y, render_hit *hit)
 {
     *hit = (render_hit){ .kind = RENDER_HIT_NONE };
@@ -156,6 +169,10 @@ bool render_hit_test(const render_view_params *p, const render_layout *l, double
         render_bar *bars;
         uint64_t n;
         hit->kind = RENDER_HIT_RESOURCES;
+        if (hit_failure(p, l, x, &hit->index)) {
+            hit->kind = RENDER_HIT_FAILURE;
+            return true;
+        }
         if (render_lifetime_bars(p, l, r, &bars, &n)) {
             for (uint64_t i = 0; i < n; i++) {
                 if (x >= bars[i].x0 - 1 && x <= bars[i].x1 + 1 && y >= bars[i].y && y < bars[i].y + RENDER_BAR_H) {

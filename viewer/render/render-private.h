@@ -71,6 +71,11 @@ typedef struct value_axis {
 } value_axis;
 value_axis value_axis_make(double max, bool bytes, int max_ticks);
 
+/* The resources track's count axis for view p over ncols columns: from 0
+ * to the most open of any kind in view, rounded up to whole steps. The
+ * layout keeps its top (render_layout.res_axis_top), the track draws it. */
+value_axis resource_axis(const render_view_params *p, uint32_t ncols);
+
 /* Grid lines and labels of a value axis in the gutter left of row r's plot. */
 void axis_draw_values(render_ctx *rc, const render_row *r, const value_axis *ax, const char *suffix);
 /* The time ruler, and the vertical grid lines through every row. */

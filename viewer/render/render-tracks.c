@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "render-private.h"
+#include "units.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -312,6 +313,26 @@ static int kind_index(const uint32_t *kinds, uint32_t nk, uint32_t kind)
     return -1;
 }
 
+value_axis resource_axis(const render_view_params *p, uint32_t ncols)
+{
+    uint32_t kinds[TIMELINE_MAX_KINDS];
+    uint32_t nk = timeline_resource_kinds(p->tl, kinds, TIMELINE_MAX_KINDS), top = 0;
+    uint32_t *mn = malloc((ncols + 1) * sizeof *mn), *mx = malloc((ncols + 1) * sizeof *mx);
+    for (uint32_t k = 0; k < nk && mn && mx; k++) {
+        timeline_resource_range(p->tl, k, p->t0, p->t1, ncols, mn, mx);
+        for (uint32_t i = 0; i < ncols; i++)
+            top = mx[i] > top ? mx[i] : top;
+    }
+    free(mn);
+    free(mx);
+    value_axis ax = value_axis_make(top, false, 3);
+    if (ax.step < 1) {
+        ax.step = 1;
+        ax.top = ceil(ax.top);
+    }
+    return ax;
+}
+
 /* Lifetimes as bars (render_lifetime_bars); false (nothing drawn) if they do not fit. */
 static bool lifetimes_draw(render_ctx *rc, const render_row *r, const uint32_t *kinds, uint32_t nk)
 {
@@ -338,6 +359,25 @@ static bool lifetimes_draw(render_ctx *rc, const render_row *r, const uint32_t *
     return true;
 }
 
+/* Where opens failed for want of descriptors (ls_open_failure): a red tick
+ * across the plot at each, one per pixel column however many fell in it. */
+static void failures_draw(render_ctx *rc, const render_row *r)
+{
+    const render_view_params *p = rc->p;
+    const ls_analysis *a = timeline_analysis(p->tl);
+    uint32_t lo = ls_analysis_failure_from(a, p->t0);
+    set_color(rc->cr, &rc->pal->never_closed);
+    double last = -1;
+    for (uint32_t i = lo; i < a->nopen_failures && a->open_failures[i].ts <= p->t1; i++) {
+        double x = floor(tx(rc, a->open_failures[i].ts));
+        if (x == last)
+            continue;
+        last = x;
+        cairo_rectangle(rc->cr, x, r->py0, 2, r->py1 - r->py0);
+    }
+    cairo_fill(rc->cr);
+}
+
 void track_resources(render_ctx *rc, const render_row *r)
 {
     const render_view_params *p = rc->p;
@@ -358,24 +398,22 @@ void track_resources(render_ctx *rc, const render_row *r)
                  (unsigned long long)open_end);
         lx += legend_item(rc, lx, r->y0 + 2, kind_color(rc, k), label);
     }
-    if (!nk) {
+    if (a->nopen_failures && lx < rc->l->plot_x1 - 160) {
+        char label[96], cnt[32];
+        snprintf(label, sizeof label, "%s open%s failed (too many open files)",
+                 ls_format_count(a->nopen_failures, cnt, sizeof cnt), a->nopen_failures == 1 ? "" : "s");
+        lx += legend_item(rc, lx, r->y0 + 2, &rc->pal->never_closed, label);
+    }
+    if (!nk && !a->nopen_failures) {
         no_data(rc, r, "no resources recorded");
         return;
     }
-    if (lifetimes_draw(rc, r, kinds, nk))
+    if (!nk || lifetimes_draw(rc, r, kinds, nk)) {
+        failures_draw(rc, r);
         return;
+    }
     uint32_t n = rc->ncols, *mn = rc->col_m, *mx = rc->col_n;
-    uint32_t top = 0;
-    for (uint32_t k = 0; k < nk; k++) {
-        timeline_resource_range(p->tl, k, p->t0, p->t1, n, mn, mx);
-        for (uint32_t i = 0; i < n; i++)
-            top = mx[i] > top ? mx[i] : top;
-    }
-    value_axis ax = value_axis_make(top, false, 3);
-    if (ax.step < 1) {
-        ax.step = 1;
-        ax.top = ceil(ax.top);
-    }
+    value_axis ax = resource_axis(p, n);
     axis_draw_values(rc, r, &ax, NULL);
     cairo_t *cr = rc->cr;
     for (uint32_t k = 0; k < nk; k++) {
@@ -397,6 +435,7 @@ void track_resources(render_ctx *rc, const render_row *r)
         cairo_set_line_width(cr, 1.5);
         cairo_stroke(cr);
     }
+    failures_draw(rc, r);
 }
 
 /* ---- threads ---- */
@@ -467,6 +506,77 @@ void track_threads(render_ctx *rc, const render_row *r)
 
 static uint32_t label_color(uint32_t label) { return (label * 2654435761u) >> 29; }
 
+/* A run of span bars on one row in one colour (track_marks). */
+typedef struct span_run {
+    double x0, x1, y;
+    uint32_t color;       /* RENDER_SERIES_COLORS: spans of several colours, too narrow to tell apart */
+    bool open, narrow;    /* narrow: made of spans two pixels wide or less */
+} span_run;
+typedef struct span_runs {
+    span_run *v;
+    size_t n, cap;
+} span_runs;
+
+/* Out of memory: the run is not drawn (a frame, not the data). */
+static void span_runs_add(span_runs *rs, const span_run *r)
+{
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 256;
+        span_run *v = realloc(rs->v, cap * sizeof *v);
+        if (!v)
+            return;
+        rs->v = v;
+        rs->cap = cap;
+    }
+    rs->v[rs->n++] = *r;
+}
+
+typedef struct span_label {
+    double x, y, w;
+    uint32_t span;
+} span_label;
+typedef struct span_labels {
+    span_label *v;
+    size_t n, cap;
+} span_labels;
+
+static void span_labels_add(span_labels *ls, double x, double y, double w, uint32_t span)
+{
+    if (ls->n == ls->cap) {
+        size_t cap = ls->cap ? ls->cap * 2 : 64;
+        span_label *v = realloc(ls->v, cap * sizeof *v);
+        if (!v)
+            return;
+        ls->v = v;
+        ls->cap = cap;
+    }
+    ls->v[ls->n++] = (span_label){ x, y, w, span };
+}
+
+/* A span's label ("name · 1.2 ms"), as drawn over its bar. */
+static void span_label_text(const ls_analysis *a, const ls_span *s, uint64_t end, char *out, size_t len)
+{
+    char dur[32];
+    fmt_duration((double)(end - s->begin), dur, sizeof dur);
+    snprintf(out, len, "%.150s · %s%s", ls_analysis_string(a, s->label), dur, s->end ? "" : " (never ended)");
+}
+
+static double span_label_width(render_ctx *rc, const ls_analysis *a, const ls_span *s, uint64_t end, double max)
+{
+    char label[200];
+    double w;
+    span_label_text(a, s, end, label, sizeof label);
+    text_size(rc, FONT_SMALL, label, &w, NULL);
+    return fmin(w, max);
+}
+
+static void span_label_draw(render_ctx *rc, const ls_analysis *a, const ls_span *s, double x, double y, double max)
+{
+    char label[200];
+    span_label_text(a, s, s->end ? s->end : timeline_end(rc->p->tl), label, sizeof label);
+    text_draw(rc, FONT_SMALL, &rc->pal->text, x, y, ALIGN_LEFT, max, label);
+}
+
 void track_marks(render_ctx *rc, const render_row *r)
 {
     const render_view_params *p = rc->p;
@@ -480,11 +590,22 @@ void track_marks(render_ctx *rc, const render_row *r)
         no_data(rc, r, "no marks or spans recorded");
         return;
     }
-    /* Spans: one row per nesting depth, under the marks' labels. */
+    /* Spans: one row per nesting depth, under the marks' labels. The bars
+     * are merged into runs per row (spans of one colour that touch at this
+     * zoom; narrow spans of several colours that share pixels, drawn grey
+     * as "several labels": their colours cannot be told apart there anyway)
+     * and each colour is filled once. At coarse zoom tens of thousands of
+     * spans share a few hundred pixels, and a fill per span cost twice a
+     * frame's budget. */
     uint32_t rows = render_span_rows(r);
     double row_label_end[RENDER_BAR_ROWS_MAX]; /* per depth: where the last label ended */
-    for (uint32_t d = 0; d < rows; d++)
+    span_run run[RENDER_BAR_ROWS_MAX];         /* per depth: the run being extended */
+    for (uint32_t d = 0; d < rows; d++) {
         row_label_end[d] = -1e9;
+        run[d].open = false;
+    }
+    span_runs runs = { 0 };
+    span_labels labels = { 0 };
     for (uint32_t i = 0; i < a->nspans && rows; i++) {
         const ls_span *s = &a->spans[i];
         uint64_t end = s->end ? s->end : timeline_end(p->tl);
@@ -495,21 +616,46 @@ void track_marks(render_ctx *rc, const render_row *r)
         double x0 = fmax(tx(rc, s->begin), rc->l->plot_x0), x1 = fmin(tx(rc, end), rc->l->plot_x1);
         if (x1 - x0 < 1)
             x1 = x0 + 1;
-        double y = render_span_row_y(r, s->depth);
-        rgba c = rc->pal->series[label_color(s->label)];
-        c.a = 0.55;
-        set_color(cr, &c);
-        cairo_rectangle(cr, x0, y, x1 - x0, RENDER_BAR_H);
-        cairo_fill(cr);
-        if (x1 - x0 > 40 && x0 > row_label_end[s->depth]) {
-            char dur[32], label[200];
-            fmt_duration((double)(end - s->begin), dur, sizeof dur);
-            snprintf(label, sizeof label, "%.150s · %s%s", ls_analysis_string(a, s->label), dur,
-                     s->end ? "" : " (never ended)");
-            double w = text_draw(rc, FONT_SMALL, &rc->pal->text, x0 + 3, y - 2, ALIGN_LEFT, x1 - x0 - 6, label);
-            row_label_end[s->depth] = x0 + w + 6;
+        uint32_t d = s->depth, color = label_color(s->label);
+        bool narrow = x1 - x0 <= 2;
+        if (run[d].open && x0 <= run[d].x1 && (run[d].color == color || (narrow && run[d].narrow))) {
+            run[d].x1 = fmax(run[d].x1, x1);
+            if (run[d].color != color)
+                run[d].color = RENDER_SERIES_COLORS;
+            run[d].narrow &= narrow;
+        } else {
+            if (run[d].open)
+                span_runs_add(&runs, &run[d]);
+            run[d] = (span_run){ x0, x1, render_span_row_y(r, d), color, true, narrow };
+        }
+        if (x1 - x0 > 40 && x0 > row_label_end[d]) {
+            double w = span_label_width(rc, a, s, end, x1 - x0 - 6);
+            row_label_end[d] = x0 + w + 6;
+            span_labels_add(&labels, x0 + 3, render_span_row_y(r, d) - 2, x1 - x0 - 6, i);
         }
     }
+    for (uint32_t d = 0; d < rows; d++)
+        if (run[d].open)
+            span_runs_add(&runs, &run[d]);
+    for (uint32_t c = 0; c <= RENDER_SERIES_COLORS; c++) {
+        bool any = false;
+        for (size_t k = 0; k < runs.n; k++) {
+            if (runs.v[k].color != c)
+                continue;
+            cairo_rectangle(cr, runs.v[k].x0, runs.v[k].y, runs.v[k].x1 - runs.v[k].x0, RENDER_BAR_H);
+            any = true;
+        }
+        if (!any)
+            continue;
+        rgba col = c < RENDER_SERIES_COLORS ? rc->pal->series[c] : rc->pal->text_dim;
+        col.a = 0.55;
+        set_color(cr, &col);
+        cairo_fill(cr);
+    }
+    for (size_t k = 0; k < labels.n; k++)
+        span_label_draw(rc, a, &a->spans[labels.v[k].span], labels.v[k].x, labels.v[k].y, labels.v[k].w);
+    free(runs.v);
+    free(labels.v);
     /* Marks: a line through the row, the label on top. */
     double label_end = -1e9;
     for (uint32_t i = 0; i < a->nmarks; i++) {

@@ -147,7 +147,7 @@ static bool track_has_data(const render_view_params *p, render_track t)
     case RENDER_TRACK_HEAP:
     case RENDER_TRACK_ALLOC: return a->allocations > 0;
     case RENDER_TRACK_GC: return a->ngc > 0;
-    case RENDER_TRACK_RESOURCES: return a->resources_opened > 0 || a->nres_kinds > 0;
+    case RENDER_TRACK_RESOURCES: return a->resources_opened > 0 || a->nres_kinds > 0 || a->nopen_failures > 0;
     case RENDER_TRACK_THREADS: return timeline_thread_lanes(p->tl) > 0;
     case RENDER_TRACK_MARKS: return a->nmarks > 0 || a->nspans > 0;
     default: return false;
@@ -241,6 +241,8 @@ void render_view_layout(const render_view_params *p, render_layout *l)
     if (tracks & RENDER_TRACK_HEAP)
         heap_axis(p, (uint32_t)plot_w, l->rows[0].py1 - l->rows[0].py0, &l->heap_axis_min, &l->heap_axis_max,
                   &l->heap_axis_step);
+    if (tracks & RENDER_TRACK_RESOURCES)
+        l->res_axis_top = resource_axis(p, (uint32_t)plot_w).top;
 }
 
 uint64_t render_heap_at(const render_view_params *p, const render_layout *l, double x, uint64_t *t)

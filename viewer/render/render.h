@@ -73,6 +73,7 @@ typedef struct render_layout {
     uint64_t heap_axis_min; /* bytes at the heap plot's bottom (py1): 0 unless fitted */
     uint64_t heap_axis_max; /* bytes at the heap plot's top (py0) */
     double heap_axis_step;  /* bytes between its grid lines, from heap_axis_min */
+    double res_axis_top;    /* open resources at the resources plot's top (py0; 0 at py1), when drawn as counts */
     /* Filled by render_view_drawn only: where labels went. */
     render_box peak_label, last_mark_label, selection_label;
 } render_layout;
@@ -119,6 +120,7 @@ typedef enum render_hit_kind {
     RENDER_HIT_MARK,      /* analysis->marks[index] */
     RENDER_HIT_SPAN,      /* analysis->spans[index] */
     RENDER_HIT_THREADS,   /* the thread lanes at `t` */
+    RENDER_HIT_FAILURE,   /* analysis->open_failures[index]: an open that failed (EMFILE, ENFILE) */
 } render_hit_kind;
 
 typedef struct render_hit {

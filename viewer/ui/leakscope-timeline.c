@@ -451,6 +451,13 @@ static gboolean on_query_tooltip(GtkWidget *w, int x, int y, gboolean keyboard, 
         g_string_append_printf(s, "\nmark %s", label);
         break;
     }
+    case RENDER_HIT_FAILURE: {
+        const char *k = ls_analysis_string(a, a->open_failures[hit.index].kind), *slash = strchr(k, '/');
+        g_autofree char *err = leakscope_text_from_trace(slash ? slash + 1 : k);
+        g_string_append_printf(s, "\nopen failed: %s (%s)", err,
+                               g_str_equal(err, "ENFILE") ? "the system's file table is full" : "too many open files");
+        break;
+    }
     case RENDER_HIT_SPAN: {
         const ls_span *sp = &a->spans[hit.index];
         g_autofree char *label = leakscope_text_from_trace(ls_analysis_string(a, sp->label));

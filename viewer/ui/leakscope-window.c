@@ -689,6 +689,20 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         _leakscope_window_find(self, &q);
         break;
     }
+    case RENDER_HIT_FAILURE: {
+        const ls_open_failure *f = &a->open_failures[hit->index];
+        const char *k = ls_analysis_string(a, f->kind), *slash = strchr(k, '/');
+        g_autofree char *err = leakscope_text_from_trace(slash ? slash + 1 : k);
+        _leakscope_window_facts_add(g, "Event", "open failed");
+        facts_add_take(g, "Error", g_strdup_printf("%s (%s)", err,
+                                                   g_str_equal(err, "ENFILE") ? "the system's file table is full"
+                                                                              : "too many open files"));
+        facts_add_take(g, "At", leakscope_format_duration(rel(self, f->ts)));
+        facts_add_take(g, "Thread", _leakscope_window_thread_text(a, f->thread));
+        LeakscopeEventQuery q = { .lo = f->ts, .hi = f->ts, .t = f->ts, .kinds = 1u << TRACE_RES_OPEN };
+        _leakscope_window_find(self, &q); /* its stack */
+        break;
+    }
     case RENDER_HIT_RESOURCES: {
         LeakscopeEventQuery q = { .lo = hit->t > hit->slack ? hit->t - hit->slack : 0, .hi = hit->t + hit->slack,
                                   .t = hit->t, .kinds = 1u << TRACE_RES_OPEN | 1u << TRACE_RES_CLOSE };
