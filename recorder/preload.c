@@ -447,7 +447,7 @@ static void yield_trace_fd(int fd)
 {
     if (is_trace_fd(fd)) {
         ls_warn("the program replaces the trace's file descriptor: recording stops here", NULL, NULL);
-        trace_end();
+        ls_end_recording(NULL);
     }
 }
 
@@ -911,7 +911,7 @@ EXPORT int dlclose(void *handle)
 static void end_before_exit(void)
 {
     if (ls_output_fd() >= 0 && getpid() == ls_recording_pid())
-        trace_end();
+        ls_end_recording("exit");
 }
 
 EXPORT void _exit(int status)
@@ -932,7 +932,8 @@ static bool end_before_exec(void)
 {
     if (ls_output_fd() < 0 || getpid() != ls_recording_pid())
         return false; /* not recording, or a vfork child sharing the parent's recorder */
-    ls_end_for_exit();
+    /* No heap snapshot: the image goes away whole, nothing in it leaks. */
+    ls_end_for_exec();
     return true;
 }
 

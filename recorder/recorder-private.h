@@ -138,8 +138,15 @@ __attribute__((weak)) void ls_exit_cleanup(void);
  * interposers): the ending thread writes the last of the trace itself when
  * the writer thread is idle, and leaves that thread to the exit. Not from
  * _exit, which a signal handler may call in the middle of a malloc: the
- * last pass allocates. */
+ * last pass allocates. At exit a heap snapshot labelled "exit" comes first
+ * (unless LEAKSCOPE_SCAN=0); before an exec none. */
 void ls_end_for_exit(void);
+void ls_end_for_exec(void);
+
+/* Ends the recording as trace_end does, first writing a heap snapshot
+ * labelled `snapshot_label` (NULL: none; "exit" from _exit) unless
+ * LEAKSCOPE_SCAN=0. */
+void ls_end_recording(const char *snapshot_label);
 
 /* The trace file's descriptor while recording, else -1; the pid recording. */
 int ls_output_fd(void);
@@ -183,5 +190,7 @@ const char *ls_output_strerror(int err);
 #include "unwind.h"
 #include "cfi.h"
 #include "modules.h"
+#include "maps.h"
+#include "heapscan.h"
 
 #endif
