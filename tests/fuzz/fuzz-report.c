@@ -1,5 +1,5 @@
 /* fuzz-report.c — the whole report pipeline on arbitrary bytes: the analysis
- * (time-ordered merge, leaks, resources, GC, spans) and the text and JSON
+ * (time-ordered merge, leaks, resources, GC, spans, growth suspects) and the text and JSON
  * reports, without symbols.
  *
  * SPDX-License-Identifier: MIT
@@ -18,8 +18,9 @@ static void report_all(const uint8_t *data, size_t size)
     if (fd < 0)
         abort();
     ls_analysis *a = NULL;
+    ls_growth *g = NULL;
     trace_error err;
-    trace_status st = ls_analysis_load(path, &a, &err);
+    trace_status st = ls_growth_load(path, NULL, &a, &g, &err);
     FUZZ_CHECK_NOT_NOMEM(st);
     if (st == TRACE_OK) {
         char *buf = NULL;
@@ -27,10 +28,11 @@ static void report_all(const uint8_t *data, size_t size)
         FILE *out = open_memstream(&buf, &len);
         if (!out)
             abort();
-        cli_report_write(a, NULL, out, false);
-        cli_report_write(a, NULL, out, true);
+        cli_report_write(a, g, NULL, out, false);
+        cli_report_write(a, g, NULL, out, true);
         fclose(out);
         free(buf);
+        ls_growth_free(g);
         ls_analysis_free(a);
     }
     close(fd);

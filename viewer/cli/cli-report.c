@@ -1,8 +1,10 @@
-/* cli-report.c — `leakscope report [--json] [--top N] [--frames N] FILE`.
+/* cli-report.c — `leakscope report [--json] [--top N] [--frames N]
+ * [--iteration-mark LABEL] FILE`.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "growth.h"
 #include "histogram.h"
 #include "range.h"
 #include "sites.h"
@@ -16,6 +18,8 @@
 
 typedef struct report {
     const ls_analysis *a;
+    const ls_growth *g;    /* NULL: no GROWING section */
+    const char *iteration_mark; /* asked for with --iteration-mark, or NULL */
     sym_table *syms;
     FILE *out;
     unsigned top, frames;
@@ -109,6 +113,79 @@ static void text_peak(report *R)
     }
     text_more(R, n);
     free(ids);
+}
+
+/* A rate as the report writes it: "+97.7 KiB/s", "+50/s". */
+static const char *rate(double per_second, bool bytes, char *buf, size_t len)
+{
+    char b[64];
+    uint64_t v = per_second > 0 && per_second < 1.8e19 ? (uint64_t)(per_second + 0.5) : 0;
+    snprintf(buf, len, "+%s/s", bytes ? ls_format_bytes(v, b, sizeof b) : ls_format_count(v, b, sizeof b));
+    return buf;
+}
+
+/* The growth-trend suspects (growth.h): heap and resource sites that keep
+ * growing through the run, and the bytes kept per iteration. */
+static void text_growing(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_growth *g = R->g;
+    FILE *o = R->out;
+    char b1[64], b2[64], b3[64], site[400];
+    if (!g)
+        return;
+    fputs("\nGROWING (call sites whose live memory or open handles keep rising through the run, fastest first)\n", o);
+    if (!g->nheap && !g->nres)
+        fputs("  none: no call site keeps growing\n", o);
+    for (uint32_t i = 0; i < g->nheap && i < R->top; i++) {
+        const ls_growth_suspect *s = &g->heap[i];
+        fprintf(o, "  %s, %s in %s %s live at the end (confidence %.2f) from ", rate(s->per_second, true, b1, sizeof b1),
+                ls_format_bytes(s->live_at_end, b2, sizeof b2), ls_format_count(s->blocks_at_end, b3, sizeof b3),
+                plural(s->blocks_at_end, "block", "blocks"), s->confidence);
+        cli_text_string(o, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputc('\n', o);
+        text_stack(R, s->stack, "      ");
+    }
+    if (g->nheap > R->top)
+        fprintf(o, "  ... and %u more %s (--top N)\n", g->nheap - R->top, plural(g->nheap - R->top, "call site", "call sites"));
+    for (uint32_t i = 0; i < g->nres && i < R->top; i++) {
+        const ls_growth_suspect *s = &g->res[i];
+        fprintf(o, "  %s ", rate(s->per_second, false, b1, sizeof b1));
+        cli_text_string(o, ls_analysis_string(a, s->kind));
+        fprintf(o, ", %s open at the end (confidence %.2f), opened at ", ls_format_count(s->live_at_end, b2, sizeof b2),
+                s->confidence);
+        cli_text_string(o, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputc('\n', o);
+        text_stack(R, s->stack, "      ");
+    }
+    if (g->nres > R->top)
+        fprintf(o, "  ... and %u more resource %s (--top N)\n", g->nres - R->top, plural(g->nres - R->top, "call site", "call sites"));
+    if (R->iteration_mark && !g->iteration_label) {
+        fputs("  ITERATIONS: no mark is labelled '", o);
+        cli_text_string(o, R->iteration_mark);
+        fputs("'\n", o);
+        return;
+    }
+    if (!g->iteration_label)
+        return;
+    fputs("  ITERATIONS: ", o);
+    fprintf(o, "%u marks '", g->iterations);
+    cli_text_string(o, ls_analysis_string(a, g->iteration_label));
+    fputs("'; bytes kept per iteration, between the first mark and the last\n", o);
+    if (!g->niter)
+        fputs("    no call site's live bytes changed between them\n", o);
+    for (uint32_t i = 0; i < g->niter && i < R->top; i++) {
+        const ls_iteration_site *s = &g->iter[i];
+        double d = s->bytes_per_iteration;
+        uint64_t v = (uint64_t)((d < 0 ? -d : d) + 0.5);
+        fprintf(o, "    %-8s %s%s per iteration (%s at the first, %s at the last) from ", s->growing ? "growing" : "bounded",
+                d < 0 ? "-" : "+", ls_format_bytes(v, b1, sizeof b1), ls_format_bytes(s->first_bytes, b2, sizeof b2),
+                ls_format_bytes(s->last_bytes, b3, sizeof b3));
+        cli_text_string(o, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputc('\n', o);
+    }
+    if (g->niter > R->top)
+        fprintf(o, "    ... and %u more %s (--top N)\n", g->niter - R->top, plural(g->niter - R->top, "call site", "call sites"));
 }
 
 /* Allocations freed right away (ls_stack_use.temporary), by call site. */
@@ -283,6 +360,7 @@ static void report_text(report *R)
                     plural(a->nleaks - R->top, "call site", "call sites"));
     }
 
+    text_growing(R);
     text_peak(R);
     text_temporary(R);
     text_histogram(R, LS_HIST_SIZES);
@@ -437,6 +515,59 @@ static void json_top(report *R, ls_metric m)
     free(ids);
 }
 
+/* "growth_suspects", "resource_growth_suspects" and "iterations" (README). */
+static void json_growth(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_growth *g = R->g;
+    FILE *o = R->out;
+    char site[400];
+    fputs(",\"growth_suspects\":[", o);
+    for (uint32_t i = 0; g && i < g->nheap; i++) {
+        const ls_growth_suspect *s = &g->heap[i];
+        fprintf(o, "%s{\"bytes_per_second\":%.0f,\"live_bytes_at_end\":%llu,\"live_blocks_at_end\":%llu,"
+                   "\"confidence\":%.3f,\"site\":",
+                i ? "," : "", s->per_second, (unsigned long long)s->live_at_end, (unsigned long long)s->blocks_at_end,
+                s->confidence);
+        json_str(R, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputs(",\"stack\":", o);
+        json_stack(R, s->stack);
+        fputc('}', o);
+    }
+    fputs("],\"resource_growth_suspects\":[", o);
+    for (uint32_t i = 0; g && i < g->nres; i++) {
+        const ls_growth_suspect *s = &g->res[i];
+        fputs(i ? ",{\"kind\":" : "{\"kind\":", o);
+        json_str(R, ls_analysis_string(a, s->kind));
+        fprintf(o, ",\"per_second\":%.3f,\"open_at_end\":%llu,\"confidence\":%.3f,\"site\":", s->per_second,
+                (unsigned long long)s->live_at_end, s->confidence);
+        json_str(R, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputs(",\"stack\":", o);
+        json_stack(R, s->stack);
+        fputc('}', o);
+    }
+    fputs("],\"iterations\":", o);
+    if (!g || !g->iteration_label) {
+        fputs("null", o);
+        return;
+    }
+    fputs("{\"label\":", o);
+    json_str(R, ls_analysis_string(a, g->iteration_label));
+    fprintf(o, ",\"count\":%u,\"sites\":[", g->iterations);
+    for (uint32_t i = 0; i < g->niter; i++) {
+        const ls_iteration_site *s = &g->iter[i];
+        fprintf(o, "%s{\"verdict\":\"%s\",\"bytes_per_iteration\":%.0f,\"first_bytes\":%llu,\"last_bytes\":%llu,"
+                   "\"confidence\":%.3f,\"site\":",
+                i ? "," : "", s->growing ? "growing" : "bounded", s->bytes_per_iteration,
+                (unsigned long long)s->first_bytes, (unsigned long long)s->last_bytes, s->confidence);
+        json_str(R, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputs(",\"stack\":", o);
+        json_stack(R, s->stack);
+        fputc('}', o);
+    }
+    fputs("]}", o);
+}
+
 /* [{"from", "to", "count", "bytes"}]: the buckets of the whole trace's
  * histogram of `kind` from its lowest nonempty one to its highest (from and
  * to inclusive); lifetimes end with the blocks still live, from and to null. */
@@ -487,7 +618,9 @@ static void report_json(report *R)
         json_stack(R, a->leaks[i].stack);
         fputc('}', o);
     }
-    fputs("],\"open_resources\":[", o);
+    fputc(']', o);
+    json_growth(R);
+    fputs(",\"open_resources\":[", o);
     for (uint32_t i = 0; i < a->nopen_res; i++) {
         fputs(i ? ",{\"kind\":" : "{\"kind\":", o);
         json_str(R, ls_analysis_string(a, a->open_res[i].kind));
@@ -556,9 +689,9 @@ static void report_json(report *R)
     fputs("}\n", o);
 }
 
-void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json)
+void cli_report_write(const ls_analysis *a, const ls_growth *g, sym_table *syms, FILE *out, bool json)
 {
-    report R = { .a = a, .syms = syms, .out = out, .top = 10, .frames = 16 };
+    report R = { .a = a, .g = g, .syms = syms, .out = out, .top = 10, .frames = 16 };
     if (json)
         report_json(&R);
     else
@@ -681,14 +814,19 @@ static void report_at_peak(report *R, bool json)
 
 static void report_usage(FILE *f)
 {
-    fputs("usage: leakscope report [--json] [--top N] [--frames N] [--from T] [--to T | --at-peak] FILE\n"
+    fputs("usage: leakscope report [--json] [--top N] [--frames N] [--iteration-mark LABEL]\n"
+          "                        [--from T] [--to T | --at-peak] FILE\n"
           "  --json      machine-readable output (keys: see README)\n"
           "  --top N     call sites listed per section (default 10; in --json: peak and temporary)\n"
           "  --frames N  frames shown per call stack in the text report (default 16)\n"
           "  --from T, --to T\n"
           "              what the range allocated, freed and kept (still live at its end), by call site;\n"
           "              T is a time after the trace's start: 1.5s, 200ms, 30us, 100ns, 2min\n"
-          "  --at-peak   what was live when the heap reached its peak, by call site\n",
+          "  --at-peak   what was live when the heap reached its peak, by call site\n"
+          "  --iteration-mark LABEL\n"
+          "              the marks (trace_mark) that end an iteration of the program: per call site, the\n"
+          "              bytes kept per iteration, growing or bounded (default: the label marked most\n"
+          "              often, at least 3 times)\n",
           f);
 }
 
@@ -701,6 +839,7 @@ int cli_report(int argc, char **argv)
         { "from", required_argument, NULL, 'F' },
         { "to", required_argument, NULL, 'T' },
         { "at-peak", no_argument, NULL, 'p' },
+        { "iteration-mark", required_argument, NULL, 'i' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -736,6 +875,13 @@ int cli_report(int argc, char **argv)
             *(c == 'F' ? &from : &to) = optarg;
             break;
         case 'p': at_peak = true; break;
+        case 'i':
+            if (!*optarg) {
+                cli_error("report: --iteration-mark needs a mark's label");
+                return CLI_BAD_INPUT;
+            }
+            R.iteration_mark = optarg;
+            break;
         case 'h': report_usage(stdout); return CLI_OK;
         case ':':
             cli_error("report: option '%s' needs a value", argv[optind - 1]);
@@ -757,17 +903,25 @@ int cli_report(int argc, char **argv)
         cli_error("report: --to must be after --from");
         return CLI_BAD_INPUT;
     }
-    ls_analysis *a = cli_load(argv[optind]);
-    if (!a)
+    if (R.iteration_mark && (at_peak || from || to)) {
+        cli_error("report: --iteration-mark is for the whole trace's report, not --at-peak, --from or --to");
         return CLI_BAD_INPUT;
+    }
+    ls_analysis *a = NULL;
+    ls_growth *g = NULL;
+    trace_error err;
+    if (ls_growth_load(argv[optind], R.iteration_mark, &a, &g, &err) != TRACE_OK) {
+        cli_error("%s: %s", argv[optind], err.message);
+        return CLI_BAD_INPUT;
+    }
     R.a = a;
+    R.g = g;
     R.syms = ls_analysis_symbols(a);
     int rc = CLI_OK;
     if (from || to) {
         /* Times after the trace's start, within it. */
         uint64_t origin = a->info.start_ts, end = a->last_ts > origin ? a->last_ts - origin : 0;
         ls_range *r = NULL;
-        trace_error err;
         if (from_ns > end) {
             char b[64];
             cli_error("report: --from %s is past the trace's end (%s)", from, ls_format_duration(end, b, sizeof b));
@@ -788,6 +942,7 @@ int cli_report(int argc, char **argv)
         report_text(&R);
     }
     sym_table_free(R.syms);
+    ls_growth_free(g);
     ls_analysis_free(a);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("report: cannot write the output");

@@ -146,8 +146,8 @@ static bool res_kind_of(loader *L, uint32_t kind, ls_resource_kind **out)
     return true;
 }
 
-/* A resource of kind `kind` (a string id) closed at ev. */
-static bool res_closed(loader *L, const trace_event *ev, uint32_t kind)
+/* A resource of kind `kind` (a string id), opened at `stack`, closed at ev. */
+static bool res_closed(loader *L, const trace_event *ev, uint32_t kind, uint32_t stack)
 {
     ls_resource_kind *rk;
     if (!res_kind_of(L, kind, &rk))
@@ -155,7 +155,7 @@ static bool res_closed(loader *L, const trace_event *ev, uint32_t kind)
     rk->closed++;
     L->a->resources_closed++;
     if (L->obs && L->obs->resource)
-        L->obs->resource(L->obs->user, L->a, ev, kind, -1);
+        L->obs->resource(L->obs->user, L->a, ev, kind, stack, -1);
     return true;
 }
 
@@ -170,6 +170,13 @@ static struct stack_live *stack_live_touch(loader *L, uint32_t s)
         l->epoch = L->peaks;
     }
     return l;
+}
+
+/* The observer's view of each change in what is live (ls_observer.block). */
+static void observe_block(loader *L, const trace_event *ev, uint32_t s, uint64_t size, int delta)
+{
+    if (L->obs && L->obs->block)
+        L->obs->block(L->obs->user, L->a, ev, s < L->a->nstacks ? s : 0, size, delta);
 }
 
 static void stack_live_add(loader *L, uint32_t s, uint64_t size)
@@ -199,8 +206,9 @@ static void heap_add(loader *L, uint64_t size, uint64_t ts)
     }
 }
 
-static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uint32_t stack, uint64_t ts)
+static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uint32_t stack, const trace_event *ev)
 {
+    uint64_t ts = ev->ts;
     ls_analysis *a = L->a;
     if (stack < a->nstacks) {
         a->stack_use[stack].allocations++;
@@ -215,6 +223,7 @@ static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uin
         a->heap_bytes -= e->v1;
         a->heap_blocks--;
         stack_live_sub(L, e->v2, e->v1);
+        observe_block(L, ev, (uint32_t)e->v2, e->v1, -1);
         if (!ls_histograms_count_lifetime(a->hist, e->v2, e->v1, ts > e->v3 ? ts - e->v3 : 0))
             return false;
     }
@@ -225,12 +234,14 @@ static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uin
         return false;
     a->allocated_bytes += size;
     stack_live_add(L, stack, size);
+    observe_block(L, ev, stack, size, 1);
     heap_add(L, size, ts);
     return true;
 }
 
-static bool do_free(loader *L, thread_work *w, uint64_t ptr, uint64_t ts)
+static bool do_free(loader *L, thread_work *w, uint64_t ptr, const trace_event *ev)
 {
+    uint64_t ts = ev->ts;
     ls_analysis *a = L->a;
     kmap_entry *e = kmap_find(&L->live, ptr, 0);
     if (!e) {
@@ -249,6 +260,7 @@ static bool do_free(loader *L, thread_work *w, uint64_t ptr, uint64_t ts)
     a->heap_blocks--;
     a->freed_bytes += e->v1;
     stack_live_sub(L, e->v2, e->v1);
+    observe_block(L, ev, (uint32_t)e->v2, e->v1, -1);
     kmap_remove(&L->live, e);
     return true;
 }
@@ -290,20 +302,20 @@ static trace_status process(loader *L, const trace_event *ev)
     switch (ev->kind) {
     case TRACE_ALLOC:
         a->allocations++;
-        if (!do_alloc(L, w, ev->addr, ev->size, (uint32_t)ev->stack, ev->ts))
+        if (!do_alloc(L, w, ev->addr, ev->size, (uint32_t)ev->stack, ev))
             return nomem(L);
         break;
     case TRACE_FREE:
         a->frees++;
-        if (!do_free(L, w, ev->addr, ev->ts))
+        if (!do_free(L, w, ev->addr, ev))
             return nomem(L);
         break;
     case TRACE_REALLOC:
         a->allocations++;
         a->reallocs++;
-        if (ev->addr && !do_free(L, NULL, ev->addr, ev->ts)) /* 0: the old block's free was recorded before the call */
+        if (ev->addr && !do_free(L, NULL, ev->addr, ev)) /* 0: the old block's free was recorded before the call */
             return nomem(L);
-        if (!do_alloc(L, w, ev->addr2, ev->size, (uint32_t)ev->stack, ev->ts))
+        if (!do_alloc(L, w, ev->addr2, ev->size, (uint32_t)ev->stack, ev))
             return nomem(L);
         break;
     case TRACE_RES_OPEN: {
@@ -315,7 +327,7 @@ static trace_status process(loader *L, const trace_event *ev)
         if (existed) {
             /* Its handle is open again, so it was closed where the recorder
              * could not see it (a raw close_range, exec): it ends here. */
-            if (!res_closed(L, ev, (uint32_t)e->v1))
+            if (!res_closed(L, ev, (uint32_t)e->v1, (uint32_t)e->v2))
                 return nomem(L);
         }
         ls_resource_kind *rk;
@@ -326,16 +338,16 @@ static trace_status process(loader *L, const trace_event *ev)
         e->v1 = ev->str;
         e->v2 = (uint32_t)ev->stack;
         if (L->obs && L->obs->resource)
-            L->obs->resource(L->obs->user, a, ev, (uint32_t)ev->str, 1);
+            L->obs->resource(L->obs->user, a, ev, (uint32_t)ev->str, (uint32_t)ev->stack, 1);
         break;
     }
     case TRACE_RES_CLOSE: {
         /* A close names the family ("fd") or the whole kind ("fd/socket"). */
         kmap_entry *e = kmap_find(&L->open, L->family[ev->str], ev->value);
         if (e) {
-            uint32_t kind = (uint32_t)e->v1;
+            uint32_t kind = (uint32_t)e->v1, stack = (uint32_t)e->v2;
             kmap_remove(&L->open, e);
-            if (!res_closed(L, ev, kind))
+            if (!res_closed(L, ev, kind, stack))
                 return nomem(L);
         }
         break;

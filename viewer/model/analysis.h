@@ -141,8 +141,19 @@ typedef struct ls_observer {
      * (a resource is its family and handle): delta +1 when ev opens a
      * resource of kind `kind` (a string id), -1 when ev closes one, or when
      * ev opens a handle that was open already (the old one was closed where
-     * the recorder could not see it). Called before event(); may be NULL. */
-    void (*resource)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, int delta);
+     * the recorder could not see it). `stack` is the stack id that opened
+     * the resource (for a close too: the pairing's). Called before event();
+     * may be NULL. */
+    void (*resource)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, uint32_t stack,
+                     int delta);
+    /* Each change in what is live, as the analysis pairs frees with
+     * allocations: delta +1 when ev allocates a block of `size` bytes at
+     * stack id `stack`, -1 when ev frees (or a realloc releases, or an
+     * allocation at the same address replaces) a live block, with the size
+     * and stack of the allocation it ends. Unknown stack ids are 0, as in
+     * the leaks. Called before event(); may be NULL. */
+    void (*block)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t stack, uint64_t size,
+                  int delta);
     void *user;
 } ls_observer;
 
