@@ -6,7 +6,9 @@
  * fifth of a second, then one evicted per one added: flat), and a 4 MiB
  * table made at startup (build_table) stays constant. Every 10th request
  * opens /dev/null and keeps it (open_log: descriptors that keep growing);
- * every request opens and closes one (no growth).
+ * every request opens and closes one (no growth). Every 100 requests it
+ * marks the end of a batch, trace_mark("batch"), through the recorder's API
+ * when the recorder is loaded (weak: the program runs without it too).
  *
  * Prints "pid PID" once the table is built, then serves until killed.
  *
@@ -19,6 +21,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The recorder's API, from the preload module under `leakscope record`. */
+void trace_mark(const char *label) __attribute__((weak));
 
 #define LRU_CAP 200
 #define TABLE_PARTS 64
@@ -88,6 +93,8 @@ int main(void)
         probe();
         if (request % 10 == 0)
             open_log();
+        if (request % 100 == 99 && trace_mark)
+            trace_mark("batch");
         nanosleep(&ms, NULL);
     }
 }
