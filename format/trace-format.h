@@ -25,7 +25,7 @@ extern "C" {
 #define TRACE_MAGIC_CHUNK_HEADER 0x184D2A5Bu  /* skippable frame: chunk header */
 #define TRACE_FILE_MAGIC         "LKSTRACE"   /* 8 bytes at file offset 8 */
 #define TRACE_VERSION_MAJOR      2
-#define TRACE_VERSION_MINOR      0
+#define TRACE_VERSION_MINOR      1            /* 2.1: the heap snapshot chunk */
 #define TRACE_VERSION_MAJOR_MIN  1            /* oldest major version a reader reads */
 
 #define TRACE_FILE_HEADER_FIXED  56u          /* bytes before the program name */
@@ -44,6 +44,7 @@ enum trace_chunk_kind {
     TRACE_CHUNK_EVENTS = 1,   /* one thread's events, columnar */
     TRACE_CHUNK_DICT   = 2,   /* dictionary records: strings, stacks, modules */
     TRACE_CHUNK_END    = 3,   /* clean end of recording */
+    TRACE_CHUNK_HEAP   = 4,   /* a heap-graph snapshot (2.1, FORMAT.md §4.4) */
 };
 
 enum trace_clock {
@@ -224,6 +225,92 @@ typedef struct trace_file_info {
     uint32_t stack_depth;    /* configured maximum frames per stack, 0 = stacks off */
     char program[TRACE_PROGRAM_MAX + 1]; /* NUL-terminated */
 } trace_file_info;
+
+/* ---- Heap snapshots (FORMAT.md §4.4) --------------------------------------- */
+
+#define TRACE_HEAP_LABEL_MAX   256u
+#define TRACE_HEAP_RANGES_MAX  65536u
+#define TRACE_HEAP_BLOCKS_MAX  (1u << 22)
+#define TRACE_HEAP_ROOTS_MAX   (1u << 23)
+#define TRACE_HEAP_EDGES_MAX   (1u << 23)
+
+/* flags */
+#define TRACE_HEAP_BLOCKS_INCOMPLETE 1u  /* live blocks are missing: a block may be held by one not listed */
+#define TRACE_HEAP_REFS_INCOMPLETE   2u  /* the scan stopped adding roots or edges */
+
+/* What a range of roots is. */
+enum trace_heap_range_kind {
+    TRACE_ROOT_MODULE = 1,  /* a module's writable segment (globals, .bss) */
+    TRACE_ROOT_STACK  = 2,  /* a thread's stack */
+    TRACE_ROOT_TLS    = 3,  /* a thread's static thread-local storage */
+};
+
+typedef struct trace_heap_range {
+    uint32_t kind;          /* enum trace_heap_range_kind */
+    uint32_t thread;        /* STACK, TLS: OS thread id; MODULE: 0 */
+    uint64_t bias;          /* MODULE: the module's load bias (its dictionary record's); else 0 */
+    uint64_t start, size;   /* the bytes scanned: [start, start + size), start a multiple of 8 */
+} trace_heap_range;
+
+/* A word of a range whose value points into a block. */
+typedef struct trace_heap_root {
+    uint32_t kind;          /* its range's kind */
+    uint32_t range;         /* index into ranges */
+    uint32_t module_or_thread; /* MODULE: the range index again (its bias names the module); else the thread */
+    uint32_t to;            /* the block it points into */
+    uint64_t offset_or_address; /* MODULE: the word's address minus the module's bias; else its address */
+    uint64_t address;       /* the word's address */
+    uint64_t value;         /* the word: addr[to] <= value < addr[to] + size[to] */
+} trace_heap_root;
+
+/* A word of block `from` whose value points into block `to`. */
+typedef struct trace_heap_edge {
+    uint32_t from;          /* block index */
+    uint32_t word;          /* word index in the block: at align8(addr[from]) + 8 * word */
+    uint32_t to;            /* block index */
+    uint64_t value;         /* addr[to] + offset; == addr[to]: a start pointer, else interior */
+} trace_heap_edge;
+
+/* A decoded heap snapshot (trace_heap_snapshot_load, trace-reader.h), or
+ * one to write (trace_writer_add_heap_snapshot, trace-writer.h). Blocks are
+ * sorted by address and do not overlap; roots are in range then word
+ * order, edges in block then word order. */
+typedef struct trace_heap_graph {
+    uint64_t ts;            /* ns on the file's clock */
+    uint32_t thread;        /* the thread that asked for it, 0 none */
+    uint32_t flags;         /* TRACE_HEAP_* */
+    char label[TRACE_HEAP_LABEL_MAX + 1]; /* NUL-terminated; untrusted text (may hold any byte) */
+    uint32_t label_len;
+    uint32_t nblocks, nranges, nroots, nedges;
+    uint64_t unreadable;    /* bytes of blocks and ranges that could not be read */
+    uint64_t *addr, *size;  /* nblocks each */
+    trace_heap_range *ranges;
+    trace_heap_root *roots;
+    trace_heap_edge *edges;
+} trace_heap_graph;
+
+/* Frees a snapshot the reader made (its arrays, then itself). NULL ok. */
+void trace_heap_snapshot_free(trace_heap_graph *s);
+
+/* The one rule of what a word's value points into (FORMAT.md §4.4): inside
+ * [addr, addr + size), or at addr for a block of size 0. */
+static inline int trace_heap_points_into(uint64_t addr, uint64_t size, uint64_t value)
+{
+    return size ? value - addr < size : value == addr;
+}
+
+/* The block of a snapshot that `value` points into, by binary search over
+ * the sorted blocks; UINT32_MAX when none. */
+uint32_t trace_heap_find(const uint64_t *addr, const uint64_t *size, uint32_t nblocks, uint64_t value);
+
+/* The address of word 0 of a block (its first aligned 8-byte word), and how
+ * many aligned words it holds. */
+static inline uint64_t trace_heap_word0(uint64_t addr) { return (addr + 7) & ~(uint64_t)7; }
+static inline uint64_t trace_heap_words(uint64_t addr, uint64_t size)
+{
+    uint64_t w0 = trace_heap_word0(addr), end = addr + size;
+    return w0 < addr || end < w0 ? 0 : (end - w0) / 8;
+}
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32) continuing from `crc`; start with 0. */
 uint32_t trace_crc32(uint32_t crc, const void *data, size_t len);

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "trace-reader.h"
+#include "trace-heap.h"
 #include "trace-huff.h"
 #include "trace-private.h"
 
@@ -531,6 +532,12 @@ static void check_end_total(trace_reader *r)
     }
 }
 
+/* Whether the file's version has heap snapshot chunks (2.1 on, §4). */
+static bool heap_known(const trace_reader *r)
+{
+    return r->info.version_major > 2 || (r->info.version_major == 2 && r->info.version_minor >= 1);
+}
+
 /* A chunk that cannot be used: recorded, and reading goes on after it. The
  * header is believed when its crc was the only problem, its sequence number
  * is the one expected and the next frame starts where it ends; otherwise the
@@ -539,12 +546,15 @@ static trace_status skip_damage(trace_reader *r, const trace_chunk_info *ci, boo
 {
     uint64_t off = ci->offset;
     if (header_ok && ci->seq == r->next_seq && frame_follows(r, ci->end)) {
+        bool heap = ci->kind == TRACE_CHUNK_HEAP && ci->thread == 0 && heap_known(r);
         bool events = ci->kind == TRACE_CHUNK_EVENTS || (ci->kind != TRACE_CHUNK_DICT && ci->kind != TRACE_CHUNK_END &&
-                                                         ci->thread != 0);
+                                                         !heap && ci->thread != 0);
         trace_damage *d = add_damage(r, off, ci->end, TRACE_ERR_CHECKSUM, "%s%s", why,
-                                     events || ci->kind == TRACE_CHUNK_DICT || ci->kind == TRACE_CHUNK_END
+                                     heap ? " (a heap snapshot: it is lost)"
+                                     : events || ci->kind == TRACE_CHUNK_DICT || ci->kind == TRACE_CHUNK_END
                                          ? "" : " (kind unreadable)");
-        uint32_t kind = events ? TRACE_CHUNK_EVENTS : ci->kind == TRACE_CHUNK_END ? TRACE_CHUNK_END : TRACE_CHUNK_DICT;
+        uint32_t kind = events ? TRACE_CHUNK_EVENTS : ci->kind == TRACE_CHUNK_END ? TRACE_CHUNK_END
+                      : heap ? TRACE_CHUNK_HEAP : TRACE_CHUNK_DICT;
         if (d) {
             d->kind = kind;
             d->thread = events ? ci->thread : 0;
@@ -729,7 +739,8 @@ trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)
         ci->strings_defined = r->strings_defined;
         ci->stacks_defined = r->stacks_defined;
         ci->dict_gap = r->dict_gap[0] || r->dict_gap[1];
-        switch (ci->kind) {
+        /* Kind 4 in a 1.x or 2.0 file is an unknown kind there. */
+        switch (ci->kind == TRACE_CHUNK_HEAP && !heap_known(r) ? 0u : ci->kind) {
         case TRACE_CHUNK_EVENTS:
             r->events_read += ci->count;
             r->last_events_ts = ci->first_ts;
@@ -738,6 +749,8 @@ trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)
                     r->damage[i].last_ts = ci->last_ts;
             return TRACE_OK;
         case TRACE_CHUNK_DICT:
+            return TRACE_OK;
+        case TRACE_CHUNK_HEAP:
             return TRACE_OK;
         case TRACE_CHUNK_END:
             r->end_offset = off;
@@ -925,6 +938,43 @@ static trace_status payload_error(trace_chunk *c, const uint8_t *at, const char 
     return set_error(&c->r->err, TRACE_ERR_CORRUPT, c->ci.offset,
                      "chunk at byte offset %llu: payload byte %llu: %s", (unsigned long long)c->ci.offset,
                      (unsigned long long)rel, what);
+}
+
+trace_status trace_heap_snapshot_load(trace_reader *r, const trace_chunk_info *ci, trace_heap_graph **out)
+{
+    if (out)
+        *out = NULL;
+    if (!r || !ci || !out)
+        return TRACE_ERR_ARGS;
+    if (ci->kind != TRACE_CHUNK_HEAP)
+        return set_error(&r->err, TRACE_ERR_ARGS, ci->offset, "chunk at byte offset %llu: not a heap snapshot",
+                         (unsigned long long)ci->offset);
+    trace_chunk *c = trace_chunk_new();
+    trace_heap_graph *s = calloc(1, sizeof *s);
+    trace_status st = TRACE_ERR_NOMEM;
+    if (!c || !s) {
+        set_error(&r->err, st, ci->offset, "out of memory");
+        goto out;
+    }
+    if ((st = load_payload(c, r, ci)) != TRACE_OK)
+        goto out;
+    s->ts = ci->first_ts;
+    const uint8_t *at = NULL;
+    const char *what = NULL;
+    if (!trace_heap_decode(c->raw, c->raw + ci->raw_size, s, &at, &what)) {
+        st = what ? payload_error(c, at, what) : chunk_error(c, TRACE_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (s->nranges + (uint64_t)s->nblocks + s->nroots + s->nedges != ci->count) {
+        st = payload_error(c, c->raw, "record count differs from the chunk header");
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+out:
+    trace_heap_snapshot_free(s);
+    trace_chunk_free(c);
+    return st;
 }
 
 trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk_info *ci)

@@ -138,6 +138,14 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
  * the payload offset in the reader's error. */
 trace_status trace_chunk_next(trace_chunk *c, trace_event *ev);
 
+/* Decodes the heap snapshot chunk (kind TRACE_CHUNK_HEAP) described by
+ * `ci` (from trace_reader_next_chunk): checks its crc, decompresses it and
+ * validates every rule of FORMAT.md §4.4, bounding each allocation by the
+ * payload's size before making it. On success *out is a new snapshot (free
+ * it with trace_heap_snapshot_free, trace-format.h); on failure *out is NULL and the
+ * reader's error names the chunk's byte offset (and the payload byte). */
+trace_status trace_heap_snapshot_load(trace_reader *r, const trace_chunk_info *ci, trace_heap_graph **out);
+
 /* The info of the loaded chunk. */
 const trace_chunk_info *trace_chunk_info_of(const trace_chunk *c);
 

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "trace-writer.h"
+#include "trace-heap.h"
 #include "trace-huff.h"
 #include "trace-private.h"
 
@@ -194,6 +195,7 @@ struct trace_writer {
     uint64_t next_string, next_stack;
 
     bytebuf raw, comp;
+    bytebuf heap;          /* a heap snapshot's records, before its counts */
     LZ4_stream_t lz4;      /* linked blocks: reset per frame, kept allocated */
 };
 
@@ -817,55 +819,6 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
  * registers instead of reloading it after every store. Any other record goes
  * through add_event, as does a record that starts a chunk. */
 
-/* The words of the record at r (n words left, at least 1), 0 if it has no
- * form or is cut short. */
-static size_t packed_len(const uint64_t *r, size_t n)
-{
-    size_t len;
-    switch (r[0] & TRACE_PACKED_FORM) {
-    case TRACE_PACKED_FREE:  len = 2; break;
-    case TRACE_PACKED_ALLOC: len = 3; break;
-    case 0:                  len = n < 4 ? 4 : 4 + !!(r[3] >> 32 & TRACE_PACKED_EXT); break;
-    default:                 return 0;
-    }
-    return len <= n ? len : 0;
-}
-
-/* The event add_event would get for the (whole) record at r. */
-static void packed_event(const uint64_t *r, const trace_tick_map *map, trace_event *ev)
-{
-    memset(ev, 0, sizeof *ev);
-    uint64_t form = r[0] & TRACE_PACKED_FORM;
-    ev->ts = trace_tick_map_apply(map, r[0] & TRACE_PACKED_TS_MAX);
-    if (form == TRACE_PACKED_FREE) {
-        ev->kind = TRACE_FREE;
-        ev->addr = r[1];
-        return;
-    }
-    if (form == TRACE_PACKED_ALLOC) {
-        ev->kind = TRACE_ALLOC;
-        ev->addr = r[1];
-        ev->size = (uint32_t)r[2];
-        ev->stack = r[2] >> 32;
-        return;
-    }
-    uint32_t kind = (uint32_t)(r[3] >> 32);
-    uint64_t a = r[1], b = r[2], c = kind & TRACE_PACKED_EXT ? r[4] : 0;
-    ev->kind = kind & ~TRACE_PACKED_EXT;
-    ev->stack = (uint32_t)r[3];
-    switch (ev->kind) {
-    case TRACE_ALLOC:     ev->addr = a; ev->size = b; break;
-    case TRACE_FREE:      ev->addr = a; break;
-    case TRACE_REALLOC:   ev->addr = c; ev->addr2 = a; ev->size = b; break;
-    case TRACE_RES_OPEN:  ev->str = a; ev->value = b; ev->size = c; break;
-    case TRACE_RES_CLOSE: ev->str = a; ev->value = b; break;
-    case TRACE_GC_END:    ev->size = a; break;
-    case TRACE_LOST:      ev->value = a; break;
-    default:              ev->str = a; break; /* GC_BEGIN, MARK, SPAN_*, THREAD_NAME */
-    }
-}
-
-
 /* Adds the records in the n words at r while they are whole allocations and
  * frees and the open chunk (full coding, of the right thread: the caller
  * checked) has room; returns the words taken. */
@@ -1028,11 +981,11 @@ trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uin
                 break;
         }
         /* One record the general way; it also starts a chunk when needed. */
-        size_t len = packed_len(r + i, n - i);
+        size_t len = trace_packed_len(r + i, n - i);
         if (!len)
             return w->status != TRACE_OK ? w->status : TRACE_ERR_ARGS; /* no form, or cut short */
         trace_event ev;
-        packed_event(r + i, map, &ev);
+        trace_packed_event(r + i, map, &ev);
         i += len;
         trace_status st = trace_writer_add_event(w, thread, &ev);
         if (w->status != TRACE_OK)
@@ -1053,6 +1006,7 @@ static void writer_free(trace_writer *w)
     free(w->dict.data);
     free(w->raw.data);
     free(w->comp.data);
+    free(w->heap.data);
     free(w);
 }
 
@@ -1089,6 +1043,108 @@ trace_status trace_writer_close(trace_writer *w, uint64_t lost_events)
     writer_free(w);
     if (st != TRACE_OK)
         errno = err;
+    return st;
+}
+
+/* The records after a snapshot's counts (FORMAT.md §4.4) into w->heap:
+ * ranges, blocks, then the roots and edges that fit (*nroots, *nedges). */
+static bool heap_records(trace_writer *w, const trace_heap_graph *s, size_t room, uint32_t *nroots,
+                         uint32_t *nedges)
+{
+    bytebuf *b = &w->heap;
+    b->len = 0;
+    for (uint32_t i = 0; i < s->nranges; i++) {
+        const trace_heap_range *g = &s->ranges[i];
+        if (!buf_reserve(b, 5 * TRACE_VARINT_MAX))
+            return false;
+        buf_varint(b, g->kind);
+        buf_varint(b, g->thread);
+        buf_varint(b, g->bias);
+        buf_varint(b, g->start);
+        buf_varint(b, g->size);
+    }
+    uint64_t end = 0;
+    for (uint32_t i = 0; i < s->nblocks; i++) {
+        if (!buf_reserve(b, 2 * TRACE_VARINT_MAX))
+            return false;
+        buf_varint(b, s->addr[i] - end);
+        buf_varint(b, s->size[i]);
+        end = s->addr[i] + s->size[i];
+    }
+    *nroots = *nedges = 0;
+    if (b->len > room)
+        return true; /* ERR_LIMIT: the caller sees it */
+    uint64_t prev = 0, word = 0, target = 0;
+    for (uint32_t i = 0; i < s->nroots; i++) {
+        const trace_heap_root *r = &s->roots[i];
+        if (b->len + 4 * TRACE_VARINT_MAX > room)
+            return true;
+        if (!buf_reserve(b, 4 * TRACE_VARINT_MAX))
+            return false;
+        uint64_t w_at = (r->address - s->ranges[r->range].start) / 8;
+        buf_varint(b, r->range - prev);
+        buf_varint(b, i && r->range == prev ? w_at - word - 1 : w_at);
+        buf_varint(b, trace_zigzag((int64_t)(r->to - target)));
+        buf_varint(b, r->value - s->addr[r->to]);
+        prev = r->range;
+        word = w_at;
+        target = r->to;
+        ++*nroots;
+    }
+    prev = word = 0;
+    for (uint32_t i = 0; i < s->nedges; i++) {
+        const trace_heap_edge *d = &s->edges[i];
+        if (b->len + 4 * TRACE_VARINT_MAX > room)
+            return true;
+        if (!buf_reserve(b, 4 * TRACE_VARINT_MAX))
+            return false;
+        buf_varint(b, d->from - prev);
+        buf_varint(b, i && d->from == prev ? d->word - word - 1 : d->word);
+        buf_varint(b, trace_zigzag((int64_t)d->to - (int64_t)d->from));
+        buf_varint(b, d->value - s->addr[d->to]);
+        prev = d->from;
+        word = d->word;
+        ++*nedges;
+    }
+    return true;
+}
+
+trace_status trace_writer_add_heap_snapshot(trace_writer *w, const trace_heap_graph *s)
+{
+    if (!w || !s || trace_heap_check(s))
+        return TRACE_ERR_ARGS;
+    trace_writer_flush(w);
+    if (w->status != TRACE_OK)
+        return w->status;
+    /* The header: 8 varints and the label. */
+    size_t head = 8 * TRACE_VARINT_MAX + s->label_len, room = TRACE_CHUNK_RAW_MAX - head;
+    uint32_t nroots, nedges;
+    if (!heap_records(w, s, room, &nroots, &nedges))
+        return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    if (w->heap.len > room)
+        return TRACE_ERR_LIMIT;
+    uint32_t flags = s->flags;
+    if (nroots < s->nroots || nedges < s->nedges)
+        flags |= TRACE_HEAP_REFS_INCOMPLETE;
+    w->raw.len = 0;
+    if (!buf_reserve(&w->raw, head + w->heap.len))
+        return fail(w, TRACE_ERR_NOMEM, ENOMEM);
+    buf_varint(&w->raw, s->thread);
+    buf_varint(&w->raw, flags);
+    buf_varint(&w->raw, s->label_len);
+    buf_bytes(&w->raw, s->label, s->label_len);
+    buf_varint(&w->raw, s->nranges);
+    buf_varint(&w->raw, s->nblocks);
+    buf_varint(&w->raw, nroots);
+    buf_varint(&w->raw, nedges);
+    buf_varint(&w->raw, s->unreadable);
+    buf_bytes(&w->raw, w->heap.data, w->heap.len);
+    uint64_t ts = s->ts / w->time_unit_ns;
+    uint32_t count = s->nranges + s->nblocks + nroots + nedges;
+    trace_status st = write_chunk(w, TRACE_CHUNK_HEAP, 0, ts, ts, count);
+    if (ts > w->max_ts)
+        w->max_ts = ts;
+    w->heap.len = 0;
     return st;
 }
 

@@ -135,6 +135,56 @@ static inline uint64_t trace_tick_map_apply(const trace_tick_map *m, uint64_t ti
     return m->ns0 + (uint64_t)(((unsigned __int128)(ticks - m->tick0) * m->mult) >> 32);
 }
 
+/* The words of the packed record at r (n words left, at least 1), 0 if it
+ * has no form or is cut short; and the event it is (whole records only),
+ * as trace_writer_add_packed reads them: the one reading of the packed
+ * forms, for the writer and the recorder's live map. */
+static inline size_t trace_packed_len(const uint64_t *r, size_t n)
+{
+    size_t len;
+    switch (r[0] & TRACE_PACKED_FORM) {
+    case TRACE_PACKED_FREE:  len = 2; break;
+    case TRACE_PACKED_ALLOC: len = 3; break;
+    case 0:                  len = n < 4 ? 4 : 4 + !!(r[3] >> 32 & TRACE_PACKED_EXT); break;
+    default:                 return 0;
+    }
+    return len <= n ? len : 0;
+}
+
+static inline void trace_packed_event(const uint64_t *r, const trace_tick_map *map, trace_event *ev)
+{
+    static const trace_event zero;
+    *ev = zero;
+    uint64_t form = r[0] & TRACE_PACKED_FORM;
+    ev->ts = trace_tick_map_apply(map, r[0] & TRACE_PACKED_TS_MAX);
+    if (form == TRACE_PACKED_FREE) {
+        ev->kind = TRACE_FREE;
+        ev->addr = r[1];
+        return;
+    }
+    if (form == TRACE_PACKED_ALLOC) {
+        ev->kind = TRACE_ALLOC;
+        ev->addr = r[1];
+        ev->size = (uint32_t)r[2];
+        ev->stack = r[2] >> 32;
+        return;
+    }
+    uint32_t kind = (uint32_t)(r[3] >> 32);
+    uint64_t a = r[1], b = r[2], c = kind & TRACE_PACKED_EXT ? r[4] : 0;
+    ev->kind = kind & ~TRACE_PACKED_EXT;
+    ev->stack = (uint32_t)r[3];
+    switch (ev->kind) {
+    case TRACE_ALLOC:     ev->addr = a; ev->size = b; break;
+    case TRACE_FREE:      ev->addr = a; break;
+    case TRACE_REALLOC:   ev->addr = c; ev->addr2 = a; ev->size = b; break;
+    case TRACE_RES_OPEN:  ev->str = a; ev->value = b; ev->size = c; break;
+    case TRACE_RES_CLOSE: ev->str = a; ev->value = b; break;
+    case TRACE_GC_END:    ev->size = a; break;
+    case TRACE_LOST:      ev->value = a; break;
+    default:              ev->str = a; break; /* GC_BEGIN, MARK, SPAN_*, THREAD_NAME */
+    }
+}
+
 /* Appends the records in the `n` words at `words` of `thread`, as
  * trace_writer_add_event would one by one (the same bytes in the file), in
  * a fraction of the time. A record that add_event would refuse is skipped;
@@ -143,6 +193,17 @@ static inline uint64_t trace_tick_map_apply(const trace_tick_map *m, uint64_t ti
  * batch with TRACE_ERR_ARGS. */
 trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uint64_t *words, size_t n,
                                      const trace_tick_map *map);
+
+/* Appends a heap snapshot chunk (FORMAT.md §4.4) after flushing what is
+ * buffered (dictionary, the open event chunk), so that it follows every
+ * event written before the call. `s` must follow the snapshot rules
+ * (sorted, non-overlapping blocks; roots and edges in order, each pointing
+ * into its `to` block; words inside their range or block): ERR_ARGS, and
+ * nothing written, otherwise. Roots come before edges in the payload; when
+ * the payload would pass TRACE_CHUNK_RAW_MAX, the edges (then the roots)
+ * that do not fit are left out and TRACE_HEAP_REFS_INCOMPLETE is set; ranges
+ * and blocks that alone do not fit: ERR_LIMIT, nothing written. */
+trace_status trace_writer_add_heap_snapshot(trace_writer *w, const trace_heap_graph *s);
 
 /* Fast mode, from the next event chunk on: columns stay varints (LZ4 still
  * compresses the chunk) instead of being entropy-coded, for about half the

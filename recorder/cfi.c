@@ -126,61 +126,33 @@ typedef struct vma {
     bool found;
 } vma;
 
+typedef struct stack_search {
+    uint64_t tcb, prev_end, main_prev_end;
+    vma main_stack, tcb_stack;
+} stack_search;
+
+static bool stack_candidate(void *ctx, const ls_mapping *m)
+{
+    stack_search *q = ctx;
+    if (m->readable) {
+        if (ls_mapping_is_main_stack(m)) {
+            q->main_stack = (vma){ m->lo, m->hi, true };
+            q->main_prev_end = q->prev_end;
+        }
+        if (q->tcb >= m->lo && q->tcb < m->hi)
+            q->tcb_stack = (vma){ m->lo, m->hi, true };
+    }
+    q->prev_end = m->hi;
+    return !(q->main_stack.found && q->tcb_stack.found);
+}
+
 static bool thread_stack(uint64_t sp, uint64_t *lo_out, uint64_t *hi_out)
 {
-    uint64_t tcb = (uint64_t)(uintptr_t)pthread_self();
-    long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    stack_search q = { .tcb = (uint64_t)(uintptr_t)pthread_self() };
+    if (!ls_maps_each(stack_candidate, &q))
         return false;
-    vma main_stack = { 0 }, tcb_stack = { 0 };
-    uint64_t main_prev_end = 0;
-    char buf[1024], tail[8] = { 0 };
-    uint64_t start = 0, end = 0, prev_end = 0;
-    int field = 0; /* 0 start, 1 end, 2 the rest of the line */
-    bool readable = false, at_perms = false;
-    while (!(main_stack.found && tcb_stack.found)) {
-        long got = syscall(SYS_read, fd, buf, sizeof buf);
-        if (got <= 0)
-            break;
-        for (long i = 0; i < got; i++) {
-            char ch = buf[i];
-            if (ch == '\n') {
-                if (readable && end > start) {
-                    if (memcmp(tail + 1, "[stack]", 7) == 0) {
-                        main_stack = (vma){ start, end, true };
-                        main_prev_end = prev_end;
-                    }
-                    if (tcb >= start && tcb < end)
-                        tcb_stack = (vma){ start, end, true };
-                }
-                prev_end = end;
-                start = end = 0;
-                field = 0;
-                memset(tail, 0, sizeof tail);
-                continue;
-            }
-            if (field < 2) {
-                int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-                if (d >= 0) {
-                    if (field == 0)
-                        start = start << 4 | (uint64_t)d;
-                    else
-                        end = end << 4 | (uint64_t)d;
-                } else {
-                    field++;
-                    at_perms = field == 2;
-                }
-                continue;
-            }
-            if (at_perms) {
-                readable = ch == 'r';
-                at_perms = false;
-            }
-            memmove(tail, tail + 1, sizeof tail - 1);
-            tail[sizeof tail - 1] = ch;
-        }
-    }
-    syscall(SYS_close, fd);
+    vma main_stack = q.main_stack, tcb_stack = q.tcb_stack;
+    uint64_t main_prev_end = q.main_prev_end;
     if (main_stack.found) {
         struct rlimit rl;
         uint64_t hi = main_stack.hi;

@@ -33,6 +33,7 @@
 #define LS_TIME_UNIT_NS_MAX 1000
 #define LS_ENV_UNWIND "LEAKSCOPE_UNWIND"             /* "libunwind": every stack by libunwind */
 #define LS_ENV_UNWIND_STATS "LEAKSCOPE_UNWIND_STATS" /* 1: stack-walk statistics at exit */
+#define LS_ENV_SCAN "LEAKSCOPE_SCAN"                 /* 0: no heap snapshots (FORMAT.md §4.4) */
 #define LS_ENV_NO_TSC "LEAKSCOPE_NO_TSC"             /* set: clock_gettime, not the TSC */
 
 /* Set by the launcher for the preload module only. */

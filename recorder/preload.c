@@ -423,7 +423,7 @@ static void yield_trace_fd(int fd)
 {
     if (is_trace_fd(fd)) {
         ls_warn("the program replaces the trace's file descriptor: recording stops here", NULL, NULL);
-        trace_end();
+        ls_end_recording(NULL);
     }
 }
 
@@ -883,7 +883,7 @@ EXPORT int dlclose(void *handle)
 static void end_before_exit(void)
 {
     if (ls_output_fd() >= 0 && getpid() == ls_recording_pid())
-        trace_end();
+        ls_end_recording("exit");
 }
 
 EXPORT void _exit(int status)
@@ -904,7 +904,8 @@ static bool end_before_exec(void)
 {
     if (ls_output_fd() < 0 || getpid() != ls_recording_pid())
         return false; /* not recording, or a vfork child sharing the parent's recorder */
-    trace_end();
+    /* No heap snapshot: the image goes away whole, nothing in it leaks. */
+    ls_end_recording(NULL);
     return true;
 }
 

@@ -120,6 +120,10 @@ int ls_begin_preload(bool child_image);
  * before the recording ends. */
 __attribute__((weak)) void ls_exit_cleanup(void);
 
+/* Ends the recording (trace_end), first writing a heap snapshot labelled
+ * `snapshot_label` (NULL: none; "exit" at exit) unless LEAKSCOPE_SCAN=0. */
+void ls_end_recording(const char *snapshot_label);
+
 /* The trace file's descriptor while recording, else -1; the pid recording. */
 int ls_output_fd(void);
 pid_t ls_recording_pid(void);
@@ -162,5 +166,7 @@ const char *ls_output_strerror(int err);
 #include "unwind.h"
 #include "cfi.h"
 #include "modules.h"
+#include "maps.h"
+#include "heapscan.h"
 
 #endif

@@ -62,6 +62,7 @@ typedef struct thread_state {
     buffer *cur;           /* written by the owner under G.lock, read by the writer under G.lock */
     uint32_t gen;          /* recording this state is attached to */
     uint32_t tid;
+    uint64_t tcb;          /* pthread_self(): where its stack is (heapscan.c) */
     int guard;             /* re-entry guard: set while the recorder runs on this thread */
     bool listed;
     bool writer;           /* the writer thread's own state: never records */
@@ -113,6 +114,11 @@ static struct {
     bool atfork_ready;
     int forking;           /* a fork is being prepared (atomic): no new unwinding */
     bool wake_ready;
+    bool scan;             /* heap snapshots on (LEAKSCOPE_SCAN) */
+    ls_scan_request *snap_req; /* trace_heap_snapshot's, waiting for the writer; G.lock */
+    ls_scan_request *end_req;  /* trace_end's, written before the END chunk; G.lock */
+    ls_scan_thread *scan_threads; /* writer thread: the threads' copy for a scan */
+    uint32_t scan_threads_cap;
     char base_path[PATH_MAX]; /* the first recording's path: children derive theirs from it */
 } G = {
     .out_fd = -1,
@@ -239,6 +245,7 @@ static thread_state *attach(void)
         ts->tid = (uint32_t)gettid();
         tls_state = ts;
     }
+    ts->tcb = (uint64_t)(uintptr_t)pthread_self();
     ts->guard = 1; /* pthread_setspecific may allocate */
     if (G.key_ready)
         pthread_setspecific(G.key, ts);
@@ -685,6 +692,8 @@ static void add_records(buffer *b, uint32_t upto)
     /* Every id these records use was interned before they were published. */
     ls_intern_drain(G.w);
     ls_clock_map clock = ls_clock_mapping();
+    if (G.scan)
+        ls_live_apply(&b->w[b->flushed], upto - b->flushed);
     trace_writer_add_packed(G.w, b->tid, &b->w[b->flushed], upto - b->flushed, &clock);
     b->flushed = upto;
 }
@@ -873,6 +882,58 @@ static void flush_current(snap **arr, size_t *cap)
         write_records((*arr)[i].b, (*arr)[i].n);
 }
 
+/* The recorded threads, for their stacks (writer thread). */
+static uint32_t collect_threads(void)
+{
+    pthread_mutex_lock(&G.lock);
+    uint32_t n = 0;
+    for (thread_state *ts = G.threads; ts; ts = ts->next) {
+        if (n == G.scan_threads_cap) {
+            uint32_t cap = G.scan_threads_cap ? G.scan_threads_cap * 2 : 256;
+            ls_scan_thread *a = ls_map(cap * sizeof *a);
+            if (!a)
+                break;
+            if (G.scan_threads) {
+                memcpy(a, G.scan_threads, n * sizeof *a);
+                ls_unmap(G.scan_threads, G.scan_threads_cap * sizeof *a);
+            }
+            G.scan_threads = a;
+            G.scan_threads_cap = cap;
+        }
+        G.scan_threads[n++] = (ls_scan_thread){ ts->tid, ts->tcb };
+    }
+    pthread_mutex_unlock(&G.lock);
+    return n;
+}
+
+/* Writes a snapshot of what the writer has taken so far (writer thread). */
+static void take_snapshot(ls_scan_request *req)
+{
+    /* A trace that can no longer be written: its failure is told once,
+     * by check_writer or at the end. */
+    if (trace_writer_errno(G.w) || __atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_FAILED) {
+        req->result = EIO;
+        return;
+    }
+    if (__atomic_load_n(&G.lost, __ATOMIC_RELAXED))
+        ls_live_incomplete();
+    uint32_t n = collect_threads();
+    req->result = ls_heap_snapshot_write(G.w, req, ls_now(), G.scan_threads, n);
+    if (req->result && !trace_writer_errno(G.w))
+        ls_warn4("no heap snapshot in ", G.path, ": ", strerror(req->result));
+}
+
+/* trace_heap_snapshot's request: written, and its caller woken. */
+static void serve_snapshot(ls_scan_request *req)
+{
+    take_snapshot(req);
+    pthread_mutex_lock(&G.lock);
+    req->done = true;
+    G.snap_req = NULL;
+    pthread_cond_broadcast(&G.flushed);
+    pthread_mutex_unlock(&G.lock);
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
@@ -887,6 +948,7 @@ static void *writer_main(void *arg)
     pthread_setname_np(pthread_self(), "leakscope-wr");
     snap *snaps = NULL;
     size_t snap_cap = 0;
+    ls_live_reset();
     ls_modules_scan(G.w, true);
     uint64_t last_flush = ls_now();
     for (;;) {
@@ -903,7 +965,7 @@ static void *writer_main(void *arg)
                 deadline.tv_sec++;
                 deadline.tv_nsec -= 1000000000L;
             }
-            while (!G.q_head && !G.stop_req && G.flush_req == G.flush_done &&
+            while (!G.q_head && !G.stop_req && G.flush_req == G.flush_done && !G.snap_req &&
                    pthread_cond_timedwait(&G.wake, &G.lock, &deadline) == 0)
                 ;
         }
@@ -911,6 +973,7 @@ static void *writer_main(void *arg)
         G.q_head = G.q_tail = NULL;
         bool stop = G.stop_req;
         uint64_t freq = G.flush_req;
+        ls_scan_request *req = G.snap_req;
         pthread_mutex_unlock(&G.lock);
 
         process_queue(list);
@@ -920,12 +983,14 @@ static void *writer_main(void *arg)
         if (!stop)
             refill_spares();
         now = ls_now();
-        if (stop || freq != G.flush_done || now >= due) {
+        if (stop || freq != G.flush_done || now >= due || req) {
             ls_modules_scan(G.w, false);
             flush_current(&snaps, &snap_cap);
             ls_intern_drain(G.w);
             last_flush = now;
         }
+        if (req && !stop)
+            serve_snapshot(req);
         check_writer();
         if (freq != G.flush_done) {
             pthread_mutex_lock(&G.lock);
@@ -941,8 +1006,15 @@ static void *writer_main(void *arg)
     buffer *list = G.q_head; /* buffers of threads that exited during the final flush */
     G.q_head = G.q_tail = NULL;
     G.accepting = false;
+    ls_scan_request *req = G.snap_req, *end = G.end_req;
     pthread_mutex_unlock(&G.lock);
     process_queue(list);
+    /* Nothing is taken from here on: the live set is final. */
+    if (req)
+        serve_snapshot(req);
+    if (end)
+        take_snapshot(end);
+    ls_live_reset();
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE); /* the close below is ours */
     trace_status st = trace_writer_close(G.w, __atomic_load_n(&G.lost, __ATOMIC_RELAXED));
     if (st != TRACE_OK && !G.write_failed)
@@ -1038,6 +1110,7 @@ static int begin_recording(const char *path, bool exclusive)
     if (G.spare_buffers < 2)
         G.spare_buffers = 2;
     G.drop = env_u64(LS_ENV_DROP, 0, 0, 1) != 0;
+    G.scan = env_u64(LS_ENV_SCAN, 1, 0, 1) != 0;
     uint64_t dict_mb = env_u64(LS_ENV_DICT_MB, LS_DICT_MB_DEFAULT, 1, LS_MB_MAX);
     /* LEAKSCOPE_UNWIND=libunwind: every stack by libunwind, never the CFI
      * walker (to compare them, or as an escape hatch); "cfi" or unset: the
@@ -1250,6 +1323,7 @@ static void atfork_child(void)
     G.q_head = G.q_tail = NULL;
     G.accepting = false;
     G.stop_req = false;
+    G.snap_req = G.end_req = NULL; /* the parent's threads' requests */
     if ((st == ST_ACTIVE || st == ST_FAILED) && __atomic_load_n(&G.follow_fork, __ATOMIC_RELAXED))
         __atomic_store_n(&G.pending_child, true, __ATOMIC_SEQ_CST);
     /* The parent's writer thread may have been waiting on these: in the child
@@ -1295,7 +1369,7 @@ void ls_give_up_fds(const char *why)
     /* trace_end: the writer writes what is buffered and the end marker,
      * then closes the trace's descriptor; nothing records after it, and
      * nothing will (G.gave_up). */
-    trace_end();
+    ls_end_recording(NULL);
     __atomic_store_n(&G.gave_up, true, __ATOMIC_RELEASE);
 }
 
@@ -1307,7 +1381,7 @@ bool ls_inside_recorder(void)
 bool ls_nonblocking(void) { return tls_nonblocking; }
 pid_t ls_recording_pid(void) { return G.pid; }
 
-LEAKSCOPE_API void trace_end(void)
+void ls_end_recording(const char *snapshot_label)
 {
     int saved = errno;
     int st = __atomic_load_n(&G.state, __ATOMIC_SEQ_CST);
@@ -1319,7 +1393,14 @@ LEAKSCOPE_API void trace_end(void)
     thread_state *self = tls_state;
     if (self)
         self->guard++;
+    /* The snapshot's request lives here until the writer thread is joined;
+     * not for a recording whose writing failed. */
+    ls_scan_request end_req;
+    bool snapshot = snapshot_label && G.scan && st == ST_ACTIVE && getpid() == G.pid;
+    if (snapshot)
+        ls_scan_request_init(&end_req, snapshot_label, (uint64_t)(uintptr_t)__builtin_frame_address(0));
     pthread_mutex_lock(&G.lock);
+    G.end_req = snapshot ? &end_req : NULL;
     G.stop_req = true;
     pthread_cond_signal(&G.wake);
     pthread_cond_broadcast(&G.space);
@@ -1328,12 +1409,58 @@ LEAKSCOPE_API void trace_end(void)
     pthread_join(G.writer_thread, NULL);
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELEASE);
     pthread_mutex_lock(&G.lock);
+    G.end_req = NULL;
     pthread_cond_broadcast(&G.flushed);
     pthread_mutex_unlock(&G.lock);
     if (self)
         self->guard--;
     __atomic_store_n(&G.state, ST_IDLE, __ATOMIC_SEQ_CST);
     errno = saved;
+}
+
+LEAKSCOPE_API void trace_end(void) { ls_end_recording("end"); }
+
+LEAKSCOPE_API int trace_heap_snapshot(const char *label)
+{
+    int saved = errno;
+    if (__atomic_load_n(&G.state, __ATOMIC_SEQ_CST) != ST_ACTIVE || getpid() != G.pid) {
+        errno = ENOTCONN;
+        return -1;
+    }
+    if (!G.scan) {
+        errno = ECANCELED;
+        return -1;
+    }
+    thread_state *self = tls_state;
+    if (self)
+        self->guard++;
+    /* The frames above this one are the caller's: its stack is scanned
+     * from here up while it waits. */
+    ls_scan_request req;
+    ls_scan_request_init(&req, label ? label : "snapshot", (uint64_t)(uintptr_t)__builtin_frame_address(0));
+    int err = 0;
+    pthread_mutex_lock(&G.lock);
+    while (G.snap_req && __atomic_load_n(&G.state, __ATOMIC_SEQ_CST) == ST_ACTIVE)
+        pthread_cond_wait(&G.flushed, &G.lock); /* another thread's snapshot first */
+    if (__atomic_load_n(&G.state, __ATOMIC_SEQ_CST) != ST_ACTIVE || !G.accepting) {
+        err = ENOTCONN;
+    } else {
+        G.snap_req = &req;
+        pthread_cond_signal(&G.wake);
+        /* The writer serves it, at the latest as the recording ends. */
+        while (!req.done)
+            pthread_cond_wait(&G.flushed, &G.lock);
+        err = req.result;
+    }
+    pthread_mutex_unlock(&G.lock);
+    if (self)
+        self->guard--;
+    if (err) {
+        errno = err == ENOMEM || err == ENOTCONN ? err : EIO;
+        return -1;
+    }
+    errno = saved;
+    return 0;
 }
 
 LEAKSCOPE_API void trace_flush(void)
@@ -1355,5 +1482,5 @@ __attribute__((destructor)) static void recorder_at_exit(void)
 {
     if (ls_exit_cleanup && __atomic_load_n(&G.state, __ATOMIC_RELAXED) == ST_ACTIVE && getpid() == G.pid)
         ls_exit_cleanup();
-    trace_end();
+    ls_end_recording("exit");
 }

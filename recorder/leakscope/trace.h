@@ -19,7 +19,8 @@
  * LEAKSCOPE_DROP=1 (drop and count events instead of waiting when the buffers
  * are full), LEAKSCOPE_UNWIND=libunwind (take every stack with libunwind
  * instead of the built-in x86_64 CFI walker), LEAKSCOPE_UNWIND_STATS=1 (print
- * at exit how many stacks the walker left to libunwind).
+ * at exit how many stacks the walker left to libunwind), LEAKSCOPE_SCAN=0
+ * (no heap snapshot at exit, at trace_end or on trace_heap_snapshot).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -99,6 +100,17 @@ LEAKSCOPE_API void trace_span_end(const char *label);
 /* Names the calling thread in the trace. */
 LEAKSCOPE_API void trace_thread_name(const char *name);
 
+/* Writes a heap-graph snapshot labelled `label` (NULL: "snapshot"; at most
+ * 256 bytes kept): every block live now, the pointers between them and
+ * those from the roots (globals, stacks, thread-local storage), so that a
+ * report can tell lost memory from memory still reachable. Every event
+ * recorded before the call is taken first; returns once the snapshot is
+ * written: 0, or -1 with errno set (ENOTCONN not recording, ECANCELED the
+ * scan is off: LEAKSCOPE_SCAN=0, EIO it could not be written). One is
+ * written by itself at exit and at trace_end(). Other threads may go on
+ * running meanwhile; the scan reads memory only where it is mapped. */
+LEAKSCOPE_API int trace_heap_snapshot(const char *label);
+
 #else /* LEAKSCOPE_DISABLE */
 
 static inline int trace_begin(const char *path) { (void)path; return 0; }
@@ -115,6 +127,7 @@ static inline void trace_mark(const char *l) { (void)l; }
 static inline void trace_span_begin(const char *l) { (void)l; }
 static inline void trace_span_end(const char *l) { (void)l; }
 static inline void trace_thread_name(const char *n) { (void)n; }
+static inline int trace_heap_snapshot(const char *l) { (void)l; return 0; }
 
 #endif
 

@@ -82,6 +82,13 @@ static void verdict_streamed(const char *path, char *out, size_t len)
     while ((st = trace_reader_next_chunk(r, &ci)) == TRACE_OK) {
         if (ci.kind == TRACE_CHUNK_END)
             continue;
+        if (ci.kind == TRACE_CHUNK_HEAP) {
+            trace_heap_graph *s;
+            if ((st = trace_heap_snapshot_load(r, &ci, &s)) != TRACE_OK)
+                break;
+            trace_heap_snapshot_free(s);
+            continue;
+        }
         trace_event ev;
         st = trace_chunk_load(c, r, &ci);
         while (st == TRACE_OK)

@@ -5,6 +5,11 @@
  * Hand-built chunks carry correct CRC-32s unless the case is about the
  * checksum, so the decoder behind the checksum is what they reach.
  *
+ * The real-writer-* files and the damage-* cases cut from them are checked
+ * in as the 2.0 writer made them (a 2.0 recording must stay readable); this
+ * writer makes them 2.1, which changes their version bytes and header crc
+ * only. The heap-* files are 2.1.
+ *
  * SPDX-License-Identifier: MIT
  */
 #define _GNU_SOURCE
@@ -561,6 +566,51 @@ static void damage_cases(void)
     save("dict-after-its-use", &F, F.n);
 }
 
+/* A trace through the writer with a heap snapshot (format 2.1): two
+ * blocks, a global root, an edge; and the same with the snapshot chunk's
+ * payload damaged (its crc fails: the snapshot is lost, no event). */
+static void heap_traces(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/heap-snapshot", outdir);
+    trace_file_info info;
+    memset(&info, 0, sizeof info);
+    info.pid = 99;
+    info.time_unit_ns = 1;
+    info.start_ts = 5000;
+    snprintf(info.program, sizeof info.program, "/usr/bin/heap-corpus");
+    trace_writer *w;
+    if (trace_writer_create(path, &info, &w) != TRACE_OK)
+        die(path);
+    trace_event ev = { .kind = TRACE_ALLOC, .ts = 6000, .addr = 0x10000, .size = 64 };
+    trace_writer_add_event(w, 7, &ev);
+    ev.ts = 6010;
+    ev.addr = 0x10040;
+    ev.size = 32;
+    trace_writer_add_event(w, 7, &ev);
+    uint64_t addr[2] = { 0x10000, 0x10040 }, size[2] = { 64, 32 };
+    trace_heap_range range = { TRACE_ROOT_MODULE, 0, 0x400000, 0x404000, 0x100 };
+    trace_heap_root root = { .range = 0, .to = 0, .address = 0x404010, .value = 0x10000 };
+    trace_heap_edge edge = { .from = 0, .word = 1, .to = 1, .value = 0x10048 };
+    trace_heap_graph g = { .ts = 6020, .thread = 7, .label = "exit", .label_len = 4, .nblocks = 2, .nranges = 1,
+                           .nroots = 1, .nedges = 1, .addr = addr, .size = size, .ranges = &range, .roots = &root,
+                           .edges = &edge };
+    if (trace_writer_add_heap_snapshot(w, &g) != TRACE_OK || trace_writer_close(w, 0) != TRACE_OK)
+        die(path);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die(path);
+    F.n = fread(F.d, 1, sizeof F.d, f);
+    fclose(f);
+    size_t at = 8 + trace_get_u32(F.d + 4);
+    while (at + 56 <= F.n && trace_get_u32(F.d + at + 8) != TRACE_CHUNK_HEAP)
+        at += 56 + trace_get_u32(F.d + at + 8 + 32);
+    if (at + 56 + 20 > F.n)
+        die("no heap chunk");
+    F.d[at + 56 + 12] ^= 0x20;
+    save("heap-snapshot-damaged", &F, F.n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -573,6 +623,7 @@ int main(int argc, char **argv)
     writer_trace("real-writer-1-thread", 1, 40, 1);
     writer_trace("real-writer-3-threads", 3, 25, 1);
     writer_trace("real-writer-not-closed", 2, 10, 0);
+    heap_traces();
 
     /* Empty and short files. */
     F.n = 0;

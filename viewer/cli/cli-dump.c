@@ -15,6 +15,7 @@ static const char *chunk_kind_name(uint32_t k)
     case TRACE_CHUNK_EVENTS: return "events";
     case TRACE_CHUNK_DICT: return "dict";
     case TRACE_CHUNK_END: return "end";
+    case TRACE_CHUNK_HEAP: return "heap";
     }
     return "unknown";
 }
@@ -69,6 +70,35 @@ static void dump_record(const trace_event *ev)
     putchar('\n');
 }
 
+/* A heap snapshot's summary: its counts, per kind of root range too. */
+static trace_status dump_heap(trace_reader *r, const trace_chunk_info *ci)
+{
+    trace_heap_graph *s;
+    trace_status st = trace_heap_snapshot_load(r, ci, &s);
+    if (st != TRACE_OK)
+        return st;
+    uint64_t bytes = 0, start_refs = 0;
+    for (uint32_t i = 0; i < s->nblocks; i++)
+        bytes += s->size[i];
+    for (uint32_t i = 0; i < s->nedges; i++)
+        start_refs += s->edges[i].value == s->addr[s->edges[i].to];
+    uint32_t ranges[4] = { 0 }, roots[4] = { 0 };
+    for (uint32_t i = 0; i < s->nranges; i++)
+        ranges[s->ranges[i].kind]++;
+    for (uint32_t i = 0; i < s->nroots; i++)
+        roots[s->roots[i].kind]++;
+    printf("  heap ts=%llu thread=%u label=", (unsigned long long)s->ts, s->thread);
+    dump_bytes_escaped(s->label, s->label_len);
+    printf(" flags=%u blocks=%u bytes=%llu edges=%u interior_edges=%llu roots=%u (module %u, stack %u, tls %u)"
+           " ranges=%u (module %u, stack %u, tls %u) unreadable=%llu\n",
+           s->flags, s->nblocks, (unsigned long long)bytes, s->nedges, (unsigned long long)(s->nedges - start_refs),
+           s->nroots, roots[TRACE_ROOT_MODULE], roots[TRACE_ROOT_STACK], roots[TRACE_ROOT_TLS], s->nranges,
+           ranges[TRACE_ROOT_MODULE], ranges[TRACE_ROOT_STACK], ranges[TRACE_ROOT_TLS],
+           (unsigned long long)s->unreadable);
+    trace_heap_snapshot_free(s);
+    return TRACE_END;
+}
+
 /* The damage the reader found since the last call, in file order; returns
  * how many entries have been shown. */
 static uint32_t dump_damage(const trace_reader *r, uint32_t shown)
@@ -116,6 +146,11 @@ int cli_dump(int argc, char **argv)
                (unsigned long long)ci.last_ts, ci.count, ci.raw_size, ci.comp_size, ci.seq);
         if (ci.kind == TRACE_CHUNK_END)
             continue;
+        if (ci.kind == TRACE_CHUNK_HEAP) {
+            if ((st = dump_heap(r, &ci)) != TRACE_END)
+                break;
+            continue;
+        }
         trace_event ev;
         st = trace_chunk_load(c, r, &ci);
         while (st == TRACE_OK && (st = trace_chunk_next(c, &ev)) == TRACE_OK)

@@ -29,7 +29,7 @@
 static void record_usage(FILE *f)
 {
     fputs("usage: leakscope record [-o FILE] [--stack-depth N] [--no-resources] [--flush-interval MS]\n"
-          "                        [--no-follow-fork] [--quiet] -- PROGRAM [ARGS...]\n"
+          "                        [--no-follow-fork] [--no-scan] [--quiet] -- PROGRAM [ARGS...]\n"
           "  -o, --output FILE     the trace (default: PROGRAM.<pid>.trace in the current directory);\n"
           "                        a forked child or exec'd program writes FILE with its pid before\n"
           "                        the extension (out.trace -> out.<pid>.trace)\n"
@@ -37,6 +37,7 @@ static void record_usage(FILE *f)
           "  --no-resources        record allocations only, not descriptors, streams and mappings\n"
           "  --flush-interval MS   longest time an event waits before reaching the file (default 100)\n"
           "  --no-follow-fork      do not record forked children\n"
+          "  --no-scan             no heap snapshot at exit (what is still reachable, what is lost)\n"
           "  --quiet               do not print where the trace went\n"
           "Exits with the program's exit code (128 + signal number if a signal killed it).\n",
           f);
@@ -236,13 +237,14 @@ int cli_record(int argc, char **argv)
         { "no-resources", no_argument, NULL, 'r' },
         { "flush-interval", required_argument, NULL, 'f' },
         { "no-follow-fork", no_argument, NULL, 'F' },
+        { "no-scan", no_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *output = NULL;
     unsigned long depth = LS_STACK_DEPTH_DEFAULT, flush_ms = LS_FLUSH_MS_DEFAULT;
-    bool resources = true, follow = true, quiet = false;
+    bool resources = true, follow = true, quiet = false, scan = true;
     int c;
     optind = 1;
     opterr = 0;
@@ -264,6 +266,7 @@ int cli_record(int argc, char **argv)
             break;
         case 'r': resources = false; break;
         case 'F': follow = false; break;
+        case 'S': scan = false; break;
         case 'q': quiet = true; break;
         case 'h': record_usage(stdout); return CLI_OK;
         case ':':
@@ -332,6 +335,8 @@ int cli_record(int argc, char **argv)
         setenv(LS_ENV_FLUSH_MS, buf, 1);
         setenv(LS_ENV_RESOURCES, resources ? "1" : "0", 1);
         setenv(LS_ENV_FOLLOW_FORK, follow ? "1" : "0", 1);
+        if (!scan) /* else LEAKSCOPE_SCAN as the user set it */
+            setenv(LS_ENV_SCAN, "0", 1);
         const char *old = getenv("LD_PRELOAD");
         char *preloads = malloc(strlen(preload) + (old ? strlen(old) : 0) + 2);
         if (!preloads)

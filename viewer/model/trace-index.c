@@ -17,7 +17,7 @@
 typedef struct builder {
     ls_index *idx;
     trace_error *err;
-    uint32_t strings_cap, stacks_cap, modules_cap, chunks_cap;
+    uint32_t strings_cap, stacks_cap, modules_cap, chunks_cap, snapshots_cap;
     uint64_t *stack_off;      /* per stack id: offset into frame_pool */
     size_t frame_len, frame_cap;
 } builder;
@@ -136,6 +136,14 @@ static trace_status walk(builder *B)
                 x->first_ts = ci.first_ts;
             if (ci.last_ts > x->last_ts)
                 x->last_ts = ci.last_ts;
+        } else if (ci.kind == TRACE_CHUNK_HEAP) {
+            /* Decoded on demand (ls_index_snapshot): a snapshot can be
+             * tens of megabytes, and most clients never look at one. */
+            if (!ls_grow32((void **)&x->snapshots, &B->snapshots_cap, sizeof *x->snapshots, x->nsnapshots + 1)) {
+                st = nomem(B);
+                break;
+            }
+            x->snapshots[x->nsnapshots++] = ci;
         } else if (ci.kind == TRACE_CHUNK_DICT) {
             st = trace_chunk_load(c, x->reader, &ci);
             trace_event ev;
@@ -225,6 +233,7 @@ void ls_index_unref(ls_index *x)
     free(x->modules);
     free(x->frame_pool);
     free(x->chunks);
+    free(x->snapshots);
     free(x->damage);
     free(x->path);
     free(x);
@@ -242,6 +251,32 @@ ls_merge *ls_index_cursor(const ls_index *idx, uint64_t from, uint64_t to)
     }
     ls_merge_own_reader(m);
     return m;
+}
+
+trace_status ls_index_snapshot(const ls_index *idx, uint32_t i, trace_heap_graph **out, trace_error *err)
+{
+    trace_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    *out = NULL;
+    if (i >= idx->nsnapshots) {
+        err->status = TRACE_ERR_ARGS;
+        snprintf(err->message, sizeof err->message, "no heap snapshot %u (the trace has %u)", i, idx->nsnapshots);
+        return TRACE_ERR_ARGS;
+    }
+    trace_reader *r;
+    trace_status st = trace_reader_dup(idx->reader, &r);
+    if (st != TRACE_OK) {
+        err->status = st;
+        snprintf(err->message, sizeof err->message, "%s", trace_strerror(st));
+        return st;
+    }
+    st = trace_heap_snapshot_load(r, &idx->snapshots[i], out);
+    if (st != TRACE_OK)
+        *err = *trace_reader_error(r);
+    trace_reader_close(r);
+    return st;
 }
 
 const char *ls_index_string(const ls_index *idx, uint32_t id)

@@ -54,6 +54,11 @@ typedef struct ls_index {
     uint64_t chunk_events;      /* events the headers declare */
     uint64_t first_ts, last_ts; /* over the headers' ranges; 0, 0 without chunks */
 
+    /* The heap snapshot chunks (FORMAT.md §4.4), in file order: their
+     * offsets and times (first_ts) for ls_index_snapshot. Cursors never
+     * see them. */
+    trace_chunk_info *snapshots; uint32_t nsnapshots;
+
     /* How the file ended, and what was skipped (FORMAT.md §7.1). */
     bool complete;              /* the END chunk was read */
     uint64_t end_events, end_lost; /* its totals, when complete */
@@ -84,6 +89,12 @@ void ls_index_unref(ls_index *idx);
  * may run on several threads at once). NULL when out of memory or out of
  * descriptors. Free it with ls_merge_free. */
 ls_merge *ls_index_cursor(const ls_index *idx, uint64_t from, uint64_t to);
+
+/* Decodes snapshot i (0 <= i < nsnapshots) through a reader of its own
+ * (any thread). OK and *out (free with trace_heap_snapshot_free), or the
+ * error with *err filled (its message names the chunk's byte offset) and
+ * *out NULL. */
+trace_status ls_index_snapshot(const ls_index *idx, uint32_t i, trace_heap_graph **out, trace_error *err);
 
 /* Dictionary access with bounds checks: "" / an empty stack for id 0 or an
  * unknown id. */

@@ -1,0 +1,594 @@
+/* heapscan.c — the heap graph (FORMAT.md §4.4): the map of live blocks,
+ * kept by the writer thread from every event it writes (the recording
+ * threads pay nothing for it), and the scan that turns it into a snapshot.
+ *
+ * Everything here runs on the writer thread but ls_scan_request_init (the
+ * asking thread). Memory comes from ls_map, never from the program's
+ * allocator; the program's memory is read only with process_vm_readv on our
+ * own pid, which returns EFAULT for an unmapped page instead of faulting:
+ * threads still running may free and unmap blocks while they are scanned.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+#include "recorder-private.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* ---- the live map: open addressing, linear probing, no tombstones ---- */
+
+typedef struct live_slot {
+    uint64_t addr, size; /* addr 0: empty */
+} live_slot;
+
+/* 2^23 slots (128 MiB) hold the format's limit of 2^22 blocks at half load. */
+#define LIVE_SLOTS_MIN (1u << 16)
+#define LIVE_SLOTS_MAX (1u << 23)
+
+static struct {
+    live_slot *slot;
+    size_t cap, count;
+    unsigned shift;        /* 64 - log2(cap) */
+    bool incomplete;
+} L;
+
+static inline size_t live_home(uint64_t a) { return (size_t)((a >> 3) * 0x9E3779B97F4A7C15ull >> L.shift); }
+
+void ls_live_reset(void)
+{
+    ls_unmap(L.slot, L.cap * sizeof *L.slot);
+    memset(&L, 0, sizeof L);
+}
+
+void ls_live_incomplete(void) { L.incomplete = true; }
+
+static bool live_grow(void)
+{
+    size_t cap = L.cap ? L.cap * 2 : LIVE_SLOTS_MIN;
+    if (cap > LIVE_SLOTS_MAX)
+        return false;
+    live_slot *n = ls_map(cap * sizeof *n), *old = L.slot;
+    if (!n)
+        return false;
+    size_t old_cap = L.cap;
+    L.slot = n;
+    L.cap = cap;
+    L.shift = 64 - (unsigned)__builtin_ctzll(cap);
+    for (size_t i = 0; i < old_cap; i++) {
+        if (!old[i].addr)
+            continue;
+        size_t j = live_home(old[i].addr);
+        while (n[j].addr)
+            j = (j + 1) & (cap - 1);
+        n[j] = old[i];
+    }
+    ls_unmap(old, old_cap * sizeof *old);
+    return true;
+}
+
+static void live_add(uint64_t addr, uint64_t size)
+{
+    if (!addr)
+        return;
+    /* Past the format's bound, or out of memory with no free slot left:
+     * this block is not listed, and the snapshot says the set is
+     * incomplete. A failed growth leaves a fuller table that still works. */
+    if (L.count >= TRACE_HEAP_BLOCKS_MAX ||
+        ((L.count + 1) * 2 > L.cap && !live_grow() && L.count + 2 > L.cap)) {
+        L.incomplete = true;
+        return;
+    }
+    size_t j = live_home(addr);
+    while (L.slot[j].addr && L.slot[j].addr != addr)
+        j = (j + 1) & (L.cap - 1);
+    if (!L.slot[j].addr)
+        L.count++;
+    L.slot[j] = (live_slot){ addr, size };
+}
+
+static void live_remove(uint64_t addr)
+{
+    if (!addr || !L.cap)
+        return;
+    size_t mask = L.cap - 1, j = live_home(addr);
+    while (L.slot[j].addr != addr) {
+        if (!L.slot[j].addr)
+            return; /* not live (allocated before the map was, or past its bound) */
+        j = (j + 1) & mask;
+    }
+    /* Backward shift: later entries of the run move up into the hole when
+     * their home is not between the hole and them. */
+    size_t hole = j;
+    for (size_t k = (j + 1) & mask; L.slot[k].addr; k = (k + 1) & mask) {
+        size_t home = live_home(L.slot[k].addr);
+        if (((k - home) & mask) >= ((k - hole) & mask)) {
+            L.slot[hole] = L.slot[k];
+            hole = k;
+        }
+    }
+    L.slot[hole].addr = 0;
+    L.count--;
+}
+
+void ls_live_apply(const uint64_t *words, size_t n)
+{
+    static const trace_tick_map ns = { 0, 0, 1ull << 32 };
+    for (size_t i = 0; i < n;) {
+        size_t len = trace_packed_len(words + i, n - i);
+        if (!len)
+            return;
+        trace_event ev;
+        trace_packed_event(words + i, &ns, &ev);
+        switch (ev.kind) {
+        case TRACE_ALLOC: live_add(ev.addr, ev.size); break;
+        case TRACE_FREE: live_remove(ev.addr); break;
+        case TRACE_REALLOC:
+            live_remove(ev.addr); /* 0: its free was recorded before */
+            live_add(ev.addr2, ev.size);
+            break;
+        case TRACE_LOST: L.incomplete = true; break;
+        default: break;
+        }
+        i += len;
+    }
+}
+
+/* ---- the asking thread ---- */
+
+static int tls_block(struct dl_phdr_info *info, size_t size, void *data)
+{
+    ls_scan_request *req = data;
+    (void)size;
+    if (!info->dlpi_tls_data || req->ntls == LS_SCAN_TLS_MAX)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        if (info->dlpi_phdr[i].p_type != PT_TLS || !info->dlpi_phdr[i].p_memsz)
+            continue;
+        uint64_t lo = (uint64_t)(uintptr_t)info->dlpi_tls_data;
+        req->tls_lo[req->ntls] = lo;
+        req->tls_hi[req->ntls++] = lo + info->dlpi_phdr[i].p_memsz;
+        break;
+    }
+    return 0;
+}
+
+void ls_scan_request_init(ls_scan_request *req, const char *label, uint64_t sp)
+{
+    memset(req, 0, sizeof *req);
+    size_t len = strnlen(label, TRACE_HEAP_LABEL_MAX);
+    memcpy(req->label, label, len);
+    req->label_len = (uint32_t)len;
+    req->tid = (uint32_t)syscall(SYS_gettid);
+    req->sp = sp;
+    /* dlpi_tls_data is the calling thread's block of each module: only
+     * this thread can name its own. */
+    dl_iterate_phdr(tls_block, req);
+}
+
+/* ---- the scan ---- */
+
+#define SCAN_BUF (1u << 20)    /* bytes read at a time */
+#define SCAN_IOV 1024u         /* blocks read by one system call */
+#define SCAN_PAGE 4096u
+#define FILTER_BITS (1u << 20) /* one bit per hashed 64 KiB region that holds a block */
+
+/* A growing array in ls_map memory. */
+typedef struct grow_arr {
+    void *p;
+    size_t n, cap, elem;
+} grow_arr;
+
+static void *arr_push(grow_arr *a)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 4096;
+        void *n = ls_map(cap * a->elem);
+        if (!n)
+            return NULL;
+        if (a->p) {
+            memcpy(n, a->p, a->n * a->elem);
+            ls_unmap(a->p, a->cap * a->elem);
+        }
+        a->p = n;
+        a->cap = cap;
+    }
+    return (uint8_t *)a->p + a->n++ * a->elem;
+}
+
+static void arr_free(grow_arr *a)
+{
+    ls_unmap(a->p, a->cap * a->elem);
+    a->p = NULL;
+    a->n = a->cap = 0;
+}
+
+typedef struct scan {
+    pid_t pid;
+    uint64_t *addr, *size;
+    uint32_t nblocks;
+    uint64_t lo, span;     /* values in [lo, lo + span) may point into a block */
+    uint8_t *filter;       /* FILTER_BITS bits */
+    uint8_t *buf;          /* SCAN_BUF bytes */
+    grow_arr ranges, roots, edges;
+    uint64_t unreadable;
+    bool refs_full;        /* the bound of references was reached */
+    int read_errno;        /* the first failure that was not EFAULT (a refused system call) */
+} scan;
+
+static inline uint32_t filter_bit(uint64_t region) { return (uint32_t)((region * 0x9E3779B97F4A7C15ull) >> 44); }
+
+static inline bool filter_has(const scan *S, uint64_t v)
+{
+    uint32_t b = filter_bit(v >> 16);
+    return S->filter[b >> 3] >> (b & 7) & 1;
+}
+
+static void filter_build(scan *S)
+{
+    for (uint32_t i = 0; i < S->nblocks; i++) {
+        uint64_t first = S->addr[i] >> 16, last = (S->addr[i] + (S->size[i] ? S->size[i] - 1 : 0)) >> 16;
+        if (last - first >= FILTER_BITS) {
+            memset(S->filter, 0xff, FILTER_BITS / 8);
+            return;
+        }
+        for (uint64_t r = first; r <= last; r++) {
+            uint32_t b = filter_bit(r);
+            S->filter[b >> 3] |= (uint8_t)(1u << (b & 7));
+        }
+    }
+}
+
+/* The block `v` points into, or UINT32_MAX. */
+static inline uint32_t target_of(const scan *S, uint64_t v)
+{
+    if (v - S->lo >= S->span || !filter_has(S, v))
+        return UINT32_MAX;
+    return trace_heap_find(S->addr, S->size, S->nblocks, v);
+}
+
+/* Words read from a range (owner = range index, root) or a block (owner =
+ * block index, edge); word0: the index of the first. */
+static void scan_words(scan *S, const uint64_t *w, size_t n, bool root, uint32_t owner, uint64_t word0,
+                       uint64_t addr0)
+{
+    for (size_t k = 0; k < n && !S->refs_full; k++) {
+        uint32_t t = target_of(S, w[k]);
+        if (t == UINT32_MAX)
+            continue;
+        if (root) {
+            trace_heap_root *r = S->roots.n < TRACE_HEAP_ROOTS_MAX ? arr_push(&S->roots) : NULL;
+            if (!r) {
+                S->refs_full = true;
+                return;
+            }
+            *r = (trace_heap_root){ .range = owner, .to = t, .address = addr0 + 8 * k, .value = w[k] };
+        } else {
+            trace_heap_edge *d = S->edges.n < TRACE_HEAP_EDGES_MAX ? arr_push(&S->edges) : NULL;
+            if (!d || word0 + k > UINT32_MAX) {
+                S->refs_full = true;
+                return;
+            }
+            *d = (trace_heap_edge){ .from = owner, .word = (uint32_t)(word0 + k), .to = t, .value = w[k] };
+        }
+    }
+}
+
+/* Reads [src, src + len) into dst: the bytes read (a short count at the
+ * first unreadable page of a single piece). */
+static size_t read_mem(scan *S, void *dst, uint64_t src, size_t len)
+{
+    struct iovec local = { dst, len }, remote = { (void *)(uintptr_t)src, len };
+    long got = syscall(SYS_process_vm_readv, S->pid, &local, 1UL, &remote, 1UL, 0UL);
+    if (got < 0) {
+        if (errno != EFAULT && errno != ENOMEM && !S->read_errno)
+            S->read_errno = errno;
+        return 0;
+    }
+    return (size_t)got;
+}
+
+/* Scans the words of [start, start + 8 * nwords) piece by piece; where a
+ * piece cannot be read whole, page by page, counting what is unreadable. */
+static void scan_span(scan *S, uint64_t start, uint64_t nwords, bool root, uint32_t owner)
+{
+    uint64_t done = 0;
+    while (done < nwords && !S->refs_full && !S->read_errno) {
+        uint64_t at = start + 8 * done;
+        size_t want = nwords - done > SCAN_BUF / 8 ? SCAN_BUF : (size_t)(nwords - done) * 8;
+        size_t got = read_mem(S, S->buf, at, want);
+        if (got == want) {
+            scan_words(S, (const uint64_t *)S->buf, want / 8, root, owner, done, at);
+            done += want / 8;
+            continue;
+        }
+        /* One page (to its end) at a time. */
+        size_t piece = SCAN_PAGE - (size_t)(at % SCAN_PAGE);
+        if (piece > want)
+            piece = want;
+        piece &= ~(size_t)7;
+        if (!piece)
+            piece = 8;
+        got = read_mem(S, S->buf, at, piece);
+        if (got == piece)
+            scan_words(S, (const uint64_t *)S->buf, piece / 8, root, owner, done, at);
+        else
+            S->unreadable += piece;
+        done += piece / 8;
+    }
+}
+
+/* Every block's words, many small blocks to a system call. */
+static void scan_blocks(scan *S)
+{
+    struct iovec remote[SCAN_IOV];
+    uint32_t which[SCAN_IOV];
+    uint32_t i = 0;
+    while (i < S->nblocks && !S->refs_full && !S->read_errno) {
+        size_t n = 0, total = 0;
+        for (; i < S->nblocks && n < SCAN_IOV; i++) {
+            uint64_t words = trace_heap_words(S->addr[i], S->size[i]);
+            if (!words)
+                continue;
+            if (words * 8 > SCAN_BUF) {
+                if (n)
+                    break; /* the batch first, then this one alone */
+                scan_span(S, trace_heap_word0(S->addr[i]), words, false, i);
+                continue;
+            }
+            if (total + words * 8 > SCAN_BUF)
+                break;
+            remote[n] = (struct iovec){ (void *)(uintptr_t)trace_heap_word0(S->addr[i]), (size_t)words * 8 };
+            which[n++] = i;
+            total += (size_t)words * 8;
+        }
+        if (!n)
+            continue;
+        struct iovec local = { S->buf, total };
+        long got = syscall(SYS_process_vm_readv, S->pid, &local, 1UL, remote, (unsigned long)n, 0UL);
+        if (got < 0) {
+            if (errno != EFAULT && errno != ENOMEM) {
+                S->read_errno = errno;
+                return;
+            }
+            got = 0;
+        }
+        /* The blocks read whole; from the first that was not, one by one. */
+        size_t off = 0, k = 0;
+        for (; k < n && off + remote[k].iov_len <= (size_t)got; k++) {
+            scan_words(S, (const uint64_t *)(S->buf + off), remote[k].iov_len / 8, false, which[k], 0,
+                       (uint64_t)(uintptr_t)remote[k].iov_base);
+            off += remote[k].iov_len;
+        }
+        for (; k < n; k++)
+            scan_span(S, (uint64_t)(uintptr_t)remote[k].iov_base, remote[k].iov_len / 8, false, which[k]);
+    }
+}
+
+static void add_range(scan *S, uint32_t kind, uint32_t thread, uint64_t bias, uint64_t lo, uint64_t hi)
+{
+    lo = (lo + 7) & ~(uint64_t)7;
+    if (hi <= lo || S->ranges.n >= TRACE_HEAP_RANGES_MAX)
+        return;
+    trace_heap_range *g = arr_push(&S->ranges);
+    if (g)
+        *g = (trace_heap_range){ kind, thread, bias, lo, hi - lo };
+}
+
+/* Module ranges: each writable PT_LOAD, .bss included; not the recorder's
+ * own module (its memory holds no pointer of the program's). */
+static int module_ranges(struct dl_phdr_info *info, size_t size, void *data)
+{
+    scan *S = data;
+    (void)size;
+    uint64_t lo, hi, self = (uint64_t)(uintptr_t)&module_ranges;
+    if (ls_load_range(info, &lo, &hi) && self >= lo && self < hi)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || !ph->p_memsz)
+            continue;
+        uint64_t a = info->dlpi_addr + ph->p_vaddr;
+        add_range(S, TRACE_ROOT_MODULE, 0, info->dlpi_addr, a, a + ph->p_memsz);
+    }
+    return 0;
+}
+
+typedef struct stack_find {
+    scan *S;
+    const ls_scan_request *req;
+    const ls_scan_thread *threads;
+    uint32_t nthreads;
+    pid_t pid;
+} stack_find;
+
+/* The asking thread's stack from its stack pointer up, with the TLS blocks
+ * inside it (glibc puts a thread's static TLS at the top of its stack) told
+ * apart; its TLS blocks elsewhere (the main thread's) as ranges of their own. */
+static void asking_thread_ranges(scan *S, const ls_scan_request *req, uint64_t hi)
+{
+    uint64_t lo[LS_SCAN_TLS_MAX], top[LS_SCAN_TLS_MAX];
+    uint32_t n = req->ntls;
+    memcpy(lo, req->tls_lo, n * sizeof *lo);
+    memcpy(top, req->tls_hi, n * sizeof *top);
+    for (uint32_t i = 1; i < n; i++) /* insertion sort: a few entries */
+        for (uint32_t j = i; j > 0 && lo[j] < lo[j - 1]; j--) {
+            uint64_t a = lo[j], b = top[j];
+            lo[j] = lo[j - 1];
+            top[j] = top[j - 1];
+            lo[j - 1] = a;
+            top[j - 1] = b;
+        }
+    uint64_t at = req->sp & ~(uint64_t)7;
+    for (uint32_t i = 0; i < n; i++) {
+        if (top[i] <= at || lo[i] >= hi) { /* not in the stack part */
+            add_range(S, TRACE_ROOT_TLS, req->tid, 0, lo[i], top[i]);
+            continue;
+        }
+        uint64_t tls_lo = (lo[i] < at ? at : lo[i] + 7) & ~(uint64_t)7;
+        uint64_t tls_hi = top[i] > hi ? hi : top[i];
+        add_range(S, TRACE_ROOT_STACK, req->tid, 0, at, tls_lo);
+        add_range(S, TRACE_ROOT_TLS, req->tid, 0, tls_lo, tls_hi);
+        at = (tls_hi + 7) & ~(uint64_t)7;
+    }
+    add_range(S, TRACE_ROOT_STACK, req->tid, 0, at, hi);
+}
+
+static bool stack_mapping(void *ctx, const ls_mapping *m)
+{
+    stack_find *f = ctx;
+    if (!m->readable)
+        return true;
+    bool main_stack = ls_mapping_is_main_stack(m);
+    const ls_scan_request *req = f->req;
+    if (req->tid && req->sp >= m->lo && req->sp < m->hi)
+        asking_thread_ranges(f->S, req, m->hi);
+    /* Other threads go on running: their whole stack, conservatively. */
+    for (uint32_t i = 0; i < f->nthreads; i++) {
+        const ls_scan_thread *t = &f->threads[i];
+        if (t->tid == req->tid)
+            continue;
+        bool is_main = (pid_t)t->tid == f->pid;
+        if (!(is_main ? main_stack : t->tcb >= m->lo && t->tcb < m->hi))
+            continue;
+        /* A stack the program allocated in a heap block (or in the brk
+         * heap) is not a root: the mapping holding it is the heap. */
+        if (!is_main && (target_of(f->S, t->tcb) != UINT32_MAX || memcmp(m->tail + 2, "[heap]", 6) == 0))
+            continue;
+        add_range(f->S, TRACE_ROOT_STACK, t->tid, 0, m->lo, m->hi);
+    }
+    return true;
+}
+
+/* Sorts the blocks by address: three passes of 16 bits (addresses below
+ * 2^48; a fourth when one is not). */
+static void sort_blocks(live_slot *a, live_slot *tmp, size_t n, uint32_t *count)
+{
+    uint64_t any = 0;
+    for (size_t i = 0; i < n; i++)
+        any |= a[i].addr;
+    int passes = any >> 48 ? 4 : 3;
+    for (int p = 0; p < passes; p++) {
+        unsigned shift = 16 * (unsigned)p;
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[a[i].addr >> shift & 0xffff]++;
+        uint32_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            uint32_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[count[a[i].addr >> shift & 0xffff]++] = a[i];
+        live_slot *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    if (passes % 2) /* the result is in tmp's buffer: back into a */
+        memcpy(tmp, a, n * sizeof *a);
+}
+
+int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t ts, const ls_scan_thread *threads,
+                           uint32_t nthreads)
+{
+    int saved = errno, err = 0;
+    scan S;
+    memset(&S, 0, sizeof S);
+    S.pid = getpid();
+    S.ranges.elem = sizeof(trace_heap_range);
+    S.roots.elem = sizeof(trace_heap_root);
+    S.edges.elem = sizeof(trace_heap_edge);
+    size_t n = L.count;
+    size_t blocks_bytes = (n ? n : 1) * sizeof(live_slot);
+    live_slot *sorted = ls_map(blocks_bytes), *tmp = ls_map(blocks_bytes);
+    uint32_t *count = ls_map(65536 * sizeof *count);
+    S.filter = ls_map(FILTER_BITS / 8);
+    S.buf = ls_map(SCAN_BUF);
+    if (!sorted || !tmp || !count || !S.filter || !S.buf) {
+        err = ENOMEM;
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < L.cap; i++)
+        if (L.slot[i].addr)
+            sorted[k++] = L.slot[i];
+    sort_blocks(sorted, tmp, k, count);
+    /* Blocks that overlap the one before (a free the recorder never saw)
+     * are left out: the set is then incomplete. tmp becomes addr[], size[]. */
+    bool incomplete = L.incomplete;
+    S.addr = (uint64_t *)tmp;
+    S.size = S.addr + n;
+    for (size_t i = 0; i < k; i++) {
+        live_slot b = sorted[i];
+        if (b.addr + b.size < b.addr) {
+            incomplete = true;
+            continue;
+        }
+        if (S.nblocks) {
+            uint64_t pa = S.addr[S.nblocks - 1], ps = S.size[S.nblocks - 1];
+            if (!(b.addr > pa && b.addr - pa >= ps)) {
+                incomplete = true;
+                continue;
+            }
+        }
+        S.addr[S.nblocks] = b.addr;
+        S.size[S.nblocks++] = b.size;
+    }
+    if (S.nblocks) {
+        S.lo = S.addr[0];
+        S.span = S.addr[S.nblocks - 1] + S.size[S.nblocks - 1] - S.lo + 1;
+        filter_build(&S);
+    }
+
+    /* Roots: modules, then stacks and TLS. */
+    dl_iterate_phdr(module_ranges, &S);
+    stack_find f = { &S, req, threads, nthreads, S.pid };
+    ls_maps_each(stack_mapping, &f);
+    const trace_heap_range *ranges = S.ranges.p;
+    for (uint32_t r = 0; r < S.ranges.n && S.nblocks; r++)
+        scan_span(&S, ranges[r].start, ranges[r].size / 8, true, r);
+    if (S.nblocks)
+        scan_blocks(&S);
+    if (S.read_errno) {
+        err = S.read_errno; /* process_vm_readv refused (a seccomp filter): no snapshot */
+        goto out;
+    }
+
+    trace_heap_graph g;
+    memset(&g, 0, sizeof g);
+    g.ts = ts;
+    g.thread = req->tid;
+    g.flags = (incomplete ? TRACE_HEAP_BLOCKS_INCOMPLETE : 0) | (S.refs_full ? TRACE_HEAP_REFS_INCOMPLETE : 0);
+    memcpy(g.label, req->label, req->label_len);
+    g.label_len = req->label_len;
+    g.nblocks = S.nblocks;
+    g.addr = S.addr;
+    g.size = S.size;
+    g.nranges = (uint32_t)S.ranges.n;
+    g.ranges = S.ranges.p;
+    g.nroots = (uint32_t)S.roots.n;
+    g.roots = S.roots.p;
+    g.nedges = (uint32_t)S.edges.n;
+    g.edges = S.edges.p;
+    g.unreadable = S.unreadable;
+    trace_status st = trace_writer_add_heap_snapshot(w, &g);
+    if (st != TRACE_OK)
+        err = st == TRACE_ERR_IO ? (trace_writer_errno(w) ? trace_writer_errno(w) : EIO) : st == TRACE_ERR_NOMEM ? ENOMEM : EOVERFLOW;
+out:
+    ls_unmap(sorted, blocks_bytes);
+    ls_unmap(tmp, blocks_bytes);
+    ls_unmap(count, 65536 * sizeof *count);
+    ls_unmap(S.filter, FILTER_BITS / 8);
+    ls_unmap(S.buf, SCAN_BUF);
+    arr_free(&S.ranges);
+    arr_free(&S.roots);
+    arr_free(&S.edges);
+    errno = saved;
+    return err;
+}

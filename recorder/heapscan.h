@@ -1,0 +1,55 @@
+/* heapscan.h — what heapscan.c shares with the rest of the recorder: the
+ * writer thread's map of live blocks and the heap snapshot scan (FORMAT.md
+ * §4.4). Not installed; included through recorder-private.h.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef LEAKSCOPE_RECORDER_HEAPSCAN_H
+#define LEAKSCOPE_RECORDER_HEAPSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- The live map (writer thread only) ---- */
+
+/* Forgets every block (a new recording). */
+void ls_live_reset(void);
+/* Applies the packed records in n words (trace-writer.h) to the map:
+ * allocations add blocks, frees and reallocs take them out. */
+void ls_live_apply(const uint64_t *words, size_t n);
+/* The live set is missing blocks from now on (events were lost). */
+void ls_live_incomplete(void);
+
+/* ---- A snapshot ---- */
+
+#define LS_SCAN_TLS_MAX 64u
+
+typedef struct ls_scan_thread {
+    uint32_t tid;
+    uint64_t tcb;          /* its pthread_self(): glibc keeps it at the top of the thread's stack */
+} ls_scan_thread;
+
+/* What the asking thread tells the writer thread, which scans. */
+typedef struct ls_scan_request {
+    char label[257];
+    uint32_t label_len;
+    uint32_t tid;          /* the asking thread (0: none) */
+    uint64_t sp;           /* its stack pointer, as it waits */
+    uint64_t tls_lo[LS_SCAN_TLS_MAX], tls_hi[LS_SCAN_TLS_MAX]; /* its static TLS blocks */
+    uint32_t ntls;
+    /* Filled by the writer thread. */
+    int result;            /* 0, or errno */
+    bool done;
+} ls_scan_request;
+
+/* On the asking thread: fills the label, the thread, the stack pointer
+ * (the caller's frames are above it) and its modules' TLS blocks. */
+void ls_scan_request_init(ls_scan_request *req, const char *label, uint64_t sp);
+
+/* Writer thread, after taking every published event: scans and writes a
+ * snapshot at time ts (ns) with the threads' stacks. Returns 0 or errno. */
+int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t ts, const ls_scan_thread *threads,
+                           uint32_t nthreads);
+
+#endif
