@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "growth.h"
+#include "leakclass.h"
 #include "histogram.h"
 #include "range.h"
 #include "sites.h"
@@ -19,6 +20,7 @@
 typedef struct report {
     const ls_analysis *a;
     const ls_growth *g;    /* NULL: no GROWING section */
+    const ls_leak_classes *lc; /* the heap snapshot's classes; NULL: none in the trace */
     const char *iteration_mark; /* asked for with --iteration-mark, or NULL */
     sym_table *syms;
     FILE *out;
@@ -91,6 +93,134 @@ static void text_more(report *R, uint32_t n)
 {
     if (n > R->top)
         fprintf(R->out, "  ... and %u more %s (--top N)\n", n - R->top, plural(n - R->top, "call site", "call sites"));
+}
+
+/* Today's leaks: every block live at the end, by call stack (a trace
+ * without a heap snapshot). */
+static void text_leaks(report *R)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    char b1[64], c1[32];
+    if (a->complete && a->leaked_blocks)
+        fputs("\nLEAK CLASSES  none: no heap snapshot in this trace (recorded with --no-scan, LEAKSCOPE_SCAN=0 or an\n"
+              "              older recorder): every block live at the end is listed as leaked\n", o);
+    else if (a->leaked_blocks)
+        fputs("\nLEAK CLASSES  none: the recording did not end cleanly, so no heap snapshot was taken: every block\n"
+              "              live at the end is listed as leaked (see GROWING for what kept growing)\n", o);
+    if (a->nleaks) {
+        fprintf(o, "\nLEAKS (largest first)\n");
+        for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
+            const ls_leak *l = &a->leaks[i];
+            char site[400];
+            fprintf(o, "  %s in %s %s from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
+                    ls_format_count(l->blocks, c1, sizeof c1), plural(l->blocks, "block", "blocks"),
+                    ls_site_name(R->syms, a, l->stack, site, sizeof site));
+            text_stack(R, l->stack, "      ");
+        }
+        if (a->nleaks > R->top)
+            fprintf(o, "  ... and %u more %s (--top N)\n", a->nleaks - R->top,
+                    plural(a->nleaks - R->top, "call site", "call sites"));
+    }
+}
+
+/* The classes of the heap snapshot (leakclass.h): the summary, then the
+ * leaks by class (real leaks first), the cycles and the globals. */
+static void text_classes(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_leak_classes *lc = R->lc;
+    FILE *o = R->out;
+    char b1[64], b2[64], c1[32], site[400], holder[600];
+    fputs("\nLEAK CLASSES (heap snapshot '", o);
+    cli_text_string(o, lc->label);
+    fprintf(o, "' at %s)\n", ls_format_duration(rel(a, lc->ts), b1, sizeof b1));
+    static const char *const what[LS_NCLASSES + 1] = {
+        [LS_CLASS_LOST] = "no pointer to it anywhere",
+        [LS_CLASS_INDIRECT] = "pointed to only from lost blocks",
+        [LS_CLASS_CYCLE] = "blocks pointing to one another, nothing else to them",
+        [LS_CLASS_POSSIBLE] = "reached only through pointers into their middle",
+        [LS_CLASS_REACHABLE] = "still pointed to: held by a global, a stack or TLS",
+        [LS_CLASS_UNSCANNED] = "allocated after the snapshot",
+    };
+    for (uint32_t k = 0; k <= LS_CLASS_UNSCANNED; k++) {
+        if (k == LS_CLASS_UNSCANNED && !lc->blocks[k])
+            continue;
+        fprintf(o, "  %-10s %10s in %s %s", ls_class_group_name(k), ls_format_bytes(lc->bytes[k], b1, sizeof b1),
+                ls_format_count(lc->blocks[k], c1, sizeof c1), plural(lc->blocks[k], "block", "blocks"));
+        if (k == LS_CLASS_CYCLE)
+            fprintf(o, " in %u %s", lc->ncycles, plural(lc->ncycles, "cycle", "cycles"));
+        fprintf(o, "  (%s)\n", what[k]);
+    }
+    fprintf(o, "  lost in all %s: lost + indirect + cycle, memory the program can no longer free\n",
+            ls_format_bytes(ls_leak_classes_lost_bytes(lc), b1, sizeof b1));
+    if (lc->uncertain) {
+        fputs("  UNCERTAIN: ", o);
+        if (lc->flags & TRACE_HEAP_BLOCKS_INCOMPLETE)
+            fputs("the recorder's live set was missing blocks; ", o);
+        if (lc->flags & TRACE_HEAP_REFS_INCOMPLETE)
+            fputs("the scan stopped adding pointers; ", o);
+        if (lc->unreadable)
+            fprintf(o, "%s could not be read; ", ls_format_bytes(lc->unreadable, b1, sizeof b1));
+        fputs("a block shown lost may be held\n", o);
+    }
+    if (lc->ngroups) {
+        fputs("\nLEAKS (by class, real leaks first; then largest first)\n", o);
+        for (uint32_t i = 0; i < lc->ngroups && i < R->top; i++) {
+            const ls_class_group *g = &lc->groups[i];
+            fprintf(o, "  %s: %s in %s %s from ", ls_class_group_name(g->cls), ls_format_bytes(g->bytes, b1, sizeof b1),
+                    ls_format_count(g->blocks, c1, sizeof c1), plural(g->blocks, "block", "blocks"));
+            cli_text_string(o, ls_site_name(R->syms, a, g->stack, site, sizeof site));
+            if (g->holder < lc->nholders) {
+                fputs(", held by ", o);
+                cli_text_string(o, ls_holder_name(a, &lc->holders[g->holder], holder, sizeof holder));
+            }
+            fputc('\n', o);
+            text_stack(R, g->stack, "      ");
+        }
+        if (lc->ngroups > R->top)
+            fprintf(o, "  ... and %u more (--top N)\n", lc->ngroups - R->top);
+    }
+    if (lc->ncycles) {
+        fputs("\nCYCLES (largest first)\n", o);
+        for (uint32_t i = 0; i < lc->ncycles && i < R->top; i++) {
+            const ls_cycle *cy = &lc->cycles[i];
+            fprintf(o, "  %s in %u %s, allocated at:\n", ls_format_bytes(cy->bytes, b1, sizeof b1), cy->members,
+                    plural(cy->members, "block", "blocks"));
+            /* Stacks that name one site (three calls on one line) are listed once. */
+            char shown[10][400];
+            uint32_t nshown = 0;
+            for (uint32_t k = 0; k < cy->nstacks && nshown < R->top && nshown < 10; k++) {
+                ls_site_name(R->syms, a, cy->stacks[k], site, sizeof site);
+                bool seen = false;
+                for (uint32_t j = 0; j < nshown && !seen; j++)
+                    seen = !strcmp(shown[j], site);
+                if (seen)
+                    continue;
+                memcpy(shown[nshown++], site, sizeof site);
+                fputs("    ", o);
+                cli_text_string(o, site);
+                fputc('\n', o);
+            }
+        }
+        if (lc->ncycles > R->top)
+            fprintf(o, "  ... and %u more cycles (--top N)\n", lc->ncycles - R->top);
+    }
+    if (lc->nglobals) {
+        fputs("\nHELD BY GLOBALS (what each global alone keeps alive, largest first)\n", o);
+        for (uint32_t i = 0; i < lc->nglobals && i < R->top; i++) {
+            const ls_holder *h = &lc->holders[lc->globals[i]];
+            const char *mod = strrchr(h->module, '/');
+            fprintf(o, "  %10s in %s %s  ", ls_format_bytes(h->retained_bytes, b2, sizeof b2),
+                    ls_format_count(h->retained_blocks, c1, sizeof c1), plural(h->retained_blocks, "block", "blocks"));
+            cli_text_string(o, ls_holder_name(a, h, holder, sizeof holder));
+            fputs(" in ", o);
+            cli_text_string(o, mod ? mod + 1 : h->module);
+            fputc('\n', o);
+        }
+        if (lc->nglobals > R->top)
+            fprintf(o, "  ... and %u more globals (--top N)\n", lc->nglobals - R->top);
+    }
 }
 
 /* What was live when the heap first reached its peak, by call site. */
@@ -345,20 +475,10 @@ static void report_text(report *R)
             ls_format_count(a->leaked_blocks, c1, sizeof c1), plural(a->leaked_blocks, "block", "blocks"), a->nleaks,
             plural(a->nleaks, "call site", "call sites"));
 
-    if (a->nleaks) {
-        fprintf(o, "\nLEAKS (largest first)\n");
-        for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
-            const ls_leak *l = &a->leaks[i];
-            char site[400];
-            fprintf(o, "  %s in %s %s from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
-                    ls_format_count(l->blocks, c1, sizeof c1), plural(l->blocks, "block", "blocks"),
-                    ls_site_name(R->syms, a, l->stack, site, sizeof site));
-            text_stack(R, l->stack, "      ");
-        }
-        if (a->nleaks > R->top)
-            fprintf(o, "  ... and %u more %s (--top N)\n", a->nleaks - R->top,
-                    plural(a->nleaks - R->top, "call site", "call sites"));
-    }
+    if (R->lc)
+        text_classes(R);
+    else
+        text_leaks(R);
 
     text_growing(R);
     text_peak(R);
@@ -515,6 +635,86 @@ static void json_top(report *R, ls_metric m)
     free(ids);
 }
 
+/* leaks[] with a heap snapshot: one entry per call stack and class, real
+ * leaks first, each with its "class" and, when reachable, "held_by". */
+static void json_class_groups(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_leak_classes *lc = R->lc;
+    FILE *o = R->out;
+    char site[400], holder[600];
+    for (uint32_t i = 0; i < lc->ngroups; i++) {
+        const ls_class_group *g = &lc->groups[i];
+        fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"class\":\"%s\"", i ? "," : "", (unsigned long long)g->bytes,
+                (unsigned long long)g->blocks, ls_class_group_name(g->cls));
+        if (g->holder < lc->nholders) {
+            fputs(",\"held_by\":", o);
+            json_str(R, ls_holder_name(a, &lc->holders[g->holder], holder, sizeof holder));
+        }
+        fputs(",\"site\":", o);
+        json_str(R, ls_site_name(R->syms, a, g->stack, site, sizeof site));
+        fputs(",\"stack\":", o);
+        json_stack(R, g->stack);
+        fputc('}', o);
+    }
+}
+
+/* "leak_classes" (null without a snapshot), "cycles", "held_by_globals" (README). */
+static void json_classes(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_leak_classes *lc = R->lc;
+    FILE *o = R->out;
+    char site[400];
+    if (!lc) {
+        fputs(",\"leak_classes\":null,\"cycles\":[],\"held_by_globals\":[]", o);
+        return;
+    }
+    fputs(",\"leak_classes\":{", o);
+    for (uint32_t k = 0; k < LS_NCLASSES; k++) {
+        fprintf(o, "%s\"%s\":{\"bytes\":%llu,\"blocks\":%llu", k ? "," : "", ls_class_group_name(k),
+                (unsigned long long)lc->bytes[k], (unsigned long long)lc->blocks[k]);
+        if (k == LS_CLASS_CYCLE)
+            fprintf(o, ",\"cycles\":%u", lc->ncycles);
+        fputc('}', o);
+    }
+    fprintf(o, ",\"unscanned\":{\"bytes\":%llu,\"blocks\":%llu},\"lost_bytes\":%llu,\"uncertain\":%s,"
+               "\"snapshot\":{\"label\":",
+            (unsigned long long)lc->bytes[LS_CLASS_UNSCANNED], (unsigned long long)lc->blocks[LS_CLASS_UNSCANNED],
+            (unsigned long long)ls_leak_classes_lost_bytes(lc), lc->uncertain ? "true" : "false");
+    json_str(R, lc->label);
+    fprintf(o, ",\"ns\":%llu,\"flags\":%u,\"unreadable\":%llu}}", (unsigned long long)rel(a, lc->ts), lc->flags,
+            (unsigned long long)lc->unreadable);
+    fputs(",\"cycles\":[", o);
+    for (uint32_t i = 0; i < lc->ncycles; i++) {
+        const ls_cycle *cy = &lc->cycles[i];
+        fprintf(o, "%s{\"members\":%u,\"bytes\":%llu,\"sites\":[", i ? "," : "", cy->members,
+                (unsigned long long)cy->bytes);
+        for (uint32_t k = 0; k < cy->nstacks; k++) {
+            if (k)
+                fputc(',', o);
+            json_str(R, ls_site_name(R->syms, a, cy->stacks[k], site, sizeof site));
+        }
+        fputs("]}", o);
+    }
+    fputs("],\"held_by_globals\":[", o);
+    for (uint32_t i = 0; i < lc->nglobals; i++) {
+        const ls_holder *h = &lc->holders[lc->globals[i]];
+        fputs(i ? ",{\"global\":" : "{\"global\":", o);
+        json_str(R, h->symbol);
+        fputs(",\"file\":", o);
+        if (h->file)
+            json_str(R, h->file);
+        else
+            fputs("null", o);
+        fprintf(o, ",\"line\":%d,\"module\":", h->line);
+        json_str(R, h->module);
+        fprintf(o, ",\"offset\":%llu,\"bytes\":%llu,\"blocks\":%llu}", (unsigned long long)h->offset,
+                (unsigned long long)h->retained_bytes, (unsigned long long)h->retained_blocks);
+    }
+    fputc(']', o);
+}
+
 /* "growth_suspects", "resource_growth_suspects" and "iterations" (README). */
 static void json_growth(report *R)
 {
@@ -609,7 +809,9 @@ static void report_json(report *R)
             (unsigned long long)a->peak_heap_bytes, (unsigned long long)rel(a, a->peak_heap_ts),
             (unsigned long long)a->leaked_bytes, (unsigned long long)a->leaked_blocks);
     fputs(",\"leaks\":[", o);
-    for (uint32_t i = 0; i < a->nleaks; i++) {
+    if (R->lc)
+        json_class_groups(R);
+    for (uint32_t i = 0; !R->lc && i < a->nleaks; i++) {
         char site[400];
         fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"site\":", i ? "," : "", (unsigned long long)a->leaks[i].bytes,
                 (unsigned long long)a->leaks[i].blocks);
@@ -619,6 +821,7 @@ static void report_json(report *R)
         fputc('}', o);
     }
     fputc(']', o);
+    json_classes(R);
     json_growth(R);
     fputs(",\"open_resources\":[", o);
     for (uint32_t i = 0; i < a->nopen_res; i++) {
@@ -689,9 +892,10 @@ static void report_json(report *R)
     fputs("}\n", o);
 }
 
-void cli_report_write(const ls_analysis *a, const ls_growth *g, sym_table *syms, FILE *out, bool json)
+void cli_report_write(const ls_analysis *a, const ls_growth *g, const ls_leak_classes *lc, sym_table *syms, FILE *out,
+                      bool json)
 {
-    report R = { .a = a, .g = g, .syms = syms, .out = out, .top = 10, .frames = 16 };
+    report R = { .a = a, .g = g, .lc = lc, .syms = syms, .out = out, .top = 10, .frames = 16 };
     if (json)
         report_json(&R);
     else
@@ -917,6 +1121,15 @@ int cli_report(int argc, char **argv)
     R.a = a;
     R.g = g;
     R.syms = ls_analysis_symbols(a);
+    ls_leak_classes *lc = NULL;
+    if (ls_leak_classes_build(a, R.syms, &lc, &err) != TRACE_OK) {
+        cli_error("%s: %s", argv[optind], err.message);
+        sym_table_free(R.syms);
+        ls_growth_free(g);
+        ls_analysis_free(a);
+        return CLI_BAD_INPUT;
+    }
+    R.lc = lc;
     int rc = CLI_OK;
     if (from || to) {
         /* Times after the trace's start, within it. */
@@ -941,6 +1154,7 @@ int cli_report(int argc, char **argv)
     } else {
         report_text(&R);
     }
+    ls_leak_classes_free(lc);
     sym_table_free(R.syms);
     ls_growth_free(g);
     ls_analysis_free(a);

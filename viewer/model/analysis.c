@@ -473,6 +473,12 @@ static int leak_cmp(const void *x, const void *y)
     return p->stack < q->stack ? -1 : p->stack > q->stack;
 }
 
+static int live_cmp(const void *x, const void *y)
+{
+    const ls_live_block *p = x, *q = y;
+    return p->addr < q->addr ? -1 : p->addr > q->addr;
+}
+
 static int open_cmp(const void *x, const void *y)
 {
     const ls_open_resource *p = x, *q = y;
@@ -532,6 +538,19 @@ static trace_status finish(loader *L)
         }
         a->leaked_bytes += e->v1;
         a->leaked_blocks++;
+    }
+    if (a->index->nsnapshots && L->live.count) {
+        a->live = malloc(L->live.count * sizeof *a->live);
+        if (!a->live) {
+            free(by_stack);
+            return nomem(L);
+        }
+        for (size_t i = 0; i < L->live.cap; i++) {
+            const kmap_entry *e = &L->live.e[i];
+            if (e->used)
+                a->live[a->nlive++] = (ls_live_block){ e->k1, e->v1, e->v2 < a->nstacks ? e->v2 : 0 };
+        }
+        qsort(a->live, a->nlive, sizeof *a->live, live_cmp);
     }
     uint32_t nst = a->nstacks ? a->nstacks : 1;
     for (uint32_t s = 0; s < nst; s++) {
@@ -690,6 +709,7 @@ void ls_analysis_free(ls_analysis *a)
     free(a->path);
     free(a->threads);
     free(a->leaks);
+    free(a->live);
     free(a->res_kinds);
     free(a->open_res);
     free(a->gc);

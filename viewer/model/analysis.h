@@ -46,6 +46,12 @@ typedef struct ls_stack_use {
                                               to peak_heap_bytes */
 } ls_stack_use;
 
+/* A block live at the end of the trace. */
+typedef struct ls_live_block {
+    uint64_t addr, size;
+    uint32_t stack;       /* stack id, 0 = unknown */
+} ls_live_block;
+
 typedef struct ls_resource_kind {
     uint32_t kind;        /* string id */
     uint64_t opened, closed, open_at_end;
@@ -121,6 +127,10 @@ typedef struct ls_analysis {
     uint64_t temporary, temporary_bytes;        /* temporary allocations in all, and their bytes */
     ls_histograms *hist;                        /* sizes and lifetimes (histogram.h); NULL if none */
     uint64_t leaked_bytes, leaked_blocks;
+    /* The blocks live at the end, by address, kept only for a trace with a
+     * heap snapshot (leakclass.h joins the snapshot's blocks to their
+     * stacks through them); NULL and 0 otherwise. */
+    ls_live_block *live; uint64_t nlive;
     ls_resource_kind *res_kinds; uint32_t nres_kinds;
     ls_open_resource *open_res;  uint32_t nopen_res; /* sorted by count, descending */
     ls_gc_pause *gc;     uint32_t ngc;           /* in time order */
