@@ -176,7 +176,6 @@ void ls_scan_request_init(ls_scan_request *req, const char *label, uint64_t sp)
 #define SCAN_BUF (1u << 20)    /* bytes read at a time */
 #define SCAN_IOV 1024u         /* blocks read by one system call */
 #define SCAN_PAGE 4096u
-#define FILTER_BITS (1u << 20) /* one bit per hashed 64 KiB region that holds a block */
 
 /* A growing array in ls_map memory. */
 typedef struct grow_arr {
@@ -208,12 +207,25 @@ static void arr_free(grow_arr *a)
     a->n = a->cap = 0;
 }
 
+#define PAGE_SHIFT 12
+#define PAGE_SPAN 4u
+#define PAGE_SLOTS_MAX (1u << 22)   /* 64 MiB */
+
+typedef struct page_slot {
+    uint64_t key;          /* page number + 1; 0: empty */
+    uint32_t first, count; /* the small blocks touching the page */
+} page_slot;
+
 typedef struct scan {
     pid_t pid;
     uint64_t *addr, *size;
     uint32_t nblocks;
     uint64_t lo, span;     /* values in [lo, lo + span) may point into a block */
-    uint8_t *filter;       /* FILTER_BITS bits */
+    page_slot *pages;      /* the page index (page_index_build), or NULL */
+    size_t page_cap;
+    unsigned page_shift;
+    uint64_t *big_addr, *big_size, *big_index; /* blocks beyond PAGE_SPAN pages */
+    uint32_t nbig;
     uint8_t *buf;          /* SCAN_BUF bytes */
     grow_arr ranges, roots, edges;
     uint64_t unreadable;
@@ -221,35 +233,105 @@ typedef struct scan {
     int read_errno;        /* the first failure that was not EFAULT (a refused system call) */
 } scan;
 
-static inline uint32_t filter_bit(uint64_t region) { return (uint32_t)((region * 0x9E3779B97F4A7C15ull) >> 44); }
-
-static inline bool filter_has(const scan *S, uint64_t v)
+/* Which block a value points into, in one or two cache misses rather
+ * than a binary search over every block (a miss a step): a hash from each
+ * 4 KiB page to the run of small blocks (up to PAGE_SPAN pages) that touch
+ * it, which are consecutive in address order; the big blocks, few, in
+ * arrays of their own. Both are searched with trace_heap_find. Past
+ * PAGE_SLOTS_MAX pages the index is not made and every lookup searches all
+ * blocks. */
+static inline size_t page_home(const scan *S, uint64_t key)
 {
-    uint32_t b = filter_bit(v >> 16);
-    return S->filter[b >> 3] >> (b & 7) & 1;
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> S->page_shift);
 }
 
-static void filter_build(scan *S)
+static inline bool small_block(uint64_t addr, uint64_t size)
 {
+    return ((addr + (size ? size - 1 : 0)) >> PAGE_SHIFT) - (addr >> PAGE_SHIFT) < PAGE_SPAN;
+}
+
+/* The index, or none (then lookups search every block). */
+static void page_index_build(scan *S)
+{
+    size_t pages = 0, nbig = 0;
+    uint64_t last = UINT64_MAX;
     for (uint32_t i = 0; i < S->nblocks; i++) {
-        uint64_t first = S->addr[i] >> 16, last = (S->addr[i] + (S->size[i] ? S->size[i] - 1 : 0)) >> 16;
-        if (last - first >= FILTER_BITS) {
-            memset(S->filter, 0xff, FILTER_BITS / 8);
-            return;
+        if (!small_block(S->addr[i], S->size[i])) {
+            nbig++;
+            continue;
         }
-        for (uint64_t r = first; r <= last; r++) {
-            uint32_t b = filter_bit(r);
-            S->filter[b >> 3] |= (uint8_t)(1u << (b & 7));
+        uint64_t p0 = S->addr[i] >> PAGE_SHIFT, p1 = (S->addr[i] + (S->size[i] ? S->size[i] - 1 : 0)) >> PAGE_SHIFT;
+        pages += p1 - p0 + 1 - (p0 == last);
+        last = p1;
+    }
+    size_t cap = 1024;
+    while (cap < 2 * pages)
+        cap *= 2;
+    if (cap > PAGE_SLOTS_MAX)
+        return;
+    S->pages = ls_map(cap * sizeof *S->pages);
+    S->big_addr = ls_map((nbig ? nbig : 1) * 3 * sizeof(uint64_t));
+    if (!S->pages || !S->big_addr) {
+        ls_unmap(S->pages, cap * sizeof *S->pages);
+        ls_unmap(S->big_addr, (nbig ? nbig : 1) * 3 * sizeof(uint64_t));
+        S->pages = NULL;
+        S->big_addr = NULL;
+        return;
+    }
+    S->page_cap = cap;
+    S->page_shift = 64 - (unsigned)__builtin_ctzll(cap);
+    S->big_size = S->big_addr + (nbig ? nbig : 1);
+    S->big_index = S->big_size + (nbig ? nbig : 1);
+    page_slot *cur = NULL;
+    for (uint32_t i = 0; i < S->nblocks; i++) {
+        if (!small_block(S->addr[i], S->size[i])) {
+            S->big_addr[S->nbig] = S->addr[i];
+            S->big_size[S->nbig] = S->size[i];
+            S->big_index[S->nbig++] = i;
+            continue;
+        }
+        uint64_t p0 = S->addr[i] >> PAGE_SHIFT, p1 = (S->addr[i] + (S->size[i] ? S->size[i] - 1 : 0)) >> PAGE_SHIFT;
+        for (uint64_t pg = p0; pg <= p1; pg++) {
+            if (cur && cur->key == pg + 1) {
+                cur->count++;
+                continue;
+            }
+            size_t j = page_home(S, pg + 1);
+            while (S->pages[j].key)
+                j = (j + 1) & (cap - 1);
+            cur = &S->pages[j];
+            *cur = (page_slot){ pg + 1, i, 1 };
         }
     }
+}
+
+static void page_index_free(scan *S)
+{
+    ls_unmap(S->pages, S->page_cap * sizeof *S->pages);
+    ls_unmap(S->big_addr, (S->nbig ? S->nbig : 1) * 3 * sizeof(uint64_t));
 }
 
 /* The block `v` points into, or UINT32_MAX. */
 static inline uint32_t target_of(const scan *S, uint64_t v)
 {
-    if (v - S->lo >= S->span || !filter_has(S, v))
+    if (v - S->lo >= S->span)
         return UINT32_MAX;
-    return trace_heap_find(S->addr, S->size, S->nblocks, v);
+    if (!S->pages)
+        return trace_heap_find(S->addr, S->size, S->nblocks, v);
+    uint64_t key = (v >> PAGE_SHIFT) + 1;
+    for (size_t j = page_home(S, key); S->pages[j].key; j = (j + 1) & (S->page_cap - 1)) {
+        if (S->pages[j].key != key)
+            continue;
+        const page_slot *g = &S->pages[j];
+        uint32_t t = trace_heap_find(S->addr + g->first, S->size + g->first, g->count, v);
+        if (t != UINT32_MAX)
+            return g->first + t;
+        break;
+    }
+    if (!S->nbig)
+        return UINT32_MAX;
+    uint32_t t = trace_heap_find(S->big_addr, S->big_size, S->nbig, v);
+    return t == UINT32_MAX ? t : (uint32_t)S->big_index[t];
 }
 
 /* Words read from a range (owner = range index, root) or a block (owner =
@@ -323,29 +405,61 @@ static void scan_span(scan *S, uint64_t start, uint64_t nwords, bool root, uint3
     }
 }
 
-/* Every block's words, many small blocks to a system call. */
+/* The words of blocks first..last, read into buf from `base` on (the
+ * first's word 0): one run, gaps and all. */
+static void scan_run(scan *S, const uint8_t *buf, uint64_t base, uint32_t first, uint32_t last)
+{
+    for (uint32_t b = first; b <= last && !S->refs_full; b++) {
+        uint64_t words = trace_heap_words(S->addr[b], S->size[b]), at = trace_heap_word0(S->addr[b]);
+        if (words)
+            scan_words(S, (const uint64_t *)(buf + (at - base)), (size_t)words, false, b, 0, at);
+    }
+}
+
+/* Every block's words. Blocks close together (at most RUN_GAP bytes apart:
+ * the allocator's headers between them) are read as one run, and up to
+ * SCAN_IOV runs by one system call: the kernel's cost is per piece, not per
+ * byte. A run that cannot be read whole is read block by block. */
+#define RUN_GAP 1024u
+
 static void scan_blocks(scan *S)
 {
     struct iovec remote[SCAN_IOV];
-    uint32_t which[SCAN_IOV];
+    uint32_t first[SCAN_IOV], last[SCAN_IOV];
     uint32_t i = 0;
     while (i < S->nblocks && !S->refs_full && !S->read_errno) {
         size_t n = 0, total = 0;
-        for (; i < S->nblocks && n < SCAN_IOV; i++) {
+        while (i < S->nblocks && n < SCAN_IOV) {
             uint64_t words = trace_heap_words(S->addr[i], S->size[i]);
-            if (!words)
+            if (!words) {
+                if (n)
+                    last[n - 1] = i; /* inside the run, or past its end: nothing to read either way */
+                i++;
                 continue;
+            }
+            uint64_t start = trace_heap_word0(S->addr[i]), end = start + 8 * words;
             if (words * 8 > SCAN_BUF) {
                 if (n)
                     break; /* the batch first, then this one alone */
-                scan_span(S, trace_heap_word0(S->addr[i]), words, false, i);
+                scan_span(S, start, words, false, i);
+                i++;
                 continue;
+            }
+            if (n) {
+                uint64_t run_end = (uint64_t)(uintptr_t)remote[n - 1].iov_base + remote[n - 1].iov_len;
+                if (start - run_end <= RUN_GAP && total + (end - run_end) <= SCAN_BUF) {
+                    total += (size_t)(end - run_end);
+                    remote[n - 1].iov_len += (size_t)(end - run_end);
+                    last[n - 1] = i++;
+                    continue;
+                }
             }
             if (total + words * 8 > SCAN_BUF)
                 break;
-            remote[n] = (struct iovec){ (void *)(uintptr_t)trace_heap_word0(S->addr[i]), (size_t)words * 8 };
-            which[n++] = i;
+            remote[n] = (struct iovec){ (void *)(uintptr_t)start, (size_t)words * 8 };
+            first[n] = last[n] = i++;
             total += (size_t)words * 8;
+            n++;
         }
         if (!n)
             continue;
@@ -358,15 +472,16 @@ static void scan_blocks(scan *S)
             }
             got = 0;
         }
-        /* The blocks read whole; from the first that was not, one by one. */
+        /* The runs read whole; from the first that was not, block by block. */
         size_t off = 0, k = 0;
         for (; k < n && off + remote[k].iov_len <= (size_t)got; k++) {
-            scan_words(S, (const uint64_t *)(S->buf + off), remote[k].iov_len / 8, false, which[k], 0,
-                       (uint64_t)(uintptr_t)remote[k].iov_base);
+            scan_run(S, S->buf + off, (uint64_t)(uintptr_t)remote[k].iov_base, first[k], last[k]);
             off += remote[k].iov_len;
         }
         for (; k < n; k++)
-            scan_span(S, (uint64_t)(uintptr_t)remote[k].iov_base, remote[k].iov_len / 8, false, which[k]);
+            for (uint32_t b = first[k]; b <= last[k]; b++)
+                if (trace_heap_words(S->addr[b], S->size[b]))
+                    scan_span(S, trace_heap_word0(S->addr[b]), trace_heap_words(S->addr[b], S->size[b]), false, b);
     }
 }
 
@@ -508,9 +623,8 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
     size_t blocks_bytes = (n ? n : 1) * sizeof(live_slot);
     live_slot *sorted = ls_map(blocks_bytes), *tmp = ls_map(blocks_bytes);
     uint32_t *count = ls_map(65536 * sizeof *count);
-    S.filter = ls_map(FILTER_BITS / 8);
     S.buf = ls_map(SCAN_BUF);
-    if (!sorted || !tmp || !count || !S.filter || !S.buf) {
+    if (!sorted || !tmp || !count || !S.buf) {
         err = ENOMEM;
         goto out;
     }
@@ -543,7 +657,7 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
     if (S.nblocks) {
         S.lo = S.addr[0];
         S.span = S.addr[S.nblocks - 1] + S.size[S.nblocks - 1] - S.lo + 1;
-        filter_build(&S);
+        page_index_build(&S);
     }
 
     /* Roots: modules, then stacks and TLS. */
@@ -584,7 +698,7 @@ out:
     ls_unmap(sorted, blocks_bytes);
     ls_unmap(tmp, blocks_bytes);
     ls_unmap(count, 65536 * sizeof *count);
-    ls_unmap(S.filter, FILTER_BITS / 8);
+    page_index_free(&S);
     ls_unmap(S.buf, SCAN_BUF);
     arr_free(&S.ranges);
     arr_free(&S.roots);

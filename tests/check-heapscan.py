@@ -12,6 +12,9 @@
 - --no-scan and LEAKSCOPE_SCAN=0: no snapshot;
 - heap-ondemand (libleakscope): trace_heap_snapshot from two threads and at
   trace_end, and its errors;
+- heap-random (libleakscope): 20,000 blocks of random sizes and places, their
+  words random pointers: every edge and the global's roots against brute
+  force;
 - a recorded trace with its snapshot chunk damaged: dump, report and check
   say so, nothing else is lost."""
 import os
@@ -24,7 +27,7 @@ from tap import check, done
 
 from asan_env import program_env, sanitizer_lines
 
-leakscope, heap_graph, target, churn, ondemand = sys.argv[1:6]
+leakscope, heap_graph, target, churn, ondemand, randheap = sys.argv[1:7]
 ENV = program_env()
 
 
@@ -216,6 +219,33 @@ def on_demand(tmp):
     check(graph(trace) == [], "LEAKSCOPE_SCAN=0: no snapshot, not even at trace_end")
 
 
+def random_heap(tmp):
+    trace, expected = os.path.join(tmp, "random.trace"), os.path.join(tmp, "random.expected")
+    res = subprocess.run([randheap, trace, expected], capture_output=True, text=True, timeout=120, env=ENV)
+    check(res.returncode == 0, f"heap-random exits 0 ({res.stderr.strip()})")
+    if res.returncode:
+        return
+    snaps = [s for s in graph(trace) if s["head"]["label"] == "random"]
+    check(len(snaps) == 1, "its snapshot")
+    if not snaps:
+        return
+    s = snaps[0]
+    want_edges, want_roots = set(), set()
+    for line in open(expected):
+        f = line.split()
+        if f[0] == "edge":
+            want_edges.add((int(f[1], 16), int(f[2]), int(f[3], 16), int(f[4], 16)))
+        else:
+            want_roots.add((int(f[1], 16), int(f[2], 16)))
+    got = set(s["edges"])
+    check(s["head"]["blocks"] == "20000" and s["head"]["flags"] == "0" and s["head"]["unreadable"] == "0",
+          f"20,000 blocks, complete, all read ({s['head']})")
+    check(got == want_edges, f"every edge found, none invented ({len(got)} found, {len(want_edges)} expected; "
+          f"missing {sorted(want_edges - got)[:3]}, extra {sorted(got - want_edges)[:3]})")
+    roots = {(val, to) for kind, who, where, val, to in s["roots"] if kind == "module"}
+    check(want_roots <= roots and len(want_roots) >= 10, f"the global's roots ({len(want_roots)} expected)")
+
+
 def damaged(tmp, trace):
     d = dump_text(trace)
     m = re.search(r"^chunk offset=(\d+) kind=heap ", d.stdout, re.M)
@@ -244,6 +274,7 @@ with tempfile.TemporaryDirectory() as tmp:
     churning(tmp)
     scan_off(tmp)
     on_demand(tmp)
+    random_heap(tmp)
     if trace:
         damaged(tmp, trace)
 done()

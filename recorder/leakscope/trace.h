@@ -108,7 +108,9 @@ LEAKSCOPE_API void trace_thread_name(const char *name);
  * written: 0, or -1 with errno set (ENOTCONN not recording, ECANCELED the
  * scan is off: LEAKSCOPE_SCAN=0, EIO it could not be written). One is
  * written by itself at exit and at trace_end(). Other threads may go on
- * running meanwhile; the scan reads memory only where it is mapped. */
+ * running meanwhile; the scan reads memory only where it is mapped. It
+ * waits for the recorder's writer thread: never call it from a signal
+ * handler. Blocks allocated before trace_begin are not known to it. */
 LEAKSCOPE_API int trace_heap_snapshot(const char *label);
 
 #else /* LEAKSCOPE_DISABLE */
