@@ -151,6 +151,13 @@ check(one_line_error(res, 2), f"--max-lost-bytes -3: one line, exit 2 ({res.stde
 res = subprocess.run([leakscope, "check", "--max-leaked-bytes", "1M", trace], capture_output=True, text=True)
 check(res.returncode == 0 and "lost bytes" not in res.stdout, "a leaked-bytes limit alone checks only that")
 
+# A program that leaves nothing allocated: a snapshot with no leak in it.
+empty = json.loads(subprocess.run([leakscope, "report", "--json", record("/bin/true", "true")], capture_output=True,
+                                  text=True, check=True).stdout)
+check(empty["leaks"] == [] and empty["leak_classes"] is not None and empty["leak_classes"]["lost_bytes"] == 0
+      and all(empty["leak_classes"][c]["blocks"] == 0 for c in ("lost", "indirect", "cycle", "possible", "reachable")),
+      f"/bin/true: a snapshot with no leaks, every class empty: {empty['leak_classes']}")
+
 # --no-scan: no snapshot, today's report, said so.
 nosnap = os.path.join(tmp, "noscan.trace")
 subprocess.run([leakscope, "record", "--quiet", "--no-scan", "-o", nosnap, "--", target], capture_output=True,

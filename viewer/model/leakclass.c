@@ -263,7 +263,8 @@ static bool sum(ls_leak_classes *c, const ls_analysis *a, const trace_heap_graph
     kmap_free(&holds);
     if (!ok)
         return false;
-    qsort(c->groups, c->ngroups, sizeof *c->groups, group_cmp);
+    if (c->ngroups) /* qsort's array may not be NULL, even empty */
+        qsort(c->groups, c->ngroups, sizeof *c->groups, group_cmp);
 
     /* Cycles: members and bytes from every block of the graph (a cycle's
      * members are unreachable, so none was freed after the snapshot). */
@@ -282,7 +283,8 @@ static bool sum(ls_leak_classes *c, const ls_analysis *a, const trace_heap_graph
     }
     for (uint32_t i = 0; i < c->ncycles; i++) {
         ls_cycle *cy = &c->cycles[i];
-        qsort(cy->stacks, cy->nstacks, sizeof *cy->stacks, u32_cmp);
+        if (cy->nstacks)
+            qsort(cy->stacks, cy->nstacks, sizeof *cy->stacks, u32_cmp);
         uint32_t n = 0;
         for (uint32_t k = 0; k < cy->nstacks; k++)
             if (!n || cy->stacks[n - 1] != cy->stacks[k])
