@@ -1114,7 +1114,10 @@ int cli_report(int argc, char **argv)
     ls_analysis *a = NULL;
     ls_growth *g = NULL;
     trace_error err;
-    if (ls_growth_load(argv[optind], R.iteration_mark, &a, &g, &err) != TRACE_OK) {
+    bool whole = !(from || to || at_peak); /* growth and classes are the whole trace's report */
+    if (!whole && !(a = cli_load(argv[optind])))
+        return CLI_BAD_INPUT;
+    if (whole && ls_growth_load(argv[optind], R.iteration_mark, &a, &g, &err) != TRACE_OK) {
         cli_error("%s: %s", argv[optind], err.message);
         return CLI_BAD_INPUT;
     }
@@ -1122,7 +1125,7 @@ int cli_report(int argc, char **argv)
     R.g = g;
     R.syms = ls_analysis_symbols(a);
     ls_leak_classes *lc = NULL;
-    if (ls_leak_classes_build(a, R.syms, &lc, &err) != TRACE_OK) {
+    if (whole && ls_leak_classes_build(a, R.syms, &lc, &err) != TRACE_OK) {
         cli_error("%s: %s", argv[optind], err.message);
         sym_table_free(R.syms);
         ls_growth_free(g);

@@ -3,8 +3,9 @@
  * Per stack: what it has live now, and, from its first change on, its
  * value at the end of each of LS_GROWTH_BUCKETS time buckets (filled
  * lazily: when the stack changes in a later bucket, the buckets it skipped
- * held what it has now). Memory: one series per stack that allocated, so
- * bounded by the trace's stack dictionary, never by its events.
+ * held what it has now). Memory: one series (512 bytes) per stack that
+ * allocated, and one per stack that opened a resource, so bounded by the
+ * trace's stack dictionary, never by its events.
  *
  * Iterations: every mark (of any label) starts an epoch; the first time a
  * stack changes in an epoch, its value then (its value at that mark) is
@@ -26,7 +27,8 @@
 
 typedef struct site {
     uint64_t bytes, blocks, open;   /* now */
-    uint64_t *heap;                 /* NB bytes, then NB blocks, once it allocated */
+    uint64_t *heap;                 /* NB values of its live bytes, once it allocated (the trend
+                                       is judged on bytes; blocks are only needed at the end) */
     uint64_t *res;                  /* NB open handles, once it opened one */
     uint32_t filled, rfilled;       /* buckets before these are filled */
     uint32_t first, rfirst;         /* bucket of its first allocation / open */
@@ -138,10 +140,8 @@ void ls_growth_builder_free(ls_growth_builder *g)
 /* The buckets before b held what the site has now. */
 static void fill_heap(site *s, uint32_t b)
 {
-    for (; s->filled < b; s->filled++) {
+    for (; s->filled < b; s->filled++)
         s->heap[s->filled] = s->bytes;
-        s->heap[NB + s->filled] = s->blocks;
-    }
 }
 
 static void fill_res(site *s, uint32_t b)
@@ -162,7 +162,7 @@ static void observe_block(void *user, const ls_analysis *a, const trace_event *e
     if (!s->heap) {
         if (delta < 0) /* allocated before the builder could see it: cannot happen in one pass */
             return;
-        if (!(s->heap = calloc(2 * NB, sizeof *s->heap))) {
+        if (!(s->heap = calloc(NB, sizeof *s->heap))) {
             g->nomem = true;
             return;
         }
