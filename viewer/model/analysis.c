@@ -56,6 +56,7 @@ typedef struct loader {
      * up to the peak). */
     struct stack_live { uint64_t bytes, blocks, epoch; } *stack_live; /* nstacks entries */
     uint64_t peaks;           /* how many times the heap rose above its peak so far */
+    const trace_event *ev;    /* the event being processed, for the observer's block() */
 } loader;
 
 static trace_status nomem(loader *L)
@@ -172,18 +173,13 @@ static struct stack_live *stack_live_touch(loader *L, uint32_t s)
     return l;
 }
 
-/* The observer's view of each change in what is live (ls_observer.block). */
-static void observe_block(loader *L, const trace_event *ev, uint32_t s, uint64_t size, int delta)
-{
-    if (L->obs && L->obs->block)
-        L->obs->block(L->obs->user, L->a, ev, s < L->a->nstacks ? s : 0, size, delta);
-}
-
 static void stack_live_add(loader *L, uint32_t s, uint64_t size)
 {
     struct stack_live *l = stack_live_touch(L, s);
     l->bytes += size;
     l->blocks++;
+    if (L->obs && L->obs->block)
+        L->obs->block(L->obs->user, L->a, L->ev, s, (int64_t)size);
 }
 
 static void stack_live_sub(loader *L, uint32_t s, uint64_t size)
@@ -191,6 +187,8 @@ static void stack_live_sub(loader *L, uint32_t s, uint64_t size)
     struct stack_live *l = stack_live_touch(L, s);
     l->bytes -= size;
     l->blocks--;
+    if (L->obs && L->obs->block)
+        L->obs->block(L->obs->user, L->a, L->ev, s, -(int64_t)size);
 }
 
 /* Strictly above the old peak only: at a tie the first time stays the peak. */
@@ -206,9 +204,8 @@ static void heap_add(loader *L, uint64_t size, uint64_t ts)
     }
 }
 
-static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uint32_t stack, const trace_event *ev)
+static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uint32_t stack, uint64_t ts)
 {
-    uint64_t ts = ev->ts;
     ls_analysis *a = L->a;
     if (stack < a->nstacks) {
         a->stack_use[stack].allocations++;
@@ -223,7 +220,6 @@ static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uin
         a->heap_bytes -= e->v1;
         a->heap_blocks--;
         stack_live_sub(L, e->v2, e->v1);
-        observe_block(L, ev, (uint32_t)e->v2, e->v1, -1);
         if (!ls_histograms_count_lifetime(a->hist, e->v2, e->v1, ts > e->v3 ? ts - e->v3 : 0))
             return false;
     }
@@ -234,14 +230,12 @@ static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uin
         return false;
     a->allocated_bytes += size;
     stack_live_add(L, stack, size);
-    observe_block(L, ev, stack, size, 1);
     heap_add(L, size, ts);
     return true;
 }
 
-static bool do_free(loader *L, thread_work *w, uint64_t ptr, const trace_event *ev)
+static bool do_free(loader *L, thread_work *w, uint64_t ptr, uint64_t ts)
 {
-    uint64_t ts = ev->ts;
     ls_analysis *a = L->a;
     kmap_entry *e = kmap_find(&L->live, ptr, 0);
     if (!e) {
@@ -260,7 +254,6 @@ static bool do_free(loader *L, thread_work *w, uint64_t ptr, const trace_event *
     a->heap_blocks--;
     a->freed_bytes += e->v1;
     stack_live_sub(L, e->v2, e->v1);
-    observe_block(L, ev, (uint32_t)e->v2, e->v1, -1);
     kmap_remove(&L->live, e);
     return true;
 }
@@ -282,6 +275,7 @@ static trace_status process(loader *L, const trace_event *ev)
     thread_work *w = thread_of(L, ev->thread, &t);
     if (!w)
         return nomem(L);
+    L->ev = ev;
     if (!t->events)
         t->first_ts = ev->ts;
     t->events++;
@@ -302,20 +296,20 @@ static trace_status process(loader *L, const trace_event *ev)
     switch (ev->kind) {
     case TRACE_ALLOC:
         a->allocations++;
-        if (!do_alloc(L, w, ev->addr, ev->size, (uint32_t)ev->stack, ev))
+        if (!do_alloc(L, w, ev->addr, ev->size, (uint32_t)ev->stack, ev->ts))
             return nomem(L);
         break;
     case TRACE_FREE:
         a->frees++;
-        if (!do_free(L, w, ev->addr, ev))
+        if (!do_free(L, w, ev->addr, ev->ts))
             return nomem(L);
         break;
     case TRACE_REALLOC:
         a->allocations++;
         a->reallocs++;
-        if (ev->addr && !do_free(L, NULL, ev->addr, ev)) /* 0: the old block's free was recorded before the call */
+        if (ev->addr && !do_free(L, NULL, ev->addr, ev->ts)) /* 0: the old block's free was recorded before the call */
             return nomem(L);
-        if (!do_alloc(L, w, ev->addr2, ev->size, (uint32_t)ev->stack, ev))
+        if (!do_alloc(L, w, ev->addr2, ev->size, (uint32_t)ev->stack, ev->ts))
             return nomem(L);
         break;
     case TRACE_RES_OPEN: {

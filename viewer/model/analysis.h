@@ -157,13 +157,11 @@ typedef struct ls_observer {
     void (*resource)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, uint32_t stack,
                      int delta);
     /* Each change in what is live, as the analysis pairs frees with
-     * allocations: delta +1 when ev allocates a block of `size` bytes at
-     * stack id `stack`, -1 when ev frees (or a realloc releases, or an
-     * allocation at the same address replaces) a live block, with the size
-     * and stack of the allocation it ends. Unknown stack ids are 0, as in
-     * the leaks. Called before event(); may be NULL. */
-    void (*block)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t stack, uint64_t size,
-                  int delta);
+     * allocations: `bytes` > 0 when ev makes a block of that size at stack
+     * id `stack`, < 0 when ev releases one (a free, a realloc's old block,
+     * an allocation over an address whose free was not recorded) made at
+     * `stack`. Called before event(); may be NULL. */
+    void (*block)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t stack, int64_t bytes);
     void *user;
 } ls_observer;
 

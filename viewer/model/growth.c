@@ -150,12 +150,15 @@ static void fill_res(site *s, uint32_t b)
         s->res[s->rfilled] = s->open;
 }
 
-static void observe_block(void *user, const ls_analysis *a, const trace_event *ev, uint32_t stack, uint64_t size,
-                          int delta)
+static void observe_block(void *user, const ls_analysis *a, const trace_event *ev, uint32_t stack, int64_t bytes)
 {
     (void)a;
     ls_growth_builder *g = user;
-    if (stack >= g->nstacks || g->nomem)
+    int delta = bytes < 0 ? -1 : 1;
+    uint64_t size = bytes < 0 ? (uint64_t)-(bytes + 1) + 1 : (uint64_t)bytes;
+    if (stack >= g->nstacks) /* unknown ids: 0, as the analysis counts their leaks */
+        stack = 0;
+    if (g->nomem)
         return;
     site *s = &g->sites[stack];
     uint32_t b = bucket_of(g, ev->ts);
