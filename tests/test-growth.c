@@ -3,7 +3,7 @@
  * flat, a constant, one jump, a sawtooth, noise), and the suspects of a
  * synthetic trace with a growing site, an LRU that fills then churns flat,
  * a constant table and a growing set of open descriptors, per time and per
- * iteration mark.
+ * iteration mark; more values at marks than the builder keeps.
  *
  * `test-growth CASE` runs one case; with no argument, all of them.
  *
@@ -186,6 +186,7 @@ static void case_iterations(void)
     ls_growth *g = load(NULL, &a); /* "tick", marked 10 times, over "other", twice */
     CHECK(!strcmp(ls_analysis_string(a, g->iteration_label), "tick"));
     CHECK_EQ_U64(g->iterations, 10);
+    CHECK(g->iterations_followed);
     const ls_iteration_site *s = iter_site(g, GROWER);
     CHECK(s && s->growing);
     CHECK(s && s->bytes_per_iteration == 100.0 * 100);
@@ -215,12 +216,60 @@ static void case_iterations(void)
     ls_analysis_free(a);
 }
 
+/* More values at marks than the builder keeps: 2048 sites each allocating
+ * once per iteration, 2100 iterations. The iterations are given up, said
+ * so; the time trend still names every site. */
+static void case_log_bound(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/bound.trace", dir);
+    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8, .stack_depth = 8 };
+    trace_writer *w;
+    enum { SITES = 2048, ITERS = 2100 };
+    if (trace_writer_create(path, &info, &w) != TRACE_OK)
+        exit(1);
+    for (uint32_t s = 1; s <= SITES; s++) {
+        uint64_t frame = 0x400000 + 0x10 * s;
+        if (trace_writer_add_stack(w, s, &frame, 1) != TRACE_OK)
+            exit(1);
+    }
+    if (trace_writer_add_string(w, 1, "tick", 4) != TRACE_OK)
+        exit(1);
+    now = 1000000;
+    for (uint64_t i = 0; i < ITERS; i++) {
+        for (uint32_t s = 1; s <= SITES; s++) {
+            now += 100;
+            ev(w, (trace_event){ .kind = TRACE_ALLOC, .addr = 0x100000000ull + (i * SITES + s) * 0x40, .size = 8,
+                                 .stack = s });
+        }
+        ev(w, (trace_event){ .kind = TRACE_MARK, .str = 1 });
+    }
+    if (trace_writer_close(w, 0) != TRACE_OK)
+        exit(1);
+    CHECK((size_t)SITES * (ITERS - 1) > LS_GROWTH_LOG_MAX);
+    ls_analysis *a;
+    ls_growth *g;
+    trace_error err;
+    for (int asked = 0; asked < 2; asked++) {
+        if (ls_growth_load(path, asked ? "tick" : NULL, &a, &g, &err) != TRACE_OK)
+            exit(1);
+        CHECK(!strcmp(ls_analysis_string(a, g->iteration_label), "tick"));
+        CHECK_EQ_U64(g->iterations, ITERS);
+        CHECK(!g->iterations_followed);
+        CHECK_EQ_U64(g->niter, 0);
+        CHECK_EQ_U64(g->nheap, SITES);
+        ls_growth_free(g);
+        ls_analysis_free(a);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const test_case cases[] = {
         { "trend", case_trend },
         { "sites", case_sites },
         { "iterations", case_iterations },
+        { "log-bound", case_log_bound },
     };
     return test_run_cases("test-growth", cases, sizeof cases / sizeof cases[0], argc, argv, dir);
 }

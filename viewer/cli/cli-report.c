@@ -302,7 +302,10 @@ static void text_growing(report *R)
     fprintf(o, "%u marks '", g->iterations);
     cli_text_string(o, ls_analysis_string(a, g->iteration_label));
     fputs("'; bytes kept per iteration, between the first mark and the last\n", o);
-    if (!g->niter)
+    if (!g->iterations_followed)
+        fprintf(o, "    not followed: more than %zu values of call sites at marks (name the marks with "
+                   "--iteration-mark)\n", LS_GROWTH_LOG_MAX);
+    else if (!g->niter)
         fputs("    no call site's live bytes changed between them\n", o);
     for (uint32_t i = 0; i < g->niter && i < R->top; i++) {
         const ls_iteration_site *s = &g->iter[i];
@@ -753,7 +756,7 @@ static void json_growth(report *R)
     }
     fputs("{\"label\":", o);
     json_str(R, ls_analysis_string(a, g->iteration_label));
-    fprintf(o, ",\"count\":%u,\"sites\":[", g->iterations);
+    fprintf(o, ",\"count\":%u,\"followed\":%s,\"sites\":[", g->iterations, g->iterations_followed ? "true" : "false");
     for (uint32_t i = 0; i < g->niter; i++) {
         const ls_iteration_site *s = &g->iter[i];
         fprintf(o, "%s{\"verdict\":\"%s\",\"bytes_per_iteration\":%.0f,\"first_bytes\":%llu,\"last_bytes\":%llu,"

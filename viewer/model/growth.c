@@ -7,10 +7,11 @@
  * allocated, and one per stack that opened a resource, so bounded by the
  * trace's stack dictionary, never by its events.
  *
- * Iterations: every mark (of any label) starts an epoch; the first time a
- * stack changes in an epoch, its value then (its value at that mark) is
- * logged. The value at mark j is the first logged value of an epoch >= j,
- * or what the stack ended with: exact, one entry per stack per epoch in
+ * Iterations: every mark (of the label asked for, else of any label)
+ * starts an epoch; the first time a stack changes in an epoch, its value
+ * then (its value at that mark) is logged. The value at mark j is the
+ * first logged value of an epoch >= j, or what the stack ended with:
+ * exact, one entry per stack per epoch in
  * which it changed at most, so bounded by the events.
  *
  * SPDX-License-Identifier: MIT
@@ -45,9 +46,13 @@ struct ls_growth_builder {
     uint64_t t0, t1;
     uint32_t nstacks;
     site *sites;
-    uint32_t marks;                 /* marks seen: the current epoch */
+    char *iteration_mark;           /* the label asked for, or NULL: any mark starts an epoch */
+    uint8_t *mark_label;            /* with it: per string id, 1 when the string is that label */
+    uint32_t nstrings;
+    uint32_t marks;                 /* marks that started an epoch: the current epoch */
     mark_log *log;
     size_t nlog, logcap;
+    bool log_full;                  /* LS_GROWTH_LOG_MAX reached: the iterations are not followed */
     bool nomem;
 };
 
@@ -108,17 +113,28 @@ static uint32_t bucket_of(const ls_growth_builder *g, uint64_t ts)
     return b >= NB ? NB - 1 : (uint32_t)b;
 }
 
-ls_growth_builder *ls_growth_builder_new(const ls_index *idx)
+ls_growth_builder *ls_growth_builder_new(const ls_index *idx, const char *iteration_mark)
 {
     ls_growth_builder *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
+    if (iteration_mark) {
+        g->nstrings = idx->nstrings;
+        g->iteration_mark = strdup(iteration_mark);
+        g->mark_label = calloc(idx->nstrings + 1, 1);
+        if (!g->iteration_mark || !g->mark_label) {
+            ls_growth_builder_free(g);
+            return NULL;
+        }
+        for (uint32_t i = 1; i < idx->nstrings; i++)
+            g->mark_label[i] = !strcmp(ls_index_string(idx, i), iteration_mark);
+    }
     g->t0 = idx->first_ts;
     g->t1 = idx->last_ts > idx->first_ts ? idx->last_ts : idx->first_ts;
     g->nstacks = idx->nstacks ? idx->nstacks : 1;
     g->sites = calloc(g->nstacks, sizeof *g->sites);
     if (!g->sites) {
-        free(g);
+        ls_growth_builder_free(g);
         return NULL;
     }
     return g;
@@ -128,12 +144,14 @@ void ls_growth_builder_free(ls_growth_builder *g)
 {
     if (!g)
         return;
-    for (uint32_t i = 0; i < g->nstacks; i++) {
+    for (uint32_t i = 0; g->sites && i < g->nstacks; i++) {
         free(g->sites[i].heap);
         free(g->sites[i].res);
     }
     free(g->sites);
     free(g->log);
+    free(g->iteration_mark);
+    free(g->mark_label);
     free(g);
 }
 
@@ -172,13 +190,16 @@ static void observe_block(void *user, const ls_analysis *a, const trace_event *e
         s->first = s->filled = b;
     }
     fill_heap(s, b);
-    if (g->marks && s->epoch != g->marks + 1) {
-        if (!ls_grow((void **)&g->log, &g->logcap, sizeof *g->log, g->nlog + 1)) {
+    if (g->marks && s->epoch != g->marks + 1 && !g->log_full) {
+        if (g->nlog == LS_GROWTH_LOG_MAX) {
+            g->log_full = true; /* bounded: the time trend goes on, the iterations are given up */
+        } else if (!ls_grow((void **)&g->log, &g->logcap, sizeof *g->log, g->nlog + 1)) {
             g->nomem = true;
             return;
+        } else {
+            g->log[g->nlog++] = (mark_log){ stack, g->marks, s->bytes };
+            s->epoch = g->marks + 1;
         }
-        g->log[g->nlog++] = (mark_log){ stack, g->marks, s->bytes };
-        s->epoch = g->marks + 1;
     }
     if (delta > 0) {
         s->bytes += size;
@@ -219,7 +240,8 @@ static bool observe_event(void *user, const ls_analysis *a, const trace_event *e
 {
     (void)a;
     ls_growth_builder *g = user;
-    if (ev->kind == TRACE_MARK && g->marks < UINT32_MAX - 1)
+    bool counts = !g->mark_label || (ev->str < g->nstrings && g->mark_label[ev->str]);
+    if (ev->kind == TRACE_MARK && counts && g->marks < UINT32_MAX - 1)
         g->marks++;
     return true; /* out of memory: ls_growth_finish says so, the analysis goes on */
 }
@@ -308,22 +330,30 @@ static uint32_t iteration_label(const ls_analysis *a, const char *want)
     return best;
 }
 
-static bool iterations(ls_growth_builder *g, const ls_analysis *a, const char *want, ls_growth *out)
+static bool iterations(ls_growth_builder *g, const ls_analysis *a, ls_growth *out)
 {
-    uint32_t label = iteration_label(a, want);
+    uint32_t label = iteration_label(a, g->iteration_mark);
     if (!label)
         return true;
-    /* Marks by their number (1-based, as the epochs count them); the
-     * builder counted the same events a->marks holds, in the same order. */
-    uint32_t n = 0;
-    uint32_t *at = malloc((size_t)a->nmarks * sizeof *at);
-    double *x = malloc((size_t)a->nmarks * sizeof *x), *y = malloc((size_t)a->nmarks * sizeof *y);
+    /* Marks by their epoch (1-based): every mark's number, or with a label
+     * asked for, the number among the marks of that label (the builder
+     * counted the same events a->marks holds, in the same order). */
+    uint32_t n = 0, epoch = 0;
+    uint32_t *at = malloc(((size_t)a->nmarks + 1) * sizeof *at);
+    double *x = malloc(((size_t)a->nmarks + 1) * sizeof *x), *y = malloc(((size_t)a->nmarks + 1) * sizeof *y);
     bool ok = at && x && y;
-    for (uint32_t i = 0; ok && i < a->nmarks; i++)
-        if (a->marks[i].label == label)
-            at[n++] = i + 1;
+    for (uint32_t i = 0; ok && i < a->nmarks; i++) {
+        uint32_t l = a->marks[i].label;
+        bool starts = !g->mark_label || (l < g->nstrings && g->mark_label[l]);
+        epoch += starts;
+        if (l == label || (g->mark_label && starts))
+            at[n++] = g->mark_label ? epoch : i + 1;
+    }
     out->iteration_label = label;
     out->iterations = n;
+    out->iterations_followed = !g->log_full;
+    if (g->log_full)
+        n = 0; /* not followed: no sites */
     if (ok && g->nlog)
         qsort(g->log, g->nlog, sizeof *g->log, log_cmp);
     uint32_t cap = 0;
@@ -367,7 +397,7 @@ static bool iterations(ls_growth_builder *g, const ls_analysis *a, const char *w
     return ok;
 }
 
-ls_growth *ls_growth_finish(ls_growth_builder *g, const ls_analysis *a, const char *iteration_mark)
+ls_growth *ls_growth_finish(ls_growth_builder *g, const ls_analysis *a)
 {
     ls_growth *out = g && !g->nomem && a ? calloc(1, sizeof *out) : NULL;
     bool ok = out != NULL;
@@ -402,7 +432,7 @@ ls_growth *ls_growth_finish(ls_growth_builder *g, const ls_analysis *a, const ch
         qsort(out->heap, out->nheap, sizeof *out->heap, suspect_cmp);
     if (ok && out->nres)
         qsort(out->res, out->nres, sizeof *out->res, suspect_cmp);
-    ok = ok && iterations(g, a, iteration_mark, out);
+    ok = ok && iterations(g, a, out);
     ls_growth_builder_free(g);
     if (!ok) {
         ls_growth_free(out);
@@ -430,14 +460,14 @@ trace_status ls_growth_load(const char *path, const char *iteration_mark, ls_ana
     trace_status st = ls_index_open(path, &idx, err);
     if (st != TRACE_OK)
         return st;
-    ls_growth_builder *b = ls_growth_builder_new(idx);
+    ls_growth_builder *b = ls_growth_builder_new(idx, iteration_mark);
     ls_observer obs = { 0 };
     if (!b) {
         st = TRACE_ERR_NOMEM;
     } else {
         ls_growth_observe(b, &obs);
         st = ls_analysis_run(idx, &obs, a, err);
-        if (st == TRACE_OK && !(*g = ls_growth_finish(b, *a, iteration_mark)))
+        if (st == TRACE_OK && !(*g = ls_growth_finish(b, *a)))
             st = TRACE_ERR_NOMEM;
         else if (st != TRACE_OK)
             ls_growth_builder_free(b);

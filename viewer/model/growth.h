@@ -29,6 +29,12 @@ extern "C" {
  * value at the end of each. */
 #define LS_GROWTH_BUCKETS 64
 
+/* At most this many values at marks are kept (16 bytes each: 64 MiB):
+ * past it the iterations are given up (ls_growth.iterations_followed),
+ * the time trend is not. One value per call site per iteration in which it
+ * changed, so a label asked for keeps the count down. */
+#define LS_GROWTH_LOG_MAX ((size_t)1 << 22)
+
 /* The fewest points a series needs before it is judged (a site first seen
  * in the last eighth of the run is too young to call growing). */
 #define LS_GROWTH_MIN_POINTS 8
@@ -79,6 +85,7 @@ typedef struct ls_growth {
      * label marked most often, at least 3 times). label 0: none. */
     uint32_t iteration_label; /* string id */
     uint32_t iterations;      /* marks with that label */
+    bool iterations_followed; /* false: more than LS_GROWTH_LOG_MAX values at marks, no sites */
     /* Sites whose live bytes changed between the first and the last mark
      * or that grow: growing first, then most retained per iteration. */
     ls_iteration_site *iter; uint32_t niter;
@@ -86,20 +93,20 @@ typedef struct ls_growth {
 
 typedef struct ls_growth_builder ls_growth_builder;
 
-/* A builder for the trace of idx (its time range and dictionaries); NULL
- * on out of memory. ls_growth_observe fills obs's callbacks (event, block,
- * resource) and user with the builder's: run the analysis with it
- * (ls_analysis_run), then ls_growth_finish. */
-ls_growth_builder *ls_growth_builder_new(const ls_index *idx);
+/* A builder for the trace of idx (its time range and dictionaries).
+ * iteration_mark: the label of the marks that end an iteration, or NULL to
+ * take the label marked most often (at least 3 times); a label that names
+ * no mark gives no iterations (the caller says so). NULL on out of memory.
+ * ls_growth_observe fills obs's callbacks (event, block, resource) and user
+ * with the builder's: run the analysis with it (ls_analysis_run), then
+ * ls_growth_finish. */
+ls_growth_builder *ls_growth_builder_new(const ls_index *idx, const char *iteration_mark);
 void ls_growth_observe(ls_growth_builder *g, ls_observer *obs);
 
-/* The suspects, from the builder after the analysis `a` ran with it.
- * iteration_mark: the label of the marks that end an iteration, or NULL to
- * take the label marked most often (at least 3 times). A label that names
- * no mark gives no iterations (the caller says so). NULL on out of memory
- * or when the builder ran out of memory (or saw no analysis). Frees the
- * builder either way. */
-ls_growth *ls_growth_finish(ls_growth_builder *g, const ls_analysis *a, const char *iteration_mark);
+/* The suspects, from the builder after the analysis `a` ran with it. NULL
+ * on out of memory or when the builder ran out of memory (or saw no
+ * analysis). Frees the builder either way. */
+ls_growth *ls_growth_finish(ls_growth_builder *g, const ls_analysis *a);
 void ls_growth_builder_free(ls_growth_builder *g); /* without finishing; NULL ok */
 void ls_growth_free(ls_growth *g);                 /* NULL ok */
 
