@@ -97,6 +97,7 @@ static void case_join(void)
     if (!c)
         return;
     CHECK(!strcmp(c->label, "exit") && c->ts == 3000 && !c->uncertain);
+    CHECK_EQ_U64(c->running_threads, 0); /* the only stack is the asking thread's */
     CHECK_EQ_U64(c->bytes[LS_CLASS_LOST], 32);
     CHECK_EQ_U64(c->blocks[LS_CLASS_LOST], 1);
     CHECK_EQ_U64(c->bytes[LS_CLASS_REACHABLE], 64 + 48); /* D: held through C, which was freed later */

@@ -164,6 +164,10 @@ static void text_classes(report *R)
             fprintf(o, "%s could not be read; ", ls_format_bytes(lc->unreadable, b1, sizeof b1));
         fputs("a block shown lost may be held\n", o);
     }
+    if (lc->running_threads)
+        fprintf(o, "  %u other %s still running while the heap was scanned: a block one of them held only in a\n"
+                   "  register, or had just made, shows as lost\n",
+                lc->running_threads, plural(lc->running_threads, "thread was", "threads were"));
     if (lc->ngroups) {
         fputs("\nLEAKS (by class, real leaks first; then largest first)\n", o);
         for (uint32_t i = 0; i < lc->ngroups && i < R->top; i++) {
@@ -686,8 +690,8 @@ static void json_classes(report *R)
             (unsigned long long)lc->bytes[LS_CLASS_UNSCANNED], (unsigned long long)lc->blocks[LS_CLASS_UNSCANNED],
             (unsigned long long)ls_leak_classes_lost_bytes(lc), lc->uncertain ? "true" : "false");
     json_str(R, lc->label);
-    fprintf(o, ",\"ns\":%llu,\"flags\":%u,\"unreadable\":%llu}}", (unsigned long long)rel(a, lc->ts), lc->flags,
-            (unsigned long long)lc->unreadable);
+    fprintf(o, ",\"ns\":%llu,\"flags\":%u,\"unreadable\":%llu,\"running_threads\":%u}}",
+            (unsigned long long)rel(a, lc->ts), lc->flags, (unsigned long long)lc->unreadable, lc->running_threads);
     fputs(",\"cycles\":[", o);
     for (uint32_t i = 0; i < lc->ncycles; i++) {
         const ls_cycle *cy = &lc->cycles[i];

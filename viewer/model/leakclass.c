@@ -341,6 +341,8 @@ trace_status ls_leak_classes_build(const ls_analysis *a, sym_table *syms, ls_lea
     c->flags = s->flags;
     c->unreadable = s->unreadable;
     c->uncertain = s->flags != 0 || s->unreadable != 0;
+    for (uint32_t i = 0; i < s->nranges; i++)
+        c->running_threads += s->ranges[i].kind == TRACE_ROOT_STACK && s->ranges[i].thread != s->thread;
     /* Join: both sorted by address. */
     uint64_t j = 0;
     for (uint32_t v = 0; v < s->nblocks; v++) {

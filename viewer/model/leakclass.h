@@ -71,6 +71,10 @@ typedef struct ls_leak_classes {
     bool uncertain;
     uint32_t flags;
     uint64_t unreadable;
+    /* Threads other than the one that took the snapshot, whose stacks it
+     * scanned: they were running while the heap was read, so a block one of
+     * them held only in a register, or had just made, looks lost. */
+    uint32_t running_threads;
     /* Of the leaks (the blocks live at the end): bytes and blocks by class;
      * [LS_CLASS_UNSCANNED] the leaks made after the snapshot. They sum to
      * the analysis' leaked_bytes and leaked_blocks. */
