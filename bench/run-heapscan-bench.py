@@ -9,7 +9,10 @@
 - what it adds to a real program's exit: python3 building a dict and
   lists, and the sqlite3 shell running a 20,000-insert script, each timed
   (wall) under `leakscope record` and `leakscope record --no-scan`, RUNS
-  times, interleaved; the difference of the medians is the snapshot's cost.
+  times, interleaved; the difference of the medians is the snapshot's cost;
+- what the map of live blocks costs the writer thread while recording
+  (bench/alloc-bench, 2 threads x 4M events, CPU with and without), and what
+  a short process's exit snapshot costs (bench/fork-loop, 300 children, CPU).
 
 Writes its section of BENCHMARKS.md (between the markers below).
 
@@ -33,6 +36,8 @@ args = p.parse_args()
 
 leakscope = os.path.abspath(os.path.join(args.build, "viewer", "leakscope"))
 heap_live = os.path.abspath(os.path.join(args.build, "bench", "heap-live"))
+alloc_bench = os.path.abspath(os.path.join(args.build, "bench", "alloc-bench"))
+fork_loop = os.path.abspath(os.path.join(args.build, "bench", "fork-loop"))
 BEGIN = "<!-- heap scan benchmarks: written by bench/run-heapscan-bench.py -->"
 END = "<!-- end of heap scan benchmarks -->"
 tmp = tempfile.mkdtemp(prefix="ls-heapscan-")
@@ -70,10 +75,24 @@ def run_program(cmd, stdin, opts):
     full = [leakscope, "record", "--quiet", *opts, "-o", trace, "--", *cmd]
     t0 = time.monotonic()
     with open(stdin or os.devnull) as f:
-        subprocess.run(full, stdin=f, stdout=subprocess.DEVNULL, check=True)
-    return time.monotonic() - t0, trace
+        proc = subprocess.Popen(full, stdin=f, stdout=subprocess.DEVNULL)
+        _, status, ru = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{full} failed")
+    return (time.monotonic() - t0, ru.ru_utime + ru.ru_stime), trace
 
 
+def cpu_of(cmd, env=None, cwd=None):
+    """User + system seconds of cmd and the children it waited for."""
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{cmd} failed")
+    return ru.ru_utime + ru.ru_stime
+
+
+EVENTS = 2 * 4000000
+cost = {}
 speed = {}
 live_cases = [(1024, 4096), (1024, 512)]
 program_times = {}
@@ -97,6 +116,16 @@ for run in range(args.runs):
             if mode == "scan" and run == 0:
                 program_snap[name] = snapshot_counts(trace)
             os.unlink(trace)
+    for scan in ("1", "0"):
+        env = dict(os.environ, LEAKSCOPE_SCAN=scan)
+        trace = os.path.join(tmp, "ab.trace")
+        cost.setdefault(("alloc", scan), []).append(
+            cpu_of([leakscope, "record", "--quiet", "-o", trace, "--", alloc_bench, "plain", "2", "4000000"], env))
+        work = tempfile.mkdtemp(dir=tmp)
+        cost.setdefault(("fork", scan), []).append(
+            cpu_of([leakscope, "record", "--quiet", "-o", os.path.join(work, "out.trace"), "--", fork_loop, "300"],
+                   env, work))
+        shutil.rmtree(work)
     print(f"run {run + 1}/{args.runs} done")
 shutil.rmtree(tmp)
 
@@ -118,19 +147,32 @@ for mib, block in live_cases:
     lines.append(f"| {mib} MiB in {block} B blocks | {blocks:,} | {s:.3f} | {nbytes / s / 1e9:.2f} | {edges:,} | "
                  f"{size[0]:,} / {size[1]:,} |")
 lines += ["", "Exit time of real programs, recorded with the snapshot (the default) and without "
-          "(`--no-scan`): wall seconds of `leakscope record --quiet [--no-scan] -o T -- PROGRAM`; the "
-          "difference is what the exit's snapshot adds. python3 and sqlite3 free most of their heap "
+          "(`--no-scan`): wall and CPU seconds (user + system) of `leakscope record --quiet [--no-scan] -o T "
+          "-- PROGRAM`; the difference is what the map of live blocks (while it runs) and the exit's snapshot add "
+          "(a difference below the machine's run-to-run noise, a few ms here, can come out negative). python3 and sqlite3 free most of their heap "
           "before the recorder's exit hook runs (Python's finalization, sqlite3 closing its database), "
           "so their exit snapshots are small; `os._exit` skips that. Python's small objects live in "
           "pymalloc's mmap'd arenas, which are mappings, not blocks: only its larger objects are blocks.", "",
-          "| program | with scan s | --no-scan s | the scan adds s | snapshot blocks | live bytes | edges | roots |",
+          "| program | wall s: scan / --no-scan | CPU s: scan / --no-scan | the scan adds, CPU s | "
+          "snapshot blocks | live bytes | edges | roots |",
           "|---|---:|---:|---:|---:|---:|---:|---:|"]
 for name in programs:
-    w = statistics.median(program_times[(name, "scan")])
-    n = statistics.median(program_times[(name, "--no-scan")])
+    w, n = (statistics.median(t[0] for t in program_times[(name, m)]) for m in ("scan", "--no-scan"))
+    cw, cn = (statistics.median(t[1] for t in program_times[(name, m)]) for m in ("scan", "--no-scan"))
     counts, _ = program_snap.get(name, (None, None))
     c = counts or (0, 0, 0, 0)
-    lines.append(f"| {name} | {w:.3f} | {n:.3f} | {w - n:+.3f} | {c[0]:,} | {c[1]:,} | {c[2]:,} | {c[3]:,} |")
+    lines.append(f"| {name} | {w:.3f} / {n:.3f} | {cw:.3f} / {cn:.3f} | {cw - cn:+.3f} | {c[0]:,} | {c[1]:,} | "
+                 f"{c[2]:,} | {c[3]:,} |")
+alloc_on, alloc_off = (statistics.median(cost[("alloc", k)]) for k in ("1", "0"))
+fork_on, fork_off = (statistics.median(cost[("fork", k)]) for k in ("1", "0"))
+lines += ["", "While recording, the writer thread keeps the map of live blocks from every record it writes; "
+          "the recording threads do nothing more. At exit every recorded process writes its snapshot. CPU "
+          "(user + system, medians) with the scan on and with `LEAKSCOPE_SCAN=0`:", "",
+          "| workload | scan on, CPU s | off, CPU s | the scan adds |", "|---|---:|---:|---:|",
+          f"| `leakscope record -- bench/alloc-bench plain 2 4000000` ({EVENTS:,} events, stacks on) | "
+          f"{alloc_on:.3f} | {alloc_off:.3f} | {(alloc_on - alloc_off) / EVENTS * 1e9:.1f} ns an event |",
+          f"| `leakscope record -- bench/fork-loop 300` (301 processes, each its exit snapshot) | "
+          f"{fork_on:.3f} | {fork_off:.3f} | {(fork_on - fork_off) / 301 * 1000:.2f} ms a process |"]
 lines.append("")
 section = "\n".join(lines) + END
 

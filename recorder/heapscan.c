@@ -15,6 +15,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -28,7 +29,7 @@ typedef struct live_slot {
 } live_slot;
 
 /* 2^23 slots (128 MiB) hold the format's limit of 2^22 blocks at half load. */
-#define LIVE_SLOTS_MIN (1u << 16)
+#define LIVE_SLOTS_MIN (1u << 12) /* 64 KiB: a short process touches a few pages */
 #define LIVE_SLOTS_MAX (1u << 23)
 
 static struct {
@@ -174,7 +175,7 @@ void ls_scan_request_init(ls_scan_request *req, const char *label, uint64_t sp)
 /* ---- the scan ---- */
 
 #define SCAN_BUF (1u << 20)    /* bytes read at a time */
-#define SCAN_IOV 1024u         /* blocks read by one system call */
+#define SCAN_IOV 1024u         /* runs of blocks read by one system call */
 #define SCAN_PAGE 4096u
 
 /* A growing array in ls_map memory. */
@@ -231,6 +232,8 @@ typedef struct scan {
     uint64_t unreadable;
     bool refs_full;        /* the bound of references was reached */
     int read_errno;        /* the first failure that was not EFAULT (a refused system call) */
+    int pagemap;           /* /proc/self/pagemap, or -1 */
+    uint64_t untouched;    /* bytes of pages never touched, not read (they hold zeros) */
 } scan;
 
 /* Which block a value points into, in one or two cache misses rather
@@ -375,14 +378,49 @@ static size_t read_mem(scan *S, void *dst, uint64_t src, size_t len)
     return (size_t)got;
 }
 
-/* Scans the words of [start, start + 8 * nwords) piece by piece; where a
- * piece cannot be read whole, page by page, counting what is unreadable. */
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+
+/* How many of the `want` bytes from `at` lie in pages of one kind: touched
+ * (present or swapped out: they may hold anything) or never touched (no
+ * page yet: zeros, or a file's bytes, which hold no heap address). Without
+ * /proc/self/pagemap, every page counts as touched. Reading an untouched
+ * page would cost a page table entry and a copy of zeros: a thread's 8 MiB
+ * stack mapping, a sparse 1 GiB block. */
+static size_t page_run(scan *S, uint64_t at, size_t want, bool *touched)
+{
+    *touched = true;
+    if (S->pagemap < 0)
+        return want;
+    uint64_t ent[SCAN_BUF / SCAN_PAGE + 1], first = at / SCAN_PAGE;
+    size_t pages = (size_t)((at + want - 1) / SCAN_PAGE - first + 1);
+    long got = syscall(SYS_pread64, S->pagemap, ent, pages * sizeof *ent, (long)(first * sizeof *ent));
+    if (got < (long)sizeof *ent)
+        return want;
+    size_t have = (size_t)got / sizeof *ent, k = 1;
+    *touched = (ent[0] & (PM_PRESENT | PM_SWAPPED)) != 0;
+    while (k < have && ((ent[k] & (PM_PRESENT | PM_SWAPPED)) != 0) == *touched)
+        k++;
+    uint64_t run_end = (first + k) * SCAN_PAGE;
+    return run_end - at < want ? (size_t)(run_end - at) : want;
+}
+
+/* Scans the words of [start, start + 8 * nwords) piece by piece, past
+ * untouched pages; where a piece cannot be read whole, page by page,
+ * counting what is unreadable. */
 static void scan_span(scan *S, uint64_t start, uint64_t nwords, bool root, uint32_t owner)
 {
     uint64_t done = 0;
     while (done < nwords && !S->refs_full && !S->read_errno) {
         uint64_t at = start + 8 * done;
         size_t want = nwords - done > SCAN_BUF / 8 ? SCAN_BUF : (size_t)(nwords - done) * 8;
+        bool touched;
+        want = page_run(S, at, want, &touched);
+        if (!touched) {
+            S->untouched += want;
+            done += want / 8;
+            continue;
+        }
         size_t got = read_mem(S, S->buf, at, want);
         if (got == want) {
             scan_words(S, (const uint64_t *)S->buf, want / 8, root, owner, done, at);
@@ -580,10 +618,25 @@ static bool stack_mapping(void *ctx, const ls_mapping *m)
     return true;
 }
 
-/* Sorts the blocks by address: three passes of 16 bits (addresses below
- * 2^48; a fourth when one is not). */
-static void sort_blocks(live_slot *a, live_slot *tmp, size_t n, uint32_t *count)
+/* Sorts the blocks by address: a few by insertion; else three passes of
+ * 16 bits (addresses below 2^48; a fourth when one is not), with tmp as
+ * room. False when out of memory. */
+#define SORT_SMALL 256u
+
+static bool sort_blocks(live_slot *a, live_slot *tmp, size_t n)
 {
+    if (n <= SORT_SMALL) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && a[j].addr < a[j - 1].addr; j--) {
+                live_slot t = a[j];
+                a[j] = a[j - 1];
+                a[j - 1] = t;
+            }
+        return true;
+    }
+    uint32_t *count = ls_map(65536 * sizeof *count);
+    if (!count)
+        return false;
     uint64_t any = 0;
     for (size_t i = 0; i < n; i++)
         any |= a[i].addr;
@@ -607,6 +660,7 @@ static void sort_blocks(live_slot *a, live_slot *tmp, size_t n, uint32_t *count)
     }
     if (passes % 2) /* the result is in tmp's buffer: back into a */
         memcpy(tmp, a, n * sizeof *a);
+    return true;
 }
 
 int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t ts, const ls_scan_thread *threads,
@@ -616,15 +670,16 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
     scan S;
     memset(&S, 0, sizeof S);
     S.pid = getpid();
+    /* A descriptor only for the scan's time; without one, every page is read. */
+    S.pagemap = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     S.ranges.elem = sizeof(trace_heap_range);
     S.roots.elem = sizeof(trace_heap_root);
     S.edges.elem = sizeof(trace_heap_edge);
     size_t n = L.count;
     size_t blocks_bytes = (n ? n : 1) * sizeof(live_slot);
     live_slot *sorted = ls_map(blocks_bytes), *tmp = ls_map(blocks_bytes);
-    uint32_t *count = ls_map(65536 * sizeof *count);
     S.buf = ls_map(SCAN_BUF);
-    if (!sorted || !tmp || !count || !S.buf) {
+    if (!sorted || !tmp || !S.buf) {
         err = ENOMEM;
         goto out;
     }
@@ -632,7 +687,10 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
     for (size_t i = 0; i < L.cap; i++)
         if (L.slot[i].addr)
             sorted[k++] = L.slot[i];
-    sort_blocks(sorted, tmp, k, count);
+    if (!sort_blocks(sorted, tmp, k)) {
+        err = ENOMEM;
+        goto out;
+    }
     /* Blocks that overlap the one before (a free the recorder never saw)
      * are left out: the set is then incomplete. tmp becomes addr[], size[]. */
     bool incomplete = L.incomplete;
@@ -697,12 +755,13 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
 out:
     ls_unmap(sorted, blocks_bytes);
     ls_unmap(tmp, blocks_bytes);
-    ls_unmap(count, 65536 * sizeof *count);
     page_index_free(&S);
     ls_unmap(S.buf, SCAN_BUF);
     arr_free(&S.ranges);
     arr_free(&S.roots);
     arr_free(&S.edges);
+    if (S.pagemap >= 0)
+        syscall(SYS_close, S.pagemap);
     errno = saved;
     return err;
 }

@@ -245,7 +245,6 @@ static thread_state *attach(void)
         ts->tid = (uint32_t)gettid();
         tls_state = ts;
     }
-    ts->tcb = (uint64_t)(uintptr_t)pthread_self();
     ts->guard = 1; /* pthread_setspecific may allocate */
     if (G.key_ready)
         pthread_setspecific(G.key, ts);
@@ -263,6 +262,7 @@ static thread_state *attach(void)
         return NULL;
     }
     if (!ts->listed) {
+        ts->tcb = (uint64_t)(uintptr_t)pthread_self(); /* under G.lock: the writer reads it */
         ts->next = G.threads;
         G.threads = ts;
         ts->listed = true;

@@ -14,7 +14,8 @@
   trace_end, and its errors;
 - heap-random (libleakscope): 20,000 blocks of random sizes and places, their
   words random pointers: every edge and the global's roots against brute
-  force;
+  force; a 256 MiB block never touched but for one word: that edge found,
+  its untouched pages not read;
 - a recorded trace with its snapshot chunk damaged: dump, report and check
   say so, nothing else is lost."""
 import os
@@ -238,8 +239,10 @@ def random_heap(tmp):
         else:
             want_roots.add((int(f[1], 16), int(f[2], 16)))
     got = set(s["edges"])
-    check(s["head"]["blocks"] == "20000" and s["head"]["flags"] == "0" and s["head"]["unreadable"] == "0",
-          f"20,000 blocks, complete, all read ({s['head']})")
+    check(s["head"]["blocks"] == "20001" and s["head"]["flags"] == "0" and s["head"]["unreadable"] == "0",
+          f"20,001 blocks, complete, all read ({s['head']})")
+    resident = int(re.search(r"big_resident_pages (\d+)", res.stdout).group(1))
+    check(resident == 1, f"the 256 MiB block's untouched pages are not read ({resident} of its pages in memory, want 1)")
     check(got == want_edges, f"every edge found, none invented ({len(got)} found, {len(want_edges)} expected; "
           f"missing {sorted(want_edges - got)[:3]}, extra {sorted(got - want_edges)[:3]})")
     roots = {(val, to) for kind, who, where, val, to in s["roots"] if kind == "module"}

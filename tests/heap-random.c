@@ -3,7 +3,11 @@
  * than a read, blocks at odd addresses) with random gaps out of an mmap'd
  * arena, traces them, fills the arena with words that point to block
  * starts, into blocks, one past their ends, into the gaps, or nowhere, and
- * keeps 16 of them in a global; then trace_heap_snapshot("random"). It
+ * keeps 16 of them in a global; and one 256 MiB block, mapped and never
+ * touched but for one word 100 MiB in, pointing to a block. Then
+ * trace_heap_snapshot("random"), which must not read the untouched pages
+ * (mincore must still find one page of it in memory: printed as
+ * "big_resident_pages"; reading a page maps it, if only to the zero page). It
  * writes what the snapshot must hold, found here by its own search, to
  * EXPECTED: "edge FROM WORD VALUE TO" (hex, as tests/heap-graph prints)
  * and "root VALUE TO" for the global's words.
@@ -89,15 +93,29 @@ int main(int argc, char **argv)
         *w = some_value();
     for (int k = 0; k < 16; k++)
         root_ptrs[k] = k % 4 == 3 ? some_value() : addr[rnd() % NBLOCKS] + k % 4;
+    size_t big_size = 256u << 20, big_word = (100u << 20) / 8;
+    uint64_t *big = mmap(NULL, big_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (big == MAP_FAILED)
+        return 1;
+    big[big_word] = addr[7] + 1;
     if (trace_begin(argv[1]) != 0)
         return 1;
     for (int i = 0; i < NBLOCKS; i++)
         trace_alloc((void *)(uintptr_t)addr[i], size[i]);
+    trace_alloc(big, big_size);
     if (trace_heap_snapshot("random") != 0)
         return 1;
+    static unsigned char vec[(256u << 20) / 4096];
+    size_t resident = 0;
+    if (mincore(big, big_size, vec) == 0)
+        for (size_t i = 0; i < sizeof vec; i++)
+            resident += vec[i] & 1;
+    printf("big_resident_pages %zu\n", resident);
     FILE *f = fopen(argv[2], "w");
     if (!f)
         return 1;
+    fprintf(f, "edge %llx %llu %llx %llx\n", (unsigned long long)(uintptr_t)big, (unsigned long long)big_word,
+            (unsigned long long)(addr[7] + 1), (unsigned long long)addr[7]);
     for (int i = 0; i < NBLOCKS; i++) {
         uint64_t w0 = (addr[i] + 7) & ~7ull;
         for (uint64_t w = 0; w0 + 8 * w + 8 <= addr[i] + size[i]; w++) {
