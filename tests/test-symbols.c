@@ -23,6 +23,10 @@
 /* ---- code whose addresses get resolved -------------------------------------------------- */
 
 void *volatile captured; /* return address seen by capture_caller() */
+/* Data symbols for sym_table_resolve_data: a global array (defined on the next line) and a
+ * static local. */
+long data_table[16];
+static const int data_table_line = __LINE__ - 1;
 volatile int sink;
 int known_first, known_last, inl_first, inl_last, outer_call_line;
 
@@ -305,6 +309,26 @@ int main(int argc, char **argv)
 
     sym_frame f[16];
     int n;
+
+    /* 0: data addresses: a global variable, its interior, a function's static local */
+    static long static_local[4];
+    sym_data d;
+    bool found = sym_table_resolve_data(t, (uint64_t)(uintptr_t)&data_table[0], &d);
+    check(found && streq(d.name, "data_table") && d.size == sizeof data_table
+              && d.start == (uint64_t)(uintptr_t)data_table && ends_with(d.file, "tests/test-symbols.c")
+              && d.line == data_table_line && streq(d.module, exe->path),
+          "a global's address resolves to its symbol, size and definition (test-symbols.c:%d)", data_table_line);
+    found = sym_table_resolve_data(t, (uint64_t)(uintptr_t)&data_table[9], &d);
+    check(found && streq(d.name, "data_table") && d.start == (uint64_t)(uintptr_t)data_table,
+          "a word inside the global resolves to the same symbol");
+    static_local[1] = 1;
+    found = sym_table_resolve_data(t, (uint64_t)(uintptr_t)&static_local[1], &d);
+    check(found && strncmp(d.name, "static_local", 12) == 0, "a static local resolves to its symbol (%s)", d.name);
+    found = sym_table_resolve_data(t, 8, &d);
+    check(!found && streq(d.name, "??") && streq(d.module, "??") && !d.file,
+          "an address in no module resolves to nothing");
+    found = sym_table_resolve_data(t, ra_known, &d);
+    check(!found && streq(d.name, "??") && streq(d.module, exe->path), "a code address is no data symbol");
 
     /* 1: return address into a known function */
     n = sym_table_resolve(t, ra_known, true, f, 16);

@@ -26,7 +26,9 @@ flags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -Iformat -Iviewer/model -Iviewer/cli -Itests/fuzz)
 format_src=(format/trace-format.c format/trace-writer.c format/trace-reader.c format/trace-huff.c format/trace-heap.c)
 model_src=(viewer/model/analysis.c viewer/model/kmap.c viewer/model/merge.c viewer/model/symbols.c
-           viewer/model/sites.c viewer/model/units.c)
+           viewer/model/sites.c viewer/model/units.c viewer/model/trace-index.c viewer/model/histogram.c
+           viewer/model/range.c viewer/model/calltree.c viewer/model/growth.c viewer/model/reach.c
+           viewer/model/leakclass.c)
 
 build() {
   case "$1" in

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "leakclass.h"
 #include "sites.h"
 
 #include <getopt.h>
@@ -28,7 +29,9 @@ typedef struct kind_limit {
 
 typedef struct check_args {
     bool have_leaked_bytes, have_leaked_blocks, have_open, have_gc_pause, have_gc_total, have_peak, have_lost;
-    uint64_t leaked_bytes, leaked_blocks, open, gc_pause, gc_total, peak, lost;
+    bool have_lost_bytes;
+    bool default_check;    /* no threshold given: nothing lost (with a heap snapshot), else nothing leaked */
+    uint64_t leaked_bytes, leaked_blocks, open, gc_pause, gc_total, peak, lost, lost_bytes;
     kind_limit kinds[MAX_KIND_LIMITS];
     int nkinds;
     bool allow_incomplete;
@@ -41,6 +44,8 @@ static const char usage_text[] =
     "thresholds (a check fails when the trace is above its limit):\n"
     "  --max-leaked-bytes N      bytes still allocated at the end (K, M, G suffixes)\n"
     "  --max-leaked-blocks N     blocks still allocated at the end\n"
+    "  --max-lost-bytes N        bytes no pointer reaches at exit: lost + indirect + cycle, from the\n"
+    "                            trace's heap snapshot (fails when the trace has none)\n"
     "  --max-open-resources N    resources of any kind still open at the end\n"
     "  --max-open KIND=N         resources of one kind left open: a family (fd covers fd/socket, ...),\n"
     "                            a whole kind (fd/socket) or a subtype (socket)\n"
@@ -52,7 +57,8 @@ static const char usage_text[] =
     "                            cut inside a chunk); --allow-truncated is the same\n"
     "a damaged trace (chunks skipped, events lost) always fails\n"
     "  --junit FILE              also write the results as JUnit XML\n"
-    "With no threshold given, check means: no leaked bytes, nothing lost, not truncated.\n"
+    "With no threshold given, check means: nothing lost (no lost, indirect or cycle bytes) when the\n"
+    "trace has a heap snapshot, else no leaked bytes; no events lost, not truncated.\n"
     "Exit status: 0 all checks pass, 1 a check fails, 2 bad input.\n";
 
 /* What each kind of value must look like, for the one line on a bad one. */
@@ -71,6 +77,7 @@ static int parse_args(int argc, char **argv, check_args *ca)
     static const struct option opts[] = {
         { "max-leaked-bytes", required_argument, NULL, 'b' },
         { "max-leaked-blocks", required_argument, NULL, 'B' },
+        { "max-lost-bytes", required_argument, NULL, 'L' },
         { "max-open-resources", required_argument, NULL, 'o' },
         { "max-open", required_argument, NULL, 'k' },
         { "max-gc-pause", required_argument, NULL, 'g' },
@@ -91,6 +98,7 @@ static int parse_args(int argc, char **argv, check_args *ca)
         const char *name = opts[idx].name; /* long options only: idx is set for every match */
         switch (c) {
         case 'b': if (!cli_parse_bytes(optarg, &ca->leaked_bytes)) return bad_value(name, optarg, NOT_SIZE); ca->have_leaked_bytes = true; break;
+        case 'L': if (!cli_parse_bytes(optarg, &ca->lost_bytes)) return bad_value(name, optarg, NOT_SIZE); ca->have_lost_bytes = true; break;
         case 'B': if (!cli_parse_count(optarg, &ca->leaked_blocks)) return bad_value(name, optarg, NOT_COUNT); ca->have_leaked_blocks = true; break;
         case 'o': if (!cli_parse_count(optarg, &ca->open)) return bad_value(name, optarg, NOT_COUNT); ca->have_open = true; break;
         case 'g': if (!cli_parse_duration_unit(optarg, &ca->gc_pause)) return bad_value(name, optarg, NOT_DURATION); ca->have_gc_pause = true; break;
@@ -126,9 +134,8 @@ static int parse_args(int argc, char **argv, check_args *ca)
     }
     ca->file = argv[optind];
     bool any = ca->have_leaked_bytes || ca->have_leaked_blocks || ca->have_open || ca->have_gc_pause ||
-               ca->have_gc_total || ca->have_peak || ca->nkinds;
-    if (!any)
-        ca->have_leaked_bytes = true; /* the default check: nothing leaked */
+               ca->have_gc_total || ca->have_peak || ca->nkinds || ca->have_lost_bytes;
+    ca->default_check = !any; /* nothing lost, or leaked: decided once the trace is read */
     if (!ca->have_lost)
         ca->have_lost = true; /* lost events always fail unless allowed by a limit */
     return CLI_OK;
@@ -154,6 +161,23 @@ static void describe_top_leak(const ls_analysis *a, sym_table *syms, char *out, 
     char b[64], site[400];
     snprintf(out, len, "; largest: %s from %s", ls_format_bytes(a->leaks[0].bytes, b, sizeof b),
              ls_site_name(syms, a, a->leaks[0].stack, site, sizeof site));
+}
+
+/* The largest group no pointer reaches (lost, indirect, cycle), for the failure message. */
+static void describe_top_lost(const ls_analysis *a, const ls_leak_classes *lc, sym_table *syms, char *out, size_t len)
+{
+    out[0] = '\0';
+    const ls_class_group *top = NULL;
+    for (uint32_t i = 0; i < lc->ngroups; i++) {
+        const ls_class_group *g = &lc->groups[i];
+        if (g->cls < LS_NCLASSES && ls_leak_class_unreachable((ls_leak_class)g->cls) && (!top || g->bytes > top->bytes))
+            top = g;
+    }
+    if (!top)
+        return;
+    char b[64], site[400];
+    snprintf(out, len, "; largest: %s %s from %s", ls_format_bytes(top->bytes, b, sizeof b),
+             ls_class_group_name(top->cls), ls_site_name(syms, a, top->stack, site, sizeof site));
 }
 
 static void xml_text(FILE *f, const char *s)
@@ -212,6 +236,21 @@ int cli_check(int argc, char **argv)
     if (!a)
         return CLI_BAD_INPUT;
     sym_table *syms = ls_analysis_symbols(a);
+    ls_leak_classes *lc = NULL;
+    trace_error err;
+    if (ls_leak_classes_build(a, syms, &lc, &err) != TRACE_OK) {
+        cli_error("%s: %s", ca.file, err.message);
+        sym_table_free(syms);
+        ls_analysis_free(a);
+        return CLI_BAD_INPUT;
+    }
+    /* The default: what CI wants to hear. With a snapshot, memory the
+     * program still points to at exit (a global cache, stdio's buffers) is
+     * not a leak; without one, everything live at the end is. */
+    if (ca.default_check && lc)
+        ca.have_lost_bytes = true;
+    else if (ca.default_check)
+        ca.have_leaked_bytes = true;
 
     check_result res[MAX_CHECKS];
     int n = 0;
@@ -225,6 +264,18 @@ int cli_check(int argc, char **argv)
     describe_top_leak(a, syms, extra, sizeof extra);
     LIMIT_CHECK(ca.have_leaked_bytes, "leaked_bytes", a->leaked_bytes, ca.leaked_bytes,
                 ls_format_bytes(a->leaked_bytes, b1, sizeof b1), ls_format_bytes(ca.leaked_bytes, b2, sizeof b2), "leaked bytes", extra);
+    if (ca.have_lost_bytes && lc) {
+        uint64_t lost = ls_leak_classes_lost_bytes(lc);
+        describe_top_lost(a, lc, syms, extra, sizeof extra);
+        LIMIT_CHECK(true, "lost_bytes", lost, ca.lost_bytes, ls_format_bytes(lost, b1, sizeof b1),
+                    ls_format_bytes(ca.lost_bytes, b2, sizeof b2), lc->uncertain ? "lost bytes (uncertain)" : "lost bytes",
+                    extra);
+        describe_top_leak(a, syms, extra, sizeof extra);
+    } else if (ca.have_lost_bytes && (c = add_result(res, &n, "lost_bytes", false)) != NULL) {
+        snprintf(c->line, sizeof c->line, "lost bytes: unknown, the trace has no heap snapshot (%s)",
+                 ls_analysis_ending(a) == LS_ENDING_COMPLETE ? "recorded with --no-scan or LEAKSCOPE_SCAN=0"
+                                                             : "the program crashed or was killed");
+    }
     snprintf(b1, sizeof b1, "%llu", (unsigned long long)a->leaked_blocks);
     snprintf(b2, sizeof b2, "%llu", (unsigned long long)ca.leaked_blocks);
     LIMIT_CHECK(ca.have_leaked_blocks, "leaked_blocks", a->leaked_blocks, ca.leaked_blocks, b1, b2, "leaked blocks", extra);
@@ -299,6 +350,7 @@ int cli_check(int argc, char **argv)
         cli_error("check: cannot write %s", ca.junit);
         rc = CLI_BAD_INPUT;
     }
+    ls_leak_classes_free(lc);
     sym_table_free(syms);
     ls_analysis_free(a);
     return rc;

@@ -5,7 +5,6 @@
 #include "cli.h"
 #include "sites.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <math.h>
@@ -42,12 +41,6 @@ void cli_warn_damaged(const char *path, const ls_analysis *a)
               (unsigned long long)a->damage_events_lost, a->ndamage ? first : "dictionary ids lost");
 }
 
-static void *load_symbols(void *t)
-{
-    sym_table_load_all(t);
-    return NULL;
-}
-
 ls_analysis *cli_load_with_symbols(const char *path, sym_table **syms)
 {
     *syms = NULL;
@@ -57,16 +50,11 @@ ls_analysis *cli_load_with_symbols(const char *path, sym_table **syms)
         cli_error("%s: %s", path, err.message);
         return NULL;
     }
-    /* The modules' debug information read beside the analysis, on a core
-     * of its own when there is one. */
-    sym_table *t = ls_index_symbols(idx);
-    pthread_t reader;
-    bool reading = t && pthread_create(&reader, NULL, load_symbols, t) == 0;
+    ls_symbols_job *job = ls_symbols_begin(idx); /* read beside the analysis */
     ls_analysis *a = NULL;
     trace_status st = ls_analysis_run(idx, NULL, &a, &err);
     ls_index_unref(idx); /* the analysis holds its own reference */
-    if (reading)
-        pthread_join(reader, NULL);
+    sym_table *t = ls_symbols_end(job);
     if (st != TRACE_OK) {
         cli_error("%s: %s", path, err.message);
         sym_table_free(t);

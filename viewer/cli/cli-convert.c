@@ -270,9 +270,11 @@ static void csv_text(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void csv_resource(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, int delta)
+static void csv_resource(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, uint32_t stack,
+                         int delta)
 {
     (void)a;
+    (void)stack;
     csv *c = user;
     if (ev->kind == TRACE_RES_CLOSE && delta < 0) {
         c->resolved = ev;

@@ -1,8 +1,11 @@
-/* cli-report.c — `leakscope report [--json] [--top N] [--frames N] FILE`.
+/* cli-report.c — `leakscope report [--json] [--top N] [--frames N]
+ * [--iteration-mark LABEL] FILE`.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "growth.h"
+#include "leakclass.h"
 #include "histogram.h"
 #include "range.h"
 #include "sites.h"
@@ -16,6 +19,9 @@
 
 typedef struct report {
     const ls_analysis *a;
+    const ls_growth *g;    /* NULL: no GROWING section */
+    const ls_leak_classes *lc; /* the heap snapshot's classes; NULL: none in the trace */
+    const char *iteration_mark; /* asked for with --iteration-mark, or NULL */
     sym_table *syms;
     FILE *out;
     unsigned top, frames;
@@ -121,6 +127,138 @@ static void text_more(report *R, uint32_t n)
         fprintf(R->out, "  ... and %u more %s (--top N)\n", n - R->top, plural(n - R->top, "call site", "call sites"));
 }
 
+/* Today's leaks: every block live at the end, by call stack (a trace
+ * without a heap snapshot). */
+static void text_leaks(report *R)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    char b1[64], c1[32];
+    if (a->complete && a->leaked_blocks)
+        fputs("\nLEAK CLASSES  none: no heap snapshot in this trace (recorded with --no-scan, LEAKSCOPE_SCAN=0 or an\n"
+              "              older recorder): every block live at the end is listed as leaked\n", o);
+    else if (a->leaked_blocks)
+        fputs("\nLEAK CLASSES  none: the recording did not end cleanly, so no heap snapshot was taken: every block\n"
+              "              live at the end is listed as leaked (see GROWING for what kept growing)\n", o);
+    if (a->nleaks) {
+        fprintf(o, "\nLEAKS (largest first)\n");
+        for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
+            const ls_leak *l = &a->leaks[i];
+            char site[400];
+            fprintf(o, "  %s in %s %s from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
+                    ls_format_count(l->blocks, c1, sizeof c1), plural(l->blocks, "block", "blocks"),
+                    ls_site_name(R->syms, a, l->stack, site, sizeof site));
+            text_stack(R, l->stack, "      ");
+        }
+        if (a->nleaks > R->top)
+            fprintf(o, "  ... and %u more %s (--top N)\n", a->nleaks - R->top,
+                    plural(a->nleaks - R->top, "call site", "call sites"));
+    }
+}
+
+/* The classes of the heap snapshot (leakclass.h): the summary, then the
+ * leaks by class (real leaks first), the cycles and the globals. */
+static void text_classes(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_leak_classes *lc = R->lc;
+    FILE *o = R->out;
+    char b1[64], b2[64], c1[32], site[400], holder[600];
+    fputs("\nLEAK CLASSES (heap snapshot '", o);
+    cli_text_string(o, lc->label);
+    fprintf(o, "' at %s)\n", ls_format_duration(rel(a, lc->ts), b1, sizeof b1));
+    static const char *const what[LS_NCLASSES + 1] = {
+        [LS_CLASS_LOST] = "no pointer to it anywhere",
+        [LS_CLASS_INDIRECT] = "pointed to only from lost blocks",
+        [LS_CLASS_CYCLE] = "blocks pointing to one another, nothing else to them",
+        [LS_CLASS_POSSIBLE] = "reached only through pointers into their middle",
+        [LS_CLASS_REACHABLE] = "still pointed to: held by a global, a stack or TLS",
+        [LS_CLASS_UNSCANNED] = "allocated after the snapshot",
+    };
+    for (uint32_t k = 0; k <= LS_CLASS_UNSCANNED; k++) {
+        if (k == LS_CLASS_UNSCANNED && !lc->blocks[k])
+            continue;
+        fprintf(o, "  %-10s %10s in %s %s", ls_class_group_name(k), ls_format_bytes(lc->bytes[k], b1, sizeof b1),
+                ls_format_count(lc->blocks[k], c1, sizeof c1), plural(lc->blocks[k], "block", "blocks"));
+        if (k == LS_CLASS_CYCLE)
+            fprintf(o, " in %u %s", lc->ncycles, plural(lc->ncycles, "cycle", "cycles"));
+        fprintf(o, "  (%s)\n", what[k]);
+    }
+    fprintf(o, "  lost in all %s: lost + indirect + cycle, memory the program can no longer free\n",
+            ls_format_bytes(ls_leak_classes_lost_bytes(lc), b1, sizeof b1));
+    if (lc->uncertain) {
+        fputs("  UNCERTAIN: ", o);
+        if (lc->flags & TRACE_HEAP_BLOCKS_INCOMPLETE)
+            fputs("the recorder's live set was missing blocks; ", o);
+        if (lc->flags & TRACE_HEAP_REFS_INCOMPLETE)
+            fputs("the scan stopped adding pointers; ", o);
+        if (lc->unreadable)
+            fprintf(o, "%s could not be read; ", ls_format_bytes(lc->unreadable, b1, sizeof b1));
+        fputs("a block shown lost may be held\n", o);
+    }
+    if (lc->running_threads)
+        fprintf(o, "  %u other %s still running while the heap was scanned: a block one of them held only in a\n"
+                   "  register, or had just made, shows as lost\n",
+                lc->running_threads, plural(lc->running_threads, "thread was", "threads were"));
+    if (lc->ngroups) {
+        fputs("\nLEAKS (by class, real leaks first; then largest first)\n", o);
+        for (uint32_t i = 0; i < lc->ngroups && i < R->top; i++) {
+            const ls_class_group *g = &lc->groups[i];
+            fprintf(o, "  %s: %s in %s %s from ", ls_class_group_name(g->cls), ls_format_bytes(g->bytes, b1, sizeof b1),
+                    ls_format_count(g->blocks, c1, sizeof c1), plural(g->blocks, "block", "blocks"));
+            cli_text_string(o, ls_site_name(R->syms, a, g->stack, site, sizeof site));
+            if (g->holder < lc->nholders) {
+                fputs(", held by ", o);
+                cli_text_string(o, ls_holder_name(a, &lc->holders[g->holder], holder, sizeof holder));
+            }
+            fputc('\n', o);
+            text_stack(R, g->stack, "      ");
+        }
+        if (lc->ngroups > R->top)
+            fprintf(o, "  ... and %u more (--top N)\n", lc->ngroups - R->top);
+    }
+    if (lc->ncycles) {
+        fputs("\nCYCLES (largest first)\n", o);
+        for (uint32_t i = 0; i < lc->ncycles && i < R->top; i++) {
+            const ls_cycle *cy = &lc->cycles[i];
+            fprintf(o, "  %s in %u %s, allocated at:\n", ls_format_bytes(cy->bytes, b1, sizeof b1), cy->members,
+                    plural(cy->members, "block", "blocks"));
+            /* Stacks that name one site (three calls on one line) are listed once. */
+            char shown[10][400];
+            uint32_t nshown = 0;
+            for (uint32_t k = 0; k < cy->nstacks && nshown < R->top && nshown < 10; k++) {
+                ls_site_name(R->syms, a, cy->stacks[k], site, sizeof site);
+                bool seen = false;
+                for (uint32_t j = 0; j < nshown && !seen; j++)
+                    seen = !strcmp(shown[j], site);
+                if (seen)
+                    continue;
+                memcpy(shown[nshown++], site, sizeof site);
+                fputs("    ", o);
+                cli_text_string(o, site);
+                fputc('\n', o);
+            }
+        }
+        if (lc->ncycles > R->top)
+            fprintf(o, "  ... and %u more cycles (--top N)\n", lc->ncycles - R->top);
+    }
+    if (lc->nglobals) {
+        fputs("\nHELD BY GLOBALS (what each global alone keeps alive, largest first)\n", o);
+        for (uint32_t i = 0; i < lc->nglobals && i < R->top; i++) {
+            const ls_holder *h = &lc->holders[lc->globals[i]];
+            const char *mod = strrchr(h->module, '/');
+            fprintf(o, "  %10s in %s %s  ", ls_format_bytes(h->retained_bytes, b2, sizeof b2),
+                    ls_format_count(h->retained_blocks, c1, sizeof c1), plural(h->retained_blocks, "block", "blocks"));
+            cli_text_string(o, ls_holder_name(a, h, holder, sizeof holder));
+            fputs(" in ", o);
+            cli_text_string(o, mod ? mod + 1 : h->module);
+            fputc('\n', o);
+        }
+        if (lc->nglobals > R->top)
+            fprintf(o, "  ... and %u more globals (--top N)\n", lc->nglobals - R->top);
+    }
+}
+
 /* What was live when the heap first reached its peak, by call site. */
 static void text_peak(report *R)
 {
@@ -141,6 +279,82 @@ static void text_peak(report *R)
     }
     text_more(R, n);
     free(ids);
+}
+
+/* A rate as the report writes it: "+97.7 KiB/s", "+50/s". */
+static const char *rate(double per_second, bool bytes, char *buf, size_t len)
+{
+    char b[64];
+    uint64_t v = per_second > 0 && per_second < 1.8e19 ? (uint64_t)(per_second + 0.5) : 0;
+    snprintf(buf, len, "+%s/s", bytes ? ls_format_bytes(v, b, sizeof b) : ls_format_count(v, b, sizeof b));
+    return buf;
+}
+
+/* The growth-trend suspects (growth.h): heap and resource sites that keep
+ * growing through the run, and the bytes kept per iteration. */
+static void text_growing(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_growth *g = R->g;
+    FILE *o = R->out;
+    char b1[64], b2[64], b3[64], site[400];
+    if (!g)
+        return;
+    fputs("\nGROWING (call sites whose live memory or open handles keep rising through the run, fastest first)\n", o);
+    if (!g->nheap && !g->nres)
+        fputs("  none: no call site keeps growing\n", o);
+    for (uint32_t i = 0; i < g->nheap && i < R->top; i++) {
+        const ls_growth_suspect *s = &g->heap[i];
+        fprintf(o, "  %s, %s in %s %s live at the end (confidence %.2f) from ", rate(s->per_second, true, b1, sizeof b1),
+                ls_format_bytes(s->live_at_end, b2, sizeof b2), ls_format_count(s->blocks_at_end, b3, sizeof b3),
+                plural(s->blocks_at_end, "block", "blocks"), s->confidence);
+        cli_text_string(o, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputc('\n', o);
+        text_stack(R, s->stack, "      ");
+    }
+    if (g->nheap > R->top)
+        fprintf(o, "  ... and %u more %s (--top N)\n", g->nheap - R->top, plural(g->nheap - R->top, "call site", "call sites"));
+    for (uint32_t i = 0; i < g->nres && i < R->top; i++) {
+        const ls_growth_suspect *s = &g->res[i];
+        fprintf(o, "  %s ", rate(s->per_second, false, b1, sizeof b1));
+        cli_text_string(o, ls_analysis_string(a, s->kind));
+        fprintf(o, ", %s open at the end (confidence %.2f), opened at ", ls_format_count(s->live_at_end, b2, sizeof b2),
+                s->confidence);
+        cli_text_string(o, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputc('\n', o);
+        text_stack(R, s->stack, "      ");
+    }
+    if (g->nres > R->top)
+        fprintf(o, "  ... and %u more resource %s (--top N)\n", g->nres - R->top, plural(g->nres - R->top, "call site", "call sites"));
+    if (R->iteration_mark && !g->iteration_label) {
+        fputs("  ITERATIONS: no mark is labelled '", o);
+        cli_text_string(o, R->iteration_mark);
+        fputs("'\n", o);
+        return;
+    }
+    if (!g->iteration_label)
+        return;
+    fputs("  ITERATIONS: ", o);
+    fprintf(o, "%u marks '", g->iterations);
+    cli_text_string(o, ls_analysis_string(a, g->iteration_label));
+    fputs("'; bytes kept per iteration, between the first mark and the last\n", o);
+    if (!g->iterations_followed)
+        fprintf(o, "    not followed: more than %zu values of call sites at marks (name the marks with "
+                   "--iteration-mark)\n", LS_GROWTH_LOG_MAX);
+    else if (!g->niter)
+        fputs("    no call site's live bytes changed between them\n", o);
+    for (uint32_t i = 0; i < g->niter && i < R->top; i++) {
+        const ls_iteration_site *s = &g->iter[i];
+        double d = s->bytes_per_iteration;
+        uint64_t v = (uint64_t)((d < 0 ? -d : d) + 0.5);
+        fprintf(o, "    %-8s %s%s per iteration (%s at the first, %s at the last) from ", s->growing ? "growing" : "bounded",
+                d < 0 ? "-" : "+", ls_format_bytes(v, b1, sizeof b1), ls_format_bytes(s->first_bytes, b2, sizeof b2),
+                ls_format_bytes(s->last_bytes, b3, sizeof b3));
+        cli_text_string(o, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputc('\n', o);
+    }
+    if (g->niter > R->top)
+        fprintf(o, "    ... and %u more %s (--top N)\n", g->niter - R->top, plural(g->niter - R->top, "call site", "call sites"));
 }
 
 /* Allocations freed right away (ls_stack_use.temporary), by call site. */
@@ -300,21 +514,12 @@ static void report_text(report *R)
             ls_format_count(a->leaked_blocks, c1, sizeof c1), plural(a->leaked_blocks, "block", "blocks"), a->nleaks,
             plural(a->nleaks, "call site", "call sites"));
 
-    if (a->nleaks) {
-        fprintf(o, "\nLEAKS (largest first)\n");
-        for (uint32_t i = 0; i < a->nleaks && i < R->top; i++) {
-            const ls_leak *l = &a->leaks[i];
-            char site[400];
-            fprintf(o, "  %s in %s %s from %s\n", ls_format_bytes(l->bytes, b1, sizeof b1),
-                    ls_format_count(l->blocks, c1, sizeof c1), plural(l->blocks, "block", "blocks"),
-                    ls_site_name(R->syms, a, l->stack, site, sizeof site));
-            text_stack(R, l->stack, "      ");
-        }
-        if (a->nleaks > R->top)
-            fprintf(o, "  ... and %u more %s (--top N)\n", a->nleaks - R->top,
-                    plural(a->nleaks - R->top, "call site", "call sites"));
-    }
+    if (R->lc)
+        text_classes(R);
+    else
+        text_leaks(R);
 
+    text_growing(R);
     text_peak(R);
     text_temporary(R);
     text_histogram(R, LS_HIST_SIZES);
@@ -480,6 +685,139 @@ static void json_top(report *R, ls_metric m)
     free(ids);
 }
 
+/* leaks[] with a heap snapshot: one entry per call stack and class, real
+ * leaks first, each with its "class" and, when reachable, "held_by". */
+static void json_class_groups(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_leak_classes *lc = R->lc;
+    FILE *o = R->out;
+    char site[400], holder[600];
+    for (uint32_t i = 0; i < lc->ngroups; i++) {
+        const ls_class_group *g = &lc->groups[i];
+        fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"class\":\"%s\"", i ? "," : "", (unsigned long long)g->bytes,
+                (unsigned long long)g->blocks, ls_class_group_name(g->cls));
+        if (g->holder < lc->nholders) {
+            fputs(",\"held_by\":", o);
+            json_str(R, ls_holder_name(a, &lc->holders[g->holder], holder, sizeof holder));
+        }
+        fputs(",\"site\":", o);
+        json_str(R, ls_site_name(R->syms, a, g->stack, site, sizeof site));
+        fputs(",\"stack\":", o);
+        json_stack(R, g->stack);
+        fputc('}', o);
+    }
+}
+
+/* "leak_classes" (null without a snapshot), "cycles", "held_by_globals" (README). */
+static void json_classes(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_leak_classes *lc = R->lc;
+    FILE *o = R->out;
+    char site[400];
+    if (!lc) {
+        fputs(",\"leak_classes\":null,\"cycles\":[],\"held_by_globals\":[]", o);
+        return;
+    }
+    fputs(",\"leak_classes\":{", o);
+    for (uint32_t k = 0; k < LS_NCLASSES; k++) {
+        fprintf(o, "%s\"%s\":{\"bytes\":%llu,\"blocks\":%llu", k ? "," : "", ls_class_group_name(k),
+                (unsigned long long)lc->bytes[k], (unsigned long long)lc->blocks[k]);
+        if (k == LS_CLASS_CYCLE)
+            fprintf(o, ",\"cycles\":%u", lc->ncycles);
+        fputc('}', o);
+    }
+    fprintf(o, ",\"unscanned\":{\"bytes\":%llu,\"blocks\":%llu},\"lost_bytes\":%llu,\"uncertain\":%s,"
+               "\"snapshot\":{\"label\":",
+            (unsigned long long)lc->bytes[LS_CLASS_UNSCANNED], (unsigned long long)lc->blocks[LS_CLASS_UNSCANNED],
+            (unsigned long long)ls_leak_classes_lost_bytes(lc), lc->uncertain ? "true" : "false");
+    json_str(R, lc->label);
+    fprintf(o, ",\"ns\":%llu,\"flags\":%u,\"unreadable\":%llu,\"running_threads\":%u}}",
+            (unsigned long long)rel(a, lc->ts), lc->flags, (unsigned long long)lc->unreadable, lc->running_threads);
+    fputs(",\"cycles\":[", o);
+    for (uint32_t i = 0; i < lc->ncycles; i++) {
+        const ls_cycle *cy = &lc->cycles[i];
+        fprintf(o, "%s{\"members\":%u,\"bytes\":%llu,\"sites\":[", i ? "," : "", cy->members,
+                (unsigned long long)cy->bytes);
+        for (uint32_t k = 0; k < cy->nstacks; k++) {
+            if (k)
+                fputc(',', o);
+            json_str(R, ls_site_name(R->syms, a, cy->stacks[k], site, sizeof site));
+        }
+        fputs("]}", o);
+    }
+    fputs("],\"held_by_globals\":[", o);
+    for (uint32_t i = 0; i < lc->nglobals; i++) {
+        const ls_holder *h = &lc->holders[lc->globals[i]];
+        fputs(i ? ",{\"global\":" : "{\"global\":", o);
+        json_str(R, h->symbol);
+        fputs(",\"file\":", o);
+        if (h->file)
+            json_str(R, h->file);
+        else
+            fputs("null", o);
+        fprintf(o, ",\"line\":%d,\"module\":", h->line);
+        json_str(R, h->module);
+        fprintf(o, ",\"offset\":%llu,\"bytes\":%llu,\"blocks\":%llu}", (unsigned long long)h->offset,
+                (unsigned long long)h->retained_bytes, (unsigned long long)h->retained_blocks);
+    }
+    fputc(']', o);
+}
+
+/* "growth_suspects", "resource_growth_suspects" and "iterations" (README). */
+static void json_growth(report *R)
+{
+    const ls_analysis *a = R->a;
+    const ls_growth *g = R->g;
+    FILE *o = R->out;
+    char site[400];
+    fputs(",\"growth_suspects\":[", o);
+    for (uint32_t i = 0; g && i < g->nheap; i++) {
+        const ls_growth_suspect *s = &g->heap[i];
+        fprintf(o, "%s{\"bytes_per_second\":%.0f,\"live_bytes_at_end\":%llu,\"live_blocks_at_end\":%llu,"
+                   "\"confidence\":%.3f,\"site\":",
+                i ? "," : "", s->per_second, (unsigned long long)s->live_at_end, (unsigned long long)s->blocks_at_end,
+                s->confidence);
+        json_str(R, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputs(",\"stack\":", o);
+        json_stack(R, s->stack);
+        fputc('}', o);
+    }
+    fputs("],\"resource_growth_suspects\":[", o);
+    for (uint32_t i = 0; g && i < g->nres; i++) {
+        const ls_growth_suspect *s = &g->res[i];
+        fputs(i ? ",{\"kind\":" : "{\"kind\":", o);
+        json_str(R, ls_analysis_string(a, s->kind));
+        fprintf(o, ",\"per_second\":%.3f,\"open_at_end\":%llu,\"confidence\":%.3f,\"site\":", s->per_second,
+                (unsigned long long)s->live_at_end, s->confidence);
+        json_str(R, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputs(",\"stack\":", o);
+        json_stack(R, s->stack);
+        fputc('}', o);
+    }
+    fputs("],\"iterations\":", o);
+    if (!g || !g->iteration_label) {
+        fputs("null", o);
+        return;
+    }
+    fputs("{\"label\":", o);
+    json_str(R, ls_analysis_string(a, g->iteration_label));
+    fprintf(o, ",\"count\":%u,\"followed\":%s,\"sites\":[", g->iterations, g->iterations_followed ? "true" : "false");
+    for (uint32_t i = 0; i < g->niter; i++) {
+        const ls_iteration_site *s = &g->iter[i];
+        fprintf(o, "%s{\"verdict\":\"%s\",\"bytes_per_iteration\":%.0f,\"first_bytes\":%llu,\"last_bytes\":%llu,"
+                   "\"confidence\":%.3f,\"site\":",
+                i ? "," : "", s->growing ? "growing" : "bounded", s->bytes_per_iteration,
+                (unsigned long long)s->first_bytes, (unsigned long long)s->last_bytes, s->confidence);
+        json_str(R, ls_site_name(R->syms, a, s->stack, site, sizeof site));
+        fputs(",\"stack\":", o);
+        json_stack(R, s->stack);
+        fputc('}', o);
+    }
+    fputs("]}", o);
+}
+
 /* [{"from", "to", "count", "bytes"}]: the buckets of the whole trace's
  * histogram of `kind` from its lowest nonempty one to its highest (from and
  * to inclusive); lifetimes end with the blocks still live, from and to null. */
@@ -521,7 +859,9 @@ static void report_json(report *R)
             (unsigned long long)a->peak_heap_bytes, (unsigned long long)rel(a, a->peak_heap_ts),
             (unsigned long long)a->leaked_bytes, (unsigned long long)a->leaked_blocks);
     fputs(",\"leaks\":[", o);
-    for (uint32_t i = 0; i < a->nleaks; i++) {
+    if (R->lc)
+        json_class_groups(R);
+    for (uint32_t i = 0; !R->lc && i < a->nleaks; i++) {
         char site[400];
         fprintf(o, "%s{\"bytes\":%llu,\"blocks\":%llu,\"site\":", i ? "," : "", (unsigned long long)a->leaks[i].bytes,
                 (unsigned long long)a->leaks[i].blocks);
@@ -530,7 +870,10 @@ static void report_json(report *R)
         json_stack(R, a->leaks[i].stack);
         fputc('}', o);
     }
-    fputs("],\"open_resources\":[", o);
+    fputc(']', o);
+    json_classes(R);
+    json_growth(R);
+    fputs(",\"open_resources\":[", o);
     for (uint32_t i = 0; i < a->nopen_res; i++) {
         fputs(i ? ",{\"kind\":" : "{\"kind\":", o);
         json_str(R, ls_analysis_string(a, a->open_res[i].kind));
@@ -610,9 +953,10 @@ static void report_json(report *R)
     fputs("}\n", o);
 }
 
-void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json)
+void cli_report_write(const ls_analysis *a, const ls_growth *g, const ls_leak_classes *lc, sym_table *syms, FILE *out,
+                      bool json)
 {
-    report R = { .a = a, .syms = syms, .out = out, .top = 10, .frames = 16 };
+    report R = { .a = a, .g = g, .lc = lc, .syms = syms, .out = out, .top = 10, .frames = 16 };
     if (json)
         report_json(&R);
     else
@@ -735,14 +1079,19 @@ static void report_at_peak(report *R, bool json)
 
 static void report_usage(FILE *f)
 {
-    fputs("usage: leakscope report [--json] [--top N] [--frames N] [--from T] [--to T | --at-peak] FILE\n"
+    fputs("usage: leakscope report [--json] [--top N] [--frames N] [--iteration-mark LABEL]\n"
+          "                        [--from T] [--to T | --at-peak] FILE\n"
           "  --json      machine-readable output (keys: see README)\n"
           "  --top N     call sites listed per section (default 10; in --json: peak and temporary)\n"
           "  --frames N  frames shown per call stack in the text report (default 16)\n"
           "  --from T, --to T\n"
           "              what the range allocated, freed and kept (still live at its end), by call site;\n"
           "              T is a time after the trace's start: 1.5s, 200ms, 30us, 100ns, 2min\n"
-          "  --at-peak   what was live when the heap reached its peak, by call site\n",
+          "  --at-peak   what was live when the heap reached its peak, by call site\n"
+          "  --iteration-mark LABEL\n"
+          "              the marks (trace_mark) that end an iteration of the program: per call site, the\n"
+          "              bytes kept per iteration, growing or bounded (default: the label marked most\n"
+          "              often, at least 3 times)\n",
           f);
 }
 
@@ -755,6 +1104,7 @@ int cli_report(int argc, char **argv)
         { "from", required_argument, NULL, 'F' },
         { "to", required_argument, NULL, 'T' },
         { "at-peak", no_argument, NULL, 'p' },
+        { "iteration-mark", required_argument, NULL, 'i' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -790,6 +1140,13 @@ int cli_report(int argc, char **argv)
             *(c == 'F' ? &from : &to) = optarg;
             break;
         case 'p': at_peak = true; break;
+        case 'i':
+            if (!*optarg) {
+                cli_error("report: --iteration-mark needs a mark's label");
+                return CLI_BAD_INPUT;
+            }
+            R.iteration_mark = optarg;
+            break;
         case 'h': report_usage(stdout); return CLI_OK;
         case ':':
             cli_error("report: option '%s' needs a value", argv[optind - 1]);
@@ -811,16 +1168,36 @@ int cli_report(int argc, char **argv)
         cli_error("report: --to must be after --from");
         return CLI_BAD_INPUT;
     }
-    ls_analysis *a = cli_load_with_symbols(argv[optind], &R.syms);
-    if (!a)
+    if (R.iteration_mark && (at_peak || from || to)) {
+        cli_error("report: --iteration-mark is for the whole trace's report, not --at-peak, --from or --to");
         return CLI_BAD_INPUT;
+    }
+    ls_analysis *a = NULL;
+    ls_growth *g = NULL;
+    trace_error err;
+    bool whole = !(from || to || at_peak); /* growth and classes are the whole trace's report */
+    if (!whole && !(a = cli_load_with_symbols(argv[optind], &R.syms)))
+        return CLI_BAD_INPUT;
+    if (whole && ls_growth_load_symbols(argv[optind], R.iteration_mark, &a, &g, &R.syms, &err) != TRACE_OK) {
+        cli_error("%s: %s", argv[optind], err.message);
+        return CLI_BAD_INPUT;
+    }
     R.a = a;
+    R.g = g;
+    ls_leak_classes *lc = NULL;
+    if (whole && ls_leak_classes_build(a, R.syms, &lc, &err) != TRACE_OK) {
+        cli_error("%s: %s", argv[optind], err.message);
+        sym_table_free(R.syms);
+        ls_growth_free(g);
+        ls_analysis_free(a);
+        return CLI_BAD_INPUT;
+    }
+    R.lc = lc;
     int rc = CLI_OK;
     if (from || to) {
         /* Times after the trace's start, within it. */
         uint64_t origin = a->info.start_ts, end = a->last_ts > origin ? a->last_ts - origin : 0;
         ls_range *r = NULL;
-        trace_error err;
         if (from_ns > end) {
             char b[64];
             cli_error("report: --from %s is past the trace's end (%s)", from, ls_format_duration(end, b, sizeof b));
@@ -840,7 +1217,9 @@ int cli_report(int argc, char **argv)
     } else {
         report_text(&R);
     }
+    ls_leak_classes_free(lc);
     sym_table_free(R.syms);
+    ls_growth_free(g);
     ls_analysis_free(a);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("report: cannot write the output");

@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include "analysis.h"
+#include "growth.h"
+#include "leakclass.h"
 #include "calltree.h"
 #include "symbols.h"
 #include "units.h" /* ls_format_bytes, ls_format_duration */
@@ -55,10 +57,13 @@ int cli_output_close(cli_output *o, int rc);
  * written (the caller names it) or memory ran out. */
 int cli_convert_pprof(const char *file, FILE *out);
 
-/* Writes the report of `a` (text, or JSON when `json`) to `out` with the
+/* Writes the report of `a`, its growth suspects `g` (growth.h; NULL: no
+ * GROWING section) and its leak classes `lc` (leakclass.h; NULL: the trace
+ * has no heap snapshot) as text, or JSON when `json`, to `out` with the
  * default --top and --frames; syms may be NULL (addresses only). For the
  * fuzz target of the whole report pipeline. */
-void cli_report_write(const ls_analysis *a, sym_table *syms, FILE *out, bool json);
+void cli_report_write(const ls_analysis *a, const ls_growth *g, const ls_leak_classes *lc, sym_table *syms, FILE *out,
+                      bool json);
 
 /* One line on stderr: "leakscope: " + message, with control characters
  * escaped as cli_text_string does (file names are untrusted text too). */

@@ -17,6 +17,7 @@
 #include "trace-index.h"
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,7 @@ typedef struct loader {
      * up to the peak). */
     struct stack_live { uint64_t bytes, blocks, epoch; } *stack_live; /* nstacks entries */
     uint64_t peaks;           /* how many times the heap rose above its peak so far */
+    const trace_event *ev;    /* the event being processed, for the observer's block() */
 } loader;
 
 static trace_status nomem(loader *L)
@@ -161,8 +163,8 @@ static bool res_kind_of(loader *L, uint32_t kind, ls_resource_kind **out)
     return true;
 }
 
-/* A resource of kind `kind` (a string id) closed at ev. */
-static bool res_closed(loader *L, const trace_event *ev, uint32_t kind)
+/* A resource of kind `kind` (a string id), opened at `stack`, closed at ev. */
+static bool res_closed(loader *L, const trace_event *ev, uint32_t kind, uint32_t stack)
 {
     ls_resource_kind *rk;
     if (!res_kind_of(L, kind, &rk))
@@ -170,7 +172,7 @@ static bool res_closed(loader *L, const trace_event *ev, uint32_t kind)
     rk->closed++;
     L->a->resources_closed++;
     if (L->obs && L->obs->resource)
-        L->obs->resource(L->obs->user, L->a, ev, kind, -1);
+        L->obs->resource(L->obs->user, L->a, ev, kind, stack, -1);
     return true;
 }
 
@@ -192,6 +194,8 @@ static void stack_live_add(loader *L, uint32_t s, uint64_t size)
     struct stack_live *l = stack_live_touch(L, s);
     l->bytes += size;
     l->blocks++;
+    if (L->obs && L->obs->block)
+        L->obs->block(L->obs->user, L->a, L->ev, s, (int64_t)size);
 }
 
 static void stack_live_sub(loader *L, uint32_t s, uint64_t size)
@@ -199,6 +203,8 @@ static void stack_live_sub(loader *L, uint32_t s, uint64_t size)
     struct stack_live *l = stack_live_touch(L, s);
     l->bytes -= size;
     l->blocks--;
+    if (L->obs && L->obs->block)
+        L->obs->block(L->obs->user, L->a, L->ev, s, -(int64_t)size);
 }
 
 /* Strictly above the old peak only: at a tie the first time stays the peak. */
@@ -285,6 +291,7 @@ static trace_status process(loader *L, const trace_event *ev)
     thread_work *w = thread_of(L, ev->thread, &t);
     if (!w)
         return nomem(L);
+    L->ev = ev;
     if (!t->events)
         t->first_ts = ev->ts;
     t->events++;
@@ -337,7 +344,7 @@ static trace_status process(loader *L, const trace_event *ev)
         if (existed) {
             /* Its handle is open again, so it was closed where the recorder
              * could not see it (a raw close_range, exec): it ends here. */
-            if (!res_closed(L, ev, (uint32_t)e->v1))
+            if (!res_closed(L, ev, (uint32_t)e->v1, (uint32_t)e->v2))
                 return nomem(L);
         }
         ls_resource_kind *rk;
@@ -348,7 +355,7 @@ static trace_status process(loader *L, const trace_event *ev)
         e->v1 = ev->str;
         e->v2 = (uint32_t)ev->stack;
         if (L->obs && L->obs->resource)
-            L->obs->resource(L->obs->user, a, ev, (uint32_t)ev->str, 1);
+            L->obs->resource(L->obs->user, a, ev, (uint32_t)ev->str, (uint32_t)ev->stack, 1);
         break;
     }
     case TRACE_RES_CLOSE: {
@@ -357,9 +364,9 @@ static trace_status process(loader *L, const trace_event *ev)
         /* A close names the family ("fd") or the whole kind ("fd/socket"). */
         kmap_entry *e = kmap_find(&L->open, L->family[ev->str], ev->value);
         if (e) {
-            uint32_t kind = (uint32_t)e->v1;
+            uint32_t kind = (uint32_t)e->v1, stack = (uint32_t)e->v2;
             kmap_remove(&L->open, e);
-            if (!res_closed(L, ev, kind))
+            if (!res_closed(L, ev, kind, stack))
                 return nomem(L);
         }
         break;
@@ -507,6 +514,12 @@ static int leak_cmp(const void *x, const void *y)
     return p->stack < q->stack ? -1 : p->stack > q->stack;
 }
 
+static int live_cmp(const void *x, const void *y)
+{
+    const ls_live_block *p = x, *q = y;
+    return p->addr < q->addr ? -1 : p->addr > q->addr;
+}
+
 static int open_cmp(const void *x, const void *y)
 {
     const ls_open_resource *p = x, *q = y;
@@ -566,6 +579,19 @@ static trace_status finish(loader *L)
         }
         a->leaked_bytes += e->v1;
         a->leaked_blocks++;
+    }
+    if (a->index->nsnapshots && L->live.count) {
+        a->live = malloc(L->live.count * sizeof *a->live);
+        if (!a->live) {
+            free(by_stack);
+            return nomem(L);
+        }
+        for (size_t i = 0; i < L->live.cap; i++) {
+            const kmap_entry *e = &L->live.e[i];
+            if (e->used)
+                a->live[a->nlive++] = (ls_live_block){ e->k1, e->v1, e->v2 < a->nstacks ? e->v2 : 0 };
+        }
+        qsort(a->live, a->nlive, sizeof *a->live, live_cmp);
     }
     uint32_t nst = a->nstacks ? a->nstacks : 1;
     for (uint32_t s = 0; s < nst; s++) {
@@ -725,6 +751,7 @@ void ls_analysis_free(ls_analysis *a)
     free(a->path);
     free(a->threads);
     free(a->leaks);
+    free(a->live);
     free(a->res_kinds);
     free(a->open_res);
     free(a->open_failures);
@@ -779,6 +806,42 @@ const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid)
 uint64_t ls_analysis_duration(const ls_analysis *a)
 {
     return a->events && a->last_ts > a->info.start_ts ? a->last_ts - a->info.start_ts : 0;
+}
+
+struct ls_symbols_job {
+    sym_table *t;
+    pthread_t thread;
+    bool running;
+};
+
+static void *symbols_job_main(void *arg)
+{
+    sym_table_load_all(arg);
+    return NULL;
+}
+
+ls_symbols_job *ls_symbols_begin(const ls_index *idx)
+{
+    ls_symbols_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    if (!(j->t = ls_index_symbols(idx))) {
+        free(j);
+        return NULL;
+    }
+    j->running = pthread_create(&j->thread, NULL, symbols_job_main, j->t) == 0;
+    return j;
+}
+
+sym_table *ls_symbols_end(ls_symbols_job *j)
+{
+    if (!j)
+        return NULL;
+    if (j->running)
+        pthread_join(j->thread, NULL);
+    sym_table *t = j->t;
+    free(j);
+    return t;
 }
 
 sym_table *ls_analysis_symbols(const ls_analysis *a) { return ls_index_symbols(a->index); }

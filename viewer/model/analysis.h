@@ -46,6 +46,12 @@ typedef struct ls_stack_use {
                                               to peak_heap_bytes */
 } ls_stack_use;
 
+/* A block live at the end of the trace. */
+typedef struct ls_live_block {
+    uint64_t addr, size;
+    uint32_t stack;       /* stack id, 0 = unknown */
+} ls_live_block;
+
 typedef struct ls_resource_kind {
     uint32_t kind;        /* string id */
     uint64_t opened, closed, open_at_end;
@@ -129,6 +135,10 @@ typedef struct ls_analysis {
     uint64_t temporary, temporary_bytes;        /* temporary allocations in all, and their bytes */
     ls_histograms *hist;                        /* sizes and lifetimes (histogram.h); NULL if none */
     uint64_t leaked_bytes, leaked_blocks;
+    /* The blocks live at the end, by address, kept only for a trace with a
+     * heap snapshot (leakclass.h joins the snapshot's blocks to their
+     * stacks through them); NULL and 0 otherwise. */
+    ls_live_block *live; uint64_t nlive;
     ls_resource_kind *res_kinds; uint32_t nres_kinds;
     ls_open_resource *open_res;  uint32_t nopen_res; /* sorted by count, descending */
     ls_open_failure *open_failures; uint32_t nopen_failures; /* in time order (not resources) */
@@ -150,8 +160,17 @@ typedef struct ls_observer {
      * (a resource is its family and handle): delta +1 when ev opens a
      * resource of kind `kind` (a string id), -1 when ev closes one, or when
      * ev opens a handle that was open already (the old one was closed where
-     * the recorder could not see it). Called before event(); may be NULL. */
-    void (*resource)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, int delta);
+     * the recorder could not see it). `stack` is the stack id that opened
+     * the resource (for a close too: the pairing's). Called before event();
+     * may be NULL. */
+    void (*resource)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, uint32_t stack,
+                     int delta);
+    /* Each change in what is live, as the analysis pairs frees with
+     * allocations: `bytes` > 0 when ev makes a block of that size at stack
+     * id `stack`, < 0 when ev releases one (a free, a realloc's old block,
+     * an allocation over an address whose free was not recorded) made at
+     * `stack`. Called before event(); may be NULL. */
+    void (*block)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t stack, int64_t bytes);
     void *user;
 } ls_observer;
 
@@ -221,6 +240,13 @@ const char *ls_analysis_thread_name(const ls_analysis *a, uint32_t tid);
 sym_table *ls_analysis_symbols(const ls_analysis *a);
 /* The same for an open index's modules (before any analysis of it). */
 sym_table *ls_index_symbols(const ls_index *idx);
+
+/* ls_index_symbols, its modules' debug information read on a thread of its
+ * own meanwhile (sym_table_load_all): begin before analysing the index, end
+ * after; ls_symbols_end returns the table (NULL on out of memory). */
+typedef struct ls_symbols_job ls_symbols_job;
+ls_symbols_job *ls_symbols_begin(const ls_index *idx);
+sym_table *ls_symbols_end(ls_symbols_job *job); /* NULL job: NULL */
 
 #ifdef __cplusplus
 }

@@ -77,6 +77,18 @@ struct file {
     int8_t syms_state;        /* 0 not built yet, 1 built, -1 out of memory */
     struct sym_entry *syms;   /* arena, see symtab_name() */
     size_t nsyms;
+    int8_t dsyms_state;       /* the same for data (object) symbols: sym_table_resolve_data */
+    struct sym_entry *dsyms;
+    size_t ndsyms;
+    int8_t vars_state;        /* 0 not built yet, 1 built, -1 no DWARF or out of memory */
+    struct var_decl *vars;    /* arena, sorted by address: where each global variable is defined */
+    size_t nvars;
+};
+
+struct var_decl {
+    uint64_t addr;            /* module address (bias applied) */
+    const char *file;         /* interned */
+    int line;
 };
 
 struct segment {
@@ -695,10 +707,12 @@ static int cmp_sym_entry(const void *a, const void *b)
 
 /* dwfl_module_addrinfo scans the whole symbol table on every call (libdw 0.188); with
  * many addresses in a module without DWARF (a system library without debug package) that
- * dominates. So the function symbols get sorted once per file. */
-static void build_syms(sym_table *t, struct file *f)
+ * dominates. So the function symbols get sorted once per file, and the data (object)
+ * symbols in a table of their own, for sym_table_resolve_data. */
+static void build_syms(sym_table *t, struct file *f, bool data)
 {
-    f->syms_state = -1;
+    int8_t *state = data ? &f->dsyms_state : &f->syms_state;
+    *state = -1;
     int n = dwfl_module_getsymtab(f->dwfl_mod);
     struct sym_entry *v = NULL;
     size_t cnt = 0, cap = 0;
@@ -708,7 +722,9 @@ static void build_syms(sym_table *t, struct file *f)
         GElf_Word shndx;
         const char *name = dwfl_module_getsym_info(f->dwfl_mod, i, &sym, &addr, &shndx, NULL, NULL);
         int type = GELF_ST_TYPE(sym.st_info), bind = GELF_ST_BIND(sym.st_info);
-        if (!name || !name[0] || shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_GNU_IFUNC))
+        bool want = data ? type == STT_OBJECT || type == STT_COMMON
+                         : type == STT_FUNC || type == STT_GNU_IFUNC;
+        if (!name || !name[0] || shndx == SHN_UNDEF || !want)
             continue;
         if (!reserve((void **)&v, &cap, cnt + 1, sizeof *v)) {
             free(v);
@@ -727,9 +743,31 @@ static void build_syms(sym_table *t, struct file *f)
         memcpy(copy, v, cnt * sizeof *copy);
     }
     free(v);
-    f->syms = copy;
-    f->nsyms = cnt;
-    f->syms_state = 1;
+    *(data ? &f->dsyms : &f->syms) = copy;
+    *(data ? &f->ndsyms : &f->nsyms) = cnt;
+    *state = 1;
+}
+
+/* The sized symbol of a sorted table containing addr, nearest start first (a few steps
+ * back cover aliases and symbols nested in others); NULL if none. */
+static const struct sym_entry *sym_containing(const struct sym_entry *syms, size_t n, uint64_t addr, size_t *below)
+{
+    size_t lo = 0, hi = n; /* first symbol with start > addr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (syms[mid].start <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (below)
+        *below = lo;
+    for (size_t k = lo, steps = 0; k > 0 && steps < 16; k--, steps++) {
+        const struct sym_entry *e = &syms[k - 1];
+        if (e->size > 0 && addr - e->start < e->size)
+            return e;
+    }
+    return NULL;
 }
 
 /* ELF symbol table name (.symtab, .dynsym or MiniDebugInfo) of the function at pc, "??" if
@@ -738,25 +776,13 @@ static const char *symtab_name(sym_table *t, uint32_t fi, uint64_t pc)
 {
     struct file *f = &t->files[fi];
     if (f->syms_state == 0)
-        build_syms(t, f);
+        build_syms(t, f, false);
     const char *name = NULL;
     bool ask_libdw = f->syms_state < 0;
     if (!ask_libdw) {
-        size_t lo = 0, hi = f->nsyms; /* first symbol with start > pc */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (f->syms[mid].start <= pc)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        /* A sized symbol containing pc, nearest start first; a few steps back cover aliases
-         * and symbols nested in others. */
-        for (size_t k = lo, steps = 0; k > 0 && steps < 16 && !name; k--, steps++) {
-            const struct sym_entry *e = &f->syms[k - 1];
-            if (e->size > 0 && pc - e->start < e->size)
-                name = e->name;
-        }
+        size_t lo;
+        const struct sym_entry *e = sym_containing(f->syms, f->nsyms, pc, &lo);
+        name = e ? e->name : NULL;
         /* A sizeless one (hand-written assembly) ends where its section does; libdw knows. */
         ask_libdw = !name && lo > 0 && f->syms[lo - 1].size == 0;
     }
@@ -1321,4 +1347,111 @@ int sym_table_resolve(sym_table *t, uint64_t address, bool is_return_address, sy
             .inlined = fr[i].inlined,
         };
     return n;
+}
+
+/* ---- data addresses: the global variable holding a word ------------------------------ */
+
+static int cmp_var_decl(const void *a, const void *b)
+{
+    const struct var_decl *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Where each global variable of the file is defined: every DW_TAG_variable at the top of a
+ * CU (or in a namespace, as C++ puts them) whose location is one DW_OP_addr. Walked with an
+ * explicit stack of namespaces (bounded depth), never recursively. */
+static void build_vars(sym_table *t, struct file *f)
+{
+    f->vars_state = -1;
+    struct var_decl *v = NULL;
+    size_t cnt = 0, cap = 0;
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = NULL;
+    while ((cu = dwfl_module_nextcu(f->dwfl_mod, cu, &bias)) != NULL) {
+        Dwarf_Die stack[8];
+        int depth = 0;
+        if (dwarf_child(cu, &stack[0]) != 0)
+            continue;
+        for (;;) {
+            Dwarf_Die *d = &stack[depth];
+            int tag = dwarf_tag(d);
+            Dwarf_Attribute attr;
+            Dwarf_Op *ops;
+            size_t nops;
+            int line;
+            if (tag == DW_TAG_variable && dwarf_attr(d, DW_AT_location, &attr)
+                && dwarf_getlocation(&attr, &ops, &nops) == 0 && nops >= 1 && ops[0].atom == DW_OP_addr
+                && dwarf_decl_line(d, &line) == 0 && line > 0) {
+                const char *file = source_path(t, dwarf_decl_file(d), cu_comp_dir(d));
+                if (file) {
+                    if (!reserve((void **)&v, &cap, cnt + 1, sizeof *v)) {
+                        free(v);
+                        return;
+                    }
+                    v[cnt++] = (struct var_decl){ ops[0].number + bias, file, line };
+                }
+            }
+            if (tag == DW_TAG_namespace && depth + 1 < 8 && dwarf_child(d, &stack[depth + 1]) == 0) {
+                depth++;
+                continue;
+            }
+            while (dwarf_siblingof(&stack[depth], &stack[depth]) != 0)
+                if (depth-- == 0)
+                    break;
+            if (depth < 0)
+                break;
+        }
+    }
+    struct var_decl *copy = cnt ? arena_alloc(t, cnt * sizeof *copy) : NULL;
+    if (cnt && !copy) {
+        free(v);
+        return;
+    }
+    if (cnt) {
+        qsort(v, cnt, sizeof *v, cmp_var_decl);
+        memcpy(copy, v, cnt * sizeof *copy);
+    }
+    free(v);
+    f->vars = copy;
+    f->nvars = cnt;
+    f->vars_state = 1;
+}
+
+bool sym_table_resolve_data(sym_table *t, uint64_t address, sym_data *out)
+{
+    if (!t || !out)
+        return false;
+    *out = (sym_data){ .name = "??", .module = "??" };
+    uint32_t mi = find_module(t, address);
+    if (mi == NO_MODULE)
+        return false;
+    out->module = t->mods[mi].path;
+    Dwfl_Module *dm = module_dwfl(t, mi);
+    if (!dm)
+        return false;
+    struct file *f = &t->files[t->mods[t->mods[mi].canon].file];
+    if (f->dsyms_state == 0)
+        build_syms(t, f, true);
+    const struct sym_entry *e = f->dsyms_state > 0 ? sym_containing(f->dsyms, f->ndsyms, address, NULL) : NULL;
+    if (!e)
+        return false;
+    const char *name = intern(t, e->name);
+    out->name = name ? name : "??";
+    out->start = e->start;
+    out->size = e->size;
+    if (f->vars_state == 0)
+        build_vars(t, f);
+    size_t lo = 0, hi = f->nvars; /* the definition at the symbol's start */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->vars[mid].addr < e->start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < f->nvars && f->vars[lo].addr == e->start) {
+        out->file = f->vars[lo].file;
+        out->line = f->vars[lo].line;
+    }
+    return true;
 }

@@ -83,6 +83,22 @@ long sym_table_module_index(sym_table *t, uint64_t address, bool is_return_addre
  * Not concurrently with any other call on the same table. */
 void sym_table_load_all(sym_table *t);
 
+/* What a data address (a word of a module's writable segment) belongs to. */
+typedef struct sym_data {
+    const char *name;      /* the object symbol containing it ("??" if none), as the binary spells it
+                              (a static local reads "cache.0"); never NULL */
+    uint64_t start, size;  /* the symbol's address range (bias applied); 0, 0 if none */
+    const char *file;      /* where DWARF says the variable is defined; NULL if unknown */
+    int line;              /* 0 if unknown */
+    const char *module;    /* module path as recorded ("??" if no module covers it); never NULL */
+} sym_data;
+
+/* Resolve a data address to the global variable (ELF object symbol, sized, containing it) and
+ * the file:line of its definition where DWARF has one (a DW_TAG_variable at its address).
+ * Returns true when a symbol was found; *out is filled either way (unknowns as above).
+ * Strings stay valid until sym_table_free. false with nothing written if t or out is NULL. */
+bool sym_table_resolve_data(sym_table *t, uint64_t address, sym_data *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -261,9 +261,11 @@ static uint32_t bucket_at(builder *B, uint64_t ts)
 }
 
 /* What is open changes as the analysis pairs opens and closes. */
-static void observe_resource(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, int delta)
+static void observe_resource(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, uint32_t stack,
+                             int delta)
 {
     (void)a;
+    (void)stack;
     builder *B = user;
     bucket_at(B, ev->ts);
     int k = kind_series(B, kind);
