@@ -51,11 +51,11 @@ static guint64 trace_span(LeakscopeTimeline *self, guint64 *begin)
     return e > b ? e - b : 1000000; /* a trace of one instant: show a millisecond */
 }
 
-static render_theme _leakscope_timeline_theme(LeakscopeTimeline *self)
+render_theme leakscope_widget_render_theme(GtkWidget *w)
 {
     GdkRGBA fg;
     G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-    gtk_style_context_get_color(gtk_widget_get_style_context(GTK_WIDGET(self)), &fg);
+    gtk_style_context_get_color(gtk_widget_get_style_context(w), &fg);
     G_GNUC_END_IGNORE_DEPRECATIONS
     /* a light foreground means a dark theme */
     return 0.299 * fg.red + 0.587 * fg.green + 0.114 * fg.blue > 0.5 ? RENDER_THEME_DARK : RENDER_THEME_LIGHT;
@@ -68,7 +68,7 @@ void leakscope_timeline_get_view_params(LeakscopeTimeline *self, render_view_par
     p->t0 = self->t0;
     p->t1 = self->t1;
     p->tracks = self->tracks;
-    p->theme = _leakscope_timeline_theme(self);
+    p->theme = leakscope_widget_render_theme(GTK_WIDGET(self));
     p->header = FALSE;
     p->heap_zero_based = self->heap_zero_based;
     p->hover_x = self->hover_x;

@@ -23,6 +23,10 @@ typedef render_hit LeakscopeTimelineHit;
 
 GtkWidget *leakscope_timeline_new(void);
 
+/* The render theme that matches widget w's colours (a light foreground:
+ * dark), for every widget that draws through render/. */
+render_theme leakscope_widget_render_theme(GtkWidget *w);
+
 /* The timeline to draw (borrowed: the caller keeps it alive until it sets
  * another one or NULL). Resets the view to the whole trace. */
 void leakscope_timeline_set_timeline(LeakscopeTimeline *self, timeline *tl);

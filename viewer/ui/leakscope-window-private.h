@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include "leakscope-calltree-view.h"
+#include "leakscope-flame.h"
 #include "leakscope-loader.h"
 #include "leakscope-scan.h"
 #include "leakscope-stack-list.h"
@@ -38,12 +40,21 @@ struct _LeakscopeWindow {
     GtkGrid *overview_grid, *gc_grid, *range_grid, *details_grid;
     GtkLabel *leaks_title, *resources_title, *details_stack;
     LeakscopeStackList *leaks_list, *open_list, *growth_list;
+    LeakscopeFlame *flame;
+    GtkDropDown *flame_metric;
+    GtkToggleButton *flame_icicle;
+    GtkButton *flame_reset;
+    GtkSearchEntry *flame_search;
+    GtkLabel *flame_info;
+    LeakscopeCalltreeView *calltree;
 
     /* the open trace */
     GFile *file;
     timeline *tl;
     sym_table *syms;
     LeakscopeScanner *scanner;
+    LeakscopeTreeSource *tree_source;
+    char *selected_function;  /* the call site selected in any panel (a function name), or NULL */
 
     /* work in flight */
     GCancellable *load_cancellable;
@@ -53,6 +64,12 @@ struct _LeakscopeWindow {
     guint range_source;
     guint64 range_t0, range_t1; /* the range summarized or being summarized */
     guint64 range_h0, range_h1; /* the heap at its ends */
+    /* the call trees of the selection (or the whole trace) */
+    GCancellable *trees_cancellable;
+    guint trees_source_id;
+    gboolean trees_whole;     /* what the trees shown or being made cover: */
+    guint64 trees_t0, trees_t1; /* the whole trace, or this selection */
+    gboolean trees_pending;   /* a computation is running: the panels show the old trees */
     GCancellable *details_cancellable;
     GCancellable *hover_cancellable;
     guint hover_source;       /* looks up what is under the pointer, debounced */
@@ -71,6 +88,10 @@ void _leakscope_window_export_dialog(LeakscopeWindow *self);
 /* What the dialog does with its answer: size and range are choice ids
  * ("1920x1080", ..., "window"; "view" or "whole"). Failures show in the banner. */
 void _leakscope_window_export_chosen(LeakscopeWindow *self, GFile *file, const char *size, const char *range);
+
+/* The function selected in a panel (a leak row, a tree row, a flame
+ * frame; NULL: none), shown in every panel. */
+void _leakscope_window_select_function(LeakscopeWindow *self, const char *function);
 
 /* The share of the window's trace page the timeline starts with. */
 #define LEAKSCOPE_TIMELINE_SHARE 0.68

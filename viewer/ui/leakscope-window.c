@@ -160,6 +160,16 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
     g_clear_object(&self->details_cancellable);
     g_clear_handle_id(&self->range_source, g_source_remove);
     _leakscope_window_cancel_hover(self);
+    g_cancellable_cancel(self->trees_cancellable);
+    g_clear_object(&self->trees_cancellable);
+    g_clear_handle_id(&self->trees_source_id, g_source_remove);
+    self->trees_pending = FALSE;
+    if (self->flame)
+        leakscope_flame_set_trees(self->flame, NULL);
+    if (self->calltree)
+        leakscope_calltree_view_set_trees(self->calltree, NULL);
+    g_clear_pointer(&self->selected_function, g_free);
+    g_clear_pointer(&self->tree_source, leakscope_tree_source_unref);
     g_clear_pointer(&self->scanner, leakscope_scanner_unref);
     g_clear_pointer(&self->syms, sym_table_free);
     timeline_free(tl);
@@ -299,6 +309,148 @@ static void _leakscope_window_fill_gc(LeakscopeWindow *self)
         facts_add_take(g, key, g_strdup_printf("%s at %s (%s), heap after %s, thread %s", d, at,
                                                reason[0] ? reason : "no reason given", after, tn));
     }
+}
+
+/* ---- the call trees: Flame Graph and Call Tree ---- */
+
+/* What the flame panel's line says: the frame under the pointer or the
+ * search's share, else what the trees cover. */
+static void _leakscope_window_update_flame_info(LeakscopeWindow *self)
+{
+    const char *hover = leakscope_flame_get_hover_text(self->flame);
+    if (hover[0] || !self->tl) {
+        gtk_label_set_text(self->flame_info, hover);
+        return;
+    }
+    g_autofree char *what = NULL;
+    if (self->trees_whole) {
+        what = g_strdup("The whole trace (Shift+drag on the timeline to look at a range)");
+    } else {
+        g_autofree char *a = leakscope_format_duration(rel(self, self->trees_t0));
+        g_autofree char *b = leakscope_format_duration(rel(self, self->trees_t1));
+        LeakscopeTrees *t = leakscope_flame_get_trees(self->flame);
+        what = g_strdup_printf("The selection, %s to %s%s", a, b,
+                               t && t->partial ? " (its start only: more than 4 million events)" : "");
+    }
+    g_autofree char *text = g_strdup_printf("%s%s", what, self->trees_pending ? " · computing…" : "");
+    gtk_label_set_text(self->flame_info, text);
+}
+
+static void on_trees_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    GError *error = NULL;
+    LeakscopeTrees *t = leakscope_trees_compute_finish(res, &error);
+    if (!t) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl) {
+            self->trees_pending = FALSE;
+            _leakscope_window_show_banner(self, error->message, TRUE);
+        }
+        g_error_free(error);
+        g_object_unref(self);
+        return;
+    }
+    if (self->tl && self->trees_pending) {
+        self->trees_pending = FALSE;
+        /* the new picture replaces the old one only now that it is ready */
+        leakscope_flame_set_trees(self->flame, t);
+        leakscope_calltree_view_set_trees(self->calltree, t);
+        _leakscope_window_update_flame_info(self);
+    }
+    leakscope_trees_unref(t);
+    g_object_unref(self);
+}
+
+static gboolean _leakscope_window_compute_trees(gpointer data)
+{
+    LeakscopeWindow *self = data;
+    self->trees_source_id = 0;
+    if (!self->tl)
+        return G_SOURCE_REMOVE;
+    guint64 t0 = 0, t1 = 0;
+    gboolean whole = !leakscope_timeline_get_selection(self->timeline, &t0, &t1);
+    if (whole)
+        t0 = t1 = 0;
+    LeakscopeTrees *shown = leakscope_flame_get_trees(self->flame);
+    if (shown && whole == self->trees_whole && t0 == self->trees_t0 && t1 == self->trees_t1 && !self->trees_pending)
+        return G_SOURCE_REMOVE;
+    self->trees_whole = whole;
+    self->trees_t0 = t0;
+    self->trees_t1 = t1;
+    self->trees_pending = TRUE;
+    g_cancellable_cancel(self->trees_cancellable);
+    g_clear_object(&self->trees_cancellable);
+    self->trees_cancellable = g_cancellable_new();
+    leakscope_trees_compute_async(self->tree_source, whole, t0, t1, self->trees_cancellable, on_trees_done,
+                                  g_object_ref(self));
+    _leakscope_window_update_flame_info(self);
+    return G_SOURCE_REMOVE;
+}
+
+/* The trees follow the selection, a moment after it stops moving. */
+static void _leakscope_window_queue_trees(LeakscopeWindow *self)
+{
+    if (!self->tl)
+        return;
+    g_clear_handle_id(&self->trees_source_id, g_source_remove);
+    self->trees_source_id = g_timeout_add(150, _leakscope_window_compute_trees, self);
+}
+
+void _leakscope_window_select_function(LeakscopeWindow *self, const char *function)
+{
+    if (function && !function[0])
+        function = NULL;
+    if (!g_strcmp0(function, self->selected_function))
+        return;
+    g_free(self->selected_function);
+    self->selected_function = g_strdup(function);
+    leakscope_flame_set_selected(self->flame, function);
+    leakscope_calltree_view_set_selected(self->calltree, function);
+}
+
+static void on_flame_frame(LeakscopeFlame *f, const char *function, LeakscopeWindow *self)
+{
+    (void)f;
+    _leakscope_window_select_function(self, function);
+}
+
+static void on_calltree_function(LeakscopeCalltreeView *v, const char *function, LeakscopeWindow *self)
+{
+    (void)v;
+    _leakscope_window_select_function(self, function);
+}
+
+static void on_flame_hover(GObject *o, GParamSpec *ps, LeakscopeWindow *self)
+{
+    (void)o;
+    (void)ps;
+    _leakscope_window_update_flame_info(self);
+}
+
+static void on_flame_metric(GObject *o, GParamSpec *ps, LeakscopeWindow *self)
+{
+    (void)ps;
+    guint m = gtk_drop_down_get_selected(GTK_DROP_DOWN(o));
+    if (m < LS_METRIC_COUNT)
+        leakscope_flame_set_metric(self->flame, (ls_metric)m);
+}
+
+static void on_flame_icicle(GtkToggleButton *b, LeakscopeWindow *self)
+{
+    leakscope_flame_set_icicle(self->flame, gtk_toggle_button_get_active(b));
+}
+
+static void on_flame_reset(GtkButton *b, LeakscopeWindow *self)
+{
+    (void)b;
+    if (leakscope_flame_get_trees(self->flame))
+        leakscope_flame_zoom(self->flame, LS_CALLTREE_ROOT);
+}
+
+static void on_flame_search(GtkSearchEntry *e, LeakscopeWindow *self)
+{
+    leakscope_flame_set_search(self->flame, gtk_editable_get_text(GTK_EDITABLE(e)));
 }
 
 /* ---- the selected range ---- */
@@ -580,6 +732,7 @@ static void on_selection_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
     _leakscope_window_update_status(self);
     _leakscope_window_update_actions(self);
     _leakscope_window_queue_range(self);
+    _leakscope_window_queue_trees(self);
 }
 
 /* ---- details of a clicked event ---- */
@@ -734,7 +887,9 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     const ls_analysis *a = timeline_analysis(tl);
     self->syms = ls_analysis_symbols(a);
     self->scanner = leakscope_scanner_new(a->index);
+    self->tree_source = leakscope_tree_source_new(a);
     leakscope_timeline_set_timeline(self->timeline, tl);
+    self->trees_source_id = g_idle_add(_leakscope_window_compute_trees, self);
 
     g_autofree char *base = g_file_get_basename(self->file);
     g_autofree char *name = leakscope_text_from_trace(base);
@@ -1179,6 +1334,8 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
 
     g_type_ensure(LEAKSCOPE_TYPE_TIMELINE);
     g_type_ensure(LEAKSCOPE_TYPE_STACK_LIST);
+    g_type_ensure(LEAKSCOPE_TYPE_FLAME);
+    g_type_ensure(LEAKSCOPE_TYPE_CALLTREE_VIEW);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/leakscope/Viewer/leakscope-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, LeakscopeWindow, name)
     CHILD(title_label);
@@ -1208,6 +1365,13 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
     CHILD(leaks_list);
     CHILD(open_list);
     CHILD(growth_list);
+    CHILD(flame);
+    CHILD(flame_metric);
+    CHILD(flame_icicle);
+    CHILD(flame_reset);
+    CHILD(flame_search);
+    CHILD(flame_info);
+    CHILD(calltree);
 #undef CHILD
 
     gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
@@ -1245,6 +1409,13 @@ static void leakscope_window_init(LeakscopeWindow *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.no-recent", FALSE);
     g_signal_connect(self->panel_stack, "notify::visible-child-name", G_CALLBACK(on_panel_changed), self);
     g_signal_connect(self->recent_list, "row-activated", G_CALLBACK(on_recent_row_activated), self);
+    g_signal_connect(self->flame, "frame-activated", G_CALLBACK(on_flame_frame), self);
+    g_signal_connect(self->flame, "notify::hover-text", G_CALLBACK(on_flame_hover), self);
+    g_signal_connect(self->flame_metric, "notify::selected", G_CALLBACK(on_flame_metric), self);
+    g_signal_connect(self->flame_icicle, "toggled", G_CALLBACK(on_flame_icicle), self);
+    g_signal_connect(self->flame_reset, "clicked", G_CALLBACK(on_flame_reset), self);
+    g_signal_connect(self->flame_search, "search-changed", G_CALLBACK(on_flame_search), self);
+    g_signal_connect(self->calltree, "function-selected", G_CALLBACK(on_calltree_function), self);
 
     GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
     gtk_drop_target_set_gtypes(drop, (GType[]){ GDK_TYPE_FILE_LIST, G_TYPE_FILE }, 2);
