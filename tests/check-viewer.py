@@ -64,7 +64,7 @@ def main():
             "G_DEBUG": "fatal-criticals", "LC_ALL": "C.UTF-8",
         })
         failed = False
-        for mode, path in (("view", trace), ("truncated", truncated), ("damaged", damaged), ("corrupt", corrupt)):
+        for mode, path in (("view", trace), ("panels", trace), ("truncated", truncated), ("damaged", damaged), ("corrupt", corrupt)):
             cmd = [xvfb, "-a", "-s", "-screen 0 1400x1000x24", test_viewer, mode, path, out]
             try:
                 r = subprocess.run(cmd, env=env, timeout=150, capture_output=True, text=True)
@@ -78,7 +78,8 @@ def main():
                 print(f"check-viewer: {mode}: exit {r.returncode}", file=sys.stderr)
                 failed = True
         for name in ("window.png", "export-view.png", "export-heap.png", "window-truncated.png", "window-damaged.png",
-                     "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png"):
+                     "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png",
+                     "window-flame.png", "window-flame-search.png", "window-calltree.png"):
             if not os.path.getsize(os.path.join(out, name)) if os.path.exists(os.path.join(out, name)) else True:
                 print(f"check-viewer: {name} was not written", file=sys.stderr)
                 failed = True

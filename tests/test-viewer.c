@@ -12,6 +12,10 @@
  * window, then quits with exit 0.
  *
  *   test-viewer view TRACE OUTDIR       a good trace
+ *   test-viewer panels TRACE OUTDIR     the Flame Graph and Call Tree panels: hover,
+ *                                       click to zoom and select, search, metric, icicle,
+ *                                       sort, bottom-up, filter, callers and callees, a
+ *                                       timeline selection followed and cleared
  *   test-viewer corrupt TRACE OUTDIR    must show the error page with the message
  *   test-viewer truncated TRACE OUTDIR  must show the trace and the banner
  *   test-viewer damaged TRACE OUTDIR    must show the trace and a banner saying what was lost
@@ -23,6 +27,7 @@
 #include "leakscope-application.h"
 #include "leakscope-format.h"
 #include "leakscope-window-private.h"
+#include "range.h"
 
 #include <X11/Xlib.h>
 #include <X11/keysym.h>
@@ -46,6 +51,11 @@ typedef struct {
     int kstep;                  /* the keyboard steps, before the others */
     guint64 k0, k1;             /* the view before a key */
     int checks_step;            /* the layout, hover and details steps */
+    int pstep;                  /* the panels' steps (mode "panels") */
+    LeakscopeTrees *whole;      /* the whole trace's trees, as first shown */
+    guint64 sel0, sel1;
+    guint32 zoomed;
+    char *zoomed_name;
 } test_ctx;
 
 static int failures;
@@ -468,6 +478,337 @@ static gboolean layout_steps(test_ctx *t)
     return TRUE;
 }
 
+
+/* ---- the Flame Graph and Call Tree panels (mode "panels") ---- */
+
+static const ls_calltree *flame_tree(test_ctx *t)
+{
+    LeakscopeTrees *tr = leakscope_flame_get_trees(t->win->flame);
+    return tr ? tr->tree[LS_CALLTREE_TOP_DOWN] : NULL;
+}
+
+/* The frame of the shown flame graph whose name is `name` and that is
+ * drawn widest, with its centre in the widget. */
+static gboolean flame_frame(test_ctx *t, const char *name, guint32 *node, double *x, double *y)
+{
+    render_flame_params p;
+    const render_flame_frames *f;
+    if (!leakscope_flame_get_drawn(t->win->flame, &p, &f))
+        return FALSE;
+    double best = -1;
+    for (uint32_t i = 0; i < f->n; i++) {
+        const render_flame_rect *r = &f->rect[i];
+        if (r->node != LS_CALLTREE_ROOT && !strcmp(ls_calltree_name(p.tree, r->node), name) && r->w > best) {
+            best = r->w;
+            *node = r->node;
+            *x = r->x + r->w / 2;
+            *y = render_flame_row_y(&p, f, r->depth) + RENDER_FLAME_FRAME_H / 2.0;
+        }
+    }
+    return best > 0;
+}
+
+/* The colour (0xRRGGBB) of widget w's pixel at (x, y), as GTK draws w;
+ * the window's screenshot goes to `png`. */
+static guint32 widget_pixel(test_ctx *t, GtkWidget *w, double x, double y, const char *png)
+{
+    save_screenshot(t, png);
+    GdkPaintable *p = gtk_widget_paintable_new(w);
+    int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+    GtkSnapshot *s = gtk_snapshot_new();
+    gdk_paintable_snapshot(p, s, width, height);
+    GskRenderNode *node = gtk_snapshot_free_to_node(s);
+    guint32 c = 0;
+    CHECK(node != NULL, "the widget drew nothing");
+    if (node) {
+        GskRenderer *r = gtk_native_get_renderer(gtk_widget_get_native(w));
+        GdkTexture *tex = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
+        guint32 *px = g_malloc((gsize)width * height * 4);
+        gdk_texture_download(tex, (guchar *)px, (gsize)width * 4);
+        int ix = (int)x, iy = (int)y;
+        c = ix >= 0 && iy >= 0 && ix < width && iy < height ? px[iy * width + ix] & 0xffffff : 0; /* B, G, R, A bytes */
+        g_free(px);
+        g_object_unref(tex);
+        gsk_render_node_unref(node);
+    }
+    g_object_unref(p);
+    return c;
+}
+
+static guint32 flame_rgb(const char *name)
+{
+    double rgb[3];
+    render_flame_color(name, rgb);
+    return (guint32)lround(rgb[0] * 255) << 16 | (guint32)lround(rgb[1] * 255) << 8 | (guint32)lround(rgb[2] * 255);
+}
+
+static gboolean close_rgb(guint32 a, guint32 b)
+{
+    for (int sh = 0; sh < 24; sh += 8)
+        if (abs((int)(a >> sh & 0xff) - (int)(b >> sh & 0xff)) > 4)
+            return FALSE;
+    return TRUE;
+}
+
+/* The sum of metric m over the call tree panel's top rows (depth 1). */
+static guint64 calltree_top_sum(test_ctx *t, ls_metric m, guint *nrows)
+{
+    guint64 sum = 0;
+    *nrows = 0;
+    for (guint i = 0; i < leakscope_calltree_view_get_n_rows(t->win->calltree); i++) {
+        const char *name;
+        guint depth;
+        guint64 v[LS_METRIC_COUNT];
+        if (leakscope_calltree_view_get_row(t->win->calltree, i, &name, &depth, v) && depth == 1) {
+            sum += v[m];
+            (*nrows)++;
+        }
+    }
+    return sum;
+}
+
+#define WAIT_FOR(cond)                                                                                                 \
+    do {                                                                                                               \
+        if (!(cond) && t->waited++ < 600)                                                                              \
+            return TRUE;                                                                                               \
+        t->waited = 0;                                                                                                 \
+    } while (0)
+
+static gboolean panel_steps(test_ctx *t)
+{
+    LeakscopeWindow *win = t->win;
+    const ls_analysis *a = timeline_analysis(win->tl);
+    GtkWidget *fw = GTK_WIDGET(win->flame);
+    switch (t->pstep) {
+    case 0: /* the whole trace's trees arrive without a selection */
+        WAIT_FOR(flame_tree(t) && !win->trees_pending);
+        CHECK(flame_tree(t) != NULL, "the flame graph got no call tree");
+        if (!flame_tree(t))
+            return FALSE;
+        t->whole = leakscope_trees_ref(leakscope_flame_get_trees(win->flame));
+        range(t, &t->full0, &t->full1);
+        CHECK(t->whole->whole, "the first trees are not the whole trace's");
+        CHECK(flame_tree(t)->nodes[LS_CALLTREE_ROOT].incl[LS_METRIC_ALLOCATED] == a->allocated_bytes,
+              "the flame graph's total is not the trace's allocated bytes");
+        printf("panels: whole-trace trees in %.3f ms, %u nodes\n", t->whole->seconds * 1e3, flame_tree(t)->nnodes);
+        gtk_stack_set_visible_child_name(win->panel_stack, "flame");
+        break;
+    case 1: { /* hover a frame: its value and share */
+        guint32 n;
+        double x, y;
+        WAIT_FOR(gtk_widget_get_width(fw) > 100 && flame_frame(t, "handle_request", &n, &x, &y));
+        CHECK(flame_frame(t, "handle_request", &n, &x, &y), "no handle_request frame drawn");
+        leakscope_flame_hover(win->flame, x, y);
+        const char *h = gtk_label_get_text(win->flame_info);
+        CHECK(g_str_has_prefix(h, "handle_request: ") && strstr(h, "% of all"), "hover says '%s'", h);
+        printf("panels: hover: %s\n", h);
+        /* the screen shows the frame in its colour where the layout put it */
+        const render_flame_rect *r = NULL;
+        render_flame_params p;
+        const render_flame_frames *f;
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->rect[i].node == n)
+                r = &f->rect[i];
+        guint32 c = widget_pixel(t, fw, r->x + 2, y, "window-flame.png");
+        CHECK(close_rgb(c, flame_rgb("handle_request")), "the screen has #%06x at handle_request's frame, not #%06x",
+              c, flame_rgb("handle_request"));
+        /* a click zooms into it and selects its function everywhere */
+        leakscope_flame_click(win->flame, x, y);
+        t->zoomed = n;
+        CHECK(leakscope_flame_get_zoom(win->flame) == n, "the click did not zoom into the frame");
+        CHECK(!g_strcmp0(win->selected_function, "handle_request"), "the click selected '%s'",
+              win->selected_function ? win->selected_function : "(nothing)");
+        CHECK(flame_frame(t, "handle_request", &n, &x, &y) && fabs(x - gtk_widget_get_width(fw) / 2.0) < 1,
+              "the zoomed frame does not span the plot");
+        break;
+    }
+    case 2: { /* the search: matching frames and their share, counted once */
+        /* typed once: the entry says so after its delay (setting the text
+         * again would delete and insert it, and start the delay again) */
+        if (!t->waited) {
+            gtk_editable_set_text(GTK_EDITABLE(win->flame_search), "xmalloc");
+            leakscope_flame_hover(win->flame, -1, -1);
+        }
+        const char *h;
+        WAIT_FOR(strstr(gtk_label_get_text(win->flame_info), "matches"));
+        h = gtk_label_get_text(win->flame_info);
+        const ls_calltree *tr = flame_tree(t);
+        guint32 matched;
+        guint64 want = ls_calltree_match_total(tr, t->zoomed, LS_METRIC_ALLOCATED, "xmalloc", &matched);
+        CHECK(want == tr->nodes[t->zoomed].incl[LS_METRIC_ALLOCATED] && matched >= 2,
+              "xmalloc under handle_request: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT, want,
+              tr->nodes[t->zoomed].incl[LS_METRIC_ALLOCATED]);
+        g_autofree char *frames = g_strdup_printf("matches %u frames", matched);
+        CHECK(strstr(h, frames) && strstr(h, "100.0 % of the zoomed frame"), "search says '%s'", h);
+        printf("panels: search: %s\n", h);
+        guint32 n;
+        double x, y;
+        CHECK(flame_frame(t, "xmalloc", &n, &x, &y), "no xmalloc frame");
+        render_flame_params p;
+        const render_flame_frames *f;
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        const render_flame_rect *r = NULL;
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->rect[i].node == n)
+                r = &f->rect[i];
+        guint32 c = widget_pixel(t, fw, r->x + 2, y, "window-flame-search.png");
+        CHECK(close_rgb(c, 0xe600e6), "a matching frame is #%06x on screen, not the search colour", c);
+        gtk_editable_set_text(GTK_EDITABLE(win->flame_search), "");
+        /* the metric: the widths count leaked bytes */
+        gtk_drop_down_set_selected(win->flame_metric, LS_METRIC_LEAKED);
+        CHECK(leakscope_flame_get_metric(win->flame) == LS_METRIC_LEAKED, "the metric selector did nothing");
+        leakscope_flame_zoom(win->flame, LS_CALLTREE_ROOT);
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        CHECK(f->total == a->leaked_bytes, "the leaked flame graph's total %" G_GUINT64_FORMAT " is not %" G_GUINT64_FORMAT,
+              f->total, a->leaked_bytes);
+        /* icicle: the root's row on top */
+        gtk_toggle_button_set_active(win->flame_icicle, TRUE);
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        CHECK(p.icicle && render_flame_row_y(&p, f, 0) == RENDER_FLAME_TOP, "the icicle toggle did nothing");
+        save_screenshot(t, "window-flame-icicle.png");
+        gtk_toggle_button_set_active(win->flame_icicle, FALSE);
+        gtk_drop_down_set_selected(win->flame_metric, LS_METRIC_ALLOCATED);
+        gtk_stack_set_visible_child_name(win->panel_stack, "calltree");
+        break;
+    }
+    case 3: { /* the call tree: the selected function highlighted, its callers and callees */
+        LeakscopeCalltreeView *ct = win->calltree;
+        guint top;
+        guint64 sum = calltree_top_sum(t, LS_METRIC_ALLOCATED, &top);
+        CHECK(top > 0 && sum == a->allocated_bytes - flame_tree(t)->nodes[0].self[LS_METRIC_ALLOCATED],
+              "the top rows sum to %" G_GUINT64_FORMAT, sum);
+        /* expand down to handle_request's callees: clone3 > start_thread > worker > handle_request */
+        for (int d = 0; d < 4; d++)
+            for (guint i = leakscope_calltree_view_get_n_rows(ct); i-- > 0;) {
+                const char *name;
+                guint depth;
+                guint64 v[LS_METRIC_COUNT];
+                if (leakscope_calltree_view_get_row(ct, i, &name, &depth, v) && depth == (guint)d + 1)
+                    leakscope_calltree_view_expand_row(ct, i);
+            }
+        CHECK(leakscope_calltree_view_get_n_highlighted(ct) == 1, "%u rows highlighted for handle_request",
+              leakscope_calltree_view_get_n_highlighted(ct));
+        g_autofree char *callers = leakscope_calltree_view_get_links_text(ct, TRUE);
+        g_autofree char *callees = leakscope_calltree_view_get_links_text(ct, FALSE);
+        CHECK(g_str_has_prefix(callers, "worker\t"), "callers of handle_request: '%s'", callers);
+        CHECK(strstr(callees, "cache_insert_recent\t") && strstr(callees, "xmalloc\t"), "callees: '%s'", callees);
+        printf("panels: callers of handle_request:\n%scallees:\n%s", callers, callees);
+        /* sortable: by allocations, ascending, siblings in that order */
+        leakscope_calltree_view_sort_by(ct, LS_METRIC_ALLOCATIONS, TRUE);
+        guint64 prev[64] = { 0 };
+        gboolean sorted = TRUE;
+        for (guint i = 0; i < leakscope_calltree_view_get_n_rows(ct); i++) {
+            const char *name;
+            guint depth;
+            guint64 v[LS_METRIC_COUNT];
+            leakscope_calltree_view_get_row(ct, i, &name, &depth, v);
+            if (depth < 64) {
+                sorted &= v[LS_METRIC_ALLOCATIONS] >= prev[depth];
+                prev[depth] = v[LS_METRIC_ALLOCATIONS];
+                for (guint d = depth + 1; d < 64; d++)
+                    prev[d] = 0; /* a new parent: its children start again */
+            }
+        }
+        CHECK(sorted, "sorted by allocations, the rows are out of order");
+        /* handle_request's three callees, fewest allocations first */
+        static const char *const ascending[] = { "cache_insert_static", "cache_insert_recent", "xmalloc" };
+        guint k = 0;
+        for (guint i = 0; i < leakscope_calltree_view_get_n_rows(ct); i++) {
+            const char *name;
+            guint depth;
+            guint64 v[LS_METRIC_COUNT];
+            if (leakscope_calltree_view_get_row(ct, i, &name, &depth, v) && depth == 5 && k < 3)
+                CHECK(!strcmp(name, ascending[k++]), "callee %u by allocations is %s", k, name);
+        }
+        CHECK(k == 3, "%u of handle_request's callees shown", k);
+        save_screenshot(t, "window-calltree.png");
+        /* bottom-up: the allocating functions first */
+        leakscope_calltree_view_set_direction(ct, LS_CALLTREE_BOTTOM_UP);
+        const char *name;
+        guint depth;
+        guint64 v[LS_METRIC_COUNT];
+        gboolean have_xmalloc = FALSE;
+        for (guint i = 0; i < leakscope_calltree_view_get_n_rows(ct); i++)
+            if (leakscope_calltree_view_get_row(ct, i, &name, &depth, v) && depth == 1)
+                have_xmalloc |= !strcmp(name, "xmalloc") && v[LS_METRIC_ALLOCATED] == a->allocated_bytes;
+        CHECK(have_xmalloc, "bottom-up, xmalloc is not a top row with every byte");
+        /* the filter: only rows on a path to a match, opened */
+        leakscope_calltree_view_set_filter(ct, "cache_entry");
+        guint n = leakscope_calltree_view_get_n_rows(ct), matches = 0;
+        for (guint i = 0; i < n; i++) {
+            leakscope_calltree_view_get_row(ct, i, &name, &depth, v);
+            matches += strstr(name, "cache_entry") != NULL;
+        }
+        CHECK(n >= 2 && matches == 1, "filtered bottom-up: %u rows, %u matching", n, matches);
+        leakscope_calltree_view_set_filter(ct, NULL);
+        leakscope_calltree_view_set_direction(ct, LS_CALLTREE_TOP_DOWN);
+        /* selecting a row selects its function in the flame graph too */
+        leakscope_calltree_view_select_row(ct, 0);
+        leakscope_calltree_view_get_row(ct, 0, &name, &depth, v);
+        CHECK(!g_strcmp0(win->selected_function, name), "selecting row '%s' selected '%s'", name,
+              win->selected_function ? win->selected_function : "(nothing)");
+        render_flame_params p;
+        const render_flame_frames *f;
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        CHECK(p.selected_name && !strcmp(p.tree->names[p.selected_name], name), "the flame graph does not outline '%s'",
+              name);
+        /* a selection on the timeline: both panels follow it */
+        guint64 span = t->full1 - t->full0;
+        t->sel0 = t->full0 + span / 2;
+        t->sel1 = t->full1;
+        leakscope_timeline_set_selection(win->timeline, t->sel0, t->sel1);
+        break;
+    }
+    case 4: {
+        LeakscopeTrees *tr = leakscope_flame_get_trees(win->flame);
+        WAIT_FOR(tr && !tr->whole && !win->trees_pending);
+        tr = leakscope_flame_get_trees(win->flame);
+        CHECK(tr && !tr->whole && tr->t0 == t->sel0 && tr->t1 == t->sel1, "the flame graph did not follow the selection");
+        if (!tr || tr->whole)
+            return FALSE;
+        ls_range *r;
+        trace_error err;
+        CHECK(ls_range_summarize(a->index, t->sel0, t->sel1, false, LEAKSCOPE_SCAN_MAX_EVENTS, &r, &err) == TRACE_OK,
+              "range summary");
+        CHECK(tr->tree[0]->nodes[0].incl[LS_METRIC_ALLOCATED] == r->allocated_bytes &&
+                  tr->tree[0]->nodes[0].incl[LS_METRIC_LEAKED] == r->live_bytes,
+              "the selection's tree: %" G_GUINT64_FORMAT " allocated, not %" G_GUINT64_FORMAT,
+              tr->tree[0]->nodes[0].incl[LS_METRIC_ALLOCATED], r->allocated_bytes);
+        CHECK(r->allocated_bytes < a->allocated_bytes && r->allocated_bytes > 0, "a half of the trace allocated %" G_GUINT64_FORMAT,
+              r->allocated_bytes);
+        guint top;
+        CHECK(calltree_top_sum(t, LS_METRIC_ALLOCATED, &top) == r->allocated_bytes, "the call tree did not follow");
+        printf("panels: selection trees in %.3f ms: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes\n",
+               tr->seconds * 1e3, r->allocated_bytes, a->allocated_bytes);
+        ls_range_free(r);
+        CHECK(strstr(gtk_label_get_text(win->flame_info), "The selection"), "the flame line says '%s'",
+              gtk_label_get_text(win->flame_info));
+        /* the selected function stays selected in the new trees */
+        render_flame_params p;
+        const render_flame_frames *f;
+        CHECK(leakscope_flame_get_drawn(win->flame, &p, &f) && p.selected_name, "the selection lost the function");
+        gtk_stack_set_visible_child_name(win->panel_stack, "flame");
+        leakscope_timeline_set_selection(win->timeline, 0, 0);
+        break;
+    }
+    case 5: {
+        /* no selection: the whole trace's trees again, not made again */
+        WAIT_FOR(leakscope_flame_get_trees(win->flame) == t->whole && !win->trees_pending);
+        CHECK(leakscope_flame_get_trees(win->flame) == t->whole, "clearing the selection did not bring back the whole trace");
+        gint64 us = leakscope_flame_get_draw_us(win->flame);
+        printf("panels: flame graph drawn in %" G_GINT64_FORMAT " us\n", us);
+        save_screenshot(t, "window-flame-whole.png");
+        return FALSE;
+    }
+    default:
+        return FALSE;
+    }
+    t->pstep++;
+    t->waited = 0;
+    return TRUE;
+}
+
 /* Closing the last window ends the application: dispose runs for real. */
 static void quit(test_ctx *t)
 {
@@ -519,6 +860,15 @@ static gboolean step(gpointer data)
         save_screenshot(t, !strcmp(t->mode, "damaged") ? "window-damaged.png" : "window-truncated.png");
         quit(t);
         return G_SOURCE_REMOVE;
+    }
+
+    if (!strcmp(t->mode, "panels")) {
+        if (!panel_steps(t)) {
+            g_clear_pointer(&t->whole, leakscope_trees_unref);
+            quit(t);
+            return G_SOURCE_REMOVE;
+        }
+        return G_SOURCE_CONTINUE;
     }
 
     if (t->kstep >= 0) {
@@ -744,7 +1094,7 @@ static char *gl_mapped(void)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: test-viewer view|corrupt|truncated|damaged TRACE OUTDIR\n");
+        fprintf(stderr, "usage: test-viewer view|panels|corrupt|truncated|damaged TRACE OUTDIR\n");
         return 2;
     }
     test_ctx t = { .mode = argv[1], .trace = argv[2], .outdir = argv[3] };
