@@ -799,6 +799,34 @@ static gboolean panel_steps(test_ctx *t)
         gint64 us = leakscope_flame_get_draw_us(win->flame);
         printf("panels: flame graph drawn in %" G_GINT64_FORMAT " us\n", us);
         save_screenshot(t, "window-flame-whole.png");
+        gtk_stack_set_visible_child_name(win->panel_stack, "leaks");
+        break;
+    }
+    case 6: { /* a leak row selects its call site's function everywhere */
+        CHECK(leakscope_stack_list_get_n_sites(win->leaks_list) > 0, "no leaks listed");
+        leakscope_stack_list_select(win->leaks_list, 0);
+        const char *fn = win->selected_function;
+        CHECK(fn && (!strcmp(fn, "cache_entry_new") || !strcmp(fn, "handle_request")),
+              "the leak row selected '%s'", fn ? fn : "(nothing)");
+        if (!fn)
+            return FALSE;
+        CHECK(leakscope_stack_list_get_n_highlighted(win->leaks_list) >= 1, "the leak row is not highlighted");
+        render_flame_params p;
+        const render_flame_frames *f;
+        CHECK(leakscope_flame_get_drawn(win->flame, &p, &f) && p.selected_name &&
+                  !strcmp(p.tree->names[p.selected_name], fn),
+              "the flame graph does not outline the leak's function");
+        /* the outline on screen: blue at the frame's inner edge */
+        guint32 node;
+        double x, y;
+        gtk_stack_set_visible_child_name(win->panel_stack, "flame");
+        CHECK(flame_frame(t, fn, &node, &x, &y), "no frame for %s", fn);
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->rect[i].node == node) {
+                guint32 c = widget_pixel(t, fw, f->rect[i].x + 1.5, y, "window-flame-selected.png");
+                CHECK((c & 0xff) > 0xa0 && (c >> 16 & 0xff) < 0x60, "the selected frame's edge is #%06x, not blue", c);
+            }
+        printf("panels: leak row selected %s\n", fn);
         return FALSE;
     }
     default:

@@ -4,6 +4,7 @@
  */
 #include "leakscope-calltree-view.h"
 #include "leakscope-format.h"
+#include "leakscope-highlight.h"
 #include "render-flame.h"
 
 #include <string.h>
@@ -421,15 +422,6 @@ static void on_selection_changed(GtkSingleSelection *sel, GParamSpec *ps, Leaksc
 
 /* ---- cells ---- */
 
-static void on_item_highlight(LeakscopeTreeItem *it, GParamSpec *ps, GtkWidget *label)
-{
-    (void)ps;
-    if (it->highlight)
-        gtk_widget_add_css_class(label, "selected-site");
-    else
-        gtk_widget_remove_css_class(label, "selected-site");
-}
-
 static void setup_name(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
 {
     (void)f;
@@ -454,8 +446,7 @@ static void bind_name(GtkSignalListItemFactory *f, GtkListItem *li, gpointer dat
     GtkWidget *label = gtk_tree_expander_get_child(GTK_TREE_EXPANDER(expander));
     gtk_label_set_text(GTK_LABEL(label), item_name(it)); /* ls_frame_function's: valid UTF-8, no controls */
     gtk_widget_set_tooltip_text(label, item_name(it));
-    on_item_highlight(it, NULL, label);
-    g_signal_connect_object(it, "notify::highlight", G_CALLBACK(on_item_highlight), label, 0);
+    leakscope_highlight_bind(label, it);
     g_object_set_data_full(G_OBJECT(li), "item", it, g_object_unref);
 }
 
@@ -465,8 +456,7 @@ static void unbind_name(GtkSignalListItemFactory *f, GtkListItem *li, gpointer d
     (void)data;
     LeakscopeTreeItem *it = g_object_get_data(G_OBJECT(li), "item");
     GtkWidget *expander = gtk_list_item_get_child(li);
-    if (it)
-        g_signal_handlers_disconnect_by_func(it, on_item_highlight, gtk_tree_expander_get_child(GTK_TREE_EXPANDER(expander)));
+    leakscope_highlight_unbind(gtk_tree_expander_get_child(GTK_TREE_EXPANDER(expander)), it);
     g_object_set_data(G_OBJECT(li), "item", NULL);
 }
 

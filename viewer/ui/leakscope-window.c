@@ -407,6 +407,18 @@ void _leakscope_window_select_function(LeakscopeWindow *self, const char *functi
     self->selected_function = g_strdup(function);
     leakscope_flame_set_selected(self->flame, function);
     leakscope_calltree_view_set_selected(self->calltree, function);
+    leakscope_stack_list_set_highlight(self->leaks_list, function);
+    leakscope_stack_list_set_highlight(self->growth_list, function);
+}
+
+/* A leak row or a range's growth row: its call site's function. */
+static void on_site_selected(LeakscopeStackList *l, guint stack, LeakscopeWindow *self)
+{
+    (void)l;
+    char fn[512];
+    if (self->tl)
+        _leakscope_window_select_function(self, ls_site_function(self->syms, timeline_analysis(self->tl), stack, fn,
+                                                                 sizeof fn));
 }
 
 static void on_flame_frame(LeakscopeFlame *f, const char *function, LeakscopeWindow *self)
@@ -1416,6 +1428,8 @@ static void leakscope_window_init(LeakscopeWindow *self)
     g_signal_connect(self->flame_reset, "clicked", G_CALLBACK(on_flame_reset), self);
     g_signal_connect(self->flame_search, "search-changed", G_CALLBACK(on_flame_search), self);
     g_signal_connect(self->calltree, "function-selected", G_CALLBACK(on_calltree_function), self);
+    g_signal_connect(self->leaks_list, "site-selected", G_CALLBACK(on_site_selected), self);
+    g_signal_connect(self->growth_list, "site-selected", G_CALLBACK(on_site_selected), self);
 
     GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
     gtk_drop_target_set_gtypes(drop, (GType[]){ GDK_TYPE_FILE_LIST, G_TYPE_FILE }, 2);
