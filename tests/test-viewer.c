@@ -82,10 +82,9 @@ static char *out_path(test_ctx *t, const char *name)
     return g_build_filename(t->outdir, name, NULL);
 }
 
-/* A screenshot of the whole window, through GTK's own rendering. */
-static void save_screenshot(test_ctx *t, const char *name)
+/* A picture of widget w as GTK draws it (the whole window: a screenshot). */
+static void save_widget(test_ctx *t, GtkWidget *w, const char *name)
 {
-    GtkWidget *w = GTK_WIDGET(t->win);
     GdkPaintable *p = gtk_widget_paintable_new(w);
     GskRenderNode *node = NULL;
     int width = 0, height = 0;
@@ -106,7 +105,7 @@ static void save_screenshot(test_ctx *t, const char *name)
     }
     CHECK(node != NULL, "the window drew nothing");
     if (node) {
-        GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(w));
+        GskRenderer *r = gtk_native_get_renderer(gtk_widget_get_native(w));
         GdkTexture *tex = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
         char *path = out_path(t, name);
         CHECK(gdk_texture_save_to_png(tex, path), "cannot save %s", path);
@@ -115,6 +114,11 @@ static void save_screenshot(test_ctx *t, const char *name)
         gsk_render_node_unref(node);
     }
     g_object_unref(p);
+}
+
+static void save_screenshot(test_ctx *t, const char *name)
+{
+    save_widget(t, GTK_WIDGET(t->win), name);
 }
 
 /* The exported PNG: right size, and a real picture (many colours, not one). */
@@ -588,6 +592,8 @@ static gboolean panel_steps(test_ctx *t)
         t->whole = leakscope_trees_ref(leakscope_flame_get_trees(win->flame));
         range(t, &t->full0, &t->full1);
         CHECK(t->whole->whole, "the first trees are not the whole trace's");
+        /* room for the panels (their pictures go in the README) */
+        gtk_paned_set_position(win->paned, gtk_widget_get_height(GTK_WIDGET(win->paned)) * 2 / 5);
         CHECK(flame_tree(t)->nodes[LS_CALLTREE_ROOT].incl[LS_METRIC_ALLOCATED] == a->allocated_bytes,
               "the flame graph's total is not the trace's allocated bytes");
         printf("panels: whole-trace trees in %.3f ms, %u nodes\n", t->whole->seconds * 1e3, flame_tree(t)->nnodes);
@@ -723,6 +729,7 @@ static gboolean panel_steps(test_ctx *t)
         }
         CHECK(k == 3, "%u of handle_request's callees shown", k);
         save_screenshot(t, "window-calltree.png");
+        save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-calltree.png");
         /* bottom-up: the allocating functions first */
         leakscope_calltree_view_set_direction(ct, LS_CALLTREE_BOTTOM_UP);
         const char *name;
@@ -799,6 +806,7 @@ static gboolean panel_steps(test_ctx *t)
         gint64 us = leakscope_flame_get_draw_us(win->flame);
         printf("panels: flame graph drawn in %" G_GINT64_FORMAT " us\n", us);
         save_screenshot(t, "window-flame-whole.png");
+        save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-flame.png");
         gtk_stack_set_visible_child_name(win->panel_stack, "leaks");
         break;
     }
