@@ -56,6 +56,7 @@ typedef struct loader {
      * up to the peak). */
     struct stack_live { uint64_t bytes, blocks, epoch; } *stack_live; /* nstacks entries */
     uint64_t peaks;           /* how many times the heap rose above its peak so far */
+    const trace_event *ev;    /* the event being processed, for the observer's block() */
 } loader;
 
 static trace_status nomem(loader *L)
@@ -177,6 +178,8 @@ static void stack_live_add(loader *L, uint32_t s, uint64_t size)
     struct stack_live *l = stack_live_touch(L, s);
     l->bytes += size;
     l->blocks++;
+    if (L->obs && L->obs->block)
+        L->obs->block(L->obs->user, L->a, L->ev, s, (int64_t)size);
 }
 
 static void stack_live_sub(loader *L, uint32_t s, uint64_t size)
@@ -184,6 +187,8 @@ static void stack_live_sub(loader *L, uint32_t s, uint64_t size)
     struct stack_live *l = stack_live_touch(L, s);
     l->bytes -= size;
     l->blocks--;
+    if (L->obs && L->obs->block)
+        L->obs->block(L->obs->user, L->a, L->ev, s, -(int64_t)size);
 }
 
 /* Strictly above the old peak only: at a tie the first time stays the peak. */
@@ -270,6 +275,7 @@ static trace_status process(loader *L, const trace_event *ev)
     thread_work *w = thread_of(L, ev->thread, &t);
     if (!w)
         return nomem(L);
+    L->ev = ev;
     if (!t->events)
         t->first_ts = ev->ts;
     t->events++;

@@ -143,6 +143,12 @@ typedef struct ls_observer {
      * ev opens a handle that was open already (the old one was closed where
      * the recorder could not see it). Called before event(); may be NULL. */
     void (*resource)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, int delta);
+    /* Each change in what is live, as the analysis pairs frees with
+     * allocations: `bytes` > 0 when ev makes a block of that size at stack
+     * id `stack`, < 0 when ev releases one (a free, a realloc's old block,
+     * an allocation over an address whose free was not recorded) made at
+     * `stack`. Called before event(); may be NULL. */
+    void (*block)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t stack, int64_t bytes);
     void *user;
 } ls_observer;
 
