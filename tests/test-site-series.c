@@ -11,54 +11,23 @@
  */
 #include "analysis.h"
 #include "site-series.h"
+#include "site-trace.h"
 #include "test-trace.h"
 #include "test-util.h"
 #include "trace-writer.h"
 
 static char dir[] = "/tmp/leakscope-test-site-series-XXXXXX";
 
-#define MS 1000000ull
-
-enum { S_LEAK = 1, S_CACHE, S_TEMP, S_MOVED };
-
-static void add(trace_writer *w, uint32_t kind, uint64_t ts, uint64_t addr, uint64_t addr2, uint64_t size,
-                uint32_t stack)
-{
-    trace_event ev = { .kind = kind, .ts = ts, .addr = addr, .addr2 = addr2, .size = size, .stack = stack };
-    if (trace_writer_add_event(w, 1, &ev) != TRACE_OK)
-        exit(1);
-}
-
-/* 0..1000 ms: every 10 ms the leak site allocates 100 bytes; the cache
- * allocates 1000 bytes every 10 ms up to 100 ms, then holds them; the
- * temporary site allocates and frees 5000 bytes at once; at 500 ms a
- * realloc by S_MOVED takes over one cache block (1000 -> 3000 bytes). */
 static ls_analysis *load(const char *name)
 {
     char path[300];
     snprintf(path, sizeof path, "%s/%s.trace", dir, name);
-    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8, .stack_depth = 8 };
-    trace_writer *w;
-    if (trace_writer_create(path, &info, &w) != TRACE_OK)
+    site_trace_write(path);
+    ls_analysis *a;
+    trace_error err;
+    if (ls_analysis_load(path, &a, &err) != TRACE_OK)
         exit(1);
-    for (uint32_t s = S_LEAK; s <= S_MOVED; s++) {
-        uint64_t f = 0x1000 * s;
-        if (trace_writer_add_stack(w, s, &f, 1) != TRACE_OK)
-            exit(1);
-    }
-    for (uint64_t k = 0; k <= 100; k++) {
-        uint64_t ts = k * 10 * MS;
-        add(w, TRACE_ALLOC, ts, 0x100000 + k * 0x100, 0, 100, S_LEAK);
-        if (k >= 1 && k <= 10)
-            add(w, TRACE_ALLOC, ts + 1, 0x200000 + k * 0x1000, 0, 1000, S_CACHE);
-        add(w, TRACE_ALLOC, ts + 2, 0x300000, 0, 5000, S_TEMP);
-        add(w, TRACE_FREE, ts + 3, 0x300000, 0, 0, 0);
-        if (k == 50) {
-            add(w, TRACE_FREE, ts + 4, 0x200000 + 3 * 0x1000, 0, 0, 0); /* a realloc's first half */
-            add(w, TRACE_REALLOC, ts + 5, 0, 0x400000, 3000, S_MOVED);
-        }
-    }
-    return test_close_and_load(w, path);
+    return a;
 }
 
 static ls_site_series *build(ls_analysis *a, uint32_t *stacks, uint32_t n)

@@ -150,6 +150,7 @@ static bool track_has_data(const render_view_params *p, render_track t)
     case RENDER_TRACK_RESOURCES: return a->resources_opened > 0 || a->nres_kinds > 0;
     case RENDER_TRACK_THREADS: return timeline_thread_lanes(p->tl) > 0;
     case RENDER_TRACK_MARKS: return a->nmarks > 0 || a->nspans > 0;
+    case RENDER_TRACK_SITES: return a->allocations > 0 && p->sites;
     default: return false;
     }
 }
@@ -158,6 +159,8 @@ void render_view_layout(const render_view_params *p, render_layout *l)
 {
     memset(l, 0, sizeof *l);
     uint32_t tracks = p->tracks ? p->tracks : RENDER_TRACK_ALL;
+    if ((tracks & RENDER_TRACK_HEAP) && p->sites)
+        tracks |= RENDER_TRACK_SITES;
     const ls_analysis *a = timeline_analysis(p->tl);
     double plot_w = floor(p->width - GUTTER - RIGHT_MARGIN);
     if (plot_w < 1)
@@ -170,8 +173,8 @@ void render_view_layout(const render_view_params *p, render_layout *l)
     /* Fixed heights for lanes and folded tracks, weights for the charts:
      * the heap gets the largest share. */
     double fixed[RENDER_MAX_ROWS] = { 0 }, weight[RENDER_MAX_ROWS] = { 0 };
-    render_track order[] = { RENDER_TRACK_HEAP, RENDER_TRACK_ALLOC, RENDER_TRACK_GC, RENDER_TRACK_RESOURCES,
-                             RENDER_TRACK_THREADS, RENDER_TRACK_MARKS };
+    render_track order[] = { RENDER_TRACK_HEAP, RENDER_TRACK_ALLOC, RENDER_TRACK_SITES, RENDER_TRACK_GC,
+                             RENDER_TRACK_RESOURCES, RENDER_TRACK_THREADS, RENDER_TRACK_MARKS };
     double avail = p->height - l->ruler_y1 - FOOT;
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
         if (!(tracks & order[i]))
@@ -186,6 +189,7 @@ void render_view_layout(const render_view_params *p, render_layout *l)
         switch (order[i]) {
         case RENDER_TRACK_HEAP: weight[k] = 6; break;
         case RENDER_TRACK_ALLOC: weight[k] = 1.4; break;
+        case RENDER_TRACK_SITES: weight[k] = 2.4; break;
         case RENDER_TRACK_GC: weight[k] = 1.4; break;
         case RENDER_TRACK_RESOURCES: weight[k] = 2.0; break;
         case RENDER_TRACK_THREADS: {
@@ -404,6 +408,7 @@ static void folded_draw(render_ctx *rc, const render_row *r)
     } names[] = {
         { RENDER_TRACK_HEAP, "Heap", "no allocations recorded" },
         { RENDER_TRACK_ALLOC, "Allocation rate", "no allocations recorded" },
+        { RENDER_TRACK_SITES, "Heap by call site", "no allocations recorded" },
         { RENDER_TRACK_GC, "GC pauses", "no GC pauses recorded" },
         { RENDER_TRACK_RESOURCES, "Resources", "no resources recorded" },
         { RENDER_TRACK_THREADS, "Threads", "no events" },
@@ -482,6 +487,7 @@ void render_view_drawn(cairo_t *cr, const render_view_params *p, render_layout *
             switch (r->track) {
             case RENDER_TRACK_HEAP: track_heap(&rc, r); break;
             case RENDER_TRACK_ALLOC: track_alloc(&rc, r); break;
+            case RENDER_TRACK_SITES: track_sites(&rc, r); break;
             case RENDER_TRACK_GC: track_gc(&rc, r); break;
             case RENDER_TRACK_RESOURCES: track_resources(&rc, r); break;
             case RENDER_TRACK_THREADS: track_threads(&rc, r); break;
