@@ -34,7 +34,7 @@ static ls_site_series *build(ls_analysis *a, uint32_t *stacks, uint32_t n)
 {
     ls_site_series *s = NULL;
     trace_error err;
-    CHECK(ls_site_series_build(a->index, a, stacks, n, &s, &err) == TRACE_OK);
+    CHECK(ls_site_series_build(a->index, a->first_ts, a->last_ts, stacks, n, &s, &err) == TRACE_OK);
     if (!s)
         exit(1);
     return s;

@@ -92,7 +92,7 @@ static void on_block(void *user, const ls_analysis *a, const trace_event *ev, ui
             s->max[i] = B->live[i];
 }
 
-trace_status ls_site_series_build(ls_index *idx, const ls_analysis *a, const uint32_t *stacks, uint32_t n,
+trace_status ls_site_series_build(ls_index *idx, uint64_t t0, uint64_t t1, const uint32_t *stacks, uint32_t n,
                                   ls_site_series **out, trace_error *err)
 {
     *out = NULL;
@@ -110,8 +110,8 @@ trace_status ls_site_series_build(ls_index *idx, const ls_analysis *a, const uin
         strcpy(err->message, "out of memory");
         return TRACE_ERR_NOMEM;
     }
-    s->t0 = a->first_ts;
-    s->t1 = a->last_ts > a->first_ts ? a->last_ts : a->first_ts;
+    s->t0 = t0;
+    s->t1 = t1 > t0 ? t1 : t0;
     s->n = n;
     memcpy(s->stack, stacks, n * sizeof *stacks);
     builder B = { .s = s };

@@ -1,7 +1,7 @@
 /* render-sites.c — the heap by call site: the largest sites' live bytes
  * stacked, the rest as "other" up to the whole heap, one value per pixel
  * column from the model's series (site-series.h); and the selected sites'
- * live bytes as a line over the heap. The hit test (render-hit.c) reads
+ * live bytes as a magenta line over the heap. The hit test (render-hit.c) reads
  * the same stack (render_site_stack).
  *
  * SPDX-License-Identifier: MIT
@@ -118,6 +118,6 @@ void render_sites_selected_draw(render_ctx *rc, const render_row *r, double (*y_
         drawing = true;
     }
     cairo_set_line_width(rc->cr, 2);
-    cairo_set_source_rgb(rc->cr, 0.1, 0.3, 0.9); /* the flame graph's selection blue */
+    set_color(rc->cr, &rc->pal->mark); /* magenta: clear of the heap's blue */
     cairo_stroke(rc->cr);
 }

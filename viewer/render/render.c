@@ -155,7 +155,23 @@ static bool track_has_data(const render_view_params *p, render_track t)
     }
 }
 
+static void view_layout(const render_view_params *p, render_layout *l, bool fold_sites);
+
 void render_view_layout(const render_view_params *p, render_layout *l)
+{
+    /* The heap by call site only where the heap keeps a quarter of the
+     * height: a short timeline leaves it out (the heap first; drag the
+     * divider down for it). */
+    view_layout(p, l, false);
+    for (int k = 0; k < l->nrows; k++)
+        if (l->rows[k].track == RENDER_TRACK_SITES && !l->rows[k].folded &&
+            l->rows[0].py1 - l->rows[0].py0 < (p->height - l->ruler_y1) / 4) {
+            view_layout(p, l, true);
+            break;
+        }
+}
+
+static void view_layout(const render_view_params *p, render_layout *l, bool fold_sites)
 {
     memset(l, 0, sizeof *l);
     uint32_t tracks = p->tracks ? p->tracks : RENDER_TRACK_ALL;
@@ -177,7 +193,7 @@ void render_view_layout(const render_view_params *p, render_layout *l)
                              RENDER_TRACK_RESOURCES, RENDER_TRACK_THREADS, RENDER_TRACK_MARKS };
     double avail = p->height - l->ruler_y1 - FOOT;
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
-        if (!(tracks & order[i]))
+        if (!(tracks & order[i]) || (fold_sites && order[i] == RENDER_TRACK_SITES))
             continue;
         int k = l->nrows++;
         l->rows[k].track = order[i];
@@ -189,7 +205,7 @@ void render_view_layout(const render_view_params *p, render_layout *l)
         switch (order[i]) {
         case RENDER_TRACK_HEAP: weight[k] = 6; break;
         case RENDER_TRACK_ALLOC: weight[k] = 1.4; break;
-        case RENDER_TRACK_SITES: weight[k] = 2.4; break;
+        case RENDER_TRACK_SITES: weight[k] = 1.4; break;
         case RENDER_TRACK_GC: weight[k] = 1.4; break;
         case RENDER_TRACK_RESOURCES: weight[k] = 2.0; break;
         case RENDER_TRACK_THREADS: {

@@ -55,6 +55,11 @@ struct _LeakscopeWindow {
     LeakscopeScanner *scanner;
     LeakscopeTreeSource *tree_source;
     char *selected_function;  /* the call site selected in any panel (a function name), or NULL */
+    /* the heap by call site: made in a thread after the trace opens */
+    struct ls_site_series *sites;
+    GCancellable *sites_cancellable;
+    char **site_names;        /* per followed stack: its call site's name (ls_site_name), for the legend */
+    char **site_functions;    /* ... and its function (ls_site_function), for the selection */
 
     /* work in flight */
     GCancellable *load_cancellable;

@@ -5,6 +5,7 @@
  */
 #include "leakscope-window-private.h"
 #include "leakscope-format.h"
+#include "site-series.h"
 #include "sites.h"
 
 #include <string.h>
@@ -169,6 +170,11 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
     if (self->calltree)
         leakscope_calltree_view_set_trees(self->calltree, NULL);
     g_clear_pointer(&self->selected_function, g_free);
+    g_cancellable_cancel(self->sites_cancellable);
+    g_clear_object(&self->sites_cancellable);
+    g_clear_pointer(&self->sites, ls_site_series_free);
+    g_clear_pointer(&self->site_names, g_strfreev);
+    g_clear_pointer(&self->site_functions, g_strfreev);
     g_clear_pointer(&self->tree_source, leakscope_tree_source_unref);
     g_clear_pointer(&self->scanner, leakscope_scanner_unref);
     g_clear_pointer(&self->syms, sym_table_free);
@@ -409,6 +415,62 @@ void _leakscope_window_select_function(LeakscopeWindow *self, const char *functi
     leakscope_calltree_view_set_selected(self->calltree, function);
     leakscope_stack_list_set_highlight(self->leaks_list, function);
     leakscope_stack_list_set_highlight(self->growth_list, function);
+    /* the followed call sites in that function: their live bytes over the heap */
+    guint64 mask = 0;
+    for (guint i = 0; function && self->site_functions && self->site_functions[i] && i < 64; i++)
+        if (!strcmp(self->site_functions[i], function))
+            mask |= (guint64)1 << i;
+    leakscope_timeline_set_site_selected(self->timeline, mask);
+}
+
+/* ---- the heap by call site ---- */
+
+#define SITES_FOLLOWED 32 /* stacks followed: the 8 largest get a band; any of them can be selected */
+
+static void on_sites_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    GError *error = NULL;
+    ls_site_series *s = leakscope_scanner_site_series_finish(res, &error);
+    if (!s) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl)
+            _leakscope_window_show_banner(self, error->message, TRUE);
+        g_error_free(error);
+        g_object_unref(self);
+        return;
+    }
+    if (!self->tl || self->sites || g_cancellable_is_cancelled(self->sites_cancellable)) {
+        ls_site_series_free(s);
+        g_object_unref(self);
+        return;
+    }
+    const ls_analysis *a = timeline_analysis(self->tl);
+    guint n = ls_site_series_count(s);
+    self->sites = s;
+    self->site_names = g_new0(char *, n + 1);
+    self->site_functions = g_new0(char *, n + 1);
+    for (guint i = 0; i < n; i++) {
+        char buf[512];
+        ls_site_name(self->syms, a, ls_site_series_stack(s, i), buf, sizeof buf);
+        self->site_names[i] = leakscope_text_from_trace(buf);
+        self->site_functions[i] = g_strdup(ls_site_function(self->syms, a, ls_site_series_stack(s, i), buf, sizeof buf));
+    }
+    leakscope_timeline_set_sites(self->timeline, s, MIN(n, RENDER_SITE_BANDS), (const char *const *)self->site_names);
+    g_autofree char *selected = g_strdup(self->selected_function);
+    g_clear_pointer(&self->selected_function, g_free);
+    _leakscope_window_select_function(self, selected); /* its mask, now that there are series */
+    g_object_unref(self);
+}
+
+static void _leakscope_window_compute_sites(LeakscopeWindow *self)
+{
+    const ls_analysis *a = timeline_analysis(self->tl);
+    guint32 stacks[SITES_FOLLOWED];
+    guint n = ls_site_series_rank(a, stacks, SITES_FOLLOWED);
+    self->sites_cancellable = g_cancellable_new();
+    leakscope_scanner_site_series_async(self->scanner, a->first_ts, a->last_ts, stacks, n, self->sites_cancellable,
+                                        on_sites_done, g_object_ref(self));
 }
 
 /* A leak row or a range's growth row: its call site's function. */
@@ -692,6 +754,13 @@ static gboolean _leakscope_window_lookup_hover(gpointer data)
         text = g_strdup_printf("mark “%s”", label);
         break;
     }
+    case RENDER_HIT_SITE: {
+        g_autofree char *bytes = leakscope_format_bytes(hit.bytes);
+        text = hit.index < ls_site_series_count(self->sites) && self->site_names
+                   ? g_strdup_printf("%s live at %s", bytes, self->site_names[hit.index])
+                   : g_strdup_printf("%s live at the other call sites", bytes);
+        break;
+    }
     case RENDER_HIT_SPAN: {
         const ls_span *sp = &a->spans[hit.index];
         g_autofree char *label = leakscope_text_from_trace(ls_analysis_string(a, sp->label));
@@ -874,6 +943,11 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
             }
         break;
     }
+    case RENDER_HIT_SITE:
+        /* a band: its call site's function, selected everywhere */
+        if (self->sites && hit->index < ls_site_series_count(self->sites) && hit->index < RENDER_SITE_BANDS)
+            _leakscope_window_select_function(self, self->site_functions[hit->index]);
+        return;
     case RENDER_HIT_SPAN: {
         const ls_span *sp = &a->spans[hit->index];
         _leakscope_window_facts_add(g, "Event", "span");
@@ -902,6 +976,7 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     self->tree_source = leakscope_tree_source_new(a);
     leakscope_timeline_set_timeline(self->timeline, tl);
     self->trees_source_id = g_idle_add(_leakscope_window_compute_trees, self);
+    _leakscope_window_compute_sites(self);
 
     g_autofree char *base = g_file_get_basename(self->file);
     g_autofree char *name = leakscope_text_from_trace(base);
