@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "units.h"
+#include "histogram.h"
 
 #include <stdio.h>
 
@@ -59,4 +60,9 @@ const char *ls_format_duration(uint64_t ns, char *buf, size_t len)
         snprintf(buf, len, "%llu min %.1f s", (unsigned long long)(ns / 60000000000ull),
                  (double)(ns % 60000000000ull) / 1e9);
     return buf;
+}
+
+const char *ls_format_hist_edge(int kind, uint64_t v, char *buf, size_t len)
+{
+    return kind == LS_HIST_SIZES ? ls_format_bytes(v, buf, len) : ls_format_duration(v, buf, len);
 }
