@@ -11,8 +11,10 @@
 #ifndef LEAKSCOPE_SITE_TRACE_H
 #define LEAKSCOPE_SITE_TRACE_H
 
+#include "analysis.h"
 #include "trace-writer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #define MS 1000000ull
@@ -52,6 +54,19 @@ static inline void site_trace_write(const char *path)
     }
     if (trace_writer_close(w, 0) != TRACE_OK)
         exit(1);
+}
+
+/* The trace written as dir/name.trace and analysed; any failure ends the test. */
+static inline ls_analysis *site_trace_load(const char *dir, const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s.trace", dir, name);
+    site_trace_write(path);
+    ls_analysis *a;
+    trace_error err;
+    if (ls_analysis_load(path, &a, &err) != TRACE_OK)
+        exit(1);
+    return a;
 }
 
 #endif

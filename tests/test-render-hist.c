@@ -18,17 +18,7 @@
 
 static char dir[] = "/tmp/leakscope-test-render-hist-XXXXXX";
 
-static ls_analysis *load(void)
-{
-    char path[300];
-    snprintf(path, sizeof path, "%s/hist.trace", dir);
-    site_trace_write(path);
-    ls_analysis *a;
-    trace_error err;
-    if (ls_analysis_load(path, &a, &err) != TRACE_OK)
-        exit(1);
-    return a;
-}
+static ls_analysis *load(void) { return site_trace_load(dir, "hist"); }
 
 static uint32_t px(cairo_surface_t *s, double x, double y)
 {

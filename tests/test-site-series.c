@@ -18,17 +18,7 @@
 
 static char dir[] = "/tmp/leakscope-test-site-series-XXXXXX";
 
-static ls_analysis *load(const char *name)
-{
-    char path[300];
-    snprintf(path, sizeof path, "%s/%s.trace", dir, name);
-    site_trace_write(path);
-    ls_analysis *a;
-    trace_error err;
-    if (ls_analysis_load(path, &a, &err) != TRACE_OK)
-        exit(1);
-    return a;
-}
+static ls_analysis *load(const char *name) { return site_trace_load(dir, name); }
 
 static ls_site_series *build(ls_analysis *a, uint32_t *stacks, uint32_t n)
 {
