@@ -17,7 +17,8 @@
  *                                       sort, bottom-up, filter, callers and callees, a
  *                                       timeline selection followed and cleared, a leak
  *                                       row's site selected everywhere, the Heap by call
- *                                       site track's bands, hover and click
+ *                                       site track's bands, hover and click, the Sizes and
+ *                                       Lifetimes panel's histograms
  *   test-viewer corrupt TRACE OUTDIR    must show the error page with the message
  *   test-viewer truncated TRACE OUTDIR  must show the trace and the banner
  *   test-viewer damaged TRACE OUTDIR    must show the trace and a banner saying what was lost
@@ -885,6 +886,50 @@ static gboolean panel_steps(test_ctx *t)
         leakscope_timeline_set_hover(win->timeline, -1, -1);
         save_screenshot(t, "window-sites.png");
         save_widget(t, tw, "timeline-sites.png");
+        /* back to room for the panels */
+        gtk_paned_set_position(win->paned, gtk_widget_get_height(GTK_WIDGET(win->paned)) * 2 / 5);
+        gtk_stack_set_visible_child_name(win->panel_stack, "histograms");
+        break;
+    }
+    case 9: { /* Sizes and Lifetimes: the leak row's call site, then the whole trace */
+        GtkWidget *hw = GTK_WIDGET(win->hist_sizes);
+        WAIT_FOR(gtk_widget_get_width(hw) > 100 && gtk_widget_get_height(hw) > 100);
+        render_hist_params p;
+        leakscope_hist_view_get_params(win->hist_sizes, &p);
+        CHECK(p.stack != LS_HIST_ALL && p.stack == a->leaks[0].stack, "the histograms are not the leak row's site's");
+        g_signal_emit_by_name(win->hist_all, "clicked"); /* as a click does */
+        leakscope_hist_view_get_params(win->hist_sizes, &p);
+        CHECK(p.stack == LS_HIST_ALL && p.kind == LS_HIST_SIZES, "Whole Trace did not show every allocation");
+        render_hist_bar b[LS_HIST_MAX_BUCKETS + 1];
+        unsigned n = render_hist_layout(&p, b), big = 0;
+        CHECK(n > 0, "no size buckets");
+        for (unsigned i = 0; i < n; i++)
+            big = b[i].count > b[big].count ? i : big;
+        /* the widget's pixels are render_hist's */
+        double x = (b[big].x0 + b[big].x1) / 2, y = (b[big].y0 + b[big].y1) / 2;
+        guint32 c = widget_pixel(t, hw, x, y, "window-histograms.png");
+        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, p.width, p.height);
+        cairo_t *cr = cairo_create(s);
+        render_hist(cr, &p);
+        cairo_destroy(cr);
+        cairo_surface_flush(s);
+        guint32 want;
+        memcpy(&want, cairo_image_surface_get_data(s) + (gsize)y * cairo_image_surface_get_stride(s) + 4 * (gsize)x, 4);
+        cairo_surface_destroy(s);
+        CHECK(close_rgb(c, want & 0xffffff) && c != widget_pixel(t, hw, x, RENDER_HIST_TOP + 1, "window-histograms.png"),
+              "the largest size bucket is #%06x on screen, #%06x drawn", c, want & 0xffffff);
+        /* hover: the bucket's numbers in the panel's line */
+        leakscope_hist_view_hover(win->hist_sizes, x, y);
+        const char *h = gtk_label_get_text(win->hist_info);
+        g_autofree char *count = g_strdup_printf(": %" G_GUINT64_FORMAT " allocations", b[big].count);
+        CHECK(strstr(h, count) != NULL, "hovering the largest bucket says '%s'", h);
+        printf("panels: sizes hover: %s\n", h);
+        leakscope_hist_view_get_params(win->hist_lifetimes, &p);
+        n = render_hist_layout(&p, b);
+        CHECK(n > 0 && b[n - 1].bucket == -1 && b[n - 1].count == a->leaked_blocks,
+              "the lifetimes do not end with the blocks still live");
+        leakscope_hist_view_hover(win->hist_sizes, -1, -1);
+        save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-histograms.png");
         return FALSE;
     }
     default:

@@ -7,6 +7,7 @@
 
 #include "leakscope-calltree-view.h"
 #include "leakscope-flame.h"
+#include "leakscope-hist-view.h"
 #include "leakscope-loader.h"
 #include "leakscope-scan.h"
 #include "leakscope-stack-list.h"
@@ -47,6 +48,9 @@ struct _LeakscopeWindow {
     GtkSearchEntry *flame_search;
     GtkLabel *flame_info;
     LeakscopeCalltreeView *calltree;
+    GtkButton *hist_all;
+    GtkLabel *hist_info;
+    LeakscopeHistView *hist_sizes, *hist_lifetimes;
 
     /* the open trace */
     GFile *file;

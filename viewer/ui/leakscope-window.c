@@ -169,6 +169,10 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
         leakscope_flame_set_trees(self->flame, NULL);
     if (self->calltree)
         leakscope_calltree_view_set_trees(self->calltree, NULL);
+    if (self->hist_sizes) {
+        leakscope_hist_view_set(self->hist_sizes, NULL);
+        leakscope_hist_view_set(self->hist_lifetimes, NULL);
+    }
     g_clear_pointer(&self->selected_function, g_free);
     g_cancellable_cancel(self->sites_cancellable);
     g_clear_object(&self->sites_cancellable);
@@ -473,14 +477,66 @@ static void _leakscope_window_compute_sites(LeakscopeWindow *self)
                                         on_sites_done, g_object_ref(self));
 }
 
-/* A leak row or a range's growth row: its call site's function. */
+/* ---- sizes and lifetimes ---- */
+
+/* The histograms of one stack (LS_HIST_ALL: the whole trace). */
+static void _leakscope_window_show_histograms(LeakscopeWindow *self, guint32 stack)
+{
+    const ls_analysis *a = self->tl ? timeline_analysis(self->tl) : NULL;
+    if (!a) {
+        leakscope_hist_view_set(self->hist_sizes, NULL);
+        leakscope_hist_view_set(self->hist_lifetimes, NULL);
+        gtk_label_set_text(self->hist_info, "");
+        return;
+    }
+    g_autofree char *title = NULL;
+    render_hist_params p = { .hist = a->hist, .stack = stack };
+    if (stack == LS_HIST_ALL) {
+        p.live_blocks = a->leaked_blocks;
+        p.live_bytes = a->leaked_bytes;
+        title = g_strdup("every allocation of the trace");
+    } else {
+        char site[512];
+        ls_site_name(self->syms, a, stack, site, sizeof site);
+        ls_stack_use u = stack < a->nstacks && a->stack_use ? a->stack_use[stack] : (ls_stack_use){ 0 };
+        p.live_blocks = u.live_blocks;
+        p.live_bytes = u.live_bytes;
+        title = leakscope_text_from_trace(site);
+    }
+    p.title = title;
+    p.kind = LS_HIST_SIZES;
+    leakscope_hist_view_set(self->hist_sizes, &p);
+    p.kind = LS_HIST_LIFETIMES;
+    leakscope_hist_view_set(self->hist_lifetimes, &p);
+    g_autofree char *info = g_strdup_printf("%s%s (hover a bar for its numbers)",
+                                            stack == LS_HIST_ALL ? "Whole trace: " : "Call site: ", title);
+    gtk_label_set_text(self->hist_info, info);
+}
+
+static void on_hist_all(GtkButton *b, LeakscopeWindow *self)
+{
+    (void)b;
+    _leakscope_window_show_histograms(self, LS_HIST_ALL);
+}
+
+static void on_hist_hover(LeakscopeHistView *v, GParamSpec *ps, LeakscopeWindow *self)
+{
+    (void)ps;
+    const char *h = leakscope_hist_view_get_hover_text(v);
+    if (h[0])
+        gtk_label_set_text(self->hist_info, h);
+}
+
+/* A leak row or a range's growth row: its call site's function, and its histograms. */
 static void on_site_selected(LeakscopeStackList *l, guint stack, LeakscopeWindow *self)
 {
     (void)l;
     char fn[512];
-    if (self->tl)
-        _leakscope_window_select_function(self, ls_site_function(self->syms, timeline_analysis(self->tl), stack, fn,
-                                                                 sizeof fn));
+    if (!self->tl)
+        return;
+    _leakscope_window_select_function(self, ls_site_function(self->syms, timeline_analysis(self->tl), stack, fn,
+                                                             sizeof fn));
+    _leakscope_window_show_histograms(self, stack);
 }
 
 static void on_flame_frame(LeakscopeFlame *f, const char *function, LeakscopeWindow *self)
@@ -977,6 +1033,7 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     leakscope_timeline_set_timeline(self->timeline, tl);
     self->trees_source_id = g_idle_add(_leakscope_window_compute_trees, self);
     _leakscope_window_compute_sites(self);
+    _leakscope_window_show_histograms(self, LS_HIST_ALL);
 
     g_autofree char *base = g_file_get_basename(self->file);
     g_autofree char *name = leakscope_text_from_trace(base);
@@ -1423,6 +1480,7 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
     g_type_ensure(LEAKSCOPE_TYPE_STACK_LIST);
     g_type_ensure(LEAKSCOPE_TYPE_FLAME);
     g_type_ensure(LEAKSCOPE_TYPE_CALLTREE_VIEW);
+    g_type_ensure(LEAKSCOPE_TYPE_HIST_VIEW);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/leakscope/Viewer/leakscope-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, LeakscopeWindow, name)
     CHILD(title_label);
@@ -1459,6 +1517,10 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
     CHILD(flame_search);
     CHILD(flame_info);
     CHILD(calltree);
+    CHILD(hist_all);
+    CHILD(hist_info);
+    CHILD(hist_sizes);
+    CHILD(hist_lifetimes);
 #undef CHILD
 
     gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
@@ -1504,6 +1566,9 @@ static void leakscope_window_init(LeakscopeWindow *self)
     g_signal_connect(self->flame_search, "search-changed", G_CALLBACK(on_flame_search), self);
     g_signal_connect(self->calltree, "function-selected", G_CALLBACK(on_calltree_function), self);
     g_signal_connect(self->leaks_list, "site-selected", G_CALLBACK(on_site_selected), self);
+    g_signal_connect(self->hist_all, "clicked", G_CALLBACK(on_hist_all), self);
+    g_signal_connect(self->hist_sizes, "notify::hover-text", G_CALLBACK(on_hist_hover), self);
+    g_signal_connect(self->hist_lifetimes, "notify::hover-text", G_CALLBACK(on_hist_hover), self);
     g_signal_connect(self->growth_list, "site-selected", G_CALLBACK(on_site_selected), self);
 
     GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
