@@ -3,7 +3,8 @@
  * selection), the trees of a selection of its second half (the range
  * summary, bounded at the viewer's 4 million events, then the trees), and
  * the flame graph's layout and drawing at 1920 pixels (what each redraw
- * does), each the median of RUNS runs.
+ * does), each the median of RUNS runs; and once, the heap by call site's
+ * second pass (the 32 stacks the viewer follows).
  *
  * usage: calltree-bench TRACE [RUNS]
  *
@@ -14,6 +15,7 @@
 #include "calltree.h"
 #include "range.h"
 #include "render-flame.h"
+#include "site-series.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,8 +114,19 @@ int main(int argc, char **argv)
         ls_calltree_free(td);
         ls_calltree_free(bu);
     }
+    uint32_t followed[32];
+    uint32_t nf = ls_site_series_rank(a, followed, 32);
+    ls_site_series *series;
+    t = now();
+    if (ls_site_series_build(a->index, a->first_ts, a->last_ts, followed, nf, &series, &err) != TRACE_OK) {
+        fprintf(stderr, "calltree-bench: %s\n", err.message);
+        return 1;
+    }
+    double series_s = now() - t;
+    ls_site_series_free(series);
     printf("trace: %llu events, %u stacks; load (one analysis pass) %.2f s\n", (unsigned long long)a->events,
            a->nstacks ? a->nstacks - 1 : 0, load);
+    printf("heap by call site (second pass, %u stacks followed): %.2f s\n", nf, series_s);
     printf("whole-trace call trees (top-down + bottom-up, %u nodes each way): median %.1f ms of %d\n", nodes,
            median(whole, runs) * 1e3, runs);
     printf("second-half selection (%llu events%s, range summary + both trees): median %.1f ms\n",
