@@ -118,7 +118,7 @@ int main(int argc, char **argv)
     uint32_t nf = ls_site_series_rank(a, followed, 32);
     ls_site_series *series;
     t = now();
-    if (ls_site_series_build(a->index, a->first_ts, a->last_ts, followed, nf, &series, &err) != TRACE_OK) {
+    if (ls_site_series_build(a->index, a->first_ts, a->last_ts, followed, nf, NULL, NULL, &series, &err) != TRACE_OK) {
         fprintf(stderr, "calltree-bench: %s\n", err.message);
         return 1;
     }

@@ -38,7 +38,7 @@ static void open_view(view *v, uint64_t selected)
         exit(1);
     const ls_analysis *a = timeline_analysis(v->tl);
     uint32_t stacks[] = { S_LEAK, S_CACHE, S_MOVED };
-    CHECK(ls_site_series_build(a->index, a->first_ts, a->last_ts, stacks, 3, &v->sites, &err) == TRACE_OK);
+    CHECK(ls_site_series_build(a->index, a->first_ts, a->last_ts, stacks, 3, NULL, NULL, &v->sites, &err) == TRACE_OK);
     render_view_params_init(&v->p, v->tl, 1200, 800);
     v->p.sites = v->sites;
     v->p.site_bands = 2; /* the moved block counts in "other" */

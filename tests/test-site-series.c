@@ -3,7 +3,7 @@
  * cache that fills and stays flat, a site whose blocks are freed at once,
  * and a realloc moving a block between sites: the ranking, each series at
  * known times (any zoom reads the same values), the whole heap against the
- * analysis's, and a trace with no allocations.
+ * analysis's, a caller that gives up, and a trace with no allocations.
  *
  * `test-site-series CASE` runs one case; with no argument, all of them.
  *
@@ -24,7 +24,7 @@ static ls_site_series *build(ls_analysis *a, uint32_t *stacks, uint32_t n)
 {
     ls_site_series *s = NULL;
     trace_error err;
-    CHECK(ls_site_series_build(a->index, a->first_ts, a->last_ts, stacks, n, &s, &err) == TRACE_OK);
+    CHECK(ls_site_series_build(a->index, a->first_ts, a->last_ts, stacks, n, NULL, NULL, &s, &err) == TRACE_OK);
     if (!s)
         exit(1);
     return s;
@@ -82,6 +82,26 @@ static void case_values(void)
     ls_analysis_free(a);
 }
 
+static bool stop_now(void *user)
+{
+    ++*(int *)user;
+    return true;
+}
+
+/* The caller gives up (the window closed): an error, nothing made. */
+static void case_stopped(void)
+{
+    ls_analysis *a = load("stopped");
+    uint32_t stacks[] = { S_LEAK };
+    ls_site_series *s = (ls_site_series *)1;
+    trace_error err;
+    int asked = 0;
+    CHECK(ls_site_series_build(a->index, a->first_ts, a->last_ts, stacks, 1, stop_now, &asked, &s, &err) ==
+          TRACE_ERR_ARGS);
+    CHECK(s == NULL && asked == 1);
+    ls_analysis_free(a);
+}
+
 /* A trace with no allocation: nothing ranked, series of zeros. */
 static void case_empty(void)
 {
@@ -108,6 +128,7 @@ static const test_case cases[] = {
     { "rank", case_rank },
     { "values", case_values },
     { "empty", case_empty },
+    { "stopped", case_stopped },
 };
 
 int main(int argc, char **argv)

@@ -53,6 +53,9 @@ uint32_t ls_site_series_rank(const ls_analysis *a, uint32_t *out, uint32_t max)
 
 typedef struct builder {
     ls_site_series *s;
+    bool (*stop)(void *user);
+    void *user;
+    uint64_t events;
     uint64_t live[LS_SITE_SERIES_MAX + 1];
     uint32_t bucket;                /* the bucket the values in live[] are for */
 } builder;
@@ -92,8 +95,17 @@ static void on_block(void *user, const ls_analysis *a, const trace_event *ev, ui
             s->max[i] = B->live[i];
 }
 
+/* At the first event and every 65536 after: whether the caller gave up. */
+static bool on_event(void *user, const ls_analysis *a, const trace_event *ev)
+{
+    (void)a;
+    (void)ev;
+    builder *B = user;
+    return !B->stop || B->events++ % 65536 != 0 || !B->stop(B->user);
+}
+
 trace_status ls_site_series_build(ls_index *idx, uint64_t t0, uint64_t t1, const uint32_t *stacks, uint32_t n,
-                                  ls_site_series **out, trace_error *err)
+                                  bool (*stop)(void *user), void *user, ls_site_series **out, trace_error *err)
 {
     *out = NULL;
     if (n > LS_SITE_SERIES_MAX)
@@ -114,8 +126,8 @@ trace_status ls_site_series_build(ls_index *idx, uint64_t t0, uint64_t t1, const
     s->t1 = t1 > t0 ? t1 : t0;
     s->n = n;
     memcpy(s->stack, stacks, n * sizeof *stacks);
-    builder B = { .s = s };
-    ls_observer obs = { .block = on_block, .user = &B };
+    builder B = { .s = s, .stop = stop, .user = user };
+    ls_observer obs = { .event = on_event, .block = on_block, .user = &B };
     ls_analysis *again = NULL;
     trace_status st = ls_analysis_run(idx, &obs, &again, err);
     ls_analysis_free(again);

@@ -39,10 +39,12 @@ uint32_t ls_site_series_rank(const ls_analysis *a, uint32_t *out, uint32_t max);
 /* Follows stacks[0 .. n) (n <= LS_SITE_SERIES_MAX) and the whole heap over
  * [t0, t1] (the trace's first and last event: ls_analysis.first_ts,
  * last_ts) of idx through a second analysis pass; any thread (the index
- * gives it a cursor of its own). Returns OK with *out (free with
- * ls_site_series_free), or the pass's error with *err filled. */
+ * gives it a cursor of its own). `stop` (may be NULL) is asked at the first
+ * event and every 65536 after whether to give up: then TRACE_ERR_ARGS ("stopped by the
+ * caller"). Returns OK with *out (free with ls_site_series_free), or the
+ * pass's error with *err filled. */
 trace_status ls_site_series_build(ls_index *idx, uint64_t t0, uint64_t t1, const uint32_t *stacks, uint32_t n,
-                                  ls_site_series **out, trace_error *err);
+                                  bool (*stop)(void *user), void *user, ls_site_series **out, trace_error *err);
 void ls_site_series_free(ls_site_series *s); /* NULL ok */
 
 /* How many stacks are followed, and which (i < count). */

@@ -178,15 +178,21 @@ gboolean leakscope_scanner_find_finish(GAsyncResult *res, trace_event *ev, Leaks
 
 /* ---- the heap by call site ---- */
 
+static bool site_series_stop(void *cancellable)
+{
+    return g_cancellable_is_cancelled(cancellable);
+}
+
 static void site_series_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
 {
     (void)src;
-    (void)cancellable;
     scan_job *j = data;
     ls_site_series *out;
     trace_error err;
-    if (ls_site_series_build(j->s->index, j->t0, j->t1, j->stacks, j->nstacks, &out, &err) != TRACE_OK) {
-        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
+    if (ls_site_series_build(j->s->index, j->t0, j->t1, j->stacks, j->nstacks, cancellable ? site_series_stop : NULL,
+                             cancellable, &out, &err) != TRACE_OK) {
+        if (!g_task_return_error_if_cancelled(task))
+            g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
         return;
     }
     g_task_return_pointer(task, out, (GDestroyNotify)ls_site_series_free);
