@@ -1031,6 +1031,8 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     self->scanner = leakscope_scanner_new(a->index);
     self->tree_source = leakscope_tree_source_new(a);
     leakscope_timeline_set_timeline(self->timeline, tl);
+    /* at once (set_timeline's selection-changed queued them for later) */
+    g_clear_handle_id(&self->trees_source_id, g_source_remove);
     self->trees_source_id = g_idle_add(_leakscope_window_compute_trees, self);
     _leakscope_window_compute_sites(self);
     _leakscope_window_show_histograms(self, LS_HIST_ALL);
