@@ -353,7 +353,8 @@ static void on_trees_done(GObject *src, GAsyncResult *res, gpointer data)
     GError *error = NULL;
     LeakscopeTrees *t = leakscope_trees_compute_finish(res, &error);
     if (!t) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl &&
+            g_task_get_cancellable(G_TASK(res)) == self->trees_cancellable) {
             self->trees_pending = FALSE;
             _leakscope_window_show_banner(self, error->message, TRUE);
         }
@@ -361,7 +362,9 @@ static void on_trees_done(GObject *src, GAsyncResult *res, gpointer data)
         g_object_unref(self);
         return;
     }
-    if (self->tl && self->trees_pending) {
+    /* only the latest request's answer: an older one (another range, the
+     * trace before) may finish after it was cancelled */
+    if (self->tl && self->trees_pending && g_task_get_cancellable(G_TASK(res)) == self->trees_cancellable) {
         self->trees_pending = FALSE;
         /* the new picture replaces the old one only now that it is ready */
         leakscope_flame_set_trees(self->flame, t);
@@ -438,13 +441,14 @@ static void on_sites_done(GObject *src, GAsyncResult *res, gpointer data)
     GError *error = NULL;
     ls_site_series *s = leakscope_scanner_site_series_finish(res, &error);
     if (!s) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl)
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl &&
+            g_task_get_cancellable(G_TASK(res)) == self->sites_cancellable)
             _leakscope_window_show_banner(self, error->message, TRUE);
         g_error_free(error);
         g_object_unref(self);
         return;
     }
-    if (!self->tl || self->sites || g_cancellable_is_cancelled(self->sites_cancellable)) {
+    if (!self->tl || self->sites || g_task_get_cancellable(G_TASK(res)) != self->sites_cancellable) {
         ls_site_series_free(s);
         g_object_unref(self);
         return;
