@@ -5,7 +5,8 @@
  * ancestors faded), the search (matching frames in the search colour, the
  * others faded, the share in the details line), the selected function's
  * outline, the hover's text, the icicle's rows from the top, a widget
- * taller than the tree drawing it from its foot.
+ * taller than the tree drawing it from its foot, a differential flame
+ * graph's red, blue and grey against a base tree.
  *
  * `test-render-flame CASE` runs one case; with no argument, all of them.
  *
@@ -256,7 +257,59 @@ static void case_search(void)
     done(&pic);
 }
 
+/* A differential flame graph: helper's malloc grew (base 100 B), alloc_big
+ * shrank (base 900 B), main's own the same; a frame new since the base is
+ * all red. */
+static void case_diff(void)
+{
+    make_tree();
+    static ls_calltree_node bnodes[NNODES];
+    static uint32_t bchild[NNODES];
+    memcpy(bnodes, nodes, sizeof nodes);
+    memcpy(bchild, child, sizeof child);
+    ls_calltree base = tree;
+    base.nodes = bnodes;
+    base.child = bchild;
+    bnodes[N_BIG].incl[LS_METRIC_ALLOCATED] = bnodes[N_BIG_MALLOC].incl[LS_METRIC_ALLOCATED] = 900;
+    bnodes[N_HELPER].incl[LS_METRIC_ALLOCATED] = bnodes[N_HELPER_MALLOC].incl[LS_METRIC_ALLOCATED] = 100;
+    base.nnodes = N_HELPER_MALLOC; /* helper's malloc is new: the base's helper has no child */
+    bnodes[N_HELPER].nchild = 0;
+    render_flame_params p = { .tree = &tree, .metric = LS_METRIC_ALLOCATED, .width = W, .base = &base };
+    picture pic;
+    draw(&p, &pic);
+    double x, y;
+    uint32_t base_of[NNODES];
+    for (uint32_t i = 0; i < NNODES; i++)
+        base_of[i] = UINT32_MAX;
+    render_flame_base_node(&tree, &base, N_ROOT, base_of);
+    render_flame_base_node(&tree, &base, N_MAIN, base_of);
+    render_flame_base_node(&tree, &base, N_HELPER, base_of);
+    CHECK_EQ_U64(render_flame_base_node(&tree, &base, N_BIG, base_of), N_BIG);
+    CHECK_EQ_U64(render_flame_base_node(&tree, &base, N_HELPER_MALLOC, base_of), UINT32_MAX);
+    /* alloc_big shrank 900 -> 600: blue */
+    centre(&p, &pic, N_BIG, &x, &y);
+    uint32_t c = px(&pic, rect_of(&pic, N_BIG)->x + 1, y);
+    CHECK((c & 0xff) == 0xff && (c >> 16 & 0xff) < 0xc0);
+    /* helper grew 100 -> 300: red; its malloc is new: the reddest */
+    centre(&p, &pic, N_HELPER, &x, &y);
+    uint32_t h = px(&pic, rect_of(&pic, N_HELPER)->x + 1, y);
+    CHECK((h >> 16 & 0xff) == 0xff && (h & 0xff) < 0xc0);
+    centre(&p, &pic, N_HELPER_MALLOC, &x, &y);
+    uint32_t m = px(&pic, rect_of(&pic, N_HELPER_MALLOC)->x + 1, y);
+    CHECK((m >> 16 & 0xff) == 0xff && (m & 0xff) < (h & 0xff));
+    /* main the same: grey */
+    centre(&p, &pic, N_MAIN, &x, &y);
+    CHECK(near_colour(px(&pic, rect_of(&pic, N_MAIN)->x + 1, y), 0xd9d9d9));
+    done(&pic);
+    double rgb[3];
+    render_flame_diff_color(0, 10, rgb);
+    CHECK(rgb[0] == 1 && rgb[1] < 0.11);
+    render_flame_diff_color(10, 0, rgb);
+    CHECK(rgb[2] == 1 && rgb[0] < 0.11);
+}
+
 static const test_case cases[] = {
+    { "diff", case_diff },
     { "layout", case_layout },
     { "zoom", case_zoom },
     { "search", case_search },

@@ -207,6 +207,45 @@ static void draw_text(cairo_t *cr, PangoLayout *pl, double x, double y, double m
     pango_cairo_show_layout(cr, pl);
 }
 
+void render_flame_diff_color(uint64_t was, uint64_t now, double rgb[3])
+{
+    uint64_t big = was > now ? was : now;
+    double r = big ? ((double)now - (double)was) / (double)big : 0; /* -1 .. 1 */
+    if (r > 0) {
+        rgb[0] = 1;
+        rgb[1] = rgb[2] = 0.85 - 0.75 * r;
+    } else if (r < 0) {
+        rgb[0] = rgb[1] = 0.85 + 0.75 * r;
+        rgb[2] = 1;
+    } else {
+        rgb[0] = rgb[1] = rgb[2] = 0.85;
+    }
+}
+
+uint32_t render_flame_base_node(const ls_calltree *tree, const ls_calltree *base, uint32_t n, uint32_t *base_of)
+{
+    if (n == LS_CALLTREE_ROOT)
+        return base_of[n] = LS_CALLTREE_ROOT;
+    uint32_t bp = base_of[tree->nodes[n].parent];
+    uint32_t found = UINT32_MAX;
+    if (bp != UINT32_MAX) { /* base's children are sorted by name: a binary search */
+        const ls_calltree_node *p = &base->nodes[bp];
+        const char *name = ls_calltree_name(tree, n);
+        uint32_t lo = 0, hi = p->nchild;
+        while (lo < hi && found == UINT32_MAX) {
+            uint32_t mid = lo + (hi - lo) / 2, c = base->child[p->child0 + mid];
+            int cmp = strcmp(ls_calltree_name(base, c), name);
+            if (!cmp)
+                found = c;
+            else if (cmp < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    return base_of[n] = found;
+}
+
 /* c blended toward the background: a frame that is not what the viewer
  * points at (outside the search, an ancestor of the zoomed frame). */
 static void faded(double rgb[3], const rgba *bg)
@@ -238,11 +277,19 @@ bool render_flame_drawn(cairo_t *cr, const render_flame_params *p, const render_
     draw_text(cr, pl, RENDER_FLAME_SIDE, 10, p->width - 2.0 * RENDER_FLAME_SIDE, title);
 
     const render_flame_rect *hover = NULL;
+    uint32_t *base_of = p->base ? malloc(p->tree->nnodes * sizeof *base_of) : NULL;
     for (uint32_t i = 0; i < fl->n; i++) {
         const render_flame_rect *r = &fl->rect[i];
         double y = render_flame_row_y(p, fl, r->depth), rgb[3];
         const char *name = r->node == LS_CALLTREE_ROOT ? "all" : ls_calltree_name(p->tree, r->node);
         render_flame_color(name, rgb);
+        if (base_of) {
+            /* the ancestors of a zoomed frame come first in the layout, so
+             * every parent's answer is there before its children ask */
+            uint32_t b = render_flame_base_node(p->tree, p->base, r->node, base_of);
+            render_flame_diff_color(b == UINT32_MAX ? 0 : p->base->nodes[b].incl[p->metric],
+                                    p->tree->nodes[r->node].incl[p->metric], rgb);
+        }
         if (searching && ls_calltree_matches(p->tree, r->node, p->search)) {
             rgb[0] = 230 / 255.0; /* flamegraph.pl's search colour */
             rgb[1] = 0;
@@ -267,6 +314,7 @@ bool render_flame_drawn(cairo_t *cr, const render_flame_params *p, const render_
         cairo_set_source_rgb(cr, 0, 0, 0);
         draw_text(cr, pl, r->x + 3, y + 1, r->w - 6, name);
     }
+    free(base_of);
     if (hover) {
         set_color(cr, &pal->text);
         cairo_set_line_width(cr, 1);

@@ -42,6 +42,11 @@ typedef struct render_flame_params {
     const char *search;       /* frames matching it (ls_calltree_matches) highlighted, the rest faded */
     uint32_t selected_name;   /* a selected function (name id): its frames outlined */
     uint32_t hover;           /* the frame under the pointer (node): outlined, named in the details line */
+    /* A differential flame graph: the same tree (by names) of a base run;
+     * each frame is coloured by how its value changed from there: red
+     * grew, blue shrank, grey the same (render_flame_diff_color). Frames
+     * only in the base are not drawn. NULL: the usual colours. */
+    const ls_calltree *base;
     /* The picture's own height (from render_flame_height): taller pictures
      * keep the rows where they are in a flame (the root at the bottom), so
      * a widget taller than the tree draws it from its foot; 0: its height. */
@@ -103,6 +108,18 @@ const char *render_flame_search_text(const render_flame_params *p, char *buf, si
 /* The fill color of a frame named `name` (r, g, b in 0..1): a warm color
  * picked by the name, so a function has one color in every picture. */
 void render_flame_color(const char *name, double rgb[3]);
+
+/* The colour of a frame whose value went from `was` to `now`: red as it
+ * grew (the more of it new, the redder), blue as it shrank, grey when the
+ * same. */
+void render_flame_diff_color(uint64_t was, uint64_t now, double rgb[3]);
+
+/* The node of `base` at the same path of names as node n of `tree`
+ * (LS_CALLTREE_ROOT for the root), or UINT32_MAX when base has none;
+ * base_of[] (tree->nnodes entries) caches the parents' answers and must
+ * hold them for n's ancestors (parents before children, as a layout
+ * lists them). */
+uint32_t render_flame_base_node(const ls_calltree *tree, const ls_calltree *base, uint32_t n, uint32_t *base_of);
 
 /* "allocated bytes", "bytes live at the heap's peak": what metric m counts, for titles. */
 const char *render_flame_metric_label(ls_metric m);
