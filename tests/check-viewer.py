@@ -27,6 +27,9 @@ def main():
         os.makedirs(out, exist_ok=True)
         trace = os.path.join(tmp, "demo.trace")
         subprocess.run([demo, "1.5", trace], check=True, stdout=subprocess.DEVNULL, timeout=60)
+        # the base run for the panels' Compare with…: a shorter run of the demo
+        subprocess.run([demo, "0.8", os.path.join(tmp, "base.trace")], check=True, stdout=subprocess.DEVNULL,
+                       timeout=60)
         data = open(trace, "rb").read()
         truncated = os.path.join(tmp, "truncated.trace")
         with open(truncated, "wb") as f:
@@ -79,7 +82,7 @@ def main():
                 failed = True
         for name in ("window.png", "export-view.png", "export-heap.png", "window-truncated.png", "window-damaged.png",
                      "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png",
-                     "window-flame.png", "window-flame-search.png", "window-calltree.png"):
+                     "window-flame.png", "window-flame-search.png", "window-calltree.png", "window-compare.png"):
             if not os.path.getsize(os.path.join(out, name)) if os.path.exists(os.path.join(out, name)) else True:
                 print(f"check-viewer: {name} was not written", file=sys.stderr)
                 failed = True

@@ -18,7 +18,9 @@
  *                                       timeline selection followed and cleared, a leak
  *                                       row's site selected everywhere, the Heap by call
  *                                       site track's bands, hover and click, the Sizes and
- *                                       Lifetimes panel's histograms
+ *                                       Lifetimes panel's histograms, Compare with… a
+ *                                       missing file and the base run check-viewer.py
+ *                                       recorded beside the trace (base.trace)
  *   test-viewer corrupt TRACE OUTDIR    must show the error page with the message
  *   test-viewer truncated TRACE OUTDIR  must show the trace and the banner
  *   test-viewer damaged TRACE OUTDIR    must show the trace and a banner saying what was lost
@@ -31,6 +33,7 @@
 #include "leakscope-format.h"
 #include "leakscope-window-private.h"
 #include "range.h"
+#include "site-diff.h"
 
 #include <X11/Xlib.h>
 #include <X11/keysym.h>
@@ -930,6 +933,77 @@ static gboolean panel_steps(test_ctx *t)
               "the lifetimes do not end with the blocks still live");
         leakscope_hist_view_hover(win->hist_sizes, -1, -1);
         save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-histograms.png");
+        /* Compare with…: a file that is not there says so */
+        GFile *f = g_file_new_for_path("/nonexistent-dir/base.trace");
+        _leakscope_window_compare_chosen(win, f);
+        g_object_unref(f);
+        break;
+    }
+    case 10: {
+        WAIT_FOR(gtk_revealer_get_reveal_child(win->banner));
+        const char *msg = gtk_label_get_text(win->banner_label);
+        CHECK(gtk_revealer_get_reveal_child(win->banner) && strstr(msg, "Cannot compare") && strstr(msg, "base.trace"),
+              "comparing with a missing file says '%s'", msg);
+        gtk_widget_activate_action(GTK_WIDGET(win), "win.dismiss-banner", NULL);
+        /* the base run check-viewer.py recorded beside the trace */
+        g_autofree char *dirname = g_path_get_dirname(t->trace);
+        g_autofree char *path = g_build_filename(dirname, "base.trace", NULL);
+        GFile *f = g_file_new_for_path(path);
+        _leakscope_window_compare_chosen(win, f);
+        g_object_unref(f);
+        break;
+    }
+    case 11: {
+        WAIT_FOR(win->diff && !strcmp(gtk_stack_get_visible_child_name(win->panel_stack), "compare"));
+        CHECK(win->diff != NULL, "no comparison");
+        if (!win->diff)
+            return FALSE;
+        const ls_analysis *base = win->base->a;
+        /* every byte accounted for: the rows' changes add up to the totals' */
+        gint64 sum = 0;
+        for (guint i = 0; i < win->diff->nrows; i++)
+            sum += win->diff->rows[i].d[LS_DIFF_ALLOCATED];
+        CHECK(sum == (gint64)(a->allocated_bytes - base->allocated_bytes),
+              "the rows add up to %" G_GINT64_FORMAT ", not the %" G_GINT64_FORMAT " between the totals", sum,
+              (gint64)(a->allocated_bytes - base->allocated_bytes));
+        CHECK(a->allocated_bytes > base->allocated_bytes, "the 1.5 s run allocated no more than the 0.8 s one");
+        g_autofree char *text = _leakscope_window_compare_text(win);
+        CHECK(g_str_has_prefix(text, "+") && strstr(text, " allocated, "), "the diff table says '%.200s'", text);
+        printf("panels: compare: %s\n", gtk_label_get_text(win->compare_title));
+        /* the differential flame graph: handle_request grew, in red, as render colours it */
+        GtkWidget *cw = GTK_WIDGET(win->compare_flame);
+        WAIT_FOR(gtk_widget_get_width(cw) > 100);
+        render_flame_params p;
+        const render_flame_frames *f;
+        CHECK(leakscope_flame_get_drawn(win->compare_flame, &p, &f) && p.base == win->base->tree,
+              "the compare flame graph has no base");
+        const render_flame_rect *r = NULL;
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->rect[i].node != LS_CALLTREE_ROOT && !strcmp(ls_calltree_name(p.tree, f->rect[i].node), "handle_request"))
+                r = &f->rect[i];
+        CHECK(r != NULL, "no handle_request frame in the comparison");
+        if (r) {
+            double y = render_flame_row_y(&p, f, r->depth) + RENDER_FLAME_FRAME_H / 2.0;
+            guint32 c = widget_pixel(t, cw, r->x + 2, y, "window-compare.png");
+            uint32_t *base_of = g_new(uint32_t, p.tree->nnodes);
+            /* the path from the root down to the frame, resolved in that order */
+            GArray *path = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+            for (uint32_t n = r->node; n != UINT32_MAX; n = p.tree->nodes[n].parent)
+                g_array_prepend_val(path, n);
+            uint32_t b = UINT32_MAX;
+            for (guint i = 0; i < path->len; i++)
+                b = render_flame_base_node(p.tree, p.base, g_array_index(path, uint32_t, i), base_of);
+            g_array_unref(path);
+            double rgb[3];
+            render_flame_diff_color(b == UINT32_MAX ? 0 : p.base->nodes[b].incl[LS_METRIC_ALLOCATED],
+                                    p.tree->nodes[r->node].incl[LS_METRIC_ALLOCATED], rgb);
+            guint32 want = (guint32)lround(rgb[0] * 255) << 16 | (guint32)lround(rgb[1] * 255) << 8 |
+                           (guint32)lround(rgb[2] * 255);
+            CHECK(close_rgb(c, want) && (c >> 16 & 0xff) == 0xff && (c & 0xff) < 0xd0,
+                  "handle_request is #%06x on screen, not the red #%06x of growth", c, want);
+            g_free(base_of);
+        }
+        save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-compare.png");
         return FALSE;
     }
     default:

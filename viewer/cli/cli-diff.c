@@ -49,18 +49,7 @@ static void free_run(run *r)
     ls_analysis_free(r->a);
 }
 
-/* "+1.50 KiB", "-500 B", "0 B"; counts "+3", "-1", "0". */
-static const char *signed_value(int64_t d, bool bytes, char *buf, size_t len)
-{
-    uint64_t mag = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
-    char m[48];
-    if (bytes)
-        ls_format_bytes(mag, m, sizeof m);
-    else
-        snprintf(m, sizeof m, "%llu", (unsigned long long)mag);
-    snprintf(buf, len, "%s%s", d > 0 ? "+" : d < 0 ? "-" : "", m);
-    return buf;
-}
+#define signed_value(d, bytes, buf, len) ls_format_signed(d, bytes, buf, len)
 
 static void diff_text(const run *R, const ls_site_diff *D, unsigned top, FILE *o)
 {

@@ -10,6 +10,7 @@
 struct _LeakscopeFlame {
     GtkWidget parent_instance;
     LeakscopeTrees *trees;
+    const ls_calltree *base;    /* borrowed: a differential flame graph's base run */
     ls_metric metric;
     gboolean icicle;
     char *search, *selected;
@@ -47,6 +48,7 @@ static void params(LeakscopeFlame *self, render_flame_params *p, int width, int 
     *p = (render_flame_params){
         .tree = t, .metric = self->metric, .width = width, .theme = leakscope_widget_render_theme(GTK_WIDGET(self)),
         .root = self->zoom, .icicle = self->icicle, .search = self->search, .hover = self->hover, .height = height,
+        .base = self->base,
     };
     uint32_t name = self->selected && t ? ls_calltree_find_name(t, self->selected) : UINT32_MAX;
     p->selected_name = name == UINT32_MAX ? 0 : name;
@@ -131,6 +133,13 @@ void leakscope_flame_set_trees(LeakscopeFlame *self, LeakscopeTrees *trees)
 LeakscopeTrees *leakscope_flame_get_trees(LeakscopeFlame *self)
 {
     return self->trees;
+}
+
+void leakscope_flame_set_base(LeakscopeFlame *self, const ls_calltree *base)
+{
+    g_return_if_fail(LEAKSCOPE_IS_FLAME(self));
+    self->base = base;
+    gtk_widget_queue_draw(GTK_WIDGET(self)); /* the same layout, other colours */
 }
 
 void leakscope_flame_set_metric(LeakscopeFlame *self, ls_metric m)

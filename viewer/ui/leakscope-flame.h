@@ -27,6 +27,10 @@ GtkWidget *leakscope_flame_new(void);
 void leakscope_flame_set_trees(LeakscopeFlame *self, LeakscopeTrees *trees);
 LeakscopeTrees *leakscope_flame_get_trees(LeakscopeFlame *self);
 
+/* A base run's top-down tree (borrowed; NULL: none): a differential flame
+ * graph, red where this trace grew from it, blue where it shrank. */
+void leakscope_flame_set_base(LeakscopeFlame *self, const ls_calltree *base);
+
 void leakscope_flame_set_metric(LeakscopeFlame *self, ls_metric m);
 ls_metric leakscope_flame_get_metric(LeakscopeFlame *self);
 void leakscope_flame_set_icicle(LeakscopeFlame *self, gboolean icicle);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "leakscope-calltree-view.h"
+#include "leakscope-compare.h"
 #include "leakscope-flame.h"
 #include "leakscope-hist-view.h"
 #include "leakscope-loader.h"
@@ -51,6 +52,9 @@ struct _LeakscopeWindow {
     GtkButton *hist_all;
     GtkLabel *hist_info;
     LeakscopeHistView *hist_sizes, *hist_lifetimes;
+    GtkLabel *compare_title;
+    LeakscopeFlame *compare_flame;
+    GtkListBox *compare_list;
 
     /* the open trace */
     GFile *file;
@@ -64,6 +68,11 @@ struct _LeakscopeWindow {
     GCancellable *sites_cancellable;
     char **site_names;        /* per followed stack: its call site's name (ls_site_name), for the legend */
     char **site_functions;    /* ... and its function (ls_site_function), for the selection */
+    /* Compare with…: the base run and what changed from it */
+    LeakscopeBase *base;
+    struct ls_site_diff *diff;
+    GCancellable *base_cancellable;
+    GtkFileChooserNative *compare_chooser;
 
     /* work in flight */
     GCancellable *load_cancellable;
@@ -101,6 +110,12 @@ void _leakscope_window_export_chosen(LeakscopeWindow *self, GFile *file, const c
 /* The function selected in a panel (a leak row, a tree row, a flame
  * frame; NULL: none), shown in every panel. */
 void _leakscope_window_select_function(LeakscopeWindow *self, const char *function);
+
+/* Compare with…: what the dialog does with its answer (the GUI test calls
+ * it too). The base is read in a thread; failures show in the banner. */
+void _leakscope_window_compare_chosen(LeakscopeWindow *self, GFile *file);
+/* The diff table's rows as shown, one line each (tests). */
+char *_leakscope_window_compare_text(LeakscopeWindow *self);
 
 /* The share of the window's trace page the timeline starts with. */
 #define LEAKSCOPE_TIMELINE_SHARE 0.68

@@ -5,7 +5,9 @@
  */
 #include "leakscope-window-private.h"
 #include "leakscope-format.h"
+#include "site-diff.h"
 #include "site-series.h"
+#include "units.h"
 #include "sites.h"
 
 #include <string.h>
@@ -110,6 +112,7 @@ static void _leakscope_window_update_actions(LeakscopeWindow *self)
     gboolean have = self->tl != NULL && !g_strcmp0(gtk_stack_get_visible_child_name(self->main_stack), "trace");
     guint64 a, b;
     gtk_widget_action_set_enabled(w, "win.export", have);
+    gtk_widget_action_set_enabled(w, "win.compare", have);
     gtk_widget_action_set_enabled(w, "win.zoom-in", have);
     gtk_widget_action_set_enabled(w, "win.zoom-out", have);
     gtk_widget_action_set_enabled(w, "win.zoom-fit", have);
@@ -179,6 +182,20 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
     g_clear_pointer(&self->sites, ls_site_series_free);
     g_clear_pointer(&self->site_names, g_strfreev);
     g_clear_pointer(&self->site_functions, g_strfreev);
+    g_cancellable_cancel(self->base_cancellable);
+    g_clear_object(&self->base_cancellable);
+    if (self->compare_flame) {
+        leakscope_flame_set_base(self->compare_flame, NULL);
+        leakscope_flame_set_trees(self->compare_flame, NULL);
+    }
+    if (self->compare_list) {
+        GtkWidget *c;
+        while ((c = gtk_widget_get_first_child(GTK_WIDGET(self->compare_list))))
+            gtk_list_box_remove(self->compare_list, c);
+        gtk_label_set_text(self->compare_title, "Compare this trace with an earlier run: Compare With… in the menu.");
+    }
+    g_clear_pointer(&self->diff, ls_site_diff_free);
+    g_clear_pointer(&self->base, leakscope_base_free);
     g_clear_pointer(&self->tree_source, leakscope_tree_source_unref);
     g_clear_pointer(&self->scanner, leakscope_scanner_unref);
     g_clear_pointer(&self->syms, sym_table_free);
@@ -369,6 +386,8 @@ static void on_trees_done(GObject *src, GAsyncResult *res, gpointer data)
         /* the new picture replaces the old one only now that it is ready */
         leakscope_flame_set_trees(self->flame, t);
         leakscope_calltree_view_set_trees(self->calltree, t);
+        if (t->whole) /* the comparison is of whole runs */
+            leakscope_flame_set_trees(self->compare_flame, t);
         _leakscope_window_update_flame_info(self);
     }
     leakscope_trees_unref(t);
@@ -585,6 +604,156 @@ static void on_flame_reset(GtkButton *b, LeakscopeWindow *self)
 static void on_flame_search(GtkSearchEntry *e, LeakscopeWindow *self)
 {
     leakscope_flame_set_search(self->flame, gtk_editable_get_text(GTK_EDITABLE(e)));
+}
+
+/* ---- Compare with… ---- */
+
+#define COMPARE_ROWS_MAX 200
+
+static void _leakscope_window_fill_compare(LeakscopeWindow *self)
+{
+    GtkWidget *c;
+    while ((c = gtk_widget_get_first_child(GTK_WIDGET(self->compare_list))))
+        gtk_list_box_remove(self->compare_list, c);
+    const ls_site_diff *d = self->diff;
+    static const char *const labels[LS_DIFF_VALUES] = { "allocated", "allocations", "leaked", "peak", "temporary" };
+    GString *title = g_string_new(NULL);
+    g_autofree char *base = leakscope_text_from_trace(self->base->path);
+    g_string_append_printf(title, "Compared with %s (the base run; red grew, blue shrank):", base);
+    for (int k = 0; k < LS_DIFF_VALUES; k++) {
+        char v[48];
+        ls_format_signed((int64_t)(d->run[1].total[k] - d->run[0].total[k]), ls_diff_value_is_bytes((ls_diff_value)k), v,
+                         sizeof v);
+        g_string_append_printf(title, "%s %s %s", k ? "," : "", labels[k], v);
+    }
+    gtk_label_set_text(self->compare_title, title->str);
+    g_string_free(title, TRUE);
+    guint shown = 0;
+    for (uint32_t i = 0; i < d->nrows && shown < COMPARE_ROWS_MAX; i++) {
+        const ls_diff_row *w = &d->rows[i];
+        if (!ls_diff_row_changed(w))
+            continue;
+        shown++;
+        GString *line = g_string_new(NULL);
+        for (int k = 0; k < LS_DIFF_VALUES; k++) {
+            char v[48];
+            ls_format_signed(w->d[k], ls_diff_value_is_bytes((ls_diff_value)k), v, sizeof v);
+            g_string_append_printf(line, "%s%s %s", k ? ", " : "", v, labels[k]);
+        }
+        uint32_t stack;
+        const ls_diff_run *r = ls_diff_row_run(d, w, &stack);
+        char site[512];
+        ls_site_name(r->syms, r->a, stack, site, sizeof site);
+        g_autofree char *name = leakscope_text_from_trace(site);
+        g_string_append_printf(line, "\n%s%s", name, w->base < 0 ? "  (new)" : w->new_ < 0 ? "  (gone)" : "");
+        GtkWidget *l = gtk_label_new(NULL);
+        gtk_label_set_use_markup(GTK_LABEL(l), FALSE);
+        gtk_label_set_text(GTK_LABEL(l), line->str);
+        gtk_label_set_xalign(GTK_LABEL(l), 0);
+        gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+        gtk_widget_set_margin_start(l, 8);
+        gtk_widget_set_margin_top(l, 4);
+        gtk_widget_set_margin_bottom(l, 4);
+        gtk_list_box_append(self->compare_list, l);
+        g_string_free(line, TRUE);
+    }
+    if (!shown)
+        gtk_list_box_append(self->compare_list, gtk_label_new("No call site changed."));
+}
+
+char *_leakscope_window_compare_text(LeakscopeWindow *self)
+{
+    GString *s = g_string_new(NULL);
+    for (GtkWidget *r = gtk_widget_get_first_child(GTK_WIDGET(self->compare_list)); r; r = gtk_widget_get_next_sibling(r)) {
+        GtkWidget *l = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(r));
+        if (GTK_IS_LABEL(l))
+            g_string_append_printf(s, "%s\n", gtk_label_get_text(GTK_LABEL(l)));
+    }
+    return g_string_free(s, FALSE);
+}
+
+static void on_base_loaded(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    GError *error = NULL;
+    LeakscopeBase *b = leakscope_base_load_finish(res, &error);
+    gboolean current = self->tl && g_task_get_cancellable(G_TASK(res)) == self->base_cancellable;
+    if (!b) {
+        if (current && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_autofree char *msg = leakscope_text_from_trace(error->message);
+            g_autofree char *line = g_strdup_printf("Cannot compare: %s", msg);
+            _leakscope_window_show_banner(self, line, TRUE);
+        }
+        g_clear_error(&error);
+        g_object_unref(self);
+        return;
+    }
+    if (!current) {
+        leakscope_base_free(b);
+        g_object_unref(self);
+        return;
+    }
+    g_clear_pointer(&self->diff, ls_site_diff_free);
+    leakscope_flame_set_base(self->compare_flame, NULL);
+    g_clear_pointer(&self->base, leakscope_base_free);
+    self->base = b;
+    self->diff = ls_site_diff_build(b->a, b->syms, timeline_analysis(self->tl), self->syms);
+    if (!self->diff) {
+        _leakscope_window_show_banner(self, "Cannot compare: out of memory", TRUE);
+        g_object_unref(self);
+        return;
+    }
+    leakscope_flame_set_base(self->compare_flame, b->tree);
+    _leakscope_window_fill_compare(self);
+    gtk_stack_set_visible_child_name(self->panel_stack, "compare");
+    g_object_unref(self);
+}
+
+void _leakscope_window_compare_chosen(LeakscopeWindow *self, GFile *file)
+{
+    g_autofree char *path = g_file_get_path(file);
+    if (!self->tl || !path)
+        return;
+    g_cancellable_cancel(self->base_cancellable);
+    g_clear_object(&self->base_cancellable);
+    self->base_cancellable = g_cancellable_new();
+    g_autofree char *name = g_file_get_basename(file);
+    g_autofree char *shown = leakscope_text_from_trace(name);
+    g_autofree char *title = g_strdup_printf("Reading %s…", shown);
+    gtk_label_set_text(self->compare_title, title);
+    leakscope_base_load_async(path, self->base_cancellable, on_base_loaded, g_object_ref(self));
+}
+
+static void on_compare_response(GtkNativeDialog *d, int response, LeakscopeWindow *self)
+{
+    if (response == GTK_RESPONSE_ACCEPT) {
+        GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+        if (f) {
+            _leakscope_window_compare_chosen(self, f);
+            g_object_unref(f);
+        }
+    }
+    g_clear_object(&self->compare_chooser);
+}
+
+static void action_compare(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name;
+    (void)param;
+    LeakscopeWindow *self = LEAKSCOPE_WINDOW(w);
+    if (self->compare_chooser || !self->tl)
+        return;
+    self->compare_chooser = gtk_file_chooser_native_new("Compare With an Earlier Run", GTK_WINDOW(self),
+                                                        GTK_FILE_CHOOSER_ACTION_OPEN, "_Compare", "_Cancel");
+    GtkFileFilter *traces = gtk_file_filter_new();
+    gtk_file_filter_set_name(traces, "Leakscope traces");
+    gtk_file_filter_add_mime_type(traces, LEAKSCOPE_MIME_TYPE);
+    gtk_file_filter_add_suffix(traces, "trace");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(self->compare_chooser), traces);
+    g_object_unref(traces);
+    g_signal_connect(self->compare_chooser, "response", G_CALLBACK(on_compare_response), self);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->compare_chooser));
 }
 
 /* ---- the selected range ---- */
@@ -1456,6 +1625,9 @@ static void leakscope_window_dispose(GObject *o)
     if (self->chooser)
         gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
     g_clear_object(&self->chooser);
+    if (self->compare_chooser)
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->compare_chooser));
+    g_clear_object(&self->compare_chooser);
     if (self->recent_changed_id)
         g_clear_signal_handler(&self->recent_changed_id, self->recent);
     self->recent = NULL; /* the default manager: not ours */
@@ -1527,11 +1699,15 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
     CHILD(hist_info);
     CHILD(hist_sizes);
     CHILD(hist_lifetimes);
+    CHILD(compare_title);
+    CHILD(compare_flame);
+    CHILD(compare_list);
 #undef CHILD
 
     gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
     gtk_widget_class_install_action(wc, "win.open-recent", "s", action_open_recent);
     gtk_widget_class_install_action(wc, "win.export", NULL, action_export);
+    gtk_widget_class_install_action(wc, "win.compare", NULL, action_compare);
     gtk_widget_class_install_action(wc, "win.cancel-load", NULL, action_cancel_load);
     gtk_widget_class_install_action(wc, "win.dismiss-banner", NULL, action_dismiss_banner);
     gtk_widget_class_install_action(wc, "win.zoom-in", NULL, action_forward);
