@@ -4,7 +4,8 @@
  * summary, bounded at the viewer's 4 million events, then the trees), and
  * the flame graph's layout and drawing at 1920 pixels (what each redraw
  * does), each the median of RUNS runs; and once, the heap by call site's
- * second pass (the 32 stacks the viewer follows).
+ * second pass (the 32 stacks the viewer follows), then the whole timeline
+ * with that track drawn at 1920x1080 (median of RUNS frames).
  *
  * usage: calltree-bench TRACE [RUNS]
  *
@@ -16,6 +17,7 @@
 #include "range.h"
 #include "render-flame.h"
 #include "site-series.h"
+#include "timeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,10 +125,46 @@ int main(int argc, char **argv)
         return 1;
     }
     double series_s = now() - t;
+    /* the timeline with the track, as the viewer draws it */
+    timeline *tl;
+    if (timeline_open(argv[1], &tl, &err) != TRACE_OK) {
+        fprintf(stderr, "calltree-bench: %s\n", err.message);
+        return 1;
+    }
+    double *frame = calloc((size_t)runs, sizeof *frame);
+    const char *names[RENDER_SITE_BANDS] = { "a", "b", "c", "d", "e", "f", "g", "h" };
+    render_view_params vp;
+    render_view_params_init(&vp, tl, 1920, 1080);
+    vp.sites = series;
+    vp.site_bands = nf < RENDER_SITE_BANDS ? nf : RENDER_SITE_BANDS;
+    vp.site_names = names;
+    vp.site_selected = 1;
+    for (int i = 0; i < runs; i++) {
+        cairo_t *cr = cairo_create(s);
+        t = now();
+        render_view(cr, &vp);
+        cairo_surface_flush(s);
+        frame[i] = now() - t;
+        cairo_destroy(cr);
+    }
+    double frame_ms = median(frame, runs) * 1e3;
+    vp.sites = NULL; /* the same view without the track, for comparison */
+    for (int i = 0; i < runs; i++) {
+        cairo_t *cr = cairo_create(s);
+        t = now();
+        render_view(cr, &vp);
+        cairo_surface_flush(s);
+        frame[i] = now() - t;
+        cairo_destroy(cr);
+    }
+    double plain_ms = median(frame, runs) * 1e3;
+    free(frame);
+    timeline_free(tl);
     ls_site_series_free(series);
     printf("trace: %llu events, %u stacks; load (one analysis pass) %.2f s\n", (unsigned long long)a->events,
            a->nstacks ? a->nstacks - 1 : 0, load);
-    printf("heap by call site (second pass, %u stacks followed): %.2f s\n", nf, series_s);
+    printf("heap by call site (second pass, %u stacks followed): %.2f s; the timeline with it at 1920x1080: "
+           "median %.1f ms a frame (%.1f ms without it)\n", nf, series_s, frame_ms, plain_ms);
     printf("whole-trace call trees (top-down + bottom-up, %u nodes each way): median %.1f ms of %d\n", nodes,
            median(whole, runs) * 1e3, runs);
     printf("second-half selection (%llu events%s, range summary + both trees): median %.1f ms\n",

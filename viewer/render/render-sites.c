@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static uint32_t bands_of(const render_view_params *p)
 {
@@ -67,29 +68,37 @@ void track_sites(render_ctx *rc, const render_row *r)
         x += 12 + tw + 12;
     }
     /* one stack per column, at the time of the column's right edge; columns
-     * outside the trace stay empty */
+     * outside the trace stay empty. Each band is one path, filled once. */
     uint64_t begin = timeline_begin(p->tl), end = timeline_end(p->tl);
+    uint32_t k = bands + 1;
+    uint64_t *stacks = malloc((size_t)n * k * sizeof *stacks);
+    if (!stacks)
+        return;
+    for (uint32_t c = 0; c < n; c++) {
+        uint64_t t = render_site_column_time(rc->l, p, col_x(rc, c));
+        if (t < begin || t > end) {
+            stacks[(size_t)c * k] = UINT64_MAX; /* none */
+            continue;
+        }
+        render_site_stack(p, t, &stacks[(size_t)c * k]);
+    }
     cairo_save(rc->cr);
     cairo_rectangle(rc->cr, rc->l->plot_x0, r->py0, rc->l->plot_x1 - rc->l->plot_x0, r->py1 - r->py0);
     cairo_clip(rc->cr);
-    for (uint32_t c = 0; c < n; c++) {
-        uint64_t t = render_site_column_time(rc->l, p, col_x(rc, c));
-        if (t < begin || t > end)
-            continue;
-        uint64_t stack[RENDER_SITE_BANDS + 1];
-        uint32_t k = render_site_stack(p, t, stack);
-        uint64_t below = 0;
-        for (uint32_t i = 0; i < k; i++) {
-            double y0 = row_y(r, (double)stack[i], ax.top), y1 = row_y(r, (double)below, ax.top);
-            if (y1 - y0 >= 0.5) {
-                set_color(rc->cr, band_color(rc, i, k - 1));
+    for (uint32_t i = 0; i < k; i++) {
+        for (uint32_t c = 0; c < n; c++) {
+            const uint64_t *st = &stacks[(size_t)c * k];
+            if (st[0] == UINT64_MAX)
+                continue;
+            double y0 = row_y(r, (double)st[i], ax.top), y1 = row_y(r, i ? (double)st[i - 1] : 0, ax.top);
+            if (y1 - y0 >= 0.5)
                 cairo_rectangle(rc->cr, col_x(rc, c), y0, 1, y1 - y0);
-                cairo_fill(rc->cr);
-            }
-            below = stack[i];
         }
+        set_color(rc->cr, band_color(rc, i, bands));
+        cairo_fill(rc->cr);
     }
     cairo_restore(rc->cr);
+    free(stacks);
 }
 
 void render_sites_selected_draw(render_ctx *rc, const render_row *r, double (*y_of)(const render_ctx *, const render_row *, double))
