@@ -44,6 +44,20 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The median time of `runs` frames of view p drawn on s, ms (frame[]: scratch). */
+static double median_frame_ms(cairo_surface_t *s, const render_view_params *p, double *frame, int runs)
+{
+    for (int i = 0; i < runs; i++) {
+        cairo_t *cr = cairo_create(s);
+        double t = now();
+        render_view(cr, p);
+        cairo_surface_flush(s);
+        frame[i] = now() - t;
+        cairo_destroy(cr);
+    }
+    return median(frame, runs) * 1e3;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
@@ -139,25 +153,9 @@ int main(int argc, char **argv)
     vp.site_bands = nf < RENDER_SITE_BANDS ? nf : RENDER_SITE_BANDS;
     vp.site_names = names;
     vp.site_selected = 1;
-    for (int i = 0; i < runs; i++) {
-        cairo_t *cr = cairo_create(s);
-        t = now();
-        render_view(cr, &vp);
-        cairo_surface_flush(s);
-        frame[i] = now() - t;
-        cairo_destroy(cr);
-    }
-    double frame_ms = median(frame, runs) * 1e3;
+    double frame_ms = median_frame_ms(s, &vp, frame, runs);
     vp.sites = NULL; /* the same view without the track, for comparison */
-    for (int i = 0; i < runs; i++) {
-        cairo_t *cr = cairo_create(s);
-        t = now();
-        render_view(cr, &vp);
-        cairo_surface_flush(s);
-        frame[i] = now() - t;
-        cairo_destroy(cr);
-    }
-    double plain_ms = median(frame, runs) * 1e3;
+    double plain_ms = median_frame_ms(s, &vp, frame, runs);
     free(frame);
     timeline_free(tl);
     ls_site_series_free(series);
