@@ -3,9 +3,14 @@
  * heap with a leak), resources opened and closed (some never), GC pauses,
  * marks and spans.
  *
- * usage: gen-trace [-n EVENTS] [-t THREADS] [-r RESOURCES] [-g GC_EVERY] OUT.trace
+ * usage: gen-trace [-n EVENTS] [-t THREADS] [-r RESOURCES] [-g GC_EVERY] [-s STACKS] [-d DEPTH] OUT.trace
  *   -n total events (default 50000000)   -t threads (default 8)
  *   -r resource opens (default 20000)    -g events between GC pauses (default 200000)
+ *   -s call stacks (default 64)          -d frames per stack (default 3)
+ *
+ * Stack i's frames, from the outermost, are i's base-4 digits taken one
+ * more at a time, so the stacks make a call tree that branches four ways
+ * per level (the call tree benchmark's).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -43,20 +48,23 @@ static void put(trace_writer *w, uint32_t tid, const trace_event *ev)
 int main(int argc, char **argv)
 {
     uint64_t events = 50000000, resources = 20000, gc_every = 200000;
-    uint32_t threads = 8;
+    uint32_t threads = 8, stacks = 64, depth = 3;
     int c;
-    while ((c = getopt(argc, argv, "n:t:r:g:")) != -1) {
+    while ((c = getopt(argc, argv, "n:t:r:g:s:d:")) != -1) {
         switch (c) {
         case 'n': events = strtoull(optarg, NULL, 10); break;
         case 't': threads = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'r': resources = strtoull(optarg, NULL, 10); break;
         case 'g': gc_every = strtoull(optarg, NULL, 10); break;
+        case 's': stacks = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 'd': depth = (uint32_t)strtoul(optarg, NULL, 10); break;
         default: goto usage;
         }
     }
-    if (optind + 1 != argc || !threads || threads > 1024 || !events) {
+    if (optind + 1 != argc || !threads || threads > 1024 || !events || !stacks || stacks > 1000000 || !depth ||
+        depth > 64) {
     usage:
-        fprintf(stderr, "usage: gen-trace [-n EVENTS] [-t THREADS] [-r RESOURCES] [-g GC_EVERY] OUT.trace\n");
+        fprintf(stderr, "usage: gen-trace [-n EVENTS] [-t THREADS] [-r RESOURCES] [-g GC_EVERY] [-s STACKS (1..1000000)] [-d DEPTH (1..64)] OUT.trace\n");
         return 2;
     }
     trace_file_info info = { .pid = 4242, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8,
@@ -70,10 +78,14 @@ int main(int argc, char **argv)
     const char *strings[] = { "fd", "socket", "FILE", "request", "gc: allocation threshold", "checkpoint", "worker" };
     for (uint32_t i = 0; i < 7; i++)
         trace_writer_add_string(w, i + 1, strings[i], strlen(strings[i]));
-    uint64_t frames[3] = { 0x401000, 0x402000, 0x403000 };
-    for (uint32_t i = 1; i <= 64; i++) {
-        frames[0] = 0x401000 + i * 16;
-        trace_writer_add_stack(w, i, frames, 3);
+    uint64_t frames[64];
+    for (uint32_t i = 1; i <= stacks; i++) {
+        uint64_t prefix = i;
+        for (uint32_t k = 0; k < depth; k++) { /* innermost first: the longest prefix */
+            frames[k] = 0x401000 + ((uint64_t)(depth - 1 - k) << 24) + (prefix % (1u << 20)) * 16;
+            prefix /= 4;
+        }
+        trace_writer_add_stack(w, i, frames, depth);
     }
     gen_thread *th = calloc(threads, sizeof *th);
     for (uint32_t t = 0; t < threads; t++) {
@@ -132,7 +144,7 @@ int main(int argc, char **argv)
                         ev.kind = TRACE_ALLOC;
                         ev.addr = ((uint64_t)(t + 1) << 40) + (((uint64_t)slot << 20) | (n & 0xfffff)) * 16;
                         ev.size = 16 + (r >> 24) % 4096;
-                        ev.stack = 1 + (r >> 50) % 64;
+                        ev.stack = 1 + (r >> 32) % stacks;
                         g->live[slot] = ev.addr;
                     }
                 }

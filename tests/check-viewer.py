@@ -27,6 +27,9 @@ def main():
         os.makedirs(out, exist_ok=True)
         trace = os.path.join(tmp, "demo.trace")
         subprocess.run([demo, "1.5", trace], check=True, stdout=subprocess.DEVNULL, timeout=60)
+        # the base run for the panels' Compare with…: a shorter run of the demo
+        subprocess.run([demo, "0.8", os.path.join(tmp, "base.trace")], check=True, stdout=subprocess.DEVNULL,
+                       timeout=60)
         data = open(trace, "rb").read()
         truncated = os.path.join(tmp, "truncated.trace")
         with open(truncated, "wb") as f:
@@ -64,7 +67,7 @@ def main():
             "G_DEBUG": "fatal-criticals", "LC_ALL": "C.UTF-8",
         })
         failed = False
-        for mode, path in (("view", trace), ("truncated", truncated), ("damaged", damaged), ("corrupt", corrupt)):
+        for mode, path in (("view", trace), ("panels", trace), ("truncated", truncated), ("damaged", damaged), ("corrupt", corrupt)):
             cmd = [xvfb, "-a", "-s", "-screen 0 1400x1000x24", test_viewer, mode, path, out]
             try:
                 r = subprocess.run(cmd, env=env, timeout=150, capture_output=True, text=True)
@@ -78,7 +81,8 @@ def main():
                 print(f"check-viewer: {mode}: exit {r.returncode}", file=sys.stderr)
                 failed = True
         for name in ("window.png", "export-view.png", "export-heap.png", "window-truncated.png", "window-damaged.png",
-                     "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png"):
+                     "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png",
+                     "window-flame.png", "window-flame-search.png", "window-calltree.png", "window-compare.png"):
             if not os.path.getsize(os.path.join(out, name)) if os.path.exists(os.path.join(out, name)) else True:
                 print(f"check-viewer: {name} was not written", file=sys.stderr)
                 failed = True

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "analysis.h"
 #include "calltree.h"
+#include "range.h"
 #include "test-trace.h"
 #include "test-util.h"
 #include "test-self.h"
@@ -223,7 +224,123 @@ static void case_totals(void)
     ls_analysis_free(a);
 }
 
+/* The search: a case-blind substring; nested matches count once. */
+static void case_search(void)
+{
+    ls_analysis *a = load();
+    sym_table *syms = ls_analysis_symbols(a);
+    ls_calltree *t = ls_calltree_build(a, syms, LS_CALLTREE_TOP_DOWN);
+    CHECK(t != NULL);
+    uint32_t matched = 0;
+    /* fn_b twice on one path (recursion): counted once, at the outer one */
+    CHECK_EQ_U64(ls_calltree_match_total(t, LS_CALLTREE_ROOT, LS_METRIC_ALLOCATED, "FN_B", &matched),
+                 bytes_of(S_B1) + bytes_of(S_B2) + bytes_of(S_REC));
+    CHECK_EQ_U64(matched, 2);
+    /* "fn_" matches every frame: the total is main's, never more than the root's */
+    CHECK_EQ_U64(ls_calltree_match_total(t, LS_CALLTREE_ROOT, LS_METRIC_ALLOCATED, "fn_", &matched),
+                 t->nodes[AT(t, "fn_main")].incl[LS_METRIC_ALLOCATED]);
+    CHECK_EQ_U64(matched, 5);
+    /* under a zoomed-in root: only its subtree */
+    uint32_t c = AT(t, "fn_main", "fn_a", "fn_c");
+    CHECK_EQ_U64(ls_calltree_match_total(t, c, LS_METRIC_ALLOCATED, "fn_b", &matched), 0);
+    CHECK_EQ_U64(matched, 0);
+    CHECK_EQ_U64(ls_calltree_match_total(t, AT(t, "fn_main", "fn_a"), LS_METRIC_ALLOCATIONS, "c", NULL),
+                 sites[S_C].count);
+    CHECK(!ls_calltree_matches(t, c, ""));
+    CHECK(ls_calltree_matches(t, c, "N_c"));
+    CHECK_EQ_U64(ls_calltree_match_total(t, LS_CALLTREE_ROOT, LS_METRIC_ALLOCATED, "", &matched), 0);
+    CHECK_EQ_U64(ls_calltree_find_name(t, "nothing-called-so"), UINT32_MAX);
+    ls_calltree_free(t);
+    sym_table_free(syms);
+    ls_analysis_free(a);
+}
+
+static const ls_calltree_edge *edge(const ls_calltree *t, const ls_calltree_edge *e, uint32_t n, const char *name)
+{
+    for (uint32_t k = 0; k < n; k++)
+        if (!strcmp(t->names[e[k].name], name))
+            return &e[k];
+    return NULL;
+}
+
+#define EDGE_BYTES(t, e, n, name) (edge(t, e, n, name) ? edge(t, e, n, name)->value[LS_METRIC_ALLOCATED] : 0xdead)
+
+/* A function's callers and callees, from either tree. */
+static void case_links(void)
+{
+    ls_analysis *a = load();
+    sym_table *syms = ls_analysis_symbols(a);
+    for (int d = 0; d < 2; d++) {
+        ls_calltree *t = ls_calltree_build(a, syms, (ls_calltree_dir)d);
+        CHECK(t != NULL);
+        ls_calltree_links l;
+        /* fn_a: called by main only; calls b and c */
+        CHECK(ls_calltree_links_of(t, ls_calltree_find_name(t, "fn_a"), LS_METRIC_ALLOCATED, &l));
+        uint64_t under_a = bytes_of(S_B1) + bytes_of(S_B2) + bytes_of(S_C) + bytes_of(S_REC);
+        CHECK_EQ_U64(l.incl[LS_METRIC_ALLOCATED], under_a);
+        CHECK_EQ_U64(l.self[LS_METRIC_ALLOCATED], 0);
+        CHECK_EQ_U64(l.ncallers, 1);
+        CHECK_EQ_U64(EDGE_BYTES(t, l.callers, l.ncallers, "fn_main"), under_a);
+        CHECK_EQ_U64(l.ncallees, 2);
+        CHECK_EQ_U64(EDGE_BYTES(t, l.callees, l.ncallees, "fn_c"), bytes_of(S_C));
+        /* the largest first */
+        CHECK(l.ncallees == 2 && !strcmp(t->names[l.callees[0].name], "fn_b"));
+        ls_calltree_links_free(&l);
+        /* fn_main: no caller (the outermost frame), allocates itself */
+        CHECK(ls_calltree_links_of(t, ls_calltree_find_name(t, "fn_main"), LS_METRIC_ALLOCATED, &l));
+        CHECK_EQ_U64(l.self[LS_METRIC_ALLOCATED], bytes_of(S_MAIN));
+        CHECK_EQ_U64(l.incl[LS_METRIC_ALLOCATED], a->allocated_bytes - bytes_of(S_NOSTACK));
+        CHECK_EQ_U64(l.ncallers, 1);
+        CHECK_EQ_U64(EDGE_BYTES(t, l.callers, l.ncallers, ""), a->allocated_bytes - bytes_of(S_NOSTACK));
+        CHECK_EQ_U64(EDGE_BYTES(t, l.callees, l.ncallees, "fn_a"), under_a);
+        CHECK(edge(t, l.callees, l.ncallees, "") == NULL);
+        ls_calltree_links_free(&l);
+        /* fn_b, recursive: counted once in its total */
+        CHECK(ls_calltree_links_of(t, ls_calltree_find_name(t, "fn_b"), LS_METRIC_LEAKED, &l));
+        CHECK_EQ_U64(l.incl[LS_METRIC_ALLOCATED], bytes_of(S_B1) + bytes_of(S_B2) + bytes_of(S_REC));
+        CHECK_EQ_U64(l.self[LS_METRIC_ALLOCATED], bytes_of(S_B1) + bytes_of(S_B2) + bytes_of(S_REC));
+        CHECK_EQ_U64(EDGE_BYTES(t, l.callees, l.ncallees, "fn_b"), d == LS_CALLTREE_TOP_DOWN ? bytes_of(S_REC) : 0xdead);
+        ls_calltree_links_free(&l);
+        ls_calltree_free(t);
+    }
+    sym_table_free(syms);
+    ls_analysis_free(a);
+}
+
+/* The tree of a time range: what the range made, through the same names. */
+static void case_range(void)
+{
+    ls_analysis *a = load();
+    sym_table *syms = ls_analysis_symbols(a);
+    /* the first site's events are at ts 10..15 (3 allocations, each freed):
+     * a range from the second site on leaves it out */
+    ls_range *r;
+    trace_error err;
+    CHECK(ls_range_summarize(a->index, 16, a->last_ts, false, 0, &r, &err) == TRACE_OK);
+    ls_stack_use *use = ls_range_stack_use(r, a->nstacks);
+    CHECK(use != NULL);
+    ls_calltree *t = ls_calltree_build_use(a, use, a->nstacks, syms, LS_CALLTREE_TOP_DOWN);
+    CHECK(t != NULL);
+    CHECK_EQ_U64(t->nodes[LS_CALLTREE_ROOT].incl[LS_METRIC_ALLOCATED], a->allocated_bytes - bytes_of(S_B1));
+    CHECK_EQ_U64(t->nodes[LS_CALLTREE_ROOT].incl[LS_METRIC_LEAKED], a->leaked_bytes);
+    CHECK_EQ_U64(t->nodes[LS_CALLTREE_ROOT].incl[LS_METRIC_TEMPORARY], 0);
+    check_node(t, AT(t, "fn_main", "fn_a", "fn_b"), bytes_of(S_B2) + bytes_of(S_REC), bytes_of(S_B2),
+               leaked_of(S_B2) + leaked_of(S_REC));
+    ls_calltree_free(t);
+    /* with no use at all: a root alone */
+    t = ls_calltree_build_use(a, NULL, 0, syms, LS_CALLTREE_BOTTOM_UP);
+    CHECK(t != NULL && t->nnodes == 1 && t->nodes[0].incl[LS_METRIC_ALLOCATED] == 0);
+    ls_calltree_free(t);
+    free(use);
+    ls_range_free(r);
+    sym_table_free(syms);
+    ls_analysis_free(a);
+}
+
 static const test_case cases[] = {
+    { "search", case_search },
+    { "links", case_links },
+    { "range", case_range },
     { "top-down", case_top_down },
     { "bottom-up", case_bottom_up },
     { "totals", case_totals },

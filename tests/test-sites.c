@@ -96,6 +96,19 @@ static void case_names(void)
     expect(NULL, a, 0, "0x", "");
     char tiny[8];
     CHECK(strlen(ls_site_name(syms, a, a->leaks[0].stack, tiny, sizeof tiny)) == 7);
+    /* The site's function, as a call tree names its node: what the viewer
+     * highlights when a leak row is selected. */
+    static const char *const function[6] = { "make_thing", "make_thing", "caller_a", "xmalloc_cache_new", "0x10",
+                                             "xmalloc" };
+    for (uint32_t i = 0; i < 6; i++) {
+        char buf[256];
+        ls_site_function(syms, a, a->leaks[i].stack, buf, sizeof buf);
+        CHECK(!strcmp(buf, function[i]));
+        if (strcmp(buf, function[i]))
+            fprintf(stderr, "  leak %u: site function '%s', want '%s'\n", i, buf, function[i]);
+    }
+    char none[8] = "x";
+    CHECK(!strcmp(ls_site_function(syms, a, 0, none, sizeof none), ""));
     sym_table_free(syms);
     ls_analysis_free(a);
 }

@@ -12,6 +12,15 @@
  * window, then quits with exit 0.
  *
  *   test-viewer view TRACE OUTDIR       a good trace
+ *   test-viewer panels TRACE OUTDIR     the Flame Graph and Call Tree panels: hover,
+ *                                       click to zoom and select, search, metric, icicle,
+ *                                       sort, bottom-up, filter, callers and callees, a
+ *                                       timeline selection followed and cleared, a leak
+ *                                       row's site selected everywhere, the Heap by call
+ *                                       site track's bands, hover and click, the Sizes and
+ *                                       Lifetimes panel's histograms, Compare with… a
+ *                                       missing file and the base run check-viewer.py
+ *                                       recorded beside the trace (base.trace)
  *   test-viewer corrupt TRACE OUTDIR    must show the error page with the message
  *   test-viewer truncated TRACE OUTDIR  must show the trace and the banner
  *   test-viewer damaged TRACE OUTDIR    must show the trace and a banner saying what was lost
@@ -23,6 +32,8 @@
 #include "leakscope-application.h"
 #include "leakscope-format.h"
 #include "leakscope-window-private.h"
+#include "range.h"
+#include "site-diff.h"
 
 #include <X11/Xlib.h>
 #include <X11/keysym.h>
@@ -46,6 +57,11 @@ typedef struct {
     int kstep;                  /* the keyboard steps, before the others */
     guint64 k0, k1;             /* the view before a key */
     int checks_step;            /* the layout, hover and details steps */
+    int pstep;                  /* the panels' steps (mode "panels") */
+    LeakscopeTrees *whole;      /* the whole trace's trees, as first shown */
+    guint64 sel0, sel1;
+    guint32 zoomed;
+    LeakscopeTimelineHit site_hit;
 } test_ctx;
 
 static int failures;
@@ -72,10 +88,9 @@ static char *out_path(test_ctx *t, const char *name)
     return g_build_filename(t->outdir, name, NULL);
 }
 
-/* A screenshot of the whole window, through GTK's own rendering. */
-static void save_screenshot(test_ctx *t, const char *name)
+/* A picture of widget w as GTK draws it (the whole window: a screenshot). */
+static void save_widget(test_ctx *t, GtkWidget *w, const char *name)
 {
-    GtkWidget *w = GTK_WIDGET(t->win);
     GdkPaintable *p = gtk_widget_paintable_new(w);
     GskRenderNode *node = NULL;
     int width = 0, height = 0;
@@ -96,7 +111,7 @@ static void save_screenshot(test_ctx *t, const char *name)
     }
     CHECK(node != NULL, "the window drew nothing");
     if (node) {
-        GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(w));
+        GskRenderer *r = gtk_native_get_renderer(gtk_widget_get_native(w));
         GdkTexture *tex = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
         char *path = out_path(t, name);
         CHECK(gdk_texture_save_to_png(tex, path), "cannot save %s", path);
@@ -105,6 +120,11 @@ static void save_screenshot(test_ctx *t, const char *name)
         gsk_render_node_unref(node);
     }
     g_object_unref(p);
+}
+
+static void save_screenshot(test_ctx *t, const char *name)
+{
+    save_widget(t, GTK_WIDGET(t->win), name);
 }
 
 /* The exported PNG: right size, and a real picture (many colours, not one). */
@@ -335,6 +355,8 @@ static gboolean layout_steps(test_ctx *t)
         printf("layout: timeline %d px tall; heap plot %.0f, allocation %.0f, GC %.0f, threads row %.0f\n",
                gtk_widget_get_height(tw), heap.py1 - heap.py0, alloc.py1 - alloc.py0, gc.py1 - gc.py0,
                threads.y1 - threads.y0);
+        /* (the heap by call site, which arrives from its own pass a moment
+         * after the trace, is left out where it would take this from the heap) */
         CHECK(heap.py1 - heap.py0 >= gtk_widget_get_height(tw) / 4, "the heap plot is %.0f px of %d",
               heap.py1 - heap.py0, gtk_widget_get_height(tw));
         CHECK(threads.y1 - threads.y0 < heap.y1 - heap.y0, "the threads are taller than the heap");
@@ -468,6 +490,530 @@ static gboolean layout_steps(test_ctx *t)
     return TRUE;
 }
 
+
+/* ---- the Flame Graph and Call Tree panels (mode "panels") ---- */
+
+static const ls_calltree *flame_tree(test_ctx *t)
+{
+    LeakscopeTrees *tr = leakscope_flame_get_trees(t->win->flame);
+    return tr ? tr->tree[LS_CALLTREE_TOP_DOWN] : NULL;
+}
+
+/* The frame of the shown flame graph whose name is `name` and that is
+ * drawn widest, with its centre in the widget. */
+static gboolean flame_frame(test_ctx *t, const char *name, guint32 *node, double *x, double *y)
+{
+    render_flame_params p;
+    const render_flame_frames *f;
+    if (!leakscope_flame_get_drawn(t->win->flame, &p, &f))
+        return FALSE;
+    double best = -1;
+    for (uint32_t i = 0; i < f->n; i++) {
+        const render_flame_rect *r = &f->rect[i];
+        if (r->node != LS_CALLTREE_ROOT && !strcmp(ls_calltree_name(p.tree, r->node), name) && r->w > best) {
+            best = r->w;
+            *node = r->node;
+            *x = r->x + r->w / 2;
+            *y = render_flame_row_y(&p, f, r->depth) + RENDER_FLAME_FRAME_H / 2.0;
+        }
+    }
+    return best > 0;
+}
+
+/* The colour (0xRRGGBB) of widget w's pixel at (x, y), as GTK draws w;
+ * the window's screenshot goes to `png`. */
+static guint32 widget_pixel(test_ctx *t, GtkWidget *w, double x, double y, const char *png)
+{
+    save_screenshot(t, png);
+    GdkPaintable *p = gtk_widget_paintable_new(w);
+    int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+    GtkSnapshot *s = gtk_snapshot_new();
+    gdk_paintable_snapshot(p, s, width, height);
+    GskRenderNode *node = gtk_snapshot_free_to_node(s);
+    guint32 c = 0;
+    CHECK(node != NULL, "the widget drew nothing");
+    if (node) {
+        GskRenderer *r = gtk_native_get_renderer(gtk_widget_get_native(w));
+        GdkTexture *tex = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
+        guint32 *px = g_malloc((gsize)width * height * 4);
+        gdk_texture_download(tex, (guchar *)px, (gsize)width * 4);
+        int ix = (int)x, iy = (int)y;
+        c = ix >= 0 && iy >= 0 && ix < width && iy < height ? px[iy * width + ix] & 0xffffff : 0; /* B, G, R, A bytes */
+        g_free(px);
+        g_object_unref(tex);
+        gsk_render_node_unref(node);
+    }
+    g_object_unref(p);
+    return c;
+}
+
+static guint32 flame_rgb(const char *name)
+{
+    double rgb[3];
+    render_flame_color(name, rgb);
+    return (guint32)lround(rgb[0] * 255) << 16 | (guint32)lround(rgb[1] * 255) << 8 | (guint32)lround(rgb[2] * 255);
+}
+
+static gboolean close_rgb(guint32 a, guint32 b)
+{
+    for (int sh = 0; sh < 24; sh += 8)
+        if (abs((int)(a >> sh & 0xff) - (int)(b >> sh & 0xff)) > 4)
+            return FALSE;
+    return TRUE;
+}
+
+/* The sum of metric m over the call tree panel's top rows (depth 1). */
+static guint64 calltree_top_sum(test_ctx *t, ls_metric m, guint *nrows)
+{
+    guint64 sum = 0;
+    *nrows = 0;
+    for (guint i = 0; i < leakscope_calltree_view_get_n_rows(t->win->calltree); i++) {
+        const char *name;
+        guint depth;
+        guint64 v[LS_METRIC_COUNT];
+        if (leakscope_calltree_view_get_row(t->win->calltree, i, &name, &depth, v) && depth == 1) {
+            sum += v[m];
+            (*nrows)++;
+        }
+    }
+    return sum;
+}
+
+#define WAIT_FOR(cond)                                                                                                 \
+    do {                                                                                                               \
+        if (!(cond) && t->waited++ < 600)                                                                              \
+            return TRUE;                                                                                               \
+        t->waited = 0;                                                                                                 \
+    } while (0)
+
+static gboolean panel_steps(test_ctx *t)
+{
+    LeakscopeWindow *win = t->win;
+    const ls_analysis *a = timeline_analysis(win->tl);
+    GtkWidget *fw = GTK_WIDGET(win->flame);
+    switch (t->pstep) {
+    case 0: /* the whole trace's trees arrive without a selection */
+        WAIT_FOR(flame_tree(t) && !win->trees_pending);
+        CHECK(flame_tree(t) != NULL, "the flame graph got no call tree");
+        if (!flame_tree(t))
+            return FALSE;
+        t->whole = leakscope_trees_ref(leakscope_flame_get_trees(win->flame));
+        range(t, &t->full0, &t->full1);
+        CHECK(t->whole->whole, "the first trees are not the whole trace's");
+        /* room for the panels (their pictures go in the README) */
+        gtk_paned_set_position(win->paned, gtk_widget_get_height(GTK_WIDGET(win->paned)) * 2 / 5);
+        CHECK(flame_tree(t)->nodes[LS_CALLTREE_ROOT].incl[LS_METRIC_ALLOCATED] == a->allocated_bytes,
+              "the flame graph's total is not the trace's allocated bytes");
+        printf("panels: whole-trace trees in %.3f ms, %u nodes\n", t->whole->seconds * 1e3, flame_tree(t)->nnodes);
+        gtk_stack_set_visible_child_name(win->panel_stack, "flame");
+        break;
+    case 1: { /* hover a frame: its value and share */
+        guint32 n;
+        double x, y;
+        WAIT_FOR(gtk_widget_get_width(fw) > 100 && flame_frame(t, "handle_request", &n, &x, &y));
+        CHECK(flame_frame(t, "handle_request", &n, &x, &y), "no handle_request frame drawn");
+        leakscope_flame_hover(win->flame, x, y);
+        const char *h = gtk_label_get_text(win->flame_info);
+        CHECK(g_str_has_prefix(h, "handle_request: ") && strstr(h, "% of all"), "hover says '%s'", h);
+        printf("panels: hover: %s\n", h);
+        /* the screen shows the frame in its colour where the layout put it */
+        const render_flame_rect *r = NULL;
+        render_flame_params p;
+        const render_flame_frames *f;
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->rect[i].node == n)
+                r = &f->rect[i];
+        guint32 c = widget_pixel(t, fw, r->x + 2, y, "window-flame.png");
+        CHECK(close_rgb(c, flame_rgb("handle_request")), "the screen has #%06x at handle_request's frame, not #%06x",
+              c, flame_rgb("handle_request"));
+        /* a click zooms into it and selects its function everywhere */
+        leakscope_flame_click(win->flame, x, y);
+        t->zoomed = n;
+        CHECK(leakscope_flame_get_zoom(win->flame) == n, "the click did not zoom into the frame");
+        CHECK(!g_strcmp0(win->selected_function, "handle_request"), "the click selected '%s'",
+              win->selected_function ? win->selected_function : "(nothing)");
+        CHECK(flame_frame(t, "handle_request", &n, &x, &y) && fabs(x - gtk_widget_get_width(fw) / 2.0) < 1,
+              "the zoomed frame does not span the plot");
+        break;
+    }
+    case 2: { /* the search: matching frames and their share, counted once */
+        /* typed once: the entry says so after its delay (setting the text
+         * again would delete and insert it, and start the delay again) */
+        if (!t->waited) {
+            gtk_editable_set_text(GTK_EDITABLE(win->flame_search), "xmalloc");
+            leakscope_flame_hover(win->flame, -1, -1);
+        }
+        const char *h;
+        WAIT_FOR(strstr(gtk_label_get_text(win->flame_info), "matches"));
+        h = gtk_label_get_text(win->flame_info);
+        const ls_calltree *tr = flame_tree(t);
+        guint32 matched;
+        guint64 want = ls_calltree_match_total(tr, t->zoomed, LS_METRIC_ALLOCATED, "xmalloc", &matched);
+        CHECK(want == tr->nodes[t->zoomed].incl[LS_METRIC_ALLOCATED] && matched >= 2,
+              "xmalloc under handle_request: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT, want,
+              tr->nodes[t->zoomed].incl[LS_METRIC_ALLOCATED]);
+        g_autofree char *frames = g_strdup_printf("matches %u frames", matched);
+        CHECK(strstr(h, frames) && strstr(h, "100.0 % of the zoomed frame"), "search says '%s'", h);
+        printf("panels: search: %s\n", h);
+        guint32 n;
+        double x, y;
+        CHECK(flame_frame(t, "xmalloc", &n, &x, &y), "no xmalloc frame");
+        render_flame_params p;
+        const render_flame_frames *f;
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        const render_flame_rect *r = NULL;
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->rect[i].node == n)
+                r = &f->rect[i];
+        guint32 c = widget_pixel(t, fw, r->x + 2, y, "window-flame-search.png");
+        CHECK(close_rgb(c, 0xe600e6), "a matching frame is #%06x on screen, not the search colour", c);
+        gtk_editable_set_text(GTK_EDITABLE(win->flame_search), "");
+        /* the metric: the widths count leaked bytes */
+        gtk_drop_down_set_selected(win->flame_metric, LS_METRIC_LEAKED);
+        CHECK(leakscope_flame_get_metric(win->flame) == LS_METRIC_LEAKED, "the metric selector did nothing");
+        leakscope_flame_zoom(win->flame, LS_CALLTREE_ROOT);
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        CHECK(f->total == a->leaked_bytes, "the leaked flame graph's total %" G_GUINT64_FORMAT " is not %" G_GUINT64_FORMAT,
+              f->total, a->leaked_bytes);
+        /* icicle: the root's row on top */
+        gtk_toggle_button_set_active(win->flame_icicle, TRUE);
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        CHECK(p.icicle && render_flame_row_y(&p, f, 0) == RENDER_FLAME_TOP, "the icicle toggle did nothing");
+        save_screenshot(t, "window-flame-icicle.png");
+        gtk_toggle_button_set_active(win->flame_icicle, FALSE);
+        gtk_drop_down_set_selected(win->flame_metric, LS_METRIC_ALLOCATED);
+        gtk_stack_set_visible_child_name(win->panel_stack, "calltree");
+        break;
+    }
+    case 3: { /* the call tree: the selected function highlighted, its callers and callees */
+        LeakscopeCalltreeView *ct = win->calltree;
+        guint top;
+        guint64 sum = calltree_top_sum(t, LS_METRIC_ALLOCATED, &top);
+        CHECK(top > 0 && sum == a->allocated_bytes - flame_tree(t)->nodes[0].self[LS_METRIC_ALLOCATED],
+              "the top rows sum to %" G_GUINT64_FORMAT, sum);
+        /* expand down to handle_request's callees: clone3 > start_thread > worker > handle_request */
+        for (int d = 0; d < 4; d++)
+            for (guint i = leakscope_calltree_view_get_n_rows(ct); i-- > 0;) {
+                const char *name;
+                guint depth;
+                guint64 v[LS_METRIC_COUNT];
+                if (leakscope_calltree_view_get_row(ct, i, &name, &depth, v) && depth == (guint)d + 1)
+                    leakscope_calltree_view_expand_row(ct, i);
+            }
+        CHECK(leakscope_calltree_view_get_n_highlighted(ct) == 1, "%u rows highlighted for handle_request",
+              leakscope_calltree_view_get_n_highlighted(ct));
+        g_autofree char *callers = leakscope_calltree_view_get_links_text(ct, TRUE);
+        g_autofree char *callees = leakscope_calltree_view_get_links_text(ct, FALSE);
+        CHECK(g_str_has_prefix(callers, "worker\t"), "callers of handle_request: '%s'", callers);
+        CHECK(strstr(callees, "cache_insert_recent\t") && strstr(callees, "xmalloc\t"), "callees: '%s'", callees);
+        printf("panels: callers of handle_request:\n%scallees:\n%s", callers, callees);
+        /* sortable: by allocations, ascending, siblings in that order */
+        leakscope_calltree_view_sort_by(ct, LS_METRIC_ALLOCATIONS, TRUE);
+        guint64 prev[64] = { 0 };
+        gboolean sorted = TRUE;
+        for (guint i = 0; i < leakscope_calltree_view_get_n_rows(ct); i++) {
+            const char *name;
+            guint depth;
+            guint64 v[LS_METRIC_COUNT];
+            leakscope_calltree_view_get_row(ct, i, &name, &depth, v);
+            if (depth < 64) {
+                sorted &= v[LS_METRIC_ALLOCATIONS] >= prev[depth];
+                prev[depth] = v[LS_METRIC_ALLOCATIONS];
+                for (guint d = depth + 1; d < 64; d++)
+                    prev[d] = 0; /* a new parent: its children start again */
+            }
+        }
+        CHECK(sorted, "sorted by allocations, the rows are out of order");
+        /* handle_request's three callees, fewest allocations first */
+        static const char *const ascending[] = { "cache_insert_static", "cache_insert_recent", "xmalloc" };
+        guint k = 0;
+        for (guint i = 0; i < leakscope_calltree_view_get_n_rows(ct); i++) {
+            const char *name;
+            guint depth;
+            guint64 v[LS_METRIC_COUNT];
+            if (leakscope_calltree_view_get_row(ct, i, &name, &depth, v) && depth == 5 && k < 3)
+                CHECK(!strcmp(name, ascending[k++]), "callee %u by allocations is %s", k, name);
+        }
+        CHECK(k == 3, "%u of handle_request's callees shown", k);
+        save_screenshot(t, "window-calltree.png");
+        save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-calltree.png");
+        /* bottom-up: the allocating functions first */
+        leakscope_calltree_view_set_direction(ct, LS_CALLTREE_BOTTOM_UP);
+        const char *name;
+        guint depth;
+        guint64 v[LS_METRIC_COUNT];
+        gboolean have_xmalloc = FALSE;
+        for (guint i = 0; i < leakscope_calltree_view_get_n_rows(ct); i++)
+            if (leakscope_calltree_view_get_row(ct, i, &name, &depth, v) && depth == 1)
+                have_xmalloc |= !strcmp(name, "xmalloc") && v[LS_METRIC_ALLOCATED] == a->allocated_bytes;
+        CHECK(have_xmalloc, "bottom-up, xmalloc is not a top row with every byte");
+        /* the filter: only rows on a path to a match, opened */
+        leakscope_calltree_view_set_filter(ct, "cache_entry");
+        guint n = leakscope_calltree_view_get_n_rows(ct), matches = 0;
+        for (guint i = 0; i < n; i++) {
+            leakscope_calltree_view_get_row(ct, i, &name, &depth, v);
+            matches += strstr(name, "cache_entry") != NULL;
+        }
+        CHECK(n >= 2 && matches == 1, "filtered bottom-up: %u rows, %u matching", n, matches);
+        leakscope_calltree_view_set_filter(ct, NULL);
+        leakscope_calltree_view_set_direction(ct, LS_CALLTREE_TOP_DOWN);
+        /* selecting a row selects its function in the flame graph too */
+        leakscope_calltree_view_select_row(ct, 0);
+        leakscope_calltree_view_get_row(ct, 0, &name, &depth, v);
+        CHECK(!g_strcmp0(win->selected_function, name), "selecting row '%s' selected '%s'", name,
+              win->selected_function ? win->selected_function : "(nothing)");
+        render_flame_params p;
+        const render_flame_frames *f;
+        leakscope_flame_get_drawn(win->flame, &p, &f);
+        CHECK(p.selected_name && !strcmp(p.tree->names[p.selected_name], name), "the flame graph does not outline '%s'",
+              name);
+        /* a selection on the timeline: both panels follow it */
+        guint64 span = t->full1 - t->full0;
+        t->sel0 = t->full0 + span / 2;
+        t->sel1 = t->full1;
+        leakscope_timeline_set_selection(win->timeline, t->sel0, t->sel1);
+        break;
+    }
+    case 4: {
+        LeakscopeTrees *tr = leakscope_flame_get_trees(win->flame);
+        WAIT_FOR(tr && !tr->whole && !win->trees_pending);
+        tr = leakscope_flame_get_trees(win->flame);
+        CHECK(tr && !tr->whole && tr->t0 == t->sel0 && tr->t1 == t->sel1, "the flame graph did not follow the selection");
+        if (!tr || tr->whole)
+            return FALSE;
+        ls_range *r;
+        trace_error err;
+        CHECK(ls_range_summarize(a->index, t->sel0, t->sel1, false, LEAKSCOPE_SCAN_MAX_EVENTS, &r, &err) == TRACE_OK,
+              "range summary");
+        CHECK(tr->tree[0]->nodes[0].incl[LS_METRIC_ALLOCATED] == r->allocated_bytes &&
+                  tr->tree[0]->nodes[0].incl[LS_METRIC_LEAKED] == r->live_bytes,
+              "the selection's tree: %" G_GUINT64_FORMAT " allocated, not %" G_GUINT64_FORMAT,
+              tr->tree[0]->nodes[0].incl[LS_METRIC_ALLOCATED], r->allocated_bytes);
+        CHECK(r->allocated_bytes < a->allocated_bytes && r->allocated_bytes > 0, "a half of the trace allocated %" G_GUINT64_FORMAT,
+              r->allocated_bytes);
+        guint top;
+        CHECK(calltree_top_sum(t, LS_METRIC_ALLOCATED, &top) == r->allocated_bytes, "the call tree did not follow");
+        printf("panels: selection trees in %.3f ms: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes\n",
+               tr->seconds * 1e3, r->allocated_bytes, a->allocated_bytes);
+        ls_range_free(r);
+        CHECK(strstr(gtk_label_get_text(win->flame_info), "The selection"), "the flame line says '%s'",
+              gtk_label_get_text(win->flame_info));
+        /* the selected function stays selected in the new trees */
+        render_flame_params p;
+        const render_flame_frames *f;
+        CHECK(leakscope_flame_get_drawn(win->flame, &p, &f) && p.selected_name, "the selection lost the function");
+        gtk_stack_set_visible_child_name(win->panel_stack, "flame");
+        leakscope_timeline_set_selection(win->timeline, 0, 0);
+        break;
+    }
+    case 5: {
+        /* no selection: the whole trace's trees again, not made again */
+        WAIT_FOR(leakscope_flame_get_trees(win->flame) == t->whole && !win->trees_pending);
+        CHECK(leakscope_flame_get_trees(win->flame) == t->whole, "clearing the selection did not bring back the whole trace");
+        gint64 us = leakscope_flame_get_draw_us(win->flame);
+        printf("panels: flame graph drawn in %" G_GINT64_FORMAT " us\n", us);
+        save_screenshot(t, "window-flame-whole.png");
+        save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-flame.png");
+        gtk_stack_set_visible_child_name(win->panel_stack, "leaks");
+        break;
+    }
+    case 6: { /* a leak row selects its call site's function everywhere */
+        CHECK(leakscope_stack_list_get_n_sites(win->leaks_list) > 0, "no leaks listed");
+        leakscope_stack_list_select(win->leaks_list, 0);
+        const char *fn = win->selected_function;
+        CHECK(fn && (!strcmp(fn, "cache_entry_new") || !strcmp(fn, "handle_request")),
+              "the leak row selected '%s'", fn ? fn : "(nothing)");
+        if (!fn)
+            return FALSE;
+        CHECK(leakscope_stack_list_get_n_highlighted(win->leaks_list) >= 1, "the leak row is not highlighted");
+        render_flame_params p;
+        const render_flame_frames *f;
+        CHECK(leakscope_flame_get_drawn(win->flame, &p, &f) && p.selected_name &&
+                  !strcmp(p.tree->names[p.selected_name], fn),
+              "the flame graph does not outline the leak's function");
+        /* the outline on screen: blue at the frame's inner edge */
+        guint32 node;
+        double x, y;
+        gtk_stack_set_visible_child_name(win->panel_stack, "flame");
+        CHECK(flame_frame(t, fn, &node, &x, &y), "no frame for %s", fn);
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->rect[i].node == node) {
+                guint32 c = widget_pixel(t, fw, f->rect[i].x + 1.5, y, "window-flame-selected.png");
+                CHECK((c & 0xff) > 0xa0 && (c >> 16 & 0xff) < 0x60, "the selected frame's edge is #%06x, not blue", c);
+            }
+        printf("panels: leak row selected %s\n", fn);
+        /* a tall timeline: room for the heap by call site */
+        gtk_paned_set_position(win->paned, gtk_widget_get_height(GTK_WIDGET(win->paned)) - 60);
+        break;
+    }
+    case 7: { /* the heap by call site: a band per large site, named under the pointer */
+        WAIT_FOR(win->sites && gtk_widget_get_height(GTK_WIDGET(win->timeline)) >
+                                   gtk_widget_get_height(GTK_WIDGET(win->paned)) * 3 / 4);
+        CHECK(win->sites != NULL, "no heap-by-call-site series");
+        if (!win->sites)
+            return FALSE;
+        render_row row;
+        CHECK(timeline_row(t, RENDER_TRACK_SITES, &row) && !row.folded, "no Heap by call site track");
+        GtkWidget *tw = GTK_WIDGET(win->timeline);
+        LeakscopeTimelineHit hit;
+        gboolean found = FALSE;
+        double hx = 0, hy = row.py1 - 3;
+        for (int x = gtk_widget_get_width(tw) - 40; x > 100 && !found; x--) {
+            found = leakscope_timeline_hit_test(win->timeline, x, hy, &hit) && hit.kind == RENDER_HIT_SITE &&
+                    hit.index == 0 && hit.bytes > 0;
+            hx = x;
+        }
+        CHECK(found, "no band of the largest site at the track's foot");
+        if (!found)
+            return FALSE;
+        t->site_hit = hit;
+        leakscope_timeline_set_hover(win->timeline, hx, hy);
+        break;
+    }
+    case 8: {
+        GtkWidget *tw = GTK_WIDGET(win->timeline);
+        LeakscopeTimelineHit hit = t->site_hit;
+        WAIT_FOR(leakscope_timeline_get_hover_text(win->timeline));
+        const char *h = leakscope_timeline_get_hover_text(win->timeline);
+        CHECK(h && strstr(h, "live at ") && strstr(h, win->site_names[0]), "hovering the band says '%s', not %s",
+              h ? h : "(nothing)", win->site_names[0]);
+        printf("panels: site band hover: %s\n", h ? h : "");
+        /* a click selects its site's function everywhere, drawn over the heap */
+        g_signal_emit_by_name(win->timeline, "hit", &hit);
+        CHECK(!g_strcmp0(win->selected_function, win->site_functions[0]), "the band selected '%s'",
+              win->selected_function ? win->selected_function : "(nothing)");
+        render_view_params p;
+        leakscope_timeline_get_view_params(win->timeline, &p, gtk_widget_get_width(tw), gtk_widget_get_height(tw));
+        CHECK(p.site_selected & 1, "the selected site's live bytes are not drawn over the heap");
+        leakscope_timeline_set_hover(win->timeline, -1, -1);
+        save_screenshot(t, "window-sites.png");
+        save_widget(t, tw, "timeline-sites.png");
+        /* back to room for the panels */
+        gtk_paned_set_position(win->paned, gtk_widget_get_height(GTK_WIDGET(win->paned)) * 2 / 5);
+        gtk_stack_set_visible_child_name(win->panel_stack, "histograms");
+        break;
+    }
+    case 9: { /* Sizes and Lifetimes: the leak row's call site, then the whole trace */
+        GtkWidget *hw = GTK_WIDGET(win->hist_sizes);
+        WAIT_FOR(gtk_widget_get_width(hw) > 100 && gtk_widget_get_height(hw) > 100);
+        render_hist_params p;
+        leakscope_hist_view_get_params(win->hist_sizes, &p);
+        CHECK(p.stack != LS_HIST_ALL && p.stack == a->leaks[0].stack, "the histograms are not the leak row's site's");
+        g_signal_emit_by_name(win->hist_all, "clicked"); /* as a click does */
+        leakscope_hist_view_get_params(win->hist_sizes, &p);
+        CHECK(p.stack == LS_HIST_ALL && p.kind == LS_HIST_SIZES, "Whole Trace did not show every allocation");
+        render_hist_bar b[LS_HIST_MAX_BUCKETS + 1];
+        unsigned n = render_hist_layout(&p, b), big = 0;
+        CHECK(n > 0, "no size buckets");
+        for (unsigned i = 0; i < n; i++)
+            big = b[i].count > b[big].count ? i : big;
+        /* the widget's pixels are render_hist's */
+        double x = (b[big].x0 + b[big].x1) / 2, y = (b[big].y0 + b[big].y1) / 2;
+        guint32 c = widget_pixel(t, hw, x, y, "window-histograms.png");
+        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, p.width, p.height);
+        cairo_t *cr = cairo_create(s);
+        render_hist(cr, &p);
+        cairo_destroy(cr);
+        cairo_surface_flush(s);
+        guint32 want;
+        memcpy(&want, cairo_image_surface_get_data(s) + (gsize)y * cairo_image_surface_get_stride(s) + 4 * (gsize)x, 4);
+        cairo_surface_destroy(s);
+        CHECK(close_rgb(c, want & 0xffffff) && c != widget_pixel(t, hw, x, RENDER_HIST_TOP + 1, "window-histograms.png"),
+              "the largest size bucket is #%06x on screen, #%06x drawn", c, want & 0xffffff);
+        /* hover: the bucket's numbers in the panel's line */
+        leakscope_hist_view_hover(win->hist_sizes, x, y);
+        const char *h = gtk_label_get_text(win->hist_info);
+        g_autofree char *count = g_strdup_printf(": %" G_GUINT64_FORMAT " allocations", b[big].count);
+        CHECK(strstr(h, count) != NULL, "hovering the largest bucket says '%s'", h);
+        printf("panels: sizes hover: %s\n", h);
+        leakscope_hist_view_get_params(win->hist_lifetimes, &p);
+        n = render_hist_layout(&p, b);
+        CHECK(n > 0 && b[n - 1].bucket == -1 && b[n - 1].count == a->leaked_blocks,
+              "the lifetimes do not end with the blocks still live");
+        leakscope_hist_view_hover(win->hist_sizes, -1, -1);
+        save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-histograms.png");
+        /* Compare with…: a file that is not there says so */
+        GFile *f = g_file_new_for_path("/nonexistent-dir/base.trace");
+        _leakscope_window_compare_chosen(win, f);
+        g_object_unref(f);
+        break;
+    }
+    case 10: {
+        WAIT_FOR(gtk_revealer_get_reveal_child(win->banner));
+        const char *msg = gtk_label_get_text(win->banner_label);
+        CHECK(gtk_revealer_get_reveal_child(win->banner) && strstr(msg, "Cannot compare") && strstr(msg, "base.trace"),
+              "comparing with a missing file says '%s'", msg);
+        gtk_widget_activate_action(GTK_WIDGET(win), "win.dismiss-banner", NULL);
+        /* the base run check-viewer.py recorded beside the trace */
+        g_autofree char *dirname = g_path_get_dirname(t->trace);
+        g_autofree char *path = g_build_filename(dirname, "base.trace", NULL);
+        GFile *f = g_file_new_for_path(path);
+        _leakscope_window_compare_chosen(win, f);
+        g_object_unref(f);
+        break;
+    }
+    case 11: {
+        WAIT_FOR(win->diff && !strcmp(gtk_stack_get_visible_child_name(win->panel_stack), "compare"));
+        CHECK(win->diff != NULL, "no comparison");
+        if (!win->diff)
+            return FALSE;
+        const ls_analysis *base = win->base->a;
+        /* every byte accounted for: the rows' changes add up to the totals' */
+        gint64 sum = 0;
+        for (guint i = 0; i < win->diff->nrows; i++)
+            sum += win->diff->rows[i].d[LS_DIFF_ALLOCATED];
+        CHECK(sum == (gint64)(a->allocated_bytes - base->allocated_bytes),
+              "the rows add up to %" G_GINT64_FORMAT ", not the %" G_GINT64_FORMAT " between the totals", sum,
+              (gint64)(a->allocated_bytes - base->allocated_bytes));
+        CHECK(a->allocated_bytes > base->allocated_bytes, "the 1.5 s run allocated no more than the 0.8 s one");
+        g_autofree char *text = _leakscope_window_compare_text(win);
+        CHECK(g_str_has_prefix(text, "+") && strstr(text, " allocated, "), "the diff table says '%.200s'", text);
+        printf("panels: compare: %s\n", gtk_label_get_text(win->compare_title));
+        /* the differential flame graph: handle_request grew, in red, as render colours it */
+        GtkWidget *cw = GTK_WIDGET(win->compare_flame);
+        WAIT_FOR(gtk_widget_get_width(cw) > 100);
+        render_flame_params p;
+        const render_flame_frames *f;
+        CHECK(leakscope_flame_get_drawn(win->compare_flame, &p, &f) && p.base == win->base->tree,
+              "the compare flame graph has no base");
+        const render_flame_rect *r = NULL;
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->rect[i].node != LS_CALLTREE_ROOT && !strcmp(ls_calltree_name(p.tree, f->rect[i].node), "handle_request"))
+                r = &f->rect[i];
+        CHECK(r != NULL, "no handle_request frame in the comparison");
+        if (r) {
+            double y = render_flame_row_y(&p, f, r->depth) + RENDER_FLAME_FRAME_H / 2.0;
+            guint32 c = widget_pixel(t, cw, r->x + 2, y, "window-compare.png");
+            uint32_t *base_of = g_new(uint32_t, p.tree->nnodes);
+            /* the path from the root down to the frame, resolved in that order */
+            GArray *path = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+            for (uint32_t n = r->node; n != UINT32_MAX; n = p.tree->nodes[n].parent)
+                g_array_prepend_val(path, n);
+            uint32_t b = UINT32_MAX;
+            for (guint i = 0; i < path->len; i++)
+                b = render_flame_base_node(p.tree, p.base, g_array_index(path, uint32_t, i), base_of);
+            g_array_unref(path);
+            double rgb[3];
+            render_flame_diff_color(b == UINT32_MAX ? 0 : p.base->nodes[b].incl[LS_METRIC_ALLOCATED],
+                                    p.tree->nodes[r->node].incl[LS_METRIC_ALLOCATED], rgb);
+            guint32 want = (guint32)lround(rgb[0] * 255) << 16 | (guint32)lround(rgb[1] * 255) << 8 |
+                           (guint32)lround(rgb[2] * 255);
+            CHECK(close_rgb(c, want) && (c >> 16 & 0xff) == 0xff && (c & 0xff) < 0xd0,
+                  "handle_request is #%06x on screen, not the red #%06x of growth", c, want);
+            g_free(base_of);
+        }
+        save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-compare.png");
+        return FALSE;
+    }
+    default:
+        return FALSE;
+    }
+    t->pstep++;
+    t->waited = 0;
+    return TRUE;
+}
+
 /* Closing the last window ends the application: dispose runs for real. */
 static void quit(test_ctx *t)
 {
@@ -519,6 +1065,15 @@ static gboolean step(gpointer data)
         save_screenshot(t, !strcmp(t->mode, "damaged") ? "window-damaged.png" : "window-truncated.png");
         quit(t);
         return G_SOURCE_REMOVE;
+    }
+
+    if (!strcmp(t->mode, "panels")) {
+        if (!panel_steps(t)) {
+            g_clear_pointer(&t->whole, leakscope_trees_unref);
+            quit(t);
+            return G_SOURCE_REMOVE;
+        }
+        return G_SOURCE_CONTINUE;
     }
 
     if (t->kstep >= 0) {
@@ -744,7 +1299,7 @@ static char *gl_mapped(void)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: test-viewer view|corrupt|truncated|damaged TRACE OUTDIR\n");
+        fprintf(stderr, "usage: test-viewer view|panels|corrupt|truncated|damaged TRACE OUTDIR\n");
         return 2;
     }
     test_ctx t = { .mode = argv[1], .trace = argv[2], .outdir = argv[3] };

@@ -380,10 +380,7 @@ static void text_temporary(report *R)
 }
 
 /* A histogram's edge as the report writes it: bytes or a duration. */
-static const char *edge(ls_hist_kind kind, uint64_t v, char *buf, size_t len)
-{
-    return kind == LS_HIST_SIZES ? ls_format_bytes(v, buf, len) : ls_format_duration(v, buf, len);
-}
+#define edge(kind, v, buf, len) ls_format_hist_edge((int)(kind), v, buf, len)
 
 #define BAR_WIDTH 30
 

@@ -207,12 +207,12 @@ static void add_values(ls_calltree_node *n, const uint64_t *v)
         n->incl[m] += v[m];
 }
 
-static bool add_stack(builder *b, const ls_analysis *a, uint32_t s)
+static bool add_stack(builder *b, const ls_analysis *a, const ls_stack_use *use, uint32_t s)
 {
     uint64_t v[LS_METRIC_COUNT];
     bool any = false;
     for (int m = 0; m < LS_METRIC_COUNT; m++)
-        any |= (v[m] = ls_stack_use_value(&a->stack_use[s], (ls_metric)m)) != 0;
+        any |= (v[m] = ls_stack_use_value(&use[s], (ls_metric)m)) != 0;
     if (!any)
         return true;
     ls_stack st = ls_analysis_stack(a, s);
@@ -266,6 +266,12 @@ static bool link_children(ls_calltree *t)
 
 ls_calltree *ls_calltree_build(const ls_analysis *a, sym_table *syms, ls_calltree_dir dir)
 {
+    return ls_calltree_build_use(a, a->stack_use, a->stack_use ? a->nstacks : 0, syms, dir);
+}
+
+ls_calltree *ls_calltree_build_use(const ls_analysis *a, const ls_stack_use *use, uint32_t nuse, sym_table *syms,
+                                   ls_calltree_dir dir)
+{
     ls_calltree *t = calloc(1, sizeof *t);
     builder b = { .t = t, .syms = syms };
     bool ok = t && ls_grow32((void **)&t->nodes, &b.nodes_cap, sizeof *t->nodes, 1) && intern(&b, "") == 0;
@@ -273,8 +279,8 @@ ls_calltree *ls_calltree_build(const ls_analysis *a, sym_table *syms, ls_calltre
         t->dir = dir;
         t->nnodes = 1;
         t->nodes[0] = (ls_calltree_node){ .parent = UINT32_MAX };
-        for (uint32_t s = 0; ok && a->stack_use && s < a->nstacks; s++)
-            ok = add_stack(&b, a, s);
+        for (uint32_t s = 0; ok && use && s < nuse && s < a->nstacks; s++)
+            ok = add_stack(&b, a, use, s);
         ok = ok && link_children(t);
     }
     kmap_free(&b.by_name);
@@ -299,4 +305,169 @@ void ls_calltree_free(ls_calltree *t)
     free(t->nodes);
     free(t->child);
     free(t);
+}
+
+/* ---- search, and one function's callers and callees ---- */
+
+static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+
+bool ls_calltree_matches(const ls_calltree *t, uint32_t i, const char *needle)
+{
+    if (!needle || !needle[0])
+        return false;
+    for (const char *h = ls_calltree_name(t, i); *h; h++) {
+        size_t k = 0;
+        while (needle[k] && h[k] && lower(h[k]) == lower(needle[k]))
+            k++;
+        if (!needle[k])
+            return true;
+    }
+    return false;
+}
+
+uint64_t ls_calltree_match_total(const ls_calltree *t, uint32_t root, ls_metric m, const char *needle,
+                                 uint32_t *matched)
+{
+    uint64_t total = 0;
+    uint32_t n = 0;
+    /* Nodes come after their parents (child_of adds them so), so one
+     * forward pass over the subtree's index range is enough: a node is
+     * under root when its parent is, and "under a match" likewise. The
+     * flags are two bits per node, kept in a byte each. */
+    uint8_t *flag = calloc(t->nnodes ? t->nnodes : 1, 1);
+    if (!flag)
+        return 0;
+    enum { UNDER = 1, COVERED = 2 };
+    for (uint32_t i = root; i < t->nnodes; i++) {
+        uint8_t f = i == root ? UNDER : i > root && t->nodes[i].parent != UINT32_MAX ? flag[t->nodes[i].parent] : 0;
+        if (!(f & UNDER))
+            continue;
+        if (!(f & COVERED) && ls_calltree_matches(t, i, needle)) {
+            total += t->nodes[i].incl[m];
+            f |= COVERED;
+        }
+        n += ls_calltree_matches(t, i, needle);
+        flag[i] = f;
+    }
+    free(flag);
+    if (matched)
+        *matched = n;
+    return total;
+}
+
+uint32_t ls_calltree_find_name(const ls_calltree *t, const char *name)
+{
+    for (uint32_t i = 1; i < t->nnames; i++)
+        if (!strcmp(t->names[i], name))
+            return i;
+    return UINT32_MAX;
+}
+
+/* Adds v to the edge of `name` in *edges (a small list, searched). */
+static bool edge_add(ls_calltree_edge **edges, uint32_t *n, uint32_t *cap, uint32_t name, const uint64_t *v)
+{
+    for (uint32_t k = 0; k < *n; k++)
+        if ((*edges)[k].name == name) {
+            for (int m = 0; m < LS_METRIC_COUNT; m++)
+                (*edges)[k].value[m] += v[m];
+            return true;
+        }
+    if (!ls_grow32((void **)edges, cap, sizeof **edges, *n + 1))
+        return false;
+    ls_calltree_edge *e = &(*edges)[(*n)++];
+    e->name = name;
+    memcpy(e->value, v, sizeof e->value);
+    return true;
+}
+
+typedef struct edge_order {
+    const ls_calltree *t;
+    ls_metric m;
+} edge_order;
+
+static int edge_cmp(const void *x, const void *y, void *data)
+{
+    const ls_calltree_edge *p = x, *q = y;
+    const edge_order *o = data;
+    if (p->value[o->m] != q->value[o->m])
+        return p->value[o->m] > q->value[o->m] ? -1 : 1;
+    return strcmp(o->t->names[p->name], o->t->names[q->name]);
+}
+
+/* Whether node i has an ancestor (the root excluded) named `name`. */
+static bool has_ancestor_named(const ls_calltree *t, uint32_t i, uint32_t name)
+{
+    for (uint32_t p = t->nodes[i].parent; p != UINT32_MAX && p != LS_CALLTREE_ROOT; p = t->nodes[p].parent)
+        if (t->nodes[p].name == name)
+            return true;
+    return false;
+}
+
+bool ls_calltree_links_of(const ls_calltree *t, uint32_t name, ls_metric order, ls_calltree_links *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t cap_up = 0, cap_down = 0, nup = 0, ndown = 0;
+    ls_calltree_edge *up = NULL, *down = NULL; /* toward the root, away from it */
+    bool ok = true;
+    for (uint32_t i = 1; ok && i < t->nnodes; i++) {
+        const ls_calltree_node *n = &t->nodes[i];
+        if (n->name != name)
+            continue;
+        /* self: top-down, the node's own self; bottom-up, the allocating
+         * function is the root's child, and all of it is its own */
+        if (t->dir == LS_CALLTREE_TOP_DOWN)
+            for (int m = 0; m < LS_METRIC_COUNT; m++)
+                out->self[m] += n->self[m];
+        else if (n->parent == LS_CALLTREE_ROOT)
+            for (int m = 0; m < LS_METRIC_COUNT; m++)
+                out->self[m] += n->incl[m];
+        if (has_ancestor_named(t, i, name))
+            continue;
+        for (int m = 0; m < LS_METRIC_COUNT; m++)
+            out->incl[m] += n->incl[m];
+        ok = edge_add(&up, &nup, &cap_up, t->nodes[n->parent].name, n->incl);
+        for (uint32_t k = 0; ok && k < n->nchild; k++) {
+            const ls_calltree_node *c = &t->nodes[t->child[n->child0 + k]];
+            ok = edge_add(&down, &ndown, &cap_down, c->name, c->incl);
+        }
+        /* bottom-up, a path ending here is a stack whose outermost frame
+         * is the function: "no caller", as the root is top-down */
+        bool ends = false;
+        for (int m = 0; m < LS_METRIC_COUNT; m++)
+            ends |= n->self[m] != 0;
+        if (ok && ends && t->dir == LS_CALLTREE_BOTTOM_UP)
+            ok = edge_add(&down, &ndown, &cap_down, 0, n->self);
+    }
+    if (!ok) {
+        free(up);
+        free(down);
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    /* the root's name ("") stands for "no caller" only top-down; bottom-up
+     * an edge to the root is "allocated here", which self already says */
+    if (t->dir == LS_CALLTREE_BOTTOM_UP)
+        for (uint32_t k = 0; k < nup; k++)
+            if (up[k].name == 0) {
+                up[k] = up[--nup];
+                break;
+            }
+    edge_order o = { t, order };
+    if (nup > 1)
+        qsort_r(up, nup, sizeof *up, edge_cmp, &o);
+    if (ndown > 1)
+        qsort_r(down, ndown, sizeof *down, edge_cmp, &o);
+    bool td = t->dir == LS_CALLTREE_TOP_DOWN;
+    out->callers = td ? up : down;
+    out->ncallers = td ? nup : ndown;
+    out->callees = td ? down : up;
+    out->ncallees = td ? ndown : nup;
+    return true;
+}
+
+void ls_calltree_links_free(ls_calltree_links *l)
+{
+    free(l->callers);
+    free(l->callees);
+    memset(l, 0, sizeof *l);
 }

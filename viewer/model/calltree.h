@@ -89,7 +89,54 @@ typedef struct ls_calltree {
  * named by its address). Stacks whose every metric is 0 are left out.
  * Returns NULL on out of memory. Free with ls_calltree_free. */
 ls_calltree *ls_calltree_build(const ls_analysis *a, sym_table *syms, ls_calltree_dir dir);
+/* Like ls_calltree_build, from the per-stack values `use` (nuse entries,
+ * indexed by stack id; ids past nuse count as 0) instead of a->stack_use:
+ * the call tree of a time range (ls_range_stack_use) through the same
+ * frames and names. ls_calltree_build is this with a->stack_use. */
+ls_calltree *ls_calltree_build_use(const ls_analysis *a, const ls_stack_use *use, uint32_t nuse, sym_table *syms,
+                                   ls_calltree_dir dir);
 void ls_calltree_free(ls_calltree *t); /* NULL ok */
+
+/* The one rule of "a frame matches what the user typed", for the flame
+ * graph's search and the call tree's filter: `needle` is a substring of
+ * node i's name, ASCII letters compared without case. An empty needle
+ * matches nothing. */
+bool ls_calltree_matches(const ls_calltree *t, uint32_t i, const char *needle);
+
+/* What the frames matching `needle` under node `root` (root included) add
+ * up to in metric m: each matching node's inclusive value, except under a
+ * matching ancestor (so recursion and nested matches count once); the sum
+ * never exceeds root's. *matched (may be NULL) gets how many nodes match. */
+uint64_t ls_calltree_match_total(const ls_calltree *t, uint32_t root, ls_metric m, const char *needle,
+                                 uint32_t *matched);
+
+/* The name id of `name` in t, or UINT32_MAX when no node is called so. */
+uint32_t ls_calltree_find_name(const ls_calltree *t, const char *name);
+
+/* One function's neighbours in a tree: its callers or its callees, each
+ * with what went through that edge. */
+typedef struct ls_calltree_edge {
+    uint32_t name;                   /* index into ls_calltree.names; 0 ("") for "no caller": an outermost frame */
+    uint64_t value[LS_METRIC_COUNT];
+} ls_calltree_edge;
+
+typedef struct ls_calltree_links {
+    uint64_t incl[LS_METRIC_COUNT];  /* every stack through the function (counted once under recursion) */
+    uint64_t self[LS_METRIC_COUNT];  /* the stacks that allocated in the function itself */
+    ls_calltree_edge *callers;       /* largest first in the metric asked for, then by name */
+    uint32_t ncallers;
+    ls_calltree_edge *callees;
+    uint32_t ncallees;
+} ls_calltree_links;
+
+/* The callers and callees of function `name` (a name id of t), from the
+ * nodes called so that have no ancestor called so: in a top-down tree
+ * their parents are the callers and their children the callees, in a
+ * bottom-up tree the other way round (the two agree on stacks without
+ * recursion; under recursion each counts from its own end). Edges are sorted by metric `order`. False on out of memory
+ * (*out zeroed); else free with ls_calltree_links_free. */
+bool ls_calltree_links_of(const ls_calltree *t, uint32_t name, ls_metric order, ls_calltree_links *out);
+void ls_calltree_links_free(ls_calltree_links *l);
 
 /* The name of node i (never NULL). */
 static inline const char *ls_calltree_name(const ls_calltree *t, uint32_t i) { return t->names[t->nodes[i].name]; }

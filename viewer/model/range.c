@@ -297,3 +297,20 @@ trace_status ls_range_nearest(const ls_index *idx, uint64_t lo, uint64_t hi, uin
         return st;
     return found ? TRACE_OK : TRACE_END;
 }
+
+ls_stack_use *ls_range_stack_use(const ls_range *r, uint32_t nstacks)
+{
+    ls_stack_use *u = calloc(nstacks ? nstacks : 1, sizeof *u);
+    if (!u)
+        return NULL;
+    for (uint32_t i = 0; i < r->nsites; i++) {
+        const ls_range_site *s = &r->sites[i];
+        if (s->stack >= nstacks)
+            continue;
+        u[s->stack].allocations += s->allocations;
+        u[s->stack].allocated_bytes += s->allocated_bytes;
+        u[s->stack].live_blocks += s->live_blocks;
+        u[s->stack].live_bytes += s->live_bytes;
+    }
+    return u;
+}

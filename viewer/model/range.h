@@ -42,6 +42,15 @@ trace_status ls_range_summarize(const ls_index *idx, uint64_t t0, uint64_t t1, b
                                 ls_range **out, trace_error *err);
 void ls_range_free(ls_range *r); /* NULL ok */
 
+/* The range's call sites as per-stack values (nstacks entries, indexed by
+ * stack id; calloc'd, to free; NULL on out of memory), for the call tree
+ * of a range (calltree.h: ls_calltree_build_use): allocations and bytes
+ * made in the range, and as live (the "leaked" metrics) what of them was
+ * still live at its end. Temporary allocations and the peak are
+ * whole-trace facts of the analysis's one pass, not counted for a range:
+ * 0. Sites with an id at or past nstacks are left out. */
+struct ls_stack_use *ls_range_stack_use(const ls_range *r, uint32_t nstacks);
+
 /* The event nearest to `t` among those in [lo, hi] whose kind is in `kinds`
  * (bits 1 << TRACE_xxx), and with handle_kind != 0 only resource events of
  * that kind (a string id, matched by family: ls_resource_family) and

@@ -157,6 +157,31 @@ const char *ls_frame_function(const sym_frame *fr, char *buf, size_t len)
     return buf;
 }
 
+/* The call site's frame and the frame that called it: the first two
+ * frames outside allocator wrappers (a frame with no symbol is never one),
+ * inlined frames included. Returns how many were found (0..2); *first
+ * gets the innermost frame. syms may be NULL (addresses only). */
+static int site_frames(sym_table *syms, ls_stack st, sym_frame site[2], sym_frame *first)
+{
+    int found = 0;
+    for (uint32_t i = 0; i < st.depth && found < 2; i++) {
+        sym_frame fr[MAX_INLINE];
+        int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
+        if (n <= 0) { /* no symbol table: addresses only */
+            fr[0] = (sym_frame){ "??", NULL, 0, "??", st.frames[i], false };
+            n = 1;
+        }
+        for (int k = 0; k < n && found < 2; k++) {
+            if (!i && !k)
+                *first = fr[k];
+            if (strcmp(fr[k].function, "??") && ls_is_allocator_wrapper(fr[k].function))
+                continue;
+            site[found++] = fr[k];
+        }
+    }
+    return found;
+}
+
 const char *ls_site_name(sym_table *syms, const ls_analysis *a, uint32_t stack_id, char *buf, size_t len)
 {
     out o = { buf, len, 0 };
@@ -168,37 +193,36 @@ const char *ls_site_name(sym_table *syms, const ls_analysis *a, uint32_t stack_i
         put(&o, "(no call stack recorded)", false);
         return buf;
     }
-    bool have_site = false;
-    sym_frame first = { 0 };
-    for (uint32_t i = 0; i < st.depth; i++) {
-        sym_frame fr[MAX_INLINE];
-        int n = syms ? sym_table_resolve(syms, st.frames[i], true, fr, MAX_INLINE) : 0;
-        if (n <= 0) { /* no symbol table: addresses only */
-            fr[0] = (sym_frame){ "??", NULL, 0, "??", st.frames[i], false };
-            n = 1;
-        }
-        for (int k = 0; k < n; k++) {
-            if (!i && !k)
-                first = fr[k];
-            bool known = strcmp(fr[k].function, "??") != 0;
-            if (known && ls_is_allocator_wrapper(fr[k].function))
-                continue;
-            if (have_site)
-                put(&o, " \xe2\x86\x90 ", false); /* ← */
-            if (!known)
-                put_unknown(&o, fr[k].address, fr[k].module);
-            else if (!have_site)
-                put_frame(&o, &fr[k]);
-            else
-                put(&o, fr[k].function, true);
-            if (have_site)
-                return buf;
-            have_site = true;
-        }
-    }
-    if (!have_site) /* nothing but allocator wrappers: the innermost */
+    sym_frame f[2], first = { 0 };
+    int n = site_frames(syms, st, f, &first);
+    if (!n) { /* nothing but allocator wrappers: the innermost */
         put_frame(&o, &first);
+        return buf;
+    }
+    if (strcmp(f[0].function, "??"))
+        put_frame(&o, &f[0]);
+    else
+        put_unknown(&o, f[0].address, f[0].module);
+    if (n == 2) {
+        put(&o, " \xe2\x86\x90 ", false); /* ← */
+        if (strcmp(f[1].function, "??"))
+            put(&o, f[1].function, true);
+        else
+            put_unknown(&o, f[1].address, f[1].module);
+    }
     return buf;
+}
+
+const char *ls_site_function(sym_table *syms, const ls_analysis *a, uint32_t stack_id, char *buf, size_t len)
+{
+    if (!len)
+        return buf;
+    buf[0] = '\0';
+    ls_stack st = ls_analysis_stack(a, stack_id);
+    if (!st.depth)
+        return buf;
+    sym_frame f[2], first = { 0 };
+    return ls_frame_function(site_frames(syms, st, f, &first) ? &f[0] : &first, buf, len);
 }
 
 /* A growable string for ls_stack_key. */

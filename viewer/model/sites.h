@@ -41,6 +41,13 @@ size_t ls_utf8_len(const char *s, size_t left);
  * into buf (truncating) and returns it. */
 const char *ls_frame_function(const sym_frame *fr, char *buf, size_t len);
 
+/* The function of stack `stack_id`'s call site (the frame ls_site_name
+ * starts with), named as a call tree names its nodes (ls_frame_function):
+ * what the viewer highlights in its trees and flame graph when a call
+ * site is selected anywhere. "" for id 0 or an unknown id. Writes into buf
+ * (truncating) and returns it. */
+const char *ls_site_function(sym_table *syms, const ls_analysis *a, uint32_t stack_id, char *buf, size_t len);
+
 /* What makes a call stack the same call site in two runs of a program
  * (`leakscope diff`, the viewer): its resolved frames, inlined ones
  * included, innermost first, each its function and its file's base name,

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "units.h"
+#include "histogram.h"
 
 #include <stdio.h>
 
@@ -58,5 +59,22 @@ const char *ls_format_duration(uint64_t ns, char *buf, size_t len)
     else
         snprintf(buf, len, "%llu min %.1f s", (unsigned long long)(ns / 60000000000ull),
                  (double)(ns % 60000000000ull) / 1e9);
+    return buf;
+}
+
+const char *ls_format_hist_edge(int kind, uint64_t v, char *buf, size_t len)
+{
+    return kind == LS_HIST_SIZES ? ls_format_bytes(v, buf, len) : ls_format_duration(v, buf, len);
+}
+
+const char *ls_format_signed(int64_t d, int bytes, char *buf, size_t len)
+{
+    uint64_t mag = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+    char m[48];
+    if (bytes)
+        ls_format_bytes(mag, m, sizeof m);
+    else
+        snprintf(m, sizeof m, "%llu", (unsigned long long)mag);
+    snprintf(buf, len, "%s%s", d > 0 ? "+" : d < 0 ? "-" : "", m);
     return buf;
 }

@@ -22,4 +22,11 @@ const char *ls_format_duration(uint64_t ns, char *buf, size_t len);
  * into buf (len >= 27 holds every value) and returns it. */
 const char *ls_format_count(uint64_t n, char *buf, size_t len);
 
+/* A change: "+1.50 KiB", "-500 B", "0 B" (bytes); "+3", "-1", "0" (counts). */
+const char *ls_format_signed(int64_t d, int bytes, char *buf, size_t len);
+
+/* A histogram bucket's edge (histogram.h): bytes for sizes (kind 0,
+ * LS_HIST_SIZES), a duration for lifetimes. */
+const char *ls_format_hist_edge(int kind, uint64_t v, char *buf, size_t len);
+
 #endif

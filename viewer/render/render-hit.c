@@ -189,6 +189,21 @@ bool render_hit_test(const render_view_params *p, const render_layout *l, double
     case RENDER_TRACK_THREADS:
         hit->kind = RENDER_HIT_THREADS;
         return true;
+    case RENDER_TRACK_SITES: {
+        /* the band drawn at (x, y): the value there on the row's axis */
+        uint64_t stack[RENDER_SITE_BANDS + 1];
+        uint32_t k = render_site_stack(p, render_site_column_time(l, p, x), stack);
+        value_axis ax = value_axis_make(render_site_axis_top(p) > 0 ? render_site_axis_top(p) : 1, true, 2);
+        double v = (r->py1 - y) / fmax(r->py1 - r->py0, 1) * ax.top;
+        for (uint32_t i = 0; i < k; i++)
+            if (v >= 0 && v < (double)stack[i]) {
+                hit->kind = RENDER_HIT_SITE;
+                hit->index = i;
+                hit->bytes = stack[i] - (i ? stack[i - 1] : 0);
+                return true;
+            }
+        return false;
+    }
     default:
         return false;
     }

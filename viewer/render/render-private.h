@@ -9,6 +9,7 @@
 #include "render.h"
 
 #include <pango/pangocairo.h>
+#include <math.h>
 #include <stddef.h>
 
 #define RENDER_SERIES_COLORS 8
@@ -110,6 +111,26 @@ void track_gc(render_ctx *rc, const render_row *r);
 void track_resources(render_ctx *rc, const render_row *r);
 void track_threads(render_ctx *rc, const render_row *r);
 void track_marks(render_ctx *rc, const render_row *r);
+void track_sites(render_ctx *rc, const render_row *r);
+
+/* The heap by call site at time t, stacked: top[i] is the top of band i
+ * (bands 0 .. p->site_bands - 1 the sites, band p->site_bands "other",
+ * up to the whole heap), in bytes from 0. Returns how many bands (never
+ * more than RENDER_SITE_BANDS + 1). The drawing and the hit test's one
+ * rule. */
+uint32_t render_site_stack(const render_view_params *p, uint64_t t, uint64_t top[RENDER_SITE_BANDS + 1]);
+/* The time the heap-by-site row shows in the pixel column under x: its
+ * right edge's (one stack per column). */
+static inline uint64_t render_site_column_time(const render_layout *l, const render_view_params *p, double x)
+{
+    return render_time_at(l, p, floor(x) + 1);
+}
+/* The value axis of the heap-by-site row: from 0 to the whole heap's highest. */
+double render_site_axis_top(const render_view_params *p);
+/* The sum of the selected sites (p->site_selected) as a line over row r,
+ * y_of mapping bytes to the row's y (the heap track's axis). */
+void render_sites_selected_draw(render_ctx *rc, const render_row *r,
+                                double (*y_of)(const render_ctx *, const render_row *, double));
 
 /* The track's name in the gutter, and a legend entry (swatch + text) at
  * (x, y); legend_item returns its width. */

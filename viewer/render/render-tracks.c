@@ -162,6 +162,7 @@ void track_heap(render_ctx *rc, const render_row *r)
         if (rc->out)
             rc->out->peak_label = (render_box){ lx, ly, lx + w, ly + h };
     }
+    render_sites_selected_draw(rc, r, hy);
     cairo_restore(rc->cr);
 }
 

@@ -150,14 +150,33 @@ static bool track_has_data(const render_view_params *p, render_track t)
     case RENDER_TRACK_RESOURCES: return a->resources_opened > 0 || a->nres_kinds > 0 || a->nopen_failures > 0;
     case RENDER_TRACK_THREADS: return timeline_thread_lanes(p->tl) > 0;
     case RENDER_TRACK_MARKS: return a->nmarks > 0 || a->nspans > 0;
+    case RENDER_TRACK_SITES: return a->allocations > 0 && p->sites;
     default: return false;
     }
 }
 
+static void view_layout(const render_view_params *p, render_layout *l, bool fold_sites);
+
 void render_view_layout(const render_view_params *p, render_layout *l)
+{
+    /* The heap by call site only where the heap keeps a quarter of the
+     * height: a short timeline leaves it out (the heap first; drag the
+     * divider down for it). */
+    view_layout(p, l, false);
+    for (int k = 0; k < l->nrows; k++)
+        if (l->rows[k].track == RENDER_TRACK_SITES && !l->rows[k].folded &&
+            l->rows[0].py1 - l->rows[0].py0 < (p->height - l->ruler_y1) / 4) {
+            view_layout(p, l, true);
+            break;
+        }
+}
+
+static void view_layout(const render_view_params *p, render_layout *l, bool fold_sites)
 {
     memset(l, 0, sizeof *l);
     uint32_t tracks = p->tracks ? p->tracks : RENDER_TRACK_ALL;
+    if ((tracks & RENDER_TRACK_HEAP) && p->sites)
+        tracks |= RENDER_TRACK_SITES;
     const ls_analysis *a = timeline_analysis(p->tl);
     double plot_w = floor(p->width - GUTTER - RIGHT_MARGIN);
     if (plot_w < 1)
@@ -170,11 +189,11 @@ void render_view_layout(const render_view_params *p, render_layout *l)
     /* Fixed heights for lanes and folded tracks, weights for the charts:
      * the heap gets the largest share. */
     double fixed[RENDER_MAX_ROWS] = { 0 }, weight[RENDER_MAX_ROWS] = { 0 };
-    render_track order[] = { RENDER_TRACK_HEAP, RENDER_TRACK_ALLOC, RENDER_TRACK_GC, RENDER_TRACK_RESOURCES,
-                             RENDER_TRACK_THREADS, RENDER_TRACK_MARKS };
+    render_track order[] = { RENDER_TRACK_HEAP, RENDER_TRACK_ALLOC, RENDER_TRACK_SITES, RENDER_TRACK_GC,
+                             RENDER_TRACK_RESOURCES, RENDER_TRACK_THREADS, RENDER_TRACK_MARKS };
     double avail = p->height - l->ruler_y1 - FOOT;
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
-        if (!(tracks & order[i]))
+        if (!(tracks & order[i]) || (fold_sites && order[i] == RENDER_TRACK_SITES))
             continue;
         int k = l->nrows++;
         l->rows[k].track = order[i];
@@ -186,6 +205,7 @@ void render_view_layout(const render_view_params *p, render_layout *l)
         switch (order[i]) {
         case RENDER_TRACK_HEAP: weight[k] = 6; break;
         case RENDER_TRACK_ALLOC: weight[k] = 1.4; break;
+        case RENDER_TRACK_SITES: weight[k] = 1.4; break;
         case RENDER_TRACK_GC: weight[k] = 1.4; break;
         case RENDER_TRACK_RESOURCES: weight[k] = 2.0; break;
         case RENDER_TRACK_THREADS: {
@@ -406,6 +426,7 @@ static void folded_draw(render_ctx *rc, const render_row *r)
     } names[] = {
         { RENDER_TRACK_HEAP, "Heap", "no allocations recorded" },
         { RENDER_TRACK_ALLOC, "Allocation rate", "no allocations recorded" },
+        { RENDER_TRACK_SITES, "Heap by call site", "no allocations recorded" },
         { RENDER_TRACK_GC, "GC pauses", "no GC pauses recorded" },
         { RENDER_TRACK_RESOURCES, "Resources", "no resources recorded" },
         { RENDER_TRACK_THREADS, "Threads", "no events" },
@@ -484,6 +505,7 @@ void render_view_drawn(cairo_t *cr, const render_view_params *p, render_layout *
             switch (r->track) {
             case RENDER_TRACK_HEAP: track_heap(&rc, r); break;
             case RENDER_TRACK_ALLOC: track_alloc(&rc, r); break;
+            case RENDER_TRACK_SITES: track_sites(&rc, r); break;
             case RENDER_TRACK_GC: track_gc(&rc, r); break;
             case RENDER_TRACK_RESOURCES: track_resources(&rc, r); break;
             case RENDER_TRACK_THREADS: track_threads(&rc, r); break;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "site-series.h"
 #include "timeline.h"
 
 #ifdef __cplusplus
@@ -32,6 +33,9 @@ typedef enum render_track {
     RENDER_TRACK_THREADS   = 1u << 4, /* one lane per thread */
     RENDER_TRACK_MARKS     = 1u << 5, /* marks and spans */
     RENDER_TRACK_ALL       = (1u << 6) - 1,
+    /* The heap by call site, stacked (comes with "heap" when the view has
+     * render_view_params.sites): below the allocation rate. */
+    RENDER_TRACK_SITES     = 1u << 6,
 } render_track;
 
 typedef enum render_theme { RENDER_THEME_LIGHT, RENDER_THEME_DARK } render_theme;
@@ -47,9 +51,16 @@ typedef struct render_view_params {
     /* State from the widget (ignored by the export): */
     double hover_x;        /* < 0: none; else a cursor line with a readout */
     uint64_t sel_t0, sel_t1; /* a selected range when sel_t1 > sel_t0 */
+    /* The heap by call site (the viewer's; the export has none): */
+    const ls_site_series *sites; /* NULL: no such track */
+    uint32_t site_bands;     /* its first site_bands stacks stacked (<= RENDER_SITE_BANDS), the rest "other" */
+    const char *const *site_names; /* site_bands names (plain text, may be NULL): the legend */
+    uint64_t site_selected;  /* bits of series i < 64: their sum drawn as a line over the heap */
 } render_view_params;
 
-#define RENDER_MAX_ROWS 8
+#define RENDER_SITE_BANDS 8
+
+#define RENDER_MAX_ROWS 9
 
 /* Where things are, for hit testing and for tests: the time axis spans
  * [plot_x0, plot_x1) and each drawn track has a row [y0, y1). */
@@ -121,6 +132,7 @@ typedef enum render_hit_kind {
     RENDER_HIT_SPAN,      /* analysis->spans[index] */
     RENDER_HIT_THREADS,   /* the thread lanes at `t` */
     RENDER_HIT_FAILURE,   /* analysis->open_failures[index]: an open that failed (EMFILE, ENFILE) */
+    RENDER_HIT_SITE,      /* the heap by call site: band `index` at `t` (site_bands: "other"), `bytes` live */
 } render_hit_kind;
 
 typedef struct render_hit {
@@ -130,6 +142,7 @@ typedef struct render_hit {
     uint64_t slack;       /* ns per 4 pixels at this zoom */
     uint32_t index;
     timeline_lifetime lifetime;
+    uint64_t bytes;
 } render_hit;
 
 /* What view p, laid out as l (render_view_layout), draws at (x, y): the

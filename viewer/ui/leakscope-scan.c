@@ -6,6 +6,7 @@
  */
 #include "leakscope-scan.h"
 #include "range.h"
+#include "site-series.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@ typedef struct {
     LeakscopeScanner *s;
     guint64 t0, t1;
     LeakscopeEventQuery q;
+    guint32 stacks[LS_SITE_SERIES_MAX];
+    guint nstacks;
 } scan_job;
 
 static void scan_job_free(gpointer data)
@@ -171,4 +174,47 @@ gboolean leakscope_scanner_find_finish(GAsyncResult *res, trace_event *ev, Leaks
         *fate = f->fate;
     g_free(f);
     return TRUE;
+}
+
+/* ---- the heap by call site ---- */
+
+static bool site_series_stop(void *cancellable)
+{
+    return g_cancellable_is_cancelled(cancellable);
+}
+
+static void site_series_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
+{
+    (void)src;
+    scan_job *j = data;
+    ls_site_series *out;
+    trace_error err;
+    if (ls_site_series_build(j->s->index, j->t0, j->t1, j->stacks, j->nstacks, cancellable ? site_series_stop : NULL,
+                             cancellable, &out, &err) != TRACE_OK) {
+        if (!g_task_return_error_if_cancelled(task))
+            g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
+        return;
+    }
+    g_task_return_pointer(task, out, (GDestroyNotify)ls_site_series_free);
+}
+
+void leakscope_scanner_site_series_async(LeakscopeScanner *s, guint64 t0, guint64 t1, const guint32 *stacks, guint n,
+                                         GCancellable *cancellable, GAsyncReadyCallback cb, gpointer data)
+{
+    scan_job *j = g_new0(scan_job, 1);
+    j->s = leakscope_scanner_ref(s);
+    j->t0 = t0;
+    j->t1 = t1;
+    j->nstacks = MIN(n, LS_SITE_SERIES_MAX);
+    memcpy(j->stacks, stacks, j->nstacks * sizeof *stacks);
+    GTask *task = g_task_new(NULL, cancellable, cb, data);
+    g_task_set_source_tag(task, leakscope_scanner_site_series_async);
+    g_task_set_task_data(task, j, scan_job_free);
+    g_task_run_in_thread(task, site_series_thread);
+    g_object_unref(task);
+}
+
+struct ls_site_series *leakscope_scanner_site_series_finish(GAsyncResult *res, GError **error)
+{
+    return g_task_propagate_pointer(G_TASK(res), error);
 }

@@ -80,4 +80,11 @@ typedef struct {
 /* The event found; *fate (may be NULL) what became of it, for an allocation. */
 gboolean leakscope_scanner_find_finish(GAsyncResult *res, trace_event *ev, LeakscopeFate *fate, GError **error);
 
+/* The heap by call site (site-series.h) of stacks[0 .. n) over [t0, t1],
+ * the trace's first and last event: a second analysis pass, in a thread.
+ * Finish gives the series (ls_site_series_free it) or NULL with error set. */
+void leakscope_scanner_site_series_async(LeakscopeScanner *s, guint64 t0, guint64 t1, const guint32 *stacks, guint n,
+                                         GCancellable *cancellable, GAsyncReadyCallback cb, gpointer data);
+struct ls_site_series *leakscope_scanner_site_series_finish(GAsyncResult *res, GError **error);
+
 G_END_DECLS

@@ -4,6 +4,8 @@
  */
 #include "leakscope-stack-list.h"
 #include "leakscope-format.h"
+#include "leakscope-highlight.h"
+#include "sites.h"
 
 /* One row: a call site (depth 0) or one frame of its stack (depth 1). */
 #define LEAKSCOPE_TYPE_STACK_ROW (leakscope_stack_row_get_type())
@@ -15,11 +17,13 @@ struct _LeakscopeStackRow {
     guint64 first, second;
     guint32 stack;
     gboolean frame;
+    char *function;      /* the site's function (ls_site_function), for the selection */
+    gboolean highlight;  /* it is the function selected in a panel */
 };
 
 G_DEFINE_FINAL_TYPE(LeakscopeStackRow, leakscope_stack_row, G_TYPE_OBJECT)
 
-enum { ROW_PROP_0, ROW_PROP_FIRST, ROW_PROP_SECOND, ROW_N_PROPS };
+enum { ROW_PROP_0, ROW_PROP_FIRST, ROW_PROP_SECOND, ROW_PROP_HIGHLIGHT, ROW_N_PROPS };
 static GParamSpec *row_props[ROW_N_PROPS];
 
 static void leakscope_stack_row_get_property(GObject *o, guint id, GValue *v, GParamSpec *ps)
@@ -28,6 +32,7 @@ static void leakscope_stack_row_get_property(GObject *o, guint id, GValue *v, GP
     switch (id) {
     case ROW_PROP_FIRST: g_value_set_uint64(v, self->first); break;
     case ROW_PROP_SECOND: g_value_set_uint64(v, self->second); break;
+    case ROW_PROP_HIGHLIGHT: g_value_set_boolean(v, self->highlight); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(o, id, ps);
     }
 }
@@ -35,6 +40,7 @@ static void leakscope_stack_row_get_property(GObject *o, guint id, GValue *v, GP
 static void leakscope_stack_row_finalize(GObject *o)
 {
     g_free(LEAKSCOPE_STACK_ROW(o)->title);
+    g_free(LEAKSCOPE_STACK_ROW(o)->function);
     G_OBJECT_CLASS(leakscope_stack_row_parent_class)->finalize(o);
 }
 
@@ -47,6 +53,8 @@ static void leakscope_stack_row_class_init(LeakscopeStackRowClass *klass)
                                                     G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     row_props[ROW_PROP_SECOND] = g_param_spec_uint64("second", NULL, NULL, 0, G_MAXUINT64, 0,
                                                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    row_props[ROW_PROP_HIGHLIGHT] = g_param_spec_boolean("highlight", NULL, NULL, FALSE,
+                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(oc, ROW_N_PROPS, row_props);
 }
 
@@ -77,9 +85,14 @@ struct _LeakscopeStackList {
     LeakscopeValueKind kinds[2];
     const ls_analysis *a; /* borrowed */
     sym_table *syms;      /* borrowed */
+    GtkSingleSelection *selection;
+    char *highlight;      /* the function selected in a panel */
 };
 
 G_DEFINE_FINAL_TYPE(LeakscopeStackList, leakscope_stack_list, GTK_TYPE_WIDGET)
+
+enum { SIG_SITE_SELECTED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 static GListModel *create_children(gpointer item, gpointer data)
 {
@@ -126,7 +139,18 @@ static void bind_site(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d
         gtk_widget_add_css_class(label, "monospace");
     else
         gtk_widget_remove_css_class(label, "monospace");
-    g_object_unref(row);
+    leakscope_highlight_bind(label, row);
+    g_object_set_data_full(G_OBJECT(item), "row", row, g_object_unref);
+}
+
+static void unbind_site(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    (void)f;
+    (void)data;
+    GtkWidget *expander = gtk_list_item_get_child(item);
+    leakscope_highlight_unbind(gtk_tree_expander_get_child(GTK_TREE_EXPANDER(expander)),
+                               g_object_get_data(G_OBJECT(item), "row"));
+    g_object_set_data(G_OBJECT(item), "row", NULL);
 }
 
 static void setup_value(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
@@ -210,6 +234,9 @@ void leakscope_stack_list_append(LeakscopeStackList *self, const char *prefix, g
     char *title = prefix ? g_strconcat(prefix, "  ·  ", site, NULL) : g_strdup(site);
     g_free(site);
     LeakscopeStackRow *r = row_new(title, first, second, stack, FALSE);
+    char fn[512];
+    r->function = g_strdup(ls_site_function(self->syms, self->a, stack, fn, sizeof fn));
+    r->highlight = self->highlight && !strcmp(r->function, self->highlight);
     g_list_store_append(self->sites, r);
     g_object_unref(r);
 }
@@ -247,6 +274,58 @@ guint leakscope_stack_list_get_n_sites(LeakscopeStackList *self)
     return g_list_model_get_n_items(G_LIST_MODEL(self->sites));
 }
 
+/* The call site row chosen (or the site of a frame row's stack). */
+static void on_row_selected(GtkSingleSelection *sel, GParamSpec *ps, LeakscopeStackList *self)
+{
+    (void)ps;
+    GtkTreeListRow *tr = gtk_single_selection_get_selected_item(sel);
+    if (!tr || !self->a)
+        return;
+    while (gtk_tree_list_row_get_depth(tr) > 0 && gtk_tree_list_row_get_parent(tr)) {
+        GtkTreeListRow *p = gtk_tree_list_row_get_parent(tr); /* a frame: its site */
+        g_object_unref(p); /* the tree keeps it */
+        tr = p;
+    }
+    LeakscopeStackRow *row = gtk_tree_list_row_get_item(tr);
+    guint32 stack = row->stack;
+    g_object_unref(row);
+    g_signal_emit(self, signals[SIG_SITE_SELECTED], 0, stack);
+}
+
+void leakscope_stack_list_set_highlight(LeakscopeStackList *self, const char *function)
+{
+    g_return_if_fail(LEAKSCOPE_IS_STACK_LIST(self));
+    char *copy = g_strdup(function);
+    g_free(self->highlight);
+    self->highlight = copy;
+    for (guint i = 0; i < g_list_model_get_n_items(G_LIST_MODEL(self->sites)); i++) {
+        LeakscopeStackRow *r = g_list_model_get_item(G_LIST_MODEL(self->sites), i);
+        gboolean on = function && r->function && !strcmp(r->function, function);
+        if (r->highlight != on) {
+            r->highlight = on;
+            g_object_notify_by_pspec(G_OBJECT(r), row_props[ROW_PROP_HIGHLIGHT]);
+        }
+        g_object_unref(r);
+    }
+}
+
+guint leakscope_stack_list_get_n_highlighted(LeakscopeStackList *self)
+{
+    guint n = 0;
+    for (guint i = 0; i < g_list_model_get_n_items(G_LIST_MODEL(self->sites)); i++) {
+        LeakscopeStackRow *r = g_list_model_get_item(G_LIST_MODEL(self->sites), i);
+        n += r->highlight;
+        g_object_unref(r);
+    }
+    return n;
+}
+
+void leakscope_stack_list_select(LeakscopeStackList *self, guint i)
+{
+    g_return_if_fail(LEAKSCOPE_IS_STACK_LIST(self));
+    gtk_single_selection_set_selected(self->selection, i);
+}
+
 static void leakscope_stack_list_dispose(GObject *o)
 {
     LeakscopeStackList *self = LEAKSCOPE_STACK_LIST(o);
@@ -258,6 +337,10 @@ static void leakscope_stack_list_dispose(GObject *o)
         g_signal_handlers_disconnect_by_func(self->sites, on_sites_changed, self);
     g_clear_object(&self->sites);
     g_clear_object(&self->col_second);
+    if (self->selection)
+        g_signal_handlers_disconnect_by_func(self->selection, on_row_selected, self);
+    self->selection = NULL; /* the view's */
+    g_clear_pointer(&self->highlight, g_free);
     G_OBJECT_CLASS(leakscope_stack_list_parent_class)->dispose(o);
 }
 
@@ -266,6 +349,9 @@ static void leakscope_stack_list_class_init(LeakscopeStackListClass *klass)
     G_OBJECT_CLASS(klass)->dispose = leakscope_stack_list_dispose;
     gtk_widget_class_set_layout_manager_type(GTK_WIDGET_CLASS(klass), GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_css_name(GTK_WIDGET_CLASS(klass), "leakscope-stack-list");
+    /* The user chose a call site (its row or a frame of it): its stack id. */
+    signals[SIG_SITE_SELECTED] = g_signal_new("site-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                              NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void leakscope_stack_list_init(LeakscopeStackList *self)
@@ -280,13 +366,18 @@ static void leakscope_stack_list_init(LeakscopeStackList *self)
     GtkSorter *view_sorter = gtk_column_view_get_sorter(self->view);
     GtkTreeListRowSorter *row_sorter = gtk_tree_list_row_sorter_new(g_object_ref(view_sorter));
     GtkSortListModel *sorted = gtk_sort_list_model_new(G_LIST_MODEL(tree), GTK_SORTER(row_sorter));
-    gtk_column_view_set_model(self->view, GTK_SELECTION_MODEL(gtk_single_selection_new(G_LIST_MODEL(sorted))));
+    self->selection = gtk_single_selection_new(G_LIST_MODEL(sorted));
+    gtk_single_selection_set_autoselect(self->selection, FALSE);
+    gtk_single_selection_set_can_unselect(self->selection, TRUE);
+    g_signal_connect(self->selection, "notify::selected", G_CALLBACK(on_row_selected), self);
+    gtk_column_view_set_model(self->view, GTK_SELECTION_MODEL(self->selection));
     gtk_column_view_set_show_column_separators(self->view, FALSE);
     gtk_column_view_set_reorderable(self->view, FALSE);
 
     GtkListItemFactory *f = gtk_signal_list_item_factory_new();
     g_signal_connect(f, "setup", G_CALLBACK(setup_site), NULL);
     g_signal_connect(f, "bind", G_CALLBACK(bind_site), NULL);
+    g_signal_connect(f, "unbind", G_CALLBACK(unbind_site), NULL);
     self->col_site = gtk_column_view_column_new("Call site", f);
     gtk_column_view_column_set_expand(self->col_site, TRUE);
     gtk_column_view_column_set_resizable(self->col_site, TRUE);

@@ -42,4 +42,12 @@ void leakscope_stack_list_set_placeholder(LeakscopeStackList *self, const char *
 const char *leakscope_stack_list_get_placeholder(LeakscopeStackList *self);
 guint leakscope_stack_list_get_n_sites(LeakscopeStackList *self);
 
+/* The function selected in a panel (NULL: none): the rows whose call site
+ * is in it (ls_site_function) are highlighted. Choosing a row emits
+ * "site-selected" with its stack id. */
+void leakscope_stack_list_set_highlight(LeakscopeStackList *self, const char *function);
+guint leakscope_stack_list_get_n_highlighted(LeakscopeStackList *self);
+/* Selects row i of the list as shown, as a click does. */
+void leakscope_stack_list_select(LeakscopeStackList *self, guint i);
+
 G_END_DECLS

@@ -26,6 +26,11 @@ struct _LeakscopeTimeline {
     guint32 tracks;
     gboolean heap_zero_based;
     gboolean select_mode;
+    /* the heap by call site (borrowed, like tl) */
+    const ls_site_series *sites;
+    guint site_bands;
+    const char *const *site_names;
+    guint64 site_selected;
 
     /* drag */
     gboolean drag_select;
@@ -51,11 +56,11 @@ static guint64 trace_span(LeakscopeTimeline *self, guint64 *begin)
     return e > b ? e - b : 1000000; /* a trace of one instant: show a millisecond */
 }
 
-static render_theme _leakscope_timeline_theme(LeakscopeTimeline *self)
+render_theme leakscope_widget_render_theme(GtkWidget *w)
 {
     GdkRGBA fg;
     G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-    gtk_style_context_get_color(gtk_widget_get_style_context(GTK_WIDGET(self)), &fg);
+    gtk_style_context_get_color(gtk_widget_get_style_context(w), &fg);
     G_GNUC_END_IGNORE_DEPRECATIONS
     /* a light foreground means a dark theme */
     return 0.299 * fg.red + 0.587 * fg.green + 0.114 * fg.blue > 0.5 ? RENDER_THEME_DARK : RENDER_THEME_LIGHT;
@@ -68,7 +73,11 @@ void leakscope_timeline_get_view_params(LeakscopeTimeline *self, render_view_par
     p->t0 = self->t0;
     p->t1 = self->t1;
     p->tracks = self->tracks;
-    p->theme = _leakscope_timeline_theme(self);
+    p->theme = leakscope_widget_render_theme(GTK_WIDGET(self));
+    p->sites = self->sites;
+    p->site_bands = self->site_bands;
+    p->site_names = self->site_names;
+    p->site_selected = self->site_selected;
     p->header = FALSE;
     p->heap_zero_based = self->heap_zero_based;
     p->hover_x = self->hover_x;
@@ -122,6 +131,26 @@ gboolean leakscope_timeline_get_selection(LeakscopeTimeline *self, guint64 *t0, 
     *t0 = self->sel_t0;
     *t1 = self->sel_t1;
     return self->sel_t1 > self->sel_t0;
+}
+
+void leakscope_timeline_set_sites(LeakscopeTimeline *self, const ls_site_series *sites, guint bands,
+                                  const char *const *names)
+{
+    g_return_if_fail(LEAKSCOPE_IS_TIMELINE(self));
+    self->sites = sites;
+    self->site_bands = bands;
+    self->site_names = names;
+    self->site_selected = 0;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+void leakscope_timeline_set_site_selected(LeakscopeTimeline *self, guint64 mask)
+{
+    g_return_if_fail(LEAKSCOPE_IS_TIMELINE(self));
+    if (self->site_selected == mask)
+        return;
+    self->site_selected = mask;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
 void leakscope_timeline_set_selection(LeakscopeTimeline *self, guint64 t0, guint64 t1)
@@ -194,6 +223,10 @@ void leakscope_timeline_set_timeline(LeakscopeTimeline *self, timeline *tl)
 {
     g_return_if_fail(LEAKSCOPE_IS_TIMELINE(self));
     self->tl = tl;
+    self->sites = NULL; /* the old trace's */
+    self->site_names = NULL;
+    self->site_bands = 0;
+    self->site_selected = 0;
     self->t0 = self->t1 = 0;
     self->sel_t0 = self->sel_t1 = 0;
     self->hover_x = -1;

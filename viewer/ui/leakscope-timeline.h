@@ -23,6 +23,10 @@ typedef render_hit LeakscopeTimelineHit;
 
 GtkWidget *leakscope_timeline_new(void);
 
+/* The render theme that matches widget w's colours (a light foreground:
+ * dark), for every widget that draws through render/. */
+render_theme leakscope_widget_render_theme(GtkWidget *w);
+
 /* The timeline to draw (borrowed: the caller keeps it alive until it sets
  * another one or NULL). Resets the view to the whole trace. */
 void leakscope_timeline_set_timeline(LeakscopeTimeline *self, timeline *tl);
@@ -30,6 +34,14 @@ void leakscope_timeline_set_timeline(LeakscopeTimeline *self, timeline *tl);
 /* Visible range, ns on the trace's clock. set_range clamps to the trace. */
 void leakscope_timeline_get_range(LeakscopeTimeline *self, guint64 *t0, guint64 *t1);
 void leakscope_timeline_set_range(LeakscopeTimeline *self, guint64 t0, guint64 t1);
+
+/* The heap by call site (borrowed, like the timeline: valid until set
+ * again or the timeline changes): its first `bands` stacks stacked, named
+ * by names[0 .. bands). NULL: no such track. Clears the selected sites. */
+void leakscope_timeline_set_sites(LeakscopeTimeline *self, const ls_site_series *sites, guint bands,
+                                  const char *const *names);
+/* The series (bits) whose live bytes are drawn over the heap: a selected call site. */
+void leakscope_timeline_set_site_selected(LeakscopeTimeline *self, guint64 mask);
 
 /* The selected range; FALSE when there is none. */
 gboolean leakscope_timeline_get_selection(LeakscopeTimeline *self, guint64 *t0, guint64 *t1);

@@ -5,6 +5,10 @@
  */
 #pragma once
 
+#include "leakscope-calltree-view.h"
+#include "leakscope-compare.h"
+#include "leakscope-flame.h"
+#include "leakscope-hist-view.h"
 #include "leakscope-loader.h"
 #include "leakscope-scan.h"
 #include "leakscope-stack-list.h"
@@ -38,12 +42,37 @@ struct _LeakscopeWindow {
     GtkGrid *overview_grid, *gc_grid, *range_grid, *details_grid;
     GtkLabel *leaks_title, *resources_title, *details_stack;
     LeakscopeStackList *leaks_list, *open_list, *growth_list;
+    LeakscopeFlame *flame;
+    GtkDropDown *flame_metric;
+    GtkToggleButton *flame_icicle;
+    GtkButton *flame_reset;
+    GtkSearchEntry *flame_search;
+    GtkLabel *flame_info;
+    LeakscopeCalltreeView *calltree;
+    GtkButton *hist_all;
+    GtkLabel *hist_info;
+    LeakscopeHistView *hist_sizes, *hist_lifetimes;
+    GtkLabel *compare_title;
+    LeakscopeFlame *compare_flame;
+    GtkListBox *compare_list;
 
     /* the open trace */
     GFile *file;
     timeline *tl;
     sym_table *syms;
     LeakscopeScanner *scanner;
+    LeakscopeTreeSource *tree_source;
+    char *selected_function;  /* the call site selected in any panel (a function name), or NULL */
+    /* the heap by call site: made in a thread after the trace opens */
+    struct ls_site_series *sites;
+    GCancellable *sites_cancellable;
+    char **site_names;        /* per followed stack: its call site's name (ls_site_name), for the legend */
+    char **site_functions;    /* ... and its function (ls_site_function), for the selection */
+    /* Compare with…: the base run and what changed from it */
+    LeakscopeBase *base;
+    struct ls_site_diff *diff;
+    GCancellable *base_cancellable;
+    GtkFileChooserNative *compare_chooser;
 
     /* work in flight */
     GCancellable *load_cancellable;
@@ -53,6 +82,12 @@ struct _LeakscopeWindow {
     guint range_source;
     guint64 range_t0, range_t1; /* the range summarized or being summarized */
     guint64 range_h0, range_h1; /* the heap at its ends */
+    /* the call trees of the selection (or the whole trace) */
+    GCancellable *trees_cancellable;
+    guint trees_source_id;
+    gboolean trees_whole;     /* what the trees shown or being made cover: */
+    guint64 trees_t0, trees_t1; /* the whole trace, or this selection */
+    gboolean trees_pending;   /* a computation is running: the panels show the old trees */
     GCancellable *details_cancellable;
     GCancellable *hover_cancellable;
     guint hover_source;       /* looks up what is under the pointer, debounced */
@@ -71,6 +106,16 @@ void _leakscope_window_export_dialog(LeakscopeWindow *self);
 /* What the dialog does with its answer: size and range are choice ids
  * ("1920x1080", ..., "window"; "view" or "whole"). Failures show in the banner. */
 void _leakscope_window_export_chosen(LeakscopeWindow *self, GFile *file, const char *size, const char *range);
+
+/* The function selected in a panel (a leak row, a tree row, a flame
+ * frame; NULL: none), shown in every panel. */
+void _leakscope_window_select_function(LeakscopeWindow *self, const char *function);
+
+/* Compare with…: what the dialog does with its answer (the GUI test calls
+ * it too). The base is read in a thread; failures show in the banner. */
+void _leakscope_window_compare_chosen(LeakscopeWindow *self, GFile *file);
+/* The diff table's rows as shown, one line each (tests). */
+char *_leakscope_window_compare_text(LeakscopeWindow *self);
 
 /* The share of the window's trace page the timeline starts with. */
 #define LEAKSCOPE_TIMELINE_SHARE 0.68

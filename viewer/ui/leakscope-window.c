@@ -5,6 +5,9 @@
  */
 #include "leakscope-window-private.h"
 #include "leakscope-format.h"
+#include "site-diff.h"
+#include "site-series.h"
+#include "units.h"
 #include "sites.h"
 
 #include <string.h>
@@ -109,6 +112,7 @@ static void _leakscope_window_update_actions(LeakscopeWindow *self)
     gboolean have = self->tl != NULL && !g_strcmp0(gtk_stack_get_visible_child_name(self->main_stack), "trace");
     guint64 a, b;
     gtk_widget_action_set_enabled(w, "win.export", have);
+    gtk_widget_action_set_enabled(w, "win.compare", have);
     gtk_widget_action_set_enabled(w, "win.zoom-in", have);
     gtk_widget_action_set_enabled(w, "win.zoom-out", have);
     gtk_widget_action_set_enabled(w, "win.zoom-fit", have);
@@ -160,6 +164,39 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
     g_clear_object(&self->details_cancellable);
     g_clear_handle_id(&self->range_source, g_source_remove);
     _leakscope_window_cancel_hover(self);
+    g_cancellable_cancel(self->trees_cancellable);
+    g_clear_object(&self->trees_cancellable);
+    g_clear_handle_id(&self->trees_source_id, g_source_remove);
+    self->trees_pending = FALSE;
+    if (self->flame)
+        leakscope_flame_set_trees(self->flame, NULL);
+    if (self->calltree)
+        leakscope_calltree_view_set_trees(self->calltree, NULL);
+    if (self->hist_sizes) {
+        leakscope_hist_view_set(self->hist_sizes, NULL);
+        leakscope_hist_view_set(self->hist_lifetimes, NULL);
+    }
+    g_clear_pointer(&self->selected_function, g_free);
+    g_cancellable_cancel(self->sites_cancellable);
+    g_clear_object(&self->sites_cancellable);
+    g_clear_pointer(&self->sites, ls_site_series_free);
+    g_clear_pointer(&self->site_names, g_strfreev);
+    g_clear_pointer(&self->site_functions, g_strfreev);
+    g_cancellable_cancel(self->base_cancellable);
+    g_clear_object(&self->base_cancellable);
+    if (self->compare_flame) {
+        leakscope_flame_set_base(self->compare_flame, NULL);
+        leakscope_flame_set_trees(self->compare_flame, NULL);
+    }
+    if (self->compare_list) {
+        GtkWidget *c;
+        while ((c = gtk_widget_get_first_child(GTK_WIDGET(self->compare_list))))
+            gtk_list_box_remove(self->compare_list, c);
+        gtk_label_set_text(self->compare_title, "Compare this trace with an earlier run: Compare With… in the menu.");
+    }
+    g_clear_pointer(&self->diff, ls_site_diff_free);
+    g_clear_pointer(&self->base, leakscope_base_free);
+    g_clear_pointer(&self->tree_source, leakscope_tree_source_unref);
     g_clear_pointer(&self->scanner, leakscope_scanner_unref);
     g_clear_pointer(&self->syms, sym_table_free);
     timeline_free(tl);
@@ -299,6 +336,424 @@ static void _leakscope_window_fill_gc(LeakscopeWindow *self)
         facts_add_take(g, key, g_strdup_printf("%s at %s (%s), heap after %s, thread %s", d, at,
                                                reason[0] ? reason : "no reason given", after, tn));
     }
+}
+
+/* ---- the call trees: Flame Graph and Call Tree ---- */
+
+/* What the flame panel's line says: the frame under the pointer or the
+ * search's share, else what the trees cover. */
+static void _leakscope_window_update_flame_info(LeakscopeWindow *self)
+{
+    const char *hover = leakscope_flame_get_hover_text(self->flame);
+    if (hover[0] || !self->tl) {
+        gtk_label_set_text(self->flame_info, hover);
+        return;
+    }
+    g_autofree char *what = NULL;
+    if (self->trees_whole) {
+        what = g_strdup("The whole trace (Shift+drag on the timeline to look at a range)");
+    } else {
+        g_autofree char *a = leakscope_format_duration(rel(self, self->trees_t0));
+        g_autofree char *b = leakscope_format_duration(rel(self, self->trees_t1));
+        LeakscopeTrees *t = leakscope_flame_get_trees(self->flame);
+        what = g_strdup_printf("The selection, %s to %s%s", a, b,
+                               t && t->partial ? " (its start only: more than 4 million events)" : "");
+    }
+    g_autofree char *text = g_strdup_printf("%s%s", what, self->trees_pending ? " · computing…" : "");
+    gtk_label_set_text(self->flame_info, text);
+}
+
+static void on_trees_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    GError *error = NULL;
+    LeakscopeTrees *t = leakscope_trees_compute_finish(res, &error);
+    if (!t) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl &&
+            g_task_get_cancellable(G_TASK(res)) == self->trees_cancellable) {
+            self->trees_pending = FALSE;
+            _leakscope_window_show_banner(self, error->message, TRUE);
+        }
+        g_error_free(error);
+        g_object_unref(self);
+        return;
+    }
+    /* only the latest request's answer: an older one (another range, the
+     * trace before) may finish after it was cancelled */
+    if (self->tl && self->trees_pending && g_task_get_cancellable(G_TASK(res)) == self->trees_cancellable) {
+        self->trees_pending = FALSE;
+        /* the new picture replaces the old one only now that it is ready */
+        leakscope_flame_set_trees(self->flame, t);
+        leakscope_calltree_view_set_trees(self->calltree, t);
+        if (t->whole) /* the comparison is of whole runs */
+            leakscope_flame_set_trees(self->compare_flame, t);
+        _leakscope_window_update_flame_info(self);
+    }
+    leakscope_trees_unref(t);
+    g_object_unref(self);
+}
+
+static gboolean _leakscope_window_compute_trees(gpointer data)
+{
+    LeakscopeWindow *self = data;
+    self->trees_source_id = 0;
+    if (!self->tl)
+        return G_SOURCE_REMOVE;
+    guint64 t0 = 0, t1 = 0;
+    gboolean whole = !leakscope_timeline_get_selection(self->timeline, &t0, &t1);
+    if (whole)
+        t0 = t1 = 0;
+    LeakscopeTrees *shown = leakscope_flame_get_trees(self->flame);
+    if (shown && whole == self->trees_whole && t0 == self->trees_t0 && t1 == self->trees_t1 && !self->trees_pending)
+        return G_SOURCE_REMOVE;
+    self->trees_whole = whole;
+    self->trees_t0 = t0;
+    self->trees_t1 = t1;
+    self->trees_pending = TRUE;
+    g_cancellable_cancel(self->trees_cancellable);
+    g_clear_object(&self->trees_cancellable);
+    self->trees_cancellable = g_cancellable_new();
+    leakscope_trees_compute_async(self->tree_source, whole, t0, t1, self->trees_cancellable, on_trees_done,
+                                  g_object_ref(self));
+    _leakscope_window_update_flame_info(self);
+    return G_SOURCE_REMOVE;
+}
+
+/* The trees follow the selection, a moment after it stops moving. */
+static void _leakscope_window_queue_trees(LeakscopeWindow *self)
+{
+    if (!self->tl)
+        return;
+    g_clear_handle_id(&self->trees_source_id, g_source_remove);
+    self->trees_source_id = g_timeout_add(150, _leakscope_window_compute_trees, self);
+}
+
+void _leakscope_window_select_function(LeakscopeWindow *self, const char *function)
+{
+    if (function && !function[0])
+        function = NULL;
+    if (!g_strcmp0(function, self->selected_function))
+        return;
+    g_free(self->selected_function);
+    self->selected_function = g_strdup(function);
+    leakscope_flame_set_selected(self->flame, function);
+    leakscope_calltree_view_set_selected(self->calltree, function);
+    leakscope_stack_list_set_highlight(self->leaks_list, function);
+    leakscope_stack_list_set_highlight(self->growth_list, function);
+    /* the followed call sites in that function: their live bytes over the heap */
+    guint64 mask = 0;
+    for (guint i = 0; function && self->site_functions && self->site_functions[i] && i < 64; i++)
+        if (!strcmp(self->site_functions[i], function))
+            mask |= (guint64)1 << i;
+    leakscope_timeline_set_site_selected(self->timeline, mask);
+}
+
+/* ---- the heap by call site ---- */
+
+#define SITES_FOLLOWED 32 /* stacks followed: the 8 largest get a band; any of them can be selected */
+
+static void on_sites_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    GError *error = NULL;
+    ls_site_series *s = leakscope_scanner_site_series_finish(res, &error);
+    if (!s) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->tl &&
+            g_task_get_cancellable(G_TASK(res)) == self->sites_cancellable)
+            _leakscope_window_show_banner(self, error->message, TRUE);
+        g_error_free(error);
+        g_object_unref(self);
+        return;
+    }
+    if (!self->tl || self->sites || g_task_get_cancellable(G_TASK(res)) != self->sites_cancellable) {
+        ls_site_series_free(s);
+        g_object_unref(self);
+        return;
+    }
+    const ls_analysis *a = timeline_analysis(self->tl);
+    guint n = ls_site_series_count(s);
+    self->sites = s;
+    self->site_names = g_new0(char *, n + 1);
+    self->site_functions = g_new0(char *, n + 1);
+    for (guint i = 0; i < n; i++) {
+        char buf[512];
+        ls_site_name(self->syms, a, ls_site_series_stack(s, i), buf, sizeof buf);
+        self->site_names[i] = leakscope_text_from_trace(buf);
+        self->site_functions[i] = g_strdup(ls_site_function(self->syms, a, ls_site_series_stack(s, i), buf, sizeof buf));
+    }
+    leakscope_timeline_set_sites(self->timeline, s, MIN(n, RENDER_SITE_BANDS), (const char *const *)self->site_names);
+    g_autofree char *selected = g_strdup(self->selected_function);
+    g_clear_pointer(&self->selected_function, g_free);
+    _leakscope_window_select_function(self, selected); /* its mask, now that there are series */
+    g_object_unref(self);
+}
+
+static void _leakscope_window_compute_sites(LeakscopeWindow *self)
+{
+    const ls_analysis *a = timeline_analysis(self->tl);
+    guint32 stacks[SITES_FOLLOWED];
+    guint n = ls_site_series_rank(a, stacks, SITES_FOLLOWED);
+    self->sites_cancellable = g_cancellable_new();
+    leakscope_scanner_site_series_async(self->scanner, a->first_ts, a->last_ts, stacks, n, self->sites_cancellable,
+                                        on_sites_done, g_object_ref(self));
+}
+
+/* ---- sizes and lifetimes ---- */
+
+/* The histograms of one stack (LS_HIST_ALL: the whole trace). */
+static void _leakscope_window_show_histograms(LeakscopeWindow *self, guint32 stack)
+{
+    const ls_analysis *a = self->tl ? timeline_analysis(self->tl) : NULL;
+    if (!a) {
+        leakscope_hist_view_set(self->hist_sizes, NULL);
+        leakscope_hist_view_set(self->hist_lifetimes, NULL);
+        gtk_label_set_text(self->hist_info, "");
+        return;
+    }
+    g_autofree char *title = NULL;
+    render_hist_params p = { .hist = a->hist, .stack = stack };
+    if (stack == LS_HIST_ALL) {
+        p.live_blocks = a->leaked_blocks;
+        p.live_bytes = a->leaked_bytes;
+        title = g_strdup("every allocation of the trace");
+    } else {
+        char site[512];
+        ls_site_name(self->syms, a, stack, site, sizeof site);
+        ls_stack_use u = stack < a->nstacks && a->stack_use ? a->stack_use[stack] : (ls_stack_use){ 0 };
+        p.live_blocks = u.live_blocks;
+        p.live_bytes = u.live_bytes;
+        title = leakscope_text_from_trace(site);
+    }
+    p.title = title;
+    p.kind = LS_HIST_SIZES;
+    leakscope_hist_view_set(self->hist_sizes, &p);
+    p.kind = LS_HIST_LIFETIMES;
+    leakscope_hist_view_set(self->hist_lifetimes, &p);
+    g_autofree char *info = g_strdup_printf("%s%s (hover a bar for its numbers)",
+                                            stack == LS_HIST_ALL ? "Whole trace: " : "Call site: ", title);
+    gtk_label_set_text(self->hist_info, info);
+}
+
+static void on_hist_all(GtkButton *b, LeakscopeWindow *self)
+{
+    (void)b;
+    _leakscope_window_show_histograms(self, LS_HIST_ALL);
+}
+
+static void on_hist_hover(LeakscopeHistView *v, GParamSpec *ps, LeakscopeWindow *self)
+{
+    (void)ps;
+    const char *h = leakscope_hist_view_get_hover_text(v);
+    if (h[0])
+        gtk_label_set_text(self->hist_info, h);
+}
+
+/* A leak row or a range's growth row: its call site's function, and its histograms. */
+static void on_site_selected(LeakscopeStackList *l, guint stack, LeakscopeWindow *self)
+{
+    (void)l;
+    char fn[512];
+    if (!self->tl)
+        return;
+    _leakscope_window_select_function(self, ls_site_function(self->syms, timeline_analysis(self->tl), stack, fn,
+                                                             sizeof fn));
+    _leakscope_window_show_histograms(self, stack);
+}
+
+static void on_flame_frame(LeakscopeFlame *f, const char *function, LeakscopeWindow *self)
+{
+    (void)f;
+    _leakscope_window_select_function(self, function);
+}
+
+static void on_calltree_function(LeakscopeCalltreeView *v, const char *function, LeakscopeWindow *self)
+{
+    (void)v;
+    _leakscope_window_select_function(self, function);
+}
+
+static void on_flame_hover(GObject *o, GParamSpec *ps, LeakscopeWindow *self)
+{
+    (void)o;
+    (void)ps;
+    _leakscope_window_update_flame_info(self);
+}
+
+static void on_flame_metric(GObject *o, GParamSpec *ps, LeakscopeWindow *self)
+{
+    (void)ps;
+    guint m = gtk_drop_down_get_selected(GTK_DROP_DOWN(o));
+    if (m < LS_METRIC_COUNT)
+        leakscope_flame_set_metric(self->flame, (ls_metric)m);
+}
+
+static void on_flame_icicle(GtkToggleButton *b, LeakscopeWindow *self)
+{
+    leakscope_flame_set_icicle(self->flame, gtk_toggle_button_get_active(b));
+}
+
+static void on_flame_reset(GtkButton *b, LeakscopeWindow *self)
+{
+    (void)b;
+    if (leakscope_flame_get_trees(self->flame))
+        leakscope_flame_zoom(self->flame, LS_CALLTREE_ROOT);
+}
+
+static void on_flame_search(GtkSearchEntry *e, LeakscopeWindow *self)
+{
+    leakscope_flame_set_search(self->flame, gtk_editable_get_text(GTK_EDITABLE(e)));
+}
+
+/* ---- Compare with… ---- */
+
+#define COMPARE_ROWS_MAX 200
+
+static void _leakscope_window_fill_compare(LeakscopeWindow *self)
+{
+    GtkWidget *c;
+    while ((c = gtk_widget_get_first_child(GTK_WIDGET(self->compare_list))))
+        gtk_list_box_remove(self->compare_list, c);
+    const ls_site_diff *d = self->diff;
+    static const char *const labels[LS_DIFF_VALUES] = { "allocated", "allocations", "leaked", "peak", "temporary" };
+    GString *title = g_string_new(NULL);
+    g_autofree char *base = leakscope_text_from_trace(self->base->path);
+    g_string_append_printf(title, "Compared with %s (the base run; red grew, blue shrank):", base);
+    for (int k = 0; k < LS_DIFF_VALUES; k++) {
+        char v[48];
+        ls_format_signed((int64_t)(d->run[1].total[k] - d->run[0].total[k]), ls_diff_value_is_bytes((ls_diff_value)k), v,
+                         sizeof v);
+        g_string_append_printf(title, "%s %s %s", k ? "," : "", labels[k], v);
+    }
+    gtk_label_set_text(self->compare_title, title->str);
+    g_string_free(title, TRUE);
+    guint shown = 0;
+    for (uint32_t i = 0; i < d->nrows && shown < COMPARE_ROWS_MAX; i++) {
+        const ls_diff_row *w = &d->rows[i];
+        if (!ls_diff_row_changed(w))
+            continue;
+        shown++;
+        GString *line = g_string_new(NULL);
+        for (int k = 0; k < LS_DIFF_VALUES; k++) {
+            char v[48];
+            ls_format_signed(w->d[k], ls_diff_value_is_bytes((ls_diff_value)k), v, sizeof v);
+            g_string_append_printf(line, "%s%s %s", k ? ", " : "", v, labels[k]);
+        }
+        uint32_t stack;
+        const ls_diff_run *r = ls_diff_row_run(d, w, &stack);
+        char site[512];
+        ls_site_name(r->syms, r->a, stack, site, sizeof site);
+        g_autofree char *name = leakscope_text_from_trace(site);
+        g_string_append_printf(line, "\n%s%s", name, w->base < 0 ? "  (new)" : w->new_ < 0 ? "  (gone)" : "");
+        GtkWidget *l = gtk_label_new(NULL);
+        gtk_label_set_use_markup(GTK_LABEL(l), FALSE);
+        gtk_label_set_text(GTK_LABEL(l), line->str);
+        gtk_label_set_xalign(GTK_LABEL(l), 0);
+        gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+        gtk_widget_set_margin_start(l, 8);
+        gtk_widget_set_margin_top(l, 4);
+        gtk_widget_set_margin_bottom(l, 4);
+        gtk_list_box_append(self->compare_list, l);
+        g_string_free(line, TRUE);
+    }
+    if (!shown)
+        gtk_list_box_append(self->compare_list, gtk_label_new("No call site changed."));
+}
+
+char *_leakscope_window_compare_text(LeakscopeWindow *self)
+{
+    GString *s = g_string_new(NULL);
+    for (GtkWidget *r = gtk_widget_get_first_child(GTK_WIDGET(self->compare_list)); r; r = gtk_widget_get_next_sibling(r)) {
+        GtkWidget *l = gtk_list_box_row_get_child(GTK_LIST_BOX_ROW(r));
+        if (GTK_IS_LABEL(l))
+            g_string_append_printf(s, "%s\n", gtk_label_get_text(GTK_LABEL(l)));
+    }
+    return g_string_free(s, FALSE);
+}
+
+static void on_base_loaded(GObject *src, GAsyncResult *res, gpointer data)
+{
+    (void)src;
+    LeakscopeWindow *self = data;
+    GError *error = NULL;
+    LeakscopeBase *b = leakscope_base_load_finish(res, &error);
+    gboolean current = self->tl && g_task_get_cancellable(G_TASK(res)) == self->base_cancellable;
+    if (!b) {
+        if (current && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            g_autofree char *msg = leakscope_text_from_trace(error->message);
+            g_autofree char *line = g_strdup_printf("Cannot compare: %s", msg);
+            _leakscope_window_show_banner(self, line, TRUE);
+        }
+        g_clear_error(&error);
+        g_object_unref(self);
+        return;
+    }
+    if (!current) {
+        leakscope_base_free(b);
+        g_object_unref(self);
+        return;
+    }
+    g_clear_pointer(&self->diff, ls_site_diff_free);
+    leakscope_flame_set_base(self->compare_flame, NULL);
+    g_clear_pointer(&self->base, leakscope_base_free);
+    self->base = b;
+    self->diff = ls_site_diff_build(b->a, b->syms, timeline_analysis(self->tl), self->syms);
+    if (!self->diff) {
+        _leakscope_window_show_banner(self, "Cannot compare: out of memory", TRUE);
+        g_object_unref(self);
+        return;
+    }
+    leakscope_flame_set_base(self->compare_flame, b->tree);
+    _leakscope_window_fill_compare(self);
+    gtk_stack_set_visible_child_name(self->panel_stack, "compare");
+    g_object_unref(self);
+}
+
+void _leakscope_window_compare_chosen(LeakscopeWindow *self, GFile *file)
+{
+    g_autofree char *path = g_file_get_path(file);
+    if (!self->tl || !path)
+        return;
+    g_cancellable_cancel(self->base_cancellable);
+    g_clear_object(&self->base_cancellable);
+    self->base_cancellable = g_cancellable_new();
+    g_autofree char *name = g_file_get_basename(file);
+    g_autofree char *shown = leakscope_text_from_trace(name);
+    g_autofree char *title = g_strdup_printf("Reading %s…", shown);
+    gtk_label_set_text(self->compare_title, title);
+    leakscope_base_load_async(path, self->base_cancellable, on_base_loaded, g_object_ref(self));
+}
+
+static void on_compare_response(GtkNativeDialog *d, int response, LeakscopeWindow *self)
+{
+    if (response == GTK_RESPONSE_ACCEPT) {
+        GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+        if (f) {
+            _leakscope_window_compare_chosen(self, f);
+            g_object_unref(f);
+        }
+    }
+    g_clear_object(&self->compare_chooser);
+}
+
+static void action_compare(GtkWidget *w, const char *name, GVariant *param)
+{
+    (void)name;
+    (void)param;
+    LeakscopeWindow *self = LEAKSCOPE_WINDOW(w);
+    if (self->compare_chooser || !self->tl)
+        return;
+    self->compare_chooser = gtk_file_chooser_native_new("Compare With an Earlier Run", GTK_WINDOW(self),
+                                                        GTK_FILE_CHOOSER_ACTION_OPEN, "_Compare", "_Cancel");
+    GtkFileFilter *traces = gtk_file_filter_new();
+    gtk_file_filter_set_name(traces, "Leakscope traces");
+    gtk_file_filter_add_mime_type(traces, LEAKSCOPE_MIME_TYPE);
+    gtk_file_filter_add_suffix(traces, "trace");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(self->compare_chooser), traces);
+    g_object_unref(traces);
+    g_signal_connect(self->compare_chooser, "response", G_CALLBACK(on_compare_response), self);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->compare_chooser));
 }
 
 /* ---- the selected range ---- */
@@ -528,6 +983,13 @@ static gboolean _leakscope_window_lookup_hover(gpointer data)
         text = g_strdup_printf("mark “%s”", label);
         break;
     }
+    case RENDER_HIT_SITE: {
+        g_autofree char *bytes = leakscope_format_bytes(hit.bytes);
+        text = hit.index < ls_site_series_count(self->sites) && self->site_names
+                   ? g_strdup_printf("%s live at %s", bytes, self->site_names[hit.index])
+                   : g_strdup_printf("%s live at the other call sites", bytes);
+        break;
+    }
     case RENDER_HIT_SPAN: {
         const ls_span *sp = &a->spans[hit.index];
         g_autofree char *label = leakscope_text_from_trace(ls_analysis_string(a, sp->label));
@@ -580,6 +1042,7 @@ static void on_selection_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
     _leakscope_window_update_status(self);
     _leakscope_window_update_actions(self);
     _leakscope_window_queue_range(self);
+    _leakscope_window_queue_trees(self);
 }
 
 /* ---- details of a clicked event ---- */
@@ -723,6 +1186,11 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
             }
         break;
     }
+    case RENDER_HIT_SITE:
+        /* a band: its call site's function, selected everywhere */
+        if (self->sites && hit->index < ls_site_series_count(self->sites) && hit->index < RENDER_SITE_BANDS)
+            _leakscope_window_select_function(self, self->site_functions[hit->index]);
+        return;
     case RENDER_HIT_SPAN: {
         const ls_span *sp = &a->spans[hit->index];
         _leakscope_window_facts_add(g, "Event", "span");
@@ -748,7 +1216,13 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     const ls_analysis *a = timeline_analysis(tl);
     self->syms = ls_analysis_symbols(a);
     self->scanner = leakscope_scanner_new(a->index);
+    self->tree_source = leakscope_tree_source_new(a);
     leakscope_timeline_set_timeline(self->timeline, tl);
+    /* at once (set_timeline's selection-changed queued them for later) */
+    g_clear_handle_id(&self->trees_source_id, g_source_remove);
+    self->trees_source_id = g_idle_add(_leakscope_window_compute_trees, self);
+    _leakscope_window_compute_sites(self);
+    _leakscope_window_show_histograms(self, LS_HIST_ALL);
 
     g_autofree char *base = g_file_get_basename(self->file);
     g_autofree char *name = leakscope_text_from_trace(base);
@@ -1165,6 +1639,9 @@ static void leakscope_window_dispose(GObject *o)
     if (self->chooser)
         gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
     g_clear_object(&self->chooser);
+    if (self->compare_chooser)
+        gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->compare_chooser));
+    g_clear_object(&self->compare_chooser);
     if (self->recent_changed_id)
         g_clear_signal_handler(&self->recent_changed_id, self->recent);
     self->recent = NULL; /* the default manager: not ours */
@@ -1193,6 +1670,9 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
 
     g_type_ensure(LEAKSCOPE_TYPE_TIMELINE);
     g_type_ensure(LEAKSCOPE_TYPE_STACK_LIST);
+    g_type_ensure(LEAKSCOPE_TYPE_FLAME);
+    g_type_ensure(LEAKSCOPE_TYPE_CALLTREE_VIEW);
+    g_type_ensure(LEAKSCOPE_TYPE_HIST_VIEW);
     gtk_widget_class_set_template_from_resource(wc, "/io/github/leakscope/Viewer/leakscope-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, LeakscopeWindow, name)
     CHILD(title_label);
@@ -1222,11 +1702,26 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
     CHILD(leaks_list);
     CHILD(open_list);
     CHILD(growth_list);
+    CHILD(flame);
+    CHILD(flame_metric);
+    CHILD(flame_icicle);
+    CHILD(flame_reset);
+    CHILD(flame_search);
+    CHILD(flame_info);
+    CHILD(calltree);
+    CHILD(hist_all);
+    CHILD(hist_info);
+    CHILD(hist_sizes);
+    CHILD(hist_lifetimes);
+    CHILD(compare_title);
+    CHILD(compare_flame);
+    CHILD(compare_list);
 #undef CHILD
 
     gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
     gtk_widget_class_install_action(wc, "win.open-recent", "s", action_open_recent);
     gtk_widget_class_install_action(wc, "win.export", NULL, action_export);
+    gtk_widget_class_install_action(wc, "win.compare", NULL, action_compare);
     gtk_widget_class_install_action(wc, "win.cancel-load", NULL, action_cancel_load);
     gtk_widget_class_install_action(wc, "win.dismiss-banner", NULL, action_dismiss_banner);
     gtk_widget_class_install_action(wc, "win.zoom-in", NULL, action_forward);
@@ -1259,6 +1754,18 @@ static void leakscope_window_init(LeakscopeWindow *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.no-recent", FALSE);
     g_signal_connect(self->panel_stack, "notify::visible-child-name", G_CALLBACK(on_panel_changed), self);
     g_signal_connect(self->recent_list, "row-activated", G_CALLBACK(on_recent_row_activated), self);
+    g_signal_connect(self->flame, "frame-activated", G_CALLBACK(on_flame_frame), self);
+    g_signal_connect(self->flame, "notify::hover-text", G_CALLBACK(on_flame_hover), self);
+    g_signal_connect(self->flame_metric, "notify::selected", G_CALLBACK(on_flame_metric), self);
+    g_signal_connect(self->flame_icicle, "toggled", G_CALLBACK(on_flame_icicle), self);
+    g_signal_connect(self->flame_reset, "clicked", G_CALLBACK(on_flame_reset), self);
+    g_signal_connect(self->flame_search, "search-changed", G_CALLBACK(on_flame_search), self);
+    g_signal_connect(self->calltree, "function-selected", G_CALLBACK(on_calltree_function), self);
+    g_signal_connect(self->leaks_list, "site-selected", G_CALLBACK(on_site_selected), self);
+    g_signal_connect(self->hist_all, "clicked", G_CALLBACK(on_hist_all), self);
+    g_signal_connect(self->hist_sizes, "notify::hover-text", G_CALLBACK(on_hist_hover), self);
+    g_signal_connect(self->hist_lifetimes, "notify::hover-text", G_CALLBACK(on_hist_hover), self);
+    g_signal_connect(self->growth_list, "site-selected", G_CALLBACK(on_site_selected), self);
 
     GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
     gtk_drop_target_set_gtypes(drop, (GType[]){ GDK_TYPE_FILE_LIST, G_TYPE_FILE }, 2);
