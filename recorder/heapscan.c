@@ -25,16 +25,34 @@
 /* ---- the live map: open addressing, linear probing, no tombstones ---- */
 
 typedef struct live_slot {
-    uint64_t addr, size; /* addr 0: empty */
+    uint64_t addr, size;   /* addr 0: empty */
+    uint64_t ts;           /* the record's time (ticks) that made it live, or dead */
+    uint32_t tid;          /* and its thread */
+    bool dead;             /* a release seen: kept so that an older record of the address is known old */
 } live_slot;
 
-/* 2^23 slots (128 MiB) hold the format's limit of 2^22 blocks at half load. */
-#define LIVE_SLOTS_MIN (1u << 12) /* 64 KiB: a short process touches a few pages */
+/* The writer takes the threads' records thread by thread, not in time order:
+ * a block one thread frees and another reuses can come to the map as the
+ * reuse first, then the free; a block handed to another thread can come as
+ * its free first, then its allocation. Each slot keeps the time and thread
+ * of the last record of its address, and a record older than that (in the
+ * readers' one order: time, then at equal times within a thread file order,
+ * across threads releases first) changes nothing. A release leaves its slot
+ * dead rather than empty (emptied, a slot would let an older record of the
+ * address that comes later count as new). Dead slots older than the
+ * writer's pass before last (every record from before then has been taken)
+ * are dropped when they outnumber the live ones, once per pass. */
+
+/* 2^23 slots (256 MiB) hold the format's limit of 2^22 blocks at half load. */
+#define LIVE_SLOTS_MIN (1u << 12) /* 128 KiB: a short process touches a few pages */
 #define LIVE_SLOTS_MAX (1u << 23)
 
 static struct {
     live_slot *slot;
-    size_t cap, count;
+    size_t cap, count;     /* count: live slots */
+    size_t used, dead;     /* slots taken, of them dead */
+    uint64_t cut, pass;    /* dead slots older than cut may go; pass: the last pass's time */
+    uint64_t purged;       /* the cut of the last purge: one purge per cut (each costs a pass over the table) */
     unsigned shift;        /* 64 - log2(cap) */
     bool incomplete;
 } L;
@@ -51,11 +69,17 @@ void ls_live_incomplete(void) { L.incomplete = true; }
 
 void ls_live_forget(void) { memset(&L, 0, sizeof L); }
 
-static bool live_grow(void)
+void ls_live_pass(uint64_t now)
 {
-    size_t cap = L.cap ? L.cap * 2 : LIVE_SLOTS_MIN;
-    if (cap > LIVE_SLOTS_MAX)
-        return false;
+    L.cut = L.pass;
+    L.pass = now;
+}
+
+static inline bool droppable(const live_slot *e) { return e->dead && e->ts < L.cut; }
+
+/* Rehashes into cap slots, leaving out the dead ones that may go. */
+static bool live_rehash(size_t cap)
+{
     live_slot *n = ls_map(cap * sizeof *n), *old = L.slot;
     if (!n)
         return false;
@@ -63,63 +87,105 @@ static bool live_grow(void)
     L.slot = n;
     L.cap = cap;
     L.shift = 64 - (unsigned)__builtin_ctzll(cap);
+    L.used = L.dead = 0;
     for (size_t i = 0; i < old_cap; i++) {
-        if (!old[i].addr)
+        if (!old[i].addr || droppable(&old[i]))
             continue;
         size_t j = live_home(old[i].addr);
         while (n[j].addr)
             j = (j + 1) & (cap - 1);
         n[j] = old[i];
+        L.used++;
+        L.dead += old[i].dead;
     }
     ls_unmap(old, old_cap * sizeof *old);
     return true;
 }
 
-static void live_add(uint64_t addr, uint64_t size)
+/* Room for one more slot: dead ones dropped first when they are most (once
+ * per cut: a purge that finds them all too new is not tried again until the
+ * writer has passed again). */
+static bool live_room(void)
+{
+    if (L.cap && L.dead > L.count + LIVE_SLOTS_MIN && L.purged != L.cut) {
+        L.purged = L.cut;
+        if (!live_rehash(L.cap))
+            return false;
+    }
+    if ((L.used + 1) * 2 <= L.cap)
+        return true;
+    size_t cap = L.cap ? L.cap * 2 : LIVE_SLOTS_MIN;
+    if (cap > LIVE_SLOTS_MAX)
+        return L.used + 2 <= L.cap; /* fuller, but still a free slot */
+    return live_rehash(cap) || L.used + 2 <= L.cap;
+}
+
+/* Whether a record (ts, tid; a release or not) comes after what slot e
+ * last saw, in the readers' order (merge.h). */
+static inline bool after(const live_slot *e, uint64_t ts, uint32_t tid, bool release)
+{
+    if (ts != e->ts)
+        return ts > e->ts;
+    return tid == e->tid || (!release && e->dead);
+}
+
+static live_slot *live_find(uint64_t addr)
+{
+    size_t j = live_home(addr);
+    while (L.slot[j].addr && L.slot[j].addr != addr)
+        j = (j + 1) & (L.cap - 1);
+    return &L.slot[j];
+}
+
+static void live_add(uint64_t addr, uint64_t size, uint64_t ts, uint32_t tid)
 {
     if (!addr)
         return;
     /* Past the format's bound, or out of memory with no free slot left:
      * this block is not listed, and the snapshot says the set is
-     * incomplete. A failed growth leaves a fuller table that still works. */
-    if (L.count >= TRACE_HEAP_BLOCKS_MAX ||
-        ((L.count + 1) * 2 > L.cap && !live_grow() && L.count + 2 > L.cap)) {
+     * incomplete. */
+    if (L.count >= TRACE_HEAP_BLOCKS_MAX || !live_room()) {
         L.incomplete = true;
         return;
     }
-    size_t j = live_home(addr);
-    while (L.slot[j].addr && L.slot[j].addr != addr)
-        j = (j + 1) & (L.cap - 1);
-    if (!L.slot[j].addr)
+    live_slot *e = live_find(addr);
+    if (e->addr) {
+        if (!after(e, ts, tid, false))
+            return; /* an allocation released before what the slot saw */
+        L.count += e->dead;
+        L.dead -= e->dead;
+    } else {
         L.count++;
-    L.slot[j] = (live_slot){ addr, size };
+        L.used++;
+    }
+    *e = (live_slot){ addr, size, ts, tid, false };
 }
 
-static void live_remove(uint64_t addr)
+static void live_remove(uint64_t addr, uint64_t ts, uint32_t tid)
 {
-    if (!addr || !L.cap)
+    if (!addr)
         return;
-    size_t mask = L.cap - 1, j = live_home(addr);
-    while (L.slot[j].addr != addr) {
-        if (!L.slot[j].addr)
-            return; /* not live (allocated before the map was, or past its bound) */
-        j = (j + 1) & mask;
+    if (!live_room()) {
+        L.incomplete = true; /* its allocation, if it comes later, would stay */
+        return;
     }
-    /* Backward shift: later entries of the run move up into the hole when
-     * their home is not between the hole and them. */
-    size_t hole = j;
-    for (size_t k = (j + 1) & mask; L.slot[k].addr; k = (k + 1) & mask) {
-        size_t home = live_home(L.slot[k].addr);
-        if (((k - home) & mask) >= ((k - hole) & mask)) {
-            L.slot[hole] = L.slot[k];
-            hole = k;
-        }
+    live_slot *e = live_find(addr);
+    if (e->addr) {
+        if (!after(e, ts, tid, true))
+            return; /* the release of an older block of this address */
+        L.count -= !e->dead;
+        L.dead += !e->dead;
+    } else {
+        L.used++;
+        L.dead++;
     }
-    L.slot[hole].addr = 0;
-    L.count--;
+    /* Dead, not empty: a record of this address older than this release
+     * (another thread's allocation and release, or an allocation whose
+     * release came first) may still come, and must be known old. */
+    *e = (live_slot){ addr, 0, ts, tid, true };
 }
 
-void ls_live_apply(const uint64_t *words, size_t n)
+void ls_live_apply(const uint64_t *words, size_t n, uint32_t tid)
 {
     static const trace_tick_map ns = { 0, 0, 1ull << 32 };
     for (size_t i = 0; i < n;) {
@@ -129,11 +195,11 @@ void ls_live_apply(const uint64_t *words, size_t n)
         trace_event ev;
         trace_packed_event(words + i, &ns, &ev);
         switch (ev.kind) {
-        case TRACE_ALLOC: live_add(ev.addr, ev.size); break;
-        case TRACE_FREE: live_remove(ev.addr); break;
+        case TRACE_ALLOC: live_add(ev.addr, ev.size, ev.ts, tid); break;
+        case TRACE_FREE: live_remove(ev.addr, ev.ts, tid); break;
         case TRACE_REALLOC:
-            live_remove(ev.addr); /* 0: its free was recorded before */
-            live_add(ev.addr2, ev.size);
+            live_remove(ev.addr, ev.ts, tid); /* 0: its free was recorded before */
+            live_add(ev.addr2, ev.size, ev.ts, tid);
             break;
         case TRACE_LOST: L.incomplete = true; break;
         default: break;
@@ -687,7 +753,7 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
     }
     size_t k = 0;
     for (size_t i = 0; i < L.cap; i++)
-        if (L.slot[i].addr)
+        if (L.slot[i].addr && !L.slot[i].dead)
             sorted[k++] = L.slot[i];
     if (!sort_blocks(sorted, tmp, k)) {
         err = ENOMEM;

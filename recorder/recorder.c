@@ -736,7 +736,7 @@ static void add_records(buffer *b, uint32_t upto)
     ls_intern_drain(G.w);
     ls_clock_map clock = ls_clock_mapping();
     if (G.scan)
-        ls_live_apply(&b->w[b->flushed], upto - b->flushed);
+        ls_live_apply(&b->w[b->flushed], upto - b->flushed, b->tid);
     trace_writer_add_packed(G.w, b->tid, &b->w[b->flushed], upto - b->flushed, &clock);
     b->flushed = upto;
 }
@@ -1030,9 +1030,12 @@ static bool writer_pass(buffer *list, bool stop, bool flush_req, uint64_t due, b
         refill_spares();
     bool flush = stop || flush_req || ls_now() >= due;
     if (flush) {
+        uint64_t taken = ls_ticks(); /* what flush_current takes is stamped before this */
         ls_modules_scan(G.w, force_modules);
         flush_current(snaps, snap_cap);
         ls_intern_drain(G.w);
+        if (G.scan)
+            ls_live_pass(taken);
     }
     check_writer();
     return flush;

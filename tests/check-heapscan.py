@@ -18,7 +18,12 @@
   force; a 256 MiB block never touched but for one word: that edge found,
   its untouched pages not read;
 - a recorded trace with its snapshot chunk damaged: dump, report and check
-  say so, nothing else is lost."""
+  say so, nothing else is lost;
+- heap-handoff, recorded: blocks handed from one thread to another and their
+  addresses reused by the other (the writer takes the threads' records in
+  its own order, not in time order): the exit snapshot lists exactly the
+  blocks the report finds live, and says nothing is missing."""
+import json
 import os
 import re
 import subprocess
@@ -29,7 +34,7 @@ from tap import check, done
 
 from asan_env import program_env, sanitizer_lines
 
-leakscope, heap_graph, target, churn, ondemand, randheap = sys.argv[1:7]
+leakscope, heap_graph, target, churn, ondemand, randheap, handoff = sys.argv[1:8]
 ENV = program_env()
 
 
@@ -274,7 +279,26 @@ def damaged(tmp, trace):
     check(g.returncode == 0 and "snapshot" not in g.stdout, "the index lists no snapshot")
 
 
+def handed_off(tmp):
+    for run in range(3):
+        res, trace = record(tmp, f"handoff{run}", handoff)
+        check(res.returncode == 0 and "kept 4000" in res.stdout, f"handoff run {run}: exits 0 ({res.stdout.strip()})")
+        snaps = graph(trace)
+        rep = json.loads(subprocess.run([leakscope, "report", "--json", trace], capture_output=True, text=True,
+                                        timeout=120).stdout)
+        lc = rep.get("leak_classes") or {}
+        exit_snap = [s for s in snaps if s["head"]["label"] == "exit"]
+        check(len(exit_snap) == 1 and len(exit_snap[0]["blocks"]) == rep["leaked_blocks"],
+              f"handoff run {run}: the exit snapshot has the {rep['leaked_blocks']} blocks live at exit "
+              f"({[len(s['blocks']) for s in exit_snap]})")
+        check(lc and not lc.get("uncertain") and lc["unscanned"]["blocks"] == 0,
+              f"handoff run {run}: nothing missing or unscanned ({lc.get('uncertain')}, {lc.get('unscanned')})")
+        check(lc and lc["reachable"]["blocks"] >= 4000,
+              f"handoff run {run}: the 4,000 kept blocks reachable from the global ({lc.get('reachable')})")
+
+
 with tempfile.TemporaryDirectory() as tmp:
+    handed_off(tmp)
     trace = known_shape(tmp)
     churning(tmp)
     scan_off(tmp)
