@@ -5,9 +5,11 @@
  */
 #pragma once
 
+#include "leakclass.h"
 #include "leakscope-loader.h"
 #include "leakscope-scan.h"
 #include "leakscope-stack-list.h"
+#include "leakscope-table.h"
 #include "leakscope-timeline.h"
 #include "leakscope-window.h"
 #include "symbols.h"
@@ -39,10 +41,16 @@ struct _LeakscopeWindow {
     GtkLabel *leaks_title, *resources_title, *details_stack;
     LeakscopeStackList *leaks_list, *open_list, *growth_list;
 
+    /* leakscope-window-leaks.c: the classes, globals and growing panels
+     * (weak pointers: the panel stack owns them) */
+    GtkLabel *classes_summary, *globals_title, *growing_title;
+    LeakscopeTable *classes_table, *globals_table, *growing_table;
+
     /* the open trace */
     GFile *file;
     timeline *tl;
     sym_table *syms;
+    ls_leak_classes *classes; /* the heap snapshot's; NULL without one */
     LeakscopeScanner *scanner;
 
     /* work in flight */
@@ -71,6 +79,11 @@ void _leakscope_window_export_dialog(LeakscopeWindow *self);
 /* What the dialog does with its answer: size and range are choice ids
  * ("1920x1080", ..., "window"; "view" or "whole"). Failures show in the banner. */
 void _leakscope_window_export_chosen(LeakscopeWindow *self, GFile *file, const char *size, const char *range);
+
+/* leakscope-window-leaks.c */
+void _leakscope_window_leaks_init(LeakscopeWindow *self);  /* builds the panels, once */
+void _leakscope_window_leaks_fill(LeakscopeWindow *self);  /* for the trace just installed */
+void _leakscope_window_leaks_clear(LeakscopeWindow *self); /* before the trace goes */
 
 /* The share of the window's trace page the timeline starts with. */
 #define LEAKSCOPE_TIMELINE_SHARE 0.68
