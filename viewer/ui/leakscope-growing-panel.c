@@ -34,7 +34,7 @@ void leakscope_growing_panel_fill(LeakscopeTable *table, GtkLabel *title, const 
     static const char *const titles[LEAKSCOPE_GROW_NCOLS] = {
         [LEAKSCOPE_GROW_COL_SITE] = "Call site (expand for the call stack)",
         [LEAKSCOPE_GROW_COL_RATE] = "Grows by",
-        [LEAKSCOPE_GROW_COL_LIVE] = "Live at the end",
+        [LEAKSCOPE_GROW_COL_LIVE] = "Live at end",
         [LEAKSCOPE_GROW_COL_BLOCKS] = "Blocks",
         [LEAKSCOPE_GROW_COL_CONFIDENCE] = "Confidence",
     };
