@@ -10,7 +10,8 @@ record` (a heap snapshot of known classes): the Leaks panel's class rows,
 bytes, blocks and held-by names, and the Globals view, must be what `report
 --json` says for the same trace; tests/grow-server recorded and killed with
 SIGKILL (no snapshot): the Growing panel must be the report's growth
-suspects, session_log first, and the Leaks panel its unclassified list.
+suspects, session_log first, then its bytes kept per "batch" iteration, and
+the Leaks panel its unclassified list.
 
 usage: check-viewer.py TEST_VIEWER DEMO LEAKSCOPE HEAP_TARGET GROW_SERVER
 Set LEAKSCOPE_TEST_KEEP=DIR to keep the screenshots and PNGs there."""
@@ -75,6 +76,11 @@ def record_growing(leakscope, server, tmp, out):
             f.write("\t".join(["growth", g["site"], str(g["live_bytes_at_end"]), str(g["live_blocks_at_end"])]) + "\n")
         for g in rep["resource_growth_suspects"]:
             f.write("\t".join(["resgrowth", g["kind"], g["site"], str(g["open_at_end"])]) + "\n")
+        if not rep["iterations"] or not rep["iterations"]["sites"]:
+            raise SystemExit("check-viewer: the killed grow-server's report has no iterations")
+        f.write("\t".join(["marks", rep["iterations"]["label"], str(rep["iterations"]["count"])]) + "\n")
+        for g in rep["iterations"]["sites"]:
+            f.write("\t".join(["iteration", g["verdict"], g["site"], str(g["first_bytes"]), str(g["last_bytes"])]) + "\n")
     return trace
 
 def main():

@@ -26,6 +26,8 @@
  *   global NAME BYTES BLOCKS                a held_by_globals[] entry, in order
  *   growth SITE BYTES_AT_END BLOCKS_AT_END  a growth_suspects[] entry, in order
  *   resgrowth KIND SITE OPEN_AT_END         a resource_growth_suspects[] entry
+ *   marks LABEL COUNT                       iterations' label and count
+ *   iteration VERDICT SITE FIRST LAST       an iterations.sites[] entry, in order
  *
  * Every wait is bounded; a failure prints one line and exits 1.
  *
@@ -590,8 +592,8 @@ static void check_growing(test_ctx *t)
     GPtrArray *rows = read_expect(t, "growing.expect");
     if (!rows)
         return;
-    LeakscopeTable *gt = win->growing_table;
-    guint row = 0, heap = 0;
+    LeakscopeTable *gt = win->growing_table, *it = win->iter_table;
+    guint row = 0, heap = 0, iter = 0;
     for (guint i = 0; i < rows->len; i++) {
         char **f = g_ptr_array_index(rows, i);
         guint n = g_strv_length(f);
@@ -611,6 +613,23 @@ static void check_growing(test_ctx *t)
                   leakscope_table_get_cell(gt, row, LEAKSCOPE_GROW_COL_LIVE), open);
             g_free(site);
             g_free(open);
+        } else if (!strcmp(f[0], "marks") && n == 3) {
+            char *want = g_strdup_printf("Iterations: %s marks '%s';", f[2], f[1]);
+            CHECK(g_str_has_prefix(gtk_label_get_text(win->iter_title), want), "the iterations title says '%s', want '%s'",
+                  gtk_label_get_text(win->iter_title), want);
+            g_free(want);
+            continue;
+        } else if (!strcmp(f[0], "iteration") && n == 5) {
+            CHECK(cell_is(it, iter, LEAKSCOPE_ITER_COL_VERDICT, f[1]), "iteration row %u: '%s', want '%s'", iter,
+                  leakscope_table_get_cell(it, iter, LEAKSCOPE_ITER_COL_VERDICT), f[1]);
+            CHECK(cell_is(it, iter, LEAKSCOPE_ITER_COL_SITE, f[2]), "iteration row %u: site '%s', want '%s'", iter,
+                  leakscope_table_get_cell(it, iter, LEAKSCOPE_ITER_COL_SITE), f[2]);
+            CHECK(bytes_cell_is(it, iter, LEAKSCOPE_ITER_COL_FIRST, f[3]), "iteration row %u: first '%s', want %s",
+                  iter, leakscope_table_get_cell(it, iter, LEAKSCOPE_ITER_COL_FIRST), f[3]);
+            CHECK(bytes_cell_is(it, iter, LEAKSCOPE_ITER_COL_LAST, f[4]), "iteration row %u: last '%s', want %s", iter,
+                  leakscope_table_get_cell(it, iter, LEAKSCOPE_ITER_COL_LAST), f[4]);
+            iter++;
+            continue;
         } else {
             CHECK(0, "growing.expect line %u is not understood", i + 1);
             continue;
@@ -619,6 +638,8 @@ static void check_growing(test_ctx *t)
     }
     CHECK(heap > 0 && leakscope_table_get_n_rows(gt) == row, "%u growing rows, the report has %u",
           leakscope_table_get_n_rows(gt), row);
+    CHECK(iter > 0 && leakscope_table_get_n_rows(it) == iter, "%u iteration rows, the report has %u",
+          leakscope_table_get_n_rows(it), iter);
     const char *first = leakscope_table_get_cell(gt, 0, LEAKSCOPE_GROW_COL_SITE);
     CHECK(first && g_str_has_prefix(first, "session_log "), "the first suspect is '%s', not session_log", first);
     /* No snapshot (killed): today's list, and the panels say so. */
@@ -631,7 +652,8 @@ static void check_growing(test_ctx *t)
           gtk_label_get_text(win->leaks_title));
     CHECK(!g_strcmp0(leakscope_table_get_placeholder(win->globals_table), "No heap snapshot in this trace."),
           "the Globals view says '%s'", leakscope_table_get_placeholder(win->globals_table));
-    printf("growing: %u rows as the report has them, first %s\n", row, first ? first : "(none)");
+    printf("growing: %u rows and %u iteration rows as the report has them, first %s\n", row, iter,
+           first ? first : "(none)");
     g_ptr_array_unref(rows);
 }
 

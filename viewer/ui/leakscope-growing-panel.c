@@ -57,3 +57,45 @@ void leakscope_growing_panel_fill(LeakscopeTable *table, GtkLabel *title, const 
     gtk_label_set_text(title, t);
     leakscope_table_set_placeholder(table, "No call site keeps growing.");
 }
+
+void leakscope_iterations_panel_fill(LeakscopeTable *table, GtkLabel *title, const ls_analysis *a, sym_table *syms,
+                                     const ls_growth *g)
+{
+    static const char *const titles[LEAKSCOPE_ITER_NCOLS] = {
+        [LEAKSCOPE_ITER_COL_VERDICT] = "Verdict",
+        [LEAKSCOPE_ITER_COL_SITE] = "Call site (expand for the call stack)",
+        [LEAKSCOPE_ITER_COL_PER] = "Per iteration",
+        [LEAKSCOPE_ITER_COL_FIRST] = "First mark",
+        [LEAKSCOPE_ITER_COL_LAST] = "Last mark",
+    };
+    leakscope_table_set_columns(table, titles, LEAKSCOPE_ITER_NCOLS, LEAKSCOPE_ITER_COL_SITE, 130,
+                                1u << LEAKSCOPE_ITER_COL_PER | 1u << LEAKSCOPE_ITER_COL_FIRST |
+                                    1u << LEAKSCOPE_ITER_COL_LAST);
+    leakscope_table_set_source(table, a, syms);
+    if (!g || !g->iteration_label) {
+        gtk_label_set_text(title, "Iterations: no label is marked three times or more (trace_mark at the end of "
+                                  "each request or frame gives the bytes each one keeps).");
+        leakscope_table_set_placeholder(table, "No iterations marked.");
+        return;
+    }
+    g_autofree char *label = leakscope_text_from_trace(ls_analysis_string(a, g->iteration_label));
+    g_autofree char *t = g_strdup_printf("Iterations: %u marks '%s'; the bytes each call site kept per iteration, "
+                                         "between the first mark and the last%s",
+                                         g->iterations, label,
+                                         g->iterations_followed ? "" : " (not followed: too many call sites at "
+                                                                       "marks; name the marks with --iteration-mark)");
+    gtk_label_set_text(title, t);
+    for (guint32 i = 0; i < g->niter; i++) {
+        const ls_iteration_site *s = &g->iter[i];
+        double d = s->bytes_per_iteration;
+        g_autofree char *site = leakscope_stack_title(syms, a, s->stack);
+        g_autofree char *per_abs = leakscope_format_bytes((guint64)((d < 0 ? -d : d) + 0.5));
+        g_autofree char *per = g_strconcat(d < 0 ? "-" : "+", per_abs, NULL);
+        g_autofree char *first = leakscope_format_bytes(s->first_bytes);
+        g_autofree char *last = leakscope_format_bytes(s->last_bytes);
+        const char *cells[LEAKSCOPE_ITER_NCOLS] = { s->growing ? "growing" : "bounded", site, per, first, last };
+        leakscope_table_append(table, cells, s->growing ? "iteration-growing" : "iteration-bounded", s->stack);
+    }
+    leakscope_table_set_placeholder(table, g->iterations_followed ? "No call site's live bytes changed between the marks."
+                                                                  : "Not followed.");
+}

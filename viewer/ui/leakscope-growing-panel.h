@@ -22,4 +22,14 @@ enum { LEAKSCOPE_GROW_COL_SITE, LEAKSCOPE_GROW_COL_RATE, LEAKSCOPE_GROW_COL_LIVE
 void leakscope_growing_panel_fill(LeakscopeTable *table, GtkLabel *title, const ls_analysis *a, sym_table *syms,
                                   const ls_growth *g);
 
+enum { LEAKSCOPE_ITER_COL_VERDICT, LEAKSCOPE_ITER_COL_SITE, LEAKSCOPE_ITER_COL_PER, LEAKSCOPE_ITER_COL_FIRST,
+       LEAKSCOPE_ITER_COL_LAST, LEAKSCOPE_ITER_NCOLS };
+
+/* Fills `table` with g's iteration sites (growing first, then most kept
+ * per iteration: "growing" or "bounded", styled "iteration-growing" or
+ * "iteration-bounded") and `title` with the marks they are between, or why
+ * there are none. g NULL: nothing. */
+void leakscope_iterations_panel_fill(LeakscopeTable *table, GtkLabel *title, const ls_analysis *a, sym_table *syms,
+                                     const ls_growth *g);
+
 G_END_DECLS

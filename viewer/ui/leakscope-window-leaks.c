@@ -1,7 +1,7 @@
 /* leakscope-window-leaks.c — the window's which-leaks-are-real panels: the
  * Leaks page's classes (when the trace has a heap snapshot; else the page
  * keeps its list of leaks by call site), the Globals page and the Growing
- * page. The classes are built here, on the main thread, because they name
+ * page (the growth suspects, and the bytes kept per marked iteration). The classes are built here, on the main thread, because they name
  * globals through the window's symbol table, which is the main thread's;
  * the growth suspects come with the timeline (timeline_open_growth, on
  * the loading thread).
@@ -50,8 +50,12 @@ void _leakscope_window_leaks_init(LeakscopeWindow *self)
     GtkWidget *globals = table_page(&self->globals_title, &self->globals_table, (gpointer *)&self->globals_title,
                                     (gpointer *)&self->globals_table);
     gtk_stack_add_titled(self->panel_stack, globals, "globals", "Globals");
-    GtkWidget *growing = table_page(&self->growing_title, &self->growing_table, (gpointer *)&self->growing_title,
-                                    (gpointer *)&self->growing_table);
+    /* Growing: the suspects over time, then over the marked iterations. */
+    GtkWidget *growing = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    gtk_box_append(GTK_BOX(growing), table_page(&self->growing_title, &self->growing_table,
+                                                (gpointer *)&self->growing_title, (gpointer *)&self->growing_table));
+    gtk_box_append(GTK_BOX(growing), table_page(&self->iter_title, &self->iter_table, (gpointer *)&self->iter_title,
+                                                (gpointer *)&self->iter_table));
     gtk_stack_add_titled(self->panel_stack, growing, "growing", "Growing");
 }
 
@@ -79,6 +83,7 @@ void _leakscope_window_leaks_fill(LeakscopeWindow *self)
     }
     leakscope_globals_panel_fill(self->globals_table, self->globals_title, a, lc);
     leakscope_growing_panel_fill(self->growing_table, self->growing_title, a, self->syms, timeline_growth(self->tl));
+    leakscope_iterations_panel_fill(self->iter_table, self->iter_title, a, self->syms, timeline_growth(self->tl));
 }
 
 void _leakscope_window_leaks_clear(LeakscopeWindow *self)
@@ -90,5 +95,7 @@ void _leakscope_window_leaks_clear(LeakscopeWindow *self)
         leakscope_table_set_source(self->globals_table, NULL, NULL);
     if (self->growing_table)
         leakscope_table_set_source(self->growing_table, NULL, NULL);
+    if (self->iter_table)
+        leakscope_table_set_source(self->iter_table, NULL, NULL);
     g_clear_pointer(&self->classes, ls_leak_classes_free);
 }

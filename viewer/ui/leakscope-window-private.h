@@ -43,8 +43,8 @@ struct _LeakscopeWindow {
 
     /* leakscope-window-leaks.c: the classes, globals and growing panels
      * (weak pointers: the panel stack owns them) */
-    GtkLabel *classes_summary, *globals_title, *growing_title;
-    LeakscopeTable *classes_table, *globals_table, *growing_table;
+    GtkLabel *classes_summary, *globals_title, *growing_title, *iter_title;
+    LeakscopeTable *classes_table, *globals_table, *growing_table, *iter_table;
 
     /* the open trace */
     GFile *file;
