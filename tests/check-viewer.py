@@ -8,7 +8,8 @@ the rest of the trace and a banner saying what was lost. Opened files must
 land in the recent files list. tests/heap-target recorded with `leakscope
 record` (a heap snapshot of known classes): the Leaks panel's class rows,
 bytes, blocks and held-by names, and the Globals view, must be what `report
---json` says for the same trace; tests/grow-server recorded and killed with
+--json` says for the same trace, and the classes' colours read (contrast)
+under Adwaita and Adwaita:dark; tests/grow-server recorded and killed with
 SIGKILL (no snapshot): the Growing panel must be the report's growth
 suspects, session_log first, then its bytes kept per "batch" iteration, and
 the Leaks panel its unclassified list.
@@ -135,19 +136,29 @@ def main():
             "G_DEBUG": "fatal-criticals", "LC_ALL": "C.UTF-8",
         })
         failed = False
-        for mode, path in (("view", trace), ("truncated", truncated), ("damaged", damaged), ("corrupt", corrupt),
-                           ("classes", classes), ("growing", growing)):
-            cmd = [xvfb, "-a", "-s", "-screen 0 1400x1000x24", test_viewer, mode, path, out]
+        # The classes' colours must read on a dark theme too: the classes
+        # mode again under Adwaita:dark, in a directory of its own, last
+        # (the view mode wants no recent traces yet).
+        dark = os.path.join(out, "dark")
+        os.makedirs(dark, exist_ok=True)
+        shutil.copy(os.path.join(out, "classes.expect"), dark)
+        runs = [(mode, path, out, {}) for mode, path in (("view", trace), ("truncated", truncated),
+                                                          ("damaged", damaged), ("corrupt", corrupt),
+                                                          ("classes", classes), ("growing", growing))]
+        runs.append(("classes", classes, dark, {"GTK_THEME": "Adwaita:dark"}))
+        for mode, path, outdir, extra in runs:
+            cmd = [xvfb, "-a", "-s", "-screen 0 1400x1000x24", test_viewer, mode, path, outdir]
+            what = mode + (" (dark)" if extra else "")
             try:
-                r = subprocess.run(cmd, env=env, timeout=150, capture_output=True, text=True)
+                r = subprocess.run(cmd, env=dict(env, **extra), timeout=150, capture_output=True, text=True)
             except subprocess.TimeoutExpired:
-                print(f"check-viewer: {mode}: timed out", file=sys.stderr)
+                print(f"check-viewer: {what}: timed out", file=sys.stderr)
                 failed = True
                 continue
             sys.stdout.write(r.stdout)
             sys.stderr.write(r.stderr)
             if r.returncode != 0:
-                print(f"check-viewer: {mode}: exit {r.returncode}", file=sys.stderr)
+                print(f"check-viewer: {what}: exit {r.returncode}", file=sys.stderr)
                 failed = True
         for name in ("window.png", "export-view.png", "export-heap.png", "window-truncated.png", "window-damaged.png",
                      "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png",

@@ -657,6 +657,76 @@ static void check_growing(test_ctx *t)
     g_ptr_array_unref(rows);
 }
 
+/* WCAG's relative luminance and contrast ratio. */
+static double luminance(const GdkRGBA *c)
+{
+    double ch[3] = { c->red, c->green, c->blue }, l[3];
+    for (int i = 0; i < 3; i++)
+        l[i] = ch[i] <= 0.03928 ? ch[i] / 12.92 : pow((ch[i] + 0.055) / 1.055, 2.4);
+    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+}
+
+static double contrast(const GdkRGBA *a, const GdkRGBA *b)
+{
+    double la = luminance(a), lb = luminance(b);
+    return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+/* The first mapped label under w with CSS class css. */
+static GtkWidget *find_styled_label(GtkWidget *w, const char *css)
+{
+    if (GTK_IS_LABEL(w) && gtk_widget_has_css_class(w, css) && gtk_widget_get_mapped(w))
+        return w;
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *f = find_styled_label(c, css);
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+/* Each class shown reads on the theme's background (GTK_THEME decides
+ * light or dark): a contrast of at least 4.5 (WCAG AA for text), and the
+ * real leaks' colour is not the reachable one's. */
+static void check_class_colours(test_ctx *t)
+{
+    LeakscopeTable *ct = t->win->classes_table;
+    GdkRGBA lost = { 0 }, reachable = { 0 };
+    guint checked = 0;
+    /* A row drawn with the class if there is one, else a probe label beside
+     * the table (the rows below the fold are not drawn). */
+    GtkWidget *page = gtk_widget_get_parent(GTK_WIDGET(ct)), *probe = gtk_label_new("probe");
+    gtk_box_append(GTK_BOX(page), probe);
+    for (guint32 k = 0; k <= LS_CLASS_UNSCANNED; k++) {
+        if (k == LS_CLASS_UNSCANNED)
+            continue; /* dimmed on purpose */
+        const char *css = leakscope_leak_class_style(k);
+        GtkWidget *label = find_styled_label(GTK_WIDGET(ct), css);
+        if (!label) {
+            for (guint32 j = 0; j < LS_CLASS_UNSCANNED; j++)
+                gtk_widget_remove_css_class(probe, leakscope_leak_class_style(j));
+            gtk_widget_add_css_class(probe, css);
+            label = probe;
+        }
+        GtkStyleContext *sc = gtk_widget_get_style_context(label);
+        GdkRGBA fg, base;
+        gtk_style_context_get_color(sc, &fg);
+        CHECK(gtk_style_context_lookup_color(sc, "theme_base_color", &base), "the theme has no theme_base_color");
+        double r = contrast(&fg, &base);
+        CHECK(r >= 4.5, "%s: contrast %.2f on the theme's background (%s)", css, r, g_getenv("GTK_THEME"));
+        printf("colours: %s contrast %.2f (%s%s)\n", css, r, g_getenv("GTK_THEME") ? g_getenv("GTK_THEME") : "default",
+               label == probe ? ", a probe" : "");
+        if (k == LS_CLASS_LOST)
+            lost = fg;
+        if (k == LS_CLASS_REACHABLE)
+            reachable = fg;
+        checked++;
+    }
+    gtk_box_remove(GTK_BOX(page), probe);
+    CHECK(checked == LS_NCLASSES, "%u class colours checked", checked);
+    CHECK(!gdk_rgba_equal(&lost, &reachable), "lost and reachable have one colour");
+}
+
 /* classes and growing modes: check, show each page, screenshot, quit. */
 static gboolean leak_steps(test_ctx *t)
 {
@@ -670,6 +740,8 @@ static gboolean leak_steps(test_ctx *t)
         gtk_stack_set_visible_child_name(t->win->panel_stack, classes ? "leaks" : "growing");
         return TRUE;
     case 3:
+        if (classes)
+            check_class_colours(t);
         save_screenshot(t, classes ? "window-classes.png" : "window-growing.png");
         if (classes)
             gtk_stack_set_visible_child_name(t->win->panel_stack, "globals");
