@@ -1051,6 +1051,13 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     return TRACE_OK;
 }
 
+/* The most ids a file of its size could define: each definition takes at
+ * least two bytes before compression, and LZ4 makes at most 255 bytes of
+ * one. After damage an id may skip ahead (the skipped ones are lost), but
+ * never past this: a 373-byte file claiming id 2^25 would otherwise have a
+ * reader of its ids hold 2^25 empty ones. */
+static uint64_t ids_possible(const trace_reader *r) { return r->size / 2 * 255 + 255; }
+
 /* A new id (or a repeat) of dictionary `dict` (0 strings, 1 stacks). After
  * damage that may have held a dictionary chunk, the first new id may skip
  * ahead: the ids skipped are lost (FORMAT.md §4.2). */
@@ -1121,6 +1128,8 @@ static trace_status next_dict(trace_chunk *c, trace_event *ev)
             return payload_error(c, start, "string length out of range");
         if (id == 0 || (id > r->strings_defined + 1 && !r->dict_gap[0]))
             return payload_error(c, start, "string id out of sequence");
+        if (id > ids_possible(r))
+            return payload_error(c, start, "string id beyond what the file could define");
         define_id(r, 0, id);
         ev->value = id;
         ev->data = p;
@@ -1134,6 +1143,8 @@ static trace_status next_dict(trace_chunk *c, trace_event *ev)
             return payload_error(c, start, "stack depth out of range");
         if (id == 0 || (id > r->stacks_defined + 1 && !r->dict_gap[1]))
             return payload_error(c, start, "stack id out of sequence");
+        if (id > ids_possible(r))
+            return payload_error(c, start, "stack id beyond what the file could define");
         uint64_t prev = 0;
         for (uint64_t i = 0; i < len; i++) {
             uint64_t z;

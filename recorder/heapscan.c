@@ -49,6 +49,8 @@ void ls_live_reset(void)
 
 void ls_live_incomplete(void) { L.incomplete = true; }
 
+void ls_live_forget(void) { memset(&L, 0, sizeof L); }
+
 static bool live_grow(void)
 {
     size_t cap = L.cap ? L.cap * 2 : LIVE_SLOTS_MIN;

@@ -11,10 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- The live map (writer thread only) ---- */
+/* ---- The live map (the thread that writes: the writer thread, or the
+ * ending thread in its place) ---- */
 
 /* Forgets every block (a new recording). */
 void ls_live_reset(void);
+/* In a forked child: drops the parent's map without touching it. */
+void ls_live_forget(void);
 /* Applies the packed records in n words (trace-writer.h) to the map:
  * allocations add blocks, frees and reallocs take them out. */
 void ls_live_apply(const uint64_t *words, size_t n);

@@ -1075,7 +1075,6 @@ static void *writer_main(void *arg)
     pthread_setname_np(pthread_self(), "leakscope-wr");
     snap *snaps = NULL;
     size_t snap_cap = 0;
-    ls_live_reset();
     ls_modules_scan(G.w, true);
     ctl->scanned = true;
     uint64_t last_flush = ls_now();
@@ -1263,6 +1262,9 @@ static int begin_recording(const char *path, bool exclusive)
     ls_fd_setup_end();
     if (!err) {
         ls_modules_reset();
+        /* Empty before the first event: the ending thread may do the whole
+         * recording's writing (writer_last_pass) without the writer thread. */
+        ls_live_reset();
         ls_clock_start();
         pthread_mutex_lock(&G.lock);
         G.w = w;
@@ -1424,6 +1426,9 @@ static void atfork_child(void)
         G.w = NULL;
         ls_modules_forget();
     }
+    /* The parent's live blocks are not the child's, and its writer thread
+     * may have been changing the map: forgotten, not unmapped. */
+    ls_live_forget();
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELAXED);
     /* Only the forking thread exists in the child: forget the other states
      * (their memory stays mapped) and every buffer's contents. */

@@ -440,7 +440,14 @@ static void check_resource_pixels(const char *leakscope, const char *target, con
     char trace[128], png[128], cmd[1024];
     snprintf(trace, sizeof trace, "%s/res.trace", dir);
     snprintf(png, sizeof png, "%s/res.png", dir);
-    snprintf(cmd, sizeof cmd, "'%s' record --quiet -o '%s' -- '%s' '%s'", leakscope, trace, target, dir);
+    /* In the ASan build the recorded program gets the runtime preloaded
+     * first, as tests/asan_env.py gives it to the Python tests' programs. */
+    const char *asan = getenv("LEAKSCOPE_TEST_ASAN_RUNTIME");
+    char env[700] = "";
+    if (asan && *asan)
+        snprintf(env, sizeof env,
+                 "LD_PRELOAD='libstdc++.so.6:%s' ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 ", asan);
+    snprintf(cmd, sizeof cmd, "%s'%s' record --quiet -o '%s' -- '%s' '%s'", env, leakscope, trace, target, dir);
     FILE *out = popen(cmd, "r");
     CHECK(out != NULL);
     if (!out)
