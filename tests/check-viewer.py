@@ -5,18 +5,87 @@ checks the layout, hover and details, zooms, pans, selects, clicks and exports
 through the window; an unreadable trace must show
 the reader's message, a truncated one the trace and a banner, a damaged one
 the rest of the trace and a banner saying what was lost. Opened files must
-land in the recent files list.
+land in the recent files list. tests/heap-target recorded with `leakscope
+record` (a heap snapshot of known classes): the Leaks panel's class rows,
+bytes, blocks and held-by names, and the Globals view, must be what `report
+--json` says for the same trace, and the classes' colours read (contrast)
+under Adwaita and Adwaita:dark; tests/grow-server recorded and killed with
+SIGKILL (no snapshot): the Growing panel must be the report's growth
+suspects, session_log first, then its bytes kept per "batch" iteration, and
+the Leaks panel its unclassified list.
 
-usage: check-viewer.py TEST_VIEWER DEMO
+usage: check-viewer.py TEST_VIEWER DEMO LEAKSCOPE HEAP_TARGET GROW_SERVER
 Set LEAKSCOPE_TEST_KEEP=DIR to keep the screenshots and PNGs there."""
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from asan_env import program_env  # noqa: E402
+
+
+def report(leakscope, trace):
+    r = subprocess.run([leakscope, "report", "--json", trace], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise SystemExit(f"check-viewer: report --json {trace}: exit {r.returncode} {r.stderr.strip()!r}")
+    return json.loads(r.stdout)
+
+
+def record_classes(leakscope, target, tmp, out):
+    """heap-target under record; OUTDIR/classes.expect from its report."""
+    trace = os.path.join(tmp, "heap-target.trace")
+    r = subprocess.run([leakscope, "record", "--quiet", "-o", trace, "--", target], capture_output=True, text=True,
+                       env=program_env(), timeout=120)
+    if r.returncode != 0:
+        raise SystemExit(f"check-viewer: record heap-target: exit {r.returncode} {r.stderr.strip()!r}")
+    rep = report(leakscope, trace)
+    if not rep["leak_classes"] or not rep["held_by_globals"]:
+        raise SystemExit("check-viewer: heap-target's report has no classes or no globals")
+    with open(os.path.join(out, "classes.expect"), "w", encoding="utf-8") as f:
+        for g in rep["leaks"]:
+            f.write("\t".join(["group", g["class"], g["site"], str(g["bytes"]), str(g["blocks"]),
+                               g.get("held_by") or ""]) + "\n")
+        for g in rep["held_by_globals"]:
+            f.write("\t".join(["global", g["global"], str(g["bytes"]), str(g["blocks"])]) + "\n")
+    return trace
+
+
+def record_growing(leakscope, server, tmp, out):
+    """grow-server under record, killed after 1.5 s (as check-growth.py);
+    OUTDIR/growing.expect from its report."""
+    trace = os.path.join(tmp, "grow-server.trace")
+    p = subprocess.Popen([leakscope, "record", "--quiet", "-o", trace, "--", server], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True, env=program_env(True))
+    try:
+        pid = int(p.stdout.readline().decode().split()[1])
+        time.sleep(1.5)
+        os.kill(pid, signal.SIGKILL)
+        p.communicate(timeout=60)
+    except BaseException:
+        os.killpg(p.pid, signal.SIGKILL)
+        raise
+    rep = report(leakscope, trace)
+    if rep["leak_classes"] is not None or not rep["growth_suspects"]:
+        raise SystemExit("check-viewer: the killed grow-server has a snapshot or no growth suspects")
+    with open(os.path.join(out, "growing.expect"), "w", encoding="utf-8") as f:
+        for g in rep["growth_suspects"]:
+            f.write("\t".join(["growth", g["site"], str(g["live_bytes_at_end"]), str(g["live_blocks_at_end"])]) + "\n")
+        for g in rep["resource_growth_suspects"]:
+            f.write("\t".join(["resgrowth", g["kind"], g["site"], str(g["open_at_end"])]) + "\n")
+        if not rep["iterations"] or not rep["iterations"]["sites"]:
+            raise SystemExit("check-viewer: the killed grow-server's report has no iterations")
+        f.write("\t".join(["marks", rep["iterations"]["label"], str(rep["iterations"]["count"])]) + "\n")
+        for g in rep["iterations"]["sites"]:
+            f.write("\t".join(["iteration", g["verdict"], g["site"], str(g["first_bytes"]), str(g["last_bytes"])]) + "\n")
+    return trace
 
 def main():
-    test_viewer, demo = sys.argv[1], sys.argv[2]
+    test_viewer, demo, leakscope, heap_target, grow_server = sys.argv[1:6]
     xvfb = shutil.which("xvfb-run")
     if not xvfb:
         print("check-viewer: xvfb-run not found (Debian: xvfb xauth)", file=sys.stderr)
@@ -48,6 +117,9 @@ def main():
         with open(corrupt, "wb") as f:
             f.write(bad)
 
+        classes = record_classes(leakscope, heap_target, tmp, out)
+        growing = record_growing(leakscope, grow_server, tmp, out)
+
         env = dict(os.environ)
         for k in ("WAYLAND_DISPLAY", "DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "DEBUGINFOD_URLS"):
             env.pop(k, None)
@@ -67,22 +139,34 @@ def main():
             "G_DEBUG": "fatal-criticals", "LC_ALL": "C.UTF-8",
         })
         failed = False
-        for mode, path in (("view", trace), ("panels", trace), ("truncated", truncated), ("damaged", damaged), ("corrupt", corrupt)):
-            cmd = [xvfb, "-a", "-s", "-screen 0 1400x1000x24", test_viewer, mode, path, out]
+        # The classes' colours must read on a dark theme too: the classes
+        # mode again under Adwaita:dark, in a directory of its own, last
+        # (the view mode wants no recent traces yet).
+        dark = os.path.join(out, "dark")
+        os.makedirs(dark, exist_ok=True)
+        shutil.copy(os.path.join(out, "classes.expect"), dark)
+        runs = [(mode, path, out, {}) for mode, path in (("view", trace), ("panels", trace), ("truncated", truncated),
+                                                          ("damaged", damaged), ("corrupt", corrupt),
+                                                          ("classes", classes), ("growing", growing))]
+        runs.append(("classes", classes, dark, {"GTK_THEME": "Adwaita:dark"}))
+        for mode, path, outdir, extra in runs:
+            cmd = [xvfb, "-a", "-s", "-screen 0 1400x1000x24", test_viewer, mode, path, outdir]
+            what = mode + (" (dark)" if extra else "")
             try:
-                r = subprocess.run(cmd, env=env, timeout=150, capture_output=True, text=True)
+                r = subprocess.run(cmd, env=dict(env, **extra), timeout=150, capture_output=True, text=True)
             except subprocess.TimeoutExpired:
-                print(f"check-viewer: {mode}: timed out", file=sys.stderr)
+                print(f"check-viewer: {what}: timed out", file=sys.stderr)
                 failed = True
                 continue
             sys.stdout.write(r.stdout)
             sys.stderr.write(r.stderr)
             if r.returncode != 0:
-                print(f"check-viewer: {mode}: exit {r.returncode}", file=sys.stderr)
+                print(f"check-viewer: {what}: exit {r.returncode}", file=sys.stderr)
                 failed = True
         for name in ("window.png", "export-view.png", "export-heap.png", "window-truncated.png", "window-damaged.png",
                      "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png",
-                     "window-flame.png", "window-flame-search.png", "window-calltree.png", "window-compare.png"):
+                     "window-flame.png", "window-flame-search.png", "window-calltree.png", "window-compare.png",
+                     "window-classes.png", "window-globals.png", "window-growing.png"):
             if not os.path.getsize(os.path.join(out, name)) if os.path.exists(os.path.join(out, name)) else True:
                 print(f"check-viewer: {name} was not written", file=sys.stderr)
                 failed = True

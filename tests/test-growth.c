@@ -3,7 +3,8 @@
  * flat, a constant, one jump, a sawtooth, noise), and the suspects of a
  * synthetic trace with a growing site, an LRU that fills then churns flat,
  * a constant table and a growing set of open descriptors, per time and per
- * iteration mark; more values at marks than the builder keeps.
+ * iteration mark; more values at marks than the builder keeps; the same
+ * suspects from the viewer's timeline_open_growth as from ls_growth_load.
  *
  * `test-growth CASE` runs one case; with no argument, all of them.
  *
@@ -12,6 +13,7 @@
 #include "analysis.h"
 #include "growth.h"
 #include "test-util.h"
+#include "timeline.h"
 #include "trace-writer.h"
 
 #include <math.h>
@@ -172,6 +174,55 @@ static void case_sites(void)
     ls_analysis_free(a);
 }
 
+static void same_suspects(const ls_growth_suspect *x, const ls_growth_suspect *y, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        CHECK_EQ_U64(x[i].stack, y[i].stack);
+        CHECK_EQ_U64(x[i].kind, y[i].kind);
+        CHECK_EQ_U64(x[i].live_at_end, y[i].live_at_end);
+        CHECK_EQ_U64(x[i].blocks_at_end, y[i].blocks_at_end);
+        CHECK(x[i].per_second == y[i].per_second && x[i].confidence == y[i].confidence);
+    }
+}
+
+/* The viewer's suspects (timeline_open_growth: built in the timeline's
+ * pass) are the report's (ls_growth_load), field for field. */
+static void case_timeline(void)
+{
+    ls_analysis *a;
+    ls_growth *g = load(NULL, &a);
+    timeline *tl = NULL;
+    trace_error err;
+    CHECK(timeline_open_growth(write_trace(), NULL, NULL, &tl, &err) == TRACE_OK);
+    const ls_growth *v = tl ? timeline_growth(tl) : NULL;
+    CHECK(v != NULL);
+    if (v) {
+        CHECK_EQ_U64(v->nheap, g->nheap);
+        CHECK_EQ_U64(v->nres, g->nres);
+        CHECK_EQ_U64(v->niter, g->niter);
+        CHECK_EQ_U64(v->iterations, g->iterations);
+        CHECK_EQ_U64(v->iteration_label, g->iteration_label);
+        CHECK(v->nheap >= 1 && v->nres >= 1 && v->niter >= 1);
+        if (v->nheap == g->nheap && v->nres == g->nres) {
+            same_suspects(v->heap, g->heap, v->nheap);
+            same_suspects(v->res, g->res, v->nres);
+        }
+        for (uint32_t i = 0; i < v->niter && v->niter == g->niter; i++) {
+            CHECK_EQ_U64(v->iter[i].stack, g->iter[i].stack);
+            CHECK_EQ_U64(v->iter[i].first_bytes, g->iter[i].first_bytes);
+            CHECK_EQ_U64(v->iter[i].last_bytes, g->iter[i].last_bytes);
+            CHECK(v->iter[i].growing == g->iter[i].growing);
+        }
+    }
+    timeline_free(tl);
+    /* Opened without them: none. */
+    CHECK(timeline_open_progress(write_trace(), NULL, NULL, &tl, &err) == TRACE_OK);
+    CHECK(tl && timeline_growth(tl) == NULL);
+    timeline_free(tl);
+    ls_growth_free(g);
+    ls_analysis_free(a);
+}
+
 static const ls_iteration_site *iter_site(const ls_growth *g, uint32_t stack)
 {
     for (uint32_t i = 0; i < g->niter; i++)
@@ -270,6 +321,7 @@ int main(int argc, char **argv)
         { "sites", case_sites },
         { "iterations", case_iterations },
         { "log-bound", case_log_bound },
+        { "timeline", case_timeline },
     };
     return test_run_cases("test-growth", cases, sizeof cases / sizeof cases[0], argc, argv, dir);
 }

@@ -24,6 +24,19 @@
  *   test-viewer corrupt TRACE OUTDIR    must show the error page with the message
  *   test-viewer truncated TRACE OUTDIR  must show the trace and the banner
  *   test-viewer damaged TRACE OUTDIR    must show the trace and a banner saying what was lost
+ *   test-viewer classes TRACE OUTDIR    a trace with a heap snapshot: the Leaks panel's class rows
+ *                                       and the Globals view must be OUTDIR/classes.expect's
+ *   test-viewer growing TRACE OUTDIR    a trace without one (killed): the Growing panel must be
+ *                                       OUTDIR/growing.expect's, the Leaks panel today's list
+ *
+ * The .expect files are what `leakscope report --json` says for the same
+ * trace (check-viewer.py writes them), one tab-separated row a line:
+ *   group CLASS SITE BYTES BLOCKS HELD_BY   a leaks[] entry, in order
+ *   global NAME BYTES BLOCKS                a held_by_globals[] entry, in order
+ *   growth SITE BYTES_AT_END BLOCKS_AT_END  a growth_suspects[] entry, in order
+ *   resgrowth KIND SITE OPEN_AT_END         a resource_growth_suspects[] entry
+ *   marks LABEL COUNT                       iterations' label and count
+ *   iteration VERDICT SITE FIRST LAST       an iterations.sites[] entry, in order
  *
  * Every wait is bounded; a failure prints one line and exits 1.
  *
@@ -31,6 +44,8 @@
  */
 #include "leakscope-application.h"
 #include "leakscope-format.h"
+#include "leakscope-growing-panel.h"
+#include "leakscope-leaks-panel.h"
 #include "leakscope-window-private.h"
 #include "range.h"
 #include "site-diff.h"
@@ -217,19 +232,21 @@ static gboolean focus_in(test_ctx *t, GtkWidget *w)
     return f && (f == w || gtk_widget_is_ancestor(f, w));
 }
 
-/* The keys act on the timeline with the focus in the leaks list. One key
- * per tick; a check waits (bounded) for the view to change. */
+/* The keys act on the timeline with the focus in the leaks list (the
+ * classes' table when the trace has a heap snapshot). One key per tick; a check waits (bounded) for the view to change. */
 static gboolean key_steps(test_ctx *t)
 {
     LeakscopeWindow *win = t->win;
     guint64 a, b, span = t->full1 - t->full0;
+    GtkWidget *list = gtk_widget_get_visible(GTK_WIDGET(win->leaks_list)) ? GTK_WIDGET(win->leaks_list)
+                                                                          : GTK_WIDGET(win->classes_table);
     range(t, &a, &b);
     switch (t->kstep) {
     case 0:
         range(t, &t->full0, &t->full1);
         gtk_stack_set_visible_child_name(win->panel_stack, "leaks");
-        gtk_widget_child_focus(GTK_WIDGET(win->leaks_list), GTK_DIR_TAB_FORWARD);
-        CHECK(focus_in(t, GTK_WIDGET(win->leaks_list)), "the leaks list did not take the focus");
+        gtk_widget_child_focus(list, GTK_DIR_TAB_FORWARD);
+        CHECK(focus_in(t, list), "the leaks list did not take the focus");
         CHECK(!focus_in(t, GTK_WIDGET(win->timeline)), "the timeline has the focus");
         press_key(t, XK_plus);
         break;
@@ -237,7 +254,7 @@ static gboolean key_steps(test_ctx *t)
         if (b - a > span / 2 + 1 && t->waited++ < 50)
             return TRUE;
         CHECK(b - a <= span / 2 + 1, "+ with the focus in a list did not zoom in (span %" G_GUINT64_FORMAT ")", b - a);
-        CHECK(focus_in(t, GTK_WIDGET(win->leaks_list)), "the key took the focus away from the list");
+        CHECK(focus_in(t, list), "the key took the focus away from the list");
         t->k0 = a;
         press_key(t, XK_Right);
         break;
@@ -280,7 +297,7 @@ static gboolean key_steps(test_ctx *t)
         if (leakscope_timeline_get_selection(win->timeline, &s0, &s1) && t->waited++ < 50)
             return TRUE;
         CHECK(!leakscope_timeline_get_selection(win->timeline, &s0, &s1), "Esc did not clear the selection");
-        CHECK(focus_in(t, GTK_WIDGET(win->leaks_list)), "the focus left the list");
+        CHECK(focus_in(t, list), "the focus left the list");
         act(t, "win.zoom-fit");
         /* as a click on the sidebar would: the focus leaves the list before
          * its page goes (GTK 4.8 warns when the focused row is unmapped) */
@@ -1020,6 +1037,270 @@ static void quit(test_ctx *t)
     gtk_window_destroy(GTK_WINDOW(t->win));
 }
 
+/* ---- which leaks are real: the panels against the report's JSON ---- */
+
+/* The rows of OUTDIR/NAME split at tabs, or NULL with a failure counted. */
+static GPtrArray *read_expect(test_ctx *t, const char *name)
+{
+    char *path = out_path(t, name), *text = NULL;
+    GError *error = NULL;
+    if (!g_file_get_contents(path, &text, NULL, &error)) {
+        CHECK(0, "cannot read %s: %s", path, error->message);
+        g_error_free(error);
+        g_free(path);
+        return NULL;
+    }
+    g_free(path);
+    GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    char **lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (**l)
+            g_ptr_array_add(rows, g_strsplit(*l, "\t", -1));
+    g_strfreev(lines);
+    g_free(text);
+    return rows;
+}
+
+/* Whether row's cell says `want` (NULL cells fail). */
+static gboolean cell_is(LeakscopeTable *tb, guint row, guint col, const char *want)
+{
+    const char *c = leakscope_table_get_cell(tb, row, col);
+    return c && !strcmp(c, want);
+}
+
+static gboolean bytes_cell_is(LeakscopeTable *tb, guint row, guint col, const char *bytes)
+{
+    char *want = leakscope_format_bytes(g_ascii_strtoull(bytes, NULL, 10));
+    gboolean ok = cell_is(tb, row, col, want);
+    g_free(want);
+    return ok;
+}
+
+/* The Leaks panel's classes and the Globals view are the report's. */
+static void check_classes(test_ctx *t)
+{
+    LeakscopeWindow *win = t->win;
+    GPtrArray *rows = read_expect(t, "classes.expect");
+    if (!rows)
+        return;
+    LeakscopeTable *ct = win->classes_table, *gt = win->globals_table;
+    CHECK(win->classes != NULL, "no classes for a trace with a heap snapshot");
+    CHECK(gtk_widget_get_visible(gtk_widget_get_parent(GTK_WIDGET(ct))), "the class table is hidden");
+    CHECK(!gtk_widget_get_visible(GTK_WIDGET(win->leaks_list)), "the unclassified list shows beside the classes");
+    guint group = 0, global = 0;
+    for (guint i = 0; i < rows->len; i++) {
+        char **f = g_ptr_array_index(rows, i);
+        guint n = g_strv_length(f);
+        if (!strcmp(f[0], "group") && n == 6) {
+            CHECK(cell_is(ct, group, LEAKSCOPE_CLASS_COL_CLASS, f[1]), "class row %u: class '%s', want '%s'", group,
+                  leakscope_table_get_cell(ct, group, LEAKSCOPE_CLASS_COL_CLASS), f[1]);
+            char *style = g_strconcat("leak-class-", f[1], NULL);
+            CHECK(!g_strcmp0(leakscope_table_get_style(ct, group), style), "class row %u: style '%s', want '%s'",
+                  group, leakscope_table_get_style(ct, group), style);
+            g_free(style);
+            CHECK(cell_is(ct, group, LEAKSCOPE_CLASS_COL_SITE, f[2]), "class row %u: site '%s', want '%s'", group,
+                  leakscope_table_get_cell(ct, group, LEAKSCOPE_CLASS_COL_SITE), f[2]);
+            CHECK(bytes_cell_is(ct, group, LEAKSCOPE_CLASS_COL_BYTES, f[3]), "class row %u: bytes '%s', want %s",
+                  group, leakscope_table_get_cell(ct, group, LEAKSCOPE_CLASS_COL_BYTES), f[3]);
+            CHECK(cell_is(ct, group, LEAKSCOPE_CLASS_COL_BLOCKS, f[4]), "class row %u: blocks '%s', want %s", group,
+                  leakscope_table_get_cell(ct, group, LEAKSCOPE_CLASS_COL_BLOCKS), f[4]);
+            CHECK(cell_is(ct, group, LEAKSCOPE_CLASS_COL_HELD_BY, f[5]), "class row %u: held by '%s', want '%s'",
+                  group, leakscope_table_get_cell(ct, group, LEAKSCOPE_CLASS_COL_HELD_BY), f[5]);
+            group++;
+        } else if (!strcmp(f[0], "global") && n == 4) {
+            const char *name = leakscope_table_get_cell(gt, global, LEAKSCOPE_GLOBAL_COL_NAME);
+            CHECK(name && g_str_has_prefix(name, f[1]) && (!name[strlen(f[1])] || name[strlen(f[1])] == ' '),
+                  "globals row %u: '%s', want '%s'", global, name, f[1]);
+            CHECK(bytes_cell_is(gt, global, LEAKSCOPE_GLOBAL_COL_BYTES, f[2]), "globals row %u: bytes '%s', want %s",
+                  global, leakscope_table_get_cell(gt, global, LEAKSCOPE_GLOBAL_COL_BYTES), f[2]);
+            CHECK(cell_is(gt, global, LEAKSCOPE_GLOBAL_COL_BLOCKS, f[3]), "globals row %u: blocks '%s', want %s",
+                  global, leakscope_table_get_cell(gt, global, LEAKSCOPE_GLOBAL_COL_BLOCKS), f[3]);
+            global++;
+        } else {
+            CHECK(0, "classes.expect line %u is not understood", i + 1);
+        }
+    }
+    CHECK(group > 0 && leakscope_table_get_n_rows(ct) == group, "%u class rows, the report has %u",
+          leakscope_table_get_n_rows(ct), group);
+    CHECK(global > 0 && leakscope_table_get_n_rows(gt) == global, "%u globals rows, the report has %u",
+          leakscope_table_get_n_rows(gt), global);
+    const char *sum = gtk_label_get_text(win->classes_summary);
+    CHECK(strstr(sum, "lost") && strstr(sum, "cycle"), "the classes summary says '%s'", sum);
+    printf("classes: %u groups and %u globals as the report has them; %s\n", group, global, sum);
+    g_ptr_array_unref(rows);
+}
+
+/* The Growing panel is the report's; without a snapshot the Leaks panel
+ * keeps its list and says why. */
+static void check_growing(test_ctx *t)
+{
+    LeakscopeWindow *win = t->win;
+    GPtrArray *rows = read_expect(t, "growing.expect");
+    if (!rows)
+        return;
+    LeakscopeTable *gt = win->growing_table, *it = win->iter_table;
+    guint row = 0, heap = 0, iter = 0;
+    for (guint i = 0; i < rows->len; i++) {
+        char **f = g_ptr_array_index(rows, i);
+        guint n = g_strv_length(f);
+        if (!strcmp(f[0], "growth") && n == 4) {
+            CHECK(cell_is(gt, row, LEAKSCOPE_GROW_COL_SITE, f[1]), "growing row %u: site '%s', want '%s'", row,
+                  leakscope_table_get_cell(gt, row, LEAKSCOPE_GROW_COL_SITE), f[1]);
+            CHECK(bytes_cell_is(gt, row, LEAKSCOPE_GROW_COL_LIVE, f[2]), "growing row %u: live '%s', want %s", row,
+                  leakscope_table_get_cell(gt, row, LEAKSCOPE_GROW_COL_LIVE), f[2]);
+            CHECK(cell_is(gt, row, LEAKSCOPE_GROW_COL_BLOCKS, f[3]), "growing row %u: blocks '%s', want %s", row,
+                  leakscope_table_get_cell(gt, row, LEAKSCOPE_GROW_COL_BLOCKS), f[3]);
+            heap++;
+        } else if (!strcmp(f[0], "resgrowth") && n == 4) {
+            char *site = g_strconcat(f[1], "  ·  ", f[2], NULL), *open = g_strconcat(f[3], " open", NULL);
+            CHECK(cell_is(gt, row, LEAKSCOPE_GROW_COL_SITE, site), "growing row %u: '%s', want '%s'", row,
+                  leakscope_table_get_cell(gt, row, LEAKSCOPE_GROW_COL_SITE), site);
+            CHECK(cell_is(gt, row, LEAKSCOPE_GROW_COL_LIVE, open), "growing row %u: '%s', want '%s'", row,
+                  leakscope_table_get_cell(gt, row, LEAKSCOPE_GROW_COL_LIVE), open);
+            g_free(site);
+            g_free(open);
+        } else if (!strcmp(f[0], "marks") && n == 3) {
+            char *want = g_strdup_printf("Iterations: %s marks '%s';", f[2], f[1]);
+            CHECK(g_str_has_prefix(gtk_label_get_text(win->iter_title), want), "the iterations title says '%s', want '%s'",
+                  gtk_label_get_text(win->iter_title), want);
+            g_free(want);
+            continue;
+        } else if (!strcmp(f[0], "iteration") && n == 5) {
+            CHECK(cell_is(it, iter, LEAKSCOPE_ITER_COL_VERDICT, f[1]), "iteration row %u: '%s', want '%s'", iter,
+                  leakscope_table_get_cell(it, iter, LEAKSCOPE_ITER_COL_VERDICT), f[1]);
+            CHECK(cell_is(it, iter, LEAKSCOPE_ITER_COL_SITE, f[2]), "iteration row %u: site '%s', want '%s'", iter,
+                  leakscope_table_get_cell(it, iter, LEAKSCOPE_ITER_COL_SITE), f[2]);
+            CHECK(bytes_cell_is(it, iter, LEAKSCOPE_ITER_COL_FIRST, f[3]), "iteration row %u: first '%s', want %s",
+                  iter, leakscope_table_get_cell(it, iter, LEAKSCOPE_ITER_COL_FIRST), f[3]);
+            CHECK(bytes_cell_is(it, iter, LEAKSCOPE_ITER_COL_LAST, f[4]), "iteration row %u: last '%s', want %s", iter,
+                  leakscope_table_get_cell(it, iter, LEAKSCOPE_ITER_COL_LAST), f[4]);
+            iter++;
+            continue;
+        } else {
+            CHECK(0, "growing.expect line %u is not understood", i + 1);
+            continue;
+        }
+        row++;
+    }
+    CHECK(heap > 0 && leakscope_table_get_n_rows(gt) == row, "%u growing rows, the report has %u",
+          leakscope_table_get_n_rows(gt), row);
+    CHECK(iter > 0 && leakscope_table_get_n_rows(it) == iter, "%u iteration rows, the report has %u",
+          leakscope_table_get_n_rows(it), iter);
+    const char *first = leakscope_table_get_cell(gt, 0, LEAKSCOPE_GROW_COL_SITE);
+    CHECK(first && g_str_has_prefix(first, "session_log "), "the first suspect is '%s', not session_log", first);
+    /* No snapshot (killed): today's list, and the panels say so. */
+    CHECK(win->classes == NULL, "classes for a trace without a heap snapshot");
+    CHECK(gtk_widget_get_visible(GTK_WIDGET(win->leaks_list)) &&
+              !gtk_widget_get_visible(gtk_widget_get_parent(GTK_WIDGET(win->classes_table))),
+          "without a snapshot the Leaks panel does not keep its list");
+    CHECK(leakscope_stack_list_get_n_sites(win->leaks_list) > 0, "no leaks listed for the killed server");
+    CHECK(strstr(gtk_label_get_text(win->leaks_title), "No heap snapshot") != NULL, "the leaks title says '%s'",
+          gtk_label_get_text(win->leaks_title));
+    CHECK(!g_strcmp0(leakscope_table_get_placeholder(win->globals_table), "No heap snapshot in this trace."),
+          "the Globals view says '%s'", leakscope_table_get_placeholder(win->globals_table));
+    printf("growing: %u rows and %u iteration rows as the report has them, first %s\n", row, iter,
+           first ? first : "(none)");
+    g_ptr_array_unref(rows);
+}
+
+/* WCAG's relative luminance and contrast ratio. */
+static double luminance(const GdkRGBA *c)
+{
+    double ch[3] = { c->red, c->green, c->blue }, l[3];
+    for (int i = 0; i < 3; i++)
+        l[i] = ch[i] <= 0.03928 ? ch[i] / 12.92 : pow((ch[i] + 0.055) / 1.055, 2.4);
+    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+}
+
+static double contrast(const GdkRGBA *a, const GdkRGBA *b)
+{
+    double la = luminance(a), lb = luminance(b);
+    return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+/* The first mapped label under w with CSS class css. */
+static GtkWidget *find_styled_label(GtkWidget *w, const char *css)
+{
+    if (GTK_IS_LABEL(w) && gtk_widget_has_css_class(w, css) && gtk_widget_get_mapped(w))
+        return w;
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *f = find_styled_label(c, css);
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+/* Each class shown reads on the theme's background (GTK_THEME decides
+ * light or dark): a contrast of at least 4.5 (WCAG AA for text), and the
+ * real leaks' colour is not the reachable one's. */
+static void check_class_colours(test_ctx *t)
+{
+    LeakscopeTable *ct = t->win->classes_table;
+    GdkRGBA lost = { 0 }, reachable = { 0 };
+    guint checked = 0;
+    /* A row drawn with the class if there is one, else a probe label beside
+     * the table (the rows below the fold are not drawn). */
+    GtkWidget *page = gtk_widget_get_parent(GTK_WIDGET(ct)), *probe = gtk_label_new("probe");
+    gtk_box_append(GTK_BOX(page), probe);
+    for (guint32 k = 0; k <= LS_CLASS_UNSCANNED; k++) {
+        if (k == LS_CLASS_UNSCANNED)
+            continue; /* dimmed on purpose */
+        const char *css = leakscope_leak_class_style(k);
+        GtkWidget *label = find_styled_label(GTK_WIDGET(ct), css);
+        if (!label) {
+            for (guint32 j = 0; j < LS_CLASS_UNSCANNED; j++)
+                gtk_widget_remove_css_class(probe, leakscope_leak_class_style(j));
+            gtk_widget_add_css_class(probe, css);
+            label = probe;
+        }
+        GtkStyleContext *sc = gtk_widget_get_style_context(label);
+        GdkRGBA fg, base;
+        gtk_style_context_get_color(sc, &fg);
+        CHECK(gtk_style_context_lookup_color(sc, "theme_base_color", &base), "the theme has no theme_base_color");
+        double r = contrast(&fg, &base);
+        CHECK(r >= 4.5, "%s: contrast %.2f on the theme's background (%s)", css, r, g_getenv("GTK_THEME"));
+        printf("colours: %s contrast %.2f (%s%s)\n", css, r, g_getenv("GTK_THEME") ? g_getenv("GTK_THEME") : "default",
+               label == probe ? ", a probe" : "");
+        if (k == LS_CLASS_LOST)
+            lost = fg;
+        if (k == LS_CLASS_REACHABLE)
+            reachable = fg;
+        checked++;
+    }
+    gtk_box_remove(GTK_BOX(page), probe);
+    CHECK(checked == LS_NCLASSES, "%u class colours checked", checked);
+    CHECK(!gdk_rgba_equal(&lost, &reachable), "lost and reachable have one colour");
+}
+
+/* classes and growing modes: check, show each page, screenshot, quit. */
+static gboolean leak_steps(test_ctx *t)
+{
+    gboolean classes = !strcmp(t->mode, "classes");
+    switch (t->waited++) {
+    case 0:
+        if (classes)
+            check_classes(t);
+        else
+            check_growing(t);
+        gtk_stack_set_visible_child_name(t->win->panel_stack, classes ? "leaks" : "growing");
+        return TRUE;
+    case 3:
+        if (classes)
+            check_class_colours(t);
+        save_screenshot(t, classes ? "window-classes.png" : "window-growing.png");
+        if (classes)
+            gtk_stack_set_visible_child_name(t->win->panel_stack, "globals");
+        return TRUE;
+    case 6:
+        if (classes)
+            save_screenshot(t, "window-globals.png");
+        return FALSE;
+    default:
+        return TRUE;
+    }
+}
+
 /* One step per tick, so the window draws and the main loop runs between. */
 static gboolean step(gpointer data)
 {
@@ -1074,6 +1355,12 @@ static gboolean step(gpointer data)
             return G_SOURCE_REMOVE;
         }
         return G_SOURCE_CONTINUE;
+    }
+    if (!strcmp(t->mode, "classes") || !strcmp(t->mode, "growing")) {
+        if (leak_steps(t))
+            return G_SOURCE_CONTINUE;
+        quit(t);
+        return G_SOURCE_REMOVE;
     }
 
     if (t->kstep >= 0) {
@@ -1299,7 +1586,7 @@ static char *gl_mapped(void)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: test-viewer view|panels|corrupt|truncated|damaged TRACE OUTDIR\n");
+        fprintf(stderr, "usage: test-viewer view|panels|corrupt|truncated|damaged|classes|growing TRACE OUTDIR\n");
         return 2;
     }
     test_ctx t = { .mode = argv[1], .trace = argv[2], .outdir = argv[3] };

@@ -42,6 +42,7 @@ static inline bool tl_window_covers(const tl_window *w, uint64_t t0, uint64_t t1
 
 struct timeline {
     ls_analysis *a;
+    ls_growth *growth;         /* timeline_open_growth's; NULL otherwise */
     char *path;
     uint64_t t0, t1;           /* first and last event */
     uint64_t w;                /* base bucket width, ns (>= 1) */

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "timeline-private.h"
+#include "growth.h"
 #include "kmap.h"
 #include "trace-index.h"
 
@@ -28,6 +29,10 @@ typedef struct builder {
     timeline_progress_fn progress; /* may be NULL */
     void *progress_user;
     uint64_t seen, total;      /* events observed, events the chunk headers declare */
+    /* timeline_open_growth: the growth builder's callbacks, called beside
+     * the summary's in the same pass (growth.h) */
+    ls_growth_builder *growth;
+    ls_observer growth_obs;
 } builder;
 
 static trace_status fail_nomem(trace_error *err)
@@ -280,6 +285,15 @@ static void observe_resource(void *user, const ls_analysis *a, const trace_event
         lifetime_open(B, ev, kind);
     else
         lifetime_close(B, ev, kind);
+    if (B->growth && B->growth_obs.resource)
+        B->growth_obs.resource(B->growth_obs.user, a, ev, kind, stack, delta);
+}
+
+static void observe_block(void *user, const ls_analysis *a, const trace_event *ev, uint32_t stack, int64_t bytes)
+{
+    builder *B = user;
+    if (B->growth_obs.block)
+        B->growth_obs.block(B->growth_obs.user, a, ev, stack, bytes);
 }
 
 static bool observe(void *user, const ls_analysis *a, const trace_event *ev)
@@ -312,6 +326,8 @@ static bool observe(void *user, const ls_analysis *a, const trace_event *ev)
         break;
     }
     B->heap = heap;
+    if (B->growth && B->growth_obs.event && !B->growth_obs.event(B->growth_obs.user, a, ev))
+        return false;
     if (B->progress && (++B->seen & 0xffff) == 0 && !B->progress(B->progress_user, B->seen, B->total))
         return false;
     return !B->nomem;
@@ -363,6 +379,7 @@ static void builder_free(builder *B)
     kmap_free(&B->lanes);
     kmap_free(&B->kinds);
     kmap_free(&B->live);
+    ls_growth_builder_free(B->growth);
 }
 
 trace_status timeline_open(const char *path, timeline **out, trace_error *err)
@@ -370,8 +387,9 @@ trace_status timeline_open(const char *path, timeline **out, trace_error *err)
     return timeline_open_progress(path, NULL, NULL, out, err);
 }
 
-trace_status timeline_open_progress(const char *path, timeline_progress_fn progress, void *user, timeline **out,
-                                    trace_error *err)
+/* timeline_open_progress, with the growth suspects when `growth`. */
+static trace_status open_timeline(const char *path, timeline_progress_fn progress, void *user, bool growth,
+                                  timeline **out, trace_error *err)
 {
     trace_error local;
     if (!err)
@@ -400,6 +418,12 @@ trace_status timeline_open_progress(const char *path, timeline_progress_fn progr
         goto fail;
     }
     ls_observer obs = { .event = observe, .resource = observe_resource, .user = &B };
+    /* Growth suspects are the viewer's extra: without memory for them the
+     * timeline opens anyway and timeline_growth says NULL. */
+    if (growth && (B.growth = ls_growth_builder_new(idx, NULL))) {
+        ls_growth_observe(B.growth, &B.growth_obs);
+        obs.block = observe_block;
+    }
     st = ls_analysis_run(idx, &obs, &tl->a, err);
     if (st != TRACE_OK) {
         if (B.nomem)
@@ -409,6 +433,10 @@ trace_status timeline_open_progress(const char *path, timeline_progress_fn progr
     if (!finish(tl, &B)) {
         st = fail_nomem(err);
         goto fail;
+    }
+    if (B.growth) {
+        tl->growth = ls_growth_finish(B.growth, tl->a); /* frees the builder */
+        B.growth = NULL;
     }
     builder_free(&B);
     ls_index_unref(idx); /* the analysis holds it */
@@ -421,10 +449,28 @@ fail:
     return st;
 }
 
+trace_status timeline_open_progress(const char *path, timeline_progress_fn progress, void *user, timeline **out,
+                                    trace_error *err)
+{
+    return open_timeline(path, progress, user, false, out, err);
+}
+
+trace_status timeline_open_growth(const char *path, timeline_progress_fn progress, void *user, timeline **out,
+                                  trace_error *err)
+{
+    return open_timeline(path, progress, user, true, out, err);
+}
+
+const ls_growth *timeline_growth(const timeline *tl)
+{
+    return tl->growth;
+}
+
 void timeline_free(timeline *tl)
 {
     if (!tl)
         return;
+    ls_growth_free(tl->growth);
     ls_analysis_free(tl->a);
     free(tl->path);
     for (uint32_t l = 0; l < tl->nlv; l++) {

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "analysis.h"
+#include "growth.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -73,6 +74,15 @@ typedef bool (*timeline_progress_fn)(void *user, uint64_t done, uint64_t total);
 /* timeline_open with a progress/cancel callback (may be NULL). */
 trace_status timeline_open_progress(const char *path, timeline_progress_fn progress, void *user, timeline **out,
                                     trace_error *err);
+
+/* timeline_open_progress that also finds the growth-trend suspects
+ * (growth.h) in the same pass over the events, for timeline_growth. */
+trace_status timeline_open_growth(const char *path, timeline_progress_fn progress, void *user, timeline **out,
+                                  trace_error *err);
+
+/* The suspects of a timeline opened with timeline_open_growth, owned by
+ * it; NULL when opened otherwise or there was no memory for them. */
+const ls_growth *timeline_growth(const timeline *tl);
 
 /* The analysis behind the timeline (totals, GC pauses, marks, spans, strings).
  * Owned by the timeline. */

@@ -1,4 +1,5 @@
-/* leakscope-loader.c — timeline_open_progress in a GTask thread.
+/* leakscope-loader.c — timeline_open_growth (the timeline with its growth
+ * suspects) in a GTask thread.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -37,7 +38,7 @@ static void load_thread(GTask *task, gpointer source, gpointer task_data, GCance
     LeakscopeLoad *load = task_data;
     timeline *tl = NULL;
     trace_error err;
-    trace_status st = timeline_open_progress(load->path, on_progress, load, &tl, &err);
+    trace_status st = timeline_open_growth(load->path, on_progress, load, &tl, &err);
     if (g_task_return_error_if_cancelled(task)) {
         timeline_free(tl);
         return;

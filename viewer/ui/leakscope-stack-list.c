@@ -6,6 +6,7 @@
 #include "leakscope-format.h"
 #include "leakscope-highlight.h"
 #include "sites.h"
+#include "leakscope-list-frame.h"
 
 /* One row: a call site (depth 0) or one frame of its stack (depth 1). */
 #define LEAKSCOPE_TYPE_STACK_ROW (leakscope_stack_row_get_type())
@@ -77,8 +78,7 @@ static LeakscopeStackRow *row_new(char *title, guint64 first, guint64 second, gu
 struct _LeakscopeStackList {
     GtkWidget parent_instance;
 
-    GtkWidget *scroller;
-    GtkWidget *placeholder;   /* shown while there are no call sites */
+    LeakscopeListFrame frame;
     GtkColumnView *view;
     GtkColumnViewColumn *col_site, *col_first, *col_second;
     GListStore *sites;
@@ -251,21 +251,13 @@ void leakscope_stack_list_clear(LeakscopeStackList *self)
 void leakscope_stack_list_set_placeholder(LeakscopeStackList *self, const char *text)
 {
     g_return_if_fail(LEAKSCOPE_IS_STACK_LIST(self));
-    gtk_label_set_text(GTK_LABEL(self->placeholder), text ? text : "");
+    leakscope_list_frame_set_placeholder(&self->frame, text);
 }
 
 const char *leakscope_stack_list_get_placeholder(LeakscopeStackList *self)
 {
     g_return_val_if_fail(LEAKSCOPE_IS_STACK_LIST(self), NULL);
-    return gtk_widget_get_visible(self->placeholder) ? gtk_label_get_text(GTK_LABEL(self->placeholder)) : NULL;
-}
-
-static void on_sites_changed(GListModel *m, guint pos, guint removed, guint added, LeakscopeStackList *self)
-{
-    (void)pos;
-    (void)removed;
-    (void)added;
-    gtk_widget_set_visible(self->placeholder, g_list_model_get_n_items(m) == 0);
+    return leakscope_list_frame_get_placeholder(&self->frame);
 }
 
 guint leakscope_stack_list_get_n_sites(LeakscopeStackList *self)
@@ -331,10 +323,7 @@ static void leakscope_stack_list_dispose(GObject *o)
     LeakscopeStackList *self = LEAKSCOPE_STACK_LIST(o);
     self->a = NULL;
     self->syms = NULL;
-    g_clear_pointer(&self->scroller, gtk_widget_unparent);
-    g_clear_pointer(&self->placeholder, gtk_widget_unparent);
-    if (self->sites)
-        g_signal_handlers_disconnect_by_func(self->sites, on_sites_changed, self);
+    leakscope_list_frame_clear(&self->frame);
     g_clear_object(&self->sites);
     g_clear_object(&self->col_second);
     if (self->selection)
@@ -392,21 +381,7 @@ static void leakscope_stack_list_init(LeakscopeStackList *self)
     /* col_second: our reference too, it leaves the view when unused */
     gtk_column_view_sort_by_column(self->view, self->col_first, GTK_SORT_DESCENDING);
 
-    self->scroller = gtk_scrolled_window_new();
-    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(self->scroller), GTK_WIDGET(self->view));
-    gtk_widget_set_vexpand(self->scroller, TRUE);
-    gtk_widget_set_parent(self->scroller, GTK_WIDGET(self));
-
-    self->placeholder = gtk_label_new(NULL);
-    gtk_label_set_use_markup(GTK_LABEL(self->placeholder), FALSE);
-    gtk_label_set_wrap(GTK_LABEL(self->placeholder), TRUE);
-    gtk_label_set_justify(GTK_LABEL(self->placeholder), GTK_JUSTIFY_CENTER);
-    gtk_widget_set_halign(self->placeholder, GTK_ALIGN_CENTER);
-    gtk_widget_set_valign(self->placeholder, GTK_ALIGN_CENTER);
-    gtk_widget_set_can_target(self->placeholder, FALSE);
-    gtk_widget_add_css_class(self->placeholder, "dim-label");
-    gtk_widget_set_parent(self->placeholder, GTK_WIDGET(self));
-    g_signal_connect(self->sites, "items-changed", G_CALLBACK(on_sites_changed), self);
+    leakscope_list_frame_init(&self->frame, GTK_WIDGET(self), GTK_WIDGET(self->view), G_LIST_MODEL(self->sites));
 }
 
 GtkWidget *leakscope_stack_list_new(void)

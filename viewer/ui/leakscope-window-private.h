@@ -9,9 +9,11 @@
 #include "leakscope-compare.h"
 #include "leakscope-flame.h"
 #include "leakscope-hist-view.h"
+#include "leakclass.h"
 #include "leakscope-loader.h"
 #include "leakscope-scan.h"
 #include "leakscope-stack-list.h"
+#include "leakscope-table.h"
 #include "leakscope-timeline.h"
 #include "leakscope-window.h"
 #include "symbols.h"
@@ -56,10 +58,16 @@ struct _LeakscopeWindow {
     LeakscopeFlame *compare_flame;
     GtkListBox *compare_list;
 
+    /* leakscope-window-leaks.c: the classes, globals and growing panels
+     * (weak pointers: the panel stack owns them) */
+    GtkLabel *classes_summary, *globals_title, *growing_title, *iter_title;
+    LeakscopeTable *classes_table, *globals_table, *growing_table, *iter_table;
+
     /* the open trace */
     GFile *file;
     timeline *tl;
     sym_table *syms;
+    ls_leak_classes *classes; /* the heap snapshot's; NULL without one */
     LeakscopeScanner *scanner;
     LeakscopeTreeSource *tree_source;
     char *selected_function;  /* the call site selected in any panel (a function name), or NULL */
@@ -116,6 +124,10 @@ void _leakscope_window_select_function(LeakscopeWindow *self, const char *functi
 void _leakscope_window_compare_chosen(LeakscopeWindow *self, GFile *file);
 /* The diff table's rows as shown, one line each (tests). */
 char *_leakscope_window_compare_text(LeakscopeWindow *self);
+/* leakscope-window-leaks.c */
+void _leakscope_window_leaks_init(LeakscopeWindow *self);  /* builds the panels, once */
+void _leakscope_window_leaks_fill(LeakscopeWindow *self);  /* for the trace just installed */
+void _leakscope_window_leaks_clear(LeakscopeWindow *self); /* before the trace goes */
 
 /* The share of the window's trace page the timeline starts with. */
 #define LEAKSCOPE_TIMELINE_SHARE 0.68

@@ -158,6 +158,7 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
         leakscope_stack_list_set_source(self->open_list, NULL, NULL);
     if (self->growth_list)
         leakscope_stack_list_set_source(self->growth_list, NULL, NULL);
+    _leakscope_window_leaks_clear(self);
     g_cancellable_cancel(self->range_cancellable);
     g_clear_object(&self->range_cancellable);
     g_cancellable_cancel(self->details_cancellable);
@@ -1269,6 +1270,7 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
 
     _leakscope_window_fill_overview(self);
     _leakscope_window_fill_leaks(self);
+    _leakscope_window_leaks_fill(self);
     _leakscope_window_fill_resources(self);
     _leakscope_window_fill_gc(self);
     _leakscope_window_facts_clear(self->details_grid);
@@ -1742,6 +1744,7 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
 static void leakscope_window_init(LeakscopeWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
+    _leakscope_window_leaks_init(self);
 
     g_object_bind_property(self->select_button, "active", self->timeline, "select-mode",
                            G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);

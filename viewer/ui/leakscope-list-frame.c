@@ -1,0 +1,51 @@
+/* leakscope-list-frame.c — a scrolled list with a placeholder.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "leakscope-list-frame.h"
+
+static void on_items_changed(GListModel *m, guint pos, guint removed, guint added, GtkWidget *placeholder)
+{
+    (void)pos;
+    (void)removed;
+    (void)added;
+    gtk_widget_set_visible(placeholder, g_list_model_get_n_items(m) == 0);
+}
+
+void leakscope_list_frame_init(LeakscopeListFrame *f, GtkWidget *parent, GtkWidget *view, GListModel *model)
+{
+    f->scroller = gtk_scrolled_window_new();
+    gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(f->scroller), view);
+    gtk_widget_set_vexpand(f->scroller, TRUE);
+    gtk_widget_set_parent(f->scroller, parent);
+
+    f->placeholder = gtk_label_new(NULL);
+    gtk_label_set_use_markup(GTK_LABEL(f->placeholder), FALSE);
+    gtk_label_set_wrap(GTK_LABEL(f->placeholder), TRUE);
+    gtk_label_set_justify(GTK_LABEL(f->placeholder), GTK_JUSTIFY_CENTER);
+    gtk_widget_set_halign(f->placeholder, GTK_ALIGN_CENTER);
+    gtk_widget_set_valign(f->placeholder, GTK_ALIGN_CENTER);
+    gtk_widget_set_can_target(f->placeholder, FALSE);
+    gtk_widget_add_css_class(f->placeholder, "dim-label");
+    gtk_widget_set_parent(f->placeholder, parent);
+    /* disconnected when the placeholder goes */
+    g_signal_connect_object(model, "items-changed", G_CALLBACK(on_items_changed), f->placeholder, 0);
+}
+
+void leakscope_list_frame_clear(LeakscopeListFrame *f)
+{
+    g_clear_pointer(&f->scroller, gtk_widget_unparent);
+    g_clear_pointer(&f->placeholder, gtk_widget_unparent);
+}
+
+void leakscope_list_frame_set_placeholder(LeakscopeListFrame *f, const char *text)
+{
+    if (f->placeholder)
+        gtk_label_set_text(GTK_LABEL(f->placeholder), text ? text : "");
+}
+
+const char *leakscope_list_frame_get_placeholder(const LeakscopeListFrame *f)
+{
+    return f->placeholder && gtk_widget_get_visible(f->placeholder) ? gtk_label_get_text(GTK_LABEL(f->placeholder))
+                                                                    : NULL;
+}
