@@ -24,6 +24,16 @@
 #ifndef LS_SANITIZED_ADDRESS
 #define LS_SANITIZED_ADDRESS 0
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define LS_SANITIZED_THREAD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LS_SANITIZED_THREAD 1
+#endif
+#endif
+#ifndef LS_SANITIZED_THREAD
+#define LS_SANITIZED_THREAD 0
+#endif
 
 #define LS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)

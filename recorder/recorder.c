@@ -134,10 +134,19 @@ static struct {
 
 /* Raw system calls: the preload module interposes mmap, and the recorder's
  * own memory must never be recorded (or recurse into the recorder). */
+/* Raw system calls: not the program's mmap (the preload module interposes
+ * it to record mappings). Under TSan the C library's, which TSan sees: it
+ * forgets what it knew of memory unmapped, which a raw munmap would leave it
+ * to mistake for a race when the address is mapped again. */
 static void *map_pages(size_t bytes, int extra_flags)
 {
+#if LS_SANITIZED_THREAD
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+#else
     long r = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
     return r < 0 && r > -4096 ? NULL : (void *)r;
+#endif
 }
 
 void *ls_map(size_t bytes)
@@ -150,8 +159,13 @@ void *ls_map(size_t bytes)
 
 void ls_unmap(void *p, size_t bytes)
 {
+#if LS_SANITIZED_THREAD
+    if (p)
+        munmap(p, bytes);
+#else
     if (p)
         syscall(SYS_munmap, p, bytes);
+#endif
 }
 
 void ls_warn(const char *a, const char *b, const char *c)
