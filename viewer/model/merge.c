@@ -53,7 +53,10 @@ typedef struct slot {
     uint64_t lost_refs;       /* references to ids lost with damage, in this chunk */
 } slot;
 
-#define AHEAD_SLOTS 4
+/* Slots: one for each stream's chunk being read (up to 12 streams; with
+ * more, the rest decode their own) and three ahead. */
+#define AHEAD_STREAMS_MAX 12
+#define AHEAD_SLOTS_AHEAD 3
 #define AHEAD_MAX_EVENTS (2u * 65536u)
 
 typedef struct stream {
@@ -108,7 +111,8 @@ struct ls_merge {
     bool *skip;                /* by place: taken by the merge itself, not to decode */
     uint32_t wpos;             /* the place the worker is at (m->lock) */
     bool stop;                 /* the worker is to return (m->lock) */
-    slot slots[AHEAD_SLOTS];
+    slot *slots;
+    uint32_t nslots, nstreams;
 };
 
 static int by_thread_then_offset(const void *x, const void *y)
@@ -319,7 +323,7 @@ static void *worker_main(void *arg)
         if (m->stop || m->wpos == m->nchunks_kept)
             break;
         slot *sl = NULL;
-        for (int i = 0; i < AHEAD_SLOTS && !sl; i++)
+        for (uint32_t i = 0; i < m->nslots && !sl; i++)
             if (m->slots[i].state == SLOT_FREE)
                 sl = &m->slots[i];
         if (!sl) {
@@ -352,7 +356,7 @@ static bool take_ahead(ls_merge *m, stream *s)
     slot *found = NULL;
     pthread_mutex_lock(&m->lock);
     for (;;) {
-        for (int i = 0; i < AHEAD_SLOTS && !found; i++)
+        for (uint32_t i = 0; i < m->nslots && !found; i++)
             if (m->slots[i].state != SLOT_FREE && m->slots[i].pos == pos)
                 found = &m->slots[i];
         if (found) {
@@ -360,7 +364,7 @@ static bool take_ahead(ls_merge *m, stream *s)
                 break;
         } else {
             bool room = false;
-            for (int i = 0; i < AHEAD_SLOTS; i++)
+            for (uint32_t i = 0; i < m->nslots; i++)
                 room |= m->slots[i].state == SLOT_FREE;
             if (m->wpos > pos || !room) { /* passed it, or every slot holds a later guess */
                 m->skip[pos] = true;
@@ -407,7 +411,9 @@ bool ls_merge_decode_ahead(ls_merge *m)
     m->pos_of = malloc(n * sizeof *m->pos_of);
     m->skip = calloc(n, sizeof *m->skip);
     m->wc = trace_chunk_new();
-    if (!m->order || !m->pos_of || !m->skip || !m->wc || trace_reader_dup(m->r, &m->wr) != TRACE_OK)
+    m->nslots = (m->nstreams < AHEAD_STREAMS_MAX ? m->nstreams : AHEAD_STREAMS_MAX) + AHEAD_SLOTS_AHEAD;
+    m->slots = calloc(m->nslots, sizeof *m->slots);
+    if (!m->order || !m->pos_of || !m->skip || !m->wc || !m->slots || trace_reader_dup(m->r, &m->wr) != TRACE_OK)
         return false; /* the merge decodes everything itself; ls_merge_free frees what was made */
     for (uint32_t i = 0; i < n; i++)
         m->order[i] = i;
@@ -445,6 +451,7 @@ ls_merge *ls_merge_new(trace_reader *r, const trace_chunk_info *chunks, uint32_t
     m->nchunks_kept = kept;
     for (uint32_t i = 0; i < kept; i++)
         nstreams += !i || m->chunks[i].thread != m->chunks[i - 1].thread;
+    m->nstreams = nstreams;
     m->streams = calloc(nstreams ? nstreams : 1, sizeof *m->streams);
     m->heap = malloc((nstreams ? nstreams : 1) * sizeof *m->heap);
     m->spare = malloc((nstreams ? nstreams : 1) * sizeof *m->spare);
@@ -554,8 +561,9 @@ void ls_merge_free(ls_merge *m)
         pthread_mutex_destroy(&m->lock);
         pthread_cond_destroy(&m->cond);
     }
-    for (int i = 0; i < AHEAD_SLOTS; i++)
+    for (uint32_t i = 0; m->slots && i < m->nslots; i++)
         free(m->slots[i].evs);
+    free(m->slots);
     trace_chunk_free(m->wc);
     trace_reader_close(m->wr);
     free(m->order);
