@@ -27,6 +27,10 @@ import statistics
 import subprocess
 import tempfile
 import time
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchmd import write_section  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--build", default="build")
@@ -176,10 +180,4 @@ lines += ["", "While recording, the writer thread keeps the map of live blocks f
 lines.append("")
 section = "\n".join(lines) + END
 
-text = open(args.out).read() if os.path.exists(args.out) else ""
-if BEGIN in text and END in text:
-    text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(args.out, "w").write(text)
-print(f"wrote {args.out}")
+write_section(args.out, BEGIN, END, section)

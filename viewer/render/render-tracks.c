@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "render-private.h"
+#include "grow.h"
 #include "units.h"
 
 #include <math.h>
@@ -521,15 +522,8 @@ typedef struct span_runs {
 /* Out of memory: the run is not drawn (a frame, not the data). */
 static void span_runs_add(span_runs *rs, const span_run *r)
 {
-    if (rs->n == rs->cap) {
-        size_t cap = rs->cap ? rs->cap * 2 : 256;
-        span_run *v = realloc(rs->v, cap * sizeof *v);
-        if (!v)
-            return;
-        rs->v = v;
-        rs->cap = cap;
-    }
-    rs->v[rs->n++] = *r;
+    if (ls_grow((void **)&rs->v, &rs->cap, sizeof *rs->v, rs->n + 1))
+        rs->v[rs->n++] = *r;
 }
 
 typedef struct span_label {
@@ -543,15 +537,8 @@ typedef struct span_labels {
 
 static void span_labels_add(span_labels *ls, double x, double y, double w, uint32_t span)
 {
-    if (ls->n == ls->cap) {
-        size_t cap = ls->cap ? ls->cap * 2 : 64;
-        span_label *v = realloc(ls->v, cap * sizeof *v);
-        if (!v)
-            return;
-        ls->v = v;
-        ls->cap = cap;
-    }
-    ls->v[ls->n++] = (span_label){ x, y, w, span };
+    if (ls_grow((void **)&ls->v, &ls->cap, sizeof *ls->v, ls->n + 1))
+        ls->v[ls->n++] = (span_label){ x, y, w, span };
 }
 
 /* A span's label ("name · 1.2 ms"), as drawn over its bar. */

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "leakscope-calltree-view.h"
+#include "leakscope-list-frame.h"
 #include "leakscope-format.h"
 #include "leakscope-highlight.h"
 #include "render-flame.h"
@@ -426,13 +427,7 @@ static void setup_name(GtkSignalListItemFactory *f, GtkListItem *li, gpointer da
 {
     (void)f;
     (void)data;
-    GtkWidget *expander = gtk_tree_expander_new();
-    GtkWidget *label = gtk_label_new(NULL);
-    gtk_label_set_use_markup(GTK_LABEL(label), FALSE);
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
-    gtk_tree_expander_set_child(GTK_TREE_EXPANDER(expander), label);
-    gtk_list_item_set_child(li, expander);
+    leakscope_list_frame_expander_cell(li);
 }
 
 static void bind_name(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)

@@ -49,3 +49,14 @@ const char *leakscope_list_frame_get_placeholder(const LeakscopeListFrame *f)
     return f->placeholder && gtk_widget_get_visible(f->placeholder) ? gtk_label_get_text(GTK_LABEL(f->placeholder))
                                                                     : NULL;
 }
+
+void leakscope_list_frame_expander_cell(GtkListItem *li)
+{
+    GtkWidget *expander = gtk_tree_expander_new();
+    GtkWidget *label = gtk_label_new(NULL);
+    gtk_label_set_use_markup(GTK_LABEL(label), FALSE);
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+    gtk_tree_expander_set_child(GTK_TREE_EXPANDER(expander), label);
+    gtk_list_item_set_child(li, expander);
+}

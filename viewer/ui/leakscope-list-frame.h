@@ -1,6 +1,7 @@
 /* leakscope-list-frame.h — a list view in a scrolled window with a text
  * over it while its model is empty: what the call-site list
- * (leakscope-stack-list.c) and the tables (leakscope-table.c) share.
+ * (leakscope-stack-list.c), the call tree (leakscope-calltree-view.c) and
+ * the tables (leakscope-table.c) share.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -23,5 +24,10 @@ void leakscope_list_frame_clear(LeakscopeListFrame *f);
 void leakscope_list_frame_set_placeholder(LeakscopeListFrame *f, const char *text); /* plain text */
 /* The placeholder's text while it is shown, else NULL. */
 const char *leakscope_list_frame_get_placeholder(const LeakscopeListFrame *f);
+
+/* A tree row's first cell: an expander holding a plain-text label (never
+ * markup: names come from the trace), left-aligned, ellipsized. Sets it as
+ * li's child; the bind handler finds the label as the expander's child. */
+void leakscope_list_frame_expander_cell(GtkListItem *li);
 
 G_END_DECLS

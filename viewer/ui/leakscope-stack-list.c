@@ -115,13 +115,7 @@ static void setup_site(GtkSignalListItemFactory *f, GtkListItem *item, gpointer 
 {
     (void)f;
     (void)data;
-    GtkWidget *expander = gtk_tree_expander_new();
-    GtkWidget *label = gtk_label_new(NULL);
-    gtk_label_set_use_markup(GTK_LABEL(label), FALSE);
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
-    gtk_tree_expander_set_child(GTK_TREE_EXPANDER(expander), label);
-    gtk_list_item_set_child(item, expander);
+    leakscope_list_frame_expander_cell(item);
 }
 
 static void bind_site(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
