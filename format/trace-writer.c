@@ -36,7 +36,9 @@ void trace_writer_set_memory(void *(*resize)(void *p, size_t old_bytes, size_t n
 static void *mem_resize(void *p, size_t old_bytes, size_t new_bytes)
 {
     void *(*r)(void *, size_t, size_t) = __atomic_load_n(&writer_resize, __ATOMIC_ACQUIRE);
-    return r ? r(p, old_bytes, new_bytes) : realloc(p, new_bytes);
+    if (r)
+        return r(p, old_bytes, new_bytes);
+    return p ? realloc(p, new_bytes) : calloc(1, new_bytes);
 }
 
 static void mem_free(void *p, size_t bytes)
@@ -498,9 +500,7 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
         errno = EINVAL;
         return TRACE_ERR_ARGS;
     }
-    trace_writer *w = mem_resize(NULL, 0, sizeof *w);
-    if (w)
-        memset(w, 0, sizeof *w);
+    trace_writer *w = mem_resize(NULL, 0, sizeof *w); /* zeroed, and untouched until used */
     if (!w) {
         close(fd);
         errno = ENOMEM;
