@@ -20,7 +20,9 @@
  *                                       site track's bands, hover and click, the Sizes and
  *                                       Lifetimes panel's histograms, Compare with… a
  *                                       missing file and the base run check-viewer.py
- *                                       recorded beside the trace (base.trace)
+ *                                       recorded beside the trace (base.trace): its
+ *                                       flame graph, and both runs' sizes, the whole
+ *                                       runs' and a selected row's call site's
  *   test-viewer corrupt TRACE OUTDIR    must show the error page with the message
  *   test-viewer truncated TRACE OUTDIR  must show the trace and the banner
  *   test-viewer damaged TRACE OUTDIR    must show the trace and a banner saying what was lost
@@ -42,6 +44,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include "hist-surface.h"
 #include "leakscope-application.h"
 #include "leakscope-format.h"
 #include "leakscope-growing-panel.h"
@@ -49,6 +52,7 @@
 #include "leakscope-window-private.h"
 #include "range.h"
 #include "site-diff.h"
+#include "sites.h"
 
 #include <X11/Xlib.h>
 #include <X11/keysym.h>
@@ -596,6 +600,15 @@ static guint64 calltree_top_sum(test_ctx *t, ls_metric m, guint *nrows)
     return sum;
 }
 
+/* The pixel at (x, y) of p's chart as render_hist draws it offscreen. */
+static guint32 hist_pixel(const render_hist_params *p, double x, double y)
+{
+    cairo_surface_t *s = hist_surface(p);
+    guint32 c = hist_surface_pixel(s, x, y);
+    cairo_surface_destroy(s);
+    return c;
+}
+
 #define WAIT_FOR(cond)                                                                                                 \
     do {                                                                                                               \
         if (!(cond) && t->waited++ < 600)                                                                              \
@@ -920,24 +933,16 @@ static gboolean panel_steps(test_ctx *t)
         g_signal_emit_by_name(win->hist_all, "clicked"); /* as a click does */
         leakscope_hist_view_get_params(win->hist_sizes, &p);
         CHECK(p.stack == LS_HIST_ALL && p.kind == LS_HIST_SIZES, "Whole Trace did not show every allocation");
-        render_hist_bar b[LS_HIST_MAX_BUCKETS + 1];
+        render_hist_bar b[RENDER_HIST_MAX_BARS];
         unsigned n = render_hist_layout(&p, b), big = 0;
         CHECK(n > 0, "no size buckets");
         for (unsigned i = 0; i < n; i++)
             big = b[i].count > b[big].count ? i : big;
         /* the widget's pixels are render_hist's */
         double x = (b[big].x0 + b[big].x1) / 2, y = (b[big].y0 + b[big].y1) / 2;
-        guint32 c = widget_pixel(t, hw, x, y, "window-histograms.png");
-        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, p.width, p.height);
-        cairo_t *cr = cairo_create(s);
-        render_hist(cr, &p);
-        cairo_destroy(cr);
-        cairo_surface_flush(s);
-        guint32 want;
-        memcpy(&want, cairo_image_surface_get_data(s) + (gsize)y * cairo_image_surface_get_stride(s) + 4 * (gsize)x, 4);
-        cairo_surface_destroy(s);
-        CHECK(close_rgb(c, want & 0xffffff) && c != widget_pixel(t, hw, x, RENDER_HIST_TOP + 1, "window-histograms.png"),
-              "the largest size bucket is #%06x on screen, #%06x drawn", c, want & 0xffffff);
+        guint32 c = widget_pixel(t, hw, x, y, "window-histograms.png"), want = hist_pixel(&p, x, y);
+        CHECK(close_rgb(c, want) && c != widget_pixel(t, hw, x, RENDER_HIST_TOP + 1, "window-histograms.png"),
+              "the largest size bucket is #%06x on screen, #%06x drawn", c, want);
         /* hover: the bucket's numbers in the panel's line */
         leakscope_hist_view_hover(win->hist_sizes, x, y);
         const char *h = gtk_label_get_text(win->hist_info);
@@ -1020,7 +1025,71 @@ static gboolean panel_steps(test_ctx *t)
                   "handle_request is #%06x on screen, not the red #%06x of growth", c, want);
             g_free(base_of);
         }
+        /* the sizes of both runs: the whole runs' first */
+        render_hist_params hp;
+        leakscope_hist_view_get_params(win->compare_sizes, &hp);
+        CHECK(hp.base == ls_diff_sizes(win->diff, NULL, 0) && hp.h == ls_diff_sizes(win->diff, NULL, 1) &&
+                  ls_hist_total(hp.h).count == a->allocations && ls_hist_total(hp.base).count == base->allocations,
+              "the compare sizes are not the whole runs'");
+        /* the first row of the table: its call site's sizes */
+        gtk_list_box_select_row(win->compare_list, gtk_list_box_get_row_at_index(win->compare_list, 0));
+        break;
+    }
+    case 12: {
+        const ls_site_diff *d = win->diff;
+        const ls_diff_row *w = NULL;
+        for (guint i = 0; i < d->nrows && !w; i++)
+            w = ls_diff_row_changed(&d->rows[i]) ? &d->rows[i] : NULL;
+        CHECK(w != NULL, "no changed row");
+        if (!w)
+            return FALSE;
+        GtkWidget *sw = GTK_WIDGET(win->compare_sizes);
+        WAIT_FOR(gtk_widget_get_width(sw) > 200 && gtk_widget_get_height(sw) > 100);
+        render_hist_params hp;
+        leakscope_hist_view_get_params(win->compare_sizes, &hp);
+        CHECK(hp.base == ls_diff_sizes(d, w, 0) && hp.h == ls_diff_sizes(d, w, 1),
+              "selecting the first row did not show its call site's sizes");
+        uint32_t stack;
+        const ls_diff_run *r = ls_diff_row_run(d, w, &stack);
+        const ls_diff_site *site = &r->sites[w->new_ >= 0 ? w->new_ : w->base];
+        CHECK(ls_hist_total(hp.h).count == (w->new_ >= 0 ? site->v[LS_DIFF_ALLOCATIONS] : 0) &&
+                  ls_hist_total(hp.h).count < a->allocations,
+              "the row's sizes hold %" G_GUINT64_FORMAT " allocations, not its site's", ls_hist_total(hp.h).count);
+        char fn[512];
+        CHECK(!g_strcmp0(win->selected_function, ls_site_function(r->syms, r->a, stack, fn, sizeof fn)),
+              "the compare row did not select its function everywhere ('%s')",
+              win->selected_function ? win->selected_function : "(nothing)");
+        /* the chart's bars are the diff's buckets, two per bucket, the base's first */
+        ls_diff_bucket db[LS_HIST_SIZE_BUCKETS];
+        unsigned nb = ls_diff_buckets(hp.base, hp.h, db);
+        render_hist_bar b[RENDER_HIST_MAX_BARS];
+        unsigned n = render_hist_layout(&hp, b), matched = 0, big = 1;
+        CHECK(nb > 0 && n % 2 == 0 && n >= 2 * nb, "%u bars for %u buckets", n, nb);
+        for (unsigned i = 0; i + 1 < n; i += 2)
+            for (unsigned j = 0; j < nb; j++)
+                if (b[i].bucket == (int)db[j].k && b[i].base && !b[i + 1].base && b[i].count == db[j].base.count &&
+                    b[i + 1].count == db[j].new_.count && b[i + 1].bytes == db[j].new_.bytes)
+                    matched++;
+        CHECK(matched == nb, "%u of the site's %u size buckets drawn", matched, nb);
+        for (unsigned i = 1; i < n; i += 2)
+            big = b[i].count > b[big].count ? i : big;
+        /* on screen as render draws it, this run's colour apart from the base's */
+        double x = (b[big].x0 + b[big].x1) / 2, y = b[big].y1 - 2;
+        guint32 c = widget_pixel(t, sw, x, y, "window-compare-sizes.png"), want = hist_pixel(&hp, x, y);
+        CHECK(close_rgb(c, want) && c != widget_pixel(t, sw, x, RENDER_HIST_TOP + 1, "window-compare-sizes.png"),
+              "the site's largest bucket is #%06x on screen, #%06x drawn", c, want);
+        leakscope_hist_view_hover(win->compare_sizes, x, (b[big].y0 + b[big].y1) / 2);
+        const char *h = gtk_label_get_text(win->compare_hist_info);
+        g_autofree char *count = g_strdup_printf(": %" G_GUINT64_FORMAT " allocations", b[big].count);
+        CHECK(strstr(h, count) && strstr(h, "(base "), "hovering the site's largest bucket says '%s'", h);
+        printf("panels: compare sizes hover: %s\n", h);
+        leakscope_hist_view_hover(win->compare_sizes, -1, -1);
         save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-compare.png");
+        /* Whole Runs: back to every allocation */
+        g_signal_emit_by_name(win->compare_hist_all, "clicked");
+        leakscope_hist_view_get_params(win->compare_sizes, &hp);
+        CHECK(hp.h == ls_diff_sizes(d, NULL, 1) && !gtk_list_box_get_selected_row(win->compare_list),
+              "Whole Runs did not show both runs' sizes");
         return FALSE;
     }
     default:
