@@ -29,7 +29,9 @@
  *   test-viewer classes TRACE OUTDIR    a trace with a heap snapshot: the Leaks panel's class rows
  *                                       and the Globals view must be OUTDIR/classes.expect's
  *   test-viewer growing TRACE OUTDIR    a trace without one (killed): the Growing panel must be
- *                                       OUTDIR/growing.expect's, the Leaks panel today's list
+ *                                       OUTDIR/growing.expect's, the Leaks panel today's list;
+ *                                       choosing the first suspect selects its site and draws
+ *                                       its live bytes over the heap
  *
  * The .expect files are what `leakscope report --json` says for the same
  * trace (check-viewer.py writes them), one tab-separated row a line:
@@ -51,6 +53,7 @@
 #include "leakscope-leaks-panel.h"
 #include "leakscope-window-private.h"
 #include "range.h"
+#include "render-private.h"
 #include "site-diff.h"
 #include "sites.h"
 
@@ -543,28 +546,37 @@ static gboolean flame_frame(test_ctx *t, const char *name, guint32 *node, double
 
 /* The colour (0xRRGGBB) of widget w's pixel at (x, y), as GTK draws w;
  * the window's screenshot goes to `png`. */
-static guint32 widget_pixel(test_ctx *t, GtkWidget *w, double x, double y, const char *png)
+/* Widget w as GTK draws it: width x height pixels, 0xAARRGGBB each (free
+ * it), or NULL when it drew nothing. The window's screenshot goes to `png`. */
+static guint32 *widget_pixels(test_ctx *t, GtkWidget *w, int *width, int *height, const char *png)
 {
     save_screenshot(t, png);
     GdkPaintable *p = gtk_widget_paintable_new(w);
-    int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+    *width = gtk_widget_get_width(w);
+    *height = gtk_widget_get_height(w);
     GtkSnapshot *s = gtk_snapshot_new();
-    gdk_paintable_snapshot(p, s, width, height);
+    gdk_paintable_snapshot(p, s, *width, *height);
     GskRenderNode *node = gtk_snapshot_free_to_node(s);
-    guint32 c = 0;
+    guint32 *px = NULL;
     CHECK(node != NULL, "the widget drew nothing");
     if (node) {
         GskRenderer *r = gtk_native_get_renderer(gtk_widget_get_native(w));
-        GdkTexture *tex = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
-        guint32 *px = g_malloc((gsize)width * height * 4);
-        gdk_texture_download(tex, (guchar *)px, (gsize)width * 4);
-        int ix = (int)x, iy = (int)y;
-        c = ix >= 0 && iy >= 0 && ix < width && iy < height ? px[iy * width + ix] & 0xffffff : 0; /* B, G, R, A bytes */
-        g_free(px);
+        GdkTexture *tex = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, *width, *height));
+        px = g_malloc((gsize)*width * *height * 4);
+        gdk_texture_download(tex, (guchar *)px, (gsize)*width * 4); /* B, G, R, A bytes */
         g_object_unref(tex);
         gsk_render_node_unref(node);
     }
     g_object_unref(p);
+    return px;
+}
+
+static guint32 widget_pixel(test_ctx *t, GtkWidget *w, double x, double y, const char *png)
+{
+    int width, height, ix = (int)x, iy = (int)y;
+    guint32 *px = widget_pixels(t, w, &width, &height, png);
+    guint32 c = px && ix >= 0 && iy >= 0 && ix < width && iy < height ? px[iy * width + ix] & 0xffffff : 0;
+    g_free(px);
     return c;
 }
 
@@ -1342,10 +1354,82 @@ static void check_class_colours(test_ctx *t)
     CHECK(!gdk_rgba_equal(&lost, &reachable), "lost and reachable have one colour");
 }
 
+/* How many pixel columns of the timeline's heap plot draw colour c (within
+ * close_rgb) somewhere: the selected sites' line over the heap. */
+static int heap_columns_in(test_ctx *t, guint32 c, const char *png)
+{
+    render_row row;
+    int width, height, n = 0;
+    if (!timeline_row(t, RENDER_TRACK_HEAP, &row) || row.folded)
+        return 0;
+    guint32 *px = widget_pixels(t, GTK_WIDGET(t->win->timeline), &width, &height, png);
+    for (int x = 0; px && x < width; x++)
+        for (int y = (int)row.py0; y < (int)row.py1 && y < height; y++)
+            if (close_rgb(px[y * width + x] & 0xffffff, c)) {
+                n++;
+                break;
+            }
+    g_free(px);
+    return n;
+}
+
+/* Growing: choosing a suspect selects its call site everywhere, and a heap
+ * suspect's live bytes are drawn over the heap (in the marks' magenta, as
+ * any selected site's). A resource suspect selects its function; the model
+ * keeps no series of its open handles per site to draw. */
+static void check_growing_selected(test_ctx *t)
+{
+    LeakscopeWindow *win = t->win;
+    const ls_analysis *a = timeline_analysis(win->tl);
+    const ls_growth *g = timeline_growth(win->tl);
+    char fn[512];
+    const char *want = ls_site_function(win->syms, a, g->heap[0].stack, fn, sizeof fn);
+    CHECK(!g_strcmp0(win->selected_function, want), "choosing the first suspect selected '%s', not %s",
+          win->selected_function ? win->selected_function : "(nothing)", want);
+    guint64 mask = 0;
+    for (guint32 i = 0; i < ls_site_series_count(win->sites); i++)
+        if (ls_site_series_stack(win->sites, i) == g->heap[0].stack)
+            mask |= (guint64)1 << i;
+    render_view_params p;
+    GtkWidget *tw = GTK_WIDGET(win->timeline);
+    leakscope_timeline_get_view_params(win->timeline, &p, gtk_widget_get_width(tw), gtk_widget_get_height(tw));
+    CHECK(mask && (p.site_selected & mask) == mask, "the suspect's series is not followed or not drawn (mask %#" G_GINT64_MODIFIER
+          "x, drawn %#" G_GINT64_MODIFIER "x)", mask, p.site_selected);
+    /* on screen: its line across the heap track, gone when nothing is selected */
+    const render_palette *pal = render_palette_of(p.theme);
+    guint32 magenta = (guint32)lround(pal->mark.r * 255) << 16 | (guint32)lround(pal->mark.g * 255) << 8 |
+                      (guint32)lround(pal->mark.b * 255);
+    render_row row;
+    CHECK(timeline_row(t, RENDER_TRACK_HEAP, &row) && !row.folded, "no heap track");
+    int on = heap_columns_in(t, magenta, "window-growing-selected.png");
+    save_widget(t, tw, "timeline-growing-selected.png");
+    _leakscope_window_select_function(win, NULL);
+    int off = heap_columns_in(t, magenta, "window-growing.png");
+    int plot = gtk_widget_get_width(tw) - 120;
+    CHECK(on > plot / 2 && off < plot / 50, "the suspect's line in %d of the heap's ~%d columns (%d unselected)", on,
+          plot, off);
+    printf("growing: choosing %s draws its live bytes in %d heap columns (%d without)\n", want, on, off);
+    /* a resource suspect (after the heap's): its function */
+    if (g->nres) {
+        leakscope_table_select(win->growing_table, g->nheap);
+        want = ls_site_function(win->syms, a, g->res[0].stack, fn, sizeof fn);
+        CHECK(!g_strcmp0(win->selected_function, want), "choosing the resource suspect selected '%s', not %s",
+              win->selected_function ? win->selected_function : "(nothing)", want);
+    }
+}
+
 /* classes and growing modes: check, show each page, screenshot, quit. */
 static gboolean leak_steps(test_ctx *t)
 {
     gboolean classes = !strcmp(t->mode, "classes");
+    if (!classes && t->waited > 6) { /* the heap by call site, then the suspect chosen */
+        if (!t->win->sites && t->waited++ < 600)
+            return TRUE;
+        CHECK(t->win->sites != NULL, "no heap-by-call-site series");
+        if (t->win->sites)
+            check_growing_selected(t);
+        return FALSE;
+    }
     switch (t->waited++) {
     case 0:
         if (classes)
@@ -1364,7 +1448,9 @@ static gboolean leak_steps(test_ctx *t)
     case 6:
         if (classes)
             save_screenshot(t, "window-globals.png");
-        return FALSE;
+        else /* the first suspect chosen, as a click does */
+            leakscope_table_select(t->win->growing_table, 0);
+        return !classes;
     default:
         return TRUE;
     }

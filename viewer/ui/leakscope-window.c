@@ -456,7 +456,7 @@ void _leakscope_window_select_function(LeakscopeWindow *self, const char *functi
 
 /* ---- the heap by call site ---- */
 
-#define SITES_FOLLOWED 32 /* stacks followed: the 8 largest get a band; any of them can be selected */
+#define SITES_FOLLOWED 32 /* the largest stacks followed: the 8 largest get a band; any of them can be selected */
 
 static void on_sites_done(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -495,11 +495,29 @@ static void on_sites_done(GObject *src, GAsyncResult *res, gpointer data)
     g_object_unref(self);
 }
 
+/* Adds `stack` to stacks[0 .. *n) unless it is there or the list is full. */
+static void _leakscope_window_follow(guint32 *stacks, guint *n, guint32 stack)
+{
+    for (guint i = 0; i < *n; i++)
+        if (stacks[i] == stack)
+            return;
+    if (*n < LS_SITE_SERIES_MAX)
+        stacks[(*n)++] = stack;
+}
+
 static void _leakscope_window_compute_sites(LeakscopeWindow *self)
 {
     const ls_analysis *a = timeline_analysis(self->tl);
-    guint32 stacks[SITES_FOLLOWED];
+    guint32 stacks[LS_SITE_SERIES_MAX];
     guint n = ls_site_series_rank(a, stacks, SITES_FOLLOWED);
+    /* the heap's growth suspects and growing iteration sites too, however
+     * small: choosing one draws its live bytes over the heap */
+    const ls_growth *g = timeline_growth(self->tl);
+    for (guint32 i = 0; g && i < g->nheap; i++)
+        _leakscope_window_follow(stacks, &n, g->heap[i].stack);
+    for (guint32 i = 0; g && i < g->niter; i++)
+        if (g->iter[i].growing)
+            _leakscope_window_follow(stacks, &n, g->iter[i].stack);
     self->sites_cancellable = g_cancellable_new();
     leakscope_scanner_site_series_async(self->scanner, a->first_ts, a->last_ts, stacks, n, self->sites_cancellable,
                                         on_sites_done, g_object_ref(self));
@@ -556,10 +574,12 @@ static void on_hist_hover(LeakscopeHistView *v, GParamSpec *ps, GtkLabel *info)
         gtk_label_set_text(info, h);
 }
 
-/* A leak row or a range's growth row: its call site's function, and its histograms. */
-static void on_site_selected(LeakscopeStackList *l, guint stack, LeakscopeWindow *self)
+/* A leak row, a range's growth row, or a row of the leak classes, the
+ * growth suspects or the iterations: its call site's function, and its
+ * histograms. */
+static void on_site_selected(GtkWidget *list, guint stack, LeakscopeWindow *self)
 {
-    (void)l;
+    (void)list;
     char fn[512];
     if (!self->tl)
         return;
@@ -1814,6 +1834,9 @@ static void leakscope_window_init(LeakscopeWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     _leakscope_window_leaks_init(self);
+    g_signal_connect(self->classes_table, "site-selected", G_CALLBACK(on_site_selected), self);
+    g_signal_connect(self->growing_table, "site-selected", G_CALLBACK(on_site_selected), self);
+    g_signal_connect(self->iter_table, "site-selected", G_CALLBACK(on_site_selected), self);
 
     g_object_bind_property(self->select_button, "active", self->timeline, "select-mode",
                            G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
