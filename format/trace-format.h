@@ -25,7 +25,7 @@ extern "C" {
 #define TRACE_MAGIC_CHUNK_HEADER 0x184D2A5Bu  /* skippable frame: chunk header */
 #define TRACE_FILE_MAGIC         "LKSTRACE"   /* 8 bytes at file offset 8 */
 #define TRACE_VERSION_MAJOR      2
-#define TRACE_VERSION_MINOR      1            /* 2.1: the heap snapshot chunk */
+#define TRACE_VERSION_MINOR      2            /* 2.1: the heap snapshot chunk; 2.2: its mapped ranges */
 #define TRACE_VERSION_MAJOR_MIN  1            /* oldest major version a reader reads */
 
 #define TRACE_FILE_HEADER_FIXED  56u          /* bytes before the program name */
@@ -243,6 +243,7 @@ enum trace_heap_range_kind {
     TRACE_ROOT_MODULE = 1,  /* a module's writable segment (globals, .bss) */
     TRACE_ROOT_STACK  = 2,  /* a thread's stack */
     TRACE_ROOT_TLS    = 3,  /* a thread's static thread-local storage */
+    TRACE_ROOT_MAPPED = 4,  /* anonymous memory the program mapped itself (not a block) */
 };
 
 typedef struct trace_heap_range {
@@ -256,7 +257,8 @@ typedef struct trace_heap_range {
 typedef struct trace_heap_root {
     uint32_t kind;          /* its range's kind */
     uint32_t range;         /* index into ranges */
-    uint32_t module_or_thread; /* MODULE: the range index again (its bias names the module); else the thread */
+    uint32_t module_or_thread; /* MODULE: the range index again (its bias names the module); MAPPED: the
+                                  range index; else the thread */
     uint32_t to;            /* the block it points into */
     uint64_t offset_or_address; /* MODULE: the word's address minus the module's bias; else its address */
     uint64_t address;       /* the word's address */

@@ -1471,6 +1471,7 @@ static void atfork_child(void)
     /* The parent's live blocks are not the child's, and its writer thread
      * may have been changing the map: forgotten, not unmapped. */
     ls_live_forget();
+    ls_mapped_after_fork();
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELAXED);
     /* Only the forking thread exists in the child: forget the other states
      * (their memory stays mapped) and every buffer's contents. */

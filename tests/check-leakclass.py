@@ -18,7 +18,13 @@ That also holds only while the recorder leaves the program's heap alone
 (its own buffers taken from the C library's allocator at exit moved the
 top and used the free chunk).
 
-usage: check-leakclass.py LEAKSCOPE HEAP-TARGET HELLO HEAP-TAIL
+And memory the program maps itself is a root (tests/heap-mapped.c): a
+block held only from an anonymous mapping is reachable, held by it, not
+one held from a mapping unmapped or made unreadable before exit, nor one
+held only from a block malloc mapped itself (that block is a block, not a
+root). On python3 (its pymalloc arenas are such mappings) nothing is lost.
+
+usage: check-leakclass.py LEAKSCOPE HEAP-TARGET HELLO HEAP-TAIL HEAP-MAPPED
 """
 import json
 import os
@@ -32,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asan_env import program_env  # noqa: E402
 from tap import check, done, one_line_error  # noqa: E402
 
-leakscope, target, hello, tail = sys.argv[1:5]
+leakscope, target, hello, tail, mapped = sys.argv[1:6]
 tmp = tempfile.mkdtemp(prefix="leakscope-leakclass-")
 
 
@@ -162,6 +168,44 @@ check(tail_own == [("lost", 24), ("lost", 40)],
 ptrs = tail_rep["leak_classes"]["snapshot"]["allocator_pointers"]
 want = 0 if os.environ.get("LEAKSCOPE_TEST_ASAN_RUNTIME") else 3
 check(ptrs == want, f"heap-tail: main_arena's pointers into the two blocks left out: {ptrs}, want {want}")
+
+# Memory the program mapped itself holds blocks.
+mp_trace = os.path.join(tmp, "heap-mapped.trace")
+p = subprocess.run([leakscope, "record", "--quiet", "-o", mp_trace, "--", mapped], capture_output=True, text=True,
+                   env=program_env(), timeout=120)
+check(p.returncode == 0, f"record heap-mapped: exit {p.returncode} {p.stderr.strip()!r}")
+names = dict(l.split() for l in p.stdout.splitlines())
+mp_rep = json.loads(subprocess.run([leakscope, "report", "--json", mp_trace], capture_output=True, text=True,
+                                   check=True).stdout)
+mp_own = {g["bytes"]: (g["class"], g.get("held_by")) for g in mp_rep["leaks"] if g["site"].startswith("build (heap-mapped.c:")}
+region = int(names.get("region", "0"), 16)
+check(mp_own.get(64) == ("reachable", f"memory the program mapped at {region:#x} (64.0 KiB)"),
+      f"heap-mapped: the block held from the program's mapping is reachable, held by it: {mp_own.get(64)}")
+check(mp_own.get(80, ("",))[0] == "lost" and mp_own.get(96, ("",))[0] == "lost",
+      f"heap-mapped: held only from an unmapped and from an unreadable mapping: lost: {mp_own.get(80)} {mp_own.get(96)}")
+check(mp_own.get(200000, ("",))[0] == "lost" and mp_own.get(112, ("",))[0] == "indirect",
+      f"heap-mapped: malloc's own mapping is a block, not a root: {mp_own.get(200000)} {mp_own.get(112)}")
+tail = int(names.get("tail", "0"), 16)
+check(mp_own.get(56) == ("reachable", f"memory the program mapped at {tail:#x} (4.00 KiB)")
+      and mp_own.get(48, ("",))[0] == "lost",
+      f"heap-mapped: a region's middle unmapped: its last page still holds, the hole not: {mp_own.get(56)} {mp_own.get(48)}")
+check(not mp_rep["leak_classes"]["uncertain"], "heap-mapped: the unreadable mapping is not read (no uncertainty)")
+
+# python3: its objects live in pymalloc's arenas, mappings of its own;
+# without them as roots the blocks they point to read lost.
+py_trace = os.path.join(tmp, "python.trace")
+p = subprocess.run([leakscope, "record", "--quiet", "-o", py_trace, "--", sys.executable, "-c",
+                    "import json\nd = {i: str(i) * 10 for i in range(20000)}\nx = json.loads(json.dumps(d))\n"],
+                   capture_output=True, text=True, env=program_env(), timeout=300)
+check(p.returncode == 0, f"record python3: exit {p.returncode} {p.stderr.strip()[-300:]!r}")
+py_rep = json.loads(subprocess.run([leakscope, "report", "--json", py_trace], capture_output=True, text=True,
+                                   check=True).stdout)
+py_lc = py_rep["leak_classes"]
+py_lost = [(g["bytes"], g["site"]) for g in py_rep["leaks"] if g.get("class") in ("lost", "indirect", "cycle")]
+check(py_lc is not None and py_lc["lost_bytes"] == 0 and not py_lost,
+      f"python3: nothing lost at exit (held from its pymalloc arenas): {py_lost[:5]}")
+check(any((g.get("held_by") or "").startswith("memory the program mapped at ") for g in py_rep["leaks"]),
+      "python3: some blocks are held by memory it mapped (its arenas)")
 
 # check: with no limits, nothing lost (a hello world passes; heap-target does not).
 res = subprocess.run([leakscope, "check", record(hello, "hello")], capture_output=True, text=True)

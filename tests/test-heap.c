@@ -170,7 +170,7 @@ static void case_roundtrip(void)
     CHECK_EQ_U64(nheap, 1);
     CHECK_EQ_U64(trace_reader_damage_count(r), 0);
     CHECK(trace_reader_complete(r, NULL, NULL));
-    CHECK_EQ_U64(trace_reader_info(r)->version_minor, 1);
+    CHECK_EQ_U64(trace_reader_info(r)->version_minor, TRACE_VERSION_MINOR);
     CHECK_EQ_U64(ci.thread, 0); /* a 2.0 reader that meets it damaged loses no events */
     CHECK_EQ_U64(ci.count, 3 + 4 + 3 + 4);
     CHECK_EQ_U64(ci.first_ts, 5000);

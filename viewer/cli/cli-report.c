@@ -172,7 +172,7 @@ static void text_classes(report *R)
         [LS_CLASS_INDIRECT] = "pointed to only from lost blocks",
         [LS_CLASS_CYCLE] = "blocks pointing to one another, nothing else to them",
         [LS_CLASS_POSSIBLE] = "reached only through pointers into their middle",
-        [LS_CLASS_REACHABLE] = "still pointed to: held by a global, a stack or TLS",
+        [LS_CLASS_REACHABLE] = "still pointed to: by a global, a stack, TLS or mapped memory",
         [LS_CLASS_UNSCANNED] = "allocated after the snapshot",
     };
     for (uint32_t k = 0; k <= LS_CLASS_UNSCANNED; k++) {
