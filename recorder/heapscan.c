@@ -120,13 +120,9 @@ static bool mapped_room(void)
     if (MP.n < MP.cap)
         return true;
     uint32_t cap = MP.cap ? MP.cap * 2 : 256;
-    mapped_region *n = ls_map(cap * sizeof *n);
+    mapped_region *n = ls_remap(MP.r, MP.cap * sizeof *n, cap * sizeof *n);
     if (!n)
         return false;
-    if (MP.r) {
-        memcpy(n, MP.r, MP.n * sizeof *n);
-        ls_unmap(MP.r, MP.cap * sizeof *n);
-    }
     MP.r = n;
     MP.cap = cap;
     return true;
@@ -369,13 +365,9 @@ static void *arr_push(grow_arr *a)
 {
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 4096;
-        void *n = ls_map(cap * a->elem);
+        void *n = ls_remap(a->p, a->cap * a->elem, cap * a->elem);
         if (!n)
             return NULL;
-        if (a->p) {
-            memcpy(n, a->p, a->n * a->elem);
-            ls_unmap(a->p, a->cap * a->elem);
-        }
         a->p = n;
         a->cap = cap;
     }

@@ -79,6 +79,12 @@ ls_clock_map ls_clock_mapping(void);
 /* Memory that never goes through the (possibly intercepted) allocator. */
 void *ls_map(size_t bytes);
 void ls_unmap(void *p, size_t bytes);
+/* Such memory grown, as realloc would: p NULL (old_bytes 0) maps anew
+ * (zeroed), new_bytes 0 unmaps (returns NULL), else the first old_bytes
+ * move to new pages (p itself when its pages already hold new_bytes).
+ * NULL when out of memory, p then kept. Also the trace writer's memory
+ * (trace_writer_set_memory). */
+void *ls_remap(void *p, size_t old_bytes, size_t new_bytes);
 
 /* One line on stderr, written with write(2): no stdio, no allocation. */
 void ls_warn(const char *a, const char *b, const char *c);

@@ -82,19 +82,19 @@ static trace_status dump_heap(trace_reader *r, const trace_chunk_info *ci)
         bytes += s->size[i];
     for (uint32_t i = 0; i < s->nedges; i++)
         start_refs += s->edges[i].value == s->addr[s->edges[i].to];
-    uint32_t ranges[4] = { 0 }, roots[4] = { 0 };
+    uint32_t ranges[TRACE_ROOT_MAPPED + 1] = { 0 }, roots[TRACE_ROOT_MAPPED + 1] = { 0 }; /* the reader checks kinds */
     for (uint32_t i = 0; i < s->nranges; i++)
         ranges[s->ranges[i].kind]++;
     for (uint32_t i = 0; i < s->nroots; i++)
         roots[s->roots[i].kind]++;
     printf("  heap ts=%llu thread=%u label=", (unsigned long long)s->ts, s->thread);
     dump_bytes_escaped(s->label, s->label_len);
-    printf(" flags=%u blocks=%u bytes=%llu edges=%u interior_edges=%llu roots=%u (module %u, stack %u, tls %u)"
-           " ranges=%u (module %u, stack %u, tls %u) unreadable=%llu\n",
+    printf(" flags=%u blocks=%u bytes=%llu edges=%u interior_edges=%llu roots=%u (module %u, stack %u, tls %u, mapped %u)"
+           " ranges=%u (module %u, stack %u, tls %u, mapped %u) unreadable=%llu\n",
            s->flags, s->nblocks, (unsigned long long)bytes, s->nedges, (unsigned long long)(s->nedges - start_refs),
-           s->nroots, roots[TRACE_ROOT_MODULE], roots[TRACE_ROOT_STACK], roots[TRACE_ROOT_TLS], s->nranges,
-           ranges[TRACE_ROOT_MODULE], ranges[TRACE_ROOT_STACK], ranges[TRACE_ROOT_TLS],
-           (unsigned long long)s->unreadable);
+           s->nroots, roots[TRACE_ROOT_MODULE], roots[TRACE_ROOT_STACK], roots[TRACE_ROOT_TLS], roots[TRACE_ROOT_MAPPED],
+           s->nranges, ranges[TRACE_ROOT_MODULE], ranges[TRACE_ROOT_STACK], ranges[TRACE_ROOT_TLS],
+           ranges[TRACE_ROOT_MAPPED], (unsigned long long)s->unreadable);
     trace_heap_snapshot_free(s);
     return TRACE_END;
 }
