@@ -409,8 +409,7 @@ static void open_failed(void)
     static uint64_t failures;
     uint64_t h = __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
     const char *kind = e == EMFILE ? "error/EMFILE" : "error/ENFILE";
-    ls_record_open(kind, h, 0);
-    ls_record_close(kind, h);
+    ls_record_failed_open(kind, h);
     errno = e;
 }
 

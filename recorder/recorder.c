@@ -696,7 +696,18 @@ void ls_record_close(const char *kind, uint64_t handle)
 {
     API_ENTER(ts);
     uint32_t k = ls_intern_string(&ts->cache, kind ? kind : "resource");
-    emit(ts, TRACE_RES_CLOSE, k, handle, 0, 0);
+    uint32_t stack = capture(ts);
+    emit(ts, TRACE_RES_CLOSE, k, handle, 0, stack);
+    API_LEAVE(ts);
+}
+
+void ls_record_failed_open(const char *kind, uint64_t handle)
+{
+    API_ENTER(ts);
+    uint32_t k = ls_intern_string(&ts->cache, kind);
+    uint32_t stack = capture(ts);
+    emit(ts, TRACE_RES_OPEN, k, handle, 0, stack);
+    emit(ts, TRACE_RES_CLOSE, k, handle, 0, stack);
     API_LEAVE(ts);
 }
 

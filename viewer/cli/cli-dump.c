@@ -33,7 +33,8 @@ static void dump_bytes_escaped(const void *p, uint32_t len)
     putchar('"');
 }
 
-static void dump_record(const trace_event *ev)
+/* One record; `major`: the file's version, whose fields the event has. */
+static void dump_record(const trace_event *ev, unsigned major)
 {
     switch (ev->kind) {
     case TRACE_STRING_DEF:
@@ -60,6 +61,8 @@ static void dump_record(const trace_event *ev)
     const trace_kind_info *k = trace_kind_get(ev->kind);
     printf("  %llu %s", (unsigned long long)ev->ts, k ? k->name : "?");
     for (const trace_field_info *f = k ? k->fields : NULL; f && f->type != TRACE_FIELD_NONE; f++) {
+        if (!trace_field_in(f, major))
+            continue;
         uint64_t v;
         memcpy(&v, (const unsigned char *)ev + f->offset, sizeof v);
         if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD)
@@ -154,7 +157,7 @@ int cli_dump(int argc, char **argv)
         trace_event ev;
         st = trace_chunk_load(c, r, &ci);
         while (st == TRACE_OK && (st = trace_chunk_next(c, &ev)) == TRACE_OK)
-            dump_record(&ev);
+            dump_record(&ev, fi->version_major);
         if (st != TRACE_END)
             break;
     }
