@@ -234,7 +234,7 @@ static void say_where_the_traces_went(const char *path, time_t since)
     free(all);
     if (more)
         say("... and %zu more traces of this recording beside %s, smaller (named STEM.PID[-N]%s)", more,
-                  path, strrchr(base, '.') ? strrchr(base, '.') : "");
+            path, strrchr(base, '.') ? strrchr(base, '.') : "");
 }
 
 static pid_t child_pid;
@@ -281,7 +281,7 @@ int ls_launcher_run(int argc, char **argv, const ls_launcher_io *out)
         case 'f':
             if (!parse_uint(optarg, LS_FLUSH_MS_MAX, &flush_ms) || flush_ms < LS_FLUSH_MS_MIN) {
                 say("record: --flush-interval needs milliseconds from %d to %d, not '%s'", LS_FLUSH_MS_MIN,
-                          LS_FLUSH_MS_MAX, optarg);
+                    LS_FLUSH_MS_MAX, optarg);
                 return LS_LAUNCHER_BAD_USAGE;
             }
             break;
