@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "launcher.h"
 
 #ifndef LEAKSCOPE_VERSION
 #define LEAKSCOPE_VERSION "unknown"
@@ -65,6 +66,9 @@ static int view(int argc, char **argv)
     return CLI_FAIL;
 }
 
+/* record's lines go out as every other line of the command's. */
+static void record_line(const char *text) { cli_error("%s", text); }
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -86,8 +90,10 @@ int main(int argc, char **argv)
     } else if (argc == 3 && !strcmp(argv[2], "-h")) {
         argv[2] = help_opt;
     }
-    if (!strcmp(cmd, "record"))
-        return cli_record(argc - 1, argv + 1);
+    if (!strcmp(cmd, "record")) {
+        static const ls_launcher_io io = { record_line, ls_format_bytes };
+        return ls_launcher_run(argc - 1, argv + 1, &io);
+    }
     if (!strcmp(cmd, "check"))
         return cli_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))

@@ -15,6 +15,7 @@
 #include "kmap.h"
 #include "merge.h"
 #include "trace-index.h"
+#include "trace-reader.h"
 
 #include <stdio.h>
 #include <pthread.h>
