@@ -100,7 +100,7 @@ int main(int argc, char **argv)
         t = now();
         ls_range *r;
         uint64_t mid = a->first_ts + (a->last_ts - a->first_ts) / 2;
-        if (ls_range_summarize(a->index, mid, a->last_ts, false, RANGE_MAX_EVENTS, &r, &err) != TRACE_OK) {
+        if (ls_range_summarize(a->index, mid, a->last_ts, &(ls_range_opts){ .max_events = RANGE_MAX_EVENTS }, &r, &err) != TRACE_OK) {
             fprintf(stderr, "calltree-bench: %s\n", err.message);
             return 1;
         }

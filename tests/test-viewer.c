@@ -801,7 +801,7 @@ static gboolean panel_steps(test_ctx *t)
             return FALSE;
         ls_range *r;
         trace_error err;
-        CHECK(ls_range_summarize(a->index, t->sel0, t->sel1, false, LEAKSCOPE_SCAN_MAX_EVENTS, &r, &err) == TRACE_OK,
+        CHECK(ls_range_summarize(a->index, t->sel0, t->sel1, &(ls_range_opts){ .max_events = LEAKSCOPE_SCAN_MAX_EVENTS }, &r, &err) == TRACE_OK,
               "range summary");
         CHECK(tr->tree[0]->nodes[0].incl[LS_METRIC_ALLOCATED] == r->allocated_bytes &&
                   tr->tree[0]->nodes[0].incl[LS_METRIC_LEAKED] == r->live_bytes,

@@ -1199,7 +1199,8 @@ int cli_report(int argc, char **argv)
             char b[64];
             cli_error("report: --from %s is past the trace's end (%s)", from, ls_format_duration(end, b, sizeof b));
             rc = CLI_BAD_INPUT;
-        } else if (ls_range_summarize(a->index, origin + from_ns, to_ns > end ? origin + end : origin + to_ns, true, 0,
+        } else if (ls_range_summarize(a->index, origin + from_ns, to_ns > end ? origin + end : origin + to_ns,
+                                      &(ls_range_opts){ .history = true },
                                       &r, &err) != TRACE_OK) {
             cli_error("%s: %s", a->path, err.message);
             rc = CLI_BAD_INPUT;

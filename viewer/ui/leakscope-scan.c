@@ -71,7 +71,7 @@ static void summarize_thread(GTask *task, gpointer src, gpointer data, GCancella
     scan_job *j = data;
     ls_range *r = NULL;
     trace_error err;
-    if (ls_range_summarize(j->s->index, j->t0, j->t1, false, LEAKSCOPE_SCAN_MAX_EVENTS, &r, &err) != TRACE_OK) {
+    if (ls_range_summarize(j->s->index, j->t0, j->t1, &(ls_range_opts){ .max_events = LEAKSCOPE_SCAN_MAX_EVENTS }, &r, &err) != TRACE_OK) {
         g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
         return;
     }
