@@ -356,9 +356,7 @@ static void _leakscope_window_update_flame_info(LeakscopeWindow *self)
     } else {
         g_autofree char *a = leakscope_format_duration(rel(self, self->trees_t0));
         g_autofree char *b = leakscope_format_duration(rel(self, self->trees_t1));
-        LeakscopeTrees *t = leakscope_flame_get_trees(self->flame);
-        what = g_strdup_printf("The selection, %s to %s%s", a, b,
-                               t && t->partial ? " (its start only: more than 4 million events)" : "");
+        what = g_strdup_printf("The selection, %s to %s", a, b);
     }
     g_autofree char *text = g_strdup_printf("%s%s", what, self->trees_pending ? " · computing…" : "");
     gtk_label_set_text(self->flame_info, text);
