@@ -40,7 +40,9 @@ typedef struct summary {
     bool history;
     bool beyond;            /* past end: events are read only to settle temporaries */
     kmap live;              /* address -> size (v1); v2: 1 + stack, and bit 31 when made in the range */
-    kmap sites;             /* stack -> 1 + index in r->sites */
+    uint32_t *site_index;   /* stack id < nstacks -> 1 + index in r->sites */
+    uint32_t nstacks;
+    kmap sites;             /* the other ids (not in the dictionary) -> 1 + index in r->sites */
     uint32_t cap;
     kmap thread_index;      /* tid -> index in threads (v1) */
     uint32_t last_tid;      /* in front of it: the thread of the event before */
@@ -60,25 +62,33 @@ typedef struct summary {
 static ls_range_site *site_of(summary *S, uint32_t stack)
 {
     ls_range *r = S->r;
-    bool existed;
-    kmap_entry *e = kmap_insert(&S->sites, stack, 0, &existed);
-    if (!e)
-        return NULL;
-    if (!existed) {
-        if (r->nsites == S->cap) {
-            uint32_t nc = S->cap ? S->cap * 2 : 64;
-            ls_range_site *p = realloc(r->sites, (size_t)nc * sizeof *p);
-            if (!p) {
-                kmap_remove(&S->sites, e);
-                return NULL;
-            }
-            r->sites = p;
-            S->cap = nc;
-        }
-        r->sites[r->nsites] = (ls_range_site){ .stack = stack };
-        e->v1 = ++r->nsites;
+    if (stack < S->nstacks && S->site_index[stack])
+        return &r->sites[S->site_index[stack] - 1];
+    kmap_entry *e = NULL;
+    if (stack >= S->nstacks) {
+        bool existed;
+        if (!(e = kmap_insert(&S->sites, stack, 0, &existed)))
+            return NULL;
+        if (existed)
+            return &r->sites[e->v1 - 1];
     }
-    return &r->sites[e->v1 - 1];
+    if (r->nsites == S->cap) {
+        uint32_t nc = S->cap ? S->cap * 2 : 64;
+        ls_range_site *p = realloc(r->sites, (size_t)nc * sizeof *p);
+        if (!p) {
+            if (e)
+                kmap_remove(&S->sites, e);
+            return NULL;
+        }
+        r->sites = p;
+        S->cap = nc;
+    }
+    r->sites[r->nsites++] = (ls_range_site){ .stack = stack };
+    if (e)
+        e->v1 = r->nsites;
+    else
+        S->site_index[stack] = r->nsites;
+    return &r->sites[r->nsites - 1];
 }
 
 static uint32_t stack_of(uint32_t v2) { return (v2 & ~IN_RANGE) - 1; }
@@ -347,23 +357,23 @@ trace_status ls_range_summarize(const ls_index *idx, uint64_t t0, uint64_t t1, c
         return nomem(err);
     r->t0 = t0;
     r->t1 = r->covered_to = t1;
-    summary S = { .r = r, .t0 = t0, .end = t1, .history = opts->history };
+    summary S = { .r = r, .t0 = t0, .end = t1, .history = opts->history, .nstacks = idx->nstacks };
     ls_merge *m = NULL;
     trace_status st = TRACE_OK;
-    if (!threads_init(&S, idx) || (S.history && !ls_peak_init(&S.peak, idx->nstacks)) ||
+    if (!(S.site_index = calloc(S.nstacks ? S.nstacks : 1, sizeof *S.site_index)) || !threads_init(&S, idx) || (S.history && !ls_peak_init(&S.peak, idx->nstacks)) ||
         !(m = ls_index_cursor(idx, S.history ? 0 : t0, UINT64_MAX)))
         st = nomem(err);
     if (m)
         ls_merge_decode_ahead(m);
-    trace_event ev;
+    const trace_event *ev;
     uint64_t seen = 0;
-    while (st == TRACE_OK && (st = ls_merge_next(m, &ev)) == TRACE_OK) {
+    while (st == TRACE_OK && (st = ls_merge_next_ref(m, &ev)) == TRACE_OK) {
         if (opts->cancelled && !(++seen & 4095) && opts->cancelled(opts->user)) {
             st = cancelled(err);
             break;
         }
-        if (!S.beyond && ev.ts > S.end) {
-            if (S.end < t1 && ev.ts <= t1) { /* cut by the budget */
+        if (!S.beyond && ev->ts > S.end) {
+            if (S.end < t1 && ev->ts <= t1) { /* cut by the budget */
                 r->partial = true;
                 r->covered_to = S.end;
             }
@@ -373,13 +383,13 @@ trace_status ls_range_summarize(const ls_index *idx, uint64_t t0, uint64_t t1, c
             }
         }
         if (S.beyond) {
-            if (!settle_ended(&S, ev.ts)) {
+            if (!settle_ended(&S, ev->ts)) {
                 st = nomem(err);
                 break;
             }
             if (!S.open)
                 break; /* every temporary of the range is known */
-        } else if (ev.ts >= t0) {
+        } else if (ev->ts >= t0) {
             if (S.history && !S.peak_started) {
                 ls_peak_restart(&S.peak, t0);
                 S.peak_started = true;
@@ -387,9 +397,9 @@ trace_status ls_range_summarize(const ls_index *idx, uint64_t t0, uint64_t t1, c
             /* At the budget: the rest of that timestamp is taken too (whole
              * timestamps only), then the range ends. */
             if (++r->events == opts->max_events && opts->max_events)
-                S.end = ev.ts;
+                S.end = ev->ts;
         }
-        if (!take(&S, &ev))
+        if (!take(&S, ev))
             st = nomem(err);
     }
     if (st == TRACE_OK || st == TRACE_END) {
@@ -410,6 +420,7 @@ trace_status ls_range_summarize(const ls_index *idx, uint64_t t0, uint64_t t1, c
     ls_merge_free(m);
     kmap_free(&S.live);
     kmap_free(&S.sites);
+    free(S.site_index);
     kmap_free(&S.thread_index);
     free(S.threads);
     free(S.settle);
