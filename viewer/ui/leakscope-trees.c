@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "leakscope-trees.h"
+#include "leakscope-scan.h"
 #include "range.h"
 
 #include <string.h>
@@ -100,11 +101,6 @@ static LeakscopeTrees *build(LeakscopeTreeSource *s, const ls_stack_use *use, ui
     return t;
 }
 
-static bool range_cancelled(void *cancellable)
-{
-    return g_cancellable_is_cancelled(cancellable);
-}
-
 static void trees_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
 {
     (void)src;
@@ -137,7 +133,7 @@ static void trees_thread(GTask *task, gpointer src, gpointer data, GCancellable 
      * by the live blocks, not the events; a new selection cancels it. */
     ls_range *r = NULL;
     trace_error err;
-    ls_range_opts opts = { .history = TRUE, .cancelled = range_cancelled, .user = cancellable };
+    ls_range_opts opts = { .history = TRUE, .cancelled = leakscope_range_cancelled, .user = cancellable };
     trace_status st = ls_range_summarize(s->stacks.index, j->t0, j->t1, &opts, &r, &err);
     ls_stack_use *use = st == TRACE_OK ? ls_range_stack_use(r, s->stacks.nstacks) : NULL;
     if (use && !g_cancellable_is_cancelled(cancellable)) {
