@@ -69,6 +69,12 @@ with tempfile.TemporaryDirectory() as tmp:
         got = below_main(open(out, encoding="utf-8").read()) if p.returncode == 0 else {}
         check(p.returncode == 0 and got == want, f"flamegraph --metric {metric} {' '.join(rng)}: {got} (want {want})"
               f" {p.stderr.strip()!r}")
+    svg = os.path.join(tmp, "out.svg")
+    p = subprocess.run([leakscope, "flamegraph", "--metric", "peak", *rng, "--svg", svg, trace], capture_output=True,
+                       text=True)
+    text = open(svg, encoding="utf-8").read() if p.returncode == 0 else ""
+    check(re.search(r"range-target, [0-9.]+ µs to [0-9.]+ ms: 6\.74 KiB in all", text) is not None,
+          "the range's SVG names its range and its peak in the title")
     p = subprocess.run([leakscope, "flamegraph", "--metric", "peak", "--folded", out, trace], capture_output=True)
     got = below_main(open(out, encoding="utf-8").read()) if p.returncode == 0 else {}
     check(got == {"big_grow": 30000, "early_keep": 700}, f"the whole trace's peak is big_grow's: {got}")

@@ -107,11 +107,13 @@ static bool folded_write(const ls_calltree *t, ls_metric m, FILE *f)
 }
 
 /* The analysis, symbols and call tree of `file`, of the whole trace or
- * (from or to not NULL) of the range --from/--to: CLI_OK, or CLI_BAD_INPUT
- * (after the one line) or CLI_FAIL (out of memory). */
+ * (from or to not NULL) of the range --from/--to, then named in *range
+ * (may be NULL; "" for the whole trace): CLI_OK, or CLI_BAD_INPUT (after
+ * the one line) or CLI_FAIL (out of memory). */
 static int tree_of(const char *file, const char *from, const char *to, ls_calltree_dir dir, ls_analysis **a,
-                   sym_table **syms, ls_calltree **t)
+                   sym_table **syms, ls_calltree **t, char range[static 64])
 {
+    range[0] = '\0';
     *syms = NULL;
     *t = NULL;
     if (!(*a = cli_load(file)))
@@ -121,6 +123,9 @@ static int tree_of(const char *file, const char *from, const char *to, ls_calltr
         ls_range *r;
         if (!cli_range_load("flamegraph", *a, from, to, &r))
             return CLI_BAD_INPUT;
+        char b0[24], b1[24];
+        snprintf(range, 64, "%s to %s", ls_format_duration(r->t0 - (*a)->info.start_ts, b0, sizeof b0),
+                 ls_format_duration(r->t1 - (*a)->info.start_ts, b1, sizeof b1));
         use = ls_range_stack_use(r, (*a)->nstacks);
         ls_range_free(r);
     }
@@ -147,7 +152,8 @@ int cli_folded_write(const char *file, ls_metric m, FILE *f)
     ls_analysis *a;
     sym_table *syms;
     ls_calltree *t;
-    int rc = tree_of(file, NULL, NULL, LS_CALLTREE_TOP_DOWN, &a, &syms, &t);
+    char range[64];
+    int rc = tree_of(file, NULL, NULL, LS_CALLTREE_TOP_DOWN, &a, &syms, &t, range);
     if (rc == CLI_OK && !folded_write(t, m, f))
         rc = CLI_FAIL;
     tree_free(a, syms, t);
@@ -254,7 +260,8 @@ int cli_flamegraph(int argc, char **argv)
     ls_analysis *a;
     sym_table *syms;
     ls_calltree *t;
-    int rc = tree_of(file, from, to, dir, &a, &syms, &t);
+    char range[64];
+    int rc = tree_of(file, from, to, dir, &a, &syms, &t, range);
     if (rc != CLI_OK) {
         tree_free(a, syms, t);
         return rc;
@@ -262,11 +269,15 @@ int cli_flamegraph(int argc, char **argv)
     cli_output o;
     if (cli_output_open(&o, "flamegraph", out)) {
         const char *slash = strrchr(a->info.program, '/');
-        render_flame_params p = { .tree = t, .metric = metric, .width = (int)width,
-                                  .title = a->info.program[0] ? (slash ? slash + 1 : a->info.program) : NULL };
+        const char *program = a->info.program[0] ? (slash ? slash + 1 : a->info.program) : NULL;
+        char *title = range[0] ? malloc(strlen(program ? program : "") + 80) : NULL;
+        if (title) /* a range's picture says so */
+            sprintf(title, "%s%s%s", program ? program : "", program ? ", " : "", range);
+        render_flame_params p = { .tree = t, .metric = metric, .width = (int)width, .title = title ? title : program };
         bool ok = kind == OUT_FOLDED ? folded_write(t, metric, o.f) : kind == OUT_SVG ? render_flame_svg(o.f, &p)
                                                                                      : png_write(&p, o.f);
         rc = cli_output_close(&o, ok ? CLI_OK : CLI_FAIL);
+        free(title);
     } else {
         rc = CLI_FAIL;
     }
