@@ -3,7 +3,17 @@
  * The range's events come through the index's cursor, in the one order
  * (merge.h), and are paired as the analysis pairs them: a free releases the
  * block at its address, a realloc releases its old block and makes a new
- * one, an allocation over a live address replaces the block there.
+ * one, an allocation over a live address replaces the block there. The
+ * temporary allocations and the peak follow the analysis's rules
+ * (temporary-private.h, peak-private.h): the peak restarts at the range's
+ * first event from the heap the history built.
+ *
+ * The cursor runs to the trace's end, but once past the range (range_over:
+ * what is live at its end, its peak) only the threads whose last
+ * allocation in the range is not settled keep it going: the next step of
+ * each (a free of that block, temporary; anything else, not), or its last
+ * chunk's end, settles it, and with none left the read stops. So a range
+ * early in a long trace reads a little past its end, not the rest.
  *
  * SPDX-License-Identifier: MIT
  */
