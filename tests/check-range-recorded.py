@@ -73,7 +73,7 @@ with tempfile.TemporaryDirectory() as tmp:
     p = subprocess.run([leakscope, "flamegraph", "--metric", "peak", *rng, "--svg", svg, trace], capture_output=True,
                        text=True)
     text = open(svg, encoding="utf-8").read() if p.returncode == 0 else ""
-    check(re.search(r"range-target, [0-9.]+ µs to [0-9.]+ ms: 6\.74 KiB in all", text) is not None,
+    check(re.search(r"range-target, [0-9.]+ (ns|µs|ms) to [0-9.]+ (ms|s): 6\.74 KiB in all", text) is not None,
           "the range's SVG names its range and its peak in the title")
     p = subprocess.run([leakscope, "flamegraph", "--metric", "peak", "--folded", out, trace], capture_output=True)
     got = below_main(open(out, encoding="utf-8").read()) if p.returncode == 0 else {}
