@@ -24,6 +24,32 @@ typedef struct bytebuf {
     size_t len, cap;
 } bytebuf;
 
+/* ---- memory: the C library's, or what trace_writer_set_memory gave ---- */
+
+static void *(*writer_resize)(void *p, size_t old_bytes, size_t new_bytes);
+
+void trace_writer_set_memory(void *(*resize)(void *p, size_t old_bytes, size_t new_bytes))
+{
+    __atomic_store_n(&writer_resize, resize, __ATOMIC_RELEASE);
+}
+
+static void *mem_resize(void *p, size_t old_bytes, size_t new_bytes)
+{
+    void *(*r)(void *, size_t, size_t) = __atomic_load_n(&writer_resize, __ATOMIC_ACQUIRE);
+    if (r)
+        return r(p, old_bytes, new_bytes);
+    return p ? realloc(p, new_bytes) : calloc(1, new_bytes);
+}
+
+static void mem_free(void *p, size_t bytes)
+{
+    void *(*r)(void *, size_t, size_t) = __atomic_load_n(&writer_resize, __ATOMIC_ACQUIRE);
+    if (!r)
+        free(p);
+    else if (p)
+        r(p, bytes, 0);
+}
+
 static bool buf_reserve(bytebuf *b, size_t extra)
 {
     if (b->cap - b->len >= extra)
@@ -31,7 +57,7 @@ static bool buf_reserve(bytebuf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 4096;
     while (cap - b->len < extra)
         cap *= 2;
-    uint8_t *d = realloc(b->data, cap);
+    uint8_t *d = mem_resize(b->data, b->cap, cap);
     if (!d)
         return false;
     b->data = d;
@@ -474,7 +500,7 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
         errno = EINVAL;
         return TRACE_ERR_ARGS;
     }
-    trace_writer *w = calloc(1, sizeof *w);
+    trace_writer *w = mem_resize(NULL, 0, sizeof *w); /* zeroed, and untouched until used */
     if (!w) {
         close(fd);
         errno = ENOMEM;
@@ -484,7 +510,7 @@ trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writ
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
         int e = errno;
-        free(w);
+        mem_free(w, sizeof *w);
         close(fd);
         errno = e;
         return TRACE_ERR_IO;
@@ -735,7 +761,7 @@ static trace_status reserve_room(trace_writer *w, uint32_t events)
             return fail(w, TRACE_ERR_NOMEM, ENOMEM);
         size_t cap = (size_t)events * MAX_FIELDS_PER_COLUMN;
         if (!w->fast && coded_column(c) && w->vals[c].cap < cap) {
-            uint64_t *v = realloc(w->vals[c].v, cap * sizeof *v);
+            uint64_t *v = mem_resize(w->vals[c].v, w->vals[c].cap * sizeof *v, cap * sizeof *v);
             if (!v)
                 return fail(w, TRACE_ERR_NOMEM, ENOMEM);
             w->vals[c].v = v;
@@ -1023,16 +1049,16 @@ trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uin
 
 static void writer_free(trace_writer *w)
 {
-    free(w->kinds.data);
+    mem_free(w->kinds.data, w->kinds.cap);
     for (int c = 0; c < TRACE_COLUMNS; c++) {
-        free(w->col[c].data);
-        free(w->vals[c].v);
+        mem_free(w->col[c].data, w->col[c].cap);
+        mem_free(w->vals[c].v, w->vals[c].cap * sizeof *w->vals[c].v);
     }
-    free(w->dict.data);
-    free(w->raw.data);
-    free(w->comp.data);
-    free(w->heap.data);
-    free(w);
+    mem_free(w->dict.data, w->dict.cap);
+    mem_free(w->raw.data, w->raw.cap);
+    mem_free(w->comp.data, w->comp.cap);
+    mem_free(w->heap.data, w->heap.cap);
+    mem_free(w, sizeof *w);
 }
 
 void trace_writer_abandon(trace_writer *w)

@@ -44,6 +44,15 @@ trace_status trace_writer_create_placed(const char *path, const trace_file_info 
  * tells which file it was given). */
 trace_status trace_writer_fdopen(int fd, const trace_file_info *info, trace_writer **out);
 
+/* Where every writer's memory comes from: the C library's allocator unless
+ * this is called, once, before the first writer is made. A recorder inside
+ * another program must not take that program's heap (its blocks would move,
+ * and they would be in the program's heap snapshot): it gives `resize`,
+ * which allocates zeroed memory (p NULL, old_bytes 0), grows (new_bytes >
+ * old_bytes: the first old_bytes kept) and releases (new_bytes 0: returns
+ * NULL), and returns NULL when it cannot (p then kept). */
+void trace_writer_set_memory(void *(*resize)(void *p, size_t old_bytes, size_t new_bytes));
+
 /* Dictionary definitions. Ids start at 1 and must be defined in order, each
  * once (ERR_ARGS otherwise). Definitions are buffered and always reach the file
  * before any event chunk written after the call. `len`, `depth`, `path_len`

@@ -168,6 +168,26 @@ void ls_unmap(void *p, size_t bytes)
 #endif
 }
 
+/* The trace writer's memory (trace_writer_set_memory): pages of its own,
+ * never the program's heap, which stays as the program made it (and its
+ * snapshot holds the program's blocks only). */
+static void *writer_memory(void *p, size_t old_bytes, size_t new_bytes)
+{
+    size_t page = 4096, old_len = (old_bytes + page - 1) & ~(page - 1), new_len = (new_bytes + page - 1) & ~(page - 1);
+    if (!new_bytes) {
+        ls_unmap(p, old_len);
+        return NULL;
+    }
+    if (p && new_len <= old_len)
+        return p;
+    void *n = ls_map(new_len);
+    if (n && p) {
+        memcpy(n, p, old_bytes);
+        ls_unmap(p, old_len);
+    }
+    return n;
+}
+
 void ls_warn(const char *a, const char *b, const char *c)
 {
     ls_warn4(a, b, c, NULL);
@@ -919,11 +939,15 @@ static void flush_current(snap **arr, size_t *cap)
     for (thread_state *ts = G.threads; ts; ts = ts->next) {
         if (ts->gen != G.gen || !ts->cur)
             continue;
-        if (count == *cap) {
-            size_t nc = *cap ? *cap * 2 : 64;
-            snap *na = realloc(*arr, nc * sizeof *na);
+        if (count == *cap) { /* not the program's allocator: its heap stays as the program left it */
+            size_t nc = *cap ? *cap * 2 : 256;
+            snap *na = ls_map(nc * sizeof *na);
             if (!na)
                 break;
+            if (*arr) {
+                memcpy(na, *arr, count * sizeof *na);
+                ls_unmap(*arr, *cap * sizeof *na);
+            }
             *arr = na;
             *cap = nc;
         }
@@ -1066,7 +1090,7 @@ static void writer_last_pass(bool scanned)
     snap *snaps = NULL;
     size_t snap_cap = 0;
     writer_pass(list, true, true, 0, !scanned, &snaps, &snap_cap);
-    free(snaps);
+    ls_unmap(snaps, snap_cap * sizeof *snaps);
     writer_close_trace();
 }
 
@@ -1139,7 +1163,7 @@ static void *writer_main(void *arg)
         if (stop)
             break;
     }
-    free(snaps);
+    ls_unmap(snaps, snap_cap * sizeof *snaps);
     if (!ctl->takeover)
         writer_close_trace(); /* trace_end joins this thread, then unmaps ctl */
     else
@@ -1180,6 +1204,7 @@ static void child_path(const char *base, long pid, unsigned n, char *out, size_t
  * (fds.c). */
 static int create_output(const char *path, bool exclusive, const trace_file_info *info, trace_writer **w)
 {
+    trace_writer_set_memory(writer_memory);
     if (!exclusive)
         return trace_writer_create_placed(path, info, ls_fd_place, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`leakscope diff` on a program whose allocations scale with its argument
 (tests/diff-target.c): N=1 against N=3 gives exact deltas per call site and
-in total, in the JSON and the text; the same program twice (once with ASLR
+in total, and each run's allocations and bytes per size bucket (per site and
+in total), in the JSON and the text; the same program twice (once with ASLR
 off, once on: the addresses differ) and the program against a rebuild with
 its code moved (other addresses and lines) give all-zero deltas; bad usage
 is one line and exit 2.
@@ -89,11 +90,43 @@ check(scale["base_values"]["allocations"] == 2 and scale["new_values"]["allocati
       f"N=1 -> 3: scale's values in each run {scale['base_values']} {scale['new_values']}")
 check([f["function"] for f in scale["stack"]][:2] == ["scale", "main"], "N=1 -> 3: the site's stack, innermost first")
 
+# The size buckets (from, to, base_count, base_bytes, new_count, new_bytes):
+# scale's 2N x 100 bytes come from two stacks (two lines), summed into one
+# site; 64 bytes (once) is the first size of the 64..127 bucket.
+B32, B64, B128, B256 = (32, 63), (64, 127), (128, 255), (256, 511)
+want_buckets = {
+    "scale": [(*B64, 2, 200, 6, 600)],
+    "churn": [(*B32, 1, 48, 3, 144)],
+    "once": [(*B64, 0, 0, 1, 64)],
+    "hold": [(*B128, 3, 600, 3, 600)],
+    "keep": [(*B256, 1, 300, 1, 300)],
+}
+
+
+def buckets(entry):
+    return [(b["from"], b["to"], b["base_count"], b["base_bytes"], b["new_count"], b["new_bytes"])
+            for b in entry["size_buckets"]]
+
+
+for fn, want_b in want_buckets.items():
+    s = next((s for s in d["sites"] if function(s) == fn), None)
+    check(s is not None and buckets(s) == want_b, f"N=1 -> 3: {fn} size buckets {s and buckets(s)} (want {want_b})")
+check(buckets(d["totals"]) == [(*B32, 1, 48, 3, 144), (*B64, 2, 200, 7, 664), (*B128, 3, 600, 3, 600),
+                               (*B256, 1, 300, 1, 300)], f"N=1 -> 3: the totals' size buckets {buckets(d['totals'])}")
+for s in d["sites"]:  # each run's buckets add up to its values
+    for side, values in (("base", s["base_values"]), ("new", s["new_values"])):
+        n = sum(b[side + "_count"] for b in s["size_buckets"])
+        nbytes = sum(b[side + "_bytes"] for b in s["size_buckets"])
+        check((n, nbytes) == ((values["allocations"], values["allocated_bytes"]) if values else (0, 0)),
+              f"N=1 -> 3: {function(s)}'s {side} buckets add up to its allocations ({n}, {nbytes} B)")
+
 # N=3 -> N=1: every delta negated, once gone.
 back = {}
 for s in diff_json(t3, t1)["sites"]:
     back.setdefault(function(s), []).append([s[k] for k in KEYS])
 check(back == {fn: [[-x for x in row] for row in rows] for fn, rows in got.items()}, f"N=3 -> 1: negated {back}")
+scale_back = next(s for s in diff_json(t3, t1)["sites"] if function(s) == "scale")
+check(buckets(scale_back) == [(*B64, 6, 600, 2, 200)], f"N=3 -> 1: scale's buckets swapped {buckets(scale_back)}")
 
 text = run(["diff", t1, t3])
 lines = text.splitlines()
@@ -112,6 +145,13 @@ check(len(rows) == 3 and rows[1].split()[:8] == ["+96", "B", "+2", "0", "B", "0"
 check(len(rows) == 3 and rows[2].split()[:8] == ["+64", "B", "+1", "+64", "B", "0", "B", "0"] and
       rows[2].endswith("  (new)"), f"text: once's row third, new {rows[2:3]}")
 check(any(ln.startswith("CALL SITES (biggest growth first: 3 of ") for ln in lines), "text: 3 sites changed")
+# under each row, the size buckets that changed (in allocations)
+check("  sizes: 32 B\u201364 B +2, 64 B\u2013128 B +5" in lines, "text: the totals' sizes line")
+for fn, want_line in (("scale", "      sizes: 64 B\u2013128 B +4"), ("churn", "      sizes: 32 B\u201364 B +2"),
+                      ("once", "      sizes: 64 B\u2013128 B +1")):
+    at = next((i for i, ln in enumerate(lines) if f" {fn} (diff-target.c:" in ln), None)
+    check(at is not None and at + 1 < len(lines) and lines[at + 1] == want_line,
+          f"text: {fn}'s sizes line {lines[at + 1] if at is not None and at + 1 < len(lines) else None!r}")
 top1 = run(["diff", "--top", "1", t1, t3]).splitlines()
 check("  ... and 2 more changed sites (--top N)" in top1 and not any("churn (" in ln for ln in top1), "text: --top 1")
 
@@ -129,6 +169,10 @@ for base, new, what in [(t1, t1b, "same program twice"), (t3, t3m, "rebuilt with
     check(not nonzero and len(d["sites"]) >= 4, f"{what}: all {len(d['sites'])} sites unchanged {nonzero}")
     check(all(d["totals"][k] == 0 for k in KEYS), f"{what}: totals unchanged")
     check(all(s["base_values"] and s["new_values"] for s in d["sites"]), f"{what}: every site in both runs")
+    same = [s.get("site", "totals") for s in d["sites"] + [d["totals"]]
+            if any(b["base_count"] != b["new_count"] or b["base_bytes"] != b["new_bytes"] for b in s["size_buckets"])]
+    check(not same, f"{what}: every size bucket unchanged {same}")
+    check("sizes:" not in run(["diff", base, new]), f"{what}: the text has no sizes line")
     check("CALL SITES (biggest growth first: 0 of" in run(["diff", base, new]), f"{what}: text says 0 changed")
 
 # Bad usage and bad input: one line, exit 2.

@@ -2,7 +2,9 @@
  * histogram.h): the bucket edges, every bucket of a synthetic trace whose
  * sizes and lifetimes are known (per stack and in all, reallocs and a
  * block whose free was not recorded included), the most frequent exact
- * sizes, and the totals against the analysis.
+ * sizes, the totals against the analysis, and summing histograms (a call
+ * site's stacks, site-diff.h), two runs' buckets side by side and a
+ * bucket's words.
  *
  * `test-histogram CASE` runs one case; with no argument, all of them.
  *
@@ -11,8 +13,10 @@
 #include "analysis.h"
 #include "histogram.h"
 #include "test-trace.h"
+#include "site-diff.h"
 #include "test-util.h"
 #include "trace-writer.h"
+#include "units.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -194,11 +198,56 @@ static void case_totals(void)
     ls_analysis_free(a);
 }
 
+/* ls_hist_add of every stack's sizes is the whole trace's, bucket by
+ * bucket; ls_diff_buckets pairs two histograms' buckets; the words. */
+static void case_sum(void)
+{
+    ls_analysis *a = load();
+    ls_hist sum = { 0 };
+    for (uint32_t s = 0; s < a->nstacks; s++)
+        CHECK(ls_hist_add(&sum, get(a, LS_HIST_SIZES, s)));
+    const ls_hist *all = get(a, LS_HIST_SIZES, LS_HIST_ALL);
+    CHECK_EQ_U64(sum.mask, all->mask);
+    for (unsigned k = 0; k < LS_HIST_SIZE_BUCKETS; k++) {
+        CHECK_EQ_U64(ls_hist_get(&sum, k).count, ls_hist_get(all, k).count);
+        CHECK_EQ_U64(ls_hist_get(&sum, k).bytes, ls_hist_get(all, k).bytes);
+    }
+    /* twice the whole beside the whole: every bucket of both, changed, doubled */
+    CHECK(ls_hist_add(&sum, all));
+    ls_diff_bucket b[LS_HIST_SIZE_BUCKETS];
+    unsigned n = ls_diff_buckets(all, &sum, b), used = (unsigned)__builtin_popcountll(all->mask);
+    CHECK_EQ_U64(n, used);
+    for (unsigned i = 0; i < n; i++) {
+        CHECK(i == 0 || b[i].k > b[i - 1].k);
+        CHECK_EQ_U64(b[i].new_.count, 2 * b[i].base.count);
+        CHECK_EQ_U64(b[i].new_.bytes, 2 * b[i].base.bytes);
+        CHECK(ls_diff_bucket_changed(&b[i]));
+    }
+    ls_hist_clear(&sum);
+    CHECK_EQ_U64(sum.mask, 0);
+    CHECK(sum.b == NULL);
+    /* against nothing: the base's buckets all, the other empty */
+    n = ls_diff_buckets(all, &sum, b);
+    CHECK_EQ_U64(n, used);
+    CHECK(n && b[0].new_.count == 0 && b[0].base.count == ls_hist_get(all, b[0].k).count);
+    CHECK_EQ_U64(ls_diff_buckets(&sum, &sum, b), 0);
+    ls_analysis_free(a);
+    char buf[64];
+    CHECK(!strcmp(ls_format_hist_span(LS_HIST_SIZES, 6, buf, sizeof buf), "64 B\u2013128 B"));
+    CHECK(!strcmp(ls_format_hist_span(LS_HIST_SIZES, 9, buf, sizeof buf), "512 B\u20131.00 KiB"));
+    CHECK(!strcmp(ls_format_hist_span(LS_HIST_SIZES, 0, buf, sizeof buf), "0 B\u20132 B"));
+    CHECK(!strcmp(ls_format_hist_span(LS_HIST_SIZES, 63, buf, sizeof buf), "8.00 EiB and up"));
+    CHECK(!strcmp(ls_format_hist_span(LS_HIST_LIFETIMES, 1, buf, sizeof buf), "1.00 \u00b5s\u20132.00 \u00b5s"));
+    if (strcmp(ls_format_hist_span(LS_HIST_SIZES, 63, buf, sizeof buf), "8.00 EiB and up"))
+        fprintf(stderr, "the last bucket: %s\n", buf);
+}
+
 static const test_case cases[] = {
     { "edges", case_edges },
     { "sizes", case_sizes },
     { "lifetimes", case_lifetimes },
     { "totals", case_totals },
+    { "sum", case_sum },
 };
 
 int main(int argc, char **argv)

@@ -20,14 +20,18 @@
  *                                       site track's bands, hover and click, the Sizes and
  *                                       Lifetimes panel's histograms, Compare with… a
  *                                       missing file and the base run check-viewer.py
- *                                       recorded beside the trace (base.trace)
+ *                                       recorded beside the trace (base.trace): its
+ *                                       flame graph, and both runs' sizes, the whole
+ *                                       runs' and a selected row's call site's
  *   test-viewer corrupt TRACE OUTDIR    must show the error page with the message
  *   test-viewer truncated TRACE OUTDIR  must show the trace and the banner
  *   test-viewer damaged TRACE OUTDIR    must show the trace and a banner saying what was lost
  *   test-viewer classes TRACE OUTDIR    a trace with a heap snapshot: the Leaks panel's class rows
  *                                       and the Globals view must be OUTDIR/classes.expect's
  *   test-viewer growing TRACE OUTDIR    a trace without one (killed): the Growing panel must be
- *                                       OUTDIR/growing.expect's, the Leaks panel today's list
+ *                                       OUTDIR/growing.expect's, the Leaks panel today's list;
+ *                                       choosing the first suspect selects its site and draws
+ *                                       its live bytes over the heap
  *
  * The .expect files are what `leakscope report --json` says for the same
  * trace (check-viewer.py writes them), one tab-separated row a line:
@@ -42,13 +46,16 @@
  *
  * SPDX-License-Identifier: MIT
  */
+#include "hist-surface.h"
 #include "leakscope-application.h"
 #include "leakscope-format.h"
 #include "leakscope-growing-panel.h"
 #include "leakscope-leaks-panel.h"
 #include "leakscope-window-private.h"
 #include "range.h"
+#include "render-private.h"
 #include "site-diff.h"
+#include "sites.h"
 
 #include <X11/Xlib.h>
 #include <X11/keysym.h>
@@ -539,28 +546,37 @@ static gboolean flame_frame(test_ctx *t, const char *name, guint32 *node, double
 
 /* The colour (0xRRGGBB) of widget w's pixel at (x, y), as GTK draws w;
  * the window's screenshot goes to `png`. */
-static guint32 widget_pixel(test_ctx *t, GtkWidget *w, double x, double y, const char *png)
+/* Widget w as GTK draws it: width x height pixels, 0xAARRGGBB each (free
+ * it), or NULL when it drew nothing. The window's screenshot goes to `png`. */
+static guint32 *widget_pixels(test_ctx *t, GtkWidget *w, int *width, int *height, const char *png)
 {
     save_screenshot(t, png);
     GdkPaintable *p = gtk_widget_paintable_new(w);
-    int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+    *width = gtk_widget_get_width(w);
+    *height = gtk_widget_get_height(w);
     GtkSnapshot *s = gtk_snapshot_new();
-    gdk_paintable_snapshot(p, s, width, height);
+    gdk_paintable_snapshot(p, s, *width, *height);
     GskRenderNode *node = gtk_snapshot_free_to_node(s);
-    guint32 c = 0;
+    guint32 *px = NULL;
     CHECK(node != NULL, "the widget drew nothing");
     if (node) {
         GskRenderer *r = gtk_native_get_renderer(gtk_widget_get_native(w));
-        GdkTexture *tex = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
-        guint32 *px = g_malloc((gsize)width * height * 4);
-        gdk_texture_download(tex, (guchar *)px, (gsize)width * 4);
-        int ix = (int)x, iy = (int)y;
-        c = ix >= 0 && iy >= 0 && ix < width && iy < height ? px[iy * width + ix] & 0xffffff : 0; /* B, G, R, A bytes */
-        g_free(px);
+        GdkTexture *tex = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, *width, *height));
+        px = g_malloc((gsize)*width * *height * 4);
+        gdk_texture_download(tex, (guchar *)px, (gsize)*width * 4); /* B, G, R, A bytes */
         g_object_unref(tex);
         gsk_render_node_unref(node);
     }
     g_object_unref(p);
+    return px;
+}
+
+static guint32 widget_pixel(test_ctx *t, GtkWidget *w, double x, double y, const char *png)
+{
+    int width, height, ix = (int)x, iy = (int)y;
+    guint32 *px = widget_pixels(t, w, &width, &height, png);
+    guint32 c = px && ix >= 0 && iy >= 0 && ix < width && iy < height ? px[iy * width + ix] & 0xffffff : 0;
+    g_free(px);
     return c;
 }
 
@@ -594,6 +610,15 @@ static guint64 calltree_top_sum(test_ctx *t, ls_metric m, guint *nrows)
         }
     }
     return sum;
+}
+
+/* The pixel at (x, y) of p's chart as render_hist draws it offscreen. */
+static guint32 hist_pixel(const render_hist_params *p, double x, double y)
+{
+    cairo_surface_t *s = hist_surface(p);
+    guint32 c = hist_surface_pixel(s, x, y);
+    cairo_surface_destroy(s);
+    return c;
 }
 
 #define WAIT_FOR(cond)                                                                                                 \
@@ -952,24 +977,16 @@ static gboolean panel_steps(test_ctx *t)
         g_signal_emit_by_name(win->hist_all, "clicked"); /* as a click does */
         leakscope_hist_view_get_params(win->hist_sizes, &p);
         CHECK(p.stack == LS_HIST_ALL && p.kind == LS_HIST_SIZES, "Whole Trace did not show every allocation");
-        render_hist_bar b[LS_HIST_MAX_BUCKETS + 1];
+        render_hist_bar b[RENDER_HIST_MAX_BARS];
         unsigned n = render_hist_layout(&p, b), big = 0;
         CHECK(n > 0, "no size buckets");
         for (unsigned i = 0; i < n; i++)
             big = b[i].count > b[big].count ? i : big;
         /* the widget's pixels are render_hist's */
         double x = (b[big].x0 + b[big].x1) / 2, y = (b[big].y0 + b[big].y1) / 2;
-        guint32 c = widget_pixel(t, hw, x, y, "window-histograms.png");
-        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, p.width, p.height);
-        cairo_t *cr = cairo_create(s);
-        render_hist(cr, &p);
-        cairo_destroy(cr);
-        cairo_surface_flush(s);
-        guint32 want;
-        memcpy(&want, cairo_image_surface_get_data(s) + (gsize)y * cairo_image_surface_get_stride(s) + 4 * (gsize)x, 4);
-        cairo_surface_destroy(s);
-        CHECK(close_rgb(c, want & 0xffffff) && c != widget_pixel(t, hw, x, RENDER_HIST_TOP + 1, "window-histograms.png"),
-              "the largest size bucket is #%06x on screen, #%06x drawn", c, want & 0xffffff);
+        guint32 c = widget_pixel(t, hw, x, y, "window-histograms.png"), want = hist_pixel(&p, x, y);
+        CHECK(close_rgb(c, want) && c != widget_pixel(t, hw, x, RENDER_HIST_TOP + 1, "window-histograms.png"),
+              "the largest size bucket is #%06x on screen, #%06x drawn", c, want);
         /* hover: the bucket's numbers in the panel's line */
         leakscope_hist_view_hover(win->hist_sizes, x, y);
         const char *h = gtk_label_get_text(win->hist_info);
@@ -1052,7 +1069,71 @@ static gboolean panel_steps(test_ctx *t)
                   "handle_request is #%06x on screen, not the red #%06x of growth", c, want);
             g_free(base_of);
         }
+        /* the sizes of both runs: the whole runs' first */
+        render_hist_params hp;
+        leakscope_hist_view_get_params(win->compare_sizes, &hp);
+        CHECK(hp.base == ls_diff_sizes(win->diff, NULL, 0) && hp.h == ls_diff_sizes(win->diff, NULL, 1) &&
+                  ls_hist_total(hp.h).count == a->allocations && ls_hist_total(hp.base).count == base->allocations,
+              "the compare sizes are not the whole runs'");
+        /* the first row of the table: its call site's sizes */
+        gtk_list_box_select_row(win->compare_list, gtk_list_box_get_row_at_index(win->compare_list, 0));
+        break;
+    }
+    case 13: {
+        const ls_site_diff *d = win->diff;
+        const ls_diff_row *w = NULL;
+        for (guint i = 0; i < d->nrows && !w; i++)
+            w = ls_diff_row_changed(&d->rows[i]) ? &d->rows[i] : NULL;
+        CHECK(w != NULL, "no changed row");
+        if (!w)
+            return FALSE;
+        GtkWidget *sw = GTK_WIDGET(win->compare_sizes);
+        WAIT_FOR(gtk_widget_get_width(sw) > 200 && gtk_widget_get_height(sw) > 100);
+        render_hist_params hp;
+        leakscope_hist_view_get_params(win->compare_sizes, &hp);
+        CHECK(hp.base == ls_diff_sizes(d, w, 0) && hp.h == ls_diff_sizes(d, w, 1),
+              "selecting the first row did not show its call site's sizes");
+        uint32_t stack;
+        const ls_diff_run *r = ls_diff_row_run(d, w, &stack);
+        const ls_diff_site *site = &r->sites[w->new_ >= 0 ? w->new_ : w->base];
+        CHECK(ls_hist_total(hp.h).count == (w->new_ >= 0 ? site->v[LS_DIFF_ALLOCATIONS] : 0) &&
+                  ls_hist_total(hp.h).count < a->allocations,
+              "the row's sizes hold %" G_GUINT64_FORMAT " allocations, not its site's", ls_hist_total(hp.h).count);
+        char fn[512];
+        CHECK(!g_strcmp0(win->selected_function, ls_site_function(r->syms, r->a, stack, fn, sizeof fn)),
+              "the compare row did not select its function everywhere ('%s')",
+              win->selected_function ? win->selected_function : "(nothing)");
+        /* the chart's bars are the diff's buckets, two per bucket, the base's first */
+        ls_diff_bucket db[LS_HIST_SIZE_BUCKETS];
+        unsigned nb = ls_diff_buckets(hp.base, hp.h, db);
+        render_hist_bar b[RENDER_HIST_MAX_BARS];
+        unsigned n = render_hist_layout(&hp, b), matched = 0, big = 1;
+        CHECK(nb > 0 && n % 2 == 0 && n >= 2 * nb, "%u bars for %u buckets", n, nb);
+        for (unsigned i = 0; i + 1 < n; i += 2)
+            for (unsigned j = 0; j < nb; j++)
+                if (b[i].bucket == (int)db[j].k && b[i].base && !b[i + 1].base && b[i].count == db[j].base.count &&
+                    b[i + 1].count == db[j].new_.count && b[i + 1].bytes == db[j].new_.bytes)
+                    matched++;
+        CHECK(matched == nb, "%u of the site's %u size buckets drawn", matched, nb);
+        for (unsigned i = 1; i < n; i += 2)
+            big = b[i].count > b[big].count ? i : big;
+        /* on screen as render draws it, this run's colour apart from the base's */
+        double x = (b[big].x0 + b[big].x1) / 2, y = b[big].y1 - 2;
+        guint32 c = widget_pixel(t, sw, x, y, "window-compare-sizes.png"), want = hist_pixel(&hp, x, y);
+        CHECK(close_rgb(c, want) && c != widget_pixel(t, sw, x, RENDER_HIST_TOP + 1, "window-compare-sizes.png"),
+              "the site's largest bucket is #%06x on screen, #%06x drawn", c, want);
+        leakscope_hist_view_hover(win->compare_sizes, x, (b[big].y0 + b[big].y1) / 2);
+        const char *h = gtk_label_get_text(win->compare_hist_info);
+        g_autofree char *count = g_strdup_printf(": %" G_GUINT64_FORMAT " allocations", b[big].count);
+        CHECK(strstr(h, count) && strstr(h, "(base "), "hovering the site's largest bucket says '%s'", h);
+        printf("panels: compare sizes hover: %s\n", h);
+        leakscope_hist_view_hover(win->compare_sizes, -1, -1);
         save_widget(t, gtk_widget_get_parent(GTK_WIDGET(win->panel_stack)), "panel-compare.png");
+        /* Whole Runs: back to every allocation */
+        g_signal_emit_by_name(win->compare_hist_all, "clicked");
+        leakscope_hist_view_get_params(win->compare_sizes, &hp);
+        CHECK(hp.h == ls_diff_sizes(d, NULL, 1) && !gtk_list_box_get_selected_row(win->compare_list),
+              "Whole Runs did not show both runs' sizes");
         return FALSE;
     }
     default:
@@ -1305,10 +1386,82 @@ static void check_class_colours(test_ctx *t)
     CHECK(!gdk_rgba_equal(&lost, &reachable), "lost and reachable have one colour");
 }
 
+/* How many pixel columns of the timeline's heap plot draw colour c (within
+ * close_rgb) somewhere: the selected sites' line over the heap. */
+static int heap_columns_in(test_ctx *t, guint32 c, const char *png)
+{
+    render_row row;
+    int width, height, n = 0;
+    if (!timeline_row(t, RENDER_TRACK_HEAP, &row) || row.folded)
+        return 0;
+    guint32 *px = widget_pixels(t, GTK_WIDGET(t->win->timeline), &width, &height, png);
+    for (int x = 0; px && x < width; x++)
+        for (int y = (int)row.py0; y < (int)row.py1 && y < height; y++)
+            if (close_rgb(px[y * width + x] & 0xffffff, c)) {
+                n++;
+                break;
+            }
+    g_free(px);
+    return n;
+}
+
+/* Growing: choosing a suspect selects its call site everywhere, and a heap
+ * suspect's live bytes are drawn over the heap (in the marks' magenta, as
+ * any selected site's). A resource suspect selects its function; the model
+ * keeps no series of its open handles per site to draw. */
+static void check_growing_selected(test_ctx *t)
+{
+    LeakscopeWindow *win = t->win;
+    const ls_analysis *a = timeline_analysis(win->tl);
+    const ls_growth *g = timeline_growth(win->tl);
+    char fn[512];
+    const char *want = ls_site_function(win->syms, a, g->heap[0].stack, fn, sizeof fn);
+    CHECK(!g_strcmp0(win->selected_function, want), "choosing the first suspect selected '%s', not %s",
+          win->selected_function ? win->selected_function : "(nothing)", want);
+    guint64 mask = 0;
+    for (guint32 i = 0; i < ls_site_series_count(win->sites); i++)
+        if (ls_site_series_stack(win->sites, i) == g->heap[0].stack)
+            mask |= (guint64)1 << i;
+    render_view_params p;
+    GtkWidget *tw = GTK_WIDGET(win->timeline);
+    leakscope_timeline_get_view_params(win->timeline, &p, gtk_widget_get_width(tw), gtk_widget_get_height(tw));
+    CHECK(mask && (p.site_selected & mask) == mask, "the suspect's series is not followed or not drawn (mask %#" G_GINT64_MODIFIER
+          "x, drawn %#" G_GINT64_MODIFIER "x)", mask, p.site_selected);
+    /* on screen: its line across the heap track, gone when nothing is selected */
+    const render_palette *pal = render_palette_of(p.theme);
+    guint32 magenta = (guint32)lround(pal->mark.r * 255) << 16 | (guint32)lround(pal->mark.g * 255) << 8 |
+                      (guint32)lround(pal->mark.b * 255);
+    render_row row;
+    CHECK(timeline_row(t, RENDER_TRACK_HEAP, &row) && !row.folded, "no heap track");
+    int on = heap_columns_in(t, magenta, "window-growing-selected.png");
+    save_widget(t, tw, "timeline-growing-selected.png");
+    _leakscope_window_select_function(win, NULL);
+    int off = heap_columns_in(t, magenta, "window-growing.png");
+    int plot = gtk_widget_get_width(tw) - 120;
+    CHECK(on > plot / 2 && off < plot / 50, "the suspect's line in %d of the heap's ~%d columns (%d unselected)", on,
+          plot, off);
+    printf("growing: choosing %s draws its live bytes in %d heap columns (%d without)\n", want, on, off);
+    /* a resource suspect (after the heap's): its function */
+    if (g->nres) {
+        leakscope_table_select(win->growing_table, g->nheap);
+        want = ls_site_function(win->syms, a, g->res[0].stack, fn, sizeof fn);
+        CHECK(!g_strcmp0(win->selected_function, want), "choosing the resource suspect selected '%s', not %s",
+              win->selected_function ? win->selected_function : "(nothing)", want);
+    }
+}
+
 /* classes and growing modes: check, show each page, screenshot, quit. */
 static gboolean leak_steps(test_ctx *t)
 {
     gboolean classes = !strcmp(t->mode, "classes");
+    if (!classes && t->waited > 6) { /* the heap by call site, then the suspect chosen */
+        if (!t->win->sites && t->waited++ < 600)
+            return TRUE;
+        CHECK(t->win->sites != NULL, "no heap-by-call-site series");
+        if (t->win->sites)
+            check_growing_selected(t);
+        return FALSE;
+    }
     switch (t->waited++) {
     case 0:
         if (classes)
@@ -1327,7 +1480,9 @@ static gboolean leak_steps(test_ctx *t)
     case 6:
         if (classes)
             save_screenshot(t, "window-globals.png");
-        return FALSE;
+        else /* the first suspect chosen, as a click does */
+            leakscope_table_select(t->win->growing_table, 0);
+        return !classes;
     default:
         return TRUE;
     }

@@ -1,7 +1,8 @@
 /* cli-diff.c — `leakscope diff [--json] [--top N] BASE NEW`: what changed
  * between two runs, per call site: allocated bytes, allocations, leaked
  * bytes, bytes live at the peak and temporary allocations, biggest growth
- * first (allocated bytes, then leaked, peak, allocations, temporary).
+ * first (allocated bytes, then leaked, peak, allocations, temporary), and
+ * which size buckets (histogram.h) changed.
  *
  * A call site is a stack's symbolized key (ls_stack_key: functions and file
  * names, inlined frames included), never its addresses, so that two runs of
@@ -51,6 +52,53 @@ static void free_run(run *r)
 
 #define signed_value(d, bytes, buf, len) ls_format_signed(d, bytes, buf, len)
 
+#define SIZES_SHOWN 8 /* changed buckets on a site's sizes line */
+
+/* "    sizes: 32 B–64 B +2, 64 B–128 B +5": the buckets whose allocations
+ * changed (the change in allocations; in bytes when only those changed),
+ * the SIZES_SHOWN that changed most in bytes, smallest size first. Nothing
+ * when none changed. */
+static void text_sizes(FILE *o, const char *indent, const ls_hist *base, const ls_hist *new_)
+{
+    ls_diff_bucket b[LS_HIST_SIZE_BUCKETS];
+    unsigned n = ls_diff_buckets(base, new_, b), nchanged = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (ls_diff_bucket_changed(&b[i]))
+            b[nchanged++] = b[i];
+    if (!nchanged)
+        return;
+    bool shown[LS_HIST_SIZE_BUCKETS] = { false };
+    for (unsigned s = 0; s < SIZES_SHOWN && s < nchanged; s++) {
+        unsigned best = UINT32_MAX;
+        uint64_t best_mag = 0;
+        for (unsigned i = 0; i < nchanged; i++) {
+            int64_t d = (int64_t)(b[i].new_.bytes - b[i].base.bytes);
+            uint64_t mag = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+            if (!shown[i] && (best == UINT32_MAX || mag > best_mag))
+                best = i, best_mag = mag;
+        }
+        shown[best] = true;
+    }
+    fprintf(o, "%ssizes:", indent);
+    const char *sep = " ";
+    for (unsigned i = 0; i < nchanged; i++) {
+        if (!shown[i])
+            continue;
+        char span[64], d[48];
+        int64_t dc = (int64_t)(b[i].new_.count - b[i].base.count);
+        fputs(sep, o);
+        fputs(ls_format_hist_span(LS_HIST_SIZES, b[i].k, span, sizeof span), o);
+        fputc(' ', o);
+        fputs(dc ? signed_value(dc, false, d, sizeof d)
+                 : signed_value((int64_t)(b[i].new_.bytes - b[i].base.bytes), true, d, sizeof d),
+              o);
+        sep = ", ";
+    }
+    if (nchanged > SIZES_SHOWN)
+        fprintf(o, " (and %u more buckets)", nchanged - SIZES_SHOWN);
+    fputc('\n', o);
+}
+
 static void diff_text(const run *R, const ls_site_diff *D, unsigned top, FILE *o)
 {
     const ls_diff_row *rows = D->rows;
@@ -81,6 +129,7 @@ static void diff_text(const run *R, const ls_site_diff *D, unsigned top, FILE *o
                         12, true);
         fputc('\n', o);
     }
+    text_sizes(o, "  ", ls_diff_sizes(D, NULL, 0), ls_diff_sizes(D, NULL, 1));
     uint32_t nchanged = 0;
     for (uint32_t i = 0; i < nrows; i++)
         nchanged += ls_diff_row_changed(&rows[i]);
@@ -107,6 +156,7 @@ static void diff_text(const run *R, const ls_site_diff *D, unsigned top, FILE *o
         if (w->base < 0 || w->new_ < 0)
             fputs(w->base < 0 ? "  (new)" : "  (gone)", o);
         fputc('\n', o);
+        text_sizes(o, "      ", ls_diff_sizes(D, w, 0), ls_diff_sizes(D, w, 1));
     }
     if (nchanged > shown)
         fprintf(o, "  ... and %u more changed %s (--top N)\n", nchanged - shown,
@@ -123,6 +173,24 @@ static void json_values(FILE *o, const ls_diff_run *r, int32_t i)
         fprintf(o, "%s\"%s\":%llu", k ? "," : "{", ls_diff_value_name((ls_diff_value)k),
                 (unsigned long long)r->sites[i].v[k]);
     fputc('}', o);
+}
+
+/* [{"from", "to", "base_count", "base_bytes", "new_count", "new_bytes"}]:
+ * the size buckets either run used, smallest first (from and to inclusive,
+ * as report --json's size_histogram). */
+static void json_buckets(FILE *o, const ls_hist *base, const ls_hist *new_)
+{
+    ls_diff_bucket b[LS_HIST_SIZE_BUCKETS];
+    unsigned n = ls_diff_buckets(base, new_, b);
+    fputc('[', o);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(o, "%s{\"from\":%llu,\"to\":%llu,\"base_count\":%llu,\"base_bytes\":%llu,\"new_count\":%llu,"
+                   "\"new_bytes\":%llu}",
+                i ? "," : "", (unsigned long long)ls_hist_from(LS_HIST_SIZES, b[i].k),
+                (unsigned long long)ls_hist_to(LS_HIST_SIZES, b[i].k), (unsigned long long)b[i].base.count,
+                (unsigned long long)b[i].base.bytes, (unsigned long long)b[i].new_.count,
+                (unsigned long long)b[i].new_.bytes);
+    fputc(']', o);
 }
 
 static void diff_json(const run *R, const ls_site_diff *D, FILE *o)
@@ -144,6 +212,8 @@ static void diff_json(const run *R, const ls_site_diff *D, FILE *o)
                     (unsigned long long)D->run[r].total[k]);
         fputc('}', o);
     }
+    fputs(",\"size_buckets\":", o);
+    json_buckets(o, ls_diff_sizes(D, NULL, 0), ls_diff_sizes(D, NULL, 1));
     fputs("},\"sites\":[", o);
     for (uint32_t i = 0; i < nrows; i++) {
         const ls_diff_row *w = &rows[i];
@@ -161,6 +231,8 @@ static void diff_json(const run *R, const ls_site_diff *D, FILE *o)
         json_values(o, &D->run[0], w->base);
         fputs(",\"new_values\":", o);
         json_values(o, &D->run[1], w->new_);
+        fputs(",\"size_buckets\":", o);
+        json_buckets(o, ls_diff_sizes(D, w, 0), ls_diff_sizes(D, w, 1));
         fputc('}', o);
     }
     fputs("]}\n", o);
@@ -170,7 +242,8 @@ static void diff_usage(FILE *f)
 {
     fputs("usage: leakscope diff [--json] [--top N] BASE NEW\n"
           "  per call site (matched by function and file, not address), the change from BASE to NEW in\n"
-          "  allocated bytes, allocations, leaked bytes, bytes live at the peak, temporary allocations\n"
+          "  allocated bytes, allocations, leaked bytes, bytes live at the peak, temporary allocations,\n"
+          "  and which allocation sizes (power-of-two buckets) changed\n"
           "  --json   machine-readable output (keys: see README)\n"
           "  --top N  changed call sites listed in the text (default 10)\n",
           f);

@@ -745,8 +745,9 @@ static void json_classes(report *R)
             (unsigned long long)lc->bytes[LS_CLASS_UNSCANNED], (unsigned long long)lc->blocks[LS_CLASS_UNSCANNED],
             (unsigned long long)ls_leak_classes_lost_bytes(lc), lc->uncertain ? "true" : "false");
     json_str(R, lc->label);
-    fprintf(o, ",\"ns\":%llu,\"flags\":%u,\"unreadable\":%llu,\"running_threads\":%u}}",
-            (unsigned long long)rel(a, lc->ts), lc->flags, (unsigned long long)lc->unreadable, lc->running_threads);
+    fprintf(o, ",\"ns\":%llu,\"flags\":%u,\"unreadable\":%llu,\"running_threads\":%u,\"allocator_pointers\":%u}}",
+            (unsigned long long)rel(a, lc->ts), lc->flags, (unsigned long long)lc->unreadable, lc->running_threads,
+            lc->allocator_pointers);
     fputs(",\"cycles\":[", o);
     for (uint32_t i = 0; i < lc->ncycles; i++) {
         const ls_cycle *cy = &lc->cycles[i];

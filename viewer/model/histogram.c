@@ -180,7 +180,7 @@ static void top_size(ls_histograms *h, uint64_t size, uint64_t count)
     h->ntop_sizes = n + 1;
 }
 
-static bool hist_sum(ls_hist *into, const ls_hist *h)
+bool ls_hist_add(ls_hist *into, const ls_hist *h)
 {
     for (uint64_t m = h->mask; m; m &= m - 1) {
         unsigned k = (unsigned)__builtin_ctzll(m);
@@ -191,10 +191,16 @@ static bool hist_sum(ls_hist *into, const ls_hist *h)
     return true;
 }
 
+void ls_hist_clear(ls_hist *h)
+{
+    free(h->b);
+    *h = (ls_hist){ 0 };
+}
+
 bool ls_histograms_finish(ls_histograms *h)
 {
     for (uint32_t s = 0; s < h->nstacks; s++)
-        if (!hist_sum(&h->sizes, &h->stack_sizes[s]) || !hist_sum(&h->lifetimes, &h->stack_lifetimes[s]))
+        if (!ls_hist_add(&h->sizes, &h->stack_sizes[s]) || !ls_hist_add(&h->lifetimes, &h->stack_lifetimes[s]))
             return false;
     ls_hist_build *b = h->build;
     if (b) {

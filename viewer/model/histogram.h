@@ -81,6 +81,12 @@ ls_hist_bucket ls_hist_get(const ls_hist *h, unsigned k);
 bool ls_hist_range(const ls_hist *h, unsigned *lo, unsigned *hi);
 /* The total of every bucket of h. */
 ls_hist_bucket ls_hist_total(const ls_hist *h);
+/* Adds every bucket of h to `into` (the same kind's): how one call site's
+ * stacks are summed (site-diff.h) and the whole trace's are. False on out
+ * of memory, `into` then holds part of h. */
+bool ls_hist_add(ls_hist *into, const ls_hist *h);
+/* Frees h's buckets: h is empty after. */
+void ls_hist_clear(ls_hist *h);
 
 /* The histogram of `kind` for stack id `stack`, or for the whole trace when
  * stack is LS_HIST_ALL. An empty histogram for an unknown id or when h is

@@ -126,10 +126,35 @@ static uint32_t holder_of(holders *H, const ls_analysis *a, sym_table *syms, con
     return (uint32_t)e->v1 - 1;
 }
 
+/* glibc's malloc keeps the address of a free chunk's header, and of the
+ * top chunk's, in its own data (main_arena, in libc's writable segment).
+ * That header lies inside the block before it when the block's size % 16 is
+ * 1 to 8 (README, "What the snapshot sees"): such a word is the allocator's,
+ * not a hold of the program's. The one rule: true when a word of libc's
+ * data with `value` points at the header of the chunk after the block
+ * [addr, addr + size). */
+static bool glibc_next_chunk(const ls_analysis *a, uint64_t word, uint64_t addr, uint64_t size, uint64_t value)
+{
+    uint64_t chunk = size + 23 < 32 ? 32 : (size + 23) & ~(uint64_t)15; /* glibc's chunk size for size */
+    if (chunk - 16 >= size || value != addr + chunk - 16)
+        return false;
+    for (uint32_t i = 0; i < a->nmodules; i++) {
+        const ls_module *m = &a->modules[i];
+        if (word >= m->start && word < m->end) {
+            const char *base = strrchr(m->path, '/');
+            base = base ? base + 1 : m->path;
+            return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5);
+        }
+    }
+    return false;
+}
+
 /* The graph's roots, globals first, then TLS, then stacks (the order
- * holders are named in). NULL on out of memory. */
+ * holders are named in); the C library allocator's own pointers into
+ * blocks (glibc_next_chunk) left out. NULL on out of memory. */
 static ls_graph_root *graph_roots(holders *H, const ls_analysis *a, sym_table *syms, const trace_heap_graph *s)
 {
+    ls_leak_classes *c = H->c;
     ls_graph_root *out = malloc(((size_t)s->nroots + 1) * sizeof *out);
     if (!out)
         return NULL;
@@ -140,6 +165,10 @@ static ls_graph_root *graph_roots(holders *H, const ls_analysis *a, sym_table *s
             const trace_heap_root *r = &s->roots[i];
             if (r->kind != order[pass] || r->to >= s->nblocks)
                 continue;
+            if (r->kind == TRACE_ROOT_MODULE && glibc_next_chunk(a, r->address, s->addr[r->to], s->size[r->to], r->value)) {
+                c->allocator_pointers++;
+                continue;
+            }
             uint32_t h = holder_of(H, a, syms, s, r);
             if (h == UINT32_MAX) {
                 free(out);

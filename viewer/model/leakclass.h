@@ -75,6 +75,10 @@ typedef struct ls_leak_classes {
      * scanned: they were running while the heap was read, so a block one of
      * them held only in a register, or had just made, looks lost. */
     uint32_t running_threads;
+    /* Words of the C library's data that point into a block only as its
+     * allocator's own bookkeeping (the header of the chunk after it), left
+     * out of the classification. */
+    uint32_t allocator_pointers;
     /* Of the leaks (the blocks live at the end): bytes and blocks by class;
      * [LS_CLASS_UNSCANNED] the leaks made after the snapshot. They sum to
      * the analysis' leaked_bytes and leaked_blocks. */

@@ -55,20 +55,26 @@ static bool run_sites(ls_diff_run *r)
             return false;
         st->stack = s;
         r->nsites++;
+        if (!ls_hist_add(&st->sizes, ls_histograms_get(a->hist, LS_HIST_SIZES, s)))
+            return false;
     }
     qsort(r->sites, r->nsites, sizeof *r->sites, site_cmp);
     uint32_t n = 0; /* one entry per key: the stacks sharing it summed */
+    bool ok = true;
     for (uint32_t i = 0; i < r->nsites; i++) {
-        if (n && !strcmp(r->sites[n - 1].key, r->sites[i].key)) {
+        if (ok && n && !strcmp(r->sites[n - 1].key, r->sites[i].key)) {
             for (int k = 0; k < LS_DIFF_VALUES; k++)
                 r->sites[n - 1].v[k] += r->sites[i].v[k];
-            free(r->sites[i].key);
-            continue;
+            if ((ok = ls_hist_add(&r->sites[n - 1].sizes, &r->sites[i].sizes))) {
+                ls_hist_clear(&r->sites[i].sizes);
+                free(r->sites[i].key);
+                continue;
+            }
         }
-        r->sites[n++] = r->sites[i];
+        r->sites[n++] = r->sites[i]; /* after a failure, every entry kept as it is, to be freed */
     }
     r->nsites = n;
-    return true;
+    return ok;
 }
 
 static int row_cmp(const void *x, const void *y, void *runs)
@@ -128,8 +134,10 @@ void ls_site_diff_free(ls_site_diff *d)
     if (!d)
         return;
     for (int r = 0; r < 2; r++) {
-        for (uint32_t i = 0; i < d->run[r].nsites; i++)
+        for (uint32_t i = 0; i < d->run[r].nsites; i++) {
             free(d->run[r].sites[i].key);
+            ls_hist_clear(&d->run[r].sites[i].sizes);
+        }
         free(d->run[r].sites);
     }
     free(d->rows);
@@ -149,4 +157,29 @@ const ls_diff_run *ls_diff_row_run(const ls_site_diff *d, const ls_diff_row *w, 
     const ls_diff_run *r = w->new_ >= 0 ? &d->run[1] : &d->run[0];
     *stack = r->sites[w->new_ >= 0 ? w->new_ : w->base].stack;
     return r;
+}
+
+const ls_hist *ls_diff_sizes(const ls_site_diff *d, const ls_diff_row *w, int r)
+{
+    static const ls_hist empty;
+    const ls_diff_run *run = &d->run[r ? 1 : 0];
+    if (!w)
+        return ls_histograms_get(run->a->hist, LS_HIST_SIZES, LS_HIST_ALL);
+    int32_t i = r ? w->new_ : w->base;
+    return i >= 0 ? &run->sites[i].sizes : &empty;
+}
+
+unsigned ls_diff_buckets(const ls_hist *base, const ls_hist *new_, ls_diff_bucket out[LS_HIST_SIZE_BUCKETS])
+{
+    unsigned n = 0;
+    for (uint64_t m = base->mask | new_->mask; m && n < LS_HIST_SIZE_BUCKETS; m &= m - 1) {
+        unsigned k = (unsigned)__builtin_ctzll(m);
+        out[n++] = (ls_diff_bucket){ k, ls_hist_get(base, k), ls_hist_get(new_, k) };
+    }
+    return n;
+}
+
+bool ls_diff_bucket_changed(const ls_diff_bucket *b)
+{
+    return b->base.count != b->new_.count || b->base.bytes != b->new_.bytes;
 }

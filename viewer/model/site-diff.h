@@ -1,7 +1,8 @@
 /* site-diff.h — what changed between two runs, per call site: allocated
  * bytes, allocations, leaked bytes, bytes live at the peak and temporary
- * allocations, biggest growth first. `leakscope diff` prints it; the
- * viewer's comparison will show it. Plain C, no printing.
+ * allocations, biggest growth first, and the sizes allocated (histogram.h's
+ * log2 buckets) in each run. `leakscope diff` prints it; the viewer's
+ * Compare panel shows it. Plain C, no printing.
  *
  * A call site is a stack's symbolized key (ls_stack_key: functions and file
  * names, inlined frames included), never its addresses, so that two runs of
@@ -14,6 +15,7 @@
 #define LEAKSCOPE_SITE_DIFF_H
 
 #include "analysis.h"
+#include "histogram.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +45,7 @@ typedef struct ls_diff_site {
     char *key;
     uint32_t stack;            /* one of its stacks, for its name and frames */
     uint64_t v[LS_DIFF_VALUES];
+    ls_hist sizes;             /* its allocations' sizes, its stacks' histograms summed (ls_hist_add) */
 } ls_diff_site;
 
 typedef struct ls_diff_run {
@@ -75,6 +78,23 @@ void ls_site_diff_free(ls_site_diff *d); /* NULL ok */
 bool ls_diff_row_changed(const ls_diff_row *w);
 /* The run and stack that name row w (the new run's when the site is in it). */
 const ls_diff_run *ls_diff_row_run(const ls_site_diff *d, const ls_diff_row *w, uint32_t *stack);
+
+/* The allocation sizes of row w's site in run r (0: the base, 1: the new
+ * run), or of the whole run when w is NULL. Never NULL: empty when the
+ * site is not in that run. Borrowed from d (or from the run's analysis). */
+const ls_hist *ls_diff_sizes(const ls_site_diff *d, const ls_diff_row *w, int r);
+
+/* One size bucket of both runs. */
+typedef struct ls_diff_bucket {
+    unsigned k;                /* the bucket (LS_HIST_SIZES: ls_hist_from, ls_hist_to) */
+    ls_hist_bucket base, new_; /* its allocations and bytes in each run */
+} ls_diff_bucket;
+
+/* The size buckets that base or new_ uses, smallest first, into out[]
+ * (LS_HIST_SIZE_BUCKETS at most); returns how many. */
+unsigned ls_diff_buckets(const ls_hist *base, const ls_hist *new_, ls_diff_bucket out[LS_HIST_SIZE_BUCKETS]);
+/* Whether bucket b's allocations or bytes differ between the runs. */
+bool ls_diff_bucket_changed(const ls_diff_bucket *b);
 
 #ifdef __cplusplus
 }

@@ -67,6 +67,18 @@ const char *ls_format_hist_edge(int kind, uint64_t v, char *buf, size_t len)
     return kind == LS_HIST_SIZES ? ls_format_bytes(v, buf, len) : ls_format_duration(v, buf, len);
 }
 
+const char *ls_format_hist_span(int kind, unsigned k, char *buf, size_t len)
+{
+    char f[32], t[32];
+    uint64_t to = ls_hist_to((ls_hist_kind)kind, k);
+    ls_format_hist_edge(kind, ls_hist_from((ls_hist_kind)kind, k), f, sizeof f);
+    if (to == UINT64_MAX)
+        snprintf(buf, len, "%s and up", f);
+    else
+        snprintf(buf, len, "%s\u2013%s", f, ls_format_hist_edge(kind, to + 1, t, sizeof t));
+    return buf;
+}
+
 const char *ls_format_signed(int64_t d, int bytes, char *buf, size_t len)
 {
     uint64_t mag = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;

@@ -29,4 +29,10 @@ const char *ls_format_signed(int64_t d, int bytes, char *buf, size_t len);
  * LS_HIST_SIZES), a duration for lifetimes. */
 const char *ls_format_hist_edge(int kind, uint64_t v, char *buf, size_t len);
 
+/* Bucket k of a histogram of `kind` as the report reads it, from <= value
+ * < to: "64 B–128 B", "512 B–1.00 KiB", "1.00 µs–2.00 µs"; the last
+ * bucket "8.00 EiB and up". What a chart's bar and a diff's changed bucket
+ * say. Writes into buf (len >= 64 holds every value) and returns it. */
+const char *ls_format_hist_span(int kind, unsigned k, char *buf, size_t len);
+
 #endif

@@ -21,6 +21,7 @@ typedef struct rgba {
 typedef struct render_palette {
     rgba bg, panel, text, text_dim, grid, axis;
     rgba heap_fill, heap_line, alloc, gc, gc_long, thread, mark, span, never_closed;
+    rgba base_run; /* a comparison's base run (the histograms' grey beside this run's blue) */
     rgba hover, selection;
     rgba series[RENDER_SERIES_COLORS];
 } render_palette;

@@ -48,7 +48,7 @@ void leakscope_hist_view_hover(LeakscopeHistView *self, double x, double y)
     self->p.hover = i;
     self->hover_text[0] = '\0';
     if (i >= 0) {
-        render_hist_bar b[LS_HIST_MAX_BUCKETS + 1];
+        render_hist_bar b[RENDER_HIST_MAX_BARS];
         render_hist_layout(&p, b);
         render_hist_bar_text(&p, &b[i], self->hover_text, sizeof self->hover_text);
     }

@@ -60,3 +60,16 @@ void leakscope_list_frame_expander_cell(GtkListItem *li)
     gtk_tree_expander_set_child(GTK_TREE_EXPANDER(expander), label);
     gtk_list_item_set_child(li, expander);
 }
+
+gpointer leakscope_list_frame_selected_site(GtkSingleSelection *sel)
+{
+    GtkTreeListRow *tr = gtk_single_selection_get_selected_item(sel);
+    if (!tr)
+        return NULL;
+    while (gtk_tree_list_row_get_depth(tr) > 0 && gtk_tree_list_row_get_parent(tr)) {
+        GtkTreeListRow *p = gtk_tree_list_row_get_parent(tr); /* a frame: its site */
+        g_object_unref(p); /* the tree keeps it */
+        tr = p;
+    }
+    return gtk_tree_list_row_get_item(tr);
+}

@@ -30,4 +30,9 @@ const char *leakscope_list_frame_get_placeholder(const LeakscopeListFrame *f);
  * li's child; the bind handler finds the label as the expander's child. */
 void leakscope_list_frame_expander_cell(GtkListItem *li);
 
+/* The item of sel's selected row of a GtkTreeListModel, or for a frame row
+ * (depth > 0) of its top-level row: the call site chosen, whichever line of
+ * it was clicked. A new reference, or NULL when nothing is selected. */
+gpointer leakscope_list_frame_selected_site(GtkSingleSelection *sel);
+
 G_END_DECLS

@@ -264,15 +264,9 @@ guint leakscope_stack_list_get_n_sites(LeakscopeStackList *self)
 static void on_row_selected(GtkSingleSelection *sel, GParamSpec *ps, LeakscopeStackList *self)
 {
     (void)ps;
-    GtkTreeListRow *tr = gtk_single_selection_get_selected_item(sel);
-    if (!tr || !self->a)
+    LeakscopeStackRow *row = self->a ? leakscope_list_frame_selected_site(sel) : NULL;
+    if (!row)
         return;
-    while (gtk_tree_list_row_get_depth(tr) > 0 && gtk_tree_list_row_get_parent(tr)) {
-        GtkTreeListRow *p = gtk_tree_list_row_get_parent(tr); /* a frame: its site */
-        g_object_unref(p); /* the tree keeps it */
-        tr = p;
-    }
-    LeakscopeStackRow *row = gtk_tree_list_row_get_item(tr);
     guint32 stack = row->stack;
     g_object_unref(row);
     g_signal_emit(self, signals[SIG_SITE_SELECTED], 0, stack);

@@ -45,6 +45,7 @@ struct _LeakscopeTable {
 
     LeakscopeListFrame frame;
     GtkColumnView *view;
+    GtkSingleSelection *selection;
     GListStore *rows;
     guint ncols, wide, numeric;
     const ls_analysis *a;     /* borrowed */
@@ -52,6 +53,9 @@ struct _LeakscopeTable {
 };
 
 G_DEFINE_FINAL_TYPE(LeakscopeTable, leakscope_table, GTK_TYPE_WIDGET)
+
+enum { SIG_SITE_SELECTED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 static GListModel *create_children(gpointer item, gpointer data)
 {
@@ -193,6 +197,35 @@ const char *leakscope_table_get_placeholder(LeakscopeTable *self)
     return leakscope_list_frame_get_placeholder(&self->frame);
 }
 
+/* A row chosen (or a frame of its stack): its site's stack, when it has one. */
+static void on_row_selected(GtkSingleSelection *sel, GParamSpec *ps, LeakscopeTable *self)
+{
+    (void)ps;
+    LeakscopeTableRow *row = self->a ? leakscope_list_frame_selected_site(sel) : NULL;
+    if (!row)
+        return;
+    guint32 stack = row->stack;
+    g_object_unref(row);
+    if (stack != LEAKSCOPE_TABLE_NO_STACK)
+        g_signal_emit(self, signals[SIG_SITE_SELECTED], 0, stack);
+}
+
+void leakscope_table_select(LeakscopeTable *self, guint row)
+{
+    g_return_if_fail(LEAKSCOPE_IS_TABLE(self));
+    /* the top-level rows' positions in the tree, frames of expanded rows between them */
+    GListModel *tree = gtk_single_selection_get_model(self->selection);
+    for (guint i = 0, n = 0; i < g_list_model_get_n_items(tree); i++) {
+        GtkTreeListRow *tr = g_list_model_get_item(tree, i);
+        gboolean top = gtk_tree_list_row_get_depth(tr) == 0;
+        g_object_unref(tr);
+        if (top && n++ == row) {
+            gtk_single_selection_set_selected(self->selection, i);
+            return;
+        }
+    }
+}
+
 guint leakscope_table_get_n_rows(LeakscopeTable *self)
 {
     g_return_val_if_fail(LEAKSCOPE_IS_TABLE(self), 0);
@@ -227,6 +260,9 @@ static void leakscope_table_dispose(GObject *o)
     LeakscopeTable *self = LEAKSCOPE_TABLE(o);
     self->a = NULL;
     self->syms = NULL;
+    if (self->selection)
+        g_signal_handlers_disconnect_by_func(self->selection, on_row_selected, self);
+    self->selection = NULL; /* the view's */
     leakscope_list_frame_clear(&self->frame);
     g_clear_object(&self->rows);
     G_OBJECT_CLASS(leakscope_table_parent_class)->dispose(o);
@@ -237,6 +273,9 @@ static void leakscope_table_class_init(LeakscopeTableClass *klass)
     G_OBJECT_CLASS(klass)->dispose = leakscope_table_dispose;
     gtk_widget_class_set_layout_manager_type(GTK_WIDGET_CLASS(klass), GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_css_name(GTK_WIDGET_CLASS(klass), "leakscope-table");
+    /* The user chose a row with a call stack (its row or a frame of it): its stack id. */
+    signals[SIG_SITE_SELECTED] = g_signal_new("site-selected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                              NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void leakscope_table_init(LeakscopeTable *self)
@@ -244,7 +283,12 @@ static void leakscope_table_init(LeakscopeTable *self)
     self->rows = g_list_store_new(LEAKSCOPE_TYPE_TABLE_ROW);
     GtkTreeListModel *tree = gtk_tree_list_model_new(G_LIST_MODEL(g_object_ref(self->rows)), FALSE, FALSE,
                                                      create_children, self, NULL);
-    self->view = GTK_COLUMN_VIEW(gtk_column_view_new(GTK_SELECTION_MODEL(gtk_single_selection_new(G_LIST_MODEL(tree)))));
+    self->selection = gtk_single_selection_new(G_LIST_MODEL(tree));
+    /* nothing chosen until the user chooses: a row selected by itself would select its site everywhere */
+    gtk_single_selection_set_autoselect(self->selection, FALSE);
+    gtk_single_selection_set_can_unselect(self->selection, TRUE);
+    g_signal_connect(self->selection, "notify::selected", G_CALLBACK(on_row_selected), self);
+    self->view = GTK_COLUMN_VIEW(gtk_column_view_new(GTK_SELECTION_MODEL(self->selection)));
     gtk_column_view_set_show_column_separators(self->view, FALSE);
     gtk_column_view_set_reorderable(self->view, FALSE);
 

@@ -3,7 +3,10 @@
  * strongest first), the first column expandable to the row's symbolized
  * call stack. The panels that show what leakclass.h and growth.h computed
  * fill one each; the order is the model's, so the columns do not sort.
- * A GtkColumnView over a GtkTreeListModel.
+ * A GtkColumnView over a GtkTreeListModel. Choosing a row (or a frame of
+ * its stack) emits "site-selected" with the row's stack id, as the
+ * call-site lists do (leakscope-stack-list.h), so that the window selects
+ * its site everywhere; rows without a stack emit nothing.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -53,6 +56,8 @@ void leakscope_table_set_placeholder(LeakscopeTable *self, const char *text);
 const char *leakscope_table_get_placeholder(LeakscopeTable *self);
 
 guint leakscope_table_get_n_rows(LeakscopeTable *self);
+/* Chooses top-level row `row` as a click does (tests). */
+void leakscope_table_select(LeakscopeTable *self, guint row);
 /* The text of row `row`'s cell in column `col` (top-level rows in order),
  * or NULL out of range; and the row's style (NULL none). For tests and
  * accessibility. */

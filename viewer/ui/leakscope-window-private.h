@@ -57,6 +57,9 @@ struct _LeakscopeWindow {
     GtkLabel *compare_title;
     LeakscopeFlame *compare_flame;
     GtkListBox *compare_list;
+    GtkButton *compare_hist_all;
+    GtkLabel *compare_hist_info;
+    LeakscopeHistView *compare_sizes; /* the sizes of both runs: the whole runs' or the selected row's site's */
 
     /* leakscope-window-leaks.c: the classes, globals and growing panels
      * (weak pointers: the panel stack owns them) */

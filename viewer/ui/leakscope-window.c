@@ -195,6 +195,10 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
             gtk_list_box_remove(self->compare_list, c);
         gtk_label_set_text(self->compare_title, "Compare this trace with an earlier run: Compare With… in the menu.");
     }
+    if (self->compare_sizes) { /* it borrows the diff's and the base's histograms */
+        leakscope_hist_view_set(self->compare_sizes, NULL);
+        gtk_label_set_text(self->compare_hist_info, "");
+    }
     g_clear_pointer(&self->diff, ls_site_diff_free);
     g_clear_pointer(&self->base, leakscope_base_free);
     g_clear_pointer(&self->tree_source, leakscope_tree_source_unref);
@@ -450,7 +454,7 @@ void _leakscope_window_select_function(LeakscopeWindow *self, const char *functi
 
 /* ---- the heap by call site ---- */
 
-#define SITES_FOLLOWED 32 /* stacks followed: the 8 largest get a band; any of them can be selected */
+#define SITES_FOLLOWED 32 /* the largest stacks followed: the 8 largest get a band; any of them can be selected */
 
 static void on_sites_done(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -489,11 +493,29 @@ static void on_sites_done(GObject *src, GAsyncResult *res, gpointer data)
     g_object_unref(self);
 }
 
+/* Adds `stack` to stacks[0 .. *n) unless it is there or the list is full. */
+static void _leakscope_window_follow(guint32 *stacks, guint *n, guint32 stack)
+{
+    for (guint i = 0; i < *n; i++)
+        if (stacks[i] == stack)
+            return;
+    if (*n < LS_SITE_SERIES_MAX)
+        stacks[(*n)++] = stack;
+}
+
 static void _leakscope_window_compute_sites(LeakscopeWindow *self)
 {
     const ls_analysis *a = timeline_analysis(self->tl);
-    guint32 stacks[SITES_FOLLOWED];
+    guint32 stacks[LS_SITE_SERIES_MAX];
     guint n = ls_site_series_rank(a, stacks, SITES_FOLLOWED);
+    /* the heap's growth suspects and growing iteration sites too, however
+     * small: choosing one draws its live bytes over the heap */
+    const ls_growth *g = timeline_growth(self->tl);
+    for (guint32 i = 0; g && i < g->nheap; i++)
+        _leakscope_window_follow(stacks, &n, g->heap[i].stack);
+    for (guint32 i = 0; g && i < g->niter; i++)
+        if (g->iter[i].growing)
+            _leakscope_window_follow(stacks, &n, g->iter[i].stack);
     self->sites_cancellable = g_cancellable_new();
     leakscope_scanner_site_series_async(self->scanner, a->first_ts, a->last_ts, stacks, n, self->sites_cancellable,
                                         on_sites_done, g_object_ref(self));
@@ -541,18 +563,21 @@ static void on_hist_all(GtkButton *b, LeakscopeWindow *self)
     _leakscope_window_show_histograms(self, LS_HIST_ALL);
 }
 
-static void on_hist_hover(LeakscopeHistView *v, GParamSpec *ps, LeakscopeWindow *self)
+/* A chart's hover text into its panel's line (`info`). */
+static void on_hist_hover(LeakscopeHistView *v, GParamSpec *ps, GtkLabel *info)
 {
     (void)ps;
     const char *h = leakscope_hist_view_get_hover_text(v);
     if (h[0])
-        gtk_label_set_text(self->hist_info, h);
+        gtk_label_set_text(info, h);
 }
 
-/* A leak row or a range's growth row: its call site's function, and its histograms. */
-static void on_site_selected(LeakscopeStackList *l, guint stack, LeakscopeWindow *self)
+/* A leak row, a range's growth row, or a row of the leak classes, the
+ * growth suspects or the iterations: its call site's function, and its
+ * histograms. */
+static void on_site_selected(GtkWidget *list, guint stack, LeakscopeWindow *self)
 {
-    (void)l;
+    (void)list;
     char fn[512];
     if (!self->tl)
         return;
@@ -609,6 +634,64 @@ static void on_flame_search(GtkSearchEntry *e, LeakscopeWindow *self)
 
 #define COMPARE_ROWS_MAX 200
 
+/* The sizes of both runs: of row w's call site, or of the whole runs (w NULL). */
+static void _leakscope_window_show_compare_sizes(LeakscopeWindow *self, const ls_diff_row *w)
+{
+    const ls_site_diff *d = self->diff;
+    if (!d) {
+        leakscope_hist_view_set(self->compare_sizes, NULL);
+        gtk_label_set_text(self->compare_hist_info, "");
+        return;
+    }
+    g_autofree char *title = NULL;
+    if (w) {
+        uint32_t stack;
+        const ls_diff_run *r = ls_diff_row_run(d, w, &stack);
+        char site[512];
+        ls_site_name(r->syms, r->a, stack, site, sizeof site);
+        title = leakscope_text_from_trace(site);
+    } else {
+        title = g_strdup("every allocation of both runs");
+    }
+    render_hist_params p = { .kind = LS_HIST_SIZES, .stack = LS_HIST_ALL, .h = ls_diff_sizes(d, w, 1),
+                             .base = ls_diff_sizes(d, w, 0), .title = title };
+    leakscope_hist_view_set(self->compare_sizes, &p);
+    g_autofree char *info = g_strdup_printf("%s%s (hover a bar for both runs' numbers)",
+                                            w ? "Call site: " : "Whole runs: ", title);
+    gtk_label_set_text(self->compare_hist_info, info);
+}
+
+/* The diff row a list row shows (-1: none, e.g. "No call site changed."). */
+static gint _leakscope_window_compare_row_index(GtkListBoxRow *row)
+{
+    GtkWidget *l = row ? gtk_list_box_row_get_child(row) : NULL;
+    return l ? GPOINTER_TO_INT(g_object_get_data(G_OBJECT(l), "diff-row")) - 1 : -1;
+}
+
+/* A row of the diff table: its call site's sizes, and its function selected everywhere. */
+static void on_compare_row_selected(GtkListBox *list, GtkListBoxRow *row, LeakscopeWindow *self)
+{
+    (void)list;
+    if (!self->compare_sizes || !self->compare_hist_info) /* disposing */
+        return;
+    gint i = _leakscope_window_compare_row_index(row);
+    const ls_diff_row *w = self->diff && i >= 0 && (guint)i < self->diff->nrows ? &self->diff->rows[i] : NULL;
+    _leakscope_window_show_compare_sizes(self, w);
+    if (w) {
+        uint32_t stack;
+        const ls_diff_run *r = ls_diff_row_run(self->diff, w, &stack);
+        char fn[512];
+        _leakscope_window_select_function(self, ls_site_function(r->syms, r->a, stack, fn, sizeof fn));
+    }
+}
+
+static void on_compare_hist_all(GtkButton *b, LeakscopeWindow *self)
+{
+    (void)b;
+    gtk_list_box_unselect_all(self->compare_list);
+    _leakscope_window_show_compare_sizes(self, NULL);
+}
+
 static void _leakscope_window_fill_compare(LeakscopeWindow *self)
 {
     GtkWidget *c;
@@ -646,6 +729,7 @@ static void _leakscope_window_fill_compare(LeakscopeWindow *self)
         g_autofree char *name = leakscope_text_from_trace(site);
         g_string_append_printf(line, "\n%s%s", name, w->base < 0 ? "  (new)" : w->new_ < 0 ? "  (gone)" : "");
         GtkWidget *l = gtk_label_new(NULL);
+        g_object_set_data(G_OBJECT(l), "diff-row", GINT_TO_POINTER((gint)i + 1));
         gtk_label_set_use_markup(GTK_LABEL(l), FALSE);
         gtk_label_set_text(GTK_LABEL(l), line->str);
         gtk_label_set_xalign(GTK_LABEL(l), 0);
@@ -693,6 +777,7 @@ static void on_base_loaded(GObject *src, GAsyncResult *res, gpointer data)
         g_object_unref(self);
         return;
     }
+    leakscope_hist_view_set(self->compare_sizes, NULL); /* it borrows what is freed here */
     g_clear_pointer(&self->diff, ls_site_diff_free);
     leakscope_flame_set_base(self->compare_flame, NULL);
     g_clear_pointer(&self->base, leakscope_base_free);
@@ -705,6 +790,7 @@ static void on_base_loaded(GObject *src, GAsyncResult *res, gpointer data)
     }
     leakscope_flame_set_base(self->compare_flame, b->tree);
     _leakscope_window_fill_compare(self);
+    _leakscope_window_show_compare_sizes(self, NULL);
     gtk_stack_set_visible_child_name(self->panel_stack, "compare");
     g_object_unref(self);
 }
@@ -1709,6 +1795,9 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
     CHILD(compare_title);
     CHILD(compare_flame);
     CHILD(compare_list);
+    CHILD(compare_hist_all);
+    CHILD(compare_hist_info);
+    CHILD(compare_sizes);
 #undef CHILD
 
     gtk_widget_class_install_action(wc, "win.open", NULL, action_open);
@@ -1736,6 +1825,9 @@ static void leakscope_window_init(LeakscopeWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     _leakscope_window_leaks_init(self);
+    g_signal_connect(self->classes_table, "site-selected", G_CALLBACK(on_site_selected), self);
+    g_signal_connect(self->growing_table, "site-selected", G_CALLBACK(on_site_selected), self);
+    g_signal_connect(self->iter_table, "site-selected", G_CALLBACK(on_site_selected), self);
 
     g_object_bind_property(self->select_button, "active", self->timeline, "select-mode",
                            G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
@@ -1757,9 +1849,13 @@ static void leakscope_window_init(LeakscopeWindow *self)
     g_signal_connect(self->calltree, "function-selected", G_CALLBACK(on_calltree_function), self);
     g_signal_connect(self->leaks_list, "site-selected", G_CALLBACK(on_site_selected), self);
     g_signal_connect(self->hist_all, "clicked", G_CALLBACK(on_hist_all), self);
-    g_signal_connect(self->hist_sizes, "notify::hover-text", G_CALLBACK(on_hist_hover), self);
-    g_signal_connect(self->hist_lifetimes, "notify::hover-text", G_CALLBACK(on_hist_hover), self);
+    g_signal_connect_object(self->hist_sizes, "notify::hover-text", G_CALLBACK(on_hist_hover), self->hist_info, 0);
+    g_signal_connect_object(self->hist_lifetimes, "notify::hover-text", G_CALLBACK(on_hist_hover), self->hist_info, 0);
     g_signal_connect(self->growth_list, "site-selected", G_CALLBACK(on_site_selected), self);
+    g_signal_connect(self->compare_list, "row-selected", G_CALLBACK(on_compare_row_selected), self);
+    g_signal_connect(self->compare_hist_all, "clicked", G_CALLBACK(on_compare_hist_all), self);
+    g_signal_connect_object(self->compare_sizes, "notify::hover-text", G_CALLBACK(on_hist_hover),
+                            self->compare_hist_info, 0);
 
     GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_INVALID, GDK_ACTION_COPY);
     gtk_drop_target_set_gtypes(drop, (GType[]){ GDK_TYPE_FILE_LIST, G_TYPE_FILE }, 2);
