@@ -360,9 +360,7 @@ static void _leakscope_window_update_flame_info(LeakscopeWindow *self)
     } else {
         g_autofree char *a = leakscope_format_duration(rel(self, self->trees_t0));
         g_autofree char *b = leakscope_format_duration(rel(self, self->trees_t1));
-        LeakscopeTrees *t = leakscope_flame_get_trees(self->flame);
-        what = g_strdup_printf("The selection, %s to %s%s", a, b,
-                               t && t->partial ? " (its start only: more than 4 million events)" : "");
+        what = g_strdup_printf("The selection, %s to %s", a, b);
     }
     g_autofree char *text = g_strdup_printf("%s%s", what, self->trees_pending ? " · computing…" : "");
     gtk_label_set_text(self->flame_info, text);
@@ -862,21 +860,14 @@ static void on_range_summary(GObject *src, GAsyncResult *res, gpointer data)
         GtkGrid *g = self->range_grid;
         g_autofree char *ab = leakscope_format_bytes(r->allocated_bytes);
         facts_add_take(g, "Allocated", g_strdup_printf("%s in %" G_GUINT64_FORMAT " allocations", ab, r->allocations));
-        if (!r->partial) {
-            /* freed = allocated - net change, exactly: the heap at both ends is known */
-            gint64 freed = (gint64)r->allocated_bytes - ((gint64)self->range_h1 - (gint64)self->range_h0);
-            g_autofree char *fb = leakscope_format_bytes(freed > 0 ? (guint64)freed : 0);
-            facts_add_take(g, "Freed", g_strdup_printf("%s in %" G_GUINT64_FORMAT " frees", fb, r->frees));
-        }
+        /* freed = allocated - net change, exactly: the heap at both ends is known */
+        gint64 freed = (gint64)r->allocated_bytes - ((gint64)self->range_h1 - (gint64)self->range_h0);
+        g_autofree char *fb = leakscope_format_bytes(freed > 0 ? (guint64)freed : 0);
+        facts_add_take(g, "Freed", g_strdup_printf("%s in %" G_GUINT64_FORMAT " frees", fb, r->frees));
         g_autofree char *lb = leakscope_format_bytes(r->live_bytes);
         facts_add_take(g, "Still live at its end",
                        g_strdup_printf("%s in %" G_GUINT64_FORMAT " blocks allocated in the range", lb,
                                        r->live_blocks));
-        if (r->partial) {
-            g_autofree char *pe = leakscope_format_duration(rel(self, r->partial_end));
-            facts_add_take(g, "Note", g_strdup_printf("the range holds more than %u events: call sites cover it up to %s",
-                                                      LEAKSCOPE_SCAN_MAX_EVENTS, pe));
-        }
         const ls_analysis *a = timeline_analysis(self->tl);
         leakscope_stack_list_set_source(self->growth_list, a, self->syms);
         leakscope_stack_list_set_columns(self->growth_list, "Grew most in the range (allocated there, live at its end)",
