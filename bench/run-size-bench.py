@@ -72,12 +72,14 @@ workloads = [
 
 
 def run(prefix, cmd, stdin, env):
+    """Runs prefix + cmd; returns what it printed (stdout and stderr)."""
     e = dict(os.environ)
     e.update(env or {})
     if os.path.exists(os.path.join(tmp, "b.db")):
         os.unlink(os.path.join(tmp, "b.db"))
     with open(stdin or os.devnull) as f:
-        subprocess.run(prefix + cmd, stdin=f, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        p = subprocess.run(prefix + cmd, stdin=f, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True)
+    return p.stdout.decode(errors="replace")
 
 
 def events_of(trace):
@@ -111,13 +113,16 @@ def entropy_bytes(groups, total):
 
 def timestamps(trace):
     """Per event: (thread, ts ns, kind, stack) in file order (a thread's
-    events in its order)."""
+    events in its order); and the bytes of the file's chunks by kind
+    (their compressed payloads)."""
     d = subprocess.run([leakscope, "dump", trace], capture_output=True, text=True, check=True).stdout
     thread, unit, out = 0, 16, []
+    chunk_bytes = collections.Counter()
     for line in d.splitlines():
         if line.startswith("header "):
             unit = int(line.split("unit_ns=")[1].split()[0])
         elif line.startswith("chunk "):
+            chunk_bytes[line.split("kind=")[1].split()[0]] += int(line.split("comp=")[1].split()[0])
             thread = int(line.split("thread=")[1].split()[0]) if "kind=events" in line else -1
         elif thread > 0 and line.startswith("  ") and line[2:3].isdigit():
             f = line.split()
@@ -126,11 +131,11 @@ def timestamps(trace):
                 if x.startswith("stack="):
                     stack = int(x[6:])
             out.append((thread, int(f[0]), f[1], stack))
-    return unit, out
+    return unit, out, chunk_bytes
 
 
 def time_study(trace):
-    unit, evs = timestamps(trace)
+    unit, evs, chunk_bytes = timestamps(trace)
     by_thread = collections.defaultdict(list)
     for e in evs:
         by_thread[e[0]].append(e)
@@ -157,7 +162,7 @@ def time_study(trace):
                 if stack:
                     prev_stack = stack
         res[u] = (entropy_bytes(g_kind, n), entropy_bytes(g_stack, n), entropy_bytes(g_prev, n), ties / max(n, 1))
-    return unit, res
+    return unit, res, chunk_bytes
 
 
 have_heaptrack = shutil.which("heaptrack") is not None
@@ -174,9 +179,11 @@ for name, cmd, stdin, env in workloads:
     size, events = os.path.getsize(trace), events_of(trace)
     ht_size = None
     if have_heaptrack:
-        run(["heaptrack", "-o", os.path.join(tmp, "heaptrack")], cmd, stdin, env)
+        said = run(["heaptrack", "-o", os.path.join(tmp, "heaptrack")], cmd, stdin, env)
         hts = [f for f in os.listdir(tmp) if f.startswith("heaptrack.")]
         ht_size = os.path.getsize(os.path.join(tmp, hts[0])) if hts else None
+        if "\tallocations:          \t0\n" in said or "allocations:          \t0" in said:
+            ht_size = 0  # heaptrack saw no allocation of this program
     rows.append((name, events, size, ht_size))
     print(f"{name}: {events} events, {size} bytes, heaptrack {ht_size}")
     if not args.skip_entropy:
@@ -197,7 +204,7 @@ w.append("")
 w.append("| workload | events | leakscope bytes | bytes/event | heaptrack (zstd) bytes | bytes/event | leakscope / heaptrack |")
 w.append("|---|---:|---:|---:|---:|---:|---:|")
 for name, events, size, ht in rows:
-    hb = f"{ht:,}" if ht else "—"
+    hb = f"{ht:,}" if ht else ("—" if ht is None else "none: it saw no allocation")
     he = f"{ht / events:.3f}" if ht else "—"
     ratio = f"{size / ht:.1f}x" if ht else "—"
     w.append(f"| {name} | {events:,} | {size:,} | {size / events:.3f} | {hb} | {he} | {ratio} |")
@@ -214,9 +221,21 @@ if studies:
     w.append("")
     w.append("| workload | file bytes/event | unit | time: by kind | by kind + stack | by kind + stack before | gaps of 0 |")
     w.append("|---|---:|---:|---:|---:|---:|---:|")
-    for name, per_event, unit, res in studies:
+    for name, per_event, unit, res, _ in studies:
         for u, (k, s, pv, ties) in sorted(res.items()):
             label = f"{u} ns" + (" (recorded)" if u == unit else "")
             w.append(f"| {name} | {per_event:.3f} | {label} | {k:.3f} | {s:.3f} | {pv:.3f} | {ties:.0%} |")
+if studies:
+    w.append("")
+    w.append("Where a Leakscope file's bytes are, by chunk kind (compressed; the rest of the file is the chunk and "
+             "file headers): the events (every column, the timestamps among them), the dictionary (call stacks, "
+             "strings, modules) and the heap snapshot at exit.")
+    w.append("")
+    w.append("| workload | events chunks | dictionary | heap snapshot |")
+    w.append("|---|---:|---:|---:|")
+    for name, per_event, unit, res, cb in studies:
+        total = sum(cb.values()) or 1
+        w.append(f"| {name} | {cb['events']:,} B ({cb['events'] / total:.0%}) | {cb['dict']:,} B "
+                 f"({cb['dict'] / total:.0%}) | {cb['heap']:,} B ({cb['heap'] / total:.0%}) |")
 w.append(END)
 write_section(args.out, BEGIN, END, "\n".join(w))

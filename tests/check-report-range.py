@@ -51,6 +51,19 @@ with tempfile.TemporaryDirectory() as tmp:
     got = [(s["count"], s["bytes"], s["stack"][0]["address"]) for s in tmp_.get("top", [])]
     check((tmp_.get("allocations"), tmp_.get("bytes"), got) == (1, 40, [(1, 40, "0x2000")]),
           f"the range's temporary allocations: {tmp_.get('allocations')}, {got}")
+    # Its histograms: the one block it made (40 B, in 32..63), which lived
+    # 100 ns (under 1 µs); none left at its end.
+    check(r.get("size_histogram") == [{"from": 32, "to": 63, "count": 1, "bytes": 40}],
+          f"the range's sizes: {r.get('size_histogram')}")
+    check(r.get("lifetime_histogram") == [{"from": 0, "to": 999, "count": 1, "bytes": 40},
+                                          {"from": None, "to": None, "count": 0, "bytes": 0}],
+          f"the range's lifetimes: {r.get('lifetime_histogram')}")
+    # The whole trace as a range: the whole trace's histograms.
+    whole = json.loads(run("--json", trace).stdout)
+    full = json.loads(run("--json", "--from", "0s", trace).stdout)
+    check(full.get("size_histogram") == whole["size_histogram"]
+          and full.get("lifetime_histogram") == whole["lifetime_histogram"],
+          f"a range of the whole trace has its histograms: {full.get('lifetime_histogram')} {whole['lifetime_histogram']}")
     # [550, 800] ns does not hold the whole trace's peak (400 ns): 60 bytes
     # as it began, 30 after the free at 600, 100 with the block made at 700,
     # which holds most of it and is temporary (freed at 800, the thread's
@@ -63,6 +76,8 @@ with tempfile.TemporaryDirectory() as tmp:
           f"[550, 800]: its own peak at 700 ns, led by the third stack: {pk.get('bytes')} at {pk.get('ns')} {got}")
     check(r.get("temporary", {}).get("allocations") == 1, f"[550, 800]: one temporary {r.get('temporary')}")
     p = run("--from", "550ns", "--to", "800ns", trace)
+    check("\nSIZES (allocations by size" in p.stdout and "still live at the range's end" in p.stdout,
+          f"text: the range's SIZES and LIFETIMES ({p.stdout[-600:]!r})")
     check(p.returncode == 0 and "peak         100 B in 3 blocks at 700 ns" in p.stdout
           and "PEAK (100 B live at 700 ns, largest first)" in p.stdout and "  1 temporary allocation (70 B) of 1" in p.stdout,
           f"text: the range's peak and temporary ({p.stdout!r})")

@@ -879,6 +879,18 @@ static gboolean panel_steps(test_ctx *t)
                                                       t->sel1 - a->info.start_ts, temporary, peak);
         CHECK(g_file_set_contents(range_path, range_text, -1, NULL), "cannot write %s", range_path);
         printf("panels: the selection's temporary %" G_GUINT64_FORMAT ", peak %" G_GUINT64_FORMAT "\n", temporary, peak);
+        /* Sizes and Lifetimes follows the selection: what it made */
+        render_hist_params hp;
+        leakscope_hist_view_get_params(win->hist_sizes, &hp);
+        const ls_hist *sizes = tr->range ? ls_histograms_get(hp.hist, LS_HIST_SIZES, LS_HIST_ALL) : NULL;
+        guint64 made = 0;
+        unsigned lo, hi;
+        for (unsigned k = 0; sizes && ls_hist_range(sizes, &lo, &hi) && k <= hi; k++)
+            made += ls_hist_get(sizes, k).count;
+        CHECK(tr->range && hp.hist == tr->range->hist && hp.hist != a->hist && made == tr->range->allocations &&
+                  made < a->allocations && g_str_has_prefix(gtk_label_get_text(win->hist_info), "Selection "),
+              "Sizes and Lifetimes shows %" G_GUINT64_FORMAT " allocations, not the selection's %" G_GUINT64_FORMAT " ('%s')",
+              made, tr->range ? tr->range->allocations : 0, gtk_label_get_text(win->hist_info));
         leakscope_timeline_set_selection(win->timeline, 0, 0);
         break;
     }
@@ -886,6 +898,10 @@ static gboolean panel_steps(test_ctx *t)
         /* no selection: the whole trace's trees again, not made again */
         WAIT_FOR(leakscope_flame_get_trees(win->flame) == t->whole && !win->trees_pending);
         CHECK(leakscope_flame_get_trees(win->flame) == t->whole, "clearing the selection did not bring back the whole trace");
+        render_hist_params hp;
+        leakscope_hist_view_get_params(win->hist_sizes, &hp);
+        CHECK(hp.hist == a->hist && g_str_has_prefix(gtk_label_get_text(win->hist_info), "Whole trace: "),
+              "Sizes and Lifetimes did not go back to the whole trace ('%s')", gtk_label_get_text(win->hist_info));
         gint64 us = leakscope_flame_get_draw_us(win->flame);
         printf("panels: flame graph drawn in %" G_GINT64_FORMAT " us\n", us);
         save_screenshot(t, "window-flame-whole.png");

@@ -26,6 +26,7 @@ typedef struct report {
     FILE *out;
     unsigned top, frames;
     bool closes;           /* --closes: where the closes came from */
+    bool range;            /* a range's report (--from/--to): its histograms end at the range's end */
     bool unknown_frames;   /* a frame had no symbol: say once how to get them */
 } report;
 
@@ -413,9 +414,9 @@ static void text_hist_row(FILE *o, const char *from, const char *to, uint64_t co
     fputc('\n', o);
 }
 
-/* The histogram of `kind` for the whole trace as a bar chart, its buckets
- * from the lowest nonempty one to the highest; lifetimes end with the
- * blocks still live. */
+/* The histogram of `kind` for the whole trace (or the range R->a views) as
+ * a bar chart, its buckets from the lowest nonempty one to the highest;
+ * lifetimes end with the blocks still live. */
 static void text_histogram(report *R, ls_hist_kind kind)
 {
     const ls_analysis *a = R->a;
@@ -442,7 +443,8 @@ static void text_histogram(report *R, ls_hist_kind kind)
                       b.count, b.bytes, max);
     }
     if (!sizes)
-        text_hist_row(o, "still live at the end", NULL, a->leaked_blocks, a->leaked_bytes, max);
+        text_hist_row(o, R->range ? "still live at the range's end" : "still live at the end", NULL, a->leaked_blocks,
+                      a->leaked_bytes, max);
     const ls_histograms *hs = a->hist;
     if (sizes && hs && hs->ntop_sizes) {
         fputs("  most frequent:", o);
@@ -1026,6 +1028,9 @@ static ls_analysis range_view(const ls_analysis *a, const ls_range *r, ls_stack_
     v.temporary_bytes = r->temporary_bytes;
     v.peak_heap_bytes = r->peak_bytes;
     v.peak_heap_ts = r->peak_ts;
+    v.hist = r->hist; /* SIZES and LIFETIMES: what was made in the range, and the blocks it kept */
+    v.leaked_blocks = r->live_blocks;
+    v.leaked_bytes = r->live_bytes;
     return v;
 }
 
@@ -1058,6 +1063,10 @@ static bool report_range(report *R, const ls_range *r, bool json)
                 (unsigned long long)r->live_blocks, (unsigned long long)r->live_bytes);
         R->a = &view;
         json_peak_temporary(R);
+        fputs(",\"size_histogram\":", o);
+        json_histogram(R, LS_HIST_SIZES);
+        fputs(",\"lifetime_histogram\":", o);
+        json_histogram(R, LS_HIST_LIFETIMES);
         R->a = a;
         fputs(",\"sites\":[", o);
         bool first = true;
@@ -1100,8 +1109,12 @@ static bool report_range(report *R, const ls_range *r, bool json)
     if (listed > R->top)
         fprintf(o, "  ... and %u more %s (--top N)\n", listed - R->top, plural(listed - R->top, "call site", "call sites"));
     R->a = &view;
+    R->range = true;
     text_peak(R);
     text_temporary(R);
+    text_histogram(R, LS_HIST_SIZES);
+    text_histogram(R, LS_HIST_LIFETIMES);
+    R->range = false;
     R->a = a;
     free(use);
     return true;

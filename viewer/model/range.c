@@ -21,6 +21,7 @@
 #include "range.h"
 #include "analysis.h"
 #include "grow.h"
+#include "histogram-private.h"
 #include "kmap.h"
 #include "peak-private.h"
 #include "temporary-private.h"
@@ -175,7 +176,7 @@ static bool peak_kept(const summary *S) { return S->history && !S->beyond; }
 
 /* A block released at ev (t: its thread, NULL for a realloc's release of
  * its old block); counted when ev is in the range. */
-static bool release(summary *S, range_thread *t, uint64_t addr, bool counted)
+static bool release(summary *S, range_thread *t, uint64_t addr, uint64_t ts, bool counted)
 {
     ls_range *r = S->r;
     kmap_entry *e = kmap_find(&S->live, addr, 0);
@@ -192,6 +193,9 @@ static bool release(summary *S, range_thread *t, uint64_t addr, bool counted)
             return false;
         s->frees++;
         s->freed_bytes += e->v1;
+        if ((e->v2 & IN_RANGE) && r->hist &&
+            !ls_histograms_count_lifetime(r->hist, stack_of(e->v2), e->v1, ts > e->v3 ? ts - e->v3 : 0))
+            return false;
     }
     if (t)
         ls_temp_freed(&t->temp, addr, e->v2, e->v1);
@@ -213,14 +217,20 @@ static bool make(summary *S, range_thread *t, const trace_event *ev, uint64_t ad
         return false;
     if (existed && peak_kept(S)) /* a free never seen: the old block is gone */
         ls_peak_sub(&S->peak, stack_of(e->v2), e->v1);
+    if (existed && counted && (e->v2 & IN_RANGE) && r->hist && /* its life ends here (histogram.h) */
+        !ls_histograms_count_lifetime(r->hist, stack_of(e->v2), e->v1, ev->ts > e->v3 ? ev->ts - e->v3 : 0))
+        return false;
     e->v1 = ev->size;
     e->v2 = (stack + 1) | (counted ? IN_RANGE : 0);
+    e->v3 = ev->ts;
     if (peak_kept(S))
         ls_peak_add(&S->peak, stack, ev->size, ev->ts);
     if (!counted)
         return true;
     r->allocations++;
     r->allocated_bytes += ev->size;
+    if (r->hist && !ls_histograms_count_size(r->hist, stack, ev->size))
+        return false;
     ls_range_site *s = site_of(S, stack);
     if (!s)
         return false;
@@ -244,10 +254,10 @@ static bool take(summary *S, const trace_event *ev)
         ok = make(S, t, ev, ev->addr, counted);
         break;
     case TRACE_FREE:
-        ok = release(S, t, ev->addr, counted);
+        ok = release(S, t, ev->addr, ev->ts, counted);
         break;
     case TRACE_REALLOC:
-        ok = (!ev->addr || release(S, NULL, ev->addr, counted)) && /* 0: its free came before it */
+        ok = (!ev->addr || release(S, NULL, ev->addr, ev->ts, counted)) && /* 0: its free came before it */
              make(S, t, ev, ev->addr2, counted);
         break;
     }
@@ -367,6 +377,7 @@ trace_status ls_range_summarize(const ls_index *idx, uint64_t t0, uint64_t t1, c
         return nomem(err);
     r->t0 = t0;
     r->t1 = r->covered_to = t1;
+    r->hist = ls_histograms_new(idx->nstacks); /* NULL: the range has no histograms */
     summary S = { .r = r, .t0 = t0, .end = t1, .history = opts->history, .nstacks = idx->nstacks };
     ls_merge *m = NULL;
     trace_status st = TRACE_OK;
@@ -424,6 +435,8 @@ trace_status ls_range_summarize(const ls_index *idx, uint64_t t0, uint64_t t1, c
         }
         if (st == TRACE_OK && r->nsites)
             qsort(r->sites, r->nsites, sizeof *r->sites, site_cmp);
+        if (st == TRACE_OK && r->hist && !ls_histograms_finish(r->hist))
+            st = nomem(err);
     } else if (st != TRACE_ERR_NOMEM && m && err->status == TRACE_OK) {
         *err = *ls_merge_error(m);
     }
@@ -448,6 +461,7 @@ void ls_range_free(ls_range *r)
     if (!r)
         return;
     free(r->sites);
+    ls_histograms_free(r->hist);
     free(r);
 }
 

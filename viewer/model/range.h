@@ -7,6 +7,7 @@
 #ifndef LEAKSCOPE_RANGE_H
 #define LEAKSCOPE_RANGE_H
 
+#include "histogram.h"
 #include "trace-index.h"
 
 typedef struct ls_range_site {
@@ -34,6 +35,11 @@ typedef struct ls_range {
      * known. */
     bool has_peak;
     uint64_t peak_bytes, peak_blocks, peak_ts;
+    /* The sizes of the allocations made in the range, and the lifetimes of
+     * those of its blocks freed in it (histogram.h's buckets, whole and
+     * per stack; the blocks still live at its end are live_*, as the whole
+     * trace's leaks are). NULL when out of memory for them. */
+    ls_histograms *hist;
     bool partial;               /* stopped at the event budget: ... */
     uint64_t covered_to;        /* ... the counts cover [t0, covered_to] (t1 when whole) */
     ls_range_site *sites;       /* by call stack: most live bytes first, then most allocated */

@@ -63,6 +63,8 @@ static void trees_clear(gpointer data)
     LeakscopeTrees *t = data;
     ls_calltree_free(t->tree[0]);
     ls_calltree_free(t->tree[1]);
+    ls_range_free(t->range);
+    free(t->use);
 }
 
 LeakscopeTrees *leakscope_trees_ref(LeakscopeTrees *t)
@@ -141,9 +143,15 @@ static void trees_thread(GTask *task, gpointer src, gpointer data, GCancellable 
         t = build(s, use, s->stacks.nstacks);
         g_mutex_unlock(&s->lock);
     }
-    free(use);
-    if (t)
+    if (t) { /* the Sizes and Lifetimes panel follows the selection too */
         t->seconds = (double)(g_get_monotonic_time() - start) / 1e6;
+        t->range = r;
+        r = NULL;
+        t->use = use;
+        use = NULL;
+        t->nuse = s->stacks.nstacks;
+    }
+    free(use);
     ls_range_free(r);
     if (g_task_return_error_if_cancelled(task)) {
         g_clear_pointer(&t, leakscope_trees_unref);

@@ -18,6 +18,7 @@
 #include <gio/gio.h>
 
 #include "calltree.h"
+#include "range.h"
 
 G_BEGIN_DECLS
 
@@ -34,6 +35,12 @@ typedef struct {
     gboolean whole;            /* the whole trace */
     ls_calltree *tree[2];      /* [LS_CALLTREE_TOP_DOWN], [LS_CALLTREE_BOTTOM_UP] */
     double seconds;            /* how long the computation took */
+    /* A range's summary (its histograms: the sizes and lifetimes of what it
+     * made; the blocks it kept) and per-stack values (nuse of them). NULL, 0
+     * for the whole trace (the analysis has them). */
+    ls_range *range;
+    ls_stack_use *use;
+    guint32 nuse;
 } LeakscopeTrees;
 
 LeakscopeTrees *leakscope_trees_ref(LeakscopeTrees *t);

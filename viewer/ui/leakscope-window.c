@@ -177,6 +177,8 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
         leakscope_hist_view_set(self->hist_sizes, NULL);
         leakscope_hist_view_set(self->hist_lifetimes, NULL);
     }
+    g_clear_pointer(&self->hist_trees, leakscope_trees_unref);
+    self->hist_stack = LS_HIST_ALL;
     g_clear_pointer(&self->selected_function, g_free);
     g_cancellable_cancel(self->sites_cancellable);
     g_clear_object(&self->sites_cancellable);
@@ -366,6 +368,8 @@ static void _leakscope_window_update_flame_info(LeakscopeWindow *self)
     gtk_label_set_text(self->flame_info, text);
 }
 
+static void _leakscope_window_show_histograms(LeakscopeWindow *self, guint32 stack);
+
 static void on_trees_done(GObject *src, GAsyncResult *res, gpointer data)
 {
     (void)src;
@@ -392,6 +396,10 @@ static void on_trees_done(GObject *src, GAsyncResult *res, gpointer data)
         if (t->whole) /* the comparison is of whole runs */
             leakscope_flame_set_trees(self->compare_flame, t);
         _leakscope_window_update_flame_info(self);
+        g_clear_pointer(&self->hist_trees, leakscope_trees_unref);
+        if (!t->whole && t->range)
+            self->hist_trees = leakscope_trees_ref(t);
+        _leakscope_window_show_histograms(self, self->hist_stack);
     }
     leakscope_trees_unref(t);
     g_object_unref(self);
@@ -523,26 +531,40 @@ static void _leakscope_window_compute_sites(LeakscopeWindow *self)
 
 /* ---- sizes and lifetimes ---- */
 
-/* The histograms of one stack (LS_HIST_ALL: the whole trace). */
+/* The histograms of one stack (LS_HIST_ALL: every one), of the selection
+ * when the panels show one (what it made: hist_trees), else of the whole
+ * trace. */
 static void _leakscope_window_show_histograms(LeakscopeWindow *self, guint32 stack)
 {
     const ls_analysis *a = self->tl ? timeline_analysis(self->tl) : NULL;
+    self->hist_stack = stack;
     if (!a) {
         leakscope_hist_view_set(self->hist_sizes, NULL);
         leakscope_hist_view_set(self->hist_lifetimes, NULL);
         gtk_label_set_text(self->hist_info, "");
         return;
     }
-    g_autofree char *title = NULL;
-    render_hist_params p = { .hist = a->hist, .stack = stack };
+    const LeakscopeTrees *rt = self->hist_trees;
+    const ls_range *r = rt ? rt->range : NULL;
+    g_autofree char *title = NULL, *scope = NULL;
+    if (r) {
+        g_autofree char *t0 = leakscope_format_duration(rel(self, r->t0));
+        g_autofree char *t1 = leakscope_format_duration(rel(self, r->t1));
+        scope = g_strdup_printf("Selection %s to %s, ", t0, t1);
+    }
+    render_hist_params p = { .hist = r ? r->hist : a->hist, .stack = stack };
     if (stack == LS_HIST_ALL) {
-        p.live_blocks = a->leaked_blocks;
-        p.live_bytes = a->leaked_bytes;
-        title = g_strdup("every allocation of the trace");
+        p.live_blocks = r ? r->live_blocks : a->leaked_blocks;
+        p.live_bytes = r ? r->live_bytes : a->leaked_bytes;
+        title = g_strdup(r ? "every allocation of the selection" : "every allocation of the trace");
     } else {
         char site[512];
         ls_site_name(self->syms, a, stack, site, sizeof site);
-        ls_stack_use u = stack < a->nstacks && a->stack_use ? a->stack_use[stack] : (ls_stack_use){ 0 };
+        ls_stack_use u = { 0 };
+        if (r && stack < rt->nuse && rt->use)
+            u = rt->use[stack];
+        else if (!r && stack < a->nstacks && a->stack_use)
+            u = a->stack_use[stack];
         p.live_blocks = u.live_blocks;
         p.live_bytes = u.live_bytes;
         title = leakscope_text_from_trace(site);
@@ -552,8 +574,9 @@ static void _leakscope_window_show_histograms(LeakscopeWindow *self, guint32 sta
     leakscope_hist_view_set(self->hist_sizes, &p);
     p.kind = LS_HIST_LIFETIMES;
     leakscope_hist_view_set(self->hist_lifetimes, &p);
-    g_autofree char *info = g_strdup_printf("%s%s (hover a bar for its numbers)",
-                                            stack == LS_HIST_ALL ? "Whole trace: " : "Call site: ", title);
+    const char *what = stack == LS_HIST_ALL ? "" : r ? "call site: " : "Call site: ";
+    g_autofree char *info = g_strdup_printf("%s%s%s (hover a bar for its numbers)",
+                                            r ? scope : stack == LS_HIST_ALL ? "Whole trace: " : "", what, title);
     gtk_label_set_text(self->hist_info, info);
 }
 
