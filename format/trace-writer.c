@@ -391,7 +391,7 @@ static trace_status flush_dict(trace_writer *w)
 
 /* Stack and string ids repeat in runs that LZ4 does better on than an
  * order-0 code: they stay varints. */
-static inline bool coded_column(int c) { return c != TRACE_COL_STR; }
+static inline bool coded_column(int c) { return c != TRACE_COL_STACK && c != TRACE_COL_STR; }
 
 /* Appends one column (FORMAT.md §4.1.1): its length, a mode byte, the body. */
 static void put_column(trace_writer *w, int c, size_t varint_len)
@@ -891,8 +891,7 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     /* SIZE has a value wherever ADDR_NEW has one (and more): indexed by n_new too. */
     uint64_t *v_size = w->vals[TRACE_COL_SIZE].v + (w->vals[TRACE_COL_SIZE].n - n_new);
     size_t n_lit = w->vals[TRACE_COL_ADDR_LIT].n;
-    uint64_t *v_stack = w->vals[TRACE_COL_STACK].v;
-    size_t n_stack = w->vals[TRACE_COL_STACK].n;
+    uint8_t *stack_at = w->col[TRACE_COL_STACK].data + w->col[TRACE_COL_STACK].len;
     trace_huff_hist *hist = w->hist;
     const uint64_t next_stack = w->next_stack;
     const int shift = w->time_shift;
@@ -951,8 +950,7 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
             v_size[n_new] = size;
             marks_push(&w->marks, n_new);
             slot_push(&w->live_idx, live_start + n_new++, a, c);
-            trace_huff_count_row(hist[TRACE_COL_STACK].freq[0], e[2] >> 32);
-            v_stack[n_stack++] = e[2] >> 32;
+            stack_at += trace_put_varint(stack_at, e[2] >> 32);
         } else {
             trace_huff_count_row(hist[TRACE_COL_TS].freq[TRACE_FREE], gap);
             uint64_t rank = 0;
@@ -982,7 +980,6 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         hist[TRACE_COL_TS].mask |= 1u << TRACE_ALLOC;
         hist[TRACE_COL_ADDR_NEW].mask |= 1;
         hist[TRACE_COL_SIZE].mask |= 1;
-        hist[TRACE_COL_STACK].mask |= 1;
     }
     if (n_old != old0) {
         hist[TRACE_COL_TS].mask |= 1u << TRACE_FREE;
@@ -1001,7 +998,7 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     w->vals[TRACE_COL_ADDR_NEW].n = n_new;
     w->vals[TRACE_COL_ADDR_OLD].n = n_old;
     w->vals[TRACE_COL_ADDR_LIT].n = n_lit;
-    w->vals[TRACE_COL_STACK].n = n_stack;
+    w->col[TRACE_COL_STACK].len = (size_t)(stack_at - w->col[TRACE_COL_STACK].data);
     return i;
 }
 
