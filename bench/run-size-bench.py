@@ -77,9 +77,11 @@ def run(prefix, cmd, stdin, env):
     e.update(env or {})
     if os.path.exists(os.path.join(tmp, "b.db")):
         os.unlink(os.path.join(tmp, "b.db"))
-    with open(stdin or os.devnull) as f:
-        p = subprocess.run(prefix + cmd, stdin=f, env=e, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True)
-    return p.stdout.decode(errors="replace")
+    said = os.path.join(tmp, "said.txt")
+    with open(stdin or os.devnull) as f, open(said, "w") as out:
+        subprocess.run(prefix + cmd, stdin=f, env=e, stdout=out, stderr=subprocess.STDOUT, check=True)
+    with open(said, errors="replace") as f:
+        return f.read()
 
 
 def events_of(trace):
