@@ -211,8 +211,8 @@ for name, events, size, ht in rows:
     ratio = f"{size / ht:.1f}x" if ht else "—"
     w.append(f"| {name} | {events:,} | {size:,} | {size / events:.3f} | {hb} | {he} | {ratio} |")
 w.append("")
-w.append("heaptrack's events are its own count of allocations and frees; both files hold the same program's run "
-         "(bytes/event over Leakscope's events for both).")
+w.append("Both files hold a run of the same program with the same input; bytes per event are over Leakscope's "
+         "count of events for both.")
 if studies:
     w.append("")
     w.append("What the timestamps carry, in bytes per event: the order-0 entropy of a thread's gaps between events "
