@@ -19,6 +19,8 @@
 
 #define TRACE_SEQ_GAPS_MAX 64u  /* gaps in the sequence numbers remembered */
 
+_Static_assert(TRACE_LIVE_WINDOW == TRACE_ADDR_WINDOW, "the live order is of the address window");
+
 struct trace_reader {
     int fd;
     uint64_t size;
@@ -73,7 +75,7 @@ struct trace_chunk {
     uint64_t *live_win, *live_size, *released_win;
     uint64_t live_n, released_n;
     trace_class_lists *classes;
-    trace_live_marks marks;
+    trace_live_order live_order;
     /* Format 2: how each column is coded; the decoders of coded columns. */
     uint8_t mode[TRACE_COLUMNS];
     trace_huff_dec *dec[TRACE_COLUMNS];
@@ -1047,7 +1049,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     c->prev_lit = 0;
     c->live_n = c->released_n = 0;
     trace_class_reset(c->classes);
-    trace_marks_reset(&c->marks);
+    trace_live_reset(&c->live_order);
     return TRACE_OK;
 }
 
@@ -1254,9 +1256,8 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
                     return payload_error(c, col_pos(c, col), "address rank reaches outside its size class");
             } else if (!live && v2 && dist) {
                 uint64_t at;
-                if (!trace_marks_select(&c->marks, c->live_n, dist, &at))
+                if (!trace_live_take(&c->live_order, c->live_n, dist, &at))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside the window");
-                trace_marks_clear(&c->marks, at);
                 v = c->live_win[at % TRACE_ADDR_WINDOW];
                 trace_class_push(c->classes, trace_size_class(c->live_size[at % TRACE_ADDR_WINDOW]), v);
             } else if (dist) {
@@ -1275,7 +1276,7 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
             }
             if (live) {
                 if (v2)
-                    trace_marks_set(&c->marks, c->live_n);
+                    trace_live_add(&c->live_order, c->live_n);
                 c->live_size[c->live_n % TRACE_ADDR_WINDOW] = size;
                 c->live_win[c->live_n++ % TRACE_ADDR_WINDOW] = v;
             } else {
