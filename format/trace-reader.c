@@ -1212,19 +1212,31 @@ static inline bool col_done(const trace_chunk *c, int col)
     return c->mode[col] == TRACE_COLUMN_VARINT ? c->cur[col] == c->end[col] : trace_huff_dec_done(c->dec[col]);
 }
 
+/* The fields of a list that ends with one of type NONE, at most 8. */
+static unsigned field_count(const trace_field_info *fields)
+{
+    unsigned n = 0;
+    while (n < 8 && fields[n].type != TRACE_FIELD_NONE)
+        n++;
+    return n;
+}
+
 /* An event's fields after its timestamp: the codes first (each from its
  * own column), then the addresses, in field order. Inlined once per event
- * kind with that kind's field list from the one table (TRACE_EVENT_KINDS),
- * so the loops over fields unroll into the kind's own code. */
+ * kind with that kind's field list from the one table (TRACE_EVENT_KINDS)
+ * and its length as a constant (`nfields`, at most 8), so the loops over
+ * fields unroll into the kind's own code: GCC unrolls a loop whose count it
+ * knows, not one that ends at a field of type NONE. */
 static inline __attribute__((always_inline)) trace_status decode_fields(trace_chunk *c, trace_event *ev,
                                                                         uint32_t kind,
-                                                                        const trace_field_info *fields)
+                                                                        const trace_field_info *fields,
+                                                                        unsigned nfields)
 {
     /* The codes first (each from its own column), then the addresses, in
      * field order: an address made live is resolved with its size (§4.1.2). */
     uint64_t code[8], size = 0;
-    unsigned nf = 0;
-    for (const trace_field_info *f = fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
+    for (unsigned nf = 0; nf < nfields; nf++) {
+        const trace_field_info *f = &fields[nf];
         trace_column col = trace_field_column(f->type);
         uint64_t v;
         if (!col_next(c, col, kind, &v))
@@ -1240,8 +1252,8 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
         code[nf] = v;
     }
     bool v2 = c->r->info.version_major >= 2;
-    nf = 0;
-    for (const trace_field_info *f = fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
+    for (unsigned nf = 0; nf < nfields; nf++) {
+        const trace_field_info *f = &fields[nf];
         uint64_t v = code[nf];
         if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD) {
             trace_column col = trace_field_column(f->type);
@@ -1322,14 +1334,14 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
 #define DECODE_KIND(sym, id, name, fields)                                            \
     case TRACE_##sym: {                                                                \
         static const trace_field_info fields_##sym[] = { fields{ TRACE_FIELD_NONE, 0, NULL } }; \
-        st = decode_fields(c, ev, kind, fields_##sym);                                 \
+        st = decode_fields(c, ev, kind, fields_##sym, sizeof fields_##sym / sizeof *fields_##sym - 1); \
         break;                                                                         \
     }
         TRACE_EVENT_KINDS(DECODE_KIND, DECODE_FIELD)
 #undef DECODE_KIND
 #undef DECODE_FIELD
     default: /* kind < TRACE_KIND_MAX, known: checked by trace_chunk_load */
-        st = decode_fields(c, ev, kind, c->kind_info[kind]->fields);
+        st = decode_fields(c, ev, kind, c->kind_info[kind]->fields, field_count(c->kind_info[kind]->fields));
         break;
     }
     if (st != TRACE_OK)
