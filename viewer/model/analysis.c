@@ -178,7 +178,7 @@ static bool res_closed(loader *L, const trace_event *ev, uint32_t kind, uint32_t
 
 /* Before stack s's live blocks change: if this is its first change since
  * the latest peak, what it has live now is what it had live then. */
-static struct stack_live *stack_live_touch(loader *L, uint32_t s)
+static inline __attribute__((always_inline)) struct stack_live *stack_live_touch(loader *L, uint32_t s)
 {
     struct stack_live *l = &L->stack_live[s < L->a->nstacks ? s : 0]; /* unknown ids: 0, as the leaks */
     if (l->epoch != L->peaks) {
