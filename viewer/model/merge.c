@@ -33,11 +33,18 @@
 #define TIE_OTHER     ((uint64_t)2 << 32)
 
 /* An event chunk's event as the worker keeps it (event chunks carry no
- * dictionary data: no bytes, no frames). */
+ * dictionary data: no bytes, no frames), in 48 bytes rather than 64: the
+ * slots are most of report's memory (a chunk of 65,536 events each). No
+ * kind has both addr2 (realloc's) and value (the others'), so one word
+ * holds either; ids fit 32 bits. An event that does not fit (a hostile
+ * file's id) has its chunk decoded by the merge, as one with data. */
 typedef struct ahead_event {
-    uint64_t ts, addr, addr2, size, value, stack, str;
+    uint64_t ts, addr, size;
+    uint64_t other;           /* addr2 for a realloc, else value */
+    uint32_t stack, str;
     uint32_t kind;
 } ahead_event;
+_Static_assert(sizeof(ahead_event) == 48, "an event decoded ahead takes 48 bytes");
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE };
 
@@ -47,7 +54,7 @@ typedef struct slot {
     uint32_t pos;             /* its place in m->order */
     ahead_event *evs;
     uint32_t n, cap;
-    bool redo;                /* not kept (an event with data): the merge decodes it */
+    bool redo;                /* not kept (an event with data, or one that does not fit): the merge decodes it */
     trace_status end;         /* TRACE_END, or the error that stopped the decoding */
     trace_error err;          /* that error's description */
     uint64_t lost_refs;       /* references to ids lost with damage, in this chunk */
@@ -236,9 +243,9 @@ static inline __attribute__((always_inline)) trace_status ahead_next(stream *s, 
     ev->thread = s->tid;
     ev->ts = a->ts;
     ev->addr = a->addr;
-    ev->addr2 = a->addr2;
+    ev->addr2 = a->kind == TRACE_REALLOC ? a->other : 0;
     ev->size = a->size;
-    ev->value = a->value;
+    ev->value = a->kind == TRACE_REALLOC ? 0 : a->other;
     ev->stack = a->stack;
     ev->str = a->str;
     return TRACE_OK;
@@ -293,7 +300,8 @@ static void decode_into(ls_merge *m, slot *sl, uint32_t pos)
     trace_status st = trace_chunk_load(m->wc, m->wr, ci);
     trace_event ev;
     while (st == TRACE_OK && (st = trace_chunk_next(m->wc, &ev)) == TRACE_OK) {
-        if (ev.data || ev.data2 || ev.frames) {
+        if (ev.data || ev.data2 || ev.frames || (ev.kind == TRACE_REALLOC ? ev.value : ev.addr2) ||
+            ev.stack > UINT32_MAX || ev.str > UINT32_MAX) {
             sl->redo = true;
             break;
         }
@@ -311,7 +319,8 @@ static void decode_into(ls_merge *m, slot *sl, uint32_t pos)
             sl->evs = e;
             sl->cap = cap;
         }
-        sl->evs[sl->n++] = (ahead_event){ ev.ts, ev.addr, ev.addr2, ev.size, ev.value, ev.stack, ev.str, ev.kind };
+        sl->evs[sl->n++] = (ahead_event){ ev.ts, ev.addr, ev.size, ev.kind == TRACE_REALLOC ? ev.addr2 : ev.value,
+                                          (uint32_t)ev.stack, (uint32_t)ev.str, ev.kind };
     }
     sl->end = st;
     if (st != TRACE_OK && st != TRACE_END)
