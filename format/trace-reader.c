@@ -83,6 +83,10 @@ struct trace_chunk {
      * checked when the chunk is loaded, and an event then costs a load
      * instead of a call into another file. */
     const trace_kind_info *kind_info[TRACE_KIND_MAX];
+    /* Per kind byte: 1 for an event kind this reader decodes (the check of
+     * every event's kind as a chunk is loaded costs one load each). */
+    uint8_t event_kind[256];
+    bool v2;                  /* format 2 coding (the file's major version), for each event */
 };
 
 static trace_status set_error(trace_error *e, trace_status st, uint64_t offset, const char *fmt, ...)
@@ -831,8 +835,10 @@ trace_chunk *trace_chunk_new(void)
     c->live_size = malloc(TRACE_ADDR_WINDOW * sizeof *c->live_size);
     c->released_win = malloc(TRACE_ADDR_WINDOW * sizeof *c->released_win);
     c->classes = malloc(sizeof *c->classes);
-    for (uint32_t k = 0; k < TRACE_KIND_MAX; k++)
+    for (uint32_t k = 0; k < TRACE_KIND_MAX; k++) {
         c->kind_info[k] = trace_kind_get(k);
+        c->event_kind[k] = c->kind_info[k] && c->kind_info[k]->fields;
+    }
     if (!c->frames || !c->live_win || !c->live_size || !c->released_win || !c->classes) {
         trace_chunk_free(c);
         return NULL;
@@ -1006,8 +1012,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
         return c->ci.count = 0, payload_error(c, p, "kind column runs past the payload");
     c->kinds = p;
     for (uint64_t i = 0; i < n; i++) {
-        const trace_kind_info *k = p[i] < TRACE_KIND_MAX ? c->kind_info[p[i]] : NULL;
-        if (!k || !k->fields) {
+        if (!c->event_kind[p[i]]) {
             char what[64];
             snprintf(what, sizeof what, "unknown event kind %u", p[i]);
             c->ci.count = 0;
@@ -1016,6 +1021,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     }
     p += n;
     bool modes = r->info.version_major >= 2;
+    c->v2 = modes;
     for (int col = 0; col < TRACE_COLUMNS; col++) {
         uint64_t len;
         if (!trace_get_varint(&p, e, &len) || len > (uint64_t)(e - p))
@@ -1251,7 +1257,7 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
             size = v;
         code[nf] = v;
     }
-    bool v2 = c->r->info.version_major >= 2;
+    bool v2 = c->v2;
     for (unsigned nf = 0; nf < nfields; nf++) {
         const trace_field_info *f = &fields[nf];
         uint64_t v = code[nf];
