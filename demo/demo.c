@@ -115,6 +115,12 @@ static __attribute__((noinline)) int open_log(unsigned n)
     return fd;
 }
 
+static __attribute__((noinline)) void close_log(int fd)
+{
+    trace_resource_close("fd", (uint64_t)fd);
+    close(fd);
+}
+
 static void rotate_logs(unsigned n)
 {
     int fd = open_log(n);
@@ -122,10 +128,8 @@ static void rotate_logs(unsigned n)
         return;
     if (write(fd, "log line\n", 9) < 0)
         perror("write");
-    if (n % 3 != 0) {
-        trace_resource_close("fd", (uint64_t)fd);
-        close(fd);
-    }
+    if (n % 3 != 0)
+        close_log(fd);
 }
 
 /* ---- a toy collector ---- */

@@ -9,13 +9,13 @@
 #include <stdbool.h>
 
 /* Per-kind field lists, generated from the one table. */
-#define FIELD(type, member, name) { TRACE_FIELD_##type, (uint16_t)offsetof(trace_event, member), name },
+#define FIELD(type, member, name, since) { TRACE_FIELD_##type, (uint16_t)offsetof(trace_event, member), name, since },
 #define FIELDS_OF(sym, id, name, fields) \
-    static const trace_field_info fields_##sym[] = { fields { TRACE_FIELD_NONE, 0, NULL } };
+    static const trace_field_info fields_##sym[] = { fields { TRACE_FIELD_NONE, 0, NULL, 0 } };
 TRACE_EVENT_KINDS(FIELDS_OF, FIELD)
 #undef FIELDS_OF
 
-#define COUNT_FIELD(type, member, name) +1
+#define COUNT_FIELD(type, member, name, since) +1
 #define KIND_INFO(sym, id, name, fields) \
     [id] = { name, fields_##sym, (uint8_t)(0 fields) },
 #define DICT_INFO(sym, id, name) [id] = { name, NULL, 0 },

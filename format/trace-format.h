@@ -24,8 +24,8 @@ extern "C" {
 #define TRACE_MAGIC_FILE_HEADER  0x184D2A5Au  /* skippable frame: file header */
 #define TRACE_MAGIC_CHUNK_HEADER 0x184D2A5Bu  /* skippable frame: chunk header */
 #define TRACE_FILE_MAGIC         "LKSTRACE"   /* 8 bytes at file offset 8 */
-#define TRACE_VERSION_MAJOR      2
-#define TRACE_VERSION_MINOR      1            /* 2.1: the heap snapshot chunk */
+#define TRACE_VERSION_MAJOR      3            /* 3: res_close has a stack */
+#define TRACE_VERSION_MINOR      0
 #define TRACE_VERSION_MAJOR_MIN  1            /* oldest major version a reader reads */
 
 #define TRACE_FILE_HEADER_FIXED  56u          /* bytes before the program name */
@@ -44,7 +44,7 @@ enum trace_chunk_kind {
     TRACE_CHUNK_EVENTS = 1,   /* one thread's events, columnar */
     TRACE_CHUNK_DICT   = 2,   /* dictionary records: strings, stacks, modules */
     TRACE_CHUNK_END    = 3,   /* clean end of recording */
-    TRACE_CHUNK_HEAP   = 4,   /* a heap-graph snapshot (2.1, FORMAT.md §4.4) */
+    TRACE_CHUNK_HEAP   = 4,   /* a heap-graph snapshot (since 2.1, FORMAT.md §4.4) */
 };
 
 enum trace_clock {
@@ -110,24 +110,26 @@ static inline trace_column trace_field_column(trace_field_type t)
 /* ---- The one table of record kinds ---------------------------------------
  *
  * X(SYMBOL, id, "name", FIELDS) where FIELDS is a sequence of
- * F(TYPE, member, "field name"): the event's fields in encoding order, each
- * stored in `member` of trace_event. Event kinds (ids 1..31) live in event
- * chunks; dictionary kinds (ids 32..63) live in dictionary chunks and are
- * listed in TRACE_DICT_KINDS with their own row encoding (FORMAT.md §5).
+ * F(TYPE, member, "field name", SINCE): the event's fields in encoding order,
+ * each stored in `member` of trace_event; SINCE is the first major version
+ * whose files have the field (a file of an older version has none there,
+ * and the member stays 0: trace_field_in). Event kinds (ids 1..31) live in
+ * event chunks; dictionary kinds (ids 32..63) live in dictionary chunks and
+ * are listed in TRACE_DICT_KINDS with their own row encoding (FORMAT.md §4.2).
  */
 #define TRACE_EVENT_KINDS(X, F) \
-    X(ALLOC,       1, "alloc",       F(ADDR_NEW, addr, "ptr") F(SIZE, size, "size") F(STACK, stack, "stack")) \
-    X(FREE,        2, "free",        F(ADDR_OLD, addr, "ptr")) \
-    X(REALLOC,     3, "realloc",     F(ADDR_OLD, addr, "old") F(ADDR_NEW, addr2, "new") F(SIZE, size, "size") F(STACK, stack, "stack")) \
-    X(RES_OPEN,    4, "res_open",    F(STR, str, "kind") F(U64, value, "handle") F(SIZE, size, "size") F(STACK, stack, "stack")) \
-    X(RES_CLOSE,   5, "res_close",   F(STR, str, "kind") F(U64, value, "handle")) \
-    X(GC_BEGIN,    6, "gc_begin",    F(STR, str, "reason")) \
-    X(GC_END,      7, "gc_end",      F(SIZE, size, "heap_after")) \
-    X(MARK,        8, "mark",        F(STR, str, "label")) \
-    X(SPAN_BEGIN,  9, "span_begin",  F(STR, str, "label")) \
-    X(SPAN_END,   10, "span_end",    F(STR, str, "label")) \
-    X(THREAD_NAME,11, "thread_name", F(STR, str, "name")) \
-    X(LOST,       12, "lost",        F(U64, value, "count"))
+    X(ALLOC,       1, "alloc",       F(ADDR_NEW, addr, "ptr", 1) F(SIZE, size, "size", 1) F(STACK, stack, "stack", 1)) \
+    X(FREE,        2, "free",        F(ADDR_OLD, addr, "ptr", 1)) \
+    X(REALLOC,     3, "realloc",     F(ADDR_OLD, addr, "old", 1) F(ADDR_NEW, addr2, "new", 1) F(SIZE, size, "size", 1) F(STACK, stack, "stack", 1)) \
+    X(RES_OPEN,    4, "res_open",    F(STR, str, "kind", 1) F(U64, value, "handle", 1) F(SIZE, size, "size", 1) F(STACK, stack, "stack", 1)) \
+    X(RES_CLOSE,   5, "res_close",   F(STR, str, "kind", 1) F(U64, value, "handle", 1) F(STACK, stack, "stack", 3)) \
+    X(GC_BEGIN,    6, "gc_begin",    F(STR, str, "reason", 1)) \
+    X(GC_END,      7, "gc_end",      F(SIZE, size, "heap_after", 1)) \
+    X(MARK,        8, "mark",        F(STR, str, "label", 1)) \
+    X(SPAN_BEGIN,  9, "span_begin",  F(STR, str, "label", 1)) \
+    X(SPAN_END,   10, "span_end",    F(STR, str, "label", 1)) \
+    X(THREAD_NAME,11, "thread_name", F(STR, str, "name", 1)) \
+    X(LOST,       12, "lost",        F(U64, value, "count", 1))
 
 #define TRACE_DICT_KINDS(X) \
     X(STRING_DEF, 32, "string") \
@@ -172,7 +174,12 @@ typedef struct trace_field_info {
     trace_field_type type;
     uint16_t offset;   /* offsetof(trace_event, member) */
     const char *name;
+    uint16_t since;    /* the first major version with the field */
 } trace_field_info;
+
+/* Whether files of major version `major` have field f: the one rule of the
+ * fields a version has, for decoders and listings. */
+static inline int trace_field_in(const trace_field_info *f, unsigned major) { return f->since <= major; }
 
 typedef struct trace_kind_info {
     const char *name;               /* NULL for unused ids */
@@ -243,6 +250,7 @@ enum trace_heap_range_kind {
     TRACE_ROOT_MODULE = 1,  /* a module's writable segment (globals, .bss) */
     TRACE_ROOT_STACK  = 2,  /* a thread's stack */
     TRACE_ROOT_TLS    = 3,  /* a thread's static thread-local storage */
+    TRACE_ROOT_MAPPED = 4,  /* anonymous memory the program mapped itself (not a block) */
 };
 
 typedef struct trace_heap_range {
@@ -256,7 +264,8 @@ typedef struct trace_heap_range {
 typedef struct trace_heap_root {
     uint32_t kind;          /* its range's kind */
     uint32_t range;         /* index into ranges */
-    uint32_t module_or_thread; /* MODULE: the range index again (its bias names the module); else the thread */
+    uint32_t module_or_thread; /* MODULE: the range index again (its bias names the module); MAPPED: the
+                                  range index; else the thread */
     uint32_t to;            /* the block it points into */
     uint64_t offset_or_address; /* MODULE: the word's address minus the module's bias; else its address */
     uint64_t address;       /* the word's address */

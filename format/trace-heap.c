@@ -41,7 +41,7 @@ const char *trace_heap_check(const trace_heap_graph *s)
         return "a count exceeds its limit";
     for (uint32_t i = 0; i < s->nranges; i++) {
         const trace_heap_range *g = &s->ranges[i];
-        if (g->kind < TRACE_ROOT_MODULE || g->kind > TRACE_ROOT_TLS || g->start % 8 || g->start + g->size < g->start)
+        if (g->kind < TRACE_ROOT_MODULE || g->kind > TRACE_ROOT_MAPPED || g->start % 8 || g->start + g->size < g->start)
             return "bad range";
     }
     for (uint32_t i = 0; i < s->nblocks; i++) {
@@ -183,7 +183,7 @@ bool trace_heap_decode(const uint8_t *p, const uint8_t *e, trace_heap_graph *s, 
         if (!get_fields(&p, e, v, 5))
             FAIL("malformed range");
         uint64_t kind = v[0], th = v[1], bias = v[2], start = v[3], size = v[4];
-        if (kind < TRACE_ROOT_MODULE || kind > TRACE_ROOT_TLS)
+        if (kind < TRACE_ROOT_MODULE || kind > TRACE_ROOT_MAPPED)
             FAIL("unknown range kind");
         if (th > UINT32_MAX || start % 8 || start + size < start)
             FAIL("range out of bounds");
@@ -224,7 +224,7 @@ bool trace_heap_decode(const uint8_t *p, const uint8_t *e, trace_heap_graph *s, 
         r->kind = g->kind;
         r->range = (uint32_t)range;
         r->address = g->start + 8 * word;
-        r->module_or_thread = g->kind == TRACE_ROOT_MODULE ? (uint32_t)range : g->thread;
+        r->module_or_thread = g->kind == TRACE_ROOT_MODULE || g->kind == TRACE_ROOT_MAPPED ? (uint32_t)range : g->thread;
         r->offset_or_address = g->kind == TRACE_ROOT_MODULE ? r->address - g->bias : r->address;
     }
     uint64_t from = 0;

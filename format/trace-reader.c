@@ -86,7 +86,7 @@ struct trace_chunk {
     /* Per kind byte: 1 for an event kind this reader decodes (the check of
      * every event's kind as a chunk is loaded costs one load each). */
     uint8_t event_kind[256];
-    bool v2;                  /* format 2 coding (the file's major version), for each event */
+    unsigned major;           /* the file's major version (its coding, its fields), for each event */
 };
 
 static trace_status set_error(trace_error *e, trace_status st, uint64_t offset, const char *fmt, ...)
@@ -538,7 +538,7 @@ static void check_end_total(trace_reader *r)
     }
 }
 
-/* Whether the file's version has heap snapshot chunks (2.1 on, §4). */
+/* Whether the file's version has heap snapshot chunks (since 2.1, §4). */
 static bool heap_known(const trace_reader *r)
 {
     return r->info.version_major > 2 || (r->info.version_major == 2 && r->info.version_minor >= 1);
@@ -764,8 +764,9 @@ trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)
             return read_end_chunk(r, ci);
         default:
             /* A kind of a newer minor version is skipped; one that claims a
-             * version this reader knows in full is damage (§4). */
-            if (r->info.version_minor > TRACE_VERSION_MINOR || r->info.version_major > TRACE_VERSION_MAJOR) {
+             * version this reader knows in full (an older major version,
+             * or this one up to its minor) is damage (§4). */
+            if (r->info.version_major == TRACE_VERSION_MAJOR && r->info.version_minor > TRACE_VERSION_MINOR) {
                 r->skipped++;
                 continue;
             }
@@ -1021,7 +1022,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     }
     p += n;
     bool modes = r->info.version_major >= 2;
-    c->v2 = modes;
+    c->major = r->info.version_major;
     for (int col = 0; col < TRACE_COLUMNS; col++) {
         uint64_t len;
         if (!trace_get_varint(&p, e, &len) || len > (uint64_t)(e - p))
@@ -1241,8 +1242,14 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
     /* The codes first (each from its own column), then the addresses, in
      * field order: an address made live is resolved with its size (§4.1.2). */
     uint64_t code[8], size = 0;
+    unsigned major = c->major;
+    /* A field newer than the file's version is not there (its member stays
+     * 0). The first test folds away, per kind, for the fields every version has. */
+#define FIELD_ABSENT(f) ((f)->since > TRACE_VERSION_MAJOR_MIN && !trace_field_in(f, major))
     for (unsigned nf = 0; nf < nfields; nf++) {
         const trace_field_info *f = &fields[nf];
+        if (FIELD_ABSENT(f))
+            continue;
         trace_column col = trace_field_column(f->type);
         uint64_t v;
         if (!col_next(c, col, kind, &v))
@@ -1257,9 +1264,11 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
             size = v;
         code[nf] = v;
     }
-    bool v2 = c->v2;
+    bool v2 = major >= 2;
     for (unsigned nf = 0; nf < nfields; nf++) {
         const trace_field_info *f = &fields[nf];
+        if (FIELD_ABSENT(f))
+            continue;
         uint64_t v = code[nf];
         if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD) {
             trace_column col = trace_field_column(f->type);
@@ -1303,6 +1312,7 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
         }
         memcpy((uint8_t *)ev + f->offset, &v, sizeof v);
     }
+#undef FIELD_ABSENT
     return TRACE_OK;
 }
 
@@ -1336,10 +1346,11 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
     ev->ts = c->ts;
     trace_status st;
     switch (kind) {
-#define DECODE_FIELD(type, member, name) { TRACE_FIELD_##type, (uint16_t)offsetof(trace_event, member), name },
+#define DECODE_FIELD(type, member, name, since) \
+    { TRACE_FIELD_##type, (uint16_t)offsetof(trace_event, member), name, since },
 #define DECODE_KIND(sym, id, name, fields)                                            \
     case TRACE_##sym: {                                                                \
-        static const trace_field_info fields_##sym[] = { fields{ TRACE_FIELD_NONE, 0, NULL } }; \
+        static const trace_field_info fields_##sym[] = { fields{ TRACE_FIELD_NONE, 0, NULL, 0 } }; \
         st = decode_fields(c, ev, kind, fields_##sym, sizeof fields_##sym / sizeof *fields_##sym - 1); \
         break;                                                                         \
     }

@@ -815,7 +815,7 @@ static inline __attribute__((always_inline)) void put_fields(trace_writer *w, co
 {
     put_col(w, TRACE_COL_TS, ts - w->prev_ts, fast);
     switch (ev->kind) {
-#define FIELD(type, member, name) put_##type(w, ev->member, ev, fast);
+#define FIELD(type, member, name, since) put_##type(w, ev->member, ev, fast); /* every field: the writer writes the newest version */
 #define KIND_CASE(sym, id, name, fields) \
     case id:                             \
         fields break;

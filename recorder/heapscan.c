@@ -69,6 +69,115 @@ void ls_live_incomplete(void) { L.incomplete = true; }
 
 void ls_live_forget(void) { memset(&L, 0, sizeof L); }
 
+/* ---- The program's own mappings ----
+ * Anonymous memory the program maps itself (an arena of its own allocator,
+ * CPython's pymalloc, a pool, an interpreter's objects) is neither a block
+ * nor a module: a block held only from there would look lost. The
+ * interposers tell each anonymous readable and writable mmap the program
+ * makes and each munmap (ls_mapped_add, ls_mapped_remove); the C library's
+ * malloc maps its arenas and large blocks through internal calls, and the
+ * recorder its own memory by system call, so neither is listed. Any thread,
+ * under a spin lock held for a few instructions; the list's memory is the
+ * recorder's. */
+typedef struct mapped_region {
+    uint64_t lo, hi;
+} mapped_region;
+
+static struct {
+    mapped_region *r;
+    uint32_t n, cap;
+    bool lock;
+} MP;
+
+/* Set while this thread holds the lock: an mmap made meanwhile on it (a
+ * signal handler's, a sanitizer's report) is not listed rather than wait
+ * for itself. */
+static __thread bool mapped_held __attribute__((tls_model("initial-exec")));
+
+static bool mapped_lock(void)
+{
+    if (mapped_held)
+        return false;
+    while (__atomic_test_and_set(&MP.lock, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&MP.lock, __ATOMIC_RELAXED)) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+    mapped_held = true;
+    return true;
+}
+
+static void mapped_unlock(void)
+{
+    mapped_held = false;
+    __atomic_clear(&MP.lock, __ATOMIC_RELEASE);
+}
+
+/* Room for one more region (lock held). */
+static bool mapped_room(void)
+{
+    if (MP.n < MP.cap)
+        return true;
+    uint32_t cap = MP.cap ? MP.cap * 2 : 256;
+    mapped_region *n = ls_remap(MP.r, MP.cap * sizeof *n, cap * sizeof *n);
+    if (!n)
+        return false;
+    MP.r = n;
+    MP.cap = cap;
+    return true;
+}
+
+/* Takes [lo, hi) out of every region (lock held): trims, splits, drops. */
+static void mapped_cut(uint64_t lo, uint64_t hi)
+{
+    for (uint32_t i = 0; i < MP.n;) {
+        mapped_region *g = &MP.r[i];
+        if (g->hi <= lo || g->lo >= hi) {
+            i++;
+        } else if (g->lo >= lo && g->hi <= hi) {
+            *g = MP.r[--MP.n];
+        } else if (g->lo < lo && g->hi > hi) {
+            if (!mapped_room()) { /* no room for the split: keep the part below */
+                g->hi = lo;
+                i++;
+                continue;
+            }
+            g = &MP.r[i];
+            MP.r[MP.n++] = (mapped_region){ hi, g->hi };
+            g->hi = lo;
+            i++;
+        } else {
+            if (g->lo < lo)
+                g->hi = lo;
+            else
+                g->lo = hi;
+            i++;
+        }
+    }
+}
+
+void ls_mapped_add(uint64_t lo, uint64_t len)
+{
+    if (!len || lo + len < lo || !mapped_lock())
+        return;
+    mapped_cut(lo, lo + len); /* MAP_FIXED over an older one */
+    if (mapped_room())
+        MP.r[MP.n++] = (mapped_region){ lo, lo + len };
+    mapped_unlock();
+}
+
+void ls_mapped_remove(uint64_t lo, uint64_t len)
+{
+    uint64_t hi = lo + len < lo ? UINT64_MAX : lo + len;
+    if (!mapped_lock())
+        return;
+    mapped_cut(lo, hi);
+    mapped_unlock();
+}
+
+void ls_mapped_after_fork(void) { MP.lock = false; }
+
 void ls_live_pass(uint64_t now)
 {
     L.cut = L.pass;
@@ -256,13 +365,9 @@ static void *arr_push(grow_arr *a)
 {
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 4096;
-        void *n = ls_map(cap * a->elem);
+        void *n = ls_remap(a->p, a->cap * a->elem, cap * a->elem);
         if (!n)
             return NULL;
-        if (a->p) {
-            memcpy(n, a->p, a->n * a->elem);
-            ls_unmap(a->p, a->cap * a->elem);
-        }
         a->p = n;
         a->cap = cap;
     }
@@ -686,6 +791,92 @@ static bool stack_mapping(void *ctx, const ls_mapping *m)
     return true;
 }
 
+/* The program's own mappings as roots (kind TRACE_ROOT_MAPPED): each
+ * listed region's part in a readable, writable mapping, unless that part
+ * holds a live block (then it is an allocator's own memory, whose free
+ * chunks' stale words are no hold) or was scanned as a stack. At most
+ * LS_SCAN_MAPPED_MAX bytes in all: past it the references are incomplete. */
+#define LS_SCAN_MAPPED_MAX (4ull << 30)
+
+typedef struct mapped_find {
+    scan *S;
+    const mapped_region *r;   /* sorted by lo */
+    uint32_t n, at;
+    uint32_t nstack;          /* the ranges before: stacks and TLS found so far */
+    uint64_t bytes;
+} mapped_find;
+
+/* Whether a live block starts in [lo, hi) or covers lo. */
+static bool blocks_within(const scan *S, uint64_t lo, uint64_t hi)
+{
+    uint32_t a = 0, b = S->nblocks; /* the first block ending past lo */
+    while (a < b) {
+        uint32_t m = a + (b - a) / 2;
+        if (S->addr[m] + S->size[m] <= lo)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a < S->nblocks && S->addr[a] < hi;
+}
+
+static bool mapped_mapping(void *ctx, const ls_mapping *m)
+{
+    mapped_find *f = ctx;
+    if (!m->readable || !m->writable)
+        return true;
+    while (f->at < f->n && f->r[f->at].hi <= m->lo)
+        f->at++;
+    for (uint32_t i = f->at; i < f->n && f->r[i].lo < m->hi; i++) {
+        uint64_t lo = f->r[i].lo > m->lo ? f->r[i].lo : m->lo, hi = f->r[i].hi < m->hi ? f->r[i].hi : m->hi;
+        if (hi <= lo || blocks_within(f->S, lo, hi))
+            continue;
+        const trace_heap_range *g = f->S->ranges.p;
+        bool stack = false;
+        for (uint32_t k = 0; k < f->nstack && !stack; k++)
+            stack = g[k].kind != TRACE_ROOT_MODULE && g[k].start < hi && g[k].start + g[k].size > lo;
+        if (stack)
+            continue;
+        if (f->bytes + (hi - lo) > LS_SCAN_MAPPED_MAX) {
+            f->S->refs_full = true;
+            return false;
+        }
+        f->bytes += hi - lo;
+        add_range(f->S, TRACE_ROOT_MAPPED, 0, 0, lo, hi);
+    }
+    return true;
+}
+
+/* The listed regions, copied and sorted (into recorder memory: *n of
+ * them, ls_unmap the result with *bytes). */
+static mapped_region *mapped_copy(uint32_t *n, size_t *bytes)
+{
+    if (!mapped_lock())
+        return NULL;
+    *n = MP.n;
+    *bytes = (MP.n ? MP.n : 1) * sizeof(mapped_region);
+    mapped_region *r = ls_map(*bytes);
+    if (r && MP.n)
+        memcpy(r, MP.r, MP.n * sizeof *r);
+    mapped_unlock();
+    if (!r)
+        return NULL;
+    /* Shell sort (gaps 3k+1): mmap hands out falling addresses, the
+     * worst order for an insertion sort. */
+    uint32_t gap = 1;
+    while (gap < *n / 3)
+        gap = 3 * gap + 1;
+    for (; gap; gap /= 3)
+        for (uint32_t i = gap; i < *n; i++) {
+            mapped_region t = r[i];
+            uint32_t j = i;
+            for (; j >= gap && r[j - gap].lo > t.lo; j -= gap)
+                r[j] = r[j - gap];
+            r[j] = t;
+        }
+    return r;
+}
+
 /* Sorts the blocks by address: a few by insertion; else three passes of
  * 16 bits (addresses below 2^48; a fourth when one is not), with tmp as
  * room. False when out of memory. */
@@ -790,6 +981,14 @@ int ls_heap_snapshot_write(trace_writer *w, const ls_scan_request *req, uint64_t
     dl_iterate_phdr(module_ranges, &S);
     stack_find f = { &S, req, threads, nthreads, S.pid };
     ls_maps_each(stack_mapping, &f);
+    uint32_t nmapped = 0;
+    size_t mapped_bytes = 0;
+    mapped_region *mapped = S.nblocks ? mapped_copy(&nmapped, &mapped_bytes) : NULL;
+    if (mapped) {
+        mapped_find mf = { &S, mapped, nmapped, 0, (uint32_t)S.ranges.n, 0 };
+        ls_maps_each(mapped_mapping, &mf);
+        ls_unmap(mapped, mapped_bytes);
+    }
     const trace_heap_range *ranges = S.ranges.p;
     for (uint32_t r = 0; r < S.ranges.n && S.nblocks; r++)
         scan_span(&S, ranges[r].start, ranges[r].size / 8, true, r);

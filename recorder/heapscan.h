@@ -27,6 +27,15 @@ void ls_live_pass(uint64_t now);
 /* The live set is missing blocks from now on (events were lost). */
 void ls_live_incomplete(void);
 
+/* ---- The program's own anonymous mappings (any thread) ---- */
+
+/* The program mapped [lo, lo + len) anonymous, readable and writable. */
+void ls_mapped_add(uint64_t lo, uint64_t len);
+/* The program unmapped [lo, lo + len) (any part of a listed region). */
+void ls_mapped_remove(uint64_t lo, uint64_t len);
+/* In a forked child: the list's lock free again (the child has one thread). */
+void ls_mapped_after_fork(void);
+
 /* ---- A snapshot ---- */
 
 #define LS_SCAN_TLS_MAX 64u

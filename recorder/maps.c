@@ -18,7 +18,8 @@ bool ls_maps_each(bool (*fn)(void *ctx, const ls_mapping *m), void *ctx)
     char buf[1024];
     ls_mapping m = { 0 };
     int field = 0; /* 0 start, 1 end, 2 the rest of the line */
-    bool at_perms = false, go = true;
+    int perm = 4; /* the place in the permissions field (rwxp), 4 past it */
+    bool go = true;
     while (go) {
         long got = syscall(SYS_read, fd, buf, sizeof buf);
         if (got <= 0)
@@ -41,13 +42,16 @@ bool ls_maps_each(bool (*fn)(void *ctx, const ls_mapping *m), void *ctx)
                         m.hi = m.hi << 4 | (uint64_t)d;
                 } else {
                     field++;
-                    at_perms = field == 2;
+                    perm = field == 2 ? 0 : 4;
                 }
                 continue;
             }
-            if (at_perms) {
-                m.readable = ch == 'r';
-                at_perms = false;
+            if (perm < 4) {
+                if (perm == 0)
+                    m.readable = ch == 'r';
+                else if (perm == 1)
+                    m.writable = ch == 'w';
+                perm++;
             }
             memmove(m.tail, m.tail + 1, sizeof m.tail - 1);
             m.tail[sizeof m.tail - 1] = ch;

@@ -13,7 +13,7 @@
 
 typedef struct ls_mapping {
     uint64_t lo, hi;      /* [lo, hi) */
-    bool readable;
+    bool readable, writable;
     char tail[8];         /* the line's last 8 characters (its name's end), NUL-padded in front */
 } ls_mapping;
 

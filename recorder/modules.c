@@ -74,13 +74,9 @@ static bool remember(const known_module *k)
             return false;
     if (M.count == M.cap) {
         size_t cap = M.cap ? M.cap * 2 : 256;
-        known_module *n = ls_map(cap * sizeof *n);
+        known_module *n = ls_remap(M.known, M.cap * sizeof *n, cap * sizeof *n);
         if (!n)
             return false;
-        if (M.known) {
-            memcpy(n, M.known, M.count * sizeof *n);
-            ls_unmap(M.known, M.cap * sizeof *n);
-        }
         M.known = n;
         M.cap = cap;
     }

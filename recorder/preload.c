@@ -409,8 +409,7 @@ static void open_failed(void)
     static uint64_t failures;
     uint64_t h = __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
     const char *kind = e == EMFILE ? "error/EMFILE" : "error/ENFILE";
-    ls_record_open(kind, h, 0);
-    ls_record_close(kind, h);
+    ls_record_failed_open(kind, h);
     errno = e;
 }
 
@@ -860,9 +859,16 @@ EXPORT int closedir(DIR *d)
 
 /* ---- mappings ---- */
 
-static void *opened_map(void *p, size_t len)
+/* A mapping made: a resource; anonymous memory the program can write is
+ * also a root of the heap snapshot (heapscan.c: ls_mapped_add), unless the
+ * recorder's own code made it (libunwind's pools, through this interposer). */
+static void *opened_map(void *p, size_t len, int prot, int flags)
 {
-    if (p != MAP_FAILED && resources_on && ls_output_fd() >= 0)
+    if (p == MAP_FAILED)
+        return p;
+    if ((flags & MAP_ANONYMOUS) && (prot & PROT_READ) && (prot & PROT_WRITE) && !ls_inside_recorder())
+        ls_mapped_add((uint64_t)(uintptr_t)p, len);
+    if (resources_on && ls_output_fd() >= 0)
         ls_record_open("mmap", (uint64_t)(uintptr_t)p, len);
     return p;
 }
@@ -871,20 +877,21 @@ EXPORT void *mmap(void *a, size_t len, int prot, int flags, int fd, off_t off)
 {
     if (!RES_READY(mmap))
         return MAP_FAILED;
-    return opened_map(real_mmap(a, len, prot, flags, fd, off), len);
+    return opened_map(real_mmap(a, len, prot, flags, fd, off), len, prot, flags);
 }
 
 EXPORT void *mmap64(void *a, size_t len, int prot, int flags, int fd, off_t off)
 {
     if (!RES_READY(mmap64))
         return MAP_FAILED;
-    return opened_map(real_mmap64(a, len, prot, flags, fd, off), len);
+    return opened_map(real_mmap64(a, len, prot, flags, fd, off), len, prot, flags);
 }
 
 EXPORT int munmap(void *a, size_t len)
 {
     if (!RES_READY(munmap))
         return -1;
+    ls_mapped_remove((uint64_t)(uintptr_t)a, len);
     if (resources_on)
         ls_record_close("mmap", (uint64_t)(uintptr_t)a);
     return real_munmap(a, len);

@@ -79,6 +79,12 @@ ls_clock_map ls_clock_mapping(void);
 /* Memory that never goes through the (possibly intercepted) allocator. */
 void *ls_map(size_t bytes);
 void ls_unmap(void *p, size_t bytes);
+/* Such memory grown, as realloc would: p NULL (old_bytes 0) maps anew
+ * (zeroed), new_bytes 0 unmaps (returns NULL), else the first old_bytes
+ * move to new pages (p itself when its pages already hold new_bytes).
+ * NULL when out of memory, p then kept. Also the trace writer's memory
+ * (trace_writer_set_memory). */
+void *ls_remap(void *p, size_t old_bytes, size_t new_bytes);
 
 /* One line on stderr, written with write(2): no stdio, no allocation. */
 void ls_warn(const char *a, const char *b, const char *c);
@@ -131,8 +137,13 @@ void ls_record_free_held(uintptr_t ptr, ls_held *h);
 void ls_release_held(ls_held *h, bool happened);
 /* old_ptr 0: the old block's release was already recorded by a free. */
 void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size);
+/* An open and a close record the calling thread's stack (the same walk and
+ * depth as an allocation's). */
 void ls_record_open(const char *kind, uint64_t handle, uint64_t size);
 void ls_record_close(const char *kind, uint64_t handle);
+/* A failed open's note (FORMAT.md §6): an open and a close of `kind` and
+ * `handle` at once, both at the calling thread's stack, walked once. */
+void ls_record_failed_open(const char *kind, uint64_t handle);
 /* nonblocking: never wait on a lock (drop and count instead). */
 void ls_record_gc_begin(const char *reason, bool nonblocking);
 void ls_record_gc_end(size_t heap_bytes_after, bool nonblocking);

@@ -168,10 +168,7 @@ void ls_unmap(void *p, size_t bytes)
 #endif
 }
 
-/* The trace writer's memory (trace_writer_set_memory): pages of its own,
- * never the program's heap, which stays as the program made it (and its
- * snapshot holds the program's blocks only). */
-static void *writer_memory(void *p, size_t old_bytes, size_t new_bytes)
+void *ls_remap(void *p, size_t old_bytes, size_t new_bytes)
 {
     size_t page = 4096, old_len = (old_bytes + page - 1) & ~(page - 1), new_len = (new_bytes + page - 1) & ~(page - 1);
     if (!new_bytes) {
@@ -699,7 +696,18 @@ void ls_record_close(const char *kind, uint64_t handle)
 {
     API_ENTER(ts);
     uint32_t k = ls_intern_string(&ts->cache, kind ? kind : "resource");
-    emit(ts, TRACE_RES_CLOSE, k, handle, 0, 0);
+    uint32_t stack = capture(ts);
+    emit(ts, TRACE_RES_CLOSE, k, handle, 0, stack);
+    API_LEAVE(ts);
+}
+
+void ls_record_failed_open(const char *kind, uint64_t handle)
+{
+    API_ENTER(ts);
+    uint32_t k = ls_intern_string(&ts->cache, kind);
+    uint32_t stack = capture(ts);
+    emit(ts, TRACE_RES_OPEN, k, handle, 0, stack);
+    emit(ts, TRACE_RES_CLOSE, k, handle, 0, stack);
     API_LEAVE(ts);
 }
 
@@ -939,15 +947,11 @@ static void flush_current(snap **arr, size_t *cap)
     for (thread_state *ts = G.threads; ts; ts = ts->next) {
         if (ts->gen != G.gen || !ts->cur)
             continue;
-        if (count == *cap) { /* not the program's allocator: its heap stays as the program left it */
+        if (count == *cap) {
             size_t nc = *cap ? *cap * 2 : 256;
-            snap *na = ls_map(nc * sizeof *na);
+            snap *na = ls_remap(*arr, *cap * sizeof *na, nc * sizeof *na);
             if (!na)
                 break;
-            if (*arr) {
-                memcpy(na, *arr, count * sizeof *na);
-                ls_unmap(*arr, *cap * sizeof *na);
-            }
             *arr = na;
             *cap = nc;
         }
@@ -1204,7 +1208,7 @@ static void child_path(const char *base, long pid, unsigned n, char *out, size_t
  * (fds.c). */
 static int create_output(const char *path, bool exclusive, const trace_file_info *info, trace_writer **w)
 {
-    trace_writer_set_memory(writer_memory);
+    trace_writer_set_memory(ls_remap); /* never the program's heap: it stays as the program made it */
     if (!exclusive)
         return trace_writer_create_placed(path, info, ls_fd_place, w) == TRACE_OK ? 0 : (errno ? errno : EIO);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -1471,6 +1475,7 @@ static void atfork_child(void)
     /* The parent's live blocks are not the child's, and its writer thread
      * may have been changing the map: forgotten, not unmapped. */
     ls_live_forget();
+    ls_mapped_after_fork();
     __atomic_store_n(&G.out_fd, -1, __ATOMIC_RELAXED);
     /* Only the forking thread exists in the child: forget the other states
      * (their memory stays mapped) and every buffer's contents. */

@@ -16,8 +16,8 @@ update = "--update" in sys.argv[2:]
 here = os.path.dirname(os.path.abspath(__file__))
 corpus = os.path.join(here, "fuzz", "corpus")
 golden = os.path.join(here, "golden")
-TRACES = ["valid-small", "v2-valid-coded-columns", "real-writer-3-threads", "incomplete-no-end-chunk",
-          "damage-chunk-deleted"]
+TRACES = ["valid-small", "v2-valid-coded-columns", "v3-valid-close-stacks", "real-writer-3-threads",
+          "incomplete-no-end-chunk", "damage-chunk-deleted"]
 COMMANDS = {"dump": ["dump"], "report": ["report"], "json": ["report", "--json"]}
 failures = 0
 

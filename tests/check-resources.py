@@ -4,7 +4,10 @@ kinds (tests/res-target.c) with a known most open at once and a known few
 left open. The timeline's series, exported by `convert --to chrome`, must
 never exceed the first and must end at the report's open at end, which must
 be the second; `convert --to csv` must pair every close with an open of the
-same kind, and bad usage of convert gets one line and exit 2.
+same kind, and bad usage of convert gets one line and exit 2. Every close
+carries the stack that closed it (format 3): its id in `dump` and the csv,
+and `report --closes` names the program's close_slot() for every close,
+with as many closes per kind as the report counts.
 
 A second program (tests/emfile-target.c) runs out of descriptors: the
 report must list exactly the opens that failed with EMFILE, the first from
@@ -16,6 +19,7 @@ import collections
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -91,6 +95,30 @@ for r in data:
 check(all(opened[k] == kinds[k]["opened"] for k in kinds), "csv: opens per kind as in the report")
 check(closes_without_kind == 0, f"csv: every close names its opened kind ({closes_without_kind} do not)")
 check(all(int(a["time_ns"]) <= int(b["time_ns"]) for a, b in zip(data, data[1:])), "csv: rows in time order")
+
+# Where each resource was closed: every close from close_slot().
+closes = [r for r in data if r["kind"] == "res_close"]
+check(closes and all(r["stack_id"] for r in closes),
+      f"csv: every close has a stack id ({sum(not r['stack_id'] for r in closes)} of {len(closes)} have none)")
+dumped = [line for line in subprocess.run([leakscope, "dump", trace], capture_output=True, text=True,
+                                          check=True).stdout.splitlines() if " res_close " in line]
+check(len(dumped) == len(closes) and all(re.search(r" stack=[1-9][0-9]*$", line) for line in dumped),
+      f"dump: every res_close has its stack id ({dumped[:1]})")
+crep = json.loads(subprocess.run([leakscope, "report", "--json", "--closes", trace], capture_output=True, text=True,
+                                 check=True).stdout)
+closed = collections.Counter()
+for site in crep["close_sites"]:
+    closed[site["kind"]] += site["count"]
+    frames = [f["function"] for f in site["stack"]]
+    check("close_slot" in frames[:3], f"report --closes: {site['count']} x {site['kind']} closed at {frames[:4]}")
+check(all(closed[k] == kinds[k]["closed"] for k in kinds),
+      f"report --closes: closes per kind {dict(closed)} as the report counts them")
+check(crep["open_resources"] == report["open_resources"], "report --closes: open_resources as without it")
+text = subprocess.run([leakscope, "report", "--closes", trace], capture_output=True, text=True).stdout
+check(re.search(r"x fd/socket closed at\n +close_slot +res-target\.c:", text) is not None,
+      "report --closes: the text names close_slot under 'closed at'")
+p = subprocess.run([leakscope, "report", "--closes", "--at-peak", trace], capture_output=True, text=True)
+check(p.returncode == 2 and len(p.stderr.splitlines()) == 1, f"report --closes --at-peak: exit {p.returncode}")
 
 
 # Opens that failed for want of descriptors.

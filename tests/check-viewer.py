@@ -2,7 +2,8 @@
 """The desktop viewer under Xvfb: test-viewer opens a demo trace, presses the
 timeline's keys with the focus in a list (XTest, libXtst loaded at run time),
 checks the layout, hover and details, zooms, pans, selects, clicks and exports
-through the window; an unreadable trace must show
+through the window, clicks a descriptor's bar (both its stacks: opened in
+open_log, closed in close_log, or still open); an unreadable trace must show
 the reader's message, a truncated one the trace and a banner, a damaged one
 the rest of the trace and a banner saying what was lost. Opened files must
 land in the recent files list. tests/heap-target recorded with `leakscope
@@ -165,6 +166,7 @@ def main():
                 failed = True
         for name in ("window.png", "export-view.png", "export-heap.png", "window-truncated.png", "window-damaged.png",
                      "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png",
+                     "window-resource-details.png",
                      "window-flame.png", "window-flame-search.png", "window-calltree.png", "window-compare.png",
                      "window-classes.png", "window-globals.png", "window-growing.png"):
             if not os.path.getsize(os.path.join(out, name)) if os.path.exists(os.path.join(out, name)) else True:

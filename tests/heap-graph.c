@@ -18,7 +18,7 @@
 
 static const char *kind_name(uint32_t k)
 {
-    return k == TRACE_ROOT_MODULE ? "module" : k == TRACE_ROOT_STACK ? "stack" : k == TRACE_ROOT_TLS ? "tls" : "?";
+    return k == TRACE_ROOT_MODULE ? "module" : k == TRACE_ROOT_STACK ? "stack" : k == TRACE_ROOT_TLS ? "tls" : k == TRACE_ROOT_MAPPED ? "mapped" : "?";
 }
 
 int main(int argc, char **argv)

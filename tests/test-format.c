@@ -88,7 +88,7 @@ static void write_sample(const char *path, bool big)
     add(w, 1, (trace_event){ .kind = TRACE_ALLOC, .ts = 5, .addr = 0x1000, .size = 3, .stack = 1 });
     add(w, 1, (trace_event){ .kind = TRACE_FREE, .ts = 5, .addr = UINT64_MAX - 1 });
     add(w, 1, (trace_event){ .kind = TRACE_RES_OPEN, .ts = 6, .str = 1, .value = UINT64_MAX, .size = 4096, .stack = 3 });
-    add(w, 1, (trace_event){ .kind = TRACE_RES_CLOSE, .ts = 7, .str = 1, .value = UINT64_MAX });
+    add(w, 1, (trace_event){ .kind = TRACE_RES_CLOSE, .ts = 7, .str = 1, .value = UINT64_MAX, .stack = 2 });
     add(w, 2, (trace_event){ .kind = TRACE_GC_BEGIN, .ts = 100, .str = 0 });
     add(w, 2, (trace_event){ .kind = TRACE_GC_END, .ts = 1ull << 62, .size = SIZE_MAX });
     add(w, 2, (trace_event){ .kind = TRACE_MARK, .ts = (1ull << 62) + 1, .str = 3 });
@@ -933,6 +933,7 @@ static void test_packed(void)
                 r->kind = other[rnd() % 5];
                 r->a = r->kind == TRACE_GC_END || r->kind == TRACE_LOST ? rnd() : 1;
                 r->b = rnd() % 1024;
+                r->stack = r->kind == TRACE_RES_CLOSE ? (uint32_t)(rnd() % 3) : 0; /* a close's stack: since 3 */
             } else if (*slot) {
                 r->kind = TRACE_FREE;
                 r->a = *slot;

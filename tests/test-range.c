@@ -27,7 +27,8 @@ static void ev(trace_writer *w, uint32_t thread, uint32_t kind, uint64_t ts, uin
 
 /* Stack 1 makes a block at 100 that lives to the end; stack 2 makes blocks
  * at 200, 300 (freed at 600) and 400 (freed at 500); stack 3 makes one at
- * 700 freed at 800; an fd/socket opened at 250 is closed as fd at 650. */
+ * 700 freed at 800; an fd/socket opened at 250 is closed as fd at 650, at
+ * stack 3. */
 static void write_sample(const char *path)
 {
     trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8, .stack_depth = 4 };
@@ -47,7 +48,7 @@ static void write_sample(const char *path)
     ev(w, 1, TRACE_ALLOC, 400, 0xd000, 40, 2, 0, 0);
     ev(w, 1, TRACE_FREE, 500, 0xd000, 0, 0, 0, 0);
     ev(w, 1, TRACE_FREE, 600, 0xc000, 0, 0, 0, 0);
-    ev(w, 2, TRACE_RES_CLOSE, 650, 0, 0, 0, 2, 7);
+    ev(w, 2, TRACE_RES_CLOSE, 650, 0, 0, 3, 2, 7);
     ev(w, 1, TRACE_ALLOC, 700, 0xe000, 70, 3, 0, 0);
     ev(w, 1, TRACE_FREE, 800, 0xe000, 0, 0, 0, 0);
     if (trace_writer_close(w, 0) != TRACE_OK)
@@ -138,6 +139,7 @@ static void case_nearest(void)
     uint32_t res = 1u << TRACE_RES_OPEN | 1u << TRACE_RES_CLOSE;
     CHECK(ls_range_nearest(idx, 0, 1000, 640, res, 1, 7, 0, &e, &err) == TRACE_OK);
     CHECK(e.kind == TRACE_RES_CLOSE && e.ts == 650); /* closed as "fd", opened as "fd/socket" */
+    CHECK_EQ_U64(e.stack, 3); /* the close's own stack */
     CHECK(ls_range_nearest(idx, 0, 1000, 640, res, 1, 8, 0, &e, &err) == TRACE_END);
     CHECK(ls_range_nearest(idx, 900, 1000, 950, 1u << TRACE_ALLOC, 0, 0, 0, &e, &err) == TRACE_END);
     ls_index_unref(idx);

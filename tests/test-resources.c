@@ -2,7 +2,8 @@
  * (analysis.h ls_resource_family): a resource opened as "fd/socket" and
  * closed as "fd" is one resource; a handle opened again without a close
  * ends the old one; the timeline's series and lifetimes say what the
- * report says.
+ * report says; each close's stack (format 3) reaches the lifetimes and the
+ * analysis's close sites.
  *
  * `test-resources CASE` runs one case; with no argument, all of them.
  *
@@ -34,11 +35,17 @@ static trace_writer *create(const char *path)
     return w;
 }
 
-static void res(trace_writer *w, uint32_t thread, uint32_t kind, uint64_t ts, uint32_t str, uint64_t handle)
+static void res_at(trace_writer *w, uint32_t thread, uint32_t kind, uint64_t ts, uint32_t str, uint64_t handle,
+                   uint32_t stack)
 {
-    trace_event ev = { .kind = kind, .ts = ts, .str = str, .value = handle };
+    trace_event ev = { .kind = kind, .ts = ts, .str = str, .value = handle, .stack = stack };
     if (trace_writer_add_event(w, thread, &ev) != TRACE_OK)
         exit(1);
+}
+
+static void res(trace_writer *w, uint32_t thread, uint32_t kind, uint64_t ts, uint32_t str, uint64_t handle)
+{
+    res_at(w, thread, kind, ts, str, handle, 0);
 }
 
 static const ls_resource_kind *kind_named(const ls_analysis *a, const char *name)
@@ -165,6 +172,51 @@ static void case_reopen(void)
     timeline_free(tl);
 }
 
+/* Each close's own stack and thread: in the lifetimes (none for one ended
+ * by a reopen, or never closed) and in the analysis's close sites, by the
+ * kind opened and the closing stack, most first. */
+static void case_close_stacks(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/close-stacks.trace", dir);
+    trace_writer *w = create(path);
+    const uint64_t frames[] = { 0x401000, 0x402000, 0x403000 };
+    for (uint64_t id = 1; id <= 3; id++)
+        if (trace_writer_add_stack(w, id, frames + id - 1, 1) != TRACE_OK)
+            exit(1);
+    res_at(w, 1, TRACE_RES_OPEN, 100, S_FILE, 7, 1);
+    res_at(w, 2, TRACE_RES_CLOSE, 200, S_FD, 7, 2);     /* closed as "fd" by another thread */
+    res_at(w, 1, TRACE_RES_OPEN, 300, S_FILE, 8, 1);
+    res_at(w, 1, TRACE_RES_CLOSE, 400, S_FD, 8, 2);
+    res_at(w, 1, TRACE_RES_OPEN, 500, S_SOCKET, 9, 1);
+    res_at(w, 1, TRACE_RES_CLOSE, 600, S_FD, 9, 3);
+    res_at(w, 1, TRACE_RES_OPEN, 700, S_FILE, 10, 1);
+    res_at(w, 1, TRACE_RES_OPEN, 800, S_FILE, 10, 3);   /* the old one ended unseen */
+    res_at(w, 1, TRACE_RES_CLOSE, 900, S_FD, 77, 3);    /* of nothing open: ignored */
+    if (trace_writer_close(w, 0) != TRACE_OK)
+        exit(1);
+    timeline *tl;
+    trace_error err;
+    CHECK(timeline_open(path, &tl, &err) == TRACE_OK);
+    timeline_lifetime life[6];
+    CHECK_EQ_U64(timeline_lifetimes(tl, 0, UINT64_MAX, life, 6, NULL), 5);
+    CHECK(life[0].closed && life[0].open_stack == 1 && life[0].close_stack == 2);
+    CHECK(life[0].open_thread == 1 && life[0].close_thread == 2);
+    CHECK(life[1].closed && life[1].close_stack == 2 && life[1].close_thread == 1);
+    CHECK(life[2].closed && life[2].close_stack == 3 && life[2].end == 600);
+    CHECK(life[3].closed && life[3].end == 800 && life[3].close_stack == 0 && life[3].close_thread == 0);
+    CHECK(!life[4].closed && life[4].open_stack == 3 && life[4].close_stack == 0);
+    const ls_analysis *a = timeline_analysis(tl);
+    CHECK_EQ_U64(a->nclose_sites, 2);
+    if (a->nclose_sites == 2) {
+        CHECK(a->close_sites[0].count == 2 && a->close_sites[0].stack == 2);
+        CHECK(!strcmp(ls_analysis_string(a, a->close_sites[0].kind), "fd/file"));
+        CHECK(a->close_sites[1].count == 1 && a->close_sites[1].stack == 3);
+        CHECK(!strcmp(ls_analysis_string(a, a->close_sites[1].kind), "fd/socket"));
+    }
+    timeline_free(tl);
+}
+
 /* How a user names kinds (check --max-open KIND=N). */
 static void case_kind_names(void)
 {
@@ -186,6 +238,7 @@ static const test_case cases[] = {
     { "subtype-close", case_subtype_close },
     { "reopen", case_reopen },
     { "kind-names", case_kind_names },
+    { "close-stacks", case_close_stacks },
 };
 
 int main(int argc, char **argv)

@@ -8,8 +8,9 @@
  * call site with the status saying the readout's heap, a GC pause's thread
  * by name and a mark's label in Details, the empty-list placeholders; then
  * zooms and pans through the window's actions, selects a range, clicks an
- * event, exports a PNG and checks its pixels, saves screenshots of the
- * window, then quits with exit 0.
+ * event, exports a PNG and checks its pixels, clicks a resource's bar (one
+ * the demo closed in close_log, one it left open: kind, handle, times and
+ * both stacks), saves screenshots of the window, then quits with exit 0.
  *
  *   test-viewer view TRACE OUTDIR       a good trace
  *   test-viewer panels TRACE OUTDIR     the Flame Graph and Call Tree panels: hover,
@@ -1456,6 +1457,69 @@ static gboolean leak_steps(test_ctx *t)
     }
 }
 
+/* Zooms to [t0, t1] and clicks the bar of lifetime `lt` in the resources
+ * track, found by hit testing the track. Returns whether it was found. */
+static gboolean click_lifetime(test_ctx *t, const timeline_lifetime *lt, guint64 t0, guint64 t1)
+{
+    LeakscopeWindow *win = t->win;
+    leakscope_timeline_set_range(win->timeline, t0, t1);
+    int w = gtk_widget_get_width(GTK_WIDGET(win->timeline)), h = gtk_widget_get_height(GTK_WIDGET(win->timeline));
+    for (int y = 1; y < h; y++) {
+        LeakscopeTimelineHit hit;
+        if (!leakscope_timeline_hit_test(win->timeline, w / 2, y, &hit) || hit.track != RENDER_TRACK_RESOURCES)
+            continue;
+        for (int x = 1; x < w; x += 2)
+            if (leakscope_timeline_hit_test(win->timeline, x, y, &hit) && hit.kind == RENDER_HIT_LIFETIME &&
+                hit.lifetime.begin == lt->begin && hit.lifetime.handle == lt->handle) {
+                g_signal_emit_by_name(win->timeline, "hit", &hit);
+                return TRUE;
+            }
+    }
+    return FALSE;
+}
+
+/* A resource's details: the demo's descriptors are opened in open_log and,
+ * two in three, closed in close_log; the rest stay open. */
+static void check_lifetime_details(test_ctx *t)
+{
+    LeakscopeWindow *win = t->win;
+    uint64_t n = timeline_lifetimes(win->tl, 0, UINT64_MAX, NULL, 0, NULL);
+    timeline_lifetime *life = g_new0(timeline_lifetime, n ? n : 1);
+    timeline_lifetimes(win->tl, 0, UINT64_MAX, life, n, NULL);
+    const timeline_lifetime *closed = NULL, *open = NULL;
+    for (uint64_t i = 0; i < n; i++) {
+        if (life[i].closed && !closed && life[i].end > life[i].begin)
+            closed = &life[i];
+        if (!life[i].closed && !open)
+            open = &life[i];
+    }
+    CHECK(closed && open, "the demo has no closed or no open descriptor among %" G_GUINT64_FORMAT, n);
+    if (closed) {
+        guint64 d = closed->end - closed->begin;
+        CHECK(click_lifetime(t, closed, closed->begin - d, closed->end + d), "no bar of the closed descriptor");
+        g_autofree char *facts = grid_text(win->details_grid);
+        const char *stacks = gtk_label_get_text(win->details_stack);
+        const char *close_part = strstr(stacks, "Closed at (innermost first):");
+        CHECK(strstr(facts, "Kind") && strstr(facts, "fd") && strstr(facts, "Handle") &&
+                  strstr(facts, "Opened") && strstr(facts, "Closed") && strstr(facts, " by "),
+              "the closed descriptor's facts: '%s'", facts);
+        CHECK(strstr(stacks, "Opened at (innermost first):") && strstr(stacks, "open_log") && close_part &&
+                  strstr(close_part, "close_log") && !strstr(close_part, "open_log"),
+              "the closed descriptor's stacks: '%s'", stacks);
+        save_screenshot(t, "window-resource-details.png");
+    }
+    if (open) {
+        CHECK(click_lifetime(t, open, open->begin - 20000, open->begin + 20000), "no bar of the open descriptor");
+        g_autofree char *facts = grid_text(win->details_grid);
+        const char *stacks = gtk_label_get_text(win->details_stack);
+        CHECK(strstr(facts, "never: still open at the end"), "the open descriptor's facts: '%s'", facts);
+        CHECK(strstr(stacks, "open_log") && strstr(stacks, "Closed at: still open at the end"),
+              "the open descriptor's stacks: '%s'", stacks);
+    }
+    g_free(life);
+    act(t, "win.zoom-fit");
+}
+
 /* One step per tick, so the window draws and the main loop runs between. */
 static gboolean step(gpointer data)
 {
@@ -1665,6 +1729,7 @@ static gboolean step(gpointer data)
         break;
     }
     case 9:
+        check_lifetime_details(t);
         gtk_stack_set_visible_child_name(win->panel_stack, "resources");
         break;
     case 10:

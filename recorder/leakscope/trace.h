@@ -82,7 +82,8 @@ LEAKSCOPE_API LEAKSCOPE_NO_ACCESS(1) LEAKSCOPE_NO_ACCESS(2)
 void trace_realloc(const void *old_ptr, const void *new_ptr, size_t new_size);
 
 /* A resource of `kind` ("fd", "socket", "texture", ...) identified by
- * `handle` was opened / closed. The opening call stack is recorded. */
+ * `handle` was opened / closed. The call stack of each is recorded: the
+ * one that opened it and the one that closed it. */
 LEAKSCOPE_API void trace_resource_open(const char *kind, uint64_t handle);
 LEAKSCOPE_API void trace_resource_close(const char *kind, uint64_t handle);
 

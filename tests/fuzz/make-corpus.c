@@ -67,8 +67,8 @@ static void save(const char *name, const buf *b, size_t len)
 }
 
 /* The hand-built cases are format 1 (their bytes stay what they were); the
- * v2-* cases set these. */
-static unsigned hdr_major = 1;
+ * v2-* and v3-* cases set these. */
+static unsigned hdr_major = 1, hdr_minor = 0;
 static uint8_t col_mode[TRACE_COLUMNS]; /* format 2: how ev_payload codes each column */
 static trace_huff_enc henc;
 static trace_huff_hist hhist;
@@ -85,7 +85,7 @@ static void file_header(void)
     uint8_t h[256] = { 0 };
     memcpy(h, TRACE_FILE_MAGIC, 8);
     trace_put_u16(h + 8, (uint16_t)hdr_major);
-    trace_put_u16(h + 10, 0);
+    trace_put_u16(h + 10, (uint16_t)hdr_minor);
     trace_put_u32(h + 16, 4242);
     trace_put_u32(h + 20, 1);
     trace_put_u64(h + 24, 1000);
@@ -209,6 +209,17 @@ static void ev_open(uint64_t dt, uint64_t kind_str, uint64_t handle, uint64_t st
     putv(&C[TRACE_COL_STACK], stack);
 }
 
+/* close of `handle` (kind string `kind_str`); in format 3 at stack `stack` */
+static void ev_close(uint64_t dt, uint64_t kind_str, uint64_t handle, uint64_t stack)
+{
+    put8(&K, TRACE_RES_CLOSE);
+    putv(&C[TRACE_COL_TS], dt);
+    putv(&C[TRACE_COL_STR], kind_str);
+    putv(&C[TRACE_COL_U64], handle);
+    if (hdr_major >= 3)
+        putv(&C[TRACE_COL_STACK], stack);
+}
+
 /* Assembles K and C into P; `n` is the count written in the payload. */
 static void ev_payload(uint64_t n)
 {
@@ -241,16 +252,29 @@ static void ev_payload(uint64_t n)
 
 /* Format 2 cases: the small valid chunk with its timestamps coded by kind
  * and its sizes with one code; `mutate` then spoils payload byte offsets. */
-static void v2_case(const char *name, void (*mutate)(void))
+/* Format `major` (2 or later) with the writer's codings: timestamps coded
+ * by kind, sizes with one code, the rest varints. */
+static void coded_columns(unsigned major)
 {
-    hdr_major = 2;
+    hdr_major = major;
     memset(col_mode, TRACE_COLUMN_VARINT, sizeof col_mode);
     col_mode[TRACE_COL_TS] = TRACE_COLUMN_HUFFMAN_BY_KIND;
     col_mode[TRACE_COL_SIZE] = TRACE_COLUMN_HUFFMAN;
+}
+
+/* A file header, the dictionary of dict(3) and empty event columns. */
+static void small_file_start(void)
+{
     file_header();
     dict(3);
     ev_reset();
     lit_prev = 0;
+}
+
+static void v2_case(const char *name, void (*mutate)(void))
+{
+    coded_columns(2);
+    small_file_start();
     ev_alloc(0, 0x5000, 100, 1);
     ev_alloc(10, 0x5100, 200, 1);
     ev_free_recent(10, 1);
@@ -611,6 +635,60 @@ static void heap_traces(void)
     save("heap-snapshot-damaged", &F, F.n);
 }
 
+/* Format 3: closes carry a stack (FORMAT.md §6). A valid file with coded
+ * columns (the golden: dump prints each close's stack id), a close naming
+ * a stack never defined (corrupt, as an open's would be), one naming a
+ * stack lost with a damaged dictionary chunk (read as 0 and counted); and
+ * a 2.1 file with a chunk of a kind 2.1 does not have, crc valid: damage
+ * for a 3.0 reader too, which knows 2.1 in full (§4). */
+static void v3_cases(void)
+{
+    coded_columns(3);
+    for (int undefined = 0; undefined < 2; undefined++) {
+        small_file_start();
+        ev_alloc(0, 0x5000, 100, 1);
+        ev_open(10, 1, 3, 1);
+        ev_open(10, 1, 4, 1);
+        ev_close(10, 1, 3, undefined ? 5 : 1);
+        ev_close(10, 1, 4, 0);
+        ev_str(TRACE_MARK, 10, 2);
+        ev_payload(6);
+        chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2050, 6, TRUTH);
+        end_chunk(6, 0);
+        save(undefined ? "v3-close-stack-id-undefined" : "v3-valid-close-stacks", &F, F.n);
+    }
+
+    memset(col_mode, TRACE_COLUMN_VARINT, sizeof col_mode);
+    file_header();
+    dict(3);                                     /* strings 1, 2; stack 1 */
+    P.n = 0;
+    put8(&P, TRACE_STACK_DEF); putv(&P, 2); putv(&P, 1); putv(&P, trace_zigzag(0x401000));
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, (lie){ .bad_crc = 1 });
+    P.n = 0;
+    put8(&P, TRACE_STACK_DEF); putv(&P, 3); putv(&P, 1); putv(&P, trace_zigzag(0x402000));
+    chunk(TRACE_CHUNK_DICT, 0, 0, 0, 1, TRUTH);
+    ev_reset();
+    ev_open(0, 1, 3, 1);
+    ev_close(1, 1, 3, 2);                        /* lost */
+    ev_open(1, 1, 4, 3);
+    ev_close(1, 1, 4, 3);                        /* kept */
+    ev_payload(4);
+    chunk(TRACE_CHUNK_EVENTS, 7, 2000, 2003, 4, TRUTH);
+    end_chunk(4, 0);
+    save("v3-close-stack-id-lost", &F, F.n);
+
+    hdr_major = 2;
+    hdr_minor = 1;
+    valid_file();
+    P.n = 0;
+    put(&P, "future", 6);
+    chunk(9, 0, 0, 0, 1, TRUTH);
+    end_chunk(7, 0);
+    save("v2.1-unknown-chunk-kind", &F, F.n);
+    hdr_major = 1;
+    hdr_minor = 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -932,6 +1010,7 @@ int main(int argc, char **argv)
     v2_case("v2-kind-without-code", m_kind_without_code);
     v2_case("v2-address-rank-outside-class", m_rank_outside_class);
     v2_case("v2-column-without-coding-byte", m_empty_column);
+    v3_cases();
 
     damage_cases();
     return 0;

@@ -33,7 +33,8 @@ static void dump_bytes_escaped(const void *p, uint32_t len)
     putchar('"');
 }
 
-static void dump_record(const trace_event *ev)
+/* One record; `major`: the file's version, whose fields the event has. */
+static void dump_record(const trace_event *ev, unsigned major)
 {
     switch (ev->kind) {
     case TRACE_STRING_DEF:
@@ -60,6 +61,8 @@ static void dump_record(const trace_event *ev)
     const trace_kind_info *k = trace_kind_get(ev->kind);
     printf("  %llu %s", (unsigned long long)ev->ts, k ? k->name : "?");
     for (const trace_field_info *f = k ? k->fields : NULL; f && f->type != TRACE_FIELD_NONE; f++) {
+        if (!trace_field_in(f, major))
+            continue;
         uint64_t v;
         memcpy(&v, (const unsigned char *)ev + f->offset, sizeof v);
         if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD)
@@ -82,19 +85,19 @@ static trace_status dump_heap(trace_reader *r, const trace_chunk_info *ci)
         bytes += s->size[i];
     for (uint32_t i = 0; i < s->nedges; i++)
         start_refs += s->edges[i].value == s->addr[s->edges[i].to];
-    uint32_t ranges[4] = { 0 }, roots[4] = { 0 };
+    uint32_t ranges[TRACE_ROOT_MAPPED + 1] = { 0 }, roots[TRACE_ROOT_MAPPED + 1] = { 0 }; /* the reader checks kinds */
     for (uint32_t i = 0; i < s->nranges; i++)
         ranges[s->ranges[i].kind]++;
     for (uint32_t i = 0; i < s->nroots; i++)
         roots[s->roots[i].kind]++;
     printf("  heap ts=%llu thread=%u label=", (unsigned long long)s->ts, s->thread);
     dump_bytes_escaped(s->label, s->label_len);
-    printf(" flags=%u blocks=%u bytes=%llu edges=%u interior_edges=%llu roots=%u (module %u, stack %u, tls %u)"
-           " ranges=%u (module %u, stack %u, tls %u) unreadable=%llu\n",
+    printf(" flags=%u blocks=%u bytes=%llu edges=%u interior_edges=%llu roots=%u (module %u, stack %u, tls %u, mapped %u)"
+           " ranges=%u (module %u, stack %u, tls %u, mapped %u) unreadable=%llu\n",
            s->flags, s->nblocks, (unsigned long long)bytes, s->nedges, (unsigned long long)(s->nedges - start_refs),
-           s->nroots, roots[TRACE_ROOT_MODULE], roots[TRACE_ROOT_STACK], roots[TRACE_ROOT_TLS], s->nranges,
-           ranges[TRACE_ROOT_MODULE], ranges[TRACE_ROOT_STACK], ranges[TRACE_ROOT_TLS],
-           (unsigned long long)s->unreadable);
+           s->nroots, roots[TRACE_ROOT_MODULE], roots[TRACE_ROOT_STACK], roots[TRACE_ROOT_TLS], roots[TRACE_ROOT_MAPPED],
+           s->nranges, ranges[TRACE_ROOT_MODULE], ranges[TRACE_ROOT_STACK], ranges[TRACE_ROOT_TLS],
+           ranges[TRACE_ROOT_MAPPED], (unsigned long long)s->unreadable);
     trace_heap_snapshot_free(s);
     return TRACE_END;
 }
@@ -154,7 +157,7 @@ int cli_dump(int argc, char **argv)
         trace_event ev;
         st = trace_chunk_load(c, r, &ci);
         while (st == TRACE_OK && (st = trace_chunk_next(c, &ev)) == TRACE_OK)
-            dump_record(&ev);
+            dump_record(&ev, fi->version_major);
         if (st != TRACE_END)
             break;
     }

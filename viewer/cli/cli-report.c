@@ -1,4 +1,4 @@
-/* cli-report.c — `leakscope report [--json] [--top N] [--frames N]
+/* cli-report.c — `leakscope report [--json] [--top N] [--frames N] [--closes]
  * [--iteration-mark LABEL] FILE`.
  *
  * SPDX-License-Identifier: MIT
@@ -25,6 +25,7 @@ typedef struct report {
     sym_table *syms;
     FILE *out;
     unsigned top, frames;
+    bool closes;           /* --closes: where the closes came from */
     bool unknown_frames;   /* a frame had no symbol: say once how to get them */
 } report;
 
@@ -172,7 +173,7 @@ static void text_classes(report *R)
         [LS_CLASS_INDIRECT] = "pointed to only from lost blocks",
         [LS_CLASS_CYCLE] = "blocks pointing to one another, nothing else to them",
         [LS_CLASS_POSSIBLE] = "reached only through pointers into their middle",
-        [LS_CLASS_REACHABLE] = "still pointed to: held by a global, a stack or TLS",
+        [LS_CLASS_REACHABLE] = "still pointed to: by a global, a stack, TLS or mapped memory",
         [LS_CLASS_UNSCANNED] = "allocated after the snapshot",
     };
     for (uint32_t k = 0; k <= LS_CLASS_UNSCANNED; k++) {
@@ -541,6 +542,16 @@ static void report_text(report *R)
             fputs(" left open, opened at\n", o);
             text_stack(R, r->stack, "      ");
         }
+        for (uint32_t i = 0; R->closes && i < a->nclose_sites && i < R->top; i++) {
+            const ls_resource_site *r = &a->close_sites[i];
+            fprintf(o, "  %llu x ", (unsigned long long)r->count);
+            cli_text_string(o, ls_analysis_string(a, r->kind));
+            fputs(" closed at\n", o);
+            text_stack(R, r->stack, "      ");
+        }
+        if (R->closes && a->nclose_sites > R->top)
+            fprintf(o, "  ... and %u more close %s (--top N)\n", a->nclose_sites - R->top,
+                    plural(a->nclose_sites - R->top, "site", "sites"));
     }
     failure_group fails[2];
     uint32_t nfails = failure_groups(a, fails);
@@ -879,6 +890,19 @@ static void report_json(report *R)
         json_stack(R, a->open_res[i].stack);
         fputc('}', o);
     }
+    if (R->closes) {
+        fputs("],\"close_sites\":[", o);
+        for (uint32_t i = 0; i < a->nclose_sites; i++) {
+            char site[400];
+            fputs(i ? ",{\"kind\":" : "{\"kind\":", o);
+            json_str(R, ls_analysis_string(a, a->close_sites[i].kind));
+            fprintf(o, ",\"count\":%llu,\"site\":", (unsigned long long)a->close_sites[i].count);
+            json_str(R, ls_site_name(R->syms, a, a->close_sites[i].stack, site, sizeof site));
+            fputs(",\"stack\":", o);
+            json_stack(R, a->close_sites[i].stack);
+            fputc('}', o);
+        }
+    }
     fprintf(o, "],\"resources\":{\"opened\":%llu,\"closed\":%llu,\"open_at_end\":%llu,\"kinds\":[",
             (unsigned long long)a->resources_opened, (unsigned long long)a->resources_closed,
             (unsigned long long)a->resources_open_at_end);
@@ -1077,7 +1101,7 @@ static void report_at_peak(report *R, bool json)
 
 static void report_usage(FILE *f)
 {
-    fputs("usage: leakscope report [--json] [--top N] [--frames N] [--iteration-mark LABEL]\n"
+    fputs("usage: leakscope report [--json] [--top N] [--frames N] [--iteration-mark LABEL] [--closes]\n"
           "                        [--from T] [--to T | --at-peak] FILE\n"
           "  --json      machine-readable output (keys: see README)\n"
           "  --top N     call sites listed per section (default 10; in --json: peak and temporary)\n"
@@ -1089,7 +1113,9 @@ static void report_usage(FILE *f)
           "  --iteration-mark LABEL\n"
           "              the marks (trace_mark) that end an iteration of the program: per call site, the\n"
           "              bytes kept per iteration, growing or bounded (default: the label marked most\n"
-          "              often, at least 3 times)\n",
+          "              often, at least 3 times)\n"
+          "  --closes    where the resources were closed: the closes by kind and the call stack that\n"
+          "              closed them, most first (traces of format 3 on; in --json: close_sites)\n",
           f);
 }
 
@@ -1103,6 +1129,7 @@ int cli_report(int argc, char **argv)
         { "to", required_argument, NULL, 'T' },
         { "at-peak", no_argument, NULL, 'p' },
         { "iteration-mark", required_argument, NULL, 'i' },
+        { "closes", no_argument, NULL, 'c' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -1138,6 +1165,7 @@ int cli_report(int argc, char **argv)
             *(c == 'F' ? &from : &to) = optarg;
             break;
         case 'p': at_peak = true; break;
+        case 'c': R.closes = true; break;
         case 'i':
             if (!*optarg) {
                 cli_error("report: --iteration-mark needs a mark's label");
@@ -1164,6 +1192,10 @@ int cli_report(int argc, char **argv)
     }
     if ((from || to) && to_ns <= from_ns) {
         cli_error("report: --to must be after --from");
+        return CLI_BAD_INPUT;
+    }
+    if (R.closes && (at_peak || from || to)) {
+        cli_error("report: --closes is for the whole trace's report, not --at-peak, --from or --to");
         return CLI_BAD_INPUT;
     }
     if (R.iteration_mark && (at_peak || from || to)) {

@@ -39,7 +39,7 @@ typedef struct loader {
     const ls_observer *obs;
     trace_error *err;
     uint32_t threads_cap, leaks_cap;
-    uint32_t res_cap, open_cap, gc_cap, marks_cap, spans_cap;
+    uint32_t res_cap, open_cap, close_cap, gc_cap, marks_cap, spans_cap;
     thread_work *work;        /* parallel to a->threads */
     uint32_t work_cap;
     kmap thread_index;        /* tid -> index */
@@ -52,6 +52,7 @@ typedef struct loader {
     uint64_t end_lost;        /* the END chunk's total of dropped events */
     uint64_t lost_records;    /* the sum of the lost events in the threads' streams */
     kmap open;                /* (family, handle) -> kind string id (v1), stack (v2) */
+    kmap closes;              /* (kind string id, the close's stack) -> closes (v1) */
     uint64_t *family;         /* string id -> hash of the kind's family (text before '/') */
     bool *failure;            /* string id -> a note of a failed open (ls_resource_is_failure) */
     uint32_t failures_cap;
@@ -169,6 +170,13 @@ static bool res_closed(loader *L, const trace_event *ev, uint32_t kind, uint32_t
     ls_resource_kind *rk;
     if (!res_kind_of(L, kind, &rk))
         return false;
+    if (ev->kind == TRACE_RES_CLOSE) { /* a close seen: counted where it came from */
+        bool existed;
+        kmap_entry *c = kmap_insert(&L->closes, kind, ls_resource_close_stack(ev), &existed);
+        if (!c)
+            return false;
+        c->v1++;
+    }
     rk->closed++;
     L->a->resources_closed++;
     if (L->obs && L->obs->resource)
@@ -520,14 +528,30 @@ static int live_cmp(const void *x, const void *y)
     return p->addr < q->addr ? -1 : p->addr > q->addr;
 }
 
-static int open_cmp(const void *x, const void *y)
+static int site_cmp(const void *x, const void *y)
 {
-    const ls_open_resource *p = x, *q = y;
+    const ls_resource_site *p = x, *q = y;
     if (p->count != q->count)
         return p->count > q->count ? -1 : 1;
     if (p->kind != q->kind)
         return p->kind < q->kind ? -1 : 1;
     return p->stack < q->stack ? -1 : p->stack > q->stack;
+}
+
+/* The counts of a map of (kind, stack) -> count (v1) as sites, most first. */
+static bool resource_sites(const kmap *groups, ls_resource_site **sites, uint32_t *n, uint32_t *cap)
+{
+    for (size_t i = 0; i < groups->cap; i++) {
+        const kmap_entry *g = &groups->e[i];
+        if (!g->used)
+            continue;
+        if (!GROW(*sites, *n, *cap))
+            return false;
+        (*sites)[(*n)++] = (ls_resource_site){ (uint32_t)g->k1, (uint32_t)g->k2, g->v1 };
+    }
+    if (*n)
+        qsort(*sites, *n, sizeof **sites, site_cmp);
+    return true;
 }
 
 static int u64_cmp(const void *x, const void *y)
@@ -607,7 +631,7 @@ static trace_status finish(loader *L)
     if (a->nleaks)
         qsort(a->leaks, a->nleaks, sizeof *a->leaks, leak_cmp);
 
-    /* Open resources by (kind, stack). */
+    /* Open resources by (kind, stack); closes by (kind, the close's stack). */
     kmap groups = { 0 };
     for (size_t i = 0; i < L->open.cap; i++) {
         const kmap_entry *e = &L->open.e[i];
@@ -624,19 +648,11 @@ static trace_status finish(loader *L)
         rk->open_at_end++;
         a->resources_open_at_end++;
     }
-    for (size_t i = 0; i < groups.cap; i++) {
-        const kmap_entry *g = &groups.e[i];
-        if (!g->used)
-            continue;
-        if (!GROW(a->open_res, a->nopen_res, L->open_cap)) {
-            kmap_free(&groups);
-            return nomem(L);
-        }
-        a->open_res[a->nopen_res++] = (ls_open_resource){ (uint32_t)g->k1, (uint32_t)g->k2, g->v1 };
-    }
+    bool sites = resource_sites(&groups, &a->open_res, &a->nopen_res, &L->open_cap) &&
+                 resource_sites(&L->closes, &a->close_sites, &a->nclose_sites, &L->close_cap);
     kmap_free(&groups);
-    if (a->nopen_res)
-        qsort(a->open_res, a->nopen_res, sizeof *a->open_res, open_cmp);
+    if (!sites)
+        return nomem(L);
 
     /* Spans by label. */
     if (a->nspans) {
@@ -735,6 +751,7 @@ done:
     kmap_free(&L.thread_index);
     kmap_free(&L.live);
     kmap_free(&L.open);
+    kmap_free(&L.closes);
     if (st != TRACE_OK) {
         ls_analysis_free(a);
         return st;
@@ -754,6 +771,7 @@ void ls_analysis_free(ls_analysis *a)
     free(a->live);
     free(a->res_kinds);
     free(a->open_res);
+    free(a->close_sites);
     free(a->open_failures);
     free(a->gc);
     free(a->marks);

@@ -65,10 +65,13 @@ typedef struct ls_open_failure {
     uint32_t thread;
 } ls_open_failure;
 
-typedef struct ls_open_resource {
-    uint32_t kind, stack;
+/* Resources of a kind counted by a call stack: left open by the stack that
+ * opened them, or closed by the stack that closed them. */
+typedef struct ls_resource_site {
+    uint32_t kind, stack;     /* the kind they were opened as (string id); the stack id */
     uint64_t count;
-} ls_open_resource;
+} ls_resource_site;
+typedef ls_resource_site ls_open_resource;
 
 typedef struct ls_gc_pause {
     uint64_t begin, end;
@@ -141,6 +144,11 @@ typedef struct ls_analysis {
     ls_live_block *live; uint64_t nlive;
     ls_resource_kind *res_kinds; uint32_t nres_kinds;
     ls_open_resource *open_res;  uint32_t nopen_res; /* sorted by count, descending */
+    /* The closes the trace recorded, by the kind the resource was opened as
+     * and the stack that closed it (0 when the close has none: a format
+     * 1.x/2.x file, stacks off); sorted by count, descending. A resource
+     * that ended unseen (its handle opened again) is in none. */
+    ls_resource_site *close_sites; uint32_t nclose_sites;
     ls_open_failure *open_failures; uint32_t nopen_failures; /* in time order (not resources) */
     ls_gc_pause *gc;     uint32_t ngc;           /* in time order */
     ls_gc_stats gc_stats;
@@ -161,8 +169,8 @@ typedef struct ls_observer {
      * resource of kind `kind` (a string id), -1 when ev closes one, or when
      * ev opens a handle that was open already (the old one was closed where
      * the recorder could not see it). `stack` is the stack id that opened
-     * the resource (for a close too: the pairing's). Called before event();
-     * may be NULL. */
+     * the resource (for a close too: the pairing's); the close's own is
+     * ls_resource_close_stack(ev). Called before event(); may be NULL. */
     void (*resource)(void *user, const ls_analysis *a, const trace_event *ev, uint32_t kind, uint32_t stack,
                      int delta);
     /* Each change in what is live, as the analysis pairs frees with
@@ -186,6 +194,15 @@ bool ls_resource_is_failure(const char *kind, size_t len);
 
 /* The index of the first open failure at or after t (nopen_failures if none). */
 uint32_t ls_analysis_failure_from(const ls_analysis *a, uint64_t t);
+
+/* The stack that closed a resource, for an event the observer's resource()
+ * gives with delta -1: a res_close's own (since format 3; 0 in older files
+ * or with stacks off), and 0 when the close was not seen (ev opens the
+ * handle again). The one rule for every layer. */
+static inline uint32_t ls_resource_close_stack(const trace_event *ev)
+{
+    return ev->kind == TRACE_RES_CLOSE ? (uint32_t)ev->stack : 0;
+}
 
 /* The one resource identity (FORMAT.md §6): a resource is the family of its
  * kind (the text before the first '/', so "fd/socket" and "fd" are one

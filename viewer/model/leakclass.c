@@ -14,6 +14,7 @@
 #include "leakclass.h"
 #include "grow.h"
 #include "kmap.h"
+#include "units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,10 @@ const char *ls_holder_name(const ls_analysis *a, const ls_holder *h, char *buf, 
 {
     if (h->kind == LS_HOLDER_TLS) {
         snprintf(buf, len, "thread-local storage");
+    } else if (h->kind == LS_HOLDER_MAPPED) {
+        char size[32];
+        snprintf(buf, len, "memory the program mapped at 0x%llx (%s)", (unsigned long long)h->offset,
+                 ls_format_bytes(h->size, size, sizeof size));
     } else if (h->kind == LS_HOLDER_STACK) {
         const char *name = ls_analysis_thread_name(a, h->thread);
         if (name[0])
@@ -105,6 +110,12 @@ static uint32_t holder_of(holders *H, const ls_analysis *a, sym_table *syms, con
         h.offset = (named ? d.start : r->address) - bias;
         k1 = (uint64_t)LS_HOLDER_GLOBAL << 32 | (uint32_t)(mi + 1);
         k2 = named ? d.start : 0; /* words no symbol covers: one holder per module */
+    } else if (r->kind == TRACE_ROOT_MAPPED) {
+        const trace_heap_range *g = &s->ranges[r->range];
+        h.kind = LS_HOLDER_MAPPED;
+        h.offset = g->start;
+        h.size = g->size;
+        k1 = (uint64_t)LS_HOLDER_MAPPED << 32 | r->range;
     } else {
         h.kind = r->kind == TRACE_ROOT_TLS ? LS_HOLDER_TLS : LS_HOLDER_STACK;
         h.thread = r->module_or_thread;
@@ -149,18 +160,19 @@ static bool glibc_next_chunk(const ls_analysis *a, uint64_t word, uint64_t addr,
     return false;
 }
 
-/* The graph's roots, globals first, then TLS, then stacks (the order
- * holders are named in); the C library allocator's own pointers into
- * blocks (glibc_next_chunk) left out. NULL on out of memory. */
+/* The graph's roots, globals first, then TLS, then stacks, then the
+ * program's mapped memory (the order holders are named in); the C library
+ * allocator's own pointers into blocks (glibc_next_chunk) left out. NULL on
+ * out of memory. */
 static ls_graph_root *graph_roots(holders *H, const ls_analysis *a, sym_table *syms, const trace_heap_graph *s)
 {
     ls_leak_classes *c = H->c;
     ls_graph_root *out = malloc(((size_t)s->nroots + 1) * sizeof *out);
     if (!out)
         return NULL;
-    static const uint32_t order[] = { TRACE_ROOT_MODULE, TRACE_ROOT_TLS, TRACE_ROOT_STACK };
+    static const uint32_t order[] = { TRACE_ROOT_MODULE, TRACE_ROOT_TLS, TRACE_ROOT_STACK, TRACE_ROOT_MAPPED };
     uint32_t n = 0;
-    for (unsigned pass = 0; pass < 3; pass++)
+    for (unsigned pass = 0; pass < sizeof order / sizeof *order; pass++)
         for (uint32_t i = 0; i < s->nroots; i++) {
             const trace_heap_root *r = &s->roots[i];
             if (r->kind != order[pass] || r->to >= s->nblocks)

@@ -30,10 +30,12 @@ typedef enum ls_holder_kind {
     LS_HOLDER_GLOBAL, /* a word of a module's writable segment */
     LS_HOLDER_TLS,    /* a word of a thread's static thread-local storage */
     LS_HOLDER_STACK,  /* a word of a thread's stack */
+    LS_HOLDER_MAPPED, /* a word of anonymous memory the program mapped itself (FORMAT.md §4.4) */
 } ls_holder_kind;
 
 /* What holds reachable memory: one per global variable (or per module for
- * words no symbol covers), per thread's TLS, per thread's stack. */
+ * words no symbol covers), per thread's TLS, per thread's stack, per
+ * region the program mapped. */
 typedef struct ls_holder {
     ls_holder_kind kind;
     uint32_t thread;         /* TLS, STACK: the OS thread id */
@@ -41,7 +43,9 @@ typedef struct ls_holder {
     const char *file;        /* GLOBAL: where it is defined, NULL unknown */
     int line;
     const char *module;      /* GLOBAL: its module's path ("??" unknown) */
-    uint64_t offset;         /* GLOBAL: the symbol's (else the first word's) offset from the module's bias */
+    uint64_t offset;         /* GLOBAL: the symbol's (else the first word's) offset from the module's bias;
+                                MAPPED: the region's start */
+    uint64_t size;           /* MAPPED: the region's bytes */
     uint64_t retained_bytes, retained_blocks; /* what it alone keeps alive (reach.h) */
 } ls_holder;
 

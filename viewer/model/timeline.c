@@ -187,7 +187,7 @@ static int kind_series(builder *B, uint64_t str)
     return (int)e->v1 - 1;
 }
 
-static void lifetime_open(builder *B, const trace_event *ev, uint32_t kind)
+static void lifetime_open(builder *B, const trace_event *ev, uint32_t kind, uint32_t stack)
 {
     timeline *tl = B->tl;
     bool existed;
@@ -196,7 +196,7 @@ static void lifetime_open(builder *B, const trace_event *ev, uint32_t kind)
         B->nomem = true;
         return;
     }
-    if (existed) { /* reopened without a close: the old one ends here */
+    if (existed) { /* reopened without a close: the old one ends here, unseen */
         tl->life[e->v1].end = ev->ts;
         tl->life[e->v1].closed = true;
     }
@@ -215,7 +215,8 @@ static void lifetime_open(builder *B, const trace_event *ev, uint32_t kind)
         tl->life = p;
         tl->life_cap = nc;
     }
-    tl->life[tl->nlife] = (timeline_lifetime){ ev->ts, tl->t1, ev->value, kind, false };
+    tl->life[tl->nlife] = (timeline_lifetime){ .begin = ev->ts, .end = tl->t1, .handle = ev->value, .kind = kind,
+                                               .open_stack = stack, .open_thread = ev->thread };
     e->v1 = tl->nlife++;
 }
 
@@ -224,8 +225,11 @@ static void lifetime_close(builder *B, const trace_event *ev, uint32_t kind)
     kmap_entry *e = kmap_find(&B->live, kind, ev->value);
     if (!e)
         return;
-    B->tl->life[e->v1].end = ev->ts;
-    B->tl->life[e->v1].closed = true;
+    timeline_lifetime *lt = &B->tl->life[e->v1];
+    lt->end = ev->ts;
+    lt->closed = true;
+    lt->close_stack = ls_resource_close_stack(ev);
+    lt->close_thread = ev->kind == TRACE_RES_CLOSE ? ev->thread : 0;
     kmap_remove(&B->live, e);
 }
 
@@ -270,7 +274,6 @@ static void observe_resource(void *user, const ls_analysis *a, const trace_event
                              int delta)
 {
     (void)a;
-    (void)stack;
     builder *B = user;
     bucket_at(B, ev->ts);
     int k = kind_series(B, kind);
@@ -282,7 +285,7 @@ static void observe_resource(void *user, const ls_analysis *a, const trace_event
         res_update(B, (uint32_t)k);
     }
     if (delta > 0)
-        lifetime_open(B, ev, kind);
+        lifetime_open(B, ev, kind, stack);
     else
         lifetime_close(B, ev, kind);
     if (B->growth && B->growth_obs.resource)

@@ -22,7 +22,7 @@
  *
  * Memory bound: about 60 bytes per base bucket (at most 2^19, so ~32 MiB
  * with the pyramid), 4 bytes x 2^12 per resource kind and per thread lane,
- * 32 bytes per kept lifetime, ~1.5 bytes per free, and the decoded window
+ * 48 bytes per kept lifetime, ~1.5 bytes per free, and the decoded window
  * (at most TIMELINE_EXACT_MAX_EVENTS steps). GC pauses, marks and spans come
  * from the ls_analysis it holds.
  *
@@ -56,6 +56,8 @@ typedef struct timeline_lifetime {
     uint64_t begin, end;
     uint64_t handle;
     uint32_t kind;      /* string id */
+    uint32_t open_stack, close_stack;   /* stack ids; close_stack 0: none (ls_resource_close_stack) */
+    uint32_t open_thread, close_thread; /* OS thread ids; close_thread 0: not closed, or closed unseen */
     bool closed;
 } timeline_lifetime;
 

@@ -1016,7 +1016,7 @@ static void on_hover_found(GObject *src, GAsyncResult *res, gpointer data)
         } else if (ev.kind == TRACE_RES_OPEN || ev.kind == TRACE_RES_CLOSE) {
             g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, (guint32)ev.str));
             char site[512] = "";
-            if (ev.kind == TRACE_RES_OPEN)
+            if (ev.stack) /* an open's stack, or (format 3) a close's */
                 ls_site_name(self->syms, a, (guint32)ev.stack, site, sizeof site);
             g_autofree char *where = leakscope_text_from_trace(site);
             text = g_strdup_printf("%s %s %" G_GUINT64_FORMAT "%s%s", trace_kind_name(ev.kind), kind, ev.value,
@@ -1134,14 +1134,53 @@ static void on_selection_changed(LeakscopeTimeline *tl, LeakscopeWindow *self)
 
 /* ---- details of a clicked event ---- */
 
-static void _leakscope_window_show_stack(LeakscopeWindow *self, guint32 stack)
+/* A stack's frames under `title`, one a line. */
+static char *_leakscope_window_stack_text(LeakscopeWindow *self, const char *title, guint32 stack)
 {
     GPtrArray *lines = leakscope_stack_lines(self->syms, timeline_analysis(self->tl), stack, 0);
     g_ptr_array_add(lines, NULL);
     g_autofree char *text = g_strjoinv("\n", (char **)lines->pdata);
-    g_autofree char *all = g_strconcat("Call stack (innermost first):\n", text, NULL);
-    gtk_label_set_text(self->details_stack, all);
     g_ptr_array_unref(lines);
+    return g_strconcat(title, " (innermost first):\n", text, NULL);
+}
+
+static void _leakscope_window_show_stack(LeakscopeWindow *self, guint32 stack)
+{
+    g_autofree char *all = _leakscope_window_stack_text(self, "Call stack", stack);
+    gtk_label_set_text(self->details_stack, all);
+}
+
+/* A resource's bar: its kind and handle, when and by which thread it was
+ * opened and closed, and the stacks of both (from the timeline's lifetime:
+ * nothing to look up). */
+static void _leakscope_window_show_lifetime(LeakscopeWindow *self, const timeline_lifetime *lt)
+{
+    const ls_analysis *a = timeline_analysis(self->tl);
+    GtkGrid *g = self->details_grid;
+    g_autofree char *opener = _leakscope_window_thread_text(a, lt->open_thread);
+    g_autofree char *opened = leakscope_format_duration(rel(self, lt->begin));
+    _leakscope_window_facts_add(g, "Event", "resource");
+    facts_add_take(g, "Kind", leakscope_text_from_trace(ls_analysis_string(a, lt->kind)));
+    facts_add_take(g, "Handle", g_strdup_printf("%" G_GUINT64_FORMAT, lt->handle));
+    facts_add_take(g, "Opened", g_strdup_printf("at %s by %s", opened, opener));
+    g_autofree char *closed = leakscope_format_duration(rel(self, lt->end));
+    if (!lt->closed) {
+        _leakscope_window_facts_add(g, "Closed", "never: still open at the end");
+    } else if (lt->close_thread) {
+        g_autofree char *closer = _leakscope_window_thread_text(a, lt->close_thread);
+        facts_add_take(g, "Closed", g_strdup_printf("at %s by %s%s", closed, closer,
+                                                    lt->close_thread != lt->open_thread ? " (another thread)" : ""));
+    } else {
+        facts_add_take(g, "Closed", g_strdup_printf("at %s, unseen: its handle was opened again then", closed));
+    }
+    facts_add_take(g, "Open for", leakscope_format_duration(lt->end - lt->begin));
+    g_autofree char *open_text = _leakscope_window_stack_text(self, "Opened at", lt->open_stack);
+    g_autofree char *close_text = !lt->closed ? g_strdup("Closed at: still open at the end")
+                                  : !lt->close_thread
+                                      ? g_strdup("Closed at: not recorded (the close was not seen)")
+                                      : _leakscope_window_stack_text(self, "Closed at", lt->close_stack);
+    g_autofree char *all = g_strconcat(open_text, "\n\n", close_text, NULL);
+    gtk_label_set_text(self->details_stack, all);
 }
 
 static void on_event_found(GObject *src, GAsyncResult *res, gpointer data)
@@ -1226,19 +1265,9 @@ static void on_hit(LeakscopeTimeline *tlw, gpointer hitp, LeakscopeWindow *self)
         facts_add_take(g, "Thread", _leakscope_window_thread_text(a, p->thread));
         break;
     }
-    case RENDER_HIT_LIFETIME: {
-        const timeline_lifetime *lt = &hit->lifetime;
-        g_autofree char *kind = leakscope_text_from_trace(ls_analysis_string(a, lt->kind));
-        facts_add_take(g, "Resource", g_strdup_printf("%s %" G_GUINT64_FORMAT, kind, lt->handle));
-        facts_add_take(g, "Opened at", leakscope_format_duration(rel(self, lt->begin)));
-        facts_add_take(g, lt->closed ? "Closed at" : "Never closed",
-                       lt->closed ? leakscope_format_duration(rel(self, lt->end)) : g_strdup("still open at the end"));
-        facts_add_take(g, "Open for", leakscope_format_duration(lt->end - lt->begin));
-        LeakscopeEventQuery q = { .lo = lt->begin, .hi = lt->begin, .t = lt->begin, .kinds = 1u << TRACE_RES_OPEN,
-                                  .handle_kind = lt->kind, .handle = lt->handle };
-        _leakscope_window_find(self, &q);
+    case RENDER_HIT_LIFETIME:
+        _leakscope_window_show_lifetime(self, &hit->lifetime);
         break;
-    }
     case RENDER_HIT_FAILURE: {
         const ls_open_failure *f = &a->open_failures[hit->index];
         const char *k = ls_analysis_string(a, f->kind), *slash = strchr(k, '/');
