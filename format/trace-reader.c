@@ -1232,8 +1232,9 @@ static unsigned field_count(const trace_field_info *fields)
  * own column), then the addresses, in field order. Inlined once per event
  * kind with that kind's field list from the one table (TRACE_EVENT_KINDS)
  * and its length as a constant (`nfields`, at most 8), so the loops over
- * fields unroll into the kind's own code: GCC unrolls a loop whose count it
- * knows, not one that ends at a field of type NONE. */
+ * fields unroll into the kind's own code (a loop that ends at a field of
+ * type NONE was not unrolled, nor one with the test of a field's version
+ * without the pragma) and each field's type and version test fold away. */
 static inline __attribute__((always_inline)) trace_status decode_fields(trace_chunk *c, trace_event *ev,
                                                                         uint32_t kind,
                                                                         const trace_field_info *fields,
@@ -1241,11 +1242,12 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
 {
     /* The codes first (each from its own column), then the addresses, in
      * field order: an address made live is resolved with its size (§4.1.2). */
-    uint64_t code[8], size = 0;
+    uint64_t code[8] = { 0 }, size = 0; /* set: an absent field is skipped by both loops, GCC cannot tell */
     unsigned major = c->major;
     /* A field newer than the file's version is not there (its member stays
      * 0). The first test folds away, per kind, for the fields every version has. */
 #define FIELD_ABSENT(f) ((f)->since > TRACE_VERSION_MAJOR_MIN && !trace_field_in(f, major))
+#pragma GCC unroll 8
     for (unsigned nf = 0; nf < nfields; nf++) {
         const trace_field_info *f = &fields[nf];
         if (FIELD_ABSENT(f))
@@ -1265,6 +1267,7 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
         code[nf] = v;
     }
     bool v2 = major >= 2;
+#pragma GCC unroll 8
     for (unsigned nf = 0; nf < nfields; nf++) {
         const trace_field_info *f = &fields[nf];
         if (FIELD_ABSENT(f))
