@@ -1243,6 +1243,10 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
     /* The codes first (each from its own column), then the addresses, in
      * field order: an address made live is resolved with its size (§4.1.2). */
     uint64_t code[8] = { 0 }, size = 0; /* set: an absent field is skipped by both loops, GCC cannot tell */
+    /* The values whose address is taken live out here, not in the loops'
+     * bodies: GCC 12's ASan, with the loops unrolled, takes a later
+     * iteration's store for a use after its scope. */
+    uint64_t v, at, z;
     unsigned major = c->major;
     /* A field newer than the file's version is not there (its member stays
      * 0). The first test folds away, per kind, for the fields every version has. */
@@ -1253,7 +1257,6 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
         if (FIELD_ABSENT(f))
             continue;
         trace_column col = trace_field_column(f->type);
-        uint64_t v;
         if (!col_next(c, col, kind, &v))
             return payload_error(c, col_pos(c, col), "field column ends early");
         /* Ids defined before the chunk in file order (§4.2), the same for
@@ -1272,7 +1275,7 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
         const trace_field_info *f = &fields[nf];
         if (FIELD_ABSENT(f))
             continue;
-        uint64_t v = code[nf];
+        v = code[nf];
         if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD) {
             trace_column col = trace_field_column(f->type);
             bool live = f->type == TRACE_FIELD_ADDR_NEW;
@@ -1285,7 +1288,6 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
                 if (!trace_class_take(c->classes, trace_size_class(size), rank, &v))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside its size class");
             } else if (!live && v2 && dist) {
-                uint64_t at;
                 if (!trace_live_take(&c->live_order, c->live_n, dist, &at))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside the window");
                 v = c->live_win[at % TRACE_ADDR_WINDOW];
@@ -1295,10 +1297,9 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
                 uint64_t n = live ? c->released_n : c->live_n;
                 if (dist > n || dist > TRACE_ADDR_WINDOW)
                     return payload_error(c, col_pos(c, col), "address distance reaches outside the window");
-                uint64_t at = (n - dist) % TRACE_ADDR_WINDOW;
+                at = (n - dist) % TRACE_ADDR_WINDOW;
                 v = live ? c->released_win[at] : c->live_win[at];
             } else {
-                uint64_t z;
                 if (!col_next(c, TRACE_COL_ADDR_LIT, kind, &z))
                     return payload_error(c, col_pos(c, TRACE_COL_ADDR_LIT), "address column ends early");
                 v = c->prev_lit + (uint64_t)trace_unzigzag(z);
