@@ -9,6 +9,7 @@
 #define LEAKSCOPE_TRACE_WRITER_H
 
 #include "trace-format.h"
+#include "trace-packed.h"
 
 #include <stdbool.h>
 
@@ -69,134 +70,9 @@ trace_status trace_writer_add_module(trace_writer *w, uint64_t ts, uint64_t bias
  * thread's chunk. String and stack ids must already be defined. */
 trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trace_event *ev);
 
-/* Events as a recorder stores them, unencoded: a stream of 64-bit words,
- * two to five a record. The first word is the time in ticks of the
- * caller's clock (mapped to nanoseconds by a trace_tick_map; at most
- * TRACE_PACKED_TS_MAX, 2^62 - 1), its top two bits the record's form:
- *   TRACE_PACKED_FREE   ts, ptr                       a free: 2 words
- *   TRACE_PACKED_ALLOC  ts, ptr, size | stack << 32   an allocation of
- *                                                     less than 4 GiB: 3 words
- *   0                   ts, a, b, stack | kind << 32  any event: 4 words,
- *                       then, when kind has TRACE_PACKED_EXT, its third
- *                       field c: 5 words
- * The fields of each kind in the full form:
- *   ALLOC a=ptr b=size           FREE a=ptr          REALLOC a=new b=size c=old
- *   RES_OPEN a=kind b=handle c=size   RES_CLOSE a=kind b=handle
- *   GC_BEGIN a=reason   GC_END a=heap_after   MARK, SPAN_BEGIN, SPAN_END,
- *   THREAD_NAME a=label   LOST a=count
- * The trace_packed_* functions write one record and return its words. The
- * short forms keep the most frequent events, until the writer takes them,
- * in half the memory (a free) and three quarters (an allocation). */
-#define TRACE_PACKED_FREE (1ull << 62)
-#define TRACE_PACKED_ALLOC (2ull << 62)
-#define TRACE_PACKED_FORM (3ull << 62)
-#define TRACE_PACKED_TS_MAX (TRACE_PACKED_FREE - 1)
-#define TRACE_PACKED_EXT 0x100u
-#define TRACE_PACKED_MAX_WORDS 5u
-
-/* A clock beyond 2^62 ticks (decades of uptime) stays at the last. */
-static inline uint64_t trace_packed_ts(uint64_t ts) { return ts > TRACE_PACKED_TS_MAX ? TRACE_PACKED_TS_MAX : ts; }
-
-static inline unsigned trace_packed_free(uint64_t *w, uint64_t ts, uint64_t ptr)
-{
-    w[0] = trace_packed_ts(ts) | TRACE_PACKED_FREE;
-    w[1] = ptr;
-    return 2;
-}
-
-/* Any event; c (used when kind has TRACE_PACKED_EXT) its third field. */
-static inline unsigned trace_packed_full(uint64_t *w, uint64_t ts, uint32_t kind, uint64_t a, uint64_t b,
-                                         uint32_t stack, uint64_t c)
-{
-    w[0] = trace_packed_ts(ts);
-    w[1] = a;
-    w[2] = b;
-    w[3] = stack | (uint64_t)kind << 32;
-    if (!(kind & TRACE_PACKED_EXT))
-        return 4;
-    w[4] = c;
-    return 5;
-}
-
-/* The words an allocation of `size` takes. */
-static inline unsigned trace_packed_alloc_words(uint64_t size) { return size >> 32 ? 4 : 3; }
-
-static inline unsigned trace_packed_alloc(uint64_t *w, uint64_t ts, uint64_t ptr, uint64_t size, uint32_t stack)
-{
-    if (size >> 32)
-        return trace_packed_full(w, ts, TRACE_ALLOC, ptr, size, stack, 0);
-    w[0] = trace_packed_ts(ts) | TRACE_PACKED_ALLOC;
-    w[1] = ptr;
-    w[2] = size | (uint64_t)stack << 32;
-    return 3;
-}
-
-/* ns = ns0 + (ticks - tick0) * mult / 2^32, and ns0 for ticks <= tick0
- * (ticks already in ns: all three 0 but mult = 2^32). */
-typedef struct trace_tick_map {
-    uint64_t tick0, ns0, mult;
-} trace_tick_map;
-
-static inline uint64_t trace_tick_map_apply(const trace_tick_map *m, uint64_t ticks)
-{
-    if (ticks <= m->tick0)
-        return m->ns0;
-    return m->ns0 + (uint64_t)(((unsigned __int128)(ticks - m->tick0) * m->mult) >> 32);
-}
-
-/* The words of the packed record at r (n words left, at least 1), 0 if it
- * has no form or is cut short; and the event it is (whole records only),
- * as trace_writer_add_packed reads them: the one reading of the packed
- * forms, for the writer and the recorder's live map. */
-static inline size_t trace_packed_len(const uint64_t *r, size_t n)
-{
-    size_t len;
-    switch (r[0] & TRACE_PACKED_FORM) {
-    case TRACE_PACKED_FREE:  len = 2; break;
-    case TRACE_PACKED_ALLOC: len = 3; break;
-    case 0:                  len = n < 4 ? 4 : 4 + !!(r[3] >> 32 & TRACE_PACKED_EXT); break;
-    default:                 return 0;
-    }
-    return len <= n ? len : 0;
-}
-
-static inline void trace_packed_event(const uint64_t *r, const trace_tick_map *map, trace_event *ev)
-{
-    static const trace_event zero;
-    *ev = zero;
-    uint64_t form = r[0] & TRACE_PACKED_FORM;
-    ev->ts = trace_tick_map_apply(map, r[0] & TRACE_PACKED_TS_MAX);
-    if (form == TRACE_PACKED_FREE) {
-        ev->kind = TRACE_FREE;
-        ev->addr = r[1];
-        return;
-    }
-    if (form == TRACE_PACKED_ALLOC) {
-        ev->kind = TRACE_ALLOC;
-        ev->addr = r[1];
-        ev->size = (uint32_t)r[2];
-        ev->stack = r[2] >> 32;
-        return;
-    }
-    uint32_t kind = (uint32_t)(r[3] >> 32);
-    uint64_t a = r[1], b = r[2], c = kind & TRACE_PACKED_EXT ? r[4] : 0;
-    ev->kind = kind & ~TRACE_PACKED_EXT;
-    ev->stack = (uint32_t)r[3];
-    switch (ev->kind) {
-    case TRACE_ALLOC:     ev->addr = a; ev->size = b; break;
-    case TRACE_FREE:      ev->addr = a; break;
-    case TRACE_REALLOC:   ev->addr = c; ev->addr2 = a; ev->size = b; break;
-    case TRACE_RES_OPEN:  ev->str = a; ev->value = b; ev->size = c; break;
-    case TRACE_RES_CLOSE: ev->str = a; ev->value = b; break;
-    case TRACE_GC_END:    ev->size = a; break;
-    case TRACE_LOST:      ev->value = a; break;
-    default:              ev->str = a; break; /* GC_BEGIN, MARK, SPAN_*, THREAD_NAME */
-    }
-}
-
-/* Appends the records in the `n` words at `words` of `thread`, as
- * trace_writer_add_event would one by one (the same bytes in the file), in
- * a fraction of the time. A record that add_event would refuse is skipped;
+/* Appends the packed records (trace-packed.h) in the `n` words at `words`
+ * of `thread`, as trace_writer_add_event would one by one (the same bytes
+ * in the file), in a fraction of the time. A record that add_event would refuse is skipped;
  * then the result is TRACE_ERR_ARGS, after the rest were added. A word
  * with both form bits set, or a record cut short by the end, ends the
  * batch with TRACE_ERR_ARGS. */

@@ -18,7 +18,7 @@
 void ls_live_reset(void);
 /* In a forked child: drops the parent's map without touching it. */
 void ls_live_forget(void);
-/* Applies the packed records in n words (trace-writer.h) of thread tid to
+/* Applies the packed records in n words (trace-packed.h) of thread tid to
  * the map: allocations add blocks, frees and reallocs take them out, each
  * in the readers' order whatever order the threads' records come in. */
 void ls_live_apply(const uint64_t *words, size_t n, uint32_t tid);

@@ -38,7 +38,7 @@
 #define LS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* Recorded events are stored as the writer's packed records (trace-writer.h:
+/* Recorded events are stored as the writer's packed records (trace-packed.h:
  * two to five words, no encoding), which the writer thread hands to the
  * writer as they are. */
 

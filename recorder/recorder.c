@@ -3,7 +3,7 @@
  *
  * The hot paths (emit, emit_alloc, emit_free) take no lock and make no
  * system call but the clock: each stores a packed record (two to five words,
- * trace-writer.h) in the calling thread's buffer and publishes the new count
+ * trace-packed.h) in the calling thread's buffer and publishes the new count
  * with a release store. The writer thread reads published
  * records (of full buffers handed over through a queue, and of the buffers
  * still being filled, every flush interval), encodes and writes them. Buffers
@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 /* A buffer is 256 KiB: a 32-byte header and 32764 words of records (two to
- * five words each: trace-writer.h), eight to a 2 MiB slab (refill_spares). */
+ * five words each: trace-packed.h), eight to a 2 MiB slab (refill_spares). */
 #define BUF_WORDS 32764u
 /* The file's timestamp unit by default: 16 ns, finer than reading the clock
  * takes (rdtsc costs 7 to 20 ns), so no order the clock can tell is lost,
@@ -679,7 +679,7 @@ void ls_record_realloc(uintptr_t old_ptr, uintptr_t new_ptr, size_t new_size)
 {
     API_ENTER(ts);
     uint32_t stack = capture(ts);
-    emit(ts, TRACE_REALLOC, new_ptr, new_size, old_ptr, stack);
+    emit(ts, TRACE_REALLOC, old_ptr, new_ptr, new_size, stack);
     API_LEAVE(ts);
 }
 

@@ -13,13 +13,23 @@ for n in $needed; do
     *) echo "not ok - unexpected dependency $n"; status=1 ;;
   esac
 done
-# Exported: exactly the functions trace.h declares LEAKSCOPE_API, no more
-# and no fewer (the format library, linked in, uses trace_* internally too).
+# Exported: exactly what trace.h declares LEAKSCOPE_API, by name, no more
+# and no fewer (the format library, linked in, has trace_* functions of its
+# own: a prefix would not tell them apart). A declaration's name is the
+# identifier before its parameter list, once attribute macros such as
+# LEAKSCOPE_NO_ACCESS(1) are taken out; a variable's, the one before ';'.
 api=$(python3 -c '
 import re, sys
 text = re.sub(r"/\*.*?\*/|//[^\n]*", " ", open(sys.argv[1]).read(), flags=re.S)
 text = text.split("#ifndef LEAKSCOPE_DISABLE", 1)[-1].split("#else", 1)[0]
-print("\n".join(sorted(set(re.findall(r"LEAKSCOPE_API\b[^;{]*?\b(trace_\w+)\s*\(", text)))))
+attr = re.compile(r"\b(?:LEAKSCOPE_(?!API\b)\w+|__attribute__)\s*\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)")
+names = set()
+for decl in re.findall(r"\bLEAKSCOPE_API\b([^;{]*)", text):
+    decl = attr.sub(" ", decl)
+    m = re.search(r"(\w+)\s*\(", decl) or re.search(r"(\w+)\s*(?:\[[^]]*\])?\s*$", decl)
+    if m:
+        names.add(m.group(1))
+print("\n".join(sorted(names)))
 ' "$header")
 exported=$(nm -D --defined-only "$lib" | awk '$2 ~ /[TDBW]/ {print $3}' | sort)
 [ -n "$api" ] || { echo "not ok - no LEAKSCOPE_API function found in $header"; status=1; }

@@ -42,6 +42,46 @@ with tempfile.TemporaryDirectory() as tmp:
     check((s2.get("allocations"), s2.get("frees"), s2.get("freed_bytes")) == (1, 2, 70),
           f"by call site: the second stack made 1 and freed 2 blocks, 70 bytes ({s2})")
 
+    # Its peak: 100 bytes at 400 ns (60 live as it began, made before it),
+    # and the block made at 400 and freed at 500, temporary.
+    pk, tmp_ = r.get("peak", {}), r.get("temporary", {})
+    got = [(s["bytes"], s["blocks"], s["stack"][0]["address"]) for s in pk.get("top", [])]
+    check((pk.get("bytes"), pk.get("ns"), got) == (100, 400, [(90, 3, "0x2000"), (10, 1, "0x1000")]),
+          f"the range's peak, by call site: {pk.get('bytes')} at {pk.get('ns')}, {got}")
+    got = [(s["count"], s["bytes"], s["stack"][0]["address"]) for s in tmp_.get("top", [])]
+    check((tmp_.get("allocations"), tmp_.get("bytes"), got) == (1, 40, [(1, 40, "0x2000")]),
+          f"the range's temporary allocations: {tmp_.get('allocations')}, {got}")
+    # Its histograms: the one block it made (40 B, in 32..63), which lived
+    # 100 ns (under 1 µs); none left at its end.
+    check(r.get("size_histogram") == [{"from": 32, "to": 63, "count": 1, "bytes": 40}],
+          f"the range's sizes: {r.get('size_histogram')}")
+    check(r.get("lifetime_histogram") == [{"from": 0, "to": 999, "count": 1, "bytes": 40},
+                                          {"from": None, "to": None, "count": 0, "bytes": 0}],
+          f"the range's lifetimes: {r.get('lifetime_histogram')}")
+    # The whole trace as a range: the whole trace's histograms.
+    whole = json.loads(run("--json", trace).stdout)
+    full = json.loads(run("--json", "--from", "0s", trace).stdout)
+    check(full.get("size_histogram") == whole["size_histogram"]
+          and full.get("lifetime_histogram") == whole["lifetime_histogram"],
+          f"a range of the whole trace has its histograms: {full.get('lifetime_histogram')} {whole['lifetime_histogram']}")
+    # [550, 800] ns does not hold the whole trace's peak (400 ns): 60 bytes
+    # as it began, 30 after the free at 600, 100 with the block made at 700,
+    # which holds most of it and is temporary (freed at 800, the thread's
+    # next step).
+    p = run("--json", "--from", "550ns", "--to", "800ns", trace)
+    r = json.loads(p.stdout) if p.returncode == 0 else {}
+    pk = r.get("peak", {})
+    got = [(s["bytes"], s["stack"][0]["address"]) for s in pk.get("top", [])]
+    check((pk.get("bytes"), pk.get("ns"), got) == (100, 700, [(70, "0x3000"), (20, "0x2000"), (10, "0x1000")]),
+          f"[550, 800]: its own peak at 700 ns, led by the third stack: {pk.get('bytes')} at {pk.get('ns')} {got}")
+    check(r.get("temporary", {}).get("allocations") == 1, f"[550, 800]: one temporary {r.get('temporary')}")
+    p = run("--from", "550ns", "--to", "800ns", trace)
+    check("\nSIZES (allocations by size" in p.stdout and "still live at the range's end" in p.stdout,
+          f"text: the range's SIZES and LIFETIMES ({p.stdout[-600:]!r})")
+    check(p.returncode == 0 and "peak         100 B in 3 blocks at 700 ns" in p.stdout
+          and "PEAK (100 B live at 700 ns, largest first)" in p.stdout and "  1 temporary allocation (70 B) of 1" in p.stdout,
+          f"text: the range's peak and temporary ({p.stdout!r})")
+
     p = run("--from", "0s", "--to", "750ns", trace)
     check(p.returncode == 0 and "kept         100 B in 3 blocks" in p.stdout and "BY CALL SITE" in p.stdout,
           f"text: what [0, 750 ns] kept ({p.stdout[:400]!r})")

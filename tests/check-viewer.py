@@ -172,6 +172,23 @@ def main():
             if not os.path.getsize(os.path.join(out, name)) if os.path.exists(os.path.join(out, name)) else True:
                 print(f"check-viewer: {name} was not written", file=sys.stderr)
                 failed = True
+        # The panels' selection: its temporary allocations and peak as the
+        # Call Tree showed them, against report --from --to's.
+        try:
+            f0, f1, temporary, peak = map(int, open(os.path.join(out, "panels-range.txt")).read().split())
+            rep = subprocess.run([leakscope, "report", "--json", "--from", f"{f0}ns", "--to", f"{f1}ns", trace],
+                                 capture_output=True, text=True, timeout=120)
+            r = json.loads(rep.stdout)
+            cli = (r["temporary"]["allocations"], r["peak"]["bytes"])
+            if cli != (temporary, peak):
+                print(f"check-viewer: the selection's temporary and peak {(temporary, peak)} are not report --from "
+                      f"{f0}ns --to {f1}ns's {cli}", file=sys.stderr)
+                failed = True
+            else:
+                print(f"check-viewer: the selection's temporary {temporary} and peak {peak} are report's")
+        except (OSError, ValueError, KeyError) as e:
+            print(f"check-viewer: the panels' range against the report: {e}", file=sys.stderr)
+            failed = True
         recent = os.path.join(tmp, "data", "recently-used.xbel")
         if not os.path.exists(recent) or "demo.trace" not in open(recent, encoding="utf-8").read():
             print("check-viewer: the opened trace is not in the recent files", file=sys.stderr)

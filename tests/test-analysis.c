@@ -32,16 +32,7 @@ static ls_analysis *load(trace_writer *w, const char *path)
 
 static trace_writer *create(const char *path, uint32_t stacks)
 {
-    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8, .stack_depth = 8 };
-    trace_writer *w;
-    if (trace_writer_create(path, &info, &w) != TRACE_OK)
-        exit(1);
-    for (uint32_t s = 1; s <= stacks; s++) {
-        uint64_t frame = 0x400000 + 0x10 * s;
-        if (trace_writer_add_stack(w, s, &frame, 1) != TRACE_OK)
-            exit(1);
-    }
-    return w;
+    return test_create_trace(path, stacks, 0x400000, 0x10);
 }
 
 /* A block freed by its own thread with no other allocation or free of that

@@ -859,22 +859,23 @@ typedef struct packed_desc {
     uint32_t thread, off, len; /* its words */
 } packed_desc;
 
-/* The field use trace-writer.h gives each kind, written out on its own. */
+/* The field use trace-packed.h gives each kind (its fields besides the
+ * stack in the table's order), written out on its own. */
 static trace_event packed_to_event(const packed_desc *r, const trace_tick_map *m)
 {
     uint64_t c = r->c;
     trace_event e = { .kind = r->kind & ~TRACE_PACKED_EXT, .ts = trace_tick_map_apply(m, trace_packed_ts(r->ts)),
                       .stack = r->stack };
     if (e.kind == TRACE_ALLOC || e.kind == TRACE_FREE || e.kind == TRACE_REALLOC)
-        e.addr = e.kind == TRACE_REALLOC ? c : r->a;
+        e.addr = r->a;
     if (e.kind == TRACE_REALLOC)
-        e.addr2 = r->a;
-    if (e.kind == TRACE_ALLOC || e.kind == TRACE_REALLOC)
+        e.addr2 = r->b;
+    if (e.kind == TRACE_ALLOC)
         e.size = r->b;
+    if (e.kind == TRACE_REALLOC || e.kind == TRACE_RES_OPEN)
+        e.size = c;
     if (e.kind == TRACE_RES_OPEN || e.kind == TRACE_RES_CLOSE)
         e.value = r->b;
-    if (e.kind == TRACE_RES_OPEN)
-        e.size = c;
     if (e.kind == TRACE_GC_END)
         e.size = r->a;
     else if (e.kind == TRACE_LOST)
@@ -917,11 +918,11 @@ static void test_packed(void)
                 full = r->kind != TRACE_ALLOC;
             } else if (what < 20) {
                 r->kind = TRACE_REALLOC | TRACE_PACKED_EXT;
-                r->a = next_addr += 64;
-                r->b = rnd() % 5000;
-                r->c = *slot;
+                r->a = *slot;
+                r->b = next_addr += 64;
+                r->c = rnd() % 5000;
                 r->stack = (uint32_t)(rnd() % 3);
-                *slot = r->a;
+                *slot = r->b;
             } else if (what < 30) {
                 r->kind = TRACE_RES_OPEN | TRACE_PACKED_EXT;
                 r->a = 1;

@@ -11,6 +11,7 @@
 #include "analysis.h"
 #include "merge.h"
 #include "test-util.h"
+#include "trace-reader.h"
 #include "trace-writer.h"
 
 #include <fcntl.h>

@@ -1,5 +1,6 @@
-/* test-trace.h — the model tests' shared step: close a trace they wrote
- * with the writer and analyse it. Any failure ends the test.
+/* test-trace.h — the model tests' shared steps: start a trace with a few
+ * one-frame stacks, close a trace they wrote with the writer and analyse
+ * it. Any failure ends the test.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -11,6 +12,22 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+
+/* A trace at `path` (1 ns ticks) whose stacks 1 .. nstacks are one frame
+ * each, stack s at address frame0 + step * s. */
+static inline trace_writer *test_create_trace(const char *path, uint32_t nstacks, uint64_t frame0, uint64_t step)
+{
+    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8, .stack_depth = 8 };
+    trace_writer *w;
+    if (trace_writer_create(path, &info, &w) != TRACE_OK)
+        exit(1);
+    for (uint32_t s = 1; s <= nstacks; s++) {
+        uint64_t frame = frame0 + step * s;
+        if (trace_writer_add_stack(w, s, &frame, 1) != TRACE_OK)
+            exit(1);
+    }
+    return w;
+}
 
 static inline ls_analysis *test_close_and_load(trace_writer *w, const char *path)
 {

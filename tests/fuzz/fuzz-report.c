@@ -1,6 +1,8 @@
 /* fuzz-report.c — the whole report pipeline on arbitrary bytes: the analysis
  * (time-ordered merge, leaks, resources, GC, spans, growth suspects, leak classes) and the text and JSON
- * reports, without symbols.
+ * reports, without symbols; and the range summary (range.h) of all time,
+ * which must agree with the analysis (one rule each for temporary
+ * allocations and the peak), and of the trace's middle half.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -37,6 +39,18 @@ static void report_all(const uint8_t *data, size_t size)
         cli_report_write(a, g, lc, NULL, out, true);
         fclose(out);
         free(buf);
+        ls_range *r;
+        st = ls_range_summarize(a->index, 0, UINT64_MAX, &(ls_range_opts){ .history = true }, &r, &err);
+        FUZZ_CHECK_NOT_NOMEM(st);
+        if (st == TRACE_OK && (r->allocations != a->allocations || r->temporary != a->temporary ||
+                               r->temporary_bytes != a->temporary_bytes || r->peak_bytes != a->peak_heap_bytes))
+            abort(); /* all time, the whole trace's figures */
+        ls_range_free(r);
+        uint64_t q = (a->last_ts - a->first_ts) / 4;
+        st = ls_range_summarize(a->index, a->first_ts + q, a->last_ts - q, &(ls_range_opts){ .history = true }, &r,
+                                &err);
+        FUZZ_CHECK_NOT_NOMEM(st);
+        ls_range_free(r);
     }
     ls_leak_classes_free(lc);
     ls_growth_free(g);

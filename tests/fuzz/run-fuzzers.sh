@@ -23,7 +23,7 @@ out=build-fuzz
 mkdir -p "$out" tests/fuzz/crashes
 flags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -Wall -Wextra -Werror
-       -Iformat -Iviewer/model -Iviewer/cli -Itests/fuzz)
+       -Iformat -Iformat/types -Iviewer/model -Iviewer/cli -Itests/fuzz)
 format_src=(format/trace-format.c format/trace-writer.c format/trace-reader.c format/trace-huff.c format/trace-heap.c)
 model_src=(viewer/model/analysis.c viewer/model/kmap.c viewer/model/merge.c viewer/model/symbols.c
            viewer/model/sites.c viewer/model/units.c viewer/model/trace-index.c viewer/model/histogram.c

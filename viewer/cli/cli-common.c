@@ -201,6 +201,44 @@ static bool parse_duration(const char *s, uint64_t *out, bool bare_ok)
 bool cli_parse_duration(const char *s, uint64_t *out) { return parse_duration(s, out, true); }
 bool cli_parse_duration_unit(const char *s, uint64_t *out) { return parse_duration(s, out, false); }
 
+bool cli_parse_range(const char *cmd, const char *from, const char *to, uint64_t end, uint64_t *from_ns,
+                     uint64_t *to_ns)
+{
+    *from_ns = 0;
+    *to_ns = end;
+    const char *bad = from && !cli_parse_duration(from, from_ns) ? "from" : to && !cli_parse_duration(to, to_ns) ? "to"
+                                                                                                              : NULL;
+    if (bad) {
+        cli_error("%s: --%s: '%s' is not a time (e.g. 1.5s, 200ms, 30us, 100ns)", cmd, bad, *bad == 'f' ? from : to);
+        return false;
+    }
+    if (from && *from_ns > end) {
+        char b[64];
+        cli_error("%s: --from %s is past the trace's end (%s)", cmd, from, ls_format_duration(end, b, sizeof b));
+        return false;
+    }
+    if (to && *to_ns <= *from_ns) {
+        cli_error("%s: --to must be after --from", cmd);
+        return false;
+    }
+    return true;
+}
+
+bool cli_range_load(const char *cmd, const ls_analysis *a, const char *from, const char *to, ls_range **out)
+{
+    *out = NULL;
+    uint64_t origin = a->info.start_ts, end = a->last_ts > origin ? a->last_ts - origin : 0, from_ns, to_ns;
+    if (!cli_parse_range(cmd, from, to, end, &from_ns, &to_ns))
+        return false;
+    trace_error err;
+    if (ls_range_summarize(a->index, origin + from_ns, origin + (to_ns < end ? to_ns : end),
+                           &(ls_range_opts){ .history = true }, out, &err) != TRACE_OK) {
+        cli_error("%s: %s", a->path, err.message);
+        return false;
+    }
+    return true;
+}
+
 bool cli_parse_count(const char *s, uint64_t *out)
 {
     if (!*s || s[strspn(s, "0123456789")])

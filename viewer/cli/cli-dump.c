@@ -5,7 +5,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
-#include "trace-reader.h"
+#include "walk.h"
 
 #include <string.h>
 
@@ -74,12 +74,9 @@ static void dump_record(const trace_event *ev, unsigned major)
 }
 
 /* A heap snapshot's summary: its counts, per kind of root range too. */
-static trace_status dump_heap(trace_reader *r, const trace_chunk_info *ci)
+static void dump_heap(void *user, const trace_heap_graph *s)
 {
-    trace_heap_graph *s;
-    trace_status st = trace_heap_snapshot_load(r, ci, &s);
-    if (st != TRACE_OK)
-        return st;
+    (void)user;
     uint64_t bytes = 0, start_refs = 0;
     for (uint32_t i = 0; i < s->nblocks; i++)
         bytes += s->size[i];
@@ -98,22 +95,38 @@ static trace_status dump_heap(trace_reader *r, const trace_chunk_info *ci)
            s->nroots, roots[TRACE_ROOT_MODULE], roots[TRACE_ROOT_STACK], roots[TRACE_ROOT_TLS], roots[TRACE_ROOT_MAPPED],
            s->nranges, ranges[TRACE_ROOT_MODULE], ranges[TRACE_ROOT_STACK], ranges[TRACE_ROOT_TLS],
            ranges[TRACE_ROOT_MAPPED], (unsigned long long)s->unreadable);
-    trace_heap_snapshot_free(s);
-    return TRACE_END;
 }
 
-/* The damage the reader found since the last call, in file order; returns
- * how many entries have been shown. */
-static uint32_t dump_damage(const trace_reader *r, uint32_t shown)
+static void dump_header(void *user, const trace_file_info *fi)
 {
-    char line[400];
-    for (; shown < trace_reader_damage_count(r); shown++) {
-        fputs("damaged ", stdout);
-        cli_text_string(stdout, trace_damage_describe(trace_reader_damage(r, shown), trace_reader_info(r)->start_ts,
-                                                      line, sizeof line));
-        putchar('\n');
-    }
-    return shown;
+    (void)user;
+    printf("header version=%u.%u pid=%u clock=%u unit_ns=%u start_ts=%llu stack_depth=%u program=", fi->version_major,
+           fi->version_minor, fi->pid, fi->clock_id, fi->time_unit_ns, (unsigned long long)fi->start_ts,
+           fi->stack_depth);
+    dump_bytes_escaped(fi->program, (uint32_t)strlen(fi->program));
+    putchar('\n');
+}
+
+static void dump_chunk(void *user, const trace_chunk_info *ci)
+{
+    (void)user;
+    printf("chunk offset=%llu kind=%s thread=%u first_ts=%llu last_ts=%llu count=%u raw=%u comp=%u seq=%u\n",
+           (unsigned long long)ci->offset, chunk_kind_name(ci->kind), ci->thread, (unsigned long long)ci->first_ts,
+           (unsigned long long)ci->last_ts, ci->count, ci->raw_size, ci->comp_size, ci->seq);
+}
+
+static void dump_record_cb(void *user, const trace_event *ev, unsigned major)
+{
+    (void)user;
+    dump_record(ev, major);
+}
+
+static void dump_damage(void *user, const char *line)
+{
+    (void)user;
+    fputs("damaged ", stdout);
+    cli_text_string(stdout, line);
+    putchar('\n');
 }
 
 int cli_dump(int argc, char **argv)
@@ -127,62 +140,30 @@ int cli_dump(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     const char *path = argv[1];
-    trace_reader *r;
+    static const ls_walk_fns fns = { dump_header, dump_chunk, dump_record_cb, dump_heap, dump_damage };
+    ls_walk_end end;
     trace_error err;
-    if (trace_reader_open(path, &r, &err) != TRACE_OK) {
+    if (ls_walk(path, &fns, NULL, &end, &err) != TRACE_OK) {
         cli_error("%s: %s", path, err.message);
         return CLI_BAD_INPUT;
     }
-    const trace_file_info *fi = trace_reader_info(r);
-    printf("header version=%u.%u pid=%u clock=%u unit_ns=%u start_ts=%llu stack_depth=%u program=", fi->version_major,
-           fi->version_minor, fi->pid, fi->clock_id, fi->time_unit_ns, (unsigned long long)fi->start_ts,
-           fi->stack_depth);
-    dump_bytes_escaped(fi->program, (uint32_t)strlen(fi->program));
-    putchar('\n');
-    trace_chunk *c = trace_chunk_new();
-    int rc = CLI_OK;
-    trace_chunk_info ci;
-    trace_status st = TRACE_OK;
-    while (c && (st = trace_reader_next_chunk(r, &ci)) == TRACE_OK) {
-        printf("chunk offset=%llu kind=%s thread=%u first_ts=%llu last_ts=%llu count=%u raw=%u comp=%u seq=%u\n",
-               (unsigned long long)ci.offset, chunk_kind_name(ci.kind), ci.thread, (unsigned long long)ci.first_ts,
-               (unsigned long long)ci.last_ts, ci.count, ci.raw_size, ci.comp_size, ci.seq);
-        if (ci.kind == TRACE_CHUNK_END)
-            continue;
-        if (ci.kind == TRACE_CHUNK_HEAP) {
-            if ((st = dump_heap(r, &ci)) != TRACE_END)
-                break;
-            continue;
-        }
-        trace_event ev;
-        st = trace_chunk_load(c, r, &ci);
-        while (st == TRACE_OK && (st = trace_chunk_next(c, &ev)) == TRACE_OK)
-            dump_record(&ev, fi->version_major);
-        if (st != TRACE_END)
-            break;
-    }
-    /* After the last chunk: the END chunk's total says what damage lost. */
-    dump_damage(r, 0);
-    if (trace_reader_lost_id_refs(r))
+    if (end.lost_id_refs)
         printf("lost ids %llu event fields named dictionary ids lost with damage (given as 0)\n",
-               (unsigned long long)trace_reader_lost_id_refs(r));
-    if (!c) {
+               (unsigned long long)end.lost_id_refs);
+    if (end.status == TRACE_ERR_NOMEM) {
         cli_error("%s: out of memory", path);
-        rc = CLI_FAIL;
-    } else if (st == TRACE_ERR_TRUNCATED) {
-        printf("truncated at byte offset %llu\n", (unsigned long long)trace_reader_error(r)->offset);
-    } else if (st != TRACE_END) {
-        fflush(stdout);
-        cli_error("%s: %s", path, trace_reader_error(r)->message);
-        rc = CLI_BAD_INPUT;
-    } else {
-        uint64_t events, lost;
-        if (trace_reader_complete(r, &events, &lost))
-            printf("end events=%llu lost=%llu\n", (unsigned long long)events, (unsigned long long)lost);
-        else
-            printf("no end marker\n");
+        return CLI_FAIL;
     }
-    trace_chunk_free(c);
-    trace_reader_close(r);
-    return rc;
+    if (end.status == TRACE_ERR_TRUNCATED) {
+        printf("truncated at byte offset %llu\n", (unsigned long long)end.error.offset);
+    } else if (end.status != TRACE_END) {
+        fflush(stdout);
+        cli_error("%s: %s", path, end.error.message);
+        return CLI_BAD_INPUT;
+    } else if (end.complete) {
+        printf("end events=%llu lost=%llu\n", (unsigned long long)end.events, (unsigned long long)end.lost);
+    } else {
+        printf("no end marker\n");
+    }
+    return CLI_OK;
 }

@@ -110,31 +110,20 @@ static int parse_args(int argc, char **argv, export_args *ea)
         cli_error("export: expected --png OUT.png and a trace file (see leakscope export --help)");
         return CLI_BAD_INPUT;
     }
-    return CLI_OK;
+    uint64_t from, to; /* the syntax now, before the trace is read */
+    return cli_parse_range("export", ea->from, ea->to, UINT64_MAX, &from, &to) ? CLI_OK : CLI_BAD_INPUT;
 }
 
 /* The view's range from --from/--to (relative to the trace's start). */
 static int view_range(const export_args *ea, const timeline *tl, render_view_params *p)
 {
-    uint64_t origin = timeline_begin(tl), from = 0, to = timeline_end(tl) - origin;
-    if (ea->from && !cli_parse_duration(ea->from, &from)) {
-        cli_error("export: bad --from '%s' (e.g. 1.5s, 200ms, 30us, 100ns)", ea->from);
+    uint64_t origin = timeline_begin(tl), from, to;
+    if (!cli_parse_range("export", ea->from, ea->to, timeline_end(tl) - origin, &from, &to))
         return CLI_BAD_INPUT;
-    }
-    if (ea->to && !cli_parse_duration(ea->to, &to)) {
-        cli_error("export: bad --to '%s' (e.g. 1.5s, 200ms, 30us, 100ns)", ea->to);
-        return CLI_BAD_INPUT;
-    }
-    uint64_t end = timeline_end(tl) - origin;
-    if (ea->from && from > end) {
-        char b1[64];
-        cli_error("export: --from %s is past the trace's end (%s)", ea->from, ls_format_duration(end, b1, sizeof b1));
-        return CLI_BAD_INPUT;
-    }
     if (!ea->to && to <= from)
         to = from + 1000000; /* a trace of one instant: show a millisecond */
-    if (to <= from || UINT64_MAX - origin < to) {
-        cli_error("export: --to must be after --from");
+    if (UINT64_MAX - origin < to) {
+        cli_error("export: --to %s is past what the trace's clock can hold", ea->to);
         return CLI_BAD_INPUT;
     }
     p->t0 = origin + from;

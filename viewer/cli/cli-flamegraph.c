@@ -1,10 +1,12 @@
-/* cli-flamegraph.c — `leakscope flamegraph [--metric M] (--folded OUT |
- * --svg OUT | --png OUT) [--width N] [--bottom-up] FILE`: the trace's
- * allocations as a call tree (calltree.h; top-down, or from the allocating
- * functions with --bottom-up), as collapsed stacks, an interactive SVG
- * or a PNG (render-flame.h), for one metric: allocated (bytes, the
- * default), allocations, temporary, leaked (bytes), leaked-blocks, peak
- * (bytes live at the heap's peak).
+/* cli-flamegraph.c — `leakscope flamegraph [--metric M] [--from T] [--to T]
+ * (--folded OUT | --svg OUT | --png OUT) [--width N] [--bottom-up] FILE`:
+ * the allocations of the trace, or of a time range of it (range.h, read
+ * with its history: every metric exact), as a call tree (calltree.h;
+ * top-down, or from the allocating functions with --bottom-up), as
+ * collapsed stacks, an interactive SVG or a PNG (render-flame.h), for one
+ * metric: allocated (bytes, the default), allocations, temporary, leaked
+ * (bytes live at the end), leaked-blocks, peak (bytes live at the heap's
+ * peak; in a range, its own peak, older blocks included).
  *
  * Folded (collapsed) stacks, the format flamegraph.pl, inferno and
  * speedscope read: one line per distinct frame path with a nonzero value,
@@ -37,10 +39,12 @@
 #define FLAME_HEIGHT_MAX 32767 /* cairo's image surfaces stop there */
 
 static const char usage_text[] =
-    "usage: leakscope flamegraph [--metric M] (--folded OUT | --svg OUT | --png OUT) [--width N]\n"
-    "                            [--bottom-up] FILE\n"
+    "usage: leakscope flamegraph [--metric M] [--from T] [--to T] (--folded OUT | --svg OUT | --png OUT)\n"
+    "                            [--width N] [--bottom-up] FILE\n"
     "  M: allocated (bytes, the default), allocations, temporary, leaked (bytes live at the end),\n"
     "     leaked-blocks, peak (bytes live at the heap's peak)\n"
+    "  --from T, --to T  a time range (after the trace's start: 1.5s, 200ms, 30us, 100ns, 2min): what\n"
+    "     it allocated, its temporary allocations, what of it was live at its end, its own peak\n"
     "  --folded  collapsed stacks (flamegraph.pl, inferno, speedscope): frames root first, ';', value\n"
     "  --svg     an interactive SVG (click to zoom, Ctrl+F to search); --png the same picture\n"
     "  --width   pixels across, 200..16384 (default 1200)\n"
@@ -102,16 +106,33 @@ static bool folded_write(const ls_calltree *t, ls_metric m, FILE *f)
     return !ferror(f);
 }
 
-/* The analysis, symbols and call tree of `file`: CLI_OK, or CLI_BAD_INPUT
- * (after the one line) or CLI_FAIL (out of memory). */
-static int tree_of(const char *file, ls_calltree_dir dir, ls_analysis **a, sym_table **syms, ls_calltree **t)
+/* The analysis, symbols and call tree of `file`, of the whole trace or
+ * (from or to not NULL) of the range --from/--to, then named in *range
+ * (may be NULL; "" for the whole trace): CLI_OK, or CLI_BAD_INPUT (after
+ * the one line) or CLI_FAIL (out of memory). */
+static int tree_of(const char *file, const char *from, const char *to, ls_calltree_dir dir, ls_analysis **a,
+                   sym_table **syms, ls_calltree **t, char range[static 64])
 {
+    range[0] = '\0';
     *syms = NULL;
     *t = NULL;
     if (!(*a = cli_load(file)))
         return CLI_BAD_INPUT;
-    *syms = ls_analysis_symbols(*a);
-    *t = *syms ? ls_calltree_build(*a, *syms, dir) : NULL;
+    ls_stack_use *use = (*a)->stack_use;
+    if (from || to) {
+        ls_range *r;
+        if (!cli_range_load("flamegraph", *a, from, to, &r))
+            return CLI_BAD_INPUT;
+        char b0[24], b1[24];
+        snprintf(range, 64, "%s to %s", ls_format_duration(r->t0 - (*a)->info.start_ts, b0, sizeof b0),
+                 ls_format_duration(r->t1 - (*a)->info.start_ts, b1, sizeof b1));
+        use = ls_range_stack_use(r, (*a)->nstacks);
+        ls_range_free(r);
+    }
+    *syms = use ? ls_analysis_symbols(*a) : NULL;
+    *t = *syms ? ls_calltree_build_use(*a, use, (*a)->nstacks, *syms, dir) : NULL;
+    if (use != (*a)->stack_use)
+        free(use);
     if (!*t) {
         cli_error("%s: out of memory", file);
         return CLI_FAIL;
@@ -131,7 +152,8 @@ int cli_folded_write(const char *file, ls_metric m, FILE *f)
     ls_analysis *a;
     sym_table *syms;
     ls_calltree *t;
-    int rc = tree_of(file, LS_CALLTREE_TOP_DOWN, &a, &syms, &t);
+    char range[64];
+    int rc = tree_of(file, NULL, NULL, LS_CALLTREE_TOP_DOWN, &a, &syms, &t, range);
     if (rc == CLI_OK && !folded_write(t, m, f))
         rc = CLI_FAIL;
     tree_free(a, syms, t);
@@ -170,7 +192,7 @@ typedef enum flame_output { OUT_NONE, OUT_FOLDED, OUT_SVG, OUT_PNG } flame_outpu
 
 int cli_flamegraph(int argc, char **argv)
 {
-    const char *out = NULL, *file = NULL;
+    const char *out = NULL, *file = NULL, *from = NULL, *to = NULL;
     flame_output kind = OUT_NONE;
     ls_metric metric = LS_METRIC_ALLOCATED;
     long width = 1200;
@@ -184,7 +206,8 @@ int cli_flamegraph(int argc, char **argv)
         flame_output k = !strcmp(arg, "--folded") ? OUT_FOLDED : !strcmp(arg, "--svg") ? OUT_SVG
                        : !strcmp(arg, "--png")    ? OUT_PNG
                                                   : OUT_NONE;
-        bool takes = k != OUT_NONE || !strcmp(arg, "--metric") || !strcmp(arg, "--width");
+        bool takes = k != OUT_NONE || !strcmp(arg, "--metric") || !strcmp(arg, "--width") || !strcmp(arg, "--from") ||
+                     !strcmp(arg, "--to");
         if (takes && !val) {
             cli_error("flamegraph: %s needs a value", arg);
             return CLI_BAD_INPUT;
@@ -200,6 +223,10 @@ int cli_flamegraph(int argc, char **argv)
             }
             kind = k;
             out = val;
+        } else if (!strcmp(arg, "--from")) {
+            from = val;
+        } else if (!strcmp(arg, "--to")) {
+            to = val;
         } else if (!strcmp(arg, "--metric")) {
             if (!cli_parse_metric("flamegraph", val, &metric))
                 return CLI_BAD_INPUT;
@@ -227,10 +254,14 @@ int cli_flamegraph(int argc, char **argv)
         cli_error("flamegraph: expected --folded, --svg or --png OUT and a trace file (see leakscope flamegraph --help)");
         return CLI_BAD_INPUT;
     }
+    uint64_t from_ns, to_ns; /* the syntax now, before the trace is read */
+    if ((from || to) && !cli_parse_range("flamegraph", from, to, UINT64_MAX, &from_ns, &to_ns))
+        return CLI_BAD_INPUT;
     ls_analysis *a;
     sym_table *syms;
     ls_calltree *t;
-    int rc = tree_of(file, dir, &a, &syms, &t);
+    char range[64];
+    int rc = tree_of(file, from, to, dir, &a, &syms, &t, range);
     if (rc != CLI_OK) {
         tree_free(a, syms, t);
         return rc;
@@ -238,11 +269,15 @@ int cli_flamegraph(int argc, char **argv)
     cli_output o;
     if (cli_output_open(&o, "flamegraph", out)) {
         const char *slash = strrchr(a->info.program, '/');
-        render_flame_params p = { .tree = t, .metric = metric, .width = (int)width,
-                                  .title = a->info.program[0] ? (slash ? slash + 1 : a->info.program) : NULL };
+        const char *program = a->info.program[0] ? (slash ? slash + 1 : a->info.program) : NULL;
+        char *title = range[0] ? malloc(strlen(program ? program : "") + 80) : NULL;
+        if (title) /* a range's picture says so */
+            sprintf(title, "%s%s%s", program ? program : "", program ? ", " : "", range);
+        render_flame_params p = { .tree = t, .metric = metric, .width = (int)width, .title = title ? title : program };
         bool ok = kind == OUT_FOLDED ? folded_write(t, metric, o.f) : kind == OUT_SVG ? render_flame_svg(o.f, &p)
                                                                                      : png_write(&p, o.f);
         rc = cli_output_close(&o, ok ? CLI_OK : CLI_FAIL);
+        free(title);
     } else {
         rc = CLI_FAIL;
     }

@@ -26,6 +26,7 @@ typedef struct report {
     FILE *out;
     unsigned top, frames;
     bool closes;           /* --closes: where the closes came from */
+    bool range;            /* a range's report (--from/--to): its histograms end at the range's end */
     bool unknown_frames;   /* a frame had no symbol: say once how to get them */
 } report;
 
@@ -413,9 +414,9 @@ static void text_hist_row(FILE *o, const char *from, const char *to, uint64_t co
     fputc('\n', o);
 }
 
-/* The histogram of `kind` for the whole trace as a bar chart, its buckets
- * from the lowest nonempty one to the highest; lifetimes end with the
- * blocks still live. */
+/* The histogram of `kind` for the whole trace (or the range R->a views) as
+ * a bar chart, its buckets from the lowest nonempty one to the highest;
+ * lifetimes end with the blocks still live. */
 static void text_histogram(report *R, ls_hist_kind kind)
 {
     const ls_analysis *a = R->a;
@@ -442,7 +443,8 @@ static void text_histogram(report *R, ls_hist_kind kind)
                       b.count, b.bytes, max);
     }
     if (!sizes)
-        text_hist_row(o, "still live at the end", NULL, a->leaked_blocks, a->leaked_bytes, max);
+        text_hist_row(o, R->range ? "still live at the range's end" : "still live at the end", NULL, a->leaked_blocks,
+                      a->leaked_bytes, max);
     const ls_histograms *hs = a->hist;
     if (sizes && hs && hs->ntop_sizes) {
         fputs("  most frequent:", o);
@@ -693,6 +695,21 @@ static void json_top(report *R, ls_metric m)
     free(ids);
 }
 
+/* ,"peak":{bytes, ns, top} and ,"temporary":{allocations, bytes, top}, of
+ * R->a (the whole trace's, or a range's: see report_range). */
+static void json_peak_temporary(report *R)
+{
+    const ls_analysis *a = R->a;
+    FILE *o = R->out;
+    fprintf(o, ",\"peak\":{\"bytes\":%llu,\"ns\":%llu,\"top\":", (unsigned long long)a->peak_heap_bytes,
+            (unsigned long long)rel(a, a->peak_heap_ts));
+    json_top(R, LS_METRIC_PEAK);
+    fprintf(o, "},\"temporary\":{\"allocations\":%llu,\"bytes\":%llu,\"top\":", (unsigned long long)a->temporary,
+            (unsigned long long)a->temporary_bytes);
+    json_top(R, LS_METRIC_TEMPORARY);
+    fputc('}', o);
+}
+
 /* leaks[] with a heap snapshot: one entry per call stack and class, real
  * leaks first, each with its "class" and, when reachable, "held_by". */
 static void json_class_groups(report *R)
@@ -928,13 +945,8 @@ static void report_json(report *R)
             (unsigned long long)a->gc_stats.pauses, (unsigned long long)a->gc_stats.total_ns,
             (unsigned long long)a->gc_stats.max_ns, (unsigned long long)a->gc_stats.p50_ns,
             (unsigned long long)a->gc_stats.p99_ns);
-    fprintf(o, ",\"peak\":{\"bytes\":%llu,\"ns\":%llu,\"top\":", (unsigned long long)a->peak_heap_bytes,
-            (unsigned long long)rel(a, a->peak_heap_ts));
-    json_top(R, LS_METRIC_PEAK);
-    fprintf(o, "},\"temporary\":{\"allocations\":%llu,\"bytes\":%llu,\"top\":", (unsigned long long)a->temporary,
-            (unsigned long long)a->temporary_bytes);
-    json_top(R, LS_METRIC_TEMPORARY);
-    fputs("},\"size_histogram\":", o);
+    json_peak_temporary(R);
+    fputs(",\"size_histogram\":", o);
     json_histogram(R, LS_HIST_SIZES);
     fputs(",\"top_sizes\":[", o);
     for (uint32_t i = 0; a->hist && i < a->hist->ntop_sizes; i++) {
@@ -1003,26 +1015,67 @@ static void range_site_json(report *R, const ls_range_site *s, bool *first)
     *first = false;
 }
 
-/* What [r->t0, r->t1] allocated, freed and kept, by call site. */
-static void report_range(report *R, const ls_range *r, bool json)
+/* The range as the whole trace's sections read an analysis: its per-stack
+ * values (ls_range_stack_use) and totals in a copy of `a` that shares its
+ * dictionaries, so that PEAK and TEMPORARY (text and JSON) are written by
+ * the same code for both. */
+static ls_analysis range_view(const ls_analysis *a, const ls_range *r, ls_stack_use *use)
+{
+    ls_analysis v = *a;
+    v.stack_use = use;
+    v.allocations = r->allocations;
+    v.temporary = r->temporary;
+    v.temporary_bytes = r->temporary_bytes;
+    v.peak_heap_bytes = r->peak_bytes;
+    v.peak_heap_ts = r->peak_ts;
+    v.hist = r->hist; /* SIZES and LIFETIMES: what was made in the range, and the blocks it kept */
+    v.leaked_blocks = r->live_blocks;
+    v.leaked_bytes = r->live_bytes;
+    return v;
+}
+
+/* A site of the range's own list: it allocated or freed in the range (the
+ * others have only a share of the peak, listed in PEAK). */
+static bool range_listed(const ls_range_site *s) { return s->allocations || s->frees; }
+
+/* What [r->t0, r->t1] allocated, freed and kept, by call site; its peak
+ * and its temporary allocations. False after the one line when out of
+ * memory. */
+static bool report_range(report *R, const ls_range *r, bool json)
 {
     const ls_analysis *a = R->a;
     FILE *o = R->out;
     char b1[64], b2[64], b3[64];
+    ls_stack_use *use = ls_range_stack_use(r, a->nstacks);
+    if (!use) {
+        cli_error("%s: out of memory", a->path);
+        return false;
+    }
+    ls_analysis view = range_view(a, r, use);
     if (json) {
         fputs("{\"file\":", o);
         json_str(R, a->path);
         fprintf(o, ",\"from_ns\":%llu,\"to_ns\":%llu,\"events\":%llu,\"allocations\":%llu,\"allocated_bytes\":%llu,"
-                   "\"frees\":%llu,\"freed_bytes\":%llu,\"live_blocks\":%llu,\"live_bytes\":%llu,\"sites\":[",
+                   "\"frees\":%llu,\"freed_bytes\":%llu,\"live_blocks\":%llu,\"live_bytes\":%llu",
                 (unsigned long long)rel(a, r->t0), (unsigned long long)rel(a, r->t1), (unsigned long long)r->events,
                 (unsigned long long)r->allocations, (unsigned long long)r->allocated_bytes,
                 (unsigned long long)r->frees, (unsigned long long)r->freed_bytes,
                 (unsigned long long)r->live_blocks, (unsigned long long)r->live_bytes);
+        R->a = &view;
+        json_peak_temporary(R);
+        fputs(",\"size_histogram\":", o);
+        json_histogram(R, LS_HIST_SIZES);
+        fputs(",\"lifetime_histogram\":", o);
+        json_histogram(R, LS_HIST_LIFETIMES);
+        R->a = a;
+        fputs(",\"sites\":[", o);
         bool first = true;
         for (uint32_t i = 0; i < r->nsites; i++)
-            range_site_json(R, &r->sites[i], &first);
+            if (range_listed(&r->sites[i]))
+                range_site_json(R, &r->sites[i], &first);
         fputs("]}\n", o);
-        return;
+        free(use);
+        return true;
     }
     fputs("Leakscope report: ", o);
     cli_text_string(o, a->path);
@@ -1035,12 +1088,17 @@ static void report_range(report *R, const ls_range *r, bool json)
     fprintf(o, "kept         %s in %llu %s: allocated in the range, still live at its end\n",
             ls_format_bytes(r->live_bytes, b1, sizeof b1), (unsigned long long)r->live_blocks,
             plural(r->live_blocks, "block", "blocks"));
-    if (!r->nsites)
-        return;
-    fprintf(o, "\nBY CALL SITE (most kept first)\n");
-    for (uint32_t i = 0; i < r->nsites && i < R->top; i++) {
+    fprintf(o, "peak         %s in %llu %s at %s: the most live within the range, older blocks too\n",
+            ls_format_bytes(r->peak_bytes, b1, sizeof b1), (unsigned long long)r->peak_blocks,
+            plural(r->peak_blocks, "block", "blocks"), ls_format_duration(rel(a, r->peak_ts), b2, sizeof b2));
+    uint32_t listed = 0;
+    for (uint32_t i = 0; i < r->nsites; i++) {
         const ls_range_site *s = &r->sites[i];
+        if (!range_listed(s) || listed++ >= R->top)
+            continue;
         char site[400];
+        if (listed == 1)
+            fprintf(o, "\nBY CALL SITE (most kept first)\n");
         fprintf(o, "  kept %s in %llu %s; allocated %s in %llu, freed %s in %llu; from %s\n",
                 ls_format_bytes(s->live_bytes, b1, sizeof b1), (unsigned long long)s->live_blocks,
                 plural(s->live_blocks, "block", "blocks"), ls_format_bytes(s->allocated_bytes, b2, sizeof b2),
@@ -1048,9 +1106,18 @@ static void report_range(report *R, const ls_range *r, bool json)
                 (unsigned long long)s->frees, ls_site_name(R->syms, a, s->stack, site, sizeof site));
         text_stack(R, s->stack, "      ");
     }
-    if (r->nsites > R->top)
-        fprintf(o, "  ... and %u more %s (--top N)\n", r->nsites - R->top,
-                plural(r->nsites - R->top, "call site", "call sites"));
+    if (listed > R->top)
+        fprintf(o, "  ... and %u more %s (--top N)\n", listed - R->top, plural(listed - R->top, "call site", "call sites"));
+    R->a = &view;
+    R->range = true;
+    text_peak(R);
+    text_temporary(R);
+    text_histogram(R, LS_HIST_SIZES);
+    text_histogram(R, LS_HIST_LIFETIMES);
+    R->range = false;
+    R->a = a;
+    free(use);
+    return true;
 }
 
 /* What was live when the heap first reached its peak, by call site. */
@@ -1135,7 +1202,7 @@ int cli_report(int argc, char **argv)
     };
     bool json = false, at_peak = false;
     const char *from = NULL, *to = NULL;
-    uint64_t from_ns = 0, to_ns = UINT64_MAX;
+    uint64_t from_ns, to_ns; /* checked here, read by cli_range_load */
     report R = { .out = stdout, .top = 10, .frames = 16 };
     int c;
     optind = 1;
@@ -1155,15 +1222,8 @@ int cli_report(int argc, char **argv)
                 return CLI_BAD_INPUT;
             }
             break;
-        case 'F':
-        case 'T':
-            if (!cli_parse_duration(optarg, c == 'F' ? &from_ns : &to_ns)) {
-                cli_error("report: --%s: '%s' is not a time (e.g. 1.5s, 200ms, 30us, 100ns)", c == 'F' ? "from" : "to",
-                          optarg);
-                return CLI_BAD_INPUT;
-            }
-            *(c == 'F' ? &from : &to) = optarg;
-            break;
+        case 'F': from = optarg; break;
+        case 'T': to = optarg; break;
         case 'p': at_peak = true; break;
         case 'c': R.closes = true; break;
         case 'i':
@@ -1190,10 +1250,8 @@ int cli_report(int argc, char **argv)
         cli_error("report: --at-peak takes no --from or --to");
         return CLI_BAD_INPUT;
     }
-    if ((from || to) && to_ns <= from_ns) {
-        cli_error("report: --to must be after --from");
-        return CLI_BAD_INPUT;
-    }
+    if ((from || to) && !cli_parse_range("report", from, to, UINT64_MAX, &from_ns, &to_ns))
+        return CLI_BAD_INPUT; /* the syntax now, before the trace is read */
     if (R.closes && (at_peak || from || to)) {
         cli_error("report: --closes is for the whole trace's report, not --at-peak, --from or --to");
         return CLI_BAD_INPUT;
@@ -1225,20 +1283,9 @@ int cli_report(int argc, char **argv)
     R.lc = lc;
     int rc = CLI_OK;
     if (from || to) {
-        /* Times after the trace's start, within it. */
-        uint64_t origin = a->info.start_ts, end = a->last_ts > origin ? a->last_ts - origin : 0;
         ls_range *r = NULL;
-        if (from_ns > end) {
-            char b[64];
-            cli_error("report: --from %s is past the trace's end (%s)", from, ls_format_duration(end, b, sizeof b));
+        if (!cli_range_load("report", a, from, to, &r) || !report_range(&R, r, json))
             rc = CLI_BAD_INPUT;
-        } else if (ls_range_summarize(a->index, origin + from_ns, to_ns > end ? origin + end : origin + to_ns, true, 0,
-                                      &r, &err) != TRACE_OK) {
-            cli_error("%s: %s", a->path, err.message);
-            rc = CLI_BAD_INPUT;
-        } else {
-            report_range(&R, r, json);
-        }
         ls_range_free(r);
     } else if (at_peak) {
         report_at_peak(&R, json);

@@ -13,6 +13,7 @@
 #include "growth.h"
 #include "leakclass.h"
 #include "calltree.h"
+#include "range.h"
 #include "symbols.h"
 #include "units.h" /* ls_format_bytes, ls_format_duration */
 
@@ -20,7 +21,6 @@
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_BAD_INPUT = 2 };
 
 int cli_report(int argc, char **argv);
-int cli_record(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_dump(int argc, char **argv);
 int cli_export(int argc, char **argv);
@@ -84,6 +84,21 @@ void cli_warn_damaged(const char *path, const ls_analysis *a);
 bool cli_parse_duration(const char *s, uint64_t *out);
 /* The same with a unit required: "20" is refused, "20ms" is not. */
 bool cli_parse_duration_unit(const char *s, uint64_t *out);
+/* The one reading of --from T and --to T (report, export, flamegraph):
+ * times after the trace's start (cli_parse_duration), in a trace `end` ns
+ * long (UINT64_MAX before it is read: the syntax and the order only).
+ * Without --from (NULL) the range starts at 0, without --to it runs to the
+ * end; a --to past the end is kept (the caller cuts it, or draws past it).
+ * Fills *from_ns and *to_ns and returns true, or false after the one line
+ * "CMD: --from: 'x' is not a time (...)", "CMD: --from T is past the
+ * trace's end (E)" or "CMD: --to must be after --from". */
+bool cli_parse_range(const char *cmd, const char *from, const char *to, uint64_t end, uint64_t *from_ns,
+                     uint64_t *to_ns);
+/* The range --from/--to (cli_parse_range; a --to past the end stops there)
+ * of the loaded trace `a`, read with its history (range.h: every metric
+ * exact): true with *out (ls_range_free it), or false after the one line
+ * naming the option or the file. */
+bool cli_range_load(const char *cmd, const ls_analysis *a, const char *from, const char *to, ls_range **out);
 /* "0", "42": a plain count. False if malformed. */
 bool cli_parse_count(const char *s, uint64_t *out);
 /* A --top or --frames value: 1 to 1000000. False if malformed or out of range. */

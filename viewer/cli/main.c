@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
+#include "launcher.h"
 
 #ifndef LEAKSCOPE_VERSION
 #define LEAKSCOPE_VERSION "unknown"
@@ -29,8 +30,9 @@ static void usage(FILE *f)
           "                         the timeline as Trace Event JSON (Perfetto), every event as CSV,\n"
           "                         the allocations' call tree as collapsed stacks, the heap by call\n"
           "                         stack for go tool pprof\n"
-          "  flamegraph [--metric M] (--folded|--svg|--png) OUT FILE\n"
-          "                         the allocations' call tree as a flame graph or collapsed stacks\n"
+          "  flamegraph [--metric M] [--from T --to T] (--folded|--svg|--png) OUT FILE\n"
+          "                         the allocations' call tree (of a time range) as a flame graph or\n"
+          "                         collapsed stacks\n"
           "  diff [--json] [--top N] BASE NEW\n"
           "                         per call site, what changed from one run to another\n"
           "  view [FILE]            open the desktop viewer (leakscope-viewer)\n"
@@ -65,6 +67,9 @@ static int view(int argc, char **argv)
     return CLI_FAIL;
 }
 
+/* record's lines go out as every other line of the command's. */
+static void record_line(const char *text) { cli_error("%s", text); }
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -86,8 +91,10 @@ int main(int argc, char **argv)
     } else if (argc == 3 && !strcmp(argv[2], "-h")) {
         argv[2] = help_opt;
     }
-    if (!strcmp(cmd, "record"))
-        return cli_record(argc - 1, argv + 1);
+    if (!strcmp(cmd, "record")) {
+        static const ls_launcher_io io = { record_line, ls_format_bytes };
+        return ls_launcher_run(argc - 1, argv + 1, &io);
+    }
     if (!strcmp(cmd, "check"))
         return cli_check(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))

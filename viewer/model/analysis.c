@@ -14,7 +14,10 @@
 #include "histogram-private.h"
 #include "kmap.h"
 #include "merge.h"
+#include "peak-private.h"
+#include "temporary-private.h"
 #include "trace-index.h"
+#include "trace-reader.h"
 
 #include <stdio.h>
 #include <pthread.h>
@@ -24,9 +27,7 @@
 #define GROW(arr, n, cap) ls_grow32((void **)&(arr), &(cap), sizeof *(arr), (size_t)(n) + 1)
 
 typedef struct thread_work {
-    uint64_t last_alloc;      /* the thread's last allocation, while it is live: 1 + its address, or 0 */
-    uint32_t pending_temp;    /* 1 + the stack of a block freed as temporary, unless a realloc's half */
-    uint64_t pending_temp_bytes; /* and its size */
+    ls_temp_thread temp;      /* its temporary allocations (temporary-private.h) */
     uint32_t *open_spans;     /* indices into a->spans */
     uint32_t nopen, cap;
     bool gc_open;
@@ -58,13 +59,7 @@ typedef struct loader {
     uint32_t failures_cap;
     uint32_t *res_index;      /* string id -> 1 + index in a->res_kinds */
     uint64_t *gc_durations;
-    /* What each stack has live now, for ls_stack_use.peak_*: a stack's
-     * value at the latest peak is saved lazily, when the stack first
-     * changes after it (epoch < peaks), so a new peak costs O(1), not a
-     * copy of every stack; exact, and in the one pass (no second decode
-     * up to the peak). */
-    struct stack_live { uint64_t bytes, blocks, epoch; } *stack_live; /* nstacks entries */
-    uint64_t peaks;           /* how many times the heap rose above its peak so far */
+    ls_peak peak;             /* the heap, its peak and each stack's share (peak-private.h) */
     const trace_event *ev;    /* the event being processed, for the observer's block() */
 } loader;
 
@@ -184,48 +179,30 @@ static bool res_closed(loader *L, const trace_event *ev, uint32_t kind, uint32_t
     return true;
 }
 
-/* Before stack s's live blocks change: if this is its first change since
- * the latest peak, what it has live now is what it had live then. */
-static inline __attribute__((always_inline)) struct stack_live *stack_live_touch(loader *L, uint32_t s)
+/* The heap's totals where the observers read them, after each change. */
+static void heap_changed(loader *L)
 {
-    struct stack_live *l = &L->stack_live[s < L->a->nstacks ? s : 0]; /* unknown ids: 0, as the leaks */
-    if (l->epoch != L->peaks) {
-        L->a->stack_use[s < L->a->nstacks ? s : 0].peak_bytes = l->bytes;
-        L->a->stack_use[s < L->a->nstacks ? s : 0].peak_blocks = l->blocks;
-        l->epoch = L->peaks;
-    }
-    return l;
+    ls_analysis *a = L->a;
+    a->heap_bytes = L->peak.bytes;
+    a->heap_blocks = L->peak.blocks;
+    a->peak_heap_bytes = L->peak.peak_bytes;
+    a->peak_heap_ts = L->peak.peak_ts;
 }
 
-static void stack_live_add(loader *L, uint32_t s, uint64_t size)
+static void heap_add(loader *L, uint32_t s, uint64_t size, uint64_t ts)
 {
-    struct stack_live *l = stack_live_touch(L, s);
-    l->bytes += size;
-    l->blocks++;
+    ls_peak_add(&L->peak, s, size, ts);
+    heap_changed(L);
     if (L->obs && L->obs->block)
         L->obs->block(L->obs->user, L->a, L->ev, s, (int64_t)size);
 }
 
-static void stack_live_sub(loader *L, uint32_t s, uint64_t size)
+static void heap_sub(loader *L, uint32_t s, uint64_t size)
 {
-    struct stack_live *l = stack_live_touch(L, s);
-    l->bytes -= size;
-    l->blocks--;
+    ls_peak_sub(&L->peak, s, size);
+    heap_changed(L);
     if (L->obs && L->obs->block)
         L->obs->block(L->obs->user, L->a, L->ev, s, -(int64_t)size);
-}
-
-/* Strictly above the old peak only: at a tie the first time stays the peak. */
-static void heap_add(loader *L, uint64_t size, uint64_t ts)
-{
-    ls_analysis *a = L->a;
-    a->heap_bytes += size;
-    a->heap_blocks++;
-    if (a->heap_bytes > a->peak_heap_bytes) {
-        a->peak_heap_bytes = a->heap_bytes;
-        a->peak_heap_ts = ts;
-        L->peaks++;
-    }
 }
 
 static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uint32_t stack, uint64_t ts)
@@ -235,15 +212,13 @@ static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uin
         a->stack_use[stack].allocations++;
         a->stack_use[stack].allocated_bytes += size;
     }
-    w->last_alloc = ptr + 1;
+    ls_temp_made(&w->temp, ptr);
     bool existed;
     kmap_entry *e = kmap_insert(&L->live, ptr, 0, &existed);
     if (!e)
         return false;
     if (existed) { /* a free we never saw: the old block is gone */
-        a->heap_bytes -= e->v1;
-        a->heap_blocks--;
-        stack_live_sub(L, e->v2, e->v1);
+        heap_sub(L, e->v2, e->v1);
         if (!ls_histograms_count_lifetime(a->hist, e->v2, e->v1, ts > e->v3 ? ts - e->v3 : 0))
             return false;
     }
@@ -253,8 +228,7 @@ static bool do_alloc(loader *L, thread_work *w, uint64_t ptr, uint64_t size, uin
     if (!ls_histograms_count_size(a->hist, stack, size))
         return false;
     a->allocated_bytes += size;
-    stack_live_add(L, stack, size);
-    heap_add(L, size, ts);
+    heap_add(L, stack, size, ts);
     return true;
 }
 
@@ -268,16 +242,10 @@ static bool do_free(loader *L, thread_work *w, uint64_t ptr, uint64_t ts)
     }
     if (!ls_histograms_count_lifetime(a->hist, e->v2, e->v1, ts > e->v3 ? ts - e->v3 : 0))
         return false;
-    if (w && w->last_alloc == ptr + 1) { /* temporary, unless this is a realloc's first half */
-        w->pending_temp = e->v2 + 1;
-        w->pending_temp_bytes = e->v1;
-    }
-    if (w)
-        w->last_alloc = 0;
-    a->heap_bytes -= e->v1;
-    a->heap_blocks--;
+    if (w) /* not a realloc's release */
+        ls_temp_freed(&w->temp, ptr, e->v2, e->v1);
     a->freed_bytes += e->v1;
-    stack_live_sub(L, e->v2, e->v1);
+    heap_sub(L, e->v2, e->v1);
     kmap_remove(&L->live, e);
     return true;
 }
@@ -309,14 +277,10 @@ static trace_status process(loader *L, const trace_event *ev)
         a->first_ts = ev->ts;
     a->last_ts = ev->ts;
 
-    if (w->pending_temp) {
-        /* The free before was temporary unless it was the release of a
-         * realloc's old block, recorded before the call: then the realloc
-         * follows at once, with old = 0. */
-        if (ev->kind != TRACE_REALLOC || ev->addr)
-            count_temporary(a, w->pending_temp - 1, w->pending_temp_bytes);
-        w->pending_temp = 0;
-    }
+    uint32_t temp_stack;
+    uint64_t temp_bytes;
+    if (ls_temp_next(&w->temp, ev, &temp_stack, &temp_bytes))
+        count_temporary(a, temp_stack, temp_bytes);
     switch (ev->kind) {
     case TRACE_ALLOC:
         a->allocations++;
@@ -472,9 +436,9 @@ static trace_status merge(loader *L)
     for (uint32_t i = 0; i < a->nstrings; i++)
         L->failure[i] = ls_resource_is_failure(a->strings[i].text, a->strings[i].len);
     a->stack_use = calloc(a->nstacks ? a->nstacks : 1, sizeof *a->stack_use);
-    L->stack_live = calloc(a->nstacks ? a->nstacks : 1, sizeof *L->stack_live);
+    bool peak = ls_peak_init(&L->peak, a->nstacks);
     a->hist = ls_histograms_new(a->nstacks);
-    ls_merge *m = a->stack_use && L->stack_live && a->hist ? ls_index_cursor(a->index, 0, UINT64_MAX) : NULL;
+    ls_merge *m = a->stack_use && peak && a->hist ? ls_index_cursor(a->index, 0, UINT64_MAX) : NULL;
     if (!m)
         return nomem(L);
     ls_merge_decode_ahead(m); /* the whole trace: decoding beside the analysis */
@@ -499,14 +463,16 @@ static trace_status merge(loader *L)
     /* Event fields the reader found naming ids lost with damage. */
     a->lost_id_refs = ls_merge_lost_id_refs(m);
     ls_merge_free(m);
+    uint32_t temp_stack;
+    uint64_t temp_bytes;
     for (uint32_t i = 0; i < a->nthreads; i++) /* a temporary free that was the thread's last event */
-        if (L->work[i].pending_temp)
-            count_temporary(a, L->work[i].pending_temp - 1, L->work[i].pending_temp_bytes);
-    for (uint32_t s = 0; s < a->nstacks; s++) /* unchanged since the last peak: what they have now */
-        if (L->stack_live[s].epoch != L->peaks) {
-            a->stack_use[s].peak_bytes = L->stack_live[s].bytes;
-            a->stack_use[s].peak_blocks = L->stack_live[s].blocks;
-        }
+        if (ls_temp_end(&L->work[i].temp, &temp_stack, &temp_bytes))
+            count_temporary(a, temp_stack, temp_bytes);
+    ls_peak_finish(&L->peak);
+    for (uint32_t s = 0; s < a->nstacks; s++) {
+        a->stack_use[s].peak_bytes = L->peak.stacks[s].peak_bytes;
+        a->stack_use[s].peak_blocks = L->peak.stacks[s].peak_blocks;
+    }
     return st == TRACE_END ? TRACE_OK : st;
 }
 
@@ -747,7 +713,7 @@ done:
     free(L.res_index);
     free(L.family);
     free(L.failure);
-    free(L.stack_live);
+    ls_peak_free(&L.peak);
     kmap_free(&L.thread_index);
     kmap_free(&L.live);
     kmap_free(&L.open);

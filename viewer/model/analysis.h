@@ -14,7 +14,7 @@
 #include "histogram.h"
 #include "symbols.h"
 #include "trace-index.h"
-#include "trace-reader.h"
+#include "trace-types.h"
 
 #ifdef __cplusplus
 extern "C" {

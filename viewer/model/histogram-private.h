@@ -1,5 +1,6 @@
 /* histogram-private.h — how the analysis fills ls_histograms in its one
- * pass (analysis.c). Not for clients: they read histogram.h.
+ * pass (analysis.c), and a range's summary its own (range.c). Not for
+ * clients: they read histogram.h.
  *
  * SPDX-License-Identifier: MIT
  */

@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE /* qsort_r */
 #include "merge.h"
+#include "trace-reader.h"
 
 #include <pthread.h>
 #include <stdlib.h>

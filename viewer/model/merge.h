@@ -24,7 +24,7 @@
 #ifndef LEAKSCOPE_MERGE_H
 #define LEAKSCOPE_MERGE_H
 
-#include "trace-reader.h"
+#include "trace-types.h"
 
 typedef struct ls_merge ls_merge;
 

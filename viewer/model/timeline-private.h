@@ -8,7 +8,7 @@
 #define LEAKSCOPE_TIMELINE_PRIVATE_H
 
 #include "timeline.h"
-#include "trace-reader.h"
+#include "trace-types.h"
 
 #define TL_LEVELS_MAX 20u
 #define TL_SIDE_BUCKETS 4096u      /* resources and threads: coarser buckets */

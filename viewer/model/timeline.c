@@ -9,6 +9,7 @@
 #include "growth.h"
 #include "kmap.h"
 #include "trace-index.h"
+#include "trace-reader.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,6 +9,7 @@
  */
 #include "trace-index.h"
 #include "grow.h"
+#include "trace-reader.h"
 
 #include <stdio.h>
 #include <stdlib.h>

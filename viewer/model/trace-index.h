@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "merge.h"
-#include "trace-reader.h"
+#include "trace-types.h"
 
 #ifdef __cplusplus
 extern "C" {

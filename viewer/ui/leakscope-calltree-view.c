@@ -207,10 +207,7 @@ static void rebuild(LeakscopeCalltreeView *self)
     self->selecting = FALSE;
     g_object_unref(tree);
     const LeakscopeTrees *tr = self->trees;
-    g_autofree char *note = NULL;
-    if (tr && !tr->whole)
-        note = g_strdup_printf("Selected range%s; temporary and peak are whole-trace figures", tr->partial ? " (its start: too many events)" : "");
-    gtk_label_set_text(self->note, note ? note : tr ? "Whole trace" : "");
+    gtk_label_set_text(self->note, !tr ? "" : tr->whole ? "Whole trace" : "Selected range");
 }
 
 void leakscope_calltree_view_set_trees(LeakscopeCalltreeView *self, LeakscopeTrees *trees)

@@ -64,15 +64,21 @@ static void scan_job_free(gpointer data)
     g_free(j);
 }
 
+bool leakscope_range_cancelled(void *cancellable)
+{
+    return g_cancellable_is_cancelled(cancellable);
+}
+
 static void summarize_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancellable)
 {
     (void)src;
-    (void)cancellable;
     scan_job *j = data;
     ls_range *r = NULL;
     trace_error err;
-    if (ls_range_summarize(j->s->index, j->t0, j->t1, false, LEAKSCOPE_SCAN_MAX_EVENTS, &r, &err) != TRACE_OK) {
-        g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
+    ls_range_opts opts = { .cancelled = leakscope_range_cancelled, .user = cancellable };
+    if (ls_range_summarize(j->s->index, j->t0, j->t1, &opts, &r, &err) != TRACE_OK) {
+        if (!g_task_return_error_if_cancelled(task))
+            g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", err.message);
         return;
     }
     LeakscopeRangeSummary *out = g_new0(LeakscopeRangeSummary, 1);
@@ -84,8 +90,6 @@ static void summarize_thread(GTask *task, gpointer src, gpointer data, GCancella
     out->frees = r->frees;
     out->live_bytes = r->live_bytes;
     out->live_blocks = r->live_blocks;
-    out->partial = r->partial;
-    out->partial_end = r->covered_to;
     out->growth = g_array_new(FALSE, FALSE, sizeof(LeakscopeGrowth));
     for (uint32_t i = 0; i < r->nsites && out->growth->len < LEAKSCOPE_SCAN_TOP; i++) {
         if (!r->sites[i].live_blocks)

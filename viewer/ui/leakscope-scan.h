@@ -1,7 +1,8 @@
 /* leakscope-scan.h — the model's range analysis (range.h), off the main
- * thread: what was allocated in a range and by which call sites, and the
- * event under a click (with its call stack). Bounded: at most
- * LEAKSCOPE_SCAN_MAX_EVENTS events are taken per query.
+ * thread: what was allocated in a range and by which call sites (exact,
+ * whatever the range's length; cancelled with the query's GCancellable),
+ * and the event under a click (with its call stack: at most
+ * LEAKSCOPE_SCAN_MAX_EVENTS events are looked at per lookup).
  *
  * A scanner is reference counted, and holds the trace index, so a query
  * running in a thread keeps both alive after the window has gone; queries
@@ -37,12 +38,13 @@ typedef struct {
     guint64 allocations, allocated_bytes;
     guint64 frees;          /* frees and reallocs releasing a block */
     guint64 live_bytes, live_blocks; /* allocated in the range, live at its end */
-    gboolean partial;       /* stopped at LEAKSCOPE_SCAN_MAX_EVENTS: counts cover a prefix */
-    guint64 partial_end;    /* ... up to this time */
     GArray *growth;         /* LeakscopeGrowth, most bytes first, at most LEAKSCOPE_SCAN_TOP */
 } LeakscopeRangeSummary;
 
 void leakscope_range_summary_free(LeakscopeRangeSummary *s);
+
+/* ls_range_opts.cancelled (range.h) for a GCancellable (NULL: never). */
+bool leakscope_range_cancelled(void *cancellable);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LeakscopeRangeSummary, leakscope_range_summary_free)
 
 void leakscope_scanner_summarize_async(LeakscopeScanner *s, guint64 t0, guint64 t1, GCancellable *cancellable,

@@ -63,6 +63,8 @@ static void trees_clear(gpointer data)
     LeakscopeTrees *t = data;
     ls_calltree_free(t->tree[0]);
     ls_calltree_free(t->tree[1]);
+    ls_range_free(t->range);
+    free(t->use);
 }
 
 LeakscopeTrees *leakscope_trees_ref(LeakscopeTrees *t)
@@ -127,19 +129,29 @@ static void trees_thread(GTask *task, gpointer src, gpointer data, GCancellable 
             g_task_return_pointer(task, t, (GDestroyNotify)leakscope_trees_unref);
         return;
     }
+    g_mutex_unlock(&s->lock); /* the range is read outside it: the lock is for the symbols */
+    /* Exact whatever the range's length: every event from the trace's start
+     * (the history: the sizes of older blocks, the peak's), memory bounded
+     * by the live blocks, not the events; a new selection cancels it. */
     ls_range *r = NULL;
     trace_error err;
-    trace_status st = ls_range_summarize(s->stacks.index, j->t0, j->t1, false, LEAKSCOPE_SCAN_MAX_EVENTS, &r, &err);
+    ls_range_opts opts = { .history = TRUE, .cancelled = leakscope_range_cancelled, .user = cancellable };
+    trace_status st = ls_range_summarize(s->stacks.index, j->t0, j->t1, &opts, &r, &err);
     ls_stack_use *use = st == TRACE_OK ? ls_range_stack_use(r, s->stacks.nstacks) : NULL;
-    if (use && !g_cancellable_is_cancelled(cancellable))
+    if (use && !g_cancellable_is_cancelled(cancellable)) {
+        g_mutex_lock(&s->lock);
         t = build(s, use, s->stacks.nstacks);
-    g_mutex_unlock(&s->lock);
-    free(use);
-    if (t) {
-        t->partial = r->partial;
-        t->covered_to = r->covered_to;
-        t->seconds = (double)(g_get_monotonic_time() - start) / 1e6;
+        g_mutex_unlock(&s->lock);
     }
+    if (t) { /* the Sizes and Lifetimes panel follows the selection too */
+        t->seconds = (double)(g_get_monotonic_time() - start) / 1e6;
+        t->range = r;
+        r = NULL;
+        t->use = use;
+        use = NULL;
+        t->nuse = s->stacks.nstacks;
+    }
+    free(use);
     ls_range_free(r);
     if (g_task_return_error_if_cancelled(task)) {
         g_clear_pointer(&t, leakscope_trees_unref);

@@ -8,7 +8,8 @@
  * (sym_table is not thread safe: computations take the source's lock, so
  * one runs at a time). The whole trace's trees come from the analysis's
  * per-stack values and are made once; a range's from the model's range
- * summary (range.h), bounded by LEAKSCOPE_SCAN_MAX_EVENTS.
+ * summary (range.h) with its history: every metric exact whatever the
+ * range's length, the read cancelled when the selection moves on.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -17,6 +18,7 @@
 #include <gio/gio.h>
 
 #include "calltree.h"
+#include "range.h"
 
 G_BEGIN_DECLS
 
@@ -30,11 +32,15 @@ void leakscope_tree_source_unref(LeakscopeTreeSource *s);
 /* The result: immutable, reference counted, safe to read on any thread. */
 typedef struct {
     guint64 t0, t1;            /* the range asked for (0, 0 for the whole trace) */
-    gboolean whole;            /* the whole trace: every metric; else temporary and peak are 0 */
-    gboolean partial;          /* the range held more than LEAKSCOPE_SCAN_MAX_EVENTS events ... */
-    guint64 covered_to;        /* ... and the trees cover [t0, covered_to] */
+    gboolean whole;            /* the whole trace */
     ls_calltree *tree[2];      /* [LS_CALLTREE_TOP_DOWN], [LS_CALLTREE_BOTTOM_UP] */
     double seconds;            /* how long the computation took */
+    /* A range's summary (its histograms: the sizes and lifetimes of what it
+     * made; the blocks it kept) and per-stack values (nuse of them). NULL, 0
+     * for the whole trace (the analysis has them). */
+    ls_range *range;
+    ls_stack_use *use;
+    guint32 nuse;
 } LeakscopeTrees;
 
 LeakscopeTrees *leakscope_trees_ref(LeakscopeTrees *t);

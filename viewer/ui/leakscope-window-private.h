@@ -99,6 +99,9 @@ struct _LeakscopeWindow {
     gboolean trees_whole;     /* what the trees shown or being made cover: */
     guint64 trees_t0, trees_t1; /* the whole trace, or this selection */
     gboolean trees_pending;   /* a computation is running: the panels show the old trees */
+    LeakscopeTrees *hist_trees; /* the selection's trees shown, whose histograms Sizes and Lifetimes
+                                   draws; NULL: the whole trace's */
+    guint32 hist_stack;       /* the call stack Sizes and Lifetimes shows, LS_HIST_ALL: every one */
     GCancellable *details_cancellable;
     GCancellable *hover_cancellable;
     guint hover_source;       /* looks up what is under the pointer, debounced */

@@ -177,6 +177,8 @@ static void _leakscope_window_clear_trace(LeakscopeWindow *self)
         leakscope_hist_view_set(self->hist_sizes, NULL);
         leakscope_hist_view_set(self->hist_lifetimes, NULL);
     }
+    g_clear_pointer(&self->hist_trees, leakscope_trees_unref);
+    self->hist_stack = LS_HIST_ALL;
     g_clear_pointer(&self->selected_function, g_free);
     g_cancellable_cancel(self->sites_cancellable);
     g_clear_object(&self->sites_cancellable);
@@ -360,13 +362,13 @@ static void _leakscope_window_update_flame_info(LeakscopeWindow *self)
     } else {
         g_autofree char *a = leakscope_format_duration(rel(self, self->trees_t0));
         g_autofree char *b = leakscope_format_duration(rel(self, self->trees_t1));
-        LeakscopeTrees *t = leakscope_flame_get_trees(self->flame);
-        what = g_strdup_printf("The selection, %s to %s%s", a, b,
-                               t && t->partial ? " (its start only: more than 4 million events)" : "");
+        what = g_strdup_printf("The selection, %s to %s", a, b);
     }
     g_autofree char *text = g_strdup_printf("%s%s", what, self->trees_pending ? " · computing…" : "");
     gtk_label_set_text(self->flame_info, text);
 }
+
+static void _leakscope_window_show_histograms(LeakscopeWindow *self, guint32 stack);
 
 static void on_trees_done(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -394,6 +396,10 @@ static void on_trees_done(GObject *src, GAsyncResult *res, gpointer data)
         if (t->whole) /* the comparison is of whole runs */
             leakscope_flame_set_trees(self->compare_flame, t);
         _leakscope_window_update_flame_info(self);
+        g_clear_pointer(&self->hist_trees, leakscope_trees_unref);
+        if (!t->whole && t->range)
+            self->hist_trees = leakscope_trees_ref(t);
+        _leakscope_window_show_histograms(self, self->hist_stack);
     }
     leakscope_trees_unref(t);
     g_object_unref(self);
@@ -525,26 +531,40 @@ static void _leakscope_window_compute_sites(LeakscopeWindow *self)
 
 /* ---- sizes and lifetimes ---- */
 
-/* The histograms of one stack (LS_HIST_ALL: the whole trace). */
+/* The histograms of one stack (LS_HIST_ALL: every one), of the selection
+ * when the panels show one (what it made: hist_trees), else of the whole
+ * trace. */
 static void _leakscope_window_show_histograms(LeakscopeWindow *self, guint32 stack)
 {
     const ls_analysis *a = self->tl ? timeline_analysis(self->tl) : NULL;
+    self->hist_stack = stack;
     if (!a) {
         leakscope_hist_view_set(self->hist_sizes, NULL);
         leakscope_hist_view_set(self->hist_lifetimes, NULL);
         gtk_label_set_text(self->hist_info, "");
         return;
     }
-    g_autofree char *title = NULL;
-    render_hist_params p = { .hist = a->hist, .stack = stack };
+    const LeakscopeTrees *rt = self->hist_trees;
+    const ls_range *r = rt ? rt->range : NULL;
+    g_autofree char *title = NULL, *scope = NULL;
+    if (r) {
+        g_autofree char *t0 = leakscope_format_duration(rel(self, r->t0));
+        g_autofree char *t1 = leakscope_format_duration(rel(self, r->t1));
+        scope = g_strdup_printf("Selection %s to %s, ", t0, t1);
+    }
+    render_hist_params p = { .hist = r ? r->hist : a->hist, .stack = stack };
     if (stack == LS_HIST_ALL) {
-        p.live_blocks = a->leaked_blocks;
-        p.live_bytes = a->leaked_bytes;
-        title = g_strdup("every allocation of the trace");
+        p.live_blocks = r ? r->live_blocks : a->leaked_blocks;
+        p.live_bytes = r ? r->live_bytes : a->leaked_bytes;
+        title = g_strdup(r ? "every allocation of the selection" : "every allocation of the trace");
     } else {
         char site[512];
         ls_site_name(self->syms, a, stack, site, sizeof site);
-        ls_stack_use u = stack < a->nstacks && a->stack_use ? a->stack_use[stack] : (ls_stack_use){ 0 };
+        ls_stack_use u = { 0 };
+        if (r && stack < rt->nuse && rt->use)
+            u = rt->use[stack];
+        else if (!r && stack < a->nstacks && a->stack_use)
+            u = a->stack_use[stack];
         p.live_blocks = u.live_blocks;
         p.live_bytes = u.live_bytes;
         title = leakscope_text_from_trace(site);
@@ -554,8 +574,9 @@ static void _leakscope_window_show_histograms(LeakscopeWindow *self, guint32 sta
     leakscope_hist_view_set(self->hist_sizes, &p);
     p.kind = LS_HIST_LIFETIMES;
     leakscope_hist_view_set(self->hist_lifetimes, &p);
-    g_autofree char *info = g_strdup_printf("%s%s (hover a bar for its numbers)",
-                                            stack == LS_HIST_ALL ? "Whole trace: " : "Call site: ", title);
+    const char *what = stack == LS_HIST_ALL ? "" : r ? "call site: " : "Call site: ";
+    g_autofree char *info = g_strdup_printf("%s%s%s (hover a bar for its numbers)",
+                                            r ? scope : stack == LS_HIST_ALL ? "Whole trace: " : "", what, title);
     gtk_label_set_text(self->hist_info, info);
 }
 
@@ -862,21 +883,14 @@ static void on_range_summary(GObject *src, GAsyncResult *res, gpointer data)
         GtkGrid *g = self->range_grid;
         g_autofree char *ab = leakscope_format_bytes(r->allocated_bytes);
         facts_add_take(g, "Allocated", g_strdup_printf("%s in %" G_GUINT64_FORMAT " allocations", ab, r->allocations));
-        if (!r->partial) {
-            /* freed = allocated - net change, exactly: the heap at both ends is known */
-            gint64 freed = (gint64)r->allocated_bytes - ((gint64)self->range_h1 - (gint64)self->range_h0);
-            g_autofree char *fb = leakscope_format_bytes(freed > 0 ? (guint64)freed : 0);
-            facts_add_take(g, "Freed", g_strdup_printf("%s in %" G_GUINT64_FORMAT " frees", fb, r->frees));
-        }
+        /* freed = allocated - net change, exactly: the heap at both ends is known */
+        gint64 freed = (gint64)r->allocated_bytes - ((gint64)self->range_h1 - (gint64)self->range_h0);
+        g_autofree char *fb = leakscope_format_bytes(freed > 0 ? (guint64)freed : 0);
+        facts_add_take(g, "Freed", g_strdup_printf("%s in %" G_GUINT64_FORMAT " frees", fb, r->frees));
         g_autofree char *lb = leakscope_format_bytes(r->live_bytes);
         facts_add_take(g, "Still live at its end",
                        g_strdup_printf("%s in %" G_GUINT64_FORMAT " blocks allocated in the range", lb,
                                        r->live_blocks));
-        if (r->partial) {
-            g_autofree char *pe = leakscope_format_duration(rel(self, r->partial_end));
-            facts_add_take(g, "Note", g_strdup_printf("the range holds more than %u events: call sites cover it up to %s",
-                                                      LEAKSCOPE_SCAN_MAX_EVENTS, pe));
-        }
         const ls_analysis *a = timeline_analysis(self->tl);
         leakscope_stack_list_set_source(self->growth_list, a, self->syms);
         leakscope_stack_list_set_columns(self->growth_list, "Grew most in the range (allocated there, live at its end)",

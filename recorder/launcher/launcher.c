@@ -1,10 +1,11 @@
-/* cli-record.c — `leakscope record [options] -- PROGRAM [ARGS...]`: runs an
- * unmodified program with the preload module and waits for it.
+/* launcher.c — `leakscope record [options] -- PROGRAM [ARGS...]`: runs an
+ * unmodified program with the preload module and waits for it, then says
+ * where its traces went.
  *
  * SPDX-License-Identifier: MIT
  */
 #define _GNU_SOURCE
-#include "cli.h"
+#include "launcher.h"
 #include "env-protocol.h"
 #include "trace-reader.h"
 
@@ -14,12 +15,31 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How the caller shows a line and writes a byte count (launcher.h), for
+ * this run. */
+static const ls_launcher_io *io;
+
+/* One line to the caller's printer. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    io->line(line);
+}
 
 #ifndef LEAKSCOPE_PRELOAD_INSTALLED
 #define LEAKSCOPE_PRELOAD_INSTALLED "../lib/leakscope/libleakscope-preload.so"
@@ -117,11 +137,11 @@ static bool say_trace(const char *path, bool by)
         snprintf(who, sizeof who, " by %s (pid %u)", trace_reader_info(r)->program, trace_reader_info(r)->pid);
     trace_reader_close(r);
     char size[32];
-    ls_format_bytes((uint64_t)sb.st_size, size, sizeof size);
+    io->bytes((uint64_t)sb.st_size, size, sizeof size);
     if (complete)
-        cli_error("trace written to %s (%s)%s", path, size, who);
+        say("trace written to %s (%s)%s", path, size, who);
     else
-        cli_error("%s holds an incomplete trace (%s)%s: recording stopped before the end", path, size, who);
+        say("%s holds an incomplete trace (%s)%s: recording stopped before the end", path, size, who);
     return true;
 }
 
@@ -213,8 +233,8 @@ static void say_where_the_traces_went(const char *path, time_t since)
     }
     free(all);
     if (more)
-        cli_error("... and %zu more traces of this recording beside %s, smaller (named STEM.PID[-N]%s)", more,
-                  path, strrchr(base, '.') ? strrchr(base, '.') : "");
+        say("... and %zu more traces of this recording beside %s, smaller (named STEM.PID[-N]%s)", more,
+            path, strrchr(base, '.') ? strrchr(base, '.') : "");
 }
 
 static pid_t child_pid;
@@ -229,8 +249,9 @@ static void forward_signal(int sig, siginfo_t *info, void *ctx)
         kill(child_pid, sig);
 }
 
-int cli_record(int argc, char **argv)
+int ls_launcher_run(int argc, char **argv, const ls_launcher_io *out)
 {
+    io = out;
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },
         { "stack-depth", required_argument, NULL, 's' },
@@ -253,38 +274,38 @@ int cli_record(int argc, char **argv)
         case 'o': output = optarg; break;
         case 's':
             if (!parse_uint(optarg, LS_STACK_DEPTH_MAX, &depth)) {
-                cli_error("record: --stack-depth needs a number from 0 to %d, not '%s'", LS_STACK_DEPTH_MAX, optarg);
-                return CLI_BAD_INPUT;
+                say("record: --stack-depth needs a number from 0 to %d, not '%s'", LS_STACK_DEPTH_MAX, optarg);
+                return LS_LAUNCHER_BAD_USAGE;
             }
             break;
         case 'f':
             if (!parse_uint(optarg, LS_FLUSH_MS_MAX, &flush_ms) || flush_ms < LS_FLUSH_MS_MIN) {
-                cli_error("record: --flush-interval needs milliseconds from %d to %d, not '%s'", LS_FLUSH_MS_MIN,
-                          LS_FLUSH_MS_MAX, optarg);
-                return CLI_BAD_INPUT;
+                say("record: --flush-interval needs milliseconds from %d to %d, not '%s'", LS_FLUSH_MS_MIN,
+                    LS_FLUSH_MS_MAX, optarg);
+                return LS_LAUNCHER_BAD_USAGE;
             }
             break;
         case 'r': resources = false; break;
         case 'F': follow = false; break;
         case 'S': scan = false; break;
         case 'q': quiet = true; break;
-        case 'h': record_usage(stdout); return CLI_OK;
+        case 'h': record_usage(stdout); return LS_LAUNCHER_OK;
         case ':':
-            cli_error("record: option '%s' needs a value", argv[optind - 1]);
-            return CLI_BAD_INPUT;
+            say("record: option '%s' needs a value", argv[optind - 1]);
+            return LS_LAUNCHER_BAD_USAGE;
         default:
-            cli_error("record: unknown option '%s' (see leakscope record --help)", argv[optind - 1]);
-            return CLI_BAD_INPUT;
+            say("record: unknown option '%s' (see leakscope record --help)", argv[optind - 1]);
+            return LS_LAUNCHER_BAD_USAGE;
         }
     }
     if (optind >= argc) {
-        cli_error("record: no program to run (usage: leakscope record [options] -- PROGRAM [ARGS...])");
-        return CLI_BAD_INPUT;
+        say("record: no program to run (usage: leakscope record [options] -- PROGRAM [ARGS...])");
+        return LS_LAUNCHER_BAD_USAGE;
     }
     char preload[PATH_MAX];
     if (!find_preload(preload, sizeof preload)) {
-        cli_error("record: cannot find the preload module libleakscope-preload.so (set LEAKSCOPE_PRELOAD)");
-        return CLI_FAIL;
+        say("record: cannot find the preload module libleakscope-preload.so (set LEAKSCOPE_PRELOAD)");
+        return LS_LAUNCHER_FAIL;
     }
     /* The output path is made absolute now: the program may change directory. */
     char outpath[PATH_MAX] = "";
@@ -294,13 +315,13 @@ int cli_record(int argc, char **argv)
         } else {
             char cwd[PATH_MAX];
             if (!getcwd(cwd, sizeof cwd)) {
-                cli_error("record: cannot read the current directory: %s", strerror(errno));
-                return CLI_FAIL;
+                say("record: cannot read the current directory: %s", strerror(errno));
+                return LS_LAUNCHER_FAIL;
             }
             int n = snprintf(outpath, sizeof outpath, "%s/%s", cwd, output);
             if (n < 0 || (size_t)n >= sizeof outpath) {
-                cli_error("record: output path is too long");
-                return CLI_BAD_INPUT;
+                say("record: output path is too long");
+                return LS_LAUNCHER_BAD_USAGE;
             }
         }
     }
@@ -315,8 +336,8 @@ int cli_record(int argc, char **argv)
     time_t started = time(NULL) - 1; /* mtimes have whole seconds on some file systems */
     child_pid = fork();
     if (child_pid < 0) {
-        cli_error("record: cannot start %s: %s", prog[0], strerror(errno));
-        return CLI_FAIL;
+        say("record: cannot start %s: %s", prog[0], strerror(errno));
+        return LS_LAUNCHER_FAIL;
     }
     if (child_pid == 0) {
         if (sync[0] >= 0)
@@ -350,7 +371,7 @@ int cli_record(int argc, char **argv)
         execvp(prog[0], prog);
         int err = errno;
         if (sync[1] < 0 || write(sync[1], &err, sizeof err) < 0) {
-            cli_error("record: cannot run %s: %s", prog[0], strerror(err));
+            say("record: cannot run %s: %s", prog[0], strerror(err));
             _exit(err == ENOENT ? 127 : 126);
         }
         _exit(127);
@@ -377,7 +398,7 @@ int cli_record(int argc, char **argv)
     while (waitpid(child_pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (got == (ssize_t)sizeof exec_err) {
-        cli_error("record: cannot run %s: %s", prog[0], strerror(exec_err));
+        say("record: cannot run %s: %s", prog[0], strerror(exec_err));
         return exec_err == ENOENT ? 127 : 126;
     }
     if (!quiet) {
@@ -389,5 +410,5 @@ int cli_record(int argc, char **argv)
         return WEXITSTATUS(status);
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
-    return CLI_FAIL;
+    return LS_LAUNCHER_FAIL;
 }
