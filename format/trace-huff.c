@@ -520,6 +520,24 @@ bool trace_huff_dec_init(trace_huff_dec *d, const uint8_t *body, size_t len, boo
     return true;
 }
 
+bool trace_huff_dec_extra_long(trace_huff_dec *d, unsigned t, uint64_t *v)
+{
+    unsigned x = trace_huff_token_length(t) - 3;
+    uint64_t low = 0;
+    for (unsigned got = 0; got < x;) {
+        trace_huff_refill(d);
+        unsigned take = x - got > 32 ? 32 : x - got;
+        if (take > d->nbits)
+            return false;
+        low |= (d->bits & ((1ull << take) - 1)) << got;
+        d->bits >>= take;
+        d->nbits -= take;
+        got += take;
+    }
+    *v = trace_huff_value(t, low);
+    return true;
+}
+
 void trace_huff_dec_free(trace_huff_dec *d)
 {
     for (unsigned c = 0; c < TRACE_HUFF_CONTEXTS; c++) {

@@ -155,10 +155,38 @@ static inline void trace_huff_refill(trace_huff_dec *d)
     }
 }
 
+/* The value of token t (>= TRACE_HUFF_EXACT) with extra bits `low`. */
+static inline uint64_t trace_huff_value(unsigned t, uint64_t low)
+{
+    unsigned L = trace_huff_token_length(t);
+    return 1ull << (L - 1) | (uint64_t)((t - TRACE_HUFF_EXACT) % 4) << (L - 3) | low;
+}
+
+/* The extra bits of a value of token t (t >= TRACE_HUFF_EXACT) whose code
+ * was just read; false if the data ends first. In pieces of at most 32 bits,
+ * each after a refill: one piece for values below 2^35, inline. */
+bool trace_huff_dec_extra_long(trace_huff_dec *d, unsigned t, uint64_t *v);
+
+static inline __attribute__((always_inline)) bool trace_huff_dec_extra(trace_huff_dec *d, unsigned t, uint64_t *v)
+{
+    unsigned x = trace_huff_token_length(t) - 3;
+    if (__builtin_expect(x > 32, 0))
+        return trace_huff_dec_extra_long(d, t, v);
+    trace_huff_refill(d);
+    if (x > d->nbits)
+        return false;
+    uint64_t low = d->bits & ((1ull << x) - 1);
+    d->bits >>= x;
+    d->nbits -= x;
+    *v = trace_huff_value(t, low);
+    return true;
+}
+
 /* The next value, coded in context `ctx` (0 for a single code); false at the
  * end of the data, on a context without a code or a code that does not exist.
- * Inline: the reader calls it for every value of a coded column. */
-static inline bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t *v)
+ * Inlined into the reader's field decoders: a call and its saved registers
+ * cost a third of a value. */
+static inline __attribute__((always_inline)) bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t *v)
 {
     if (ctx >= TRACE_HUFF_CONTEXTS)
         return false;
@@ -174,20 +202,7 @@ static inline bool trace_huff_dec_next(trace_huff_dec *d, unsigned ctx, uint64_t
         *v = t;
         return true;
     }
-    unsigned L = trace_huff_token_length(t), x = L - 3;
-    uint64_t low = 0;
-    for (unsigned got = 0; got < x;) {
-        trace_huff_refill(d);
-        unsigned take = x - got > 32 ? 32 : x - got;
-        if (take > d->nbits)
-            return false;
-        low |= (d->bits & ((1ull << take) - 1)) << got;
-        d->bits >>= take;
-        d->nbits -= take;
-        got += take;
-    }
-    *v = 1ull << (L - 1) | (uint64_t)((t - TRACE_HUFF_EXACT) % 4) << (L - 3) | low;
-    return true;
+    return trace_huff_dec_extra(d, t, v);
 }
 /* True when every value was read: fewer than 8 bits are left, all zero. */
 bool trace_huff_dec_done(const trace_huff_dec *d);

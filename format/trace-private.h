@@ -102,7 +102,7 @@ static inline int64_t trace_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(
 #define TRACE_SIZE_CLASSES 282u
 #define TRACE_CLASS_DEPTH 8u
 
-static inline unsigned trace_size_class(uint64_t size)
+static inline __attribute__((always_inline)) unsigned trace_size_class(uint64_t size)
 {
     if (size <= 1024)
         return (unsigned)(((size < 24 ? 24 : size) + 8 + 15) >> 4);   /* 2..65 */
@@ -117,7 +117,7 @@ typedef struct trace_class_lists {
 
 static inline void trace_class_reset(trace_class_lists *l) { memset(l->n, 0, sizeof l->n); }
 
-static inline void trace_class_push(trace_class_lists *l, unsigned c, uint64_t a)
+static inline __attribute__((always_inline)) void trace_class_push(trace_class_lists *l, unsigned c, uint64_t a)
 {
     uint64_t *v = l->addr[c];
     if (l->n[c] == TRACE_CLASS_DEPTH) {
@@ -138,7 +138,7 @@ static inline unsigned trace_class_find(const trace_class_lists *l, unsigned c, 
 }
 
 /* Takes the address of rank r (1..n) out of class c; false if there is none. */
-static inline bool trace_class_take(trace_class_lists *l, unsigned c, unsigned r, uint64_t *a)
+static inline __attribute__((always_inline)) bool trace_class_take(trace_class_lists *l, unsigned c, unsigned r, uint64_t *a)
 {
     unsigned n = l->n[c];
     if (r == 0 || r > n)
@@ -154,21 +154,66 @@ static inline bool trace_class_take(trace_class_lists *l, unsigned c, unsigned r
 
 /* Which entries of the live window are still live (format 2, FORMAT.md
  * §4.1.2): a release is coded as its rank among them, newest first, so the
- * entries already released cost nothing. A ring of TRACE_ADDR_WINDOW bits
- * indexed by the entry's number in the chunk, and the count of set bits of
- * each group of 8 words, kept as bits change: counting back to a block made
- * long ago skips whole groups by their counts, so a rank is found within at
- * most 8 + 8 + 8 words' popcounts and 8 groups' counts, not one popcount per
- * word passed (up to 64). A count per word would make the search shorter
- * still but costs more to keep on every event than it saves on real
- * programs' traces, whose releases mostly fall in the newest words. */
-#define TRACE_MARKS_WORDS (4096u / 64u)
-#define TRACE_MARKS_GROUPS (TRACE_MARKS_WORDS / 8u)
-typedef struct trace_live_marks {
-    uint64_t w[TRACE_MARKS_WORDS];
-    uint16_t group[TRACE_MARKS_GROUPS]; /* set bits of words 8g..8g+7 */
-} trace_live_marks; /* the reader's; the writer keeps a ring of twice the window (writer_marks) */
-_Static_assert(TRACE_MARKS_WORDS * 64 == 4096, "one bit per window entry");
+ * entries already released cost nothing. The reader keeps the live entries'
+ * slots (entry number % TRACE_ADDR_WINDOW) in entry order, oldest first, in
+ * a buffer of twice the window: the rank-th newest is read at its place,
+ * and taking it out moves the shorter side of the list by one (nothing for
+ * the newest or the oldest, a few slots for the recent releases most
+ * programs make), where counting set bits back through a ring of marks took
+ * a hundred instructions or more for each release. An entry leaves the
+ * window when the one TRACE_ADDR_WINDOW later is added; being the oldest,
+ * it is the first of the list if it is still live. */
+#define TRACE_LIVE_WINDOW 4096u /* TRACE_ADDR_WINDOW (trace-format.h; the reader checks) */
+#define TRACE_LIVE_ORDER_CAP (2u * TRACE_LIVE_WINDOW)
+typedef struct trace_live_order {
+    uint32_t head, n;                     /* the list is slot[head .. head + n) */
+    uint16_t slot[TRACE_LIVE_ORDER_CAP];
+} trace_live_order; /* the reader's; the writer keeps a ring of marks (writer_marks) */
+_Static_assert(TRACE_LIVE_WINDOW <= 65536 && (TRACE_LIVE_WINDOW & (TRACE_LIVE_WINDOW - 1)) == 0,
+               "a slot fits 16 bits");
+
+static inline void trace_live_reset(trace_live_order *o) { o->head = o->n = 0; }
+
+/* Entry i (the chunk's i-th address made live) is live. */
+static inline __attribute__((always_inline)) void trace_live_add(trace_live_order *o, uint64_t i)
+{
+    uint16_t s = (uint16_t)(i % TRACE_LIVE_WINDOW);
+    if (o->n && o->slot[o->head] == s) { /* entry i - TRACE_LIVE_WINDOW leaves the window */
+        o->head++;
+        o->n--;
+    }
+    if (o->head + o->n == TRACE_LIVE_ORDER_CAP) { /* once per TRACE_LIVE_WINDOW adds at most */
+        memmove(o->slot, o->slot + o->head, o->n * sizeof *o->slot);
+        o->head = 0;
+    }
+    o->slot[o->head + o->n++] = s;
+}
+
+/* Takes the rank-th newest live entry (1 = the newest) among the window's
+ * TRACE_LIVE_WINDOW entries before entry `to` (the entries added so far)
+ * out of the list: its number in *out. False, and nothing changed, if
+ * there are fewer live entries. */
+static inline __attribute__((always_inline)) bool trace_live_take(trace_live_order *o, uint64_t to, uint64_t rank,
+                                                                  uint64_t *out)
+{
+    if (rank == 0 || rank > o->n)
+        return false;
+    uint32_t k = o->head + o->n - (uint32_t)rank, newer = (uint32_t)rank - 1, older = o->n - (uint32_t)rank;
+    unsigned p = (unsigned)((to - 1) % TRACE_LIVE_WINDOW);
+    *out = to - 1 - ((p - o->slot[k]) % TRACE_LIVE_WINDOW);
+    uint16_t *v = o->slot;
+    if (newer <= 8) { /* the recent releases: a few moves, no call */
+        for (uint32_t j = k; j < k + newer; j++)
+            v[j] = v[j + 1];
+    } else if (newer <= older) {
+        memmove(v + k, v + k + 1, newer * sizeof *v);
+    } else {
+        memmove(v + o->head + 1, v + o->head, older * sizeof *v);
+        o->head++;
+    }
+    o->n--;
+    return true;
+}
 
 /* Without -mpopcnt, __builtin_popcountll is a libgcc call; this is not. */
 static inline unsigned trace_popcount(uint64_t x)
@@ -179,112 +224,10 @@ static inline unsigned trace_popcount(uint64_t x)
     return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
-static inline void trace_marks_reset(trace_live_marks *m) { memset(m, 0, sizeof *m); }
-
-/* Marks entry i live. The slot's previous entry (i - 4096) has left the
- * window: whatever its bit was, the slot now tells entry i's. */
-static inline void trace_marks_set(trace_live_marks *m, uint64_t i)
-{
-    unsigned wi = (unsigned)(i % 4096) / 64;
-    unsigned was = (unsigned)(m->w[wi] >> (i % 64)) & 1u;
-    m->w[wi] |= 1ull << (i % 64);
-    m->group[wi / 8] = (uint16_t)(m->group[wi / 8] + 1 - was);
-}
-
-/* Marks entry i released; it must be live (trace_marks_select found it). */
-static inline void trace_marks_clear(trace_live_marks *m, uint64_t i)
-{
-    unsigned wi = (unsigned)(i % 4096) / 64;
-    m->w[wi] &= ~(1ull << (i % 64));
-    m->group[wi / 8]--;
-}
-
 /* `hw`: use the compiler's popcount (for a caller built with target("popcnt")). */
 static inline __attribute__((always_inline)) unsigned trace_marks_pop(uint64_t bits, bool hw)
 {
     return hw ? (unsigned)__builtin_popcountll(bits) : trace_popcount(bits);
-}
-
-/* The bit number of the rank-th set bit of `bits` counting from the top
- * (1 <= rank <= its popcount). Broadword, with no loop over the bytes: the
- * bytes' running counts from the bottom (a multiply) compared with k, the
- * same bit's rank from the bottom, all at once; then within its byte. */
-static inline unsigned trace_select_high(uint64_t bits, unsigned rank)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t c = bits - ((bits >> 1) & 0x5555555555555555ull);
-    c = (c & 0x3333333333333333ull) + ((c >> 2) & 0x3333333333333333ull);
-    c = (c + (c >> 4)) & 0x0f0f0f0f0f0f0f0full; /* each byte: its popcount */
-    uint64_t sums = c * ones;                    /* byte i: the counts of bytes 0..i (<= 64) */
-    unsigned k = (unsigned)(sums >> 56) - rank + 1;
-    /* high bit of byte i set where sums_i >= k */
-    uint64_t reached = ((sums | highs) - k * ones) & highs;
-    unsigned byte = (unsigned)__builtin_ctzll(reached) / 8;
-    unsigned before = (unsigned)((sums << 8) >> (8 * byte)) & 0xffu;
-    unsigned b = (unsigned)(bits >> (8 * byte)) & 0xffu;
-    for (unsigned r = k - before; --r;) /* the (k - before)-th lowest bit of the byte */
-        b &= b - 1;
-    return 8 * byte + (unsigned)__builtin_ctz(b);
-}
-
-/* Counts back over words hi, hi - 1, ..., lo (hi >= lo; word hi masked by
- * `first`) for the *rank-th set bit; its slot, or -1 with *rank less the
- * bits passed. */
-static inline int trace_marks_scan(const trace_live_marks *m, unsigned hi, unsigned lo, uint64_t first,
-                                   uint64_t *rank)
-{
-    uint64_t bits = m->w[hi] & first;
-    for (unsigned w = hi;; bits = m->w[--w]) {
-        unsigned pc = trace_popcount(bits);
-        if (*rank <= pc)
-            return (int)(64 * w + trace_select_high(bits, (unsigned)*rank));
-        *rank -= pc;
-        if (w == lo)
-            return -1;
-    }
-}
-
-/* The number of the rank-th live entry counting back from entry `to`
- * (exclusive) over the window's TRACE_ADDR_WINDOW entries before it; false
- * if there are fewer. The ring holds exactly that window (entries older than
- * to - 4096 have handed their slots on; slots the chunk has not reached yet
- * are clear), so counting back from slot p = (to - 1) % 4096 visits slots
- * p..0, then 4095..p + 1: first the words of p's group up to p, then whole
- * groups by their counts (down to 0, then from 7), then the rest of p's
- * group above p. */
-static inline bool trace_marks_select(const trace_live_marks *m, uint64_t to, uint64_t rank, uint64_t *out)
-{
-    if (to == 0 || rank == 0)
-        return false;
-    unsigned p = (unsigned)((to - 1) % 4096), w0 = p / 64, g0 = w0 / 8;
-    uint64_t below = ~0ull >> (63 - p % 64); /* bits of w0 up to p */
-    if (rank <= 4) {
-        /* Most releases are of one of the last few blocks made live: their
-         * word's top bits, taken one by one, cost less than a popcount. */
-        uint64_t x = m->w[w0] & below;
-        for (unsigned r = 1; r < rank && x; r++)
-            x ^= 1ull << (63 - __builtin_clzll(x));
-        if (x) {
-            *out = to - 1 - (p % 64 - (63 - (unsigned)__builtin_clzll(x)));
-            return true;
-        }
-    }
-    int slot = trace_marks_scan(m, w0, 8 * g0, below, &rank);
-    for (unsigned k = 1; slot < 0 && k < TRACE_MARKS_GROUPS; k++) {
-        unsigned g = (g0 + TRACE_MARKS_GROUPS - k) % TRACE_MARKS_GROUPS;
-        if (rank > m->group[g])
-            rank -= m->group[g];
-        else
-            slot = trace_marks_scan(m, 8 * g + 7, 8 * g, ~0ull, &rank);
-    }
-    if (slot < 0 && w0 % 8 != 7)
-        slot = trace_marks_scan(m, 8 * g0 + 7, w0 + 1, ~0ull, &rank);
-    if (slot < 0 && (~below & m->w[w0]))
-        slot = trace_marks_scan(m, w0, w0, ~below, &rank);
-    if (slot < 0)
-        return false;
-    *out = to - 1 - ((unsigned)slot <= p ? p - (unsigned)slot : p + 4096 - (unsigned)slot);
-    return true;
 }
 
 #endif

@@ -19,6 +19,8 @@
 
 #define TRACE_SEQ_GAPS_MAX 64u  /* gaps in the sequence numbers remembered */
 
+_Static_assert(TRACE_LIVE_WINDOW == TRACE_ADDR_WINDOW, "the live order is of the address window");
+
 struct trace_reader {
     int fd;
     uint64_t size;
@@ -73,7 +75,7 @@ struct trace_chunk {
     uint64_t *live_win, *live_size, *released_win;
     uint64_t live_n, released_n;
     trace_class_lists *classes;
-    trace_live_marks marks;
+    trace_live_order live_order;
     /* Format 2: how each column is coded; the decoders of coded columns. */
     uint8_t mode[TRACE_COLUMNS];
     trace_huff_dec *dec[TRACE_COLUMNS];
@@ -81,6 +83,10 @@ struct trace_chunk {
      * checked when the chunk is loaded, and an event then costs a load
      * instead of a call into another file. */
     const trace_kind_info *kind_info[TRACE_KIND_MAX];
+    /* Per kind byte: 1 for an event kind this reader decodes (the check of
+     * every event's kind as a chunk is loaded costs one load each). */
+    uint8_t event_kind[256];
+    unsigned major;           /* the file's major version (its coding, its fields), for each event */
 };
 
 static trace_status set_error(trace_error *e, trace_status st, uint64_t offset, const char *fmt, ...)
@@ -830,8 +836,10 @@ trace_chunk *trace_chunk_new(void)
     c->live_size = malloc(TRACE_ADDR_WINDOW * sizeof *c->live_size);
     c->released_win = malloc(TRACE_ADDR_WINDOW * sizeof *c->released_win);
     c->classes = malloc(sizeof *c->classes);
-    for (uint32_t k = 0; k < TRACE_KIND_MAX; k++)
+    for (uint32_t k = 0; k < TRACE_KIND_MAX; k++) {
         c->kind_info[k] = trace_kind_get(k);
+        c->event_kind[k] = c->kind_info[k] && c->kind_info[k]->fields;
+    }
     if (!c->frames || !c->live_win || !c->live_size || !c->released_win || !c->classes) {
         trace_chunk_free(c);
         return NULL;
@@ -1005,8 +1013,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
         return c->ci.count = 0, payload_error(c, p, "kind column runs past the payload");
     c->kinds = p;
     for (uint64_t i = 0; i < n; i++) {
-        const trace_kind_info *k = p[i] < TRACE_KIND_MAX ? c->kind_info[p[i]] : NULL;
-        if (!k || !k->fields) {
+        if (!c->event_kind[p[i]]) {
             char what[64];
             snprintf(what, sizeof what, "unknown event kind %u", p[i]);
             c->ci.count = 0;
@@ -1015,6 +1022,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     }
     p += n;
     bool modes = r->info.version_major >= 2;
+    c->major = r->info.version_major;
     for (int col = 0; col < TRACE_COLUMNS; col++) {
         uint64_t len;
         if (!trace_get_varint(&p, e, &len) || len > (uint64_t)(e - p))
@@ -1048,7 +1056,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     c->prev_lit = 0;
     c->live_n = c->released_n = 0;
     trace_class_reset(c->classes);
-    trace_marks_reset(&c->marks);
+    trace_live_reset(&c->live_order);
     return TRACE_OK;
 }
 
@@ -1211,26 +1219,44 @@ static inline bool col_done(const trace_chunk *c, int col)
     return c->mode[col] == TRACE_COLUMN_VARINT ? c->cur[col] == c->end[col] : trace_huff_dec_done(c->dec[col]);
 }
 
+/* The fields of a list that ends with one of type NONE, at most 8. */
+static unsigned field_count(const trace_field_info *fields)
+{
+    unsigned n = 0;
+    while (n < 8 && fields[n].type != TRACE_FIELD_NONE)
+        n++;
+    return n;
+}
+
 /* An event's fields after its timestamp: the codes first (each from its
  * own column), then the addresses, in field order. Inlined once per event
- * kind with that kind's field list from the one table (TRACE_EVENT_KINDS),
- * so the loops over fields unroll into the kind's own code. */
+ * kind with that kind's field list from the one table (TRACE_EVENT_KINDS)
+ * and its length as a constant (`nfields`, at most 8), so the loops over
+ * fields unroll into the kind's own code (a loop that ends at a field of
+ * type NONE was not unrolled, nor one with the test of a field's version
+ * without the pragma) and each field's type and version test fold away. */
 static inline __attribute__((always_inline)) trace_status decode_fields(trace_chunk *c, trace_event *ev,
                                                                         uint32_t kind,
-                                                                        const trace_field_info *fields)
+                                                                        const trace_field_info *fields,
+                                                                        unsigned nfields)
 {
     /* The codes first (each from its own column), then the addresses, in
      * field order: an address made live is resolved with its size (§4.1.2). */
-    uint64_t code[8], size = 0;
-    unsigned nf = 0, major = c->r->info.version_major;
+    uint64_t code[8] = { 0 }, size = 0; /* set: an absent field is skipped by both loops, GCC cannot tell */
+    /* The values whose address is taken live out here, not in the loops'
+     * bodies: GCC 12's ASan, with the loops unrolled, takes a later
+     * iteration's store for a use after its scope. */
+    uint64_t v, at, z;
+    unsigned major = c->major;
     /* A field newer than the file's version is not there (its member stays
      * 0). The first test folds away, per kind, for the fields every version has. */
 #define FIELD_ABSENT(f) ((f)->since > TRACE_VERSION_MAJOR_MIN && !trace_field_in(f, major))
-    for (const trace_field_info *f = fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
+#pragma GCC unroll 8
+    for (unsigned nf = 0; nf < nfields; nf++) {
+        const trace_field_info *f = &fields[nf];
         if (FIELD_ABSENT(f))
             continue;
         trace_column col = trace_field_column(f->type);
-        uint64_t v;
         if (!col_next(c, col, kind, &v))
             return payload_error(c, col_pos(c, col), "field column ends early");
         /* Ids defined before the chunk in file order (§4.2), the same for
@@ -1244,11 +1270,12 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
         code[nf] = v;
     }
     bool v2 = major >= 2;
-    nf = 0;
-    for (const trace_field_info *f = fields; f->type != TRACE_FIELD_NONE && nf < 8; f++, nf++) {
+#pragma GCC unroll 8
+    for (unsigned nf = 0; nf < nfields; nf++) {
+        const trace_field_info *f = &fields[nf];
         if (FIELD_ABSENT(f))
             continue;
-        uint64_t v = code[nf];
+        v = code[nf];
         if (f->type == TRACE_FIELD_ADDR_NEW || f->type == TRACE_FIELD_ADDR_OLD) {
             trace_column col = trace_field_column(f->type);
             bool live = f->type == TRACE_FIELD_ADDR_NEW;
@@ -1261,10 +1288,8 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
                 if (!trace_class_take(c->classes, trace_size_class(size), rank, &v))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside its size class");
             } else if (!live && v2 && dist) {
-                uint64_t at;
-                if (!trace_marks_select(&c->marks, c->live_n, dist, &at))
+                if (!trace_live_take(&c->live_order, c->live_n, dist, &at))
                     return payload_error(c, col_pos(c, col), "address rank reaches outside the window");
-                trace_marks_clear(&c->marks, at);
                 v = c->live_win[at % TRACE_ADDR_WINDOW];
                 trace_class_push(c->classes, trace_size_class(c->live_size[at % TRACE_ADDR_WINDOW]), v);
             } else if (dist) {
@@ -1272,10 +1297,9 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
                 uint64_t n = live ? c->released_n : c->live_n;
                 if (dist > n || dist > TRACE_ADDR_WINDOW)
                     return payload_error(c, col_pos(c, col), "address distance reaches outside the window");
-                uint64_t at = (n - dist) % TRACE_ADDR_WINDOW;
+                at = (n - dist) % TRACE_ADDR_WINDOW;
                 v = live ? c->released_win[at] : c->live_win[at];
             } else {
-                uint64_t z;
                 if (!col_next(c, TRACE_COL_ADDR_LIT, kind, &z))
                     return payload_error(c, col_pos(c, TRACE_COL_ADDR_LIT), "address column ends early");
                 v = c->prev_lit + (uint64_t)trace_unzigzag(z);
@@ -1283,7 +1307,7 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
             }
             if (live) {
                 if (v2)
-                    trace_marks_set(&c->marks, c->live_n);
+                    trace_live_add(&c->live_order, c->live_n);
                 c->live_size[c->live_n % TRACE_ADDR_WINDOW] = size;
                 c->live_win[c->live_n++ % TRACE_ADDR_WINDOW] = v;
             } else {
@@ -1331,14 +1355,14 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
 #define DECODE_KIND(sym, id, name, fields)                                            \
     case TRACE_##sym: {                                                                \
         static const trace_field_info fields_##sym[] = { fields{ TRACE_FIELD_NONE, 0, NULL, 0 } }; \
-        st = decode_fields(c, ev, kind, fields_##sym);                                 \
+        st = decode_fields(c, ev, kind, fields_##sym, sizeof fields_##sym / sizeof *fields_##sym - 1); \
         break;                                                                         \
     }
         TRACE_EVENT_KINDS(DECODE_KIND, DECODE_FIELD)
 #undef DECODE_KIND
 #undef DECODE_FIELD
     default: /* kind < TRACE_KIND_MAX, known: checked by trace_chunk_load */
-        st = decode_fields(c, ev, kind, c->kind_info[kind]->fields);
+        st = decode_fields(c, ev, kind, c->kind_info[kind]->fields, field_count(c->kind_info[kind]->fields));
         break;
     }
     if (st != TRACE_OK)

@@ -116,10 +116,12 @@ static inline void addr_push(addr_index *x, uint64_t a, unsigned cls) { slot_pus
 
 /* Which entries of the live window are still live (FORMAT.md §4.1.2): a
  * release is coded as its rank among them, newest first. The reader keeps
- * a ring of the window's 4096 bits (trace_live_marks); the writer's ring is
- * twice that, and an entry's bit is cleared as the entry leaves the window,
- * so the bits after the newest entry are zero and a rank counts whole words.
- * Entries are numbered in the chunk. */
+ * the live entries in order and reads the rank-th at its place
+ * (trace_live_order); the writer, which has the entry and wants its rank,
+ * keeps a ring of twice the window's 4096 bits, and an entry's bit is
+ * cleared as the entry leaves the window, so the bits after the newest
+ * entry are zero and a rank counts whole words. Entries are numbered in
+ * the chunk. */
 #define MARKS_WORDS (2 * TRACE_ADDR_WINDOW / 64)
 typedef struct writer_marks {
     uint64_t w[MARKS_WORDS];

@@ -758,57 +758,56 @@ static void test_address_coding(void)
 }
 
 /* The search for a released block's entry as it was first written, kept as
- * the reference: count back word by word over the window [lo, to). */
-static bool naive_marks_select(const trace_live_marks *m, uint64_t lo, uint64_t to, uint64_t rank, uint64_t *out)
+ * the reference: a mark per entry, counted back one by one over the window
+ * [lo, to). */
+static bool naive_live_select(const bool *live, uint64_t lo, uint64_t to, uint64_t rank, uint64_t *out)
 {
     for (uint64_t i = to; i-- > lo;)
-        if ((m->w[(i % 4096) / 64] >> (i % 64) & 1) && --rank == 0) {
+        if (live[i] && --rank == 0) {
             *out = i;
             return true;
         }
     return false;
 }
 
-/* The live marks' search (group counts, broadword select) against the
- * reference on random marks and releases, near and far: every rank of
- * the window and one past it, and the counts after every change. */
-static void test_marks_select(void)
+/* The live order's take (the list of live slots, the shorter side moved)
+ * against the reference on random adds and releases, near and far: every
+ * rank of the window and one past it, and a take that must fail changes
+ * nothing. The 60,000 entries pass the buffer's end many times. */
+static void test_live_order(void)
 {
-    static trace_live_marks m;
-    trace_marks_reset(&m);
+    static trace_live_order o;
+    static bool live[60000];
+    trace_live_reset(&o);
+    memset(live, 0, sizeof live);
     uint64_t n = 0, bad = 0, tried = 0;
-    for (unsigned step = 0; step < 60000; step++) {
+    for (unsigned step = 0; step < 120000 && n < 60000; step++) {
         /* phases: mostly allocating, mostly releasing, balanced */
         unsigned phase = step / 5000 % 3;
         bool make = phase == 0 ? rnd() % 4 != 0 : phase == 1 ? rnd() % 4 == 0 : rnd() % 2;
         uint64_t lo = n > TRACE_ADDR_WINDOW ? n - TRACE_ADDR_WINDOW : 0;
         if (make) {
-            trace_marks_set(&m, n++);
+            trace_live_add(&o, n);
+            live[n++] = true;
             continue;
         }
-        uint64_t live = 0;
+        uint64_t nlive = 0;
         for (uint64_t i = lo; i < n; i++)
-            live += m.w[(i % 4096) / 64] >> (i % 64) & 1;
-        /* a near rank, a far one, and sometimes one beyond the live entries */
-        uint64_t ranks[3] = { 1 + rnd() % 6, live ? 1 + rnd() % live : 1, live + 1 + rnd() % 3 };
-        for (int k = 0; k < 3; k++) {
-            uint64_t a = UINT64_MAX, b = UINT64_MAX;
-            bool fa = trace_marks_select(&m, n, ranks[k], &a), fb = naive_marks_select(&m, lo, n, ranks[k], &b);
-            tried++;
-            bad += fa != fb || (fa && a != b);
-        }
-        uint64_t at;
-        if (live && naive_marks_select(&m, lo, n, ranks[1], &at))
-            trace_marks_clear(&m, at);
-        for (unsigned g = 0; g < TRACE_MARKS_GROUPS; g++) {
-            unsigned c = 0;
-            for (unsigned w = 8 * g; w < 8 * g + 8; w++)
-                c += (unsigned)__builtin_popcountll(m.w[w]);
-            bad += c != m.group[g];
-        }
+            nlive += live[i];
+        bad += nlive != o.n;
+        /* one beyond the live entries (must fail, nothing taken), then a
+         * near rank or a far one (taken, as the reader does) */
+        uint64_t beyond = nlive + 1 + rnd() % 3, a = UINT64_MAX, b = UINT64_MAX;
+        bad += trace_live_take(&o, n, beyond, &a) || naive_live_select(live, lo, n, beyond, &b);
+        uint64_t rank = rnd() % 2 ? 1 + rnd() % 6 : nlive ? 1 + rnd() % nlive : 1;
+        bool fa = trace_live_take(&o, n, rank, &a), fb = naive_live_select(live, lo, n, rank, &b);
+        tried += 2;
+        bad += fa != fb || (fa && a != b);
+        if (fb)
+            live[b] = false;
     }
     CHECK_EQ_U64(bad, 0);
-    printf("ok - live marks: %llu searches as the reference's\n", (unsigned long long)tried);
+    printf("ok - live order: %llu takes as the reference's\n", (unsigned long long)tried);
 }
 
 /* Frees of blocks made thousands of events earlier (a pool of 3,500 live
@@ -1116,7 +1115,7 @@ static const test_case cases[] = {
     { "huff", test_huff },
     { "huff-reference", test_huff_reference },
     { "address-coding", test_address_coding },
-    { "marks-select", test_marks_select },
+    { "live-order", test_live_order },
     { "long-lived", test_long_lived },
     { "packed", test_packed },
     { "time-unit-1000", case_time_unit_1000 },

@@ -174,6 +174,49 @@ static void case_sites(void)
     ls_analysis_free(a);
 }
 
+/* The time bucket of each event, by the rule of growth.c kept here as the
+ * reference (floor((ts - t0) * NB / (t1 - t0 + 1)), the ends in the first
+ * and the last bucket): GROWER's series built from its allocations' times
+ * gives the suspect's rate and confidence exactly, as series_trend makes
+ * them. An event put in a bucket next to its own (growth.c keeps the bucket
+ * found last and the times it holds) changes the series and the rate. */
+static void case_buckets(void)
+{
+    ls_analysis *a;
+    uint64_t first_ts = now; /* write_trace's first event */
+    ls_growth *g = load(NULL, &a);
+    enum { NB = LS_GROWTH_BUCKETS };
+    uint64_t t0 = g->t0, t1 = g->t1, v[NB] = { 0 };
+    uint32_t first = NB;
+    for (uint64_t i = 0; i < STEPS; i++) {
+        uint64_t ts = first_ts + (i + 1) * MS;
+        uint32_t b = ts <= t0   ? 0
+                     : ts >= t1 ? NB - 1
+                                : (uint32_t)((unsigned __int128)(ts - t0) * NB / ((unsigned __int128)(t1 - t0) + 1));
+        if (b < first)
+            first = b;
+        for (uint32_t k = b; k < NB; k++) /* live from its bucket on */
+            v[k] += 100;
+    }
+    double x[NB + 1], y[NB + 1], span = (double)(t1 - t0 + 1) / 1e9;
+    uint32_t n = 0;
+    x[n] = span * first / NB;
+    y[n++] = 0;
+    for (uint32_t b = first; b < NB; b++) {
+        x[n] = span * (b + 1) / NB;
+        y[n++] = (double)v[b];
+    }
+    ls_trend t = ls_trend_of(x, y, n);
+    CHECK(g->nheap >= 1);
+    if (g->nheap) {
+        CHECK_EQ_U64(g->heap[0].stack, GROWER);
+        CHECK(g->heap[0].per_second == t.late_slope);
+        CHECK(g->heap[0].confidence == t.confidence);
+    }
+    ls_growth_free(g);
+    ls_analysis_free(a);
+}
+
 static void same_suspects(const ls_growth_suspect *x, const ls_growth_suspect *y, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
@@ -319,6 +362,7 @@ int main(int argc, char **argv)
     static const test_case cases[] = {
         { "trend", case_trend },
         { "sites", case_sites },
+        { "buckets", case_buckets },
         { "iterations", case_iterations },
         { "log-bound", case_log_bound },
         { "timeline", case_timeline },

@@ -44,6 +44,11 @@ typedef struct mark_log {
 
 struct ls_growth_builder {
     uint64_t t0, t1;
+    /* The bucket found last and the times it holds, [lo, hi]: events come
+     * in time order, so most find theirs with two compares, not a 128-bit
+     * division (a quarter of an event's analysis before). */
+    uint64_t b_lo, b_hi;
+    uint32_t b_last;
     uint32_t nstacks;
     site *sites;
     char *iteration_mark;           /* the label asked for, or NULL: any mark starts an epoch */
@@ -103,14 +108,35 @@ ls_trend ls_trend_of(const double *x, const double *y, uint32_t n)
 
 /* ---- the builder ---- */
 
-static uint32_t bucket_of(const ls_growth_builder *g, uint64_t ts)
+/* The first time of bucket b (b <= NB), as an offset from t0: the least x
+ * with x * NB / span >= b. */
+static uint64_t bucket_start(const ls_growth_builder *g, uint32_t b)
+{
+    unsigned __int128 span = (unsigned __int128)(g->t1 - g->t0) + 1;
+    return (uint64_t)(((unsigned __int128)b * span + NB - 1) / NB);
+}
+
+static uint32_t bucket_find(ls_growth_builder *g, uint64_t ts)
 {
     if (ts <= g->t0)
         return 0;
     if (ts >= g->t1)
         return NB - 1;
-    unsigned __int128 b = (unsigned __int128)(ts - g->t0) * NB / (g->t1 - g->t0 + 1);
-    return b >= NB ? NB - 1 : (uint32_t)b;
+    unsigned __int128 q = (unsigned __int128)(ts - g->t0) * NB / ((unsigned __int128)(g->t1 - g->t0) + 1);
+    uint32_t b = q >= NB ? NB - 1 : (uint32_t)q;
+    g->b_last = b;
+    g->b_lo = g->t0 + bucket_start(g, b);
+    g->b_hi = g->t0 + bucket_start(g, b + 1) - 1;
+    return b;
+}
+
+/* The bucket of time ts. The cache holds a bucket that bucket_find found a
+ * time in (never empty, b_hi > t0 >= 0), or nothing (b_hi = 0). */
+static inline uint32_t bucket_of(ls_growth_builder *g, uint64_t ts)
+{
+    if (ts - g->b_lo <= g->b_hi - g->b_lo && g->b_hi)
+        return g->b_last;
+    return bucket_find(g, ts);
 }
 
 ls_growth_builder *ls_growth_builder_new(const ls_index *idx, const char *iteration_mark)

@@ -4,22 +4,14 @@
  * popcount and two additions; a histogram's array grows only when one of
  * its at most 64 buckets is first used. The whole trace's histograms are
  * the stacks' summed once at the end. Exact sizes are counted in an array
- * below SMALL_SIZES and a hash map above it.
+ * below LS_HIST_SMALL_SIZES and a hash map above it.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "histogram-private.h"
-#include "kmap.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define SMALL_SIZES 4096
-
-struct ls_hist_build {
-    uint64_t small[SMALL_SIZES]; /* allocations per exact size below SMALL_SIZES */
-    kmap big;                    /* size -> allocations (v1), from SMALL_SIZES up */
-};
 
 unsigned ls_hist_buckets(ls_hist_kind kind)
 {
@@ -42,27 +34,11 @@ uint64_t ls_hist_to(ls_hist_kind kind, unsigned k)
 
 static unsigned log2_floor(uint64_t v) { return 63u - (unsigned)__builtin_clzll(v); } /* v > 0 */
 
-unsigned ls_hist_bucket_of(ls_hist_kind kind, uint64_t value)
-{
-    if (kind == LS_HIST_SIZES)
-        return log2_floor(value | 1);
-    return value < 1000 ? 0 : 1 + log2_floor(value / 1000);
-}
-
-/* Without -mpopcnt, __builtin_popcountll is a call into libgcc (it was
- * a fortieth of `report`'s time, once per allocation and free); this is
- * twelve instructions inline. */
-static unsigned popcount64(uint64_t x)
-{
-    x -= (x >> 1) & 0x5555555555555555ull;
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return (unsigned)((x * 0x0101010101010101ull) >> 56);
-}
+unsigned ls_hist_bucket_of(ls_hist_kind kind, uint64_t value) { return ls_hist_bucket_index(kind, value); }
 
 static unsigned index_of(const ls_hist *h, unsigned k)
 {
-    return popcount64(h->mask & ((1ull << k) - 1));
+    return ls_hist_popcount(h->mask & ((1ull << k) - 1));
 }
 
 ls_hist_bucket ls_hist_get(const ls_hist *h, unsigned k)
@@ -84,7 +60,7 @@ bool ls_hist_range(const ls_hist *h, unsigned *lo, unsigned *hi)
 ls_hist_bucket ls_hist_total(const ls_hist *h)
 {
     ls_hist_bucket t = { 0, 0 };
-    for (int i = (int)popcount64(h->mask); i-- > 0;) {
+    for (int i = (int)ls_hist_popcount(h->mask); i-- > 0;) {
         t.count += h->b[i].count;
         t.bytes += h->b[i].bytes;
     }
@@ -103,23 +79,28 @@ const ls_hist *ls_histograms_get(const ls_histograms *h, ls_hist_kind kind, uint
     return kind == LS_HIST_SIZES ? &h->stack_sizes[stack] : &h->stack_lifetimes[stack];
 }
 
+bool ls_hist_add_new(ls_hist *h, unsigned k, uint64_t count, uint64_t bytes)
+{
+    uint64_t bit = 1ull << k;
+    unsigned i = index_of(h, k), n = ls_hist_popcount(h->mask);
+    ls_hist_bucket *b = realloc(h->b, (n + 1) * sizeof *b);
+    if (!b)
+        return false;
+    memmove(b + i + 1, b + i, (n - i) * sizeof *b);
+    b[i] = (ls_hist_bucket){ count, bytes };
+    h->b = b;
+    h->mask |= bit;
+    return true;
+}
+
 /* Adds `count` blocks of `bytes` in all to bucket k of h. False on out of memory. */
 static bool hist_add(ls_hist *h, unsigned k, uint64_t count, uint64_t bytes)
 {
-    uint64_t bit = 1ull << k;
-    unsigned i = index_of(h, k);
-    if (!(h->mask & bit)) {
-        unsigned n = popcount64(h->mask);
-        ls_hist_bucket *b = realloc(h->b, (n + 1) * sizeof *b);
-        if (!b)
-            return false;
-        memmove(b + i + 1, b + i, (n - i) * sizeof *b);
-        b[i] = (ls_hist_bucket){ 0, 0 };
-        h->b = b;
-        h->mask |= bit;
-    }
-    h->b[i].count += count;
-    h->b[i].bytes += bytes;
+    if (!(h->mask & 1ull << k))
+        return ls_hist_add_new(h, k, count, bytes);
+    ls_hist_bucket *b = &h->b[index_of(h, k)];
+    b->count += count;
+    b->bytes += bytes;
     return true;
 }
 
@@ -139,27 +120,14 @@ ls_histograms *ls_histograms_new(uint32_t nstacks)
     return h;
 }
 
-bool ls_histograms_count_size(ls_histograms *h, uint32_t stack, uint64_t size)
+bool ls_hist_count_big(ls_histograms *h, uint64_t size)
 {
-    if (stack >= h->nstacks)
-        stack = 0;
-    if (size < SMALL_SIZES) {
-        h->build->small[size]++;
-    } else {
-        bool existed;
-        kmap_entry *e = kmap_insert(&h->build->big, size, 0, &existed);
-        if (!e)
-            return false;
-        e->v1++;
-    }
-    return hist_add(&h->stack_sizes[stack], ls_hist_bucket_of(LS_HIST_SIZES, size), 1, size);
-}
-
-bool ls_histograms_count_lifetime(ls_histograms *h, uint32_t stack, uint64_t size, uint64_t ns)
-{
-    if (stack >= h->nstacks)
-        stack = 0;
-    return hist_add(&h->stack_lifetimes[stack], ls_hist_bucket_of(LS_HIST_LIFETIMES, ns), 1, size);
+    bool existed;
+    kmap_entry *e = kmap_insert(&h->build->big, size, 0, &existed);
+    if (!e)
+        return false;
+    e->v1++;
+    return true;
 }
 
 /* Keeps the LS_HIST_TOP_SIZES most frequent sizes in h->top_sizes. */
@@ -204,7 +172,7 @@ bool ls_histograms_finish(ls_histograms *h)
             return false;
     ls_hist_build *b = h->build;
     if (b) {
-        for (uint64_t size = 0; size < SMALL_SIZES; size++)
+        for (uint64_t size = 0; size < LS_HIST_SMALL_SIZES; size++)
             top_size(h, size, b->small[size]);
         for (size_t i = 0; i < b->big.cap; i++)
             if (b->big.e[i].used)

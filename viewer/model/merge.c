@@ -34,11 +34,18 @@
 #define TIE_OTHER     ((uint64_t)2 << 32)
 
 /* An event chunk's event as the worker keeps it (event chunks carry no
- * dictionary data: no bytes, no frames). */
+ * dictionary data: no bytes, no frames), in 48 bytes rather than 64: the
+ * slots are most of report's memory (a chunk of 65,536 events each). No
+ * kind has both addr2 (realloc's) and value (the others'), so one word
+ * holds either; ids fit 32 bits. An event that does not fit (a hostile
+ * file's id) has its chunk decoded by the merge, as one with data. */
 typedef struct ahead_event {
-    uint64_t ts, addr, addr2, size, value, stack, str;
+    uint64_t ts, addr, size;
+    uint64_t other;           /* addr2 for a realloc, else value */
+    uint32_t stack, str;
     uint32_t kind;
 } ahead_event;
+_Static_assert(sizeof(ahead_event) == 48, "an event decoded ahead takes 48 bytes");
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_DONE };
 
@@ -48,7 +55,7 @@ typedef struct slot {
     uint32_t pos;             /* its place in m->order */
     ahead_event *evs;
     uint32_t n, cap;
-    bool redo;                /* not kept (an event with data): the merge decodes it */
+    bool redo;                /* not kept (an event with data, or one that does not fit): the merge decodes it */
     trace_status end;         /* TRACE_END, or the error that stopped the decoding */
     trace_error err;          /* that error's description */
     uint64_t lost_refs;       /* references to ids lost with damage, in this chunk */
@@ -128,26 +135,32 @@ static void release_slot(ls_merge *m, stream *s);
 
 static bool releases(uint32_t kind) { return kind == TRACE_FREE || kind == TRACE_RES_CLOSE; }
 
-static bool entry_less(const entry *p, const entry *q)
-{
-    return p->ts != q->ts ? p->ts < q->ts : p->tie < q->tie;
-}
+/* (ts, tie) as one number: a compare without a branch between its halves. */
+static inline unsigned __int128 entry_key(const entry *p) { return (unsigned __int128)p->ts << 64 | p->tie; }
+
+static inline bool entry_less(const entry *p, const entry *q) { return entry_key(p) < entry_key(q); }
 
 static void sift_down(ls_merge *m, uint32_t i)
 {
     entry e = m->heap[i];
+    unsigned __int128 key = entry_key(&e);
     uint32_t n = m->nheap;
     for (;;) {
-        uint32_t l = 2 * i + 1, best = i;
-        const entry *b = &e;
-        if (l < n && entry_less(&m->heap[l], b))
-            b = &m->heap[best = l];
-        if (l + 1 < n && entry_less(&m->heap[l + 1], b))
-            best = l + 1;
-        if (best == i)
+        uint32_t l = 2 * i + 1;
+        if (l >= n)
             break;
-        m->heap[i] = m->heap[best];
-        i = best;
+        unsigned __int128 kl = entry_key(&m->heap[l]);
+        if (l + 1 < n) {
+            unsigned __int128 kr = entry_key(&m->heap[l + 1]);
+            if (kr < kl) {
+                kl = kr;
+                l++;
+            }
+        }
+        if (key < kl)
+            break;
+        m->heap[i] = m->heap[l];
+        i = l;
     }
     m->heap[i] = e;
 }
@@ -164,7 +177,7 @@ static void find_second(ls_merge *m)
 }
 
 /* The top's stream has a new key (or none, when `gone`). */
-static void fix_top(ls_merge *m, bool gone)
+static inline __attribute__((always_inline)) void fix_top(ls_merge *m, bool gone)
 {
     if (gone) {
         m->heap[0] = m->heap[--m->nheap];
@@ -204,7 +217,7 @@ static void next_chunk_key(ls_merge *m)
 }
 
 /* The key of the top's stream from its decoded event. */
-static void event_key(ls_merge *m)
+static inline __attribute__((always_inline)) void event_key(ls_merge *m)
 {
     entry *top = &m->heap[0];
     stream *s = top->s;
@@ -219,7 +232,7 @@ static void event_key(ls_merge *m)
  * chunk's end, moves on to the stream's next chunk. */
 /* The stream's next event from its chunk decoded ahead, as trace_chunk_next
  * would give it. */
-static trace_status ahead_next(stream *s, trace_event *ev)
+static inline __attribute__((always_inline)) trace_status ahead_next(stream *s, trace_event *ev)
 {
     slot *sl = s->ahead;
     if (s->at == sl->n)
@@ -231,15 +244,15 @@ static trace_status ahead_next(stream *s, trace_event *ev)
     ev->thread = s->tid;
     ev->ts = a->ts;
     ev->addr = a->addr;
-    ev->addr2 = a->addr2;
+    ev->addr2 = a->kind == TRACE_REALLOC ? a->other : 0;
     ev->size = a->size;
-    ev->value = a->value;
+    ev->value = a->kind == TRACE_REALLOC ? 0 : a->other;
     ev->stack = a->stack;
     ev->str = a->str;
     return TRACE_OK;
 }
 
-static trace_status stream_next(stream *s, trace_event *ev)
+static inline __attribute__((always_inline)) trace_status stream_next(stream *s, trace_event *ev)
 {
     return s->ahead ? ahead_next(s, ev) : trace_chunk_next(s->chunk, ev);
 }
@@ -255,7 +268,7 @@ static void release_slot(ls_merge *m, stream *s)
     s->ahead = NULL;
 }
 
-static trace_status step(ls_merge *m)
+static inline __attribute__((always_inline)) trace_status step(ls_merge *m)
 {
     stream *s = m->heap[0].s;
     trace_status st;
@@ -288,7 +301,8 @@ static void decode_into(ls_merge *m, slot *sl, uint32_t pos)
     trace_status st = trace_chunk_load(m->wc, m->wr, ci);
     trace_event ev;
     while (st == TRACE_OK && (st = trace_chunk_next(m->wc, &ev)) == TRACE_OK) {
-        if (ev.data || ev.data2 || ev.frames) {
+        if (ev.data || ev.data2 || ev.frames || (ev.kind == TRACE_REALLOC ? ev.value : ev.addr2) ||
+            ev.stack > UINT32_MAX || ev.str > UINT32_MAX) {
             sl->redo = true;
             break;
         }
@@ -306,7 +320,8 @@ static void decode_into(ls_merge *m, slot *sl, uint32_t pos)
             sl->evs = e;
             sl->cap = cap;
         }
-        sl->evs[sl->n++] = (ahead_event){ ev.ts, ev.addr, ev.addr2, ev.size, ev.value, ev.stack, ev.str, ev.kind };
+        sl->evs[sl->n++] = (ahead_event){ ev.ts, ev.addr, ev.size, ev.kind == TRACE_REALLOC ? ev.addr2 : ev.value,
+                                          (uint32_t)ev.stack, (uint32_t)ev.str, ev.kind };
     }
     sl->end = st;
     if (st != TRACE_OK && st != TRACE_END)
