@@ -536,8 +536,19 @@ def nofile(tmp, soft, hard):
 
     rec, ref = record(trace, "nofile", preexec_fn=limit), plain("nofile", preexec_fn=limit)
     check(rec.returncode == ref.returncode == 0, f"{name}: exit code {rec.returncode}, {ref.returncode} plain")
-    check(rec.stdout == ref.stdout, f"{name}: the same descriptors and failures "
-                                    f"({rec.stdout.splitlines()} recorded, {ref.stdout.splitlines()} plain)")
+    got, want = rec.stdout, ref.stdout
+    if ASAN_RUNTIME and hard > soft:
+        # Under ASan the recorder's writer thread reads /proc/self/maps as
+        # it starts (strace -f shows it; never in the plain build, where the
+        # writer thread opens nothing), which may hold a descriptor number
+        # for a moment while the program opens one: under ASan the calls
+        # and their failures must agree, not the numbers. Without room above the soft limit the recorder gives
+        # its descriptors up, and the numbers are held to exactly.
+        def outcomes(out):
+            return [l.split(":")[0] + (": failed" if "Too many" in l else "") for l in out.splitlines()]
+        got, want = outcomes(got), outcomes(want)
+    check(got == want, f"{name}: the same descriptors and failures "
+                       f"({rec.stdout.splitlines()} recorded, {ref.stdout.splitlines()} plain)")
     extra = leakscope_lines(rec, ref)
     room = hard > soft  # above the soft limit for the trace's (libunwind opens none: unwind-probe.c)
     if room:
