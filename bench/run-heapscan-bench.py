@@ -156,7 +156,9 @@ lines += ["", "Exit time of real programs, recorded with the snapshot (the defau
           "(a difference below the machine's run-to-run noise, a few ms here, can come out negative). python3 and sqlite3 free most of their heap "
           "before the recorder's exit hook runs (Python's finalization, sqlite3 closing its database), "
           "so their exit snapshots are small; `os._exit` skips that. Python's small objects live in "
-          "pymalloc's mmap'd arenas, which are mappings, not blocks: only its larger objects are blocks.", "",
+          "pymalloc's mmap'd arenas, which are mappings, not blocks: only its larger objects are blocks; the "
+          "arenas are scanned as roots (memory the program mapped itself, FORMAT.md §4.4), most of python3's "
+          "roots and of what the scan adds to it.", "",
           "| program | wall s: scan / --no-scan | CPU s: scan / --no-scan | the scan adds, CPU s | "
           "snapshot blocks | live bytes | edges | roots |",
           "|---|---:|---:|---:|---:|---:|---:|---:|"]
