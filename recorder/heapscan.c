@@ -795,7 +795,8 @@ static bool stack_mapping(void *ctx, const ls_mapping *m)
  * listed region's part in a readable, writable mapping, unless that part
  * holds a live block (then it is an allocator's own memory, whose free
  * chunks' stale words are no hold) or was scanned as a stack. At most
- * LS_SCAN_MAPPED_MAX bytes in all: past it the references are incomplete. */
+ * LS_SCAN_MAPPED_MAX bytes in all, and the snapshot's bound of ranges: past
+ * either the references are incomplete. */
 #define LS_SCAN_MAPPED_MAX (4ull << 30)
 
 typedef struct mapped_find {
@@ -837,8 +838,8 @@ static bool mapped_mapping(void *ctx, const ls_mapping *m)
             stack = g[k].kind != TRACE_ROOT_MODULE && g[k].start < hi && g[k].start + g[k].size > lo;
         if (stack)
             continue;
-        if (f->bytes + (hi - lo) > LS_SCAN_MAPPED_MAX) {
-            f->S->refs_full = true;
+        if (f->bytes + (hi - lo) > LS_SCAN_MAPPED_MAX || f->S->ranges.n >= TRACE_HEAP_RANGES_MAX) {
+            f->S->refs_full = true; /* past a bound: a block held only from the rest reads lost, uncertain */
             return false;
         }
         f->bytes += hi - lo;
