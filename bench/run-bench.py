@@ -18,6 +18,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from workloads import write_sqlite_script  # noqa: E402
+
 p = argparse.ArgumentParser()
 p.add_argument("--build", default="build")
 p.add_argument("--runs", type=int, default=5)
@@ -132,11 +135,7 @@ for run in range(args.runs):
 real = {}
 if shutil.which("sqlite3"):
     sql = os.path.join(tmp, "bench.sql")
-    with open(sql, "w") as f:
-        f.write("create table t(a integer primary key, b text, c blob);\n")
-        for i in range(20000):
-            f.write(f"insert into t(b, c) values('row {i} ' || hex(randomblob(20)), randomblob({i % 300}));\n")
-        f.write("create index ti on t(b); select count(*), sum(length(c)) from t; select b from t order by b limit 5;\n")
+    write_sqlite_script(sql)
 
     def run_sqlite(prefix, env=None):
         db = os.path.join(tmp, "bench.db")

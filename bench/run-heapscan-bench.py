@@ -31,6 +31,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchmd import write_section  # noqa: E402
+from workloads import write_sqlite_script  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--build", default="build")
@@ -50,11 +51,7 @@ PY = ("d = {i: str(i) * 3 for i in range(300000)}\n"
       "l = [bytearray(600) for _ in range(20000)]\n"
       "t = [list(range(i % 50)) for i in range(100000)]\n")
 sql = os.path.join(tmp, "bench.sql")
-with open(sql, "w") as f:
-    f.write("create table t(a integer primary key, b text, c blob);\n")
-    for i in range(20000):
-        f.write(f"insert into t(b, c) values('row {i} ' || hex(randomblob(20)), randomblob({i % 300}));\n")
-    f.write("create index ti on t(b); select count(*), sum(length(c)) from t; select b from t order by b limit 5;\n")
+write_sqlite_script(sql)
 programs = {
     "python3 (a 300,000-entry dict, 20,000 bytearrays, 100,000 lists)": (["python3", "-c", PY], None),
     "the same python3 leaving with os._exit (no finalization: its heap whole at exit)":

@@ -33,6 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchmd import write_section  # noqa: E402
+from workloads import write_sqlite_script  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--build", default="build")
@@ -48,11 +49,7 @@ BEGIN = "<!-- size benchmarks: written by bench/run-size-bench.py -->"
 END = "<!-- end of size benchmarks -->"
 
 sql = os.path.join(tmp, "bench.sql")
-with open(sql, "w") as f:
-    f.write("create table t(a integer primary key, b text, c blob);\n")
-    for i in range(20000):
-        f.write(f"insert into t(b, c) values('row {i} ' || hex(randomblob(20)), randomblob({i % 300}));\n")
-    f.write("create index ti on t(b); select count(*), sum(length(c)) from t; select b from t order by b limit 5;\n")
+write_sqlite_script(sql)
 python = os.path.realpath(shutil.which("python3") or sys.executable)
 if "/shims/" in python:  # a pyenv shim: the interpreter it would run
     python = os.path.realpath(sys.executable)
