@@ -39,6 +39,7 @@
 
 #include "analysis.h"
 #include "growth.h"
+#include "trace-index.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,6 +82,34 @@ trace_status timeline_open_progress(const char *path, timeline_progress_fn progr
  * (growth.h) in the same pass over the events, for timeline_growth. */
 trace_status timeline_open_growth(const char *path, timeline_progress_fn progress, void *user, timeline **out,
                                   trace_error *err);
+
+/* timeline_open_progress (timeline_open_growth when `growth`) of an index
+ * already open (the timeline takes a reference), so that a caller who drew
+ * its sketch first (timeline_open_sketch) does not walk the file again. */
+trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, void *user, bool growth,
+                                 timeline **out, trace_error *err);
+
+/* A first picture of the trace drawn from its events chunks' summaries
+ * (format 3.1 headers) without decoding an event: the heap per column is a
+ * range that holds the heap there (each thread's running total bounded in
+ * each part of its chunks, summed over the threads), the events,
+ * allocations and threads per column are the summaries' counts spread
+ * over the time of the parts they were counted in, the totals (events,
+ * allocations, bytes, the heap at the end) exact; the peak is the highest
+ * the ranges allow (ls_analysis.sketch). It has no exact steps, no resource
+ * series, lifetimes, GC pauses, marks or spans, no leaks by stack: draw
+ * those from timeline_open_index's timeline. NULL when the trace cannot
+ * have one (a chunk without a summary, or whose writer did not know every
+ * release's size; damage) or out of memory. */
+timeline *timeline_open_sketch(ls_index *idx);
+
+/* Whether tl is a sketch, and whether a sketch misses nothing: the trace
+ * holds no events but allocations, frees and reallocs, so that its empty
+ * resource, GC, mark and span tracks and its unnamed threads are the
+ * trace's own (timeline_sketch_complete is false for a timeline read from
+ * the events: it is no sketch). */
+bool timeline_is_sketch(const timeline *tl);
+bool timeline_sketch_complete(const timeline *tl);
 
 /* The suspects of a timeline opened with timeline_open_growth, owned by
  * it; NULL when opened otherwise or there was no memory for them. */
