@@ -5,8 +5,9 @@ with `leakscope record` with resources off (so the traces hold only heap
 events: a complete sketch) and on (an incomplete one); gen-trace's traces
 (resources and GC pauses: incomplete). test-sketch checks, column by
 column, that the sketch's heap ranges hold the heap read from every event,
-and that its totals are the analysis's; on alloc-bench, that they are
-tight. A trace recorded with the heap scan off (the writer then knows no
+and that its totals are the analysis's; on alloc-bench (5.2M events),
+that they are tight, and that a sketch refined while the events are read
+is their heap where it was refined. A trace recorded with the heap scan off (the writer then knows no
 free's size) and a 3.0 file have no sketch. `export --png` of the whole
 trace draws from the sketch only when it is complete: the PNG then differs
 from `--exact`'s (the heap's note says where it came from); with resources
@@ -53,7 +54,7 @@ def main():
         sql = "create table t(a, b);\n" + sql + "select count(*), sum(length(b)) from t;\n"
         py = "import json\nd = [{'k': i, 'v': str(i) * 5} for i in range(20000)]\nprint(len(json.dumps(d)))\n"
         hosts = {
-            "bench": ([alloc_bench, "plain", "2", "300000"], None),
+            "bench": ([alloc_bench, "plain", "2", "2600000"], None),
             "python3": (["/usr/bin/python3", "-S", "-c", py], None),
             "sqlite3": (["sqlite3", "-batch", ":memory:"], sql),
             "git": (["git", "-c", "init.defaultBranch=main", "init", "-q", repo], None),
@@ -70,8 +71,8 @@ def main():
         r = run([gen_trace, "-n", "400000", "-t", "4", "-r", "2000", "-g", "5000", gen])
         check(r.returncode == 0, f"gen-trace: exit {r.returncode} {r.stderr.strip()!r}")
 
-        r = run([test_sketch, "--tight", "5", heap_only[0]])
-        check(r.returncode == 0, f"test-sketch --tight 5 on alloc-bench: {r.stdout.strip()} {r.stderr.strip()}")
+        r = run([test_sketch, "--refine", "--tight", "5", heap_only[0]])
+        check(r.returncode == 0, f"test-sketch --refine --tight 5 on alloc-bench: {r.stdout.strip()} {r.stderr.strip()}")
         print(r.stdout, end="")
         r = run([test_sketch] + heap_only[1:] + with_res + [gen])
         check(r.returncode == 0, f"test-sketch on the recordings: {r.stderr.strip()}")

@@ -1,12 +1,14 @@
 /* test-sketch.c — the sketch timeline (timeline_open_sketch, from the chunk
  * summaries) against the timeline read from every event of the same trace.
  *
- * usage: test-sketch [--none] [--tight PERCENT] TRACE...
+ * usage: test-sketch [--none] [--refine] [--tight PERCENT] TRACE...
  *   each TRACE must have a sketch (--none: must have none) and, column by
  *   column at several widths, the sketch's heap range must hold the exact
  *   one; the totals the summaries know must be the analysis's; with
  *   --tight, the sketch's ranges may be at most PERCENT of the peak wider
- *   than the exact ones, on average over the columns of a 1920-pixel view.
+ *   than the exact ones, on average over the columns of a 1920-pixel view;
+ *   with --refine, a sketch refined while the events are read
+ *   (timeline_partial_fn) must be the events' heap where it was refined.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -65,7 +67,63 @@ static void compare_columns(const char *path, timeline *sk, timeline *ex, uint32
     free(emax);
 }
 
-static void check_trace(const char *path, bool none, double tight)
+typedef struct refining {
+    timeline *sketch;
+    uint32_t done, calls;
+} refining;
+
+static void on_partial(void *user, const timeline *building, uint32_t done)
+{
+    refining *r = user;
+    timeline_refinement *tr = timeline_refinement_take(building, r->done, done);
+    if (tr) {
+        r->done = timeline_refinement_end(tr);
+        timeline_sketch_refine(r->sketch, tr);
+        timeline_refinement_free(tr);
+    }
+    r->calls++;
+}
+
+/* A sketch refined as the events are read: where it was refined it is the
+ * events' heap, column for column; after that it still holds it. */
+static void check_refined(const char *path, ls_index *idx, timeline *ex)
+{
+    refining r = { .sketch = timeline_open_sketch(idx) };
+    timeline *tl = NULL;
+    trace_error err;
+    CHECK(r.sketch && timeline_open_index(idx, NULL, on_partial, &r, false, &tl, &err) == TRACE_OK, "refining read");
+    if (!tl || !r.sketch) {
+        timeline_free(tl);
+        timeline_free(r.sketch);
+        return;
+    }
+    uint64_t until = timeline_sketch_exact_until(r.sketch), t0 = timeline_begin(ex), t1 = timeline_end(ex) + 1;
+    CHECK(r.calls > 0 && until > t0, "never refined (%u calls)", r.calls);
+    enum { N = 1000 };
+    uint64_t smin[N], smax[N], emin[N], emax[N];
+    timeline_heap_range(r.sketch, t0, t1, N, smin, smax);
+    timeline_heap_range(ex, t0, t1, N, emin, emax);
+    uint32_t same = 0, differ = 0, outside = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t c1 = t0 + (t1 - t0) * (i + 1) / N; /* the column's end */
+        if (c1 + (t1 - t0) / N < until) { /* well inside the refined part */
+            if (smin[i] == emin[i] && smax[i] == emax[i])
+                same++;
+            else
+                differ++;
+        } else if (smin[i] > emin[i] || smax[i] < emax[i]) {
+            outside++;
+        }
+    }
+    printf("%s: refined %u times up to %.1f%% of the trace: %u columns the events' heap, %u not\n", path, r.calls,
+           100.0 * (double)(until - t0) / (double)(t1 - t0), same, differ);
+    CHECK(same > 0 && !differ, "%u refined columns differ from the events' heap (%u equal)", differ, same);
+    CHECK(!outside, "%u columns after the refined part do not hold the heap", outside);
+    timeline_free(tl);
+    timeline_free(r.sketch);
+}
+
+static void check_trace(const char *path, bool none, double tight, bool refine)
 {
     ls_index *idx = NULL;
     trace_error err;
@@ -82,7 +140,9 @@ static void check_trace(const char *path, bool none, double tight)
         return;
     }
     timeline *ex = NULL;
-    trace_status st = timeline_open_index(idx, NULL, NULL, false, &ex, &err);
+    trace_status st = timeline_open_index(idx, NULL, NULL, NULL, false, &ex, &err);
+    if (refine && st == TRACE_OK)
+        check_refined(path, idx, ex);
     ls_index_unref(idx);
     CHECK(sk, "no sketch");
     CHECK(st == TRACE_OK, "the timeline: %s", err.message);
@@ -142,23 +202,25 @@ static void check_trace(const char *path, bool none, double tight)
 
 int main(int argc, char **argv)
 {
-    bool none = false;
+    bool none = false, refine = false;
     double tight = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--none"))
             none = true;
+        else if (!strcmp(argv[i], "--refine"))
+            refine = true;
         else if (!strcmp(argv[i], "--tight") && i + 1 < argc)
             tight = atof(argv[++i]);
         else
             break;
     }
     if (i >= argc) {
-        fprintf(stderr, "usage: test-sketch [--none] [--tight PERCENT] TRACE...\n");
+        fprintf(stderr, "usage: test-sketch [--none] [--refine] [--tight PERCENT] TRACE...\n");
         return 2;
     }
     for (; i < argc; i++)
-        check_trace(argv[i], none, tight);
+        check_trace(argv[i], none, tight, refine);
     if (!failures)
         printf("test-sketch: ok\n");
     return failures ? 1 : 0;

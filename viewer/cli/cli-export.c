@@ -161,7 +161,7 @@ int cli_export(int argc, char **argv)
             tl = NULL;
         }
         if (!tl)
-            st = timeline_open_index(idx, NULL, NULL, false, &tl, &err);
+            st = timeline_open_index(idx, NULL, NULL, NULL, false, &tl, &err);
     }
     ls_index_unref(idx);
     if (st != TRACE_OK) {

@@ -82,6 +82,7 @@ struct timeline {
      * bucket is a range that holds it, no exact steps, no lifetimes. */
     bool sketch;
     bool sketch_complete;      /* the trace holds only heap events: nothing else is missing */
+    uint32_t sketch_exact;     /* base buckets [0, sketch_exact) hold the events' heap (timeline_sketch_refine) */
 };
 
 /* Base bucket of time t (clamped to the trace). */

@@ -352,6 +352,82 @@ timeline *timeline_open_sketch(ls_index *idx)
     return tl;
 }
 
+struct timeline_refinement {
+    uint32_t from, n, nb;
+    uint64_t t0, w;
+    uint64_t *min, *max, *last;
+};
+
+timeline_refinement *timeline_refinement_take(const timeline *building, uint32_t from, uint32_t done)
+{
+    if (done > building->nb)
+        done = building->nb;
+    if (from >= done)
+        return NULL;
+    timeline_refinement *r = calloc(1, sizeof *r);
+    uint32_t n = done - from;
+    if (!r || !(r->min = malloc((size_t)n * 8)) || !(r->max = malloc((size_t)n * 8)) ||
+        !(r->last = malloc((size_t)n * 8))) {
+        timeline_refinement_free(r);
+        return NULL;
+    }
+    *r = (timeline_refinement){ from, n, building->nb, building->t0, building->w, r->min, r->max, r->last };
+    memcpy(r->min, building->lv[0].min + from, (size_t)n * 8);
+    memcpy(r->max, building->lv[0].max + from, (size_t)n * 8);
+    memcpy(r->last, building->last + from, (size_t)n * 8);
+    return r;
+}
+
+void timeline_refinement_free(timeline_refinement *r)
+{
+    if (!r)
+        return;
+    free(r->min);
+    free(r->max);
+    free(r->last);
+    free(r);
+}
+
+uint32_t timeline_refinement_end(const timeline_refinement *r) { return r->from + r->n; }
+
+void timeline_sketch_refine(timeline *tl, const timeline_refinement *r)
+{
+    if (!tl->sketch || !r || r->nb != tl->nb || r->t0 != tl->t0 || r->w != tl->w || r->from + r->n > tl->nb)
+        return;
+    memcpy(tl->lv[0].min + r->from, r->min, (size_t)r->n * 8);
+    memcpy(tl->lv[0].max + r->from, r->max, (size_t)r->n * 8);
+    memcpy(tl->last + r->from, r->last, (size_t)r->n * 8);
+    if (r->from + r->n > tl->sketch_exact)
+        tl->sketch_exact = r->from + r->n;
+    /* the levels above, over the buckets that changed */
+    for (uint32_t l = 1; l < tl->nlv; l++) {
+        const tl_level *lo = &tl->lv[l - 1];
+        tl_level *hi = &tl->lv[l];
+        uint32_t a = r->from >> l, b = (r->from + r->n - 1) >> l;
+        for (uint32_t i = a; i <= b && i < hi->n; i++) {
+            hi->min[i] = lo->min[2 * i] < lo->min[2 * i + 1] ? lo->min[2 * i] : lo->min[2 * i + 1];
+            hi->max[i] = lo->max[2 * i] > lo->max[2 * i + 1] ? lo->max[2 * i] : lo->max[2 * i + 1];
+        }
+    }
+    uint64_t peak = 0;
+    uint32_t at = 0;
+    for (uint32_t b = 0; b < tl->nb; b++)
+        if (tl->lv[0].max[b] > peak) {
+            peak = tl->lv[0].max[b];
+            at = b;
+        }
+    ls_analysis *a = tl->a;
+    if (peak > a->heap_bytes) {
+        a->peak_heap_bytes = peak;
+        a->peak_heap_ts = tl_bucket_start(tl, at);
+    }
+}
+
+uint64_t timeline_sketch_exact_until(const timeline *tl)
+{
+    return tl->sketch_exact ? tl_bucket_start(tl, tl->sketch_exact - 1) + tl->w : tl->t0;
+}
+
 bool timeline_is_sketch(const timeline *tl) { return tl->sketch; }
 
 bool timeline_sketch_complete(const timeline *tl) { return tl->sketch && tl->sketch_complete; }

@@ -28,6 +28,7 @@ typedef struct builder {
     kmap live;                 /* (kind, handle) -> lifetime index */
     bool nomem;
     timeline_progress_fn progress; /* may be NULL */
+    timeline_partial_fn partial;   /* may be NULL */
     void *progress_user;
     uint64_t seen, total;      /* events observed, events the chunk headers declare */
     /* timeline_open_growth: the growth builder's callbacks, called beside
@@ -337,8 +338,12 @@ static bool observe(void *user, const ls_analysis *a, const trace_event *ev)
     B->heap = heap;
     if (B->growth && B->growth_obs.event && !B->growth_obs.event(B->growth_obs.user, a, ev))
         return false;
-    if (B->progress && (++B->seen & 0xffff) == 0 && !B->progress(B->progress_user, B->seen, B->total))
-        return false;
+    if ((++B->seen & 0xffff) == 0) {
+        if (B->progress && !B->progress(B->progress_user, B->seen, B->total))
+            return false;
+        if (B->partial && (B->seen & 0x3fffff) == 0)
+            B->partial(B->progress_user, tl, B->cur); /* buckets before the current one are final */
+    }
     return !B->nomem;
 }
 
@@ -401,8 +406,8 @@ trace_status timeline_open(const char *path, timeline **out, trace_error *err)
     return timeline_open_progress(path, NULL, NULL, out, err);
 }
 
-trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, void *user, bool growth,
-                                 timeline **out, trace_error *err)
+trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, timeline_partial_fn partial,
+                                 void *user, bool growth, timeline **out, trace_error *err)
 {
     trace_error local;
     if (!err)
@@ -410,7 +415,7 @@ trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, v
     memset(err, 0, sizeof *err);
     *out = NULL;
     timeline *tl = calloc(1, sizeof *tl);
-    builder B = { .tl = tl, .progress = progress, .progress_user = user };
+    builder B = { .tl = tl, .progress = progress, .partial = partial, .progress_user = user };
     trace_status st;
     if (!tl || !(tl->path = strdup(idx->path)) || !tl_take_chunks(tl, idx)) {
         st = fail_nomem(err);
@@ -463,7 +468,7 @@ static trace_status open_timeline(const char *path, timeline_progress_fn progres
     ls_index *idx = NULL;
     trace_status st = ls_index_open(path, &idx, err);
     if (st == TRACE_OK)
-        st = timeline_open_index(idx, progress, user, growth, out, err);
+        st = timeline_open_index(idx, progress, NULL, user, growth, out, err);
     ls_index_unref(idx); /* the analysis holds it */
     return st;
 }

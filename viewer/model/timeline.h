@@ -83,11 +83,19 @@ trace_status timeline_open_progress(const char *path, timeline_progress_fn progr
 trace_status timeline_open_growth(const char *path, timeline_progress_fn progress, void *user, timeline **out,
                                   trace_error *err);
 
+/* Called from the loading thread as timeline_open_index reads (every
+ * 4,194,304 events): `building` is the timeline being built, its heap final
+ * in base buckets [0, done). Only timeline_refinement_take may read it,
+ * during the call. */
+typedef void (*timeline_partial_fn)(void *user, const timeline *building, uint32_t done);
+
 /* timeline_open_progress (timeline_open_growth when `growth`) of an index
  * already open (the timeline takes a reference), so that a caller who drew
- * its sketch first (timeline_open_sketch) does not walk the file again. */
-trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, void *user, bool growth,
-                                 timeline **out, trace_error *err);
+ * its sketch first (timeline_open_sketch) does not walk the file again;
+ * `partial` (may be NULL) sees it being built, with `user` as `progress`
+ * does. */
+trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, timeline_partial_fn partial,
+                                 void *user, bool growth, timeline **out, trace_error *err);
 
 /* A first picture of the trace drawn from its events chunks' summaries
  * (format 3.1 headers) without decoding an event: the heap per column is a
@@ -102,6 +110,26 @@ trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, v
  * have one (a chunk without a summary, or whose writer did not know every
  * release's size; damage) or out of memory. */
 timeline *timeline_open_sketch(ls_index *idx);
+
+/* The heap of base buckets [from, done) of a timeline being built
+ * (timeline_partial_fn), copied to be handed to another thread; NULL when
+ * out of memory or there is nothing new. */
+typedef struct timeline_refinement timeline_refinement;
+timeline_refinement *timeline_refinement_take(const timeline *building, uint32_t from, uint32_t done);
+void timeline_refinement_free(timeline_refinement *r); /* NULL ok */
+/* The base bucket a refinement ends at (the `from` of the next one). */
+uint32_t timeline_refinement_end(const timeline_refinement *r);
+
+/* Puts a refinement's exact heap into sketch: the refined sketch then
+ * holds the heap read from the events up to the refinement's end, the
+ * summaries' ranges after it (timeline_sketch_exact_until says where), and
+ * its peak is the larger of the two. Ignored when the two are not of one
+ * index (their buckets differ). */
+void timeline_sketch_refine(timeline *sketch, const timeline_refinement *r);
+
+/* Where a sketch's heap stops being the events' (ns on the trace's clock;
+ * timeline_begin when it was never refined). */
+uint64_t timeline_sketch_exact_until(const timeline *tl);
 
 /* Whether tl is a sketch, and whether a sketch misses nothing: the trace
  * holds no events but allocations, frees and reallocs, so that its empty

@@ -125,16 +125,23 @@ void track_heap(render_ctx *rc, const render_row *r)
     value_axis ax = { .bytes = true, .bottom = (double)rc->l->heap_axis_min, .top = (double)rc->l->heap_axis_max,
                       .step = rc->l->heap_axis_step };
     axis_draw_values(rc, r, &ax, NULL);
-    char peak[32], end[32], leak[32], note[240];
+    char peak[32], end[32], leak[32], note[300];
     fmt_bytes((double)a->peak_heap_bytes, peak, sizeof peak);
     fmt_bytes((double)a->heap_bytes, end, sizeof end);
     fmt_bytes((double)a->leaked_bytes, leak, sizeof leak);
-    if (a->sketch) /* ls_analysis.sketch: no blocks counted, the peak is a bound */
+    uint64_t exact_until = a->sketch ? timeline_sketch_exact_until(p->tl) : 0;
+    if (a->sketch && exact_until > timeline_begin(p->tl)) { /* refined: the events' heap up to there */
+        char upto[32];
+        fmt_duration((double)(exact_until - timeline_begin(p->tl)), upto, sizeof upto);
+        snprintf(note, sizeof note, "live bytes, read up to %s, the rest from the chunk summaries (each column: the "
+                 "range the heap was in) · peak at most %s · at end %s", upto, peak, end);
+    } else if (a->sketch) { /* ls_analysis.sketch: no blocks counted, the peak is a bound */
         snprintf(note, sizeof note, "live bytes, from the chunk summaries (each column: the range the heap was in) · "
                  "peak at most %s · at end %s", peak, end);
-    else
+    } else {
         snprintf(note, sizeof note, "live bytes · peak %s · at end %s · leaked %s in %llu blocks", peak, end, leak,
                  (unsigned long long)a->leaked_blocks);
+    }
     track_title(rc, r, "Heap");
     track_note(rc, r, "Heap", note);
     if (!a->allocations) {

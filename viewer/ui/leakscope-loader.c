@@ -13,11 +13,16 @@ struct _LeakscopeLoad {
     gint permille;             /* atomic */
     LeakscopeSketchFunc sketch_cb;
     gpointer sketch_user;
+    /* the loading thread's */
+    GTask *task;               /* borrowed, while load_thread runs */
+    bool sketched;             /* a sketch was handed over */
+    uint32_t refined;          /* base buckets of it refined so far */
 };
 
 typedef struct sketch_handoff {
     LeakscopeLoad *load;       /* borrowed: the task holds it until its callback has run */
-    timeline *sketch;
+    timeline *sketch;          /* one of the two */
+    timeline_refinement *refinement;
     GTask *task;               /* a reference, so the handoff cannot outlive load */
 } sketch_handoff;
 
@@ -26,11 +31,35 @@ static gboolean sketch_deliver(gpointer data)
     sketch_handoff *h = data;
     /* Not once the load's callback has run: its user data may be gone. */
     if (!g_task_get_completed(h->task) && !g_cancellable_is_cancelled(h->load->cancellable))
-        h->load->sketch_cb(g_steal_pointer(&h->sketch), h->load->sketch_user);
+        h->load->sketch_cb(g_steal_pointer(&h->sketch), g_steal_pointer(&h->refinement), h->load->sketch_user);
     timeline_free(h->sketch);
+    timeline_refinement_free(h->refinement);
     g_object_unref(h->task);
     g_free(h);
     return G_SOURCE_REMOVE;
+}
+
+static void hand_over(LeakscopeLoad *load, GTask *task, timeline *sketch, timeline_refinement *refinement)
+{
+    sketch_handoff *h = g_new0(sketch_handoff, 1);
+    h->load = load;
+    h->sketch = sketch;
+    h->refinement = refinement;
+    h->task = g_object_ref(task);
+    g_main_context_invoke(g_task_get_context(task), sketch_deliver, h);
+}
+
+/* The heap read so far, to the window's sketch. */
+static void on_partial(void *user, const timeline *building, uint32_t done)
+{
+    LeakscopeLoad *load = user;
+    if (!load->sketched)
+        return;
+    timeline_refinement *r = timeline_refinement_take(building, load->refined, done);
+    if (r) {
+        load->refined = timeline_refinement_end(r);
+        hand_over(load, load->task, NULL, r);
+    }
 }
 
 G_DEFINE_QUARK(leakscope-load-error-quark, leakscope_load_error)
@@ -64,14 +93,13 @@ static void load_thread(GTask *task, gpointer source, gpointer task_data, GCance
     trace_status st = ls_index_open(load->path, &idx, &err);
     if (st == TRACE_OK) {
         timeline *sketch = load->sketch_cb ? timeline_open_sketch(idx) : NULL;
+        load->task = task;
         if (sketch) {
-            sketch_handoff *h = g_new0(sketch_handoff, 1);
-            h->load = load;
-            h->sketch = sketch;
-            h->task = g_object_ref(task);
-            g_main_context_invoke(g_task_get_context(task), sketch_deliver, h);
+            hand_over(load, task, sketch, NULL);
+            load->sketched = true;
         }
-        st = timeline_open_index(idx, on_progress, load, true, &tl, &err);
+        st = timeline_open_index(idx, on_progress, on_partial, load, true, &tl, &err);
+        load->task = NULL;
     }
     ls_index_unref(idx);
     if (g_task_return_error_if_cancelled(task)) {

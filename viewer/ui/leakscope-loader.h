@@ -21,10 +21,11 @@ GQuark leakscope_load_error_quark(void);
 typedef struct _LeakscopeLoad LeakscopeLoad;
 
 /* The sketch of the trace (timeline_open_sketch: a first picture from the
- * chunk summaries, before its events are read), on the calling thread's
- * main context, owned by the function from then on; called at most once,
- * before the load's callback, and not when the load was cancelled first. */
-typedef void (*LeakscopeSketchFunc)(timeline *sketch, gpointer user_data);
+ * chunk summaries, before its events are read), then refinements of it
+ * (the heap read so far: timeline_sketch_refine), one non-NULL per call,
+ * each owned by the function from then on; on the calling thread's main
+ * context, before the load's callback, never once the load was cancelled. */
+typedef void (*LeakscopeSketchFunc)(timeline *sketch, timeline_refinement *refinement, gpointer user_data);
 
 /* Starts loading `path`; `sketch` (may be NULL) gets its first picture. `callback` runs on the calling thread's main
  * context when done; finish with leakscope_load_finish. The returned handle

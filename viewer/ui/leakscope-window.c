@@ -1427,11 +1427,19 @@ static void sketch_clear(LeakscopeWindow *self)
         gtk_widget_set_visible(GTK_WIDGET(self->sketch_area), FALSE);
 }
 
-static void on_sketch(timeline *sketch, gpointer data)
+static void on_sketch(timeline *sketch, timeline_refinement *refinement, gpointer data)
 {
     LeakscopeWindow *self = data;
     if (!self->load) { /* the load it came from is over */
         timeline_free(sketch);
+        timeline_refinement_free(refinement);
+        return;
+    }
+    if (refinement) {
+        if (self->sketch)
+            timeline_sketch_refine(self->sketch, refinement);
+        timeline_refinement_free(refinement);
+        gtk_widget_queue_draw(GTK_WIDGET(self->sketch_area));
         return;
     }
     timeline_free(self->sketch);
