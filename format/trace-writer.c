@@ -221,7 +221,8 @@ struct trace_writer {
      * heap and resource deltas, the granule being filled (its lowest and
      * highest values) and those filled. */
     struct {
-        uint64_t alloc_bytes, released_bytes;
+        uint64_t alloc_bytes; /* the released bytes are these less the heap (FORMAT.md §4.1.3) */
+        uint32_t kinds[16];   /* events of each kind, but the allocations and frees packed_run takes */
         uint32_t unknown;
         bool blind;        /* an allocation or release came without its heap delta */
         int64_t heap, res, heap_min, heap_max, res_min, res_max;
@@ -427,10 +428,9 @@ static size_t summary_close(trace_writer *w, uint8_t *out)
 {
     trace_chunk_summary s;
     memset(&s, 0, sizeof s);
-    for (uint32_t i = 0; i < w->count; i++)
-        s.kind_counts[w->kinds.data[i] & 15]++; /* kinds are 1..12 */
+    memcpy(s.kind_counts, w->sum.kinds, sizeof s.kind_counts);
     s.alloc_bytes = w->sum.alloc_bytes;
-    s.released_bytes = w->sum.released_bytes;
+    s.released_bytes = w->sum.alloc_bytes - (uint64_t)w->sum.heap;
     s.unknown_releases = w->sum.unknown;
     s.heap_known = !w->sum.blind && !w->sum.unknown;
     granule_next(w, w->prev_ts, 0, w->sum.heap, w->sum.heap_min, w->sum.heap_max);
@@ -855,7 +855,8 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     memset(&w->marks, 0, sizeof w->marks);
     for (int c = 0; c < TRACE_COLUMNS; c++)
         trace_huff_reset(&w->hist[c]);
-    w->sum.alloc_bytes = w->sum.released_bytes = 0;
+    w->sum.alloc_bytes = 0;
+    memset(w->sum.kinds, 0, sizeof w->sum.kinds);
     w->sum.unknown = 0;
     w->sum.blind = false;
     w->sum.heap = w->sum.res = w->sum.heap_min = w->sum.heap_max = w->sum.res_min = w->sum.res_max = 0;
@@ -910,25 +911,23 @@ _Static_assert(TRACE_EVENT_KIND_LIMIT == 32, "a bit per kind");
 static inline void summary_event(trace_writer *w, const trace_event *ev, int64_t delta, bool given)
 {
     int64_t d = 0;
+    w->sum.kinds[ev->kind & 15]++; /* kinds are 1..12 */
     switch (ev->kind) {
     case TRACE_ALLOC:
     case TRACE_REALLOC:
         w->sum.alloc_bytes += ev->size;
         if (given && delta != TRACE_DELTA_UNKNOWN) {
             d = delta;
-            w->sum.released_bytes += ev->size - (uint64_t)delta;
         } else {
             d = (int64_t)ev->size;
             w->sum.unknown += given || (ev->kind == TRACE_REALLOC && ev->addr);
         }
         break;
     case TRACE_FREE:
-        if (given && delta != TRACE_DELTA_UNKNOWN) {
+        if (given && delta != TRACE_DELTA_UNKNOWN)
             d = delta;
-            w->sum.released_bytes -= (uint64_t)delta;
-        } else {
+        else
             w->sum.unknown++;
-        }
         break;
     case TRACE_RES_OPEN:
     case TRACE_RES_CLOSE:
@@ -1025,11 +1024,13 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     const int shift = w->time_shift;
     const uint32_t unit = w->time_unit_ns;
     const trace_tick_map m = *map;
-    size_t i = 0, rec = 0;
-    /* The summary's running heap delta, its granule's lowest and highest. */
+    size_t i = 0;
+    const uint32_t count0 = count;
+    /* The summary's running heap delta, its granule's lowest and highest;
+     * the allocations among the records taken. */
     int64_t heap = w->sum.heap, hmin = w->sum.heap_min, hmax = w->sum.heap_max;
-    uint64_t alloc_bytes = w->sum.alloc_bytes, released = w->sum.released_bytes;
-    uint32_t unknown = w->sum.unknown;
+    uint64_t alloc_bytes = w->sum.alloc_bytes;
+    uint32_t unknown = w->sum.unknown, allocs = 0;
     /* Short forms only: an allocation or a free in the full form (4 GiB or
      * more, a free with a stack) is rare enough for the general path. */
     while (count < count_end && n - i >= 2) {
@@ -1054,21 +1055,18 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         }
         prev_ts = ts;
         /* The heap delta: given, else an allocation's size and a release unknown. */
-        int64_t d = deltas ? deltas[rec] : TRACE_DELTA_UNKNOWN;
-        rec++;
+        int64_t d = deltas ? deltas[count - count0] : TRACE_DELTA_UNKNOWN;
+        allocs += is_alloc;
         if (is_alloc) {
             uint64_t size = (uint32_t)e[2];
             alloc_bytes += size;
-            if (d == TRACE_DELTA_UNKNOWN) {
+            if (__builtin_expect(d == TRACE_DELTA_UNKNOWN, 0)) {
                 unknown += deltas != NULL;
                 d = (int64_t)size;
             }
-            released += size - (uint64_t)d;
-        } else if (d == TRACE_DELTA_UNKNOWN) {
+        } else if (__builtin_expect(d == TRACE_DELTA_UNKNOWN, 0)) {
             unknown++;
             d = 0;
-        } else {
-            released -= (uint64_t)d;
         }
         heap += d;
         hmin = heap < hmin ? heap : hmin;
@@ -1129,15 +1127,16 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
             slot_push(&w->released_idx, rel_start + n_old++, a, 0);
         }
     }
-    *records = rec;
+    *records = count - count0;
     if (i == 0)
         return 0;
     w->sum.heap = heap;
     w->sum.heap_min = hmin;
     w->sum.heap_max = hmax;
     w->sum.alloc_bytes = alloc_bytes;
-    w->sum.released_bytes = released;
     w->sum.unknown = unknown;
+    w->sum.kinds[TRACE_ALLOC] += allocs;
+    w->sum.kinds[TRACE_FREE] += count - count0 - allocs;
     w->sum.blind |= deltas == NULL;
     /* The rows counted: the same bits add_event sets (it sets them per value). */
     if (n_new != new0) {
