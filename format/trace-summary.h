@@ -18,6 +18,11 @@
 #define TRACE_SUMMARY_GRANULE 256u
 #define TRACE_SUMMARY_GRANULES_MAX (65536u / TRACE_SUMMARY_GRANULE)
 
+/* A heap delta this large either way (64 TiB) the writer counts as unknown
+ * and adds nothing for: a chunk's 65,536 events then keep its running sums
+ * below 2^62, never near overflow. */
+#define TRACE_SUMMARY_DELTA_MAX ((int64_t)1 << 46)
+
 /* The most bytes a coded summary takes (after its u32 length). */
 #define TRACE_SUMMARY_CODED_MAX (4u * 10u + 12u * 10u + 3u * 10u + TRACE_SUMMARY_SEGMENTS * 9u * 10u)
 

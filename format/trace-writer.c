@@ -911,23 +911,18 @@ _Static_assert(TRACE_EVENT_KIND_LIMIT == 32, "a bit per kind");
 static inline void summary_event(trace_writer *w, const trace_event *ev, int64_t delta, bool given)
 {
     int64_t d = 0;
+    bool known = given && delta != TRACE_DELTA_UNKNOWN, unknown = false;
     w->sum.kinds[ev->kind & 15]++; /* kinds are 1..12 */
     switch (ev->kind) {
     case TRACE_ALLOC:
     case TRACE_REALLOC:
         w->sum.alloc_bytes += ev->size;
-        if (given && delta != TRACE_DELTA_UNKNOWN) {
-            d = delta;
-        } else {
-            d = (int64_t)ev->size;
-            w->sum.unknown += given || (ev->kind == TRACE_REALLOC && ev->addr);
-        }
+        d = known ? delta : (int64_t)ev->size;
+        unknown = !known && (given || (ev->kind == TRACE_REALLOC && ev->addr));
         break;
     case TRACE_FREE:
-        if (given && delta != TRACE_DELTA_UNKNOWN)
-            d = delta;
-        else
-            w->sum.unknown++;
+        d = known ? delta : 0;
+        unknown = !known;
         break;
     case TRACE_RES_OPEN:
     case TRACE_RES_CLOSE:
@@ -938,6 +933,11 @@ static inline void summary_event(trace_writer *w, const trace_event *ev, int64_t
     default:
         return;
     }
+    if (d <= -TRACE_SUMMARY_DELTA_MAX || d >= TRACE_SUMMARY_DELTA_MAX) { /* the running sums stay far from overflow */
+        d = 0;
+        unknown = true;
+    }
+    w->sum.unknown += unknown;
     w->sum.blind |= !given;
     w->sum.heap += d;
     w->sum.heap_min = w->sum.heap < w->sum.heap_min ? w->sum.heap : w->sum.heap_min;
@@ -1056,17 +1056,15 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         prev_ts = ts;
         /* The heap delta: given, else an allocation's size and a release unknown. */
         int64_t d = deltas ? deltas[count - count0] : TRACE_DELTA_UNKNOWN;
+        uint64_t size = is_alloc ? (uint32_t)e[2] : 0;
         allocs += is_alloc;
-        if (is_alloc) {
-            uint64_t size = (uint32_t)e[2];
-            alloc_bytes += size;
-            if (__builtin_expect(d == TRACE_DELTA_UNKNOWN, 0)) {
-                unknown += deltas != NULL;
-                d = (int64_t)size;
-            }
-        } else if (__builtin_expect(d == TRACE_DELTA_UNKNOWN, 0)) {
-            unknown++;
-            d = 0;
+        alloc_bytes += size;
+        /* One test for both: not known (TRACE_DELTA_UNKNOWN), or too large
+         * (summary_event's rule). */
+        if (__builtin_expect((uint64_t)d + (TRACE_SUMMARY_DELTA_MAX - 1) >= 2 * (uint64_t)TRACE_SUMMARY_DELTA_MAX - 1,
+                             0)) {
+            unknown += d != TRACE_DELTA_UNKNOWN || deltas != NULL || !is_alloc;
+            d = d == TRACE_DELTA_UNKNOWN ? (int64_t)size : 0;
         }
         heap += d;
         hmin = heap < hmin ? heap : hmin;
@@ -1079,7 +1077,6 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         uint32_t h = addr_slot(a);
         if (is_alloc) {
             trace_huff_count_row(hist[TRACE_COL_TS].freq[TRACE_ALLOC], gap);
-            uint64_t size = (uint32_t)e[2];
             unsigned c = trace_size_class(size);
             unsigned rank = trace_class_find(&w->classes, c, a);
             uint64_t code, ignored;

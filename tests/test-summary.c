@@ -339,7 +339,47 @@ static void case_old(void)
     trace_reader_close(r);
 }
 
+/* Deltas of 2^46 bytes or more are taken as unknown (nothing added), so
+ * the running values never overflow; allocated bytes stay exact. */
+static void case_huge(void)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/huge.trace", dir);
+    trace_writer *w;
+    open_writer(p, &w);
+    const uint64_t big = 1ull << 50;
+    trace_event ev[] = {
+        { .kind = TRACE_ALLOC, .ts = 10, .addr = 0x1000, .size = big, .stack = 1 },
+        { .kind = TRACE_ALLOC, .ts = 11, .addr = 0x2000, .size = 100, .stack = 1 },
+        { .kind = TRACE_FREE, .ts = 12, .addr = 0x1000 },
+        { .kind = TRACE_REALLOC, .ts = 13, .addr = 0x2000, .addr2 = 0x3000, .size = UINT64_MAX, .stack = 1 },
+    };
+    const int64_t delta[] = { (int64_t)big, 100, -(int64_t)big, INT64_MAX };
+    for (int i = 0; i < 4; i++)
+        CHECK(trace_writer_add_event_delta(w, 5, &ev[i], delta[i]) == TRACE_OK);
+    CHECK(trace_writer_close(w, 0) == TRACE_OK);
+    trace_reader *r;
+    CHECK(trace_reader_open(p, &r, NULL) == TRACE_OK);
+    trace_chunk_info ci;
+    uint32_t seen = 0;
+    while (r && trace_reader_next_chunk(r, &ci) == TRACE_OK) {
+        trace_chunk_summary s;
+        if (!trace_reader_chunk_summary(r, &s))
+            continue;
+        seen++;
+        CHECK(!s.heap_known);
+        CHECK_EQ_U64(s.unknown_releases, 3);
+        CHECK_EQ_U64(s.alloc_bytes, big + 100 + UINT64_MAX);
+        CHECK_EQ_U64(s.seg[0].heap_end, 100);
+        CHECK_EQ_U64(s.seg[0].heap_max, 100);
+        CHECK_EQ_U64(s.released_bytes, big + UINT64_MAX);
+    }
+    CHECK_EQ_U64(seen, 1);
+    trace_reader_close(r);
+}
+
 static const test_case cases[] = {
+    { "huge", case_huge },
     { "known", case_known },
     { "unknown", case_unknown },
     { "old", case_old },
