@@ -373,7 +373,8 @@ static trace_status write_chunk_ext(trace_writer *w, uint32_t kind, uint32_t thr
                    "a summary fits a chunk header");
     size_t hsize = TRACE_CHUNK_HEADER_SIZE + ext_len;
     memset(hdr, 0, 8 + TRACE_CHUNK_HEADER_SIZE);
-    memcpy(hdr + 8 + TRACE_CHUNK_HEADER_SIZE, ext, ext_len);
+    if (ext_len)
+        memcpy(hdr + 8 + TRACE_CHUNK_HEADER_SIZE, ext, ext_len);
     trace_put_u32(hdr, TRACE_MAGIC_CHUNK_HEADER);
     trace_put_u32(hdr + 4, (uint32_t)hsize);
     uint8_t *h = hdr + 8;

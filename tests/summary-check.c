@@ -12,7 +12,8 @@
  * running heap (end, lowest, highest) equals the analysis's changes, and
  * so do the resource counts where the analysis pairs every open and close
  * of the chunk. "unknown": no chunk may say heap_known (the heap scan was
- * off). Prints "chunks=N known=K" and exits 0, or names the first
+ * off). Prints "chunks=N known=K events=E known_events=KE" (the events of
+ * the chunks that know their heap) and exits 0, or names the first
  * difference and exits 1.
  *
  * SPDX-License-Identifier: MIT
@@ -160,13 +161,15 @@ int main(int argc, char **argv)
         return 1;
     }
     uint32_t known = 0;
-    uint64_t alloc = 0;
+    uint64_t alloc = 0, events = 0, known_events = 0;
     int64_t heap = 0;
     bool all_known = true;
     for (uint32_t i = 0; i < idx->nchunks; i++) {
         const trace_chunk_summary *s = &idx->summaries[i];
         chunk_sum *c = &S.cs[i];
         known += s->heap_known;
+        events += idx->chunks[i].count;
+        known_events += s->heap_known ? idx->chunks[i].count : 0;
         all_known &= s->heap_known;
         alloc += s->alloc_bytes;
         heap += s->seg[s->nsegments - 1].heap_end;
@@ -192,7 +195,8 @@ int main(int argc, char **argv)
                 (unsigned long long)a->heap_bytes);
         S.failures++;
     }
-    printf("chunks=%u known=%u\n", idx->nchunks, known);
+    printf("chunks=%u known=%u events=%llu known_events=%llu\n", idx->nchunks, known, (unsigned long long)events,
+           (unsigned long long)known_events);
     ls_analysis_free(a);
     ls_index_unref(idx);
     free(S.cs);
