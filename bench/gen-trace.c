@@ -26,13 +26,14 @@
 
 /* live[] the blocks each slot holds, size[] their sizes (so each free's
  * heap delta is known: the chunks' summaries say their heap is exact),
- * gen[] how many blocks the slot leaked: in the address, so that no block
- * is ever allocated at the address of a leaked one. */
+ * leaker[] whether the block will leak (the slot's next allocation is made
+ * over it). A leaking block has an address of its own (leaks: how many so
+ * far), so that no block is ever allocated at the address of a live one. */
 typedef struct gen_thread {
     uint64_t ts, seed, live[LIVE], res_open[64];
     uint32_t size[LIVE];
-    uint8_t gen[LIVE];
-    uint64_t done, spans_open;
+    uint8_t leaker[LIVE];
+    uint64_t done, spans_open, leaks;
 } gen_thread;
 
 static uint64_t rnd(uint64_t *s)
@@ -144,17 +145,17 @@ int main(int argc, char **argv)
                     g->spans_open = !g->spans_open;
                 } else {
                     uint32_t slot = (uint32_t)((r >> 12) % LIVE);
-                    if (g->live[slot] && (r >> 40) % 1000 != 0) { /* 0.1% of blocks leak */
+                    if (g->live[slot] && !g->leaker[slot]) {
                         ev.kind = TRACE_FREE;
                         ev.addr = g->live[slot];
                         delta = -(int64_t)g->size[slot];
                         g->live[slot] = 0;
-                    } else {
-                        if (g->live[slot])
-                            g->gen[slot]++; /* the block there leaks; after 256 a new one may reuse its address */
+                    } else { /* over a leaking block, if any: it leaks */
+                        g->leaker[slot] = (r >> 40) % 1000 == 0; /* 0.1% of blocks leak */
                         ev.kind = TRACE_ALLOC;
-                        ev.addr = ((uint64_t)(t + 1) << 40) + ((uint64_t)g->gen[slot] << 52) +
-                                  (((uint64_t)slot << 20) | (n & 0xfffff)) * 16;
+                        ev.addr = ((uint64_t)(t + 1) << 40) +
+                                  (g->leaker[slot] ? 1ull << 39 | g->leaks++ * 16
+                                                   : (((uint64_t)slot << 20) | (n & 0xfffff)) * 16);
                         ev.size = 16 + (r >> 24) % 4096;
                         ev.stack = 1 + (r >> 32) % stacks;
                         g->live[slot] = ev.addr;
