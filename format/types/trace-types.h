@@ -44,6 +44,32 @@ typedef struct trace_chunk_info {
     bool dict_gap;
 } trace_chunk_info;
 
+#define TRACE_SUMMARY_SEGMENTS 16u
+
+/* One part of an events chunk: consecutive events of the chunk's thread
+ * (format 3.1 chunk headers, FORMAT.md). Heap and resource values are running
+ * deltas from the chunk's start (the value before its first event is 0). */
+typedef struct trace_segment_summary {
+    uint64_t first_ts, last_ts;           /* ns: its first and last event's time */
+    uint32_t events;                      /* events in it (>= 1) */
+    int64_t heap_end, heap_min, heap_max; /* bytes: the running heap delta after its last event; the lowest and highest
+                                           * it takes in the segment, including the value it starts with */
+    int64_t res_end, res_min, res_max;    /* open resources (res_open less res_close), the same way */
+} trace_segment_summary;
+
+/* The summary of an events chunk, from its header (FORMAT.md §4.1.3): what
+ * a reader may know of the chunk without decoding it. */
+typedef struct trace_chunk_summary {
+    bool present;                 /* the header had one */
+    bool heap_known;              /* every release's size was known to the writer: the heap deltas are exact */
+    uint32_t kind_counts[16];     /* events of each kind, indexed by the kind's id (TRACE_ALLOC = 1 ...) */
+    uint64_t alloc_bytes;         /* sizes made live: alloc, realloc's new block */
+    uint64_t released_bytes;      /* sizes released: free, realloc's old block (those known) */
+    uint32_t unknown_releases;    /* releases whose size the writer did not know (0 when heap_known) */
+    uint32_t nsegments;           /* 1..TRACE_SUMMARY_SEGMENTS when present, else 0 */
+    trace_segment_summary seg[TRACE_SUMMARY_SEGMENTS];
+} trace_chunk_summary;
+
 /* Bytes the reader skipped because they could not be used (FORMAT.md §7.1):
  * a chunk whose checksum fails, bytes that are no chunk, chunks missing from
  * the sequence, a repeated chunk, an END total that differs from what was
