@@ -24,9 +24,16 @@
 #define LIVE 4096u
 #define BATCH 65536u
 
+/* live[] the blocks each slot holds, size[] their sizes (so each free's
+ * heap delta is known: the chunks' summaries say their heap is exact),
+ * leaker[] whether the block will leak (the slot's next allocation is made
+ * over it). A leaking block has an address of its own (leaks: how many so
+ * far), so that no block is ever allocated at the address of a live one. */
 typedef struct gen_thread {
     uint64_t ts, seed, live[LIVE], res_open[64];
-    uint64_t done, spans_open;
+    uint32_t size[LIVE];
+    uint8_t leaker[LIVE];
+    uint64_t done, spans_open, leaks;
 } gen_thread;
 
 static uint64_t rnd(uint64_t *s)
@@ -37,9 +44,10 @@ static uint64_t rnd(uint64_t *s)
     return *s;
 }
 
-static void put(trace_writer *w, uint32_t tid, const trace_event *ev)
+/* Writes ev with its heap delta (allocations and frees; ignored for the rest). */
+static void put(trace_writer *w, uint32_t tid, const trace_event *ev, int64_t delta)
 {
-    if (trace_writer_add_event(w, tid, ev) != TRACE_OK) {
+    if (trace_writer_add_event_delta(w, tid, ev, delta) != TRACE_OK) {
         fprintf(stderr, "gen-trace: write failed: %s\n", strerror(trace_writer_errno(w)));
         exit(1);
     }
@@ -103,6 +111,7 @@ int main(int argc, char **argv)
             for (uint64_t i = 0; i < batch && n < events; i++, n++, g->done++) {
                 g->ts += 20 + rnd(&g->seed) % 200;
                 trace_event ev = { .ts = g->ts };
+                int64_t delta = 0;
                 uint64_t r = rnd(&g->seed);
                 if (g->done == 0) {
                     ev.kind = TRACE_THREAD_NAME;
@@ -110,7 +119,7 @@ int main(int argc, char **argv)
                 } else if (gc_every && n % gc_every == gc_every / 2 && t == 0) {
                     ev.kind = TRACE_GC_BEGIN;
                     ev.str = 5;
-                    put(w, tid, &ev);
+                    put(w, tid, &ev, 0);
                     g->ts += 200000 + (r % 16 == 0 ? 20000000 : r % 3000000); /* some pauses are long */
                     ev = (trace_event){ .kind = TRACE_GC_END, .ts = g->ts };
                     i++, n++, g->done++;
@@ -136,19 +145,25 @@ int main(int argc, char **argv)
                     g->spans_open = !g->spans_open;
                 } else {
                     uint32_t slot = (uint32_t)((r >> 12) % LIVE);
-                    if (g->live[slot] && (r >> 40) % 1000 != 0) { /* 0.1% of blocks leak */
+                    if (g->live[slot] && !g->leaker[slot]) {
                         ev.kind = TRACE_FREE;
                         ev.addr = g->live[slot];
+                        delta = -(int64_t)g->size[slot];
                         g->live[slot] = 0;
-                    } else {
+                    } else { /* over a leaking block, if any: it leaks */
+                        g->leaker[slot] = (r >> 40) % 1000 == 0; /* 0.1% of blocks leak */
                         ev.kind = TRACE_ALLOC;
-                        ev.addr = ((uint64_t)(t + 1) << 40) + (((uint64_t)slot << 20) | (n & 0xfffff)) * 16;
+                        ev.addr = ((uint64_t)(t + 1) << 40) +
+                                  (g->leaker[slot] ? 1ull << 39 | g->leaks++ * 16
+                                                   : (((uint64_t)slot << 20) | (n & 0xfffff)) * 16);
                         ev.size = 16 + (r >> 24) % 4096;
                         ev.stack = 1 + (r >> 32) % stacks;
                         g->live[slot] = ev.addr;
+                        g->size[slot] = (uint32_t)ev.size;
+                        delta = (int64_t)ev.size;
                     }
                 }
-                put(w, tid, &ev);
+                put(w, tid, &ev, delta);
             }
         }
     }

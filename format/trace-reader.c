@@ -6,6 +6,7 @@
 #include "trace-reader.h"
 #include "trace-heap.h"
 #include "trace-huff.h"
+#include "trace-summary.h"
 #include "trace-private.h"
 
 #include <errno.h>
@@ -52,6 +53,7 @@ struct trace_reader {
     trace_id_range lost_ids[TRACE_LOST_RANGES_MAX];
     uint32_t nlost_ids;
     uint64_t lost_refs;       /* event fields that named a lost id */
+    trace_chunk_summary summary; /* of the events chunk whose header was read last (read_frame) */
     uint8_t crc_buf[65536];   /* check_crc reads payloads through it */
 };
 
@@ -87,6 +89,12 @@ struct trace_chunk {
      * every event's kind as a chunk is loaded costs one load each). */
     uint8_t event_kind[256];
     unsigned major;           /* the file's major version (its coding, its fields), for each event */
+    /* The summary in its header (format 3.1), checked against the events
+     * as they are decoded: the segment being read, where it ends, the
+     * allocated bytes so far. */
+    trace_chunk_summary sum;
+    uint32_t seg, seg_start, seg_end;
+    uint64_t alloc_bytes;
 };
 
 static trace_status set_error(trace_error *e, trace_status st, uint64_t offset, const char *fmt, ...)
@@ -276,6 +284,12 @@ void trace_reader_close(trace_reader *r)
 const trace_file_info *trace_reader_info(const trace_reader *r) { return &r->info; }
 uint64_t trace_reader_file_size(const trace_reader *r) { return r->size; }
 const trace_error *trace_reader_error(const trace_reader *r) { return &r->err; }
+bool trace_reader_chunk_summary(const trace_reader *r, trace_chunk_summary *out)
+{
+    *out = r->summary;
+    return out->present;
+}
+
 uint32_t trace_reader_skipped(const trace_reader *r) { return r->skipped; }
 uint32_t trace_reader_damage_count(const trace_reader *r) { return r->ndamage; }
 const trace_damage *trace_reader_damage(const trace_reader *r, uint32_t i) { return i < r->ndamage ? &r->damage[i] : NULL; }
@@ -342,6 +356,31 @@ typedef enum frame_verdict {
     FRAME_BAD,       /* not a frame, or a header outside the limits; why says which */
 } frame_verdict;
 
+/* Whether the file's version has summaries in events chunk headers (3.1). */
+static bool summaries_known(const trace_reader *r)
+{
+    return r->info.version_major > 3 || (r->info.version_major == 3 && r->info.version_minor >= 1);
+}
+
+/* The summary of an events chunk whose header (`size` bytes) is at h
+ * (FORMAT.md §4.1.3): present false when it has none; false, with *why,
+ * when it breaks a rule. */
+static bool parse_summary(const trace_reader *r, const uint8_t *h, uint32_t size, trace_chunk_summary *out,
+                          const char **why)
+{
+    out->present = false;
+    out->nsegments = 0;
+    if (!summaries_known(r) || trace_get_u32(h) != TRACE_CHUNK_EVENTS || size < TRACE_CHUNK_HEADER_SIZE + 4)
+        return true;
+    uint32_t len = trace_get_u32(h + TRACE_CHUNK_HEADER_SIZE);
+    if (len > size - TRACE_CHUNK_HEADER_SIZE - 4) {
+        *why = "summary runs past the chunk header";
+        return false;
+    }
+    return trace_summary_decode(h + TRACE_CHUNK_HEADER_SIZE + 4, len, trace_get_u64(h + 8), trace_get_u64(h + 16),
+                                trace_get_u32(h + 24), r->info.time_unit_ns, out, why);
+}
+
 static frame_verdict read_frame(trace_reader *r, uint64_t off, trace_chunk_info *ci, char *why, size_t whylen)
 {
     memset(ci, 0, sizeof *ci);
@@ -370,8 +409,8 @@ static frame_verdict read_frame(trace_reader *r, uint64_t off, trace_chunk_info 
     }
     if ((uint64_t)size > r->size - off - 8)
         return FRAME_TRUNCATED;
-    uint8_t h[TRACE_CHUNK_HEADER_SIZE];
-    if (read_at(r, h, sizeof h, off + 8) != TRACE_OK)
+    uint8_t h[TRACE_CHUNK_HEADER_MAX];
+    if (read_at(r, h, size, off + 8) != TRACE_OK)
         return FRAME_TRUNCATED;
     ci->header_size = size;
     ci->kind = trace_get_u32(h);
@@ -394,6 +433,11 @@ static frame_verdict read_frame(trace_reader *r, uint64_t off, trace_chunk_info 
     }
     if (ci->last_ts < ci->first_ts) {
         snprintf(why, whylen, "last timestamp precedes the first");
+        return FRAME_BAD;
+    }
+    const char *bad;
+    if (!parse_summary(r, h, size, &r->summary, &bad)) {
+        snprintf(why, whylen, "%s", bad);
         return FRAME_BAD;
     }
     if ((uint64_t)ci->comp_size > r->size - payload) {
@@ -755,8 +799,8 @@ trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)
                     r->damage[i].last_ts = ci->last_ts;
             return TRACE_OK;
         case TRACE_CHUNK_DICT:
-            return TRACE_OK;
         case TRACE_CHUNK_HEAP:
+            r->summary.present = false;
             return TRACE_OK;
         case TRACE_CHUNK_END:
             r->end_offset = off;
@@ -1012,6 +1056,7 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
     if ((uint64_t)(e - p) < n)
         return c->ci.count = 0, payload_error(c, p, "kind column runs past the payload");
     c->kinds = p;
+    uint32_t counts[256] = { 0 };
     for (uint64_t i = 0; i < n; i++) {
         if (!c->event_kind[p[i]]) {
             char what[64];
@@ -1019,7 +1064,24 @@ trace_status trace_chunk_load(trace_chunk *c, trace_reader *r, const trace_chunk
             c->ci.count = 0;
             return payload_error(c, p + i, what);
         }
+        counts[p[i]]++;
     }
+    /* The header's summary, checked as the events are read (§4.1.3). */
+    const char *why;
+    if (!parse_summary(r, c->comp, ci->header_size, &c->sum, &why))
+        return c->ci.count = 0, chunk_error(c, TRACE_ERR_CORRUPT, why);
+    for (uint32_t k = 0; c->sum.present && k < 256; k++) {
+        if ((k < 16 ? c->sum.kind_counts[k] : 0) != counts[k]) {
+            char what[128];
+            snprintf(what, sizeof what, "its summary says %u %s events, it holds %u",
+                     k < 16 ? c->sum.kind_counts[k] : 0, trace_kind_name(k), counts[k]);
+            return c->ci.count = 0, chunk_error(c, TRACE_ERR_CORRUPT, what);
+        }
+    }
+    c->seg = 0;
+    c->seg_start = 0;
+    c->seg_end = c->sum.present ? c->sum.seg[0].events : 0;
+    c->alloc_bytes = 0;
     p += n;
     bool modes = r->info.version_major >= 2;
     c->major = r->info.version_major;
@@ -1320,6 +1382,34 @@ static inline __attribute__((always_inline)) trace_status decode_fields(trace_ch
     return TRACE_OK;
 }
 
+/* Checks event ev (the chunk's c->done-th) against the header's summary:
+ * its segment's first and last times, the bytes allocated. */
+static trace_status check_summary(trace_chunk *c, const trace_event *ev)
+{
+    if (ev->kind == TRACE_ALLOC || ev->kind == TRACE_REALLOC)
+        c->alloc_bytes += ev->size;
+    const trace_segment_summary *g = &c->sum.seg[c->seg];
+    char what[160];
+    if (c->done == c->seg_start && ev->ts != g->first_ts) {
+        snprintf(what, sizeof what, "its summary's segment %u starts at %llu ns, its event %u is at %llu ns", c->seg,
+                 (unsigned long long)g->first_ts, c->done, (unsigned long long)ev->ts);
+        return chunk_error(c, TRACE_ERR_CORRUPT, what);
+    }
+    if (c->done + 1 == c->seg_end) {
+        if (ev->ts != g->last_ts) {
+            snprintf(what, sizeof what, "its summary's segment %u ends at %llu ns, its event %u is at %llu ns",
+                     c->seg, (unsigned long long)g->last_ts, c->done, (unsigned long long)ev->ts);
+            return chunk_error(c, TRACE_ERR_CORRUPT, what);
+        }
+        if (c->seg + 1 < c->sum.nsegments) {
+            c->seg++;
+            c->seg_start = c->seg_end;
+            c->seg_end += c->sum.seg[c->seg].events;
+        }
+    }
+    return TRACE_OK;
+}
+
 trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
 {
     /* A copy of a zero event, not memset: GCC makes the memset a rep stos,
@@ -1335,6 +1425,12 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
                 return payload_error(c, col_pos(c, col), "column has bytes left over after the last event");
         if (c->ci.count && c->ts != c->ci.last_ts)
             return payload_error(c, c->end[0], "last timestamp differs from the chunk header");
+        if (c->sum.present && c->alloc_bytes != c->sum.alloc_bytes) {
+            char what[128];
+            snprintf(what, sizeof what, "its summary says %llu bytes allocated, it holds %llu",
+                     (unsigned long long)c->sum.alloc_bytes, (unsigned long long)c->alloc_bytes);
+            return chunk_error(c, TRACE_ERR_CORRUPT, what);
+        }
         return TRACE_END;
     }
     uint32_t kind = c->kinds[c->done];
@@ -1366,6 +1462,8 @@ trace_status trace_chunk_next(trace_chunk *c, trace_event *ev)
         break;
     }
     if (st != TRACE_OK)
+        return st;
+    if (c->sum.present && (st = check_summary(c, ev)) != TRACE_OK)
         return st;
     c->done++;
     return TRACE_OK;

@@ -57,6 +57,12 @@ const trace_error *trace_reader_error(const trace_reader *r);
  * skippable frames are skipped and counted (trace_reader_skipped). */
 trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci);
 
+/* The summary in the header of the chunk the last trace_reader_next_chunk
+ * returned (an events chunk of a 3.1 file; FORMAT.md §4.1.3), checked
+ * against every rule a header alone allows (a summary that breaks one made
+ * the header damage). Returns out->present: false when it had none. */
+bool trace_reader_chunk_summary(const trace_reader *r, trace_chunk_summary *out);
+
 /* Number of chunks of unknown kinds (of a newer minor version) and foreign
  * skippable frames skipped so far. */
 uint32_t trace_reader_skipped(const trace_reader *r);

@@ -8,6 +8,7 @@
 #include "trace-heap.h"
 #include "trace-huff.h"
 #include "trace-private.h"
+#include "trace-summary.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,6 +217,18 @@ struct trace_writer {
     marks_newer_fn marks_newer;
     trace_huff_enc huff;
     trace_huff_hist hist[TRACE_COLUMNS]; /* token counts of the coded columns */
+    /* The open chunk's summary (FORMAT.md §4.1.3): its totals, the running
+     * heap and resource deltas, the granule being filled (its lowest and
+     * highest values) and those filled. */
+    struct {
+        uint64_t alloc_bytes; /* the released bytes are these less the heap (FORMAT.md §4.1.3) */
+        uint32_t kinds[16];   /* events of each kind, but the allocations and frees packed_run takes */
+        uint32_t unknown;
+        bool blind;        /* an allocation or release came without its heap delta */
+        int64_t heap, res, heap_min, heap_max, res_min, res_max;
+        uint32_t ngran;
+        trace_summary_granule gran[TRACE_SUMMARY_GRANULES_MAX + 1]; /* + the one summary_close opens */
+    } sum;
 
     /* buffered dictionary records */
     bytebuf dict;
@@ -345,8 +358,8 @@ static size_t lz4_frame(trace_writer *w, uint8_t *out)
 }
 
 /* Compresses w->raw and writes one chunk. */
-static trace_status write_chunk(trace_writer *w, uint32_t kind, uint32_t thread, uint64_t first_ts,
-                                uint64_t last_ts, uint32_t count)
+static trace_status write_chunk_ext(trace_writer *w, uint32_t kind, uint32_t thread, uint64_t first_ts,
+                                    uint64_t last_ts, uint32_t count, const uint8_t *ext, size_t ext_len)
 {
     if (w->status != TRACE_OK)
         return w->status;
@@ -355,10 +368,15 @@ static trace_status write_chunk(trace_writer *w, uint32_t kind, uint32_t thread,
         return fail(w, TRACE_ERR_NOMEM, ENOMEM);
     size_t n = lz4_frame(w, w->comp.data);
 
-    uint8_t hdr[8 + TRACE_CHUNK_HEADER_SIZE];
-    memset(hdr, 0, sizeof hdr);
+    uint8_t hdr[8 + TRACE_CHUNK_HEADER_SIZE + 4 + TRACE_SUMMARY_CODED_MAX];
+    _Static_assert(TRACE_CHUNK_HEADER_SIZE + 4 + TRACE_SUMMARY_CODED_MAX <= TRACE_CHUNK_HEADER_MAX,
+                   "a summary fits a chunk header");
+    size_t hsize = TRACE_CHUNK_HEADER_SIZE + ext_len;
+    memset(hdr, 0, 8 + TRACE_CHUNK_HEADER_SIZE);
+    if (ext_len)
+        memcpy(hdr + 8 + TRACE_CHUNK_HEADER_SIZE, ext, ext_len);
     trace_put_u32(hdr, TRACE_MAGIC_CHUNK_HEADER);
-    trace_put_u32(hdr + 4, TRACE_CHUNK_HEADER_SIZE);
+    trace_put_u32(hdr + 4, (uint32_t)hsize);
     uint8_t *h = hdr + 8;
     trace_put_u32(h + 0, kind);
     trace_put_u32(h + 4, thread);
@@ -368,13 +386,59 @@ static trace_status write_chunk(trace_writer *w, uint32_t kind, uint32_t thread,
     trace_put_u32(h + 28, (uint32_t)w->raw.len);
     trace_put_u32(h + 32, (uint32_t)n);
     trace_put_u32(h + 36, w->seq++);
-    uint32_t crc = trace_crc32(0, h, TRACE_CHUNK_HEADER_SIZE);
+    uint32_t crc = trace_crc32(0, h, hsize);
     crc = trace_crc32(crc, w->comp.data, n);
     trace_put_u32(h + 40, crc);
 
     /* One writev per chunk: a crash leaves at most one partial chunk at the end. */
-    struct iovec iov[2] = { { hdr, sizeof hdr }, { w->comp.data, n } };
+    struct iovec iov[2] = { { hdr, 8 + hsize }, { w->comp.data, n } };
     return write_all(w, iov, 2);
+}
+
+static trace_status write_chunk(trace_writer *w, uint32_t kind, uint32_t thread, uint64_t first_ts,
+                                uint64_t last_ts, uint32_t count)
+{
+    return write_chunk_ext(w, kind, thread, first_ts, last_ts, count, NULL, 0);
+}
+
+/* ---- The open chunk's summary (FORMAT.md §4.1.3) ---- */
+
+/* Ends the granule being filled (its last event at `prev`, the heap delta
+ * then `heap`, its lowest and highest `min` and `max`) and starts the next
+ * at `ts`. Every TRACE_SUMMARY_GRANULE events: out of line. */
+static __attribute__((noinline)) void granule_next(trace_writer *w, uint64_t prev, uint64_t ts, int64_t heap,
+                                                   int64_t min, int64_t max)
+{
+    trace_summary_granule *g = &w->sum.gran[w->sum.ngran - 1];
+    g->last_ts = prev;
+    g->heap_end = heap;
+    g->heap_min = min;
+    g->heap_max = max;
+    g->res_end = w->sum.res;
+    g->res_min = w->sum.res_min;
+    g->res_max = w->sum.res_max;
+    g = &w->sum.gran[w->sum.ngran++];
+    g->first_ts = ts;
+    w->sum.heap_min = w->sum.heap_max = heap;
+    w->sum.res_min = w->sum.res_max = w->sum.res;
+}
+
+/* The summary of the open chunk, coded as the header's extension: u32
+ * length, then the coded summary. Returns its bytes. */
+static size_t summary_close(trace_writer *w, uint8_t *out)
+{
+    trace_chunk_summary s;
+    memset(&s, 0, sizeof s);
+    memcpy(s.kind_counts, w->sum.kinds, sizeof s.kind_counts);
+    s.alloc_bytes = w->sum.alloc_bytes;
+    s.released_bytes = w->sum.alloc_bytes - (uint64_t)w->sum.heap;
+    s.unknown_releases = w->sum.unknown;
+    s.heap_known = !w->sum.blind && !w->sum.unknown;
+    granule_next(w, w->prev_ts, 0, w->sum.heap, w->sum.heap_min, w->sum.heap_max);
+    trace_summary_segments(&s, w->sum.gran, w->sum.ngran - 1, w->count);
+    size_t n = trace_summary_encode(&s, w->first_ts, out + 4);
+    trace_put_u32(out, (uint32_t)n);
+    return 4 + n;
 }
 
 static trace_status flush_dict(trace_writer *w)
@@ -441,7 +505,10 @@ static trace_status flush_events(trace_writer *w)
     buf_bytes(&w->raw, w->kinds.data, w->kinds.len);
     for (int c = 0; c < TRACE_COLUMNS; c++)
         put_column(w, c, varint_len[c]);
-    trace_status st = write_chunk(w, TRACE_CHUNK_EVENTS, w->thread, w->first_ts, w->prev_ts, w->count);
+    uint8_t ext[4 + TRACE_SUMMARY_CODED_MAX];
+    size_t ext_len = summary_close(w, ext);
+    trace_status st = write_chunk_ext(w, TRACE_CHUNK_EVENTS, w->thread, w->first_ts, w->prev_ts, w->count, ext,
+                                      ext_len);
     if (st == TRACE_OK)
         w->events += w->count;
     if (w->prev_ts > w->max_ts)
@@ -789,6 +856,13 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     memset(&w->marks, 0, sizeof w->marks);
     for (int c = 0; c < TRACE_COLUMNS; c++)
         trace_huff_reset(&w->hist[c]);
+    w->sum.alloc_bytes = 0;
+    memset(w->sum.kinds, 0, sizeof w->sum.kinds);
+    w->sum.unknown = 0;
+    w->sum.blind = false;
+    w->sum.heap = w->sum.res = w->sum.heap_min = w->sum.heap_max = w->sum.res_min = w->sum.res_max = 0;
+    w->sum.ngran = 1;
+    w->sum.gran[0].first_ts = ts;
     return TRACE_OK;
 }
 
@@ -833,7 +907,45 @@ static const uint32_t known_kinds = 0u TRACE_EVENT_KINDS(KNOWN_KIND, );
 #undef KNOWN_KIND
 _Static_assert(TRACE_EVENT_KIND_LIMIT == 32, "a bit per kind");
 
-trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trace_event *ev)
+/* What one event adds to the open chunk's summary; `delta` its heap delta
+ * (TRACE_DELTA_UNKNOWN: not known), `given` whether one was given. */
+static inline void summary_event(trace_writer *w, const trace_event *ev, int64_t delta, bool given)
+{
+    int64_t d = 0;
+    bool known = given && delta != TRACE_DELTA_UNKNOWN, unknown = false;
+    w->sum.kinds[ev->kind & 15]++; /* kinds are 1..12 */
+    switch (ev->kind) {
+    case TRACE_ALLOC:
+    case TRACE_REALLOC:
+        w->sum.alloc_bytes += ev->size;
+        d = known ? delta : (int64_t)ev->size;
+        unknown = !known && (given || (ev->kind == TRACE_REALLOC && ev->addr));
+        break;
+    case TRACE_FREE:
+        d = known ? delta : 0;
+        unknown = !known;
+        break;
+    case TRACE_RES_OPEN:
+    case TRACE_RES_CLOSE:
+        w->sum.res += ev->kind == TRACE_RES_OPEN ? 1 : -1;
+        w->sum.res_min = w->sum.res < w->sum.res_min ? w->sum.res : w->sum.res_min;
+        w->sum.res_max = w->sum.res > w->sum.res_max ? w->sum.res : w->sum.res_max;
+        return;
+    default:
+        return;
+    }
+    if (d <= -TRACE_SUMMARY_DELTA_MAX || d >= TRACE_SUMMARY_DELTA_MAX) { /* the running sums stay far from overflow */
+        d = 0;
+        unknown = true;
+    }
+    w->sum.unknown += unknown;
+    w->sum.blind |= !given;
+    w->sum.heap += d;
+    w->sum.heap_min = w->sum.heap < w->sum.heap_min ? w->sum.heap : w->sum.heap_min;
+    w->sum.heap_max = w->sum.heap > w->sum.heap_max ? w->sum.heap : w->sum.heap_max;
+}
+
+static trace_status add_event(trace_writer *w, uint32_t thread, const trace_event *ev, int64_t delta, bool given)
 {
     if (!w || !ev || ev->kind >= TRACE_EVENT_KIND_LIMIT || !(known_kinds >> ev->kind & 1))
         return TRACE_ERR_ARGS;
@@ -853,6 +965,9 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
         return w->status;
     if (ts < w->prev_ts)
         ts = w->prev_ts;
+    if (__builtin_expect(w->count % TRACE_SUMMARY_GRANULE == 0, 0) && w->count)
+        granule_next(w, w->prev_ts, ts, w->sum.heap, w->sum.heap_min, w->sum.heap_max);
+    summary_event(w, ev, delta, given);
     w->kinds.data[w->kinds.len++] = (uint8_t)ev->kind;
     if (w->chunk_fast)
         put_fields(w, ev, ts, true);
@@ -861,6 +976,16 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
     w->prev_ts = ts;
     w->count++;
     return TRACE_OK;
+}
+
+trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trace_event *ev)
+{
+    return add_event(w, thread, ev, TRACE_DELTA_UNKNOWN, false);
+}
+
+trace_status trace_writer_add_event_delta(trace_writer *w, uint32_t thread, const trace_event *ev, int64_t delta)
+{
+    return add_event(w, thread, ev, delta, true);
 }
 
 /* ---- Packed records: the recorder's path ----
@@ -876,7 +1001,8 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
  * frees and the open chunk (full coding, of the right thread: the caller
  * checked) has room; returns the words taken. */
 static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, const uint64_t *r, size_t n,
-                                                               const trace_tick_map *map, bool hw)
+                                                               const trace_tick_map *map, const int64_t *deltas,
+                                                               size_t *records, bool hw)
 {
     uint32_t count = w->count;
     const uint32_t count_end = w->room;
@@ -900,6 +1026,12 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     const uint32_t unit = w->time_unit_ns;
     const trace_tick_map m = *map;
     size_t i = 0;
+    const uint32_t count0 = count;
+    /* The summary's running heap delta, its granule's lowest and highest;
+     * the allocations among the records taken. */
+    int64_t heap = w->sum.heap, hmin = w->sum.heap_min, hmax = w->sum.heap_max;
+    uint64_t alloc_bytes = w->sum.alloc_bytes;
+    uint32_t unknown = w->sum.unknown, allocs = 0;
     /* Short forms only: an allocation or a free in the full form (4 GiB or
      * more, a free with a stack) is rare enough for the general path. */
     while (count < count_end && n - i >= 2) {
@@ -918,7 +1050,26 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         if (ts < prev_ts)
             ts = prev_ts;
         uint64_t gap = ts - prev_ts;
+        if (__builtin_expect(count % TRACE_SUMMARY_GRANULE == 0, 0)) {
+            granule_next(w, prev_ts, ts, heap, hmin, hmax);
+            hmin = hmax = heap;
+        }
         prev_ts = ts;
+        /* The heap delta: given, else an allocation's size and a release unknown. */
+        int64_t d = deltas ? deltas[count - count0] : TRACE_DELTA_UNKNOWN;
+        uint64_t size = is_alloc ? (uint32_t)e[2] : 0;
+        allocs += is_alloc;
+        alloc_bytes += size;
+        /* One test for both: not known (TRACE_DELTA_UNKNOWN), or too large
+         * (summary_event's rule). */
+        if (__builtin_expect((uint64_t)d + (TRACE_SUMMARY_DELTA_MAX - 1) >= 2 * (uint64_t)TRACE_SUMMARY_DELTA_MAX - 1,
+                             0)) {
+            unknown += d != TRACE_DELTA_UNKNOWN || deltas != NULL || !is_alloc;
+            d = d == TRACE_DELTA_UNKNOWN ? (int64_t)size : 0;
+        }
+        heap += d;
+        hmin = heap < hmin ? heap : hmin;
+        hmax = heap > hmax ? heap : hmax;
         kinds[count] = (uint8_t)kind;
         v_ts[count++] = gap;
         uint64_t a = e[1];
@@ -927,7 +1078,6 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         uint32_t h = addr_slot(a);
         if (is_alloc) {
             trace_huff_count_row(hist[TRACE_COL_TS].freq[TRACE_ALLOC], gap);
-            uint64_t size = (uint32_t)e[2];
             unsigned c = trace_size_class(size);
             unsigned rank = trace_class_find(&w->classes, c, a);
             uint64_t code, ignored;
@@ -975,8 +1125,17 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
             slot_push(&w->released_idx, rel_start + n_old++, a, 0);
         }
     }
+    *records = count - count0;
     if (i == 0)
         return 0;
+    w->sum.heap = heap;
+    w->sum.heap_min = hmin;
+    w->sum.heap_max = hmax;
+    w->sum.alloc_bytes = alloc_bytes;
+    w->sum.unknown = unknown;
+    w->sum.kinds[TRACE_ALLOC] += allocs;
+    w->sum.kinds[TRACE_FREE] += count - count0 - allocs;
+    w->sum.blind |= deltas == NULL;
     /* The rows counted: the same bits add_event sets (it sets them per value). */
     if (n_new != new0) {
         hist[TRACE_COL_TS].mask |= 1u << TRACE_ALLOC;
@@ -1004,15 +1163,17 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     return i;
 }
 
-static size_t packed_run_sw(trace_writer *w, const uint64_t *r, size_t n, const trace_tick_map *map)
+static size_t packed_run_sw(trace_writer *w, const uint64_t *r, size_t n, const trace_tick_map *map,
+                            const int64_t *deltas, size_t *records)
 {
-    return packed_run(w, r, n, map, false);
+    return packed_run(w, r, n, map, deltas, records, false);
 }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 __attribute__((target("popcnt"))) static size_t packed_run_hw(trace_writer *w, const uint64_t *r, size_t n,
-                                                              const trace_tick_map *map)
+                                                              const trace_tick_map *map, const int64_t *deltas,
+                                                              size_t *records)
 {
-    return packed_run(w, r, n, map, true);
+    return packed_run(w, r, n, map, deltas, records, true);
 }
 #else
 #define packed_run_hw packed_run_sw
@@ -1021,15 +1182,24 @@ __attribute__((target("popcnt"))) static size_t packed_run_hw(trace_writer *w, c
 trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uint64_t *r, size_t n,
                                      const trace_tick_map *map)
 {
+    return trace_writer_add_packed_deltas(w, thread, r, n, map, NULL);
+}
+
+trace_status trace_writer_add_packed_deltas(trace_writer *w, uint32_t thread, const uint64_t *r, size_t n,
+                                            const trace_tick_map *map, const int64_t *deltas)
+{
     if (!w || (!r && n) || !map)
         return TRACE_ERR_ARGS;
     trace_status result = TRACE_OK;
-    size_t i = 0;
+    size_t i = 0, rec = 0;
     while (i < n) {
         if (w->open && w->thread == thread && !w->chunk_fast && w->status == TRACE_OK &&
             w->count < w->room) {
-            i += w->marks_newer == marks_newer_sw ? packed_run_sw(w, r + i, n - i, map)
-                                                  : packed_run_hw(w, r + i, n - i, map);
+            size_t taken = 0;
+            const int64_t *d = deltas ? deltas + rec : NULL;
+            i += w->marks_newer == marks_newer_sw ? packed_run_sw(w, r + i, n - i, map, d, &taken)
+                                                  : packed_run_hw(w, r + i, n - i, map, d, &taken);
+            rec += taken;
             if (i >= n)
                 break;
         }
@@ -1040,7 +1210,8 @@ trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uin
         trace_event ev;
         trace_packed_event(r + i, map, &ev);
         i += len;
-        trace_status st = trace_writer_add_event(w, thread, &ev);
+        trace_status st = deltas ? add_event(w, thread, &ev, deltas[rec], true) : add_event(w, thread, &ev, 0, false);
+        rec++;
         if (w->status != TRACE_OK)
             return w->status;
         if (st != TRACE_OK)

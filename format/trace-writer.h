@@ -79,6 +79,25 @@ trace_status trace_writer_add_event(trace_writer *w, uint32_t thread, const trac
 trace_status trace_writer_add_packed(trace_writer *w, uint32_t thread, const uint64_t *words, size_t n,
                                      const trace_tick_map *map);
 
+/* The heap delta of an allocation or release (FORMAT.md §4.1.3) that the
+ * caller does not know. */
+#define TRACE_DELTA_UNKNOWN INT64_MIN
+
+/* trace_writer_add_event, with the event's heap delta for the chunk's
+ * summary (FORMAT.md §4.1.3), as the analysis counts it: an allocation's
+ * size less the size of a live block at its address it replaces, less a
+ * free's or a realloc's old block's size (0 for an address not live), or
+ * TRACE_DELTA_UNKNOWN (then the chunk's heap is not known). Ignored for
+ * other kinds. add_event gives none: a chunk with such an allocation or
+ * release says its heap is not known. */
+trace_status trace_writer_add_event_delta(trace_writer *w, uint32_t thread, const trace_event *ev, int64_t delta);
+
+/* trace_writer_add_packed, with deltas[k] the heap delta of the k-th record
+ * (one entry per record, whatever its kind), as add_event_delta takes it;
+ * NULL: none known. */
+trace_status trace_writer_add_packed_deltas(trace_writer *w, uint32_t thread, const uint64_t *words, size_t n,
+                                            const trace_tick_map *map, const int64_t *deltas);
+
 /* Appends a heap snapshot chunk (FORMAT.md §4.4) after flushing what is
  * buffered (dictionary, the open event chunk), so that it follows every
  * event written before the call. `s` must follow the snapshot rules

@@ -246,21 +246,32 @@ static live_slot *live_find(uint64_t addr)
     return &L.slot[j];
 }
 
-static void live_add(uint64_t addr, uint64_t size, uint64_t ts, uint32_t tid)
+/* Each returns the heap delta of its part of a record as the analysis
+ * counts it (model/analysis.c: an allocation's size less a live block it
+ * replaces, less a release's block), for the writer's chunk summary
+ * (FORMAT.md §4.1.3), or TRACE_DELTA_UNKNOWN when the map cannot be sure:
+ * it is incomplete; the record is older than what its slot saw (the
+ * threads' records came out of order); a release of an address it never
+ * saw (allocated before the recording, or by a thread whose records have
+ * not come yet). */
+static int64_t live_add(uint64_t addr, uint64_t size, uint64_t ts, uint32_t tid)
 {
     if (!addr)
-        return;
+        return size ? TRACE_DELTA_UNKNOWN : 0; /* the analysis keeps a block at 0; the map does not */
     /* Past the format's bound, or out of memory with no free slot left:
      * this block is not listed, and the snapshot says the set is
      * incomplete. */
     if (L.count >= TRACE_HEAP_BLOCKS_MAX || !live_room()) {
         L.incomplete = true;
-        return;
+        return TRACE_DELTA_UNKNOWN;
     }
     live_slot *e = live_find(addr);
+    int64_t delta = (int64_t)size;
     if (e->addr) {
         if (!after(e, ts, tid, false))
-            return; /* an allocation released before what the slot saw */
+            return TRACE_DELTA_UNKNOWN; /* an allocation released before what the slot saw */
+        if (!e->dead)
+            delta -= (int64_t)e->size; /* a release never seen: the analysis ends the old block here */
         L.count += e->dead;
         L.dead -= e->dead;
     } else {
@@ -268,20 +279,23 @@ static void live_add(uint64_t addr, uint64_t size, uint64_t ts, uint32_t tid)
         L.used++;
     }
     *e = (live_slot){ addr, size, ts, tid, false };
+    return L.incomplete ? TRACE_DELTA_UNKNOWN : delta;
 }
 
-static void live_remove(uint64_t addr, uint64_t ts, uint32_t tid)
+static int64_t live_remove(uint64_t addr, uint64_t ts, uint32_t tid)
 {
     if (!addr)
-        return;
+        return 0;
     if (!live_room()) {
         L.incomplete = true; /* its allocation, if it comes later, would stay */
-        return;
+        return TRACE_DELTA_UNKNOWN;
     }
     live_slot *e = live_find(addr);
+    int64_t delta = TRACE_DELTA_UNKNOWN;
     if (e->addr) {
         if (!after(e, ts, tid, true))
-            return; /* the release of an older block of this address */
+            return TRACE_DELTA_UNKNOWN; /* the release of an older block of this address */
+        delta = e->dead ? 0 : -(int64_t)e->size;
         L.count -= !e->dead;
         L.dead += !e->dead;
     } else {
@@ -292,27 +306,34 @@ static void live_remove(uint64_t addr, uint64_t ts, uint32_t tid)
      * (another thread's allocation and release, or an allocation whose
      * release came first) may still come, and must be known old. */
     *e = (live_slot){ addr, 0, ts, tid, true };
+    return L.incomplete ? TRACE_DELTA_UNKNOWN : delta;
 }
 
-void ls_live_apply(const uint64_t *words, size_t n, uint32_t tid)
+void ls_live_apply(const uint64_t *words, size_t n, uint32_t tid, int64_t *deltas)
 {
     static const trace_tick_map ns = { 0, 0, 1ull << 32 };
-    for (size_t i = 0; i < n;) {
+    size_t rec = 0;
+    for (size_t i = 0; i < n; rec++) {
         size_t len = trace_packed_len(words + i, n - i);
         if (!len)
             return;
         trace_event ev;
         trace_packed_event(words + i, &ns, &ev);
+        int64_t d = TRACE_DELTA_UNKNOWN;
         switch (ev.kind) {
-        case TRACE_ALLOC: live_add(ev.addr, ev.size, ev.ts, tid); break;
-        case TRACE_FREE: live_remove(ev.addr, ev.ts, tid); break;
-        case TRACE_REALLOC:
-            live_remove(ev.addr, ev.ts, tid); /* 0: its free was recorded before */
-            live_add(ev.addr2, ev.size, ev.ts, tid);
+        case TRACE_ALLOC: d = live_add(ev.addr, ev.size, ev.ts, tid); break;
+        case TRACE_FREE: d = live_remove(ev.addr, ev.ts, tid); break;
+        case TRACE_REALLOC: {
+            int64_t old = ev.addr ? live_remove(ev.addr, ev.ts, tid) : 0; /* 0: its free was recorded before */
+            int64_t made = live_add(ev.addr2, ev.size, ev.ts, tid);
+            d = old == TRACE_DELTA_UNKNOWN || made == TRACE_DELTA_UNKNOWN ? TRACE_DELTA_UNKNOWN : old + made;
             break;
+        }
         case TRACE_LOST: L.incomplete = true; break;
         default: break;
         }
+        if (deltas)
+            deltas[rec] = d;
         i += len;
     }
 }

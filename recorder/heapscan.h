@@ -20,8 +20,13 @@ void ls_live_reset(void);
 void ls_live_forget(void);
 /* Applies the packed records in n words (trace-packed.h) of thread tid to
  * the map: allocations add blocks, frees and reallocs take them out, each
- * in the readers' order whatever order the threads' records come in. */
-void ls_live_apply(const uint64_t *words, size_t n, uint32_t tid);
+ * in the readers' order whatever order the threads' records come in. With
+ * `deltas` (room for n / 2 entries; NULL: none), deltas[k] is then the k-th
+ * record's heap delta for the writer's chunk summary
+ * (trace_writer_add_packed_deltas): exact, or TRACE_DELTA_UNKNOWN when the
+ * map cannot be sure of it (out of order, incomplete, an address never
+ * seen). */
+void ls_live_apply(const uint64_t *words, size_t n, uint32_t tid, int64_t *deltas);
 /* A writer pass took every thread's records up to `now` (ticks). */
 void ls_live_pass(uint64_t now);
 /* The live set is missing blocks from now on (events were lost). */

@@ -777,9 +777,15 @@ static void add_records(buffer *b, uint32_t upto)
     /* Every id these records use was interned before they were published. */
     ls_intern_drain(G.w);
     ls_clock_map clock = ls_clock_mapping();
+    /* The live map knows what each release frees: the heap deltas of the
+     * chunks' summaries (a record takes two words or more). */
+    static int64_t *deltas;
+    if (G.scan && !deltas)
+        deltas = ls_map(BUF_WORDS / 2 * sizeof *deltas);
     if (G.scan)
-        ls_live_apply(&b->w[b->flushed], upto - b->flushed, b->tid);
-    trace_writer_add_packed(G.w, b->tid, &b->w[b->flushed], upto - b->flushed, &clock);
+        ls_live_apply(&b->w[b->flushed], upto - b->flushed, b->tid, deltas);
+    trace_writer_add_packed_deltas(G.w, b->tid, &b->w[b->flushed], upto - b->flushed, &clock,
+                                   G.scan ? deltas : NULL);
     b->flushed = upto;
 }
 

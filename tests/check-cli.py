@@ -41,7 +41,7 @@ with tempfile.TemporaryDirectory() as tmp:
     second = int(chunks[1].split()[1].split("=")[1])
     bad = os.path.join(tmp, "bad name.trace")
     corrupt = bytearray(data)
-    corrupt[second + 8 + 48 + 10] ^= 0x40
+    corrupt[second + 8 + int.from_bytes(corrupt[second + 4:second + 8], "little") + 10] ^= 0x40  # its payload
     open(bad, "wb").write(corrupt)
     # One bad chunk does not make the file unreadable: it is skipped and
     # named (tests/check-damage.py checks every output in detail).

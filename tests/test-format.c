@@ -263,7 +263,7 @@ static void test_unknown_chunks(void)
      * reader's (FORMAT.md §4). */
     size_t hsize = 8 + (size_t)trace_get_u32(d + 4);
     uint32_t last_seq = 0;
-    for (size_t at = hsize; at + 56 <= len; at += 56 + trace_get_u32(d + at + 8 + 32))
+    for (size_t at = hsize; at + 56 <= len; at += 8 + trace_get_u32(d + at + 4) + trace_get_u32(d + at + 8 + 32))
         last_seq = trace_get_u32(d + at + 8 + 36);
     for (int round = 0; round < 3; round++) {
         memcpy(n, d, len);

@@ -268,7 +268,7 @@ static size_t heap_chunk_at(const uint8_t *d, size_t len)
     while (at + 56 <= len) {
         if (trace_get_u32(d + at + 8) == TRACE_CHUNK_HEAP)
             return at;
-        at += 56 + trace_get_u32(d + at + 8 + 32);
+        at += 8 + trace_get_u32(d + at + 4) + trace_get_u32(d + at + 8 + 32); /* events headers hold a summary */
     }
     return 0;
 }

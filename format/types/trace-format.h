@@ -25,7 +25,7 @@ extern "C" {
 #define TRACE_MAGIC_CHUNK_HEADER 0x184D2A5Bu  /* skippable frame: chunk header */
 #define TRACE_FILE_MAGIC         "LKSTRACE"   /* 8 bytes at file offset 8 */
 #define TRACE_VERSION_MAJOR      3            /* 3: res_close has a stack */
-#define TRACE_VERSION_MINOR      0
+#define TRACE_VERSION_MINOR      1            /* 3.1: events chunk headers carry a summary */
 #define TRACE_VERSION_MAJOR_MIN  1            /* oldest major version a reader reads */
 
 #define TRACE_FILE_HEADER_FIXED  56u          /* bytes before the program name */

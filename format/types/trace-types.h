@@ -57,6 +57,8 @@ typedef struct trace_segment_summary {
     int64_t res_end, res_min, res_max;    /* open resources (res_open less res_close), the same way */
 } trace_segment_summary;
 
+/* The summary of an events chunk, from its header (FORMAT.md §4.1.3): what
+ * a reader may know of the chunk without decoding it. */
 typedef struct trace_chunk_summary {
     bool present;                 /* the header had one */
     bool heap_known;              /* every release's size was known to the writer: the heap deltas are exact */

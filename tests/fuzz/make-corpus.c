@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include "trace-huff.h"
 #include "trace-private.h"
+#include "trace-summary.h"
 #include "trace-writer.h"
 
 #include <lz4frame.h>
@@ -628,7 +629,7 @@ static void heap_traces(void)
     fclose(f);
     size_t at = 8 + trace_get_u32(F.d + 4);
     while (at + 56 <= F.n && trace_get_u32(F.d + at + 8) != TRACE_CHUNK_HEAP)
-        at += 56 + trace_get_u32(F.d + at + 8 + 32);
+        at += 8 + trace_get_u32(F.d + at + 4) + trace_get_u32(F.d + at + 8 + 32);
     if (at + 56 + 20 > F.n)
         die("no heap chunk");
     F.d[at + 56 + 12] ^= 0x20;
@@ -687,6 +688,158 @@ static void v3_cases(void)
     save("v2.1-unknown-chunk-kind", &F, F.n);
     hdr_major = 1;
     hdr_minor = 0;
+}
+
+/* ---- Format 3.1: the events chunk header's summary (FORMAT.md §4.1.3).
+ * summary-valid is the writer's (one thread, 700 events: three segments,
+ * heap known); each other case changes its events chunk's summary and
+ * gives the header a valid crc, so that the summary's rules are what the
+ * reader meets: a summary that breaks a header's rule makes the header
+ * damage (§7.1), one that the events contradict makes the chunk corrupt. */
+
+static void summary_valid(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/summary-valid", outdir);
+    trace_file_info info;
+    memset(&info, 0, sizeof info);
+    info.pid = 31;
+    info.time_unit_ns = 1;
+    info.start_ts = 5000;
+    snprintf(info.program, sizeof info.program, "/usr/bin/summary-corpus");
+    trace_writer *w;
+    if (trace_writer_create(path, &info, &w) != TRACE_OK)
+        die(path);
+    trace_writer_add_string(w, 1, "fd", 2);
+    uint64_t frames[1] = { 0x401234 };
+    trace_writer_add_stack(w, 1, frames, 1);
+    uint64_t ts = 6000;
+    for (int i = 0; i < 700; i++) {
+        trace_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.ts = ts += 3;
+        int64_t delta = 0;
+        uint64_t p = 0x20000000ull + 64 * (uint64_t)(i / 2);
+        if (i % 50 == 7) {
+            ev.kind = i % 100 == 7 ? TRACE_RES_OPEN : TRACE_RES_CLOSE;
+            ev.str = 1;
+            ev.value = 3;
+            ev.stack = 1;
+        } else if (i % 2 == 0 || i % 9 == 0) {
+            ev.kind = TRACE_ALLOC;
+            ev.addr = p + (uint64_t)(i % 2) * 32;
+            ev.size = 24 + (uint64_t)(i % 7);
+            ev.stack = 1;
+            delta = (int64_t)ev.size;
+        } else {
+            ev.kind = TRACE_FREE; /* the block allocated just before */
+            ev.addr = p;
+            delta = -(int64_t)(24 + (uint64_t)((i - 1) % 7));
+        }
+        if (trace_writer_add_event_delta(w, 1, &ev, delta) != TRACE_OK)
+            die("summary-valid");
+    }
+    if (trace_writer_close(w, 0) != TRACE_OK)
+        die("writer close");
+}
+
+/* summary-valid with its events chunk's summary changed by `mutate`,
+ * which recodes it at out and returns its length. */
+static void summary_case(const char *name, size_t (*mutate)(trace_chunk_summary *s, uint8_t *out))
+{
+    chunk_at c[8];
+    int n = load_chunks("summary-valid", c, 8), i = 0;
+    while (i < n && trace_get_u32(F.d + c[i].off + 8) != TRACE_CHUNK_EVENTS)
+        i++;
+    if (i == n)
+        die("summary-valid has no events chunk");
+    const uint8_t *h = F.d + c[i].off + 8;
+    uint32_t hsize = trace_get_u32(F.d + c[i].off + 4), comp = trace_get_u32(h + 32);
+    trace_chunk_summary s;
+    const char *why;
+    if (!trace_summary_decode(h + 52, trace_get_u32(h + 48), trace_get_u64(h + 8), trace_get_u64(h + 16),
+                              trace_get_u32(h + 24), 1, &s, &why))
+        die(why);
+    static uint8_t frame[8 + TRACE_CHUNK_HEADER_MAX];
+    uint8_t *nh = frame + 8;
+    memcpy(nh, h, TRACE_CHUNK_HEADER_SIZE);
+    size_t len = mutate(&s, nh + 52);
+    trace_put_u32(nh + 48, (uint32_t)len);
+    trace_put_u32(frame, TRACE_MAGIC_CHUNK_HEADER);
+    trace_put_u32(frame + 4, (uint32_t)(52 + len));
+    trace_put_u32(nh + 40, 0);
+    uint32_t crc = trace_crc32(trace_crc32(0, nh, 52 + len), h + hsize, comp);
+    trace_put_u32(nh + 40, crc);
+    save_spliced(name, c[i].off, c[i].off + 8 + hsize, frame, 8 + 52 + len);
+}
+
+static uint64_t chunk_first(const trace_chunk_summary *s) { return s->seg[0].first_ts; }
+static size_t sm_nseg0(trace_chunk_summary *s, uint8_t *out)
+{
+    s->nsegments = 0;
+    return trace_summary_encode(s, chunk_first(s), out);
+}
+static size_t sm_nseg17(trace_chunk_summary *s, uint8_t *out)
+{
+    uint32_t nseg = s->nsegments;
+    s->nsegments = 0;
+    size_t at = trace_summary_encode(s, chunk_first(s), out) - 1; /* where the segment count is */
+    s->nsegments = nseg;
+    size_t len = trace_summary_encode(s, chunk_first(s), out);
+    out[at] = 17;
+    return len;
+}
+static size_t sm_events(trace_chunk_summary *s, uint8_t *out)
+{
+    s->seg[0].events++;
+    return trace_summary_encode(s, chunk_first(s), out);
+}
+static size_t sm_time_outside(trace_chunk_summary *s, uint8_t *out)
+{
+    s->seg[s->nsegments - 1].last_ts += 5;
+    return trace_summary_encode(s, chunk_first(s), out);
+}
+static size_t sm_min_above_end(trace_chunk_summary *s, uint8_t *out)
+{
+    s->seg[1].heap_min = s->seg[1].heap_end + 1;
+    return trace_summary_encode(s, chunk_first(s), out);
+}
+static size_t sm_heap_overflow(trace_chunk_summary *s, uint8_t *out)
+{
+    s->seg[0].heap_end = s->seg[0].heap_max = INT64_MAX;
+    s->seg[1].heap_end = s->seg[1].heap_min = INT64_MIN; /* coded as INT64_MAX + 1 */
+    return trace_summary_encode(s, chunk_first(s), out);
+}
+static size_t sm_kinds(trace_chunk_summary *s, uint8_t *out)
+{
+    s->kind_counts[TRACE_ALLOC]++; /* the header's rules still hold */
+    s->kind_counts[TRACE_FREE]--;
+    return trace_summary_encode(s, chunk_first(s), out);
+}
+static size_t sm_alloc_bytes(trace_chunk_summary *s, uint8_t *out)
+{
+    s->alloc_bytes += 8;
+    s->released_bytes += 8;
+    return trace_summary_encode(s, chunk_first(s), out);
+}
+static size_t sm_segment_time(trace_chunk_summary *s, uint8_t *out)
+{
+    s->seg[0].last_ts -= 1; /* inside the chunk, but not its segment's last event's time */
+    return trace_summary_encode(s, chunk_first(s), out);
+}
+
+static void summary_cases(void)
+{
+    summary_valid();
+    summary_case("summary-nsegments-0", sm_nseg0);
+    summary_case("summary-nsegments-17", sm_nseg17);
+    summary_case("summary-events-not-summing", sm_events);
+    summary_case("summary-time-outside", sm_time_outside);
+    summary_case("summary-min-above-end", sm_min_above_end);
+    summary_case("summary-heap-overflow", sm_heap_overflow);
+    summary_case("summary-disagrees-kinds", sm_kinds);
+    summary_case("summary-disagrees-alloc-bytes", sm_alloc_bytes);
+    summary_case("summary-disagrees-segment-time", sm_segment_time);
 }
 
 int main(int argc, char **argv)
@@ -1011,6 +1164,7 @@ int main(int argc, char **argv)
     v2_case("v2-address-rank-outside-class", m_rank_outside_class);
     v2_case("v2-column-without-coding-byte", m_empty_column);
     v3_cases();
+    summary_cases();
 
     damage_cases();
     return 0;

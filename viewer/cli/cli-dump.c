@@ -115,6 +115,30 @@ static void dump_chunk(void *user, const trace_chunk_info *ci)
            (unsigned long long)ci->last_ts, ci->count, ci->raw_size, ci->comp_size, ci->seq);
 }
 
+/* An events chunk's summary: its totals, then a line per segment. */
+static void dump_summary(void *user, const trace_chunk_summary *s)
+{
+    (void)user;
+    printf("  summary heap_known=%d alloc_bytes=%llu released_bytes=%llu unknown_releases=%u kinds=", s->heap_known,
+           (unsigned long long)s->alloc_bytes, (unsigned long long)s->released_bytes, s->unknown_releases);
+    const char *sep = "";
+    for (uint32_t k = 0; k < 16; k++) {
+        if (s->kind_counts[k]) {
+            printf("%s%s:%u", sep, trace_kind_name(k), s->kind_counts[k]);
+            sep = ",";
+        }
+    }
+    printf(" segments=%u\n", s->nsegments);
+    for (uint32_t i = 0; i < s->nsegments; i++) {
+        const trace_segment_summary *g = &s->seg[i];
+        printf("  segment events=%u first_ts=%llu last_ts=%llu heap_end=%lld heap_min=%lld heap_max=%lld "
+               "res_end=%lld res_min=%lld res_max=%lld\n",
+               g->events, (unsigned long long)g->first_ts, (unsigned long long)g->last_ts, (long long)g->heap_end,
+               (long long)g->heap_min, (long long)g->heap_max, (long long)g->res_end, (long long)g->res_min,
+               (long long)g->res_max);
+    }
+}
+
 static void dump_record_cb(void *user, const trace_event *ev, unsigned major)
 {
     (void)user;
@@ -140,7 +164,8 @@ int cli_dump(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     const char *path = argv[1];
-    static const ls_walk_fns fns = { dump_header, dump_chunk, dump_record_cb, dump_heap, dump_damage };
+    static const ls_walk_fns fns = { dump_header, dump_chunk, dump_record_cb, dump_heap, dump_damage,
+                                     dump_summary };
     ls_walk_end end;
     trace_error err;
     if (ls_walk(path, &fns, NULL, &end, &err) != TRACE_OK) {

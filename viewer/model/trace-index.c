@@ -18,7 +18,8 @@
 typedef struct builder {
     ls_index *idx;
     trace_error *err;
-    uint32_t strings_cap, stacks_cap, modules_cap, chunks_cap, snapshots_cap;
+    uint32_t strings_cap, stacks_cap, modules_cap, chunks_cap, snapshots_cap, summaries_cap;
+    bool any_summary;
     uint64_t *stack_off;      /* per stack id: offset into frame_pool */
     size_t frame_len, frame_cap;
 } builder;
@@ -131,6 +132,13 @@ static trace_status walk(builder *B)
                 st = nomem(B);
                 break;
             }
+            /* Its summary, beside it (kept out of trace_chunk_info, which
+             * is copied in hot paths). */
+            if (!ls_grow32((void **)&x->summaries, &B->summaries_cap, sizeof *x->summaries, x->nchunks + 1)) {
+                st = nomem(B);
+                break;
+            }
+            B->any_summary |= trace_reader_chunk_summary(x->reader, &x->summaries[x->nchunks]);
             x->chunks[x->nchunks++] = ci;
             x->chunk_events += ci.count;
             if (ci.first_ts < x->first_ts)
@@ -157,6 +165,10 @@ static trace_status walk(builder *B)
     trace_chunk_free(c);
     if (!x->nchunks)
         x->first_ts = 0;
+    if (!B->any_summary) {
+        free(x->summaries);
+        x->summaries = NULL;
+    }
     if (st == TRACE_ERR_TRUNCATED) {
         x->truncated = true;
         x->truncated_at = trace_reader_error(x->reader)->offset;
@@ -234,6 +246,7 @@ void ls_index_unref(ls_index *x)
     free(x->modules);
     free(x->frame_pool);
     free(x->chunks);
+    free(x->summaries);
     free(x->snapshots);
     free(x->damage);
     free(x->path);

@@ -53,8 +53,10 @@ typedef struct ls_index {
     trace_chunk_info *chunks; uint32_t nchunks;
     uint64_t chunk_events;      /* events the headers declare */
     uint64_t first_ts, last_ts; /* over the headers' ranges; 0, 0 without chunks */
-    /* Their summaries (format 3.1): NULL when no events chunk has one, else
-     * nchunks entries parallel to chunks (.present false for one without). */
+    /* Their summaries (format 3.1, FORMAT.md §4.1.3), as checked from the
+     * headers: NULL when no events chunk has one, else nchunks entries
+     * parallel to chunks (summaries[i] is chunks[i]'s; .present false for
+     * a chunk without one). */
     trace_chunk_summary *summaries;
 
     /* The heap snapshot chunks (FORMAT.md §4.4), in file order: their

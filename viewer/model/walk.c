@@ -24,6 +24,9 @@ trace_status ls_walk(const char *path, const ls_walk_fns *fns, void *user, ls_wa
     while (c && (st = trace_reader_next_chunk(r, &ci)) == TRACE_OK) {
         if (fns->chunk)
             fns->chunk(user, &ci);
+        trace_chunk_summary sum;
+        if (fns->summary && trace_reader_chunk_summary(r, &sum))
+            fns->summary(user, &sum);
         if (ci.kind == TRACE_CHUNK_END)
             continue;
         if (ci.kind == TRACE_CHUNK_HEAP) {

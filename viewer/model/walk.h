@@ -32,6 +32,10 @@ typedef struct ls_walk_fns {
     /* After the last chunk, each place of damage found, in file order,
      * described in one line (untrusted text: escape it). */
     void (*damage)(void *user, const char *line);
+    /* The summary in the header of the chunk last handed over (an events
+     * chunk of a 3.1 file, FORMAT.md §4.1.3), right after it; not called
+     * for a chunk without one. */
+    void (*summary)(void *user, const trace_chunk_summary *s);
 } ls_walk_fns;
 
 /* How the walk ended. */
