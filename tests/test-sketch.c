@@ -1,8 +1,9 @@
 /* test-sketch.c — the sketch timeline (timeline_open_sketch, from the chunk
  * summaries) against the timeline read from every event of the same trace.
  *
- * usage: test-sketch [--none] [--refine] [--tight PERCENT] TRACE...
- *   each TRACE must have a sketch (--none: must have none) and, column by
+ * usage: test-sketch [--none|--maybe] [--refine] [--tight PERCENT] TRACE...
+ *   each TRACE must have a sketch (--none: must have none; --maybe: may
+ *   have none when a chunk's writer did not know a release) and, column by
  *   column at several widths, the sketch's heap range must hold the exact
  *   one; the totals the summaries know must be the analysis's; with
  *   --tight, the sketch's ranges may be at most PERCENT of the peak wider
@@ -123,7 +124,7 @@ static void check_refined(const char *path, ls_index *idx, timeline *ex)
     timeline_free(r.sketch);
 }
 
-static void check_trace(const char *path, bool none, double tight, bool refine)
+static void check_trace(const char *path, bool none, bool maybe, double tight, bool refine)
 {
     ls_index *idx = NULL;
     trace_error err;
@@ -133,6 +134,17 @@ static void check_trace(const char *path, bool none, double tight, bool refine)
         return;
     }
     timeline *sk = timeline_open_sketch(idx);
+    if (!sk && maybe && idx->summaries) {
+        uint32_t unknown = 0;
+        for (uint32_t i = 0; i < idx->nchunks; i++)
+            unknown += idx->summaries[i].present && !idx->summaries[i].heap_known;
+        if (unknown) { /* the writer did not know a release's size: no sketch, rightly */
+            printf("%s: no sketch: %u of %u chunks' writer did not know every release's size\n", path, unknown,
+                   idx->nchunks);
+            ls_index_unref(idx);
+            return;
+        }
+    }
     if (none) {
         CHECK(!sk, "has a sketch, expected none");
         timeline_free(sk);
@@ -172,10 +184,13 @@ static void check_trace(const char *path, bool none, double tight, bool refine)
     CHECK(timeline_thread_lanes(sk) == timeline_thread_lanes(ex), "lanes %u, the timeline %u",
           timeline_thread_lanes(sk), timeline_thread_lanes(ex));
     bool only_heap = !e->nres_kinds && !e->nopen_failures && !e->ngc && !e->nmarks && !e->nspans;
-    for (uint32_t i = 0; i < e->nthreads; i++)
-        only_heap &= !e->threads[i].name;
     CHECK(timeline_sketch_complete(sk) == only_heap, "complete %d, the trace's other events say %d",
           timeline_sketch_complete(sk), only_heap);
+    if (timeline_sketch_complete(sk))
+        for (uint32_t i = 0; i < e->nthreads; i++)
+            CHECK(!strcmp(ls_analysis_thread_name(s, e->threads[i].tid), ls_analysis_thread_name(e, e->threads[i].tid)),
+                  "thread %u is named '%s', the analysis says '%s'", e->threads[i].tid,
+                  ls_analysis_thread_name(s, e->threads[i].tid), ls_analysis_thread_name(e, e->threads[i].tid));
     static const uint32_t widths[] = { 1, 7, 100, 1000, 1920, 4096 };
     for (size_t w = 0; w < sizeof widths / sizeof *widths; w++)
         compare_columns(path, sk, ex, widths[w], widths[w] == 1920 ? tight : 0);
@@ -202,12 +217,14 @@ static void check_trace(const char *path, bool none, double tight, bool refine)
 
 int main(int argc, char **argv)
 {
-    bool none = false, refine = false;
+    bool none = false, refine = false, maybe = false;
     double tight = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--none"))
             none = true;
+        else if (!strcmp(argv[i], "--maybe"))
+            maybe = true;
         else if (!strcmp(argv[i], "--refine"))
             refine = true;
         else if (!strcmp(argv[i], "--tight") && i + 1 < argc)
@@ -216,11 +233,11 @@ int main(int argc, char **argv)
             break;
     }
     if (i >= argc) {
-        fprintf(stderr, "usage: test-sketch [--none] [--refine] [--tight PERCENT] TRACE...\n");
+        fprintf(stderr, "usage: test-sketch [--none|--maybe] [--refine] [--tight PERCENT] TRACE...\n");
         return 2;
     }
     for (; i < argc; i++)
-        check_trace(argv[i], none, tight, refine);
+        check_trace(argv[i], none, maybe, tight, refine);
     if (!failures)
         printf("test-sketch: ok\n");
     return failures ? 1 : 0;

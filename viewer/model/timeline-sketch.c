@@ -18,6 +18,8 @@
  */
 #define _GNU_SOURCE
 #include "timeline-private.h"
+#include "merge.h"
+#include "trace-reader.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,20 +115,65 @@ static int by_thread(const void *x, const void *y, void *chunks)
     return p->offset < q->offset ? -1 : p->offset > q->offset;
 }
 
-static bool eligible(const ls_index *idx, bool *complete)
+#define SKETCH_NAME_CHUNKS 1024u /* chunks decoded for the threads' names, at most */
+
+/* Whether idx can have a sketch, whether it misses nothing (only heap
+ * events and the threads' names, from few chunks), and how many chunks
+ * hold a name. */
+static bool eligible(const ls_index *idx, bool *complete, uint32_t *name_chunks)
 {
     if (!idx->summaries || !idx->nchunks || idx->ndamage)
         return false;
     *complete = true;
+    *name_chunks = 0;
     for (uint32_t i = 0; i < idx->nchunks; i++) {
         const trace_chunk_summary *s = &idx->summaries[i];
         if (!s->present || !s->heap_known || !s->nsegments || s->nsegments > TRACE_SUMMARY_SEGMENTS)
             return false;
+        *name_chunks += s->kind_counts[TRACE_THREAD_NAME] > 0;
         for (uint32_t k = 0; k < 16; k++)
-            if (s->kind_counts[k] && k != TRACE_ALLOC && k != TRACE_FREE && k != TRACE_REALLOC)
+            if (s->kind_counts[k] && k != TRACE_ALLOC && k != TRACE_FREE && k != TRACE_REALLOC &&
+                k != TRACE_THREAD_NAME)
                 *complete = false;
     }
+    if (*name_chunks > SKETCH_NAME_CHUNKS)
+        *complete = false;
     return true;
+}
+
+/* The threads' names: the chunks that hold one decoded, in the one order
+ * (merge.h), each thread's last name kept as the analysis keeps it. */
+static bool sketch_names(ls_analysis *a, const ls_index *idx, uint32_t name_chunks)
+{
+    trace_chunk_info *sel = malloc((size_t)name_chunks * sizeof *sel);
+    trace_reader *r = NULL;
+    if (!sel || trace_reader_dup(idx->reader, &r) != TRACE_OK) {
+        free(sel);
+        return false;
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < idx->nchunks && n < name_chunks; i++)
+        if (idx->summaries[i].kind_counts[TRACE_THREAD_NAME])
+            sel[n++] = idx->chunks[i];
+    ls_merge *m = ls_merge_new(r, sel, n, 0, UINT64_MAX);
+    if (!m) {
+        trace_reader_close(r);
+        free(sel);
+        return false;
+    }
+    ls_merge_own_reader(m);
+    trace_event ev;
+    trace_status st;
+    while ((st = ls_merge_next(m, &ev)) == TRACE_OK) {
+        if (ev.kind != TRACE_THREAD_NAME)
+            continue;
+        for (uint32_t t = 0; t < a->nthreads; t++)
+            if (a->threads[t].tid == ev.thread)
+                a->threads[t].name = (uint32_t)ev.str;
+    }
+    ls_merge_free(m);
+    free(sel);
+    return st == TRACE_END;
 }
 
 static void build_free(sketch_build *S)
@@ -267,13 +314,17 @@ static bool sketch_fill(timeline *tl, const ls_index *idx)
             a->allocated_bytes += cs->alloc_bytes;
             a->freed_bytes += cs->released_bytes;
             a->events += c->count;
+            /* a segment's heap values run from the chunk's start */
+            int64_t base = v, before = 0;
             for (uint32_t k = 0; k < cs->nsegments; k++) {
                 const trace_segment_summary *g = &cs->seg[k];
                 if (started && g->first_ts > prev_end)
                     piece(&S, prev_end, g->first_ts, v, v);
-                piece(&S, g->first_ts, g->last_ts, sadd(v, g->heap_min), sadd(v, g->heap_max));
-                v = sadd(v, g->heap_end);
-                S.dend[tl_bucket(tl, g->last_ts)] = sadd(S.dend[tl_bucket(tl, g->last_ts)], g->heap_end);
+                piece(&S, g->first_ts, g->last_ts, sadd(base, g->heap_min), sadd(base, g->heap_max));
+                v = sadd(base, g->heap_end);
+                uint32_t eb = tl_bucket(tl, g->last_ts);
+                S.dend[eb] = sadd(S.dend[eb], sadd(g->heap_end, -before));
+                before = g->heap_end;
                 started = true;
                 prev_end = g->last_ts;
                 double share = c->count ? (double)g->events / c->count : 0;
@@ -337,7 +388,8 @@ done:
 timeline *timeline_open_sketch(ls_index *idx)
 {
     bool complete;
-    if (!eligible(idx, &complete))
+    uint32_t name_chunks;
+    if (!eligible(idx, &complete, &name_chunks))
         return NULL;
     timeline *tl = calloc(1, sizeof *tl);
     if (!tl)
@@ -349,6 +401,9 @@ timeline *timeline_open_sketch(ls_index *idx)
         timeline_free(tl);
         return NULL;
     }
+    /* A chunk that cannot be read for its names: the sketch lacks them. */
+    if (complete && name_chunks && !sketch_names(tl->a, idx, name_chunks))
+        tl->sketch_complete = false;
     return tl;
 }
 

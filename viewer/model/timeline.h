@@ -132,10 +132,10 @@ void timeline_sketch_refine(timeline *sketch, const timeline_refinement *r);
 uint64_t timeline_sketch_exact_until(const timeline *tl);
 
 /* Whether tl is a sketch, and whether a sketch misses nothing: the trace
- * holds no events but allocations, frees and reallocs, so that its empty
- * resource, GC, mark and span tracks and its unnamed threads are the
- * trace's own (timeline_sketch_complete is false for a timeline read from
- * the events: it is no sketch). */
+ * holds no events but allocations, frees, reallocs and thread names (read
+ * from the chunks that hold them, up to 1024 chunks), so that its empty
+ * resource, GC, mark and span tracks are the trace's own. A timeline read
+ * from the events is no sketch: both false. */
 bool timeline_is_sketch(const timeline *tl);
 bool timeline_sketch_complete(const timeline *tl);
 
