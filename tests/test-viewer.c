@@ -1609,6 +1609,13 @@ static gboolean step(gpointer data)
                        leakscope_window_get_state(win) == LEAKSCOPE_WINDOW_LOADING ? "loading" : "done");
                 CHECK(w > 200 && h > 200 && g_hash_table_size(colours) > 8, "the first picture is empty (%dx%d, %u "
                       "colours)", w, h, g_hash_table_size(colours));
+                /* gen-trace's trace has GC pauses, resources, marks and spans */
+                CHECK(render_track_unread(win->sketch, RENDER_TRACK_GC) &&
+                          render_track_unread(win->sketch, RENDER_TRACK_RESOURCES) &&
+                          render_track_unread(win->sketch, RENDER_TRACK_MARKS) &&
+                          !render_track_unread(win->sketch, RENDER_TRACK_HEAP) &&
+                          !render_track_unread(win->sketch, RENDER_TRACK_THREADS),
+                      "the first picture's tracks: GC, resources and marks read on, the heap and threads drawn");
                 g_hash_table_destroy(colours);
                 g_free(px);
                 t->sketch_seen = 1;

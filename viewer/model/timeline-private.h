@@ -81,8 +81,8 @@ struct timeline {
     /* Drawn from the chunk summaries (timeline_open_sketch): the heap per
      * bucket is a range that holds it, no exact steps, no lifetimes. */
     bool sketch;
-    bool sketch_complete;      /* the trace holds only heap events: nothing else is missing */
     uint32_t sketch_exact;     /* base buckets [0, sketch_exact) hold the events' heap (timeline_sketch_refine) */
+    uint32_t sketch_missing;   /* bit k: the trace holds events of kind k the sketch does not show */
 };
 
 /* Base bucket of time t (clamped to the trace). */

@@ -120,11 +120,11 @@ static int by_thread(const void *x, const void *y, void *chunks)
 /* Whether idx can have a sketch, whether it misses nothing (only heap
  * events and the threads' names, from few chunks), and how many chunks
  * hold a name. */
-static bool eligible(const ls_index *idx, bool *complete, uint32_t *name_chunks)
+static bool eligible(const ls_index *idx, uint32_t *missing, uint32_t *name_chunks)
 {
     if (!idx->summaries || !idx->nchunks || idx->ndamage)
         return false;
-    *complete = true;
+    *missing = 0;
     *name_chunks = 0;
     for (uint32_t i = 0; i < idx->nchunks; i++) {
         const trace_chunk_summary *s = &idx->summaries[i];
@@ -132,12 +132,11 @@ static bool eligible(const ls_index *idx, bool *complete, uint32_t *name_chunks)
             return false;
         *name_chunks += s->kind_counts[TRACE_THREAD_NAME] > 0;
         for (uint32_t k = 0; k < 16; k++)
-            if (s->kind_counts[k] && k != TRACE_ALLOC && k != TRACE_FREE && k != TRACE_REALLOC &&
-                k != TRACE_THREAD_NAME)
-                *complete = false;
+            if (s->kind_counts[k] && k != TRACE_ALLOC && k != TRACE_FREE && k != TRACE_REALLOC)
+                *missing |= 1u << k;
     }
-    if (*name_chunks > SKETCH_NAME_CHUNKS)
-        *complete = false;
+    if (*name_chunks <= SKETCH_NAME_CHUNKS)
+        *missing &= ~(1u << TRACE_THREAD_NAME); /* read from those chunks */
     return true;
 }
 
@@ -387,23 +386,22 @@ done:
 
 timeline *timeline_open_sketch(ls_index *idx)
 {
-    bool complete;
-    uint32_t name_chunks;
-    if (!eligible(idx, &complete, &name_chunks))
+    uint32_t missing, name_chunks;
+    if (!eligible(idx, &missing, &name_chunks))
         return NULL;
     timeline *tl = calloc(1, sizeof *tl);
     if (!tl)
         return NULL;
     tl->sketch = true;
-    tl->sketch_complete = complete;
+    tl->sketch_missing = missing;
     if (!(tl->path = strdup(idx->path)) || !(tl->a = ls_analysis_unread(idx)) || !tl_take_chunks(tl, idx) ||
         !tl_alloc_base(tl, idx->chunk_events) || !sketch_fill(tl, idx)) {
         timeline_free(tl);
         return NULL;
     }
     /* A chunk that cannot be read for its names: the sketch lacks them. */
-    if (complete && name_chunks && !sketch_names(tl->a, idx, name_chunks))
-        tl->sketch_complete = false;
+    if (!(missing >> TRACE_THREAD_NAME & 1) && name_chunks && !sketch_names(tl->a, idx, name_chunks))
+        tl->sketch_missing |= 1u << TRACE_THREAD_NAME;
     return tl;
 }
 
@@ -485,4 +483,9 @@ uint64_t timeline_sketch_exact_until(const timeline *tl)
 
 bool timeline_is_sketch(const timeline *tl) { return tl->sketch; }
 
-bool timeline_sketch_complete(const timeline *tl) { return tl->sketch && tl->sketch_complete; }
+bool timeline_sketch_complete(const timeline *tl) { return tl->sketch && !tl->sketch_missing; }
+
+bool timeline_sketch_missing(const timeline *tl, uint32_t kind)
+{
+    return tl->sketch && kind < 32 && (tl->sketch_missing >> kind & 1);
+}

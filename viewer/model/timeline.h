@@ -138,6 +138,9 @@ uint64_t timeline_sketch_exact_until(const timeline *tl);
  * from the events is no sketch: both false. */
 bool timeline_is_sketch(const timeline *tl);
 bool timeline_sketch_complete(const timeline *tl);
+/* Whether tl is a sketch of a trace that holds events of `kind` (a
+ * trace_event_kind) it does not show: their track waits for the events. */
+bool timeline_sketch_missing(const timeline *tl, uint32_t kind);
 
 /* The suspects of a timeline opened with timeline_open_growth, owned by
  * it; NULL when opened otherwise or there was no memory for them. */

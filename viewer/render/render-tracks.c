@@ -106,11 +106,11 @@ static void heap_envelope_draw(render_ctx *rc, const render_row *r, const uint64
     cairo_fill(cr);
 }
 
-/* A track the sketch (timeline_open_sketch) cannot draw, while the trace
- * holds what it would show: says so, and true. */
+/* A track the sketch (timeline_open_sketch) cannot draw while the trace
+ * holds what it would show (render_track_unread): says so, and true. */
 static bool sketch_unread(render_ctx *rc, const render_row *r)
 {
-    if (!timeline_is_sketch(rc->p->tl) || timeline_sketch_complete(rc->p->tl))
+    if (!render_track_unread(rc->p->tl, r->track))
         return false;
     no_data(rc, r, "reading the events\u2026");
     return true;
