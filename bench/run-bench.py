@@ -19,6 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchmd import measure  # noqa: E402
 from workloads import write_sqlite_script  # noqa: E402
 
 p = argparse.ArgumentParser()
@@ -34,19 +35,6 @@ leakscope = os.path.join(args.build, "viewer", "leakscope")
 total_events = args.threads * args.events
 tmp = tempfile.mkdtemp(prefix="leakscope-bench-")
 MARKER = "<!-- render benchmarks below -->"
-
-
-def measure(cmd, env=None):
-    """CPU seconds (user+sys) of the child, its threads and the children it
-    waited for, wall seconds, and its peak RSS in KiB (from wait4)."""
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, ru = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed with exit code {proc.returncode}")
-    return ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss
 
 
 def env_with(**kv):

@@ -8,18 +8,71 @@
 
 #include <string.h>
 
+/* Where the writer cuts a chunk's granules into segments: a first
+ * picture drawn from the summaries (the viewer's, `export`'s) shows each
+ * segment as the range of its thread's heap over its time, so the cuts go
+ * where they narrow that most. Starting from one segment, each cut splits
+ * the segment of the longest time (of two granules or more): at its
+ * longest pause between two granules when that is a quarter of its time or
+ * more (a thread that waited: its heap stands still there, and the pause
+ * then lies between two segments), else at the granule nearest the middle
+ * of its time. */
+static void cut_points(const trace_summary_granule *g, uint32_t ngran, uint32_t nseg, uint32_t *cut)
+{
+    uint32_t n = 1;
+    cut[0] = 0;
+    cut[1] = ngran; /* segment k: granules [cut[k], cut[k + 1]) */
+    while (n < nseg) {
+        uint32_t best = UINT32_MAX;
+        uint64_t span = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            uint64_t t = g[cut[k + 1] - 1].last_ts - g[cut[k]].first_ts;
+            if (cut[k + 1] - cut[k] >= 2 && (best == UINT32_MAX || t > span)) {
+                best = k;
+                span = t;
+            }
+        }
+        if (best == UINT32_MAX)
+            break;
+        uint32_t lo = cut[best], hi = cut[best + 1], at = lo + 1;
+        uint64_t pause = 0, mid = g[lo].first_ts + span / 2, near = UINT64_MAX;
+        uint32_t at_mid = lo + 1;
+        for (uint32_t i = lo + 1; i < hi; i++) {
+            uint64_t p = g[i].first_ts - g[i - 1].last_ts;
+            if (p > pause) {
+                pause = p;
+                at = i;
+            }
+            uint64_t d = g[i].first_ts > mid ? g[i].first_ts - mid : mid - g[i].first_ts;
+            if (d < near) {
+                near = d;
+                at_mid = i;
+            }
+        }
+        if (pause < span / 4)
+            at = at_mid;
+        memmove(&cut[best + 2], &cut[best + 1], (size_t)(n - best) * sizeof *cut);
+        cut[best + 1] = at;
+        n++;
+    }
+    for (uint32_t k = n; k < nseg; k++)
+        cut[k + 1] = ngran;
+}
+
 void trace_summary_segments(trace_chunk_summary *s, const trace_summary_granule *g, uint32_t ngran,
                             uint32_t count)
 {
     uint32_t nseg = ngran < TRACE_SUMMARY_SEGMENTS ? ngran : TRACE_SUMMARY_SEGMENTS;
+    uint32_t cut[TRACE_SUMMARY_SEGMENTS + 1];
+    cut_points(g, ngran, nseg, cut);
     s->nsegments = nseg;
     for (uint32_t k = 0; k < nseg; k++) {
-        uint32_t lo = (uint32_t)((uint64_t)k * ngran / nseg), hi = (uint32_t)((uint64_t)(k + 1) * ngran / nseg);
+        uint32_t lo = cut[k], hi = cut[k + 1];
         trace_segment_summary *o = &s->seg[k];
         o->first_ts = g[lo].first_ts;
         o->last_ts = g[hi - 1].last_ts;
-        uint32_t end = hi == ngran ? count : hi * TRACE_SUMMARY_GRANULE;
-        o->events = end - lo * TRACE_SUMMARY_GRANULE;
+        uint32_t end = hi == ngran ? count : g[hi].first;
+        o->events = end - g[lo].first;
         o->heap_end = g[hi - 1].heap_end;
         o->res_end = g[hi - 1].res_end;
         o->heap_min = o->heap_max = g[lo].heap_min;

@@ -14,9 +14,14 @@
 #include <stdint.h>
 
 /* The writer counts the chunk's events in granules of this many, and a
- * segment is a run of whole granules (the last granule may be short). */
+ * segment is a run of whole granules (the last granule may be short). A
+ * pause of a thread of TRACE_SUMMARY_PAUSE_NS or more also ends a granule,
+ * while there is room for TRACE_SUMMARY_PAUSES more, so that a pause can
+ * fall between two segments. */
 #define TRACE_SUMMARY_GRANULE 256u
-#define TRACE_SUMMARY_GRANULES_MAX (65536u / TRACE_SUMMARY_GRANULE)
+#define TRACE_SUMMARY_PAUSES 256u
+#define TRACE_SUMMARY_PAUSE_NS 100000u
+#define TRACE_SUMMARY_GRANULES_MAX (65536u / TRACE_SUMMARY_GRANULE + TRACE_SUMMARY_PAUSES)
 
 /* A heap delta this large either way (64 TiB) the writer counts as unknown
  * and adds nothing for: a chunk's 65,536 events then keep its running sums
@@ -29,13 +34,14 @@
 /* A granule as the writer keeps it: times in file units. */
 typedef struct trace_summary_granule {
     uint64_t first_ts, last_ts;
+    uint32_t first;        /* the chunk's index of its first event */
     int64_t heap_end, heap_min, heap_max;
     int64_t res_end, res_min, res_max;
 } trace_summary_granule;
 
-/* Fills s's segments from the chunk's `ngran` granules (count events; every
- * granule but the last holds TRACE_SUMMARY_GRANULE): min(16, ngran)
- * segments of whole granules, as even as whole granules allow. */
+/* Fills s's segments from the chunk's `ngran` granules (count events in
+ * all): min(16, ngran) segments of whole granules, cut where they narrow
+ * the picture most (FORMAT.md §4.1.3, the writer's segments). */
 void trace_summary_segments(trace_chunk_summary *s, const trace_summary_granule *g, uint32_t ngran,
                             uint32_t count);
 

@@ -227,6 +227,9 @@ struct trace_writer {
         bool blind;        /* an allocation or release came without its heap delta */
         int64_t heap, res, heap_min, heap_max, res_min, res_max;
         uint32_t ngran;
+        uint64_t pause;       /* a gap this long (file units) ends a granule; UINT64_MAX: no more */
+        uint32_t gran_at;     /* the event count at which the next granule starts, at the latest */
+        uint32_t pauses;      /* granules ended by a pause, of TRACE_SUMMARY_PAUSES */
         trace_summary_granule gran[TRACE_SUMMARY_GRANULES_MAX + 1]; /* + the one summary_close opens */
     } sum;
 
@@ -406,9 +409,14 @@ static trace_status write_chunk(trace_writer *w, uint32_t kind, uint32_t thread,
 /* Ends the granule being filled (its last event at `prev`, the heap delta
  * then `heap`, its lowest and highest `min` and `max`) and starts the next
  * at `ts`. Every TRACE_SUMMARY_GRANULE events: out of line. */
-static __attribute__((noinline)) void granule_next(trace_writer *w, uint64_t prev, uint64_t ts, int64_t heap,
-                                                   int64_t min, int64_t max)
+static __attribute__((noinline)) void granule_next(trace_writer *w, uint32_t count, uint64_t prev, uint64_t ts,
+                                                   int64_t heap, int64_t min, int64_t max)
 {
+    if (count < w->sum.gran_at)
+        w->sum.pauses++;
+    w->sum.gran_at = count + TRACE_SUMMARY_GRANULE;
+    if (w->sum.pauses >= TRACE_SUMMARY_PAUSES)
+        w->sum.pause = UINT64_MAX; /* no room for more: granules of 256 from here on */
     trace_summary_granule *g = &w->sum.gran[w->sum.ngran - 1];
     g->last_ts = prev;
     g->heap_end = heap;
@@ -419,6 +427,7 @@ static __attribute__((noinline)) void granule_next(trace_writer *w, uint64_t pre
     g->res_max = w->sum.res_max;
     g = &w->sum.gran[w->sum.ngran++];
     g->first_ts = ts;
+    g->first = count;
     w->sum.heap_min = w->sum.heap_max = heap;
     w->sum.res_min = w->sum.res_max = w->sum.res;
 }
@@ -434,7 +443,8 @@ static size_t summary_close(trace_writer *w, uint8_t *out)
     s.released_bytes = w->sum.alloc_bytes - (uint64_t)w->sum.heap;
     s.unknown_releases = w->sum.unknown;
     s.heap_known = !w->sum.blind && !w->sum.unknown;
-    granule_next(w, w->prev_ts, 0, w->sum.heap, w->sum.heap_min, w->sum.heap_max);
+    w->sum.gran_at = w->count; /* not a pause */
+    granule_next(w, w->count, w->prev_ts, 0, w->sum.heap, w->sum.heap_min, w->sum.heap_max);
     trace_summary_segments(&s, w->sum.gran, w->sum.ngran - 1, w->count);
     size_t n = trace_summary_encode(&s, w->first_ts, out + 4);
     trace_put_u32(out, (uint32_t)n);
@@ -863,6 +873,10 @@ static trace_status open_chunk(trace_writer *w, uint32_t thread, uint64_t ts)
     w->sum.heap = w->sum.res = w->sum.heap_min = w->sum.heap_max = w->sum.res_min = w->sum.res_max = 0;
     w->sum.ngran = 1;
     w->sum.gran[0].first_ts = ts;
+    w->sum.gran[0].first = 0;
+    w->sum.gran_at = TRACE_SUMMARY_GRANULE;
+    w->sum.pauses = 0;
+    w->sum.pause = TRACE_SUMMARY_PAUSE_NS / w->time_unit_ns ? TRACE_SUMMARY_PAUSE_NS / w->time_unit_ns : 1;
     return TRACE_OK;
 }
 
@@ -965,8 +979,8 @@ static trace_status add_event(trace_writer *w, uint32_t thread, const trace_even
         return w->status;
     if (ts < w->prev_ts)
         ts = w->prev_ts;
-    if (__builtin_expect(w->count % TRACE_SUMMARY_GRANULE == 0, 0) && w->count)
-        granule_next(w, w->prev_ts, ts, w->sum.heap, w->sum.heap_min, w->sum.heap_max);
+    if (__builtin_expect(w->count >= w->sum.gran_at || (ts - w->prev_ts >= w->sum.pause && w->count), 0))
+        granule_next(w, w->count, w->prev_ts, ts, w->sum.heap, w->sum.heap_min, w->sum.heap_max);
     summary_event(w, ev, delta, given);
     w->kinds.data[w->kinds.len++] = (uint8_t)ev->kind;
     if (w->chunk_fast)
@@ -1050,8 +1064,8 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         if (ts < prev_ts)
             ts = prev_ts;
         uint64_t gap = ts - prev_ts;
-        if (__builtin_expect(count % TRACE_SUMMARY_GRANULE == 0, 0)) {
-            granule_next(w, prev_ts, ts, heap, hmin, hmax);
+        if (__builtin_expect(count >= w->sum.gran_at || (gap >= w->sum.pause && count), 0)) {
+            granule_next(w, count, prev_ts, ts, heap, hmin, hmax);
             hmin = hmax = heap;
         }
         prev_ts = ts;

@@ -15,7 +15,11 @@ SIGKILL (no snapshot): the Growing panel must be the report's growth
 suspects, session_log first, then its bytes kept per "batch" iteration, and
 the Leaks panel its unclassified list.
 
-usage: check-viewer.py TEST_VIEWER DEMO LEAKSCOPE HEAP_TARGET GROW_SERVER
+A trace of 6M events from bench/gen-trace: its first picture (the sketch,
+from the chunk summaries) must be drawn on the loading page while the
+events are read, and gone once they are.
+
+usage: check-viewer.py TEST_VIEWER DEMO LEAKSCOPE HEAP_TARGET GROW_SERVER GEN_TRACE
 Set LEAKSCOPE_TEST_KEEP=DIR to keep the screenshots and PNGs there."""
 import json
 import os
@@ -86,7 +90,7 @@ def record_growing(leakscope, server, tmp, out):
     return trace
 
 def main():
-    test_viewer, demo, leakscope, heap_target, grow_server = sys.argv[1:6]
+    test_viewer, demo, leakscope, heap_target, grow_server, gen_trace = sys.argv[1:7]
     xvfb = shutil.which("xvfb-run")
     if not xvfb:
         print("check-viewer: xvfb-run not found (Debian: xvfb xauth)", file=sys.stderr)
@@ -150,6 +154,10 @@ def main():
                                                           ("damaged", damaged), ("corrupt", corrupt),
                                                           ("classes", classes), ("growing", growing))]
         runs.append(("classes", classes, dark, {"GTK_THEME": "Adwaita:dark"}))
+        long_trace = os.path.join(tmp, "long.trace")
+        subprocess.run([gen_trace, "-n", "6000000", "-t", "4", "-r", "2000", "-g", "5000", long_trace], check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
+        runs.append(("sketch", long_trace, out, {}))
         for mode, path, outdir, extra in runs:
             cmd = [xvfb, "-a", "-s", "-screen 0 1400x1000x24", test_viewer, mode, path, outdir]
             what = mode + (" (dark)" if extra else "")
@@ -168,7 +176,7 @@ def main():
                      "window-corrupt.png", "window-hover.png", "window-zoomed-heap.png", "window-gc-details.png",
                      "window-resource-details.png",
                      "window-flame.png", "window-flame-search.png", "window-calltree.png", "window-compare.png",
-                     "window-classes.png", "window-globals.png", "window-growing.png"):
+                     "window-classes.png", "window-globals.png", "window-growing.png", "window-sketch.png"):
             if not os.path.getsize(os.path.join(out, name)) if os.path.exists(os.path.join(out, name)) else True:
                 print(f"check-viewer: {name} was not written", file=sys.stderr)
                 failed = True

@@ -51,7 +51,8 @@ static void open_writer(const char *path, trace_writer **w)
 
 /* Makes the events of both threads: runs of one thread (some longer than a
  * chunk), allocations, frees (their sizes known, or the address never
- * allocated: 0), reallocs, opens and closes, marks. `unknown_every`: every
+ * allocated: 0), reallocs, opens and closes, marks, pauses of 250 us.
+ * `unknown_every`: every
  * so many allocations and releases, the delta is not known. */
 static void make_events(uint32_t unknown_every)
 {
@@ -64,7 +65,8 @@ static void make_events(uint32_t unknown_every)
         uint32_t len = run == 2 ? 70000 : 1 + (uint32_t)(test_rnd(&seed) % 3000);
         written *o = &W[t];
         for (uint32_t k = 0; k < len && o->n < MAXEV; k++) {
-            trace_event ev = { .ts = ts += test_rnd(&seed) % 50 };
+            /* now and then a pause of the thread (a granule ends there) */
+            trace_event ev = { .ts = ts += test_rnd(&seed) % 50 + (k % 700 == 699 ? 250000 : 0) };
             int64_t d = 0;
             uint64_t r = test_rnd(&seed), *slot = &live[t][r % 64], *sz = &size[t][r % 64];
             unsigned what = (unsigned)(r >> 8) % 100;
@@ -183,9 +185,10 @@ static void check_file(const char *path, bool deltas_given, uint32_t *chunks, ui
         *known += s.heap_known;
         int t = ci.thread == tids[0] ? 0 : 1;
         written *o = &W[t];
-        /* The writer's segments: min(16, granules) runs of whole granules. */
+        /* The writer's segments: min(16, granules) runs of whole granules
+         * (of 256 events, or fewer before a pause). */
         uint32_t ngran = (ci.count + TRACE_SUMMARY_GRANULE - 1) / TRACE_SUMMARY_GRANULE;
-        CHECK_EQ_U64(s.nsegments, ngran < 16 ? ngran : 16);
+        CHECK(s.nsegments >= (ngran < 16 ? ngran : 16) && s.nsegments <= 16 && s.nsegments <= ci.count);
         uint32_t kinds[16] = { 0 }, unknown = 0, seg = 0, in_seg = 0;
         uint64_t alloc = 0, released = 0;
         int64_t heap = 0, res = 0, hmin = 0, hmax = 0, rmin = 0, rmax = 0;
@@ -199,7 +202,7 @@ static void check_file(const char *path, bool deltas_given, uint32_t *chunks, ui
             kinds[ev.kind & 15]++;
             if (in_seg == 0) {
                 CHECK_EQ_U64(ev.ts, s.seg[seg].first_ts);
-                CHECK(seg + 1 == s.nsegments || s.seg[seg].events % TRACE_SUMMARY_GRANULE == 0);
+                CHECK(s.seg[seg].events >= 1);
             }
             bool heap_ev = ev.kind == TRACE_ALLOC || ev.kind == TRACE_FREE || ev.kind == TRACE_REALLOC;
             if (heap_ev) {

@@ -76,6 +76,7 @@ typedef struct {
     GtkWidget *timeline_widget; /* weak */
     int step;
     int waited;
+    int sketch_seen;       /* sketch mode: polls that found the first picture drawn */
     guint64 full0, full1;
     int kstep;                  /* the keyboard steps, before the others */
     guint64 k0, k1;             /* the view before a key */
@@ -1593,6 +1594,42 @@ static gboolean step(gpointer data)
         return G_SOURCE_REMOVE;
     }
 
+    if (!strcmp(t->mode, "sketch")) {
+        /* A trace long enough to read for a while: its first picture, from
+         * the chunk summaries, is on the loading page meanwhile, drawn;
+         * once the events are read it is gone. */
+        if (st == LEAKSCOPE_WINDOW_LOADING || st == LEAKSCOPE_WINDOW_EMPTY) {
+            if (win->sketch && gtk_widget_get_visible(GTK_WIDGET(win->sketch_area)) && !t->sketch_seen) {
+                int w = 0, h = 0;
+                guint32 *px = widget_pixels(t, GTK_WIDGET(win->sketch_area), &w, &h, "window-sketch.png");
+                GHashTable *colours = g_hash_table_new(NULL, NULL);
+                for (int i = 0; px && i < w * h; i += 7)
+                    g_hash_table_add(colours, GUINT_TO_POINTER(px[i] & 0xffffff));
+                printf("sketch: %dx%d, %u colours, drawn while %s\n", w, h, g_hash_table_size(colours),
+                       leakscope_window_get_state(win) == LEAKSCOPE_WINDOW_LOADING ? "loading" : "done");
+                CHECK(w > 200 && h > 200 && g_hash_table_size(colours) > 8, "the first picture is empty (%dx%d, %u "
+                      "colours)", w, h, g_hash_table_size(colours));
+                /* gen-trace's trace has GC pauses, resources, marks and spans */
+                CHECK(render_track_unread(win->sketch, RENDER_TRACK_GC) &&
+                          render_track_unread(win->sketch, RENDER_TRACK_RESOURCES) &&
+                          render_track_unread(win->sketch, RENDER_TRACK_MARKS) &&
+                          !render_track_unread(win->sketch, RENDER_TRACK_HEAP) &&
+                          !render_track_unread(win->sketch, RENDER_TRACK_THREADS),
+                      "the first picture's tracks: GC, resources and marks read on, the heap and threads drawn");
+                g_hash_table_destroy(colours);
+                g_free(px);
+                t->sketch_seen = 1;
+            }
+            return G_SOURCE_CONTINUE;
+        }
+        CHECK(st == LEAKSCOPE_WINDOW_LOADED, "the trace did not open (state %d)", st);
+        CHECK(t->sketch_seen, "no first picture was shown while the events were read");
+        CHECK(!win->sketch && !gtk_widget_get_visible(GTK_WIDGET(win->sketch_area)),
+              "the first picture outlived the load");
+        quit(t);
+        return G_SOURCE_REMOVE;
+    }
+
     if (st == LEAKSCOPE_WINDOW_LOADING || (st == LEAKSCOPE_WINDOW_EMPTY && t->step == 0))
         return G_SOURCE_CONTINUE;
     if (st != LEAKSCOPE_WINDOW_LOADED) {
@@ -1820,7 +1857,7 @@ static void on_window_added(GtkApplication *app, GtkWindow *w, test_ctx *t)
                   "an empty Open Recent has no placeholder");
             g_free(label);
         }
-        g_timeout_add(100, step, t);
+        g_timeout_add(strcmp(t->mode, "sketch") ? 100 : 10, step, t);
     }
 }
 
@@ -1854,7 +1891,7 @@ static char *gl_mapped(void)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: test-viewer view|panels|corrupt|truncated|damaged|classes|growing TRACE OUTDIR\n");
+        fprintf(stderr, "usage: test-viewer view|panels|corrupt|truncated|damaged|classes|growing|sketch TRACE OUTDIR\n");
         return 2;
     }
     test_ctx t = { .mode = argv[1], .trace = argv[2], .outdir = argv[3] };

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "render.h"
 #include "timeline.h"
+#include "trace-index.h"
 
 #include <errno.h>
 #include <math.h>
@@ -21,8 +22,11 @@
 
 static const char usage_text[] =
     "usage: leakscope export --png OUT.png [--size WxH] [--from T --to T]\n"
-    "                        [--tracks heap,gc,resources,threads,marks] [--theme light|dark] FILE\n"
-    "T is a time after the trace's start: 1.5s, 200ms, 30us, 100ns, 2min; a plain number is seconds.\n";
+    "                        [--tracks heap,gc,resources,threads,marks] [--theme light|dark] [--exact] FILE\n"
+    "T is a time after the trace's start: 1.5s, 200ms, 30us, 100ns, 2min; a plain number is seconds.\n"
+    "The whole trace of a recording that holds only allocations and frees is drawn from its chunks'\n"
+    "summaries without reading the events (the heap in each column: the range it was in); --exact reads\n"
+    "every event, as a range (--from, --to) and any other trace always are.\n";
 
 static bool parse_size(const char *s, int *w, int *h)
 {
@@ -52,6 +56,7 @@ typedef struct export_args {
     int width, height;
     uint32_t tracks;
     render_theme theme;
+    bool exact;
 } export_args;
 
 /* Returns CLI_OK, or CLI_BAD_INPUT after printing the one line. */
@@ -88,6 +93,9 @@ static int parse_args(int argc, char **argv, export_args *ea)
                           (int)n, bad);
                 return CLI_BAD_INPUT;
             }
+        } else if (!strcmp(arg, "--exact")) {
+            ea->exact = true;
+            continue;
         } else if (!strcmp(arg, "--theme")) {
             if (strcmp(val, "light") && strcmp(val, "dark")) {
                 cli_error("export: unknown --theme '%s' (light or dark)", val);
@@ -143,7 +151,20 @@ int cli_export(int argc, char **argv)
         return rc;
     timeline *tl = NULL;
     trace_error err;
-    if (timeline_open(ea.file, &tl, &err) != TRACE_OK) {
+    ls_index *idx = NULL;
+    trace_status st = ls_index_open(ea.file, &idx, &err);
+    if (st == TRACE_OK) {
+        /* The sketch only where it misses nothing the picture shows: the
+         * whole trace, and a trace of allocations and frees alone. */
+        if (!ea.exact && !ea.from && !ea.to && (tl = timeline_open_sketch(idx)) && !timeline_sketch_complete(tl)) {
+            timeline_free(tl);
+            tl = NULL;
+        }
+        if (!tl)
+            st = timeline_open_index(idx, NULL, NULL, NULL, false, &tl, &err);
+    }
+    ls_index_unref(idx);
+    if (st != TRACE_OK) {
         cli_error("%s: %s", ea.file, err.message);
         return CLI_BAD_INPUT;
     }
@@ -167,10 +188,10 @@ int cli_export(int argc, char **argv)
         cli_error("export: cannot write %s: %s", ea.out, strerror(errno));
         rc = CLI_FAIL;
     } else {
-        cairo_status_t st = cairo_surface_write_to_png_stream(s, write_png, f);
-        if (fclose(f) != 0 || st != CAIRO_STATUS_SUCCESS) {
+        cairo_status_t wst = cairo_surface_write_to_png_stream(s, write_png, f);
+        if (fclose(f) != 0 || wst != CAIRO_STATUS_SUCCESS) {
             cli_error("export: cannot write %s: %s", ea.out,
-                      st != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(st) : strerror(errno));
+                      wst != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(wst) : strerror(errno));
             rc = CLI_FAIL;
         }
     }

@@ -726,6 +726,19 @@ done:
     return TRACE_OK;
 }
 
+ls_analysis *ls_analysis_unread(ls_index *idx)
+{
+    ls_analysis *a = calloc(1, sizeof *a);
+    loader L = { .a = a };
+    if (!a || !(a->path = strdup(idx->path))) {
+        free(a);
+        return NULL;
+    }
+    a->index = ls_index_ref(idx);
+    take_index(&L);
+    return a;
+}
+
 void ls_analysis_free(ls_analysis *a)
 {
     if (!a)

@@ -157,6 +157,14 @@ typedef struct ls_analysis {
     ls_span_stat *span_stats; uint32_t nspan_stats; /* by label, largest total first */
 
     ls_index *index;      /* the file: it owns the dictionaries and the damage list above */
+
+    /* The totals above come from the chunk summaries, not the events
+     * (timeline_open_sketch): events, allocations, frees, reallocs, their
+     * bytes, the heap and leaked bytes at the end, the threads' events and
+     * times are exact; peak_heap_bytes is the most the heap can have been
+     * (peak_heap_ts: the start of the bucket it may have been in); blocks,
+     * leaks by stack, resources, GC, marks and spans are not read. */
+    bool sketch;
 } ls_analysis;
 
 /* Sees every event in global time order during ls_analysis_load, with the
@@ -223,6 +231,12 @@ trace_status ls_analysis_run(ls_index *idx, const ls_observer *obs, ls_analysis 
  * returns its status with *err filled (message names the byte offset) and
  * *out NULL. */
 trace_status ls_analysis_load(const char *path, ls_analysis **out, trace_error *err);
+
+/* The analysis of an index whose events are not read: its header,
+ * dictionaries, damage and ending as ls_analysis_run takes them, every
+ * total 0 (for timeline_open_sketch, which fills what the summaries say).
+ * Takes a reference to idx; NULL when out of memory. */
+ls_analysis *ls_analysis_unread(ls_index *idx);
 void ls_analysis_free(ls_analysis *a);      /* NULL ok */
 
 /* How long the recording ran: from trace_begin (info.start_ts) to the last

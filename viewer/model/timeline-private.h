@@ -8,6 +8,7 @@
 #define LEAKSCOPE_TIMELINE_PRIVATE_H
 
 #include "timeline.h"
+#include "trace-index.h"
 #include "trace-types.h"
 
 #define TL_LEVELS_MAX 20u
@@ -76,6 +77,12 @@ struct timeline {
     uint32_t nchunks;
 
     tl_window win;
+
+    /* Drawn from the chunk summaries (timeline_open_sketch): the heap per
+     * bucket is a range that holds it, no exact steps, no lifetimes. */
+    bool sketch;
+    uint32_t sketch_exact;     /* base buckets [0, sketch_exact) hold the events' heap (timeline_sketch_refine) */
+    uint32_t sketch_missing;   /* bit k: the trace holds events of kind k the sketch does not show */
 };
 
 /* Base bucket of time t (clamped to the trace). */
@@ -98,6 +105,19 @@ static inline uint64_t tl_edge(uint64_t t0, uint64_t t1, uint32_t n, uint32_t i)
 {
     return t0 + (uint64_t)((unsigned __int128)(t1 - t0) * i / n);
 }
+
+/* The build's steps shared by timeline.c (from the events) and
+ * timeline-sketch.c (from the chunk summaries). */
+/* The time range and the events chunks by first timestamp, from the index. */
+bool tl_take_chunks(timeline *tl, const ls_index *idx);
+/* Base resolution for `events` events: about 64 events per bucket,
+ * 2^10..2^19 buckets; the levels, checkpoints and side buckets allocated
+ * (zeroed). */
+bool tl_alloc_base(timeline *tl, uint64_t events);
+/* Levels 1.. of the heap's pyramid from level 0. */
+void tl_build_pyramid(timeline *tl);
+/* *out = n + 1 prefix sums of counts[0..n). */
+bool tl_prefix(uint64_t **out, const uint64_t *counts, uint32_t n);
 
 /* Decodes the varint at *pos of the stream; false past the end or if bad. */
 bool tl_stream_read(const timeline *tl, uint64_t *pos, uint64_t *v);

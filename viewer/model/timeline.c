@@ -28,6 +28,7 @@ typedef struct builder {
     kmap live;                 /* (kind, handle) -> lifetime index */
     bool nomem;
     timeline_progress_fn progress; /* may be NULL */
+    timeline_partial_fn partial;   /* may be NULL */
     void *progress_user;
     uint64_t seen, total;      /* events observed, events the chunk headers declare */
     /* timeline_open_growth: the growth builder's callbacks, called beside
@@ -54,8 +55,7 @@ static int chunk_order(const void *x, const void *y)
     return p->offset < q->offset ? -1 : p->offset > q->offset;
 }
 
-/* The time range and the events chunks by first timestamp, from the index. */
-static bool take_chunks(timeline *tl, const ls_index *idx)
+bool tl_take_chunks(timeline *tl, const ls_index *idx)
 {
     tl->t0 = idx->first_ts;
     tl->t1 = idx->last_ts;
@@ -72,8 +72,7 @@ static bool take_chunks(timeline *tl, const ls_index *idx)
 
 static uint64_t *zalloc_u64(size_t n) { return calloc(n ? n : 1, sizeof(uint64_t)); }
 
-/* Base resolution: about 64 events per bucket, 2^10..2^19 buckets. */
-static bool alloc_buckets(timeline *tl, builder *B, uint64_t events)
+bool tl_alloc_base(timeline *tl, uint64_t events)
 {
     uint32_t k = 10;
     while (k < 19 && (events >> (k + 6)) > 0)
@@ -93,10 +92,17 @@ static bool alloc_buckets(timeline *tl, builder *B, uint64_t events)
     tl->last = zalloc_u64(tl->nb);
     tl->stream_off = zalloc_u64(tl->nb);
     tl->inexact = calloc(tl->nb, 1);
+    return tl->last && tl->stream_off && tl->inexact;
+}
+
+static bool alloc_buckets(timeline *tl, builder *B, uint64_t events)
+{
+    if (!tl_alloc_base(tl, events))
+        return false;
     B->alloc = zalloc_u64(tl->nb);
     B->bytes = zalloc_u64(tl->nb);
     B->events = zalloc_u64(tl->nb);
-    return tl->last && tl->stream_off && tl->inexact && B->alloc && B->bytes && B->events;
+    return B->alloc && B->bytes && B->events;
 }
 
 static bool stream_put(timeline *tl, uint64_t v)
@@ -332,12 +338,16 @@ static bool observe(void *user, const ls_analysis *a, const trace_event *ev)
     B->heap = heap;
     if (B->growth && B->growth_obs.event && !B->growth_obs.event(B->growth_obs.user, a, ev))
         return false;
-    if (B->progress && (++B->seen & 0xffff) == 0 && !B->progress(B->progress_user, B->seen, B->total))
-        return false;
+    if ((++B->seen & 0xffff) == 0) {
+        if (B->progress && !B->progress(B->progress_user, B->seen, B->total))
+            return false;
+        if (B->partial && (B->seen & 0x3fffff) == 0)
+            B->partial(B->progress_user, tl, B->cur); /* buckets before the current one are final */
+    }
     return !B->nomem;
 }
 
-static bool prefix(uint64_t **out, uint64_t *counts, uint32_t n)
+bool tl_prefix(uint64_t **out, const uint64_t *counts, uint32_t n)
 {
     uint64_t *p = malloc(((size_t)n + 1) * sizeof *p);
     if (!p)
@@ -349,10 +359,8 @@ static bool prefix(uint64_t **out, uint64_t *counts, uint32_t n)
     return true;
 }
 
-static bool finish(timeline *tl, builder *B)
+void tl_build_pyramid(timeline *tl)
 {
-    advance_to(B, tl->nb - 1);
-    tl->last[tl->nb - 1] = B->heap;
     for (uint32_t l = 1; l < tl->nlv; l++) {
         const tl_level *lo = &tl->lv[l - 1];
         tl_level *hi = &tl->lv[l];
@@ -364,11 +372,18 @@ static bool finish(timeline *tl, builder *B)
             hi->max[i] = a > b ? a : b;
         }
     }
-    if (!prefix(&tl->ev_prefix, B->events, tl->nb) || !prefix(&tl->alloc_prefix, B->alloc, tl->nb) ||
-        !prefix(&tl->bytes_prefix, B->bytes, tl->nb))
+}
+
+static bool finish(timeline *tl, builder *B)
+{
+    advance_to(B, tl->nb - 1);
+    tl->last[tl->nb - 1] = B->heap;
+    tl_build_pyramid(tl);
+    if (!tl_prefix(&tl->ev_prefix, B->events, tl->nb) || !tl_prefix(&tl->alloc_prefix, B->alloc, tl->nb) ||
+        !tl_prefix(&tl->bytes_prefix, B->bytes, tl->nb))
         return false;
     for (uint32_t i = 0; i < tl->nlanes; i++)
-        if (!prefix(&tl->lane_prefix[i], B->lane_events[i], tl->nside))
+        if (!tl_prefix(&tl->lane_prefix[i], B->lane_events[i], tl->nside))
             return false;
     return true;
 }
@@ -391,9 +406,8 @@ trace_status timeline_open(const char *path, timeline **out, trace_error *err)
     return timeline_open_progress(path, NULL, NULL, out, err);
 }
 
-/* timeline_open_progress, with the growth suspects when `growth`. */
-static trace_status open_timeline(const char *path, timeline_progress_fn progress, void *user, bool growth,
-                                  timeline **out, trace_error *err)
+trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, timeline_partial_fn partial,
+                                 void *user, bool growth, timeline **out, trace_error *err)
 {
     trace_error local;
     if (!err)
@@ -401,23 +415,14 @@ static trace_status open_timeline(const char *path, timeline_progress_fn progres
     memset(err, 0, sizeof *err);
     *out = NULL;
     timeline *tl = calloc(1, sizeof *tl);
-    builder B = { .tl = tl, .progress = progress, .progress_user = user };
-    ls_index *idx = NULL;
-    uint64_t events = 0;
+    builder B = { .tl = tl, .progress = progress, .partial = partial, .progress_user = user };
     trace_status st;
-    if (!tl || !(tl->path = strdup(path))) {
+    if (!tl || !(tl->path = strdup(idx->path)) || !tl_take_chunks(tl, idx)) {
         st = fail_nomem(err);
         goto fail;
     }
-    if ((st = ls_index_open(path, &idx, err)) != TRACE_OK)
-        goto fail;
-    if (!take_chunks(tl, idx)) {
-        st = fail_nomem(err);
-        goto fail;
-    }
-    events = idx->chunk_events;
-    B.total = events;
-    if (!alloc_buckets(tl, &B, events)) {
+    B.total = idx->chunk_events;
+    if (!alloc_buckets(tl, &B, idx->chunk_events)) {
         st = fail_nomem(err);
         goto fail;
     }
@@ -443,13 +448,28 @@ static trace_status open_timeline(const char *path, timeline_progress_fn progres
         B.growth = NULL;
     }
     builder_free(&B);
-    ls_index_unref(idx); /* the analysis holds it */
     *out = tl;
     return TRACE_OK;
 fail:
     builder_free(&B);
-    ls_index_unref(idx);
     timeline_free(tl);
+    return st;
+}
+
+/* timeline_open_progress, with the growth suspects when `growth`. */
+static trace_status open_timeline(const char *path, timeline_progress_fn progress, void *user, bool growth,
+                                  timeline **out, trace_error *err)
+{
+    trace_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    *out = NULL;
+    ls_index *idx = NULL;
+    trace_status st = ls_index_open(path, &idx, err);
+    if (st == TRACE_OK)
+        st = timeline_open_index(idx, progress, NULL, user, growth, out, err);
+    ls_index_unref(idx); /* the analysis holds it */
     return st;
 }
 

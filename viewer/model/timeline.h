@@ -39,6 +39,7 @@
 
 #include "analysis.h"
 #include "growth.h"
+#include "trace-index.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,6 +82,65 @@ trace_status timeline_open_progress(const char *path, timeline_progress_fn progr
  * (growth.h) in the same pass over the events, for timeline_growth. */
 trace_status timeline_open_growth(const char *path, timeline_progress_fn progress, void *user, timeline **out,
                                   trace_error *err);
+
+/* Called from the loading thread as timeline_open_index reads (every
+ * 4,194,304 events): `building` is the timeline being built, its heap final
+ * in base buckets [0, done). Only timeline_refinement_take may read it,
+ * during the call. */
+typedef void (*timeline_partial_fn)(void *user, const timeline *building, uint32_t done);
+
+/* timeline_open_progress (timeline_open_growth when `growth`) of an index
+ * already open (the timeline takes a reference), so that a caller who drew
+ * its sketch first (timeline_open_sketch) does not walk the file again;
+ * `partial` (may be NULL) sees it being built, with `user` as `progress`
+ * does. */
+trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, timeline_partial_fn partial,
+                                 void *user, bool growth, timeline **out, trace_error *err);
+
+/* A first picture of the trace drawn from its events chunks' summaries
+ * (format 3.1 headers) without decoding an event: the heap per column is a
+ * range that holds the heap there (each thread's running total bounded in
+ * each part of its chunks, summed over the threads), the events,
+ * allocations and threads per column are the summaries' counts spread
+ * over the time of the parts they were counted in, the totals (events,
+ * allocations, bytes, the heap at the end) exact; the peak is the highest
+ * the ranges allow (ls_analysis.sketch). It has no exact steps, no resource
+ * series, lifetimes, GC pauses, marks or spans, no leaks by stack: draw
+ * those from timeline_open_index's timeline. NULL when the trace cannot
+ * have one (a chunk without a summary, or whose writer did not know every
+ * release's size; damage) or out of memory. */
+timeline *timeline_open_sketch(ls_index *idx);
+
+/* The heap of base buckets [from, done) of a timeline being built
+ * (timeline_partial_fn), copied to be handed to another thread; NULL when
+ * out of memory or there is nothing new. */
+typedef struct timeline_refinement timeline_refinement;
+timeline_refinement *timeline_refinement_take(const timeline *building, uint32_t from, uint32_t done);
+void timeline_refinement_free(timeline_refinement *r); /* NULL ok */
+/* The base bucket a refinement ends at (the `from` of the next one). */
+uint32_t timeline_refinement_end(const timeline_refinement *r);
+
+/* Puts a refinement's exact heap into sketch: the refined sketch then
+ * holds the heap read from the events up to the refinement's end, the
+ * summaries' ranges after it (timeline_sketch_exact_until says where), and
+ * its peak is the larger of the two. Ignored when the two are not of one
+ * index (their buckets differ). */
+void timeline_sketch_refine(timeline *sketch, const timeline_refinement *r);
+
+/* Where a sketch's heap stops being the events' (ns on the trace's clock;
+ * timeline_begin when it was never refined). */
+uint64_t timeline_sketch_exact_until(const timeline *tl);
+
+/* Whether tl is a sketch, and whether a sketch misses nothing: the trace
+ * holds no events but allocations, frees, reallocs and thread names (read
+ * from the chunks that hold them, up to 1024 chunks), so that its empty
+ * resource, GC, mark and span tracks are the trace's own. A timeline read
+ * from the events is no sketch: both false. */
+bool timeline_is_sketch(const timeline *tl);
+bool timeline_sketch_complete(const timeline *tl);
+/* Whether tl is a sketch of a trace that holds events of `kind` (a
+ * trace_event_kind) it does not show: their track waits for the events. */
+bool timeline_sketch_missing(const timeline *tl, uint32_t kind);
 
 /* The suspects of a timeline opened with timeline_open_growth, owned by
  * it; NULL when opened otherwise or there was no memory for them. */

@@ -106,6 +106,16 @@ static void heap_envelope_draw(render_ctx *rc, const render_row *r, const uint64
     cairo_fill(cr);
 }
 
+/* A track the sketch (timeline_open_sketch) cannot draw while the trace
+ * holds what it would show (render_track_unread): says so, and true. */
+static bool sketch_unread(render_ctx *rc, const render_row *r)
+{
+    if (!render_track_unread(rc->p->tl, r->track))
+        return false;
+    no_data(rc, r, "reading the events\u2026");
+    return true;
+}
+
 void track_heap(render_ctx *rc, const render_row *r)
 {
     const render_view_params *p = rc->p;
@@ -115,12 +125,23 @@ void track_heap(render_ctx *rc, const render_row *r)
     value_axis ax = { .bytes = true, .bottom = (double)rc->l->heap_axis_min, .top = (double)rc->l->heap_axis_max,
                       .step = rc->l->heap_axis_step };
     axis_draw_values(rc, r, &ax, NULL);
-    char peak[32], end[32], leak[32], note[160];
+    char peak[32], end[32], leak[32], note[300];
     fmt_bytes((double)a->peak_heap_bytes, peak, sizeof peak);
     fmt_bytes((double)a->heap_bytes, end, sizeof end);
     fmt_bytes((double)a->leaked_bytes, leak, sizeof leak);
-    snprintf(note, sizeof note, "live bytes · peak %s · at end %s · leaked %s in %llu blocks", peak, end, leak,
-             (unsigned long long)a->leaked_blocks);
+    uint64_t exact_until = a->sketch ? timeline_sketch_exact_until(p->tl) : 0;
+    if (a->sketch && exact_until > timeline_begin(p->tl)) { /* refined: the events' heap up to there */
+        char upto[32];
+        fmt_duration((double)(exact_until - timeline_begin(p->tl)), upto, sizeof upto);
+        snprintf(note, sizeof note, "live bytes, read up to %s, the rest from the chunk summaries (each column: the "
+                 "range the heap was in) · peak at most %s · at end %s", upto, peak, end);
+    } else if (a->sketch) { /* ls_analysis.sketch: no blocks counted, the peak is a bound */
+        snprintf(note, sizeof note, "live bytes, from the chunk summaries (each column: the range the heap was in) · "
+                 "peak at most %s · at end %s", peak, end);
+    } else {
+        snprintf(note, sizeof note, "live bytes · peak %s · at end %s · leaked %s in %llu blocks", peak, end, leak,
+                 (unsigned long long)a->leaked_blocks);
+    }
     track_title(rc, r, "Heap");
     track_note(rc, r, "Heap", note);
     if (!a->allocations) {
@@ -154,7 +175,7 @@ void track_heap(render_ctx *rc, const render_row *r)
          * is, so nothing of the curve passes above it (the axis leaves the
          * room, render_view_layout). Left of the dot near the right edge. */
         char label[48];
-        snprintf(label, sizeof label, "peak %s", peak);
+        snprintf(label, sizeof label, a->sketch ? "peak \u2264 %s" : "peak %s", peak);
         double w, h;
         text_size(rc, FONT_SMALL, label, &w, &h);
         bool left = x + 4 + w > rc->l->plot_x1;
@@ -258,6 +279,8 @@ void track_gc(render_ctx *rc, const render_row *r)
     snprintf(note, sizeof note, "%llu pauses · total %s · p50 %s · p99 %s · max %s",
              (unsigned long long)a->gc_stats.pauses, tot, p50, p99, mx);
     track_title(rc, r, "GC pauses");
+    if (sketch_unread(rc, r))
+        return;
     track_note(rc, r, "GC pauses", note);
     if (!a->ngc) {
         no_data(rc, r, "no GC pauses recorded");
@@ -387,6 +410,8 @@ void track_resources(render_ctx *rc, const render_row *r)
     uint32_t kinds[TIMELINE_MAX_KINDS];
     uint32_t nk = timeline_resource_kinds(p->tl, kinds, TIMELINE_MAX_KINDS);
     track_title(rc, r, "Resources");
+    if (sketch_unread(rc, r))
+        return;
     double lx = rc->l->plot_x0, lw;
     text_size(rc, FONT_BOLD, "Resources", &lw, NULL);
     lx += lw + 12;
@@ -573,6 +598,8 @@ void track_marks(render_ctx *rc, const render_row *r)
     char note[96];
     snprintf(note, sizeof note, "%u marks · %u spans", a->nmarks, a->nspans);
     track_title(rc, r, "Marks & spans");
+    if (sketch_unread(rc, r))
+        return;
     track_note(rc, r, "Marks & spans", note);
     if (!a->nmarks && !a->nspans) {
         no_data(rc, r, "no marks or spans recorded");

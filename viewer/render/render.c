@@ -417,6 +417,19 @@ void render_hover_label(const render_view_params *p, const render_layout *l, dou
     snprintf(buf, len, "%s · heap %s", ts, heap);
 }
 
+bool render_track_unread(const timeline *tl, render_track t)
+{
+    switch (t) {
+    case RENDER_TRACK_GC: return timeline_sketch_missing(tl, TRACE_GC_BEGIN) || timeline_sketch_missing(tl, TRACE_GC_END);
+    case RENDER_TRACK_RESOURCES:
+        return timeline_sketch_missing(tl, TRACE_RES_OPEN) || timeline_sketch_missing(tl, TRACE_RES_CLOSE);
+    case RENDER_TRACK_MARKS:
+        return timeline_sketch_missing(tl, TRACE_MARK) || timeline_sketch_missing(tl, TRACE_SPAN_BEGIN) ||
+               timeline_sketch_missing(tl, TRACE_SPAN_END);
+    default: return false;
+    }
+}
+
 /* A track with nothing to show: its title and why, on one line. */
 static void folded_draw(render_ctx *rc, const render_row *r)
 {
@@ -438,7 +451,7 @@ static void folded_draw(render_ctx *rc, const render_row *r)
         double w = text_draw(rc, FONT_BOLD, &rc->pal->text_dim, rc->l->plot_x0, r->y0 + 1, ALIGN_LEFT, 0,
                              names[i].name);
         text_draw(rc, FONT_SMALL, &rc->pal->text_dim, rc->l->plot_x0 + w + 10, r->y0 + 3, ALIGN_LEFT, 0,
-                  names[i].why);
+                  render_track_unread(rc->p->tl, r->track) ? "reading the events\u2026" : names[i].why);
     }
 }
 

@@ -102,6 +102,11 @@ void render_view_layout(const render_view_params *p, render_layout *out);
  * Leaves cr's state as it found it. */
 void render_view(cairo_t *cr, const render_view_params *p);
 
+/* Whether track t of tl waits for the trace's events: tl is a sketch
+ * (timeline_open_sketch) of a trace that holds what the track shows; its
+ * line then says "reading the events…", not that there is nothing. */
+bool render_track_unread(const timeline *tl, render_track t);
+
 /* render_view, and the layout it drew with, label boxes included (tests). */
 void render_view_drawn(cairo_t *cr, const render_view_params *p, render_layout *out);
 

@@ -1,15 +1,66 @@
-/* leakscope-loader.c — timeline_open_growth (the timeline with its growth
- * suspects) in a GTask thread.
+/* leakscope-loader.c — the trace's index, its sketch (the first picture,
+ * from the chunk summaries) handed to the main thread, then the timeline
+ * with its growth suspects read from the events, in a GTask thread.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "leakscope-loader.h"
+#include "trace-index.h"
 
 struct _LeakscopeLoad {
     char *path;
     GCancellable *cancellable; /* may be NULL */
     gint permille;             /* atomic */
+    LeakscopeSketchFunc sketch_cb;
+    gpointer sketch_user;
+    /* the loading thread's */
+    GTask *task;               /* borrowed, while load_thread runs */
+    bool sketched;             /* a sketch was handed over */
+    uint32_t refined;          /* base buckets of it refined so far */
 };
+
+typedef struct sketch_handoff {
+    LeakscopeLoad *load;       /* borrowed: the task holds it until its callback has run */
+    timeline *sketch;          /* one of the two */
+    timeline_refinement *refinement;
+    GTask *task;               /* a reference, so the handoff cannot outlive load */
+} sketch_handoff;
+
+static gboolean sketch_deliver(gpointer data)
+{
+    sketch_handoff *h = data;
+    /* Not once the load's callback has run: its user data may be gone. */
+    if (!g_task_get_completed(h->task) && !g_cancellable_is_cancelled(h->load->cancellable))
+        h->load->sketch_cb(g_steal_pointer(&h->sketch), g_steal_pointer(&h->refinement), h->load->sketch_user);
+    timeline_free(h->sketch);
+    timeline_refinement_free(h->refinement);
+    g_object_unref(h->task);
+    g_free(h);
+    return G_SOURCE_REMOVE;
+}
+
+static void hand_over(LeakscopeLoad *load, GTask *task, timeline *sketch, timeline_refinement *refinement)
+{
+    sketch_handoff *h = g_new0(sketch_handoff, 1);
+    h->load = load;
+    h->sketch = sketch;
+    h->refinement = refinement;
+    h->task = g_object_ref(task);
+    g_main_context_invoke(g_task_get_context(task), sketch_deliver, h);
+}
+
+/* The heap read so far, to the window's sketch. */
+static void on_partial(void *user, const timeline *building, uint32_t done)
+{
+    LeakscopeLoad *load = user;
+    if (!load->sketched)
+        return;
+    timeline_refinement *r = timeline_refinement_take(building, load->refined, done);
+    if (r) {
+        load->refined = timeline_refinement_end(r);
+        hand_over(load, load->task, NULL, r);
+    }
+}
 
 G_DEFINE_QUARK(leakscope-load-error-quark, leakscope_load_error)
 
@@ -38,7 +89,19 @@ static void load_thread(GTask *task, gpointer source, gpointer task_data, GCance
     LeakscopeLoad *load = task_data;
     timeline *tl = NULL;
     trace_error err;
-    trace_status st = timeline_open_growth(load->path, on_progress, load, &tl, &err);
+    ls_index *idx = NULL;
+    trace_status st = ls_index_open(load->path, &idx, &err);
+    if (st == TRACE_OK) {
+        timeline *sketch = load->sketch_cb ? timeline_open_sketch(idx) : NULL;
+        load->task = task;
+        if (sketch) {
+            hand_over(load, task, sketch, NULL);
+            load->sketched = true;
+        }
+        st = timeline_open_index(idx, on_progress, on_partial, load, true, &tl, &err);
+        load->task = NULL;
+    }
+    ls_index_unref(idx);
     if (g_task_return_error_if_cancelled(task)) {
         timeline_free(tl);
         return;
@@ -52,10 +115,12 @@ static void load_thread(GTask *task, gpointer source, gpointer task_data, GCance
     g_task_return_pointer(task, tl, (GDestroyNotify)timeline_free);
 }
 
-LeakscopeLoad *leakscope_load_start(const char *path, GCancellable *cancellable, GAsyncReadyCallback callback,
-                                    gpointer user_data)
+LeakscopeLoad *leakscope_load_start(const char *path, GCancellable *cancellable, LeakscopeSketchFunc sketch,
+                                    gpointer sketch_user, GAsyncReadyCallback callback, gpointer user_data)
 {
     LeakscopeLoad *load = g_new0(LeakscopeLoad, 1);
+    load->sketch_cb = sketch;
+    load->sketch_user = sketch_user;
     load->path = g_strdup(path);
     load->cancellable = cancellable ? g_object_ref(cancellable) : NULL;
     GTask *task = g_task_new(NULL, cancellable, callback, user_data);

@@ -20,11 +20,18 @@ GQuark leakscope_load_error_quark(void);
 
 typedef struct _LeakscopeLoad LeakscopeLoad;
 
-/* Starts loading `path`. `callback` runs on the calling thread's main
+/* The sketch of the trace (timeline_open_sketch: a first picture from the
+ * chunk summaries, before its events are read), then refinements of it
+ * (the heap read so far: timeline_sketch_refine), one non-NULL per call,
+ * each owned by the function from then on; on the calling thread's main
+ * context, before the load's callback, never once the load was cancelled. */
+typedef void (*LeakscopeSketchFunc)(timeline *sketch, timeline_refinement *refinement, gpointer user_data);
+
+/* Starts loading `path`; `sketch` (may be NULL) gets its first picture. `callback` runs on the calling thread's main
  * context when done; finish with leakscope_load_finish. The returned handle
  * is valid until the callback returns and tells the progress. */
-LeakscopeLoad *leakscope_load_start(const char *path, GCancellable *cancellable, GAsyncReadyCallback callback,
-                                    gpointer user_data);
+LeakscopeLoad *leakscope_load_start(const char *path, GCancellable *cancellable, LeakscopeSketchFunc sketch,
+                                    gpointer sketch_user, GAsyncReadyCallback callback, gpointer user_data);
 
 /* 0..1, from the loading thread; safe to call from the main thread. */
 double leakscope_load_get_fraction(LeakscopeLoad *load);

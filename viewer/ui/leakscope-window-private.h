@@ -38,6 +38,8 @@ struct _LeakscopeWindow {
     GMenu *recent_section;
     GtkLabel *loading_label, *error_label, *status_label;
     GtkProgressBar *progress;
+    GtkDrawingArea *sketch_area; /* the loading page's first picture */
+    timeline *sketch;            /* what it draws while the events are read; NULL: hidden */
     GtkPaned *paned;
     LeakscopeTimeline *timeline;
     GtkStack *panel_stack;

@@ -1418,6 +1418,47 @@ static void _leakscope_window_install(LeakscopeWindow *self, timeline *tl)
     gtk_recent_manager_add_full(self->recent, uri, &rd);
 }
 
+/* ---- the first picture while the events are read ---- */
+
+static void sketch_clear(LeakscopeWindow *self)
+{
+    g_clear_pointer(&self->sketch, timeline_free);
+    if (self->sketch_area)
+        gtk_widget_set_visible(GTK_WIDGET(self->sketch_area), FALSE);
+}
+
+static void on_sketch(timeline *sketch, timeline_refinement *refinement, gpointer data)
+{
+    LeakscopeWindow *self = data;
+    if (!self->load) { /* the load it came from is over */
+        timeline_free(sketch);
+        timeline_refinement_free(refinement);
+        return;
+    }
+    if (refinement) {
+        if (self->sketch)
+            timeline_sketch_refine(self->sketch, refinement);
+        timeline_refinement_free(refinement);
+        gtk_widget_queue_draw(GTK_WIDGET(self->sketch_area));
+        return;
+    }
+    timeline_free(self->sketch);
+    self->sketch = sketch;
+    gtk_widget_set_visible(GTK_WIDGET(self->sketch_area), TRUE);
+    gtk_widget_queue_draw(GTK_WIDGET(self->sketch_area));
+}
+
+static void sketch_draw(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+{
+    LeakscopeWindow *self = data;
+    if (!self->sketch || width < 1 || height < 1)
+        return;
+    render_view_params p;
+    render_view_params_init(&p, self->sketch, width, height);
+    p.theme = leakscope_widget_render_theme(GTK_WIDGET(area));
+    render_view(cr, &p);
+}
+
 static gboolean on_progress_tick(gpointer data)
 {
     LeakscopeWindow *self = data;
@@ -1444,6 +1485,7 @@ static void on_loaded(GObject *src, GAsyncResult *res, gpointer data)
     self->load = NULL;
     g_clear_handle_id(&self->progress_source, g_source_remove);
     g_clear_object(&self->load_cancellable);
+    sketch_clear(self);
     if (!tl) {
         _leakscope_window_clear_trace(self);
         g_autofree char *name = g_file_get_parse_name(self->file);
@@ -1471,6 +1513,7 @@ void leakscope_window_open(LeakscopeWindow *self, GFile *file)
     }
     self->load = NULL;
     g_clear_handle_id(&self->progress_source, g_source_remove);
+    sketch_clear(self);
     g_set_object(&self->file, file);
     g_autofree char *path = g_file_get_path(file);
     g_autofree char *name = g_file_get_parse_name(file);
@@ -1488,7 +1531,7 @@ void leakscope_window_open(LeakscopeWindow *self, GFile *file)
     gtk_progress_bar_set_fraction(self->progress, 0);
     gtk_stack_set_visible_child_name(self->main_stack, "loading");
     self->load_cancellable = g_cancellable_new();
-    self->load = leakscope_load_start(path, self->load_cancellable, on_loaded, g_object_ref(self));
+    self->load = leakscope_load_start(path, self->load_cancellable, on_sketch, self, on_loaded, g_object_ref(self));
     self->progress_source = g_timeout_add(100, on_progress_tick, self);
     _leakscope_window_update_actions(self);
 }
@@ -1655,6 +1698,7 @@ static void action_cancel_load(GtkWidget *w, const char *name, GVariant *param)
     g_clear_object(&self->load_cancellable);
     self->load = NULL;
     g_clear_handle_id(&self->progress_source, g_source_remove);
+    sketch_clear(self);
     gtk_stack_set_visible_child_name(self->main_stack, self->tl ? "trace" : "start");
     _leakscope_window_update_actions(self);
 }
@@ -1766,6 +1810,7 @@ static void leakscope_window_dispose(GObject *o)
     g_clear_object(&self->load_cancellable);
     self->load = NULL;
     g_clear_handle_id(&self->progress_source, g_source_remove);
+    sketch_clear(self);
     _leakscope_window_clear_trace(self);
     if (self->chooser)
         gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
@@ -1820,6 +1865,7 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
     CHILD(error_label);
     CHILD(status_label);
     CHILD(progress);
+    CHILD(sketch_area);
     CHILD(paned);
     CHILD(timeline);
     CHILD(panel_stack);
@@ -1876,6 +1922,7 @@ static void leakscope_window_class_init(LeakscopeWindowClass *klass)
 static void leakscope_window_init(LeakscopeWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
+    gtk_drawing_area_set_draw_func(self->sketch_area, sketch_draw, self, NULL);
     _leakscope_window_leaks_init(self);
     g_signal_connect(self->classes_table, "site-selected", G_CALLBACK(on_site_selected), self);
     g_signal_connect(self->growing_table, "site-selected", G_CALLBACK(on_site_selected), self);
