@@ -4,7 +4,8 @@
  * 1920x1080 frame drawn with cairo's CPU image backend at several zooms,
  * panning across the trace.
  *
- * usage: render-bench TRACE [FRAMES_PER_ZOOM]
+ * usage: render-bench TRACE [FRAMES_PER_ZOOM [ZOOM]]
+ * (ZOOM: draw at that zoom only, to profile one)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -57,12 +58,13 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: render-bench TRACE [FRAMES_PER_ZOOM]\n");
+        fprintf(stderr, "usage: render-bench TRACE [FRAMES_PER_ZOOM [ZOOM]]\n");
         return 2;
     }
     int frames = argc > 2 ? atoi(argv[2]) : 20;
     if (frames < 2)
         frames = 2;
+    double only = argc > 3 ? atof(argv[3]) : 0;
     uint64_t file_size = 0, raw = decompressed_events(argv[1], &file_size);
     double rss0 = peak_rss_mib();
     double t = now();
@@ -90,6 +92,8 @@ int main(int argc, char **argv)
         uint64_t w = (uint64_t)(span / zooms[z]);
         if (w < 1000)
             break;
+        if (only > 0 && zooms[z] != only)
+            continue;
         double first = 0;
         for (int f = 0; f < frames; f++) {
             /* Pan: from a third of the trace to the right, a few pixels a frame. */
