@@ -9,6 +9,7 @@
 #include "units.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,15 +218,7 @@ static bool gc_long(const ls_analysis *a, uint64_t d)
 /* First pause whose end is at or after t (pauses are in order of their end). */
 static uint32_t gc_first(const ls_analysis *a, uint64_t t)
 {
-    uint32_t lo = 0, hi = a->ngc;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (a->gc[mid].end < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return ls_first_at(a->gc, a->ngc, sizeof *a->gc, offsetof(ls_gc_pause, end), t);
 }
 
 /* One pause: a bar as tall as its duration (at least 2 px), red when long,
@@ -565,6 +558,43 @@ static void span_label_draw(render_ctx *rc, const ls_analysis *a, const ls_span 
     text_draw(rc, FONT_SMALL, &rc->pal->text, x, y, ALIGN_LEFT, max, label);
 }
 
+/* The marks' columns not yet drawn (track_marks). */
+typedef struct marks_path {
+    double *x;
+    size_t n, cap;
+} marks_path;
+
+/* Out of memory: the mark is not drawn (a frame, not the data). */
+static void marks_path_add(marks_path *mp, double x)
+{
+    if (ls_grow((void **)&mp->x, &mp->cap, sizeof *mp->x, mp->n + 1))
+        mp->x[mp->n++] = x;
+}
+
+/* The pending marks' lines through the row, then their flags: one stroke
+ * and one fill. */
+static void marks_path_draw(render_ctx *rc, const render_row *r, marks_path *mp)
+{
+    cairo_t *cr = rc->cr;
+    if (!mp->n)
+        return;
+    set_color(cr, &rc->pal->mark);
+    cairo_set_line_width(cr, 1);
+    for (size_t i = 0; i < mp->n; i++) {
+        cairo_move_to(cr, mp->x[i], r->py0);
+        cairo_line_to(cr, mp->x[i], r->py1);
+    }
+    cairo_stroke(cr);
+    for (size_t i = 0; i < mp->n; i++) {
+        cairo_move_to(cr, mp->x[i] - 4, r->py0);
+        cairo_line_to(cr, mp->x[i] + 4, r->py0);
+        cairo_line_to(cr, mp->x[i], r->py0 + 5);
+        cairo_close_path(cr);
+    }
+    cairo_fill(cr);
+    mp->n = 0;
+}
+
 void track_marks(render_ctx *rc, const render_row *r)
 {
     const render_view_params *p = rc->p;
@@ -644,34 +674,37 @@ void track_marks(render_ctx *rc, const render_row *r)
         span_label_draw(rc, a, &a->spans[labels.v[k].span], labels.v[k].x, labels.v[k].y, labels.v[k].w);
     free(runs.v);
     free(labels.v);
-    /* Marks: a line through the row, the label on top. */
+    /* Marks: a line through the row and a flag on top, the label beside.
+     * Marks in one pixel column draw the same pixels, so a column is drawn
+     * once (again after a label drawn since); the lines and flags are
+     * gathered into one path each and drawn before each label, so a label
+     * still lies over the marks before it and under those after it. At
+     * coarse zoom thousands of marks share the columns, and a stroke, a
+     * fill and a text measure per mark cost more than a frame. */
+    marks_path pending = { 0 };
     double label_end = -1e9;
-    for (uint32_t i = 0; i < a->nmarks; i++) {
+    for (uint32_t i = ls_analysis_mark_from(a, p->t0); i < a->nmarks && a->marks[i].ts <= p->t1; i++) {
         const ls_mark *m = &a->marks[i];
-        if (m->ts < p->t0 || m->ts > p->t1)
-            continue;
         double x = floor(tx(rc, m->ts)) + 0.5;
-        set_color(cr, &rc->pal->mark);
-        cairo_set_line_width(cr, 1);
-        cairo_move_to(cr, x, r->py0);
-        cairo_line_to(cr, x, r->py1);
-        cairo_stroke(cr);
-        cairo_move_to(cr, x - 4, r->py0);
-        cairo_line_to(cr, x + 4, r->py0);
-        cairo_line_to(cr, x, r->py0 + 5);
-        cairo_close_path(cr);
-        cairo_fill(cr);
+        if (!pending.n || pending.x[pending.n - 1] != x) /* drawn again over a label since */
+            marks_path_add(&pending, x);
+        /* The label goes right of the line, at x + 5 or left of it to fit
+         * the plot's right edge: never right of x + 5. */
+        if (x + 5 <= label_end)
+            continue;
         const char *text = ls_analysis_string(a, m->label);
         double w, h;
         text_size(rc, FONT_SMALL, text, &w, &h);
         w = fmin(w, 160);
-        /* Right of the line; shifted left to fit at the plot's right edge. */
         double lx = fmax(rc->l->plot_x0, fmin(x + 5, rc->l->plot_x1 - w));
         if (lx > label_end) {
+            marks_path_draw(rc, r, &pending);
             w = text_draw(rc, FONT_SMALL, &rc->pal->mark, lx, r->py0 + 1, ALIGN_LEFT, 160, text);
             label_end = lx + w + 6;
             if (rc->out)
                 rc->out->last_mark_label = (render_box){ lx, r->py0 + 1, lx + w, r->py0 + 1 + h };
         }
     }
+    marks_path_draw(rc, r, &pending);
+    free(pending.x);
 }
