@@ -137,7 +137,12 @@ static void check_rates(timeline *tl, uint64_t t0, uint64_t t1, uint32_t n)
     }
     timeline_alloc_range(tl, t0, t1, n, count, bytes);
     uint32_t l1 = timeline_thread_lane_tid(tl, 0) == 101 ? 0 : 1; /* the lane of tid 101 */
-    timeline_thread_range(tl, l1, t0, t1, n, lane);
+    double *lanes = calloc((size_t)timeline_thread_lanes(tl) * n, sizeof *lanes);
+    if (!lanes)
+        goto out;
+    timeline_threads_range(tl, t0, t1, n, lanes);
+    memcpy(lane, lanes + (size_t)l1 * n, n * sizeof *lane);
+    free(lanes);
     for (uint32_t k = 0; k < ntruth; k++) {
         if (truth[k].ts < t0 || truth[k].ts >= t1)
             continue;

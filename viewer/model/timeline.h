@@ -142,11 +142,11 @@ uint64_t timeline_lifetimes(const timeline *tl, uint64_t t0, uint64_t t1, timeli
 uint32_t timeline_thread_lanes(const timeline *tl);
 uint32_t timeline_thread_lane_tid(const timeline *tl, uint32_t lane);
 
-/* Events of lane `lane` per column of [t0, t1) cut into n: exact when the
- * range lies in the decoded window (as timeline_alloc_range), else a column
- * narrower than a bucket gets its share. */
-void timeline_thread_range(const timeline *tl, uint32_t lane, uint64_t t0, uint64_t t1, uint32_t n,
-                           double *out_events);
+/* Events of every lane per column of [t0, t1) cut into n: lane l's
+ * column i at out_events[l * n + i] (timeline_thread_lanes(tl) * n values).
+ * Exact when the range lies in the decoded window (as timeline_alloc_range),
+ * else a column narrower than a bucket gets its share. */
+void timeline_threads_range(const timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, double *out_events);
 
 /* Memory the summary holds, in bytes (not counting the analysis). */
 uint64_t timeline_memory(const timeline *tl);

@@ -447,12 +447,12 @@ void track_threads(render_ctx *rc, const render_row *r)
         return;
     }
     double lh = (r->py1 - r->py0) / lanes;
-    double max = 0;
-    for (uint32_t t = 0; t < lanes; t++) { /* one scale for every lane */
-        timeline_thread_range(p->tl, t, p->t0, p->t1, n, rc->col_a);
-        for (uint32_t i = 0; i < n; i++)
-            max = rc->col_a[i] > max ? rc->col_a[i] : max;
-    }
+    double *events = malloc((size_t)lanes * n * sizeof *events), max = 0;
+    if (!events) /* a frame, not the data */
+        return;
+    timeline_threads_range(p->tl, p->t0, p->t1, n, events);
+    for (size_t i = 0; i < (size_t)lanes * n; i++) /* one scale for every lane */
+        max = events[i] > max ? events[i] : max;
     double lmax = log1p(max);
     cairo_t *cr = rc->cr;
     for (uint32_t t = 0; t < lanes; t++) {
@@ -469,19 +469,18 @@ void track_threads(render_ctx *rc, const render_row *r)
         if (lh >= 9)
             text_draw(rc, lh >= 14 ? FONT_LABEL : FONT_SMALL, &rc->pal->text_dim, rc->l->plot_x0 - 6,
                       y + lh / 2 - (lh >= 14 ? 8 : 7), ALIGN_RIGHT, rc->l->plot_x0 - 12, label);
-        timeline_thread_range(p->tl, t, p->t0, p->t1, n, rc->col_a);
-        /* Eight intensity levels, one fill each. */
+        /* Eight intensity levels, one fill each; a column's level computed once. */
+        const double *col = events + (size_t)t * n;
+        uint8_t *level_of = (uint8_t *)rc->col_m; /* ncols bytes of its ncols words */
+        for (uint32_t i = 0; i < n; i++)
+            level_of[i] = col[i] > 0 ? (uint8_t)(1 + (int)(7.999 * log1p(col[i]) / (lmax > 0 ? lmax : 1))) : 0;
         for (int level = 1; level <= 8; level++) {
             bool any = false;
             for (uint32_t i = 0; i < n; i++) {
-                if (rc->col_a[i] <= 0)
-                    continue;
-                int q = 1 + (int)(7.999 * log1p(rc->col_a[i]) / (lmax > 0 ? lmax : 1));
-                if (q != level)
+                if (level_of[i] != level)
                     continue;
                 uint32_t j = i;
-                while (j + 1 < n && rc->col_a[j + 1] > 0 &&
-                       1 + (int)(7.999 * log1p(rc->col_a[j + 1]) / (lmax > 0 ? lmax : 1)) == level)
+                while (j + 1 < n && level_of[j + 1] == level)
                     j++;
                 cairo_rectangle(cr, col_x(rc, i), y + 1, j - i + 1, fmax(1, lh - 2));
                 i = j;
@@ -495,6 +494,7 @@ void track_threads(render_ctx *rc, const render_row *r)
             }
         }
     }
+    free(events);
 }
 
 /* ---- marks and spans ---- */
