@@ -72,6 +72,8 @@ struct timeline {
     timeline_lifetime *life;   /* in order of begin */
     uint64_t nlife, life_cap, life_dropped;
 
+    uint64_t *span_reach;      /* per span: the latest end of it and the spans before it */
+
     trace_chunk_info *chunks;  /* events chunks, by first timestamp, then offset */
     uint32_t nchunks;
 

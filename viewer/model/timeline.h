@@ -137,6 +137,11 @@ void timeline_resource_range(const timeline *tl, uint32_t k, uint64_t t0, uint64
 uint64_t timeline_lifetimes(const timeline *tl, uint64_t t0, uint64_t t1, timeline_lifetime *out,
                             uint64_t max, uint64_t *dropped);
 
+/* The first span (index into timeline_analysis(tl)->spans, in order of
+ * their begin) that ends at or after t or is still open then; every span
+ * before it ended before t (nspans if none is left). */
+uint32_t timeline_span_from(const timeline *tl, uint64_t t);
+
 /* Thread lanes: count, and the tid of lane i (the last lane holds every
  * thread beyond TIMELINE_MAX_THREADS - 1 when there are more). */
 uint32_t timeline_thread_lanes(const timeline *tl);

@@ -624,16 +624,13 @@ void track_marks(render_ctx *rc, const render_row *r)
     }
     span_runs runs = { 0 };
     span_labels labels = { 0 };
-    for (uint32_t i = 0; i < a->nspans && rows; i++) {
+    /* Spans are in order of their begin; those before timeline_span_from ended before the view. */
+    for (uint32_t i = timeline_span_from(p->tl, p->t0); i < a->nspans && rows && a->spans[i].begin <= p->t1; i++) {
         const ls_span *s = &a->spans[i];
         uint64_t end = s->end ? s->end : timeline_end(p->tl);
-        if (s->begin > p->t1)
-            break; /* spans are in order of their begin */
-        if (end < p->t0 || s->depth >= rows)
+        double x0, x1;
+        if (s->depth >= rows || !render_span_bar(p, rc->l, s, &x0, &x1))
             continue;
-        double x0 = fmax(tx(rc, s->begin), rc->l->plot_x0), x1 = fmin(tx(rc, end), rc->l->plot_x1);
-        if (x1 - x0 < 1)
-            x1 = x0 + 1;
         uint32_t d = s->depth, color = label_color(s->label);
         bool narrow = x1 - x0 <= 2;
         if (run[d].open && x0 <= run[d].x1 && (run[d].color == color || (narrow && run[d].narrow))) {
