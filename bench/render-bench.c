@@ -2,7 +2,8 @@
  * pass that builds the summary), memory (peak RSS and the summary's own
  * bytes, against the decompressed size of the events), and the time of a
  * 1920x1080 frame drawn with cairo's CPU image backend at several zooms,
- * panning across the trace.
+ * panning across the trace, with how many times a zoom's frames decoded
+ * the chunks under the view (the exact window).
  *
  * usage: render-bench TRACE [FRAMES_PER_ZOOM [ZOOM]]
  * (ZOOM: draw at that zoom only, to profile one)
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
     uint64_t b = timeline_begin(tl), e = timeline_end(tl), span = e - b;
     double zooms[] = { 1, 10, 100, 1000, 1e4, 1e5, 1e6 };
     double *ms = malloc(frames * sizeof *ms);
-    printf("\n| zoom | view width | first frame ms | median ms | max ms |\n|---:|---:|---:|---:|---:|\n");
+    printf("\n| zoom | view width | first frame ms | median ms | max ms | decodes |\n|---:|---:|---:|---:|---:|---:|\n");
     for (size_t z = 0; z < sizeof zooms / sizeof *zooms; z++) {
         uint64_t w = (uint64_t)(span / zooms[z]);
         if (w < 1000)
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
         if (only > 0 && zooms[z] != only)
             continue;
         double first = 0;
+        uint64_t decodes = timeline_decodes(tl);
         for (int f = 0; f < frames; f++) {
             /* Pan: from a third of the trace to the right, a few pixels a frame. */
             uint64_t t0 = b + span / 3 + (uint64_t)((double)w * f / 200.0);
@@ -118,7 +120,8 @@ int main(int argc, char **argv)
             snprintf(wbuf, sizeof wbuf, "%.2f ms", wn / 1e6);
         else
             snprintf(wbuf, sizeof wbuf, "%.2f us", wn / 1e3);
-        printf("| %gx | %s | %.1f | %.1f | %.1f |\n", zooms[z], wbuf, first, ms[frames / 2], ms[frames - 1]);
+        printf("| %gx | %s | %.1f | %.1f | %.1f | %llu |\n", zooms[z], wbuf, first, ms[frames / 2], ms[frames - 1],
+               (unsigned long long)(timeline_decodes(tl) - decodes));
     }
     printf("\npeak RSS at the end: %.1f MiB\n", peak_rss_mib());
     free(ms);

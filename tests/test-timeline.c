@@ -212,6 +212,29 @@ static void check_margin(void)
         CHECK(tl->win.begin == begin && tl->win.end == end); /* the same window, not decoded again */
         timeline_free(tl);
     }
+    /* The same view panned as the viewer pans, a few pixels a frame, with
+     * every query a frame makes: decoded once, on the first frame. */
+    CHECK(timeline_open(path, &tl, &err) == TRACE_OK);
+    if (tl) {
+        uint32_t bad = tl_bucket(tl, tl->t0 + N / 2 * gap + 1), n = 1920;
+        uint64_t v0 = tl_bucket_start(tl, bad + 1), width = 200 * tl->w; /* 200 buckets: a pan crosses some */
+        uint64_t *ts = malloc((n + 1) * sizeof *ts), *heap = malloc((n + 1) * sizeof *heap);
+        double *count = malloc(n * sizeof *count), *lanes = malloc((size_t)timeline_thread_lanes(tl) * n * sizeof *lanes);
+        CHECK_EQ_U64(timeline_decodes(tl), 0);
+        for (uint32_t f = 0; ts && heap && count && lanes && f < 60; f++) {
+            uint64_t a = v0 + width * 3 * f / n, b = a + width;
+            if (timeline_heap_steps(tl, a, b, n, ts, heap) < 0)
+                CHECK(timeline_heap_range(tl, a, b, n, ts, heap));
+            timeline_alloc_range(tl, a, b, n / 2, count, NULL);
+            timeline_threads_range(tl, a, b, n, lanes);
+        }
+        CHECK_EQ_U64(timeline_decodes(tl), 1);
+        free(ts);
+        free(heap);
+        free(count);
+        free(lanes);
+        timeline_free(tl);
+    }
     unlink(path);
 }
 

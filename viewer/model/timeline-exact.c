@@ -20,6 +20,8 @@
 
 #define RAW_BUDGET (64u * 1024u * 1024u) /* decompressed bytes decoded at once */
 
+uint64_t timeline_decodes(const timeline *tl) { return tl->win.decodes; }
+
 void tl_window_clear(tl_window *w)
 {
     free(w->ts);
@@ -99,6 +101,7 @@ static bool replay(timeline *tl, uint32_t b0, uint32_t b1)
         if (++nc > TL_EXACT_MAX_CHUNKS || raw > RAW_BUDGET)
             return false;
     }
+    w->decodes++;
     ls_merge *m = ls_index_cursor(tl->a->index, ws, we);
     if (!m)
         return false;

@@ -32,6 +32,7 @@ typedef struct tl_window {
     uint64_t *ev_ts;
     uint8_t *ev_lane;
     uint32_t nev, ev_cap;
+    uint64_t decodes;          /* replays so far (timeline_decodes) */
 } tl_window;
 
 /* Whether the decoded window covers [t0, t1) exactly (timeline-exact.c). */

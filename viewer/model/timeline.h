@@ -153,6 +153,11 @@ uint32_t timeline_thread_lane_tid(const timeline *tl, uint32_t lane);
  * else a column narrower than a bucket gets its share. */
 void timeline_threads_range(const timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, double *out_events);
 
+/* How many times the exact window was decoded (each replay of the chunks
+ * under a view, whether it succeeded or not): a pan within the window
+ * decodes nothing. */
+uint64_t timeline_decodes(const timeline *tl);
+
 /* Memory the summary holds, in bytes (not counting the analysis). */
 uint64_t timeline_memory(const timeline *tl);
 
