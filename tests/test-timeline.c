@@ -238,6 +238,51 @@ static void check_margin(void)
     unlink(path);
 }
 
+/* Many small chunks (a thread's run of 50 events each): the window's margin
+ * is over the chunks' budget, so it is halved until it fits, not dropped;
+ * a pan by a few pixels a frame still finds the window decoded. */
+static void check_small_chunks(void)
+{
+    char path[] = "/tmp/test-timeline-chunks-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return;
+    close(fd);
+    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8 };
+    trace_writer *w;
+    CHECK(trace_writer_create(path, &info, &w) == TRACE_OK);
+    if (!w)
+        return;
+    const uint64_t N = 50000, gap = 1000;
+    for (uint64_t i = 0; i < N; i++) { /* 25 steps (50 events) of one thread, then of the other */
+        uint32_t tid = 1 + (uint32_t)(i / 25 % 2);
+        trace_event a = { .kind = TRACE_ALLOC, .ts = i * gap, .addr = 0x10000 * tid + 64 * (i % 8), .size = 16 };
+        trace_event f = { .kind = TRACE_FREE, .ts = i * gap + 500, .addr = a.addr };
+        trace_writer_add_event(w, tid, &a);
+        trace_writer_add_event(w, tid, &f);
+    }
+    CHECK(trace_writer_close(w, 0) == TRACE_OK);
+    timeline *tl;
+    trace_error err;
+    CHECK(timeline_open(path, &tl, &err) == TRACE_OK);
+    if (tl) {
+        CHECK(tl->nchunks > 4 * TL_EXACT_MAX_CHUNKS);
+        /* A view of about half the chunks' budget, in the middle. */
+        uint64_t per_chunk = 25 * gap, width = per_chunk * TL_EXACT_MAX_CHUNKS / 2, v0 = tl->t0 + N * gap / 2;
+        uint32_t n = 1920;
+        uint64_t *mn = malloc(n * sizeof *mn), *mx = malloc(n * sizeof *mx);
+        for (uint32_t f = 0; mn && mx && f < 60; f++) {
+            uint64_t a = v0 + width * 3 * f / n;
+            CHECK(timeline_heap_range(tl, a, a + width, n, mn, mx));
+        }
+        CHECK_EQ_U64(timeline_decodes(tl), 1);
+        free(mn);
+        free(mx);
+        timeline_free(tl);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     char path[] = "/tmp/test-timeline-XXXXXX";
@@ -293,5 +338,6 @@ int main(void)
     unlink(path);
     free(truth);
     check_margin();
+    check_small_chunks();
     TEST_DONE();
 }

@@ -23,7 +23,9 @@
  * Memory bound: about 60 bytes per base bucket (at most 2^19, so ~32 MiB
  * with the pyramid), 4 bytes x 2^12 per resource kind and per thread lane,
  * 48 bytes per kept lifetime, ~1.5 bytes per free, and the decoded window
- * (at most TIMELINE_EXACT_MAX_EVENTS steps). GC pauses, marks and spans come
+ * (at most TIMELINE_EXACT_MAX_EVENTS steps; a view of more than a quarter of
+ * that many events draws from the buckets, so that the window reaches past
+ * it on both sides and a pan does not decode again). GC pauses, marks and spans come
  * from the ls_analysis it holds.
  *
  * Plain C, no GLib. A timeline is not thread-safe (queries may decode and
