@@ -168,6 +168,19 @@ out:
     free(want_l);
 }
 
+/* A writer on a new file at path (a mkstemp template); NULL if none. */
+static trace_writer *temp_trace(char *path)
+{
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    close(fd);
+    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8 };
+    trace_writer *w;
+    CHECK(trace_writer_create(path, &info, &w) == TRACE_OK);
+    return w;
+}
+
 /* The decoded window's margin: an inexact bucket (an allocation over a
  * block still live: the replay cannot know what it replaced) just left of
  * the view stops the margin on that side only; the window still reaches
@@ -175,13 +188,7 @@ out:
 static void check_margin(void)
 {
     char path[] = "/tmp/test-timeline-margin-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return;
-    close(fd);
-    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8 };
-    trace_writer *w;
-    CHECK(trace_writer_create(path, &info, &w) == TRACE_OK);
+    trace_writer *w = temp_trace(path);
     if (!w)
         return;
     const uint64_t N = 200000, gap = 1000; /* an allocation and a free per step: 200 ms */
@@ -244,13 +251,7 @@ static void check_margin(void)
 static void check_small_chunks(void)
 {
     char path[] = "/tmp/test-timeline-chunks-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return;
-    close(fd);
-    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8 };
-    trace_writer *w;
-    CHECK(trace_writer_create(path, &info, &w) == TRACE_OK);
+    trace_writer *w = temp_trace(path);
     if (!w)
         return;
     const uint64_t N = 50000, gap = 1000;
