@@ -110,8 +110,8 @@ bool timeline_heap_range(timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, uin
 
 /* The heap's steps in [t0, t1]: up to `max` (ts, heap after) pairs, the
  * first being the heap at t0. Returns the count, or -1 when the range holds
- * more than `max` steps or more than TIMELINE_EXACT_MAX_EVENTS events (draw
- * timeline_heap_range's envelope then) or decoding failed. */
+ * more than `max` steps or more than a quarter of TIMELINE_EXACT_MAX_EVENTS
+ * events (draw timeline_heap_range's envelope then) or decoding failed. */
 int64_t timeline_heap_steps(timeline *tl, uint64_t t0, uint64_t t1, uint32_t max, uint64_t *out_ts,
                             uint64_t *out_heap);
 
