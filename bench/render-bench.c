@@ -2,9 +2,12 @@
  * pass that builds the summary), memory (peak RSS and the summary's own
  * bytes, against the decompressed size of the events), and the time of a
  * 1920x1080 frame drawn with cairo's CPU image backend at several zooms,
- * panning across the trace.
+ * panning across the trace, with how many times a zoom's frames decoded
+ * the chunks under the view (the exact window), and the median frame's CPU
+ * time beside its wall time (the machine may be shared).
  *
- * usage: render-bench TRACE [FRAMES_PER_ZOOM]
+ * usage: render-bench TRACE [FRAMES_PER_ZOOM [ZOOM]]
+ * (ZOOM: draw at that zoom only, to profile one)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -22,6 +25,15 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The CPU time of this thread: a frame's cost on a shared machine, where
+ * the wall time also holds what other processes took. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -57,12 +69,13 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: render-bench TRACE [FRAMES_PER_ZOOM]\n");
+        fprintf(stderr, "usage: render-bench TRACE [FRAMES_PER_ZOOM [ZOOM]]\n");
         return 2;
     }
     int frames = argc > 2 ? atoi(argv[2]) : 20;
     if (frames < 2)
         frames = 2;
+    double only = argc > 3 ? atof(argv[3]) : 0;
     uint64_t file_size = 0, raw = decompressed_events(argv[1], &file_size);
     double rss0 = peak_rss_mib();
     double t = now();
@@ -84,13 +97,16 @@ int main(int argc, char **argv)
     cairo_t *cr = cairo_create(s);
     uint64_t b = timeline_begin(tl), e = timeline_end(tl), span = e - b;
     double zooms[] = { 1, 10, 100, 1000, 1e4, 1e5, 1e6 };
-    double *ms = malloc(frames * sizeof *ms);
-    printf("\n| zoom | view width | first frame ms | median ms | max ms |\n|---:|---:|---:|---:|---:|\n");
+    double *ms = malloc(frames * sizeof *ms), *cpu = malloc(frames * sizeof *cpu);
+    printf("\n| zoom | view width | first frame ms | median ms | max ms | median CPU ms | decodes |\n|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t z = 0; z < sizeof zooms / sizeof *zooms; z++) {
         uint64_t w = (uint64_t)(span / zooms[z]);
         if (w < 1000)
             break;
+        if (only > 0 && zooms[z] != only)
+            continue;
         double first = 0;
+        uint64_t decodes = timeline_decodes(tl);
         for (int f = 0; f < frames; f++) {
             /* Pan: from a third of the trace to the right, a few pixels a frame. */
             uint64_t t0 = b + span / 3 + (uint64_t)((double)w * f / 200.0);
@@ -98,14 +114,16 @@ int main(int argc, char **argv)
             render_view_params_init(&p, tl, 1920, 1080);
             p.t0 = zooms[z] == 1 ? b : t0;
             p.t1 = p.t0 + w;
-            double f0 = now();
+            double f0 = now(), c0 = cpu_now();
             render_view(cr, &p);
             cairo_surface_flush(s);
             ms[f] = (now() - f0) * 1e3;
+            cpu[f] = (cpu_now() - c0) * 1e3;
             if (f == 0)
                 first = ms[f];
         }
         qsort(ms, frames, sizeof *ms, cmp_double);
+        qsort(cpu, frames, sizeof *cpu, cmp_double);
         char wbuf[32];
         double wn = (double)w;
         if (wn >= 1e9)
@@ -114,10 +132,12 @@ int main(int argc, char **argv)
             snprintf(wbuf, sizeof wbuf, "%.2f ms", wn / 1e6);
         else
             snprintf(wbuf, sizeof wbuf, "%.2f us", wn / 1e3);
-        printf("| %gx | %s | %.1f | %.1f | %.1f |\n", zooms[z], wbuf, first, ms[frames / 2], ms[frames - 1]);
+        printf("| %gx | %s | %.1f | %.1f | %.1f | %.1f | %llu |\n", zooms[z], wbuf, first, ms[frames / 2],
+               ms[frames - 1], cpu[frames / 2], (unsigned long long)(timeline_decodes(tl) - decodes));
     }
     printf("\npeak RSS at the end: %.1f MiB\n", peak_rss_mib());
     free(ms);
+    free(cpu);
     cairo_destroy(cr);
     cairo_surface_destroy(s);
     timeline_free(tl);

@@ -137,7 +137,12 @@ static void check_rates(timeline *tl, uint64_t t0, uint64_t t1, uint32_t n)
     }
     timeline_alloc_range(tl, t0, t1, n, count, bytes);
     uint32_t l1 = timeline_thread_lane_tid(tl, 0) == 101 ? 0 : 1; /* the lane of tid 101 */
-    timeline_thread_range(tl, l1, t0, t1, n, lane);
+    double *lanes = calloc((size_t)timeline_thread_lanes(tl) * n, sizeof *lanes);
+    if (!lanes)
+        goto out;
+    timeline_threads_range(tl, t0, t1, n, lanes);
+    memcpy(lane, lanes + (size_t)l1 * n, n * sizeof *lane);
+    free(lanes);
     for (uint32_t k = 0; k < ntruth; k++) {
         if (truth[k].ts < t0 || truth[k].ts >= t1)
             continue;
@@ -163,6 +168,19 @@ out:
     free(want_l);
 }
 
+/* A writer on a new file at path (a mkstemp template); NULL if none. */
+static trace_writer *temp_trace(char *path)
+{
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    close(fd);
+    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8 };
+    trace_writer *w;
+    CHECK(trace_writer_create(path, &info, &w) == TRACE_OK);
+    return w;
+}
+
 /* The decoded window's margin: an inexact bucket (an allocation over a
  * block still live: the replay cannot know what it replaced) just left of
  * the view stops the margin on that side only; the window still reaches
@@ -170,13 +188,7 @@ out:
 static void check_margin(void)
 {
     char path[] = "/tmp/test-timeline-margin-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return;
-    close(fd);
-    trace_file_info info = { .pid = 1, .time_unit_ns = 1, .clock_id = 1, .pointer_size = 8 };
-    trace_writer *w;
-    CHECK(trace_writer_create(path, &info, &w) == TRACE_OK);
+    trace_writer *w = temp_trace(path);
     if (!w)
         return;
     const uint64_t N = 200000, gap = 1000; /* an allocation and a free per step: 200 ms */
@@ -205,6 +217,68 @@ static void check_margin(void)
         uint64_t begin = tl->win.begin, end = tl->win.end;
         CHECK(tl_window_ensure(tl, v0 + tl->w, v1 + tl->w)); /* a pan right by a bucket */
         CHECK(tl->win.begin == begin && tl->win.end == end); /* the same window, not decoded again */
+        timeline_free(tl);
+    }
+    /* The same view panned as the viewer pans, a few pixels a frame, with
+     * every query a frame makes: decoded once, on the first frame. */
+    CHECK(timeline_open(path, &tl, &err) == TRACE_OK);
+    if (tl) {
+        uint32_t bad = tl_bucket(tl, tl->t0 + N / 2 * gap + 1), n = 1920;
+        uint64_t v0 = tl_bucket_start(tl, bad + 1), width = 200 * tl->w; /* 200 buckets: a pan crosses some */
+        uint64_t *ts = malloc((n + 1) * sizeof *ts), *heap = malloc((n + 1) * sizeof *heap);
+        double *count = malloc(n * sizeof *count), *lanes = malloc((size_t)timeline_thread_lanes(tl) * n * sizeof *lanes);
+        CHECK_EQ_U64(timeline_decodes(tl), 0);
+        for (uint32_t f = 0; ts && heap && count && lanes && f < 60; f++) {
+            uint64_t a = v0 + width * 3 * f / n, b = a + width;
+            if (timeline_heap_steps(tl, a, b, n, ts, heap) < 0)
+                CHECK(timeline_heap_range(tl, a, b, n, ts, heap));
+            timeline_alloc_range(tl, a, b, n / 2, count, NULL);
+            timeline_threads_range(tl, a, b, n, lanes);
+        }
+        CHECK_EQ_U64(timeline_decodes(tl), 1);
+        free(ts);
+        free(heap);
+        free(count);
+        free(lanes);
+        timeline_free(tl);
+    }
+    unlink(path);
+}
+
+/* Many small chunks (a thread's run of 50 events each): the window's margin
+ * is over the chunks' budget, so it is halved until it fits, not dropped;
+ * a pan by a few pixels a frame still finds the window decoded. */
+static void check_small_chunks(void)
+{
+    char path[] = "/tmp/test-timeline-chunks-XXXXXX";
+    trace_writer *w = temp_trace(path);
+    if (!w)
+        return;
+    const uint64_t N = 50000, gap = 1000;
+    for (uint64_t i = 0; i < N; i++) { /* 25 steps (50 events) of one thread, then of the other */
+        uint32_t tid = 1 + (uint32_t)(i / 25 % 2);
+        trace_event a = { .kind = TRACE_ALLOC, .ts = i * gap, .addr = 0x10000 * tid + 64 * (i % 8), .size = 16 };
+        trace_event f = { .kind = TRACE_FREE, .ts = i * gap + 500, .addr = a.addr };
+        trace_writer_add_event(w, tid, &a);
+        trace_writer_add_event(w, tid, &f);
+    }
+    CHECK(trace_writer_close(w, 0) == TRACE_OK);
+    timeline *tl;
+    trace_error err;
+    CHECK(timeline_open(path, &tl, &err) == TRACE_OK);
+    if (tl) {
+        CHECK(tl->nchunks > 4 * TL_EXACT_MAX_CHUNKS);
+        /* A view of about half the chunks' budget, in the middle. */
+        uint64_t per_chunk = 25 * gap, width = per_chunk * TL_EXACT_MAX_CHUNKS / 2, v0 = tl->t0 + N * gap / 2;
+        uint32_t n = 1920;
+        uint64_t *mn = malloc(n * sizeof *mn), *mx = malloc(n * sizeof *mx);
+        for (uint32_t f = 0; mn && mx && f < 60; f++) {
+            uint64_t a = v0 + width * 3 * f / n;
+            CHECK(timeline_heap_range(tl, a, a + width, n, mn, mx));
+        }
+        CHECK_EQ_U64(timeline_decodes(tl), 1);
+        free(mn);
+        free(mx);
         timeline_free(tl);
     }
     unlink(path);
@@ -265,5 +339,6 @@ int main(void)
     unlink(path);
     free(truth);
     check_margin();
+    check_small_chunks();
     TEST_DONE();
 }

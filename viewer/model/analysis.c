@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #define GROW(arr, n, cap) ls_grow32((void **)&(arr), &(cap), sizeof *(arr), (size_t)(n) + 1)
@@ -402,17 +403,31 @@ bool ls_resource_is_failure(const char *kind, size_t len)
     return (len == 12 && memcmp(kind, "error/EMFILE", 12) == 0) || (len == 12 && memcmp(kind, "error/ENFILE", 12) == 0);
 }
 
-uint32_t ls_analysis_failure_from(const ls_analysis *a, uint64_t t)
+uint32_t ls_first_at(const void *v, uint32_t n, size_t stride, size_t ts_offset, uint64_t t)
 {
-    uint32_t lo = 0, hi = a->nopen_failures;
+    const unsigned char *base = v;
+    uint32_t lo = 0, hi = n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (a->open_failures[mid].ts < t)
+        uint64_t ts;
+        memcpy(&ts, base + (size_t)mid * stride + ts_offset, sizeof ts);
+        if (ts < t)
             lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
+}
+
+uint32_t ls_analysis_failure_from(const ls_analysis *a, uint64_t t)
+{
+    return ls_first_at(a->open_failures, a->nopen_failures, sizeof *a->open_failures,
+                       offsetof(ls_open_failure, ts), t);
+}
+
+uint32_t ls_analysis_mark_from(const ls_analysis *a, uint64_t t)
+{
+    return ls_first_at(a->marks, a->nmarks, sizeof *a->marks, offsetof(ls_mark, ts), t);
 }
 
 bool ls_resource_kind_matches(const char *pattern, const char *kind)

@@ -203,6 +203,15 @@ bool ls_resource_is_failure(const char *kind, size_t len);
 /* The index of the first open failure at or after t (nopen_failures if none). */
 uint32_t ls_analysis_failure_from(const ls_analysis *a, uint64_t t);
 
+/* The index of the first mark at or after t (nmarks if none): marks are in
+ * the analysis' order, so by time. */
+uint32_t ls_analysis_mark_from(const ls_analysis *a, uint64_t t);
+
+/* The first of n records (stride bytes apart from v) whose uint64_t at
+ * ts_offset is at or after t, for records in increasing order of it (n if
+ * none): the one binary search of the model's lists by time. */
+uint32_t ls_first_at(const void *v, uint32_t n, size_t stride, size_t ts_offset, uint64_t t);
+
 /* The stack that closed a resource, for an event the observer's resource()
  * gives with delta -1: a res_close's own (since format 3; 0 in older files
  * or with stacks off), and 0 when the close was not seen (ev opens the

@@ -20,6 +20,8 @@
 
 #define RAW_BUDGET (64u * 1024u * 1024u) /* decompressed bytes decoded at once */
 
+uint64_t timeline_decodes(const timeline *tl) { return tl->win.decodes; }
+
 void tl_window_clear(tl_window *w)
 {
     free(w->ts);
@@ -83,13 +85,12 @@ static uint8_t lane_of_tid(const timeline *tl, uint32_t tid)
     return (uint8_t)(tl->nlanes ? tl->nlanes - 1 : 0);
 }
 
-/* Replays base buckets [b0, b1] into tl->win. */
-static bool replay(timeline *tl, uint32_t b0, uint32_t b1)
+/* Whether replaying base buckets [b0, b1] stays within the chunks' budget:
+ * what the window may cost is the chunks that meet it. */
+static bool replay_fits(const timeline *tl, uint32_t b0, uint32_t b1)
 {
-    tl_window *w = &tl->win;
     uint64_t ws = tl_bucket_start(tl, b0);
     uint64_t we = b1 + 1 < tl->nb ? tl_bucket_start(tl, b1 + 1) - 1 : UINT64_MAX;
-    /* What the window may cost: the chunks that meet it. */
     uint32_t nc = 0;
     uint64_t raw = 0;
     for (uint32_t i = 0; i < tl->nchunks && tl->chunks[i].first_ts <= we; i++) {
@@ -99,6 +100,18 @@ static bool replay(timeline *tl, uint32_t b0, uint32_t b1)
         if (++nc > TL_EXACT_MAX_CHUNKS || raw > RAW_BUDGET)
             return false;
     }
+    return true;
+}
+
+/* Replays base buckets [b0, b1] into tl->win. */
+static bool replay(timeline *tl, uint32_t b0, uint32_t b1)
+{
+    tl_window *w = &tl->win;
+    uint64_t ws = tl_bucket_start(tl, b0);
+    uint64_t we = b1 + 1 < tl->nb ? tl_bucket_start(tl, b1 + 1) - 1 : UINT64_MAX;
+    if (!replay_fits(tl, b0, b1))
+        return false;
+    w->decodes++;
     ls_merge *m = ls_index_cursor(tl->a->index, ws, we);
     if (!m)
         return false;
@@ -141,7 +154,11 @@ bool tl_window_ensure(timeline *tl, uint64_t t0, uint64_t t1)
         return true;
     if (w->failed && w->begin == ws && w->end == need_end)
         return false;
-    if (tl->ev_prefix[b1 + 1] - tl->ev_prefix[b0] > TIMELINE_EXACT_MAX_EVENTS / 2)
+    /* A view with more than a quarter of the window's events: the window
+     * could not reach half the view's width past it on each side, and a pan
+     * by a few pixels would decode it again. Such a view draws from the
+     * buckets. */
+    if (tl->ev_prefix[b1 + 1] - tl->ev_prefix[b0] > TIMELINE_EXACT_MAX_EVENTS / 4)
         return false;
     for (uint32_t b = b0; b <= b1; b++)
         if (tl->inexact[b])
@@ -166,8 +183,14 @@ bool tl_window_ensure(timeline *tl, uint64_t t0, uint64_t t1)
         if (!grew)
             break;
     }
+    /* Over the chunks' budget (many small chunks): the margin halved until
+     * it fits, rather than dropped, so a pan still finds it decoded. */
+    while ((e0 != b0 || e1 != b1) && !replay_fits(tl, e0, e1)) {
+        e0 = b0 - (b0 - e0) / 2;
+        e1 = b1 + (e1 - b1) / 2;
+    }
     w->valid = replay(tl, e0, e1);
-    if (!w->valid && (e0 != b0 || e1 != b1)) /* the margin over the chunks' budget: the view alone */
+    if (!w->valid && (e0 != b0 || e1 != b1)) /* the margin failed to replay: the view alone */
         w->valid = replay(tl, b0, b1);
     w->failed = !w->valid;
     if (w->failed) { /* remember the refusal for this view only */

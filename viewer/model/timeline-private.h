@@ -33,6 +33,7 @@ typedef struct tl_window {
     uint64_t *ev_ts;
     uint8_t *ev_lane;
     uint32_t nev, ev_cap;
+    uint64_t decodes;          /* replays so far (timeline_decodes) */
 } tl_window;
 
 /* Whether the decoded window covers [t0, t1) exactly (timeline-exact.c). */
@@ -72,6 +73,8 @@ struct timeline {
 
     timeline_lifetime *life;   /* in order of begin */
     uint64_t nlife, life_cap, life_dropped;
+
+    uint64_t *span_reach;      /* per span: the latest end of it and the spans before it */
 
     trace_chunk_info *chunks;  /* events chunks, by first timestamp, then offset */
     uint32_t nchunks;

@@ -155,33 +155,35 @@ static uint32_t first_at(const uint64_t *ts, uint32_t n, uint64_t t)
     return lo;
 }
 
-/* Column of time ts in [t0, t1) cut into n. */
-static uint32_t column_of(uint64_t t0, uint64_t t1, uint32_t n, uint64_t ts)
+/* The first time of column c + 1 when [t0, t1) is cut into n (c < n): the
+ * least ts with (ts - t0) * n / (t1 - t0) > c, so a column holds the times
+ * whose share of the range it is (the test's and the buckets' rule). */
+static uint64_t column_next(uint64_t t0, uint64_t t1, uint32_t n, uint32_t c)
 {
-    uint64_t c = (uint64_t)((unsigned __int128)(ts - t0) * n / (t1 - t0));
-    return c < n ? (uint32_t)c : n - 1;
+    unsigned __int128 num = (unsigned __int128)(t1 - t0) * (c + 1);
+    return t0 + (uint64_t)((num + n - 1) / n);
 }
 
+/* The decoded window's steps in [t0, t1) per column: one walk of the
+ * view's part, times in increasing order (the one order), a division per
+ * column rather than per step (a view holds ~100 steps a column there). */
 void timeline_alloc_range(const timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, double *out_count,
                           double *out_bytes)
 {
     const tl_window *w = &tl->win;
     if (tl_window_covers(w, t0, t1)) { /* decoded: every allocation in its own column */
-        for (uint32_t i = 0; i < n; i++) {
+        uint32_t i = first_at(w->ts, w->n, t0);
+        for (uint32_t c = 0; c < n; c++) {
+            uint64_t next = column_next(t0, t1, n, c);
+            double count = 0, bytes = 0;
+            for (; i < w->n && w->ts[i] < next; i++) {
+                count += w->alloc[i] != 0;
+                bytes += (double)w->alloc[i];
+            }
             if (out_count)
-                out_count[i] = 0;
+                out_count[c] = count;
             if (out_bytes)
-                out_bytes[i] = 0;
-        }
-        /* The window's times increase (the one order): only the view's part is read. */
-        for (uint32_t i = first_at(w->ts, w->n, t0); i < w->n && w->ts[i] < t1; i++) {
-            if (!w->alloc[i])
-                continue;
-            uint32_t c = column_of(t0, t1, n, w->ts[i]);
-            if (out_count)
-                out_count[c] += 1;
-            if (out_bytes)
-                out_bytes[c] += (double)w->alloc[i];
+                out_bytes[c] = bytes;
         }
         return;
     }
@@ -254,22 +256,23 @@ uint32_t timeline_thread_lane_tid(const timeline *tl, uint32_t lane)
     return lane < tl->nlanes ? tl->lane_tid[lane] : 0;
 }
 
-void timeline_thread_range(const timeline *tl, uint32_t lane, uint64_t t0, uint64_t t1, uint32_t n,
-                           double *out_events)
+void timeline_threads_range(const timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, double *out_events)
 {
-    if (lane >= tl->nlanes) {
-        for (uint32_t i = 0; i < n; i++)
-            out_events[i] = 0;
-        return;
-    }
     const tl_window *w = &tl->win;
-    if (tl_window_covers(w, t0, t1)) { /* decoded: every event in its own column */
-        for (uint32_t i = 0; i < n; i++)
+    if (!tl->nlanes)
+        return;
+    if (tl_window_covers(w, t0, t1)) { /* decoded: every event in its own column, one walk for every lane */
+        for (size_t i = 0; i < (size_t)tl->nlanes * n; i++)
             out_events[i] = 0;
-        for (uint32_t i = first_at(w->ev_ts, w->nev, t0); i < w->nev && w->ev_ts[i] < t1; i++)
-            if (w->ev_lane[i] == lane)
-                out_events[column_of(t0, t1, n, w->ev_ts[i])] += 1;
+        uint32_t i = first_at(w->ev_ts, w->nev, t0);
+        for (uint32_t c = 0; c < n; c++) {
+            uint64_t next = column_next(t0, t1, n, c);
+            for (; i < w->nev && w->ev_ts[i] < next; i++)
+                out_events[(size_t)w->ev_lane[i] * n + c] += 1;
+        }
         return;
     }
-    share_range(tl, tl->lane_prefix[lane], tl->nside, tl->w << tl->side_shift, t0, t1, n, out_events);
+    for (uint32_t lane = 0; lane < tl->nlanes; lane++)
+        share_range(tl, tl->lane_prefix[lane], tl->nside, tl->w << tl->side_shift, t0, t1, n,
+                    out_events + (size_t)lane * n);
 }

@@ -406,6 +406,30 @@ trace_status timeline_open(const char *path, timeline **out, trace_error *err)
     return timeline_open_progress(path, NULL, NULL, out, err);
 }
 
+/* Every span's reach: the latest end among it and the spans before it (an
+ * open span reaches the trace's end), so the spans that can meet a view
+ * start at a binary search (timeline_span_from). */
+static bool span_reach(timeline *tl)
+{
+    const ls_analysis *a = tl->a;
+    if (!a->nspans)
+        return true;
+    if (!(tl->span_reach = malloc((size_t)a->nspans * sizeof *tl->span_reach)))
+        return false;
+    uint64_t reach = 0;
+    for (uint32_t i = 0; i < a->nspans; i++) {
+        uint64_t end = a->spans[i].end ? a->spans[i].end : tl->t1;
+        reach = end > reach ? end : reach;
+        tl->span_reach[i] = reach;
+    }
+    return true;
+}
+
+uint32_t timeline_span_from(const timeline *tl, uint64_t t)
+{
+    return ls_first_at(tl->span_reach, tl->a->nspans, sizeof *tl->span_reach, 0, t);
+}
+
 trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, timeline_partial_fn partial,
                                  void *user, bool growth, timeline **out, trace_error *err)
 {
@@ -439,7 +463,7 @@ trace_status timeline_open_index(ls_index *idx, timeline_progress_fn progress, t
             fail_nomem(err);
         goto fail;
     }
-    if (!finish(tl, &B)) {
+    if (!finish(tl, &B) || !span_reach(tl)) {
         st = fail_nomem(err);
         goto fail;
     }
@@ -515,6 +539,7 @@ void timeline_free(timeline *tl)
     for (uint32_t i = 0; i < tl->nlanes; i++)
         free(tl->lane_prefix[i]);
     free(tl->life);
+    free(tl->span_reach);
     free(tl->chunks);
     tl_window_clear(&tl->win);
     free(tl);
@@ -529,6 +554,7 @@ uint64_t timeline_memory(const timeline *tl)
     m += tl->stream_cap;
     m += (uint64_t)tl->nkinds * 8 * tl->nside + (uint64_t)tl->nlanes * 8 * (tl->nside + 1);
     m += tl->life_cap * sizeof *tl->life;
+    m += (uint64_t)(tl->span_reach ? tl->a->nspans : 0) * sizeof *tl->span_reach;
     m += (uint64_t)tl->nchunks * sizeof *tl->chunks;
     m += (uint64_t)tl->win.cap * 16;
     return m;

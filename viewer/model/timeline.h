@@ -23,7 +23,9 @@
  * Memory bound: about 60 bytes per base bucket (at most 2^19, so ~32 MiB
  * with the pyramid), 4 bytes x 2^12 per resource kind and per thread lane,
  * 48 bytes per kept lifetime, ~1.5 bytes per free, and the decoded window
- * (at most TIMELINE_EXACT_MAX_EVENTS steps). GC pauses, marks and spans come
+ * (at most TIMELINE_EXACT_MAX_EVENTS steps; a view of more than a quarter of
+ * that many events draws from the buckets, so that the window reaches past
+ * it on both sides and a pan does not decode again). GC pauses, marks and spans come
  * from the ls_analysis it holds.
  *
  * Plain C, no GLib. A timeline is not thread-safe (queries may decode and
@@ -168,8 +170,8 @@ bool timeline_heap_range(timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, uin
 
 /* The heap's steps in [t0, t1]: up to `max` (ts, heap after) pairs, the
  * first being the heap at t0. Returns the count, or -1 when the range holds
- * more than `max` steps or more than TIMELINE_EXACT_MAX_EVENTS events (draw
- * timeline_heap_range's envelope then) or decoding failed. */
+ * more than `max` steps or more than a quarter of TIMELINE_EXACT_MAX_EVENTS
+ * events (draw timeline_heap_range's envelope then) or decoding failed. */
 int64_t timeline_heap_steps(timeline *tl, uint64_t t0, uint64_t t1, uint32_t max, uint64_t *out_ts,
                             uint64_t *out_heap);
 
@@ -197,16 +199,26 @@ void timeline_resource_range(const timeline *tl, uint32_t k, uint64_t t0, uint64
 uint64_t timeline_lifetimes(const timeline *tl, uint64_t t0, uint64_t t1, timeline_lifetime *out,
                             uint64_t max, uint64_t *dropped);
 
+/* The first span (index into timeline_analysis(tl)->spans, in order of
+ * their begin) that ends at or after t or is still open then; every span
+ * before it ended before t (nspans if none is left). */
+uint32_t timeline_span_from(const timeline *tl, uint64_t t);
+
 /* Thread lanes: count, and the tid of lane i (the last lane holds every
  * thread beyond TIMELINE_MAX_THREADS - 1 when there are more). */
 uint32_t timeline_thread_lanes(const timeline *tl);
 uint32_t timeline_thread_lane_tid(const timeline *tl, uint32_t lane);
 
-/* Events of lane `lane` per column of [t0, t1) cut into n: exact when the
- * range lies in the decoded window (as timeline_alloc_range), else a column
- * narrower than a bucket gets its share. */
-void timeline_thread_range(const timeline *tl, uint32_t lane, uint64_t t0, uint64_t t1, uint32_t n,
-                           double *out_events);
+/* Events of every lane per column of [t0, t1) cut into n: lane l's
+ * column i at out_events[l * n + i] (timeline_thread_lanes(tl) * n values).
+ * Exact when the range lies in the decoded window (as timeline_alloc_range),
+ * else a column narrower than a bucket gets its share. */
+void timeline_threads_range(const timeline *tl, uint64_t t0, uint64_t t1, uint32_t n, double *out_events);
+
+/* How many times the exact window was decoded (each replay of the chunks
+ * under a view, whether it succeeded or not): a pan within the window
+ * decodes nothing. */
+uint64_t timeline_decodes(const timeline *tl);
 
 /* Memory the summary holds, in bytes (not counting the analysis). */
 uint64_t timeline_memory(const timeline *tl);

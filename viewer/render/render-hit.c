@@ -68,6 +68,19 @@ uint32_t render_span_rows(const render_row *r)
     return rows > RENDER_BAR_ROWS_MAX ? RENDER_BAR_ROWS_MAX : rows;
 }
 
+bool render_span_bar(const render_view_params *p, const render_layout *l, const ls_span *s, double *x0,
+                     double *x1)
+{
+    uint64_t end = s->end ? s->end : timeline_end(p->tl);
+    if (end < p->t0 || s->begin > p->t1)
+        return false;
+    *x0 = fmax(render_x_of(l, p, s->begin), l->plot_x0);
+    *x1 = fmin(render_x_of(l, p, end), l->plot_x1);
+    if (*x1 - *x0 < 1)
+        *x1 = *x0 + 1;
+    return true;
+}
+
 /* The pause under x: pauses are in time order, so the last one beginning
  * before the slack's end, looking back a few. */
 static bool hit_gc(const ls_analysis *a, uint64_t lo, uint64_t hi, uint32_t *index)
@@ -110,14 +123,11 @@ static bool hit_marks(const render_view_params *p, const render_layout *l, const
     uint32_t depth = (uint32_t)((y - render_span_row_y(r, 0)) / RENDER_BAR_ROW);
     if (depth >= render_span_rows(r))
         return false;
-    for (uint32_t i = 0; i < a->nspans && a->spans[i].begin <= p->t1; i++) {
+    for (uint32_t i = timeline_span_from(p->tl, p->t0); i < a->nspans && a->spans[i].begin <= p->t1; i++) {
         const ls_span *s = &a->spans[i];
-        if (s->depth != depth)
+        double x0, x1;
+        if (s->depth != depth || !render_span_bar(p, l, s, &x0, &x1))
             continue;
-        uint64_t end = s->end ? s->end : timeline_end(p->tl);
-        double x0 = fmax(render_x_of(l, p, s->begin), l->plot_x0), x1 = fmin(render_x_of(l, p, end), l->plot_x1);
-        if (x1 - x0 < 1)
-            x1 = x0 + 1;
         if (x >= x0 - 1 && x <= x1 + 1) {
             hit->kind = RENDER_HIT_SPAN;
             hit->index = i;

@@ -104,6 +104,10 @@ bool render_lifetime_bars(const render_view_params *p, const render_layout *l, c
 /* Span rows of the marks track: the top of depth d's row, and how many fit. */
 double render_span_row_y(const render_row *r, uint32_t depth);
 uint32_t render_span_rows(const render_row *r);
+/* Where span s's bar lies in its row, x0..x1 (at least a pixel wide);
+ * false when it is not in view. The drawing and the hit test both ask. */
+bool render_span_bar(const render_view_params *p, const render_layout *l, const ls_span *s, double *x0,
+                     double *x1);
 
 /* The tracks (render-tracks.c). */
 void track_heap(render_ctx *rc, const render_row *r);

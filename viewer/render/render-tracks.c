@@ -9,6 +9,7 @@
 #include "units.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,33 @@ static void no_data(render_ctx *rc, const render_row *r, const char *what)
 }
 
 static double tx(const render_ctx *rc, uint64_t t) { return render_x_of(rc->l, rc->p, t); }
+
+/* Bars side by side on whole pixels, bar i from x + i * w to x + (i + 1) * w
+ * and from top[i] down to foot[i] (a NAN top: no bar), as a path of one
+ * outline per run of bars: its tops left to right, its feet back. The bars
+ * only share their sides, so the outline covers what the boxes would, and
+ * cairo fills one polygon for a fraction of what hundreds of boxes cost. */
+static void bars_path(cairo_t *cr, double x, double w, const double *top, const double *foot, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (isnan(top[i]))
+            continue;
+        uint32_t j = i;
+        while (j + 1 < n && !isnan(top[j + 1]))
+            j++;
+        cairo_move_to(cr, x + i * w, top[i]);
+        for (uint32_t k = i; k <= j; k++) {
+            cairo_line_to(cr, x + k * w, top[k]);
+            cairo_line_to(cr, x + (k + 1) * w, top[k]);
+        }
+        for (uint32_t k = j + 1; k-- > i;) {
+            cairo_line_to(cr, x + (k + 1) * w, foot[k]);
+            cairo_line_to(cr, x + k * w, foot[k]);
+        }
+        cairo_close_path(cr);
+        i = j;
+    }
+}
 
 /* ---- heap ---- */
 
@@ -93,6 +121,7 @@ static void heap_envelope_draw(render_ctx *rc, const render_row *r, const uint64
     cairo_close_path(cr);
     set_color(cr, &rc->pal->heap_fill);
     cairo_fill(cr);
+    double *top = rc->col_a, *foot = rc->col_b;
     for (uint32_t i = n0; i < n1; i++) {
         double y0 = floor(hy(rc, r, (double)mx[i])), y1 = ceil(hy(rc, r, (double)mn[i]));
         double ya = i > n0 ? hy(rc, r, (double)mx[i - 1]) : y0; /* join with the neighbour */
@@ -100,8 +129,10 @@ static void heap_envelope_draw(render_ctx *rc, const render_row *r, const uint64
             y0 = floor(ya);
         if (ya > y1)
             y1 = ceil(ya);
-        cairo_rectangle(cr, col_x(rc, i), y0, 1, fmax(1.5, y1 - y0));
+        top[i - n0] = y0;
+        foot[i - n0] = y0 + fmax(1.5, y1 - y0);
     }
+    bars_path(cr, col_x(rc, n0), 1, top, foot, n1 - n0);
     set_color(cr, &rc->pal->heap_line);
     cairo_fill(cr);
 }
@@ -218,14 +249,18 @@ void track_alloc(render_ctx *rc, const render_row *r)
     }
     value_axis ax = value_axis_make(max, true, 2);
     axis_draw_values(rc, r, &ax, "/s");
+    /* count (col_b) is spent: the bars' tops there, their feet (a bar at
+     * least a pixel tall) over the rates. */
+    double *top = count, *foot = bytes;
     for (uint32_t i = 0; i < nb; i++) {
-        if (bytes[i] <= 0)
-            continue;
         double y = row_y(r, bytes[i], ax.top);
-        cairo_rectangle(rc->cr, col_x(rc, i * bin), y, bin, fmax(1, r->py1 - y));
+        top[i] = bytes[i] > 0 ? y : NAN;
+        foot[i] = y + fmax(1, r->py1 - y);
     }
-    set_color(rc->cr, &rc->pal->alloc);
-    cairo_fill(rc->cr);
+    cairo_t *cr = rc->cr;
+    bars_path(cr, col_x(rc, 0), bin, top, foot, nb);
+    set_color(cr, &rc->pal->alloc);
+    cairo_fill(cr);
 }
 
 /* ---- GC pauses ---- */
@@ -238,15 +273,7 @@ static bool gc_long(const ls_analysis *a, uint64_t d)
 /* First pause whose end is at or after t (pauses are in order of their end). */
 static uint32_t gc_first(const ls_analysis *a, uint64_t t)
 {
-    uint32_t lo = 0, hi = a->ngc;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (a->gc[mid].end < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return ls_first_at(a->gc, a->ngc, sizeof *a->gc, offsetof(ls_gc_pause, end), t);
 }
 
 /* One pause: a bar as tall as its duration (at least 2 px), red when long,
@@ -479,12 +506,12 @@ void track_threads(render_ctx *rc, const render_row *r)
         return;
     }
     double lh = (r->py1 - r->py0) / lanes;
-    double max = 0;
-    for (uint32_t t = 0; t < lanes; t++) { /* one scale for every lane */
-        timeline_thread_range(p->tl, t, p->t0, p->t1, n, rc->col_a);
-        for (uint32_t i = 0; i < n; i++)
-            max = rc->col_a[i] > max ? rc->col_a[i] : max;
-    }
+    double *events = malloc((size_t)lanes * n * sizeof *events), max = 0;
+    if (!events) /* a frame, not the data */
+        return;
+    timeline_threads_range(p->tl, p->t0, p->t1, n, events);
+    for (size_t i = 0; i < (size_t)lanes * n; i++) /* one scale for every lane */
+        max = events[i] > max ? events[i] : max;
     double lmax = log1p(max);
     cairo_t *cr = rc->cr;
     for (uint32_t t = 0; t < lanes; t++) {
@@ -501,19 +528,18 @@ void track_threads(render_ctx *rc, const render_row *r)
         if (lh >= 9)
             text_draw(rc, lh >= 14 ? FONT_LABEL : FONT_SMALL, &rc->pal->text_dim, rc->l->plot_x0 - 6,
                       y + lh / 2 - (lh >= 14 ? 8 : 7), ALIGN_RIGHT, rc->l->plot_x0 - 12, label);
-        timeline_thread_range(p->tl, t, p->t0, p->t1, n, rc->col_a);
-        /* Eight intensity levels, one fill each. */
+        /* Eight intensity levels, one fill each; a column's level computed once. */
+        const double *col = events + (size_t)t * n;
+        uint8_t *level_of = (uint8_t *)rc->col_m; /* ncols bytes of its ncols words */
+        for (uint32_t i = 0; i < n; i++)
+            level_of[i] = col[i] > 0 ? (uint8_t)(1 + (int)(7.999 * log1p(col[i]) / (lmax > 0 ? lmax : 1))) : 0;
         for (int level = 1; level <= 8; level++) {
             bool any = false;
             for (uint32_t i = 0; i < n; i++) {
-                if (rc->col_a[i] <= 0)
-                    continue;
-                int q = 1 + (int)(7.999 * log1p(rc->col_a[i]) / (lmax > 0 ? lmax : 1));
-                if (q != level)
+                if (level_of[i] != level)
                     continue;
                 uint32_t j = i;
-                while (j + 1 < n && rc->col_a[j + 1] > 0 &&
-                       1 + (int)(7.999 * log1p(rc->col_a[j + 1]) / (lmax > 0 ? lmax : 1)) == level)
+                while (j + 1 < n && level_of[j + 1] == level)
                     j++;
                 cairo_rectangle(cr, col_x(rc, i), y + 1, j - i + 1, fmax(1, lh - 2));
                 i = j;
@@ -527,6 +553,7 @@ void track_threads(render_ctx *rc, const render_row *r)
             }
         }
     }
+    free(events);
 }
 
 /* ---- marks and spans ---- */
@@ -590,6 +617,43 @@ static void span_label_draw(render_ctx *rc, const ls_analysis *a, const ls_span 
     text_draw(rc, FONT_SMALL, &rc->pal->text, x, y, ALIGN_LEFT, max, label);
 }
 
+/* The marks' columns not yet drawn (track_marks). */
+typedef struct marks_path {
+    double *x;
+    size_t n, cap;
+} marks_path;
+
+/* Out of memory: the mark is not drawn (a frame, not the data). */
+static void marks_path_add(marks_path *mp, double x)
+{
+    if (ls_grow((void **)&mp->x, &mp->cap, sizeof *mp->x, mp->n + 1))
+        mp->x[mp->n++] = x;
+}
+
+/* The pending marks' lines through the row, then their flags: one stroke
+ * and one fill. */
+static void marks_path_draw(render_ctx *rc, const render_row *r, marks_path *mp)
+{
+    cairo_t *cr = rc->cr;
+    if (!mp->n)
+        return;
+    set_color(cr, &rc->pal->mark);
+    cairo_set_line_width(cr, 1);
+    for (size_t i = 0; i < mp->n; i++) {
+        cairo_move_to(cr, mp->x[i], r->py0);
+        cairo_line_to(cr, mp->x[i], r->py1);
+    }
+    cairo_stroke(cr);
+    for (size_t i = 0; i < mp->n; i++) {
+        cairo_move_to(cr, mp->x[i] - 4, r->py0);
+        cairo_line_to(cr, mp->x[i] + 4, r->py0);
+        cairo_line_to(cr, mp->x[i], r->py0 + 5);
+        cairo_close_path(cr);
+    }
+    cairo_fill(cr);
+    mp->n = 0;
+}
+
 void track_marks(render_ctx *rc, const render_row *r)
 {
     const render_view_params *p = rc->p;
@@ -621,16 +685,13 @@ void track_marks(render_ctx *rc, const render_row *r)
     }
     span_runs runs = { 0 };
     span_labels labels = { 0 };
-    for (uint32_t i = 0; i < a->nspans && rows; i++) {
+    /* Spans are in order of their begin; those before timeline_span_from ended before the view. */
+    for (uint32_t i = timeline_span_from(p->tl, p->t0); i < a->nspans && rows && a->spans[i].begin <= p->t1; i++) {
         const ls_span *s = &a->spans[i];
         uint64_t end = s->end ? s->end : timeline_end(p->tl);
-        if (s->begin > p->t1)
-            break; /* spans are in order of their begin */
-        if (end < p->t0 || s->depth >= rows)
+        double x0, x1;
+        if (s->depth >= rows || !render_span_bar(p, rc->l, s, &x0, &x1))
             continue;
-        double x0 = fmax(tx(rc, s->begin), rc->l->plot_x0), x1 = fmin(tx(rc, end), rc->l->plot_x1);
-        if (x1 - x0 < 1)
-            x1 = x0 + 1;
         uint32_t d = s->depth, color = label_color(s->label);
         bool narrow = x1 - x0 <= 2;
         if (run[d].open && x0 <= run[d].x1 && (run[d].color == color || (narrow && run[d].narrow))) {
@@ -671,34 +732,37 @@ void track_marks(render_ctx *rc, const render_row *r)
         span_label_draw(rc, a, &a->spans[labels.v[k].span], labels.v[k].x, labels.v[k].y, labels.v[k].w);
     free(runs.v);
     free(labels.v);
-    /* Marks: a line through the row, the label on top. */
+    /* Marks: a line through the row and a flag on top, the label beside.
+     * Marks in one pixel column draw the same pixels, so a column is drawn
+     * once (again after a label drawn since); the lines and flags are
+     * gathered into one path each and drawn before each label, so a label
+     * still lies over the marks before it and under those after it. At
+     * coarse zoom thousands of marks share the columns, and a stroke, a
+     * fill and a text measure per mark cost more than a frame. */
+    marks_path pending = { 0 };
     double label_end = -1e9;
-    for (uint32_t i = 0; i < a->nmarks; i++) {
+    for (uint32_t i = ls_analysis_mark_from(a, p->t0); i < a->nmarks && a->marks[i].ts <= p->t1; i++) {
         const ls_mark *m = &a->marks[i];
-        if (m->ts < p->t0 || m->ts > p->t1)
-            continue;
         double x = floor(tx(rc, m->ts)) + 0.5;
-        set_color(cr, &rc->pal->mark);
-        cairo_set_line_width(cr, 1);
-        cairo_move_to(cr, x, r->py0);
-        cairo_line_to(cr, x, r->py1);
-        cairo_stroke(cr);
-        cairo_move_to(cr, x - 4, r->py0);
-        cairo_line_to(cr, x + 4, r->py0);
-        cairo_line_to(cr, x, r->py0 + 5);
-        cairo_close_path(cr);
-        cairo_fill(cr);
+        if (!pending.n || pending.x[pending.n - 1] != x) /* drawn again over a label since */
+            marks_path_add(&pending, x);
+        /* The label goes right of the line, at x + 5 or left of it to fit
+         * the plot's right edge: never right of x + 5. */
+        if (x + 5 <= label_end)
+            continue;
         const char *text = ls_analysis_string(a, m->label);
         double w, h;
         text_size(rc, FONT_SMALL, text, &w, &h);
         w = fmin(w, 160);
-        /* Right of the line; shifted left to fit at the plot's right edge. */
         double lx = fmax(rc->l->plot_x0, fmin(x + 5, rc->l->plot_x1 - w));
         if (lx > label_end) {
+            marks_path_draw(rc, r, &pending);
             w = text_draw(rc, FONT_SMALL, &rc->pal->mark, lx, r->py0 + 1, ALIGN_LEFT, 160, text);
             label_end = lx + w + 6;
             if (rc->out)
                 rc->out->last_mark_label = (render_box){ lx, r->py0 + 1, lx + w, r->py0 + 1 + h };
         }
     }
+    marks_path_draw(rc, r, &pending);
+    free(pending.x);
 }
