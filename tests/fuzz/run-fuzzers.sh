@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets with clang (-fsanitize=fuzzer,address,undefined)
 # and runs each for SECONDS, one after the other (one process, one core).
 #
-#   tests/fuzz/run-fuzzers.sh SECONDS [TARGET...]     TARGET: reader, report
+#   tests/fuzz/run-fuzzers.sh SECONDS [TARGET...]     TARGET: reader, report, sketch
 #
 # Builds into build-fuzz/ at the top of the tree; each target's grown corpus
 # lives in build-fuzz/corpus-TARGET (the checked-in seed corpus is only read),
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 secs=${1:?usage: run-fuzzers.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(reader report)
+[ ${#targets[@]} -eq 0 ] && targets=(reader report sketch)
 
 CC=${CC:-clang}
 out=build-fuzz
@@ -24,11 +24,14 @@ mkdir -p "$out" tests/fuzz/crashes
 flags=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -Wall -Wextra -Werror
        -Iformat -Iformat/types -Iviewer/model -Iviewer/cli -Itests/fuzz)
-format_src=(format/trace-format.c format/trace-writer.c format/trace-reader.c format/trace-huff.c format/trace-heap.c)
+format_src=(format/trace-format.c format/trace-writer.c format/trace-reader.c format/trace-huff.c format/trace-heap.c
+            format/trace-summary.c)
 model_src=(viewer/model/analysis.c viewer/model/kmap.c viewer/model/merge.c viewer/model/symbols.c
            viewer/model/sites.c viewer/model/units.c viewer/model/trace-index.c viewer/model/histogram.c
            viewer/model/range.c viewer/model/calltree.c viewer/model/growth.c viewer/model/reach.c
            viewer/model/leakclass.c)
+timeline_src=(viewer/model/timeline.c viewer/model/timeline-query.c viewer/model/timeline-exact.c
+              viewer/model/timeline-sketch.c)
 
 build() {
   case "$1" in
@@ -37,7 +40,9 @@ build() {
     report) "$CC" "${flags[@]}" -o "$out/fuzz-report" tests/fuzz/fuzz-report.c tests/fuzz/fuzz-memfile.c \
               viewer/cli/cli-report.c viewer/cli/cli-common.c "${model_src[@]}" "${format_src[@]}" \
               -llz4 -ldw -lelf -lm ;;
-    *) echo "run-fuzzers: unknown target '$1' (reader, report)" >&2; exit 2 ;;
+    sketch) "$CC" "${flags[@]}" -o "$out/fuzz-sketch" tests/fuzz/fuzz-sketch.c tests/fuzz/fuzz-memfile.c \
+              "${timeline_src[@]}" "${model_src[@]}" "${format_src[@]}" -llz4 -ldw -lelf -lm ;;
+    *) echo "run-fuzzers: unknown target '$1' (reader, report, sketch)" >&2; exit 2 ;;
   esac
 }
 
