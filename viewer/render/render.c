@@ -302,11 +302,15 @@ static void header_draw(render_ctx *rc)
     uint64_t prec = (p->t1 - p->t0) / 20 ? (p->t1 - p->t0) / 20 : 1;
     fmt_ruler_time(p->t0 > origin ? p->t0 - origin : 0, prec, view0, sizeof view0);
     fmt_ruler_time(p->t1 > origin ? p->t1 - origin : 0, prec, view1, sizeof view1);
-    snprintf(line, sizeof line,
-             "%s · %s events · %u threads · peak heap %s · leaked %s · %llu GC pauses · %llu resources open at end"
-             " · showing %s – %s%s%s%s",
-             dur, ev, a->nthreads, peak, leak, (unsigned long long)a->gc_stats.pauses,
-             (unsigned long long)a->resources_open_at_end, view0, view1,
+    /* A sketch's (ls_analysis.sketch) peak is a bound, and what it has not
+     * read yet it does not count. */
+    char gc[48] = "", res[64] = "";
+    if (!render_track_unread(p->tl, RENDER_TRACK_GC))
+        snprintf(gc, sizeof gc, " · %llu GC pauses", (unsigned long long)a->gc_stats.pauses);
+    if (!render_track_unread(p->tl, RENDER_TRACK_RESOURCES))
+        snprintf(res, sizeof res, " · %llu resources open at end", (unsigned long long)a->resources_open_at_end);
+    snprintf(line, sizeof line, "%s · %s events · %u threads · peak heap %s%s · leaked %s%s%s · showing %s – %s%s%s%s",
+             dur, ev, a->nthreads, a->sketch ? "≤ " : "", peak, leak, gc, res, view0, view1,
              a->truncated ? " · TRUNCATED trace" : "", ls_analysis_damaged(a) ? " · DAMAGED trace: parts skipped" : "",
              a->lost_events ? " · events were lost" : "");
     bool warn = a->truncated || a->lost_events || ls_analysis_damaged(a);
