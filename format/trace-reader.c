@@ -26,6 +26,7 @@ struct trace_reader {
     int fd;
     uint64_t size;
     uint64_t pos;          /* offset of the next chunk header */
+    uint64_t first_chunk;  /* offset of the first (just past the file header) */
     trace_file_info info;
     trace_error err;
     uint32_t skipped;
@@ -203,7 +204,7 @@ static trace_status parse_file_header(trace_reader *r)
     memcpy(fi->program, h + TRACE_FILE_HEADER_FIXED, plen);
     fi->program[plen] = '\0';
     free(h);
-    r->pos = 8 + (uint64_t)size;
+    r->pos = r->first_chunk = 8 + (uint64_t)size;
     return TRACE_OK;
 }
 
@@ -732,6 +733,38 @@ static bool check_seq(trace_reader *r, const trace_chunk_info *ci)
                                                 (uint32_t)(d - r->damage) };
     r->next_seq = ci->seq + 1;
     return true;
+}
+
+trace_status trace_reader_headers(trace_reader *r, trace_header_fn fn, void *user)
+{
+    /* Reads of a few hundred bytes each a chunk apart: read-ahead would read
+     * the payloads in between. */
+    (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_RANDOM);
+    trace_chunk_summary keep = r->summary; /* what chunk_summary says for next_chunk's chunk */
+    trace_error keep_err = r->err;
+    r->err.status = TRACE_OK;
+    trace_status st = TRACE_OK;
+    char why[160];
+    for (uint64_t off = r->first_chunk; off < r->size;) {
+        trace_chunk_info ci;
+        frame_verdict v = read_frame(r, off, &ci, why, sizeof why);
+        if (v == FRAME_FOREIGN) {
+            off = ci.end;
+            continue;
+        }
+        if (v != FRAME_CHUNK) {
+            if (r->err.status == TRACE_ERR_IO)
+                st = TRACE_ERR_IO;
+            break;
+        }
+        if (!fn(user, &ci, r->summary.present ? &r->summary : NULL))
+            break;
+        off = ci.end;
+    }
+    r->summary = keep;
+    r->err = keep_err;
+    (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_NORMAL);
+    return st;
 }
 
 trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci)

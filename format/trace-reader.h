@@ -63,6 +63,19 @@ trace_status trace_reader_next_chunk(trace_reader *r, trace_chunk_info *ci);
  * the header damage). Returns out->present: false when it had none. */
 bool trace_reader_chunk_summary(const trace_reader *r, trace_chunk_summary *out);
 
+/* The chunk headers of the file in file order, walked without reading a
+ * payload or checking a crc, for a first picture of a long trace before
+ * its chunks are verified (trace_reader_next_chunk verifies each one): fn
+ * gets each frame's header, as trace_reader_next_chunk would, and its
+ * summary (NULL without one), each checked against the rules a header
+ * alone allows. The walk stops at the end of the file, at the first frame
+ * that breaks a rule (damage, the cut of a crash: from there only a
+ * verified walk can go on) or when fn returns false; it does not move r
+ * for trace_reader_next_chunk (nor its error). Returns OK, or ERR_IO when a
+ * read fails. */
+typedef bool (*trace_header_fn)(void *user, const trace_chunk_info *ci, const trace_chunk_summary *summary);
+trace_status trace_reader_headers(trace_reader *r, trace_header_fn fn, void *user);
+
 /* Number of chunks of unknown kinds (of a newer minor version) and foreign
  * skippable frames skipped so far. */
 uint32_t trace_reader_skipped(const trace_reader *r);

@@ -10,6 +10,8 @@
  *   than the exact ones, on average over the columns of a 1920-pixel view;
  *   with --refine, a sketch refined while the events are read
  *   (timeline_partial_fn) must be the events' heap where it was refined.
+ *   The sketch from the chunk headers alone (ls_index_open_headers) must
+ *   be the verified index's.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -147,6 +149,11 @@ static void check_trace(const char *path, bool none, bool maybe, double tight, b
     }
     if (none) {
         CHECK(!sk, "has a sketch, expected none");
+        ls_index *quick = NULL;
+        timeline *qs = ls_index_open_headers(path, &quick, &err) == TRACE_OK ? timeline_open_sketch(quick) : NULL;
+        CHECK(!qs, "has a sketch from its headers alone, expected none");
+        timeline_free(qs);
+        ls_index_unref(quick);
         timeline_free(sk);
         ls_index_unref(idx);
         return;
@@ -191,6 +198,24 @@ static void check_trace(const char *path, bool none, bool maybe, double tight, b
             CHECK(!strcmp(ls_analysis_thread_name(s, e->threads[i].tid), ls_analysis_thread_name(e, e->threads[i].tid)),
                   "thread %u is named '%s', the analysis says '%s'", e->threads[i].tid,
                   ls_analysis_thread_name(s, e->threads[i].tid), ls_analysis_thread_name(e, e->threads[i].tid));
+    /* From the chunk headers alone (ls_index_open_headers, the viewer's
+     * first look): the same picture. */
+    ls_index *quick = NULL;
+    CHECK(ls_index_open_headers(path, &quick, &err) == TRACE_OK, "the headers alone: %s", err.message);
+    timeline *qs = quick ? timeline_open_sketch(quick) : NULL;
+    CHECK(qs, "no sketch from the headers alone");
+    if (qs) {
+        enum { QN = 1000 };
+        static uint64_t a1[QN], b1[QN], a2[QN], b2[QN];
+        uint64_t t0 = timeline_begin(sk), t1 = timeline_end(sk) + 1;
+        timeline_heap_range(sk, t0, t1, QN, a1, b1);
+        timeline_heap_range(qs, t0, t1, QN, a2, b2);
+        CHECK(!memcmp(a1, a2, sizeof a1) && !memcmp(b1, b2, sizeof b1) &&
+                  timeline_analysis(qs)->events == s->events && timeline_analysis(qs)->heap_bytes == s->heap_bytes,
+              "the sketch from the headers alone differs from the verified index's");
+    }
+    timeline_free(qs);
+    ls_index_unref(quick);
     static const uint32_t widths[] = { 1, 7, 100, 1000, 1920, 4096 };
     for (size_t w = 0; w < sizeof widths / sizeof *widths; w++)
         compare_columns(path, sk, ex, widths[w], widths[w] == 1920 ? tight : 0);

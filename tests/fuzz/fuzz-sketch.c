@@ -2,7 +2,8 @@
  * the index opened, the timeline drawn from the chunk summaries (hostile
  * ones: the reader checks their rules, not their heap, which only the
  * events could tell), its queries at several widths, and a second sketch
- * refined while the whole timeline is read. Nothing may crash, hang or run
+ * refined while the whole timeline is read; and the sketch of the chunk
+ * headers alone (ls_index_open_headers). Nothing may crash, hang or run
  * out of memory; what lying summaries draw is not checked.
  *
  * SPDX-License-Identifier: MIT
@@ -65,6 +66,17 @@ static void sketch_all(const uint8_t *data, size_t size)
             timeline_free(tl);
             timeline_free(sk);
         }
+    }
+    ls_index_unref(idx);
+    /* the viewer's first look: the headers alone, unverified */
+    idx = NULL;
+    st = ls_index_open_headers(path, &idx, &err);
+    FUZZ_CHECK_NOT_NOMEM(st);
+    if (st == TRACE_OK) {
+        timeline *sk = timeline_open_sketch(idx);
+        if (sk)
+            query(sk);
+        timeline_free(sk);
     }
     ls_index_unref(idx);
     close(fd);

@@ -135,7 +135,7 @@ static bool eligible(const ls_index *idx, uint32_t *missing, uint32_t *name_chun
             if (s->kind_counts[k] && k != TRACE_ALLOC && k != TRACE_FREE && k != TRACE_REALLOC)
                 *missing |= 1u << k;
     }
-    if (*name_chunks <= SKETCH_NAME_CHUNKS)
+    if (*name_chunks <= SKETCH_NAME_CHUNKS && !idx->unverified)
         *missing &= ~(1u << TRACE_THREAD_NAME); /* read from those chunks */
     return true;
 }

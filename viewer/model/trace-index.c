@@ -225,6 +225,82 @@ fail:
     return st;
 }
 
+/* An events chunk's header and summary, as the unverified walk finds it. */
+static bool take_header(void *user, const trace_chunk_info *ci, const trace_chunk_summary *s)
+{
+    builder *B = user;
+    ls_index *x = B->idx;
+    if (ci->kind != TRACE_CHUNK_EVENTS)
+        return true;
+    if (!ls_grow32((void **)&x->chunks, &B->chunks_cap, sizeof *x->chunks, x->nchunks + 1) ||
+        !ls_grow32((void **)&x->summaries, &B->summaries_cap, sizeof *x->summaries, x->nchunks + 1)) {
+        nomem(B);
+        return false;
+    }
+    if (s)
+        x->summaries[x->nchunks] = *s;
+    else
+        memset(&x->summaries[x->nchunks], 0, sizeof *x->summaries);
+    B->any_summary |= s != NULL;
+    x->chunks[x->nchunks++] = *ci;
+    x->chunk_events += ci->count;
+    if (ci->first_ts < x->first_ts)
+        x->first_ts = ci->first_ts;
+    if (ci->last_ts > x->last_ts)
+        x->last_ts = ci->last_ts;
+    return true;
+}
+
+trace_status ls_index_open_headers(const char *path, ls_index **out, trace_error *err)
+{
+    trace_error local;
+    if (!err)
+        err = &local;
+    memset(err, 0, sizeof *err);
+    *out = NULL;
+    ls_index *x = calloc(1, sizeof *x);
+    builder B = { .idx = x, .err = err };
+    trace_status st = TRACE_ERR_NOMEM;
+    if (!x || !(x->path = strdup(path ? path : "")) || !add_string(&B, "", 0) || !add_stack(&B, NULL, 0)) {
+        nomem(&B);
+        goto fail;
+    }
+    x->refs = 1;
+    x->unverified = true;
+    if ((st = trace_reader_open(path, &x->reader, err)) != TRACE_OK)
+        goto fail;
+    x->info = *trace_reader_info(x->reader);
+    x->first_ts = UINT64_MAX;
+    st = trace_reader_headers(x->reader, take_header, &B);
+    if (err->status == TRACE_ERR_NOMEM) {
+        st = TRACE_ERR_NOMEM;
+        goto fail;
+    }
+    if (st != TRACE_OK) {
+        *err = *trace_reader_error(x->reader);
+        err->status = st;
+        snprintf(err->message, sizeof err->message, "%s: the chunk headers could not be read", path);
+        goto fail;
+    }
+    if (!x->nchunks)
+        x->first_ts = 0;
+    if (!B.any_summary) {
+        free(x->summaries);
+        x->summaries = NULL;
+    }
+    for (uint32_t i = 0; i < x->nstacks; i++)
+        x->stacks[i].frames = NULL;
+    free(B.stack_off);
+    *out = x;
+    return TRACE_OK;
+fail:
+    free(B.stack_off);
+    if (x)
+        x->refs = 1;
+    ls_index_unref(x);
+    return st;
+}
+
 ls_index *ls_index_ref(ls_index *idx)
 {
     if (idx)

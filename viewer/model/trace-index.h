@@ -72,6 +72,9 @@ typedef struct ls_index {
     uint32_t skipped_chunks;    /* of a newer minor version's kinds, foreign frames */
     trace_damage *damage; uint32_t ndamage;
 
+    /* Opened by ls_index_open_headers: chunk headers only, unverified. */
+    bool unverified;
+
     /* The rest is the index's own. */
     trace_reader *reader;       /* the header walk's; cursors read through duplicates */
     uint64_t *frame_pool;
@@ -84,6 +87,15 @@ typedef struct ls_index {
  * other problem returns its status with *err filled (the message names the
  * byte offset) and *out NULL. The index starts with one reference. */
 trace_status ls_index_open(const char *path, ls_index **out, trace_error *err);
+
+/* A first look at `path` for a picture of it before it is verified
+ * (timeline_open_sketch): its header, then its events chunks' headers and
+ * summaries as trace_reader_headers walks them (no payload read, no crc
+ * checked, no dictionary: each header against the rules a header alone
+ * allows, the walk stopping at the first that breaks one). `unverified` is
+ * set; no damage is listed; cursors and snapshots must not be asked of it.
+ * Errors as ls_index_open's for the file header. */
+trace_status ls_index_open_headers(const char *path, ls_index **out, trace_error *err);
 
 /* References, from any thread. unref frees at the last one; NULL ok. */
 ls_index *ls_index_ref(ls_index *idx);

@@ -90,14 +90,21 @@ static void load_thread(GTask *task, gpointer source, gpointer task_data, GCance
     timeline *tl = NULL;
     trace_error err;
     ls_index *idx = NULL;
-    trace_status st = ls_index_open(load->path, &idx, &err);
-    if (st == TRACE_OK) {
-        timeline *sketch = load->sketch_cb ? timeline_open_sketch(idx) : NULL;
-        load->task = task;
+    /* The first picture from the chunk headers alone (reading the whole
+     * file to verify it takes longer than the disk reads a long trace),
+     * then the file verified and read. */
+    if (load->sketch_cb && ls_index_open_headers(load->path, &idx, &err) == TRACE_OK) {
+        timeline *sketch = timeline_open_sketch(idx);
         if (sketch) {
             hand_over(load, task, sketch, NULL);
             load->sketched = true;
         }
+        ls_index_unref(idx);
+        idx = NULL;
+    }
+    trace_status st = ls_index_open(load->path, &idx, &err);
+    if (st == TRACE_OK) {
+        load->task = task;
         st = timeline_open_index(idx, on_progress, on_partial, load, true, &tl, &err);
         load->task = NULL;
     }
