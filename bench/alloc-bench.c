@@ -13,6 +13,12 @@
  * ALLOC_BENCH_SITES=8: each allocation from one of eight call sites picked at
  * random (eight stacks in turn, rarely the same twice running) instead of
  * one call chain.
+ * ALLOC_BENCH_LIVE=N (2..65536): sizes and lifetimes at random instead, with
+ * N live blocks per thread (run-size-bench.py uses 1000): each step frees
+ * the block of a slot drawn at random (so a block lives a number of steps
+ * drawn from a geometric law of mean N) and allocates one of a size drawn
+ * log-uniformly from 8 to 16383 bytes. The seed is fixed (per thread), so
+ * every run makes the same calls.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -80,8 +86,44 @@ static __attribute__((noinline)) void *layer3(size_t n, unsigned i) { return ben
 static __attribute__((noinline)) void *layer2(size_t n, unsigned i) { return layer3(n, i) ; }
 static __attribute__((noinline)) void *layer1(size_t n, unsigned i) { return (i & 1) ? layer2(n, i) : bench_alloc(n); }
 
+static unsigned live_blocks; /* ALLOC_BENCH_LIVE, 0: the 64-slot workload */
+
+/* xorshift64*: the random workload's draws (a fixed seed per thread). */
+static inline unsigned long long draw(unsigned long long *x)
+{
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return *x * 2685821657736338717ull;
+}
+
+static void random_worker(unsigned thread)
+{
+    void **live = calloc(live_blocks, sizeof *live);
+    if (!live)
+        abort();
+    unsigned long long x = 0x9E3779B97F4A7C15ull * thread;
+    for (unsigned long long i = 0; i < per_thread / 2; i++) {
+        unsigned long long r = draw(&x);
+        unsigned slot = (unsigned)((r >> 32) % live_blocks);
+        if (live[slot])
+            bench_free(live[slot]);
+        unsigned bits = 3 + (unsigned)(r % 11);                   /* 8 .. 16383 bytes */
+        size_t n = ((size_t)1 << bits) + (size_t)((r >> 8) & (((size_t)1 << bits) - 1));
+        live[slot] = layer1(n, (unsigned)(r >> 24));
+    }
+    for (unsigned s = 0; s < live_blocks; s++)
+        if (live[s])
+            bench_free(live[s]);
+    free(live);
+}
+
 static void *worker(void *arg)
 {
+    if (live_blocks) {
+        random_worker((unsigned)(uintptr_t)arg);
+        return NULL;
+    }
     unsigned seed = (unsigned)(uintptr_t)arg * 2654435761u;
     void *live[64] = { 0 };
     for (unsigned long long i = 0; i < per_thread / 2; i++) {
@@ -106,6 +148,15 @@ int main(int argc, char **argv)
     }
     const char *env_sites = getenv("ALLOC_BENCH_SITES");
     use_sites = env_sites && atoi(env_sites) == 8;
+    const char *env_live = getenv("ALLOC_BENCH_LIVE");
+    if (env_live) {
+        long v = strtol(env_live, NULL, 10);
+        if (v < 2 || v > 65536) {
+            fprintf(stderr, "ALLOC_BENCH_LIVE: 2 to 65536 live blocks\n");
+            return 2;
+        }
+        live_blocks = (unsigned)v;
+    }
     mode = !strcmp(argv[1], "api") ? API : !strcmp(argv[1], "baseline") ? BASELINE : PLAIN;
     int threads = atoi(argv[2]);
     per_thread = strtoull(argv[3], NULL, 10);

@@ -15,9 +15,11 @@ reach, an upper bound of any gain.
 Workloads: sqlite3 running a 20,000-insert script (as run-bench.py does),
 python3 building and encoding a dict, clang compiling one of our C files,
 git running `log -p` over this repository, and the synthetic allocation
-workload (bench/alloc-bench plain, recorded through the preload module,
-sizes and lifetimes at random with 1000 live blocks a thread is not what
-it does: it keeps 64; its ALLOC_BENCH_SITES=8 form is the second line).
+workloads (bench/alloc-bench plain, recorded through the preload module:
+its 64 live blocks a thread, its ALLOC_BENCH_SITES=8 form, and its
+ALLOC_BENCH_LIVE=1000 form, sizes and lifetimes at random with 1000 live
+blocks a thread). Where each file's events chunks spend their bytes,
+column by column, comes from bench/columns.py.
 
 usage: bench/run-size-bench.py [--build DIR] [--out FILE] [--skip-entropy]
 """
@@ -34,6 +36,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchmd import write_section  # noqa: E402
 from workloads import write_sqlite_script  # noqa: E402
+from columns import breakdown  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("--build", default="build")
@@ -65,6 +68,8 @@ workloads = [
     ("git log -p -n 300 (this repository)", ["git", "-C", root, "log", "-p", "-n", "300"], None, None),
     ("alloc-bench, 2 threads x 1M events (synthetic)", [alloc_bench, "plain", "2", "1000000"], None, None),
     ("alloc-bench, 8 call sites (synthetic)", [alloc_bench, "plain", "2", "1000000"], None, {"ALLOC_BENCH_SITES": "8"}),
+    ("alloc-bench, random sizes, 1000 live blocks a thread (synthetic)", [alloc_bench, "plain", "2", "1000000"], None,
+     {"ALLOC_BENCH_LIVE": "1000"}),
 ]
 
 
@@ -110,12 +115,24 @@ def entropy_bytes(groups, total):
     return bits / 8 / total
 
 
+def chunk_cost(groups):
+    """Bytes of coding each group's values with its own Huffman table,
+    the table counted as the format writes it (FORMAT.md §4.1.1: a varint,
+    a bitmap of tokens, a nibble per token), the codes at their entropy."""
+    total = 0.0
+    for vals in groups.values():
+        c = collections.Counter(token(v)[0] for v in vals)
+        top = max(c)
+        total += entropy_bytes({0: vals}, 1) + 2 + (top + 8) // 8 + (len(c) + 1) // 2
+    return total
+
+
 def timestamps(trace):
-    """Per event: (thread, ts ns, kind, stack) in file order (a thread's
-    events in its order); and the bytes of the file's chunks by kind
-    (their compressed payloads)."""
+    """Per event: (thread, ts ns, kind, stack, chunk) in file order (a
+    thread's events in its order); and the bytes of the file's chunks by
+    kind (their compressed payloads)."""
     d = subprocess.run([leakscope, "dump", trace], capture_output=True, text=True, check=True).stdout
-    thread, unit, out = 0, 16, []
+    thread, unit, out, chunk = 0, 16, [], 0
     chunk_bytes = collections.Counter()
     for line in d.splitlines():
         if line.startswith("header "):
@@ -123,13 +140,14 @@ def timestamps(trace):
         elif line.startswith("chunk "):
             chunk_bytes[line.split("kind=")[1].split()[0]] += int(line.split("comp=")[1].split()[0])
             thread = int(line.split("thread=")[1].split()[0]) if "kind=events" in line else -1
+            chunk += 1
         elif thread > 0 and line.startswith("  ") and line[2:3].isdigit():
             f = line.split()
             stack = 0
             for x in f[2:]:
                 if x.startswith("stack="):
                     stack = int(x[6:])
-            out.append((thread, int(f[0]), f[1], stack))
+            out.append((thread, int(f[0]), f[1], stack, chunk))
     return unit, out, chunk_bytes
 
 
@@ -149,7 +167,7 @@ def time_study(trace):
         ties = 0
         for th in by_thread.values():
             prev_t, prev_stack = None, 0
-            for _, ts, kind, stack in th:
+            for _, ts, kind, stack, _ in th:
                 t = ts // u
                 if prev_t is not None:
                     gap = t - prev_t
@@ -161,7 +179,36 @@ def time_study(trace):
                 if stack:
                     prev_stack = stack
         res[u] = (entropy_bytes(g_kind, n), entropy_bytes(g_stack, n), entropy_bytes(g_prev, n), ties / max(n, 1))
-    return unit, res, chunk_bytes
+    return unit, res, chunk_bytes, tables_counted(evs, unit)
+
+
+def tables_counted(evs, unit):
+    """Bytes per event of a thread's gaps at the recorded unit coded as a
+    chunk can code them, its tables counted: one table per kind (what the
+    writer does), and one per kind and stack of the event before for the
+    K stacks most often before in the chunk (the others: per kind), K = 2,
+    4, 8, 16."""
+    chunks = collections.defaultdict(list)
+    for e in evs:
+        chunks[e[4]].append(e)
+    out = {}
+    for K in (0, 2, 4, 8, 16):
+        total = 0.0
+        for ch in chunks.values():
+            gaps, prev_t, prev_stack = [], None, 0
+            for _, ts, kind, stack, _ in ch:
+                t = ts // unit
+                gaps.append((kind, prev_stack, 0 if prev_t is None else t - prev_t))
+                prev_t = t
+                if stack:
+                    prev_stack = stack
+            top = {s for s, _ in collections.Counter(g[1] for g in gaps).most_common(K)}
+            groups = collections.defaultdict(list)
+            for kind, ps, gap in gaps:
+                groups[(kind, ps if ps in top else None)].append(gap)
+            total += chunk_cost(groups)
+        out[K] = total / max(len(evs), 1)
+    return out
 
 
 have_heaptrack = shutil.which("heaptrack") is not None
@@ -183,7 +230,7 @@ for name, cmd, stdin, env in workloads:
         ht_size = os.path.getsize(os.path.join(tmp, hts[0])) if hts else None
         if "\tallocations:          \t0\n" in said or "allocations:          \t0" in said:
             ht_size = 0  # heaptrack saw no allocation of this program
-    rows.append((name, events, size, ht_size))
+    rows.append((name, events, size, ht_size, breakdown(trace)))
     print(f"{name}: {events} events, {size} bytes, heaptrack {ht_size}")
     if not args.skip_entropy:
         studies.append((name, size / events) + time_study(trace))
@@ -202,7 +249,7 @@ w.append("```")
 w.append("")
 w.append("| workload | events | leakscope bytes | bytes/event | heaptrack (zstd) bytes | bytes/event | leakscope / heaptrack |")
 w.append("|---|---:|---:|---:|---:|---:|---:|")
-for name, events, size, ht in rows:
+for name, events, size, ht, _ in rows:
     hb = f"{ht:,}" if ht else ("—" if ht is None else "none: it saw no allocation")
     he = f"{ht / events:.3f}" if ht else "—"
     ratio = f"{size / ht:.1f}x" if ht else "—"
@@ -220,10 +267,41 @@ if studies:
     w.append("")
     w.append("| workload | file bytes/event | unit | time: by kind | by kind + stack | by kind + stack before | gaps of 0 |")
     w.append("|---|---:|---:|---:|---:|---:|---:|")
-    for name, per_event, unit, res, _ in studies:
+    for name, per_event, unit, res, _, _ in studies:
         for u, (k, s, pv, ties) in sorted(res.items()):
             label = f"{u} ns" + (" (recorded)" if u == unit else "")
             w.append(f"| {name} | {per_event:.3f} | {label} | {k:.3f} | {s:.3f} | {pv:.3f} | {ties:.0%} |")
+w.append("")
+w.append("Where the events chunks' bytes go, column by column (FORMAT.md §4.1), in bytes per event: what LZ4 makes of "
+         "each column of each chunk on its own (bench/columns.py; the chunks compress as a whole, so these add up to a "
+         "little more than the events chunks), and how the writer coded the column's chunks (h: Huffman, k: Huffman "
+         "by kind, v: varints; the share of the chunks).")
+w.append("")
+w.append("| workload | kinds | ts | addr_new | addr_old | addr_lit | size | stack | str + u64 | events chunks |")
+w.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+SHORT = {"varint": "v", "huffman": "h", "huffman by kind": "k"}
+for name, events, size, ht, (cols, comp, _) in rows:
+    def cell(*names):
+        alone = sum(cols[c][1] for c in names) / max(events, 1)
+        how = collections.Counter()
+        for c in names:
+            how.update(cols[c][2])
+        total = sum(how.values()) or 1
+        codings = " ".join(f"{SHORT.get(k, k)} {v / total:.0%}" for k, v in how.most_common())
+        return f"{alone:.3f}" + (f" ({codings})" if codings and len(names) == 1 else "")
+    w.append(f"| {name} | {cell('kinds')} | {cell('ts')} | {cell('addr_new')} | {cell('addr_old')} | "
+             f"{cell('addr_lit')} | {cell('size')} | {cell('stack')} | {cell('str', 'u64')} | "
+             f"{comp / max(events, 1):.3f} |")
+if studies:
+    w.append("")
+    w.append("The same gaps at the recorded unit, coded as a chunk can code them (a Huffman table per context, in each "
+             "chunk, its bytes counted): by kind (what the writer does), and by kind and the stack of the event "
+             "before for the K stacks most often before in the chunk (the others by kind alone), in bytes per event.")
+    w.append("")
+    w.append("| workload | by kind | K = 2 | K = 4 | K = 8 | K = 16 |")
+    w.append("|---|---:|---:|---:|---:|---:|")
+    for name, per_event, unit, res, _, tc in studies:
+        w.append(f"| {name} | " + " | ".join(f"{tc[k]:.3f}" for k in (0, 2, 4, 8, 16)) + " |")
 if studies:
     w.append("")
     w.append("Where a Leakscope file's bytes are, by chunk kind (compressed; the rest of the file is the chunk and "
@@ -232,7 +310,7 @@ if studies:
     w.append("")
     w.append("| workload | events chunks | dictionary | heap snapshot |")
     w.append("|---|---:|---:|---:|")
-    for name, per_event, unit, res, cb in studies:
+    for name, per_event, unit, res, cb, _ in studies:
         total = sum(cb.values()) or 1
         w.append(f"| {name} | {cb['events']:,} B ({cb['events'] / total:.0%}) | {cb['dict']:,} B "
                  f"({cb['dict'] / total:.0%}) | {cb['heap']:,} B ({cb['heap'] / total:.0%}) |")
