@@ -1133,6 +1133,10 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
     /* The summary's running heap delta, its granule's lowest and highest;
      * the allocations among the records taken. */
     int64_t heap = w->sum.heap, hmin = w->sum.heap_min, hmax = w->sum.heap_max;
+    /* where the next granule starts at the latest, and the pause that ends
+     * one sooner: kept here, read again after granule_next moves them */
+    uint32_t gran_at = w->sum.gran_at;
+    uint64_t pause = w->sum.pause;
     uint64_t alloc_bytes = w->sum.alloc_bytes;
     uint32_t unknown = w->sum.unknown, allocs = 0;
     /* Short forms only: an allocation or a free in the full form (4 GiB or
@@ -1153,9 +1157,12 @@ static inline __attribute__((always_inline)) size_t packed_run(trace_writer *w, 
         if (ts < prev_ts)
             ts = prev_ts;
         uint64_t gap = ts - prev_ts;
-        if (__builtin_expect(count >= w->sum.gran_at || (gap >= w->sum.pause && count), 0)) {
+        /* (a chunk's first event has no gap: its first_ts is prev_ts) */
+        if (__builtin_expect(count >= gran_at, 0) || __builtin_expect(gap >= pause, 0)) {
             granule_next(w, count, prev_ts, ts, heap, hmin, hmax);
             hmin = hmax = heap;
+            gran_at = w->sum.gran_at;
+            pause = w->sum.pause;
         }
         prev_ts = ts;
         /* The heap delta: given, else an allocation's size and a release unknown. */

@@ -50,12 +50,18 @@ static bool add_string(builder *B, const void *text, uint32_t len)
 static bool add_stack(builder *B, const uint64_t *frames, uint32_t depth)
 {
     ls_index *x = B->idx;
+    uint32_t cap = B->stacks_cap;
     if (!ls_grow32((void **)&x->stacks, &B->stacks_cap, sizeof *x->stacks, x->nstacks + 1))
         return false;
-    uint64_t *off = realloc(B->stack_off, (size_t)B->stacks_cap * sizeof *off);
-    if (!off)
-        return false;
-    B->stack_off = off;
+    /* stack_off follows the stacks' capacity: resized only when it grows (a
+     * realloc a stack was a copy each time under some allocators: ASan's) */
+    if (B->stacks_cap != cap || !B->stack_off) {
+        uint64_t *p = realloc(B->stack_off, (size_t)B->stacks_cap * sizeof *p);
+        if (!p)
+            return false;
+        B->stack_off = p;
+    }
+    uint64_t *off = B->stack_off;
     if (B->frame_len + depth > B->frame_cap) {
         size_t nc = B->frame_cap ? B->frame_cap * 2 : 4096;
         while (nc < B->frame_len + depth)
