@@ -197,40 +197,6 @@ static trace_status walk(builder *B)
     return TRACE_OK;
 }
 
-trace_status ls_index_open(const char *path, ls_index **out, trace_error *err)
-{
-    trace_error local;
-    if (!err)
-        err = &local;
-    memset(err, 0, sizeof *err);
-    *out = NULL;
-    ls_index *x = calloc(1, sizeof *x);
-    builder B = { .idx = x, .err = err };
-    trace_status st = TRACE_ERR_NOMEM;
-    if (!x || !(x->path = strdup(path ? path : ""))) {
-        nomem(&B);
-        goto fail;
-    }
-    x->refs = 1;
-    /* Id 0 of each dictionary means "none". */
-    if (!add_string(&B, "", 0) || !add_stack(&B, NULL, 0)) {
-        nomem(&B);
-        goto fail;
-    }
-    if ((st = trace_reader_open(path, &x->reader, err)) != TRACE_OK)
-        goto fail;
-    x->info = *trace_reader_info(x->reader);
-    if ((st = walk(&B)) != TRACE_OK)
-        goto fail;
-    free(B.stack_off);
-    *out = x;
-    return TRACE_OK;
-fail:
-    free(B.stack_off);
-    ls_index_unref(x);
-    return st;
-}
-
 /* An events chunk's header and summary, as the unverified walk finds it. */
 static bool take_header(void *user, const trace_chunk_info *ci, const trace_chunk_summary *s)
 {
@@ -257,7 +223,33 @@ static bool take_header(void *user, const trace_chunk_info *ci, const trace_chun
     return true;
 }
 
-trace_status ls_index_open_headers(const char *path, ls_index **out, trace_error *err)
+/* The unverified walk (ls_index_open_headers): the events chunks' headers
+ * and summaries, no dictionary, no damage. */
+static trace_status walk_headers(builder *B)
+{
+    ls_index *x = B->idx;
+    x->unverified = true;
+    x->first_ts = UINT64_MAX;
+    trace_status st = trace_reader_headers(x->reader, take_header, B);
+    if (B->err->status == TRACE_ERR_NOMEM)
+        return TRACE_ERR_NOMEM;
+    if (st != TRACE_OK) {
+        *B->err = *trace_reader_error(x->reader);
+        B->err->status = st;
+        snprintf(B->err->message, sizeof B->err->message, "%s: the chunk headers could not be read", x->path);
+        return st;
+    }
+    if (!x->nchunks)
+        x->first_ts = 0;
+    if (!B->any_summary) {
+        free(x->summaries);
+        x->summaries = NULL;
+    }
+    return TRACE_OK;
+}
+
+/* An index of `path` made by `walk` (the verified walk, or the headers'). */
+static trace_status open_index(const char *path, trace_status (*walker)(builder *), ls_index **out, trace_error *err)
 {
     trace_error local;
     if (!err)
@@ -267,44 +259,38 @@ trace_status ls_index_open_headers(const char *path, ls_index **out, trace_error
     ls_index *x = calloc(1, sizeof *x);
     builder B = { .idx = x, .err = err };
     trace_status st = TRACE_ERR_NOMEM;
-    if (!x || !(x->path = strdup(path ? path : "")) || !add_string(&B, "", 0) || !add_stack(&B, NULL, 0)) {
+    if (!x || !(x->path = strdup(path ? path : ""))) {
         nomem(&B);
         goto fail;
     }
     x->refs = 1;
-    x->unverified = true;
+    /* Id 0 of each dictionary means "none". */
+    if (!add_string(&B, "", 0) || !add_stack(&B, NULL, 0)) {
+        nomem(&B);
+        goto fail;
+    }
     if ((st = trace_reader_open(path, &x->reader, err)) != TRACE_OK)
         goto fail;
     x->info = *trace_reader_info(x->reader);
-    x->first_ts = UINT64_MAX;
-    st = trace_reader_headers(x->reader, take_header, &B);
-    if (err->status == TRACE_ERR_NOMEM) {
-        st = TRACE_ERR_NOMEM;
+    if ((st = walker(&B)) != TRACE_OK)
         goto fail;
-    }
-    if (st != TRACE_OK) {
-        *err = *trace_reader_error(x->reader);
-        err->status = st;
-        snprintf(err->message, sizeof err->message, "%s: the chunk headers could not be read", path);
-        goto fail;
-    }
-    if (!x->nchunks)
-        x->first_ts = 0;
-    if (!B.any_summary) {
-        free(x->summaries);
-        x->summaries = NULL;
-    }
-    for (uint32_t i = 0; i < x->nstacks; i++)
-        x->stacks[i].frames = NULL;
     free(B.stack_off);
     *out = x;
     return TRACE_OK;
 fail:
     free(B.stack_off);
-    if (x)
-        x->refs = 1;
     ls_index_unref(x);
     return st;
+}
+
+trace_status ls_index_open(const char *path, ls_index **out, trace_error *err)
+{
+    return open_index(path, walk, out, err);
+}
+
+trace_status ls_index_open_headers(const char *path, ls_index **out, trace_error *err)
+{
+    return open_index(path, walk_headers, out, err);
 }
 
 ls_index *ls_index_ref(ls_index *idx)
