@@ -1900,8 +1900,10 @@ int main(int argc, char **argv)
     g_signal_connect(t.app, "window-added", G_CALLBACK(on_window_added), &t);
     char *args[] = { argv[0], (char *)t.trace, NULL };
     int status = g_application_run(G_APPLICATION(t.app), 2, args);
-    /* work still in flight holds the window: let it finish (bounded) */
-    for (int i = 0; i < 200 && t.win; i++) {
+    /* work still in flight holds the window: let it finish (bounded: the
+     * sketch mode's 6M-event trace keeps the panels' threads busy for
+     * seconds under ASan) */
+    for (int i = 0; i < 3000 && t.win; i++) {
         g_main_context_iteration(NULL, FALSE);
         g_usleep(10000);
     }
