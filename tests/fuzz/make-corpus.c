@@ -395,21 +395,37 @@ static void valid_file(void)
 }
 
 /* Real traces through the writer API. */
-static void writer_trace(const char *name, int threads, int per_thread, int close_it)
+/* The writer of corpus case `name` (its path in path[512]): a file of
+ * process `pid` running `program`, ns timestamps from 5000, and what `more`
+ * adds to that (may be NULL). */
+static trace_writer *corpus_writer(const char *name, uint32_t pid, const char *program,
+                                   void (*more)(trace_file_info *), char *path)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", outdir, name);
+    snprintf(path, 512, "%s/%s", outdir, name);
     trace_file_info info;
     memset(&info, 0, sizeof info);
-    info.pid = 99;
+    info.pid = pid;
     info.time_unit_ns = 1;
     info.start_ts = 5000;
-    info.start_realtime_ns = 1700000000000000000ull;
-    info.stack_depth = 8;
-    snprintf(info.program, sizeof info.program, "/usr/bin/writer-corpus");
+    snprintf(info.program, sizeof info.program, "%s", program);
+    if (more)
+        more(&info);
     trace_writer *w;
     if (trace_writer_create(path, &info, &w) != TRACE_OK)
         die(path);
+    return w;
+}
+
+static void writer_info(trace_file_info *info)
+{
+    info->start_realtime_ns = 1700000000000000000ull;
+    info->stack_depth = 8;
+}
+
+static void writer_trace(const char *name, int threads, int per_thread, int close_it)
+{
+    char path[512];
+    trace_writer *w = corpus_writer(name, 99, "/usr/bin/writer-corpus", writer_info, path);
     static const uint8_t bid[20] = { 0xde, 0xad, 0xbe, 0xef };
     trace_writer_add_module(w, 5000, 0x400000, 0x400000, 0x480000, "/usr/bin/writer-corpus", 22, bid, sizeof bid);
     trace_writer_add_string(w, 1, "fd/file", 7);
@@ -597,16 +613,7 @@ static void damage_cases(void)
 static void heap_traces(void)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/heap-snapshot", outdir);
-    trace_file_info info;
-    memset(&info, 0, sizeof info);
-    info.pid = 99;
-    info.time_unit_ns = 1;
-    info.start_ts = 5000;
-    snprintf(info.program, sizeof info.program, "/usr/bin/heap-corpus");
-    trace_writer *w;
-    if (trace_writer_create(path, &info, &w) != TRACE_OK)
-        die(path);
+    trace_writer *w = corpus_writer("heap-snapshot", 99, "/usr/bin/heap-corpus", NULL, path);
     trace_event ev = { .kind = TRACE_ALLOC, .ts = 6000, .addr = 0x10000, .size = 64 };
     trace_writer_add_event(w, 7, &ev);
     ev.ts = 6010;
@@ -700,16 +707,7 @@ static void v3_cases(void)
 static void summary_valid(void)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/summary-valid", outdir);
-    trace_file_info info;
-    memset(&info, 0, sizeof info);
-    info.pid = 31;
-    info.time_unit_ns = 1;
-    info.start_ts = 5000;
-    snprintf(info.program, sizeof info.program, "/usr/bin/summary-corpus");
-    trace_writer *w;
-    if (trace_writer_create(path, &info, &w) != TRACE_OK)
-        die(path);
+    trace_writer *w = corpus_writer("summary-valid", 31, "/usr/bin/summary-corpus", NULL, path);
     trace_writer_add_string(w, 1, "fd", 2);
     uint64_t frames[1] = { 0x401234 };
     trace_writer_add_stack(w, 1, frames, 1);

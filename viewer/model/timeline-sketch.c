@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include "timeline-private.h"
+#include "grow.h"
 #include "merge.h"
 #include "trace-reader.h"
 
@@ -190,18 +191,13 @@ static void build_free(sketch_build *S)
 
 /* Lanes in the order of the threads' first events (the tid at equal
  * times), the first TIMELINE_MAX_THREADS - 1 their own, the rest sharing
- * the last; thread i of `threads` gets lane_of[i]. */
-static void assign_lanes(timeline *tl, const ls_thread *threads, uint32_t n, uint32_t *lane_of)
+ * the last; thread i of `threads` gets lane_of[i]. False when out of
+ * memory. */
+static bool assign_lanes(timeline *tl, const ls_thread *threads, uint32_t n, uint32_t *lane_of)
 {
     uint32_t *order = malloc((n ? n : 1) * sizeof *order);
-    for (uint32_t i = 0; i < n; i++)
-        lane_of[i] = i < TIMELINE_MAX_THREADS ? i : TIMELINE_MAX_THREADS - 1;
-    if (!order) { /* keep tid order */
-        tl->nlanes = n < TIMELINE_MAX_THREADS ? n : TIMELINE_MAX_THREADS;
-        for (uint32_t i = 0; i < tl->nlanes; i++)
-            tl->lane_tid[i] = threads[i].tid;
-        return;
-    }
+    if (!order)
+        return false;
     for (uint32_t i = 0; i < n; i++)
         order[i] = i;
     /* insertion by first event: threads are few next to the chunks */
@@ -223,6 +219,7 @@ static void assign_lanes(timeline *tl, const ls_thread *threads, uint32_t n, uin
             tl->lane_tid[lane] = threads[order[r]].tid;
     }
     free(order);
+    return true;
 }
 
 /* Rates per bucket (differences) to prefix sums of whole counts. */
@@ -269,14 +266,8 @@ static bool sketch_fill(timeline *tl, const ls_index *idx)
     for (uint32_t i = 0; i < idx->nchunks; i++) {
         const trace_chunk_info *c = &idx->chunks[order[i]];
         if (!i || c->thread != idx->chunks[order[i - 1]].thread) {
-            if (nthreads == cap) {
-                uint32_t nc = cap ? cap * 2 : 16;
-                ls_thread *t = realloc(a->threads, (size_t)nc * sizeof *t);
-                if (!t)
-                    goto done;
-                a->threads = t;
-                cap = nc;
-            }
+            if (!ls_grow32((void **)&a->threads, &cap, sizeof *a->threads, nthreads + 1))
+                goto done;
             a->threads[nthreads++] = (ls_thread){ .tid = c->thread, .first_ts = c->first_ts };
         }
         ls_thread *t = &a->threads[nthreads - 1];
@@ -286,9 +277,10 @@ static bool sketch_fill(timeline *tl, const ls_index *idx)
     }
     a->nthreads = nthreads;
     uint32_t *lane_of = malloc((nthreads ? nthreads : 1) * sizeof *lane_of);
-    if (!lane_of)
+    if (!lane_of || !assign_lanes(tl, a->threads, nthreads, lane_of)) {
+        free(lane_of);
         goto done;
-    assign_lanes(tl, a->threads, nthreads, lane_of);
+    }
     S.dlane = calloc((size_t)(tl->nlanes ? tl->nlanes : 1) * (tl->nside + 1), sizeof *S.dlane);
     if (!S.dlane) {
         free(lane_of);
